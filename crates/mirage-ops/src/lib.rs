@@ -1,0 +1,115 @@
+//! Ops, the fingers every resource implements (seed 000): read, readdir,
+//! stat, write, append, mkdir, unlink, rmdir, rename.
+//!
+//! A resource crate implements [`Resource`] and registers a
+//! [`ResourceRegistration`] with `inventory::submit!`, so the workspace can
+//! build it from a config by name without a central list.
+//!
+//! Paths given to a resource are *resource paths*: absolute within the
+//! resource, normalised, starting with `/` (the mount prefix already
+//! stripped, see [`mirage_types::PathSpec::resource_path`]). Errors may carry
+//! the resource path; the router replaces it with the virtual path.
+#![deny(missing_docs)]
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use mirage_types::{ByteSource, Error, ErrorKind, FileStat, Result};
+
+pub use mirage_types;
+
+/// What a resource can do, so callers (and the behaviour suite) can skip
+/// what it cannot, as OpenDAL's `Capability`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capability {
+    /// `write`, `append`, `mkdir`, `unlink`, `rmdir` are implemented.
+    pub write: bool,
+    /// `rename` is implemented natively (otherwise copy + delete).
+    pub rename: bool,
+    /// Directories exist on their own (not only as key prefixes).
+    pub real_directories: bool,
+    /// The resource is remote (its reads are worth caching).
+    pub remote: bool,
+}
+
+/// A backend mounted into the workspace.
+#[async_trait]
+pub trait Resource: Send + Sync + 'static {
+    /// The registered resource name (`ram`, `disk`, `s3`), used by dispatch.
+    fn name(&self) -> &'static str;
+    /// What this resource supports.
+    fn capability(&self) -> Capability;
+    /// Metadata of `path`.
+    async fn stat(&self, path: &str) -> Result<FileStat>;
+    /// Entries of the directory `path`, in any order (the router sorts).
+    async fn readdir(&self, path: &str) -> Result<Vec<FileStat>>;
+    /// The bytes of the file `path`, as a stream where the backend streams.
+    async fn read(&self, path: &str) -> Result<ByteSource>;
+    /// Replaces or creates `path` with `data`, atomically where the backend
+    /// allows: on error, the old contents stay.
+    async fn write(&self, path: &str, data: ByteSource) -> Result<()> {
+        let _ = (path, data);
+        Err(Error::new(ErrorKind::Unsupported))
+    }
+    /// Appends `data` to `path`, creating it if missing. The default reads,
+    /// concatenates and writes.
+    async fn append(&self, path: &str, data: ByteSource) -> Result<()> {
+        let old = match self.read(path).await {
+            Ok(s) => s.collect().await?,
+            Err(e) if e.kind == ErrorKind::NotFound => bytes::Bytes::new(),
+            Err(e) => return Err(e),
+        };
+        let new = data.collect().await?;
+        let mut all = Vec::with_capacity(old.len() + new.len());
+        all.extend_from_slice(&old);
+        all.extend_from_slice(&new);
+        self.write(path, ByteSource::from(all)).await
+    }
+    /// Creates the directory `path` (its parent must exist).
+    async fn mkdir(&self, path: &str) -> Result<()> {
+        let _ = path;
+        Err(Error::new(ErrorKind::Unsupported))
+    }
+    /// Removes the file `path`.
+    async fn unlink(&self, path: &str) -> Result<()> {
+        let _ = path;
+        Err(Error::new(ErrorKind::Unsupported))
+    }
+    /// Removes the empty directory `path`.
+    async fn rmdir(&self, path: &str) -> Result<()> {
+        let _ = path;
+        Err(Error::new(ErrorKind::Unsupported))
+    }
+    /// Renames `from` to `to` within this resource (replacing a file at `to`).
+    async fn rename(&self, from: &str, to: &str) -> Result<()> {
+        let _ = (from, to);
+        Err(Error::new(ErrorKind::Unsupported))
+    }
+}
+
+/// Builds a resource from its mount's `config` object.
+pub type ResourceFactory = fn(config: &serde_json::Value) -> Result<Arc<dyn Resource>>;
+
+/// A resource type registered at link time.
+pub struct ResourceRegistration {
+    /// The name used in configs (`resource: ram`).
+    pub name: &'static str,
+    /// One line for `mirage resources` and errors.
+    pub summary: &'static str,
+    /// The constructor.
+    pub build: ResourceFactory,
+}
+
+inventory::collect!(ResourceRegistration);
+
+/// Finds the registered resource type `name`.
+pub fn resource_type(name: &str) -> Option<&'static ResourceRegistration> {
+    inventory::iter::<ResourceRegistration>.into_iter().find(|r| r.name == name)
+}
+
+/// Every registered resource type, sorted by name.
+pub fn resource_types() -> Vec<&'static ResourceRegistration> {
+    let mut v: Vec<_> = inventory::iter::<ResourceRegistration>.into_iter().collect();
+    v.sort_by_key(|r| r.name);
+    v
+}

@@ -1,0 +1,254 @@
+//! GNU-style option parsing from a [`CommandSpec`] (as glibc `getopt_long`).
+//!
+//! Short options cluster (`-rn`), a short option's value may be attached
+//! (`-n5`) or separate (`-n 5`), long options take `--name=value` or
+//! `--name value` and may be abbreviated to a unique prefix, options and
+//! operands may be mixed (permutation), `--` ends options and `-` is an
+//! operand.
+
+/// Whether an option takes a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arity {
+    /// A flag (`-n`).
+    Flag,
+    /// A required value (`-n 5`, `--lines=5`).
+    Required,
+    /// A value only in the attached form (`--color=auto`, `-i.bak`).
+    Optional,
+}
+
+/// One option of a command.
+#[derive(Debug, Clone, Copy)]
+pub struct OptSpec {
+    /// The key the parsed value is stored under (`"lines"`).
+    pub key: &'static str,
+    /// The short letter, if any.
+    pub short: Option<char>,
+    /// The long name without dashes, if any.
+    pub long: Option<&'static str>,
+    /// Whether it takes a value.
+    pub arity: Arity,
+}
+
+impl OptSpec {
+    /// A flag with a short and/or long name.
+    pub const fn flag(key: &'static str, short: Option<char>, long: Option<&'static str>) -> Self {
+        OptSpec { key, short, long, arity: Arity::Flag }
+    }
+    /// An option with a required value.
+    pub const fn value(key: &'static str, short: Option<char>, long: Option<&'static str>) -> Self {
+        OptSpec { key, short, long, arity: Arity::Required }
+    }
+    /// An option whose value is optional (attached only).
+    pub const fn optional(key: &'static str, short: Option<char>, long: Option<&'static str>) -> Self {
+        OptSpec { key, short, long, arity: Arity::Optional }
+    }
+}
+
+/// Which operands are paths (for dispatch by resource and filetype).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathOperands {
+    /// Every operand is a path (`cat`).
+    All,
+    /// The first operand is text and the rest are paths (`grep PATTERN FILE…`).
+    SkipFirst,
+    /// No operand is a path (`seq`, `echo`).
+    None,
+}
+
+/// The options and operands of a command (seed 001's `CommandSpec`).
+#[derive(Debug, Clone, Copy)]
+pub struct CommandSpec {
+    /// The command name.
+    pub name: &'static str,
+    /// Its options.
+    pub options: &'static [OptSpec],
+    /// Which operands are paths.
+    pub paths: PathOperands,
+    /// The key under which `-NUM` is stored (`head -5`), if the command has that form.
+    pub numeric_key: Option<&'static str>,
+    /// Stop at the first operand (no permutation), as `env`, `xargs` or `find`.
+    pub stop_at_operand: bool,
+    /// The exit status for a usage error (1 for coreutils, 2 for grep, diff, …).
+    pub usage_status: i32,
+}
+
+impl CommandSpec {
+    /// A spec with permutation, no `-NUM` form and usage status 1.
+    pub const fn new(name: &'static str, options: &'static [OptSpec], paths: PathOperands) -> Self {
+        CommandSpec { name, options, paths, numeric_key: None, stop_at_operand: false, usage_status: 1 }
+    }
+}
+
+/// The parsed command line: options in the order given, then operands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedArgs {
+    /// `(key, value)` for each option occurrence, in order.
+    pub opts: Vec<(&'static str, Option<String>)>,
+    /// The operands, in order.
+    pub operands: Vec<String>,
+}
+
+impl ParsedArgs {
+    /// Whether option `key` was given.
+    pub fn has(&self, key: &str) -> bool {
+        self.opts.iter().any(|(k, _)| *k == key)
+    }
+    /// How many times option `key` was given.
+    pub fn count(&self, key: &str) -> usize {
+        self.opts.iter().filter(|(k, _)| *k == key).count()
+    }
+    /// The last value of option `key`.
+    pub fn value(&self, key: &str) -> Option<&str> {
+        self.opts.iter().rev().find(|(k, _)| *k == key).and_then(|(_, v)| v.as_deref())
+    }
+    /// Every value of option `key`, in order.
+    pub fn values(&self, key: &str) -> Vec<&str> {
+        self.opts.iter().filter(|(k, _)| *k == key).filter_map(|(_, v)| v.as_deref()).collect()
+    }
+    /// The index among all options of the last occurrence of any of `keys`
+    /// (to let the last of two conflicting flags win).
+    pub fn last_of(&self, keys: &[&str]) -> Option<&'static str> {
+        self.opts.iter().rev().find(|(k, _)| keys.contains(k)).map(|(k, _)| *k)
+    }
+}
+
+/// Parses `args` by `spec`. The error is the GNU diagnostic without the
+/// command name, e.g. `invalid option -- 'z'` or
+/// `option requires an argument -- 'n'`.
+pub fn parse(spec: &CommandSpec, args: &[String]) -> Result<ParsedArgs, String> {
+    let mut out = ParsedArgs::default();
+    let mut i = 0;
+    let mut only_operands = false;
+    while i < args.len() {
+        let a = &args[i];
+        i += 1;
+        if only_operands || a == "-" || !a.starts_with('-') {
+            out.operands.push(a.clone());
+            if spec.stop_at_operand {
+                only_operands = true;
+            }
+            continue;
+        }
+        if a == "--" {
+            only_operands = true;
+            continue;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            let (name, attached) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (long, None),
+            };
+            let exact = spec.options.iter().find(|o| o.long == Some(name));
+            let opt = match exact {
+                Some(o) => o,
+                None => {
+                    let cands: Vec<&OptSpec> = spec
+                        .options
+                        .iter()
+                        .filter(|o| o.long.is_some_and(|l| l.starts_with(name)))
+                        .collect();
+                    match cands.len() {
+                        1 => cands[0],
+                        0 => return Err(format!("unrecognized option '--{name}'")),
+                        _ => return Err(format!("option '--{name}' is ambiguous")),
+                    }
+                }
+            };
+            let lname = opt.long.unwrap_or(name);
+            match opt.arity {
+                Arity::Flag => {
+                    if attached.is_some() {
+                        return Err(format!("option '--{lname}' doesn't allow an argument"));
+                    }
+                    out.opts.push((opt.key, None));
+                }
+                Arity::Optional => out.opts.push((opt.key, attached)),
+                Arity::Required => {
+                    let v = match attached {
+                        Some(v) => v,
+                        None if i < args.len() => {
+                            i += 1;
+                            args[i - 1].clone()
+                        }
+                        None => return Err(format!("option '--{lname}' requires an argument")),
+                    };
+                    out.opts.push((opt.key, Some(v)));
+                }
+            }
+            continue;
+        }
+        // short cluster
+        let body = &a[1..];
+        if let Some(key) = spec.numeric_key {
+            if body.bytes().all(|b| b.is_ascii_digit()) {
+                out.opts.push((key, Some(body.to_string())));
+                continue;
+            }
+        }
+        let chars: Vec<(usize, char)> = body.char_indices().collect();
+        let mut j = 0;
+        while j < chars.len() {
+            let (pos, c) = chars[j];
+            j += 1;
+            let Some(opt) = spec.options.iter().find(|o| o.short == Some(c)) else {
+                return Err(format!("invalid option -- '{c}'"));
+            };
+            match opt.arity {
+                Arity::Flag => out.opts.push((opt.key, None)),
+                Arity::Optional => {
+                    let rest = &body[pos + c.len_utf8()..];
+                    out.opts.push((opt.key, if rest.is_empty() { None } else { Some(rest.to_string()) }));
+                    break;
+                }
+                Arity::Required => {
+                    let rest = &body[pos + c.len_utf8()..];
+                    let v = if !rest.is_empty() {
+                        rest.to_string()
+                    } else if i < args.len() {
+                        i += 1;
+                        args[i - 1].clone()
+                    } else {
+                        return Err(format!("option requires an argument -- '{c}'"));
+                    };
+                    out.opts.push((opt.key, Some(v)));
+                    break;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPTS: &[OptSpec] = &[
+        OptSpec::flag("recursive", Some('r'), Some("recursive")),
+        OptSpec::flag("number", Some('n'), Some("line-number")),
+        OptSpec::value("regexp", Some('e'), Some("regexp")),
+        OptSpec::flag("count", Some('c'), Some("count")),
+    ];
+    const SPEC: CommandSpec = CommandSpec::new("grep", OPTS, PathOperands::SkipFirst);
+
+    fn v(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn clusters_permutation_and_values() {
+        let p = parse(&SPEC, &v(&["-rn", "foo", "dir", "-efoo", "--count", "--", "-x"])).unwrap();
+        assert!(p.has("recursive") && p.has("number") && p.has("count"));
+        assert_eq!(p.value("regexp"), Some("foo"));
+        assert_eq!(p.operands, v(&["foo", "dir", "-x"]));
+    }
+
+    #[test]
+    fn gnu_errors() {
+        assert_eq!(parse(&SPEC, &v(&["-z"])).unwrap_err(), "invalid option -- 'z'");
+        assert_eq!(parse(&SPEC, &v(&["-e"])).unwrap_err(), "option requires an argument -- 'e'");
+        assert_eq!(parse(&SPEC, &v(&["--bogus"])).unwrap_err(), "unrecognized option '--bogus'");
+        assert_eq!(parse(&SPEC, &v(&["--line"])).unwrap().count("number"), 1);
+    }
+}

@@ -1,0 +1,110 @@
+//! The ABI between the shell, the command registry and commands.
+//!
+//! A command is a plain function registered with `inventory`
+//! ([`CommandRegistration`]), so a crate that adds a command edits no central
+//! list. It receives a [`CommandCtx`]: fully expanded arguments (no
+//! variables, globs or sessions, as seed 001 says), the cwd to resolve
+//! relative paths, the [`Vfs`] router, and its standard streams. It writes
+//! its output to `stdout` and returns the exit status; what it read and wrote
+//! is recorded in [`CommandCtx::io`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::future::BoxFuture;
+
+use crate::args::CommandSpec;
+use crate::{ByteSource, IOResult, Input, MountInfo, Output, Result, Vfs, join_path};
+
+/// Everything a command gets for one run.
+pub struct CommandCtx {
+    /// The name the command was called by (`grep`).
+    pub name: String,
+    /// The arguments after the name, fully expanded.
+    pub args: Vec<String>,
+    /// The session's current directory (an absolute virtual path).
+    pub cwd: String,
+    /// The exported environment.
+    pub env: BTreeMap<String, String>,
+    /// The VFS router: the only way to touch bytes.
+    pub vfs: Arc<dyn Vfs>,
+    /// Standard input.
+    pub stdin: Input,
+    /// Standard output.
+    pub stdout: Output,
+    /// Standard error.
+    pub stderr: Output,
+    /// What the command read and wrote.
+    pub io: IOResult,
+    /// The mount the dispatcher chose the handler for, if a path operand had one.
+    pub mount: Option<MountInfo>,
+}
+
+impl CommandCtx {
+    /// Resolves `path` against the cwd into an absolute virtual path.
+    pub fn resolve(&self, path: &str) -> String {
+        join_path(&self.cwd, path)
+    }
+    /// Prints `NAME: MSG` on stderr, after flushing stdout so the two
+    /// streams keep their order when they share a destination (`2>&1`).
+    pub async fn error(&mut self, msg: impl AsRef<str>) {
+        let _ = self.stdout.flush().await;
+        let line = format!("{}: {}\n", self.name, msg.as_ref());
+        let _ = self.stderr.write(line.as_bytes()).await;
+        let _ = self.stderr.flush().await;
+    }
+    /// Reads the file at `path` (relative to the cwd) through the router and
+    /// records the read.
+    pub async fn read_path(&mut self, path: &str) -> Result<ByteSource> {
+        let abs = self.resolve(path);
+        let src = self.vfs.read(&abs).await?;
+        self.io.read(&abs);
+        Ok(src)
+    }
+    /// The value of an exported variable.
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.env.get(name).map(String::as_str)
+    }
+}
+
+/// The future a command returns: its exit status.
+pub type CommandFuture<'a> = BoxFuture<'a, i32>;
+
+/// A command handler.
+pub type CommandFn = for<'a> fn(&'a mut CommandCtx) -> CommandFuture<'a>;
+
+/// A command registered at link time with `inventory::submit!`.
+///
+/// Dispatch (seed 001) tries `(name, resource, filetype)`, then
+/// `(name, resource)`, then `(name)`.
+pub struct CommandRegistration {
+    /// The command name (`cat`).
+    pub name: &'static str,
+    /// The resource this handler is for (`"s3"`), or `None` for the general handler.
+    pub resource: Option<&'static str>,
+    /// The file extension this handler is for (`"parquet"`), or `None`.
+    pub filetype: Option<&'static str>,
+    /// Options and operands, for parsing and for the registry's listing.
+    pub spec: &'static CommandSpec,
+    /// Whether the command changes files (checked against the mount mode by the router anyway).
+    pub write: bool,
+    /// The handler.
+    pub handler: CommandFn,
+}
+
+inventory::collect!(CommandRegistration);
+
+/// What the shell calls to run a command that is not a shell builtin. The
+/// workspace implements it with the registry's resolution order.
+#[async_trait]
+pub trait CommandHost: Send + Sync {
+    /// The VFS router (for globs, redirects, `cd` and `test`).
+    fn vfs(&self) -> Arc<dyn Vfs>;
+    /// Whether a command of this name exists.
+    fn has_command(&self, name: &str) -> bool;
+    /// Runs the command named `ctx.name`; returns its exit status (127 and
+    /// `NAME: command not found` on stderr when there is none). Flushes
+    /// `ctx.stdout` and `ctx.stderr` before returning.
+    async fn run(&self, ctx: &mut CommandCtx) -> i32;
+}

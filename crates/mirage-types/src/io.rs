@@ -1,0 +1,311 @@
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use bytes::{Bytes, BytesMut};
+use futures::stream::{BoxStream, StreamExt};
+use tokio::sync::mpsc;
+
+use crate::{Error, ErrorKind, Result};
+
+/// A boxed stream of byte chunks, as produced by a streaming read.
+pub type ByteStream = BoxStream<'static, Result<Bytes>>;
+
+/// Bytes that are either already in memory or arrive as a stream of chunks
+/// (seed 001's `ByteSource`). Chunks are `Bytes`, so slicing a RAM file or
+/// passing a chunk down a pipe never copies.
+pub enum ByteSource {
+    /// All the bytes, in memory.
+    Bytes(Bytes),
+    /// Chunks that arrive over time; the stream ends at end of file.
+    Stream(ByteStream),
+}
+
+impl std::fmt::Debug for ByteSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ByteSource::Bytes(b) => write!(f, "ByteSource::Bytes({} bytes)", b.len()),
+            ByteSource::Stream(_) => f.write_str("ByteSource::Stream(..)"),
+        }
+    }
+}
+
+impl ByteSource {
+    /// An empty source.
+    pub fn empty() -> Self {
+        ByteSource::Bytes(Bytes::new())
+    }
+    /// Reads everything into one buffer (copies only when the source was a
+    /// stream of more than one chunk).
+    pub async fn collect(self) -> Result<Bytes> {
+        match self {
+            ByteSource::Bytes(b) => Ok(b),
+            ByteSource::Stream(mut s) => {
+                let mut first: Option<Bytes> = None;
+                let mut buf = BytesMut::new();
+                while let Some(chunk) = s.next().await {
+                    let chunk = chunk?;
+                    if chunk.is_empty() {
+                        continue;
+                    }
+                    match first.take() {
+                        None if buf.is_empty() => first = Some(chunk),
+                        None => buf.extend_from_slice(&chunk),
+                        Some(f) => {
+                            buf.extend_from_slice(&f);
+                            buf.extend_from_slice(&chunk);
+                        }
+                    }
+                }
+                Ok(first.unwrap_or_else(|| buf.freeze()))
+            }
+        }
+    }
+    /// Turns the source into a stream of chunks of at most 64 KiB each for
+    /// in-memory bytes (slices of the same buffer, no copy).
+    pub fn into_stream(self) -> ByteStream {
+        match self {
+            ByteSource::Stream(s) => s,
+            ByteSource::Bytes(b) => {
+                const CHUNK: usize = 64 * 1024;
+                let mut parts = Vec::with_capacity(b.len() / CHUNK + 1);
+                let mut off = 0;
+                while off < b.len() {
+                    let end = (off + CHUNK).min(b.len());
+                    parts.push(Ok(b.slice(off..end)));
+                    off = end;
+                }
+                futures::stream::iter(parts).boxed()
+            }
+        }
+    }
+}
+
+impl From<Bytes> for ByteSource {
+    fn from(b: Bytes) -> Self {
+        ByteSource::Bytes(b)
+    }
+}
+impl From<Vec<u8>> for ByteSource {
+    fn from(b: Vec<u8>) -> Self {
+        ByteSource::Bytes(Bytes::from(b))
+    }
+}
+
+/// A command's standard input: chunks read on demand, with helpers to read
+/// lines or everything. Dropping it closes the pipe, which stops the writer
+/// upstream (`cat big | head -1` reads little).
+pub struct Input {
+    stream: Option<ByteStream>,
+    pending: VecDeque<Bytes>,
+}
+
+impl Input {
+    /// Empty stdin (end of file at once), as `bash -c` with stdin from `/dev/null`.
+    pub fn empty() -> Self {
+        Input { stream: None, pending: VecDeque::new() }
+    }
+    /// Stdin from a byte source.
+    pub fn from_source(src: ByteSource) -> Self {
+        match src {
+            ByteSource::Bytes(b) => {
+                let mut pending = VecDeque::new();
+                if !b.is_empty() {
+                    pending.push_back(b);
+                }
+                Input { stream: None, pending }
+            }
+            ByteSource::Stream(s) => Input { stream: Some(s), pending: VecDeque::new() },
+        }
+    }
+    /// Stdin fed by the receiving end of a pipe.
+    pub fn from_pipe(rx: mpsc::Receiver<Bytes>) -> Self {
+        let s = futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|b| (Ok(b), rx))
+        })
+        .boxed();
+        Input { stream: Some(s), pending: VecDeque::new() }
+    }
+    /// The next chunk, or `None` at end of input.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
+        if let Some(b) = self.pending.pop_front() {
+            return Ok(Some(b));
+        }
+        let Some(s) = self.stream.as_mut() else { return Ok(None) };
+        loop {
+            match s.next().await {
+                Some(Ok(b)) if b.is_empty() => continue,
+                Some(Ok(b)) => return Ok(Some(b)),
+                Some(Err(e)) => return Err(e),
+                None => {
+                    self.stream = None;
+                    return Ok(None);
+                }
+            }
+        }
+    }
+    /// Puts bytes back in front of the input (used after reading a line).
+    pub fn unread(&mut self, b: Bytes) {
+        if !b.is_empty() {
+            self.pending.push_front(b);
+        }
+    }
+    /// Reads everything that is left.
+    pub async fn read_all(&mut self) -> Result<Bytes> {
+        let mut out: Option<Bytes> = None;
+        let mut buf = BytesMut::new();
+        while let Some(b) = self.chunk().await? {
+            match out.take() {
+                None if buf.is_empty() => out = Some(b),
+                None => buf.extend_from_slice(&b),
+                Some(f) => {
+                    buf.extend_from_slice(&f);
+                    buf.extend_from_slice(&b);
+                }
+            }
+        }
+        Ok(out.unwrap_or_else(|| buf.freeze()))
+    }
+    /// Reads one line including its `\n` (the last line may lack it), or
+    /// `None` at end of input. Reads no further than the newline, so the
+    /// rest stays for the next reader (as bash's `read` builtin).
+    pub async fn read_line(&mut self) -> Result<Option<Vec<u8>>> {
+        let mut line = Vec::new();
+        loop {
+            let Some(b) = self.chunk().await? else {
+                return Ok(if line.is_empty() { None } else { Some(line) });
+            };
+            if let Some(i) = memchr_nl(&b) {
+                line.extend_from_slice(&b[..=i]);
+                self.unread(b.slice(i + 1..));
+                return Ok(Some(line));
+            }
+            line.extend_from_slice(&b);
+        }
+    }
+    /// Converts what is left into a byte source (for handing stdin on).
+    pub fn into_source(self) -> ByteSource {
+        let pending: Vec<Result<Bytes>> = self.pending.into_iter().map(Ok).collect();
+        match self.stream {
+            None if pending.is_empty() => ByteSource::empty(),
+            None if pending.len() == 1 => match pending.into_iter().next() {
+                Some(Ok(b)) => ByteSource::Bytes(b),
+                _ => ByteSource::empty(),
+            },
+            None => ByteSource::Stream(futures::stream::iter(pending).boxed()),
+            Some(s) => ByteSource::Stream(futures::stream::iter(pending).chain(s).boxed()),
+        }
+    }
+}
+
+fn memchr_nl(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'\n')
+}
+
+/// Where a command's output goes. Cloning shares the destination, so
+/// `echo a; echo b` append to the same capture.
+#[derive(Clone)]
+pub enum Sink {
+    /// Discard (`/dev/null`).
+    Null,
+    /// The writing end of a pipe (bounded; a full pipe applies back-pressure,
+    /// a closed one gives [`ErrorKind::BrokenPipe`]).
+    Pipe(mpsc::Sender<Bytes>),
+    /// An in-memory capture (the final stdout/stderr of a run, `$(…)`).
+    Capture(Arc<Mutex<Vec<u8>>>),
+}
+
+impl Sink {
+    /// A fresh capture and the sink that writes to it.
+    pub fn capture() -> (Sink, Arc<Mutex<Vec<u8>>>) {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        (Sink::Capture(buf.clone()), buf)
+    }
+
+    async fn send(&self, b: Bytes) -> Result<()> {
+        match self {
+            Sink::Null => Ok(()),
+            Sink::Pipe(tx) => tx.send(b).await.map_err(|_| Error::new(ErrorKind::BrokenPipe)),
+            Sink::Capture(buf) => {
+                match buf.lock() {
+                    Ok(mut g) => g.extend_from_slice(&b),
+                    Err(p) => p.into_inner().extend_from_slice(&b),
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether two sinks write to the same place (for `2>&1` ordering).
+    pub fn same_as(&self, other: &Sink) -> bool {
+        match (self, other) {
+            (Sink::Null, Sink::Null) => true,
+            (Sink::Pipe(a), Sink::Pipe(b)) => a.same_channel(b),
+            (Sink::Capture(a), Sink::Capture(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+/// A buffered writer over a [`Sink`]. Small writes gather into 32 KiB
+/// blocks; [`Output::write_bytes`] passes large chunks through without a
+/// copy. Call [`Output::flush`] before the command ends.
+pub struct Output {
+    sink: Sink,
+    buf: BytesMut,
+}
+
+const OUT_BLOCK: usize = 32 * 1024;
+
+impl Output {
+    /// A writer over `sink`.
+    pub fn new(sink: Sink) -> Self {
+        Output { sink, buf: BytesMut::new() }
+    }
+    /// A writer that discards everything.
+    pub fn null() -> Self {
+        Output::new(Sink::Null)
+    }
+    /// The destination.
+    pub fn sink(&self) -> &Sink {
+        &self.sink
+    }
+    /// Whether output is discarded (lets commands skip work, as `grep -q`).
+    pub fn is_null(&self) -> bool {
+        matches!(self.sink, Sink::Null)
+    }
+    /// Writes `data`, buffering small writes.
+    /// Errors with [`ErrorKind::BrokenPipe`] when the reader has gone.
+    pub async fn write(&mut self, data: &[u8]) -> Result<()> {
+        if matches!(self.sink, Sink::Null) {
+            return Ok(());
+        }
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= OUT_BLOCK {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+    /// Writes a string (see [`Output::write`]).
+    pub async fn write_str(&mut self, s: &str) -> Result<()> {
+        self.write(s.as_bytes()).await
+    }
+    /// Writes a chunk, passing it on without a copy when it is large.
+    pub async fn write_bytes(&mut self, data: Bytes) -> Result<()> {
+        if matches!(self.sink, Sink::Null) {
+            return Ok(());
+        }
+        if data.len() < 4096 {
+            return self.write(&data).await;
+        }
+        self.flush().await?;
+        self.sink.send(data).await
+    }
+    /// Sends what is buffered.
+    pub async fn flush(&mut self) -> Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let b = self.buf.split().freeze();
+        self.sink.send(b).await
+    }
+}
