@@ -1,0 +1,1 @@
+//! `basename` (not yet written).

@@ -1,0 +1,1 @@
+//! `cp` (not yet written).

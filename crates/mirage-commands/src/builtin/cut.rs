@@ -1,0 +1,1 @@
+//! `cut` (not yet written).

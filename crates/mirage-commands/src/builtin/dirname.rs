@@ -1,0 +1,1 @@
+//! `dirname` (not yet written).

@@ -1,0 +1,1 @@
+//! `find` (not yet written).

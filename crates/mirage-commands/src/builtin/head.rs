@@ -1,0 +1,1 @@
+//! `head` (not yet written).

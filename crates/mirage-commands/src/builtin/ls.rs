@@ -1,0 +1,1 @@
+//! `ls` (not yet written).

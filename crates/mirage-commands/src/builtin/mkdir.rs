@@ -1,0 +1,1 @@
+//! `mkdir` (not yet written).

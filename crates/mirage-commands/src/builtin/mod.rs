@@ -1,0 +1,22 @@
+//! The general commands, one module per command. Each registers itself.
+
+pub mod basename;
+pub mod cat;
+pub mod cp;
+pub mod cut;
+pub mod dirname;
+pub mod find;
+pub mod grep;
+pub mod head;
+pub mod ls;
+pub mod mkdir;
+pub mod mv;
+pub mod rm;
+pub mod seq;
+pub mod sort;
+pub mod tail;
+pub mod tee;
+pub mod touch;
+pub mod tr;
+pub mod uniq;
+pub mod wc;

@@ -1,0 +1,1 @@
+//! `mv` (not yet written).

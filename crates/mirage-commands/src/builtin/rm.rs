@@ -1,0 +1,1 @@
+//! `rm` (not yet written).

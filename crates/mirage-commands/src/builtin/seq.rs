@@ -1,0 +1,1 @@
+//! `seq` (not yet written).

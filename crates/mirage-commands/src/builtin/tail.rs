@@ -1,0 +1,1 @@
+//! `tail` (not yet written).

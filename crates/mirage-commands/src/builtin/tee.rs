@@ -1,0 +1,1 @@
+//! `tee` (not yet written).

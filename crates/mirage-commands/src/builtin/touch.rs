@@ -1,0 +1,1 @@
+//! `touch` (not yet written).

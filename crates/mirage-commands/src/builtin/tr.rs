@@ -1,0 +1,1 @@
+//! `tr` (not yet written).

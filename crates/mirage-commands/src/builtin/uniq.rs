@@ -1,0 +1,1 @@
+//! `uniq` (not yet written).

@@ -1,0 +1,1 @@
+//! `wc` (not yet written).

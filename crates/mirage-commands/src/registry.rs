@@ -1,0 +1,38 @@
+//! Command lookup in seed 001's resolution order.
+
+use mirage_types::command::CommandRegistration;
+
+/// Finds the handler for `name`: first one registered for
+/// `(name, resource, filetype)`, then `(name, resource)`, then the general
+/// `(name)`. `None` when no command has that name.
+pub fn resolve(
+    name: &str,
+    resource: Option<&str>,
+    filetype: Option<&str>,
+) -> Option<&'static CommandRegistration> {
+    let all = || inventory::iter::<CommandRegistration>.into_iter().filter(move |r| r.name == name);
+    if let Some(res) = resource {
+        if let Some(ft) = filetype {
+            if let Some(r) = all().find(|r| r.resource == Some(res) && r.filetype == Some(ft)) {
+                return Some(r);
+            }
+        }
+        if let Some(r) = all().find(|r| r.resource == Some(res) && r.filetype.is_none()) {
+            return Some(r);
+        }
+    }
+    if let Some(ft) = filetype {
+        if let Some(r) = all().find(|r| r.resource.is_none() && r.filetype == Some(ft)) {
+            return Some(r);
+        }
+    }
+    all().find(|r| r.resource.is_none() && r.filetype.is_none())
+}
+
+/// Every registered command name, sorted and deduplicated.
+pub fn command_names() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = inventory::iter::<CommandRegistration>.into_iter().map(|r| r.name).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
