@@ -18,6 +18,9 @@ use mirage_types::{ByteSource, Error, ErrorKind, FileStat, Result};
 
 pub use mirage_types;
 
+#[cfg(feature = "testsuite")]
+pub mod testsuite;
+
 /// What a resource can do, so callers (and the behaviour suite) can skip
 /// what it cannot, as OpenDAL's `Capability`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,2 +1,162 @@
-//! placeholder
+//! The `ram` resource: an in-memory directory tree.
+//!
+//! Files are [`bytes::Bytes`], so a read hands out a reference-counted view
+//! of the stored buffer without copying. Every mutation takes a write lock
+//! for its whole check-and-change step, so each op is atomic with respect
+//! to the others; a `write` collects its input before it takes the lock,
+//! and a failed input stream leaves the old contents in place.
+//!
+//! Paths are resource paths (`/dir/file`); they are normalised again here
+//! (see [`mirage_types::normalize_path`]) so `//a/./b` and `/a/b` name the
+//! same entry. Errors carry the normalised resource path.
 #![deny(missing_docs)]
+
+mod tree;
+
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use mirage_ops::{Capability, Resource, ResourceRegistration};
+use mirage_types::{ByteSource, FileStat, Result, normalize_path};
+
+use tree::Tree;
+
+/// An in-memory resource (registered as `ram`; its config is ignored).
+///
+/// Capability: `write`, `rename` and `real_directories`. The root `/`
+/// always exists. `stat` reports mode `0o644` for files and `0o755` for
+/// directories, the last modification time, and a
+/// [`mirage_types::VersionToken::Generation`] taken from a counter that
+/// grows on every change, so a (path, generation) pair never names two
+/// different contents.
+pub struct RamResource {
+    tree: RwLock<Tree>,
+}
+
+impl Default for RamResource {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for RamResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RamResource").field("entries", &self.read_tree().len()).finish()
+    }
+}
+
+impl RamResource {
+    /// An empty tree holding only the root directory `/`.
+    pub fn new() -> Self {
+        RamResource { tree: RwLock::new(Tree::new()) }
+    }
+
+    /// Stores `data` at `path`, creating missing parent directories (as
+    /// `mkdir -p` then a write); a convenience for tests, fixtures and
+    /// benchmarks.
+    ///
+    /// Errors: `IsADirectory` when `path` is a directory (or `/`),
+    /// `NotADirectory` when an ancestor is a file.
+    pub fn insert_file(&self, path: &str, data: impl Into<Bytes>) -> Result<()> {
+        let path = normalize_path(path);
+        let mut t = self.write_tree();
+        t.create_parents(&path)?;
+        t.write(&path, data.into())
+    }
+
+    /// Creates the directory `path` and its missing ancestors (`mkdir -p`);
+    /// succeeds when it already exists.
+    ///
+    /// Errors: `NotADirectory` when `path` or an ancestor is a file.
+    pub fn insert_dir(&self, path: &str) -> Result<()> {
+        let path = normalize_path(path);
+        let mut t = self.write_tree();
+        t.create_parents(&path)?;
+        t.mkdir_p_leaf(&path)
+    }
+
+    /// The number of entries, the root included.
+    pub fn len(&self) -> usize {
+        self.read_tree().len()
+    }
+
+    /// Whether only the root exists.
+    pub fn is_empty(&self) -> bool {
+        self.len() <= 1
+    }
+
+    fn read_tree(&self) -> RwLockReadGuard<'_, Tree> {
+        self.tree.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_tree(&self) -> RwLockWriteGuard<'_, Tree> {
+        self.tree.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[async_trait]
+impl Resource for RamResource {
+    fn name(&self) -> &'static str {
+        "ram"
+    }
+
+    fn capability(&self) -> Capability {
+        Capability { write: true, rename: true, real_directories: true, remote: false }
+    }
+
+    async fn stat(&self, path: &str) -> Result<FileStat> {
+        self.read_tree().stat(&normalize_path(path))
+    }
+
+    async fn readdir(&self, path: &str) -> Result<Vec<FileStat>> {
+        self.read_tree().readdir(&normalize_path(path))
+    }
+
+    async fn read(&self, path: &str) -> Result<ByteSource> {
+        self.read_tree().read(&normalize_path(path)).map(ByteSource::Bytes)
+    }
+
+    async fn write(&self, path: &str, data: ByteSource) -> Result<()> {
+        let path = normalize_path(path);
+        // Cheap checks first, so a doomed write does not drain its stream.
+        self.read_tree().check_writable(&path)?;
+        let data = data.collect().await?;
+        self.write_tree().write(&path, data)
+    }
+
+    async fn append(&self, path: &str, data: ByteSource) -> Result<()> {
+        let path = normalize_path(path);
+        self.read_tree().check_writable(&path)?;
+        let data = data.collect().await?;
+        self.write_tree().append(&path, data)
+    }
+
+    async fn mkdir(&self, path: &str) -> Result<()> {
+        self.write_tree().mkdir(&normalize_path(path))
+    }
+
+    async fn unlink(&self, path: &str) -> Result<()> {
+        self.write_tree().unlink(&normalize_path(path))
+    }
+
+    async fn rmdir(&self, path: &str) -> Result<()> {
+        self.write_tree().rmdir(&normalize_path(path))
+    }
+
+    async fn rename(&self, from: &str, to: &str) -> Result<()> {
+        self.write_tree().rename(&normalize_path(from), &normalize_path(to))
+    }
+}
+
+fn build(_config: &serde_json::Value) -> Result<Arc<dyn Resource>> {
+    Ok(Arc::new(RamResource::new()))
+}
+
+inventory::submit! {
+    ResourceRegistration {
+        name: "ram",
+        summary: "in-memory directory tree (zero-copy reads; contents are lost when the workspace ends)",
+        build,
+    }
+}
