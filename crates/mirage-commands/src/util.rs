@@ -60,3 +60,382 @@ pub fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     let empty = data.is_empty();
     trimmed.split(|&b| b == b'\n').filter(move |_| !empty)
 }
+
+/// Opens an input operand like [`open_input`], but keeps the error as a
+/// [`mirage_types::Error`] so a command can word it as its GNU original does
+/// (`head: cannot open 'x' for reading: …`, `sort: cannot read: x: …`).
+/// A directory gives [`ErrorKind::IsADirectory`].
+pub async fn open_input_err(ctx: &mut CommandCtx, operand: &str) -> Result<ByteSource, mirage_types::Error> {
+    if operand == "-" {
+        let stdin = std::mem::replace(&mut ctx.stdin, Input::empty());
+        return Ok(stdin.into_source());
+    }
+    let abs = ctx.resolve(operand);
+    let st = ctx.vfs.stat(&abs).await?;
+    if st.is_dir() {
+        return Err(mirage_types::Error::new(ErrorKind::IsADirectory));
+    }
+    ctx.read_path(operand).await
+}
+
+/// Splits a stream of chunks into records ending with `delim` (`\n`, or
+/// NUL for `-z`) without collecting the input: a record that lies inside
+/// one chunk is handed out as a slice of it (no copy).
+pub struct RecordReader {
+    stream: mirage_types::ByteStream,
+    cur: Bytes,
+    pos: usize,
+    carry: Vec<u8>,
+    delim: u8,
+    done: bool,
+}
+
+impl RecordReader {
+    /// A reader over `src` splitting at `delim`.
+    pub fn new(src: ByteSource, delim: u8) -> Self {
+        RecordReader { stream: src.into_stream(), cur: Bytes::new(), pos: 0, carry: Vec::new(), delim, done: false }
+    }
+    /// The next record including its delimiter (the last one may lack it),
+    /// or `None` at end of input.
+    pub async fn next_record(&mut self) -> mirage_types::Result<Option<Bytes>> {
+        use futures::StreamExt;
+        loop {
+            if self.pos < self.cur.len() {
+                let rest = &self.cur[self.pos..];
+                if let Some(i) = memchr::memchr(self.delim, rest) {
+                    let start = self.pos;
+                    self.pos += i + 1;
+                    if self.carry.is_empty() {
+                        return Ok(Some(self.cur.slice(start..self.pos)));
+                    }
+                    self.carry.extend_from_slice(&self.cur[start..self.pos]);
+                    return Ok(Some(Bytes::from(std::mem::take(&mut self.carry))));
+                }
+                self.carry.extend_from_slice(rest);
+                self.pos = self.cur.len();
+            }
+            if self.done {
+                return Ok(if self.carry.is_empty() { None } else { Some(Bytes::from(std::mem::take(&mut self.carry))) });
+            }
+            match self.stream.next().await {
+                Some(Ok(b)) => {
+                    self.cur = b;
+                    self.pos = 0;
+                }
+                Some(Err(e)) => return Err(e),
+                None => self.done = true,
+            }
+        }
+    }
+}
+
+/// Test support: an in-memory [`mirage_types::Vfs`] and a runner that calls
+/// a command handler with captured output.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+
+    use bytes::Bytes;
+    use mirage_types::command::{CommandCtx, CommandFn};
+    use mirage_types::{
+        ByteSource, Error, ErrorKind, FileStat, IOResult, Input, MountInfo, Output, Result, Sink, Vfs,
+    };
+
+    /// A tiny in-memory file tree; paths under `/ro` are read-only.
+    #[derive(Default)]
+    pub(crate) struct MemVfs {
+        /// Files (bytes) and directories (`None`).
+        pub(crate) tree: Mutex<BTreeMap<String, Option<Bytes>>>,
+    }
+
+    fn parent(p: &str) -> String {
+        mirage_types::dirname(p)
+    }
+
+    impl MemVfs {
+        /// A tree with `/` and the given files (parents created).
+        pub(crate) fn with(files: &[(&str, &str)]) -> Arc<MemVfs> {
+            let v = MemVfs::default();
+            {
+                let mut t = v.tree.lock().unwrap_or_else(|p| p.into_inner());
+                t.insert("/".into(), None);
+                t.insert("/ro".into(), None);
+                for (p, c) in files {
+                    let mut d = parent(p);
+                    while d != "/" {
+                        t.insert(d.clone(), None);
+                        d = parent(&d);
+                    }
+                    if p.ends_with('/') {
+                        t.insert(p.trim_end_matches('/').to_string(), None);
+                    } else {
+                        t.insert(p.to_string(), Some(Bytes::from(c.to_string())));
+                    }
+                }
+            }
+            Arc::new(v)
+        }
+        fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Option<Bytes>>> {
+            self.tree.lock().unwrap_or_else(|p| p.into_inner())
+        }
+        fn check_rw(path: &str) -> Result<()> {
+            if path == "/ro" || path.starts_with("/ro/") {
+                return Err(Error::at(ErrorKind::ReadOnly, path));
+            }
+            Ok(())
+        }
+        fn need_dir(t: &BTreeMap<String, Option<Bytes>>, d: &str) -> Result<()> {
+            match t.get(d) {
+                Some(None) => Ok(()),
+                Some(Some(_)) => Err(Error::at(ErrorKind::NotADirectory, d)),
+                None => Err(Error::not_found(d)),
+            }
+        }
+        fn children(t: &BTreeMap<String, Option<Bytes>>, d: &str) -> Vec<String> {
+            let pre = if d == "/" { "/".to_string() } else { format!("{d}/") };
+            t.keys()
+                .filter(|k| k.starts_with(&pre) && k.len() > pre.len() && !k[pre.len()..].contains('/'))
+                .cloned()
+                .collect()
+        }
+    }
+
+    fn stat_of(path: &str, e: &Option<Bytes>) -> FileStat {
+        let name = mirage_types::basename(path);
+        let mut st = match e {
+            None => FileStat::dir(name),
+            Some(b) => FileStat::file(name, b.len() as u64),
+        };
+        st.modified = Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000));
+        st
+    }
+
+    type Fut<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'a>>;
+
+    impl MemVfs {
+        fn stat_(&self, path: &str) -> Result<FileStat> {
+            let t = self.lock();
+            t.get(path).map(|e| stat_of(path, e)).ok_or_else(|| Error::not_found(path))
+        }
+        fn readdir_(&self, path: &str) -> Result<Vec<FileStat>> {
+            let t = self.lock();
+            Self::need_dir(&t, path)?;
+            Ok(Self::children(&t, path).iter().filter_map(|k| t.get(k).map(|e| stat_of(k, e))).collect())
+        }
+        fn read_(&self, path: &str) -> Result<ByteSource> {
+            let t = self.lock();
+            match t.get(path) {
+                Some(Some(b)) => Ok(ByteSource::Bytes(b.clone())),
+                Some(None) => Err(Error::at(ErrorKind::IsADirectory, path)),
+                None => Err(Error::not_found(path)),
+            }
+        }
+        fn write_(&self, path: &str, b: Bytes, append: bool) -> Result<()> {
+            Self::check_rw(path)?;
+            let mut t = self.lock();
+            Self::need_dir(&t, &parent(path))?;
+            let mut old = match t.get(path) {
+                Some(Some(o)) if append => o.to_vec(),
+                Some(None) => return Err(Error::at(ErrorKind::IsADirectory, path)),
+                _ => Vec::new(),
+            };
+            old.extend_from_slice(&b);
+            t.insert(path.to_string(), Some(Bytes::from(old)));
+            Ok(())
+        }
+        fn mkdir_(&self, path: &str, parents: bool) -> Result<()> {
+            Self::check_rw(path)?;
+            let mut t = self.lock();
+            if t.contains_key(path) {
+                return if parents && matches!(t.get(path), Some(None)) {
+                    Ok(())
+                } else {
+                    Err(Error::at(ErrorKind::AlreadyExists, path))
+                };
+            }
+            if parents {
+                let mut d = parent(path);
+                let mut todo = vec![];
+                while !t.contains_key(&d) {
+                    todo.push(d.clone());
+                    d = parent(&d);
+                }
+                Self::need_dir(&t, &d)?;
+                for x in todo {
+                    t.insert(x, None);
+                }
+            } else {
+                Self::need_dir(&t, &parent(path))?;
+            }
+            t.insert(path.to_string(), None);
+            Ok(())
+        }
+        fn unlink_(&self, path: &str) -> Result<()> {
+            Self::check_rw(path)?;
+            let mut t = self.lock();
+            match t.get(path) {
+                Some(Some(_)) => {
+                    t.remove(path);
+                    Ok(())
+                }
+                Some(None) => Err(Error::at(ErrorKind::IsADirectory, path)),
+                None => Err(Error::not_found(path)),
+            }
+        }
+        fn rmdir_(&self, path: &str) -> Result<()> {
+            Self::check_rw(path)?;
+            let mut t = self.lock();
+            Self::need_dir(&t, path)?;
+            if !Self::children(&t, path).is_empty() {
+                return Err(Error::at(ErrorKind::DirectoryNotEmpty, path));
+            }
+            t.remove(path);
+            Ok(())
+        }
+        fn rename_(&self, from: &str, to: &str) -> Result<()> {
+            Self::check_rw(from)?;
+            Self::check_rw(to)?;
+            let mut t = self.lock();
+            if !t.contains_key(from) {
+                return Err(Error::not_found(from));
+            }
+            Self::need_dir(&t, &parent(to))?;
+            let pre = format!("{from}/");
+            let keys: Vec<String> = t.keys().filter(|k| *k == from || k.starts_with(&pre)).cloned().collect();
+            for k in keys {
+                if let Some(v) = t.remove(&k) {
+                    t.insert(format!("{to}{}", &k[from.len()..]), v);
+                }
+            }
+            Ok(())
+        }
+    }
+
+    fn bytes_of(data: ByteSource) -> Bytes {
+        match data {
+            ByteSource::Bytes(b) => b,
+            ByteSource::Stream(_) => Bytes::new(),
+        }
+    }
+
+    impl Vfs for MemVfs {
+        fn stat<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, FileStat>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            Box::pin(std::future::ready(self.stat_(path)))
+        }
+        fn readdir<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, Vec<FileStat>>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            Box::pin(std::future::ready(self.readdir_(path)))
+        }
+        fn read<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, ByteSource>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            Box::pin(std::future::ready(self.read_(path)))
+        }
+        fn write<'a, 'b, 'c>(&'a self, path: &'b str, data: ByteSource) -> Fut<'c, ()>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            Box::pin(std::future::ready(self.write_(path, bytes_of(data), false)))
+        }
+        fn append<'a, 'b, 'c>(&'a self, path: &'b str, data: ByteSource) -> Fut<'c, ()>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            Box::pin(std::future::ready(self.write_(path, bytes_of(data), true)))
+        }
+        fn mkdir<'a, 'b, 'c>(&'a self, path: &'b str, parents: bool) -> Fut<'c, ()>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            Box::pin(std::future::ready(self.mkdir_(path, parents)))
+        }
+        fn unlink<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, ()>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            Box::pin(std::future::ready(self.unlink_(path)))
+        }
+        fn rmdir<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, ()>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            Box::pin(std::future::ready(self.rmdir_(path)))
+        }
+        fn rename<'a, 'b, 'd, 'c>(&'a self, from: &'b str, to: &'d str) -> Fut<'c, ()>
+        where
+            'a: 'c,
+            'b: 'c,
+            'd: 'c,
+            Self: 'c,
+        {
+            Box::pin(std::future::ready(self.rename_(from, to)))
+        }
+        fn mount_of(&self, _path: &str) -> Option<MountInfo> {
+            None
+        }
+        fn mounts(&self) -> Vec<MountInfo> {
+            Vec::new()
+        }
+    }
+
+    /// Runs `handler` as `name args…` in `cwd` with `stdin`; returns
+    /// (stdout, stderr, status).
+    pub(crate) fn run(
+        vfs: &Arc<MemVfs>,
+        handler: CommandFn,
+        name: &str,
+        args: &[&str],
+        cwd: &str,
+        stdin: &str,
+    ) -> (String, String, i32) {
+        let (out_sink, out) = Sink::capture();
+        let (err_sink, err) = Sink::capture();
+        let mut ctx = CommandCtx {
+            name: name.to_string(),
+            args: args.iter().map(|s| s.to_string()).collect(),
+            cwd: cwd.to_string(),
+            env: BTreeMap::new(),
+            vfs: vfs.clone(),
+            stdin: Input::from_source(ByteSource::Bytes(Bytes::from(stdin.to_string()))),
+            stdout: Output::new(out_sink),
+            stderr: Output::new(err_sink),
+            io: IOResult::default(),
+            mount: None,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread().build();
+        let Ok(rt) = rt else { return (String::new(), "no runtime".into(), -1) };
+        let status = rt.block_on(async {
+            let s = handler(&mut ctx).await;
+            let _ = ctx.stdout.flush().await;
+            let _ = ctx.stderr.flush().await;
+            s
+        });
+        let get = |b: &Arc<Mutex<Vec<u8>>>| {
+            String::from_utf8_lossy(&b.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+        };
+        (get(&out), get(&err), status)
+    }
+}
