@@ -1,0 +1,286 @@
+//! The shell's own AST. tree-sitter-bash gives the statement structure;
+//! words are lexed from their source text by [`crate::word`], so quoting is
+//! kept exactly as bash sees it.
+
+use std::sync::Arc;
+
+/// A parsed script: top-level commands in order.
+#[derive(Debug, Clone, Default)]
+pub struct Script {
+    /// The commands, in order.
+    pub items: Vec<Cmd>,
+}
+
+/// One command of any kind.
+#[derive(Debug, Clone)]
+pub enum Cmd {
+    /// `a=1 cmd arg >out`.
+    Simple(Simple),
+    /// `a | b | c`; `stderr[i]` is true when stage `i` is joined by `|&`.
+    Pipeline(Vec<Cmd>, Vec<bool>),
+    /// `a && b`.
+    And(Box<Cmd>, Box<Cmd>),
+    /// `a || b`.
+    Or(Box<Cmd>, Box<Cmd>),
+    /// `! cmd`.
+    Not(Box<Cmd>),
+    /// Commands run one after another (`a; b` or lines).
+    Seq(Vec<Cmd>),
+    /// `cmd &`: run to completion in a subshell (no job control), status 0.
+    Background(Box<Cmd>),
+    /// `if c1; then b1; elif c2; then b2; else e; fi`.
+    If(Vec<(Cmd, Cmd)>, Option<Box<Cmd>>),
+    /// `for v in words; do body; done`; `None` words means `"$@"`.
+    For(String, Option<Vec<Word>>, Box<Cmd>),
+    /// `for ((init; cond; step)); do body; done`, each part arithmetic text.
+    CFor(Option<Word>, Option<Word>, Option<Word>, Box<Cmd>),
+    /// `while c; do b; done` (or `until` when the flag is true).
+    While(Box<Cmd>, Box<Cmd>, bool),
+    /// `case word in pat) body;; esac`.
+    Case(Word, Vec<CaseItem>),
+    /// `name() { body; }`.
+    FuncDef(String, Arc<Cmd>),
+    /// `{ body; }`.
+    Group(Box<Cmd>),
+    /// `( body )`.
+    Subshell(Box<Cmd>),
+    /// A compound command with redirections.
+    Redirected(Box<Cmd>, Vec<Redir>),
+    /// `(( expr ))`.
+    Arith(Word),
+    /// `[[ expr ]]`, as its words.
+    Cond(Vec<Word>),
+    /// `local`, `declare`, `typeset`, `export`, `readonly` with their arguments.
+    Decl(String, Vec<DeclArg>, Vec<Redir>),
+    /// Nothing (an empty script or a comment).
+    Empty,
+}
+
+/// A simple command.
+#[derive(Debug, Clone, Default)]
+pub struct Simple {
+    /// Assignments before the command name.
+    pub assigns: Vec<Assign>,
+    /// The command name and arguments.
+    pub words: Vec<Word>,
+    /// Redirections.
+    pub redirs: Vec<Redir>,
+}
+
+/// One `case` item.
+#[derive(Debug, Clone)]
+pub struct CaseItem {
+    /// The patterns (`a|b)`).
+    pub patterns: Vec<Word>,
+    /// The body.
+    pub body: Cmd,
+    /// The terminator: `;;`, `;&` or `;;&`.
+    pub term: CaseTerm,
+}
+
+/// How a case item ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseTerm {
+    /// `;;`: stop.
+    Break,
+    /// `;&`: run the next body too.
+    FallThrough,
+    /// `;;&`: test the next patterns.
+    Continue,
+}
+
+/// An argument of a declaration command.
+#[derive(Debug, Clone)]
+pub enum DeclArg {
+    /// `name=value` (not word-split).
+    Assign(Assign),
+    /// Any other word (`-a`, `name`).
+    Word(Word),
+}
+
+/// `name=value`, `name+=value`, `name[i]=value` or `name=(a b)`.
+#[derive(Debug, Clone)]
+pub struct Assign {
+    /// The variable name.
+    pub name: String,
+    /// The array subscript, if any.
+    pub index: Option<Word>,
+    /// `+=`.
+    pub append: bool,
+    /// The value.
+    pub value: AssignValue,
+}
+
+/// The right-hand side of an assignment.
+#[derive(Debug, Clone)]
+pub enum AssignValue {
+    /// A scalar word.
+    Scalar(Word),
+    /// `(a b c)`.
+    Array(Vec<Word>),
+}
+
+/// A redirection.
+#[derive(Debug, Clone)]
+pub struct Redir {
+    /// The file descriptor (`2>`), or the operator's default.
+    pub fd: Option<u32>,
+    /// The operator.
+    pub op: RedirOp,
+    /// The target word, or the here-document body.
+    pub target: Word,
+}
+
+/// Redirection operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirOp {
+    /// `>` (and `>|`).
+    Out,
+    /// `>>`.
+    Append,
+    /// `<`.
+    In,
+    /// `&>` or `>&` to a file.
+    OutErr,
+    /// `&>>`.
+    AppendOutErr,
+    /// `N>&M`.
+    DupOut,
+    /// `N<&M`.
+    DupIn,
+    /// `<<<`.
+    HereString,
+    /// `<<` / `<<-` (the target is the body, already lexed).
+    HereDoc,
+    /// `<>`.
+    ReadWrite,
+}
+
+/// A word: parts that expand and concatenate.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Word {
+    /// The parts in order.
+    pub parts: Vec<WordPart>,
+}
+
+/// One piece of a word.
+#[derive(Debug, Clone)]
+pub enum WordPart {
+    /// Unquoted text: subject to brace, tilde, glob expansion.
+    Lit(String),
+    /// Quoted or escaped text: taken literally.
+    Quoted(String),
+    /// `"…"`: its parts expand but are not split or globbed.
+    Double(Vec<WordPart>),
+    /// `$x`, `${…}`.
+    Param(Box<ParamExp>),
+    /// `$(…)` or `` `…` ``.
+    CmdSub(Arc<Script>),
+    /// `$((…))`: the inner text as a word (expanded, then evaluated).
+    Arith(Word),
+}
+
+/// A parameter expansion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamExp {
+    /// The name: a variable, a digit string, or one of `@ * # ? $ ! - 0`.
+    pub name: String,
+    /// An array subscript (`[@]`, `[0]`, `[$i]`).
+    pub index: Option<Word>,
+    /// `${!name}` indirection.
+    pub indirect: bool,
+    /// The operator.
+    pub op: ParamOp,
+}
+
+/// Parameter expansion operators.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamOp {
+    /// Plain value.
+    Plain,
+    /// `${#x}`.
+    Length,
+    /// `${x:-w}` (colon: also when empty).
+    Default(bool, Word),
+    /// `${x:=w}`.
+    Assign(bool, Word),
+    /// `${x:+w}`.
+    Alt(bool, Word),
+    /// `${x:?w}`.
+    Error(bool, Word),
+    /// `${x#p}` / `${x##p}` (true: longest).
+    TrimPrefix(bool, Word),
+    /// `${x%p}` / `${x%%p}`.
+    TrimSuffix(bool, Word),
+    /// `${x/p/r}`, with the mode.
+    Replace(ReplaceMode, Word, Word),
+    /// `${x:off:len}`, arithmetic texts.
+    Substr(Word, Option<Word>),
+    /// `${x^}`/`${x^^}` (true: all).
+    Upper(bool),
+    /// `${x,}`/`${x,,}`.
+    Lower(bool),
+    /// `${!arr[@]}`: the keys.
+    Keys,
+}
+
+/// Which matches `${x/p/r}` replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplaceMode {
+    /// The first.
+    First,
+    /// All (`//`).
+    All,
+    /// Only at the start (`/#`).
+    Prefix,
+    /// Only at the end (`/%`).
+    Suffix,
+}
+
+impl Word {
+    /// A word of one literal part.
+    pub fn lit(s: impl Into<String>) -> Self {
+        Word { parts: vec![WordPart::Lit(s.into())] }
+    }
+    /// A word of one quoted part.
+    pub fn quoted(s: impl Into<String>) -> Self {
+        Word { parts: vec![WordPart::Quoted(s.into())] }
+    }
+    /// The text if the word is made of literal and quoted text only.
+    pub fn as_static(&self) -> Option<String> {
+        let mut s = String::new();
+        for p in &self.parts {
+            match p {
+                WordPart::Lit(t) | WordPart::Quoted(t) => s.push_str(t),
+                WordPart::Double(inner) => {
+                    for q in inner {
+                        match q {
+                            WordPart::Lit(t) | WordPart::Quoted(t) => s.push_str(t),
+                            _ => return None,
+                        }
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some(s)
+    }
+    /// Whether any part is quoted (so `""` is an empty field, not nothing).
+    pub fn has_quotes(&self) -> bool {
+        self.parts.iter().any(|p| matches!(p, WordPart::Quoted(_) | WordPart::Double(_)))
+    }
+}
+
+impl PartialEq for WordPart {
+    fn eq(&self, other: &Self) -> bool {
+        use WordPart::*;
+        match (self, other) {
+            (Lit(a), Lit(b)) | (Quoted(a), Quoted(b)) => a == b,
+            (Double(a), Double(b)) => a == b,
+            (Param(a), Param(b)) => a == b,
+            (CmdSub(a), CmdSub(b)) => Arc::ptr_eq(a, b),
+            (Arith(a), Arith(b)) => a == b,
+            _ => false,
+        }
+    }
+}
