@@ -1,1 +1,307 @@
-//! `tail` (not yet written).
+//! `tail`: output the last part of files, as GNU coreutils 9.1 `tail`
+//! (`-n [+]N`, `-c [+]N`, `-NUM`, obsolete `+NUM`, `-q`, `-v`, `-z`).
+//! Streams: `+N` passes chunks through once the start is reached; the last
+//! N lines or bytes keep only the chunks that may still be printed.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
+use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::{ByteSource, ErrorKind};
+
+use super::head::parse_size;
+use crate::util::{open_input_err, operands_or_stdin, parse_args};
+
+const OPTS: &[OptSpec] = &[
+    OptSpec::value("lines", Some('n'), Some("lines")),
+    OptSpec::value("bytes", Some('c'), Some("bytes")),
+    OptSpec::flag("quiet", Some('q'), Some("quiet")),
+    OptSpec::flag("quiet", None, Some("silent")),
+    OptSpec::flag("verbose", Some('v'), Some("verbose")),
+    OptSpec::flag("zero", Some('z'), Some("zero-terminated")),
+    OptSpec::optional("follow", Some('f'), Some("follow")),
+    OptSpec::flag("follow", Some('F'), None),
+    OptSpec::flag("retry", None, Some("retry")),
+    OptSpec::value("sleep", Some('s'), Some("sleep-interval")),
+    OptSpec::value("pid", None, Some("pid")),
+    OptSpec::value("max-unchanged", None, Some("max-unchanged-stats")),
+];
+
+/// The spec of `tail`.
+pub static SPEC: CommandSpec =
+    CommandSpec { numeric_key: Some("lines"), ..CommandSpec::new("tail", OPTS, PathOperands::All) };
+
+crate::register_command!("tail", SPEC, run);
+
+/// Which part to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Count {
+    /// The last N units.
+    Last(u64),
+    /// Everything from unit N on (1-based).
+    From(u64),
+}
+
+/// Parses the value of `-n`/`-c`: `N`, `-N` (last N) or `+N` (from N).
+fn parse_count(s: &str) -> Option<Count> {
+    let s = s.trim_start();
+    if let Some(rest) = s.strip_prefix('+') {
+        parse_size(rest).map(Count::From)
+    } else {
+        parse_size(s.strip_prefix('-').unwrap_or(s)).map(Count::Last)
+    }
+}
+
+/// Rewrites GNU's obsolete first argument (`+5`, `-5c`, `+3l`) into
+/// `-n`/`-c` options, under GNU's condition that at most one file follows.
+fn rewrite_obsolete(args: &[String]) -> Option<Vec<String>> {
+    if args.is_empty() || args.len() > 2 {
+        return None;
+    }
+    if args.len() == 2 && args[1].starts_with('-') && args[1] != "-" {
+        return None;
+    }
+    let a = &args[0];
+    let (sign, rest) = match a.as_bytes().first() {
+        Some(b'+') => ('+', &a[1..]),
+        Some(b'-') => ('-', &a[1..]),
+        _ => return None,
+    };
+    let digits_end = rest.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(rest.len());
+    let (digits, mut suffix) = rest.split_at(digits_end);
+    if sign == '-' && (digits.is_empty() || suffix.is_empty()) {
+        // `-5` is the ordinary numeric form; `-c` is an option.
+        return None;
+    }
+    if let Some(s) = suffix.strip_suffix('f') {
+        suffix = s;
+    }
+    let n: u64 = if digits.is_empty() { 10 } else { digits.parse().unwrap_or(u64::MAX) };
+    let (opt, n) = match suffix {
+        "" | "l" => ("-n", n),
+        "c" => ("-c", n),
+        "b" => ("-c", n.saturating_mul(512)),
+        _ => return None,
+    };
+    let mut out = vec![opt.to_string(), format!("{sign}{n}")];
+    out.extend(args[1..].iter().cloned());
+    Some(out)
+}
+
+/// Where the last `n` records of `data` start.
+fn last_records_start(data: &[u8], n: u64, delim: u8) -> usize {
+    if n == 0 {
+        return data.len();
+    }
+    let mut end = data.len();
+    if end > 0 && data[end - 1] == delim {
+        end -= 1;
+    }
+    let mut remaining = n;
+    for i in memchr::memrchr_iter(delim, &data[..end]) {
+        remaining -= 1;
+        if remaining == 0 {
+            return i + 1;
+        }
+    }
+    0
+}
+
+enum Failure {
+    BrokenPipe,
+    Read(String),
+}
+
+async fn out(ctx: &mut CommandCtx, b: Bytes) -> Result<(), Failure> {
+    match ctx.stdout.write_bytes(b).await {
+        Err(e) if e.kind == ErrorKind::BrokenPipe => Err(Failure::BrokenPipe),
+        _ => Ok(()),
+    }
+}
+
+async fn tail_one(ctx: &mut CommandCtx, src: ByteSource, count: Count, bytes: bool, delim: u8) -> Result<(), Failure> {
+    let mut stream = src.into_stream();
+    let units = |b: &[u8]| -> u64 { if bytes { b.len() as u64 } else { memchr::memchr_iter(delim, b).count() as u64 } };
+    match count {
+        Count::From(n) => {
+            // Skip n-1 units, then pass everything through.
+            let mut skip = n.saturating_sub(1);
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| Failure::Read(e.message().to_string()))?;
+                if skip == 0 {
+                    out(ctx, chunk).await?;
+                    continue;
+                }
+                if bytes {
+                    let len = chunk.len() as u64;
+                    if len <= skip {
+                        skip -= len;
+                        continue;
+                    }
+                    let start = skip as usize;
+                    skip = 0;
+                    out(ctx, chunk.slice(start..)).await?;
+                } else {
+                    let mut start = None;
+                    for i in memchr::memchr_iter(delim, &chunk) {
+                        skip -= 1;
+                        if skip == 0 {
+                            start = Some(i + 1);
+                            break;
+                        }
+                    }
+                    if let Some(s) = start {
+                        out(ctx, chunk.slice(s..)).await?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        Count::Last(n) => {
+            if n == 0 {
+                return Ok(());
+            }
+            let mut held: VecDeque<Bytes> = VecDeque::new();
+            let mut held_units = 0u64;
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| Failure::Read(e.message().to_string()))?;
+                held_units += units(&chunk);
+                held.push_back(chunk);
+                while held.len() > 1 {
+                    let front = held.front().map(|f| units(f)).unwrap_or(0);
+                    // Lines: the others hold n+1 delimiters, so the last n lines lie in them.
+                    let enough = if bytes { held_units - front >= n } else { held_units - front > n };
+                    if !enough {
+                        break;
+                    }
+                    held_units -= front;
+                    held.pop_front();
+                }
+            }
+            let mut rest = Vec::new();
+            for b in held {
+                rest.extend_from_slice(&b);
+            }
+            let start = if bytes {
+                rest.len().saturating_sub(n.min(usize::MAX as u64) as usize)
+            } else {
+                last_records_start(&rest, n, delim)
+            };
+            out(ctx, Bytes::from(rest).slice(start..)).await
+        }
+    }
+}
+
+fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
+    Box::pin(async move {
+        if let Some(args) = rewrite_obsolete(&ctx.args) {
+            ctx.args = args;
+        }
+        let p = match parse_args(ctx, &SPEC).await {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        let bytes = p.last_of(&["lines", "bytes"]) == Some("bytes");
+        let count = if bytes {
+            let v = p.value("bytes").unwrap_or("");
+            match parse_count(v) {
+                Some(c) => c,
+                None => {
+                    ctx.error(format!("invalid number of bytes: '{v}'")).await;
+                    return 1;
+                }
+            }
+        } else if let Some(v) = p.value("lines") {
+            match parse_count(v) {
+                Some(c) => c,
+                None => {
+                    ctx.error(format!("invalid number of lines: '{v}'")).await;
+                    return 1;
+                }
+            }
+        } else {
+            Count::Last(10)
+        };
+        let delim = if p.has("zero") { 0 } else { b'\n' };
+        let files = operands_or_stdin(&p);
+        let headers = p.last_of(&["quiet", "verbose"]) == Some("verbose") || (files.len() > 1 && !p.has("quiet"));
+        let mut status = 0;
+        let mut first = true;
+        for operand in files {
+            let name = if operand == "-" { "standard input".to_string() } else { operand.clone() };
+            let src = match open_input_err(ctx, &operand).await {
+                Ok(s) => s,
+                Err(e) if e.kind == ErrorKind::IsADirectory => {
+                    if headers {
+                        let h = format!("{}==> {name} <==\n", if first { "" } else { "\n" });
+                        first = false;
+                        let _ = ctx.stdout.write(h.as_bytes()).await;
+                    }
+                    ctx.error(format!("error reading '{name}': {}", e.message())).await;
+                    status = 1;
+                    continue;
+                }
+                Err(e) => {
+                    ctx.error(format!("cannot open '{name}' for reading: {}", e.message())).await;
+                    status = 1;
+                    continue;
+                }
+            };
+            if headers {
+                let h = format!("{}==> {name} <==\n", if first { "" } else { "\n" });
+                if let Err(e) = ctx.stdout.write(h.as_bytes()).await {
+                    if e.kind == ErrorKind::BrokenPipe {
+                        return status;
+                    }
+                }
+            }
+            first = false;
+            match tail_one(ctx, src, count, bytes, delim).await {
+                Ok(()) => {}
+                Err(Failure::BrokenPipe) => return status,
+                Err(Failure::Read(msg)) => {
+                    ctx.error(format!("error reading '{name}': {msg}")).await;
+                    status = 1;
+                }
+            }
+        }
+        status
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(parse_count("5"), Some(Count::Last(5)));
+        assert_eq!(parse_count("-5"), Some(Count::Last(5)));
+        assert_eq!(parse_count("+2"), Some(Count::From(2)));
+        assert_eq!(parse_count("1K"), Some(Count::Last(1024)));
+        assert_eq!(parse_count("abc"), None);
+    }
+
+    #[test]
+    fn obsolete_forms() {
+        assert_eq!(rewrite_obsolete(&v(&["+2", "f"])), Some(v(&["-n", "+2", "f"])));
+        assert_eq!(rewrite_obsolete(&v(&["-3c"])), Some(v(&["-c", "-3"])));
+        assert_eq!(rewrite_obsolete(&v(&["-5", "f"])), None);
+        assert_eq!(rewrite_obsolete(&v(&["-n", "5"])), None);
+        assert_eq!(rewrite_obsolete(&v(&["+2", "a", "b"])), None);
+    }
+
+    #[test]
+    fn last_lines() {
+        assert_eq!(last_records_start(b"a\nb\nc\n", 2, b'\n'), 2);
+        assert_eq!(last_records_start(b"a\nb\nc", 1, b'\n'), 4);
+        assert_eq!(last_records_start(b"a\nb\n", 5, b'\n'), 0);
+        assert_eq!(last_records_start(b"a\nb\n", 0, b'\n'), 4);
+    }
+}

@@ -1,1 +1,393 @@
-//! `wc` (not yet written).
+//! `wc`: count lines, words, characters and bytes, as GNU coreutils 9.1
+//! `wc` in a UTF-8 locale (`-l`, `-w`, `-m`, `-c`, `-L`, the `total` line
+//! and GNU's column width rule). Streams: counts chunk by chunk; `-l` and
+//! `-c` alone only count newlines with `memchr`.
+
+use futures::StreamExt;
+use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
+use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::{ByteSource, ErrorKind};
+
+use crate::util::{open_input_err, parse_args};
+
+const OPTS: &[OptSpec] = &[
+    OptSpec::flag("lines", Some('l'), Some("lines")),
+    OptSpec::flag("words", Some('w'), Some("words")),
+    OptSpec::flag("chars", Some('m'), Some("chars")),
+    OptSpec::flag("bytes", Some('c'), Some("bytes")),
+    OptSpec::flag("max-line-length", Some('L'), Some("max-line-length")),
+];
+
+/// The spec of `wc`.
+pub static SPEC: CommandSpec = CommandSpec::new("wc", OPTS, PathOperands::All);
+
+crate::register_command!("wc", SPEC, run);
+
+/// Which counts to print, in GNU's column order.
+#[derive(Debug, Clone, Copy, Default)]
+struct Which {
+    lines: bool,
+    words: bool,
+    chars: bool,
+    bytes: bool,
+    max_line: bool,
+}
+
+impl Which {
+    fn how_many(&self) -> usize {
+        [self.lines, self.words, self.chars, self.bytes, self.max_line].iter().filter(|b| **b).count()
+    }
+}
+
+/// The counts of one input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Counts {
+    lines: u64,
+    words: u64,
+    chars: u64,
+    bytes: u64,
+    max_line: u64,
+}
+
+/// Counting state carried across chunks.
+#[derive(Debug, Default)]
+struct Counter {
+    c: Counts,
+    in_word: bool,
+    line_pos: u64,
+    /// Bytes of a UTF-8 sequence cut by the chunk boundary.
+    partial: Vec<u8>,
+}
+
+/// Whether `c` is a space for glibc's `iswspace` (beyond ASCII).
+fn is_unicode_space(c: u32) -> bool {
+    matches!(c, 0x1680 | 0x2000..=0x2006 | 0x2008..=0x200A | 0x2028 | 0x2029 | 0x205F | 0x3000)
+}
+
+/// Display width of a printable non-ASCII character (as `wcwidth`).
+fn char_width(c: u32) -> u64 {
+    match c {
+        0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05BD | 0x0610..=0x061A | 0x064B..=0x065F
+        | 0x200B..=0x200F | 0x20D0..=0x20FF | 0xFE00..=0xFE0F | 0xFE20..=0xFE2F => 0,
+        0x1100..=0x115F
+        | 0x2E80..=0x303E
+        | 0x3041..=0x33FF
+        | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF
+        | 0xA000..=0xA4CF
+        | 0xAC00..=0xD7A3
+        | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6
+        | 0x1F300..=0x1F64F
+        | 0x1F900..=0x1F9FF
+        | 0x20000..=0x3FFFD => 2,
+        _ => 1,
+    }
+}
+
+/// The length of the UTF-8 sequence a lead byte announces, if valid.
+fn utf8_len(b: u8) -> Option<usize> {
+    match b {
+        0xC2..=0xDF => Some(2),
+        0xE0..=0xEF => Some(3),
+        0xF0..=0xF4 => Some(4),
+        _ => None,
+    }
+}
+
+impl Counter {
+    fn separator(&mut self) {
+        self.in_word = false;
+    }
+    fn word_char(&mut self) {
+        if !self.in_word {
+            self.c.words += 1;
+            self.in_word = true;
+        }
+    }
+    fn end_line(&mut self) {
+        self.c.max_line = self.c.max_line.max(self.line_pos);
+        self.line_pos = 0;
+    }
+    fn ascii(&mut self, b: u8) {
+        self.c.chars += 1;
+        match b {
+            b'\n' => {
+                self.c.lines += 1;
+                self.end_line();
+                self.separator();
+            }
+            b'\r' | 0x0c => {
+                self.end_line();
+                self.separator();
+            }
+            b'\t' => {
+                self.line_pos += 8 - (self.line_pos % 8);
+                self.separator();
+            }
+            b' ' => {
+                self.line_pos += 1;
+                self.separator();
+            }
+            0x0b => self.separator(),
+            0x21..=0x7e => {
+                self.line_pos += 1;
+                self.word_char();
+            }
+            _ => {}
+        }
+    }
+    fn wide(&mut self, c: u32) {
+        self.c.chars += 1;
+        if (0x80..0xA0).contains(&c) {
+            return; // C1 controls are not printable
+        }
+        self.line_pos += char_width(c);
+        if is_unicode_space(c) {
+            self.separator();
+        } else {
+            self.word_char();
+        }
+    }
+    /// Counts `data` with full character handling (words, chars, width).
+    fn feed(&mut self, data: &[u8]) {
+        self.c.bytes += data.len() as u64;
+        let joined;
+        let data = if self.partial.is_empty() {
+            data
+        } else {
+            let mut v = std::mem::take(&mut self.partial);
+            v.extend_from_slice(data);
+            joined = v;
+            &joined[..]
+        };
+        let mut i = 0;
+        while i < data.len() {
+            let b = data[i];
+            if b < 0x80 {
+                self.ascii(b);
+                i += 1;
+                continue;
+            }
+            let Some(len) = utf8_len(b) else {
+                i += 1; // an invalid byte is neither a character nor a separator
+                continue;
+            };
+            if i + len > data.len() {
+                // Maybe cut by the chunk boundary: keep it if it is a valid start.
+                let tail = &data[i..];
+                if tail[1..].iter().all(|&x| (0x80..0xC0).contains(&x)) {
+                    self.partial = tail.to_vec();
+                    return;
+                }
+                i += 1;
+                continue;
+            }
+            match std::str::from_utf8(&data[i..i + len]) {
+                Ok(s) => {
+                    let c = s.chars().next().map(u32::from).unwrap_or(0);
+                    self.wide(c);
+                    i += len;
+                }
+                Err(_) => i += 1,
+            }
+        }
+    }
+    /// Counts only lines and bytes.
+    fn feed_fast(&mut self, data: &[u8]) {
+        self.c.bytes += data.len() as u64;
+        self.c.lines += memchr::memchr_iter(b'\n', data).count() as u64;
+    }
+    fn finish(mut self) -> Counts {
+        self.partial.clear();
+        self.end_line();
+        self.c
+    }
+}
+
+/// GNU's column width: the digits of the total size of the regular files
+/// (at least 7 when an input is not a regular file); 1 when a single input
+/// has a single count or the first input could not be examined.
+/// `inputs` holds `Some((is_regular, size))` per input, `None` when stat failed.
+fn number_width(inputs: &[Option<(bool, u64)>], single_count: bool) -> usize {
+    if inputs.is_empty() || (inputs.len() == 1 && single_count) {
+        return 1;
+    }
+    if inputs[0].is_none() {
+        return 1;
+    }
+    let mut minimum = 1;
+    let mut total: u64 = 0;
+    for (regular, size) in inputs.iter().flatten() {
+        if *regular {
+            total = total.saturating_add(*size);
+        } else {
+            minimum = 7;
+        }
+    }
+    let mut width = 1;
+    while total >= 10 {
+        total /= 10;
+        width += 1;
+    }
+    width.max(minimum)
+}
+
+/// One output line: the selected counts right-aligned in `width`, then the name.
+fn format_counts(c: &Counts, which: &Which, width: usize, name: Option<&str>) -> String {
+    let mut fields = Vec::new();
+    if which.lines {
+        fields.push(c.lines);
+    }
+    if which.words {
+        fields.push(c.words);
+    }
+    if which.chars {
+        fields.push(c.chars);
+    }
+    if which.bytes {
+        fields.push(c.bytes);
+    }
+    if which.max_line {
+        fields.push(c.max_line);
+    }
+    let mut s = fields.iter().map(|n| format!("{n:>width$}")).collect::<Vec<_>>().join(" ");
+    if let Some(n) = name {
+        s.push(' ');
+        s.push_str(n);
+    }
+    s.push('\n');
+    s
+}
+
+async fn count_source(src: ByteSource, full: bool) -> Result<Counts, mirage_types::Error> {
+    let mut stream = src.into_stream();
+    let mut counter = Counter::default();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if full { counter.feed(&chunk) } else { counter.feed_fast(&chunk) }
+    }
+    Ok(counter.finish())
+}
+
+fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
+    Box::pin(async move {
+        let p = match parse_args(ctx, &SPEC).await {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        let mut which = Which {
+            lines: p.has("lines"),
+            words: p.has("words"),
+            chars: p.has("chars"),
+            bytes: p.has("bytes"),
+            max_line: p.has("max-line-length"),
+        };
+        if which.how_many() == 0 {
+            which = Which { lines: true, words: true, bytes: true, ..Which::default() };
+        }
+        let full = which.words || which.chars || which.max_line;
+        let named = !p.operands.is_empty();
+        let files: Vec<String> = if named { p.operands.clone() } else { vec!["-".to_string()] };
+        let single_count = which.how_many() == 1;
+        let mut stats = Vec::with_capacity(files.len());
+        if !(files.len() == 1 && single_count) {
+            for f in &files {
+                if f == "-" {
+                    stats.push(Some((false, 0)));
+                    continue;
+                }
+                let abs = ctx.resolve(f);
+                stats.push(match ctx.vfs.stat(&abs).await {
+                    Ok(st) => Some((st.is_file(), st.size)),
+                    Err(_) => None,
+                });
+            }
+        }
+        let width = if stats.is_empty() { 1 } else { number_width(&stats, single_count) };
+        let mut total = Counts::default();
+        let mut status = 0;
+        for f in &files {
+            let name = if named { Some(f.as_str()) } else { None };
+            let res = match open_input_err(ctx, f).await {
+                Ok(src) => count_source(src, full).await,
+                Err(e) => Err(e),
+            };
+            let counts = match res {
+                Ok(c) => c,
+                Err(e) if e.kind == ErrorKind::IsADirectory => {
+                    ctx.error(format!("{f}: {}", e.message())).await;
+                    status = 1;
+                    Counts::default()
+                }
+                Err(e) => {
+                    ctx.error(format!("{f}: {}", e.message())).await;
+                    status = 1;
+                    continue;
+                }
+            };
+            total.lines += counts.lines;
+            total.words += counts.words;
+            total.chars += counts.chars;
+            total.bytes += counts.bytes;
+            total.max_line = total.max_line.max(counts.max_line);
+            let line = format_counts(&counts, &which, width, name);
+            if let Err(e) = ctx.stdout.write(line.as_bytes()).await {
+                if e.kind == ErrorKind::BrokenPipe {
+                    return status;
+                }
+            }
+        }
+        if files.len() > 1 {
+            let line = format_counts(&total, &which, width, Some("total"));
+            let _ = ctx.stdout.write(line.as_bytes()).await;
+        }
+        status
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(parts: &[&[u8]]) -> Counts {
+        let mut c = Counter::default();
+        for p in parts {
+            c.feed(p);
+        }
+        c.finish()
+    }
+
+    #[test]
+    fn words_chars_and_width() {
+        let c = count(&[b"h\xc3\xa9llo world\n"]);
+        assert_eq!((c.lines, c.words, c.chars, c.bytes, c.max_line), (1, 2, 12, 13, 11));
+        // A character cut across chunks counts once.
+        let c = count(&[b"\xe6\x97", b"\xa5x\n"]);
+        assert_eq!((c.chars, c.max_line, c.words), (3, 3, 1));
+        // Non-printable bytes neither start nor end words; invalid bytes are not chars.
+        assert_eq!(count(&[b"a\x01b \x01 c\n"]).words, 2);
+        assert_eq!(count(&[b"\x01 \x01\n"]).words, 0);
+        assert_eq!(count(&[b"a\xffb\n"]).chars, 3);
+        assert_eq!(count(&[b"a\tb\n"]).max_line, 9);
+        assert_eq!(count(&[b"a\xe3\x80\x80b\n"]).words, 2);
+    }
+
+    #[test]
+    fn gnu_widths() {
+        // wc a.txt b.txt with 6 and 8 bytes: width 2.
+        assert_eq!(number_width(&[Some((true, 6)), Some((true, 8))], false), 2);
+        // stdin (a pipe) among the inputs: at least 7.
+        assert_eq!(number_width(&[Some((false, 0))], false), 7);
+        // A single input with a single count: no padding.
+        assert_eq!(number_width(&[Some((true, 12345))], true), 1);
+        // The first input missing: width 1.
+        assert_eq!(number_width(&[None, Some((true, 12345))], false), 1);
+        let w = Which { lines: true, words: true, bytes: true, ..Which::default() };
+        let c = Counts { lines: 3, words: 5, bytes: 20, ..Counts::default() };
+        assert_eq!(format_counts(&c, &w, 7, None), "      3       5      20\n");
+        assert_eq!(format_counts(&c, &w, 2, Some("f")), " 3  5 20 f\n");
+    }
+}
