@@ -1,1 +1,894 @@
-//! `find` (not yet written).
+//! `find`: walk directory trees and evaluate an expression on each entry,
+//! as GNU findutils 4.9 `find`: starting points (default `.`), the
+//! operators `!`/`-not`, `-a`/`-and`, `-o`/`-or`, `,` and parentheses, the
+//! tests `-name`, `-iname`, `-path`, `-ipath`, `-regex`, `-iregex`,
+//! `-type`, `-empty`, `-size`, `-newer`, `-mtime`, `-mmin`, `-true`,
+//! `-false`, the actions `-print`, `-print0`, `-printf` (common
+//! directives), `-delete`, `-prune`, `-quit`, and the global options
+//! `-maxdepth`, `-mindepth`, `-depth`, `-regextype`. Entries of each
+//! directory are visited in name order, pre-order (post-order with
+//! `-depth` or `-delete`). An unknown predicate is an error, never a match.
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use globset::{GlobBuilder, GlobMatcher};
+use mirage_types::args::{CommandSpec, PathOperands};
+use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::{ErrorKind, FileStat, FileType};
+
+/// The spec of `find` (its expression is parsed by [`parse_expr`], not getopt).
+pub static SPEC: CommandSpec = CommandSpec {
+    name: "find",
+    options: &[],
+    paths: PathOperands::All,
+    numeric_key: None,
+    stop_at_operand: true,
+    usage_status: 1,
+};
+
+crate::register_command!("find", SPEC, run, true);
+
+/// A comparison of `-size`, `-mtime`: `+N`, `-N` or `N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    /// Greater than N.
+    Gt,
+    /// Less than N.
+    Lt,
+    /// Exactly N.
+    Eq,
+}
+
+impl Cmp {
+    fn test(self, v: u64, n: u64) -> bool {
+        match self {
+            Cmp::Gt => v > n,
+            Cmp::Lt => v < n,
+            Cmp::Eq => v == n,
+        }
+    }
+}
+
+/// A parsed `find` expression.
+#[derive(Debug, Clone)]
+pub enum Expr {
+    /// Both (short-circuit).
+    And(Box<Expr>, Box<Expr>),
+    /// Either (short-circuit).
+    Or(Box<Expr>, Box<Expr>),
+    /// Both, value of the right (`,`).
+    Comma(Box<Expr>, Box<Expr>),
+    /// Negation.
+    Not(Box<Expr>),
+    /// `-true`.
+    True,
+    /// `-false`.
+    False,
+    /// `-name`/`-iname`: glob on the last component.
+    Name(GlobMatcher),
+    /// `-path`/`-ipath`: glob on the whole path as printed.
+    Path(GlobMatcher),
+    /// `-regex`/`-iregex`: anchored regex on the whole path.
+    Regex(regex::Regex),
+    /// `-type`: any of the letters (`f`, `d`, `l`).
+    Type(Vec<char>),
+    /// `-empty`.
+    Empty,
+    /// `-size`: comparison, count, unit in bytes.
+    Size(Cmp, u64, u64),
+    /// `-newer FILE`.
+    Newer(String),
+    /// `-mtime`/`-mmin`: comparison, count, unit in seconds.
+    Age(Cmp, u64, u64),
+    /// `-print`.
+    Print,
+    /// `-print0`.
+    Print0,
+    /// `-printf FORMAT`.
+    Printf(String),
+    /// `-delete`.
+    Delete,
+    /// `-prune`.
+    Prune,
+    /// `-quit`.
+    Quit,
+}
+
+/// A parsed command line's expression with its global options.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// The expression (with the implied `-print` added when it has no action).
+    pub expr: Expr,
+    /// `-maxdepth`.
+    pub maxdepth: Option<usize>,
+    /// `-mindepth`.
+    pub mindepth: usize,
+    /// Post-order (`-depth`, implied by `-delete`).
+    pub depth_first: bool,
+}
+
+struct Parser<'a> {
+    args: &'a [String],
+    pos: usize,
+    maxdepth: Option<usize>,
+    mindepth: usize,
+    depth_first: bool,
+    has_action: bool,
+    regextype: String,
+}
+
+fn glob(pat: &str, icase: bool) -> Result<GlobMatcher, String> {
+    GlobBuilder::new(pat)
+        .case_insensitive(icase)
+        .backslash_escape(true)
+        .literal_separator(false)
+        .build()
+        .map(|g| g.compile_matcher())
+        .or_else(|_| {
+            // an invalid glob (`[`) matches only itself, as fnmatch
+            GlobBuilder::new(&globset::escape(pat))
+                .case_insensitive(icase)
+                .build()
+                .map(|g| g.compile_matcher())
+                .map_err(|e| e.to_string())
+        })
+}
+
+/// Translates an Emacs regex (find's default `-regextype`) to an ERE:
+/// `\(`, `\)`, `\|` are operators, bare `( ) | { }` literal, `+` and `?`
+/// operators.
+fn emacs_to_ere(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    let mut it = p.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '\\' => match it.next() {
+                Some(n @ ('(' | ')' | '|')) => out.push(n),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push_str("\\\\"),
+            },
+            '(' | ')' | '|' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '[' => {
+                // copy a bracket expression verbatim
+                out.push('[');
+                let mut first = true;
+                if it.peek() == Some(&'^') {
+                    out.push('^');
+                    it.next();
+                }
+                while let Some(k) = it.next() {
+                    out.push(k);
+                    if k == ']' && !first {
+                        break;
+                    }
+                    if k == '[' && it.peek() == Some(&':') {
+                        while let Some(x) = it.next() {
+                            out.push(x);
+                            if x == ']' {
+                                break;
+                            }
+                        }
+                    }
+                    first = false;
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn parse_size(v: &str) -> Result<Expr, String> {
+    let (cmp, rest) = match v.as_bytes().first() {
+        Some(b'+') => (Cmp::Gt, &v[1..]),
+        Some(b'-') => (Cmp::Lt, &v[1..]),
+        _ => (Cmp::Eq, v),
+    };
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let suffix = &rest[digits.len()..];
+    let n: u64 = digits.parse().map_err(|_| format!("invalid -size type `{}'", suffix))?;
+    let unit = match suffix {
+        "" | "b" => 512,
+        "c" => 1,
+        "w" => 2,
+        "k" => 1024,
+        "M" => 1024 * 1024,
+        "G" => 1024 * 1024 * 1024,
+        s => return Err(format!("invalid -size type `{s}'")),
+    };
+    Ok(Expr::Size(cmp, n, unit))
+}
+
+fn parse_num_arg(v: &str, what: &str) -> Result<(Cmp, u64), String> {
+    let (cmp, rest) = match v.as_bytes().first() {
+        Some(b'+') => (Cmp::Gt, &v[1..]),
+        Some(b'-') => (Cmp::Lt, &v[1..]),
+        _ => (Cmp::Eq, v),
+    };
+    rest.parse::<u64>().map(|n| (cmp, n)).map_err(|_| format!("invalid argument `{v}' to `{what}'"))
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&str> {
+        self.args.get(self.pos).map(String::as_str)
+    }
+
+    fn value(&mut self, pred: &str) -> Result<String, String> {
+        match self.args.get(self.pos) {
+            Some(v) => {
+                self.pos += 1;
+                Ok(v.clone())
+            }
+            None => Err(format!("missing argument to `{pred}'")),
+        }
+    }
+
+    fn parse_comma(&mut self) -> Result<Expr, String> {
+        let mut left = self.parse_or()?;
+        while self.peek() == Some(",") {
+            self.pos += 1;
+            if self.peek().is_none() {
+                return Err("expected an expression after ','".into());
+            }
+            let right = self.parse_or()?;
+            left = Expr::Comma(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn parse_or(&mut self) -> Result<Expr, String> {
+        let mut left = self.parse_and()?;
+        while let Some(t @ ("-o" | "-or")) = self.peek() {
+            let t = t.to_string();
+            self.pos += 1;
+            if matches!(self.peek(), None | Some(")") | Some(",")) {
+                return Err(format!("expected an expression after '{t}'"));
+            }
+            let right = self.parse_and()?;
+            left = Expr::Or(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn parse_and(&mut self) -> Result<Expr, String> {
+        let mut left = self.parse_unary()?;
+        loop {
+            match self.peek() {
+                None | Some(")") | Some("-o") | Some("-or") | Some(",") => return Ok(left),
+                Some(t @ ("-a" | "-and")) => {
+                    let t = t.to_string();
+                    self.pos += 1;
+                    if matches!(self.peek(), None | Some(")") | Some("-o") | Some("-or") | Some(",")) {
+                        return Err(format!("expected an expression after '{t}'"));
+                    }
+                }
+                _ => {}
+            }
+            let right = self.parse_unary()?;
+            left = Expr::And(Box::new(left), Box::new(right));
+        }
+    }
+
+    fn parse_unary(&mut self) -> Result<Expr, String> {
+        let Some(tok) = self.peek().map(str::to_string) else {
+            return Err("expected an expression".into());
+        };
+        self.pos += 1;
+        match tok.as_str() {
+            "!" | "-not" => {
+                if self.peek().is_none() {
+                    return Err(format!("expected an expression after '{tok}'"));
+                }
+                Ok(Expr::Not(Box::new(self.parse_unary()?)))
+            }
+            "(" => {
+                if self.peek() == Some(")") {
+                    return Err("invalid expression; empty parentheses are not allowed.".into());
+                }
+                let e = self.parse_comma()?;
+                if self.peek() != Some(")") {
+                    return Err(
+                        "invalid expression; I was expecting to find a ')' somewhere but did not see one.".into()
+                    );
+                }
+                self.pos += 1;
+                Ok(e)
+            }
+            ")" => Err("you have too many ')'".into()),
+            _ => self.parse_primary(&tok),
+        }
+    }
+
+    fn parse_primary(&mut self, tok: &str) -> Result<Expr, String> {
+        Ok(match tok {
+            "-name" | "-iname" => {
+                let v = self.value(tok)?;
+                Expr::Name(glob(&v, tok == "-iname")?)
+            }
+            "-path" | "-wholename" | "-ipath" | "-iwholename" => {
+                let v = self.value(tok)?;
+                Expr::Path(glob(&v, tok.starts_with("-i"))?)
+            }
+            "-regex" | "-iregex" => {
+                let v = self.value(tok)?;
+                let ere = match self.regextype.as_str() {
+                    "posix-extended" | "egrep" | "posix-egrep" | "gnu-awk" | "posix-awk" | "awk" => {
+                        crate::builtin::grep::translate_posix(&v, true)?
+                    }
+                    "posix-basic" | "grep" | "sed" | "ed" | "posix-minimal-basic" => {
+                        crate::builtin::grep::translate_posix(&v, false)?
+                    }
+                    _ => crate::builtin::grep::translate_posix(&emacs_to_ere(&v), true)?,
+                };
+                let re = regex::RegexBuilder::new(&format!("^(?:{ere})$"))
+                    .case_insensitive(tok == "-iregex")
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                Expr::Regex(re)
+            }
+            "-regextype" => {
+                let v = self.value(tok)?;
+                const KNOWN: &[&str] = &[
+                    "findutils-default", "ed", "emacs", "gnu-awk", "grep", "posix-awk", "awk", "posix-basic",
+                    "posix-egrep", "egrep", "posix-extended", "posix-minimal-basic", "sed",
+                ];
+                if !KNOWN.contains(&v.as_str()) {
+                    return Err(format!("Unknown regular expression type `{v}'; valid types are `findutils-default', `ed', `emacs', `gnu-awk', `grep', `posix-awk', `awk', `posix-basic', `posix-egrep', `egrep', `posix-extended', `posix-minimal-basic', `sed'."));
+                }
+                self.regextype = v;
+                Expr::True
+            }
+            "-type" | "-xtype" => {
+                let v = self.value(tok)?;
+                let mut letters = Vec::new();
+                for part in v.split(',') {
+                    let mut cs = part.chars();
+                    match (cs.next(), cs.next()) {
+                        (Some(c @ ('f' | 'd' | 'l' | 'b' | 'c' | 'p' | 's' | 'D')), None) => letters.push(c),
+                        (Some(_), None) => return Err(format!("Unknown argument to {tok}: {part}")),
+                        _ => return Err(format!("Must separate multiple arguments to {tok} using: ','")),
+                    }
+                }
+                Expr::Type(letters)
+            }
+            "-maxdepth" | "-mindepth" => {
+                let v = self.value(tok)?;
+                let n: usize = v.parse().map_err(|_| {
+                    format!("Expected a positive decimal integer argument to {tok}, but got '{v}'")
+                })?;
+                if tok == "-maxdepth" {
+                    self.maxdepth = Some(n);
+                } else {
+                    self.mindepth = n;
+                }
+                Expr::True
+            }
+            "-depth" | "-d" => {
+                self.depth_first = true;
+                Expr::True
+            }
+            "-noleaf" | "-mount" | "-xdev" | "-ignore_readdir_race" | "-noignore_readdir_race" | "-follow" => Expr::True,
+            "-empty" => Expr::Empty,
+            "-size" => {
+                let v = self.value(tok)?;
+                parse_size(&v)?
+            }
+            "-newer" => Expr::Newer(self.value(tok)?),
+            "-mtime" | "-mmin" => {
+                let v = self.value(tok)?;
+                let (c, n) = parse_num_arg(&v, tok)?;
+                Expr::Age(c, n, if tok == "-mtime" { 86400 } else { 60 })
+            }
+            "-true" => Expr::True,
+            "-false" => Expr::False,
+            "-print" => {
+                self.has_action = true;
+                Expr::Print
+            }
+            "-print0" => {
+                self.has_action = true;
+                Expr::Print0
+            }
+            "-printf" => {
+                self.has_action = true;
+                Expr::Printf(self.value(tok)?)
+            }
+            "-delete" => {
+                self.has_action = true;
+                self.depth_first = true;
+                Expr::Delete
+            }
+            "-prune" => Expr::Prune,
+            "-quit" => {
+                self.has_action = true;
+                Expr::Quit
+            }
+            "-exec" | "-execdir" | "-ok" | "-okdir" | "-fprint" | "-fls" | "-fprintf" | "-ls" => {
+                if self.peek().is_none() {
+                    return Err(format!("missing argument to `{tok}'"));
+                }
+                return Err(format!("unsupported: {tok}"));
+            }
+            t if t.starts_with('-') => return Err(format!("unknown predicate `{t}'")),
+            t => return Err(format!("paths must precede expression: `{t}'")),
+        })
+    }
+}
+
+/// Parses the expression part of a `find` command line (after the
+/// starting points). The error is GNU's diagnostic without `find: `.
+pub fn parse_expr(args: &[String]) -> Result<Parsed, String> {
+    let mut p = Parser {
+        args,
+        pos: 0,
+        maxdepth: None,
+        mindepth: 0,
+        depth_first: false,
+        has_action: false,
+        regextype: "emacs".into(),
+    };
+    let expr = if args.is_empty() { Expr::True } else { p.parse_comma()? };
+    if p.pos < args.len() {
+        return Err(if args[p.pos] == ")" {
+            "you have too many ')'".into()
+        } else {
+            format!("unexpected extra predicate '{}'", args[p.pos])
+        });
+    }
+    let expr = if p.has_action { expr } else { Expr::And(Box::new(expr), Box::new(Expr::Print)) };
+    Ok(Parsed { expr, maxdepth: p.maxdepth, mindepth: p.mindepth, depth_first: p.depth_first })
+}
+
+fn uses(e: &Expr, f: &dyn Fn(&Expr) -> bool) -> bool {
+    if f(e) {
+        return true;
+    }
+    match e {
+        Expr::And(a, b) | Expr::Or(a, b) | Expr::Comma(a, b) => uses(a, f) || uses(b, f),
+        Expr::Not(a) => uses(a, f),
+        _ => false,
+    }
+}
+
+fn newer_refs(e: &Expr, out: &mut Vec<String>) {
+    match e {
+        Expr::Newer(p) => out.push(p.clone()),
+        Expr::And(a, b) | Expr::Or(a, b) | Expr::Comma(a, b) => {
+            newer_refs(a, out);
+            newer_refs(b, out);
+        }
+        Expr::Not(a) => newer_refs(a, out),
+        _ => {}
+    }
+}
+
+/// One entry being evaluated.
+struct Node<'a> {
+    display: &'a str,
+    name: &'a str,
+    abs: &'a str,
+    stat: &'a FileStat,
+    depth: usize,
+    entries: Option<usize>,
+}
+
+/// Evaluation state.
+struct Eval {
+    out: Vec<u8>,
+    prune: bool,
+    quit: bool,
+    deletes: Vec<(String, String, bool)>,
+    newer: HashMap<String, Option<SystemTime>>,
+    now: SystemTime,
+}
+
+fn effective_size(st: &FileStat) -> u64 {
+    if st.is_dir() && st.size == 0 { 4096 } else { st.size }
+}
+
+fn mtime_secs(t: Option<SystemTime>) -> i64 {
+    t.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+impl Eval {
+    fn eval(&mut self, e: &Expr, n: &Node<'_>) -> bool {
+        match e {
+            Expr::And(a, b) => self.eval(a, n) && self.eval(b, n),
+            Expr::Or(a, b) => self.eval(a, n) || self.eval(b, n),
+            Expr::Comma(a, b) => {
+                self.eval(a, n);
+                self.eval(b, n)
+            }
+            Expr::Not(a) => !self.eval(a, n),
+            Expr::True => true,
+            Expr::False => false,
+            Expr::Name(g) => g.is_match(n.name),
+            Expr::Path(g) => g.is_match(n.display),
+            Expr::Regex(r) => r.is_match(n.display),
+            Expr::Type(letters) => {
+                let c = match n.stat.file_type {
+                    FileType::File => 'f',
+                    FileType::Directory => 'd',
+                    FileType::Symlink => 'l',
+                };
+                letters.contains(&c)
+            }
+            Expr::Empty => match n.stat.file_type {
+                FileType::File => n.stat.size == 0,
+                FileType::Directory => n.entries == Some(0),
+                FileType::Symlink => false,
+            },
+            Expr::Size(cmp, num, unit) => {
+                let size = effective_size(n.stat);
+                cmp.test(size.div_ceil(*unit), *num)
+            }
+            Expr::Newer(r) => match self.newer.get(r) {
+                Some(Some(t)) => n.stat.modified.is_some_and(|m| m > *t),
+                _ => false,
+            },
+            Expr::Age(cmp, num, unit) => {
+                let age = mtime_secs(Some(self.now)) - mtime_secs(n.stat.modified);
+                let units = if age < 0 { 0 } else { (age as u64) / unit };
+                match cmp {
+                    Cmp::Gt => units > *num,
+                    Cmp::Lt => {
+                        if *unit == 60 {
+                            (age.max(0) as u64) < num * 60
+                        } else {
+                            units < *num
+                        }
+                    }
+                    Cmp::Eq => units == *num,
+                }
+            }
+            Expr::Print => {
+                self.out.extend_from_slice(n.display.as_bytes());
+                self.out.push(b'\n');
+                true
+            }
+            Expr::Print0 => {
+                self.out.extend_from_slice(n.display.as_bytes());
+                self.out.push(0);
+                true
+            }
+            Expr::Printf(f) => {
+                let s = printf(f, n);
+                self.out.extend_from_slice(s.as_bytes());
+                true
+            }
+            Expr::Delete => {
+                if n.display != "." {
+                    self.deletes.push((n.abs.to_string(), n.display.to_string(), n.stat.is_dir()));
+                }
+                true
+            }
+            Expr::Prune => {
+                self.prune = true;
+                true
+            }
+            Expr::Quit => {
+                self.quit = true;
+                true
+            }
+        }
+    }
+}
+
+/// Formats `-printf` directives: `%p %f %h %P %s %d %y %m %k %%` and
+/// backslash escapes.
+fn printf(fmt: &str, n: &Node<'_>) -> String {
+    let mut out = String::new();
+    let mut it = fmt.chars();
+    while let Some(c) = it.next() {
+        match c {
+            '\\' => match it.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('0') => out.push('\0'),
+                Some('\\') => out.push('\\'),
+                Some(x) => {
+                    out.push('\\');
+                    out.push(x);
+                }
+                None => out.push('\\'),
+            },
+            '%' => match it.next() {
+                Some('p') => out.push_str(n.display),
+                Some('f') => out.push_str(n.name),
+                Some('h') => {
+                    let d = match n.display.rfind('/') {
+                        Some(0) => "/".to_string(),
+                        Some(i) => n.display[..i].to_string(),
+                        None => ".".to_string(),
+                    };
+                    out.push_str(&d);
+                }
+                Some('P') => {
+                    // path relative to the starting point
+                    let rel = n.display.splitn(2, '/').nth(1).unwrap_or("");
+                    if n.depth > 0 {
+                        out.push_str(rel);
+                    }
+                }
+                Some('s') => out.push_str(&effective_size(n.stat).to_string()),
+                Some('k') => out.push_str(&effective_size(n.stat).div_ceil(1024).to_string()),
+                Some('d') => out.push_str(&n.depth.to_string()),
+                Some('y') => out.push(match n.stat.file_type {
+                    FileType::File => 'f',
+                    FileType::Directory => 'd',
+                    FileType::Symlink => 'l',
+                }),
+                Some('m') => out.push_str(&format!("{:o}", n.stat.mode.unwrap_or(0o644) & 0o7777)),
+                Some('%') => out.push('%'),
+                Some(x) => {
+                    out.push('%');
+                    out.push(x);
+                }
+                None => out.push('%'),
+            },
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn child_path(parent: &str, name: &str) -> String {
+    if parent.ends_with('/') { format!("{parent}{name}") } else { format!("{parent}/{name}") }
+}
+
+enum Work {
+    Visit { display: String, abs: String, stat: FileStat, depth: usize },
+    Post { display: String, abs: String, stat: FileStat, depth: usize, entries: usize },
+}
+
+fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
+    Box::pin(async move {
+        let args = ctx.args.clone();
+        // leading -H -L -P options
+        let mut i = 0;
+        while i < args.len() && matches!(args[i].as_str(), "-H" | "-L" | "-P") {
+            i += 1;
+        }
+        let mut paths = Vec::new();
+        while i < args.len() {
+            let a = &args[i];
+            if (a.starts_with('-') && a.len() > 1) || a == "(" || a == "!" || a == ")" || a == "," {
+                break;
+            }
+            paths.push(a.clone());
+            i += 1;
+        }
+        let parsed = match parse_expr(&args[i..]) {
+            Ok(p) => p,
+            Err(msg) => {
+                ctx.error(msg).await;
+                return 1;
+            }
+        };
+        if paths.is_empty() {
+            paths.push(".".to_string());
+        }
+        let mut ev = Eval {
+            out: Vec::with_capacity(16 * 1024),
+            prune: false,
+            quit: false,
+            deletes: Vec::new(),
+            newer: HashMap::new(),
+            now: SystemTime::now(),
+        };
+        let mut refs = Vec::new();
+        newer_refs(&parsed.expr, &mut refs);
+        for r in refs {
+            let abs = ctx.resolve(&r);
+            match ctx.vfs.stat(&abs).await {
+                Ok(st) => {
+                    ev.newer.insert(r, st.modified);
+                }
+                Err(e) => {
+                    ctx.error(format!("'{r}': {}", e.message())).await;
+                    return 1;
+                }
+            }
+        }
+        let uses_empty = uses(&parsed.expr, &|e| matches!(e, Expr::Empty));
+        let mut status = 0;
+        'outer: for start in &paths {
+            let abs = ctx.resolve(start);
+            let st = match ctx.vfs.stat(&abs).await {
+                Ok(s) => s,
+                Err(e) => {
+                    ctx.error(format!("'{start}': {}", e.message())).await;
+                    status = 1;
+                    continue;
+                }
+            };
+            let mut stack = vec![Work::Visit { display: start.clone(), abs, stat: st, depth: 0 }];
+            while let Some(w) = stack.pop() {
+                match w {
+                    Work::Visit { display, abs, stat, depth } => {
+                        let descend = stat.is_dir() && parsed.maxdepth.is_none_or(|m| depth < m);
+                        let mut entries = None;
+                        if descend || (uses_empty && stat.is_dir()) {
+                            match ctx.vfs.readdir(&abs).await {
+                                Ok(e) => entries = Some(e),
+                                Err(e) => {
+                                    if ev.flush_err(ctx).await {
+                                        return status;
+                                    }
+                                    ctx.error(format!("'{display}': {}", e.message())).await;
+                                    status = 1;
+                                }
+                            }
+                        }
+                        let count = entries.as_ref().map(Vec::len);
+                        let name = if depth == 0 {
+                            let b = mirage_types::basename(&display);
+                            if b.is_empty() { display.clone() } else { b }
+                        } else {
+                            stat.name.clone()
+                        };
+                        let mut pruned = false;
+                        if !parsed.depth_first && depth >= parsed.mindepth {
+                            ev.prune = false;
+                            let node =
+                                Node { display: &display, name: &name, abs: &abs, stat: &stat, depth, entries: count };
+                            let expr = &parsed.expr;
+                            ev.eval(expr, &node);
+                            pruned = ev.prune;
+                        }
+                        if parsed.depth_first && descend && entries.is_some() {
+                            stack.push(Work::Post {
+                                display: display.clone(),
+                                abs: abs.clone(),
+                                stat: stat.clone(),
+                                depth,
+                                entries: count.unwrap_or(0),
+                            });
+                        } else if parsed.depth_first && depth >= parsed.mindepth {
+                            let node =
+                                Node { display: &display, name: &name, abs: &abs, stat: &stat, depth, entries: count };
+                            ev.eval(&parsed.expr, &node);
+                        }
+                        if descend && !pruned {
+                            if let Some(ents) = entries {
+                                for ent in ents.into_iter().rev() {
+                                    let d = child_path(&display, &ent.name);
+                                    let a = child_path(&abs, &ent.name);
+                                    stack.push(Work::Visit { display: d, abs: a, stat: ent, depth: depth + 1 });
+                                }
+                            }
+                        }
+                    }
+                    Work::Post { display, abs, stat, depth, entries } => {
+                        if depth >= parsed.mindepth {
+                            let name = if depth == 0 { mirage_types::basename(&display) } else { stat.name.clone() };
+                            let node = Node {
+                                display: &display,
+                                name: &name,
+                                abs: &abs,
+                                stat: &stat,
+                                depth,
+                                entries: Some(entries),
+                            };
+                            ev.eval(&parsed.expr, &node);
+                        }
+                    }
+                }
+                for (abs, display, is_dir) in std::mem::take(&mut ev.deletes) {
+                    let res = if is_dir { ctx.vfs.rmdir(&abs).await } else { ctx.vfs.unlink(&abs).await };
+                    match res {
+                        Ok(()) => ctx.io.wrote(&abs),
+                        Err(e) => {
+                            if ev.flush_err(ctx).await {
+                                return status;
+                            }
+                            ctx.error(format!("cannot delete '{display}': {}", e.message())).await;
+                            status = 1;
+                        }
+                    }
+                }
+                if ev.out.len() >= 32 * 1024 && ev.flush_err(ctx).await {
+                    return status;
+                }
+                if ev.quit {
+                    break 'outer;
+                }
+            }
+        }
+        let _ = ev.flush_err(ctx).await;
+        status
+    })
+}
+
+impl Eval {
+    /// Sends buffered output; true when the reader has gone (stop quietly).
+    async fn flush_err(&mut self, ctx: &mut CommandCtx) -> bool {
+        if self.out.is_empty() {
+            return false;
+        }
+        let res = ctx.stdout.write(&self.out).await;
+        self.out.clear();
+        matches!(res, Err(e) if e.kind == ErrorKind::BrokenPipe)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::testing::{MemVfs, run as run_cmd};
+
+    fn v(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parse_errors_are_gnu() {
+        assert_eq!(parse_expr(&v(&["-foo"])).unwrap_err(), "unknown predicate `-foo'");
+        assert_eq!(parse_expr(&v(&["-name"])).unwrap_err(), "missing argument to `-name'");
+        assert!(parse_expr(&v(&["(", "-name", "x"])).unwrap_err().contains("expecting to find a ')'"));
+        assert_eq!(parse_expr(&v(&["-type", "z"])).unwrap_err(), "Unknown argument to -type: z");
+        assert_eq!(parse_expr(&v(&["-name", "x", "-o"])).unwrap_err(), "expected an expression after '-o'");
+        assert_eq!(parse_expr(&v(&["-size", "3q"])).unwrap_err(), "invalid -size type `q'");
+        assert_eq!(parse_expr(&v(&["-name", "x", ")"])).unwrap_err(), "you have too many ')'");
+    }
+
+    #[test]
+    fn parse_structure_and_globals() {
+        let p = parse_expr(&v(&["-maxdepth", "1", "-type", "f", "-o", "!", "-name", "*.py"])).unwrap();
+        assert_eq!(p.maxdepth, Some(1));
+        // implied -print wraps the whole expression
+        assert!(matches!(p.expr, Expr::And(ref a, ref b) if matches!(**a, Expr::Or(..)) && matches!(**b, Expr::Print)));
+        let p = parse_expr(&v(&["-name", "*.tmp", "-delete"])).unwrap();
+        assert!(p.depth_first);
+        assert!(matches!(p.expr, Expr::And(..)));
+    }
+
+    fn f(vfs: &std::sync::Arc<MemVfs>, args: &[&str], cwd: &str) -> (String, String, i32) {
+        run_cmd(vfs, run, "find", args, cwd, "")
+    }
+
+    fn tree() -> std::sync::Arc<MemVfs> {
+        MemVfs::with(&[
+            ("/m/.hidden", "h"),
+            ("/m/10.txt", "ten"),
+            ("/m/9.txt", "nine"),
+            ("/m/C.md", "c"),
+            ("/m/b.txt", ""),
+            ("/m/sub/inner.txt", "i"),
+            ("/m/sub/deep/x.log", "x"),
+            ("/m/e/", ""),
+        ])
+    }
+
+    #[test]
+    fn walks_in_order_with_tests() {
+        let t = tree();
+        assert_eq!(f(&t, &["."], "/m/sub").0, ".\n./deep\n./deep/x.log\n./inner.txt\n");
+        assert_eq!(f(&t, &[".", "-type", "d"], "/m").0, ".\n./e\n./sub\n./sub/deep\n");
+        assert_eq!(f(&t, &[".", "-mindepth", "2"], "/m").0, "./sub/deep\n./sub/deep/x.log\n./sub/inner.txt\n");
+        assert_eq!(f(&t, &["/m", "-maxdepth", "0"], "/").0, "/m\n");
+        assert_eq!(f(&t, &[".", "-empty"], "/m").0, "./b.txt\n./e\n");
+        assert_eq!(f(&t, &[".", "-regex", ".*/[0-9]+\\.txt"], "/m").0, "./10.txt\n./9.txt\n");
+        assert_eq!(f(&t, &[".", "-name", "sub", "-prune", "-o", "-name", "*.txt", "-print"], "/m").0, "./10.txt\n./9.txt\n./b.txt\n");
+        assert_eq!(f(&t, &["sub", "-name", "*.log"], "/m").0, "sub/deep/x.log\n");
+        assert_eq!(f(&t, &[".", "-type", "f", "-size", "-2c"], "/m").0, "./.hidden\n./C.md\n./b.txt\n./sub/deep/x.log\n./sub/inner.txt\n");
+    }
+
+    #[test]
+    fn errors_and_delete() {
+        let t = tree();
+        let (o, e, s) = f(&t, &["9.txt", "missing", "-name", "*.txt"], "/m");
+        assert_eq!((o.as_str(), e.as_str(), s), ("9.txt\n", "find: 'missing': No such file or directory\n", 1));
+        let (o, e, s) = f(&t, &[".", "-foo"], "/m");
+        assert_eq!((o.as_str(), e.as_str(), s), ("", "find: unknown predicate `-foo'\n", 1));
+        assert_eq!(f(&t, &[".", "-name", "*.txt", "-delete"], "/m").2, 0);
+        assert_eq!(f(&t, &[".", "-type", "f"], "/m").0, "./.hidden\n./C.md\n./sub/deep/x.log\n");
+    }
+}
