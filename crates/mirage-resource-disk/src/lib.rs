@@ -1,2 +1,272 @@
-//! placeholder
+//! The `disk` resource: a host directory, confined with `cap-std`.
+//!
+//! Every operation goes through a [`cap_std::fs::Dir`] opened on the root,
+//! with paths relative to it, so `..`, absolute symlinks and relative
+//! symlinks that climb out of the root are refused by the capability layer
+//! (errors map to `PermissionDenied`, or `NotFound` where the system says
+//! so). Resource paths containing a `..` component are refused up front.
+//!
+//! Blocking system calls run in `tokio::task::spawn_blocking`, so the
+//! resource needs a tokio runtime. Reads of files under 1 MiB return one
+//! buffer; larger files stream in 64 KiB chunks, and the reader stops when
+//! the consumer drops the stream. A write goes to a temp file next to the
+//! target (`.NAME.mirage-tmp-PID-N`, hidden from `readdir`) and is renamed
+//! over it, so a failed write leaves the old contents; an append writes in
+//! place (a failed append may leave part of its data). Writes are not
+//! fsynced.
 #![deny(missing_docs)]
+
+mod config;
+mod path;
+mod read;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use cap_std::fs::{Dir, Metadata, MetadataExt};
+use mirage_ops::{Capability, Resource, ResourceRegistration};
+use mirage_types::{ByteSource, Error, ErrorKind, FileStat, FileType, Result, VersionToken, basename};
+
+pub use config::DiskConfig;
+
+use path::{is_root, relative};
+
+/// A host directory mounted as a resource (registered as `disk`).
+///
+/// Capability: `write`, `rename` and `real_directories`. `stat` reports the
+/// size in bytes, the modification time, the permission bits
+/// (`mode & 0o7777`) and a [`VersionToken::MtimeSize`] (nanoseconds since
+/// the Unix epoch, size). Symlinks are followed while they stay inside the
+/// root; `readdir` reports a link that leads out (or nowhere) as
+/// [`FileType::Symlink`].
+pub struct DiskResource {
+    root: Arc<Dir>,
+    root_path: PathBuf,
+}
+
+impl std::fmt::Debug for DiskResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiskResource").field("root", &self.root_path).finish()
+    }
+}
+
+impl DiskResource {
+    /// Opens the host directory `root` as the resource's root (a blocking
+    /// call, made once at mount time).
+    ///
+    /// Errors: `NotFound` when `root` does not exist, `NotADirectory` when
+    /// it is not a directory, `PermissionDenied` when it cannot be opened;
+    /// the error's path is `root`.
+    pub fn open(root: &Path) -> Result<Self> {
+        let dir = Dir::open_ambient_dir(root, cap_std::ambient_authority())
+            .map_err(|e| Error::from(e).with_path(root.display().to_string()))?;
+        Ok(DiskResource { root: Arc::new(dir), root_path: root.to_path_buf() })
+    }
+
+    /// Opens the directory named by a parsed config (see [`DiskResource::open`]).
+    pub fn from_config(config: &DiskConfig) -> Result<Self> {
+        Self::open(&config.root)
+    }
+
+    /// The host path of the root, as given to [`DiskResource::open`].
+    pub fn root_path(&self) -> &Path {
+        &self.root_path
+    }
+}
+
+/// Runs `f` on the blocking pool; errors without a path get `path`.
+pub(crate) async fn blocking<T, F>(path: &str, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
+    let res = match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r,
+        Err(e) => Err(join_error(e)),
+    };
+    res.map_err(|e| if e.path.is_none() { e.with_path(path) } else { e })
+}
+
+/// A blocking task that panicked or was cancelled.
+pub(crate) fn join_error(e: tokio::task::JoinError) -> Error {
+    Error::msg(ErrorKind::Io, format!("disk task failed: {e}"))
+}
+
+/// `mtime` as nanoseconds since the Unix epoch.
+fn mtime_nanos(m: &Metadata) -> i128 {
+    i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec())
+}
+
+fn stat_of(name: String, m: &Metadata) -> FileStat {
+    let file_type = if m.is_dir() {
+        FileType::Directory
+    } else if m.is_symlink() {
+        FileType::Symlink
+    } else {
+        FileType::File
+    };
+    FileStat {
+        name,
+        file_type,
+        size: m.len(),
+        modified: m.modified().ok().map(|t| t.into_std()),
+        mode: Some(m.mode() & 0o7777),
+        version: VersionToken::MtimeSize(mtime_nanos(m), m.len()),
+    }
+}
+
+fn name_of(path: &str) -> String {
+    basename(&mirage_types::normalize_path(path))
+}
+
+#[async_trait]
+impl Resource for DiskResource {
+    fn name(&self) -> &'static str {
+        "disk"
+    }
+
+    fn capability(&self) -> Capability {
+        Capability { write: true, rename: true, real_directories: true, remote: false }
+    }
+
+    async fn stat(&self, path: &str) -> Result<FileStat> {
+        let rel = relative(path)?;
+        let root = self.root.clone();
+        let name = name_of(path);
+        blocking(path, move || {
+            let m = if is_root(&rel) { root.dir_metadata()? } else { root.metadata(&rel)? };
+            Ok(stat_of(name, &m))
+        })
+        .await
+    }
+
+    async fn readdir(&self, path: &str) -> Result<Vec<FileStat>> {
+        let rel = relative(path)?;
+        let root = self.root.clone();
+        blocking(path, move || {
+            let entries = if is_root(&rel) { root.entries()? } else { root.read_dir(&rel)? };
+            let mut out = Vec::new();
+            for entry in entries {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') && name.contains(write::TMP_MARKER) {
+                    continue;
+                }
+                let meta = match entry.metadata() {
+                    Ok(m) => m,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue, // removed meanwhile
+                    Err(e) => return Err(e.into()),
+                };
+                let stat = if meta.is_symlink() {
+                    // Follow links that stay inside the root.
+                    match root.metadata(rel.join(&name)) {
+                        Ok(target) => stat_of(name, &target),
+                        Err(_) => stat_of(name, &meta),
+                    }
+                } else {
+                    stat_of(name, &meta)
+                };
+                out.push(stat);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn read(&self, path: &str) -> Result<ByteSource> {
+        let rel = relative(path)?;
+        read::read(self.root.clone(), path, rel).await
+    }
+
+    async fn write(&self, path: &str, data: ByteSource) -> Result<()> {
+        let rel = relative(path)?;
+        write::write(self.root.clone(), path, rel, data, write::Mode::Replace).await
+    }
+
+    async fn append(&self, path: &str, data: ByteSource) -> Result<()> {
+        let rel = relative(path)?;
+        write::write(self.root.clone(), path, rel, data, write::Mode::Append).await
+    }
+
+    async fn mkdir(&self, path: &str) -> Result<()> {
+        let rel = relative(path)?;
+        if is_root(&rel) {
+            return Err(Error::at(ErrorKind::AlreadyExists, path));
+        }
+        let root = self.root.clone();
+        blocking(path, move || Ok(root.create_dir(&rel)?)).await
+    }
+
+    async fn unlink(&self, path: &str) -> Result<()> {
+        let rel = relative(path)?;
+        if is_root(&rel) {
+            return Err(Error::at(ErrorKind::IsADirectory, path));
+        }
+        let root = self.root.clone();
+        blocking(path, move || Ok(root.remove_file(&rel)?)).await
+    }
+
+    async fn rmdir(&self, path: &str) -> Result<()> {
+        let rel = relative(path)?;
+        if is_root(&rel) {
+            // rmdir(2) gives EBUSY for a mount point; the closest kind we have.
+            return Err(Error::at(ErrorKind::PermissionDenied, path));
+        }
+        let root = self.root.clone();
+        blocking(path, move || Ok(root.remove_dir(&rel)?)).await
+    }
+
+    async fn rename(&self, from: &str, to: &str) -> Result<()> {
+        let from_rel = relative(from)?;
+        let to_rel = relative(to)?;
+        if is_root(&from_rel) {
+            return Err(Error::at(ErrorKind::InvalidInput, from));
+        }
+        if is_root(&to_rel) {
+            // The root is a non-empty directory (it holds `from`).
+            let kind = if self.stat(from).await?.is_dir() {
+                ErrorKind::DirectoryNotEmpty
+            } else {
+                ErrorKind::IsADirectory
+            };
+            return Err(Error::at(kind, to));
+        }
+        let root = self.root.clone();
+        let res = blocking(from, move || {
+            let both_dirs = || {
+                root.metadata(&from_rel).map(|m| m.is_dir()).unwrap_or(false)
+                    && root.metadata(&to_rel).map(|m| m.is_dir()).unwrap_or(false)
+            };
+            match root.rename(&from_rel, &root, &to_rel) {
+                Ok(()) => Ok(()),
+                // Some file systems say EEXIST for a non-empty target directory.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && both_dirs() => {
+                    Err(Error::new(ErrorKind::DirectoryNotEmpty))
+                }
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await;
+        res.map_err(|e| match e.kind {
+            // Errors about the target name `to`.
+            ErrorKind::IsADirectory | ErrorKind::NotADirectory | ErrorKind::DirectoryNotEmpty => e.with_path(to),
+            _ => e,
+        })
+    }
+}
+
+fn build(config: &serde_json::Value) -> Result<Arc<dyn Resource>> {
+    let cfg: DiskConfig = serde_json::from_value(config.clone())
+        .map_err(|e| Error::msg(ErrorKind::InvalidInput, format!("disk: invalid config: {e}")))?;
+    Ok(Arc::new(DiskResource::from_config(&cfg)?))
+}
+
+inventory::submit! {
+    ResourceRegistration {
+        name: "disk",
+        summary: "a host directory, confined to its root (config: {\"root\": PATH})",
+        build,
+    }
+}

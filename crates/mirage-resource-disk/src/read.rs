@@ -1,0 +1,101 @@
+//! Reading a file: small files in one go, large ones as a stream of
+//! 64 KiB chunks produced by a blocking reader task.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use cap_std::fs::{Dir, File};
+use futures::StreamExt;
+use mirage_types::{ByteSource, Error, ErrorKind, Result};
+use tokio::sync::mpsc;
+
+use crate::blocking;
+
+/// Chunk size of a streamed read.
+pub(crate) const CHUNK: usize = 64 * 1024;
+/// Files smaller than this are read whole into one buffer.
+pub(crate) const SMALL: u64 = 1024 * 1024;
+/// Chunks buffered between the reader task and the consumer.
+const DEPTH: usize = 4;
+
+enum Opened {
+    Small(Bytes),
+    Large(File),
+}
+
+/// Reads the file at `rel`: `Bytes` under 1 MiB, else a stream that stops
+/// reading when the consumer drops it.
+///
+/// Errors: `NotFound`, `IsADirectory`, `InvalidInput` for a special file
+/// (FIFO, device, socket), `PermissionDenied` for a path or link leading
+/// out of the root.
+pub(crate) async fn read(root: Arc<Dir>, path: &str, rel: PathBuf) -> Result<ByteSource> {
+    let opened = blocking(path, move || {
+        // Check the type before opening: opening a FIFO would block.
+        let meta = root.metadata(&rel)?;
+        if meta.is_dir() {
+            return Err(Error::new(ErrorKind::IsADirectory));
+        }
+        if !meta.is_file() {
+            return Err(Error::msg(ErrorKind::InvalidInput, "not a regular file"));
+        }
+        let mut f = root.open(&rel)?;
+        let meta = f.metadata()?;
+        if meta.is_dir() {
+            return Err(Error::new(ErrorKind::IsADirectory));
+        }
+        if meta.len() < SMALL {
+            let mut buf = Vec::with_capacity(meta.len() as usize);
+            f.read_to_end(&mut buf)?;
+            return Ok(Opened::Small(Bytes::from(buf)));
+        }
+        Ok(Opened::Large(f))
+    })
+    .await?;
+    Ok(match opened {
+        Opened::Small(b) => ByteSource::Bytes(b),
+        Opened::Large(f) => stream(f, path.to_string()),
+    })
+}
+
+/// Fills `buf` as far as the file allows; returns the number of bytes
+/// read (less than `buf.len()` only at end of file).
+fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+fn stream(mut f: File, path: String) -> ByteSource {
+    let (tx, rx) = mpsc::channel::<Result<Bytes>>(DEPTH);
+    tokio::task::spawn_blocking(move || {
+        loop {
+            let mut buf = vec![0u8; CHUNK];
+            let n = match read_full(&mut f, &mut buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(Error::from(e).with_path(path)));
+                    return;
+                }
+            };
+            if n == 0 {
+                return;
+            }
+            buf.truncate(n);
+            if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
+                return; // the consumer went away (`head`): stop reading
+            }
+        }
+    });
+    let s = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    ByteSource::Stream(s.boxed())
+}

@@ -1,0 +1,251 @@
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use mirage_ops::{Resource, resource_type};
+use mirage_resource_disk::DiskResource;
+use mirage_types::{ByteSource, Error, ErrorKind, FileType};
+
+/// tempdir/{root/, outside/secret.txt, x}; the resource sees only root/.
+struct Fixture {
+    tmp: tempfile::TempDir,
+    res: DiskResource,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("root")).unwrap();
+        std::fs::create_dir(tmp.path().join("outside")).unwrap();
+        std::fs::write(tmp.path().join("outside/secret.txt"), "secret").unwrap();
+        std::fs::write(tmp.path().join("x"), "host x").unwrap();
+        let res = DiskResource::open(&tmp.path().join("root")).unwrap();
+        Fixture { tmp, res }
+    }
+    fn host(&self, p: &str) -> std::path::PathBuf {
+        self.tmp.path().join(p)
+    }
+    fn link(&self, target: impl AsRef<Path>, name: &str) {
+        symlink(target, self.host("root").join(name)).unwrap();
+    }
+    /// The files outside the root are untouched.
+    fn assert_outside_intact(&self) {
+        assert_eq!(std::fs::read_to_string(self.host("outside/secret.txt")).unwrap(), "secret");
+        assert_eq!(std::fs::read_to_string(self.host("x")).unwrap(), "host x");
+        let mut names: Vec<_> = std::fs::read_dir(self.host("outside"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["secret.txt"]);
+        let mut top: Vec<_> = std::fs::read_dir(self.tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        top.sort();
+        assert_eq!(top, ["outside", "root", "x"]);
+    }
+}
+
+fn refused<T: std::fmt::Debug>(r: Result<T, Error>, what: &str) {
+    match r {
+        Ok(v) => panic!("{what}: escaped the root: {v:?}"),
+        Err(e) => assert!(
+            matches!(e.kind, ErrorKind::PermissionDenied | ErrorKind::NotFound),
+            "{what}: unexpected error kind {:?} ({e})",
+            e.kind
+        ),
+    }
+}
+
+fn data(s: &str) -> ByteSource {
+    ByteSource::from(s.as_bytes().to_vec())
+}
+
+async fn read(res: &DiskResource, p: &str) -> Bytes {
+    res.read(p).await.unwrap().collect().await.unwrap()
+}
+
+/// Every op on `path` is refused and nothing outside changes.
+async fn all_ops_refused(f: &Fixture, path: &str) {
+    let r = &f.res;
+    refused(r.read(path).await, &format!("read {path}"));
+    refused(r.stat(path).await, &format!("stat {path}"));
+    refused(r.readdir(path).await, &format!("readdir {path}"));
+    refused(r.write(path, data("pwned")).await, &format!("write {path}"));
+    refused(r.append(path, data("pwned")).await, &format!("append {path}"));
+    refused(r.unlink(path).await, &format!("unlink {path}"));
+    refused(r.rmdir(path).await, &format!("rmdir {path}"));
+    refused(r.mkdir(path).await, &format!("mkdir {path}"));
+    refused(r.rename(path, "/stolen").await, &format!("rename {path}"));
+    f.assert_outside_intact();
+}
+
+/// `link` is a symlink in the root leading out: following it is refused
+/// (read, stat, readdir, write, append); removing it removes only the link.
+async fn link_refused(f: &Fixture, link: &str) {
+    let r = &f.res;
+    refused(r.read(link).await, &format!("read {link}"));
+    refused(r.stat(link).await, &format!("stat {link}"));
+    refused(r.readdir(link).await, &format!("readdir {link}"));
+    refused(r.write(link, data("pwned")).await, &format!("write {link}"));
+    refused(r.append(link, data("pwned")).await, &format!("append {link}"));
+    f.assert_outside_intact();
+    r.unlink(link).await.unwrap();
+    assert!(std::fs::symlink_metadata(f.host("root").join(link.trim_start_matches('/'))).is_err());
+    f.assert_outside_intact();
+}
+
+#[tokio::test]
+async fn behaviour_suite() {
+    let f = Fixture::new();
+    let res: Arc<dyn Resource> = Arc::new(f.res);
+    if let Err(e) = mirage_ops::testsuite::run_all(res).await {
+        panic!("behaviour suite failed:\n{e}");
+    }
+}
+
+#[tokio::test]
+async fn dotdot_paths_are_refused() {
+    let f = Fixture::new();
+    for p in ["../x", "/../x", "/../../etc/passwd", "a/../../x", "/..", "../outside/secret.txt"] {
+        all_ops_refused(&f, p).await;
+    }
+    // Into the root from outside: rename target with `..`.
+    f.res.write("/in", data("in")).await.unwrap();
+    refused(f.res.rename("/in", "/../x").await, "rename to ../x");
+    f.assert_outside_intact();
+}
+
+#[tokio::test]
+async fn absolute_symlink_to_etc_is_refused() {
+    let f = Fixture::new();
+    f.link("/etc", "etc");
+    for p in ["/etc/passwd", "/etc/hostname", "/etc/new-file"] {
+        all_ops_refused(&f, p).await;
+    }
+    link_refused(&f, "/etc").await;
+    assert!(!Path::new("/etc/new-file").exists());
+    assert!(!Path::new("/stolen").exists());
+}
+
+#[tokio::test]
+async fn absolute_symlink_to_outside_file_is_refused() {
+    let f = Fixture::new();
+    f.link(f.host("outside/secret.txt"), "abs");
+    all_ops_refused(&f, "/abs/child").await;
+    link_refused(&f, "/abs").await;
+}
+
+#[tokio::test]
+async fn relative_symlink_climbing_out_is_refused() {
+    let f = Fixture::new();
+    f.link("../outside/secret.txt", "rel");
+    f.link("../../outside", "deep");
+    f.link("../x", "x");
+    all_ops_refused(&f, "/deep/secret.txt").await;
+    all_ops_refused(&f, "/deep/new").await;
+    // The links themselves are listed, as symlinks.
+    let entries = f.res.readdir("/").await.unwrap();
+    assert!(entries.iter().all(|e| e.file_type == FileType::Symlink), "{entries:?}");
+    assert_eq!(entries.len(), 3);
+    for p in ["/rel", "/x", "/deep"] {
+        link_refused(&f, p).await;
+    }
+}
+
+#[tokio::test]
+async fn symlinked_directory_outside_is_refused() {
+    let f = Fixture::new();
+    f.link("../outside", "outdir");
+    f.link(f.host("outside"), "absdir");
+    f.res.write("/mine", data("mine")).await.unwrap();
+    for d in ["/outdir", "/absdir"] {
+        all_ops_refused(&f, &format!("{d}/secret.txt")).await;
+        all_ops_refused(&f, &format!("{d}/new.txt")).await;
+        refused(f.res.rename("/mine", &format!("{d}/mine")).await, "rename into linked dir");
+        refused(f.res.mkdir(&format!("{d}/sub")).await, "mkdir in linked dir");
+    }
+    assert_eq!(read(&f.res, "/mine").await, "mine");
+    f.assert_outside_intact();
+    link_refused(&f, "/outdir").await;
+    link_refused(&f, "/absdir").await;
+}
+
+#[tokio::test]
+async fn symlinks_inside_the_root_work() {
+    let f = Fixture::new();
+    f.res.mkdir("/data").await.unwrap();
+    f.res.write("/data/file", data("inside")).await.unwrap();
+    f.link("data/file", "flink");
+    f.link("data", "dlink");
+    assert_eq!(read(&f.res, "/flink").await, "inside");
+    assert_eq!(read(&f.res, "/dlink/file").await, "inside");
+    let entries = f.res.readdir("/").await.unwrap();
+    let dlink = entries.iter().find(|e| e.name == "dlink").unwrap();
+    assert_eq!(dlink.file_type, FileType::Directory);
+}
+
+#[tokio::test]
+async fn failed_stream_write_keeps_old_data_and_no_temp_file() {
+    let f = Fixture::new();
+    f.res.write("/f", data("old")).await.unwrap();
+    let chunks = vec![Ok(Bytes::from(vec![b'n'; 200_000])), Ok(Bytes::from(vec![b'n'; 200_000])), Err(Error::new(ErrorKind::Io))];
+    let err = f.res.write("/f", ByteSource::Stream(futures::stream::iter(chunks).boxed())).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Io);
+    assert_eq!(read(&f.res, "/f").await, "old");
+    let names: Vec<_> = std::fs::read_dir(f.host("root")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["f"]);
+}
+
+#[tokio::test]
+async fn write_keeps_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new();
+    f.res.write("/script", data("#!/bin/sh\n")).await.unwrap();
+    std::fs::set_permissions(f.host("root/script"), std::fs::Permissions::from_mode(0o750)).unwrap();
+    f.res.write("/script", data("#!/bin/sh\necho hi\n")).await.unwrap();
+    assert_eq!(f.res.stat("/script").await.unwrap().mode, Some(0o750));
+}
+
+#[tokio::test]
+async fn large_file_streams_in_64k_chunks() {
+    let f = Fixture::new();
+    let content: Vec<u8> = (0..3 * 1024 * 1024 + 123).map(|i| (i % 251) as u8).collect();
+    std::fs::write(f.host("root/big"), &content).unwrap();
+    let ByteSource::Stream(mut s) = f.res.read("/big").await.unwrap() else { panic!("expected a stream") };
+    let mut got = Vec::new();
+    while let Some(c) = s.next().await {
+        let c = c.unwrap();
+        assert!(c.len() <= 64 * 1024);
+        got.extend_from_slice(&c);
+    }
+    assert_eq!(got, content);
+    // Dropping a stream early stops the reader (no hang, no error).
+    let ByteSource::Stream(mut s) = f.res.read("/big").await.unwrap() else { panic!("expected a stream") };
+    assert_eq!(s.next().await.unwrap().unwrap().len(), 64 * 1024);
+    drop(s);
+    // Small files come back whole.
+    std::fs::write(f.host("root/small"), "abc").unwrap();
+    assert!(matches!(f.res.read("/small").await.unwrap(), ByteSource::Bytes(_)));
+}
+
+#[tokio::test]
+async fn registered_as_disk_with_strict_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = resource_type("disk").unwrap();
+    let res = (reg.build)(&serde_json::json!({ "root": tmp.path() })).unwrap();
+    assert_eq!(res.name(), "disk");
+    res.write("/a", data("a")).await.unwrap();
+    assert_eq!(std::fs::read_to_string(tmp.path().join("a")).unwrap(), "a");
+    let e = (reg.build)(&serde_json::json!({ "root": tmp.path(), "rooot": "/" })).err().unwrap();
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    let e = (reg.build)(&serde_json::json!({})).err().unwrap();
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    let e = (reg.build)(&serde_json::json!({ "root": tmp.path().join("missing") })).err().unwrap();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    let e = DiskResource::open(&tmp.path().join("a")).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotADirectory);
+}
