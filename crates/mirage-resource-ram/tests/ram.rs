@@ -108,3 +108,51 @@ async fn behaviour_suite() {
         panic!("behaviour suite failed:\n{e}");
     }
 }
+
+/// A RAM resource whose append replaces instead of appending, and whose
+/// rmdir removes non-empty directories: the suite must notice.
+struct Broken(RamResource);
+
+#[async_trait::async_trait]
+impl Resource for Broken {
+    fn name(&self) -> &'static str {
+        "broken"
+    }
+    fn capability(&self) -> mirage_ops::Capability {
+        self.0.capability()
+    }
+    async fn stat(&self, p: &str) -> mirage_types::Result<mirage_types::FileStat> {
+        self.0.stat(p).await
+    }
+    async fn readdir(&self, p: &str) -> mirage_types::Result<Vec<mirage_types::FileStat>> {
+        self.0.readdir(p).await
+    }
+    async fn read(&self, p: &str) -> mirage_types::Result<ByteSource> {
+        self.0.read(p).await
+    }
+    async fn write(&self, p: &str, d: ByteSource) -> mirage_types::Result<()> {
+        self.0.write(p, d).await
+    }
+    async fn append(&self, p: &str, d: ByteSource) -> mirage_types::Result<()> {
+        self.0.write(p, d).await
+    }
+    async fn mkdir(&self, p: &str) -> mirage_types::Result<()> {
+        self.0.mkdir(p).await
+    }
+    async fn unlink(&self, p: &str) -> mirage_types::Result<()> {
+        self.0.unlink(p).await
+    }
+    async fn rmdir(&self, p: &str) -> mirage_types::Result<()> {
+        Err(Error::at(ErrorKind::PermissionDenied, p))
+    }
+}
+
+#[tokio::test]
+async fn behaviour_suite_catches_a_broken_resource() {
+    let res: Arc<dyn Resource> = Arc::new(Broken(RamResource::new()));
+    let err = mirage_ops::testsuite::run_all(res).await.unwrap_err();
+    for check in ["append [broken]", "rmdir [broken]", "rename_file [broken]", "rename_dir [broken]"] {
+        assert!(err.contains(check), "suite missed {check}:\n{err}");
+    }
+    assert!(!err.contains("write_read"), "{err}");
+}
