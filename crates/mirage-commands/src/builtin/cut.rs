@@ -1,1 +1,276 @@
-//! `cut` (not yet written).
+//! `cut`: remove sections from each line of files, as GNU coreutils 9.1
+//! `cut` (`-b`, `-c` (bytes, as GNU), `-f`, `-d`, `-s`, `-n`, `-z`,
+//! `--complement`, `--output-delimiter`). Streams line by line.
+
+use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
+use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::ErrorKind;
+
+use crate::util::{RecordReader, open_input_err, operands_or_stdin, parse_args};
+
+const OPTS: &[OptSpec] = &[
+    OptSpec::value("bytes", Some('b'), Some("bytes")),
+    OptSpec::value("characters", Some('c'), Some("characters")),
+    OptSpec::value("delimiter", Some('d'), Some("delimiter")),
+    OptSpec::value("fields", Some('f'), Some("fields")),
+    OptSpec::flag("n", Some('n'), None),
+    OptSpec::flag("complement", None, Some("complement")),
+    OptSpec::flag("only-delimited", Some('s'), Some("only-delimited")),
+    OptSpec::value("output-delimiter", None, Some("output-delimiter")),
+    OptSpec::flag("zero", Some('z'), Some("zero-terminated")),
+];
+
+/// The spec of `cut`.
+pub static SPEC: CommandSpec = CommandSpec::new("cut", OPTS, PathOperands::All);
+
+crate::register_command!("cut", SPEC, run);
+
+/// A closed range of 1-based positions; `hi == usize::MAX` means open.
+type Range = (usize, usize);
+
+/// Parses a LIST (`1,3-5,7-`), merged and sorted. The error is GNU's message.
+fn parse_list(list: &str, fields: bool) -> Result<Vec<Range>, String> {
+    let what = if fields { "field value" } else { "byte/character position" };
+    let mut ranges: Vec<Range> = Vec::new();
+    if list.is_empty() {
+        return Err(if fields { "fields are numbered from 1".into() } else { "byte/character positions are numbered from 1".into() });
+    }
+    for part in list.split([',', ' ', '\t']) {
+        if part.is_empty() {
+            return Err(if fields { "fields are numbered from 1".into() } else { "byte/character positions are numbered from 1".into() });
+        }
+        let num = |s: &str| -> Result<usize, String> {
+            if !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("invalid {what} '{s}'"));
+            }
+            let n: usize = s.parse().unwrap_or(usize::MAX);
+            if n == 0 {
+                return Err(if fields {
+                    "fields are numbered from 1".to_string()
+                } else {
+                    "byte/character positions are numbered from 1".to_string()
+                });
+            }
+            Ok(n)
+        };
+        match part.split_once('-') {
+            None => {
+                let n = num(part)?;
+                ranges.push((n, n));
+            }
+            Some(("", "")) => return Err("invalid range with no endpoint: -".to_string()),
+            Some(("", hi)) => ranges.push((1, num(hi)?)),
+            Some((lo, "")) => ranges.push((num(lo)?, usize::MAX)),
+            Some((lo, hi)) => {
+                let (l, h) = (num(lo)?, num(hi)?);
+                if h < l {
+                    return Err("invalid decreasing range".to_string());
+                }
+                ranges.push((l, h));
+            }
+        }
+    }
+    ranges.sort_unstable();
+    let mut merged: Vec<Range> = Vec::new();
+    for r in ranges {
+        match merged.last_mut() {
+            Some(last) if r.0 <= last.1.saturating_add(1) => last.1 = last.1.max(r.1),
+            _ => merged.push(r),
+        }
+    }
+    Ok(merged)
+}
+
+/// The complement of sorted, merged ranges.
+fn complement(ranges: &[Range]) -> Vec<Range> {
+    let mut out = Vec::new();
+    let mut next = 1usize;
+    for &(lo, hi) in ranges {
+        if lo > next {
+            out.push((next, lo - 1));
+        }
+        if hi == usize::MAX {
+            return out;
+        }
+        next = hi + 1;
+    }
+    out.push((next, usize::MAX));
+    out
+}
+
+fn selected(ranges: &[Range], pos: usize) -> bool {
+    ranges.iter().any(|&(lo, hi)| pos >= lo && pos <= hi)
+}
+
+/// Cuts bytes: the selected ranges, with `out_delim` between non-adjacent ranges.
+fn cut_bytes(line: &[u8], ranges: &[Range], out_delim: Option<&[u8]>, out: &mut Vec<u8>) {
+    let mut first = true;
+    for &(lo, hi) in ranges {
+        if lo > line.len() {
+            break;
+        }
+        let end = hi.min(line.len());
+        if !first {
+            if let Some(d) = out_delim {
+                out.extend_from_slice(d);
+            }
+        }
+        first = false;
+        out.extend_from_slice(&line[lo - 1..end]);
+    }
+}
+
+/// Cuts fields; returns `false` when the line has no delimiter and `-s` drops it.
+fn cut_fields(line: &[u8], ranges: &[Range], delim: u8, out_delim: &[u8], only_delimited: bool, out: &mut Vec<u8>) -> bool {
+    if memchr::memchr(delim, line).is_none() {
+        if only_delimited {
+            return false;
+        }
+        out.extend_from_slice(line);
+        return true;
+    }
+    let mut first = true;
+    for (i, field) in line.split(|&b| b == delim).enumerate() {
+        if selected(ranges, i + 1) {
+            if !first {
+                out.extend_from_slice(out_delim);
+            }
+            first = false;
+            out.extend_from_slice(field);
+        }
+    }
+    true
+}
+
+async fn usage(ctx: &mut CommandCtx, msg: &str) -> i32 {
+    ctx.error(msg).await;
+    let _ = ctx.stderr.write(b"Try 'cut --help' for more information.\n").await;
+    1
+}
+
+fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
+    Box::pin(async move {
+        let p = match parse_args(ctx, &SPEC).await {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        let kinds: Vec<&str> = ["bytes", "characters", "fields"].into_iter().filter(|k| p.has(k)).collect();
+        if kinds.len() > 1 {
+            return usage(ctx, "only one type of list may be specified").await;
+        }
+        let Some(&kind) = kinds.first() else {
+            return usage(ctx, "you must specify a list of bytes, characters, or fields").await;
+        };
+        let fields = kind == "fields";
+        let list = p.value(kind).unwrap_or("").to_string();
+        let mut ranges = match parse_list(&list, fields) {
+            Ok(r) => r,
+            Err(msg) => return usage(ctx, &msg).await,
+        };
+        if p.has("complement") {
+            ranges = complement(&ranges);
+        }
+        let delim = match p.value("delimiter") {
+            None => b'\t',
+            Some(d) if !fields => {
+                let _ = d;
+                return usage(ctx, "an input delimiter may be specified only when operating on fields").await;
+            }
+            Some("") => 0,
+            Some(d) if d.len() == 1 => d.as_bytes()[0],
+            Some(_) => return usage(ctx, "the delimiter must be a single character").await,
+        };
+        if p.has("only-delimited") && !fields {
+            return usage(ctx, "suppressing non-delimited lines makes sense\n\tonly when operating on fields").await;
+        }
+        let out_delim: Option<Vec<u8>> = p.value("output-delimiter").map(|s| s.as_bytes().to_vec());
+        let field_delim = out_delim.clone().unwrap_or_else(|| vec![delim]);
+        let only_delimited = p.has("only-delimited");
+        let eol = if p.has("zero") { 0 } else { b'\n' };
+        let mut status = 0;
+        for operand in operands_or_stdin(&p) {
+            let src = match open_input_err(ctx, &operand).await {
+                Ok(s) => s,
+                Err(e) => {
+                    ctx.error(format!("{operand}: {}", e.message())).await;
+                    status = 1;
+                    continue;
+                }
+            };
+            let mut reader = RecordReader::new(src, eol);
+            let mut out = Vec::with_capacity(64 * 1024);
+            loop {
+                let rec = match reader.next_record().await {
+                    Ok(Some(r)) => r,
+                    Ok(None) => break,
+                    Err(e) => {
+                        ctx.error(format!("{operand}: {}", e.message())).await;
+                        status = 1;
+                        break;
+                    }
+                };
+                let line = rec.strip_suffix(&[eol]).unwrap_or(&rec);
+                let keep = if fields {
+                    cut_fields(line, &ranges, delim, &field_delim, only_delimited, &mut out)
+                } else {
+                    cut_bytes(line, &ranges, out_delim.as_deref(), &mut out);
+                    true
+                };
+                if keep {
+                    out.push(eol);
+                }
+                if out.len() >= 32 * 1024 {
+                    if let Err(e) = ctx.stdout.write(&out).await {
+                        if e.kind == ErrorKind::BrokenPipe {
+                            return status;
+                        }
+                    }
+                    out.clear();
+                }
+            }
+            if let Err(e) = ctx.stdout.write(&out).await {
+                if e.kind == ErrorKind::BrokenPipe {
+                    return status;
+                }
+            }
+        }
+        status
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(line: &str, list: &str, d: u8, od: &str, s: bool) -> Option<String> {
+        let r = parse_list(list, true).ok()?;
+        let mut out = Vec::new();
+        cut_fields(line.as_bytes(), &r, d, od.as_bytes(), s, &mut out).then(|| String::from_utf8_lossy(&out).into_owned())
+    }
+
+    #[test]
+    fn lists() {
+        assert_eq!(parse_list("1,3-5,7-", false), Ok(vec![(1, 1), (3, 5), (7, usize::MAX)]));
+        assert_eq!(parse_list("-3,2", true), Ok(vec![(1, 3)]));
+        assert_eq!(parse_list("0", true).unwrap_err(), "fields are numbered from 1");
+        assert_eq!(parse_list("3-1", false).unwrap_err(), "invalid decreasing range");
+        assert_eq!(parse_list("-", false).unwrap_err(), "invalid range with no endpoint: -");
+        assert_eq!(parse_list("x", true).unwrap_err(), "invalid field value 'x'");
+        assert_eq!(complement(&[(2, 2)]), vec![(1, 1), (3, usize::MAX)]);
+        assert_eq!(complement(&[(1, usize::MAX)]), vec![]);
+    }
+
+    #[test]
+    fn cutting() {
+        assert_eq!(fields("a,b,c,d", "1,3", b',', " | ", false).as_deref(), Some("a | c"));
+        assert_eq!(fields("a,b", "5", b',', ",", false).as_deref(), Some(""));
+        assert_eq!(fields("no tabs here", "2", b'\t', "\t", false).as_deref(), Some("no tabs here"));
+        assert_eq!(fields("no tabs here", "2", b'\t', "\t", true), None);
+        let mut out = Vec::new();
+        cut_bytes(b"abcdef", &parse_list("2,4,6", false).unwrap_or_default(), None, &mut out);
+        assert_eq!(out, b"bdf");
+        out.clear();
+        cut_bytes(b"abcdef", &parse_list("1-2,5-", false).unwrap_or_default(), Some(b":"), &mut out);
+        assert_eq!(out, b"ab:ef");
+    }
+}

@@ -1,1 +1,378 @@
-//! `uniq` (not yet written).
+//! `uniq`: report or omit repeated adjacent lines, as GNU coreutils 9.1
+//! `uniq` (`-c` with `%7d `, `-d`, `-D`, `-u`, `-i`, `-f N`, `-s N`, `-w N`,
+//! `-z`, `INPUT [OUTPUT]`). Streams line by line.
+
+use bytes::Bytes;
+use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
+use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::{ByteSource, ErrorKind};
+
+use crate::util::{RecordReader, open_input_err, parse_args};
+
+const OPTS: &[OptSpec] = &[
+    OptSpec::flag("count", Some('c'), Some("count")),
+    OptSpec::flag("repeated", Some('d'), Some("repeated")),
+    OptSpec::flag("all-repeated", Some('D'), None),
+    OptSpec::optional("all-repeated", None, Some("all-repeated")),
+    OptSpec::value("skip-fields", Some('f'), Some("skip-fields")),
+    OptSpec::optional("group", None, Some("group")),
+    OptSpec::flag("ignore-case", Some('i'), Some("ignore-case")),
+    OptSpec::value("skip-chars", Some('s'), Some("skip-chars")),
+    OptSpec::flag("unique", Some('u'), Some("unique")),
+    OptSpec::flag("zero", Some('z'), Some("zero-terminated")),
+    OptSpec::value("check-chars", Some('w'), Some("check-chars")),
+];
+
+/// The spec of `uniq`.
+pub static SPEC: CommandSpec = CommandSpec::new("uniq", OPTS, PathOperands::All);
+
+crate::register_command!("uniq", SPEC, run);
+
+/// How lines are compared.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cmp {
+    skip_fields: usize,
+    skip_chars: usize,
+    check_chars: Option<usize>,
+    ignore_case: bool,
+}
+
+fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+impl Cmp {
+    /// The part of `line` (without its delimiter) that is compared (GNU `find_field`).
+    fn key<'a>(&self, line: &'a [u8]) -> &'a [u8] {
+        let mut i = 0;
+        for _ in 0..self.skip_fields {
+            while i < line.len() && is_blank(line[i]) {
+                i += 1;
+            }
+            while i < line.len() && !is_blank(line[i]) {
+                i += 1;
+            }
+        }
+        i = (i.saturating_add(self.skip_chars)).min(line.len());
+        let end = match self.check_chars {
+            Some(w) => i.saturating_add(w).min(line.len()),
+            None => line.len(),
+        };
+        &line[i..end]
+    }
+    fn same(&self, a: &[u8], b: &[u8]) -> bool {
+        let (ka, kb) = (self.key(a), self.key(b));
+        if self.ignore_case { ka.eq_ignore_ascii_case(kb) } else { ka == kb }
+    }
+}
+
+/// Which lines to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Select {
+    All,
+    Repeated,
+    Unique,
+    /// `-D`: every line of each repeated group, with the separation method.
+    AllRepeated(Group),
+    /// `--group`: every line, groups separated.
+    Group(Group),
+}
+
+/// Where blank lines separate the groups of `-D`/`--group`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Group {
+    None,
+    Prepend,
+    Append,
+    Separate,
+    Both,
+}
+
+/// Parses a count option value (`-f`, `-s`, `-w`).
+fn parse_n(v: &str) -> Option<usize> {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(v.parse().unwrap_or(usize::MAX))
+}
+
+/// The GNU `-c` prefix.
+fn count_prefix(n: u64) -> String {
+    format!("{n:>7} ")
+}
+
+/// Accumulates output and emits groups.
+struct Uniq {
+    cmp: Cmp,
+    select: Select,
+    count: bool,
+    delim: u8,
+    prev: Option<Bytes>,
+    prev_count: u64,
+    /// Lines of the current group (only for `-D`/`--group`).
+    group: Vec<Bytes>,
+    groups_out: u64,
+}
+
+impl Uniq {
+    fn body(line: &Bytes, delim: u8) -> &[u8] {
+        line.strip_suffix(&[delim]).unwrap_or(line)
+    }
+    fn push_line(&self, out: &mut Vec<u8>, line: &[u8]) {
+        out.extend_from_slice(line);
+        out.push(self.delim);
+    }
+    /// Emits the finished group.
+    fn flush_group(&mut self, out: &mut Vec<u8>) {
+        let Some(prev) = self.prev.take() else { return };
+        let n = self.prev_count;
+        let line = Self::body(&prev, self.delim).to_vec();
+        match self.select {
+            Select::All | Select::Repeated | Select::Unique => {
+                let show = match self.select {
+                    Select::All => true,
+                    Select::Repeated => n > 1,
+                    _ => n == 1,
+                };
+                if show {
+                    if self.count {
+                        out.extend_from_slice(count_prefix(n).as_bytes());
+                    }
+                    self.push_line(out, &line);
+                }
+            }
+            Select::AllRepeated(g) | Select::Group(g) => {
+                let all = matches!(self.select, Select::Group(_));
+                if all || n > 1 {
+                    let lead = match g {
+                        Group::Prepend | Group::Both => true,
+                        Group::Separate | Group::Append => self.groups_out > 0 && g == Group::Separate,
+                        Group::None => false,
+                    };
+                    if lead {
+                        out.push(self.delim);
+                    }
+                    let group = std::mem::take(&mut self.group);
+                    for l in &group {
+                        let b = Self::body(l, self.delim).to_vec();
+                        self.push_line(out, &b);
+                    }
+                    if g == Group::Append {
+                        out.push(self.delim);
+                    }
+                    self.groups_out += 1;
+                }
+                self.group.clear();
+            }
+        }
+    }
+    fn feed(&mut self, line: Bytes, out: &mut Vec<u8>) {
+        let same = match &self.prev {
+            Some(p) => self.cmp.same(Self::body(p, self.delim), Self::body(&line, self.delim)),
+            None => false,
+        };
+        let grouping = matches!(self.select, Select::AllRepeated(_) | Select::Group(_));
+        if same {
+            self.prev_count += 1;
+            if grouping {
+                self.group.push(line);
+            }
+            return;
+        }
+        self.flush_group(out);
+        if grouping {
+            self.group.push(line.clone());
+        }
+        self.prev = Some(line);
+        self.prev_count = 1;
+    }
+    fn finish(&mut self, out: &mut Vec<u8>) {
+        self.flush_group(out);
+        if let Select::Group(Group::Both) = self.select {
+            if self.groups_out > 0 {
+                out.push(self.delim);
+            }
+        }
+    }
+}
+
+fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
+    Box::pin(async move {
+        let p = match parse_args(ctx, &SPEC).await {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        let mut cmp = Cmp { ignore_case: p.has("ignore-case"), ..Cmp::default() };
+        for (key, label) in
+            [("skip-fields", "number of fields to skip"), ("skip-chars", "number of bytes to skip"), ("check-chars", "number of bytes to compare")]
+        {
+            if let Some(v) = p.value(key) {
+                let Some(n) = parse_n(v) else {
+                    ctx.error(format!("{v}: invalid {label}")).await;
+                    return 1;
+                };
+                match key {
+                    "skip-fields" => cmp.skip_fields = n,
+                    "skip-chars" => cmp.skip_chars = n,
+                    _ => cmp.check_chars = Some(n),
+                }
+            }
+        }
+        let method = |v: Option<&str>, default: Group| -> Option<Group> {
+            match v {
+                None => Some(default),
+                Some("none") => Some(Group::None),
+                Some("prepend") => Some(Group::Prepend),
+                Some("append") => Some(Group::Append),
+                Some("separate") => Some(Group::Separate),
+                Some("both") => Some(Group::Both),
+                Some(_) => None,
+            }
+        };
+        let select = if p.has("group") {
+            match method(p.value("group"), Group::Separate) {
+                Some(g) => Select::Group(g),
+                None => {
+                    ctx.error(format!("invalid argument '{}' for '--group'", p.value("group").unwrap_or(""))).await;
+                    return 1;
+                }
+            }
+        } else if p.has("all-repeated") {
+            match method(p.value("all-repeated"), Group::None) {
+                Some(g) => Select::AllRepeated(g),
+                None => {
+                    ctx.error(format!("invalid argument '{}' for '--all-repeated'", p.value("all-repeated").unwrap_or("")))
+                        .await;
+                    return 1;
+                }
+            }
+        } else if p.has("repeated") && p.has("unique") {
+            // GNU prints nothing: no line is both.
+            Select::Repeated
+        } else if p.has("repeated") {
+            Select::Repeated
+        } else if p.has("unique") {
+            Select::Unique
+        } else {
+            Select::All
+        };
+        let nothing = p.has("repeated") && p.has("unique");
+        if p.has("count") && matches!(select, Select::AllRepeated(_) | Select::Group(_)) {
+            ctx.error("printing all duplicated lines and repeat counts is meaningless").await;
+            let _ = ctx.stderr.write(b"Try 'uniq --help' for more information.\n").await;
+            return 1;
+        }
+        if p.operands.len() > 2 {
+            ctx.error(format!("extra operand '{}'", p.operands[2])).await;
+            let _ = ctx.stderr.write(b"Try 'uniq --help' for more information.\n").await;
+            return 1;
+        }
+        let input = p.operands.first().cloned().unwrap_or_else(|| "-".to_string());
+        let output = p.operands.get(1).cloned().filter(|o| o != "-");
+        let delim = if p.has("zero") { 0 } else { b'\n' };
+        let src = match open_input_err(ctx, &input).await {
+            Ok(s) => s,
+            Err(e) => {
+                ctx.error(format!("{input}: {}", e.message())).await;
+                return 1;
+            }
+        };
+        let mut u = Uniq {
+            cmp,
+            select,
+            count: p.has("count"),
+            delim,
+            prev: None,
+            prev_count: 0,
+            group: Vec::new(),
+            groups_out: 0,
+        };
+        let mut reader = RecordReader::new(src, delim);
+        let mut out = Vec::new();
+        let mut collected: Vec<u8> = Vec::new();
+        let mut status = 0;
+        loop {
+            let rec = match reader.next_record().await {
+                Ok(Some(r)) => r,
+                Ok(None) => break,
+                Err(e) => {
+                    ctx.error(format!("{input}: {}", e.message())).await;
+                    status = 1;
+                    break;
+                }
+            };
+            u.feed(rec, &mut out);
+            if out.len() >= 32 * 1024 {
+                if nothing {
+                    out.clear();
+                } else if output.is_some() {
+                    collected.append(&mut out);
+                } else if let Err(e) = ctx.stdout.write(&out).await {
+                    if e.kind == ErrorKind::BrokenPipe {
+                        return status;
+                    }
+                    out.clear();
+                } else {
+                    out.clear();
+                }
+            }
+        }
+        u.finish(&mut out);
+        if nothing {
+            out.clear();
+        }
+        match output {
+            Some(path) => {
+                collected.append(&mut out);
+                let abs = ctx.resolve(&path);
+                match ctx.vfs.write(&abs, ByteSource::from(collected)).await {
+                    Ok(()) => ctx.io.wrote(&abs),
+                    Err(e) => {
+                        ctx.error(format!("{path}: {}", e.message())).await;
+                        return 1;
+                    }
+                }
+            }
+            None => {
+                let _ = ctx.stdout.write(&out).await;
+            }
+        }
+        status
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uniq(input: &str, select: Select, count: bool, cmp: Cmp) -> String {
+        let mut u = Uniq { cmp, select, count, delim: b'\n', prev: None, prev_count: 0, group: Vec::new(), groups_out: 0 };
+        let mut out = Vec::new();
+        for l in input.split_inclusive('\n') {
+            u.feed(Bytes::from(l.to_string()), &mut out);
+        }
+        u.finish(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn adjacent_counts() {
+        assert_eq!(uniq("a\na\nb\na\na\na\nc", Select::All, false, Cmp::default()), "a\nb\na\nc\n");
+        assert_eq!(uniq("a\na\nb\n", Select::All, true, Cmp::default()), "      2 a\n      1 b\n");
+        assert_eq!(uniq("a\na\nb\nc\nc\n", Select::Repeated, false, Cmp::default()), "a\nc\n");
+        assert_eq!(uniq("a\na\nb\nc\nc\n", Select::Unique, false, Cmp::default()), "b\n");
+        assert_eq!(uniq("a\na\nb\nc\nc\n", Select::AllRepeated(Group::Separate), false, Cmp::default()), "a\na\n\nc\nc\n");
+    }
+
+    #[test]
+    fn skipping_and_case() {
+        let i = Cmp { ignore_case: true, ..Cmp::default() };
+        assert_eq!(uniq("Apple\napple\nAPPLE\nbanana\n", Select::All, false, i), "Apple\nbanana\n");
+        let f = Cmp { skip_fields: 1, ..Cmp::default() };
+        assert_eq!(uniq("1 x\n2 x\n3 y\n", Select::All, false, f), "1 x\n3 y\n");
+        let s = Cmp { skip_chars: 2, ..Cmp::default() };
+        assert_eq!(uniq("aXb\naYb\naZc\n", Select::All, false, s), "aXb\naZc\n");
+        let w = Cmp { check_chars: Some(1), ..Cmp::default() };
+        assert_eq!(uniq("ab\nac\nb\n", Select::All, false, w), "ab\nb\n");
+    }
+}
