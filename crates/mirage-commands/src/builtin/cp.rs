@@ -1,1 +1,295 @@
-//! `cp` (not yet written).
+//! `cp`: copy files and directories, as GNU coreutils 9.1 `cp` (`-r`/`-R`,
+//! `-a`, `-p`/`--preserve` accepted, `-n`, `-f`, `-v`, `-T`, `-t DIR`).
+//! A destination that is a directory receives `DEST/NAME`. Bytes stream
+//! from the source's read to the destination's write through the VFS, so
+//! a copy across mounts works. Messages: `cp: cannot stat 'x': No such
+//! file or directory`, `cp: -r not specified; omitting directory 'd'`,
+//! `cp: cannot create regular file 'x': Read-only file system`, `cp: 'a'
+//! and 'a' are the same file`; `-v` prints `'a' -> 'b'`.
+
+use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
+use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::{ErrorKind, FileType};
+
+use crate::util::parse_args;
+
+const OPTS: &[OptSpec] = &[
+    OptSpec::flag("recursive", Some('r'), Some("recursive")),
+    OptSpec::flag("recursive", Some('R'), None),
+    OptSpec::flag("archive", Some('a'), Some("archive")),
+    OptSpec::flag("preserve", Some('p'), None),
+    OptSpec::optional("preserve", None, Some("preserve")),
+    OptSpec::flag("no-clobber", Some('n'), Some("no-clobber")),
+    OptSpec::flag("force", Some('f'), Some("force")),
+    OptSpec::flag("interactive", Some('i'), Some("interactive")),
+    OptSpec::flag("verbose", Some('v'), Some("verbose")),
+    OptSpec::flag("no-target-directory", Some('T'), Some("no-target-directory")),
+    OptSpec::value("target-directory", Some('t'), Some("target-directory")),
+    OptSpec::flag("no-dereference", Some('P'), Some("no-dereference")),
+    OptSpec::flag("dereference", Some('L'), Some("dereference")),
+    OptSpec::flag("H", Some('H'), None),
+    OptSpec::flag("update", Some('u'), None),
+    OptSpec::flag("d", Some('d'), None),
+    OptSpec::flag("x", Some('x'), Some("one-file-system")),
+];
+
+/// The spec of `cp`.
+pub static SPEC: CommandSpec = CommandSpec::new("cp", OPTS, PathOperands::All);
+
+crate::register_command!("cp", SPEC, run, true);
+
+/// Joins a path with a child name (no doubled `/`).
+fn child(parent: &str, name: &str) -> String {
+    if parent.ends_with('/') { format!("{parent}{name}") } else { format!("{parent}/{name}") }
+}
+
+/// The last component of an operand as typed (`a/b/` gives `b`).
+fn last_name(op: &str) -> String {
+    mirage_types::basename(op)
+}
+
+struct Cp {
+    recursive: bool,
+    no_clobber: bool,
+    verbose: bool,
+    status: i32,
+    broken: bool,
+}
+
+impl Cp {
+    async fn say(&mut self, ctx: &mut CommandCtx, src: &str, dst: &str) {
+        if self.verbose && !self.broken {
+            let line = format!("'{src}' -> '{dst}'\n");
+            if let Err(e) = ctx.stdout.write(line.as_bytes()).await {
+                if e.kind == ErrorKind::BrokenPipe {
+                    self.broken = true;
+                }
+            }
+        }
+    }
+
+    async fn err(&mut self, ctx: &mut CommandCtx, msg: String) {
+        ctx.error(msg).await;
+        self.status = 1;
+    }
+
+    /// Copies one regular file (`src_abs` to `dst_abs`).
+    async fn copy_file(&mut self, ctx: &mut CommandCtx, src: &str, src_abs: &str, dst: &str, dst_abs: &str) {
+        match ctx.vfs.stat(dst_abs).await {
+            Ok(st) if st.is_dir() => {
+                self.err(ctx, format!("cannot overwrite directory '{dst}' with non-directory")).await;
+                return;
+            }
+            Ok(_) if self.no_clobber => return,
+            _ => {}
+        }
+        let data = match ctx.vfs.read(src_abs).await {
+            Ok(d) => d,
+            Err(e) => {
+                self.err(ctx, format!("cannot open '{src}' for reading: {}", e.message())).await;
+                return;
+            }
+        };
+        ctx.io.read(src_abs);
+        match ctx.vfs.write(dst_abs, data).await {
+            Ok(()) => {
+                ctx.io.wrote(dst_abs);
+                self.say(ctx, src, dst).await;
+            }
+            Err(e) => {
+                self.err(ctx, format!("cannot create regular file '{dst}': {}", e.message())).await;
+            }
+        }
+    }
+
+    /// Copies `src` (already stat'ed) to exactly `dst`.
+    async fn copy(&mut self, ctx: &mut CommandCtx, src: &str, src_abs: &str, is_dir: bool, dst: &str, dst_abs: &str) {
+        if !is_dir {
+            self.copy_file(ctx, src, src_abs, dst, dst_abs).await;
+            return;
+        }
+        if !self.recursive {
+            self.err(ctx, format!("-r not specified; omitting directory '{src}'")).await;
+            return;
+        }
+        if dst_abs == src_abs || dst_abs.starts_with(&child(src_abs, "")) {
+            self.err(ctx, format!("cannot copy a directory, '{src}', into itself, '{dst}'")).await;
+            return;
+        }
+        // pre-order: make each directory, then copy its entries
+        let mut stack: Vec<(String, String, String, String, bool)> =
+            vec![(src.to_string(), src_abs.to_string(), dst.to_string(), dst_abs.to_string(), true)];
+        while let Some((s, sa, d, da, dir)) = stack.pop() {
+            if self.broken {
+                return;
+            }
+            if !dir {
+                self.copy_file(ctx, &s, &sa, &d, &da).await;
+                continue;
+            }
+            match ctx.vfs.stat(&da).await {
+                Ok(st) if st.is_dir() => {}
+                Ok(_) => {
+                    self.err(ctx, format!("cannot overwrite non-directory '{d}' with directory '{s}'")).await;
+                    continue;
+                }
+                Err(_) => match ctx.vfs.mkdir(&da, false).await {
+                    Ok(()) => {
+                        ctx.io.wrote(&da);
+                        self.say(ctx, &s, &d).await;
+                    }
+                    Err(e) => {
+                        self.err(ctx, format!("cannot create directory '{d}': {}", e.message())).await;
+                        continue;
+                    }
+                },
+            }
+            let entries = match ctx.vfs.readdir(&sa).await {
+                Ok(e) => e,
+                Err(e) => {
+                    self.err(ctx, format!("cannot access '{s}': {}", e.message())).await;
+                    continue;
+                }
+            };
+            for ent in entries.into_iter().rev() {
+                if ent.file_type == FileType::Symlink {
+                    continue;
+                }
+                stack.push((
+                    child(&s, &ent.name),
+                    child(&sa, &ent.name),
+                    child(&d, &ent.name),
+                    child(&da, &ent.name),
+                    ent.is_dir(),
+                ));
+            }
+        }
+    }
+}
+
+fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
+    Box::pin(async move {
+        let p = match parse_args(ctx, &SPEC).await {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        let mut cp = Cp {
+            recursive: p.has("recursive") || p.has("archive"),
+            no_clobber: p.has("no-clobber"),
+            verbose: p.has("verbose"),
+            status: 0,
+            broken: false,
+        };
+        let mut ops = p.operands.clone();
+        let target_dir = p.value("target-directory").map(str::to_string);
+        let no_target = p.has("no-target-directory");
+        if ops.is_empty() {
+            ctx.error("missing file operand\nTry 'cp --help' for more information.").await;
+            return 1;
+        }
+        let (sources, dest, into_dir) = if let Some(t) = target_dir {
+            let tabs = ctx.resolve(&t);
+            match ctx.vfs.stat(&tabs).await {
+                Ok(st) if st.is_dir() => {}
+                Ok(_) => {
+                    ctx.error(format!("target directory '{t}' is not a directory")).await;
+                    return 1;
+                }
+                Err(e) => {
+                    ctx.error(format!("target directory '{t}': {}", e.message())).await;
+                    return 1;
+                }
+            }
+            (ops, t, true)
+        } else {
+            if ops.len() == 1 {
+                let only = &ops[0];
+                ctx.error(format!("missing destination file operand after '{only}'\nTry 'cp --help' for more information."))
+                    .await;
+                return 1;
+            }
+            let dest = ops.pop().unwrap_or_default();
+            let dabs = ctx.resolve(&dest);
+            let dest_is_dir = matches!(ctx.vfs.stat(&dabs).await, Ok(st) if st.is_dir());
+            if no_target {
+                if ops.len() > 1 {
+                    ctx.error(format!("extra operand '{}'\nTry 'cp --help' for more information.", ops[1])).await;
+                    return 1;
+                }
+                (ops, dest, false)
+            } else if ops.len() > 1 && !dest_is_dir {
+                match ctx.vfs.stat(&dabs).await {
+                    Ok(_) => ctx.error(format!("target '{dest}' is not a directory")).await,
+                    Err(e) => ctx.error(format!("target '{dest}': {}", e.message())).await,
+                }
+                return 1;
+            } else {
+                (ops, dest, dest_is_dir)
+            }
+        };
+        for src in &sources {
+            if cp.broken {
+                break;
+            }
+            let sabs = ctx.resolve(src);
+            let st = match ctx.vfs.stat(&sabs).await {
+                Ok(s) => s,
+                Err(e) => {
+                    cp.err(ctx, format!("cannot stat '{src}': {}", e.message())).await;
+                    continue;
+                }
+            };
+            let dst = if into_dir { child(&dest, &last_name(src)) } else { dest.clone() };
+            let dabs = ctx.resolve(&dst);
+            if dabs == sabs && !st.is_dir() {
+                cp.err(ctx, format!("'{src}' and '{dst}' are the same file")).await;
+                continue;
+            }
+            cp.copy(ctx, src, &sabs, st.is_dir(), &dst, &dabs).await;
+        }
+        cp.status
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::testing::{MemVfs, run as run_cmd};
+
+    fn content(v: &std::sync::Arc<MemVfs>, p: &str) -> Option<String> {
+        v.tree.lock().unwrap().get(p).cloned().flatten().map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
+    #[test]
+    fn files_into_dirs_and_verbose() {
+        let v = MemVfs::with(&[("/d/a.txt", "A\n"), ("/d/b.txt", "B\n"), ("/d/dir/existing", "")]);
+        assert_eq!(run_cmd(&v, run, "cp", &["a.txt", "c.txt"], "/d", "").2, 0);
+        assert_eq!(content(&v, "/d/c.txt").as_deref(), Some("A\n"));
+        assert_eq!(run_cmd(&v, run, "cp", &["-n", "a.txt", "b.txt"], "/d", "").2, 0);
+        assert_eq!(content(&v, "/d/b.txt").as_deref(), Some("B\n"));
+        let (o, _, s) = run_cmd(&v, run, "cp", &["-v", "a.txt", "b.txt", "dir/"], "/d", "");
+        assert_eq!((o.as_str(), s), ("'a.txt' -> 'dir/a.txt'\n'b.txt' -> 'dir/b.txt'\n", 0));
+        let (_, e, s) = run_cmd(&v, run, "cp", &["a.txt", "b.txt", "c.txt"], "/d", "");
+        assert_eq!((e.as_str(), s), ("cp: target 'c.txt' is not a directory\n", 1));
+        let (_, e, s) = run_cmd(&v, run, "cp", &["nope", "x"], "/d", "");
+        assert_eq!((e.as_str(), s), ("cp: cannot stat 'nope': No such file or directory\n", 1));
+        let (_, e, s) = run_cmd(&v, run, "cp", &["a.txt", "a.txt"], "/d", "");
+        assert_eq!((e.as_str(), s), ("cp: 'a.txt' and 'a.txt' are the same file\n", 1));
+        let (_, e, s) = run_cmd(&v, run, "cp", &["a.txt", "/ro/a"], "/d", "");
+        assert_eq!((e.as_str(), s), ("cp: cannot create regular file '/ro/a': Read-only file system\n", 1));
+    }
+
+    #[test]
+    fn directories() {
+        let v = MemVfs::with(&[("/d/src/f", "1"), ("/d/src/s/g", "2"), ("/d/out/", "")]);
+        let (_, e, s) = run_cmd(&v, run, "cp", &["src", "e"], "/d", "");
+        assert_eq!((e.as_str(), s), ("cp: -r not specified; omitting directory 'src'\n", 1));
+        let (o, _, s) = run_cmd(&v, run, "cp", &["-rv", "src", "copy"], "/d", "");
+        assert_eq!((o.as_str(), s), ("'src' -> 'copy'\n'src/f' -> 'copy/f'\n'src/s' -> 'copy/s'\n'src/s/g' -> 'copy/s/g'\n", 0));
+        assert_eq!(content(&v, "/d/copy/s/g").as_deref(), Some("2"));
+        assert_eq!(run_cmd(&v, run, "cp", &["-r", "src", "out"], "/d", "").2, 0);
+        assert_eq!(content(&v, "/d/out/src/f").as_deref(), Some("1"));
+        let (_, e, s) = run_cmd(&v, run, "cp", &["-r", "src", "src/s"], "/d", "");
+        assert_eq!((e.as_str(), s), ("cp: cannot copy a directory, 'src', into itself, 'src/s/src'\n", 1));
+    }
+}
