@@ -1,1 +1,548 @@
-//! `seq` (not yet written).
+//! `seq`: print a sequence of numbers, as GNU coreutils 9.1 `seq`
+//! (`FIRST [INCREMENT] LAST`, `-s SEP`, `-w`, `-f FORMAT`, negative
+//! operands, the default `%.Nf` precision taken from FIRST and INCREMENT).
+//! Decimal operands step exactly (scaled integers), so `seq 0 0.1 1` ends
+//! at `1.0` as GNU's long double arithmetic does.
+
+use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
+use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::ErrorKind;
+
+use crate::util::parse_args;
+
+const OPTS: &[OptSpec] = &[
+    OptSpec::value("format", Some('f'), Some("format")),
+    OptSpec::value("separator", Some('s'), Some("separator")),
+    OptSpec::flag("equal-width", Some('w'), Some("equal-width")),
+];
+
+/// The spec of `seq` (options stop at the first operand, as GNU's `+` getopt).
+pub static SPEC: CommandSpec = CommandSpec { stop_at_operand: true, ..CommandSpec::new("seq", OPTS, PathOperands::None) };
+
+crate::register_command!("seq", SPEC, run);
+
+/// A parsed operand (GNU `scan_arg`).
+#[derive(Debug, Clone, PartialEq)]
+struct Operand {
+    value: f64,
+    /// Digits after the point (adjusted for an exponent); `None` = `%g`.
+    precision: Option<usize>,
+    /// Printed width for `-w`.
+    width: usize,
+    /// The exact value as `mantissa / 10^scale`, for plain decimals.
+    exact: Option<(i128, u32)>,
+}
+
+/// Parses an operand; `None` when it is not a number (or is NaN).
+fn scan_arg(arg: &str) -> Option<Operand> {
+    let t = arg.trim_start();
+    let value: f64 = t.parse().ok()?;
+    if value.is_nan() {
+        return None;
+    }
+    let s = t.strip_prefix('+').unwrap_or(t);
+    let mut width = s.len() as i64;
+    let mut precision: Option<i64> = None;
+    if value.is_finite() && !s.contains(['x', 'X']) {
+        let dot = s.find('.');
+        let mut fraction_len = 0i64;
+        match dot {
+            None => precision = Some(0),
+            Some(d) => {
+                let after = &s[d + 1..];
+                fraction_len = after.find(['e', 'E']).unwrap_or(after.len()) as i64;
+                precision = Some(fraction_len);
+                let before_digit = d > 0 && s.as_bytes()[d - 1].is_ascii_digit();
+                width += if fraction_len == 0 { -1 } else if !before_digit { 1 } else { 0 };
+            }
+        }
+        if let Some(e) = s.find(['e', 'E']) {
+            let exponent: i64 = s[e + 1..].parse().unwrap_or(0);
+            let mut prec = precision.unwrap_or(0);
+            prec += if exponent < 0 { -exponent } else { -(prec.min(exponent)) };
+            width -= (s.len() - e) as i64;
+            let mut exp = exponent;
+            if exponent < 0 {
+                match dot {
+                    Some(d) if e == d + 1 => width += 1,
+                    Some(_) => {}
+                    None => width += 1,
+                }
+                exp = -exponent;
+            } else {
+                if dot.is_some() && prec == 0 && fraction_len > 0 {
+                    width -= 1;
+                }
+                exp = -(prec.min(exp));
+            }
+            width += exp;
+            precision = Some(prec);
+        }
+    }
+    let exact = exact_decimal(s);
+    Some(Operand { value, precision: precision.map(|p| p.max(0) as usize), width: width.max(0) as usize, exact })
+}
+
+/// `mantissa / 10^scale` for a plain decimal (`-12.50`), if it fits.
+fn exact_decimal(s: &str) -> Option<(i128, u32)> {
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    if !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) || frac.len() > 30 {
+        return None;
+    }
+    let digits = format!("{int}{frac}");
+    let m: i128 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+    Some((if neg { -m } else { m }, frac.len() as u32))
+}
+
+/// Rescales `(m, s)` to `scale` (≥ s).
+fn rescale(v: (i128, u32), scale: u32) -> Option<i128> {
+    v.0.checked_mul(10i128.checked_pow(scale - v.1)?)
+}
+
+/// Prints the scaled value `v / 10^scale` with `prec` fraction digits
+/// (exact: `v` is a multiple of `10^(scale-prec)`), zero-padded to `width`.
+fn format_fixed(v: i128, scale: u32, prec: u32, width: usize) -> String {
+    let neg = v < 0;
+    let mag = v.unsigned_abs() / 10u128.pow(scale - prec);
+    let p = 10u128.pow(prec);
+    let int = mag / p;
+    let frac = mag % p;
+    let body = if prec == 0 { format!("{int}") } else { format!("{int}.{frac:0w$}", w = prec as usize) };
+    let sign = if neg { "-" } else { "" };
+    let pad = width.saturating_sub(body.len() + sign.len());
+    format!("{sign}{}{body}", "0".repeat(pad))
+}
+
+/// One printf conversion: flags, width, precision and the letter.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Conv {
+    left: bool,
+    plus: bool,
+    space: bool,
+    alt: bool,
+    zero: bool,
+    width: usize,
+    precision: Option<usize>,
+    letter: char,
+}
+
+/// A `-f` format: text before, the conversion, text after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Format {
+    prefix: String,
+    conv: Conv,
+    suffix: String,
+}
+
+/// Parses a `-f` FORMAT; the error is GNU's message.
+fn parse_format(fmt: &str) -> Result<Format, String> {
+    let b: Vec<char> = fmt.chars().collect();
+    let mut prefix = String::new();
+    let mut i = 0;
+    let mut found: Option<(Conv, usize)> = None;
+    while i < b.len() {
+        if b[i] != '%' {
+            prefix.push(b[i]);
+            i += 1;
+            continue;
+        }
+        if b.get(i + 1) == Some(&'%') {
+            prefix.push('%');
+            i += 2;
+            continue;
+        }
+        let mut c = Conv::default();
+        let mut j = i + 1;
+        while let Some(&f) = b.get(j) {
+            match f {
+                '-' => c.left = true,
+                '+' => c.plus = true,
+                ' ' => c.space = true,
+                '#' => c.alt = true,
+                '0' => c.zero = true,
+                '\'' => {}
+                _ => break,
+            }
+            j += 1;
+        }
+        let mut w = String::new();
+        while let Some(&d) = b.get(j).filter(|d| d.is_ascii_digit()) {
+            w.push(d);
+            j += 1;
+        }
+        c.width = w.parse().unwrap_or(0);
+        if b.get(j) == Some(&'.') {
+            j += 1;
+            let mut p = String::new();
+            while let Some(&d) = b.get(j).filter(|d| d.is_ascii_digit()) {
+                p.push(d);
+                j += 1;
+            }
+            c.precision = Some(p.parse().unwrap_or(0));
+        }
+        match b.get(j) {
+            Some(&l) if "efgaEFGA".contains(l) => {
+                c.letter = l;
+                found = Some((c, j + 1));
+            }
+            Some(&l) => return Err(format!("format '{fmt}' has unknown %{l} directive")),
+            None => return Err(format!("format '{fmt}' ends in %")),
+        }
+        break;
+    }
+    let Some((conv, rest)) = found else {
+        return Err(format!("format '{fmt}' has no % directive"));
+    };
+    let mut suffix = String::new();
+    let mut k = rest;
+    while k < b.len() {
+        if b[k] == '%' {
+            if b.get(k + 1) == Some(&'%') {
+                suffix.push('%');
+                k += 2;
+                continue;
+            }
+            return Err(format!("format '{fmt}' has too many % directives"));
+        }
+        suffix.push(b[k]);
+        k += 1;
+    }
+    Ok(Format { prefix, conv, suffix })
+}
+
+/// `%e` body of a finite non-negative value: `d.ddde+XX`.
+fn fmt_e(v: f64, prec: usize, upper: bool, alt: bool) -> String {
+    let s = format!("{v:.prec$e}");
+    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let mut mant = mant.to_string();
+    if alt && prec == 0 {
+        mant.push('.');
+    }
+    let e = if upper { 'E' } else { 'e' };
+    format!("{mant}{e}{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+}
+
+/// `%g` body of a finite non-negative value.
+fn fmt_g(v: f64, prec: usize, upper: bool, alt: bool) -> String {
+    let p = if prec == 0 { 1 } else { prec };
+    let x: i32 = if v == 0.0 {
+        0
+    } else {
+        let s = format!("{v:.prec$e}", prec = p - 1);
+        s.split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0)
+    };
+    let mut out = if (p as i32) > x && x >= -4 {
+        format!("{v:.prec$}", prec = (p as i32 - 1 - x).max(0) as usize)
+    } else {
+        fmt_e(v, p - 1, upper, false)
+    };
+    if !alt {
+        let (num, exp) = match out.find(['e', 'E']) {
+            Some(i) => (out[..i].to_string(), out[i..].to_string()),
+            None => (out.clone(), String::new()),
+        };
+        let num = if num.contains('.') { num.trim_end_matches('0').trim_end_matches('.').to_string() } else { num };
+        out = format!("{num}{exp}");
+    }
+    out
+}
+
+/// Formats `v` by one conversion, as C `printf`.
+fn format_conv(c: &Conv, v: f64) -> String {
+    let neg = v.is_sign_negative() && !(v == 0.0 && !v.is_sign_negative());
+    let a = v.abs();
+    let upper = c.letter.is_ascii_uppercase();
+    let prec = c.precision.unwrap_or(6);
+    let body = if !a.is_finite() {
+        let t = if a.is_nan() { "nan" } else { "inf" };
+        if upper { t.to_uppercase() } else { t.to_string() }
+    } else {
+        match c.letter.to_ascii_lowercase() {
+            'f' => {
+                let mut s = format!("{a:.prec$}");
+                if c.alt && prec == 0 {
+                    s.push('.');
+                }
+                s
+            }
+            'e' | 'a' => fmt_e(a, prec, upper, c.alt),
+            _ => fmt_g(a, prec, upper, c.alt),
+        }
+    };
+    let sign = if neg {
+        "-"
+    } else if c.plus {
+        "+"
+    } else if c.space {
+        " "
+    } else {
+        ""
+    };
+    let len = sign.len() + body.len();
+    if len >= c.width {
+        return format!("{sign}{body}");
+    }
+    let pad = c.width - len;
+    if c.left {
+        format!("{sign}{body}{}", " ".repeat(pad))
+    } else if c.zero && a.is_finite() {
+        format!("{sign}{}{body}", "0".repeat(pad))
+    } else {
+        format!("{}{sign}{body}", " ".repeat(pad))
+    }
+}
+
+/// Splits the arguments where GNU's `+` getopt stops: at the first operand
+/// or at a negative number (`seq -3 -1`).
+fn option_end(args: &[String]) -> usize {
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if a == "--" {
+            return i + 1;
+        }
+        let bytes = a.as_bytes();
+        if bytes.len() < 2 || bytes[0] != b'-' {
+            return i;
+        }
+        if bytes[1] == b'.' || bytes[1].is_ascii_digit() {
+            return i;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            let takes_value = ["format", "separator"].iter().any(|l| !long.is_empty() && l.starts_with(long));
+            i += if takes_value && !long.contains('=') { 2 } else { 1 };
+            continue;
+        }
+        let mut next = 1;
+        for (pos, c) in a[1..].char_indices() {
+            if c == 'f' || c == 's' {
+                if pos + 1 == a.len() - 1 {
+                    next = 2;
+                }
+                break;
+            }
+        }
+        i += next;
+    }
+    args.len()
+}
+
+async fn usage(ctx: &mut CommandCtx, msg: &str) -> i32 {
+    ctx.error(msg).await;
+    let _ = ctx.stderr.write(b"Try 'seq --help' for more information.\n").await;
+    1
+}
+
+fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
+    Box::pin(async move {
+        let end = option_end(&ctx.args).min(ctx.args.len());
+        let rest = ctx.args.split_off(end);
+        let parsed = parse_args(ctx, &SPEC).await;
+        ctx.args.extend(rest.iter().cloned());
+        let mut p = match parsed {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        p.operands.extend(rest);
+        let ops = &p.operands;
+        if ops.is_empty() {
+            return usage(ctx, "missing operand").await;
+        }
+        if ops.len() > 3 {
+            return usage(ctx, &format!("extra operand '{}'", ops[3])).await;
+        }
+        let mut nums = Vec::new();
+        for o in ops {
+            match scan_arg(o) {
+                Some(n) => nums.push(n),
+                None => return usage(ctx, &format!("invalid floating point argument: '{o}'")).await,
+            }
+        }
+        let one = || scan_arg("1");
+        let (first, step, last) = match nums.len() {
+            1 => (one(), one(), Some(nums[0].clone())),
+            2 => (Some(nums[0].clone()), one(), Some(nums[1].clone())),
+            _ => (Some(nums[0].clone()), Some(nums[1].clone()), Some(nums[2].clone())),
+        };
+        let (Some(first), Some(step), Some(last)) = (first, step, last) else { return 1 };
+        if step.value == 0.0 {
+            return usage(ctx, &format!("invalid Zero increment value: '{}'", ops[1])).await;
+        }
+        let sep = p.value("separator").unwrap_or("\n").to_string();
+        let equal = p.has("equal-width");
+        let format = match p.value("format") {
+            Some(f) => {
+                if equal {
+                    return usage(ctx, "format string may not be specified when printing equal width strings").await;
+                }
+                match parse_format(f) {
+                    Ok(fm) => Some(fm),
+                    Err(msg) => return usage(ctx, &msg).await,
+                }
+            }
+            None => None,
+        };
+        // Default format (GNU get_default_format).
+        let prec = match (first.precision, step.precision, last.precision) {
+            (Some(a), Some(b), Some(_)) => Some(a.max(b)),
+            _ => None,
+        };
+        let width = if equal {
+            prec.map(|pr| {
+                let (fp, lp) = (first.precision.unwrap_or(0), last.precision.unwrap_or(0));
+                let fw = first.width + (pr - fp) + usize::from(fp == 0 && pr > 0);
+                let mut lw = (last.width + pr).saturating_sub(lp);
+                if lp > 0 && pr == 0 {
+                    lw = lw.saturating_sub(1);
+                }
+                if lp == 0 && pr > 0 {
+                    lw += 1;
+                }
+                fw.max(lw)
+            })
+        } else {
+            None
+        };
+        let mut out = String::new();
+        let mut printed = false;
+        macro_rules! emit {
+            ($s:expr) => {{
+                if printed {
+                    out.push_str(&sep);
+                }
+                printed = true;
+                out.push_str(&$s);
+                if out.len() >= 32 * 1024 {
+                    if let Err(e) = ctx.stdout.write(out.as_bytes()).await {
+                        if e.kind == ErrorKind::BrokenPipe {
+                            return 0;
+                        }
+                    }
+                    out.clear();
+                }
+            }};
+        }
+        let render = |v: f64| -> String {
+            match (&format, prec) {
+                (Some(f), _) => format!("{}{}{}", f.prefix, format_conv(&f.conv, v), f.suffix),
+                (None, Some(pr)) => {
+                    let c = Conv { precision: Some(pr), letter: 'f', zero: width.is_some(), width: width.unwrap_or(0), ..Conv::default() };
+                    format_conv(&c, v)
+                }
+                (None, None) => format_conv(&Conv { letter: 'g', ..Conv::default() }, v),
+            }
+        };
+        let exact = match (first.exact, step.exact, last.exact) {
+            (Some(a), Some(b), Some(c)) => {
+                let scale = a.1.max(b.1).max(c.1);
+                match (rescale(a, scale), rescale(b, scale), rescale(c, scale)) {
+                    (Some(x), Some(y), Some(z)) => Some((x, y, z, scale)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some((f, s, l, scale)) = exact {
+            let mut x = f;
+            loop {
+                if (s > 0 && x > l) || (s < 0 && x < l) {
+                    break;
+                }
+                let text = match (&format, prec) {
+                    (None, Some(pr)) if (pr as u32) <= scale => format_fixed(x, scale, pr as u32, width.unwrap_or(0)),
+                    _ => render(x as f64 / 10f64.powi(scale as i32)),
+                };
+                emit!(text);
+                match x.checked_add(s) {
+                    Some(n) => x = n,
+                    None => break,
+                }
+            }
+        } else {
+            let (f, s, l) = (first.value, step.value, last.value);
+            let mut i: f64 = 0.0;
+            loop {
+                let x = f + i * s;
+                if (s > 0.0 && x > l) || (s < 0.0 && x < l) {
+                    break;
+                }
+                emit!(render(x));
+                i += 1.0;
+                if !x.is_finite() && printed && (f + i * s) == x {
+                    // An infinite FIRST would print forever; GNU does too, but stop at once here.
+                    break;
+                }
+            }
+        }
+        if printed {
+            out.push('\n');
+        }
+        let _ = ctx.stdout.write(out.as_bytes()).await;
+        0
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn g(spec: &str, x: f64) -> String {
+        parse_format(spec).map(|f| format!("{}{}{}", f.prefix, format_conv(&f.conv, x), f.suffix)).unwrap_or_default()
+    }
+
+    #[test]
+    fn operands() {
+        let o = scan_arg("1.25").unwrap();
+        assert_eq!((o.precision, o.width, o.exact), (Some(2), 4, Some((125, 2))));
+        let o = scan_arg("-3").unwrap();
+        assert_eq!((o.precision, o.width), (Some(0), 2));
+        assert_eq!(scan_arg(".5").map(|o| o.width), Some(3));
+        assert_eq!(scan_arg("1e2").map(|o| o.precision), Some(Some(0)));
+        assert!(scan_arg("abc").is_none());
+        assert!(scan_arg("nan").is_none());
+    }
+
+    #[test]
+    fn printf_formats() {
+        assert_eq!(g("%g", 1.0), "1");
+        assert_eq!(g("%g", 0.1), "0.1");
+        assert_eq!(g("%g", 1e6), "1e+06");
+        assert_eq!(g("%g", 123456.0), "123456");
+        assert_eq!(g("%g", 0.0001), "0.0001");
+        assert_eq!(g("%g", 0.00001), "1e-05");
+        assert_eq!(g("%03g", 3.0), "003");
+        assert_eq!(g("item-%g", 2.0), "item-2");
+        assert_eq!(g("%.2f%%", 1.5), "1.50%");
+        assert_eq!(g("%e", 1234.5), "1.234500e+03");
+        assert_eq!(g("%-4g|", 1.0), "1   |");
+        assert_eq!(g("%+g", 2.0), "+2");
+        assert!(parse_format("%d").unwrap_err().contains("unknown %d directive"));
+        assert!(parse_format("abc").unwrap_err().contains("no % directive"));
+        assert!(parse_format("%g %g").unwrap_err().contains("too many"));
+    }
+
+    #[test]
+    fn fixed_and_options() {
+        assert_eq!(format_fixed(10, 1, 1, 0), "1.0");
+        assert_eq!(format_fixed(125, 2, 2, 0), "1.25");
+        assert_eq!(format_fixed(-5, 0, 0, 3), "-05");
+        assert_eq!(format_fixed(8, 0, 0, 2), "08");
+        assert_eq!(option_end(&v(&["-s", ",", "5"])), 2);
+        assert_eq!(option_end(&v(&["-3", "-1"])), 0);
+        assert_eq!(option_end(&v(&["-w", "-2", "2"])), 1);
+        assert_eq!(option_end(&v(&["-s,", "-f", "%g", "1"])), 3);
+        assert_eq!(option_end(&v(&["--", "-2", "2"])), 1);
+    }
+}
