@@ -417,6 +417,593 @@ fn combine_patterns(patterns: &[String], syntax: Syntax) -> Result<String, Strin
     Ok(parts.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|"))
 }
 
+/// A small backtracking matcher for POSIX patterns with back-references
+/// (`\(ab\)\1`, `(.)\1`), which the `regex` engine cannot run. Used only
+/// when a pattern has one; it matches within one line.
+mod backtrack {
+    /// One compiled instruction.
+    #[derive(Debug, Clone)]
+    enum Inst {
+        Char(char),
+        Any,
+        Class(Class),
+        Split(usize, usize),
+        Jmp(usize),
+        Save(usize),
+        Start,
+        End,
+        WordB(bool),
+        WordStart,
+        WordEnd,
+        Backref(usize),
+        Match,
+    }
+
+    #[derive(Debug, Clone)]
+    enum Item {
+        Ch(char),
+        Range(char, char),
+        Named(String),
+    }
+
+    #[derive(Debug, Clone)]
+    struct Class {
+        neg: bool,
+        items: Vec<Item>,
+    }
+
+    fn named(name: &str, c: char) -> bool {
+        match name {
+            "alnum" => c.is_alphanumeric(),
+            "alpha" => c.is_alphabetic(),
+            "blank" => c == ' ' || c == '\t',
+            "cntrl" => c.is_control(),
+            "digit" => c.is_ascii_digit(),
+            "graph" => !c.is_whitespace() && !c.is_control(),
+            "lower" => c.is_lowercase(),
+            "print" => !c.is_control(),
+            "punct" => c.is_ascii_punctuation(),
+            "space" => c.is_whitespace(),
+            "upper" => c.is_uppercase(),
+            "xdigit" => c.is_ascii_hexdigit(),
+            "word" => c.is_alphanumeric() || c == '_',
+            _ => false,
+        }
+    }
+
+    impl Class {
+        fn test1(&self, c: char) -> bool {
+            self.items.iter().any(|it| match it {
+                Item::Ch(x) => *x == c,
+                Item::Range(a, b) => *a <= c && c <= *b,
+                Item::Named(n) => named(n, c),
+            })
+        }
+        fn test(&self, c: char, icase: bool) -> bool {
+            let hit = self.test1(c)
+                || (icase && (c.to_lowercase().any(|l| self.test1(l)) || c.to_uppercase().any(|u| self.test1(u))));
+            hit != self.neg
+        }
+    }
+
+    /// AST node.
+    #[derive(Debug, Clone)]
+    enum Node {
+        Inst(Inst),
+        Group(Box<Node>, usize),
+        Alt(Vec<Node>),
+        Concat(Vec<Node>),
+        Repeat(Box<Node>, u32, Option<u32>),
+    }
+
+    struct Parser {
+        c: Vec<char>,
+        i: usize,
+        ext: bool,
+        groups: usize,
+    }
+
+    impl Parser {
+        fn peek(&self) -> Option<char> {
+            self.c.get(self.i).copied()
+        }
+        fn at_alt(&self) -> bool {
+            if self.ext {
+                self.peek() == Some('|')
+            } else {
+                self.peek() == Some('\\') && self.c.get(self.i + 1) == Some(&'|')
+            }
+        }
+        fn at_close(&self) -> bool {
+            if self.ext {
+                self.peek() == Some(')')
+            } else {
+                self.peek() == Some('\\') && self.c.get(self.i + 1) == Some(&')')
+            }
+        }
+        fn alt(&mut self) -> Result<Node, String> {
+            let mut branches = vec![self.concat()?];
+            while self.at_alt() {
+                self.i += if self.ext { 1 } else { 2 };
+                branches.push(self.concat()?);
+            }
+            Ok(if branches.len() == 1 { branches.pop().unwrap_or(Node::Concat(vec![])) } else { Node::Alt(branches) })
+        }
+        fn concat(&mut self) -> Result<Node, String> {
+            let mut items: Vec<Node> = Vec::new();
+            let start = self.i;
+            while self.peek().is_some() && !self.at_alt() && !self.at_close() {
+                let at_start = self.i == start;
+                let atom = self.atom(at_start)?;
+                let atom = self.quantifiers(atom)?;
+                items.push(atom);
+            }
+            Ok(Node::Concat(items))
+        }
+        fn quantifiers(&mut self, mut atom: Node) -> Result<Node, String> {
+            loop {
+                let (min, max, len) = match (self.peek(), self.c.get(self.i + 1).copied()) {
+                    (Some('*'), _) => (0, None, 1),
+                    (Some('+'), _) if self.ext => (1, None, 1),
+                    (Some('?'), _) if self.ext => (0, Some(1), 1),
+                    (Some('\\'), Some('+')) if !self.ext => (1, None, 2),
+                    (Some('\\'), Some('?')) if !self.ext => (0, Some(1), 2),
+                    (Some('{'), _) if self.ext => match self.interval(self.i + 1) {
+                        Some((a, b, end)) => (a, b, end - self.i),
+                        None => return Ok(atom),
+                    },
+                    (Some('\\'), Some('{')) if !self.ext => match self.interval(self.i + 2) {
+                        Some((a, b, end)) => (a, b, end - self.i),
+                        None => return Err("Unmatched \\{".into()),
+                    },
+                    _ => return Ok(atom),
+                };
+                self.i += len;
+                atom = Node::Repeat(Box::new(atom), min, max);
+            }
+        }
+        fn interval(&self, mut j: usize) -> Option<(u32, Option<u32>, usize)> {
+            let num = |j: &mut usize| {
+                let s = *j;
+                while self.c.get(*j).is_some_and(|c| c.is_ascii_digit()) {
+                    *j += 1;
+                }
+                self.c[s..*j].iter().collect::<String>()
+            };
+            let lo = num(&mut j);
+            let hi = if self.c.get(j) == Some(&',') {
+                j += 1;
+                Some(num(&mut j))
+            } else {
+                None
+            };
+            if self.ext {
+                if self.c.get(j) != Some(&'}') {
+                    return None;
+                }
+                j += 1;
+            } else {
+                if self.c.get(j) != Some(&'\\') || self.c.get(j + 1) != Some(&'}') {
+                    return None;
+                }
+                j += 2;
+            }
+            let a: u32 = if lo.is_empty() { 0 } else { lo.parse().ok()? };
+            let b = match hi {
+                None => Some(a),
+                Some(h) if h.is_empty() => None,
+                Some(h) => Some(h.parse().ok()?),
+            };
+            Some((a, b, j))
+        }
+        fn atom(&mut self, at_start: bool) -> Result<Node, String> {
+            let Some(c) = self.peek() else { return Err("unexpected end".into()) };
+            self.i += 1;
+            let lit = |c: char| Ok(Node::Inst(Inst::Char(c)));
+            match c {
+                '\\' => {
+                    let Some(n) = self.peek() else { return Err("Trailing backslash".into()) };
+                    self.i += 1;
+                    match n {
+                        '(' if !self.ext => self.group(),
+                        '1'..='9' => Ok(Node::Inst(Inst::Backref(n as usize - '0' as usize))),
+                        '<' => Ok(Node::Inst(Inst::WordStart)),
+                        '>' => Ok(Node::Inst(Inst::WordEnd)),
+                        'b' => Ok(Node::Inst(Inst::WordB(true))),
+                        'B' => Ok(Node::Inst(Inst::WordB(false))),
+                        'w' | 'W' => {
+                            Ok(Node::Inst(Inst::Class(Class { neg: n == 'W', items: vec![Item::Named("word".into())] })))
+                        }
+                        's' | 'S' => {
+                            Ok(Node::Inst(Inst::Class(Class { neg: n == 'S', items: vec![Item::Named("space".into())] })))
+                        }
+                        '`' => Ok(Node::Inst(Inst::Start)),
+                        '\'' => Ok(Node::Inst(Inst::End)),
+                        _ => lit(n),
+                    }
+                }
+                '(' if self.ext => self.group(),
+                '[' => self.class(),
+                '.' => Ok(Node::Inst(Inst::Any)),
+                '^' if self.ext || at_start => Ok(Node::Inst(Inst::Start)),
+                '$' if self.ext || self.peek().is_none() || self.at_close() || self.at_alt() => {
+                    Ok(Node::Inst(Inst::End))
+                }
+                '*' if at_start => lit('*'),
+                _ => lit(c),
+            }
+        }
+        fn group(&mut self) -> Result<Node, String> {
+            self.groups += 1;
+            let idx = self.groups;
+            let inner = self.alt()?;
+            if !self.at_close() {
+                return Err("Unmatched ( or \\(".into());
+            }
+            self.i += if self.ext { 1 } else { 2 };
+            Ok(Node::Group(Box::new(inner), idx))
+        }
+        fn class(&mut self) -> Result<Node, String> {
+            let mut cls = Class { neg: false, items: Vec::new() };
+            if self.peek() == Some('^') {
+                cls.neg = true;
+                self.i += 1;
+            }
+            let mut first = true;
+            loop {
+                let Some(c) = self.peek() else { return Err("Unmatched [, [^, [:, [., or [=".into()) };
+                self.i += 1;
+                if c == ']' && !first {
+                    break;
+                }
+                first = false;
+                if c == '[' && matches!(self.peek(), Some(':' | '=' | '.')) {
+                    let k = self.peek().unwrap_or(':');
+                    let s = self.i + 1;
+                    let mut j = s;
+                    while j + 1 < self.c.len() && !(self.c[j] == k && self.c[j + 1] == ']') {
+                        j += 1;
+                    }
+                    if j + 1 >= self.c.len() {
+                        return Err("Unmatched [, [^, [:, [., or [=".into());
+                    }
+                    let inner: String = self.c[s..j].iter().collect();
+                    self.i = j + 2;
+                    if k == ':' {
+                        cls.items.push(Item::Named(inner));
+                    } else {
+                        cls.items.extend(inner.chars().map(Item::Ch));
+                    }
+                    continue;
+                }
+                if self.peek() == Some('-') && self.c.get(self.i + 1).is_some_and(|&n| n != ']') {
+                    let hi = self.c[self.i + 1];
+                    self.i += 2;
+                    cls.items.push(Item::Range(c, hi));
+                } else {
+                    cls.items.push(Item::Ch(c));
+                }
+            }
+            Ok(Node::Inst(Inst::Class(cls)))
+        }
+    }
+
+    fn compile(n: &Node, prog: &mut Vec<Inst>) {
+        match n {
+            Node::Inst(i) => prog.push(i.clone()),
+            Node::Group(inner, idx) => {
+                prog.push(Inst::Save(2 * idx));
+                compile(inner, prog);
+                prog.push(Inst::Save(2 * idx + 1));
+            }
+            Node::Concat(v) => v.iter().for_each(|x| compile(x, prog)),
+            Node::Alt(branches) => {
+                let mut jumps = Vec::new();
+                for (k, b) in branches.iter().enumerate() {
+                    if k + 1 < branches.len() {
+                        let split = prog.len();
+                        prog.push(Inst::Split(split + 1, 0));
+                        compile(b, prog);
+                        jumps.push(prog.len());
+                        prog.push(Inst::Jmp(0));
+                        let next = prog.len();
+                        prog[split] = Inst::Split(split + 1, next);
+                    } else {
+                        compile(b, prog);
+                    }
+                }
+                let end = prog.len();
+                for j in jumps {
+                    prog[j] = Inst::Jmp(end);
+                }
+            }
+            Node::Repeat(inner, min, max) => {
+                for _ in 0..*min {
+                    compile(inner, prog);
+                }
+                match max {
+                    None => {
+                        let split = prog.len();
+                        prog.push(Inst::Split(split + 1, 0));
+                        compile(inner, prog);
+                        prog.push(Inst::Jmp(split));
+                        let end = prog.len();
+                        prog[split] = Inst::Split(split + 1, end);
+                    }
+                    Some(mx) => {
+                        let mut splits = Vec::new();
+                        for _ in *min..*mx {
+                            splits.push(prog.len());
+                            prog.push(Inst::Split(0, 0));
+                            compile(inner, prog);
+                        }
+                        let end = prog.len();
+                        for s in splits {
+                            prog[s] = Inst::Split(s + 1, end);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A compiled pattern.
+    #[derive(Debug, Clone)]
+    pub(super) struct Prog {
+        insts: Vec<Inst>,
+        slots: usize,
+        icase: bool,
+    }
+
+    fn is_word(c: char) -> bool {
+        c.is_alphanumeric() || c == '_'
+    }
+
+    fn char_at(h: &[u8], pos: usize) -> Option<(char, usize)> {
+        let rest = h.get(pos..)?;
+        let first = *rest.first()?;
+        let len = match first {
+            0x00..=0x7f => 1,
+            0xc0..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xf7 => 4,
+            _ => 1,
+        };
+        match rest.get(..len).and_then(|b| std::str::from_utf8(b).ok()) {
+            Some(s) => s.chars().next().map(|c| (c, len)),
+            None => Some((char::REPLACEMENT_CHARACTER, 1)),
+        }
+    }
+
+    fn char_before(h: &[u8], pos: usize) -> Option<char> {
+        if pos == 0 {
+            return None;
+        }
+        let mut s = pos - 1;
+        while s > 0 && pos - s < 4 && (h[s] & 0xc0) == 0x80 {
+            s -= 1;
+        }
+        char_at(h, s).map(|(c, _)| c)
+    }
+
+    impl Prog {
+        /// Compiles a POSIX pattern (`extended` for ERE); `whole_line` and
+        /// `word` wrap it as `-x` and `-w` do.
+        pub(super) fn new(pat: &str, extended: bool, icase: bool, whole_line: bool, word: bool) -> Result<Prog, String> {
+            let mut p = Parser { c: pat.chars().collect(), i: 0, ext: extended, groups: 0 };
+            let node = p.alt()?;
+            if p.i < p.c.len() {
+                return Err("Unmatched ) or \\)".into());
+            }
+            let node = if whole_line {
+                Node::Concat(vec![Node::Inst(Inst::Start), Node::Group(Box::new(node), 0), Node::Inst(Inst::End)])
+            } else if word {
+                Node::Concat(vec![
+                    Node::Inst(Inst::WordB(true)),
+                    Node::Group(Box::new(node), 0),
+                    Node::Inst(Inst::WordB(true)),
+                ])
+            } else {
+                Node::Group(Box::new(node), 0)
+            };
+            let mut insts = Vec::new();
+            compile(&node, &mut insts);
+            insts.push(Inst::Match);
+            Ok(Prog { insts, slots: 2 * (p.groups + 1), icase })
+        }
+
+        fn eq(&self, a: char, b: char) -> bool {
+            a == b || (self.icase && a.to_lowercase().eq(b.to_lowercase()))
+        }
+
+        /// Runs from `start`; the end of the match (group 0).
+        fn run_at(&self, h: &[u8], start: usize) -> Option<(usize, usize)> {
+            let mut stack: Vec<(usize, usize, Vec<Option<usize>>)> = vec![(0, start, vec![None; self.slots])];
+            let mut steps = 0u32;
+            while let Some((mut pc, mut pos, mut slots)) = stack.pop() {
+                loop {
+                    steps += 1;
+                    if steps > 1_000_000 {
+                        return None;
+                    }
+                    match &self.insts[pc] {
+                        Inst::Match => {
+                            let s = slots.first().copied().flatten().unwrap_or(start);
+                            let e = slots.get(1).copied().flatten().unwrap_or(pos);
+                            return Some((s, e));
+                        }
+                        Inst::Char(c) => match char_at(h, pos) {
+                            Some((x, l)) if self.eq(x, *c) => {
+                                pos += l;
+                                pc += 1;
+                            }
+                            _ => break,
+                        },
+                        Inst::Any => match char_at(h, pos) {
+                            Some((x, l)) if x != '\n' => {
+                                pos += l;
+                                pc += 1;
+                            }
+                            _ => break,
+                        },
+                        Inst::Class(cls) => match char_at(h, pos) {
+                            Some((x, l)) if x != '\n' && cls.test(x, self.icase) => {
+                                pos += l;
+                                pc += 1;
+                            }
+                            _ => break,
+                        },
+                        Inst::Split(a, b) => {
+                            stack.push((*b, pos, slots.clone()));
+                            pc = *a;
+                        }
+                        Inst::Jmp(t) => pc = *t,
+                        Inst::Save(k) => {
+                            if let Some(s) = slots.get_mut(*k) {
+                                *s = Some(pos);
+                            }
+                            pc += 1;
+                        }
+                        Inst::Start => {
+                            if pos != 0 {
+                                break;
+                            }
+                            pc += 1;
+                        }
+                        Inst::End => {
+                            if !(pos == h.len() || (pos + 1 == h.len() && h[pos] == b'\n')) {
+                                break;
+                            }
+                            pc += 1;
+                        }
+                        Inst::WordB(want) => {
+                            let a = char_before(h, pos).is_some_and(is_word);
+                            let b = char_at(h, pos).is_some_and(|(c, _)| is_word(c));
+                            if (a != b) != *want {
+                                break;
+                            }
+                            pc += 1;
+                        }
+                        Inst::WordStart => {
+                            let a = char_before(h, pos).is_some_and(is_word);
+                            let b = char_at(h, pos).is_some_and(|(c, _)| is_word(c));
+                            if a || !b {
+                                break;
+                            }
+                            pc += 1;
+                        }
+                        Inst::WordEnd => {
+                            let a = char_before(h, pos).is_some_and(is_word);
+                            let b = char_at(h, pos).is_some_and(|(c, _)| is_word(c));
+                            if !a || b {
+                                break;
+                            }
+                            pc += 1;
+                        }
+                        Inst::Backref(k) => {
+                            let (Some(Some(s)), Some(Some(e))) = (slots.get(2 * k), slots.get(2 * k + 1)) else {
+                                break;
+                            };
+                            let (s, e) = (*s, *e);
+                            let sub = &h[s..e];
+                            let ok = if self.icase {
+                                h.get(pos..pos + sub.len()).is_some_and(|t| {
+                                    String::from_utf8_lossy(t).to_lowercase() == String::from_utf8_lossy(sub).to_lowercase()
+                                })
+                            } else {
+                                h.get(pos..pos + sub.len()) == Some(sub)
+                            };
+                            if !ok {
+                                break;
+                            }
+                            pos += sub.len();
+                            pc += 1;
+                        }
+                    }
+                }
+            }
+            None
+        }
+
+        /// The leftmost match at or after `at`.
+        pub(super) fn find_at(&self, h: &[u8], at: usize) -> Option<(usize, usize)> {
+            let mut s = at;
+            while s <= h.len() {
+                if s < h.len() && (h[s] & 0xc0) == 0x80 {
+                    s += 1;
+                    continue;
+                }
+                if let Some(m) = self.run_at(h, s) {
+                    return Some(m);
+                }
+                s += 1;
+            }
+            None
+        }
+    }
+}
+
+/// The matcher grep runs: the `regex` engine, or the backtracking one
+/// when a pattern has back-references.
+enum AnyMatcher {
+    Re(RegexMatcher),
+    Backtrack(Vec<backtrack::Prog>),
+}
+
+impl Matcher for AnyMatcher {
+    type Captures = grep_matcher::NoCaptures;
+    type Error = grep_matcher::NoError;
+
+    fn find_at(&self, haystack: &[u8], at: usize) -> Result<Option<grep_matcher::Match>, Self::Error> {
+        match self {
+            AnyMatcher::Re(m) => m.find_at(haystack, at),
+            AnyMatcher::Backtrack(progs) => {
+                let mut best: Option<(usize, usize)> = None;
+                for p in progs {
+                    if let Some(m) = p.find_at(haystack, at) {
+                        if best.is_none_or(|b| m.0 < b.0 || (m.0 == b.0 && m.1 > b.1)) {
+                            best = Some(m);
+                        }
+                    }
+                }
+                Ok(best.map(|(s, e)| grep_matcher::Match::new(s, e)))
+            }
+        }
+    }
+
+    fn new_captures(&self) -> Result<Self::Captures, Self::Error> {
+        Ok(grep_matcher::NoCaptures::new())
+    }
+
+    fn shortest_match_at(&self, haystack: &[u8], at: usize) -> Result<Option<usize>, Self::Error> {
+        match self {
+            AnyMatcher::Re(m) => m.shortest_match_at(haystack, at),
+            AnyMatcher::Backtrack(_) => Ok(self.find_at(haystack, at)?.map(|m| m.end())),
+        }
+    }
+
+    fn non_matching_bytes(&self) -> Option<&grep_matcher::ByteSet> {
+        match self {
+            AnyMatcher::Re(m) => m.non_matching_bytes(),
+            AnyMatcher::Backtrack(_) => None,
+        }
+    }
+
+    fn line_terminator(&self) -> Option<LineTerminator> {
+        match self {
+            AnyMatcher::Re(m) => m.line_terminator(),
+            AnyMatcher::Backtrack(_) => None,
+        }
+    }
+
+    fn find_candidate_line(&self, haystack: &[u8]) -> Result<Option<grep_matcher::LineMatchKind>, Self::Error> {
+        match self {
+            AnyMatcher::Re(m) => m.find_candidate_line(haystack),
+            AnyMatcher::Backtrack(_) => Ok(self.shortest_match(haystack)?.map(grep_matcher::LineMatchKind::Confirmed)),
+        }
+    }
+}
+
 /// What grep prints.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -456,7 +1043,7 @@ struct FileState {
 struct OutSink<'a> {
     buf: &'a mut Vec<u8>,
     cfg: &'a Cfg,
-    matcher: &'a RegexMatcher,
+    matcher: &'a AnyMatcher,
     name: Option<&'a [u8]>,
     st: &'a mut FileState,
     binary: bool,
@@ -566,7 +1153,7 @@ impl Sink for OutSink<'_> {
 /// One grep run.
 struct Grep {
     cfg: Cfg,
-    matcher: RegexMatcher,
+    matcher: AnyMatcher,
     searcher: Searcher,
     out: Vec<u8>,
     quiet_errors: bool,
@@ -1021,31 +1608,45 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         let eol = if null_data { 0u8 } else { b'\n' };
         let ignore_case = p.has("ignore-case") && p.last_of(&["ignore-case", "no-ignore-case"]) == Some("ignore-case");
 
-        let pattern = match combine_patterns(&patterns, syntax) {
-            Ok(s) => s,
+        let matcher = match combine_patterns(&patterns, syntax) {
+            Err(msg) if msg == BACKREF_MSG => {
+                let mut progs = Vec::with_capacity(patterns.len());
+                for pat in &patterns {
+                    match backtrack::Prog::new(pat, syntax == Syntax::Extended, ignore_case, p.has("line"), p.has("word")) {
+                        Ok(prog) => progs.push(prog),
+                        Err(msg) => {
+                            ctx.error(msg).await;
+                            return 2;
+                        }
+                    }
+                }
+                AnyMatcher::Backtrack(progs)
+            }
             Err(msg) => {
                 ctx.error(msg).await;
                 return 2;
             }
-        };
-        let mut mb = RegexMatcherBuilder::new();
-        mb.case_insensitive(ignore_case).line_terminator(Some(eol));
-        if p.has("line") {
-            mb.whole_line(true);
-        } else if p.has("word") {
-            mb.word(true);
-        }
-        let matcher = match mb.build(&pattern) {
-            Ok(m) => m,
-            Err(e) => {
-                let msg = e.to_string();
-                let msg = if syntax == Syntax::Perl && msg.contains("look-around") {
-                    "unsupported: look-around in -P patterns".to_string()
-                } else {
-                    msg.lines().last().unwrap_or("invalid regular expression").trim().to_string()
-                };
-                ctx.error(msg).await;
-                return 2;
+            Ok(pattern) => {
+                let mut mb = RegexMatcherBuilder::new();
+                mb.case_insensitive(ignore_case).line_terminator(Some(eol));
+                if p.has("line") {
+                    mb.whole_line(true);
+                } else if p.has("word") {
+                    mb.word(true);
+                }
+                match mb.build(&pattern) {
+                    Ok(m) => AnyMatcher::Re(m),
+                    Err(e) => {
+                        let msg = e.to_string();
+                        let msg = if syntax == Syntax::Perl && msg.contains("look-around") {
+                            "unsupported: look-around in -P patterns".to_string()
+                        } else {
+                            msg.lines().last().unwrap_or("invalid regular expression").trim().to_string()
+                        };
+                        ctx.error(msg).await;
+                        return 2;
+                    }
+                }
             }
         };
         let searcher = SearcherBuilder::new()
@@ -1261,5 +1862,18 @@ mod tests {
         assert_eq!(g(&v, &["-b", "-o", "b"], "/", "ab\nab\n").0, "1:b\n4:b\n");
         assert_eq!(g(&v, &["-z", "two"], "/", "one\0two words\0three\0").0, "two words\0");
         assert_eq!(g(&v, &["-c", ""], "/", "a\n\nb\n").0, "3\n");
+    }
+
+    #[test]
+    fn back_references() {
+        let v = MemVfs::with(&[("/w.txt", "hello\nworld\nbook\nabab\nabc\n")]);
+        assert_eq!(g(&v, &["-E", "(.)\\1", "/w.txt"], "/", "").0, "hello\nbook\n");
+        assert_eq!(g(&v, &["\\(ab\\)\\1", "/w.txt"], "/", "").0, "abab\n");
+        assert_eq!(g(&v, &["-o", "\\(l\\)\\1", "/w.txt"], "/", "").0, "ll\n");
+        assert_eq!(g(&v, &["-c", "-i", "\\(O\\)\\1", "/w.txt"], "/", "").0, "1\n");
+        let p = backtrack::Prog::new("^\\(a\\|b\\)*\\1$", false, false, false, false).unwrap();
+        assert_eq!(p.find_at(b"abb", 0), Some((0, 3)));
+        assert_eq!(p.find_at(b"ab", 0), None);
+        assert_eq!(g(&v, &["-n", "^\\(b\\)\\1$"], "/", "x\nbb\nabb\n").0, "2:bb\n");
     }
 }
