@@ -4,8 +4,54 @@
 //! The shell knows no resource: it reaches files through
 //! [`mirage_types::Vfs`] and runs non-builtin commands through
 //! [`mirage_types::command::CommandHost`].
+//!
+//! ```text
+//! line ──parse──▶ Script ──exec──▶ builtins / functions / CommandHost::run
+//!                   │ expand: brace, tilde, $param, $(cmd), $((arith)), split, glob (Vfs)
+//! ```
 #![deny(missing_docs)]
 
+pub mod arith;
 pub mod ast;
+pub mod builtins;
+pub mod exec;
+pub mod expand;
 pub mod parse;
+pub mod pattern;
+pub mod printf;
+pub mod state;
+pub mod test;
 pub mod word;
+pub mod xargs;
+
+use std::sync::Arc;
+
+use mirage_types::command::CommandHost;
+use mirage_types::{Input, Sink};
+
+pub use exec::{Flow, Interp, Io};
+pub use state::ShellState;
+
+/// Runs one input (a line or a multi-line script) like `bash -c`: complete
+/// commands before a syntax error run, then the error is reported on stderr
+/// with status 2. Returns the exit status.
+pub async fn run(host: Arc<dyn CommandHost>, st: &mut ShellState, src: &str, stdin: Input, stdout: Sink, stderr: Sink) -> i32 {
+    let interp = Interp::new(host);
+    let io = Io::new(stdin, stdout, stderr);
+    let parsed = parse::parse_input(src);
+    for item in &parsed.script.items {
+        match interp.exec(item, st, &io).await {
+            Ok(s) | Err(Flow::Return(s)) => st.last_status = s,
+            Err(Flow::Exit(s)) => {
+                st.last_status = s;
+                return s;
+            }
+            Err(Flow::Break(_)) | Err(Flow::Continue(_)) => {}
+        }
+    }
+    if let Some(e) = parsed.error {
+        io.err(&format!("mirage: {e}\n")).await;
+        st.last_status = 2;
+    }
+    st.last_status
+}

@@ -1,0 +1,429 @@
+//! Shell arithmetic (bash 5.2 manual, "Shell Arithmetic"): 64-bit signed
+//! integers with wrapping, C operators and precedence, assignments, `++`/`--`,
+//! `?:`, `,`, bases `0x`, `0` (octal) and `B#N`.
+
+use crate::state::ShellState;
+
+/// An arithmetic error, worded as bash prints it after `bash: EXPR: `.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArithError(pub String);
+
+type R<T> = Result<T, ArithError>;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Num(i64),
+    Ident(String),
+    Op(&'static str),
+}
+
+const OPS: &[&str] = &[
+    "<<=", ">>=", "**", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "|=",
+    "^=", "+", "-", "*", "/", "%", "<", ">", "=", "!", "~", "&", "|", "^", "?", ":", ",", "(", ")",
+];
+
+fn parse_number(s: &str) -> R<i64> {
+    let bad = || ArithError(format!("{s}: value too great for base (error token is \"{s}\")"));
+    if let Some((base, digits)) = s.split_once('#') {
+        let b: u32 = base.parse().map_err(|_| bad())?;
+        if !(2..=64).contains(&b) {
+            return Err(ArithError(format!("{s}: invalid arithmetic base (error token is \"{s}\")")));
+        }
+        let mut v: i64 = 0;
+        for c in digits.chars() {
+            let d = match c {
+                '0'..='9' => c as u32 - '0' as u32,
+                'a'..='z' => c as u32 - 'a' as u32 + 10,
+                'A'..='Z' => c as u32 - 'A' as u32 + if b <= 36 { 10 } else { 36 },
+                '@' => 62,
+                '_' => 63,
+                _ => return Err(bad()),
+            };
+            if d >= b {
+                return Err(bad());
+            }
+            v = v.wrapping_mul(b as i64).wrapping_add(d as i64);
+        }
+        return Ok(v);
+    }
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        return i64::from_str_radix(h, 16).or_else(|_| u64::from_str_radix(h, 16).map(|v| v as i64)).map_err(|_| bad());
+    }
+    if s.len() > 1 && s.starts_with('0') {
+        return i64::from_str_radix(&s[1..], 8).map_err(|_| bad());
+    }
+    s.parse::<i64>().or_else(|_| s.parse::<u64>().map(|v| v as i64)).map_err(|_| bad())
+}
+
+fn tokenize(src: &str) -> R<Vec<Tok>> {
+    let b: Vec<char> = src.chars().collect();
+    let mut i = 0;
+    let mut out = Vec::new();
+    while i < b.len() {
+        let c = b[i];
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c.is_ascii_digit() {
+            let st = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == '#' || b[i] == '_' || b[i] == '@') {
+                i += 1;
+            }
+            let s: String = b[st..i].iter().collect();
+            out.push(Tok::Num(parse_number(&s)?));
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == '_' {
+            let st = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == '_') {
+                i += 1;
+            }
+            let mut s: String = b[st..i].iter().collect();
+            if i < b.len() && b[i] == '[' {
+                // array element: keep the subscript text
+                let st2 = i;
+                let mut depth = 0;
+                while i < b.len() {
+                    if b[i] == '[' {
+                        depth += 1;
+                    } else if b[i] == ']' {
+                        depth -= 1;
+                        if depth == 0 {
+                            i += 1;
+                            break;
+                        }
+                    }
+                    i += 1;
+                }
+                s.extend(b[st2..i].iter());
+            }
+            out.push(Tok::Ident(s));
+            continue;
+        }
+        let rest: String = b[i..(i + 3).min(b.len())].iter().collect();
+        match OPS.iter().find(|op| rest.starts_with(**op)) {
+            Some(op) => {
+                out.push(Tok::Op(op));
+                i += op.len();
+            }
+            None => {
+                let tail: String = b[i..].iter().collect();
+                return Err(ArithError(format!("syntax error: invalid arithmetic operator (error token is \"{tail}\")")));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Evaluates `src` in `state` (assignments change variables).
+pub fn eval(src: &str, state: &mut ShellState) -> R<i64> {
+    let toks = tokenize(src)?;
+    if toks.is_empty() {
+        return Ok(0);
+    }
+    let mut p = P { toks, pos: 0, st: state, src, skip: 0 };
+    let v = p.comma()?;
+    if p.pos < p.toks.len() {
+        let rest = p.rest();
+        return Err(ArithError(format!("syntax error in expression (error token is \"{rest}\")")));
+    }
+    Ok(v)
+}
+
+struct P<'a> {
+    toks: Vec<Tok>,
+    pos: usize,
+    st: &'a mut ShellState,
+    src: &'a str,
+    /// >0 while evaluating a branch whose value is discarded (no side effects).
+    skip: u32,
+}
+
+enum LVal {
+    Name(String),
+}
+
+impl<'a> P<'a> {
+    fn rest(&self) -> String {
+        self.toks[self.pos..]
+            .iter()
+            .map(|t| match t {
+                Tok::Num(n) => n.to_string(),
+                Tok::Ident(s) => s.clone(),
+                Tok::Op(o) => o.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+    fn peek_op(&self) -> Option<&'static str> {
+        match self.toks.get(self.pos) {
+            Some(Tok::Op(o)) => Some(o),
+            _ => None,
+        }
+    }
+    fn eat(&mut self, op: &str) -> bool {
+        if self.peek_op() == Some(op) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn var_value(&mut self, name: &str) -> R<i64> {
+        let raw = crate::expand::lookup_subscripted(self.st, name);
+        match raw {
+            None => {
+                if self.st.options.nounset {
+                    return Err(ArithError(format!("{name}: unbound variable")));
+                }
+                Ok(0)
+            }
+            Some(s) if s.trim().is_empty() => Ok(0),
+            Some(s) => {
+                let s = s.trim().to_string();
+                if s == name {
+                    return Ok(0);
+                }
+                eval(&s, self.st)
+            }
+        }
+    }
+    fn assign(&mut self, lv: &LVal, v: i64) {
+        if self.skip > 0 {
+            return;
+        }
+        let LVal::Name(n) = lv;
+        crate::expand::assign_subscripted(self.st, n, v.to_string());
+    }
+    fn comma(&mut self) -> R<i64> {
+        let mut v = self.assignment()?;
+        while self.eat(",") {
+            v = self.assignment()?;
+        }
+        Ok(v)
+    }
+    fn assignment(&mut self) -> R<i64> {
+        if let (Some(Tok::Ident(name)), Some(Tok::Op(op))) = (self.toks.get(self.pos).cloned(), self.toks.get(self.pos + 1).cloned()) {
+            if matches!(op, "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "<<=" | ">>=" | "&=" | "|=" | "^=") {
+                self.pos += 2;
+                let rhs = self.assignment()?;
+                let lv = LVal::Name(name.clone());
+                let v = if op == "=" {
+                    rhs
+                } else {
+                    let cur = self.var_value(&name)?;
+                    self.binop(&op[..op.len() - 1], cur, rhs)?
+                };
+                self.assign(&lv, v);
+                return Ok(v);
+            }
+        }
+        self.ternary()
+    }
+    fn ternary(&mut self) -> R<i64> {
+        let c = self.binary(0)?;
+        if self.eat("?") {
+            if c == 0 {
+                self.skip += 1;
+            }
+            let a = self.assignment();
+            if c == 0 {
+                self.skip -= 1;
+            }
+            let a = a?;
+            if !self.eat(":") {
+                return Err(ArithError(format!("{}: expected `:'", self.src.trim())));
+            }
+            if c != 0 {
+                self.skip += 1;
+            }
+            let b = self.assignment();
+            if c != 0 {
+                self.skip -= 1;
+            }
+            let b = b?;
+            return Ok(if c != 0 { a } else { b });
+        }
+        Ok(c)
+    }
+    fn prec(op: &str) -> Option<u8> {
+        Some(match op {
+            "||" => 1,
+            "&&" => 2,
+            "|" => 3,
+            "^" => 4,
+            "&" => 5,
+            "==" | "!=" => 6,
+            "<" | ">" | "<=" | ">=" => 7,
+            "<<" | ">>" => 8,
+            "+" | "-" => 9,
+            "*" | "/" | "%" => 10,
+            _ => return None,
+        })
+    }
+    fn binary(&mut self, min: u8) -> R<i64> {
+        let mut lhs = self.power()?;
+        loop {
+            let Some(op) = self.peek_op() else { break };
+            let Some(p) = Self::prec(op) else { break };
+            if p <= min {
+                break;
+            }
+            self.pos += 1;
+            if op == "&&" || op == "||" {
+                let short = (op == "&&" && lhs == 0) || (op == "||" && lhs != 0);
+                if short {
+                    self.skip += 1;
+                }
+                let rhs = self.binary(p);
+                if short {
+                    self.skip -= 1;
+                }
+                let rhs = rhs?;
+                lhs = if op == "&&" { (lhs != 0 && rhs != 0) as i64 } else { (lhs != 0 || rhs != 0) as i64 };
+                continue;
+            }
+            let rhs = self.binary(p)?;
+            lhs = self.binop(op, lhs, rhs)?;
+        }
+        Ok(lhs)
+    }
+    fn binop(&self, op: &str, a: i64, b: i64) -> R<i64> {
+        Ok(match op {
+            "+" => a.wrapping_add(b),
+            "-" => a.wrapping_sub(b),
+            "*" => a.wrapping_mul(b),
+            "/" | "%" => {
+                if b == 0 {
+                    if self.skip > 0 {
+                        return Ok(0);
+                    }
+                    return Err(ArithError(format!("division by 0 (error token is \"{}\")", self.rest_after())));
+                }
+                if op == "/" { a.wrapping_div(b) } else { a.wrapping_rem(b) }
+            }
+            "<<" => a.wrapping_shl(b as u32),
+            ">>" => a.wrapping_shr(b as u32),
+            "&" => a & b,
+            "|" => a | b,
+            "^" => a ^ b,
+            "==" => (a == b) as i64,
+            "!=" => (a != b) as i64,
+            "<" => (a < b) as i64,
+            ">" => (a > b) as i64,
+            "<=" => (a <= b) as i64,
+            ">=" => (a >= b) as i64,
+            _ => 0,
+        })
+    }
+    fn rest_after(&self) -> String {
+        let r = self.rest();
+        if r.is_empty() { self.src.trim().rsplit(['/', '%']).next().unwrap_or("").trim().to_string() } else { r }
+    }
+    fn power(&mut self) -> R<i64> {
+        let base = self.unary()?;
+        if self.eat("**") {
+            let e = self.power()?;
+            if e < 0 {
+                return Err(ArithError("exponent less than 0 (error token is \"".to_string() + &e.to_string() + "\")"));
+            }
+            return Ok(base.wrapping_pow(e.min(u32::MAX as i64) as u32));
+        }
+        Ok(base)
+    }
+    fn unary(&mut self) -> R<i64> {
+        match self.peek_op() {
+            Some("-") => {
+                self.pos += 1;
+                Ok(self.unary()?.wrapping_neg())
+            }
+            Some("+") => {
+                self.pos += 1;
+                self.unary()
+            }
+            Some("!") => {
+                self.pos += 1;
+                Ok((self.unary()? == 0) as i64)
+            }
+            Some("~") => {
+                self.pos += 1;
+                Ok(!self.unary()?)
+            }
+            Some(op @ ("++" | "--")) => {
+                self.pos += 1;
+                let Some(Tok::Ident(name)) = self.toks.get(self.pos).cloned() else {
+                    return Err(ArithError("syntax error: operand expected".into()));
+                };
+                self.pos += 1;
+                let v = self.var_value(&name)? + if op == "++" { 1 } else { -1 };
+                self.assign(&LVal::Name(name), v);
+                Ok(v)
+            }
+            _ => self.postfix(),
+        }
+    }
+    fn postfix(&mut self) -> R<i64> {
+        match self.toks.get(self.pos).cloned() {
+            Some(Tok::Num(n)) => {
+                self.pos += 1;
+                Ok(n)
+            }
+            Some(Tok::Ident(name)) => {
+                self.pos += 1;
+                let v = self.var_value(&name)?;
+                if let Some(op @ ("++" | "--")) = self.peek_op() {
+                    self.pos += 1;
+                    let nv = if op == "++" { v.wrapping_add(1) } else { v.wrapping_sub(1) };
+                    self.assign(&LVal::Name(name), nv);
+                }
+                Ok(v)
+            }
+            Some(Tok::Op("(")) => {
+                self.pos += 1;
+                let v = self.comma()?;
+                if !self.eat(")") {
+                    return Err(ArithError("syntax error: `)' expected".into()));
+                }
+                Ok(v)
+            }
+            _ => {
+                let rest = self.rest();
+                Err(ArithError(format!("syntax error: operand expected (error token is \"{rest}\")")))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(s: &str) -> i64 {
+        eval(s, &mut ShellState::new("/")).unwrap()
+    }
+
+    #[test]
+    fn precedence_and_ops() {
+        assert_eq!(ev("1 + 2 * 3"), 7);
+        assert_eq!(ev("(1 + 2) * 3"), 9);
+        assert_eq!(ev("2 ** 10"), 1024);
+        assert_eq!(ev("7 % 3 == 1 && 4 > 3"), 1);
+        assert_eq!(ev("0x10 + 010 + 2#101"), 16 + 8 + 5);
+        assert_eq!(ev("-3 / 2"), -1);
+        assert_eq!(ev("1 ? 2 : 3"), 2);
+        assert_eq!(ev("1 << 4"), 16);
+        assert_eq!(ev("10 - 2 - 3"), 5);
+    }
+
+    #[test]
+    fn variables_and_assignment() {
+        let mut st = ShellState::new("/");
+        st.set("x", "5");
+        assert_eq!(eval("x += 2, x * 2", &mut st).unwrap(), 14);
+        assert_eq!(st.get("x").as_deref(), Some("7"));
+        assert_eq!(eval("i++", &mut st).unwrap(), 0);
+        assert_eq!(st.get("i").as_deref(), Some("1"));
+        assert!(eval("1 / 0", &mut st).is_err());
+    }
+}

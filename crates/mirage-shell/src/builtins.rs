@@ -1,0 +1,937 @@
+//! Shell builtins (seed 004's table), with bash 5.2 behaviour and status.
+
+use std::collections::BTreeMap;
+
+use mirage_types::Output;
+
+use crate::ast::DeclArg;
+use crate::exec::{ExecResult, Flow, Interp, Io};
+use crate::state::{ShellState, Value, Var};
+
+const BUILTINS: &[&str] = &[
+    "echo", "printf", "cd", "pwd", "export", "unset", "true", "false", ":", "test", "[", "read", "local", "declare",
+    "typeset", "readonly", "set", "shift", "return", "break", "continue", "exit", "eval", "source", ".", "printenv",
+    "type", "command", "let", "xargs", "bash", "sh", "wait", "trap", "shopt", "mapfile", "readarray", "sleep", "builtin",
+    "hash", "umask", "alias", "unalias", "jobs", "getopts", "exec", "timeout", "env",
+];
+
+/// Whether `name` is a shell builtin (run in the shell, not dispatched).
+pub fn is_builtin(name: &str) -> bool {
+    BUILTINS.contains(&name)
+}
+
+async fn out(io: &Io, data: &[u8]) -> Result<(), Flow> {
+    let mut o = Output::new(io.stdout.clone());
+    let r = async {
+        o.write(data).await?;
+        o.flush().await
+    }
+    .await;
+    match r {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind == mirage_types::ErrorKind::BrokenPipe => Err(Flow::Exit(141)),
+        Err(_) => Ok(()),
+    }
+}
+
+fn valid_name(n: &str) -> bool {
+    let mut c = n.chars();
+    matches!(c.next(), Some(ch) if ch == '_' || ch.is_ascii_alphabetic()) && c.all(|ch| ch == '_' || ch.is_ascii_alphanumeric())
+}
+
+/// Runs the builtin `argv[0]`.
+pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
+    let name = argv[0].as_str();
+    let args = &argv[1..];
+    match name {
+        ":" | "true" => Ok(0),
+        "false" => Ok(1),
+        "echo" => {
+            let mut newline = true;
+            let mut interpret = false;
+            let mut i = 0;
+            while i < args.len() {
+                let a = &args[i];
+                if a.len() > 1 && a.starts_with('-') && a[1..].chars().all(|c| "neE".contains(c)) {
+                    for c in a[1..].chars() {
+                        match c {
+                            'n' => newline = false,
+                            'e' => interpret = true,
+                            _ => interpret = false,
+                        }
+                    }
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            let mut buf: Vec<u8> = Vec::new();
+            let mut stopped = false;
+            for (k, a) in args[i..].iter().enumerate() {
+                if k > 0 {
+                    buf.push(b' ');
+                }
+                if interpret {
+                    let (b, stop) = crate::printf::escapes(a, true);
+                    buf.extend_from_slice(&b);
+                    if stop {
+                        stopped = true;
+                        break;
+                    }
+                } else {
+                    buf.extend_from_slice(a.as_bytes());
+                }
+            }
+            if newline && !stopped {
+                buf.push(b'\n');
+            }
+            out(io, &buf).await?;
+            Ok(0)
+        }
+        "printf" => {
+            let mut args = args;
+            let mut var: Option<String> = None;
+            if args.first().map(|s| s.as_str()) == Some("-v") {
+                var = args.get(1).cloned();
+                args = &args[args.len().min(2)..];
+            }
+            if args.first().map(|s| s.as_str()) == Some("--") {
+                args = &args[1..];
+            }
+            let Some(fmt) = args.first() else {
+                io.err("bash: printf: usage: printf [-v var] format [arguments]\n").await;
+                return Ok(2);
+            };
+            let p = crate::printf::printf(fmt, &args[1..]);
+            for e in &p.errors {
+                io.err(&format!("bash: printf: {e}\n")).await;
+            }
+            match var {
+                Some(v) => crate::expand::assign_subscripted(st, &v, String::from_utf8_lossy(&p.out).into_owned()),
+                None => out(io, &p.out).await?,
+            }
+            Ok(if p.errors.is_empty() { 0 } else { 1 })
+        }
+        "pwd" => {
+            out(io, format!("{}\n", st.cwd).as_bytes()).await?;
+            Ok(0)
+        }
+        "cd" => {
+            let target = match args.iter().find(|a| *a != "-L" && *a != "-P") {
+                None => st.get("HOME").unwrap_or_else(|| "/".into()),
+                Some(a) if a == "-" => {
+                    let old = st.get("OLDPWD").unwrap_or_else(|| st.cwd.clone());
+                    out(io, format!("{old}\n").as_bytes()).await?;
+                    old
+                }
+                Some(a) => a.clone(),
+            };
+            if args.len() > 1 && args.iter().filter(|a| !a.starts_with('-')).count() > 1 {
+                io.err("bash: cd: too many arguments\n").await;
+                return Ok(1);
+            }
+            let path = mirage_types::join_path(&st.cwd, &target);
+            match interp.vfs.stat(&path).await {
+                Ok(s) if s.is_dir() => {
+                    let old = std::mem::replace(&mut st.cwd, path.clone());
+                    st.set_exported("OLDPWD", old);
+                    st.set_exported("PWD", path);
+                    Ok(0)
+                }
+                Ok(_) => {
+                    io.err(&format!("bash: cd: {target}: Not a directory\n")).await;
+                    Ok(1)
+                }
+                Err(e) => {
+                    io.err(&format!("bash: cd: {target}: {}\n", e.message())).await;
+                    Ok(1)
+                }
+            }
+        }
+        "test" | "[" => {
+            let mut a: Vec<String> = args.to_vec();
+            if name == "[" {
+                if a.last().map(|s| s.as_str()) != Some("]") {
+                    io.err("bash: [: missing `]'\n").await;
+                    return Ok(2);
+                }
+                a.pop();
+            }
+            Ok(crate::test::test(interp.vfs.as_ref(), st, &a, io, name).await)
+        }
+        "export" | "local" | "declare" | "typeset" | "readonly" => {
+            let dargs: Vec<DeclArg> = args.iter().map(|a| DeclArg::Word(crate::ast::Word::quoted(a.clone()))).collect();
+            declare(interp, name, &dargs, st, io).await
+        }
+        "unset" => {
+            let mut funcs = false;
+            for a in args {
+                match a.as_str() {
+                    "-f" => funcs = true,
+                    "-v" => funcs = false,
+                    n => {
+                        if funcs {
+                            st.functions.remove(n);
+                        } else if let Some((base, rest)) = n.split_once('[') {
+                            let key = rest.trim_end_matches(']');
+                            if let Some(v) = st.vars.get_mut(base) {
+                                match &mut v.value {
+                                    Value::Indexed(m) => {
+                                        if let Ok(k) = key.parse::<i64>() {
+                                            m.remove(&k);
+                                        }
+                                    }
+                                    Value::Assoc(p) => p.retain(|(k, _)| k != key),
+                                    Value::Scalar(_) => {}
+                                }
+                            }
+                        } else if st.vars.get(n).is_some_and(|v| v.readonly) {
+                            io.err(&format!("bash: unset: {n}: cannot unset: readonly variable\n")).await;
+                            return Ok(1);
+                        } else if st.vars.remove(n).is_none() {
+                            st.functions.remove(n);
+                        }
+                    }
+                }
+            }
+            Ok(0)
+        }
+        "read" => read(interp, args, st, io).await,
+        "mapfile" | "readarray" => {
+            let mut strip = false;
+            let mut var = "MAPFILE".to_string();
+            for a in args {
+                if a == "-t" {
+                    strip = true;
+                } else if !a.starts_with('-') {
+                    var = a.clone();
+                }
+            }
+            let mut input = io.take_stdin();
+            let mut m = BTreeMap::new();
+            let mut i = 0;
+            while let Ok(Some(line)) = input.read_line().await {
+                let mut s = String::from_utf8_lossy(&line).into_owned();
+                if strip && s.ends_with('\n') {
+                    s.pop();
+                }
+                m.insert(i, s);
+                i += 1;
+            }
+            io.put_stdin(input);
+            let mut v = Var::scalar("");
+            v.value = Value::Indexed(m);
+            st.vars.insert(var, v);
+            Ok(0)
+        }
+        "set" => {
+            if args.is_empty() {
+                let mut names: Vec<(&String, &Var)> = st.vars.iter().collect();
+                names.sort_by(|a, b| a.0.cmp(b.0));
+                let mut buf = String::new();
+                for (k, v) in names {
+                    buf.push_str(&format!("{k}={}\n", crate::printf::shell_quote(&v.value.scalar())));
+                }
+                out(io, buf.as_bytes()).await?;
+                return Ok(0);
+            }
+            let mut i = 0;
+            while i < args.len() {
+                let a = &args[i];
+                if a == "--" {
+                    st.positional = args[i + 1..].to_vec();
+                    return Ok(0);
+                }
+                if (a.starts_with('-') || a.starts_with('+')) && a.len() > 1 {
+                    let on = a.starts_with('-');
+                    if &a[1..] == "o" {
+                        let opt = args.get(i + 1).cloned().unwrap_or_default();
+                        match opt.as_str() {
+                            "pipefail" => st.options.pipefail = on,
+                            "errexit" => st.options.errexit = on,
+                            "nounset" => st.options.nounset = on,
+                            "xtrace" => st.options.xtrace = on,
+                            "noglob" => st.options.noglob = on,
+                            _ => {}
+                        }
+                        i += 2;
+                        continue;
+                    }
+                    for c in a[1..].chars() {
+                        match c {
+                            'e' => st.options.errexit = on,
+                            'u' => st.options.nounset = on,
+                            'x' => st.options.xtrace = on,
+                            'f' => st.options.noglob = on,
+                            _ => {}
+                        }
+                    }
+                    i += 1;
+                    continue;
+                }
+                st.positional = args[i..].to_vec();
+                return Ok(0);
+            }
+            Ok(0)
+        }
+        "shift" => {
+            let n: usize = match args.first() {
+                Some(a) => match a.parse() {
+                    Ok(n) => n,
+                    Err(_) => {
+                        io.err(&format!("bash: shift: {a}: numeric argument required\n")).await;
+                        return Ok(1);
+                    }
+                },
+                None => 1,
+            };
+            if n > st.positional.len() {
+                return Ok(1);
+            }
+            st.positional.drain(..n);
+            Ok(0)
+        }
+        "return" => {
+            let s = match args.first() {
+                Some(a) => a.parse::<i64>().map(|v| (v & 0xff) as i32).unwrap_or(2),
+                None => st.last_status,
+            };
+            if st.local_frames.is_empty() {
+                io.err("bash: return: can only `return' from a function or sourced script\n").await;
+                return Ok(2);
+            }
+            Err(Flow::Return(s))
+        }
+        "break" | "continue" => {
+            let n: u32 = args.first().and_then(|a| a.parse().ok()).unwrap_or(1).max(1);
+            if st.loop_depth == 0 {
+                return Ok(0);
+            }
+            Err(if name == "break" { Flow::Break(n) } else { Flow::Continue(n) })
+        }
+        "exit" => {
+            let s = match args.first() {
+                Some(a) => match a.parse::<i64>() {
+                    Ok(v) => (v & 0xff) as i32,
+                    Err(_) => {
+                        io.err(&format!("bash: exit: {a}: numeric argument required\n")).await;
+                        2
+                    }
+                },
+                None => st.last_status,
+            };
+            Err(Flow::Exit(s))
+        }
+        "eval" => {
+            let src = args.join(" ");
+            run_source(interp, &src, st, io).await
+        }
+        "source" | "." => {
+            let Some(file) = args.first() else {
+                io.err(&format!("bash: {name}: filename argument required\n")).await;
+                return Ok(2);
+            };
+            let path = mirage_types::join_path(&st.cwd, file);
+            let data = match interp.vfs.read(&path).await {
+                Ok(src) => match src.collect().await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        io.err(&format!("bash: {file}: {}\n", e.message())).await;
+                        return Ok(1);
+                    }
+                },
+                Err(e) => {
+                    io.err(&format!("bash: {file}: {}\n", e.message())).await;
+                    return Ok(1);
+                }
+            };
+            let src = String::from_utf8_lossy(&data).into_owned();
+            let saved = if args.len() > 1 { Some(std::mem::replace(&mut st.positional, args[1..].to_vec())) } else { None };
+            st.local_frames.push(Vec::new());
+            let r = run_source(interp, &src, st, io).await;
+            st.local_frames.pop();
+            if let Some(p) = saved {
+                st.positional = p;
+            }
+            match r {
+                Err(Flow::Return(s)) => Ok(s),
+                other => other,
+            }
+        }
+        "printenv" => {
+            let env = st.exported();
+            if args.is_empty() {
+                let mut buf = String::new();
+                for (k, v) in &env {
+                    buf.push_str(&format!("{k}={v}\n"));
+                }
+                out(io, buf.as_bytes()).await?;
+                return Ok(0);
+            }
+            let mut status = 0;
+            let mut buf = String::new();
+            for a in args {
+                match env.get(a) {
+                    Some(v) => buf.push_str(&format!("{v}\n")),
+                    None => status = 1,
+                }
+            }
+            out(io, buf.as_bytes()).await?;
+            Ok(status)
+        }
+        "env" => {
+            // env [NAME=VALUE…] [COMMAND…]
+            let mut env = st.exported();
+            let mut i = 0;
+            while i < args.len() {
+                if let Some((k, v)) = args[i].split_once('=') {
+                    env.insert(k.to_string(), v.to_string());
+                    i += 1;
+                } else if args[i] == "-i" {
+                    env.clear();
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            if i >= args.len() {
+                let mut buf = String::new();
+                for (k, v) in &env {
+                    buf.push_str(&format!("{k}={v}\n"));
+                }
+                out(io, buf.as_bytes()).await?;
+                return Ok(0);
+            }
+            let mut sub = st.clone();
+            for (k, v) in &env {
+                sub.set_exported(k, v.clone());
+            }
+            run_command_words(interp, &args[i..], &mut sub, io).await
+        }
+        "type" => {
+            let mut status = 0;
+            let mut buf = String::new();
+            for a in args.iter().filter(|a| !a.starts_with('-')) {
+                if st.functions.contains_key(a) {
+                    buf.push_str(&format!("{a} is a function\n"));
+                } else if is_builtin(a) {
+                    buf.push_str(&format!("{a} is a shell builtin\n"));
+                } else if interp.host.has_command(a) {
+                    buf.push_str(&format!("{a} is /usr/bin/{a}\n"));
+                } else {
+                    io.err(&format!("bash: type: {a}: not found\n")).await;
+                    status = 1;
+                }
+            }
+            out(io, buf.as_bytes()).await?;
+            Ok(status)
+        }
+        "command" | "builtin" | "exec" => {
+            let mut i = 0;
+            let mut verbose = false;
+            while i < args.len() && args[i].starts_with('-') {
+                if args[i] == "-v" || args[i] == "-V" {
+                    verbose = true;
+                }
+                i += 1;
+            }
+            if verbose {
+                let mut status = 0;
+                for a in &args[i..] {
+                    if is_builtin(a) || st.functions.contains_key(a) {
+                        out(io, format!("{a}\n").as_bytes()).await?;
+                    } else if interp.host.has_command(a) {
+                        out(io, format!("/usr/bin/{a}\n").as_bytes()).await?;
+                    } else {
+                        status = 1;
+                    }
+                }
+                return Ok(status);
+            }
+            if i >= args.len() {
+                return Ok(0);
+            }
+            let r = run_command_words(interp, &args[i..], st, io).await;
+            if name == "exec" {
+                return Err(Flow::Exit(r.unwrap_or(0)));
+            }
+            r
+        }
+        "let" => {
+            let mut last = 0;
+            for a in args {
+                match crate::arith::eval(a, st) {
+                    Ok(v) => last = v,
+                    Err(e) => {
+                        io.err(&format!("bash: let: {a}: {}\n", e.0)).await;
+                        return Ok(1);
+                    }
+                }
+            }
+            Ok(if last != 0 { 0 } else { 1 })
+        }
+        "bash" | "sh" => {
+            let mut i = 0;
+            while i < args.len() {
+                if args[i] == "-c" {
+                    let Some(src) = args.get(i + 1) else {
+                        io.err(&format!("{name}: -c: option requires an argument\n")).await;
+                        return Ok(2);
+                    };
+                    let mut sub = st.clone();
+                    sub.positional = args.get(i + 3..).map(|s| s.to_vec()).unwrap_or_default();
+                    if let Some(a0) = args.get(i + 2) {
+                        sub.arg0 = a0.clone();
+                    }
+                    sub.functions.clear();
+                    sub.vars.retain(|_, v| v.exported);
+                    sub.local_frames.clear();
+                    sub.loop_depth = 0;
+                    return Ok(match run_source(interp, src, &mut sub, io).await {
+                        Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
+                        Err(_) => sub.last_status,
+                    });
+                }
+                if args[i].starts_with('-') {
+                    i += 1;
+                    continue;
+                }
+                // bash FILE: run a script from the VFS
+                let path = mirage_types::join_path(&st.cwd, &args[i]);
+                let data = match interp.vfs.read(&path).await {
+                    Ok(src) => src.collect().await.unwrap_or_default(),
+                    Err(e) => {
+                        io.err(&format!("{name}: {}: {}\n", args[i], e.message())).await;
+                        return Ok(127);
+                    }
+                };
+                let mut sub = st.clone();
+                sub.positional = args[i + 1..].to_vec();
+                sub.arg0 = args[i].clone();
+                sub.functions.clear();
+                sub.vars.retain(|_, v| v.exported);
+                let src = String::from_utf8_lossy(&data).into_owned();
+                return Ok(match run_source(interp, &src, &mut sub, io).await {
+                    Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
+                    Err(_) => sub.last_status,
+                });
+            }
+            // bash reading a script from stdin
+            let mut input = io.take_stdin();
+            let data = input.read_all().await.unwrap_or_default();
+            let mut sub = st.clone();
+            let src = String::from_utf8_lossy(&data).into_owned();
+            Ok(match run_source(interp, &src, &mut sub, io).await {
+                Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
+                Err(_) => sub.last_status,
+            })
+        }
+        "xargs" => crate::xargs::xargs(interp, args, st, io).await,
+        "timeout" => {
+            let mut i = 0;
+            while i < args.len() && args[i].starts_with('-') {
+                i += 1;
+            }
+            let secs: f64 = args.get(i).and_then(|d| d.trim_end_matches('s').parse().ok()).unwrap_or(0.0);
+            if i + 1 >= args.len() {
+                return Ok(125);
+            }
+            let fut = run_command_words(interp, &args[i + 1..], st, io);
+            match tokio::time::timeout(std::time::Duration::from_secs_f64(secs.max(0.0)), fut).await {
+                Ok(r) => r,
+                Err(_) => Ok(124),
+            }
+        }
+        "sleep" => {
+            let mut total = 0.0;
+            for a in args {
+                let (num, mult) = match a.chars().last() {
+                    Some('s') => (&a[..a.len() - 1], 1.0),
+                    Some('m') => (&a[..a.len() - 1], 60.0),
+                    Some('h') => (&a[..a.len() - 1], 3600.0),
+                    _ => (a.as_str(), 1.0),
+                };
+                match num.parse::<f64>() {
+                    Ok(v) => total += v * mult,
+                    Err(_) => {
+                        io.err(&format!("sleep: invalid time interval '{a}'\n")).await;
+                        return Ok(1);
+                    }
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs_f64(total.clamp(0.0, 3600.0))).await;
+            Ok(0)
+        }
+        "wait" | "trap" | "shopt" | "hash" | "umask" | "alias" | "unalias" | "jobs" => Ok(0),
+        "getopts" => getopts(args, st),
+        _ => Ok(127),
+    }
+}
+
+/// Runs `words` as a command line (function, builtin or registered command).
+pub async fn run_command_words(interp: &Interp, words: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
+    let name = &words[0];
+    if st.functions.contains_key(name) {
+        return interp.call_function(name, &words[1..], st, io).await;
+    }
+    if is_builtin(name) {
+        return Box::pin(run(interp, words, st, io)).await;
+    }
+    let env = st.exported();
+    Ok(interp.run_external(words.to_vec(), env, st, io).await)
+}
+
+/// Parses and runs `src` in the current state (eval, source).
+pub async fn run_source(interp: &Interp, src: &str, st: &mut ShellState, io: &Io) -> ExecResult {
+    let parsed = crate::parse::parse_input(src);
+    let mut status = 0;
+    for item in &parsed.script.items {
+        status = interp.exec(item, st, io).await?;
+        st.last_status = status;
+    }
+    if let Some(e) = parsed.error {
+        io.err(&format!("bash: eval: {e}\n")).await;
+        return Ok(2);
+    }
+    Ok(status)
+}
+
+fn getopts(args: &[String], st: &mut ShellState) -> ExecResult {
+    let (Some(spec), Some(var)) = (args.first(), args.get(1)) else { return Ok(2) };
+    let params: Vec<String> = if args.len() > 2 { args[2..].to_vec() } else { st.positional.clone() };
+    let mut optind: usize = st.get("OPTIND").and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
+    let mut sub: usize = st.get("__MIRAGE_OPTSUB").and_then(|v| v.parse().ok()).unwrap_or(1);
+    let Some(cur) = params.get(optind - 1) else {
+        st.set(var, "?");
+        return Ok(1);
+    };
+    if cur == "--" {
+        st.set("OPTIND", (optind + 1).to_string());
+        st.set(var, "?");
+        return Ok(1);
+    }
+    if !cur.starts_with('-') || cur.len() < 2 {
+        st.set(var, "?");
+        return Ok(1);
+    }
+    let chars: Vec<char> = cur.chars().collect();
+    let c = chars.get(sub).copied().unwrap_or('?');
+    let pos = spec.find(c);
+    let takes = pos.is_some_and(|p| spec[p + c.len_utf8()..].starts_with(':'));
+    if pos.is_none() || c == ':' {
+        st.set(var, "?");
+        st.vars.remove("OPTARG");
+    } else {
+        st.set(var, c.to_string());
+        if takes {
+            let rest: String = chars[sub + 1..].iter().collect();
+            if !rest.is_empty() {
+                st.set("OPTARG", rest);
+            } else if let Some(n) = params.get(optind) {
+                st.set("OPTARG", n.clone());
+                optind += 1;
+            } else {
+                st.set(var, "?");
+            }
+            optind += 1;
+            sub = 1;
+            st.set("OPTIND", optind.to_string());
+            st.set("__MIRAGE_OPTSUB", sub.to_string());
+            return Ok(0);
+        }
+    }
+    if sub + 1 < chars.len() {
+        sub += 1;
+    } else {
+        sub = 1;
+        optind += 1;
+    }
+    st.set("OPTIND", optind.to_string());
+    st.set("__MIRAGE_OPTSUB", sub.to_string());
+    Ok(0)
+}
+
+async fn read(_interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
+    let mut raw = false;
+    let mut array: Option<String> = None;
+    let mut delim: Option<u8> = Some(b'\n');
+    let mut nchars: Option<usize> = None;
+    let mut names = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        match a.as_str() {
+            "-r" => raw = true,
+            "-a" => {
+                array = args.get(i + 1).cloned();
+                i += 1;
+            }
+            "-d" => {
+                delim = args.get(i + 1).map(|d| d.as_bytes().first().copied().unwrap_or(0));
+                i += 1;
+            }
+            "-p" | "-t" | "-u" => i += 1,
+            "-n" | "-N" => {
+                nchars = args.get(i + 1).and_then(|n| n.parse().ok());
+                i += 1;
+            }
+            "-s" | "-e" => {}
+            s if s.starts_with("-") && s.len() > 1 && s[1..].chars().all(|c| "rse".contains(c)) => {
+                if s.contains('r') {
+                    raw = true
+                }
+            }
+            _ => names.push(a.clone()),
+        }
+        i += 1;
+    }
+    let mut input = io.take_stdin();
+    // read up to the delimiter, byte by byte from chunks
+    let mut line: Vec<u8> = Vec::new();
+    let mut got_delim = false;
+    let mut eof = false;
+    'outer: loop {
+        let chunk = match input.chunk().await {
+            Ok(Some(c)) => c,
+            _ => {
+                eof = true;
+                break;
+            }
+        };
+        for (k, &b) in chunk.iter().enumerate() {
+            if Some(b) == delim && !(b == b'\n' && !raw && line.last() == Some(&b'\\')) {
+                got_delim = true;
+                input.unread(chunk.slice(k + 1..));
+                break 'outer;
+            }
+            if b == b'\n' && !raw && line.last() == Some(&b'\\') {
+                line.pop();
+                continue;
+            }
+            line.push(b);
+            if nchars.is_some_and(|n| line.len() >= n) {
+                got_delim = true;
+                input.unread(chunk.slice(k + 1..));
+                break 'outer;
+            }
+        }
+    }
+    io.put_stdin(input);
+    let _ = eof;
+    let text = String::from_utf8_lossy(&line).into_owned();
+    let text = if raw {
+        text
+    } else {
+        let mut s = String::new();
+        let mut esc = false;
+        for c in text.chars() {
+            if esc {
+                s.push(c);
+                esc = false;
+            } else if c == '\\' {
+                esc = true;
+            } else {
+                s.push(c);
+            }
+        }
+        s
+    };
+    let ifs = st.ifs();
+    let is_ws = |c: char| ifs.contains(c) && matches!(c, ' ' | '\t' | '\n');
+    if let Some(arr) = array {
+        let fields: Vec<String> = text.split(|c: char| ifs.contains(c)).filter(|s| !s.is_empty()).map(String::from).collect();
+        let mut v = Var::scalar("");
+        v.value = Value::Indexed(fields.into_iter().enumerate().map(|(i, f)| (i as i64, f)).collect());
+        st.vars.insert(arr, v);
+    } else {
+        if names.is_empty() {
+            names.push("REPLY".into());
+        }
+        if names.len() == 1 && names[0] == "REPLY" && !args.iter().any(|a| a == "REPLY") {
+            st.set("REPLY", text.clone());
+        } else {
+            // split into fields; the last name gets the rest
+            let mut rest = text.trim_start_matches(is_ws).to_string();
+            for (k, n) in names.iter().enumerate() {
+                if k + 1 == names.len() {
+                    let trimmed = rest.trim_end_matches(is_ws).to_string();
+                    // a single trailing non-whitespace IFS delimiter is dropped
+                    st.set(n, trimmed);
+                } else {
+                    let end = rest.find(|c: char| ifs.contains(c)).unwrap_or(rest.len());
+                    let field = rest[..end].to_string();
+                    let mut after = rest[end..].to_string();
+                    // skip one delimiter (whitespace run + at most one non-ws)
+                    after = after.trim_start_matches(is_ws).to_string();
+                    if after.starts_with(|c: char| ifs.contains(c) && !is_ws(c)) {
+                        after = after.chars().skip(1).collect::<String>().trim_start_matches(is_ws).to_string();
+                    }
+                    st.set(n, field);
+                    rest = after;
+                }
+            }
+        }
+    }
+    Ok(if got_delim || !line.is_empty() && delim.is_none() { 0 } else { 1 })
+}
+
+/// `declare`/`local`/`export`/`readonly`/`typeset` with their arguments.
+pub async fn declare(interp: &Interp, kw: &str, args: &[DeclArg], st: &mut ShellState, io: &Io) -> ExecResult {
+    let mut flags = String::new();
+    let mut unflags = String::new();
+    let mut status = 0;
+    let mut print = false;
+    let mut targets: Vec<&DeclArg> = Vec::new();
+    for a in args {
+        if let DeclArg::Word(w) = a {
+            let fields = interp.expand_word(w, st, io).await?;
+            if let Some(f) = fields.first() {
+                if f.starts_with('-') && f.len() > 1 && targets.is_empty() {
+                    if f == "-p" {
+                        print = true;
+                    }
+                    flags.push_str(&f[1..]);
+                    continue;
+                }
+                if f.starts_with('+') && f.len() > 1 && targets.is_empty() {
+                    unflags.push_str(&f[1..]);
+                    continue;
+                }
+            }
+        }
+        targets.push(a);
+    }
+    if kw == "local" && st.local_frames.is_empty() {
+        io.err("bash: local: can only be used in a function\n").await;
+        return Ok(1);
+    }
+    if targets.is_empty() && (print || kw != "local") {
+        let mut names: Vec<(&String, &Var)> = st.vars.iter().collect();
+        names.sort_by(|a, b| a.0.cmp(b.0));
+        let mut buf = String::new();
+        for (k, v) in names {
+            let show = match kw {
+                "export" => v.exported,
+                "readonly" => v.readonly,
+                _ => true,
+            };
+            if show {
+                let prefix = if v.exported { "-x" } else if v.readonly { "-r" } else { "--" };
+                buf.push_str(&format!("declare {prefix} {k}=\"{}\"\n", v.value.scalar()));
+            }
+        }
+        out(io, buf.as_bytes()).await?;
+        return Ok(0);
+    }
+    let export = kw == "export" || flags.contains('x');
+    let readonly = kw == "readonly" || flags.contains('r');
+    let is_local = kw == "local" || ((kw == "declare" || kw == "typeset") && !st.local_frames.is_empty() && !flags.contains('g'));
+    for t in targets {
+        let owned: Option<crate::ast::Assign>;
+        let (name, assign) = match t {
+            DeclArg::Assign(a) => (a.name.clone(), Some(a)),
+            DeclArg::Word(w) => {
+                let v = interp.expand_single(w, st, io).await?;
+                if let Some((n, val)) = v.split_once('=') {
+                    let a = crate::ast::Assign {
+                        name: n.to_string(),
+                        index: None,
+                        append: false,
+                        value: crate::ast::AssignValue::Scalar(crate::ast::Word::quoted(val)),
+                    };
+                    if !valid_name(n) {
+                        io.err(&format!("bash: {kw}: `{v}': not a valid identifier\n")).await;
+                        status = 1;
+                        continue;
+                    }
+                    owned = Some(a);
+                    (n.to_string(), owned.as_ref())
+                } else {
+                    (v, None)
+                }
+            }
+        };
+        if !valid_name(&name) {
+            io.err(&format!("bash: {kw}: `{name}': not a valid identifier\n")).await;
+            status = 1;
+            continue;
+        }
+        if print {
+            match st.vars.get(&name) {
+                Some(v) => {
+                    let line = match &v.value {
+                        Value::Scalar(s) => format!("declare -- {name}=\"{s}\"\n"),
+                        Value::Indexed(m) => format!(
+                            "declare -a {name}=({})\n",
+                            m.iter().map(|(k, v)| format!("[{k}]=\"{v}\"")).collect::<Vec<_>>().join(" ")
+                        ),
+                        Value::Assoc(p) => format!(
+                            "declare -A {name}=({})\n",
+                            p.iter().map(|(k, v)| format!("[{k}]=\"{v}\" ")).collect::<String>()
+                        ),
+                    };
+                    out(io, line.as_bytes()).await?;
+                }
+                None => {
+                    io.err(&format!("bash: declare: {name}: not found\n")).await;
+                    status = 1;
+                }
+            }
+            continue;
+        }
+        if is_local {
+            if let Some(frame) = st.local_frames.last_mut() {
+                if !frame.iter().any(|(n, _)| n == &name) {
+                    frame.push((name.clone(), st.vars.get(&name).cloned()));
+                }
+            }
+            if assign.is_none() {
+                // `local x` makes x unset-but-declared (empty) in the function
+                st.vars.insert(name.clone(), Var::scalar(""));
+                st.vars.remove(&name);
+            }
+        }
+        if flags.contains('A') && !st.vars.get(&name).is_some_and(|v| matches!(v.value, Value::Assoc(_))) {
+            let mut v = Var::scalar("");
+            v.value = Value::Assoc(Vec::new());
+            st.vars.insert(name.clone(), v);
+        } else if flags.contains('a') && !st.vars.contains_key(&name) {
+            let mut v = Var::scalar("");
+            v.value = Value::Indexed(BTreeMap::new());
+            st.vars.insert(name.clone(), v);
+        }
+        if flags.contains('i') {
+            st.vars.entry(name.clone()).or_insert_with(|| Var::scalar("")).integer = true;
+        }
+        if let Some(a) = assign {
+            if st.vars.get(&name).is_some_and(|v| v.readonly) {
+                io.err(&format!("bash: {name}: readonly variable\n")).await;
+                status = 1;
+                continue;
+            }
+            interp.do_assign(a, st, io, false).await?;
+        }
+        if export || readonly {
+            let v = st.vars.entry(name.clone()).or_insert_with(|| {
+                let mut v = Var::scalar("");
+                v.value = Value::Scalar(String::new());
+                v
+            });
+            if export {
+                v.exported = true;
+            }
+            if readonly {
+                v.readonly = true;
+            }
+            if assign.is_none() && !st.vars.get(&name).is_some_and(|v| !v.value.scalar().is_empty()) && kw == "export" {
+                // `export NAME` of an unset variable marks it for export
+            }
+        }
+        if unflags.contains('x') {
+            if let Some(v) = st.vars.get_mut(&name) {
+                v.exported = false;
+            }
+        }
+    }
+    Ok(status)
+}

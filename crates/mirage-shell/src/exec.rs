@@ -1,0 +1,751 @@
+//! The interpreter: walks the AST with bash 5.2 semantics.
+//!
+//! Pipelines run their stages concurrently in one task (`join_all`), joined
+//! by bounded channels; each stage runs on a copy of the state, as bash runs
+//! pipeline stages in subshells. When a reader stops early, the writer's
+//! next write fails with `BrokenPipe` and the stage ends with status 141,
+//! as `SIGPIPE` ends it in bash.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use mirage_types::command::{CommandCtx, CommandHost};
+use mirage_types::{ByteSource, IOResult, Input, Output, Sink, Vfs};
+use tokio::sync::mpsc;
+
+use crate::ast::*;
+use crate::state::ShellState;
+
+/// Non-local control flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// `break N` (levels left).
+    Break(u32),
+    /// `continue N`.
+    Continue(u32),
+    /// `return N`.
+    Return(i32),
+    /// `exit N`, or a fatal expansion error.
+    Exit(i32),
+}
+
+/// A command's status, or control flow leaving it.
+pub type ExecResult = Result<i32, Flow>;
+
+/// A shared standard input: commands in one sequence read from the same
+/// stream (`{ read a; read b; } < f`).
+pub type StdinSlot = Arc<Mutex<Input>>;
+
+/// The standard streams of the command being run.
+#[derive(Clone)]
+pub struct Io {
+    /// Standard input.
+    pub stdin: StdinSlot,
+    /// Standard output.
+    pub stdout: Sink,
+    /// Standard error.
+    pub stderr: Sink,
+}
+
+impl Io {
+    /// Streams from an input and two sinks.
+    pub fn new(stdin: Input, stdout: Sink, stderr: Sink) -> Self {
+        Io { stdin: Arc::new(Mutex::new(stdin)), stdout, stderr }
+    }
+    /// Takes the input out of the slot (leaving it empty).
+    pub fn take_stdin(&self) -> Input {
+        match self.stdin.lock() {
+            Ok(mut g) => std::mem::replace(&mut *g, Input::empty()),
+            Err(p) => std::mem::replace(&mut *p.into_inner(), Input::empty()),
+        }
+    }
+    /// Puts an input back into the slot.
+    pub fn put_stdin(&self, input: Input) {
+        match self.stdin.lock() {
+            Ok(mut g) => *g = input,
+            Err(p) => *p.into_inner() = input,
+        }
+    }
+    /// Writes to stderr (unbuffered).
+    pub async fn err(&self, msg: &str) {
+        let mut o = Output::new(self.stderr.clone());
+        let _ = o.write(msg.as_bytes()).await;
+        let _ = o.flush().await;
+    }
+}
+
+/// The interpreter: the command host and the VFS, cheap to clone.
+#[derive(Clone)]
+pub struct Interp {
+    /// Runs non-builtin commands.
+    pub host: Arc<dyn CommandHost>,
+    /// The VFS router.
+    pub vfs: Arc<dyn Vfs>,
+}
+
+struct PendingWrite {
+    path: String,
+    buf: Arc<Mutex<Vec<u8>>>,
+    append: bool,
+}
+
+impl Interp {
+    /// An interpreter over `host`.
+    pub fn new(host: Arc<dyn CommandHost>) -> Self {
+        let vfs = host.vfs();
+        Interp { host, vfs }
+    }
+
+    /// Runs a parsed script; returns the exit status (`exit N` ends it early).
+    pub async fn run_script(&self, script: &Script, st: &mut ShellState, io: &Io) -> i32 {
+        for item in &script.items {
+            match self.exec(item, st, io).await {
+                Ok(s) => st.last_status = s,
+                Err(Flow::Exit(s)) => {
+                    st.last_status = s;
+                    return s;
+                }
+                Err(Flow::Return(s)) => st.last_status = s,
+                Err(Flow::Break(_)) | Err(Flow::Continue(_)) => {}
+            }
+        }
+        st.last_status
+    }
+
+    /// Executes one command.
+    pub fn exec<'a>(&'a self, cmd: &'a Cmd, st: &'a mut ShellState, io: &'a Io) -> BoxFuture<'a, ExecResult> {
+        Box::pin(async move {
+            let status = match cmd {
+                Cmd::Empty => Ok(st.last_status),
+                Cmd::Simple(s) => self.exec_simple(s, st, io).await,
+                Cmd::Seq(items) => {
+                    let mut last = 0;
+                    for c in items {
+                        last = self.exec(c, st, io).await?;
+                        st.last_status = last;
+                        self.check_errexit(st, c, last)?;
+                    }
+                    Ok(last)
+                }
+                Cmd::Pipeline(stages, errs) => self.exec_pipeline(stages, errs, st, io).await,
+                Cmd::And(l, r) | Cmd::Or(l, r) => {
+                    st.cond_depth += 1;
+                    let ls = self.exec(l, st, io).await;
+                    st.cond_depth -= 1;
+                    let ls = ls?;
+                    st.last_status = ls;
+                    let go = if matches!(cmd, Cmd::And(..)) { ls == 0 } else { ls != 0 };
+                    if go { self.exec(r, st, io).await } else { Ok(ls) }
+                }
+                Cmd::Not(c) => {
+                    st.cond_depth += 1;
+                    let s = self.exec(c, st, io).await;
+                    st.cond_depth -= 1;
+                    Ok(if s? == 0 { 1 } else { 0 })
+                }
+                Cmd::Background(c) => {
+                    let mut sub = st.clone();
+                    let _ = self.exec(c, &mut sub, io).await;
+                    Ok(0)
+                }
+                Cmd::Group(c) => self.exec(c, st, io).await,
+                Cmd::Subshell(c) => {
+                    let mut sub = st.clone();
+                    match self.exec(c, &mut sub, io).await {
+                        Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => Ok(s),
+                        Err(_) => Ok(sub.last_status),
+                    }
+                }
+                Cmd::If(arms, els) => {
+                    for (cond, body) in arms {
+                        st.cond_depth += 1;
+                        let c = self.exec(cond, st, io).await;
+                        st.cond_depth -= 1;
+                        if c? == 0 {
+                            return self.exec(body, st, io).await;
+                        }
+                    }
+                    match els {
+                        Some(e) => self.exec(e, st, io).await,
+                        None => Ok(0),
+                    }
+                }
+                Cmd::While(cond, body, until) => {
+                    let mut last = 0;
+                    st.loop_depth += 1;
+                    let r = loop {
+                        st.cond_depth += 1;
+                        let c = self.exec(cond, st, io).await;
+                        st.cond_depth -= 1;
+                        let c = match c {
+                            Ok(c) => c,
+                            Err(f) => break Err(f),
+                        };
+                        if (c == 0) == *until {
+                            break Ok(last);
+                        }
+                        match self.exec(body, st, io).await {
+                            Ok(s) => last = s,
+                            Err(Flow::Break(n)) => {
+                                if n > 1 {
+                                    break Err(Flow::Break(n - 1));
+                                }
+                                break Ok(0);
+                            }
+                            Err(Flow::Continue(n)) => {
+                                if n > 1 {
+                                    break Err(Flow::Continue(n - 1));
+                                }
+                            }
+                            Err(f) => break Err(f),
+                        }
+                    };
+                    st.loop_depth -= 1;
+                    r
+                }
+                Cmd::For(var, words, body) => {
+                    let items = match words {
+                        Some(ws) => self.expand_words(ws, st, io).await?,
+                        None => st.positional.clone(),
+                    };
+                    let mut last = 0;
+                    st.loop_depth += 1;
+                    let mut r = Ok(0);
+                    for it in items {
+                        crate::expand::assign_subscripted(st, var, it);
+                        match self.exec(body, st, io).await {
+                            Ok(s) => last = s,
+                            Err(Flow::Break(n)) => {
+                                r = if n > 1 { Err(Flow::Break(n - 1)) } else { Ok(0) };
+                                last = 0;
+                                break;
+                            }
+                            Err(Flow::Continue(n)) => {
+                                if n > 1 {
+                                    r = Err(Flow::Continue(n - 1));
+                                    break;
+                                }
+                            }
+                            Err(f) => {
+                                r = Err(f);
+                                break;
+                            }
+                        }
+                        r = Ok(last);
+                    }
+                    st.loop_depth -= 1;
+                    r.map(|_| last)
+                }
+                Cmd::CFor(init, cond, step, body) => {
+                    if let Some(w) = init {
+                        self.arith(w, st, io).await?;
+                    }
+                    let mut last = 0;
+                    st.loop_depth += 1;
+                    let r = loop {
+                        if let Some(w) = cond {
+                            match self.arith(w, st, io).await {
+                                Ok(0) => break Ok(last),
+                                Ok(_) => {}
+                                Err(f) => break Err(f),
+                            }
+                        }
+                        match self.exec(body, st, io).await {
+                            Ok(s) => last = s,
+                            Err(Flow::Break(n)) => break if n > 1 { Err(Flow::Break(n - 1)) } else { Ok(0) },
+                            Err(Flow::Continue(n)) if n > 1 => break Err(Flow::Continue(n - 1)),
+                            Err(Flow::Continue(_)) => {}
+                            Err(f) => break Err(f),
+                        }
+                        if let Some(w) = step {
+                            if let Err(f) = self.arith(w, st, io).await {
+                                break Err(f);
+                            }
+                        }
+                    };
+                    st.loop_depth -= 1;
+                    r
+                }
+                Cmd::Case(word, items) => {
+                    let subject = self.expand_single(word, st, io).await?;
+                    let mut i = 0;
+                    let mut status = 0;
+                    let mut falling = false;
+                    while i < items.len() {
+                        let item = &items[i];
+                        let mut hit = falling;
+                        if !hit {
+                            for p in &item.patterns {
+                                let pat = self.expand_pattern(p, st, io).await?;
+                                if crate::pattern::matches(&pat, &subject) {
+                                    hit = true;
+                                    break;
+                                }
+                            }
+                        }
+                        if hit {
+                            status = self.exec(&item.body, st, io).await?;
+                            match item.term {
+                                CaseTerm::Break => break,
+                                CaseTerm::FallThrough => falling = true,
+                                CaseTerm::Continue => falling = false,
+                            }
+                        }
+                        i += 1;
+                    }
+                    Ok(status)
+                }
+                Cmd::FuncDef(name, body) => {
+                    st.functions.insert(name.clone(), body.clone());
+                    Ok(0)
+                }
+                Cmd::Redirected(inner, redirs) => {
+                    let (rio, pending) = match self.apply_redirects(redirs, st, io).await {
+                        Ok(x) => x,
+                        Err(s) => return Ok(s),
+                    };
+                    let r = self.exec(inner, st, &rio).await;
+                    drop(rio);
+                    self.finish_redirects(pending, io).await;
+                    r
+                }
+                Cmd::Arith(w) => match self.arith(w, st, io).await {
+                    Ok(v) => Ok(if v != 0 { 0 } else { 1 }),
+                    Err(Flow::Exit(s)) => Ok(s),
+                    Err(f) => Err(f),
+                },
+                Cmd::Cond(words) => crate::test::cond(self, words, st, io).await,
+                Cmd::Decl(kw, args, redirs) => {
+                    let (rio, pending) = match self.apply_redirects(redirs, st, io).await {
+                        Ok(x) => x,
+                        Err(s) => return Ok(s),
+                    };
+                    let r = crate::builtins::declare(self, kw, args, st, &rio).await;
+                    drop(rio);
+                    self.finish_redirects(pending, io).await;
+                    r
+                }
+            };
+            if let Ok(s) = status {
+                st.last_status = s;
+            }
+            status
+        })
+    }
+
+    fn check_errexit(&self, st: &ShellState, cmd: &Cmd, status: i32) -> Result<(), Flow> {
+        if st.options.errexit && status != 0 && st.cond_depth == 0 {
+            // `a && b` and `! cmd` never trigger errexit themselves.
+            if !matches!(cmd, Cmd::And(..) | Cmd::Or(..) | Cmd::Not(_)) {
+                return Err(Flow::Exit(status));
+            }
+        }
+        Ok(())
+    }
+
+    async fn arith(&self, w: &Word, st: &mut ShellState, io: &Io) -> Result<i64, Flow> {
+        let text = self.expand_single(w, st, io).await?;
+        match crate::arith::eval(&text, st) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                io.err(&format!("bash: {}: {}\n", text.trim(), e.0)).await;
+                Err(Flow::Exit(1))
+            }
+        }
+    }
+
+    async fn exec_pipeline(&self, stages: &[Cmd], errs: &[bool], st: &mut ShellState, io: &Io) -> ExecResult {
+        if stages.len() == 1 {
+            return self.exec(&stages[0], st, io).await;
+        }
+        let n = stages.len();
+        let mut futs = Vec::with_capacity(n);
+        let mut next_in: Option<mpsc::Receiver<Bytes>> = None;
+        for (i, stage) in stages.iter().enumerate() {
+            let stdin: StdinSlot = match next_in.take() {
+                Some(rx) => Arc::new(Mutex::new(Input::from_pipe(rx))),
+                None => io.stdin.clone(),
+            };
+            let stdout = if i + 1 == n {
+                io.stdout.clone()
+            } else {
+                let (tx, rx) = mpsc::channel::<Bytes>(16);
+                next_in = Some(rx);
+                Sink::Pipe(tx)
+            };
+            let stderr = if errs.get(i).copied().unwrap_or(false) { stdout.clone() } else { io.stderr.clone() };
+            let sio = Io { stdin, stdout, stderr };
+            let mut sst = st.clone();
+            futs.push(async move {
+                let r = match self.exec(stage, &mut sst, &sio).await {
+                    Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
+                    Err(_) => sst.last_status,
+                };
+                drop(sio);
+                r
+            });
+        }
+        let statuses = futures::future::join_all(futs).await;
+        let last = statuses.last().copied().unwrap_or(0);
+        if st.options.pipefail {
+            if let Some(s) = statuses.iter().rev().find(|s| **s != 0) {
+                return Ok(*s);
+            }
+        }
+        Ok(last)
+    }
+
+    async fn exec_simple(&self, s: &Simple, st: &mut ShellState, io: &Io) -> ExecResult {
+        st.last_subst_status = None;
+        let argv = self.expand_words(&s.words, st, io).await?;
+        if argv.is_empty() {
+            for a in &s.assigns {
+                self.do_assign(a, st, io, false).await?;
+            }
+            let (rio, pending) = match self.apply_redirects(&s.redirs, st, io).await {
+                Ok(x) => x,
+                Err(code) => return Ok(code),
+            };
+            drop(rio);
+            self.finish_redirects(pending, io).await;
+            return Ok(st.last_subst_status.unwrap_or(0));
+        }
+        let (rio, pending) = match self.apply_redirects(&s.redirs, st, io).await {
+            Ok(x) => x,
+            Err(code) => return Ok(code),
+        };
+        let name = argv[0].clone();
+        let is_func = st.functions.contains_key(&name);
+        let is_builtin = !is_func && crate::builtins::is_builtin(&name);
+        let result = if is_func || is_builtin {
+            // prefix assignments are temporary for functions and builtins
+            let mut saved = Vec::new();
+            for a in &s.assigns {
+                saved.push((a.name.clone(), st.vars.get(&a.name).cloned()));
+                self.do_assign(a, st, io, true).await?;
+            }
+            let r = if is_func {
+                self.call_function(&name, &argv[1..], st, &rio).await
+            } else {
+                crate::builtins::run(self, &argv, st, &rio).await
+            };
+            for (n, v) in saved.into_iter().rev() {
+                match v {
+                    Some(v) => {
+                        st.vars.insert(n, v);
+                    }
+                    None => {
+                        st.vars.remove(&n);
+                    }
+                }
+            }
+            r
+        } else {
+            let mut env = st.exported();
+            for a in &s.assigns {
+                let v = match &a.value {
+                    AssignValue::Scalar(w) => self.expand_single(w, st, io).await?,
+                    AssignValue::Array(_) => String::new(),
+                };
+                env.insert(a.name.clone(), v);
+            }
+            Ok(self.run_external(argv, env, st, &rio).await)
+        };
+        drop(rio);
+        self.finish_redirects(pending, io).await;
+        if let Sink::Pipe(tx) = &io.stdout {
+            if tx.is_closed() {
+                return Err(Flow::Exit(141));
+            }
+        }
+        result
+    }
+
+    /// Runs a registered command through the host.
+    pub async fn run_external(&self, argv: Vec<String>, env: std::collections::BTreeMap<String, String>, st: &ShellState, io: &Io) -> i32 {
+        let mut it = argv.into_iter();
+        let name = it.next().unwrap_or_default();
+        let mut ctx = CommandCtx {
+            name,
+            args: it.collect(),
+            cwd: st.cwd.clone(),
+            env,
+            vfs: self.vfs.clone(),
+            stdin: io.take_stdin(),
+            stdout: Output::new(io.stdout.clone()),
+            stderr: Output::new(io.stderr.clone()),
+            io: IOResult::default(),
+            mount: None,
+        };
+        let status = self.host.run(&mut ctx).await;
+        let rest = std::mem::replace(&mut ctx.stdin, Input::empty());
+        io.put_stdin(rest);
+        status
+    }
+
+    /// Calls the function `name` with `args`.
+    pub async fn call_function(&self, name: &str, args: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
+        let Some(body) = st.functions.get(name).cloned() else { return Ok(127) };
+        let saved_pos = std::mem::replace(&mut st.positional, args.to_vec());
+        st.local_frames.push(Vec::new());
+        let r = self.exec(&body, st, io).await;
+        if let Some(frame) = st.local_frames.pop() {
+            for (n, v) in frame.into_iter().rev() {
+                match v {
+                    Some(v) => {
+                        st.vars.insert(n, v);
+                    }
+                    None => {
+                        st.vars.remove(&n);
+                    }
+                }
+            }
+        }
+        st.positional = saved_pos;
+        match r {
+            Err(Flow::Return(s)) => Ok(s),
+            other => other,
+        }
+    }
+
+    /// Performs one assignment in the current state.
+    pub async fn do_assign(&self, a: &Assign, st: &mut ShellState, io: &Io, export: bool) -> Result<(), Flow> {
+        if st.vars.get(&a.name).is_some_and(|v| v.readonly) {
+            io.err(&format!("bash: {}: readonly variable\n", a.name)).await;
+            return Err(Flow::Exit(1));
+        }
+        match &a.value {
+            AssignValue::Scalar(w) => {
+                let mut v = self.expand_single_assign(w, st, io).await?;
+                if st.vars.get(&a.name).is_some_and(|v| v.integer) {
+                    v = match crate::arith::eval(&v, st) {
+                        Ok(n) => n.to_string(),
+                        Err(e) => {
+                            io.err(&format!("bash: {v}: {}\n", e.0)).await;
+                            return Err(Flow::Exit(1));
+                        }
+                    };
+                }
+                match &a.index {
+                    Some(idx) => {
+                        let key = self.expand_single(idx, st, io).await?;
+                        crate::expand::set_element(st, &a.name, &key, v, a.append);
+                    }
+                    None => {
+                        if a.append {
+                            let integer = st.vars.get(&a.name).is_some_and(|v| v.integer);
+                            match st.vars.get_mut(&a.name) {
+                                Some(var) => match &mut var.value {
+                                    crate::state::Value::Indexed(m) => {
+                                        let next = m.keys().next_back().map(|k| k + 1).unwrap_or(0);
+                                        m.insert(next, v);
+                                    }
+                                    crate::state::Value::Scalar(s) if integer => {
+                                        let sum = s.parse::<i64>().unwrap_or(0) + v.parse::<i64>().unwrap_or(0);
+                                        *s = sum.to_string();
+                                    }
+                                    crate::state::Value::Scalar(s) => s.push_str(&v),
+                                    crate::state::Value::Assoc(_) => {}
+                                },
+                                None => st.set(&a.name, v),
+                            }
+                        } else {
+                            crate::expand::assign_subscripted(st, &a.name, v);
+                        }
+                    }
+                }
+            }
+            AssignValue::Array(items) => {
+                let is_assoc = st.vars.get(&a.name).is_some_and(|v| matches!(v.value, crate::state::Value::Assoc(_)));
+                if is_assoc {
+                    let mut pairs: Vec<(String, String)> = if a.append {
+                        match st.vars.get(&a.name).map(|v| &v.value) {
+                            Some(crate::state::Value::Assoc(p)) => p.clone(),
+                            _ => Vec::new(),
+                        }
+                    } else {
+                        Vec::new()
+                    };
+                    for w in items {
+                        let text = self.expand_single(w, st, io).await?;
+                        if let Some(rest) = text.strip_prefix('[') {
+                            if let Some((k, v)) = rest.split_once("]=") {
+                                pairs.retain(|(pk, _)| pk != k);
+                                pairs.push((k.to_string(), v.to_string()));
+                            }
+                        }
+                    }
+                    if let Some(var) = st.vars.get_mut(&a.name) {
+                        var.value = crate::state::Value::Assoc(pairs);
+                    }
+                } else {
+                    let mut m = std::collections::BTreeMap::new();
+                    let mut next: i64 = 0;
+                    if a.append {
+                        if let Some(crate::state::Value::Indexed(old)) = st.vars.get(&a.name).map(|v| &v.value) {
+                            m = old.clone();
+                            next = m.keys().next_back().map(|k| k + 1).unwrap_or(0);
+                        }
+                    }
+                    for w in items {
+                        let static_text = w.as_static();
+                        if let Some(t) = static_text.as_deref().filter(|t| t.starts_with('[') && t.contains("]=")) {
+                            let (k, v) = t[1..].split_once("]=").unwrap_or(("0", ""));
+                            let idx = crate::arith::eval(k, st).unwrap_or(0);
+                            m.insert(idx, v.to_string());
+                            next = idx + 1;
+                            continue;
+                        }
+                        for f in self.expand_word(w, st, io).await? {
+                            m.insert(next, f);
+                            next += 1;
+                        }
+                    }
+                    match st.vars.get_mut(&a.name) {
+                        Some(var) => var.value = crate::state::Value::Indexed(m),
+                        None => {
+                            let mut var = crate::state::Var::scalar("");
+                            var.value = crate::state::Value::Indexed(m);
+                            st.vars.insert(a.name.clone(), var);
+                        }
+                    }
+                }
+            }
+        }
+        if export {
+            if let Some(v) = st.vars.get_mut(&a.name) {
+                v.exported = true;
+            }
+        }
+        Ok(())
+    }
+
+    async fn apply_redirects(&self, redirs: &[Redir], st: &mut ShellState, io: &Io) -> Result<(Io, Vec<PendingWrite>), i32> {
+        let mut out = io.clone();
+        let mut pending: Vec<PendingWrite> = Vec::new();
+        if redirs.is_empty() {
+            return Ok((out, pending));
+        }
+        for r in redirs {
+            let target = match r.op {
+                RedirOp::HereDoc => match self.expand_single(&r.target, st, io).await {
+                    Ok(t) => t,
+                    Err(_) => return Err(1),
+                },
+                _ => match self.expand_words(std::slice::from_ref(&r.target), st, io).await {
+                    Ok(mut v) if v.len() == 1 => v.remove(0),
+                    Ok(v) if r.op == RedirOp::HereString => v.join(" "),
+                    Ok(_) => {
+                        let shown = r.target.as_static().unwrap_or_default();
+                        io.err(&format!("bash: {shown}: ambiguous redirect\n")).await;
+                        return Err(1);
+                    }
+                    Err(_) => return Err(1),
+                },
+            };
+            match r.op {
+                RedirOp::Out | RedirOp::Append | RedirOp::OutErr | RedirOp::AppendOutErr => {
+                    let append = matches!(r.op, RedirOp::Append | RedirOp::AppendOutErr);
+                    let sink = match target.as_str() {
+                        "/dev/null" => Sink::Null,
+                        "/dev/stdout" => out.stdout.clone(),
+                        "/dev/stderr" => out.stderr.clone(),
+                        _ => {
+                            let path = mirage_types::join_path(&st.cwd, &target);
+                            let res = if append {
+                                self.vfs.append(&path, ByteSource::empty()).await
+                            } else {
+                                self.vfs.write(&path, ByteSource::empty()).await
+                            };
+                            if let Err(e) = res {
+                                io.err(&format!("bash: {target}: {}\n", e.message())).await;
+                                return Err(1);
+                            }
+                            let (sink, buf) = Sink::capture();
+                            pending.push(PendingWrite { path, buf, append: true });
+                            sink
+                        }
+                    };
+                    if matches!(r.op, RedirOp::OutErr | RedirOp::AppendOutErr) {
+                        out.stdout = sink.clone();
+                        out.stderr = sink;
+                    } else if r.fd == Some(2) {
+                        out.stderr = sink;
+                    } else if r.fd.unwrap_or(1) == 1 {
+                        out.stdout = sink;
+                    }
+                }
+                RedirOp::DupOut => {
+                    let fd = r.fd.unwrap_or(1);
+                    let src = match target.as_str() {
+                        "1" => out.stdout.clone(),
+                        "2" => out.stderr.clone(),
+                        "-" => Sink::Null,
+                        _ => continue,
+                    };
+                    match fd {
+                        1 => out.stdout = src,
+                        2 => out.stderr = src,
+                        _ => {}
+                    }
+                }
+                RedirOp::In | RedirOp::ReadWrite => {
+                    if target == "/dev/null" {
+                        out.stdin = Arc::new(Mutex::new(Input::empty()));
+                        continue;
+                    }
+                    if target == "/dev/stdin" {
+                        continue;
+                    }
+                    let path = mirage_types::join_path(&st.cwd, &target);
+                    let src = match self.vfs.stat(&path).await {
+                        Ok(s) if s.is_dir() => {
+                            io.err(&format!("bash: {target}: Is a directory\n")).await;
+                            return Err(1);
+                        }
+                        _ => self.vfs.read(&path).await,
+                    };
+                    match src {
+                        Ok(src) => {
+                            if r.fd.unwrap_or(0) == 0 {
+                                out.stdin = Arc::new(Mutex::new(Input::from_source(src)));
+                            }
+                        }
+                        Err(e) => {
+                            io.err(&format!("bash: {target}: {}\n", e.message())).await;
+                            return Err(1);
+                        }
+                    }
+                }
+                RedirOp::DupIn => {}
+                RedirOp::HereDoc => {
+                    out.stdin = Arc::new(Mutex::new(Input::from_source(ByteSource::from(target.into_bytes()))));
+                }
+                RedirOp::HereString => {
+                    let mut b = target.into_bytes();
+                    b.push(b'\n');
+                    out.stdin = Arc::new(Mutex::new(Input::from_source(ByteSource::from(b))));
+                }
+            }
+        }
+        Ok((out, pending))
+    }
+
+    async fn finish_redirects(&self, pending: Vec<PendingWrite>, io: &Io) {
+        for p in pending {
+            let data = match p.buf.lock() {
+                Ok(mut g) => std::mem::take(&mut *g),
+                Err(e) => std::mem::take(&mut *e.into_inner()),
+            };
+            if data.is_empty() {
+                continue;
+            }
+            let src = ByteSource::from(data);
+            let res = if p.append { self.vfs.append(&p.path, src).await } else { self.vfs.write(&p.path, src).await };
+            if let Err(e) = res {
+                io.err(&format!("bash: {}: {}\n", p.path, e.message())).await;
+            }
+        }
+    }
+}

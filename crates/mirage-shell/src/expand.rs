@@ -1,0 +1,789 @@
+//! Word expansion in bash's order: brace, tilde, parameter, command
+//! substitution and arithmetic, then field splitting on `$IFS`, then
+//! pathname expansion against the VFS, then quote removal.
+
+use std::collections::BTreeMap;
+
+use crate::ast::*;
+use crate::exec::{Flow, Interp, Io};
+use crate::pattern;
+use crate::state::{ShellState, Value, Var};
+
+/// A piece of an expanded word before field splitting.
+#[derive(Debug, Clone)]
+enum Piece {
+    /// Text; `quoted` text is neither split nor globbed; `split` text came
+    /// from an unquoted expansion and is split on `$IFS`.
+    Text { s: String, quoted: bool, split: bool },
+    /// A forced field boundary (between the words of `"$@"`).
+    Break,
+}
+
+#[derive(Default)]
+struct Field {
+    text: String,
+    pat: String,
+    glob: bool,
+    /// Holds something real (quoted text or non-empty text): kept even if empty.
+    keep: bool,
+}
+
+/// The value of `name`, which may carry a subscript (`a[2]`, `m[key]`).
+pub fn lookup_subscripted(st: &ShellState, name: &str) -> Option<String> {
+    if let Some((n, rest)) = name.split_once('[') {
+        let key = rest.strip_suffix(']').unwrap_or(rest);
+        let var = st.vars.get(n)?;
+        return element(st, &var.value, key);
+    }
+    st.vars.get(name).map(|v| v.value.scalar())
+}
+
+fn element(st: &ShellState, v: &Value, key: &str) -> Option<String> {
+    match v {
+        Value::Assoc(pairs) => pairs.iter().find(|(k, _)| k == key).map(|(_, x)| x.clone()),
+        Value::Indexed(m) => {
+            let mut tmp = st.clone();
+            let mut i = crate::arith::eval(key, &mut tmp).unwrap_or(0);
+            if i < 0 {
+                i += m.keys().next_back().map(|k| k + 1).unwrap_or(0);
+            }
+            m.get(&i).cloned()
+        }
+        Value::Scalar(s) => {
+            let mut tmp = st.clone();
+            if crate::arith::eval(key, &mut tmp).unwrap_or(0) == 0 { Some(s.clone()) } else { None }
+        }
+    }
+}
+
+/// Assigns to `name`, which may carry a subscript.
+pub fn assign_subscripted(st: &mut ShellState, name: &str, value: String) {
+    if let Some((n, rest)) = name.split_once('[') {
+        let key = rest.strip_suffix(']').unwrap_or(rest).to_string();
+        set_element(st, n, &key, value, false);
+        return;
+    }
+    st.set(name, value);
+}
+
+/// Sets element `key` of array `name` (creating an indexed array).
+pub fn set_element(st: &mut ShellState, name: &str, key: &str, value: String, append: bool) {
+    let is_assoc = st.vars.get(name).is_some_and(|v| matches!(v.value, Value::Assoc(_)));
+    let idx = if is_assoc {
+        0
+    } else {
+        let mut tmp = st.clone();
+        crate::arith::eval(key, &mut tmp).unwrap_or(0)
+    };
+    let var = st.vars.entry(name.to_string()).or_insert_with(|| {
+        let mut v = Var::scalar("");
+        v.value = Value::Indexed(BTreeMap::new());
+        v
+    });
+    match &mut var.value {
+        Value::Assoc(pairs) => match pairs.iter_mut().find(|(k, _)| k == key) {
+            Some((_, v)) => {
+                if append {
+                    v.push_str(&value)
+                } else {
+                    *v = value
+                }
+            }
+            None => pairs.push((key.to_string(), value)),
+        },
+        Value::Indexed(m) => {
+            let idx = if idx < 0 { idx + m.keys().next_back().map(|k| k + 1).unwrap_or(0) } else { idx };
+            let e = m.entry(idx).or_default();
+            if append {
+                e.push_str(&value)
+            } else {
+                *e = value
+            }
+        }
+        Value::Scalar(s) => {
+            let mut m = BTreeMap::new();
+            m.insert(0, std::mem::take(s));
+            m.insert(idx, value);
+            var.value = Value::Indexed(m);
+        }
+    }
+}
+
+/// Brace expansion of one literal text (`a{b,c}d`, `{1..5}`, `{a..e..2}`).
+pub fn brace_expand(s: &str) -> Vec<String> {
+    let chars: Vec<char> = s.chars().collect();
+    // find the first top-level {…} with a comma or ..
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '{' && (i == 0 || chars[i - 1] != '$') {
+            let mut depth = 0;
+            let mut j = i;
+            let mut commas = Vec::new();
+            while j < chars.len() {
+                match chars[j] {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    ',' if depth == 1 => commas.push(j),
+                    _ => {}
+                }
+                j += 1;
+            }
+            if j >= chars.len() {
+                return vec![s.to_string()];
+            }
+            let pre: String = chars[..i].iter().collect();
+            let post: String = chars[j + 1..].iter().collect();
+            let inner: String = chars[i + 1..j].iter().collect();
+            let alts: Vec<String> = if !commas.is_empty() {
+                let mut v = Vec::new();
+                let mut st = i + 1;
+                for c in commas.iter().chain(std::iter::once(&j)) {
+                    v.push(chars[st..*c].iter().collect());
+                    st = c + 1;
+                }
+                v
+            } else if let Some(seq) = sequence(&inner) {
+                seq
+            } else {
+                i += 1;
+                continue;
+            };
+            let posts = brace_expand(&post);
+            let mut out = Vec::new();
+            for a in alts {
+                for a2 in brace_expand(&a) {
+                    for p in &posts {
+                        out.push(format!("{pre}{a2}{p}"));
+                    }
+                }
+            }
+            return out;
+        }
+        i += 1;
+    }
+    vec![s.to_string()]
+}
+
+fn sequence(inner: &str) -> Option<Vec<String>> {
+    let parts: Vec<&str> = inner.split("..").collect();
+    if parts.len() < 2 || parts.len() > 3 {
+        return None;
+    }
+    let step: i64 = match parts.get(2) {
+        Some(s) => s.parse().ok()?,
+        None => 1,
+    };
+    let step = if step == 0 { 1 } else { step.abs() };
+    if let (Ok(a), Ok(b)) = (parts[0].parse::<i64>(), parts[1].parse::<i64>()) {
+        let width = if (parts[0].starts_with('0') && parts[0].len() > 1) || (parts[1].starts_with('0') && parts[1].len() > 1) {
+            parts[0].len().max(parts[1].len())
+        } else {
+            0
+        };
+        let mut v = Vec::new();
+        let mut x = a;
+        loop {
+            v.push(if width > 0 { format!("{x:0width$}") } else { x.to_string() });
+            if v.len() > 1_000_000 {
+                break;
+            }
+            if a <= b {
+                x += step;
+                if x > b {
+                    break;
+                }
+            } else {
+                x -= step;
+                if x < b {
+                    break;
+                }
+            }
+        }
+        return Some(v);
+    }
+    let (a, b) = (parts[0], parts[1]);
+    if a.chars().count() == 1 && b.chars().count() == 1 {
+        let (a, b) = (a.chars().next()? as i64, b.chars().next()? as i64);
+        let mut v = Vec::new();
+        let mut x = a;
+        loop {
+            v.push(char::from_u32(x as u32)?.to_string());
+            if a <= b {
+                x += step;
+                if x > b {
+                    break;
+                }
+            } else {
+                x -= step;
+                if x < b {
+                    break;
+                }
+            }
+        }
+        return Some(v);
+    }
+    None
+}
+
+fn brace_words(w: &Word) -> Vec<Word> {
+    let idx = w.parts.iter().position(|p| matches!(p, WordPart::Lit(s) if s.contains('{') && s.contains('}')));
+    let Some(idx) = idx else { return vec![w.clone()] };
+    let WordPart::Lit(s) = &w.parts[idx] else { return vec![w.clone()] };
+    let alts = brace_expand(s);
+    if alts.len() == 1 && alts[0] == *s {
+        return vec![w.clone()];
+    }
+    let mut out = Vec::new();
+    for a in alts {
+        let mut parts = w.parts[..idx].to_vec();
+        parts.push(WordPart::Lit(a));
+        parts.extend_from_slice(&w.parts[idx + 1..]);
+        out.extend(brace_words(&Word { parts }));
+    }
+    out
+}
+
+impl Interp {
+    /// Expands words into fields (brace, parameter, substitution, split, glob).
+    pub async fn expand_words(&self, words: &[Word], st: &mut ShellState, io: &Io) -> Result<Vec<String>, Flow> {
+        let mut out = Vec::with_capacity(words.len());
+        for w in words {
+            out.extend(self.expand_word(w, st, io).await?);
+        }
+        Ok(out)
+    }
+
+    /// Expands one word into zero or more fields.
+    pub async fn expand_word(&self, w: &Word, st: &mut ShellState, io: &Io) -> Result<Vec<String>, Flow> {
+        // fast path: a plain literal without specials
+        if let [WordPart::Lit(s)] = w.parts.as_slice() {
+            if !s.contains(['*', '?', '[', '{', '~']) {
+                return Ok(vec![s.clone()]);
+            }
+        }
+        let mut out = Vec::new();
+        for bw in brace_words(w) {
+            let pieces = self.pieces(&bw.parts, false, st, io, true).await?;
+            let fields = split_fields(pieces, &st.ifs());
+            for f in fields {
+                if f.glob && !st.options.noglob {
+                    let matches = pattern::glob(self.vfs.as_ref(), &st.cwd, &f.pat).await;
+                    if !matches.is_empty() {
+                        out.extend(matches);
+                        continue;
+                    }
+                }
+                out.push(f.text);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Expands a word to one string, without splitting or globbing
+    /// (assignment values, `case` subjects, here-documents).
+    pub async fn expand_single(&self, w: &Word, st: &mut ShellState, io: &Io) -> Result<String, Flow> {
+        let pieces = self.pieces(&w.parts, false, st, io, false).await?;
+        let mut s = String::new();
+        for p in pieces {
+            match p {
+                Piece::Text { s: t, .. } => s.push_str(&t),
+                Piece::Break => s.push(' '),
+            }
+        }
+        Ok(s)
+    }
+
+    /// As [`Interp::expand_single`], with tilde expansion after `=` and `:`.
+    pub async fn expand_single_assign(&self, w: &Word, st: &mut ShellState, io: &Io) -> Result<String, Flow> {
+        self.expand_single(w, st, io).await
+    }
+
+    /// Expands a word into a glob pattern (quoted parts escaped).
+    pub async fn expand_pattern(&self, w: &Word, st: &mut ShellState, io: &Io) -> Result<String, Flow> {
+        let pieces = self.pieces(&w.parts, false, st, io, false).await?;
+        let mut s = String::new();
+        for p in pieces {
+            if let Piece::Text { s: t, quoted, .. } = p {
+                if quoted { s.push_str(&pattern::escape(&t)) } else { s.push_str(&t) }
+            }
+        }
+        Ok(s)
+    }
+
+    fn pieces<'a>(
+        &'a self,
+        parts: &'a [WordPart],
+        in_double: bool,
+        st: &'a mut ShellState,
+        io: &'a Io,
+        tilde: bool,
+    ) -> futures::future::BoxFuture<'a, Result<Vec<Piece>, Flow>> {
+        Box::pin(async move {
+            let mut out = Vec::new();
+            for (i, p) in parts.iter().enumerate() {
+                match p {
+                    WordPart::Lit(s) => {
+                        let mut s = s.clone();
+                        if i == 0 && tilde && !in_double && s.starts_with('~') {
+                            let end = s.find('/').unwrap_or(s.len());
+                            if end == 1 {
+                                let home = st.get("HOME").unwrap_or_else(|| "/".into());
+                                out.push(Piece::Text { s: home, quoted: true, split: false });
+                                s = s[1..].to_string();
+                            }
+                        }
+                        out.push(Piece::Text { s, quoted: in_double, split: false });
+                    }
+                    WordPart::Quoted(s) => out.push(Piece::Text { s: s.clone(), quoted: true, split: false }),
+                    WordPart::Double(inner) => {
+                        let v = self.pieces(inner, true, st, io, false).await?;
+                        if v.is_empty() {
+                            out.push(Piece::Text { s: String::new(), quoted: true, split: false });
+                        }
+                        out.extend(v);
+                    }
+                    WordPart::CmdSub(script) => {
+                        let s = self.command_subst(script, st, io).await?;
+                        out.push(Piece::Text { s, quoted: in_double, split: !in_double });
+                    }
+                    WordPart::Arith(w) => {
+                        let text = self.expand_single(w, st, io).await?;
+                        match crate::arith::eval(&text, st) {
+                            Ok(v) => out.push(Piece::Text { s: v.to_string(), quoted: in_double, split: !in_double }),
+                            Err(e) => {
+                                io.err(&format!("bash: {}: {}\n", text.trim(), e.0)).await;
+                                return Err(Flow::Exit(1));
+                            }
+                        }
+                    }
+                    WordPart::Param(pe) => {
+                        let v = self.param(pe, in_double, st, io).await?;
+                        out.extend(v);
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    async fn command_subst(&self, script: &Script, st: &mut ShellState, io: &Io) -> Result<String, Flow> {
+        let (sink, buf) = mirage_types::Sink::capture();
+        let sub_io = Io { stdin: io.stdin.clone(), stdout: sink, stderr: io.stderr.clone() };
+        let mut sub = st.clone();
+        let status = self.run_script(script, &mut sub, &sub_io).await;
+        drop(sub_io);
+        st.last_subst_status = Some(status);
+        st.last_status = status;
+        let data = match buf.lock() {
+            Ok(mut g) => std::mem::take(&mut *g),
+            Err(e) => std::mem::take(&mut *e.into_inner()),
+        };
+        let mut s = String::from_utf8_lossy(&data).into_owned();
+        while s.ends_with('\n') {
+            s.pop();
+        }
+        Ok(s)
+    }
+
+    async fn param(&self, pe: &ParamExp, in_double: bool, st: &mut ShellState, io: &Io) -> Result<Vec<Piece>, Flow> {
+        let text = |s: String| Piece::Text { s, quoted: in_double, split: !in_double };
+        // multi-valued: $@ $* ${a[@]} ${a[*]}
+        let idx_text = match &pe.index {
+            Some(w) => Some(self.expand_single(w, st, io).await?),
+            None => None,
+        };
+        let name = if pe.indirect {
+            let target = st.get(&pe.name).unwrap_or_default();
+            target
+        } else {
+            pe.name.clone()
+        };
+        let multi = name == "@" || name == "*" || matches!(idx_text.as_deref(), Some("@") | Some("*"));
+        if multi && matches!(pe.op, ParamOp::Plain | ParamOp::Length | ParamOp::Keys | ParamOp::Substr(..) | ParamOp::Replace(..) | ParamOp::TrimPrefix(..) | ParamOp::TrimSuffix(..) | ParamOp::Upper(_) | ParamOp::Lower(_) | ParamOp::Default(..) | ParamOp::Alt(..)) {
+            let star = name == "*" || idx_text.as_deref() == Some("*");
+            let mut values: Vec<String> = if name == "@" || name == "*" {
+                st.positional.clone()
+            } else if matches!(pe.op, ParamOp::Keys) {
+                st.vars.get(&name).map(|v| v.value.keys()).unwrap_or_default()
+            } else {
+                st.vars.get(&name).map(|v| v.value.elements()).unwrap_or_default()
+            };
+            match &pe.op {
+                ParamOp::Length => return Ok(vec![text(values.len().to_string())]),
+                ParamOp::Substr(off, len) => {
+                    let o = self.arith_value(off, st, io).await?;
+                    let total = values.len() as i64;
+                    let (start, o) = if name == "@" || name == "*" {
+                        // $@ offsets count from $1 = 1 (0 is $0)
+                        if o == 0 {
+                            values.insert(0, st.arg0.clone());
+                            (0, 0)
+                        } else {
+                            (o - 1, o)
+                        }
+                    } else {
+                        (o, o)
+                    };
+                    let _ = o;
+                    let total2 = values.len() as i64;
+                    let start = if start < 0 { (total + start).max(0) } else { start.min(total2) };
+                    let end = match len {
+                        Some(l) => {
+                            let l = self.arith_value(l, st, io).await?;
+                            (start + l).min(total2)
+                        }
+                        None => total2,
+                    };
+                    values = values[start as usize..end.max(start) as usize].to_vec();
+                }
+                ParamOp::Default(_, w) if values.is_empty() => {
+                    return self.pieces(&w.parts, in_double, st, io, false).await;
+                }
+                ParamOp::Alt(_, w) if !values.is_empty() => {
+                    return self.pieces(&w.parts, in_double, st, io, false).await;
+                }
+                ParamOp::Alt(..) => return Ok(vec![]),
+                ParamOp::Plain | ParamOp::Keys | ParamOp::Default(..) => {}
+                op => {
+                    let mut nv = Vec::new();
+                    for v in values {
+                        nv.push(self.apply_op(op, v, st, io).await?);
+                    }
+                    values = nv;
+                }
+            }
+            if in_double && star {
+                let sep = st.ifs().chars().next().map(|c| c.to_string()).unwrap_or_default();
+                return Ok(vec![Piece::Text { s: values.join(&sep), quoted: true, split: false }]);
+            }
+            let mut out = Vec::new();
+            for (i, v) in values.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(Piece::Break);
+                }
+                out.push(Piece::Text { s: v, quoted: in_double, split: !in_double });
+            }
+            return Ok(out);
+        }
+        let value: Option<String> = match name.as_str() {
+            "?" => Some(st.last_status.to_string()),
+            "#" => Some(st.positional.len().to_string()),
+            "$" => Some("4242".into()),
+            "!" => Some(String::new()),
+            "-" => Some("hB".into()),
+            "0" => Some(st.arg0.clone()),
+            n if n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty() => {
+                let i: usize = n.parse().unwrap_or(0);
+                st.positional.get(i.wrapping_sub(1)).cloned()
+            }
+            n => match &idx_text {
+                Some(k) => st.vars.get(n).and_then(|v| element(st, &v.value, k)),
+                None => st.vars.get(n).map(|v| v.value.scalar()),
+            },
+        };
+        let unset_or_empty = |colon: bool, v: &Option<String>| match v {
+            None => true,
+            Some(s) => colon && s.is_empty(),
+        };
+        let result = match &pe.op {
+            ParamOp::Plain => {
+                if value.is_none() && st.options.nounset && name != "@" && name != "*" {
+                    io.err(&format!("bash: {name}: unbound variable\n")).await;
+                    return Err(Flow::Exit(127));
+                }
+                value.unwrap_or_default()
+            }
+            ParamOp::Length => {
+                if value.is_none() && st.options.nounset {
+                    io.err(&format!("bash: {name}: unbound variable\n")).await;
+                    return Err(Flow::Exit(127));
+                }
+                value.unwrap_or_default().chars().count().to_string()
+            }
+            ParamOp::Default(colon, w) => {
+                if unset_or_empty(*colon, &value) {
+                    return self.pieces(&w.parts, in_double, st, io, false).await;
+                }
+                value.unwrap_or_default()
+            }
+            ParamOp::Assign(colon, w) => {
+                if unset_or_empty(*colon, &value) {
+                    let v = self.expand_single(w, st, io).await?;
+                    assign_subscripted(st, &name, v.clone());
+                    v
+                } else {
+                    value.unwrap_or_default()
+                }
+            }
+            ParamOp::Alt(colon, w) => {
+                if unset_or_empty(*colon, &value) {
+                    return Ok(vec![]);
+                }
+                return self.pieces(&w.parts, in_double, st, io, false).await;
+            }
+            ParamOp::Error(colon, w) => {
+                if unset_or_empty(*colon, &value) {
+                    let msg = self.expand_single(w, st, io).await?;
+                    let msg = if msg.is_empty() { "parameter null or not set".to_string() } else { msg };
+                    io.err(&format!("bash: {name}: {msg}\n")).await;
+                    return Err(Flow::Exit(127));
+                }
+                value.unwrap_or_default()
+            }
+            ParamOp::Keys => String::new(),
+            op => {
+                let v = value.unwrap_or_default();
+                self.apply_op(op, v, st, io).await?
+            }
+        };
+        Ok(vec![text(result)])
+    }
+
+    async fn arith_value(&self, w: &Word, st: &mut ShellState, io: &Io) -> Result<i64, Flow> {
+        let t = self.expand_single(w, st, io).await?;
+        match crate::arith::eval(&t, st) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                io.err(&format!("bash: {}: {}\n", t.trim(), e.0)).await;
+                Err(Flow::Exit(1))
+            }
+        }
+    }
+
+    async fn apply_op(&self, op: &ParamOp, v: String, st: &mut ShellState, io: &Io) -> Result<String, Flow> {
+        Ok(match op {
+            ParamOp::TrimPrefix(longest, w) => {
+                let pat = self.expand_pattern(w, st, io).await?;
+                let idx: Vec<usize> = v.char_indices().map(|(i, _)| i).chain(std::iter::once(v.len())).collect();
+                let mut res = v.clone();
+                let order: Vec<usize> = if *longest { idx.iter().rev().copied().collect() } else { idx.clone() };
+                for i in order {
+                    if pattern::matches(&pat, &v[..i]) {
+                        res = v[i..].to_string();
+                        break;
+                    }
+                }
+                res
+            }
+            ParamOp::TrimSuffix(longest, w) => {
+                let pat = self.expand_pattern(w, st, io).await?;
+                let idx: Vec<usize> = v.char_indices().map(|(i, _)| i).chain(std::iter::once(v.len())).collect();
+                let mut res = v.clone();
+                let order: Vec<usize> = if *longest { idx.clone() } else { idx.iter().rev().copied().collect() };
+                for i in order {
+                    if pattern::matches(&pat, &v[i..]) {
+                        res = v[..i].to_string();
+                        break;
+                    }
+                }
+                res
+            }
+            ParamOp::Replace(mode, pw, rw) => {
+                let pat = self.expand_pattern(pw, st, io).await?;
+                let rep = self.expand_single(rw, st, io).await?;
+                replace(&v, &pat, &rep, *mode)
+            }
+            ParamOp::Substr(off, len) => {
+                let chars: Vec<char> = v.chars().collect();
+                let n = chars.len() as i64;
+                let o = self.arith_value(off, st, io).await?;
+                let start = if o < 0 { (n + o).max(0) } else { o.min(n) };
+                let end = match len {
+                    Some(l) => {
+                        let l = self.arith_value(l, st, io).await?;
+                        if l < 0 { (n + l).max(start) } else { (start + l).min(n) }
+                    }
+                    None => n,
+                };
+                chars[start as usize..end.max(start) as usize].iter().collect()
+            }
+            ParamOp::Upper(all) => {
+                if *all {
+                    v.to_uppercase()
+                } else {
+                    let mut c = v.chars();
+                    match c.next() {
+                        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+                        None => String::new(),
+                    }
+                }
+            }
+            ParamOp::Lower(all) => {
+                if *all {
+                    v.to_lowercase()
+                } else {
+                    let mut c = v.chars();
+                    match c.next() {
+                        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+                        None => String::new(),
+                    }
+                }
+            }
+            _ => v,
+        })
+    }
+}
+
+fn replace(v: &str, pat: &str, rep: &str, mode: ReplaceMode) -> String {
+    if pat.is_empty() {
+        return v.to_string();
+    }
+    let idx: Vec<usize> = v.char_indices().map(|(i, _)| i).chain(std::iter::once(v.len())).collect();
+    match mode {
+        ReplaceMode::Prefix => {
+            for &e in idx.iter().rev() {
+                if pattern::matches(pat, &v[..e]) {
+                    return format!("{rep}{}", &v[e..]);
+                }
+            }
+            v.to_string()
+        }
+        ReplaceMode::Suffix => {
+            for &s in &idx {
+                if pattern::matches(pat, &v[s..]) {
+                    return format!("{}{rep}", &v[..s]);
+                }
+            }
+            v.to_string()
+        }
+        ReplaceMode::First | ReplaceMode::All => {
+            let mut out = String::new();
+            let mut i = 0; // index into idx
+            while i < idx.len() - 1 {
+                let s = idx[i];
+                let mut found = None;
+                for &e in idx[i + 1..].iter().rev() {
+                    if pattern::matches(pat, &v[s..e]) {
+                        found = Some(e);
+                        break;
+                    }
+                }
+                match found {
+                    Some(e) => {
+                        out.push_str(rep);
+                        if mode == ReplaceMode::First {
+                            out.push_str(&v[e..]);
+                            return out;
+                        }
+                        i = idx.iter().position(|&x| x == e).unwrap_or(idx.len() - 1);
+                    }
+                    None => {
+                        out.push_str(&v[s..idx[i + 1]]);
+                        i += 1;
+                    }
+                }
+            }
+            out
+        }
+    }
+}
+
+fn split_fields(pieces: Vec<Piece>, ifs: &str) -> Vec<Field> {
+    let mut fields: Vec<Field> = Vec::new();
+    let mut cur = Field::default();
+    let mut have_cur = false;
+    let ifs_ws: Vec<char> = ifs.chars().filter(|c| matches!(c, ' ' | '\t' | '\n')).collect();
+    let ifs_other: Vec<char> = ifs.chars().filter(|c| !matches!(c, ' ' | '\t' | '\n')).collect();
+    for p in pieces {
+        match p {
+            Piece::Break => {
+                if have_cur {
+                    fields.push(std::mem::take(&mut cur));
+                }
+                have_cur = false;
+            }
+            Piece::Text { s, quoted, split } => {
+                if !split || ifs.is_empty() {
+                    if quoted {
+                        cur.pat.push_str(&pattern::escape(&s));
+                        cur.keep = true;
+                    } else {
+                        if pattern::has_glob(&s) {
+                            cur.glob = true;
+                        }
+                        cur.pat.push_str(&s);
+                        if !s.is_empty() {
+                            cur.keep = true;
+                        }
+                    }
+                    cur.text.push_str(&s);
+                    have_cur = true;
+                    continue;
+                }
+                // split on IFS
+                let mut chars = s.chars().peekable();
+                while let Some(c) = chars.next() {
+                    if ifs_ws.contains(&c) {
+                        if have_cur && (cur.keep || !cur.text.is_empty()) {
+                            fields.push(std::mem::take(&mut cur));
+                            have_cur = false;
+                        }
+                        while chars.peek().is_some_and(|c| ifs_ws.contains(c)) {
+                            chars.next();
+                        }
+                        if chars.peek().is_some_and(|c| ifs_other.contains(c)) {
+                            let _ = chars.next();
+                            if !have_cur {
+                                // `a , b` with IFS=" ," gives two fields
+                            }
+                            while chars.peek().is_some_and(|c| ifs_ws.contains(c)) {
+                                chars.next();
+                            }
+                        }
+                    } else if ifs_other.contains(&c) {
+                        cur.keep = true;
+                        fields.push(std::mem::take(&mut cur));
+                        have_cur = false;
+                        while chars.peek().is_some_and(|c| ifs_ws.contains(c)) {
+                            chars.next();
+                        }
+                    } else {
+                        cur.text.push(c);
+                        if matches!(c, '*' | '?' | '[') {
+                            cur.glob = true;
+                            cur.pat.push(c);
+                        } else {
+                            cur.pat.push_str(&pattern::escape(&c.to_string()));
+                        }
+                        cur.keep = true;
+                        have_cur = true;
+                    }
+                }
+            }
+        }
+    }
+    if have_cur && (cur.keep || !cur.text.is_empty()) {
+        fields.push(cur);
+    }
+    fields.retain(|f| f.keep || !f.text.is_empty());
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn braces() {
+        assert_eq!(brace_expand("a{b,c}d"), vec!["abd", "acd"]);
+        assert_eq!(brace_expand("{1..3}"), vec!["1", "2", "3"]);
+        assert_eq!(brace_expand("{3..1}"), vec!["3", "2", "1"]);
+        assert_eq!(brace_expand("{01..03}"), vec!["01", "02", "03"]);
+        assert_eq!(brace_expand("{a..c}"), vec!["a", "b", "c"]);
+        assert_eq!(brace_expand("{1..10..3}"), vec!["1", "4", "7", "10"]);
+        assert_eq!(brace_expand("x{a,b}{1,2}"), vec!["xa1", "xa2", "xb1", "xb2"]);
+        assert_eq!(brace_expand("{a}"), vec!["{a}"]);
+    }
+
+    #[test]
+    fn replace_modes() {
+        assert_eq!(replace("hello world", "o", "0", ReplaceMode::All), "hell0 w0rld");
+        assert_eq!(replace("hello", "l*", "L", ReplaceMode::First), "heL");
+        assert_eq!(replace("a.tar.gz", "*.", "", ReplaceMode::Prefix), "gz");
+    }
+}

@@ -1,0 +1,163 @@
+//! Session state: variables, functions, positional parameters, options.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::ast::Cmd;
+
+/// A variable's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// A string.
+    Scalar(String),
+    /// An indexed array (sparse, by index).
+    Indexed(BTreeMap<i64, String>),
+    /// An associative array (`declare -A`), in insertion order of keys.
+    Assoc(Vec<(String, String)>),
+}
+
+impl Value {
+    /// The value as `$name` gives it: a scalar, or element 0 of an array.
+    pub fn scalar(&self) -> String {
+        match self {
+            Value::Scalar(s) => s.clone(),
+            Value::Indexed(m) => m.get(&0).cloned().unwrap_or_default(),
+            Value::Assoc(v) => v.iter().find(|(k, _)| k == "0").map(|(_, x)| x.clone()).unwrap_or_default(),
+        }
+    }
+    /// All elements (`${a[@]}`).
+    pub fn elements(&self) -> Vec<String> {
+        match self {
+            Value::Scalar(s) => vec![s.clone()],
+            Value::Indexed(m) => m.values().cloned().collect(),
+            Value::Assoc(v) => v.iter().map(|(_, x)| x.clone()).collect(),
+        }
+    }
+    /// All keys (`${!a[@]}`).
+    pub fn keys(&self) -> Vec<String> {
+        match self {
+            Value::Scalar(_) => vec!["0".into()],
+            Value::Indexed(m) => m.keys().map(|k| k.to_string()).collect(),
+            Value::Assoc(v) => v.iter().map(|(k, _)| k.clone()).collect(),
+        }
+    }
+}
+
+/// A shell variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Var {
+    /// The value.
+    pub value: Value,
+    /// Exported to commands.
+    pub exported: bool,
+    /// `readonly`.
+    pub readonly: bool,
+    /// `declare -i`: assignments are evaluated arithmetically.
+    pub integer: bool,
+}
+
+impl Var {
+    /// An unexported scalar.
+    pub fn scalar(s: impl Into<String>) -> Self {
+        Var { value: Value::Scalar(s.into()), exported: false, readonly: false, integer: false }
+    }
+}
+
+/// `set -o` options that change execution.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `set -e`.
+    pub errexit: bool,
+    /// `set -u`.
+    pub nounset: bool,
+    /// `set -o pipefail`.
+    pub pipefail: bool,
+    /// `set -x` (accepted; traces go to stderr).
+    pub xtrace: bool,
+    /// `set -f`.
+    pub noglob: bool,
+}
+
+/// Everything a session keeps between lines (seed 000's Session).
+#[derive(Debug, Clone)]
+pub struct ShellState {
+    /// The current directory (absolute virtual path).
+    pub cwd: String,
+    /// Variables.
+    pub vars: HashMap<String, Var>,
+    /// Functions.
+    pub functions: HashMap<String, Arc<Cmd>>,
+    /// `$1…`.
+    pub positional: Vec<String>,
+    /// `$0`.
+    pub arg0: String,
+    /// `$?`.
+    pub last_status: i32,
+    /// Options.
+    pub options: Options,
+    /// Saved variables of the active function calls (for `local`).
+    pub(crate) local_frames: Vec<Vec<(String, Option<Var>)>>,
+    /// Loop nesting depth (for `break`/`continue`).
+    pub(crate) loop_depth: usize,
+    /// >0 while running a condition (`if`, `while`, `&&` left side): no errexit.
+    pub(crate) cond_depth: usize,
+    /// The status of the last command substitution in the current command.
+    pub(crate) last_subst_status: Option<i32>,
+}
+
+impl Default for ShellState {
+    fn default() -> Self {
+        ShellState::new("/")
+    }
+}
+
+impl ShellState {
+    /// A fresh state with cwd `cwd` and `PWD` set.
+    pub fn new(cwd: &str) -> Self {
+        let mut s = ShellState {
+            cwd: cwd.to_string(),
+            vars: HashMap::new(),
+            functions: HashMap::new(),
+            positional: Vec::new(),
+            arg0: "bash".into(),
+            last_status: 0,
+            options: Options::default(),
+            local_frames: Vec::new(),
+            loop_depth: 0,
+            cond_depth: 0,
+            last_subst_status: None,
+        };
+        s.set_exported("PWD", cwd);
+        s.vars.insert("IFS".into(), Var::scalar(" \t\n"));
+        s
+    }
+    /// The scalar value of `name`, if set.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.vars.get(name).map(|v| v.value.scalar())
+    }
+    /// Sets `name` to a scalar, keeping its flags.
+    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+        let value = value.into();
+        match self.vars.get_mut(name) {
+            Some(v) => v.value = Value::Scalar(value),
+            None => {
+                self.vars.insert(name.to_string(), Var::scalar(value));
+            }
+        }
+    }
+    /// Sets and exports `name`.
+    pub fn set_exported(&mut self, name: &str, value: impl Into<String>) {
+        self.set(name, value);
+        if let Some(v) = self.vars.get_mut(name) {
+            v.exported = true;
+        }
+    }
+    /// The exported variables, for commands.
+    pub fn exported(&self) -> BTreeMap<String, String> {
+        self.vars.iter().filter(|(_, v)| v.exported).map(|(k, v)| (k.clone(), v.value.scalar())).collect()
+    }
+    /// `$IFS` (default blank, tab, newline).
+    pub fn ifs(&self) -> String {
+        self.get("IFS").unwrap_or_else(|| " \t\n".into())
+    }
+}
