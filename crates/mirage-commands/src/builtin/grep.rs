@@ -381,7 +381,7 @@ pub fn translate_posix(pat: &str, extended: bool) -> Result<String, String> {
         }
     }
     if depth > 0 {
-        return Err(if extended { "Unmatched ( or \\(".into() } else { "Unmatched ( or \\(".into() });
+        return Err("Unmatched ( or \\(".into());
     }
     Ok(out)
 }
