@@ -241,6 +241,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::testing::{MemVfs, run as run_cmd};
 
     fn fields(line: &str, list: &str, d: u8, od: &str, s: bool) -> Option<String> {
         let r = parse_list(list, true).ok()?;
@@ -273,4 +274,37 @@ mod tests {
         cut_bytes(b"abcdef", &parse_list("1-2,5-", false).unwrap_or_default(), Some(b":"), &mut out);
         assert_eq!(out, b"ab:ef");
     }
+
+    #[test]
+    fn matches_gnu() {
+        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let cases: &[(&[&str], &str, &str, i32)] = &[
+            (&["-d,", "-f2", "emp.csv"], "", "name\nAlice\nBob\nCarol\nDan\n", 0),
+            (&["-d,", "-f1,3", "emp.csv"], "", "id,dept\n1,Eng\n2,Mkt\n3,Eng\n4,Sales\n", 0),
+            (&["-d,", "-f3-", "emp.csv"], "", "dept,salary\nEng,120000\nMkt,85000\nEng,135000\nSales,70000\n", 0),
+            (&["-c2,4,6"], "abcdef\n", "bdf\n", 0),
+            (&["-c4-"], "abcdef\n", "def\n", 0),
+            (&["-f2"], "a\tb\tc\n1\t2\t3\n", "b\n2\n", 0),
+            (&["-f2"], "no tabs here\n", "no tabs here\n", 0),
+            (&["-d,", "--complement", "-f2"], "a,b,c,d\n", "a,c,d\n", 0),
+            (&["-d,", "-f1,3", "--output-delimiter= | "], "a,b,c,d\n", "a | c\n", 0),
+            (&["-d,", "-f5"], "a,b\n", "\n", 0),
+            (&["-d", " ", "-f3"], "a b  c\n", "\n", 0),
+            (&["-b1-3"], "héllo\n", "hé\n", 0),
+            (&["-s", "-f2"], "a\tb\nnone\n", "b\n", 0),
+            (&["-f", "0"], "x\n", "", 1),
+            (&[], "x\n", "", 1),
+            (&["-c1-2", "-f1"], "x\n", "", 1),
+            (&["-d", "ab", "-f1"], "x\n", "", 1),
+            (&["-c", "1-2,4-5", "--output-delimiter=:"], "abcdef\n", "ab:de\n", 0),
+            (&["-d,", "-f2"], "a,b", "b\n", 0),
+            (&["-f1", "missing", "a.txt"], "", "a1\na2\na3\n", 1),
+            (&["-c", "-2"], "abc\n", "ab\n", 0),
+        ];
+        for (args, stdin, want, code) in cases {
+            let (out, err, status) = run_cmd(&vfs, run, "cut", args, "/d", stdin);
+            assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
+        }
+    }
+
 }

@@ -264,6 +264,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::testing::{MemVfs, run as run_cmd};
 
     #[test]
     fn counts_and_suffixes() {
@@ -284,4 +285,31 @@ mod tests {
         assert_eq!(all_but_last_records(b"a\nb\nc\n", 12, b'\n'), 0);
         assert_eq!(all_but_last_records(b"a\nb\n", 0, b'\n'), 4);
     }
+
+    #[test]
+    fn matches_gnu() {
+        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let cases: &[(&[&str], &str, &str, i32)] = &[
+            (&["-n", "2", "a.txt", "b.txt"], "", "==> a.txt <==\na1\na2\n\n==> b.txt <==\nb1\nb2\n", 0),
+            (&["-q", "-n", "1", "a.txt", "b.txt"], "", "a1\nb1\n", 0),
+            (&["-n", "-12", "lines.txt"], "", "line 1\nline 2\nline 3\n", 0),
+            (&["-3"], "1\n2\n3\n4\n5\n", "1\n2\n3\n", 0),
+            (&["-c", "5", "lines.txt"], "", "line ", 0),
+            (&["-c", "-3"], "abcdef", "abc", 0),
+            (&["-n", "1", "a.txt", "missing", "b.txt"], "", "==> a.txt <==\na1\n\n==> b.txt <==\nb1\n", 1),
+            (&["-v", "a.txt"], "", "==> a.txt <==\na1\na2\na3\n", 0),
+            (&["nonl.txt"], "", "x\ny\nz", 0),
+            (&["-n", "-1", "nonl.txt"], "", "x\ny\n", 0),
+            (&["-n", "x", "a.txt"], "", "", 1),
+            (&["-n", "1", "dir", "a.txt"], "", "==> dir <==\n\n==> a.txt <==\na1\n", 1),
+            (&["-n", "0", "a.txt"], "", "", 0),
+            (&[], "", "", 0),
+            (&["-", "a.txt"], "in\n", "==> standard input <==\nin\n\n==> a.txt <==\na1\na2\na3\n", 0),
+        ];
+        for (args, stdin, want, code) in cases {
+            let (out, err, status) = run_cmd(&vfs, run, "head", args, "/d", stdin);
+            assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
+        }
+    }
+
 }

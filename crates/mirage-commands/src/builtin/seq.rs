@@ -493,6 +493,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::testing::{MemVfs, run as run_cmd};
 
     fn v(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| s.to_string()).collect()
@@ -545,4 +546,46 @@ mod tests {
         assert_eq!(option_end(&v(&["-s,", "-f", "%g", "1"])), 3);
         assert_eq!(option_end(&v(&["--", "-2", "2"])), 1);
     }
+
+    #[test]
+    fn matches_gnu() {
+        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let cases: &[(&[&str], &str, &str, i32)] = &[
+            (&["5"], "", "1\n2\n3\n4\n5\n", 0),
+            (&["3", "6"], "", "3\n4\n5\n6\n", 0),
+            (&["2", "3", "11"], "", "2\n5\n8\n11\n", 0),
+            (&["5", "-2", "0"], "", "5\n3\n1\n", 0),
+            (&["-s,", "5"], "", "1,2,3,4,5\n", 0),
+            (&["-s", " ", "3"], "", "1 2 3\n", 0),
+            (&["-w", "8", "11"], "", "08\n09\n10\n11\n", 0),
+            (&["-f", "%03g", "3"], "", "001\n002\n003\n", 0),
+            (&["-f", "item-%g", "2"], "", "item-1\nitem-2\n", 0),
+            (&["0.5", "0.5", "2"], "", "0.5\n1.0\n1.5\n2.0\n", 0),
+            (&["1", "0.25", "1.5"], "", "1.00\n1.25\n1.50\n", 0),
+            (&["5", "1"], "", "", 0),
+            (&["-3", "-1"], "", "-3\n-2\n-1\n", 0),
+            (&["--", "-2", "2"], "", "-2\n-1\n0\n1\n2\n", 0),
+            (&["0", "0.1", "1"], "", "0.0\n0.1\n0.2\n0.3\n0.4\n0.5\n0.6\n0.7\n0.8\n0.9\n1.0\n", 0),
+            (&["-w", "-1", "1"], "", "-1\n00\n01\n", 0),
+            (&["1", "0", "3"], "", "", 1),
+            (&["x"], "", "", 1),
+            (&[], "", "", 1),
+            (&["1", "2", "3", "4"], "", "", 1),
+            (&["-f", "%d", "3"], "", "", 1),
+            (&["1e2", "1e2"], "", "100\n", 0),
+            (&["-w", "1", "0.5", "2"], "", "1.0\n1.5\n2.0\n", 0),
+            (&["-f", "%.2f", "1", "3"], "", "1.00\n2.00\n3.00\n", 0),
+            (&["10", "-3", "1"], "", "10\n7\n4\n1\n", 0),
+            (&["1.0", "3"], "", "1.0\n2.0\n3.0\n", 0),
+            (&["-s", "", "3"], "", "123\n", 0),
+            (&["-w", "0.9", "0.05", "1.1"], "", "0.90\n0.95\n1.00\n1.05\n1.10\n", 0),
+            (&["1000000", "1000001"], "", "1000000\n1000001\n", 0),
+            (&["-f", "%e", "1", "2"], "", "1.000000e+00\n2.000000e+00\n", 0),
+        ];
+        for (args, stdin, want, code) in cases {
+            let (out, err, status) = run_cmd(&vfs, run, "seq", args, "/d", stdin);
+            assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
+        }
+    }
+
 }

@@ -775,6 +775,7 @@ async fn read_whole(ctx: &mut CommandCtx, operand: &str) -> Result<Bytes, i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::testing::{MemVfs, run as run_cmd};
 
     fn sorted(lines: &[&str], s: &Settings) -> Vec<String> {
         let mut v: Vec<&str> = lines.to_vec();
@@ -849,4 +850,51 @@ mod tests {
         assert_eq!(v, ["v1.2.0", "v1.2.10", "v1.9.3", "v1.10.0", "v2.0.0"]);
         assert_eq!(filevercmp(b"a.tar.gz", b"a-1.tar.gz"), Ordering::Less);
     }
+
+    #[test]
+    fn matches_gnu() {
+        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let cases: &[(&[&str], &str, &str, i32)] = &[
+            (&[], "banana\nApple\napple\nBanana\n_x\n1z\n", "1z\nApple\nBanana\n_x\napple\nbanana\n", 0),
+            (&["-f"], "banana\nApple\napple\nBanana\n", "Apple\napple\nBanana\nbanana\n", 0),
+            (&["-k2", "s.txt"], "", "a 10 x\nc 100 z\nd 9 a\nb 9 y\n", 0),
+            (&["-k2,2n", "s.txt"], "", "b 9 y\nd 9 a\na 10 x\nc 100 z\n", 0),
+            (&["-t,", "-k4,4n", "emp.csv"], "", "id,name,dept,salary\n4,Dan,Sales,70000\n2,Bob,Mkt,85000\n1,Alice,Eng,120000\n3,Carol,Eng,135000\n", 0),
+            (&["-t,", "-k3,3", "-k4,4nr", "emp.csv"], "", "3,Carol,Eng,135000\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n4,Dan,Sales,70000\nid,name,dept,salary\n", 0),
+            (&["-V", "v.txt"], "", "v1.2.0\nv1.2.10\nv1.9.3\nv1.10.0\nv2.0.0\n", 0),
+            (&["-s", "-k1,1", "st.txt"], "", "a 3\na 1\nb 2\nb 1\n", 0),
+            (&["-k1,1", "st.txt"], "", "a 1\na 3\nb 1\nb 2\n", 0),
+            (&["-c", "st.txt"], "", "", 1),
+            (&["-c", "v.txt"], "", "", 1),
+            (&[], "Mar\nJan\nDec\nFeb\n", "Dec\nFeb\nJan\nMar\n", 0),
+            (&["-M"], "Mar\nJan\nDec\nFeb\n", "Jan\nFeb\nMar\nDec\n", 0),
+            (&["-rn"], "3 the\n10 a\n2 and\n1 dog\n3 fox\n", "10 a\n3 the\n3 fox\n2 and\n1 dog\n", 0),
+            (&["-h", "h.txt"], "", "512\n2K\n10K\n1M\n1G\n", 0),
+            (&["-u"], "b\na\nb\na\n", "a\nb\n", 0),
+            (&["-fu"], "a\nA\nb\n", "a\nb\n", 0),
+            (&["-n"], "10\n-1\n2.5\nabc\n\n-0\n0\n", "-1\n\n-0\n0\nabc\n2.5\n10\n", 0),
+            (&["-g"], "1e3\n5\nnan\nx\n-inf\n", "x\nnan\n-inf\n5\n1e3\n", 0),
+            (&["missing.txt"], "", "", 2),
+            (&["-r"], "a\nc\nb\n", "c\nb\na\n", 0),
+            (&["-z"], "b\0a\0", "a\0b\0", 0),
+            (&["-k1,1nr", "-k2"], "3 login\n2 upload\n1 download\n1 logout\n3 alogin\n", "3 alogin\n3 login\n2 upload\n1 download\n1 logout\n", 0),
+            (&["-b", "-k2"], "x   b\ny  a\n", "y  a\nx   b\n", 0),
+            (&["-k2b"], "x   b\ny  a\n", "y  a\nx   b\n", 0),
+            (&["-d"], "b-c\na_z\nb.a\n", "a_z\nb.a\nb-c\n", 0),
+            (&["-nr", "-k1"], "1\n2\n10\n", "10\n2\n1\n", 0),
+            (&["-k1.2,1.3"], "xbc\nyab\nzaa\n", "zaa\nyab\nxbc\n", 0),
+            (&["-t", ":", "-k2"], "a:b:c\nb:a:d\n", "b:a:d\na:b:c\n", 0),
+            (&["-k", "0"], "x\n", "", 2),
+            (&["-nu"], "1\n01\n2\n", "1\n2\n", 0),
+            (&["a.txt", "b.txt"], "", "a1\na2\na3\nb1\nb2\n", 0),
+            (&["-C", "v.txt"], "", "", 1),
+            (&["-k2,2", "-k1,1r"], "b x\na x\nc y\n", "b x\na x\nc y\n", 0),
+            (&["-o", "out.txt", "a.txt"], "", "", 0),
+        ];
+        for (args, stdin, want, code) in cases {
+            let (out, err, status) = run_cmd(&vfs, run, "sort", args, "/d", stdin);
+            assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
+        }
+    }
+
 }

@@ -382,6 +382,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::testing::{MemVfs, run as run_cmd};
 
     fn tr(sets: &[&str], c: bool, d: bool, s: bool, input: &str) -> String {
         let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
@@ -419,4 +420,44 @@ mod tests {
         assert_eq!(tr(&[" ", "\\n"], false, false, true, "the  cat\n"), "the\ncat\n");
         assert_eq!(tr(&["a", "b"], false, true, true, "aabbcc"), "bcc");
     }
+
+    #[test]
+    fn matches_gnu() {
+        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let cases: &[(&[&str], &str, &str, i32)] = &[
+            (&["a-z", "A-Z"], "Hello World\n", "HELLO WORLD\n", 0),
+            (&["[:upper:]", "[:lower:]"], "Hello World\n", "hello world\n", 0),
+            (&["-d", "()-"], "phone: (555) 123-4567\n", "phone: 555 1234567\n", 0),
+            (&["-d", "0-9"], "abc123def456\n", "abcdef\n", 0),
+            (&["-s", " "], "too    many     spaces\n", "too many spaces\n", 0),
+            (&["-s", "a-c"], "aaabbbccc\n", "abc\n", 0),
+            (&["-s", "\\n"], "a\n\n\nb\n", "a\nb\n", 0),
+            (&["-cd", "[:alnum:]\\n"], "Hello, World! 123\n", "HelloWorld123\n", 0),
+            (&["-c", "[:alpha:]\\n", "_"], "Hello, World!\n", "Hello__World_\n", 0),
+            (&["-d", "\\r"], "line1\r\nline2\r\n", "line1\nline2\n", 0),
+            (&["abc", "x"], "abcdef\n", "xxxdef\n", 0),
+            (&["a-f", "1-3"], "abcdef\n", "123333\n", 0),
+            (&["lo", "LO"], "hello\n", "heLLO\n", 0),
+            (&["[:space:]", "."], "a\tb  c\n", "a.b..c.", 0),
+            (&["[:digit:]", "#"], "x1y22z333\n", "x#y##z###\n", 0),
+            (&["[:punct:]", " "], "a-b_c\n", "a b c\n", 0),
+            (&["a-z", "A-Z"], "héllo wörld\n", "HéLLO WöRLD\n", 0),
+            (&["-s", " ", "\\n"], "the  cat\n", "the\ncat\n", 0),
+            (&[], "x", "", 1),
+            (&["a"], "x", "", 1),
+            (&["-d", "a", "b"], "x", "", 1),
+            (&["z-a", "x"], "x", "", 1),
+            (&["\\0", "\\n"], "a\0b\0", "a\nb\n", 0),
+            (&["-t", "abc", "xy"], "abc\n", "xyc\n", 0),
+            (&["a-c", "[x*]"], "abcd\n", "xxxd\n", 0),
+            (&["-ds", "a", "b"], "aabbcc\n", "bcc\n", 0),
+            (&["'", "\""], "it's\n", "it\"s\n", 0),
+            (&["\\101-\\103", "x"], "ABCD\n", "xxxD\n", 0),
+        ];
+        for (args, stdin, want, code) in cases {
+            let (out, err, status) = run_cmd(&vfs, run, "tr", args, "/d", stdin);
+            assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
+        }
+    }
+
 }

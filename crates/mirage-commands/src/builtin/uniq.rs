@@ -344,6 +344,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::testing::{MemVfs, run as run_cmd};
 
     fn uniq(input: &str, select: Select, count: bool, cmp: Cmp) -> String {
         let mut u = Uniq { cmp, select, count, delim: b'\n', prev: None, prev_count: 0, group: Vec::new(), groups_out: 0 };
@@ -375,4 +376,31 @@ mod tests {
         let w = Cmp { check_chars: Some(1), ..Cmp::default() };
         assert_eq!(uniq("ab\nac\nb\n", Select::All, false, w), "ab\nb\n");
     }
+
+    #[test]
+    fn matches_gnu() {
+        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let cases: &[(&[&str], &str, &str, i32)] = &[
+            (&["u.txt"], "", "a\nb\na\nc\n", 0),
+            (&["-c", "u.txt"], "", "      2 a\n      1 b\n      3 a\n      1 c\n", 0),
+            (&["-d", "u.txt"], "", "a\na\n", 0),
+            (&["-u", "u.txt"], "", "b\nc\n", 0),
+            (&["-i"], "Apple\napple\nAPPLE\nbanana\n", "Apple\nbanana\n", 0),
+            (&["-f", "1"], "1 x\n2 x\n3 y\n", "1 x\n3 y\n", 0),
+            (&["-s", "2"], "aXb\naYb\naZc\n", "aXb\naZc\n", 0),
+            (&["-D"], "a\na\nb\nc\nc\n", "a\na\nc\nc\n", 0),
+            (&["--all-repeated=separate"], "a\na\nb\nc\nc\n", "a\na\n\nc\nc\n", 0),
+            (&["--group"], "a\na\nb\nc\nc\n", "a\na\n\nb\n\nc\nc\n", 0),
+            (&["-w", "1"], "ab\nac\nb\n", "ab\nb\n", 0),
+            (&["missing"], "", "", 1),
+            (&["-c"], "x\nx", "      2 x\n", 0),
+            (&["a", "b", "c"], "", "", 1),
+            (&["-du", "u.txt"], "", "", 0),
+        ];
+        for (args, stdin, want, code) in cases {
+            let (out, err, status) = run_cmd(&vfs, run, "uniq", args, "/d", stdin);
+            assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
+        }
+    }
+
 }

@@ -351,6 +351,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::testing::{MemVfs, run as run_cmd};
 
     fn count(parts: &[&[u8]]) -> Counts {
         let mut c = Counter::default();
@@ -390,4 +391,32 @@ mod tests {
         assert_eq!(format_counts(&c, &w, 7, None), "      3       5      20\n");
         assert_eq!(format_counts(&c, &w, 2, Some("f")), " 3  5 20 f\n");
     }
+
+    #[test]
+    fn matches_gnu() {
+        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let cases: &[(&[&str], &str, &str, i32)] = &[
+            (&["a.txt"], "", "3 3 9 a.txt\n", 0),
+            (&["-l", "a.txt"], "", "3 a.txt\n", 0),
+            (&["-l", "a.txt", "b.txt", "empty.txt"], "", " 3 a.txt\n 2 b.txt\n 0 empty.txt\n 5 total\n", 0),
+            (&["a.txt", "b.txt"], "", " 3  3  9 a.txt\n 2  2  6 b.txt\n 5  5 15 total\n", 0),
+            (&[], "a b\nc\n", "      2       3       6\n", 0),
+            (&["-l"], "a\nb\n", "2\n", 0),
+            (&["-c"], "abc", "3\n", 0),
+            (&["-m", "utf.txt"], "", "21 utf.txt\n", 0),
+            (&["-L", "utf.txt"], "", "11 utf.txt\n", 0),
+            (&["-w", "utf.txt"], "", "4 utf.txt\n", 0),
+            (&["missing", "a.txt"], "", "3 3 9 a.txt\n3 3 9 total\n", 1),
+            (&["a.txt", "missing"], "", "3 3 9 a.txt\n3 3 9 total\n", 1),
+            (&["dir"], "", "      0       0       0 dir\n", 1),
+            (&["-lwmcL", "utf.txt"], "", " 2  4 21 29 11 utf.txt\n", 0),
+            (&["-", "a.txt"], "x y z\n", "      1       3       6 -\n      3       3       9 a.txt\n      4       6      15 total\n", 0),
+            (&["-l", "-"], "1\n2\n", "2 -\n", 0),
+        ];
+        for (args, stdin, want, code) in cases {
+            let (out, err, status) = run_cmd(&vfs, run, "wc", args, "/d", stdin);
+            assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
+        }
+    }
+
 }
