@@ -266,6 +266,35 @@ mod tests {
     use super::*;
     use crate::util::testing::{MemVfs, run as run_cmd};
 
+    /// `head` on an endless stream returns after the lines it needs.
+    #[test]
+    fn stops_reading_early() {
+        use mirage_types::{IOResult, Input, Output, Sink};
+        let endless = futures::stream::repeat_with(|| Ok(Bytes::from_static(b"y\ny\ny\n"))).boxed();
+        let (sink, buf) = Sink::capture();
+        let mut ctx = CommandCtx {
+            name: "head".into(),
+            args: vec!["-n".into(), "5".into()],
+            cwd: "/".into(),
+            env: Default::default(),
+            vfs: MemVfs::with(&[]),
+            stdin: Input::from_source(ByteSource::Stream(endless)),
+            stdout: Output::new(sink),
+            stderr: Output::null(),
+            io: IOResult::default(),
+            mount: None,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread().build();
+        let Ok(rt) = rt else { return };
+        let code = rt.block_on(async {
+            let c = run(&mut ctx).await;
+            let _ = ctx.stdout.flush().await;
+            c
+        });
+        assert_eq!(code, 0);
+        assert_eq!(&buf.lock().unwrap_or_else(|p| p.into_inner())[..], b"y\ny\ny\ny\ny\n");
+    }
+
     #[test]
     fn counts_and_suffixes() {
         assert_eq!(parse_count("5"), Some(Count::First(5)));

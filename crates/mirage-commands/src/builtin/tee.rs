@@ -122,6 +122,147 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::testing::MemVfs;
+
+    use std::sync::Arc;
+
+    use mirage_types::{FileStat, MountInfo, Result, Vfs};
+
+    type Fut<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'a>>;
+
+    /// The test tree, with streamed writes collected first (as a resource does).
+    struct Collecting(Arc<MemVfs>);
+
+    impl Vfs for Collecting {
+        fn stat<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, FileStat>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            self.0.stat(path)
+        }
+        fn readdir<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, Vec<FileStat>>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            self.0.readdir(path)
+        }
+        fn read<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, ByteSource>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            self.0.read(path)
+        }
+        fn write<'a, 'b, 'c>(&'a self, path: &'b str, data: ByteSource) -> Fut<'c, ()>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            Box::pin(async move { self.0.write(path, ByteSource::Bytes(data.collect().await?)).await })
+        }
+        fn append<'a, 'b, 'c>(&'a self, path: &'b str, data: ByteSource) -> Fut<'c, ()>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            Box::pin(async move { self.0.append(path, ByteSource::Bytes(data.collect().await?)).await })
+        }
+        fn mkdir<'a, 'b, 'c>(&'a self, path: &'b str, parents: bool) -> Fut<'c, ()>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            self.0.mkdir(path, parents)
+        }
+        fn unlink<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, ()>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            self.0.unlink(path)
+        }
+        fn rmdir<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, ()>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            self.0.rmdir(path)
+        }
+        fn rename<'a, 'b, 'd, 'c>(&'a self, from: &'b str, to: &'d str) -> Fut<'c, ()>
+        where
+            'a: 'c,
+            'b: 'c,
+            'd: 'c,
+            Self: 'c,
+        {
+            self.0.rename(from, to)
+        }
+        fn mount_of(&self, path: &str) -> Option<MountInfo> {
+            self.0.mount_of(path)
+        }
+        fn mounts(&self) -> Vec<MountInfo> {
+            self.0.mounts()
+        }
+    }
+
+    /// Runs tee over `Collecting(vfs)`.
+    fn tee(vfs: &Arc<MemVfs>, args: &[&str], stdin: &str) -> (String, String, i32) {
+        use mirage_types::{IOResult, Input, Output, Sink};
+        let (out_sink, out) = Sink::capture();
+        let (err_sink, err) = Sink::capture();
+        let mut ctx = CommandCtx {
+            name: "tee".into(),
+            args: args.iter().map(|s| s.to_string()).collect(),
+            cwd: "/d".into(),
+            env: Default::default(),
+            vfs: Arc::new(Collecting(vfs.clone())),
+            stdin: Input::from_source(ByteSource::Bytes(Bytes::from(stdin.to_string()))),
+            stdout: Output::new(out_sink),
+            stderr: Output::new(err_sink),
+            io: IOResult::default(),
+            mount: None,
+        };
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().build() else { return Default::default() };
+        let code = rt.block_on(async {
+            let c = run(&mut ctx).await;
+            let _ = ctx.stdout.flush().await;
+            let _ = ctx.stderr.flush().await;
+            c
+        });
+        let get = |b: &std::sync::Mutex<Vec<u8>>| String::from_utf8_lossy(&b.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+        (get(&out), get(&err), code)
+    }
+
+    fn file(vfs: &MemVfs, path: &str) -> Option<String> {
+        let t = vfs.tree.lock().unwrap_or_else(|p| p.into_inner());
+        t.get(path).cloned().flatten().map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
+    #[test]
+    fn writes_stdout_and_files() {
+        let vfs = MemVfs::with(&[("/d/old.txt", "old\n")]);
+        let (out, _, code) = tee(&vfs, &["a.txt", "/d/b.txt"], "1\n2\n3\n");
+        assert_eq!((out.as_str(), code), ("1\n2\n3\n", 0));
+        assert_eq!(file(&vfs, "/d/a.txt").as_deref(), Some("1\n2\n3\n"));
+        assert_eq!(file(&vfs, "/d/b.txt").as_deref(), Some("1\n2\n3\n"));
+        let (out, _, code) = tee(&vfs, &["-a", "old.txt"], "new\n");
+        assert_eq!((out.as_str(), code), ("new\n", 0));
+        assert_eq!(file(&vfs, "/d/old.txt").as_deref(), Some("old\nnew\n"));
+        let (out, err, code) = tee(&vfs, &["/nodir/x", "ok.txt"], "x\n");
+        assert_eq!((out.as_str(), code), ("x\n", 1));
+        assert_eq!(err, "tee: /nodir/x: No such file or directory\n");
+        assert_eq!(file(&vfs, "/d/ok.txt").as_deref(), Some("x\n"));
+    }
 
     #[tokio::test]
     async fn channel_source_yields_what_was_sent() {
