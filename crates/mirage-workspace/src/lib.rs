@@ -1,2 +1,240 @@
-//! placeholder
+//! The Mirage Workspace (seed 000): the mount table, the VFS router (the one
+//! door for bytes), command dispatch, and sessions with their shell state.
+//!
+//! ```no_run
+//! # async fn demo() -> mirage_types::Result<()> {
+//! use std::sync::Arc;
+//! # let ram: Arc<dyn mirage_ops::Resource> = todo!();
+//! let ws = mirage_workspace::Workspace::builder()
+//!     .mount("/data", ram, mirage_types::MountMode::Write)
+//!     .cwd("/data")
+//!     .build()?;
+//! let out = ws.execute("default", "echo hi > a.txt; cat a.txt", None).await?;
+//! assert_eq!(out.stdout, b"hi\n");
+//! # Ok(()) }
+//! ```
 #![deny(missing_docs)]
+
+pub mod config;
+pub mod host;
+pub mod router;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use mirage_ops::Resource;
+use mirage_shell::ShellState;
+use mirage_types::{ByteSource, Error, ErrorKind, Input, MountInfo, MountMode, Result, Sink, Vfs};
+
+pub use config::{MountConfig, WorkspaceConfig};
+pub use router::{Mount, Router};
+
+/// What one `execute` produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecOutput {
+    /// Standard output bytes.
+    pub stdout: Vec<u8>,
+    /// Standard error bytes.
+    pub stderr: Vec<u8>,
+    /// The exit status (0–255).
+    pub exit_code: i32,
+}
+
+/// Options for a new session.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// The id (generated when `None`).
+    pub id: Option<String>,
+    /// The working directory (the workspace default when `None`).
+    pub cwd: Option<String>,
+    /// Extra exported variables.
+    pub env: BTreeMap<String, String>,
+}
+
+/// One session: a shell state (cwd, env, functions, last status).
+pub struct Session {
+    /// The id.
+    pub id: String,
+    state: tokio::sync::Mutex<ShellState>,
+}
+
+struct Inner {
+    router: Arc<Router>,
+    host: Arc<host::WorkspaceHost>,
+    sessions: Mutex<HashMap<String, Arc<Session>>>,
+    default_cwd: String,
+    default_env: BTreeMap<String, String>,
+    next_id: Mutex<u64>,
+}
+
+/// A workspace: mounts, router, command host and sessions. Cheap to clone.
+#[derive(Clone)]
+pub struct Workspace {
+    inner: Arc<Inner>,
+}
+
+/// Builds a [`Workspace`].
+#[derive(Default)]
+pub struct WorkspaceBuilder {
+    mounts: Vec<Mount>,
+    cwd: Option<String>,
+    env: BTreeMap<String, String>,
+}
+
+impl WorkspaceBuilder {
+    /// Mounts `resource` at `prefix` with `mode`.
+    pub fn mount(mut self, prefix: &str, resource: Arc<dyn Resource>, mode: MountMode) -> Self {
+        self.mounts.push(Mount { prefix: prefix.to_string(), resource, mode });
+        self
+    }
+    /// The default session's working directory.
+    pub fn cwd(mut self, cwd: &str) -> Self {
+        self.cwd = Some(cwd.to_string());
+        self
+    }
+    /// An exported variable of new sessions.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.insert(key.to_string(), value.to_string());
+        self
+    }
+    /// Builds the workspace with a `default` session.
+    pub fn build(self) -> Result<Workspace> {
+        let router = Arc::new(Router::new(self.mounts)?);
+        let default_cwd = self.cwd.unwrap_or_else(|| {
+            router.mount_list().iter().map(|m| m.prefix.clone()).min().unwrap_or_else(|| "/".into())
+        });
+        let host = Arc::new(host::WorkspaceHost::new(router.clone()));
+        let ws = Workspace {
+            inner: Arc::new(Inner {
+                router,
+                host,
+                sessions: Mutex::new(HashMap::new()),
+                default_cwd,
+                default_env: self.env,
+                next_id: Mutex::new(0),
+            }),
+        };
+        ws.create_session(SessionOptions { id: Some("default".into()), ..Default::default() })?;
+        Ok(ws)
+    }
+}
+
+impl Workspace {
+    /// A builder.
+    pub fn builder() -> WorkspaceBuilder {
+        WorkspaceBuilder::default()
+    }
+
+    /// Builds a workspace from a config, constructing each resource through
+    /// its link-time registration.
+    pub fn from_config(cfg: &WorkspaceConfig) -> Result<Workspace> {
+        let mut b = Workspace::builder();
+        for (prefix, m) in &cfg.mounts {
+            let Some(reg) = mirage_ops::resource_type(&m.resource) else {
+                let known: Vec<&str> = mirage_ops::resource_types().iter().map(|r| r.name).collect();
+                return Err(Error::msg(
+                    ErrorKind::InvalidInput,
+                    format!("mount {prefix}: unknown resource '{}' (known: {})", m.resource, known.join(", ")),
+                ));
+            };
+            let res = (reg.build)(&m.config).map_err(|e| Error::msg(e.kind, format!("mount {prefix}: {}", e.message())))?;
+            b = b.mount(prefix, res, m.mode);
+        }
+        if let Some(c) = &cfg.cwd {
+            b = b.cwd(c);
+        }
+        for (k, v) in &cfg.env {
+            b = b.env(k, v);
+        }
+        b.build()
+    }
+
+    /// The VFS router (the one door for bytes).
+    pub fn vfs(&self) -> Arc<dyn Vfs> {
+        self.inner.router.clone()
+    }
+
+    /// The mount table.
+    pub fn mounts(&self) -> Vec<MountInfo> {
+        self.inner.router.mounts()
+    }
+
+    /// Creates a session; returns its id. Errors with `AlreadyExists` for a taken id.
+    pub fn create_session(&self, opts: SessionOptions) -> Result<String> {
+        let id = match opts.id {
+            Some(id) => id,
+            None => {
+                let mut n = self.inner.next_id.lock().map_err(|_| Error::new(ErrorKind::Io))?;
+                *n += 1;
+                format!("s{}", *n)
+            }
+        };
+        let cwd = opts.cwd.unwrap_or_else(|| self.inner.default_cwd.clone());
+        let mut st = ShellState::new(&cwd);
+        for (k, v) in self.inner.default_env.iter().chain(opts.env.iter()) {
+            st.set_exported(k, v.clone());
+        }
+        let mut sessions = self.inner.sessions.lock().map_err(|_| Error::new(ErrorKind::Io))?;
+        if sessions.contains_key(&id) {
+            return Err(Error::msg(ErrorKind::AlreadyExists, format!("session {id} exists")));
+        }
+        sessions.insert(id.clone(), Arc::new(Session { id: id.clone(), state: tokio::sync::Mutex::new(st) }));
+        Ok(id)
+    }
+
+    /// Deletes a session.
+    pub fn delete_session(&self, id: &str) -> Result<()> {
+        let mut sessions = self.inner.sessions.lock().map_err(|_| Error::new(ErrorKind::Io))?;
+        sessions.remove(id).map(|_| ()).ok_or_else(|| Error::msg(ErrorKind::NotFound, format!("session {id} not found")))
+    }
+
+    /// The session ids, sorted.
+    pub fn session_ids(&self) -> Vec<String> {
+        let mut v: Vec<String> = match self.inner.sessions.lock() {
+            Ok(s) => s.keys().cloned().collect(),
+            Err(_) => Vec::new(),
+        };
+        v.sort();
+        v
+    }
+
+    /// The working directory of a session.
+    pub async fn session_cwd(&self, id: &str) -> Result<String> {
+        Ok(self.session(id)?.state.lock().await.cwd.clone())
+    }
+
+    fn session(&self, id: &str) -> Result<Arc<Session>> {
+        let sessions = self.inner.sessions.lock().map_err(|_| Error::new(ErrorKind::Io))?;
+        sessions.get(id).cloned().ok_or_else(|| Error::msg(ErrorKind::NotFound, format!("session {id} not found")))
+    }
+
+    /// Runs `command` (one line or a script) in session `session_id`,
+    /// collecting stdout and stderr. Lines in one session run one at a time.
+    pub async fn execute(&self, session_id: &str, command: &str, stdin: Option<Bytes>) -> Result<ExecOutput> {
+        let session = self.session(session_id)?;
+        let mut st = session.state.lock().await;
+        let (out_sink, out_buf) = Sink::capture();
+        let (err_sink, err_buf) = Sink::capture();
+        let input = match stdin {
+            Some(b) => Input::from_source(ByteSource::Bytes(b)),
+            None => Input::empty(),
+        };
+        let host: Arc<dyn mirage_types::command::CommandHost> = self.inner.host.clone();
+        let code = mirage_shell::run(host, &mut st, command, input, out_sink, err_sink).await;
+        let take = |b: &Arc<Mutex<Vec<u8>>>| match b.lock() {
+            Ok(mut g) => std::mem::take(&mut *g),
+            Err(p) => std::mem::take(&mut *p.into_inner()),
+        };
+        Ok(ExecOutput { stdout: take(&out_buf), stderr: take(&err_buf), exit_code: code })
+    }
+
+    /// Runs `command` with stdout and stderr sent to the given sinks as they
+    /// are produced (for streaming replies and the terminal).
+    pub async fn execute_streaming(&self, session_id: &str, command: &str, stdin: Input, stdout: Sink, stderr: Sink) -> Result<i32> {
+        let session = self.session(session_id)?;
+        let mut st = session.state.lock().await;
+        let host: Arc<dyn mirage_types::command::CommandHost> = self.inner.host.clone();
+        Ok(mirage_shell::run(host, &mut st, command, stdin, stdout, stderr).await)
+    }
+}

@@ -1,0 +1,257 @@
+//! The VFS router: the one door for bytes. It resolves a virtual path to a
+//! mount by longest prefix, enforces the mount mode on every change, and
+//! calls the resource with the resource path. Nothing else calls a resource.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::future::BoxFuture;
+use mirage_ops::Resource;
+use mirage_types::{
+    ByteSource, Error, ErrorKind, FileStat, MountInfo, MountMode, Result, Vfs, basename, normalize_path, strip_mount_prefix,
+};
+
+/// One mount: a resource attached at a prefix with a mode.
+#[derive(Clone)]
+pub struct Mount {
+    /// The normalised prefix (`/data`, or `/`).
+    pub prefix: String,
+    /// The resource.
+    pub resource: Arc<dyn Resource>,
+    /// The mode.
+    pub mode: MountMode,
+}
+
+/// The mount table and router. Implements [`Vfs`].
+pub struct Router {
+    /// Mounts, longest prefix first.
+    mounts: Vec<Mount>,
+}
+
+impl Router {
+    /// A router over `mounts` (any order). Errors with `AlreadyExists` if a
+    /// prefix is mounted twice.
+    pub fn new(mut mounts: Vec<Mount>) -> Result<Self> {
+        for m in &mut mounts {
+            m.prefix = normalize_path(&m.prefix);
+        }
+        mounts.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()).then(a.prefix.cmp(&b.prefix)));
+        for w in mounts.windows(2) {
+            if w[0].prefix == w[1].prefix {
+                return Err(Error::msg(ErrorKind::AlreadyExists, format!("{}: mounted twice", w[0].prefix)));
+            }
+        }
+        Ok(Router { mounts })
+    }
+
+    /// The mount owning `path` (longest prefix) and the resource path.
+    pub fn resolve(&self, path: &str) -> Option<(&Mount, String)> {
+        let path = normalize_path(path);
+        self.mounts
+            .iter()
+            .find(|m| m.prefix == "/" || path == m.prefix || path.starts_with(&format!("{}/", m.prefix)))
+            .map(|m| (m, strip_mount_prefix(&path, &m.prefix)))
+    }
+
+    /// The mounts, longest prefix first.
+    pub fn mount_list(&self) -> &[Mount] {
+        &self.mounts
+    }
+
+    /// Names of mount points directly under `dir` that are not `dir` itself.
+    fn child_mounts(&self, dir: &str) -> Vec<String> {
+        let dir = normalize_path(dir);
+        let base = if dir == "/" { "/".to_string() } else { format!("{dir}/") };
+        let mut out: Vec<String> = self
+            .mounts
+            .iter()
+            .filter(|m| m.prefix != dir && m.prefix.starts_with(&base))
+            .filter_map(|m| m.prefix[base.len()..].split('/').next().map(str::to_string))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn writable(&self, path: &str) -> Result<(&Mount, String)> {
+        match self.resolve(path) {
+            Some((m, rel)) if m.mode.allows_write() => Ok((m, rel)),
+            Some(_) => Err(Error::at(ErrorKind::ReadOnly, path)),
+            None => Err(Error::at(if self.is_virtual_dir(path) { ErrorKind::ReadOnly } else { ErrorKind::NotFound }, path)),
+        }
+    }
+
+    fn is_virtual_dir(&self, path: &str) -> bool {
+        let p = normalize_path(path);
+        p == "/" || !self.child_mounts(&p).is_empty()
+    }
+
+    fn copy_tree<'a>(&'a self, from: &'a str, to: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let st = self.stat(from).await?;
+            if st.is_dir() {
+                self.mkdir(to, true).await?;
+                for e in self.readdir(from).await? {
+                    let f = format!("{}/{}", from.trim_end_matches('/'), e.name);
+                    let t = format!("{}/{}", to.trim_end_matches('/'), e.name);
+                    self.copy_tree(&f, &t).await?;
+                }
+                Ok(())
+            } else {
+                let data = self.read(from).await?;
+                self.write(to, data).await
+            }
+        })
+    }
+
+    fn remove_tree<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let st = self.stat(path).await?;
+            if st.is_dir() {
+                for e in self.readdir(path).await? {
+                    self.remove_tree(&format!("{}/{}", path.trim_end_matches('/'), e.name)).await?;
+                }
+                self.rmdir(path).await
+            } else {
+                self.unlink(path).await
+            }
+        })
+    }
+}
+
+fn at(e: Error, path: &str) -> Error {
+    e.with_path(path)
+}
+
+#[async_trait]
+impl Vfs for Router {
+    async fn stat(&self, path: &str) -> Result<FileStat> {
+        let path = normalize_path(path);
+        match self.resolve(&path) {
+            Some((m, rel)) => match m.resource.stat(&rel).await {
+                Ok(mut s) => {
+                    if rel == "/" {
+                        s.name = basename(&path);
+                    }
+                    Ok(s)
+                }
+                Err(e) if e.kind == ErrorKind::NotFound && self.is_virtual_dir(&path) => Ok(FileStat::dir(basename(&path))),
+                Err(e) => Err(at(e, &path)),
+            },
+            None if self.is_virtual_dir(&path) => Ok(FileStat::dir(basename(&path))),
+            None => Err(Error::not_found(path)),
+        }
+    }
+
+    async fn readdir(&self, path: &str) -> Result<Vec<FileStat>> {
+        let path = normalize_path(path);
+        let mut entries = match self.resolve(&path) {
+            Some((m, rel)) => match m.resource.readdir(&rel).await {
+                Ok(v) => v,
+                Err(e) if e.kind == ErrorKind::NotFound && self.is_virtual_dir(&path) => Vec::new(),
+                Err(e) => return Err(at(e, &path)),
+            },
+            None if self.is_virtual_dir(&path) => Vec::new(),
+            None => return Err(Error::not_found(path)),
+        };
+        for name in self.child_mounts(&path) {
+            if !entries.iter().any(|e| e.name == name) {
+                entries.push(FileStat::dir(name));
+            }
+        }
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(entries)
+    }
+
+    async fn read(&self, path: &str) -> Result<ByteSource> {
+        let path = normalize_path(path);
+        match self.resolve(&path) {
+            Some((m, rel)) => m.resource.read(&rel).await.map_err(|e| at(e, &path)),
+            None if self.is_virtual_dir(&path) => Err(Error::at(ErrorKind::IsADirectory, path)),
+            None => Err(Error::not_found(path)),
+        }
+    }
+
+    async fn write(&self, path: &str, data: ByteSource) -> Result<()> {
+        let path = normalize_path(path);
+        let (m, rel) = self.writable(&path)?;
+        m.resource.write(&rel, data).await.map_err(|e| at(e, &path))
+    }
+
+    async fn append(&self, path: &str, data: ByteSource) -> Result<()> {
+        let path = normalize_path(path);
+        let (m, rel) = self.writable(&path)?;
+        m.resource.append(&rel, data).await.map_err(|e| at(e, &path))
+    }
+
+    async fn mkdir(&self, path: &str, parents: bool) -> Result<()> {
+        let path = normalize_path(path);
+        if !parents {
+            if self.is_virtual_dir(&path) || self.mounts.iter().any(|m| m.prefix == path) {
+                return Err(Error::at(ErrorKind::AlreadyExists, path));
+            }
+            let (m, rel) = self.writable(&path)?;
+            return m.resource.mkdir(&rel).await.map_err(|e| at(e, &path));
+        }
+        let mut cur = String::new();
+        for comp in path.split('/').filter(|c| !c.is_empty()) {
+            cur.push('/');
+            cur.push_str(comp);
+            match self.stat(&cur).await {
+                Ok(s) if s.is_dir() => continue,
+                Ok(_) => return Err(Error::at(ErrorKind::NotADirectory, cur)),
+                Err(e) if e.kind == ErrorKind::NotFound => {
+                    let (m, rel) = self.writable(&cur)?;
+                    match m.resource.mkdir(&rel).await {
+                        Ok(()) => {}
+                        Err(e) if e.kind == ErrorKind::AlreadyExists => {}
+                        Err(e) => return Err(at(e, &cur)),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    async fn unlink(&self, path: &str) -> Result<()> {
+        let path = normalize_path(path);
+        let (m, rel) = self.writable(&path)?;
+        m.resource.unlink(&rel).await.map_err(|e| at(e, &path))
+    }
+
+    async fn rmdir(&self, path: &str) -> Result<()> {
+        let path = normalize_path(path);
+        if self.mounts.iter().any(|m| m.prefix == path) {
+            return Err(Error::at(ErrorKind::PermissionDenied, path));
+        }
+        let (m, rel) = self.writable(&path)?;
+        m.resource.rmdir(&rel).await.map_err(|e| at(e, &path))
+    }
+
+    async fn rename(&self, from: &str, to: &str) -> Result<()> {
+        let (from, to) = (normalize_path(from), normalize_path(to));
+        let (mf, rf) = self.writable(&from)?;
+        let (mt, rt) = self.writable(&to)?;
+        if mf.prefix == mt.prefix {
+            return mf.resource.rename(&rf, &rt).await.map_err(|e| at(e, &from));
+        }
+        // across mounts: copy, then delete the source
+        self.copy_tree(&from, &to).await?;
+        self.remove_tree(&from).await
+    }
+
+    fn mount_of(&self, path: &str) -> Option<MountInfo> {
+        self.resolve(path).map(|(m, _)| MountInfo { prefix: m.prefix.clone(), resource: m.resource.name().to_string(), mode: m.mode })
+    }
+
+    fn mounts(&self) -> Vec<MountInfo> {
+        let mut v: Vec<MountInfo> = self
+            .mounts
+            .iter()
+            .map(|m| MountInfo { prefix: m.prefix.clone(), resource: m.resource.name().to_string(), mode: m.mode })
+            .collect();
+        v.sort_by(|a, b| a.prefix.cmp(&b.prefix));
+        v
+    }
+}
