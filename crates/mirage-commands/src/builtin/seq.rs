@@ -588,4 +588,32 @@ mod tests {
         }
     }
 
+
+    #[test]
+    fn matches_gnu_more() {
+        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let cases: &[(&[&str], &str, &str, i32)] = &[
+            (&["1", ".5", "3"], "", "1.0\n1.5\n2.0\n2.5\n3.0\n", 0),
+            (&["-f", "%5.1f", "1", "3"], "", "  1.0\n  2.0\n  3.0\n", 0),
+            (&[".1", ".1", ".5"], "", "0.1\n0.2\n0.3\n0.4\n0.5\n", 0),
+            (&["-w", "1", "10"], "", "01\n02\n03\n04\n05\n06\n07\n08\n09\n10\n", 0),
+            (&["-w", "5", "-1", "-5"], "", "05\n04\n03\n02\n01\n00\n-1\n-2\n-3\n-4\n-5\n", 0),
+            (&["0.1", "0.01", "0.15"], "", "0.10\n0.11\n0.12\n0.13\n0.14\n0.15\n", 0),
+            (&["-s", "\\n", "3"], "", "1\\n2\\n3\n", 0),
+            (&["1e1", "2e1"], "", "10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n", 0),
+            (&["-f", "%g", "0.1", "0.1", "0.3"], "", "0.1\n0.2\n0.3\n", 0),
+            (&["-f", "%%%g%%", "2"], "", "%1%\n%2%\n", 0),
+            (&["1", "-1"], "", "", 0),
+            (&["-1"], "", "", 0),
+            (&["--separator=:", "3"], "", "1:2:3\n", 0),
+            (&["-w", "-s,", "9", "11"], "", "09,10,11\n", 0),
+            (&["1.5"], "", "1\n", 0),
+            (&["2", "2"], "", "2\n", 0),
+        ];
+        for (args, stdin, want, code) in cases {
+            let (out, err, status) = run_cmd(&vfs, run, "seq", args, "/d", stdin);
+            assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
+        }
+    }
+
 }

@@ -897,4 +897,39 @@ mod tests {
         }
     }
 
+
+    #[test]
+    fn matches_gnu_more() {
+        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let cases: &[(&[&str], &str, &str, i32)] = &[
+            (&["-t", " ", "-k2,2"], "x b\ny a\nz  c\n", "z  c\ny a\nx b\n", 0),
+            (&["-n"], "  5\n+3\n 10\n-2\n1e2\n", "-2\n+3\n1e2\n  5\n 10\n", 0),
+            (&["-u", "-k1,1"], "a 2\na 1\nb 3\n", "a 2\nb 3\n", 0),
+            (&["-r", "-k2"], "a 1\nb 2\nc 1\n", "b 2\nc 1\na 1\n", 0),
+            (&["-cu"], "a\na\n", "", 1),
+            (&["-t", "\t", "-k2,2"], "a\tz\nb\ty\n", "b\ty\na\tz\n", 0),
+            (&["-k1.2"], "ab\n ac\nbb\n", " ac\nab\nbb\n", 0),
+            (&["-s", "-r", "-k1,1"], "a 1\nb 1\na 2\n", "b 1\na 1\na 2\n", 0),
+            (&["-i"], "b\na\n", "a\nb\n", 0),
+            (&["-V"], "file10.txt\nfile9.txt\nfile1.txt\n1.0-rc1\n1.0\n", "1.0\n1.0-rc1\nfile1.txt\nfile9.txt\nfile10.txt\n", 0),
+            (&["-k1,1", "-k2,2n"], "b 10\nb 9\na 1\n", "a 1\nb 9\nb 10\n", 0),
+            (&["-n", "-k2"], "x 1.5\ny 1.25\nz -1\n", "z -1\ny 1.25\nx 1.5\n", 0),
+            (&["-nk2,2", "-t,"], "a,3\nb,1\nc,2\n", "b,1\nc,2\na,3\n", 0),
+            (&["-bk2"], "a  y\nb x\n", "b x\na  y\n", 0),
+            (&["-k2.2,2.2"], "a xb\nb ya\n", "a xb\nb ya\n", 0),
+            (&["-fk1"], "B\na\nA\nb\n", "A\na\nB\nb\n", 0),
+            (&["-M", "-r"], "Jan\nMar\nfeb\n", "Mar\nfeb\nJan\n", 0),
+            (&["-hr"], "1K\n2M\n3\n", "2M\n1K\n3\n", 0),
+            (&["-g", "-r"], "1.5\n10\n2e0\n", "10\n2e0\n1.5\n", 0),
+            (&["-dk1"], "a.b\nab\naa\n", "aa\na.b\nab\n", 0),
+            (&[], "b\n\na\n", "\na\nb\n", 0),
+            (&["-k3"], "a b\nc\n", "a b\nc\n", 0),
+            (&["-t:", "-k2n", "-k1"], "z:1\na:1\nm:0\n", "m:0\na:1\nz:1\n", 0),
+        ];
+        for (args, stdin, want, code) in cases {
+            let (out, err, status) = run_cmd(&vfs, run, "sort", args, "/d", stdin);
+            assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
+        }
+    }
+
 }
