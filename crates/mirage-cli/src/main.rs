@@ -103,15 +103,20 @@ fn build_workspace(args: &WsArgs) -> Result<Workspace> {
 
 fn main() {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(64 * 1024 * 1024).build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("mirage: {e}");
             std::process::exit(1);
         }
     };
-    let code = match rt.block_on(run(cli)) {
-        Ok(code) => code,
+    // run on a worker thread: its stack is sized for deep shell recursion
+    let code = match rt.block_on(async move { tokio::spawn(run(cli)).await }) {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
+            eprintln!("mirage: {e:#}");
+            1
+        }
         Err(e) => {
             eprintln!("mirage: {e:#}");
             1

@@ -154,7 +154,7 @@ fn run_on_own_runtime(case: Case) -> Status {
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name(format!("case {}", case.name))
-        .thread_stack_size(16 * 1024 * 1024)
+        .thread_stack_size(256 * 1024 * 1024)
         .enable_all()
         .build()
     {

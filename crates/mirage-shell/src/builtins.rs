@@ -451,7 +451,11 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
             if i >= args.len() {
                 return Ok(0);
             }
-            let r = run_command_words(interp, &args[i..], st, io).await;
+            let r = if name == "exec" {
+                run_command_words(interp, &args[i..], st, io).await
+            } else {
+                run_command_words_nofunc(interp, &args[i..], st, io).await
+            };
             if name == "exec" {
                 return Err(Flow::Exit(r.unwrap_or(0)));
             }
@@ -575,6 +579,15 @@ pub async fn run_command_words(interp: &Interp, words: &[String], st: &mut Shell
         return interp.call_function(name, &words[1..], st, io).await;
     }
     if is_builtin(name) {
+        return Box::pin(run(interp, words, st, io)).await;
+    }
+    let env = st.exported();
+    Ok(interp.run_external(words.to_vec(), env, st, io).await)
+}
+
+/// As [`run_command_words`] but skipping functions (`command`, `builtin`).
+pub async fn run_command_words_nofunc(interp: &Interp, words: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
+    if is_builtin(&words[0]) {
         return Box::pin(run(interp, words, st, io)).await;
     }
     let env = st.exported();

@@ -17,6 +17,10 @@ use tokio::sync::mpsc;
 use crate::ast::*;
 use crate::state::ShellState;
 
+/// How deep function calls may nest before the call fails (bash's
+/// `FUNCNEST`, set so that the interpreter's own stack stays bounded).
+pub const MAX_CALL_DEPTH: usize = 200;
+
 /// Non-local control flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
@@ -487,6 +491,10 @@ impl Interp {
     /// Calls the function `name` with `args`.
     pub async fn call_function(&self, name: &str, args: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
         let Some(body) = st.functions.get(name).cloned() else { return Ok(127) };
+        if st.local_frames.len() >= MAX_CALL_DEPTH {
+            io.err(&format!("bash: {name}: maximum function nesting level exceeded ({MAX_CALL_DEPTH})\n")).await;
+            return Err(Flow::Exit(1));
+        }
         let saved_pos = std::mem::replace(&mut st.positional, args.to_vec());
         st.local_frames.push(Vec::new());
         let r = self.exec(&body, st, io).await;
