@@ -614,16 +614,17 @@ impl Key {
     }
 }
 
-/// Splits `data` into records (without their delimiters).
-fn split_records(data: &Bytes, delim: u8) -> Vec<Bytes> {
+/// The `(start, end)` of each record of `data`, without its delimiter
+/// (16 bytes a line, so a large input costs little beyond its bytes).
+fn split_records(data: &[u8], delim: u8) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
     for i in memchr::memchr_iter(delim, data) {
-        out.push(data.slice(start..i));
+        out.push((start, i));
         start = i + 1;
     }
     if start < data.len() {
-        out.push(data.slice(start..));
+        out.push((start, data.len()));
     }
     out
 }
@@ -705,10 +706,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             };
             let recs = split_records(&data, delim);
             for i in 1..recs.len() {
-                let r = settings.compare(&recs[i - 1], &recs[i]);
+                let (a, b) = (&data[recs[i - 1].0..recs[i - 1].1], &data[recs[i].0..recs[i].1]);
+                let r = settings.compare(a, b);
                 if r == Ordering::Greater || (settings.unique && r == Ordering::Equal) {
                     if !quiet {
-                        let line = String::from_utf8_lossy(&recs[i]);
+                        let line = String::from_utf8_lossy(b);
                         ctx.error(format!("{name}:{}: disorder: {line}", i + 1)).await;
                     }
                     return 1;
@@ -716,24 +718,37 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             }
             return 0;
         }
-        let mut recs: Vec<Bytes> = Vec::new();
-        for f in &files {
-            let data = match read_whole(ctx, f).await {
+        let data: Bytes = if files.len() == 1 {
+            match read_whole(ctx, &files[0]).await {
                 Ok(d) => d,
                 Err(code) => return code,
-            };
-            recs.extend(split_records(&data, delim));
-        }
-        recs.sort_by(|a, b| settings.compare(a, b));
+            }
+        } else {
+            let mut all = Vec::new();
+            for f in &files {
+                let d = match read_whole(ctx, f).await {
+                    Ok(d) => d,
+                    Err(code) => return code,
+                };
+                all.extend_from_slice(&d);
+                if !d.is_empty() && d.last() != Some(&delim) {
+                    all.push(delim);
+                }
+            }
+            Bytes::from(all)
+        };
+        let mut recs = split_records(&data, delim);
+        let text = |r: &(usize, usize)| &data[r.0..r.1];
+        recs.sort_by(|a, b| settings.compare(text(a), text(b)));
         if settings.unique {
-            recs.dedup_by(|b, a| settings.compare(a, b) == Ordering::Equal);
-        }
-        let mut out = Vec::with_capacity(recs.iter().map(|r| r.len() + 1).sum());
-        for r in &recs {
-            out.extend_from_slice(r);
-            out.push(delim);
+            recs.dedup_by(|b, a| settings.compare(text(a), text(b)) == Ordering::Equal);
         }
         if let Some(path) = p.value("output") {
+            let mut out = Vec::with_capacity(recs.iter().map(|r| r.1 - r.0 + 1).sum());
+            for r in &recs {
+                out.extend_from_slice(text(r));
+                out.push(delim);
+            }
             let abs = ctx.resolve(path);
             match ctx.vfs.write(&abs, ByteSource::from(out)).await {
                 Ok(()) => ctx.io.wrote(&abs),
@@ -743,6 +758,19 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 }
             }
             return 0;
+        }
+        let mut out = Vec::with_capacity(64 * 1024);
+        for r in &recs {
+            out.extend_from_slice(text(r));
+            out.push(delim);
+            if out.len() >= 64 * 1024 {
+                if let Err(e) = ctx.stdout.write_bytes(Bytes::from(std::mem::take(&mut out))).await {
+                    if e.kind == ErrorKind::BrokenPipe {
+                        return 0;
+                    }
+                }
+                out.reserve(64 * 1024);
+            }
         }
         if let Err(e) = ctx.stdout.write_bytes(Bytes::from(out)).await {
             if e.kind == ErrorKind::BrokenPipe {
