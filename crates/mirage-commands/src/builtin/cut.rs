@@ -156,7 +156,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         };
         let kinds: Vec<&str> = ["bytes", "characters", "fields"].into_iter().filter(|k| p.has(k)).collect();
         if kinds.len() > 1 {
-            return usage(ctx, "only one type of list may be specified").await;
+            return usage(ctx, "only one list may be specified").await;
         }
         let Some(&kind) = kinds.first() else {
             return usage(ctx, "you must specify a list of bytes, characters, or fields").await;

@@ -385,7 +385,10 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 }
                 match parse_format(f) {
                     Ok(fm) => Some(fm),
-                    Err(msg) => return usage(ctx, &msg).await,
+                    Err(msg) => {
+                        ctx.error(msg).await;
+                        return 1;
+                    }
                 }
             }
             None => None,

@@ -338,7 +338,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         if sets.len() > max {
             let mut msg = format!("extra operand {}", quote(&sets[max]));
             if delete && !squeeze && sets.len() == 2 {
-                msg.push_str("\nOnly one string may be given when deleting without squeezing repeated characters.");
+                msg.push_str("\nOnly one string may be given when deleting without squeezing repeats.");
             }
             return usage(ctx, &msg).await;
         }
