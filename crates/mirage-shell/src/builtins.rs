@@ -252,6 +252,8 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                             "nounset" => st.options.nounset = on,
                             "xtrace" => st.options.xtrace = on,
                             "noglob" => st.options.noglob = on,
+                            "allexport" => st.options.allexport = on,
+                            "noclobber" => st.options.noclobber = on,
                             _ => {}
                         }
                         i += 2;
@@ -263,6 +265,8 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                             'u' => st.options.nounset = on,
                             'x' => st.options.xtrace = on,
                             'f' => st.options.noglob = on,
+                            'a' => st.options.allexport = on,
+                            'C' => st.options.noclobber = on,
                             _ => {}
                         }
                     }
@@ -411,8 +415,29 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
         "type" => {
             let mut status = 0;
             let mut buf = String::new();
+            let terse = args.iter().any(|a| a == "-t");
             for a in args.iter().filter(|a| !a.starts_with('-')) {
-                if st.functions.contains_key(a) {
+                const KEYWORDS: &[&str] = &["if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do", "done", "in", "function", "select", "time", "{", "}", "!", "[[", "]]"];
+                if terse {
+                    let kind = if st.functions.contains_key(a) {
+                        "function"
+                    } else if KEYWORDS.contains(&a.as_str()) {
+                        "keyword"
+                    } else if is_builtin(a) {
+                        "builtin"
+                    } else if interp.host.has_command(a) {
+                        "file"
+                    } else {
+                        status = 1;
+                        continue;
+                    };
+                    buf.push_str(kind);
+                    buf.push('\n');
+                    continue;
+                }
+                if KEYWORDS.contains(&a.as_str()) {
+                    buf.push_str(&format!("{a} is a shell keyword\n"));
+                } else if st.functions.contains_key(a) {
                     buf.push_str(&format!("{a} is a function\n"));
                 } else if is_builtin(a) {
                     buf.push_str(&format!("{a} is a shell builtin\n"));
@@ -566,8 +591,22 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
             tokio::time::sleep(std::time::Duration::from_secs_f64(total.clamp(0.0, 3600.0))).await;
             Ok(0)
         }
-        "wait" | "trap" | "shopt" | "hash" | "umask" | "alias" | "unalias" | "jobs" => Ok(0),
+        "wait" | "shopt" | "hash" | "umask" | "alias" | "unalias" | "jobs" => Ok(0),
         "getopts" => getopts(args, st),
+        "trap" => {
+            if args.len() >= 2 {
+                for sig in &args[1..] {
+                    let sig = sig.trim_start_matches("SIG").to_string();
+                    let sig = if sig == "0" { "EXIT".to_string() } else { sig };
+                    if args[0] == "-" {
+                        st.traps.remove(&sig);
+                    } else {
+                        st.traps.insert(sig, args[0].clone());
+                    }
+                }
+            }
+            Ok(0)
+        }
         _ => Ok(127),
     }
 }
@@ -915,6 +954,13 @@ pub async fn declare(interp: &Interp, kw: &str, args: &[DeclArg], st: &mut Shell
         }
         if flags.contains('i') {
             st.vars.entry(name.clone()).or_insert_with(|| Var::scalar("")).integer = true;
+        }
+        if flags.contains('u') || flags.contains('l') {
+            let v = st.vars.entry(name.clone()).or_insert_with(|| Var::scalar(""));
+            v.case = Some(flags.contains('u'));
+            if let Value::Scalar(s) = &mut v.value {
+                *s = if flags.contains('u') { s.to_uppercase() } else { s.to_lowercase() };
+            }
         }
         if let Some(a) = assign {
             if st.vars.get(&name).is_some_and(|v| v.readonly) {

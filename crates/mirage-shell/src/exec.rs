@@ -88,6 +88,13 @@ pub struct Interp {
     pub vfs: Arc<dyn Vfs>,
 }
 
+fn set_pipestatus(st: &mut ShellState, statuses: &[i32]) {
+    let m = statuses.iter().enumerate().map(|(i, s)| (i as i64, s.to_string())).collect();
+    let mut v = crate::state::Var::scalar("");
+    v.value = crate::state::Value::Indexed(m);
+    st.vars.insert("PIPESTATUS".into(), v);
+}
+
 struct PendingWrite {
     path: String,
     buf: Arc<Mutex<Vec<u8>>>,
@@ -391,6 +398,7 @@ impl Interp {
             });
         }
         let statuses = futures::future::join_all(futs).await;
+        set_pipestatus(st, &statuses);
         let last = statuses.last().copied().unwrap_or(0);
         if st.options.pipefail {
             if let Some(s) = statuses.iter().rev().find(|s| **s != 0) {
@@ -405,7 +413,9 @@ impl Interp {
         let argv = self.expand_words(&s.words, st, io).await?;
         if argv.is_empty() {
             for a in &s.assigns {
-                self.do_assign(a, st, io, false).await?;
+                if !self.do_assign(a, st, io, false).await? {
+                    return Ok(1);
+                }
             }
             let (rio, pending) = match self.apply_redirects(&s.redirs, st, io).await {
                 Ok(x) => x,
@@ -427,7 +437,9 @@ impl Interp {
             let mut saved = Vec::new();
             for a in &s.assigns {
                 saved.push((a.name.clone(), st.vars.get(&a.name).cloned()));
-                self.do_assign(a, st, io, true).await?;
+                if !self.do_assign(a, st, io, true).await? {
+                    return Ok(1);
+                }
             }
             let r = if is_func {
                 self.call_function(&name, &argv[1..], st, &rio).await
@@ -463,6 +475,9 @@ impl Interp {
                 return Err(Flow::Exit(141));
             }
         }
+        if let Ok(code) = result {
+            set_pipestatus(st, &[code]);
+        }
         result
     }
 
@@ -482,10 +497,53 @@ impl Interp {
             io: IOResult::default(),
             mount: None,
         };
-        let status = self.host.run(&mut ctx).await;
+        let status = if ctx.name.contains('/') {
+            self.run_script_file(&mut ctx, st).await
+        } else {
+            self.host.run(&mut ctx).await
+        };
         let rest = std::mem::replace(&mut ctx.stdin, Input::empty());
         io.put_stdin(rest);
         status
+    }
+
+    /// Runs `./script` by path: 127 if missing, 126 if a directory or not
+    /// executable, else the file as a bash script in a child shell.
+    async fn run_script_file(&self, ctx: &mut CommandCtx, st: &ShellState) -> i32 {
+        let path = ctx.resolve(&ctx.name);
+        let fail = |msg: &str, code: i32, ctx: &mut CommandCtx| {
+            let line = format!("bash: {}: {msg}\n", ctx.name);
+            (line, code)
+        };
+        let (line, code) = match self.vfs.stat(&path).await {
+            Err(e) => fail(e.message(), 127, ctx),
+            Ok(s) if s.is_dir() => fail("Is a directory", 126, ctx),
+            Ok(s) if s.mode.is_some_and(|m| m & 0o111 == 0) => fail("Permission denied", 126, ctx),
+            Ok(_) => {
+                let data = match self.vfs.read(&path).await {
+                    Ok(src) => src.collect().await.unwrap_or_default(),
+                    Err(e) => {
+                        let (l, c) = fail(e.message(), 126, ctx);
+                        let _ = ctx.stderr.write(l.as_bytes()).await;
+                        return c;
+                    }
+                };
+                let src = String::from_utf8_lossy(&data).into_owned();
+                let mut sub = st.clone();
+                sub.positional = ctx.args.clone();
+                sub.arg0 = ctx.name.clone();
+                sub.functions.clear();
+                sub.vars.retain(|_, v| v.exported);
+                let io = Io::new(std::mem::replace(&mut ctx.stdin, Input::empty()), ctx.stdout.sink().clone(), ctx.stderr.sink().clone());
+                return match crate::builtins::run_source(self, &src, &mut sub, &io).await {
+                    Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
+                    Err(_) => sub.last_status,
+                };
+            }
+        };
+        let _ = ctx.stderr.write(line.as_bytes()).await;
+        let _ = ctx.stderr.flush().await;
+        code
     }
 
     /// Calls the function `name` with `args`.
@@ -518,10 +576,11 @@ impl Interp {
     }
 
     /// Performs one assignment in the current state.
-    pub async fn do_assign(&self, a: &Assign, st: &mut ShellState, io: &Io, export: bool) -> Result<(), Flow> {
+    /// Returns `false` when the assignment was refused (a readonly variable).
+    pub async fn do_assign(&self, a: &Assign, st: &mut ShellState, io: &Io, export: bool) -> Result<bool, Flow> {
         if st.vars.get(&a.name).is_some_and(|v| v.readonly) {
             io.err(&format!("bash: {}: readonly variable\n", a.name)).await;
-            return Err(Flow::Exit(1));
+            return Ok(false);
         }
         match &a.value {
             AssignValue::Scalar(w) => {
@@ -621,12 +680,12 @@ impl Interp {
                 }
             }
         }
-        if export {
+        if export || st.options.allexport {
             if let Some(v) = st.vars.get_mut(&a.name) {
                 v.exported = true;
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     async fn apply_redirects(&self, redirs: &[Redir], st: &mut ShellState, io: &Io) -> Result<(Io, Vec<PendingWrite>), i32> {
@@ -661,6 +720,10 @@ impl Interp {
                         "/dev/stderr" => out.stderr.clone(),
                         _ => {
                             let path = mirage_types::join_path(&st.cwd, &target);
+                            if st.options.noclobber && !append && self.vfs.stat(&path).await.is_ok_and(|s| s.is_file()) {
+                                io.err(&format!("bash: {target}: cannot overwrite existing file\n")).await;
+                                return Err(1);
+                            }
                             let res = if append {
                                 self.vfs.append(&path, ByteSource::empty()).await
                             } else {

@@ -372,6 +372,27 @@ impl Interp {
     }
 
     async fn command_subst(&self, script: &Script, st: &mut ShellState, io: &Io) -> Result<String, Flow> {
+        // `$(< file)` reads the file
+        if let [Cmd::Simple(s)] = script.items.as_slice() {
+            if s.words.is_empty() && s.assigns.is_empty() && s.redirs.len() == 1 && s.redirs[0].op == RedirOp::In {
+                let target = self.expand_single(&s.redirs[0].target, st, io).await?;
+                let path = mirage_types::join_path(&st.cwd, &target);
+                let data = match self.vfs.read(&path).await {
+                    Ok(src) => src.collect().await.unwrap_or_default(),
+                    Err(e) => {
+                        io.err(&format!("bash: {target}: {}\n", e.message())).await;
+                        st.last_subst_status = Some(1);
+                        return Ok(String::new());
+                    }
+                };
+                let mut s = String::from_utf8_lossy(&data).into_owned();
+                while s.ends_with('\n') {
+                    s.pop();
+                }
+                st.last_subst_status = Some(0);
+                return Ok(s);
+            }
+        }
         let (sink, buf) = mirage_types::Sink::capture();
         let sub_io = Io { stdin: io.stdin.clone(), stdout: sink, stderr: io.stderr.clone() };
         let mut sub = st.clone();
@@ -423,6 +444,8 @@ impl Interp {
                         if o == 0 {
                             values.insert(0, st.arg0.clone());
                             (0, 0)
+                        } else if o < 0 {
+                            (o, o)
                         } else {
                             (o - 1, o)
                         }

@@ -39,19 +39,35 @@ pub async fn run(host: Arc<dyn CommandHost>, st: &mut ShellState, src: &str, std
     let interp = Interp::new(host);
     let io = Io::new(stdin, stdout, stderr);
     let parsed = parse::parse_input(src);
+    let mut exited = false;
     for item in &parsed.script.items {
         match interp.exec(item, st, &io).await {
-            Ok(s) | Err(Flow::Return(s)) => st.last_status = s,
+            Ok(s) | Err(Flow::Return(s)) => {
+                st.last_status = s;
+                if st.options.errexit && s != 0 && !matches!(item, ast::Cmd::And(..) | ast::Cmd::Or(..) | ast::Cmd::Not(_)) {
+                    exited = true;
+                    break;
+                }
+            }
             Err(Flow::Exit(s)) => {
                 st.last_status = s;
-                return s;
+                exited = true;
+                break;
             }
             Err(Flow::Break(_)) | Err(Flow::Continue(_)) => {}
         }
     }
-    if let Some(e) = parsed.error {
-        io.err(&format!("mirage: {e}\n")).await;
-        st.last_status = 2;
+    if !exited {
+        if let Some(e) = parsed.error {
+            io.err(&format!("mirage: {e}\n")).await;
+            st.last_status = 2;
+        }
+    }
+    // `trap … EXIT` runs when the script ends
+    if let Some(action) = st.traps.remove("EXIT") {
+        let status = st.last_status;
+        let _ = builtins::run_source(&interp, &action, st, &io).await;
+        st.last_status = status;
     }
     st.last_status
 }

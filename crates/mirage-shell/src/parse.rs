@@ -86,22 +86,18 @@ pub fn parse_input(src: &str) -> Parsed {
     match parse_script(src) {
         Ok(script) => Parsed { script, error: None },
         Err(error) => {
-            // Run what precedes the line with the error, as bash does.
-            let offset = error_offset(src).unwrap_or(0);
-            let cut = src[..offset.min(src.len())].rfind('\n').unwrap_or(0);
-            let script = if cut > 0 { parse_script(&src[..cut]).unwrap_or_default() } else { Script::default() };
+            // Run the complete commands before the error, as bash does: the
+            // longest prefix ending at a newline that parses on its own.
+            let mut script = Script::default();
+            for (i, _) in src.match_indices('\n').collect::<Vec<_>>().into_iter().rev() {
+                if let Ok(s) = parse_script(&src[..i]) {
+                    script = s;
+                    break;
+                }
+            }
             Parsed { script, error: Some(error) }
         }
     }
-}
-
-fn error_offset(src: &str) -> Option<usize> {
-    let (body, _) = extract_heredocs(src).ok()?;
-    if body != src {
-        return None;
-    }
-    let tree = with_parser(|p| p.parse(src, None)).ok()??;
-    first_error(tree.root_node()).map(|n| n.start_byte())
 }
 
 /// Parses a complete script; any syntax error fails the whole parse.
@@ -232,7 +228,12 @@ fn extract_heredocs(src: &str) -> Result<(String, Vec<Heredoc>), SyntaxError> {
                     i += 2;
                     continue;
                 }
-                '<' if arith == 0 && chars.get(i + 1) == Some(&'<') && chars.get(i + 2) != Some(&'<') => {
+                '<' if chars.get(i + 1) == Some(&'<') && chars.get(i + 2) == Some(&'<') => {
+                    out.push_str("<<<");
+                    i += 3;
+                    continue;
+                }
+                '<' if arith == 0 && chars.get(i + 1) == Some(&'<') => {
                     let mut j = i + 2;
                     let strip = chars.get(j) == Some(&'-');
                     if strip {
@@ -485,6 +486,12 @@ impl<'a> Conv<'a> {
     }
 
     fn command(&self, n: Node) -> Res<Cmd> {
+        if let Some(name) = n.child_by_field_name("name") {
+            let t = self.text(name);
+            if matches!(t, "done" | "fi" | "then" | "else" | "elif" | "esac" | "do" | "}" | "in") {
+                return Err(SyntaxError::near(t));
+            }
+        }
         let mut s = Simple::default();
         for (i, ch) in named_children(n).into_iter().enumerate() {
             let field = n.field_name_for_child(i as u32);

@@ -381,7 +381,7 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
                 prec = Some(fmt[st..i].parse().unwrap_or(0));
             }
         }
-        while i < b.len() && b"hlLqjzt".contains(&b[i]) {
+        while i < b.len() && b"hlLjzt".contains(&b[i]) {
             i += 1;
         }
         if i >= b.len() {

@@ -54,12 +54,14 @@ pub struct Var {
     pub readonly: bool,
     /// `declare -i`: assignments are evaluated arithmetically.
     pub integer: bool,
+    /// `declare -u` (true) / `declare -l` (false): case conversion on assignment.
+    pub case: Option<bool>,
 }
 
 impl Var {
     /// An unexported scalar.
     pub fn scalar(s: impl Into<String>) -> Self {
-        Var { value: Value::Scalar(s.into()), exported: false, readonly: false, integer: false }
+        Var { value: Value::Scalar(s.into()), exported: false, readonly: false, integer: false, case: None }
     }
 }
 
@@ -76,6 +78,10 @@ pub struct Options {
     pub xtrace: bool,
     /// `set -f`.
     pub noglob: bool,
+    /// `set -a`.
+    pub allexport: bool,
+    /// `set -C`.
+    pub noclobber: bool,
 }
 
 /// Everything a session keeps between lines (seed 000's Session).
@@ -103,6 +109,8 @@ pub struct ShellState {
     pub(crate) cond_depth: usize,
     /// The status of the last command substitution in the current command.
     pub(crate) last_subst_status: Option<i32>,
+    /// `trap` actions by condition (`EXIT`).
+    pub traps: HashMap<String, String>,
 }
 
 impl Default for ShellState {
@@ -126,6 +134,7 @@ impl ShellState {
             loop_depth: 0,
             cond_depth: 0,
             last_subst_status: None,
+            traps: HashMap::new(),
         };
         s.set_exported("PWD", cwd);
         s.vars.insert("IFS".into(), Var::scalar(" \t\n"));
@@ -137,11 +146,24 @@ impl ShellState {
     }
     /// Sets `name` to a scalar, keeping its flags.
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
-        let value = value.into();
+        let mut value = value.into();
+        let allexport = self.options.allexport;
         match self.vars.get_mut(name) {
-            Some(v) => v.value = Value::Scalar(value),
+            Some(v) => {
+                match v.case {
+                    Some(true) => value = value.to_uppercase(),
+                    Some(false) => value = value.to_lowercase(),
+                    None => {}
+                }
+                v.value = Value::Scalar(value);
+                if allexport {
+                    v.exported = true;
+                }
+            }
             None => {
-                self.vars.insert(name.to_string(), Var::scalar(value));
+                let mut v = Var::scalar(value);
+                v.exported = allexport;
+                self.vars.insert(name.to_string(), v);
             }
         }
     }

@@ -176,7 +176,7 @@ async fn unary(vfs: &dyn Vfs, st: &ShellState, op: &str, operand: &str) -> bool 
                 "-f" => stat.file_type == FileType::File,
                 "-d" => stat.file_type == FileType::Directory,
                 "-L" | "-h" => stat.file_type == FileType::Symlink,
-                "-s" => stat.size > 0,
+                "-s" => stat.size > 0 || stat.is_dir(),
                 "-r" => true,
                 "-w" => vfs.mount_of(&path).is_some_and(|m| m.mode.allows_write()),
                 "-x" => stat.is_dir() || stat.mode.is_some_and(|m| m & 0o111 != 0),
