@@ -424,6 +424,7 @@ pub(crate) mod testing {
             stderr: Output::new(err_sink),
             io: IOResult::default(),
             mount: None,
+            runner: None,
         };
         let rt = tokio::runtime::Builder::new_current_thread().build();
         let Ok(rt) = rt else { return (String::new(), "no runtime".into(), -1) };

@@ -134,8 +134,10 @@ pub struct Redir {
 /// Redirection operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RedirOp {
-    /// `>` (and `>|`).
+    /// `>`.
     Out,
+    /// `>|` (ignores `noclobber`).
+    Clobber,
     /// `>>`.
     Append,
     /// `<`.
@@ -178,6 +180,8 @@ pub enum WordPart {
     CmdSub(Arc<Script>),
     /// `$((…))`: the inner text as a word (expanded, then evaluated).
     Arith(Word),
+    /// `<(…)`: process substitution, read as a file.
+    ProcSub(Arc<Script>),
 }
 
 /// A parameter expansion.
@@ -280,6 +284,7 @@ impl PartialEq for WordPart {
             (Param(a), Param(b)) => a == b,
             (CmdSub(a), CmdSub(b)) => Arc::ptr_eq(a, b),
             (Arith(a), Arith(b)) => a == b,
+            (ProcSub(a), ProcSub(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
     }

@@ -32,6 +32,9 @@ pub enum Flow {
     Return(i32),
     /// `exit N`, or a fatal expansion error.
     Exit(i32),
+    /// An error that abandons the current top-level command (a readonly
+    /// assignment); the script goes on with the next one.
+    Abort(i32),
 }
 
 /// A command's status, or control flow leaving it.
@@ -117,7 +120,7 @@ impl Interp {
                     st.last_status = s;
                     return s;
                 }
-                Err(Flow::Return(s)) => st.last_status = s,
+                Err(Flow::Return(s)) | Err(Flow::Abort(s)) => st.last_status = s,
                 Err(Flow::Break(_)) | Err(Flow::Continue(_)) => {}
             }
         }
@@ -164,7 +167,7 @@ impl Interp {
                 Cmd::Subshell(c) => {
                     let mut sub = st.clone();
                     match self.exec(c, &mut sub, io).await {
-                        Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => Ok(s),
+                        Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => Ok(s),
                         Err(_) => Ok(sub.last_status),
                     }
                 }
@@ -390,7 +393,7 @@ impl Interp {
             let mut sst = st.clone();
             futs.push(async move {
                 let r = match self.exec(stage, &mut sst, &sio).await {
-                    Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
+                    Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
                     Err(_) => sst.last_status,
                 };
                 drop(sio);
@@ -409,12 +412,18 @@ impl Interp {
     }
 
     async fn exec_simple(&self, s: &Simple, st: &mut ShellState, io: &Io) -> ExecResult {
+        let r = self.exec_simple_inner(s, st, io).await;
+        st.procsubs.clear();
+        r
+    }
+
+    async fn exec_simple_inner(&self, s: &Simple, st: &mut ShellState, io: &Io) -> ExecResult {
         st.last_subst_status = None;
         let argv = self.expand_words(&s.words, st, io).await?;
         if argv.is_empty() {
             for a in &s.assigns {
                 if !self.do_assign(a, st, io, false).await? {
-                    return Ok(1);
+                    return Err(Flow::Abort(1));
                 }
             }
             let (rio, pending) = match self.apply_redirects(&s.redirs, st, io).await {
@@ -485,17 +494,23 @@ impl Interp {
     pub async fn run_external(&self, argv: Vec<String>, env: std::collections::BTreeMap<String, String>, st: &ShellState, io: &Io) -> i32 {
         let mut it = argv.into_iter();
         let name = it.next().unwrap_or_default();
+        let vfs: Arc<dyn Vfs> = if st.procsubs.is_empty() {
+            self.vfs.clone()
+        } else {
+            Arc::new(crate::procsub::ProcSubVfs { inner: self.vfs.clone(), files: st.procsubs.clone() })
+        };
         let mut ctx = CommandCtx {
             name,
             args: it.collect(),
             cwd: st.cwd.clone(),
             env,
-            vfs: self.vfs.clone(),
+            vfs,
             stdin: io.take_stdin(),
             stdout: Output::new(io.stdout.clone()),
             stderr: Output::new(io.stderr.clone()),
             io: IOResult::default(),
             mount: None,
+            runner: Some(Arc::new(self.clone())),
         };
         let status = if ctx.name.contains('/') {
             self.run_script_file(&mut ctx, st).await
@@ -712,7 +727,7 @@ impl Interp {
                 },
             };
             match r.op {
-                RedirOp::Out | RedirOp::Append | RedirOp::OutErr | RedirOp::AppendOutErr => {
+                RedirOp::Out | RedirOp::Clobber | RedirOp::Append | RedirOp::OutErr | RedirOp::AppendOutErr => {
                     let append = matches!(r.op, RedirOp::Append | RedirOp::AppendOutErr);
                     let sink = match target.as_str() {
                         "/dev/null" => Sink::Null,
@@ -720,7 +735,7 @@ impl Interp {
                         "/dev/stderr" => out.stderr.clone(),
                         _ => {
                             let path = mirage_types::join_path(&st.cwd, &target);
-                            if st.options.noclobber && !append && self.vfs.stat(&path).await.is_ok_and(|s| s.is_file()) {
+                            if st.options.noclobber && r.op != RedirOp::Clobber && !append && self.vfs.stat(&path).await.is_ok_and(|s| s.is_file()) {
                                 io.err(&format!("bash: {target}: cannot overwrite existing file\n")).await;
                                 return Err(1);
                             }
@@ -767,6 +782,10 @@ impl Interp {
                         continue;
                     }
                     if target == "/dev/stdin" {
+                        continue;
+                    }
+                    if let Some(data) = st.procsubs.get(&target) {
+                        out.stdin = Arc::new(Mutex::new(Input::from_source(ByteSource::Bytes(data.clone()))));
                         continue;
                     }
                     let path = mirage_types::join_path(&st.cwd, &target);
@@ -817,6 +836,32 @@ impl Interp {
             if let Err(e) = res {
                 io.err(&format!("bash: {}: {}\n", p.path, e.message())).await;
             }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl mirage_types::command::ArgvRunner for Interp {
+    async fn run_argv(
+        &self,
+        argv: Vec<String>,
+        cwd: String,
+        env: std::collections::BTreeMap<String, String>,
+        stdin: Input,
+        stdout: Sink,
+        stderr: Sink,
+    ) -> i32 {
+        if argv.is_empty() {
+            return 0;
+        }
+        let mut st = ShellState::new(&cwd);
+        for (k, v) in env {
+            st.set_exported(&k, v);
+        }
+        let io = Io::new(stdin, stdout, stderr);
+        match crate::builtins::run_command_words_nofunc(self, &argv, &mut st, &io).await {
+            Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
+            Err(_) => st.last_status,
         }
     }
 }

@@ -361,6 +361,20 @@ impl Interp {
                             }
                         }
                     }
+                    WordPart::ProcSub(script) => {
+                        let (sink, buf) = mirage_types::Sink::capture();
+                        let sub_io = Io { stdin: io.stdin.clone(), stdout: sink, stderr: io.stderr.clone() };
+                        let mut sub = st.clone();
+                        let _ = self.run_script(script, &mut sub, &sub_io).await;
+                        drop(sub_io);
+                        let data = match buf.lock() {
+                            Ok(mut g) => std::mem::take(&mut *g),
+                            Err(e) => std::mem::take(&mut *e.into_inner()),
+                        };
+                        let path = format!("/dev/fd/{}", 63 - st.procsubs.len());
+                        st.procsubs.insert(path.clone(), bytes::Bytes::from(data));
+                        out.push(Piece::Text { s: path, quoted: true, split: false });
+                    }
                     WordPart::Param(pe) => {
                         let v = self.param(pe, in_double, st, io).await?;
                         out.extend(v);

@@ -19,6 +19,7 @@ pub mod expand;
 pub mod parse;
 pub mod pattern;
 pub mod printf;
+pub mod procsub;
 pub mod state;
 pub mod test;
 pub mod word;
@@ -54,6 +55,7 @@ pub async fn run(host: Arc<dyn CommandHost>, st: &mut ShellState, src: &str, std
                 exited = true;
                 break;
             }
+            Err(Flow::Abort(s)) => st.last_status = s,
             Err(Flow::Break(_)) | Err(Flow::Continue(_)) => {}
         }
     }

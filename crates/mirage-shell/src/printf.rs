@@ -193,7 +193,21 @@ fn decimal_round(s: &str, prec: usize) -> Option<String> {
         digits.push(0);
     }
     let mut frac: Vec<u8> = fp.bytes().map(|b| b - b'0').collect();
-    let round_up = frac.len() > prec && frac[prec] >= 5;
+    let exact_tie = frac.len() > prec && frac[prec] == 5 && frac[prec + 1..].iter().all(|&d| d == 0);
+    let round_up = if exact_tie {
+        // bash formats a long double: whether it lies above the tie decides
+        match long_double_vs_decimal(ip, fp) {
+            Some(std::cmp::Ordering::Greater) => true,
+            Some(std::cmp::Ordering::Less) => false,
+            // exactly representable: round half to even
+            _ => {
+                let last = if prec == 0 { digits.last().copied().unwrap_or(0) } else { frac[prec - 1] };
+                last % 2 == 1
+            }
+        }
+    } else {
+        frac.len() > prec && frac[prec] >= 5
+    };
     frac.resize(prec, 0);
     digits.extend(frac);
     if round_up {
@@ -229,6 +243,111 @@ fn decimal_round(s: &str, prec: usize) -> Option<String> {
         out.insert(0, '-');
     }
     Some(out)
+}
+
+/// Compares the x87 long double nearest to the decimal `ip.fp` (64-bit
+/// mantissa, round to nearest even) with the decimal itself. `None` when the
+/// digits are too many to compute exactly.
+fn long_double_vs_decimal(ip: &str, fp: &str) -> Option<std::cmp::Ordering> {
+    use std::cmp::Ordering;
+    if fp.len() > 36 || ip.len() > 19 {
+        return None;
+    }
+    let int: u128 = if ip.is_empty() { 0 } else { ip.parse().ok()? };
+    let scale: u128 = 10u128.checked_pow(fp.len() as u32)?;
+    let mut frac: u128 = if fp.is_empty() { 0 } else { fp.parse().ok()? };
+    // significant bits of the integer part
+    let int_bits = 128 - int.leading_zeros() as usize;
+    let mut sig = int_bits;
+    if sig > 64 {
+        return None;
+    }
+    // generate fractional bits until 64 significant bits are taken
+    while sig < 64 {
+        if frac == 0 {
+            return Some(Ordering::Equal);
+        }
+        frac *= 2;
+        let bit = frac >= scale;
+        if bit {
+            frac -= scale;
+        }
+        if sig > 0 || bit {
+            sig += 1;
+        }
+    }
+    if frac == 0 {
+        return Some(Ordering::Equal);
+    }
+    // the rest, in units of one ulp, is frac/scale: above half rounds up
+    let twice = frac * 2;
+    Some(if twice > scale {
+        Ordering::Greater
+    } else if twice < scale {
+        Ordering::Less
+    } else {
+        Ordering::Equal
+    })
+}
+
+/// Formats Unix time `secs` (UTC) with a strftime subset: `%Y %m %d %H %M
+/// %S %j %y %e %b %B %a %A %F %T %D %s %Z %z %%`.
+pub fn strftime(fmt: &str, secs: i64) -> String {
+    let days = secs.div_euclid(86400);
+    let rem = secs.rem_euclid(86400);
+    let (h, mi, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
+    // civil from days (Howard Hinnant)
+    let z = days + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    const CUM: [i64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    let yday = CUM[(m - 1) as usize] + d + i64::from(leap && m > 2);
+    let wday = (days + 4).rem_euclid(7);
+    const MON: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+    const DAY: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+    let mut out = String::new();
+    let mut it = fmt.chars();
+    while let Some(c) = it.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match it.next() {
+            Some('Y') => out.push_str(&y.to_string()),
+            Some('m') => out.push_str(&format!("{m:02}")),
+            Some('d') => out.push_str(&format!("{d:02}")),
+            Some('e') => out.push_str(&format!("{d:2}")),
+            Some('H') => out.push_str(&format!("{h:02}")),
+            Some('M') => out.push_str(&format!("{mi:02}")),
+            Some('S') => out.push_str(&format!("{s:02}")),
+            Some('j') => out.push_str(&format!("{yday:03}")),
+            Some('y') => out.push_str(&format!("{:02}", y.rem_euclid(100))),
+            Some('b') | Some('h') => out.push_str(&MON[(m - 1) as usize][..3]),
+            Some('B') => out.push_str(MON[(m - 1) as usize]),
+            Some('a') => out.push_str(&DAY[wday as usize][..3]),
+            Some('A') => out.push_str(DAY[wday as usize]),
+            Some('F') => out.push_str(&format!("{y}-{m:02}-{d:02}")),
+            Some('T') => out.push_str(&format!("{h:02}:{mi:02}:{s:02}")),
+            Some('D') => out.push_str(&format!("{m:02}/{d:02}/{:02}", y.rem_euclid(100))),
+            Some('s') => out.push_str(&secs.to_string()),
+            Some('Z') => out.push_str("UTC"),
+            Some('z') => out.push_str("+0000"),
+            Some('%') => out.push('%'),
+            Some(o) => {
+                out.push('%');
+                out.push(o);
+            }
+            None => out.push('%'),
+        }
+    }
+    out
 }
 
 /// C `%e` formatting: `1.500000e+00`.
@@ -348,6 +467,23 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
                 _ => zero = true,
             }
             i += 1;
+        }
+        if i < b.len() && b[i] == b'(' {
+            if let Some(close) = fmt[i..].find(")T") {
+                let tf = &fmt[i + 1..i + close];
+                let arg = next_arg(args, ai);
+                let secs = match arg {
+                    Some(a) if !a.is_empty() && a != "-1" && a != "-2" => parse_int(a, &mut p.errors),
+                    _ => std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs() as i64)
+                        .unwrap_or(0),
+                };
+                i += close + 2;
+                lit_start = i;
+                p.out.extend_from_slice(strftime(tf, secs).as_bytes());
+                continue;
+            }
         }
         let mut width: Option<usize> = None;
         if i < b.len() && b[i] == b'*' {
@@ -511,5 +647,9 @@ mod tests {
         assert_eq!(pf("%b", &["a\\tb"]), "a\tb");
         assert_eq!(pf("%%", &[]), "%");
         assert_eq!(pf("%3d|%-3d|", &["5", "5"]), "  5|5  |");
+        assert_eq!(pf("%.2f %.2f", &["2.345", "1.005"]), "2.35 1.00");
+        assert_eq!(pf("%.0f %.0f %.0f", &["0.5", "1.5", "2.5"]), "0 2 2");
+        assert_eq!(pf("%(%Y-%m-%d %H:%M:%S)T", &["0"]), "1970-01-01 00:00:00");
+        assert_eq!(pf("%(%Y)T", &["86400000"]), "1972");
     }
 }

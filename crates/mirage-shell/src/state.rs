@@ -111,6 +111,8 @@ pub struct ShellState {
     pub(crate) last_subst_status: Option<i32>,
     /// `trap` actions by condition (`EXIT`).
     pub traps: HashMap<String, String>,
+    /// Outputs of `<(…)` in the current command, by `/dev/fd/N` path.
+    pub(crate) procsubs: HashMap<String, bytes::Bytes>,
 }
 
 impl Default for ShellState {
@@ -135,6 +137,7 @@ impl ShellState {
             cond_depth: 0,
             last_subst_status: None,
             traps: HashMap::new(),
+            procsubs: HashMap::new(),
         };
         s.set_exported("PWD", cwd);
         s.vars.insert("IFS".into(), Var::scalar(" \t\n"));

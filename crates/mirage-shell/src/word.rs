@@ -120,6 +120,13 @@ fn lex_parts(chars: &[char], pos: &mut usize, ctx: Ctx, stop: &dyn Fn(char, usiz
                 *pos += 1;
                 parts.push(WordPart::Double(inner));
             }
+            '<' if ctx == Ctx::Unquoted && chars.get(*pos + 1) == Some(&'(') => {
+                flush(&mut lit, &mut parts, false);
+                let end = match_paren(chars, *pos + 2).ok_or_else(|| SyntaxError::eof("("))?;
+                let inner: String = chars[*pos + 2..end].iter().collect();
+                parts.push(WordPart::ProcSub(Arc::new(parse_script(&inner)?)));
+                *pos = end + 1;
+            }
             '`' => {
                 flush(&mut lit, &mut parts, in_quotes);
                 let start = *pos + 1;

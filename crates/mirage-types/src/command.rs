@@ -39,6 +39,25 @@ pub struct CommandCtx {
     pub io: IOResult,
     /// The mount the dispatcher chose the handler for, if a path operand had one.
     pub mount: Option<MountInfo>,
+    /// Runs other command lines (for `find -exec`), when the caller provides it.
+    pub runner: Option<Arc<dyn ArgvRunner>>,
+}
+
+/// Runs one command line (`argv`: builtins and registered commands, never
+/// a host process) for commands that run commands, such as `find -exec`.
+#[async_trait]
+pub trait ArgvRunner: Send + Sync {
+    /// Runs `argv` in `cwd` with the exported `env`; returns its exit status
+    /// (127 when there is no such command).
+    async fn run_argv(
+        &self,
+        argv: Vec<String>,
+        cwd: String,
+        env: BTreeMap<String, String>,
+        stdin: Input,
+        stdout: crate::Sink,
+        stderr: crate::Sink,
+    ) -> i32;
 }
 
 impl CommandCtx {

@@ -283,6 +283,7 @@ mod tests {
             stderr: Output::null(),
             io: IOResult::default(),
             mount: None,
+            runner: None,
         };
         let rt = tokio::runtime::Builder::new_current_thread().build();
         let Ok(rt) = rt else { return };

@@ -231,6 +231,7 @@ mod tests {
             stderr: Output::new(err_sink),
             io: IOResult::default(),
             mount: None,
+            runner: None,
         };
         let Ok(rt) = tokio::runtime::Builder::new_current_thread().build() else { return Default::default() };
         let code = rt.block_on(async {
