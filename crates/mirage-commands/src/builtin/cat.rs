@@ -1,5 +1,7 @@
 //! `cat`: concatenate files to stdout, as GNU coreutils 9.1 `cat`
-//! (`-n`, `-b`, `-s`, `-E`, `-T`, `-A`). Streams: without numbering flags the
+//! (`-n`, `-b`, `-s`, `-E`, `-T`, `-v`, `-A` = `-vET`, `-e` = `-vE`,
+//! `-t` = `-vT`; `-E` also shows a CR ending a line as `^M`; `-v` shows control bytes as `^X`, DEL as `^?` and bytes
+//! from 128 as `M-…`). Streams: without numbering flags the
 //! chunks pass through untouched, so `cat big | head -1` reads one chunk.
 
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
@@ -15,6 +17,9 @@ const OPTS: &[OptSpec] = &[
     OptSpec::flag("show-ends", Some('E'), Some("show-ends")),
     OptSpec::flag("show-tabs", Some('T'), Some("show-tabs")),
     OptSpec::flag("show-all", Some('A'), Some("show-all")),
+    OptSpec::flag("show-nonprinting", Some('v'), Some("show-nonprinting")),
+    OptSpec::flag("e", Some('e'), None),
+    OptSpec::flag("t", Some('t'), None),
     OptSpec::flag("u", Some('u'), None),
 ];
 
@@ -29,6 +34,7 @@ struct Fmt {
     squeeze: bool,
     ends: bool,
     tabs: bool,
+    nonprinting: bool,
     line_no: u64,
     at_line_start: bool,
     blank_run: u32,
@@ -36,11 +42,11 @@ struct Fmt {
 
 impl Fmt {
     fn plain(&self) -> bool {
-        !(self.number || self.nonblank || self.squeeze || self.ends || self.tabs)
+        !(self.number || self.nonblank || self.squeeze || self.ends || self.tabs || self.nonprinting)
     }
     /// Formats `chunk`, keeping line state across chunks.
     fn apply(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        for &b in chunk {
+        for (i, &b) in chunk.iter().enumerate() {
             if self.at_line_start {
                 if b == b'\n' {
                     self.blank_run += 1;
@@ -66,9 +72,31 @@ impl Fmt {
                     self.at_line_start = true;
                 }
                 b'\t' if self.tabs => out.extend_from_slice(b"^I"),
+                b'\t' => out.push(b),
+                // as GNU 9.1 `-E`: CR before LF (or ending the buffer) is `^M`
+                b'\r' if self.ends && chunk.get(i + 1).is_none_or(|&n| n == b'\n') => out.extend_from_slice(b"^M"),
+                _ if self.nonprinting => show_nonprinting(b, out),
                 _ => out.push(b),
             }
         }
+    }
+}
+
+/// Writes byte `b` (not `\n` or `\t`) as `cat -v` shows it: `^X` for
+/// control bytes, `^?` for DEL, `M-` and the same for bytes from 128.
+fn show_nonprinting(b: u8, out: &mut Vec<u8>) {
+    let mut c = b;
+    if c >= 128 {
+        out.extend_from_slice(b"M-");
+        c -= 128;
+    }
+    if c < 32 {
+        out.push(b'^');
+        out.push(c + 64);
+    } else if c == 127 {
+        out.extend_from_slice(b"^?");
+    } else {
+        out.push(c);
     }
 }
 
@@ -79,12 +107,14 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             Err(code) => return code,
         };
         let all = p.has("show-all");
+        let (e, t) = (p.has("e"), p.has("t"));
         let mut fmt = Fmt {
             number: p.has("number"),
             nonblank: p.has("number-nonblank"),
             squeeze: p.has("squeeze-blank"),
-            ends: p.has("show-ends") || all,
-            tabs: p.has("show-tabs") || all,
+            ends: p.has("show-ends") || all || e,
+            tabs: p.has("show-tabs") || all || t,
+            nonprinting: p.has("show-nonprinting") || all || e || t,
             line_no: 0,
             at_line_start: true,
             blank_run: 0,
@@ -126,4 +156,38 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         }
         status
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::testing::{MemVfs, run as run_cmd};
+
+    fn cat(args: &[&str], stdin: &str) -> String {
+        let v = MemVfs::with(&[]);
+        run_cmd(&v, run, "cat", args, "/", stdin).0
+    }
+
+    #[test]
+    fn show_flags() {
+        let input = "a\tb \nend\r\n";
+        assert_eq!(cat(&["-A"], input), "a^Ib $\nend^M$\n");
+        assert_eq!(cat(&["-E"], input), "a\tb $\nend^M$\n");
+        assert_eq!(cat(&["-E"], "a\rb\n"), "a\rb$\n");
+        assert_eq!(cat(&["-T"], input), "a^Ib \nend\r\n");
+        assert_eq!(cat(&["-e"], input), "a\tb $\nend^M$\n");
+        assert_eq!(cat(&["-t"], input), "a^Ib \nend^M\n");
+        assert_eq!(cat(&["-v"], "\x01\x7f\t\n"), "^A^?\t\n");
+        assert_eq!(cat(&["-n", "-v"], "x\n"), "     1\tx\n");
+    }
+
+    #[test]
+    fn high_bytes() {
+        let mut out = Vec::new();
+        for b in [0x80u8, 0x89, 0xa0, 0xe9, 0xff] {
+            show_nonprinting(b, &mut out);
+            out.push(b' ');
+        }
+        assert_eq!(String::from_utf8_lossy(&out), "M-^@ M-^I M-  M-i M-^? ");
+    }
 }

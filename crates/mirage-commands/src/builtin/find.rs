@@ -4,7 +4,9 @@
 //! tests `-name`, `-iname`, `-path`, `-ipath`, `-regex`, `-iregex`,
 //! `-type`, `-empty`, `-size`, `-newer`, `-mtime`, `-mmin`, `-true`,
 //! `-false`, the actions `-print`, `-print0`, `-printf` (common
-//! directives), `-delete`, `-prune`, `-quit`, and the global options
+//! directives), `-delete`, `-prune`, `-quit`, `-exec`/`-execdir` (`… \;`
+//! per file, `… {} +` batched; run through [`CommandCtx::runner`], never a
+//! host process), and the global options
 //! `-maxdepth`, `-mindepth`, `-depth`, `-regextype`. Entries of each
 //! directory are visited in name order, pre-order (post-order with
 //! `-depth` or `-delete`). An unknown predicate is an error, never a match.
@@ -14,8 +16,9 @@ use std::time::SystemTime;
 
 use globset::{GlobBuilder, GlobMatcher};
 use mirage_types::args::{CommandSpec, PathOperands};
+use futures::future::BoxFuture;
 use mirage_types::command::{CommandCtx, CommandFuture};
-use mirage_types::{ErrorKind, FileStat, FileType};
+use mirage_types::{ErrorKind, FileStat, FileType, Input};
 
 /// The spec of `find` (its expression is parsed by [`parse_expr`], not getopt).
 pub static SPEC: CommandSpec = CommandSpec {
@@ -93,7 +96,36 @@ pub enum Expr {
     Prune,
     /// `-quit`.
     Quit,
+    /// `-exec`/`-execdir`.
+    Exec(Box<ExecSpec>),
 }
+
+/// One `-exec`/`-execdir` action.
+#[derive(Debug, Clone)]
+pub struct ExecSpec {
+    /// The command line; with `\;` every `{}` in it is replaced by the path,
+    /// with `+` it is the part before the final `{}`.
+    pub argv: Vec<String>,
+    /// `{} +`: gather paths and run the command once per batch.
+    pub batch: bool,
+    /// `-execdir`: run in the file's directory with `{}` as `./NAME`.
+    pub dir: bool,
+    /// Which batch this action fills (its index among the `-exec`s).
+    pub id: usize,
+}
+
+/// Paths gathered for one `-exec … {} +`, not yet run.
+#[derive(Default)]
+struct Batch {
+    argv: Vec<String>,
+    cwd: String,
+    paths: Vec<String>,
+    size: usize,
+}
+
+/// The size of the paths of one `{} +` batch that starts a run (GNU's
+/// default argument space is about 128 KiB).
+const BATCH_BYTES: usize = 128 * 1024;
 
 /// A parsed command line's expression with its global options.
 #[derive(Debug, Clone)]
@@ -106,6 +138,8 @@ pub struct Parsed {
     pub mindepth: usize,
     /// Post-order (`-depth`, implied by `-delete`).
     pub depth_first: bool,
+    /// How many `-exec`/`-execdir` actions the expression has.
+    pub execs: usize,
 }
 
 struct Parser<'a> {
@@ -116,6 +150,7 @@ struct Parser<'a> {
     depth_first: bool,
     has_action: bool,
     regextype: String,
+    execs: usize,
 }
 
 fn glob(pat: &str, icase: bool) -> Result<GlobMatcher, String> {
@@ -410,7 +445,36 @@ impl Parser<'_> {
                 self.has_action = true;
                 Expr::Quit
             }
-            "-exec" | "-execdir" | "-ok" | "-okdir" | "-fprint" | "-fls" | "-fprintf" | "-ls" => {
+            "-exec" | "-execdir" => {
+                self.has_action = true;
+                let mut argv: Vec<String> = Vec::new();
+                let mut batch = false;
+                loop {
+                    let Some(a) = self.args.get(self.pos) else {
+                        return Err(format!("missing argument to `{tok}'"));
+                    };
+                    self.pos += 1;
+                    if a == ";" {
+                        break;
+                    }
+                    if a == "+" && argv.last().is_some_and(|l| l == "{}") {
+                        argv.pop();
+                        batch = true;
+                        break;
+                    }
+                    argv.push(a.clone());
+                }
+                if argv.is_empty() {
+                    return Err(format!("missing argument to `{tok}'"));
+                }
+                if batch && argv.iter().any(|a| a.contains("{}")) {
+                    return Err(format!("Only one instance of {{}} is supported with {tok} ... +"));
+                }
+                let id = self.execs;
+                self.execs += 1;
+                Expr::Exec(Box::new(ExecSpec { argv, batch, dir: tok == "-execdir", id }))
+            }
+            "-ok" | "-okdir" | "-fprint" | "-fls" | "-fprintf" | "-ls" => {
                 if self.peek().is_none() {
                     return Err(format!("missing argument to `{tok}'"));
                 }
@@ -433,6 +497,7 @@ pub fn parse_expr(args: &[String]) -> Result<Parsed, String> {
         depth_first: false,
         has_action: false,
         regextype: "emacs".into(),
+        execs: 0,
     };
     let expr = if args.is_empty() { Expr::True } else { p.parse_comma()? };
     if p.pos < args.len() {
@@ -443,7 +508,7 @@ pub fn parse_expr(args: &[String]) -> Result<Parsed, String> {
         });
     }
     let expr = if p.has_action { expr } else { Expr::And(Box::new(expr), Box::new(Expr::Print)) };
-    Ok(Parsed { expr, maxdepth: p.maxdepth, mindepth: p.mindepth, depth_first: p.depth_first })
+    Ok(Parsed { expr, maxdepth: p.maxdepth, mindepth: p.mindepth, depth_first: p.depth_first, execs: p.execs })
 }
 
 fn uses(e: &Expr, f: &dyn Fn(&Expr) -> bool) -> bool {
@@ -487,6 +552,12 @@ struct Eval {
     deletes: Vec<(String, String, bool)>,
     newer: HashMap<String, Option<SystemTime>>,
     now: SystemTime,
+    /// Pending `{} +` batches, by [`ExecSpec::id`].
+    batches: Vec<Batch>,
+    /// A `{} +` batch exited non-zero (find then exits 1).
+    batch_failed: bool,
+    /// Our stdout reader has gone: run nothing more.
+    broken: bool,
 }
 
 fn effective_size(st: &FileStat) -> u64 {
@@ -577,7 +648,114 @@ impl Eval {
                 self.quit = true;
                 true
             }
+            // evaluated by `eval_async` only
+            Expr::Exec(_) => false,
         }
+    }
+
+    /// Evaluates `e` on `n`; when the expression runs commands, the
+    /// operators are walked here and the other primaries by [`Eval::eval`].
+    async fn eval_top(&mut self, e: &Expr, n: &Node<'_>, ctx: &mut CommandCtx, has_exec: bool) -> bool {
+        if has_exec { self.eval_async(e, n, ctx).await } else { self.eval(e, n) }
+    }
+
+    fn eval_async<'a>(&'a mut self, e: &'a Expr, n: &'a Node<'a>, ctx: &'a mut CommandCtx) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            match e {
+                Expr::And(a, b) => self.eval_async(a, n, ctx).await && self.eval_async(b, n, ctx).await,
+                Expr::Or(a, b) => self.eval_async(a, n, ctx).await || self.eval_async(b, n, ctx).await,
+                Expr::Comma(a, b) => {
+                    self.eval_async(a, n, ctx).await;
+                    self.eval_async(b, n, ctx).await
+                }
+                Expr::Not(a) => !self.eval_async(a, n, ctx).await,
+                Expr::Exec(x) => self.exec(x, n, ctx).await,
+                _ => self.eval(e, n),
+            }
+        })
+    }
+
+    /// `-exec`/`-execdir` on one entry: runs the command (`\;`, true when it
+    /// exits 0) or adds the path to its batch (`+`, always true).
+    async fn exec(&mut self, x: &ExecSpec, n: &Node<'_>, ctx: &mut CommandCtx) -> bool {
+        if self.broken {
+            return false;
+        }
+        let (cwd, path) = if x.dir {
+            let dir = if n.depth == 0 {
+                ctx.resolve(&mirage_types::dirname(n.display))
+            } else {
+                mirage_types::dirname(n.abs)
+            };
+            let path = if n.name.starts_with('/') { n.name.to_string() } else { format!("./{}", n.name) };
+            (dir, path)
+        } else {
+            (ctx.cwd.clone(), n.display.to_string())
+        };
+        if !x.batch {
+            let argv = x.argv.iter().map(|a| a.replace("{}", &path)).collect();
+            return self.run_child(argv, cwd, ctx).await == 0;
+        }
+        if self.batches.len() <= x.id {
+            self.batches.resize_with(x.id + 1, Batch::default);
+        }
+        let full = self.batches.get(x.id).is_some_and(|b| {
+            !b.paths.is_empty() && (b.cwd != cwd || b.size + path.len() + 1 > BATCH_BYTES)
+        });
+        if full {
+            self.run_batch(x.id, ctx).await;
+        }
+        if let Some(b) = self.batches.get_mut(x.id) {
+            if b.argv.is_empty() {
+                b.argv = x.argv.clone();
+            }
+            b.cwd = cwd;
+            b.size += path.len() + 1;
+            b.paths.push(path);
+        }
+        true
+    }
+
+    /// Runs the gathered paths of batch `id`, if any.
+    async fn run_batch(&mut self, id: usize, ctx: &mut CommandCtx) {
+        let Some(b) = self.batches.get_mut(id) else { return };
+        if b.paths.is_empty() {
+            return;
+        }
+        let mut argv = b.argv.clone();
+        argv.append(&mut b.paths);
+        b.size = 0;
+        let cwd = b.cwd.clone();
+        if self.broken {
+            return;
+        }
+        if self.run_child(argv, cwd, ctx).await != 0 {
+            self.batch_failed = true;
+        }
+    }
+
+    /// Runs every pending batch (at the end of the walk).
+    async fn finish_batches(&mut self, ctx: &mut CommandCtx) {
+        for id in 0..self.batches.len() {
+            self.run_batch(id, ctx).await;
+        }
+    }
+
+    /// Runs one command line with find's stdout and stderr, after sending
+    /// what find has buffered so the output keeps its order.
+    async fn run_child(&mut self, argv: Vec<String>, cwd: String, ctx: &mut CommandCtx) -> i32 {
+        let gone = self.flush_err(ctx).await;
+        let res = ctx.stdout.flush().await;
+        if gone || matches!(res, Err(e) if e.kind == ErrorKind::BrokenPipe) {
+            self.broken = true;
+            self.quit = true;
+            return 1;
+        }
+        let _ = ctx.stderr.flush().await;
+        let Some(runner) = ctx.runner.clone() else { return 1 };
+        let out = ctx.stdout.sink().clone();
+        let err = ctx.stderr.sink().clone();
+        runner.run_argv(argv, cwd, ctx.env.clone(), Input::empty(), out, err).await
     }
 }
 
@@ -672,6 +850,12 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 return 1;
             }
         };
+        let has_exec = parsed.execs > 0;
+        if has_exec && ctx.runner.is_none() {
+            let tok = if uses(&parsed.expr, &|e| matches!(e, Expr::Exec(x) if x.dir)) { "-execdir" } else { "-exec" };
+            ctx.error(format!("unsupported: {tok}")).await;
+            return 1;
+        }
         if paths.is_empty() {
             paths.push(".".to_string());
         }
@@ -682,6 +866,9 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             deletes: Vec::new(),
             newer: HashMap::new(),
             now: SystemTime::now(),
+            batches: Vec::new(),
+            batch_failed: false,
+            broken: false,
         };
         let mut refs = Vec::new();
         newer_refs(&parsed.expr, &mut refs);
@@ -739,8 +926,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                             ev.prune = false;
                             let node =
                                 Node { display: &display, name: &name, abs: &abs, stat: &stat, depth, entries: count };
-                            let expr = &parsed.expr;
-                            ev.eval(expr, &node);
+                            ev.eval_top(&parsed.expr, &node, ctx, has_exec).await;
                             pruned = ev.prune;
                         }
                         if parsed.depth_first && descend && entries.is_some() {
@@ -754,7 +940,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                         } else if parsed.depth_first && depth >= parsed.mindepth {
                             let node =
                                 Node { display: &display, name: &name, abs: &abs, stat: &stat, depth, entries: count };
-                            ev.eval(&parsed.expr, &node);
+                            ev.eval_top(&parsed.expr, &node, ctx, has_exec).await;
                         }
                         if descend && !pruned {
                             if let Some(ents) = entries {
@@ -777,7 +963,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                                 depth,
                                 entries: Some(entries),
                             };
-                            ev.eval(&parsed.expr, &node);
+                            ev.eval_top(&parsed.expr, &node, ctx, has_exec).await;
                         }
                     }
                 }
@@ -802,7 +988,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 }
             }
         }
+        ev.finish_batches(ctx).await;
         let _ = ev.flush_err(ctx).await;
+        if ev.batch_failed {
+            status = 1;
+        }
         status
     })
 }
@@ -890,5 +1080,103 @@ mod tests {
         assert_eq!((o.as_str(), e.as_str(), s), ("", "find: unknown predicate `-foo'\n", 1));
         assert_eq!(f(&t, &[".", "-name", "*.txt", "-delete"], "/m").2, 0);
         assert_eq!(f(&t, &[".", "-type", "f"], "/m").0, "./.hidden\n./C.md\n./sub/deep/x.log\n");
+    }
+
+    /// A runner that prints `[CWD] ARGV…` and fails when an argument names
+    /// a `.md` file.
+    struct Echo;
+
+    impl mirage_types::command::ArgvRunner for Echo {
+        fn run_argv<'s, 'f>(
+            &'s self,
+            argv: Vec<String>,
+            cwd: String,
+            _env: std::collections::BTreeMap<String, String>,
+            _stdin: Input,
+            stdout: mirage_types::Sink,
+            _stderr: mirage_types::Sink,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = i32> + Send + 'f>>
+        where
+            's: 'f,
+            Self: 'f,
+        {
+            Box::pin(async move {
+                let mut out = mirage_types::Output::new(stdout);
+                let line = format!("[{cwd}] {}\n", argv.join(" "));
+                let _ = out.write(line.as_bytes()).await;
+                let _ = out.flush().await;
+                if argv.iter().any(|a| a.ends_with(".md")) { 1 } else { 0 }
+            })
+        }
+    }
+
+    fn fx(vfs: &std::sync::Arc<MemVfs>, args: &[&str], cwd: &str) -> (String, String, i32) {
+        use mirage_types::{ByteSource, IOResult, Output, Sink};
+        let (out_sink, out) = Sink::capture();
+        let (err_sink, err) = Sink::capture();
+        let mut ctx = CommandCtx {
+            name: "find".into(),
+            args: v(args),
+            cwd: cwd.into(),
+            env: Default::default(),
+            vfs: vfs.clone(),
+            stdin: Input::from_source(ByteSource::Bytes(Default::default())),
+            stdout: Output::new(out_sink),
+            stderr: Output::new(err_sink),
+            io: IOResult::default(),
+            mount: None,
+            runner: Some(std::sync::Arc::new(Echo)),
+        };
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().build() else {
+            return (String::new(), "no runtime".into(), -1);
+        };
+        let status = rt.block_on(async {
+            let s = run(&mut ctx).await;
+            let _ = ctx.stdout.flush().await;
+            let _ = ctx.stderr.flush().await;
+            s
+        });
+        let get = |b: &std::sync::Arc<std::sync::Mutex<Vec<u8>>>| {
+            String::from_utf8_lossy(&b.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+        };
+        (get(&out), get(&err), status)
+    }
+
+    #[test]
+    fn parse_exec() {
+        let p = parse_expr(&v(&["-exec", "wc", "-l", "{}", ";", "-print"])).unwrap();
+        assert_eq!(p.execs, 1);
+        assert!(matches!(p.expr, Expr::And(ref a, _) if matches!(**a, Expr::Exec(ref x) if x.argv == v(&["wc", "-l", "{}"]) && !x.batch)));
+        let p = parse_expr(&v(&["-execdir", "grep", "-l", "x", "{}", "+"])).unwrap();
+        assert!(matches!(p.expr, Expr::Exec(ref x) if x.argv == v(&["grep", "-l", "x"]) && x.batch && x.dir));
+        assert_eq!(parse_expr(&v(&["-exec", "echo", "{}"])).unwrap_err(), "missing argument to `-exec'");
+        assert_eq!(parse_expr(&v(&["-exec", ";"])).unwrap_err(), "missing argument to `-exec'");
+        // `+` not after `{}` is an ordinary argument
+        assert_eq!(parse_expr(&v(&["-exec", "echo", "+", "{}"])).unwrap_err(), "missing argument to `-exec'");
+        assert!(parse_expr(&v(&["-exec", "echo", "{}", "{}", "+"])).unwrap_err().starts_with("Only one instance"));
+    }
+
+    #[test]
+    fn exec_each_plus_and_dir() {
+        let t = tree();
+        let (o, e, s) = fx(&t, &[".", "-name", "*.txt", "-exec", "wc", "{}", "x{}y", ";"], "/m");
+        assert_eq!((e.as_str(), s), ("", 0));
+        assert_eq!(o, "[/m] wc ./10.txt x./10.txty\n[/m] wc ./9.txt x./9.txty\n[/m] wc ./b.txt x./b.txty\n[/m] wc ./sub/inner.txt x./sub/inner.txty\n");
+        // the command's status is the test's value; find's own output keeps its order
+        let (o, _, s) = fx(&t, &[".", "-maxdepth", "1", "-type", "f", "-print", "-exec", "c", "{}", ";", "-print"], "/m");
+        assert_eq!(s, 0);
+        assert_eq!(o, "./.hidden\n[/m] c ./.hidden\n./.hidden\n./10.txt\n[/m] c ./10.txt\n./10.txt\n./9.txt\n[/m] c ./9.txt\n./9.txt\n./C.md\n[/m] c ./C.md\n./b.txt\n[/m] c ./b.txt\n./b.txt\n");
+        let (o, _, s) = fx(&t, &["sub", "-type", "f", "-exec", "g", "-l", "{}", "+"], "/m");
+        assert_eq!((o.as_str(), s), ("[/m] g -l sub/deep/x.log sub/inner.txt\n", 0));
+        // a failing batch makes find exit 1
+        let (o, _, s) = fx(&t, &[".", "-maxdepth", "1", "-name", "[C9]*", "-exec", "g", "{}", "+"], "/m");
+        assert_eq!((o.as_str(), s), ("[/m] g ./9.txt ./C.md\n", 1));
+        let (o, _, s) = fx(&t, &["/m/sub", "-execdir", "e", "{}", ";"], "/");
+        assert_eq!((o.as_str(), s), ("[/m] e ./sub\n[/m/sub] e ./deep\n[/m/sub/deep] e ./x.log\n[/m/sub] e ./inner.txt\n", 0));
+        let (o, _, _) = fx(&t, &["/m/sub", "-type", "f", "-execdir", "e", "{}", "+"], "/");
+        assert_eq!(o, "[/m/sub/deep] e ./x.log\n[/m/sub] e ./inner.txt\n");
+        // without a runner -exec is refused
+        let (o, e, s) = f(&t, &[".", "-exec", "echo", "{}", ";"], "/m");
+        assert_eq!((o.as_str(), e.as_str(), s), ("", "find: unsupported: -exec\n", 1));
     }
 }

@@ -12,6 +12,7 @@ pub mod ls;
 pub mod mkdir;
 pub mod mv;
 pub mod rm;
+pub mod rmdir;
 pub mod seq;
 pub mod sort;
 pub mod tail;
