@@ -1,7 +1,7 @@
 //! `cargo xtask conformance`.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -63,10 +63,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         opts.jobs = j.max(1);
     }
     let total = cases.len();
+    let show_progress = std::io::stderr().is_terminal();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let progress = |_: &mirage_conformance::CaseResult| {
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        if n.is_multiple_of(50) || n == total {
+        if show_progress && (n.is_multiple_of(50) || n == total) {
             eprint!("\rconformance: {n}/{total} cases run");
             if n == total {
                 eprintln!();
