@@ -572,7 +572,8 @@ impl<'a> Conv<'a> {
         let target = lex_word(target_text)?;
         let is_num = !target_text.is_empty() && (target_text.bytes().all(|b| b.is_ascii_digit()) || target_text == "-");
         let op = match op_text.as_str() {
-            ">" | ">|" => RedirOp::Out,
+            ">" => RedirOp::Out,
+            ">|" => RedirOp::Clobber,
             ">>" => RedirOp::Append,
             "<" => RedirOp::In,
             "&>" => RedirOp::OutErr,
