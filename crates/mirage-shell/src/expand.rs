@@ -639,30 +639,23 @@ impl Interp {
                 };
                 chars[start as usize..end.max(start) as usize].iter().collect()
             }
-            ParamOp::Upper(all) => {
-                if *all {
-                    v.to_uppercase()
-                } else {
-                    let mut c = v.chars();
-                    match c.next() {
-                        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-                        None => String::new(),
-                    }
-                }
-            }
-            ParamOp::Lower(all) => {
-                if *all {
-                    v.to_lowercase()
-                } else {
-                    let mut c = v.chars();
-                    match c.next() {
-                        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
-                        None => String::new(),
-                    }
-                }
-            }
+            ParamOp::Upper(all) => convert_case(&v, *all, true),
+            ParamOp::Lower(all) => convert_case(&v, *all, false),
             _ => v,
         })
+    }
+}
+
+/// `${v^^}`/`${v^}` (upper) and `${v,,}`/`${v,}`: all characters or the first.
+fn convert_case(v: &str, all: bool, upper: bool) -> String {
+    let conv = |s: &str| if upper { s.to_uppercase() } else { s.to_lowercase() };
+    if all {
+        return conv(v);
+    }
+    let mut c = v.chars();
+    match c.next() {
+        Some(f) => conv(&f.to_string()) + c.as_str(),
+        None => String::new(),
     }
 }
 
