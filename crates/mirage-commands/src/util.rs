@@ -131,6 +131,114 @@ impl RecordReader {
 
 /// Test support: an in-memory [`mirage_types::Vfs`] and a runner that calls
 /// a command handler with captured output.
+/// The count options shared by `head` and `tail`: which of `-n`/`-c` was
+/// given last, its parsed value (through `parse`), and the record delimiter
+/// (`-z`). On a bad number prints GNU's `invalid number of lines: 'X'` (or
+/// bytes) and returns `Err(1)`.
+pub(crate) async fn parse_line_or_byte_count<C>(
+    ctx: &mut CommandCtx,
+    p: &ParsedArgs,
+    parse: fn(&str) -> Option<C>,
+    default: C,
+) -> Result<(C, bool, u8), i32> {
+    let bytes = p.last_of(&["lines", "bytes"]) == Some("bytes");
+    let (raw, what) = if bytes { (Some(p.value("bytes").unwrap_or("")), "bytes") } else { (p.value("lines"), "lines") };
+    let count = match raw {
+        Some(v) => match parse(v) {
+            Some(c) => c,
+            None => {
+                ctx.error(format!("invalid number of {what}: '{v}'")).await;
+                return Err(1);
+            }
+        },
+        None => default,
+    };
+    let delim = if p.has("zero") { 0 } else { b'\n' };
+    Ok((count, bytes, delim))
+}
+
+/// How one file of a multi-file command ended.
+pub(crate) enum FileEnd {
+    /// Read to the end (or as far as needed).
+    Done,
+    /// The reader of stdout went away: stop quietly.
+    BrokenPipe,
+    /// A read failed with this message.
+    ReadError(String),
+}
+
+/// Walks the operands of `head`/`tail` (`-` is stdin) with the
+/// `==> NAME <==` headers of GNU coreutils 9.1: shown with `-v`, or for
+/// more than one file unless `-q`; a blank line before every header but
+/// the first. Open errors print `cannot open 'NAME' for reading: …`, read
+/// errors `error reading 'NAME': …`; either makes [`FileWalk::status`] 1.
+pub(crate) struct FileWalk {
+    files: std::vec::IntoIter<String>,
+    headers: bool,
+    first: bool,
+    name: String,
+    /// The exit status so far.
+    pub status: i32,
+}
+
+impl FileWalk {
+    /// A walk over the operands of `p`.
+    pub(crate) fn new(p: &ParsedArgs) -> Self {
+        let files = operands_or_stdin(p);
+        let headers = p.last_of(&["quiet", "verbose"]) == Some("verbose") || (files.len() > 1 && !p.has("quiet"));
+        FileWalk { files: files.into_iter(), headers, first: true, name: String::new(), status: 0 }
+    }
+
+    /// Opens the next file and prints its header; `None` at the end or
+    /// when stdout's reader has gone.
+    pub(crate) async fn next(&mut self, ctx: &mut CommandCtx) -> Option<ByteSource> {
+        for operand in self.files.by_ref() {
+            self.name = if operand == "-" { "standard input".to_string() } else { operand.clone() };
+            let header = format!("{}==> {} <==\n", if self.first { "" } else { "\n" }, self.name);
+            let src = match open_input_err(ctx, &operand).await {
+                Ok(s) => s,
+                Err(e) if e.kind == ErrorKind::IsADirectory => {
+                    if self.headers {
+                        self.first = false;
+                        let _ = ctx.stdout.write(header.as_bytes()).await;
+                    }
+                    ctx.error(format!("error reading '{}': {}", self.name, e.message())).await;
+                    self.status = 1;
+                    continue;
+                }
+                Err(e) => {
+                    ctx.error(format!("cannot open '{}' for reading: {}", self.name, e.message())).await;
+                    self.status = 1;
+                    continue;
+                }
+            };
+            if self.headers {
+                if let Err(e) = ctx.stdout.write(header.as_bytes()).await {
+                    if e.kind == ErrorKind::BrokenPipe {
+                        return None;
+                    }
+                }
+            }
+            self.first = false;
+            return Some(src);
+        }
+        None
+    }
+
+    /// Records how the current file ended; `false` means stop (broken pipe).
+    pub(crate) async fn finish(&mut self, ctx: &mut CommandCtx, end: FileEnd) -> bool {
+        match end {
+            FileEnd::Done => true,
+            FileEnd::BrokenPipe => false,
+            FileEnd::ReadError(msg) => {
+                ctx.error(format!("error reading '{}': {msg}", self.name)).await;
+                self.status = 1;
+                true
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod testing {
     use std::collections::BTreeMap;

@@ -11,7 +11,7 @@ use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
 use mirage_types::{ByteSource, ErrorKind};
 
-use crate::util::{open_input_err, operands_or_stdin, parse_args};
+use crate::util::{FileEnd, FileWalk, parse_args, parse_line_or_byte_count};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::value("lines", Some('n'), Some("lines")),
@@ -193,71 +193,22 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             Ok(p) => p,
             Err(code) => return code,
         };
-        let bytes = p.last_of(&["lines", "bytes"]) == Some("bytes");
-        let count = if bytes {
-            let v = p.value("bytes").unwrap_or("");
-            match parse_count(v) {
-                Some(c) => c,
-                None => {
-                    ctx.error(format!("invalid number of bytes: '{v}'")).await;
-                    return 1;
-                }
-            }
-        } else if let Some(v) = p.value("lines") {
-            match parse_count(v) {
-                Some(c) => c,
-                None => {
-                    ctx.error(format!("invalid number of lines: '{v}'")).await;
-                    return 1;
-                }
-            }
-        } else {
-            Count::First(10)
+        let (count, bytes, delim) = match parse_line_or_byte_count(ctx, &p, parse_count, Count::First(10)).await {
+            Ok(x) => x,
+            Err(code) => return code,
         };
-        let delim = if p.has("zero") { 0 } else { b'\n' };
-        let files = operands_or_stdin(&p);
-        let headers = p.last_of(&["quiet", "verbose"]) == Some("verbose") || (files.len() > 1 && !p.has("quiet"));
-        let mut status = 0;
-        let mut first = true;
-        for operand in files {
-            let name = if operand == "-" { "standard input".to_string() } else { operand.clone() };
-            let src = match open_input_err(ctx, &operand).await {
-                Ok(s) => s,
-                Err(e) if e.kind == ErrorKind::IsADirectory => {
-                    if headers {
-                        let h = format!("{}==> {name} <==\n", if first { "" } else { "\n" });
-                        first = false;
-                        let _ = ctx.stdout.write(h.as_bytes()).await;
-                    }
-                    ctx.error(format!("error reading '{name}': {}", e.message())).await;
-                    status = 1;
-                    continue;
-                }
-                Err(e) => {
-                    ctx.error(format!("cannot open '{name}' for reading: {}", e.message())).await;
-                    status = 1;
-                    continue;
-                }
+        let mut walk = FileWalk::new(&p);
+        while let Some(src) = walk.next(ctx).await {
+            let end = match head_one(ctx, src, count, bytes, delim).await {
+                Ok(Ok(())) => FileEnd::Done,
+                Ok(Err(Stop::BrokenPipe)) => FileEnd::BrokenPipe,
+                Err(msg) => FileEnd::ReadError(msg),
             };
-            if headers {
-                let h = format!("{}==> {name} <==\n", if first { "" } else { "\n" });
-                if let Err(e) = ctx.stdout.write(h.as_bytes()).await {
-                    if e.kind == ErrorKind::BrokenPipe {
-                        return status;
-                    }
-                }
-            }
-            first = false;
-            match head_one(ctx, src, count, bytes, delim).await {
-                Ok(Ok(())) => {}
-                Ok(Err(Stop::BrokenPipe)) => return status,
-                Err(msg) => {
-                    ctx.error(format!("error reading '{name}': {msg}")).await;
-                    status = 1;
-                }
+            if !walk.finish(ctx, end).await {
+                break;
             }
         }
-        status
+        walk.status
     })
 }
 
