@@ -239,6 +239,64 @@ impl FileWalk {
     }
 }
 
+/// The operands of `cp`/`mv` as GNU coreutils 9.1 reads them:
+/// `SOURCE… DEST`, `-t DIR SOURCE…` and `-T SOURCE DEST`. Returns the
+/// sources, the destination, and whether the destination is a directory to
+/// put the sources into. Usage errors (`missing destination file operand
+/// after 'X'`, `target 'X' is not a directory`, …) are printed and give
+/// `Err(1)`.
+pub(crate) async fn copy_targets(
+    ctx: &mut CommandCtx,
+    mut ops: Vec<String>,
+    target_dir: Option<String>,
+    no_target: bool,
+) -> Result<(Vec<String>, String, bool), i32> {
+    let name = ctx.name.clone();
+    if ops.is_empty() {
+        ctx.error(format!("missing file operand\nTry '{name} --help' for more information.")).await;
+        return Err(1);
+    }
+    if let Some(t) = target_dir {
+        let tabs = ctx.resolve(&t);
+        return match ctx.vfs.stat(&tabs).await {
+            Ok(st) if st.is_dir() => Ok((ops, t, true)),
+            Ok(_) => {
+                ctx.error(format!("target directory '{t}' is not a directory")).await;
+                Err(1)
+            }
+            Err(e) => {
+                ctx.error(format!("target directory '{t}': {}", e.message())).await;
+                Err(1)
+            }
+        };
+    }
+    if ops.len() == 1 {
+        let only = &ops[0];
+        ctx.error(format!("missing destination file operand after '{only}'\nTry '{name} --help' for more information."))
+            .await;
+        return Err(1);
+    }
+    let dest = ops.pop().unwrap_or_default();
+    let dabs = ctx.resolve(&dest);
+    let dstat = ctx.vfs.stat(&dabs).await;
+    let dest_is_dir = matches!(&dstat, Ok(st) if st.is_dir());
+    if no_target {
+        if ops.len() > 1 {
+            ctx.error(format!("extra operand '{}'\nTry '{name} --help' for more information.", ops[1])).await;
+            return Err(1);
+        }
+        return Ok((ops, dest, false));
+    }
+    if ops.len() > 1 && !dest_is_dir {
+        match dstat {
+            Ok(_) => ctx.error(format!("target '{dest}' is not a directory")).await,
+            Err(e) => ctx.error(format!("target '{dest}': {}", e.message())).await,
+        }
+        return Err(1);
+    }
+    Ok((ops, dest, dest_is_dir))
+}
+
 #[cfg(test)]
 pub(crate) mod testing {
     use std::collections::BTreeMap;

@@ -11,7 +11,7 @@ use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
 use mirage_types::{ErrorKind, FileType};
 
-use crate::util::parse_args;
+use crate::util::{copy_targets, parse_args};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("recursive", Some('r'), Some("recursive")),
@@ -180,53 +180,12 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             status: 0,
             broken: false,
         };
-        let mut ops = p.operands.clone();
         let target_dir = p.value("target-directory").map(str::to_string);
-        let no_target = p.has("no-target-directory");
-        if ops.is_empty() {
-            ctx.error("missing file operand\nTry 'cp --help' for more information.").await;
-            return 1;
-        }
-        let (sources, dest, into_dir) = if let Some(t) = target_dir {
-            let tabs = ctx.resolve(&t);
-            match ctx.vfs.stat(&tabs).await {
-                Ok(st) if st.is_dir() => {}
-                Ok(_) => {
-                    ctx.error(format!("target directory '{t}' is not a directory")).await;
-                    return 1;
-                }
-                Err(e) => {
-                    ctx.error(format!("target directory '{t}': {}", e.message())).await;
-                    return 1;
-                }
-            }
-            (ops, t, true)
-        } else {
-            if ops.len() == 1 {
-                let only = &ops[0];
-                ctx.error(format!("missing destination file operand after '{only}'\nTry 'cp --help' for more information."))
-                    .await;
-                return 1;
-            }
-            let dest = ops.pop().unwrap_or_default();
-            let dabs = ctx.resolve(&dest);
-            let dest_is_dir = matches!(ctx.vfs.stat(&dabs).await, Ok(st) if st.is_dir());
-            if no_target {
-                if ops.len() > 1 {
-                    ctx.error(format!("extra operand '{}'\nTry 'cp --help' for more information.", ops[1])).await;
-                    return 1;
-                }
-                (ops, dest, false)
-            } else if ops.len() > 1 && !dest_is_dir {
-                match ctx.vfs.stat(&dabs).await {
-                    Ok(_) => ctx.error(format!("target '{dest}' is not a directory")).await,
-                    Err(e) => ctx.error(format!("target '{dest}': {}", e.message())).await,
-                }
-                return 1;
-            } else {
-                (ops, dest, dest_is_dir)
-            }
-        };
+        let (sources, dest, into_dir) =
+            match copy_targets(ctx, p.operands.clone(), target_dir, p.has("no-target-directory")).await {
+                Ok(t) => t,
+                Err(code) => return code,
+            };
         for src in &sources {
             if cp.broken {
                 break;

@@ -10,7 +10,7 @@ use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
 use mirage_types::ErrorKind;
 
-use crate::util::parse_args;
+use crate::util::{copy_targets, parse_args};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("force", Some('f'), Some("force")),
@@ -42,52 +42,12 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         };
         let no_clobber = p.has("no-clobber") && p.last_of(&["no-clobber", "force", "interactive"]) == Some("no-clobber");
         let verbose = p.has("verbose");
-        let mut ops = p.operands.clone();
-        if ops.is_empty() {
-            ctx.error("missing file operand\nTry 'mv --help' for more information.").await;
-            return 1;
-        }
-        let (sources, dest, into_dir) = if let Some(t) = p.value("target-directory").map(str::to_string) {
-            let tabs = ctx.resolve(&t);
-            match ctx.vfs.stat(&tabs).await {
-                Ok(st) if st.is_dir() => {}
-                Ok(_) => {
-                    ctx.error(format!("target directory '{t}' is not a directory")).await;
-                    return 1;
-                }
-                Err(e) => {
-                    ctx.error(format!("target directory '{t}': {}", e.message())).await;
-                    return 1;
-                }
-            }
-            (ops, t, true)
-        } else {
-            if ops.len() == 1 {
-                let only = &ops[0];
-                ctx.error(format!("missing destination file operand after '{only}'\nTry 'mv --help' for more information."))
-                    .await;
-                return 1;
-            }
-            let dest = ops.pop().unwrap_or_default();
-            let dabs = ctx.resolve(&dest);
-            let dstat = ctx.vfs.stat(&dabs).await;
-            let dest_is_dir = matches!(&dstat, Ok(st) if st.is_dir());
-            if p.has("no-target-directory") {
-                if ops.len() > 1 {
-                    ctx.error(format!("extra operand '{}'\nTry 'mv --help' for more information.", ops[1])).await;
-                    return 1;
-                }
-                (ops, dest, false)
-            } else if ops.len() > 1 && !dest_is_dir {
-                match dstat {
-                    Ok(_) => ctx.error(format!("target '{dest}' is not a directory")).await,
-                    Err(e) => ctx.error(format!("target '{dest}': {}", e.message())).await,
-                }
-                return 1;
-            } else {
-                (ops, dest, dest_is_dir)
-            }
-        };
+        let target_dir = p.value("target-directory").map(str::to_string);
+        let (sources, dest, into_dir) =
+            match copy_targets(ctx, p.operands.clone(), target_dir, p.has("no-target-directory")).await {
+                Ok(t) => t,
+                Err(code) => return code,
+            };
         let mut status = 0;
         for src in &sources {
             let sabs = ctx.resolve(src);
