@@ -12,14 +12,18 @@ use mirage_types::{ByteSource, ErrorKind, Input};
 pub async fn parse_args(ctx: &mut CommandCtx, spec: &CommandSpec) -> Result<ParsedArgs, i32> {
     match parse(spec, &ctx.args) {
         Ok(p) => Ok(p),
-        Err(msg) => {
-            ctx.error(&msg).await;
-            let hint = format!("Try '{} --help' for more information.\n", ctx.name);
-            let _ = ctx.stderr.write(hint.as_bytes()).await;
-            let _ = ctx.stderr.flush().await;
-            Err(spec.usage_status)
-        }
+        Err(msg) => Err(usage_error(ctx, &msg, spec.usage_status).await),
     }
+}
+
+/// Prints a usage error as GNU tools do, `NAME: MSG` then
+/// `Try 'NAME --help' for more information.` on stderr, and returns `status`.
+pub async fn usage_error(ctx: &mut CommandCtx, msg: &str, status: i32) -> i32 {
+    ctx.error(msg).await;
+    let hint = format!("Try '{} --help' for more information.\n", ctx.name);
+    let _ = ctx.stderr.write(hint.as_bytes()).await;
+    let _ = ctx.stderr.flush().await;
+    status
 }
 
 /// Opens an input operand: `-` is stdin (taken once), anything else is read

@@ -37,12 +37,6 @@ fn base_name(name: &str, suffix: Option<&str>) -> String {
     }
 }
 
-async fn usage(ctx: &mut CommandCtx, msg: &str) -> i32 {
-    ctx.error(msg).await;
-    let _ = ctx.stderr.write(b"Try 'basename --help' for more information.\n").await;
-    1
-}
-
 fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
     Box::pin(async move {
         let p = match parse_args(ctx, &SPEC).await {
@@ -51,7 +45,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         };
         let ops = &p.operands;
         if ops.is_empty() {
-            return usage(ctx, "missing operand").await;
+            return crate::util::usage_error(ctx, "missing operand", 1).await;
         }
         let suffix_opt = p.value("suffix").map(str::to_string);
         let multiple = p.has("multiple") || suffix_opt.is_some();
@@ -59,7 +53,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             (ops.clone(), suffix_opt)
         } else {
             if ops.len() > 2 {
-                return usage(ctx, &format!("extra operand '{}'", ops[2])).await;
+                return crate::util::usage_error(ctx, &format!("extra operand '{}'", ops[2]), 1).await;
             }
             (vec![ops[0].clone()], ops.get(1).cloned())
         };

@@ -142,12 +142,6 @@ fn cut_fields(line: &[u8], ranges: &[Range], delim: u8, out_delim: &[u8], only_d
     true
 }
 
-async fn usage(ctx: &mut CommandCtx, msg: &str) -> i32 {
-    ctx.error(msg).await;
-    let _ = ctx.stderr.write(b"Try 'cut --help' for more information.\n").await;
-    1
-}
-
 fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
     Box::pin(async move {
         let p = match parse_args(ctx, &SPEC).await {
@@ -156,16 +150,16 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         };
         let kinds: Vec<&str> = ["bytes", "characters", "fields"].into_iter().filter(|k| p.has(k)).collect();
         if kinds.len() > 1 {
-            return usage(ctx, "only one list may be specified").await;
+            return crate::util::usage_error(ctx, "only one list may be specified", 1).await;
         }
         let Some(&kind) = kinds.first() else {
-            return usage(ctx, "you must specify a list of bytes, characters, or fields").await;
+            return crate::util::usage_error(ctx, "you must specify a list of bytes, characters, or fields", 1).await;
         };
         let fields = kind == "fields";
         let list = p.value(kind).unwrap_or("").to_string();
         let mut ranges = match parse_list(&list, fields) {
             Ok(r) => r,
-            Err(msg) => return usage(ctx, &msg).await,
+            Err(msg) => return crate::util::usage_error(ctx, &msg, 1).await,
         };
         if p.has("complement") {
             ranges = complement(&ranges);
@@ -174,14 +168,14 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             None => b'\t',
             Some(d) if !fields => {
                 let _ = d;
-                return usage(ctx, "an input delimiter may be specified only when operating on fields").await;
+                return crate::util::usage_error(ctx, "an input delimiter may be specified only when operating on fields", 1).await;
             }
             Some("") => 0,
             Some(d) if d.len() == 1 => d.as_bytes()[0],
-            Some(_) => return usage(ctx, "the delimiter must be a single character").await,
+            Some(_) => return crate::util::usage_error(ctx, "the delimiter must be a single character", 1).await,
         };
         if p.has("only-delimited") && !fields {
-            return usage(ctx, "suppressing non-delimited lines makes sense\n\tonly when operating on fields").await;
+            return crate::util::usage_error(ctx, "suppressing non-delimited lines makes sense\n\tonly when operating on fields", 1).await;
         }
         let out_delim: Option<Vec<u8>> = p.value("output-delimiter").map(|s| s.as_bytes().to_vec());
         let field_delim = out_delim.clone().unwrap_or_else(|| vec![delim]);

@@ -55,8 +55,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             Err(code) => return code,
         };
         if p.operands.is_empty() {
-            ctx.error("missing operand\nTry 'mkdir --help' for more information.").await;
-            return 1;
+            return crate::util::usage_error(ctx, "missing operand", 1).await;
         }
         let parents = p.has("parents");
         let verbose = p.has("verbose");

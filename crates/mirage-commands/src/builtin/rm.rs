@@ -123,8 +123,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             if rm.force {
                 return 0;
             }
-            ctx.error("missing operand\nTry 'rm --help' for more information.").await;
-            return 1;
+            return crate::util::usage_error(ctx, "missing operand", 1).await;
         }
         for op in &p.operands {
             if recursive && is_dot_or_dotdot(op) {

@@ -70,8 +70,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             Err(code) => return code,
         };
         if p.operands.is_empty() {
-            ctx.error("missing operand\nTry 'rmdir --help' for more information.").await;
-            return 1;
+            return crate::util::usage_error(ctx, "missing operand", 1).await;
         }
         let parents_too = p.has("parents");
         let verbose = p.has("verbose");

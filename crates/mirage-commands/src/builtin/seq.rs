@@ -335,12 +335,6 @@ fn option_end(args: &[String]) -> usize {
     args.len()
 }
 
-async fn usage(ctx: &mut CommandCtx, msg: &str) -> i32 {
-    ctx.error(msg).await;
-    let _ = ctx.stderr.write(b"Try 'seq --help' for more information.\n").await;
-    1
-}
-
 fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
     Box::pin(async move {
         let end = option_end(&ctx.args).min(ctx.args.len());
@@ -354,16 +348,16 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         p.operands.extend(rest);
         let ops = &p.operands;
         if ops.is_empty() {
-            return usage(ctx, "missing operand").await;
+            return crate::util::usage_error(ctx, "missing operand", 1).await;
         }
         if ops.len() > 3 {
-            return usage(ctx, &format!("extra operand '{}'", ops[3])).await;
+            return crate::util::usage_error(ctx, &format!("extra operand '{}'", ops[3]), 1).await;
         }
         let mut nums = Vec::new();
         for o in ops {
             match scan_arg(o) {
                 Some(n) => nums.push(n),
-                None => return usage(ctx, &format!("invalid floating point argument: '{o}'")).await,
+                None => return crate::util::usage_error(ctx, &format!("invalid floating point argument: '{o}'"), 1).await,
             }
         }
         let one = || scan_arg("1");
@@ -374,14 +368,14 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         };
         let (Some(first), Some(step), Some(last)) = (first, step, last) else { return 1 };
         if step.value == 0.0 {
-            return usage(ctx, &format!("invalid Zero increment value: '{}'", ops[1])).await;
+            return crate::util::usage_error(ctx, &format!("invalid Zero increment value: '{}'", ops[1]), 1).await;
         }
         let sep = p.value("separator").unwrap_or("\n").to_string();
         let equal = p.has("equal-width");
         let format = match p.value("format") {
             Some(f) => {
                 if equal {
-                    return usage(ctx, "format string may not be specified when printing equal width strings").await;
+                    return crate::util::usage_error(ctx, "format string may not be specified when printing equal width strings", 1).await;
                 }
                 match parse_format(f) {
                     Ok(fm) => Some(fm),

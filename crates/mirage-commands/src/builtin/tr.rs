@@ -312,12 +312,6 @@ fn compile(sets: &[String], complement_set1: bool, delete: bool, squeeze: bool, 
     Ok(tr)
 }
 
-async fn usage(ctx: &mut CommandCtx, msg: &str) -> i32 {
-    ctx.error(msg).await;
-    let _ = ctx.stderr.write(b"Try 'tr --help' for more information.\n").await;
-    1
-}
-
 fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
     Box::pin(async move {
         let p = match parse_args(ctx, &SPEC).await {
@@ -328,7 +322,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         let sets = &p.operands;
         let quote = |s: &str| format!("'{s}'");
         if sets.is_empty() {
-            return usage(ctx, "missing operand").await;
+            return crate::util::usage_error(ctx, "missing operand", 1).await;
         }
         let max = if delete && !squeeze {
             1
@@ -340,7 +334,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             if delete && !squeeze && sets.len() == 2 {
                 msg.push_str("\nOnly one string may be given when deleting without squeezing repeats.");
             }
-            return usage(ctx, &msg).await;
+            return crate::util::usage_error(ctx, &msg, 1).await;
         }
         if sets.len() == 1 && (!delete && !squeeze || delete && squeeze) {
             let why = if delete {
@@ -348,7 +342,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             } else {
                 "Two strings must be given when translating."
             };
-            return usage(ctx, &format!("missing operand after {}\n{why}", quote(&sets[0]))).await;
+            return crate::util::usage_error(ctx, &format!("missing operand after {}\n{why}", quote(&sets[0])), 1).await;
         }
         let mut tr = match compile(sets, p.has("complement"), delete, squeeze, p.has("truncate")) {
             Ok(t) => t,
