@@ -15,6 +15,24 @@ const BUILTINS: &[&str] = &[
     "hash", "umask", "alias", "unalias", "jobs", "getopts", "exec", "timeout", "env",
 ];
 
+/// The single-letter forms of `set` options (`set -e` is `set -o errexit`).
+const SET_LETTERS: &[(char, &str)] =
+    &[('e', "errexit"), ('u', "nounset"), ('x', "xtrace"), ('f', "noglob"), ('a', "allexport"), ('C', "noclobber")];
+
+/// The flag of the `set -o` option `name`, if Mirage has it.
+fn option_flag<'a>(o: &'a mut crate::state::Options, name: &str) -> Option<&'a mut bool> {
+    Some(match name {
+        "pipefail" => &mut o.pipefail,
+        "errexit" => &mut o.errexit,
+        "nounset" => &mut o.nounset,
+        "xtrace" => &mut o.xtrace,
+        "noglob" => &mut o.noglob,
+        "allexport" => &mut o.allexport,
+        "noclobber" => &mut o.noclobber,
+        _ => return None,
+    })
+}
+
 /// Whether `name` is a shell builtin (run in the shell, not dispatched).
 pub fn is_builtin(name: &str) -> bool {
     BUILTINS.contains(&name)
@@ -245,29 +263,16 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 if (a.starts_with('-') || a.starts_with('+')) && a.len() > 1 {
                     let on = a.starts_with('-');
                     if &a[1..] == "o" {
-                        let opt = args.get(i + 1).cloned().unwrap_or_default();
-                        match opt.as_str() {
-                            "pipefail" => st.options.pipefail = on,
-                            "errexit" => st.options.errexit = on,
-                            "nounset" => st.options.nounset = on,
-                            "xtrace" => st.options.xtrace = on,
-                            "noglob" => st.options.noglob = on,
-                            "allexport" => st.options.allexport = on,
-                            "noclobber" => st.options.noclobber = on,
-                            _ => {}
+                        if let Some(flag) = args.get(i + 1).and_then(|name| option_flag(&mut st.options, name)) {
+                            *flag = on;
                         }
                         i += 2;
                         continue;
                     }
                     for c in a[1..].chars() {
-                        match c {
-                            'e' => st.options.errexit = on,
-                            'u' => st.options.nounset = on,
-                            'x' => st.options.xtrace = on,
-                            'f' => st.options.noglob = on,
-                            'a' => st.options.allexport = on,
-                            'C' => st.options.noclobber = on,
-                            _ => {}
+                        let long = SET_LETTERS.iter().find(|(l, _)| *l == c).map(|(_, name)| *name);
+                        if let Some(flag) = long.and_then(|name| option_flag(&mut st.options, name)) {
+                            *flag = on;
                         }
                     }
                     i += 1;
