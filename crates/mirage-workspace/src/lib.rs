@@ -1,10 +1,11 @@
 //! The Mirage Workspace (seed 000): the mount table, the VFS router (the one
 //! door for bytes), command dispatch, and sessions with their shell state.
 //!
-//! ```no_run
-//! # async fn demo() -> mirage_types::Result<()> {
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> mirage_types::Result<()> {
 //! use std::sync::Arc;
-//! # let ram: Arc<dyn mirage_ops::Resource> = todo!();
+//! let ram = Arc::new(mirage_resource_ram::RamResource::new());
 //! let ws = mirage_workspace::Workspace::builder()
 //!     .mount("/data", ram, mirage_types::MountMode::Write)
 //!     .cwd("/data")
