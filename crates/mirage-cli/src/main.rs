@@ -40,8 +40,9 @@ enum Cmd {
     /// Run one line (or script) and exit with its status.
     Execute {
         /// The line to run.
+        /// (Any bytes: a line that is not UTF-8 is carried byte for byte.)
         #[arg(short = 'c', long = "command")]
-        command: String,
+        command: std::ffi::OsString,
         #[command(flatten)]
         ws: WsArgs,
     },
@@ -134,6 +135,7 @@ async fn run(cli: Cli) -> Result<i32> {
         Cmd::Execute { command, ws } => {
             let ws = build_workspace(&ws)?;
             let out = ws.execute("default", &command, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let command = mirage::types::bytestr::decode(std::os::unix::ffi::OsStrExt::as_bytes(command.as_os_str())).into_owned();
             let mut so = std::io::stdout().lock();
             let _ = so.write_all(&out.stdout);
             let _ = so.flush();

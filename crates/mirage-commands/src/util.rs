@@ -21,7 +21,7 @@ pub async fn parse_args(ctx: &mut CommandCtx, spec: &CommandSpec) -> Result<Pars
 pub async fn usage_error(ctx: &mut CommandCtx, msg: &str, status: i32) -> i32 {
     ctx.error(msg).await;
     let hint = format!("Try '{} --help' for more information.\n", ctx.name);
-    let _ = ctx.stderr.write(hint.as_bytes()).await;
+    let _ = ctx.stderr.write_str(&hint).await;
     let _ = ctx.stderr.flush().await;
     status
 }
@@ -204,7 +204,7 @@ impl FileWalk {
                 Err(e) if e.kind == ErrorKind::IsADirectory => {
                     if self.headers {
                         self.first = false;
-                        let _ = ctx.stdout.write(header.as_bytes()).await;
+                        let _ = ctx.stdout.write_str(&header).await;
                     }
                     ctx.error(format!("error reading '{}': {}", self.name, e.message())).await;
                     self.status = 1;
@@ -217,7 +217,7 @@ impl FileWalk {
                 }
             };
             if self.headers {
-                if let Err(e) = ctx.stdout.write(header.as_bytes()).await {
+                if let Err(e) = ctx.stdout.write_str(&header).await {
                     if e.kind == ErrorKind::BrokenPipe {
                         return None;
                     }

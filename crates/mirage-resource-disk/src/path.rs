@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use mirage_types::{Error, ErrorKind, Result};
 
-/// `/a/b` → `a/b`, `/` → `.`. Empty and `.` components are dropped; a
+/// `/a/b` → `a/b`, `/` → `.`. Components are turned back into their exact
+/// bytes ([`mirage_types::bytestr::encode`]), so any host name is reachable. Empty and `.` components are dropped; a
 /// `..` component is refused with `PermissionDenied` (resource paths are
 /// normalised by the router, so one only arrives from a confused or
 /// hostile caller). cap-std enforces confinement again at the system-call
@@ -19,7 +20,7 @@ pub(crate) fn relative(path: &str) -> Result<PathBuf> {
                     .with_path(path));
             }
             c if c.contains('\0') => return Err(Error::at(ErrorKind::InvalidInput, path)),
-            c => out.push(c),
+            c => out.push(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&mirage_types::bytestr::encode(c))),
         }
     }
     if out.as_os_str().is_empty() {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use mirage_types::Output;
+use mirage_types::{Output, bytestr};
 
 use crate::ast::DeclArg;
 use crate::exec::{ExecResult, Flow, Interp, Io};
@@ -97,7 +97,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                         break;
                     }
                 } else {
-                    buf.extend_from_slice(a.as_bytes());
+                    buf.extend_from_slice(&bytestr::encode(a));
                 }
             }
             if newline && !stopped {
@@ -125,13 +125,13 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 io.err(&format!("bash: printf: {e}\n")).await;
             }
             match var {
-                Some(v) => crate::expand::assign_subscripted(st, &v, String::from_utf8_lossy(&p.out).into_owned()),
+                Some(v) => crate::expand::assign_subscripted(st, &v, bytestr::decode_owned(p.out)),
                 None => out(io, &p.out).await?,
             }
             Ok(if p.errors.is_empty() { 0 } else { 1 })
         }
         "pwd" => {
-            out(io, format!("{}\n", st.cwd).as_bytes()).await?;
+            out(io, &bytestr::encode(&format!("{}\n", st.cwd))).await?;
             Ok(0)
         }
         "cd" => {
@@ -139,7 +139,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 None => st.get("HOME").unwrap_or_else(|| "/".into()),
                 Some(a) if a == "-" => {
                     let old = st.get("OLDPWD").unwrap_or_else(|| st.cwd.clone());
-                    out(io, format!("{old}\n").as_bytes()).await?;
+                    out(io, &bytestr::encode(&format!("{old}\n"))).await?;
                     old
                 }
                 Some(a) => a.clone(),
@@ -229,7 +229,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
             let mut m = BTreeMap::new();
             let mut i = 0;
             while let Ok(Some(line)) = input.read_line().await {
-                let mut s = String::from_utf8_lossy(&line).into_owned();
+                let mut s = bytestr::decode_owned(line);
                 if strip && s.ends_with('\n') {
                     s.pop();
                 }
@@ -250,7 +250,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 for (k, v) in names {
                     buf.push_str(&format!("{k}={}\n", crate::printf::shell_quote(&v.value.scalar())));
                 }
-                out(io, buf.as_bytes()).await?;
+                out(io, &bytestr::encode(&buf)).await?;
                 return Ok(0);
             }
             let mut i = 0;
@@ -354,7 +354,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                     return Ok(1);
                 }
             };
-            let src = String::from_utf8_lossy(&data).into_owned();
+            let src = bytestr::decode(&data).into_owned();
             let saved = if args.len() > 1 { Some(std::mem::replace(&mut st.positional, args[1..].to_vec())) } else { None };
             st.local_frames.push(Vec::new());
             let r = run_source(interp, &src, st, io).await;
@@ -374,7 +374,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 for (k, v) in &env {
                     buf.push_str(&format!("{k}={v}\n"));
                 }
-                out(io, buf.as_bytes()).await?;
+                out(io, &bytestr::encode(&buf)).await?;
                 return Ok(0);
             }
             let mut status = 0;
@@ -385,7 +385,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                     None => status = 1,
                 }
             }
-            out(io, buf.as_bytes()).await?;
+            out(io, &bytestr::encode(&buf)).await?;
             Ok(status)
         }
         "env" => {
@@ -408,7 +408,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 for (k, v) in &env {
                     buf.push_str(&format!("{k}={v}\n"));
                 }
-                out(io, buf.as_bytes()).await?;
+                out(io, &bytestr::encode(&buf)).await?;
                 return Ok(0);
             }
             let mut sub = st.clone();
@@ -453,7 +453,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                     status = 1;
                 }
             }
-            out(io, buf.as_bytes()).await?;
+            out(io, &bytestr::encode(&buf)).await?;
             Ok(status)
         }
         "command" | "builtin" | "exec" => {
@@ -469,9 +469,9 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 let mut status = 0;
                 for a in &args[i..] {
                     if is_builtin(a) || st.functions.contains_key(a) {
-                        out(io, format!("{a}\n").as_bytes()).await?;
+                        out(io, &bytestr::encode(&format!("{a}\n"))).await?;
                     } else if interp.host.has_command(a) {
-                        out(io, format!("/usr/bin/{a}\n").as_bytes()).await?;
+                        out(io, &bytestr::encode(&format!("/usr/bin/{a}\n"))).await?;
                     } else {
                         status = 1;
                     }
@@ -544,7 +544,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 sub.arg0 = args[i].clone();
                 sub.functions.clear();
                 sub.vars.retain(|_, v| v.exported);
-                let src = String::from_utf8_lossy(&data).into_owned();
+                let src = bytestr::decode(&data).into_owned();
                 return Ok(match run_source(interp, &src, &mut sub, io).await {
                     Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
                     Err(_) => sub.last_status,
@@ -554,7 +554,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
             let mut input = io.take_stdin();
             let data = input.read_all().await.unwrap_or_default();
             let mut sub = st.clone();
-            let src = String::from_utf8_lossy(&data).into_owned();
+            let src = bytestr::decode(&data).into_owned();
             Ok(match run_source(interp, &src, &mut sub, io).await {
                 Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
                 Err(_) => sub.last_status,
@@ -724,7 +724,7 @@ async fn read(_interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -
                 i += 1;
             }
             "-d" => {
-                delim = args.get(i + 1).map(|d| d.as_bytes().first().copied().unwrap_or(0));
+                delim = args.get(i + 1).map(|d| bytestr::encode(d).first().copied().unwrap_or(0));
                 i += 1;
             }
             "-p" | "-t" | "-u" => i += 1,
@@ -775,7 +775,7 @@ async fn read(_interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -
     }
     io.put_stdin(input);
     let _ = eof;
-    let text = String::from_utf8_lossy(&line).into_owned();
+    let text = bytestr::decode(&line).into_owned();
     let text = if raw {
         text
     } else {
@@ -877,7 +877,7 @@ pub async fn declare(interp: &Interp, kw: &str, args: &[DeclArg], st: &mut Shell
                 buf.push_str(&format!("declare {prefix} {k}=\"{}\"\n", v.value.scalar()));
             }
         }
-        out(io, buf.as_bytes()).await?;
+        out(io, &bytestr::encode(&buf)).await?;
         return Ok(0);
     }
     let export = kw == "export" || flags.contains('x');
@@ -927,7 +927,7 @@ pub async fn declare(interp: &Interp, kw: &str, args: &[DeclArg], st: &mut Shell
                             p.iter().map(|(k, v)| format!("[{k}]=\"{v}\" ")).collect::<String>()
                         ),
                     };
-                    out(io, line.as_bytes()).await?;
+                    out(io, &bytestr::encode(&line)).await?;
                 }
                 None => {
                     io.err(&format!("bash: declare: {name}: not found\n")).await;

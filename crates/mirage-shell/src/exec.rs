@@ -77,7 +77,7 @@ impl Io {
     /// Writes to stderr (unbuffered).
     pub async fn err(&self, msg: &str) {
         let mut o = Output::new(self.stderr.clone());
-        let _ = o.write(msg.as_bytes()).await;
+        let _ = o.write(&mirage_types::bytestr::encode(msg)).await;
         let _ = o.flush().await;
     }
 }
@@ -539,11 +539,11 @@ impl Interp {
                     Ok(src) => src.collect().await.unwrap_or_default(),
                     Err(e) => {
                         let (l, c) = fail(e.message(), 126, ctx);
-                        let _ = ctx.stderr.write(l.as_bytes()).await;
+                        let _ = ctx.stderr.write(&mirage_types::bytestr::encode(&l)).await;
                         return c;
                     }
                 };
-                let src = String::from_utf8_lossy(&data).into_owned();
+                let src = mirage_types::bytestr::decode(&data).into_owned();
                 let mut sub = st.clone();
                 sub.positional = ctx.args.clone();
                 sub.arg0 = ctx.name.clone();
@@ -556,7 +556,7 @@ impl Interp {
                 };
             }
         };
-        let _ = ctx.stderr.write(line.as_bytes()).await;
+        let _ = ctx.stderr.write(&mirage_types::bytestr::encode(&line)).await;
         let _ = ctx.stderr.flush().await;
         code
     }
@@ -810,10 +810,10 @@ impl Interp {
                 }
                 RedirOp::DupIn => {}
                 RedirOp::HereDoc => {
-                    out.stdin = Arc::new(Mutex::new(Input::from_source(ByteSource::from(target.into_bytes()))));
+                    out.stdin = Arc::new(Mutex::new(Input::from_source(ByteSource::from(mirage_types::bytestr::encode(&target).into_owned()))));
                 }
                 RedirOp::HereString => {
-                    let mut b = target.into_bytes();
+                    let mut b = mirage_types::bytestr::encode(&target).into_owned();
                     b.push(b'\n');
                     out.stdin = Arc::new(Mutex::new(Input::from_source(ByteSource::from(b))));
                 }

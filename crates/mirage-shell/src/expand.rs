@@ -399,7 +399,7 @@ impl Interp {
                         return Ok(String::new());
                     }
                 };
-                let mut s = String::from_utf8_lossy(&data).into_owned();
+                let mut s = mirage_types::bytestr::decode(&data).into_owned();
                 while s.ends_with('\n') {
                     s.pop();
                 }
@@ -418,7 +418,7 @@ impl Interp {
             Ok(mut g) => std::mem::take(&mut *g),
             Err(e) => std::mem::take(&mut *e.into_inner()),
         };
-        let mut s = String::from_utf8_lossy(&data).into_owned();
+        let mut s = mirage_types::bytestr::decode(&data).into_owned();
         while s.ends_with('\n') {
             s.pop();
         }

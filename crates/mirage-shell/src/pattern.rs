@@ -233,7 +233,7 @@ pub async fn glob(vfs: &dyn Vfs, cwd: &str, pat: &str) -> Vec<String> {
     }
     let mut out: Vec<String> =
         current.into_iter().map(|(s, _)| if trailing_slash { format!("{s}/") } else { s }).collect();
-    out.sort();
+    out.sort_by(|a, b| mirage_types::bytestr::cmp(a, b));
     out
 }
 

@@ -17,7 +17,8 @@ pub struct Printed {
 /// Expands backslash escapes of `echo -e` / `%b` (`\c` stops; `\0NNN` octal).
 /// Returns the bytes and whether `\c` was seen.
 pub fn escapes(s: &str, echo_style: bool) -> (Vec<u8>, bool) {
-    let b = s.as_bytes();
+    let enc = mirage_types::bytestr::encode(s);
+    let b: &[u8] = &enc;
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
@@ -540,12 +541,12 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
             'b' => {
                 let a = next_arg(args, ai).unwrap_or("");
                 let (bytes, stop) = escapes(a, true);
-                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let text = mirage_types::bytestr::decode_owned(bytes);
                 let text: String = match prec {
                     Some(pr) => text.chars().take(pr).collect(),
                     None => text,
                 };
-                p.out.extend_from_slice(pad(&text, w, left, false).as_bytes());
+                p.out.extend_from_slice(&mirage_types::bytestr::encode(&pad(&text, w, left, false)));
                 if stop {
                     return true;
                 }
@@ -618,7 +619,7 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
                 return true;
             }
         };
-        p.out.extend_from_slice(s.as_bytes());
+        p.out.extend_from_slice(&mirage_types::bytestr::encode(&s));
     }
     let (lit, stop) = escapes(&fmt[lit_start.min(fmt.len())..], false);
     p.out.extend_from_slice(&lit);

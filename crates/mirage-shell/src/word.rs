@@ -273,7 +273,7 @@ fn ansi_c(chars: &[char], from: usize) -> Res<(String, usize)> {
     let mut i = from;
     let flush = |bytes: &mut Vec<u8>, s: &mut String| {
         if !bytes.is_empty() {
-            s.push_str(&String::from_utf8_lossy(bytes));
+            s.push_str(&mirage_types::bytestr::decode(bytes));
             bytes.clear();
         }
     };

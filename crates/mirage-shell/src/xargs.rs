@@ -114,7 +114,7 @@ pub async fn xargs(interp: &Interp, args: &[String], st: &mut ShellState, io: &I
     let mut input = io.take_stdin();
     let data = input.read_all().await.unwrap_or_default();
     io.put_stdin(input);
-    let text = String::from_utf8_lossy(&data).into_owned();
+    let text = mirage_types::bytestr::decode(&data).into_owned();
     // group items into invocations
     let mut groups: Vec<Vec<String>> = Vec::new();
     if let Some(d) = delim {

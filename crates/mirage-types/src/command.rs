@@ -70,7 +70,7 @@ impl CommandCtx {
     pub async fn error(&mut self, msg: impl AsRef<str>) {
         let _ = self.stdout.flush().await;
         let line = format!("{}: {}\n", self.name, msg.as_ref());
-        let _ = self.stderr.write(line.as_bytes()).await;
+        let _ = self.stderr.write_str(&line).await;
         let _ = self.stderr.flush().await;
     }
     /// Reads the file at `path` (relative to the cwd) through the router and

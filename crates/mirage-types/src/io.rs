@@ -285,9 +285,10 @@ impl Output {
         }
         Ok(())
     }
-    /// Writes a string (see [`Output::write`]).
+    /// Writes a string in Mirage's byte-exact form (see [`crate::bytestr`]):
+    /// escaped bytes are written as the raw bytes they stand for.
     pub async fn write_str(&mut self, s: &str) -> Result<()> {
-        self.write(s.as_bytes()).await
+        self.write(&crate::bytestr::encode(s)).await
     }
     /// Writes a chunk, passing it on without a copy when it is large.
     pub async fn write_bytes(&mut self, data: Bytes) -> Result<()> {

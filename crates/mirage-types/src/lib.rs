@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod args;
+pub mod bytestr;
 pub mod command;
 mod error;
 mod io;

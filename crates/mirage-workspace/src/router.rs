@@ -159,7 +159,7 @@ impl Vfs for Router {
                 entries.push(FileStat::dir(name));
             }
         }
-        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        entries.sort_by(|a, b| mirage_types::bytestr::cmp(&a.name, &b.name));
         Ok(entries)
     }
 

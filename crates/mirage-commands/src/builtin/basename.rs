@@ -63,7 +63,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             out.push_str(&base_name(n, suffix.as_deref()));
             out.push(end);
         }
-        let _ = ctx.stdout.write(out.as_bytes()).await;
+        let _ = ctx.stdout.write_str(&out).await;
         0
     })
 }

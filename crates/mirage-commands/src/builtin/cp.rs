@@ -60,7 +60,7 @@ impl Cp {
     async fn say(&mut self, ctx: &mut CommandCtx, src: &str, dst: &str) {
         if self.verbose && !self.broken {
             let line = format!("'{src}' -> '{dst}'\n");
-            if let Err(e) = ctx.stdout.write(line.as_bytes()).await {
+            if let Err(e) = ctx.stdout.write_str(&line).await {
                 if e.kind == ErrorKind::BrokenPipe {
                     self.broken = true;
                 }

@@ -171,13 +171,13 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 return crate::util::usage_error(ctx, "an input delimiter may be specified only when operating on fields", 1).await;
             }
             Some("") => 0,
-            Some(d) if d.len() == 1 => d.as_bytes()[0],
+            Some(d) if mirage_types::bytestr::encode(d).len() == 1 => mirage_types::bytestr::encode(d)[0],
             Some(_) => return crate::util::usage_error(ctx, "the delimiter must be a single character", 1).await,
         };
         if p.has("only-delimited") && !fields {
             return crate::util::usage_error(ctx, "suppressing non-delimited lines makes sense\n\tonly when operating on fields", 1).await;
         }
-        let out_delim: Option<Vec<u8>> = p.value("output-delimiter").map(|s| s.as_bytes().to_vec());
+        let out_delim: Option<Vec<u8>> = p.value("output-delimiter").map(|s| mirage_types::bytestr::encode(s).into_owned());
         let field_delim = out_delim.clone().unwrap_or_else(|| vec![delim]);
         let only_delimited = p.has("only-delimited");
         let eol = if p.has("zero") { 0 } else { b'\n' };

@@ -51,7 +51,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             out.push_str(&dir_name(n));
             out.push(end);
         }
-        let _ = ctx.stdout.write(out.as_bytes()).await;
+        let _ = ctx.stdout.write_str(&out).await;
         0
     })
 }

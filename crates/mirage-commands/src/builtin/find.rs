@@ -620,18 +620,18 @@ impl Eval {
                 }
             }
             Expr::Print => {
-                self.out.extend_from_slice(n.display.as_bytes());
+                self.out.extend_from_slice(&mirage_types::bytestr::encode(&n.display));
                 self.out.push(b'\n');
                 true
             }
             Expr::Print0 => {
-                self.out.extend_from_slice(n.display.as_bytes());
+                self.out.extend_from_slice(&mirage_types::bytestr::encode(&n.display));
                 self.out.push(0);
                 true
             }
             Expr::Printf(f) => {
                 let s = printf(f, n);
-                self.out.extend_from_slice(s.as_bytes());
+                self.out.extend_from_slice(&mirage_types::bytestr::encode(&s));
                 true
             }
             Expr::Delete => {
@@ -1103,7 +1103,7 @@ mod tests {
             Box::pin(async move {
                 let mut out = mirage_types::Output::new(stdout);
                 let line = format!("[{cwd}] {}\n", argv.join(" "));
-                let _ = out.write(line.as_bytes()).await;
+                let _ = out.write_str(&line).await;
                 let _ = out.flush().await;
                 if argv.iter().any(|a| a.ends_with(".md")) { 1 } else { 0 }
             })

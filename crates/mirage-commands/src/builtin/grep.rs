@@ -90,9 +90,32 @@ crate::register_command!("grep", SPEC, run);
 const BACKREF_MSG: &str = "unsupported: back-references in regular expressions";
 
 /// Appends `c` to `out` as a literal in `regex` syntax.
+/// A byte that Mirage's string form carries as an escape character
+/// ([`mirage_types::bytestr`]) becomes `(?-u:\xNN)`, so the pattern matches
+/// that raw byte, as GNU grep matches the bytes of its pattern.
 fn push_literal(out: &mut String, c: char) {
     let mut b = [0u8; 4];
-    out.push_str(&regex::escape(c.encode_utf8(&mut b)));
+    let enc = c.encode_utf8(&mut b);
+    match mirage_types::bytestr::encode(enc) {
+        std::borrow::Cow::Owned(raw) => {
+            for byte in raw {
+                out.push_str(&format!("(?-u:\\x{byte:02X})"));
+            }
+        }
+        std::borrow::Cow::Borrowed(_) => out.push_str(&regex::escape(enc)),
+    }
+}
+
+/// `s` as a regex that matches it literally, byte for byte.
+fn literal_regex(s: &str) -> String {
+    if !mirage_types::bytestr::has_escapes(s) {
+        return regex::escape(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        push_literal(&mut out, c);
+    }
+    out
 }
 
 /// Parses an interval body starting at `chars[i]` (just after the `{`),
@@ -404,7 +427,7 @@ fn combine_patterns(patterns: &[String], syntax: Syntax) -> Result<String, Strin
     let mut parts = Vec::with_capacity(patterns.len());
     for p in patterns {
         let t = match syntax {
-            Syntax::Fixed => regex::escape(p),
+            Syntax::Fixed => literal_regex(p),
             Syntax::Basic => translate_posix(p, false)?,
             Syntax::Extended => translate_posix(p, true)?,
             Syntax::Perl => p.clone(),
@@ -1246,20 +1269,20 @@ impl Grep {
             }
             Mode::Count => {
                 if let Some(n) = name {
-                    self.out.extend_from_slice(n.as_bytes());
+                    self.out.extend_from_slice(&mirage_types::bytestr::encode(&n));
                     self.out.push(if self.cfg.null_after_name { 0 } else { b':' });
                 }
                 let _ = writeln!(self.out, "{}", st.count);
             }
             Mode::FilesWith => {
                 if st.count > 0 {
-                    self.out.extend_from_slice(display.as_bytes());
+                    self.out.extend_from_slice(&mirage_types::bytestr::encode(&display));
                     self.out.push(term);
                 }
             }
             Mode::FilesWithout => {
                 if st.count == 0 {
-                    self.out.extend_from_slice(display.as_bytes());
+                    self.out.extend_from_slice(&mirage_types::bytestr::encode(&display));
                     self.out.push(term);
                 }
             }
@@ -1532,7 +1555,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     };
                     match data {
                         Ok(d) => {
-                            let text = String::from_utf8_lossy(&d);
+                            let text = mirage_types::bytestr::decode(&d);
                             let text = text.strip_suffix('\n').unwrap_or(&text);
                             if !d.is_empty() {
                                 patterns.extend(text.split('\n').map(str::to_string));

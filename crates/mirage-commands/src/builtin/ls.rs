@@ -211,18 +211,18 @@ fn extension(name: &str) -> &str {
 fn sort_entries(v: &mut [Entry], o: &Opts) {
     match o.sort {
         SortBy::None => {}
-        SortBy::Name => v.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes())),
+        SortBy::Name => v.sort_by(|a, b| mirage_types::bytestr::cmp(&a.name, &b.name)),
         SortBy::Time => v.sort_by(|a, b| {
-            b.stat.modified.cmp(&a.stat.modified).then_with(|| a.name.as_bytes().cmp(b.name.as_bytes()))
+            b.stat.modified.cmp(&a.stat.modified).then_with(|| mirage_types::bytestr::cmp(&a.name, &b.name))
         }),
         SortBy::Size => {
-            v.sort_by(|a, b| eff_size(&b.stat).cmp(&eff_size(&a.stat)).then_with(|| a.name.as_bytes().cmp(b.name.as_bytes())))
+            v.sort_by(|a, b| eff_size(&b.stat).cmp(&eff_size(&a.stat)).then_with(|| mirage_types::bytestr::cmp(&a.name, &b.name)))
         }
         SortBy::Ext => v.sort_by(|a, b| {
             extension(&a.name)
                 .as_bytes()
                 .cmp(extension(&b.name).as_bytes())
-                .then_with(|| a.name.as_bytes().cmp(b.name.as_bytes()))
+                .then_with(|| mirage_types::bytestr::cmp(&a.name, &b.name))
         }),
     }
     if o.reverse && o.sort != SortBy::None {
@@ -344,7 +344,7 @@ async fn list_dir(
             out.push_str(":\n");
         }
         format_block(&entries, o, true, now, &mut out);
-        if let Err(e) = ctx.stdout.write(out.as_bytes()).await {
+        if let Err(e) = ctx.stdout.write_str(&out).await {
             if e.kind == ErrorKind::BrokenPipe {
                 return Err(());
             }
@@ -433,7 +433,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         if !files.is_empty() {
             let mut out = String::new();
             format_block(&files, &o, false, now, &mut out);
-            if let Err(e) = ctx.stdout.write(out.as_bytes()).await {
+            if let Err(e) = ctx.stdout.write_str(&out).await {
                 if e.kind == ErrorKind::BrokenPipe {
                     return status;
                 }

@@ -41,7 +41,7 @@ fn prefixes(operand: &str) -> Vec<String> {
 async fn created(ctx: &mut CommandCtx, verbose: bool, shown: &str) -> bool {
     if verbose {
         let line = format!("mkdir: created directory '{shown}'\n");
-        if let Err(e) = ctx.stdout.write(line.as_bytes()).await {
+        if let Err(e) = ctx.stdout.write_str(&line).await {
             return e.kind == ErrorKind::BrokenPipe;
         }
     }

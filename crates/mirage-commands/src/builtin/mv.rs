@@ -91,7 +91,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     ctx.io.wrote(&dabs);
                     if verbose {
                         let line = format!("renamed '{src}' -> '{dst}'\n");
-                        if let Err(e) = ctx.stdout.write(line.as_bytes()).await {
+                        if let Err(e) = ctx.stdout.write_str(&line).await {
                             if e.kind == ErrorKind::BrokenPipe {
                                 return status;
                             }

@@ -52,7 +52,7 @@ struct Rm {
 impl Rm {
     async fn say(&mut self, ctx: &mut CommandCtx, line: String) {
         if self.verbose && !self.broken {
-            if let Err(e) = ctx.stdout.write(line.as_bytes()).await {
+            if let Err(e) = ctx.stdout.write_str(&line).await {
                 if e.kind == ErrorKind::BrokenPipe {
                     self.broken = true;
                 }

@@ -60,7 +60,7 @@ async fn announce(ctx: &mut CommandCtx, verbose: bool, dir: &str) -> bool {
         return false;
     }
     let line = format!("rmdir: removing directory, {}\n", quote(dir));
-    matches!(ctx.stdout.write(line.as_bytes()).await, Err(e) if e.kind == ErrorKind::BrokenPipe)
+    matches!(ctx.stdout.write_str(&line).await, Err(e) if e.kind == ErrorKind::BrokenPipe)
 }
 
 fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {

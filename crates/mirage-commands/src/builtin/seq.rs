@@ -418,7 +418,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 printed = true;
                 out.push_str(&$s);
                 if out.len() >= 32 * 1024 {
-                    if let Err(e) = ctx.stdout.write(out.as_bytes()).await {
+                    if let Err(e) = ctx.stdout.write_str(&out).await {
                         if e.kind == ErrorKind::BrokenPipe {
                             return 0;
                         }
@@ -482,7 +482,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         if printed {
             out.push('\n');
         }
-        let _ = ctx.stdout.write(out.as_bytes()).await;
+        let _ = ctx.stdout.write_str(&out).await;
         0
     })
 }

@@ -673,7 +673,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         }
         let tab: Tab = match p.value("t") {
             None => None,
-            Some(t) if t.len() == 1 => Some(t.as_bytes()[0]),
+            Some(t) if mirage_types::bytestr::encode(t).len() == 1 => Some(mirage_types::bytestr::encode(t)[0]),
             Some("\\0") => Some(0),
             Some("") => {
                 ctx.error("empty tab").await;

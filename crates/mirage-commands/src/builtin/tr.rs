@@ -87,7 +87,8 @@ fn read_char(s: &[u8], i: usize) -> (u8, usize) {
 
 /// Parses a SET operand. The error is GNU's message.
 fn parse_set(set: &str) -> Result<Vec<Elem>, String> {
-    let s = set.as_bytes();
+    let enc = mirage_types::bytestr::encode(set);
+    let s: &[u8] = &enc;
     let mut out = Vec::new();
     let mut i = 0;
     while i < s.len() {

@@ -334,7 +334,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             total.bytes += counts.bytes;
             total.max_line = total.max_line.max(counts.max_line);
             let line = format_counts(&counts, &which, width, name);
-            if let Err(e) = ctx.stdout.write(line.as_bytes()).await {
+            if let Err(e) = ctx.stdout.write_str(&line).await {
                 if e.kind == ErrorKind::BrokenPipe {
                     return status;
                 }
@@ -342,7 +342,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         }
         if files.len() > 1 {
             let line = format_counts(&total, &which, width, Some("total"));
-            let _ = ctx.stdout.write(line.as_bytes()).await;
+            let _ = ctx.stdout.write_str(&line).await;
         }
         status
     })
