@@ -151,61 +151,10 @@ impl Resource for DiskResource {
             for entry in entries {
                 let entry = entry?;
                 let name = mirage_types::bytestr::decode(std::os::unix::ffi::OsStrExt::as_bytes(entry.file_name().as_os_str())).into_owned();
-                // The entry itself (lstat): a symlink is reported as one.
+                if name.starts_with('.') && name.contains(write::TMP_MARKER) {
+                    continue;
+                }
                 let meta = match entry.metadata() {
-    async fn lstat(&self, path: &str) -> Result<FileStat> {
-        let rel = relative(path)?;
-        let root = self.root.clone();
-        let name = name_of(path);
-        blocking(path, move || {
-            let m = if is_root(&rel) { root.dir_metadata()? } else { root.symlink_metadata(&rel)? };
-            Ok(stat_of(name, &m))
-        })
-        .await
-    }
-
-    async fn readlink(&self, path: &str) -> Result<String> {
-        let rel = relative(path)?;
-        let root = self.root.clone();
-        blocking(path, move || {
-            if is_root(&rel) || !root.symlink_metadata(&rel)?.file_type().is_symlink() {
-                return Err(Error::new(ErrorKind::InvalidInput));
-            }
-            let target = root.read_link_contents(&rel)?;
-            Ok(mirage_types::bytestr::decode_owned(target.into_os_string().into_vec()))
-        })
-        .await
-    }
-
-    async fn symlink(&self, target: &str, path: &str) -> Result<()> {
-        let rel = relative(path)?;
-        if is_root(&rel) {
-            return Err(Error::at(ErrorKind::AlreadyExists, path));
-        }
-        if target.is_empty() || target.contains('\0') {
-            return Err(Error::at(ErrorKind::InvalidInput, path));
-        }
-        let target = PathBuf::from(std::ffi::OsString::from_vec(mirage_types::bytestr::encode(target).into_owned()));
-        let root = self.root.clone();
-        // Stored as given (an absolute or climbing target too, as `ln -s`
-        // does); following it later stays confined.
-        blocking(path, move || Ok(root.symlink_contents(&target, &rel)?)).await
-    }
-
-    async fn realpath(&self, path: &str) -> Result<String> {
-        let rel = relative(path)?;
-        let root = self.root.clone();
-        blocking(path, move || {
-            if is_root(&rel) {
-                return Ok("/".to_string());
-            }
-            let canon = root.canonicalize(&rel)?;
-            let s = mirage_types::bytestr::decode_owned(canon.into_os_string().into_vec());
-            Ok(mirage_types::normalize_path(&format!("/{s}")))
-        })
-        .await
-    }
-
                     Ok(m) => m,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue, // removed meanwhile
                     Err(e) => return Err(e.into()),
