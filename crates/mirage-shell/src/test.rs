@@ -142,8 +142,8 @@ fn binary(a: &str, op: &str, b: &str, in_cond: bool) -> Result<bool, String> {
                 a != b
             }
         }
-        "<" => a < b,
-        ">" => a > b,
+        "<" => mirage_types::bytestr::cmp(a, b).is_lt(),
+        ">" => mirage_types::bytestr::cmp(a, b).is_gt(),
         "-eq" => int(a)? == int(b)?,
         "-ne" => int(a)? != int(b)?,
         "-lt" => int(a)? < int(b)?,
