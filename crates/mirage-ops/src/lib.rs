@@ -15,6 +15,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use mirage_types::{ByteSource, Error, ErrorKind, FileStat, Result};
+#[cfg(doc)]
+use mirage_types::FileType;
 
 pub use mirage_types;
 
@@ -33,6 +35,10 @@ pub struct Capability {
     pub real_directories: bool,
     /// The resource is remote (its reads are worth caching).
     pub remote: bool,
+    /// Symbolic links exist: `lstat`, `readlink`, `symlink` and `realpath`
+    /// are implemented, `readdir` reports links as [`FileType::Symlink`]
+    /// (`mirage_types::FileType::Symlink`), and `write` follows a link.
+    pub symlinks: bool,
 }
 
 /// A backend mounted into the workspace.
@@ -42,9 +48,37 @@ pub trait Resource: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// What this resource supports.
     fn capability(&self) -> Capability;
-    /// Metadata of `path`.
+    /// Metadata of `path`, following symlinks (`stat(2)`).
     async fn stat(&self, path: &str) -> Result<FileStat>;
-    /// Entries of the directory `path`, in any order (the router sorts).
+    /// Metadata of `path` without following a symlink in its last component
+    /// (`lstat(2)`). The default, for a resource without links, is `stat`.
+    async fn lstat(&self, path: &str) -> Result<FileStat> {
+        self.stat(path).await
+    }
+    /// The stored target of the symlink `path` (`readlink(2)`). Errors:
+    /// `InvalidInput` when `path` is not a link; `Unsupported` (the default)
+    /// for a resource without links.
+    async fn readlink(&self, path: &str) -> Result<String> {
+        let _ = path;
+        Err(Error::new(ErrorKind::Unsupported))
+    }
+    /// Creates the symlink `path` with the target `target`, stored as given
+    /// (`symlink(2)`). Default: `Unsupported`.
+    async fn symlink(&self, target: &str, path: &str) -> Result<()> {
+        let _ = (target, path);
+        Err(Error::new(ErrorKind::Unsupported))
+    }
+    /// The canonical resource path of `path` with every symlink resolved
+    /// (`realpath(3)`); used by walkers to detect loops. The default, for a
+    /// resource without links, checks that `path` exists and returns it
+    /// normalised. Errors: those of `stat`; `TooManyLinks` for a loop.
+    async fn realpath(&self, path: &str) -> Result<String> {
+        self.stat(path).await?;
+        Ok(mirage_types::normalize_path(path))
+    }
+    /// Entries of the directory `path`, in any order (the router sorts). A
+    /// symlink is reported as [`FileType::Symlink`] (as `lstat` sees it);
+    /// callers decide whether to follow it.
     async fn readdir(&self, path: &str) -> Result<Vec<FileStat>>;
     /// The bytes of the file `path`, as a stream where the backend streams.
     async fn read(&self, path: &str) -> Result<ByteSource>;
@@ -73,7 +107,7 @@ pub trait Resource: Send + Sync + 'static {
         let _ = path;
         Err(Error::new(ErrorKind::Unsupported))
     }
-    /// Removes the file `path`.
+    /// Removes the file or symlink `path` (never a link's target).
     async fn unlink(&self, path: &str) -> Result<()> {
         let _ = path;
         Err(Error::new(ErrorKind::Unsupported))

@@ -9,11 +9,24 @@
 //! Blocking system calls run in `tokio::task::spawn_blocking`, so the
 //! resource needs a tokio runtime. Reads of files under 1 MiB return one
 //! buffer; larger files stream in 64 KiB chunks, and the reader stops when
-//! the consumer drops the stream. A write goes to a temp file next to the
-//! target (`.NAME.mirage-tmp-PID-N`, hidden from `readdir`) and is renamed
-//! over it, so a failed write leaves the old contents; an append writes in
-//! place (a failed append may leave part of its data). Writes are not
-//! fsynced.
+//! the consumer drops the stream; a file is opened with `O_NONBLOCK` and its
+//! type checked on the descriptor, so a FIFO or device gives `InvalidInput`
+//! instead of blocking.
+//!
+//! A write goes to an unnamed file (`O_TMPFILE`) in the target's directory,
+//! linked in (`linkat`, then `renameat` over an existing file) only when
+//! complete: a failed, dropped or killed write leaves the old contents and
+//! no file behind. Where the file system has no `O_TMPFILE`, a visible
+//! temporary name `.NAME.mirage-tmp-PID-N` is used instead and removed on
+//! error or drop (only a killed process leaves it). Nothing is hidden from
+//! `readdir`. An append writes in place (a failed append may leave part of
+//! its data). Writes are not fsynced.
+//!
+//! Symlinks behave as on Linux, confined to the root: `stat`, `read`,
+//! `write` and `append` follow them (a link leading out of the root, or
+//! absolute, is refused with `PermissionDenied`; a loop gives
+//! `TooManyLinks`); `lstat`, `readdir`, `readlink`, `unlink` and `rename`
+//! act on the link itself, wherever it points.
 #![deny(missing_docs)]
 
 mod config;
@@ -21,6 +34,7 @@ mod path;
 mod read;
 mod write;
 
+use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -39,8 +53,7 @@ use path::{is_root, relative};
 /// size in bytes, the modification time, the permission bits
 /// (`mode & 0o7777`) and a [`VersionToken::MtimeSize`] (nanoseconds since
 /// the Unix epoch, size). Symlinks are followed while they stay inside the
-/// root; `readdir` reports a link that leads out (or nowhere) as
-/// [`FileType::Symlink`].
+/// root; `lstat` and `readdir` report a link as [`FileType::Symlink`].
 pub struct DiskResource {
     root: Arc<Dir>,
     root_path: PathBuf,
@@ -128,7 +141,7 @@ impl Resource for DiskResource {
     }
 
     fn capability(&self) -> Capability {
-        Capability { write: true, rename: true, real_directories: true, remote: false }
+        Capability { write: true, rename: true, real_directories: true, remote: false, symlinks: true }
     }
 
     async fn stat(&self, path: &str) -> Result<FileStat> {
@@ -142,6 +155,59 @@ impl Resource for DiskResource {
         .await
     }
 
+    async fn lstat(&self, path: &str) -> Result<FileStat> {
+        let rel = relative(path)?;
+        let root = self.root.clone();
+        let name = name_of(path);
+        blocking(path, move || {
+            let m = if is_root(&rel) { root.dir_metadata()? } else { root.symlink_metadata(&rel)? };
+            Ok(stat_of(name, &m))
+        })
+        .await
+    }
+
+    async fn readlink(&self, path: &str) -> Result<String> {
+        let rel = relative(path)?;
+        let root = self.root.clone();
+        blocking(path, move || {
+            if is_root(&rel) || !root.symlink_metadata(&rel)?.file_type().is_symlink() {
+                return Err(Error::new(ErrorKind::InvalidInput));
+            }
+            let target = root.read_link_contents(&rel)?;
+            Ok(mirage_types::bytestr::decode_owned(target.into_os_string().into_vec()))
+        })
+        .await
+    }
+
+    async fn symlink(&self, target: &str, path: &str) -> Result<()> {
+        let rel = relative(path)?;
+        if is_root(&rel) {
+            return Err(Error::at(ErrorKind::AlreadyExists, path));
+        }
+        if target.is_empty() || target.contains('\0') {
+            return Err(Error::at(ErrorKind::InvalidInput, path));
+        }
+        let target = PathBuf::from(std::ffi::OsString::from_vec(mirage_types::bytestr::encode(target).into_owned()));
+        let root = self.root.clone();
+        // Stored as given (an absolute or climbing target too, as `ln -s`
+        // does); following it later stays confined.
+        blocking(path, move || Ok(root.symlink_contents(&target, &rel)?)).await
+    }
+
+    async fn realpath(&self, path: &str) -> Result<String> {
+        let rel = relative(path)?;
+        let root = self.root.clone();
+        blocking(path, move || {
+            if is_root(&rel) {
+                return Ok("/".to_string());
+            }
+            let canon = root.canonicalize(&rel)?;
+            let s = mirage_types::bytestr::decode_owned(canon.into_os_string().into_vec());
+            Ok(mirage_types::normalize_path(&format!("/{s}")))
+        })
+        .await
+    }
+
     async fn readdir(&self, path: &str) -> Result<Vec<FileStat>> {
         let rel = relative(path)?;
         let root = self.root.clone();
@@ -151,23 +217,13 @@ impl Resource for DiskResource {
             for entry in entries {
                 let entry = entry?;
                 let name = mirage_types::bytestr::decode(std::os::unix::ffi::OsStrExt::as_bytes(entry.file_name().as_os_str())).into_owned();
-                if name.starts_with('.') && name.contains(write::TMP_MARKER) {
-                    continue;
-                }
+                // The entry itself (lstat): a symlink is reported as one.
                 let meta = match entry.metadata() {
                     Ok(m) => m,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue, // removed meanwhile
                     Err(e) => return Err(e.into()),
                 };
-                let stat = if meta.is_symlink() {
-                    // Follow links that stay inside the root.
-                    match root.metadata(rel.join(&name)) {
-                        Ok(target) => stat_of(name, &target),
-                        Err(_) => stat_of(name, &meta),
-                    }
-                } else {
-                    stat_of(name, &meta)
-                };
+                let stat = stat_of(name, &meta);
                 out.push(stat);
             }
             Ok(out)

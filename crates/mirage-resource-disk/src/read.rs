@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use cap_std::fs::{Dir, File};
+use cap_std::fs::{Dir, File, OpenOptions, OpenOptionsExt};
+use rustix::fs::OFlags;
 use futures::StreamExt;
 use mirage_types::{ByteSource, Error, ErrorKind, Result};
 use tokio::sync::mpsc;
@@ -33,18 +34,16 @@ enum Opened {
 /// out of the root.
 pub(crate) async fn read(root: Arc<Dir>, path: &str, rel: PathBuf) -> Result<ByteSource> {
     let opened = blocking(path, move || {
-        // Check the type before opening: opening a FIFO would block.
-        let meta = root.metadata(&rel)?;
+        // Open without blocking (a FIFO would block a plain open), then
+        // check the type on the open descriptor: no window between a check
+        // and the open for the file to be swapped.
+        let mut f = root.open_with(&rel, OpenOptions::new().read(true).custom_flags(OFlags::NONBLOCK.bits() as i32))?;
+        let meta = f.metadata()?;
         if meta.is_dir() {
             return Err(Error::new(ErrorKind::IsADirectory));
         }
         if !meta.is_file() {
             return Err(Error::msg(ErrorKind::InvalidInput, "not a regular file"));
-        }
-        let mut f = root.open(&rel)?;
-        let meta = f.metadata()?;
-        if meta.is_dir() {
-            return Err(Error::new(ErrorKind::IsADirectory));
         }
         if meta.len() < SMALL {
             let mut buf = Vec::with_capacity(meta.len() as usize);

@@ -1,4 +1,4 @@
-use std::os::unix::fs::symlink;
+use std::os::unix::fs::{FileTypeExt, symlink};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -183,9 +183,150 @@ async fn symlinks_inside_the_root_work() {
     f.link("data", "dlink");
     assert_eq!(read(&f.res, "/flink").await, "inside");
     assert_eq!(read(&f.res, "/dlink/file").await, "inside");
+    // readdir and lstat see the links; stat follows them.
     let entries = f.res.readdir("/").await.unwrap();
     let dlink = entries.iter().find(|e| e.name == "dlink").unwrap();
-    assert_eq!(dlink.file_type, FileType::Directory);
+    assert_eq!(dlink.file_type, FileType::Symlink);
+    assert_eq!(f.res.lstat("/dlink").await.unwrap().file_type, FileType::Symlink);
+    assert_eq!(f.res.lstat("/dlink/file").await.unwrap().file_type, FileType::File);
+    assert_eq!(f.res.stat("/dlink").await.unwrap().file_type, FileType::Directory);
+    assert_eq!(f.res.readlink("/dlink").await.unwrap(), "data");
+    assert_eq!(f.res.readlink("/data").await.unwrap_err().kind, ErrorKind::InvalidInput);
+    assert_eq!(f.res.realpath("/dlink/file").await.unwrap(), "/data/file");
+    assert_eq!(f.res.realpath("/flink").await.unwrap(), "/data/file");
+    assert_eq!(f.res.realpath("/").await.unwrap(), "/");
+    // A link created through the resource is stored as given.
+    f.res.symlink("data/file", "/made").await.unwrap();
+    assert_eq!(std::fs::read_link(f.host("root/made")).unwrap(), Path::new("data/file"));
+    assert_eq!(read(&f.res, "/made").await, "inside");
+    assert_eq!(f.res.symlink("x", "/made").await.unwrap_err().kind, ErrorKind::AlreadyExists);
+}
+
+fn is_link(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).unwrap().file_type().is_symlink()
+}
+
+#[tokio::test]
+async fn writing_a_symlink_writes_its_target() {
+    let f = Fixture::new();
+    f.res.mkdir("/data").await.unwrap();
+    f.res.write("/data/file", data("old")).await.unwrap();
+    f.link("data/file", "flink");
+    f.link("flink", "chain");
+    f.link("../data/new", "data/dangling");
+    f.link("data", "dlink");
+    f.res.write("/flink", data("via link")).await.unwrap();
+    assert!(is_link(&f.host("root/flink")), "the link was replaced by a file");
+    assert_eq!(std::fs::read_to_string(f.host("root/data/file")).unwrap(), "via link");
+    f.res.write("/chain", data("via chain")).await.unwrap();
+    assert!(is_link(&f.host("root/chain")));
+    assert_eq!(std::fs::read_to_string(f.host("root/data/file")).unwrap(), "via chain");
+    f.res.append("/chain", data("+")).await.unwrap();
+    assert_eq!(std::fs::read_to_string(f.host("root/data/file")).unwrap(), "via chain+");
+    // A dangling link inside the root creates its target, as open(O_CREAT) does.
+    f.res.write("/data/dangling", data("created")).await.unwrap();
+    assert!(is_link(&f.host("root/data/dangling")));
+    assert_eq!(std::fs::read_to_string(f.host("root/data/new")).unwrap(), "created");
+    // Through a linked directory, and onto a link to a directory.
+    f.res.write("/dlink/file", data("dir link")).await.unwrap();
+    assert_eq!(std::fs::read_to_string(f.host("root/data/file")).unwrap(), "dir link");
+    assert_eq!(f.res.write("/dlink", data("x")).await.unwrap_err().kind, ErrorKind::IsADirectory);
+    assert!(is_link(&f.host("root/dlink")));
+    // A link leading out is refused, and stays a link.
+    f.link("../outside/secret.txt", "out");
+    refused(f.res.write("/out", data("pwned")).await, "write through a link out");
+    assert!(is_link(&f.host("root/out")));
+    f.assert_outside_intact();
+}
+
+#[tokio::test]
+async fn symlink_loops_are_eloop() {
+    let f = Fixture::new();
+    f.link("b", "a");
+    f.link("a", "b");
+    f.link("self", "self");
+    for p in ["/a", "/self", "/a/x"] {
+        assert_eq!(f.res.stat(p).await.unwrap_err().kind, ErrorKind::TooManyLinks, "stat {p}");
+        assert_eq!(f.res.read(p).await.unwrap_err().kind, ErrorKind::TooManyLinks, "read {p}");
+        assert_eq!(f.res.write(p, data("x")).await.unwrap_err().kind, ErrorKind::TooManyLinks, "write {p}");
+    }
+    assert_eq!(ErrorKind::TooManyLinks.gnu_message(), "Too many levels of symbolic links");
+    // The links themselves can be listed, read and removed.
+    assert_eq!(f.res.lstat("/a").await.unwrap().file_type, FileType::Symlink);
+    assert_eq!(f.res.readlink("/a").await.unwrap(), "b");
+    f.res.unlink("/a").await.unwrap();
+    f.res.unlink("/self").await.unwrap();
+}
+
+#[tokio::test]
+async fn links_leading_out_can_be_moved_and_removed() {
+    let f = Fixture::new();
+    f.link(f.host("outside/secret.txt"), "abs");
+    f.link("../outside", "rel");
+    f.res.mkdir("/d").await.unwrap();
+    f.res.rename("/abs", "/d/abs2").await.unwrap();
+    f.res.rename("/rel", "/d/rel2").await.unwrap();
+    assert_eq!(f.res.readlink("/d/abs2").await.unwrap(), f.host("outside/secret.txt").to_str().unwrap());
+    assert_eq!(f.res.readlink("/d/rel2").await.unwrap(), "../outside");
+    assert_eq!(f.res.lstat("/d/abs2").await.unwrap().file_type, FileType::Symlink);
+    refused(f.res.read("/d/abs2").await, "read moved link");
+    f.res.unlink("/d/abs2").await.unwrap();
+    f.res.unlink("/d/rel2").await.unwrap();
+    f.assert_outside_intact();
+}
+
+#[tokio::test]
+async fn temp_like_names_are_listed() {
+    let f = Fixture::new();
+    std::fs::write(f.host("root/.big.mirage-tmp-123-0"), "mine").unwrap();
+    std::fs::write(f.host("root/a.mirage-tmp-b"), "mine too").unwrap();
+    let names: Vec<_> = f.res.readdir("/").await.unwrap().into_iter().map(|e| e.name).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&".big.mirage-tmp-123-0".to_string()));
+    // A write next to them leaves them alone.
+    f.res.write("/big", data("new")).await.unwrap();
+    assert_eq!(std::fs::read_to_string(f.host("root/.big.mirage-tmp-123-0")).unwrap(), "mine");
+}
+
+fn host_names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_write_leaves_nothing_behind() {
+    let f = Fixture::new();
+    f.res.write("/f", data("old")).await.unwrap();
+    for target in ["/f", "/new"] {
+        // A stream that gives 1 MB, then never ends.
+        let first = futures::stream::iter(vec![Ok(Bytes::from(vec![b'n'; 1 << 20]))]);
+        let src = ByteSource::Stream(first.chain(futures::stream::pending()).boxed());
+        let fut = f.res.write(target, src);
+        tokio::pin!(fut);
+        // While the write is in progress, no name is visible (O_TMPFILE).
+        assert!(tokio::time::timeout(std::time::Duration::from_millis(300), &mut fut).await.is_err());
+        assert_eq!(host_names(&f.host("root")), ["f"], "a temporary name is visible during the write");
+        drop(fut);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_eq!(host_names(&f.host("root")), ["f"]);
+        assert_eq!(read(&f.res, "/f").await, "old");
+    }
+}
+
+#[tokio::test]
+async fn fifo_is_refused_without_blocking() {
+    let f = Fixture::new();
+    let root = std::fs::File::open(f.host("root")).unwrap();
+    rustix::fs::mknodat(&root, "fifo", rustix::fs::FileType::Fifo, rustix::fs::Mode::from_raw_mode(0o644), 0).unwrap();
+    let quick = std::time::Duration::from_secs(5);
+    let e = tokio::time::timeout(quick, f.res.read("/fifo")).await.expect("read blocked on a FIFO").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    let e = tokio::time::timeout(quick, f.res.append("/fifo", data("x"))).await.expect("append blocked").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    let e = tokio::time::timeout(quick, f.res.write("/fifo", data("x"))).await.expect("write blocked").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    assert!(std::fs::symlink_metadata(f.host("root/fifo")).unwrap().file_type().is_fifo());
 }
 
 #[tokio::test]

@@ -102,7 +102,7 @@ impl Resource for RamResource {
     }
 
     fn capability(&self) -> Capability {
-        Capability { write: true, rename: true, real_directories: true, remote: false }
+        Capability { write: true, rename: true, real_directories: true, remote: false, symlinks: false }
     }
 
     async fn stat(&self, path: &str) -> Result<FileStat> {
@@ -149,7 +149,18 @@ impl Resource for RamResource {
     }
 }
 
-fn build(_config: &serde_json::Value) -> Result<Arc<dyn Resource>> {
+/// Config of a `ram` mount. It has no settings: the config must be absent,
+/// `null` or `{}`, and any key is refused (`deny_unknown_fields`), so a
+/// typo is an error rather than a silently ignored setting.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RamConfig {}
+
+fn build(config: &serde_json::Value) -> Result<Arc<dyn Resource>> {
+    if !config.is_null() {
+        serde_json::from_value::<RamConfig>(config.clone())
+            .map_err(|e| mirage_types::Error::msg(mirage_types::ErrorKind::InvalidInput, format!("ram: invalid config: {e}")))?;
+    }
     Ok(Arc::new(RamResource::new()))
 }
 

@@ -30,6 +30,9 @@ pub enum ErrorKind {
     CrossDevice,
     /// `EPIPE`: the reader of a pipe went away (the command should stop quietly).
     BrokenPipe,
+    /// `ELOOP`: "Too many levels of symbolic links" (a symlink loop, or a
+    /// chain longer than 40 links, as Linux counts).
+    TooManyLinks,
     /// A remote backend failed; `retryable` says whether trying again may help.
     Remote {
         /// Whether a retry may succeed (timeouts, 5xx, throttling).
@@ -55,6 +58,7 @@ impl ErrorKind {
             ErrorKind::InvalidInput => "Invalid argument",
             ErrorKind::CrossDevice => "Invalid cross-device link",
             ErrorKind::BrokenPipe => "Broken pipe",
+            ErrorKind::TooManyLinks => "Too many levels of symbolic links",
             ErrorKind::Remote { .. } | ErrorKind::Io => "Input/output error",
         }
     }
@@ -73,6 +77,7 @@ impl ErrorKind {
             ErrorKind::InvalidInput => 22,
             ErrorKind::CrossDevice => 18,
             ErrorKind::BrokenPipe => 32,
+            ErrorKind::TooManyLinks => 40,
             ErrorKind::Remote { .. } | ErrorKind::Io => 5,
         }
     }
@@ -87,7 +92,8 @@ impl ErrorKind {
             ErrorKind::InvalidInput
             | ErrorKind::NotADirectory
             | ErrorKind::IsADirectory
-            | ErrorKind::CrossDevice => 400,
+            | ErrorKind::CrossDevice
+            | ErrorKind::TooManyLinks => 400,
             ErrorKind::Remote { retryable: true } => 503,
             ErrorKind::BrokenPipe | ErrorKind::Remote { .. } | ErrorKind::Io => 502,
         }
@@ -168,7 +174,7 @@ impl From<std::io::Error> for Error {
             K::CrossesDevices => ErrorKind::CrossDevice,
             K::Unsupported => ErrorKind::Unsupported,
             _ => match e.raw_os_error() {
-                Some(40) => ErrorKind::PermissionDenied, // ELOOP from a refused symlink
+                Some(40) => ErrorKind::TooManyLinks, // ELOOP
                 _ => ErrorKind::Io,
             },
         };

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::{ByteSource, FileStat, Result};
+use crate::{ByteSource, Error, ErrorKind, FileStat, Result};
 
 /// A mount's permission (seed 000): `read` refuses every change, `write`
 /// allows changes, `exec` also allows resource-specific commands with side
@@ -62,22 +62,55 @@ pub struct MountInfo {
 /// carry the virtual path.
 #[async_trait]
 pub trait Vfs: Send + Sync {
-    /// Metadata of `path`. Mount points and their parents are directories.
+    /// Metadata of `path`, following symlinks (`stat(2)`). Mount points and
+    /// their parents are directories.
     async fn stat(&self, path: &str) -> Result<FileStat>;
+    /// Metadata of `path` without following a symlink in the last component
+    /// (`lstat(2)`): a link reports [`crate::FileType::Symlink`] and the
+    /// length of its target as its size. The default (for a VFS without
+    /// links) is [`Vfs::stat`].
+    async fn lstat(&self, path: &str) -> Result<FileStat> {
+        self.stat(path).await
+    }
+    /// The target of the symlink `path`, as stored in the link
+    /// (`readlink(2)`; relative targets are relative to the link's
+    /// directory). Errors: `InvalidInput` when `path` is not a link (as
+    /// `EINVAL`), `Unsupported` where links do not exist (the default).
+    async fn readlink(&self, path: &str) -> Result<String> {
+        Err(Error::at(ErrorKind::Unsupported, path))
+    }
+    /// Creates a symlink at `path` whose target is `target`, stored as given
+    /// (`symlink(2)`). Errors: `AlreadyExists`, `ReadOnly`, `Unsupported`
+    /// where the mount keeps no links (the default).
+    async fn symlink(&self, target: &str, path: &str) -> Result<()> {
+        let _ = target;
+        Err(Error::at(ErrorKind::Unsupported, path))
+    }
+    /// The canonical virtual path of `path`, every symlink resolved
+    /// (`realpath(3)`), used to detect loops while following links (GNU
+    /// tools compare device and inode; two paths with the same canonical
+    /// path are the same entry). The default (no links) is the normalised
+    /// path once it exists. Errors: those of `stat`, `TooManyLinks` for a loop.
+    async fn realpath(&self, path: &str) -> Result<String> {
+        self.stat(path).await?;
+        Ok(crate::normalize_path(path))
+    }
     /// Entries of the directory `path`, sorted by name (byte order). Mount
     /// points under `path` appear as directories.
     async fn readdir(&self, path: &str) -> Result<Vec<FileStat>>;
     /// The bytes of the file `path`, streamed.
     async fn read(&self, path: &str) -> Result<ByteSource>;
     /// Replaces (or creates) the file `path` with `data`. On error the old
-    /// contents stay intact.
+    /// contents stay intact. A symlink is followed (as `open(2)` with
+    /// `O_CREAT|O_TRUNC`): its target is written and the link stays.
     async fn write(&self, path: &str, data: ByteSource) -> Result<()>;
     /// Appends `data` to `path`, creating it if missing.
     async fn append(&self, path: &str, data: ByteSource) -> Result<()>;
     /// Creates the directory `path`; with `parents`, also missing parents and
     /// no error if it exists (`mkdir -p`).
     async fn mkdir(&self, path: &str, parents: bool) -> Result<()>;
-    /// Removes the file `path`.
+    /// Removes the file or symlink `path` (a link is removed itself, never
+    /// its target).
     async fn unlink(&self, path: &str) -> Result<()>;
     /// Removes the empty directory `path`.
     async fn rmdir(&self, path: &str) -> Result<()>;
