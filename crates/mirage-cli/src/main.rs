@@ -134,6 +134,7 @@ async fn run(cli: Cli) -> Result<i32> {
         }
         Cmd::Execute { command, ws } => {
             let ws = build_workspace(&ws)?;
+            let command = mirage::types::bytestr::decode(std::os::unix::ffi::OsStrExt::as_bytes(command.as_os_str())).into_owned();
             let out = ws.execute("default", &command, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let command = mirage::types::bytestr::decode(std::os::unix::ffi::OsStrExt::as_bytes(command.as_os_str())).into_owned();
             let mut so = std::io::stdout().lock();
