@@ -1,5 +1,10 @@
 //! `touch`: create empty files, as GNU coreutils 9.1 `touch` (`-c`; `-a`,
 //! `-m`, `-d`, `-t`, `-r` are accepted, times are kept by the resource).
+//! The time given is checked as GNU checks it: `-d` takes a GNU date
+//! string (parsed by `parse_datetime`: ISO dates, `@EPOCH`, `now`,
+//! `yesterday`, `2 days ago`, …), `-t` takes `[[CC]YY]MMDDhhmm[.ss]`; a bad
+//! one is `touch: invalid date format ‘X’` (status 1), and two sources of
+//! time are a usage error.
 //! An existing file keeps its contents. Errors read `touch: cannot touch
 //! 'x': No such file or directory` or `… Read-only file system`.
 
@@ -34,6 +39,19 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         };
         if p.operands.is_empty() {
             ctx.error("missing file operand\nTry 'touch --help' for more information.").await;
+            return 1;
+        }
+        if p.value("stamp").is_some() && (p.value("date").is_some() || p.value("reference").is_some()) {
+            ctx.error("cannot specify times from more than one source\nTry 'touch --help' for more information.").await;
+            return 1;
+        }
+        let bad = match (p.value("date"), p.value("stamp")) {
+            (Some(d), _) if !valid_date(d) => Some(d),
+            (_, Some(t)) if !valid_stamp(t) => Some(t),
+            _ => None,
+        };
+        if let Some(b) = bad {
+            ctx.error(format!("invalid date format \u{2018}{b}\u{2019}")).await;
             return 1;
         }
         if let Some(r) = p.value("reference") {
@@ -84,6 +102,45 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
     })
 }
 
+/// Whether GNU `touch -d` accepts the date string `d`.
+fn valid_date(d: &str) -> bool {
+    // GNU reads an empty string as "now" (midnight today, in fact)
+    d.trim().is_empty() || parse_datetime::parse_datetime(d).is_ok()
+}
+
+/// Whether `t` is a valid `-t` stamp, `[[CC]YY]MMDDhhmm[.ss]`, naming a real
+/// date (`0230` is not), as GNU's `posixtime`.
+fn valid_stamp(t: &str) -> bool {
+    let (main, secs) = match t.split_once('.') {
+        Some((m, s)) => (m, Some(s)),
+        None => (t, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(main) || secs.is_some_and(|s| s.len() != 2 || !digits(s)) {
+        return false;
+    }
+    let num = |s: &str| s.parse::<u32>().unwrap_or(u32::MAX);
+    let (year, rest) = match main.len() {
+        8 => (2000, main), // the current year; any leap year will do for 0229
+        10 => {
+            let yy = num(&main[..2]);
+            (if yy >= 69 { 1900 + yy } else { 2000 + yy }, &main[2..])
+        }
+        12 => (num(&main[..4]), &main[4..]),
+        _ => return false,
+    };
+    let (month, day, hour, minute) = (num(&rest[..2]), num(&rest[2..4]), num(&rest[4..6]), num(&rest[6..8]));
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day) && hour < 24 && minute < 60 && secs.is_none_or(|s| num(s) <= 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +160,28 @@ mod tests {
         assert_eq!((e.as_str(), s), ("touch: cannot touch '/x/y': No such file or directory\n", 1));
         let (_, e, s) = run_cmd(&v, run, "touch", &["/ro/y"], "/", "");
         assert_eq!((e.as_str(), s), ("touch: cannot touch '/ro/y': Read-only file system\n", 1));
+    }
+
+    #[test]
+    fn checks_dates_as_gnu() {
+        let v = MemVfs::with(&[("/d/keep", "")]);
+        for ok in ["2024-01-02", "2024-01-02 10:20", "2024-01-02T10:20:30Z", "@1700000000", "now", "yesterday", "2 days ago", ""] {
+            assert_eq!(run_cmd(&v, run, "touch", &["-d", ok, "/d/keep"], "/", "").2, 0, "-d {ok}");
+        }
+        for ok in ["202401010000", "2401010000", "01010000", "202401010000.60", "202402290000"] {
+            assert_eq!(run_cmd(&v, run, "touch", &["-t", ok, "/d/keep"], "/", "").2, 0, "-t {ok}");
+        }
+        let (_, e, s) = run_cmd(&v, run, "touch", &["-d", "garbage", "/d/g"], "/", "");
+        assert_eq!((e.as_str(), s), ("touch: invalid date format \u{2018}garbage\u{2019}\n", 1));
+        assert!(!v.tree.lock().unwrap().contains_key("/d/g"), "a bad date creates nothing");
+        for bad in ["202413010000", "202402300000", "2024010100", "202401010000.61", "abc", "20240101000a", "202302290000"] {
+            let (_, e, s) = run_cmd(&v, run, "touch", &["-t", bad, "/d/keep"], "/", "");
+            assert_eq!((e, s), (format!("touch: invalid date format \u{2018}{bad}\u{2019}\n"), 1), "-t {bad}");
+        }
+        let (_, e, s) = run_cmd(&v, run, "touch", &["-d", "now", "-t", "202401010000", "/d/keep"], "/", "");
+        assert_eq!(s, 1);
+        assert!(e.starts_with("touch: cannot specify times from more than one source\n"), "{e}");
+        let (_, e, s) = run_cmd(&v, run, "touch", &["-r", "/d/nope", "/d/keep"], "/", "");
+        assert_eq!((e.as_str(), s), ("touch: failed to get attributes of '/d/nope': No such file or directory\n", 1));
     }
 }
