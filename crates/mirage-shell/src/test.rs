@@ -170,7 +170,9 @@ async fn unary(vfs: &dyn Vfs, st: &ShellState, op: &str, operand: &str) -> bool 
                 return false;
             }
             let path = mirage_types::join_path(&st.cwd, operand);
-            let Ok(stat) = vfs.stat(&path).await else { return false };
+            // -L/-h look at the link itself (lstat); every other test follows it.
+            let stat = if matches!(op, "-L" | "-h") { vfs.lstat(&path).await } else { vfs.stat(&path).await };
+            let Ok(stat) = stat else { return false };
             match op {
                 "-e" | "-a" => true,
                 "-f" => stat.file_type == FileType::File,

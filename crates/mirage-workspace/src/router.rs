@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 use mirage_ops::Resource;
 use mirage_types::{
-    ByteSource, Error, ErrorKind, FileStat, MountInfo, MountMode, Result, Vfs, basename, normalize_path, strip_mount_prefix,
+    ByteSource, Error, ErrorKind, FileStat, FileType, MountInfo, MountMode, Result, Vfs, basename, normalize_path, strip_mount_prefix,
 };
 
 /// One mount: a resource attached at a prefix with a mode.
@@ -86,27 +86,52 @@ impl Router {
         p == "/" || !self.child_mounts(&p).is_empty()
     }
 
+    /// Copies the tree at `from` to `to` (a `rename` across mounts). A
+    /// symlink is copied as a link when the destination keeps links;
+    /// otherwise the file it points to is copied (a link to a directory is
+    /// refused with `Unsupported`, so no loop can make the copy endless).
+    /// Links are never descended into.
     fn copy_tree<'a>(&'a self, from: &'a str, to: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let st = self.stat(from).await?;
-            if st.is_dir() {
-                self.mkdir(to, true).await?;
-                for e in self.readdir(from).await? {
-                    let f = format!("{}/{}", from.trim_end_matches('/'), e.name);
-                    let t = format!("{}/{}", to.trim_end_matches('/'), e.name);
-                    self.copy_tree(&f, &t).await?;
+            let st = self.lstat(from).await?;
+            match st.file_type {
+                FileType::Directory => {
+                    self.mkdir(to, true).await?;
+                    for e in self.readdir(from).await? {
+                        let f = format!("{}/{}", from.trim_end_matches('/'), e.name);
+                        let t = format!("{}/{}", to.trim_end_matches('/'), e.name);
+                        self.copy_tree(&f, &t).await?;
+                    }
+                    Ok(())
                 }
-                Ok(())
-            } else {
-                let data = self.read(from).await?;
-                self.write(to, data).await
+                FileType::Symlink => {
+                    let target = self.readlink(from).await?;
+                    match self.symlink(&target, to).await {
+                        Err(e) if e.kind == ErrorKind::Unsupported => {
+                            if self.stat(from).await?.is_dir() {
+                                return Err(Error::msg(
+                                    ErrorKind::Unsupported,
+                                    format!("{from}: cannot move a symbolic link to a directory to a mount without links"),
+                                ));
+                            }
+                            let data = self.read(from).await?;
+                            self.write(to, data).await
+                        }
+                        r => r,
+                    }
+                }
+                FileType::File => {
+                    let data = self.read(from).await?;
+                    self.write(to, data).await
+                }
             }
         })
     }
 
+    /// Removes the tree at `path`; symlinks are unlinked, never followed.
     fn remove_tree<'a>(&'a self, path: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let st = self.stat(path).await?;
+            let st = self.lstat(path).await?;
             if st.is_dir() {
                 for e in self.readdir(path).await? {
                     self.remove_tree(&format!("{}/{}", path.trim_end_matches('/'), e.name)).await?;
@@ -139,6 +164,58 @@ impl Vfs for Router {
                 Err(e) => Err(at(e, &path)),
             },
             None if self.is_virtual_dir(&path) => Ok(FileStat::dir(basename(&path))),
+            None => Err(Error::not_found(path)),
+        }
+    }
+
+    async fn lstat(&self, path: &str) -> Result<FileStat> {
+        let path = normalize_path(path);
+        match self.resolve(&path) {
+            Some((m, rel)) => match m.resource.lstat(&rel).await {
+                Ok(mut s) => {
+                    if rel == "/" {
+                        s.name = basename(&path);
+                    }
+                    Ok(s)
+                }
+                Err(e) if e.kind == ErrorKind::NotFound && self.is_virtual_dir(&path) => Ok(FileStat::dir(basename(&path))),
+                Err(e) => Err(at(e, &path)),
+            },
+            None if self.is_virtual_dir(&path) => Ok(FileStat::dir(basename(&path))),
+            None => Err(Error::not_found(path)),
+        }
+    }
+
+    async fn readlink(&self, path: &str) -> Result<String> {
+        let path = normalize_path(path);
+        match self.resolve(&path) {
+            Some((_, rel)) if rel == "/" => Err(Error::at(ErrorKind::InvalidInput, path)),
+            Some((m, rel)) => m.resource.readlink(&rel).await.map_err(|e| at(e, &path)),
+            None if self.is_virtual_dir(&path) => Err(Error::at(ErrorKind::InvalidInput, path)),
+            None => Err(Error::not_found(path)),
+        }
+    }
+
+    async fn symlink(&self, target: &str, path: &str) -> Result<()> {
+        let path = normalize_path(path);
+        if self.is_virtual_dir(&path) || self.mounts.iter().any(|m| m.prefix == path) {
+            return Err(Error::at(ErrorKind::AlreadyExists, path));
+        }
+        let (m, rel) = self.writable(&path)?;
+        m.resource.symlink(target, &rel).await.map_err(|e| at(e, &path))
+    }
+
+    async fn realpath(&self, path: &str) -> Result<String> {
+        let path = normalize_path(path);
+        match self.resolve(&path) {
+            Some((m, rel)) => match m.resource.realpath(&rel).await {
+                Ok(r) if r == "/" || r.is_empty() => Ok(m.prefix.clone()),
+                Ok(r) if m.prefix == "/" => Ok(normalize_path(&r)),
+                Ok(r) => Ok(normalize_path(&format!("{}/{}", m.prefix, r.trim_start_matches('/')))),
+                Err(e) if e.kind == ErrorKind::NotFound && self.is_virtual_dir(&path) => Ok(path),
+                Err(e) => Err(at(e, &path)),
+            },
+            None if self.is_virtual_dir(&path) => Ok(path),
             None => Err(Error::not_found(path)),
         }
     }

@@ -6,6 +6,12 @@
 //! file or directory`, `cp: -r not specified; omitting directory 'd'`,
 //! `cp: cannot create regular file 'x': Read-only file system`, `cp: 'a'
 //! and 'a' are the same file`; `-v` prints `'a' -> 'b'`.
+//!
+//! Symlinks as GNU: without `-r` an operand link is followed (its file is
+//! copied); `-r` copies links as links (operands and inside the tree), as
+//! `-P`, `-d` and `-a` do; `-H` follows operands only; `-L` follows every
+//! link, and a directory reached again is `cannot copy cyclic symbolic
+//! link 'X'`.
 
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
@@ -49,6 +55,10 @@ fn last_name(op: &str) -> String {
 }
 
 struct Cp {
+    /// `-L`: follow links inside trees too.
+    dereference: bool,
+    /// Follow symlinks given as operands (`-L`, `-H`, or no `-r`/`-P`/`-d`/`-a`).
+    deref_operands: bool,
     recursive: bool,
     no_clobber: bool,
     verbose: bool,
@@ -102,11 +112,48 @@ impl Cp {
         }
     }
 
-    /// Copies `src` (already stat'ed) to exactly `dst`.
-    async fn copy(&mut self, ctx: &mut CommandCtx, src: &str, src_abs: &str, is_dir: bool, dst: &str, dst_abs: &str) {
-        if !is_dir {
-            self.copy_file(ctx, src, src_abs, dst, dst_abs).await;
-            return;
+    /// Copies the symlink `src_abs` as a link (`cp -P`, `-d`, `-a`, and `-r`
+    /// inside a tree): the same target, stored as is.
+    async fn copy_link(&mut self, ctx: &mut CommandCtx, src: &str, src_abs: &str, dst: &str, dst_abs: &str) {
+        let target = match ctx.vfs.readlink(src_abs).await {
+            Ok(t) => t,
+            Err(e) => {
+                self.err(ctx, format!("cannot read symbolic link '{src}': {}", e.message())).await;
+                return;
+            }
+        };
+        match ctx.vfs.lstat(dst_abs).await {
+            Ok(_) if self.no_clobber => return,
+            Ok(st) if st.is_dir() => {
+                self.err(ctx, format!("cannot overwrite directory '{dst}' with non-directory")).await;
+                return;
+            }
+            Ok(_) => {
+                if let Err(e) = ctx.vfs.unlink(dst_abs).await {
+                    self.err(ctx, format!("cannot remove '{dst}': {}", e.message())).await;
+                    return;
+                }
+            }
+            Err(_) => {}
+        }
+        match ctx.vfs.symlink(&target, dst_abs).await {
+            Ok(()) => {
+                ctx.io.wrote(dst_abs);
+                self.say(ctx, src, dst).await;
+            }
+            Err(e) => self.err(ctx, format!("cannot create symbolic link '{dst}': {}", e.message())).await,
+        }
+    }
+
+    /// Copies `src` (already stat'ed, or lstat'ed when links are not
+    /// followed: `ft`) to exactly `dst`. Links inside a tree are copied as
+    /// links, or followed with `-L` (a directory met again through a link
+    /// is `cannot copy cyclic symbolic link`).
+    async fn copy(&mut self, ctx: &mut CommandCtx, src: &str, src_abs: &str, ft: FileType, dst: &str, dst_abs: &str) {
+        match ft {
+            FileType::File => return self.copy_file(ctx, src, src_abs, dst, dst_abs).await,
+            FileType::Symlink => return self.copy_link(ctx, src, src_abs, dst, dst_abs).await,
+            FileType::Directory => {}
         }
         if !self.recursive {
             self.err(ctx, format!("-r not specified; omitting directory '{src}'")).await;
@@ -116,16 +163,42 @@ impl Cp {
             self.err(ctx, format!("cannot copy a directory, '{src}', into itself, '{dst}'")).await;
             return;
         }
-        // pre-order: make each directory, then copy its entries
-        let mut stack: Vec<(String, String, String, String, bool)> =
-            vec![(src.to_string(), src_abs.to_string(), dst.to_string(), dst_abs.to_string(), true)];
-        while let Some((s, sa, d, da, dir)) = stack.pop() {
+        // pre-order: make each directory, then copy its entries; with -L,
+        // each directory carries the real paths of the directories above it.
+        type Ancestors = std::sync::Arc<Vec<String>>;
+        let mut stack: Vec<(String, String, String, String, FileType, Ancestors)> = vec![(
+            src.to_string(),
+            src_abs.to_string(),
+            dst.to_string(),
+            dst_abs.to_string(),
+            FileType::Directory,
+            Ancestors::default(),
+        )];
+        while let Some((s, sa, d, da, ft, ancestors)) = stack.pop() {
             if self.broken {
                 return;
             }
-            if !dir {
-                self.copy_file(ctx, &s, &sa, &d, &da).await;
-                continue;
+            match ft {
+                FileType::File => {
+                    self.copy_file(ctx, &s, &sa, &d, &da).await;
+                    continue;
+                }
+                FileType::Symlink => {
+                    self.copy_link(ctx, &s, &sa, &d, &da).await;
+                    continue;
+                }
+                FileType::Directory => {}
+            }
+            let mut ancestors = ancestors;
+            if self.dereference {
+                let real = ctx.vfs.realpath(&sa).await.unwrap_or_else(|_| sa.clone());
+                if ancestors.contains(&real) {
+                    self.err(ctx, format!("cannot copy cyclic symbolic link '{s}'")).await;
+                    continue;
+                }
+                let mut v = (*ancestors).clone();
+                v.push(real);
+                ancestors = std::sync::Arc::new(v);
             }
             match ctx.vfs.stat(&da).await {
                 Ok(st) if st.is_dir() => {}
@@ -151,18 +224,22 @@ impl Cp {
                     continue;
                 }
             };
-            for ent in entries.into_iter().rev() {
-                if ent.file_type == FileType::Symlink {
-                    continue;
+            let mut children = Vec::with_capacity(entries.len());
+            for ent in entries {
+                let (cs, csa) = (child(&s, &ent.name), child(&sa, &ent.name));
+                let mut ft = ent.file_type;
+                if ft == FileType::Symlink && self.dereference {
+                    match ctx.vfs.stat(&csa).await {
+                        Ok(t) => ft = t.file_type,
+                        Err(e) => {
+                            self.err(ctx, format!("cannot stat '{cs}': {}", e.message())).await;
+                            continue;
+                        }
+                    }
                 }
-                stack.push((
-                    child(&s, &ent.name),
-                    child(&sa, &ent.name),
-                    child(&d, &ent.name),
-                    child(&da, &ent.name),
-                    ent.is_dir(),
-                ));
+                children.push((cs, csa, child(&d, &ent.name), child(&da, &ent.name), ft, ancestors.clone()));
             }
+            stack.extend(children.into_iter().rev());
         }
     }
 }
@@ -173,8 +250,19 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             Ok(p) => p,
             Err(code) => return code,
         };
+        let recursive = p.has("recursive") || p.has("archive");
+        // GNU: -L follows every link, -H the operands only; -P, -d and -a
+        // follow none; otherwise operands are followed unless copying
+        // recursively, and links inside a tree never are.
+        let dereference = p.last_of(&["dereference", "no-dereference", "d", "archive", "H"]) == Some("dereference");
+        let no_deref = p.has("no-dereference") || p.has("d") || p.has("archive");
+        let deref_operands = dereference
+            || p.last_of(&["dereference", "no-dereference", "d", "archive", "H"]) == Some("H")
+            || (!no_deref && !recursive);
         let mut cp = Cp {
-            recursive: p.has("recursive") || p.has("archive"),
+            dereference,
+            deref_operands,
+            recursive,
             no_clobber: p.has("no-clobber"),
             verbose: p.has("verbose"),
             status: 0,
@@ -191,7 +279,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 break;
             }
             let sabs = ctx.resolve(src);
-            let st = match ctx.vfs.stat(&sabs).await {
+            let st = if cp.deref_operands { ctx.vfs.stat(&sabs).await } else { ctx.vfs.lstat(&sabs).await };
+            let st = match st {
                 Ok(s) => s,
                 Err(e) => {
                     cp.err(ctx, format!("cannot stat '{src}': {}", e.message())).await;
@@ -204,7 +293,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 cp.err(ctx, format!("'{src}' and '{dst}' are the same file")).await;
                 continue;
             }
-            cp.copy(ctx, src, &sabs, st.is_dir(), &dst, &dabs).await;
+            cp.copy(ctx, src, &sabs, st.file_type, &dst, &dabs).await;
         }
         cp.status
     })

@@ -10,6 +10,13 @@
 //! `-maxdepth`, `-mindepth`, `-depth`, `-regextype`. Entries of each
 //! directory are visited in name order, pre-order (post-order with
 //! `-depth` or `-delete`). An unknown predicate is an error, never a match.
+//!
+//! Symlinks as GNU's `-P` (the default: never followed, a link is type
+//! `l`, `-delete` removes the link), `-H` (starting points followed) and
+//! `-L`/`-follow` (every link followed; a broken link stays type `l`; a
+//! directory that is its own ancestor is reported as `File system loop
+//! detected; ‘X’ is part of the same file system loop as ‘Y’.` and not
+//! entered, found by comparing [`mirage_types::Vfs::realpath`]s).
 
 use std::collections::HashMap;
 use std::time::SystemTime;
@@ -821,8 +828,20 @@ fn child_path(parent: &str, name: &str) -> String {
     if parent.ends_with('/') { format!("{parent}{name}") } else { format!("{parent}/{name}") }
 }
 
+/// The real paths and display names of the directories above an entry
+/// (only kept with `-L`, for loop detection).
+type Ancestors = std::sync::Arc<Vec<(String, String)>>;
+
+/// Which symlinks `find` follows (`-P`, `-H`, `-L`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Follow {
+    Never,
+    StartPoints,
+    Always,
+}
+
 enum Work {
-    Visit { display: String, abs: String, stat: FileStat, depth: usize },
+    Visit { display: String, abs: String, stat: FileStat, depth: usize, ancestors: Ancestors },
     Post { display: String, abs: String, stat: FileStat, depth: usize, entries: usize },
 }
 
@@ -831,7 +850,13 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         let args = ctx.args.clone();
         // leading -H -L -P options
         let mut i = 0;
+        let mut follow = Follow::Never;
         while i < args.len() && matches!(args[i].as_str(), "-H" | "-L" | "-P") {
+            follow = match args[i].as_str() {
+                "-H" => Follow::StartPoints,
+                "-L" => Follow::Always,
+                _ => Follow::Never,
+            };
             i += 1;
         }
         let mut paths = Vec::new();
@@ -850,6 +875,9 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 return 1;
             }
         };
+        if args[i..].iter().any(|a| a == "-follow") {
+            follow = Follow::Always;
+        }
         let has_exec = parsed.execs > 0;
         if has_exec && ctx.runner.is_none() {
             let tok = if uses(&parsed.expr, &|e| matches!(e, Expr::Exec(x) if x.dir)) { "-execdir" } else { "-exec" };
@@ -888,7 +916,16 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         let mut status = 0;
         'outer: for start in &paths {
             let abs = ctx.resolve(start);
-            let st = match ctx.vfs.stat(&abs).await {
+            let st = if follow == Follow::Never {
+                ctx.vfs.lstat(&abs).await
+            } else {
+                match ctx.vfs.stat(&abs).await {
+                    // A broken link is still listed, as itself.
+                    Err(e) if e.kind == ErrorKind::NotFound => ctx.vfs.lstat(&abs).await.map_err(|_| e),
+                    r => r,
+                }
+            };
+            let st = match st {
                 Ok(s) => s,
                 Err(e) => {
                     ctx.error(format!("'{start}': {}", e.message())).await;
@@ -896,10 +933,30 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     continue;
                 }
             };
-            let mut stack = vec![Work::Visit { display: start.clone(), abs, stat: st, depth: 0 }];
+            let mut stack =
+                vec![Work::Visit { display: start.clone(), abs, stat: st, depth: 0, ancestors: Ancestors::default() }];
             while let Some(w) = stack.pop() {
                 match w {
-                    Work::Visit { display, abs, stat, depth } => {
+                    Work::Visit { display, abs, stat, depth, ancestors } => {
+                        let mut ancestors = ancestors;
+                        if follow == Follow::Always && stat.is_dir() {
+                            // A directory reached again through a link: a loop.
+                            let real = ctx.vfs.realpath(&abs).await.unwrap_or_else(|_| abs.clone());
+                            if let Some((_, first)) = ancestors.iter().find(|(r, _)| *r == real) {
+                                if ev.flush_err(ctx).await {
+                                    return status;
+                                }
+                                ctx.error(format!(
+                                    "File system loop detected; \u{2018}{display}\u{2019} is part of the same file system loop as \u{2018}{first}\u{2019}."
+                                ))
+                                .await;
+                                status = 1;
+                                continue;
+                            }
+                            let mut v = (*ancestors).clone();
+                            v.push((real, display.clone()));
+                            ancestors = std::sync::Arc::new(v);
+                        }
                         let descend = stat.is_dir() && parsed.maxdepth.is_none_or(|m| depth < m);
                         let mut entries = None;
                         if descend || (uses_empty && stat.is_dir()) {
@@ -944,11 +1001,39 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                         }
                         if descend && !pruned {
                             if let Some(ents) = entries {
-                                for ent in ents.into_iter().rev() {
+                                let mut children = Vec::with_capacity(ents.len());
+                                for ent in ents {
                                     let d = child_path(&display, &ent.name);
                                     let a = child_path(&abs, &ent.name);
-                                    stack.push(Work::Visit { display: d, abs: a, stat: ent, depth: depth + 1 });
+                                    let ent = if follow == Follow::Always && ent.file_type == FileType::Symlink {
+                                        match ctx.vfs.stat(&a).await {
+                                            Ok(mut t) => {
+                                                t.name = ent.name;
+                                                t
+                                            }
+                                            Err(e) if e.kind == ErrorKind::TooManyLinks => {
+                                                if ev.flush_err(ctx).await {
+                                                    return status;
+                                                }
+                                                ctx.error(format!("'{d}': {}", e.message())).await;
+                                                status = 1;
+                                                continue;
+                                            }
+                                            // Broken (or leading out of the mount): the link itself.
+                                            Err(_) => ent,
+                                        }
+                                    } else {
+                                        ent
+                                    };
+                                    children.push(Work::Visit {
+                                        display: d,
+                                        abs: a,
+                                        stat: ent,
+                                        depth: depth + 1,
+                                        ancestors: ancestors.clone(),
+                                    });
                                 }
+                                stack.extend(children.into_iter().rev());
                             }
                         }
                     }

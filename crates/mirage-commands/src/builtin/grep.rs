@@ -1465,11 +1465,14 @@ impl Grep {
     /// Walks the directory `abs` in pre-order, entries sorted by name.
     async fn walk(&mut self, ctx: &mut CommandCtx, display: &str, abs: &str, show: bool, omit_dot: bool) -> Flow {
         // stack of (display, abs) directories to list, plus files to search
+        // With -R, a directory carries the real paths of those above it: one
+        // reached again through a link is a loop (GNU: `warning: recursive
+        // directory loop`, skipped, status unchanged).
         enum Item {
-            Dir(String, String),
+            Dir(String, String, std::sync::Arc<Vec<String>>),
             File(String, String),
         }
-        let mut stack = vec![Item::Dir(display.to_string(), abs.to_string())];
+        let mut stack = vec![Item::Dir(display.to_string(), abs.to_string(), Default::default())];
         while let Some(item) = stack.pop() {
             match item {
                 Item::File(d, a) => {
@@ -1477,7 +1480,19 @@ impl Grep {
                         return Flow::Stop;
                     }
                 }
-                Item::Dir(d, a) => {
+                Item::Dir(d, a, ancestors) => {
+                    let mut ancestors = ancestors;
+                    if self.deref {
+                        let real = ctx.vfs.realpath(&a).await.unwrap_or_else(|_| a.clone());
+                        if ancestors.contains(&real) {
+                            let _ = self.flush(ctx, false).await;
+                            ctx.error(format!("{d}: warning: recursive directory loop")).await;
+                            continue;
+                        }
+                        let mut v = (*ancestors).clone();
+                        v.push(real);
+                        ancestors = std::sync::Arc::new(v);
+                    }
                     let entries = match ctx.vfs.readdir(&a).await {
                         Ok(e) => e,
                         Err(e) => {
@@ -1492,7 +1507,11 @@ impl Grep {
                         let ft = match ent.file_type {
                             FileType::Symlink if self.deref => match ctx.vfs.stat(&ca).await {
                                 Ok(s) => s.file_type,
-                                Err(_) => continue,
+                                Err(e) => {
+                                    // A broken or looping link (GNU: status 2).
+                                    self.file_error(ctx, &cd, e.message()).await;
+                                    continue;
+                                }
                             },
                             t => t,
                         };
@@ -1501,7 +1520,7 @@ impl Grep {
                                 if matches_set(&self.exclude_dir, &ent.name) {
                                     continue;
                                 }
-                                children.push(Item::Dir(cd, ca));
+                                children.push(Item::Dir(cd, ca, ancestors.clone()));
                             }
                             FileType::File => {
                                 if matches_set(&self.exclude, &ent.name)

@@ -199,6 +199,20 @@ pub fn format_time(secs: i64, now: i64, full: bool) -> String {
 struct Entry {
     name: String,
     stat: FileStat,
+    /// A symlink's target, shown by `-l` as `name -> target`.
+    target: Option<String>,
+}
+
+/// Reads the targets of the symlinks among `entries` (for `-l`); `dir` is
+/// the directory they are in (`None`: the names are operands).
+async fn read_targets(ctx: &mut CommandCtx, entries: &mut [Entry], dir: Option<&str>) {
+    for e in entries.iter_mut().filter(|e| e.stat.file_type == FileType::Symlink) {
+        let abs = match dir {
+            Some(d) => child(d, &e.name),
+            None => ctx.resolve(&e.name),
+        };
+        e.target = ctx.vfs.readlink(&abs).await.ok();
+    }
 }
 
 fn extension(name: &str) -> &str {
@@ -248,6 +262,9 @@ fn eff_size(st: &FileStat) -> u64 {
 }
 
 fn blocks_k(st: &FileStat) -> u64 {
+    if st.file_type == FileType::Symlink {
+        return 0; // a short link's target lives in its inode
+    }
     let size = eff_size(st);
     size.div_ceil(4096) * 4
 }
@@ -289,7 +306,13 @@ fn format_block(entries: &[Entry], o: &Opts, with_total: bool, now: i64, out: &m
         out.push_str(&format_time(epoch_secs(e.stat.modified), now, o.full_time));
         out.push(' ');
         out.push_str(&e.name);
-        out.push_str(suffix(&e.stat, o));
+        match &e.target {
+            Some(t) => {
+                out.push_str(" -> ");
+                out.push_str(t);
+            }
+            None => out.push_str(suffix(&e.stat, o)),
+        }
         out.push('\n');
     }
 }
@@ -325,13 +348,16 @@ async fn list_dir(
             }
         };
         let mut entries: Vec<Entry> =
-            list.into_iter().filter(|s| shown(&s.name, o)).map(|s| Entry { name: s.name.clone(), stat: s }).collect();
+            list.into_iter().filter(|s| shown(&s.name, o)).map(|s| Entry { name: s.name.clone(), stat: s, target: None }).collect();
         if o.all {
             let dot = ctx.vfs.stat(&abs).await.unwrap_or_else(|_| FileStat::dir("."));
             let parent = mirage_types::dirname(&abs);
             let dotdot = ctx.vfs.stat(&parent).await.unwrap_or_else(|_| FileStat::dir(".."));
-            entries.push(Entry { name: ".".into(), stat: dot });
-            entries.push(Entry { name: "..".into(), stat: dotdot });
+            entries.push(Entry { name: ".".into(), stat: dot, target: None });
+            entries.push(Entry { name: "..".into(), stat: dotdot, target: None });
+        }
+        if o.long {
+            read_targets(ctx, &mut entries, Some(&abs)).await;
         }
         sort_entries(&mut entries, o);
         let mut out = String::new();
@@ -413,12 +439,22 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         let mut dirs = Vec::new();
         for op in &operands {
             let abs = ctx.resolve(op);
-            match ctx.vfs.stat(&abs).await {
+            // GNU: an operand link is followed, except by -l, -d and -F
+            // (which show the link itself); a broken one is shown as itself.
+            let st = if o.long || o.directory || o.classify {
+                ctx.vfs.lstat(&abs).await
+            } else {
+                match ctx.vfs.stat(&abs).await {
+                    Err(e) if e.kind == ErrorKind::NotFound => ctx.vfs.lstat(&abs).await.map_err(|_| e),
+                    r => r,
+                }
+            };
+            match st {
                 Ok(st) => {
                     if st.is_dir() && !o.directory {
-                        dirs.push(Entry { name: op.clone(), stat: st });
+                        dirs.push(Entry { name: op.clone(), stat: st, target: None });
                     } else {
-                        files.push(Entry { name: op.clone(), stat: st });
+                        files.push(Entry { name: op.clone(), stat: st, target: None });
                     }
                 }
                 Err(e) => {
@@ -426,6 +462,9 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     status = 2;
                 }
             }
+        }
+        if o.long {
+            read_targets(ctx, &mut files, None).await;
         }
         sort_entries(&mut files, &o);
         sort_entries(&mut dirs, &o);

@@ -51,7 +51,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         let mut status = 0;
         for src in &sources {
             let sabs = ctx.resolve(src);
-            let st = match ctx.vfs.stat(&sabs).await {
+            // The operand itself: a symlink is moved as a link, wherever it points.
+            let st = match ctx.vfs.lstat(&sabs).await {
                 Ok(s) => s,
                 Err(e) => {
                     ctx.error(format!("cannot stat '{src}': {}", e.message())).await;

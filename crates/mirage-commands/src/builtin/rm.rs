@@ -3,7 +3,9 @@
 //! cannot remove 'x': No such file or directory` (silent with `-f`), `…
 //! Is a directory` without `-r`, `… Directory not empty` with `-d`,
 //! `refusing to remove '.' or '..' directory`, `-v` prints `removed 'x'`
-//! and `removed directory 'd'` (children first).
+//! and `removed directory 'd'` (children first). Symlinks are removed as
+//! links, on the command line and inside a tree, and never descended into
+//! (whatever their target, even one outside the mount).
 
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
@@ -140,7 +142,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 rm.status = 1;
                 continue;
             }
-            let st = match ctx.vfs.stat(&abs).await {
+            // The operand itself: a symlink is removed as a link, never followed.
+            let st = match ctx.vfs.lstat(&abs).await {
                 Ok(s) => s,
                 Err(e) => {
                     if !(rm.force && e.kind == ErrorKind::NotFound) {
