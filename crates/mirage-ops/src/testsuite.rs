@@ -119,6 +119,9 @@ fn with_rename(c: Capability) -> bool {
 fn with_dir_rename(c: Capability) -> bool {
     c.write && c.rename && c.real_directories
 }
+fn with_links(c: Capability) -> bool {
+    c.symlinks && c.write && c.real_directories && c.rename
+}
 fn always(_: Capability) -> bool {
     true
 }
@@ -143,6 +146,10 @@ pub const CHECKS: &[Check] = &[
     Check { name: "rmdir", applies: with_dirs, run: |r, b| Box::pin(check_rmdir(r, b)) },
     Check { name: "rename_file", applies: with_rename, run: |r, b| Box::pin(check_rename_file(r, b)) },
     Check { name: "rename_dir", applies: with_dir_rename, run: |r, b| Box::pin(check_rename_dir(r, b)) },
+    Check { name: "symlink_basics", applies: with_links, run: |r, b| Box::pin(check_symlink_basics(r, b)) },
+    Check { name: "symlink_write", applies: with_links, run: |r, b| Box::pin(check_symlink_write(r, b)) },
+    Check { name: "symlink_remove", applies: with_links, run: |r, b| Box::pin(check_symlink_remove(r, b)) },
+    Check { name: "symlink_loop", applies: with_links, run: |r, b| Box::pin(check_symlink_loop(r, b)) },
 ];
 
 /// Runs every check that applies to `res.capability()`, each in a fresh
@@ -441,5 +448,77 @@ pub async fn check_rename_dir(res: &dyn Resource, base: &str) -> CheckResult {
     let top = listing(res, base).await?;
     let names: Vec<&str> = top.keys().map(String::as_str).collect();
     ensure!(names == ["empty", "file", "full"], "readdir {base}: {names:?}");
+    Ok(())
+}
+
+/// A link is created as given; `readlink` returns its target, `lstat` and
+/// `readdir` see a link, `stat`, `read` and `realpath` follow it.
+pub async fn check_symlink_basics(res: &dyn Resource, base: &str) -> CheckResult {
+    ctx(res.mkdir(&format!("{base}/dir")).await, "mkdir dir")?;
+    put(res, &format!("{base}/dir/f"), b"target").await?;
+    ctx(res.symlink("dir/f", &format!("{base}/flink")).await, "symlink flink")?;
+    ctx(res.symlink("dir", &format!("{base}/dlink")).await, "symlink dlink")?;
+    let t = ctx(res.readlink(&format!("{base}/flink")).await, "readlink")?;
+    ensure!(t == "dir/f", "readlink flink: {t:?}");
+    expect_kind(res.readlink(&format!("{base}/dir")).await, ErrorKind::InvalidInput, "readlink of a directory")?;
+    let l = ctx(res.lstat(&format!("{base}/dlink")).await, "lstat dlink")?;
+    ensure!(l.file_type == FileType::Symlink, "lstat dlink: {l:?}");
+    let st = ctx(res.stat(&format!("{base}/dlink")).await, "stat dlink")?;
+    ensure!(st.is_dir(), "stat dlink does not follow: {st:?}");
+    expect_content(res, &format!("{base}/flink"), b"target").await?;
+    expect_content(res, &format!("{base}/dlink/f"), b"target").await?;
+    let names = listing(res, base).await?;
+    ensure!(names.get("dlink") == Some(&FileType::Symlink), "readdir: {names:?}");
+    ensure!(names.get("flink") == Some(&FileType::Symlink), "readdir: {names:?}");
+    let real = ctx(res.realpath(&format!("{base}/dlink/f")).await, "realpath")?;
+    ensure!(real == format!("{base}/dir/f"), "realpath dlink/f: {real:?}");
+    expect_kind(res.symlink("x", &format!("{base}/flink")).await, ErrorKind::AlreadyExists, "symlink over a link")?;
+    Ok(())
+}
+
+/// Writing or appending to a link writes its target (a dangling one
+/// creates it) and leaves the link a link.
+pub async fn check_symlink_write(res: &dyn Resource, base: &str) -> CheckResult {
+    put(res, &format!("{base}/f"), b"old").await?;
+    ctx(res.symlink("f", &format!("{base}/l")).await, "symlink")?;
+    ctx(res.symlink("new", &format!("{base}/dangling")).await, "symlink dangling")?;
+    put(res, &format!("{base}/l"), b"new").await?;
+    ctx(res.append(&format!("{base}/l"), ByteSource::from(b"+".to_vec())).await, "append")?;
+    expect_content(res, &format!("{base}/f"), b"new+").await?;
+    let l = ctx(res.lstat(&format!("{base}/l")).await, "lstat")?;
+    ensure!(l.file_type == FileType::Symlink, "write replaced the link: {l:?}");
+    put(res, &format!("{base}/dangling"), b"made").await?;
+    expect_content(res, &format!("{base}/new"), b"made").await?;
+    Ok(())
+}
+
+/// `unlink` and `rename` act on the link, never on its target (even a
+/// dangling one).
+pub async fn check_symlink_remove(res: &dyn Resource, base: &str) -> CheckResult {
+    ctx(res.mkdir(&format!("{base}/keep")).await, "mkdir keep")?;
+    put(res, &format!("{base}/keep/k"), b"k").await?;
+    ctx(res.symlink("keep", &format!("{base}/l")).await, "symlink")?;
+    ctx(res.symlink("nowhere", &format!("{base}/broken")).await, "symlink broken")?;
+    ctx(res.rename(&format!("{base}/l"), &format!("{base}/l2")).await, "rename link")?;
+    let t = ctx(res.readlink(&format!("{base}/l2")).await, "readlink moved")?;
+    ensure!(t == "keep", "moved link target {t:?}");
+    ctx(res.unlink(&format!("{base}/l2")).await, "unlink link")?;
+    ctx(res.unlink(&format!("{base}/broken")).await, "unlink broken link")?;
+    expect_content(res, &format!("{base}/keep/k"), b"k").await?;
+    let names = listing(res, base).await?;
+    ensure!(names.keys().collect::<Vec<_>>() == ["keep"], "left: {names:?}");
+    Ok(())
+}
+
+/// A loop is `TooManyLinks` (ELOOP) for every following operation.
+pub async fn check_symlink_loop(res: &dyn Resource, base: &str) -> CheckResult {
+    ctx(res.symlink("b", &format!("{base}/a")).await, "symlink a")?;
+    ctx(res.symlink("a", &format!("{base}/b")).await, "symlink b")?;
+    let a = format!("{base}/a");
+    expect_kind(res.stat(&a).await, ErrorKind::TooManyLinks, "stat of a loop")?;
+    expect_kind(res.read(&a).await, ErrorKind::TooManyLinks, "read of a loop")?;
+    expect_kind(res.write(&a, ByteSource::from(b"x".to_vec())).await, ErrorKind::TooManyLinks, "write of a loop")?;
+    let l = ctx(res.lstat(&a).await, "lstat of a loop")?;
+    ensure!(l.file_type == FileType::Symlink, "lstat a: {l:?}");
     Ok(())
 }
