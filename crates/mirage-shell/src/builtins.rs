@@ -19,6 +19,20 @@ const BUILTINS: &[&str] = &[
 const SET_LETTERS: &[(char, &str)] =
     &[('e', "errexit"), ('u', "nounset"), ('x', "xtrace"), ('f', "noglob"), ('a', "allexport"), ('C', "noclobber")];
 
+/// Every option name bash 5.2's `set -o` accepts; the ones Mirage does not
+/// model are accepted and ignored, any other name is `invalid option name`.
+const SET_OPTION_NAMES: &[&str] = &[
+    "allexport", "braceexpand", "emacs", "errexit", "errtrace", "functrace", "hashall", "histexpand", "history",
+    "ignoreeof", "interactive-comments", "keyword", "monitor", "noclobber", "noexec", "noglob", "nolog", "notify",
+    "nounset", "onecmd", "physical", "pipefail", "posix", "privileged", "verbose", "vi", "xtrace",
+];
+
+/// The single-letter options bash 5.2's `set` accepts (its usage line).
+const SET_VALID_LETTERS: &str = "abefhkmnptuvxBCEHPT";
+
+/// bash's usage line after `set: -Z: invalid option`.
+const SET_USAGE: &str = "set: usage: set [-abefhkmnptuvxBCEHPT] [-o option-name] [--] [-] [arg ...]\n";
+
 /// The flag of the `set -o` option `name`, if Mirage has it.
 fn option_flag<'a>(o: &'a mut crate::state::Options, name: &str) -> Option<&'a mut bool> {
     Some(match name {
@@ -55,6 +69,44 @@ async fn out(io: &Io, data: &[u8]) -> Result<(), Flow> {
 fn valid_name(n: &str) -> bool {
     let mut c = n.chars();
     matches!(c.next(), Some(ch) if ch == '_' || ch.is_ascii_alphabetic()) && c.all(|ch| ch == '_' || ch.is_ascii_alphanumeric())
+}
+
+/// `unset 'NAME[KEY]'`: removes one element, as bash 5.2. An indexed
+/// array's key is arithmetic (negative counts from the end; `@` and `*`
+/// unset the whole array), an associative array's is the literal key, and
+/// `NAME[0]` of a scalar unsets it. Errors give bash's message after `unset: `.
+fn unset_element(st: &mut ShellState, base: &str, key: &str) -> Result<(), String> {
+    let Some(var) = st.vars.get(base) else { return Ok(()) };
+    if var.readonly {
+        return Err(format!("{base}: cannot unset: readonly variable"));
+    }
+    let is_indexed = matches!(var.value, Value::Indexed(_));
+    if (key == "@" || key == "*") && is_indexed {
+        st.vars.remove(base);
+        return Ok(());
+    }
+    let idx = if matches!(var.value, Value::Assoc(_)) {
+        None
+    } else {
+        Some(crate::arith::eval(key, st).map_err(|e| format!("{key}: {}", e.0))?)
+    };
+    let Some(var) = st.vars.get_mut(base) else { return Ok(()) };
+    match (&mut var.value, idx) {
+        (Value::Assoc(p), _) => p.retain(|(k, _)| k != key),
+        (Value::Indexed(m), Some(i)) => {
+            let k = if i < 0 { m.keys().next_back().map_or(0, |last| last + 1) + i } else { i };
+            if k < 0 {
+                return Err(format!("[{i}]: bad array subscript"));
+            }
+            m.remove(&k);
+        }
+        (Value::Scalar(_), Some(0)) => {
+            st.vars.remove(base);
+        }
+        (Value::Scalar(_), _) => return Err(format!("{base}: not an array variable")),
+        (Value::Indexed(_), None) => {}
+    }
+    Ok(())
 }
 
 /// Runs the builtin `argv[0]`.
@@ -183,6 +235,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
         }
         "unset" => {
             let mut funcs = false;
+            let mut status = 0;
             for a in args {
                 match a.as_str() {
                     "-f" => funcs = true,
@@ -190,18 +243,11 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                     n => {
                         if funcs {
                             st.functions.remove(n);
-                        } else if let Some((base, rest)) = n.split_once('[') {
-                            let key = rest.trim_end_matches(']');
-                            if let Some(v) = st.vars.get_mut(base) {
-                                match &mut v.value {
-                                    Value::Indexed(m) => {
-                                        if let Ok(k) = key.parse::<i64>() {
-                                            m.remove(&k);
-                                        }
-                                    }
-                                    Value::Assoc(p) => p.retain(|(k, _)| k != key),
-                                    Value::Scalar(_) => {}
-                                }
+                        } else if let Some((base, key)) = n.strip_suffix(']').and_then(|n| n.split_once('[')) {
+                            // one element: `unset 'b[0]'`, `unset 'b[i+1]'`, `unset 'b[-1]'`, `unset 'a[key]'`
+                            if let Err(msg) = unset_element(st, base, key) {
+                                io.err(&format!("bash: unset: {msg}\n")).await;
+                                status = 1;
                             }
                         } else if st.vars.get(n).is_some_and(|v| v.readonly) {
                             io.err(&format!("bash: unset: {n}: cannot unset: readonly variable\n")).await;
@@ -212,7 +258,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                     }
                 }
             }
-            Ok(0)
+            Ok(status)
         }
         "read" => read(interp, args, st, io).await,
         "mapfile" | "readarray" => {
@@ -262,20 +308,46 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 }
                 if (a.starts_with('-') || a.starts_with('+')) && a.len() > 1 {
                     let on = a.starts_with('-');
-                    if &a[1..] == "o" {
-                        if let Some(flag) = args.get(i + 1).and_then(|name| option_flag(&mut st.options, name)) {
-                            *flag = on;
-                        }
-                        i += 2;
-                        continue;
+                    // bash checks every letter before it sets any
+                    if let Some(bad) = a[1..].chars().find(|c| *c != 'o' && !SET_VALID_LETTERS.contains(*c)) {
+                        let sign = if on { '-' } else { '+' };
+                        io.err(&format!("bash: set: {sign}{bad}: invalid option\n{SET_USAGE}")).await;
+                        return Ok(2);
                     }
+                    i += 1;
                     for c in a[1..].chars() {
-                        let long = SET_LETTERS.iter().find(|(l, _)| *l == c).map(|(_, name)| *name);
+                        // `-o NAME` (also inside a group: `set -euo pipefail`)
+                        let long = if c == 'o' {
+                            let Some(name) = args.get(i) else {
+                                // `set -o` / `set +o` alone list the options
+                                let mut buf = String::new();
+                                for n in SET_OPTION_NAMES {
+                                    let value = match option_flag(&mut st.options, n) {
+                                        Some(f) => *f,
+                                        None => matches!(*n, "braceexpand" | "hashall" | "interactive-comments"),
+                                    };
+                                    if on {
+                                        buf.push_str(&format!("{n:<15}\t{}\n", if value { "on" } else { "off" }));
+                                    } else {
+                                        buf.push_str(&format!("set {}o {n}\n", if value { '-' } else { '+' }));
+                                    }
+                                }
+                                out(io, buf.as_bytes()).await?;
+                                continue;
+                            };
+                            i += 1;
+                            if !SET_OPTION_NAMES.contains(&name.as_str()) {
+                                io.err(&format!("bash: set: {name}: invalid option name\n")).await;
+                                return Ok(2);
+                            }
+                            Some(name.as_str())
+                        } else {
+                            SET_LETTERS.iter().find(|(l, _)| *l == c).map(|(_, name)| *name)
+                        };
                         if let Some(flag) = long.and_then(|name| option_flag(&mut st.options, name)) {
                             *flag = on;
                         }
                     }
-                    i += 1;
                     continue;
                 }
                 st.positional = args[i..].to_vec();
@@ -312,10 +384,32 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
             Err(Flow::Return(s))
         }
         "break" | "continue" => {
-            let n: u32 = args.first().and_then(|a| a.parse().ok()).unwrap_or(1).max(1);
             if st.loop_depth == 0 {
+                io.err(&format!("bash: {name}: only meaningful in a `for', `while', or `until' loop\n")).await;
                 return Ok(0);
             }
+            if args.len() > 1 {
+                // a usage error of a special builtin ends a non-interactive bash
+                io.err(&format!("bash: {name}: too many arguments\n")).await;
+                return Err(Flow::Exit(1));
+            }
+            let n: u32 = match args.first() {
+                None => 1,
+                Some(a) => match a.trim().parse::<i64>() {
+                    Ok(n) if n >= 1 => u32::try_from(n).unwrap_or(u32::MAX),
+                    Ok(_) => {
+                        // bash leaves every enclosing loop and fails
+                        io.err(&format!("bash: {name}: {a}: loop count out of range\n")).await;
+                        st.last_status = 1;
+                        return Err(Flow::Break(u32::try_from(st.loop_depth).unwrap_or(u32::MAX)));
+                    }
+                    Err(_) => {
+                        io.err(&format!("bash: {name}: {a}: numeric argument required\n")).await;
+                        return Err(Flow::Exit(128));
+                    }
+                },
+            };
+            st.last_status = 0;
             Err(if name == "break" { Flow::Break(n) } else { Flow::Continue(n) })
         }
         "exit" => {

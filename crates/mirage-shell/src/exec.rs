@@ -205,7 +205,8 @@ impl Interp {
                                 if n > 1 {
                                     break Err(Flow::Break(n - 1));
                                 }
-                                break Ok(0);
+                                // `break` set the status (1 for `break 0`)
+                                break Ok(st.last_status);
                             }
                             Err(Flow::Continue(n)) => {
                                 if n > 1 {
@@ -232,7 +233,8 @@ impl Interp {
                             Ok(s) => last = s,
                             Err(Flow::Break(n)) => {
                                 r = if n > 1 { Err(Flow::Break(n - 1)) } else { Ok(0) };
-                                last = 0;
+                                // `break` set the status (1 for `break 0`)
+                                last = st.last_status;
                                 break;
                             }
                             Err(Flow::Continue(n)) => {
@@ -267,7 +269,7 @@ impl Interp {
                         }
                         match self.exec(body, st, io).await {
                             Ok(s) => last = s,
-                            Err(Flow::Break(n)) => break if n > 1 { Err(Flow::Break(n - 1)) } else { Ok(0) },
+                            Err(Flow::Break(n)) => break if n > 1 { Err(Flow::Break(n - 1)) } else { Ok(st.last_status) },
                             Err(Flow::Continue(n)) if n > 1 => break Err(Flow::Continue(n - 1)),
                             Err(Flow::Continue(_)) => {}
                             Err(f) => break Err(f),
@@ -418,6 +420,9 @@ impl Interp {
     }
 
     async fn exec_simple_inner(&self, s: &Simple, st: &mut ShellState, io: &Io) -> ExecResult {
+        // the shell's own stdout/stderr as an earlier `exec 2>&1` left them
+        let remapped = crate::execfd::remap(st, io);
+        let io = remapped.as_ref().unwrap_or(io);
         st.last_subst_status = None;
         let argv = self.expand_words(&s.words, st, io).await?;
         if argv.is_empty() {
@@ -455,6 +460,9 @@ impl Interp {
             } else {
                 crate::builtins::run(self, &argv, st, &rio).await
             };
+            if name == "exec" && argv.len() == 1 && pending.is_empty() {
+                crate::execfd::record(st, io, &rio);
+            }
             for (n, v) in saved.into_iter().rev() {
                 match v {
                     Some(v) => {
@@ -730,9 +738,11 @@ impl Interp {
                 RedirOp::Out | RedirOp::Clobber | RedirOp::Append | RedirOp::OutErr | RedirOp::AppendOutErr => {
                     let append = matches!(r.op, RedirOp::Append | RedirOp::AppendOutErr);
                     let sink = match target.as_str() {
-                        "/dev/null" => Sink::Null,
-                        "/dev/stdout" => out.stdout.clone(),
-                        "/dev/stderr" => out.stderr.clone(),
+                        // the streams themselves; /dev/null and /dev/zero discard
+                        // without a buffer (the /dev mount serves the rest)
+                        "/dev/null" | "/dev/zero" => Sink::Null,
+                        "/dev/stdout" | "/dev/fd/1" => out.stdout.clone(),
+                        "/dev/stderr" | "/dev/fd/2" => out.stderr.clone(),
                         _ => {
                             let path = mirage_types::join_path(&st.cwd, &target);
                             if st.options.noclobber && r.op != RedirOp::Clobber && !append && self.vfs.stat(&path).await.is_ok_and(|s| s.is_file()) {
@@ -781,7 +791,7 @@ impl Interp {
                         out.stdin = Arc::new(Mutex::new(Input::empty()));
                         continue;
                     }
-                    if target == "/dev/stdin" {
+                    if target == "/dev/stdin" || target == "/dev/fd/0" {
                         continue;
                     }
                     if let Some(data) = st.procsubs.get(&target) {

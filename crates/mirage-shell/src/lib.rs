@@ -15,6 +15,7 @@ pub mod arith;
 pub mod ast;
 pub mod builtins;
 pub mod exec;
+pub mod execfd;
 pub mod expand;
 pub mod parse;
 pub mod pattern;
@@ -38,6 +39,7 @@ pub use state::ShellState;
 /// with status 2. Returns the exit status.
 pub async fn run(host: Arc<dyn CommandHost>, st: &mut ShellState, src: &str, stdin: Input, stdout: Sink, stderr: Sink) -> i32 {
     let interp = Interp::new(host);
+    st.exec_fds.start_run(&stdout, &stderr);
     let io = Io::new(stdin, stdout, stderr);
     let parsed = parse::parse_input(src);
     let mut exited = false;

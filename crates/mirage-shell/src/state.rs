@@ -113,6 +113,8 @@ pub struct ShellState {
     pub traps: HashMap<String, String>,
     /// Outputs of `<(…)` in the current command, by `/dev/fd/N` path.
     pub(crate) procsubs: HashMap<String, bytes::Bytes>,
+    /// Where `exec 2>&1` and the like left the shell's stdout and stderr.
+    pub(crate) exec_fds: crate::execfd::ExecFds,
 }
 
 impl Default for ShellState {
@@ -136,6 +138,7 @@ impl ShellState {
             loop_depth: 0,
             cond_depth: 0,
             last_subst_status: None,
+            exec_fds: Default::default(),
             traps: HashMap::new(),
             procsubs: HashMap::new(),
         };
