@@ -6,10 +6,10 @@
 //! `--config` loads a workspace config instead.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 use mirage::ops::Resource;
 use mirage::types::MountMode;
@@ -64,42 +64,108 @@ enum ConfigCmd {
     Schema,
 }
 
-fn build_workspace(args: &WsArgs) -> Result<Workspace> {
-    if let Some(path) = &args.config {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let cfg = WorkspaceConfig::from_yaml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let mut ws = Workspace::from_config(&cfg).map_err(|e| anyhow::anyhow!("{e}"))?;
-        if !args.mounts.is_empty() {
-            bail!("--mount cannot be combined with --config");
-        }
-        let _ = &mut ws;
-        return Ok(ws);
+/// A problem with the workspace the command line asks for (`--config`,
+/// `--mount`): `mirage` prints it and exits 2, as clap does for a usage error.
+#[derive(Debug)]
+struct UsageError(String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
-    let cwd = std::env::current_dir().context("current directory")?;
+}
+
+impl std::error::Error for UsageError {}
+
+/// The exit status of a config or `--mount` error.
+const USAGE_EXIT: i32 = 2;
+
+/// The largest `--config` file read (1 MiB).
+const CONFIG_LIMIT: u64 = 1 << 20;
+
+/// Reads a `--config` file: a regular file (checked on the open descriptor,
+/// opened non-blocking so a FIFO cannot hang us) of at most 1 MiB of UTF-8.
+fn read_config(path: &Path) -> std::result::Result<String, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let shown = path.display();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+        .map_err(|e| format!("{shown}: {}", io_message(&e)))?;
+    let meta = file.metadata().map_err(|e| format!("{shown}: {}", io_message(&e)))?;
+    if meta.is_dir() {
+        return Err(format!("{shown}: Is a directory"));
+    }
+    if !meta.is_file() {
+        return Err(format!("{shown}: not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(CONFIG_LIMIT + 1).read_to_end(&mut bytes).map_err(|e| format!("{shown}: {}", io_message(&e)))?;
+    if bytes.len() as u64 > CONFIG_LIMIT {
+        return Err(format!("{shown}: larger than the 1 MiB a config may have"));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("{shown}: not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+}
+
+/// An I/O error's message without Rust's ` (os error N)` suffix.
+fn io_message(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// One `--mount PREFIX=SPEC`: the prefix, the resource and its mode.
+fn parse_mount(m: &str) -> std::result::Result<(String, Arc<dyn Resource>, MountMode), String> {
+    let (prefix, spec) = m.split_once('=').ok_or_else(|| format!("--mount {m}: expected PREFIX=SPEC (PREFIX=ram or PREFIX=disk:PATH[:write])"))?;
+    if !prefix.starts_with('/') {
+        return Err(format!("--mount {m}: the prefix '{prefix}' must be an absolute path"));
+    }
+    if spec == "ram" {
+        return Ok((prefix.to_string(), Arc::new(mirage::ram::RamResource::new()), MountMode::Write));
+    }
+    let Some(rest) = spec.strip_prefix("disk:").or_else(|| (spec == "disk").then_some("")) else {
+        return Err(format!("--mount {m}: unknown resource spec '{spec}' (ram, disk:PATH[:write])"));
+    };
+    let (path, mode) = match rest.rsplit_once(':') {
+        Some((p, "write")) => (p, MountMode::Write),
+        Some((p, "read")) => (p, MountMode::Read),
+        _ => (rest, MountMode::Read),
+    };
+    if path.is_empty() {
+        return Err(format!("--mount {m}: missing the host directory after 'disk:' (disk:PATH[:write])"));
+    }
+    let res = mirage::disk::DiskResource::open(std::path::Path::new(path)).map_err(|e| format!("--mount {m}: {e}"))?;
+    Ok((prefix.to_string(), Arc::new(res), mode))
+}
+
+/// The workspace of `execute` and `shell`: from `--config`, or the default
+/// mounts plus `--mount`s. Every error is a [`UsageError`] (exit 2).
+async fn build_workspace(args: &WsArgs) -> Result<Workspace> {
+    build_workspace_inner(args).await.map_err(|e| anyhow::Error::new(UsageError(e)))
+}
+
+async fn build_workspace_inner(args: &WsArgs) -> std::result::Result<Workspace, String> {
+    if let Some(path) = &args.config {
+        if !args.mounts.is_empty() {
+            return Err("--mount cannot be combined with --config".into());
+        }
+        let text = read_config(path)?;
+        let cfg = WorkspaceConfig::from_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        return Workspace::from_config(&cfg).await.map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let cwd = std::env::current_dir().map_err(|e| format!("current directory: {}", io_message(&e)))?;
     let mode = if args.write { MountMode::Write } else { MountMode::Read };
-    let disk: Arc<dyn Resource> = Arc::new(mirage::disk::DiskResource::open(&cwd).map_err(|e| anyhow::anyhow!("{}: {e}", cwd.display()))?);
+    let disk: Arc<dyn Resource> = Arc::new(mirage::disk::DiskResource::open(&cwd).map_err(|e| format!("{}: {e}", cwd.display()))?);
     let ram: Arc<dyn Resource> = Arc::new(mirage::ram::RamResource::new());
     let mut b = Workspace::builder().mount("/workspace", disk, mode).mount("/tmp", ram, MountMode::Write).cwd("/workspace");
     for m in &args.mounts {
-        let (prefix, spec) = m.split_once('=').with_context(|| format!("--mount {m}: expected PREFIX=SPEC"))?;
-        let res: Arc<dyn Resource>;
-        let mut mode = MountMode::Write;
-        if spec == "ram" {
-            res = Arc::new(mirage::ram::RamResource::new());
-        } else if let Some(rest) = spec.strip_prefix("disk:") {
-            let (path, m) = match rest.rsplit_once(':') {
-                Some((p, "write")) => (p, MountMode::Write),
-                Some((p, "read")) => (p, MountMode::Read),
-                _ => (rest, MountMode::Read),
-            };
-            mode = m;
-            res = Arc::new(mirage::disk::DiskResource::open(std::path::Path::new(path)).map_err(|e| anyhow::anyhow!("{path}: {e}"))?);
-        } else {
-            bail!("--mount {m}: unknown resource spec '{spec}' (ram, disk:PATH[:write])");
-        }
-        b = b.mount(prefix, res, mode);
+        let (prefix, res, mode) = parse_mount(m)?;
+        b = b.mount(&prefix, res, mode);
     }
-    b.env("HOME", "/workspace").env("PATH", "/usr/bin:/bin").build().map_err(|e| anyhow::anyhow!("{e}"))
+    b.env("HOME", "/workspace").env("PATH", "/usr/bin:/bin").build().map_err(|e| e.to_string())
 }
 
 fn main() {
@@ -116,7 +182,7 @@ fn main() {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {
             eprintln!("mirage: {e:#}");
-            1
+            if e.is::<UsageError>() { USAGE_EXIT } else { 1 }
         }
         Err(e) => {
             eprintln!("mirage: {e:#}");
@@ -133,10 +199,9 @@ async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Cmd::Execute { command, ws } => {
-            let ws = build_workspace(&ws)?;
+            let ws = build_workspace(&ws).await?;
             let command = mirage::types::bytestr::decode(std::os::unix::ffi::OsStrExt::as_bytes(command.as_os_str())).into_owned();
             let out = ws.execute("default", &command, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            let command = mirage::types::bytestr::decode(std::os::unix::ffi::OsStrExt::as_bytes(command.as_os_str())).into_owned();
             let mut so = std::io::stdout().lock();
             let _ = so.write_all(&out.stdout);
             let _ = so.flush();
@@ -145,7 +210,7 @@ async fn run(cli: Cli) -> Result<i32> {
             Ok(out.exit_code)
         }
         Cmd::Shell { ws } => {
-            let ws = build_workspace(&ws)?;
+            let ws = build_workspace(&ws).await?;
             shell(ws).await
         }
     }

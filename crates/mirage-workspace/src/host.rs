@@ -7,7 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use mirage_types::args::{PathOperands, parse};
 use mirage_types::command::{CommandCtx, CommandHost};
-use mirage_types::{PathSpec, Vfs};
+use mirage_types::{Input, PathSpec, Vfs};
+
+use crate::dev::{DevStreams, StdStream, std_stream};
 
 /// The [`CommandHost`] of a workspace.
 pub struct WorkspaceHost {
@@ -57,10 +59,41 @@ impl CommandHost for WorkspaceHost {
                 ctx.mount = Some(m);
             }
         }
+        bind_std_streams(ctx);
         tracing::debug!(command = %ctx.name, resource = ?handler.resource, filetype = ?handler.filetype, "dispatch");
         let status = (handler.handler)(ctx).await;
         let _ = ctx.stdout.flush().await;
         let _ = ctx.stderr.flush().await;
         status
     }
+}
+
+/// When an operand names `/dev/stdin`, `/dev/stdout`, `/dev/stderr` or
+/// `/dev/fd/0`–`2` (also as `--opt=PATH`), puts a [`DevStreams`] overlay in
+/// front of the command's VFS so those paths are the command's own streams.
+/// An operand naming stdin moves `ctx.stdin` into the overlay: the command
+/// reads it through the path (its `-` then reads nothing).
+fn bind_std_streams(ctx: &mut CommandCtx) {
+    let mut any = false;
+    let mut reads_stdin = false;
+    for a in &ctx.args {
+        if !a.contains("dev/") && !ctx.cwd.starts_with("/dev") {
+            continue;
+        }
+        let p = a.rsplit_once('=').map_or(a.as_str(), |(_, v)| v);
+        match std_stream(&ctx.resolve(p)) {
+            Some(StdStream::Stdin) => {
+                any = true;
+                reads_stdin = true;
+            }
+            Some(_) => any = true,
+            None => {}
+        }
+    }
+    if !any {
+        return;
+    }
+    let stdin = if reads_stdin { std::mem::replace(&mut ctx.stdin, Input::empty()) } else { Input::empty() };
+    let overlay = DevStreams::new(ctx.vfs.clone(), stdin, ctx.stdout.sink().clone(), ctx.stderr.sink().clone());
+    ctx.vfs = Arc::new(overlay);
 }

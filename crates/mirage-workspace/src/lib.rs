@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod dev;
 pub mod host;
 pub mod router;
 
@@ -99,12 +100,21 @@ impl WorkspaceBuilder {
         self.env.insert(key.to_string(), value.to_string());
         self
     }
-    /// Builds the workspace with a `default` session.
-    pub fn build(self) -> Result<Workspace> {
-        let router = Arc::new(Router::new(self.mounts)?);
+    /// Builds the workspace with a `default` session. Every workspace gets
+    /// the `/dev` files ([`dev::DevResource`]) unless a mount is at `/dev`
+    /// already. Errors: `InvalidInput` for a relative `cwd`, `AlreadyExists`
+    /// for a prefix mounted twice.
+    pub fn build(mut self) -> Result<Workspace> {
+        if let Some(c) = self.cwd.as_deref().filter(|c| !c.starts_with('/')) {
+            return Err(Error::msg(ErrorKind::InvalidInput, format!("cwd '{c}': must be an absolute path")));
+        }
         let default_cwd = self.cwd.unwrap_or_else(|| {
-            router.mount_list().iter().map(|m| m.prefix.clone()).min().unwrap_or_else(|| "/".into())
+            self.mounts.iter().map(|m| mirage_types::normalize_path(&m.prefix)).min().unwrap_or_else(|| "/".into())
         });
+        if !self.mounts.iter().any(|m| mirage_types::normalize_path(&m.prefix) == dev::DEV_PREFIX) {
+            self.mounts.push(Mount { prefix: dev::DEV_PREFIX.into(), resource: Arc::new(dev::DevResource::new()), mode: MountMode::Write });
+        }
+        let router = Arc::new(Router::new(self.mounts)?);
         let host = Arc::new(host::WorkspaceHost::new(router.clone()));
         let ws = Workspace {
             inner: Arc::new(Inner {
@@ -128,8 +138,11 @@ impl Workspace {
     }
 
     /// Builds a workspace from a config, constructing each resource through
-    /// its link-time registration.
-    pub fn from_config(cfg: &WorkspaceConfig) -> Result<Workspace> {
+    /// its link-time registration (which rejects unknown keys in a mount's
+    /// `config:`). Errors (`InvalidInput`, naming the mount or the cwd): an
+    /// unknown resource, a bad resource config, a `cwd:` that is relative,
+    /// or one that is not an existing directory of the workspace.
+    pub async fn from_config(cfg: &WorkspaceConfig) -> Result<Workspace> {
         let mut b = Workspace::builder();
         for (prefix, m) in &cfg.mounts {
             let Some(reg) = mirage_ops::resource_type(&m.resource) else {
@@ -148,7 +161,15 @@ impl Workspace {
         for (k, v) in &cfg.env {
             b = b.env(k, v);
         }
-        b.build()
+        let ws = b.build()?;
+        if let Some(c) = &cfg.cwd {
+            match ws.inner.router.stat(c).await {
+                Ok(s) if s.is_dir() => {}
+                Ok(_) => return Err(Error::msg(ErrorKind::InvalidInput, format!("cwd '{c}': Not a directory"))),
+                Err(e) => return Err(Error::msg(ErrorKind::InvalidInput, format!("cwd '{c}': {}", e.kind.gnu_message()))),
+            }
+        }
+        Ok(ws)
     }
 
     /// The VFS router (the one door for bytes).
