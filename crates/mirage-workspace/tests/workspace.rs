@@ -62,7 +62,8 @@ async fn ls_root_shows_mount_points_and_commands_span_mounts() {
     let rw = Arc::new(RamResource::new());
     rw.insert_file("/b.txt", Bytes::from_static(b"beta\nneedle two\n")).unwrap();
     let ws = ws_with(ro, rw);
-    assert_eq!(run(&ws, "ls /").await.0, "ro\nrw\n");
+    // every workspace has /dev (null, zero, stdin, …)
+    assert_eq!(run(&ws, "ls /").await.0, "dev\nro\nrw\n");
     assert_eq!(run(&ws, "cat /ro/a.txt /rw/b.txt").await.0, "alpha needle\nbeta\nneedle two\n");
     let (out, _, code) = run(&ws, "grep -r needle /ro /rw").await;
     assert_eq!((out.as_str(), code), ("/ro/a.txt:alpha needle\n/rw/b.txt:needle two\n", 0));
