@@ -7,7 +7,9 @@
 //!   something there itself). It holds `null` (reads are empty, writes
 //!   succeed and vanish), `zero` (an endless stream of zero bytes; writes
 //!   vanish), and `stdin`, `stdout`, `stderr` and `fd/0`–`fd/2`, which
-//!   exist so `test -e` and `ls /dev` see them. Without a command around
+//!   exist so `test -e` and `ls /dev` see them. `zero` is left out of the
+//!   listing so that a recursive walk (`grep -r x /`) never reads it
+//!   forever; it can still be named. Without a command around
 //!   them (the resource alone), `stdin` reads as empty and writing to the
 //!   standard streams fails with `Operation not supported`.
 //! - [`DevStreams`], a [`Vfs`] overlay the command host puts in front of the
@@ -115,7 +117,10 @@ impl Resource for DevResource {
         if p == "/" {
             out.push(FileStat::dir("fd"));
         }
-        for f in FILES {
+        // `zero` is not listed: walkers (`grep -r /`, `du /`, `cp -r`) see
+        // files through listings, and one must never read an endless file
+        // (GNU grep -r skips devices the same way)
+        for f in FILES.iter().filter(|f| **f != "/zero") {
             if let Some(name) = f.strip_prefix(&dir).filter(|n| !n.contains('/')) {
                 out.push(self.stat(&format!("{dir}{name}")).await?);
             }

@@ -15,7 +15,10 @@ fn ws() -> Workspace {
 async fn dev_files_exist_and_behave() {
     let w = ws();
     let o = w.execute("default", "cat /dev/null; echo rc=$?; echo x > /dev/null; echo rc=$?; head -c 5 /dev/zero | wc -c; ls /dev", None).await.unwrap();
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "rc=0\nrc=0\n5\nfd\nnull\nstderr\nstdin\nstdout\nzero\n");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "rc=0\nrc=0\n5\nfd\nnull\nstderr\nstdin\nstdout\n");
+    // a recursive walk from / never reads the endless /dev/zero
+    let o = w.execute("default", "grep -r needle / ; echo rc=$?; ls /dev/zero", None).await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "rc=1\n/dev/zero\n");
     // the default cwd is still the first user mount, not /dev
     assert_eq!(w.session_cwd("default").await.unwrap(), "/data");
     let o = w.execute("default", "cat /dev/stdin; grep -c b /dev/fd/0 </dev/null", Some(Bytes::from_static(b"a\nb\n"))).await.unwrap();
