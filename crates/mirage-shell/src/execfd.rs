@@ -92,14 +92,14 @@ pub fn remap(st: &ShellState, io: &Io) -> Option<Io> {
 /// stdout and stderr (`io` before them, `rio` after), when that is one of
 /// the run's streams or `/dev/null`.
 pub fn record(st: &mut ShellState, io: &Io, rio: &Io) {
-    if !rio.stdout.same_as(&io.stdout) {
-        if let Some(t) = st.exec_fds.target_of(&rio.stdout) {
-            st.exec_fds.stdout = Some(t).filter(|t| *t != FdTarget::Stdout);
-        }
+    if !rio.stdout.same_as(&io.stdout)
+        && let Some(t) = st.exec_fds.target_of(&rio.stdout)
+    {
+        st.exec_fds.stdout = Some(t).filter(|t| *t != FdTarget::Stdout);
     }
-    if !rio.stderr.same_as(&io.stderr) {
-        if let Some(t) = st.exec_fds.target_of(&rio.stderr) {
-            st.exec_fds.stderr = Some(t).filter(|t| *t != FdTarget::Stderr);
-        }
+    if !rio.stderr.same_as(&io.stderr)
+        && let Some(t) = st.exec_fds.target_of(&rio.stderr)
+    {
+        st.exec_fds.stderr = Some(t).filter(|t| *t != FdTarget::Stderr);
     }
 }

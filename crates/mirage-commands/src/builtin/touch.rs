@@ -68,11 +68,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             match ctx.vfs.stat(&abs).await {
                 Ok(_) => {
                     // the file exists: its contents stay; a read-only mount still refuses
-                    if let Some(m) = ctx.vfs.mount_of(&abs) {
-                        if !m.mode.allows_write() {
-                            ctx.error(format!("cannot touch '{op}': {}", ErrorKind::ReadOnly.gnu_message())).await;
-                            status = 1;
-                        }
+                    if let Some(m) = ctx.vfs.mount_of(&abs)
+                        && !m.mode.allows_write()
+                    {
+                        ctx.error(format!("cannot touch '{op}': {}", ErrorKind::ReadOnly.gnu_message())).await;
+                        status = 1;
                     }
                 }
                 Err(e) if e.kind == ErrorKind::NotFound => {
