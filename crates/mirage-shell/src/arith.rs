@@ -5,8 +5,22 @@
 use crate::state::ShellState;
 
 /// An arithmetic error, worded as bash prints it after `bash: EXPR: `.
+/// The second field, when set, is the (nested) expression the error is in,
+/// which bash names instead of the outer one (`a=b; b=a; $((a))` reports
+/// `b: expression recursion level exceeded`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArithError(pub String);
+pub struct ArithError(pub String, pub Option<String>);
+
+impl ArithError {
+    fn new(msg: impl Into<String>) -> Self {
+        ArithError(msg.into(), None)
+    }
+    /// `EXPR: MESSAGE` as bash prints it after `bash: `, where `EXPR` is the
+    /// nested expression the error is in, else `outer` (trimmed).
+    pub fn report(&self, outer: &str) -> String {
+        format!("{}: {}", self.1.as_deref().unwrap_or(outer.trim()), self.0)
+    }
+}
 
 type R<T> = Result<T, ArithError>;
 
@@ -23,11 +37,11 @@ const OPS: &[&str] = &[
 ];
 
 fn parse_number(s: &str) -> R<i64> {
-    let bad = || ArithError(format!("{s}: value too great for base (error token is \"{s}\")"));
+    let bad = || ArithError::new(format!("{s}: value too great for base (error token is \"{s}\")"));
     if let Some((base, digits)) = s.split_once('#') {
         let b: u32 = base.parse().map_err(|_| bad())?;
         if !(2..=64).contains(&b) {
-            return Err(ArithError(format!("{s}: invalid arithmetic base (error token is \"{s}\")")));
+            return Err(ArithError::new(format!("{s}: invalid arithmetic base (error token is \"{s}\")")));
         }
         let mut v: i64 = 0;
         for c in digits.chars() {
@@ -109,7 +123,7 @@ fn tokenize(src: &str) -> R<Vec<Tok>> {
             }
             None => {
                 let tail: String = b[i..].iter().collect();
-                return Err(ArithError(format!("syntax error: invalid arithmetic operator (error token is \"{tail}\")")));
+                return Err(ArithError::new(format!("syntax error: invalid arithmetic operator (error token is \"{tail}\")")));
             }
         }
     }
@@ -117,16 +131,26 @@ fn tokenize(src: &str) -> R<Vec<Tok>> {
 }
 
 /// Evaluates `src` in `state` (assignments change variables).
+///
+/// A variable whose value is itself an expression is evaluated one level
+/// deeper; past `state.limits.max_arith_depth` levels (bash: 1024) this fails
+/// with bash's `expression recursion level exceeded`. Parentheses and unary
+/// operators nest at most `state.limits.max_arith_nesting` deep, and never
+/// closer to the end of the stack than `state.limits.min_free_stack`.
 pub fn eval(src: &str, state: &mut ShellState) -> R<i64> {
+    eval_at(src, state, 0)
+}
+
+fn eval_at(src: &str, state: &mut ShellState, depth: usize) -> R<i64> {
     let toks = tokenize(src)?;
     if toks.is_empty() {
         return Ok(0);
     }
-    let mut p = P { toks, pos: 0, st: state, src, skip: 0 };
+    let mut p = P { toks, pos: 0, st: state, src, skip: 0, depth, nest: 0 };
     let v = p.comma()?;
     if p.pos < p.toks.len() {
         let rest = p.rest();
-        return Err(ArithError(format!("syntax error in expression (error token is \"{rest}\")")));
+        return Err(ArithError::new(format!("syntax error in expression (error token is \"{rest}\")")));
     }
     Ok(v)
 }
@@ -138,6 +162,10 @@ struct P<'a> {
     src: &'a str,
     /// >0 while evaluating a branch whose value is discarded (no side effects).
     skip: u32,
+    /// How many variable values deep this expression is (0: the outer one).
+    depth: usize,
+    /// Open parentheses, unary operators and right operands being parsed.
+    nest: usize,
 }
 
 enum LVal {
@@ -175,17 +203,25 @@ impl<'a> P<'a> {
         match raw {
             None => {
                 if self.st.options.nounset {
-                    return Err(ArithError(format!("{name}: unbound variable")));
+                    return Err(ArithError::new(format!("{name}: unbound variable")));
                 }
                 Ok(0)
             }
             Some(s) if s.trim().is_empty() => Ok(0),
             Some(s) => {
-                let s = s.trim().to_string();
-                if s == name {
-                    return Ok(0);
+                let s = s.trim();
+                let digits = s.strip_prefix('-').unwrap_or(s);
+                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                    // a plain number needs no nested evaluation
+                    if let Ok(v) = s.parse::<i64>() {
+                        return Ok(v);
+                    }
                 }
-                eval(&s, self.st)
+                let depth = self.depth + 1;
+                if depth + 1 >= self.st.limits.max_arith_depth {
+                    return Err(ArithError(format!("expression recursion level exceeded (error token is \"{s}\")"), Some(s.to_string())));
+                }
+                eval_at(s, self.st, depth)
             }
         }
     }
@@ -196,6 +232,15 @@ impl<'a> P<'a> {
         let LVal::Name(n) = lv;
         crate::expand::assign_subscripted(self.st, n, v.to_string());
     }
+    /// Enters one more nested level (a parenthesis, a unary operator, a right
+    /// operand); fails past the nesting limit or when the stack runs low.
+    fn enter(&mut self) -> R<()> {
+        self.nest += 1;
+        if self.nest > self.st.limits.max_arith_nesting || self.st.limits.stack_low() {
+            return Err(ArithError::new(format!("expression nesting level exceeded (max {})", self.st.limits.max_arith_nesting)));
+        }
+        Ok(())
+    }
     fn comma(&mut self) -> R<i64> {
         let mut v = self.assignment()?;
         while self.eat(",") {
@@ -204,6 +249,12 @@ impl<'a> P<'a> {
         Ok(v)
     }
     fn assignment(&mut self) -> R<i64> {
+        self.enter()?;
+        let r = self.assignment_inner();
+        self.nest -= 1;
+        r
+    }
+    fn assignment_inner(&mut self) -> R<i64> {
         if let (Some(Tok::Ident(name)), Some(Tok::Op(op))) = (self.toks.get(self.pos).cloned(), self.toks.get(self.pos + 1).cloned()) {
             if matches!(op, "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "<<=" | ">>=" | "&=" | "|=" | "^=") {
                 self.pos += 2;
@@ -233,7 +284,7 @@ impl<'a> P<'a> {
             }
             let a = a?;
             if !self.eat(":") {
-                return Err(ArithError(format!("{}: expected `:'", self.src.trim())));
+                return Err(ArithError::new(format!("{}: expected `:'", self.src.trim())));
             }
             if c != 0 {
                 self.skip += 1;
@@ -299,7 +350,7 @@ impl<'a> P<'a> {
                     if self.skip > 0 {
                         return Ok(0);
                     }
-                    return Err(ArithError(format!("division by 0 (error token is \"{}\")", self.rest_after())));
+                    return Err(ArithError::new(format!("division by 0 (error token is \"{}\")", self.rest_after())));
                 }
                 if op == "/" { a.wrapping_div(b) } else { a.wrapping_rem(b) }
             }
@@ -324,15 +375,24 @@ impl<'a> P<'a> {
     fn power(&mut self) -> R<i64> {
         let base = self.unary()?;
         if self.eat("**") {
-            let e = self.power()?;
+            self.enter()?;
+            let e = self.power();
+            self.nest -= 1;
+            let e = e?;
             if e < 0 {
-                return Err(ArithError("exponent less than 0 (error token is \"".to_string() + &e.to_string() + "\")"));
+                return Err(ArithError::new("exponent less than 0 (error token is \"".to_string() + &e.to_string() + "\")"));
             }
             return Ok(base.wrapping_pow(e.min(u32::MAX as i64) as u32));
         }
         Ok(base)
     }
     fn unary(&mut self) -> R<i64> {
+        self.enter()?;
+        let r = self.unary_inner();
+        self.nest -= 1;
+        r
+    }
+    fn unary_inner(&mut self) -> R<i64> {
         match self.peek_op() {
             Some("-") => {
                 self.pos += 1;
@@ -353,7 +413,7 @@ impl<'a> P<'a> {
             Some(op @ ("++" | "--")) => {
                 self.pos += 1;
                 let Some(Tok::Ident(name)) = self.toks.get(self.pos).cloned() else {
-                    return Err(ArithError("syntax error: operand expected".into()));
+                    return Err(ArithError::new("syntax error: operand expected"));
                 };
                 self.pos += 1;
                 let v = self.var_value(&name)? + if op == "++" { 1 } else { -1 };
@@ -383,13 +443,13 @@ impl<'a> P<'a> {
                 self.pos += 1;
                 let v = self.comma()?;
                 if !self.eat(")") {
-                    return Err(ArithError("syntax error: `)' expected".into()));
+                    return Err(ArithError::new("syntax error: `)' expected"));
                 }
                 Ok(v)
             }
             _ => {
                 let rest = self.rest();
-                Err(ArithError(format!("syntax error: operand expected (error token is \"{rest}\")")))
+                Err(ArithError::new(format!("syntax error: operand expected (error token is \"{rest}\")")))
             }
         }
     }

@@ -451,7 +451,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
             let src = bytestr::decode(&data).into_owned();
             let saved = if args.len() > 1 { Some(std::mem::replace(&mut st.positional, args[1..].to_vec())) } else { None };
             st.local_frames.push(Vec::new());
-            let r = run_source(interp, &src, st, io).await;
+            let r = run_source_named(interp, "source", &src, st, io).await;
             st.local_frames.pop();
             if let Some(p) = saved {
                 st.positional = p;
@@ -591,7 +591,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 match crate::arith::eval(a, st) {
                     Ok(v) => last = v,
                     Err(e) => {
-                        io.err(&format!("bash: let: {a}: {}\n", e.0)).await;
+                        io.err(&format!("bash: let: {}\n", e.report(a))).await;
                         return Ok(1);
                     }
                 }
@@ -615,7 +615,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                     sub.vars.retain(|_, v| v.exported);
                     sub.local_frames.clear();
                     sub.loop_depth = 0;
-                    return Ok(match run_source(interp, src, &mut sub, io).await {
+                    return Ok(match run_source_named(interp, "bash", src, &mut sub, io).await {
                         Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
                         Err(_) => sub.last_status,
                     });
@@ -639,7 +639,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 sub.functions.clear();
                 sub.vars.retain(|_, v| v.exported);
                 let src = bytestr::decode(&data).into_owned();
-                return Ok(match run_source(interp, &src, &mut sub, io).await {
+                return Ok(match run_source_named(interp, "bash", &src, &mut sub, io).await {
                     Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
                     Err(_) => sub.last_status,
                 });
@@ -649,47 +649,14 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
             let data = input.read_all().await.unwrap_or_default();
             let mut sub = st.clone();
             let src = bytestr::decode(&data).into_owned();
-            Ok(match run_source(interp, &src, &mut sub, io).await {
+            Ok(match run_source_named(interp, "bash", &src, &mut sub, io).await {
                 Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
                 Err(_) => sub.last_status,
             })
         }
         "xargs" => crate::xargs::xargs(interp, args, st, io).await,
-        "timeout" => {
-            let mut i = 0;
-            while i < args.len() && args[i].starts_with('-') {
-                i += 1;
-            }
-            let secs: f64 = args.get(i).and_then(|d| d.trim_end_matches('s').parse().ok()).unwrap_or(0.0);
-            if i + 1 >= args.len() {
-                return Ok(125);
-            }
-            let fut = run_command_words(interp, &args[i + 1..], st, io);
-            match tokio::time::timeout(std::time::Duration::from_secs_f64(secs.max(0.0)), fut).await {
-                Ok(r) => r,
-                Err(_) => Ok(124),
-            }
-        }
-        "sleep" => {
-            let mut total = 0.0;
-            for a in args {
-                let (num, mult) = match a.chars().last() {
-                    Some('s') => (&a[..a.len() - 1], 1.0),
-                    Some('m') => (&a[..a.len() - 1], 60.0),
-                    Some('h') => (&a[..a.len() - 1], 3600.0),
-                    _ => (a.as_str(), 1.0),
-                };
-                match num.parse::<f64>() {
-                    Ok(v) => total += v * mult,
-                    Err(_) => {
-                        io.err(&format!("sleep: invalid time interval '{a}'\n")).await;
-                        return Ok(1);
-                    }
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_secs_f64(total.clamp(0.0, 3600.0))).await;
-            Ok(0)
-        }
+        "timeout" => timeout(interp, args, st, io).await,
+        "sleep" => sleep(args, io).await,
         "wait" | "shopt" | "hash" | "umask" | "alias" | "unalias" | "jobs" => Ok(0),
         "getopts" => getopts(args, st),
         "trap" => {
@@ -734,6 +701,26 @@ pub async fn run_command_words_nofunc(interp: &Interp, words: &[String], st: &mu
 
 /// Parses and runs `src` in the current state (eval, source).
 pub async fn run_source(interp: &Interp, src: &str, st: &mut ShellState, io: &Io) -> ExecResult {
+    run_source_named(interp, "eval", src, st, io).await
+}
+
+/// As [`run_source`] for the builtin `what` (`eval`, `source`, `bash`): at
+/// most `st.limits.max_source_depth` of these nest; one more fails with
+/// `bash: WHAT: maximum WHAT nesting level exceeded (N)` (bash's wording
+/// for its `EVALNEST_MAX`/`SOURCENEST_MAX`) and abandons the command.
+pub async fn run_source_named(interp: &Interp, what: &str, src: &str, st: &mut ShellState, io: &Io) -> ExecResult {
+    let max = st.limits.max_source_depth;
+    if st.source_depth >= max {
+        io.err(&format!("bash: {what}: maximum {what} nesting level exceeded ({max})\n")).await;
+        return Err(Flow::Abort(1));
+    }
+    st.source_depth += 1;
+    let r = Box::pin(run_parsed(interp, src, st, io)).await;
+    st.source_depth -= 1;
+    r
+}
+
+async fn run_parsed(interp: &Interp, src: &str, st: &mut ShellState, io: &Io) -> ExecResult {
     let parsed = crate::parse::parse_input(src);
     let mut status = 0;
     for item in &parsed.script.items {
@@ -1092,4 +1079,197 @@ pub async fn declare(interp: &Interp, kw: &str, args: &[DeclArg], st: &mut Shell
         }
     }
     Ok(status)
+}
+
+/// Parses a GNU time interval (`sleep`, `timeout`): a floating-point number
+/// as `strtod` reads it (leading blanks, `inf`, exponents) with an optional
+/// suffix `s`, `m`, `h` or `d`. Returns seconds; `None` for NaN, a negative
+/// value or anything else coreutils 9.1 calls an `invalid time interval`.
+/// Overflow gives `f64::INFINITY` (GNU saturates).
+pub fn parse_interval(arg: &str) -> Option<f64> {
+    let t = arg.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let (num, mult) = match t.chars().last() {
+        Some('s') => (&t[..t.len() - 1], 1.0),
+        Some('m') => (&t[..t.len() - 1], 60.0),
+        Some('h') => (&t[..t.len() - 1], 3600.0),
+        Some('d') => (&t[..t.len() - 1], 86400.0),
+        _ => (t, 1.0),
+    };
+    let v: f64 = num.parse().ok()?;
+    if v.is_nan() || v < 0.0 {
+        return None;
+    }
+    Some(v * mult)
+}
+
+/// A `Duration` for `secs` seconds, saturating (`inf`, `1e30`) at about
+/// 584 years instead of panicking as `Duration::from_secs_f64` does.
+fn saturating_duration(secs: f64) -> std::time::Duration {
+    std::time::Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or(std::time::Duration::MAX)
+}
+
+/// The `-x` that GNU getopt rejects in `arg`: `invalid option -- 'x'`.
+fn bad_short_option(arg: &str) -> Option<char> {
+    arg.strip_prefix('-').filter(|r| !r.is_empty() && !r.starts_with('-')).and_then(|r| r.chars().next())
+}
+
+/// `sleep NUMBER[SUFFIX]...` as coreutils 9.1: the intervals add up; each
+/// invalid one gets `invalid time interval 'X'`, then the `Try` hint and
+/// status 1. Sleeps at most an hour (an agent's shell never needs more).
+async fn sleep(args: &[String], io: &Io) -> ExecResult {
+    let mut ops: &[String] = args;
+    if let Some(a) = ops.first() {
+        if a == "--" {
+            ops = &ops[1..];
+        } else if a.starts_with("--") {
+            io.err(&format!("sleep: unrecognized option '{a}'\nTry 'sleep --help' for more information.\n")).await;
+            return Ok(1);
+        } else if let Some(c) = bad_short_option(a) {
+            io.err(&format!("sleep: invalid option -- '{c}'\nTry 'sleep --help' for more information.\n")).await;
+            return Ok(1);
+        }
+    }
+    if ops.is_empty() {
+        io.err("sleep: missing operand\nTry 'sleep --help' for more information.\n").await;
+        return Ok(1);
+    }
+    let mut total = 0.0;
+    let mut bad = false;
+    for a in ops {
+        match parse_interval(a) {
+            Some(v) => total += v,
+            None => {
+                io.err(&format!("sleep: invalid time interval '{a}'\n")).await;
+                bad = true;
+            }
+        }
+    }
+    if bad {
+        io.err("Try 'sleep --help' for more information.\n").await;
+        return Ok(1);
+    }
+    tokio::time::sleep(saturating_duration(total.min(3600.0))).await;
+    Ok(0)
+}
+
+/// The number of a signal name or number as `timeout -s` takes it.
+fn signal_number(s: &str) -> Option<i32> {
+    if let Ok(n) = s.parse::<i32>() {
+        return (0..=64).contains(&n).then_some(n);
+    }
+    let name = s.strip_prefix("SIG").unwrap_or(s);
+    const NAMES: &[(&str, i32)] = &[
+        ("HUP", 1), ("INT", 2), ("QUIT", 3), ("ILL", 4), ("TRAP", 5), ("ABRT", 6), ("BUS", 7), ("FPE", 8), ("KILL", 9),
+        ("USR1", 10), ("SEGV", 11), ("USR2", 12), ("PIPE", 13), ("ALRM", 14), ("TERM", 15), ("CHLD", 17), ("CONT", 18),
+        ("STOP", 19), ("TSTP", 20), ("TTIN", 21), ("TTOU", 22),
+    ];
+    NAMES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+}
+
+/// `timeout [OPTION] DURATION COMMAND [ARG]...` as coreutils 9.1: usage
+/// errors and invalid intervals exit 125; a timed-out command gives 124
+/// (128+9 with `-s KILL`, 128+SIG with `--preserve-status`). `inf` and huge
+/// durations mean no limit.
+async fn timeout(interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
+    let usage = |msg: String| {
+        let mut m = msg;
+        m.push_str("Try 'timeout --help' for more information.\n");
+        m
+    };
+    let mut sig = 15;
+    let mut preserve = false;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if a == "--" {
+            i += 1;
+            break;
+        }
+        if !a.starts_with('-') || a == "-" {
+            break;
+        }
+        // options taking a value: -s SIG, -k DUR (also --signal=, --kill-after=)
+        let (opt, inline): (&str, Option<&str>) = if let Some(long) = a.strip_prefix("--") {
+            match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            }
+        } else {
+            let c = &a[1..2.min(a.len())];
+            let rest = &a[1 + c.len()..];
+            (c, if rest.is_empty() { None } else { Some(rest) })
+        };
+        let long = a.starts_with("--");
+        let takes_value = matches!(opt, "s" | "k") || (long && matches!(opt, "signal" | "kill-after"));
+        let value = if takes_value {
+            match inline {
+                Some(v) => Some(v.to_string()),
+                None => {
+                    i += 1;
+                    match args.get(i) {
+                        Some(v) => Some(v.clone()),
+                        None => {
+                            let m = if long {
+                                format!("timeout: option '{a}' requires an argument\n")
+                            } else {
+                                format!("timeout: option requires an argument -- '{opt}'\n")
+                            };
+                            io.err(&usage(m)).await;
+                            return Ok(125);
+                        }
+                    }
+                }
+            }
+        } else {
+            None
+        };
+        match (long, opt) {
+            (false, "s") | (true, "signal") => {
+                let v = value.unwrap_or_default();
+                match signal_number(&v) {
+                    Some(n) => sig = n,
+                    None => {
+                        io.err(&usage(format!("timeout: '{v}': invalid signal\n"))).await;
+                        return Ok(125);
+                    }
+                }
+            }
+            (false, "k") | (true, "kill-after") => {
+                let v = value.unwrap_or_default();
+                if parse_interval(&v).is_none() {
+                    io.err(&usage(format!("timeout: invalid time interval '{v}'\n"))).await;
+                    return Ok(125);
+                }
+            }
+            (true, "preserve-status") => preserve = true,
+            (true, "foreground") | (true, "verbose") | (false, "v") => {}
+            (false, c) => {
+                io.err(&usage(format!("timeout: invalid option -- '{c}'\n"))).await;
+                return Ok(125);
+            }
+            (true, _) => {
+                io.err(&usage(format!("timeout: unrecognized option '{a}'\n"))).await;
+                return Ok(125);
+            }
+        }
+        i += 1;
+    }
+    let (Some(dur), true) = (args.get(i), args.len() > i + 1) else {
+        io.err(&usage(String::new())).await;
+        return Ok(125);
+    };
+    let Some(secs) = parse_interval(dur) else {
+        io.err(&usage(format!("timeout: invalid time interval '{dur}'\n"))).await;
+        return Ok(125);
+    };
+    let fut = run_command_words(interp, &args[i + 1..], st, io);
+    if secs == 0.0 || !secs.is_finite() {
+        return fut.await;
+    }
+    match tokio::time::timeout(saturating_duration(secs), fut).await {
+        Ok(r) => r,
+        Err(_) if preserve => Ok(128 + sig),
+        Err(_) if sig == 9 => Ok(137),
+        Err(_) => Ok(124),
+    }
 }

@@ -130,6 +130,11 @@ impl Interp {
     /// Executes one command.
     pub fn exec<'a>(&'a self, cmd: &'a Cmd, st: &'a mut ShellState, io: &'a Io) -> BoxFuture<'a, ExecResult> {
         Box::pin(async move {
+            // each nested command polls one level deeper on this stack
+            if st.limits.stack_low() {
+                io.err("bash: maximum nesting level exceeded\n").await;
+                return Err(Flow::Abort(1));
+            }
             let status = match cmd {
                 Cmd::Empty => Ok(st.last_status),
                 Cmd::Simple(s) => self.exec_simple(s, st, io).await,
@@ -143,14 +148,36 @@ impl Interp {
                     Ok(last)
                 }
                 Cmd::Pipeline(stages, errs) => self.exec_pipeline(stages, errs, st, io).await,
-                Cmd::And(l, r) | Cmd::Or(l, r) => {
+                Cmd::And(..) | Cmd::Or(..) => {
+                    // `a && b || c …` nests to the left: walk the chain in a
+                    // loop, so 100,000 `&&` need no deeper stack than one
+                    let mut rights: Vec<(bool, &Cmd)> = Vec::new();
+                    let mut first = cmd;
+                    while let Cmd::And(l, r) | Cmd::Or(l, r) = first {
+                        rights.push((matches!(first, Cmd::And(..)), r));
+                        first = l;
+                    }
                     st.cond_depth += 1;
-                    let ls = self.exec(l, st, io).await;
+                    let ls = self.exec(first, st, io).await;
                     st.cond_depth -= 1;
-                    let ls = ls?;
-                    st.last_status = ls;
-                    let go = if matches!(cmd, Cmd::And(..)) { ls == 0 } else { ls != 0 };
-                    if go { self.exec(r, st, io).await } else { Ok(ls) }
+                    let mut status = ls?;
+                    for (i, (and, r)) in rights.iter().rev().enumerate() {
+                        st.last_status = status;
+                        let go = if *and { status == 0 } else { status != 0 };
+                        if !go {
+                            continue;
+                        }
+                        // only the last operand runs outside a condition (errexit)
+                        if i + 1 < rights.len() {
+                            st.cond_depth += 1;
+                            let rs = self.exec(r, st, io).await;
+                            st.cond_depth -= 1;
+                            status = rs?;
+                        } else {
+                            status = self.exec(r, st, io).await?;
+                        }
+                    }
+                    Ok(status)
                 }
                 Cmd::Not(c) => {
                     st.cond_depth += 1;
@@ -365,7 +392,7 @@ impl Interp {
         match crate::arith::eval(&text, st) {
             Ok(v) => Ok(v),
             Err(e) => {
-                io.err(&format!("bash: {}: {}\n", text.trim(), e.0)).await;
+                io.err(&format!("bash: {}\n", e.report(&text))).await;
                 Err(Flow::Exit(1))
             }
         }
@@ -558,7 +585,7 @@ impl Interp {
                 sub.functions.clear();
                 sub.vars.retain(|_, v| v.exported);
                 let io = Io::new(std::mem::replace(&mut ctx.stdin, Input::empty()), ctx.stdout.sink().clone(), ctx.stderr.sink().clone());
-                return match crate::builtins::run_source(self, &src, &mut sub, &io).await {
+                return match crate::builtins::run_source_named(self, "bash", &src, &mut sub, &io).await {
                     Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
                     Err(_) => sub.last_status,
                 };
@@ -612,7 +639,7 @@ impl Interp {
                     v = match crate::arith::eval(&v, st) {
                         Ok(n) => n.to_string(),
                         Err(e) => {
-                            io.err(&format!("bash: {v}: {}\n", e.0)).await;
+                            io.err(&format!("bash: {}\n", e.report(&v))).await;
                             return Err(Flow::Exit(1));
                         }
                     };

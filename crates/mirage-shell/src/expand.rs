@@ -356,7 +356,7 @@ impl Interp {
                         match crate::arith::eval(&text, st) {
                             Ok(v) => out.push(Piece::Text { s: v.to_string(), quoted: in_double, split: !in_double }),
                             Err(e) => {
-                                io.err(&format!("bash: {}: {}\n", text.trim(), e.0)).await;
+                                io.err(&format!("bash: {}\n", e.report(&text))).await;
                                 return Err(Flow::Exit(1));
                             }
                         }
@@ -586,7 +586,7 @@ impl Interp {
         match crate::arith::eval(&t, st) {
             Ok(v) => Ok(v),
             Err(e) => {
-                io.err(&format!("bash: {}: {}\n", t.trim(), e.0)).await;
+                io.err(&format!("bash: {}\n", e.report(&t))).await;
                 Err(Flow::Exit(1))
             }
         }
@@ -659,11 +659,100 @@ fn convert_case(v: &str, all: bool, upper: bool) -> String {
     }
 }
 
+/// The number of characters every match of glob `pat` has, when that is
+/// fixed (no `*`): each literal, `?` and `[…]` stands for one character.
+fn fixed_match_len(pat: &str) -> Option<usize> {
+    let p: Vec<char> = pat.chars().collect();
+    let mut n = 0;
+    let mut i = 0;
+    while i < p.len() {
+        match p[i] {
+            '*' => return None,
+            '\\' => i += 2,
+            '[' => {
+                // a bracket expression ends at the first `]` after its first member
+                let mut j = i + 1;
+                if j < p.len() && (p[j] == '!' || p[j] == '^') {
+                    j += 1;
+                }
+                if j < p.len() && p[j] == ']' {
+                    j += 1;
+                }
+                while j < p.len() && p[j] != ']' {
+                    if p[j] == '[' && j + 1 < p.len() && matches!(p[j + 1], ':' | '.' | '=') {
+                        let close = p[j + 2..].windows(2).position(|w| w[0] == p[j + 1] && w[1] == ']');
+                        j = close.map(|c| j + 2 + c + 2).unwrap_or(j + 1);
+                        continue;
+                    }
+                    j += 1;
+                }
+                i = if j < p.len() { j + 1 } else { i + 1 };
+            }
+            _ => i += 1,
+        }
+        n += 1;
+    }
+    Some(n)
+}
+
+/// `${v/pat/rep}` and its `//`, `/#`, `/%` forms. A literal pattern is
+/// found with a substring search and a glob without `*` tries one length
+/// per position, so both are linear in `v`; a value with no match at all
+/// costs one scan.
 fn replace(v: &str, pat: &str, rep: &str, mode: ReplaceMode) -> String {
     if pat.is_empty() {
         return v.to_string();
     }
+    if !pattern::has_glob(pat) {
+        let lit = pattern::unescape(pat);
+        return match mode {
+            ReplaceMode::Prefix => match v.strip_prefix(lit.as_str()) {
+                Some(rest) => format!("{rep}{rest}"),
+                None => v.to_string(),
+            },
+            ReplaceMode::Suffix => match v.strip_suffix(lit.as_str()) {
+                Some(rest) => format!("{rest}{rep}"),
+                None => v.to_string(),
+            },
+            ReplaceMode::First => v.replacen(lit.as_str(), rep, 1),
+            ReplaceMode::All => v.replace(lit.as_str(), rep),
+        };
+    }
+    if matches!(mode, ReplaceMode::First | ReplaceMode::All) && !pattern::matches(&format!("*{pat}*"), v) {
+        return v.to_string();
+    }
     let idx: Vec<usize> = v.char_indices().map(|(i, _)| i).chain(std::iter::once(v.len())).collect();
+    if let Some(len) = fixed_match_len(pat) {
+        let n = idx.len() - 1;
+        return match mode {
+            ReplaceMode::Prefix => match idx.get(len) {
+                Some(&e) if pattern::matches(pat, &v[..e]) => format!("{rep}{}", &v[e..]),
+                _ => v.to_string(),
+            },
+            ReplaceMode::Suffix => match n.checked_sub(len).map(|s| idx[s]) {
+                Some(s) if pattern::matches(pat, &v[s..]) => format!("{}{rep}", &v[..s]),
+                _ => v.to_string(),
+            },
+            ReplaceMode::First | ReplaceMode::All => {
+                let mut out = String::new();
+                let mut i = 0;
+                while i < n {
+                    if len > 0 && i + len <= n && pattern::matches(pat, &v[idx[i]..idx[i + len]]) {
+                        out.push_str(rep);
+                        i += len;
+                        if mode == ReplaceMode::First {
+                            out.push_str(&v[idx[i]..]);
+                            return out;
+                        }
+                    } else {
+                        out.push_str(&v[idx[i]..idx[i + 1]]);
+                        i += 1;
+                    }
+                }
+                out
+            }
+        };
+    }
     match mode {
         ReplaceMode::Prefix => {
             for &e in idx.iter().rev() {
@@ -700,7 +789,7 @@ fn replace(v: &str, pat: &str, rep: &str, mode: ReplaceMode) -> String {
                             out.push_str(&v[e..]);
                             return out;
                         }
-                        i = idx.iter().position(|&x| x == e).unwrap_or(idx.len() - 1);
+                        i = idx.binary_search(&e).unwrap_or(idx.len() - 1);
                     }
                     None => {
                         out.push_str(&v[s..idx[i + 1]]);

@@ -12,6 +12,8 @@ pub struct Printed {
     pub errors: Vec<String>,
     /// Set when `\c` stopped the output.
     pub stopped: bool,
+    /// The most bytes `out` may hold (see [`printf_limited`]).
+    limit: usize,
 }
 
 /// Expands backslash escapes of `echo -e` / `%b` (`\c` stops; `\0NNN` octal).
@@ -96,7 +98,16 @@ pub fn escapes(s: &str, echo_style: bool) -> (Vec<u8>, bool) {
 
 /// Formats `fmt` with `args` as bash's `printf`.
 pub fn printf(fmt: &str, args: &[String]) -> Printed {
-    let mut p = Printed { out: Vec::new(), errors: Vec::new(), stopped: false };
+    printf_limited(fmt, args, crate::state::Limits::default().max_value_bytes)
+}
+
+/// As [`printf`], but the output may hold at most `limit` bytes: a width or
+/// precision that would pass it (`%*s 2000000000`, `%.9999999999f`), or
+/// output that grows past it, stops printf with an error before anything
+/// is allocated for it. (bash hands such widths to libc, which writes up to
+/// 2 GiB or fails; `*` arguments beyond `int` are clamped, as bash does.)
+pub fn printf_limited(fmt: &str, args: &[String], limit: usize) -> Printed {
+    let mut p = Printed { out: Vec::new(), errors: Vec::new(), stopped: false, limit };
     let mut ai = 0;
     loop {
         let consumed_before = ai;
@@ -488,7 +499,7 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
         }
         let mut width: Option<usize> = None;
         if i < b.len() && b[i] == b'*' {
-            let w = parse_int(next_arg(args, ai).unwrap_or("0"), &mut p.errors);
+            let w = parse_int(next_arg(args, ai).unwrap_or("0"), &mut p.errors).clamp(i32::MIN as i64, i32::MAX as i64);
             if w < 0 {
                 left = true;
             }
@@ -500,22 +511,22 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
                 i += 1;
             }
             if i > st {
-                width = fmt[st..i].parse().ok();
+                width = Some(fmt[st..i].parse().unwrap_or(usize::MAX));
             }
         }
         let mut prec: Option<usize> = None;
         if i < b.len() && b[i] == b'.' {
             i += 1;
             if i < b.len() && b[i] == b'*' {
-                let v = parse_int(next_arg(args, ai).unwrap_or("0"), &mut p.errors);
-                prec = Some(v.max(0) as usize);
+                let v = parse_int(next_arg(args, ai).unwrap_or("0"), &mut p.errors).clamp(-1, i32::MAX as i64);
+                prec = if v < 0 { None } else { Some(v as usize) };
                 i += 1;
             } else {
                 let st = i;
                 while i < b.len() && b[i].is_ascii_digit() {
                     i += 1;
                 }
-                prec = Some(fmt[st..i].parse().unwrap_or(0));
+                prec = Some(if i == st { 0 } else { fmt[st..i].parse().unwrap_or(usize::MAX) });
             }
         }
         while i < b.len() && b"hlLjzt".contains(&b[i]) {
@@ -529,6 +540,17 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
         i += 1;
         lit_start = i;
         let w = width.unwrap_or(0);
+        // the bytes this conversion may produce beyond its argument: stop
+        // before allocating padding or digits past the output limit
+        let grows = if matches!(conv, 'd' | 'i' | 'u' | 'o' | 'x' | 'X' | 'f' | 'F' | 'e' | 'E' | 'g' | 'G' | 'a' | 'A') {
+            w.max(prec.unwrap_or(0))
+        } else {
+            w
+        };
+        if grows > p.limit.saturating_sub(p.out.len()) {
+            p.errors.push(format!("output would exceed the limit of {} bytes", p.limit));
+            return true;
+        }
         let s: String = match conv {
             's' => {
                 let a = next_arg(args, ai).unwrap_or("");
@@ -620,6 +642,10 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
             }
         };
         p.out.extend_from_slice(&mirage_types::bytestr::encode(&s));
+        if p.out.len() > p.limit {
+            p.errors.push(format!("output would exceed the limit of {} bytes", p.limit));
+            return true;
+        }
     }
     let (lit, stop) = escapes(&fmt[lit_start.min(fmt.len())..], false);
     p.out.extend_from_slice(&lit);

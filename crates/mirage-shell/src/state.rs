@@ -84,6 +84,64 @@ pub struct Options {
     pub noclobber: bool,
 }
 
+/// The bounds on the shell's own data and nesting. Past one, the shell
+/// stops the command with a clear error instead of growing without end or
+/// overflowing its stack. bash has (almost) none of these; it grows until
+/// `malloc` fails or the process is killed. A later issue makes them
+/// configurable per workspace; here they have fixed defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest value (a variable, a word, `printf` output) in bytes.
+    /// Default 256 MiB.
+    pub max_value_bytes: usize,
+    /// The most words one brace expansion (`{1..N}`, `{a,b}{c,d}…`) makes.
+    /// Default 1,000,000.
+    pub max_brace_words: usize,
+    /// The most bytes a command substitution `$(…)` keeps. Default 256 MiB.
+    pub max_subst_bytes: usize,
+    /// The largest here-string or here-document body, in bytes. Default 256 MiB.
+    pub max_heredoc_bytes: usize,
+    /// The most stages in one pipeline. Default 10,000.
+    pub max_pipeline_stages: usize,
+    /// How deep `eval`, `source`, `bash FILE` and `bash -c` may nest
+    /// (bash's `EVALNEST_MAX`/`SOURCENEST_MAX` idea). Default 1,000.
+    pub max_source_depth: usize,
+    /// How deep arithmetic may nest through variables whose values are
+    /// expressions (`a=b; b=a; $((a))`): bash's `MAX_EXPR_RECURSION_LEVEL`, 1024.
+    pub max_arith_depth: usize,
+    /// How deep arithmetic parentheses and unary operators may nest in one
+    /// expression. Default 10,000 (bash has no limit and crashes on a million).
+    pub max_arith_nesting: usize,
+    /// The stack that must remain free before the interpreter nests one
+    /// level deeper (a command, an expansion, an arithmetic level); below it
+    /// the command fails with `maximum nesting level exceeded`. Default 256 KiB.
+    pub min_free_stack: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_value_bytes: 256 << 20,
+            max_brace_words: 1_000_000,
+            max_subst_bytes: 256 << 20,
+            max_heredoc_bytes: 256 << 20,
+            max_pipeline_stages: 10_000,
+            max_source_depth: 1000,
+            max_arith_depth: 1024,
+            max_arith_nesting: 10_000,
+            min_free_stack: 256 << 10,
+        }
+    }
+}
+
+impl Limits {
+    /// True when less than [`Limits::min_free_stack`] bytes of the current
+    /// thread's stack remain (unknown stack size: false).
+    pub fn stack_low(&self) -> bool {
+        stacker::remaining_stack().is_some_and(|r| r < self.min_free_stack)
+    }
+}
+
 /// Everything a session keeps between lines (seed 000's Session).
 #[derive(Debug, Clone)]
 pub struct ShellState {
@@ -113,6 +171,10 @@ pub struct ShellState {
     pub traps: HashMap<String, String>,
     /// Outputs of `<(…)` in the current command, by `/dev/fd/N` path.
     pub(crate) procsubs: HashMap<String, bytes::Bytes>,
+    /// The bounds on the shell's data and nesting.
+    pub limits: Limits,
+    /// Active `eval`/`source`/`bash` levels (bounded by `limits.max_source_depth`).
+    pub(crate) source_depth: usize,
     /// Where `exec 2>&1` and the like left the shell's stdout and stderr.
     pub(crate) exec_fds: crate::execfd::ExecFds,
 }
@@ -141,6 +203,8 @@ impl ShellState {
             exec_fds: Default::default(),
             traps: HashMap::new(),
             procsubs: HashMap::new(),
+            limits: Limits::default(),
+            source_depth: 0,
         };
         s.set_exported("PWD", cwd);
         s.vars.insert("IFS".into(), Var::scalar(" \t\n"));
