@@ -43,6 +43,10 @@ enum Cmd {
         /// (Any bytes: a line that is not UTF-8 is carried byte for byte.)
         #[arg(short = 'c', long = "command")]
         command: std::ffi::OsString,
+        /// Check the syntax only, as `bash -n`: exit 0 when the line parses,
+        /// 2 with bash's syntax error message when it does not. Runs nothing.
+        #[arg(short = 'n', long = "noexec")]
+        noexec: bool,
         #[command(flatten)]
         ws: WsArgs,
     },
@@ -198,9 +202,18 @@ async fn run(cli: Cli) -> Result<i32> {
             println!("{}", serde_json::to_string_pretty(&WorkspaceConfig::json_schema())?);
             Ok(0)
         }
-        Cmd::Execute { command, ws } => {
-            let ws = build_workspace(&ws).await?;
+        Cmd::Execute { command, noexec, ws } => {
             let command = mirage::types::bytestr::decode(std::os::unix::ffi::OsStrExt::as_bytes(command.as_os_str())).into_owned();
+            if noexec {
+                return Ok(match mirage::shell::parse::check_syntax(&command) {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        eprintln!("mirage: -c: line {}: {e}", e.line.max(1));
+                        2
+                    }
+                });
+            }
+            let ws = build_workspace(&ws).await?;
             let out = ws.execute("default", &command, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let mut so = std::io::stdout().lock();
             let _ = so.write_all(&out.stdout);

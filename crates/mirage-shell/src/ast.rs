@@ -226,6 +226,11 @@ pub enum ParamOp {
     Lower(bool),
     /// `${!arr[@]}`: the keys.
     Keys,
+    /// `${x@Q}` and the other `@` transformations (`Q E P A K a U u L k`).
+    Transform(char),
+    /// A `${…}` that bash parses but rejects when it expands (`${}`,
+    /// `${x!}`): the source text, for ``${…}: bad substitution``.
+    Bad(String),
 }
 
 /// Which matches `${x/p/r}` replaces.

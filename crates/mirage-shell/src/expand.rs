@@ -427,6 +427,10 @@ impl Interp {
 
     async fn param(&self, pe: &ParamExp, in_double: bool, st: &mut ShellState, io: &Io) -> Result<Vec<Piece>, Flow> {
         let text = |s: String| Piece::Text { s, quoted: in_double, split: !in_double };
+        if let ParamOp::Bad(src) = &pe.op {
+            io.err(&format!("bash: {src}: bad substitution\n")).await;
+            return Err(Flow::Exit(1));
+        }
         // multi-valued: $@ $* ${a[@]} ${a[*]}
         let idx_text = match &pe.index {
             Some(w) => Some(self.expand_single(w, st, io).await?),
@@ -439,7 +443,7 @@ impl Interp {
             pe.name.clone()
         };
         let multi = name == "@" || name == "*" || matches!(idx_text.as_deref(), Some("@") | Some("*"));
-        if multi && matches!(pe.op, ParamOp::Plain | ParamOp::Length | ParamOp::Keys | ParamOp::Substr(..) | ParamOp::Replace(..) | ParamOp::TrimPrefix(..) | ParamOp::TrimSuffix(..) | ParamOp::Upper(_) | ParamOp::Lower(_) | ParamOp::Default(..) | ParamOp::Alt(..)) {
+        if multi && matches!(pe.op, ParamOp::Plain | ParamOp::Length | ParamOp::Keys | ParamOp::Substr(..) | ParamOp::Replace(..) | ParamOp::TrimPrefix(..) | ParamOp::TrimSuffix(..) | ParamOp::Upper(_) | ParamOp::Lower(_) | ParamOp::Transform(_) | ParamOp::Default(..) | ParamOp::Alt(..)) {
             let star = name == "*" || idx_text.as_deref() == Some("*");
             let mut values: Vec<String> = if name == "@" || name == "*" {
                 st.positional.clone()
@@ -573,6 +577,7 @@ impl Interp {
                 value.unwrap_or_default()
             }
             ParamOp::Keys => String::new(),
+            ParamOp::Transform(_) if value.is_none() => String::new(),
             op => {
                 let v = value.unwrap_or_default();
                 self.apply_op(op, v, st, io).await?
@@ -641,6 +646,13 @@ impl Interp {
             }
             ParamOp::Upper(all) => convert_case(&v, *all, true),
             ParamOp::Lower(all) => convert_case(&v, *all, false),
+            ParamOp::Transform(c) => match crate::transform::apply(*c, &v) {
+                Ok(s) => s,
+                Err(()) => {
+                    io.err(&format!("mirage: ${{…@{c}}}: transformation not supported\n")).await;
+                    return Err(Flow::Exit(1));
+                }
+            },
             _ => v,
         })
     }

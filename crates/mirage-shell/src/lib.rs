@@ -23,6 +23,7 @@ pub mod printf;
 pub mod procsub;
 pub mod state;
 pub mod test;
+pub mod transform;
 pub mod word;
 pub mod xargs;
 

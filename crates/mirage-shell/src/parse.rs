@@ -1,19 +1,33 @@
-//! tree-sitter-bash → [`Script`].
+//! The bash grammar → [`Script`]: a hand-written recursive-descent parser
+//! that follows bash 5.2's `parse.y`.
 //!
-//! Here-documents are cut out of the source before tree-sitter sees it (each
-//! `<<EOF` becomes a placeholder `< __mirage_heredoc_N` redirect), because
-//! tree-sitter-bash attaches them to the wrong node (a heredoc on the first
-//! command of an `&&` list hangs off the list; `cat <<EOF | grep x && …`
-//! nests the rest of the line inside the redirect).
+//! The token rules are bash's: a word runs to an unquoted metacharacter
+//! (blank, newline, `; & | ( ) < >`), quotes, `$(…)`, `${…}`, `$((…))`,
+//! backquotes and `<(…)`/`>(…)` are part of the word they appear in, and a
+//! reserved word (`if`, `{`, `done`, …) is one only in command position.
+//! `$(…)` is parsed recursively to find its end, so a `case` or a
+//! here-document inside it is read exactly as bash reads it.
+//! Here-document bodies are read when the newline that ends their line is
+//! consumed, as bash reads them.
+//!
+//! Words keep their source text and are lexed by [`crate::word`].
+//!
+//! Recursion (nested compound commands, `$(…)`, `${…}`, quotes) is bounded
+//! by [`MAX_NESTING`]: deeper input fails with ``nesting too deep`` instead of
+//! overflowing the stack.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
 
-use tree_sitter::{Node, Parser};
-
 use crate::ast::*;
 use crate::word::{lex_heredoc, lex_word, lex_words};
+
+/// How deeply constructs may nest (compound commands, `$(…)`, `${…}`,
+/// quotes inside substitutions, `&&`/`||` chains) before parsing fails with
+/// ``nesting too deep``. Each level runs in [`grow`], so any thread stack
+/// suffices.
+pub const MAX_NESTING: usize = 1000;
 
 /// A syntax error, worded as bash words it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,24 +35,34 @@ pub struct SyntaxError {
     /// The message without the `bash: ` prefix, e.g.
     /// ``syntax error near unexpected token `fi'``.
     pub message: String,
+    /// The 1-based line of the input where the error was found (0: unknown).
+    pub line: usize,
 }
 
 impl SyntaxError {
     /// ``syntax error near unexpected token `TOKEN'``.
     pub fn near(token: &str) -> Self {
-        SyntaxError { message: format!("syntax error near unexpected token `{token}'") }
+        SyntaxError { message: format!("syntax error near unexpected token `{token}'"), line: 0 }
     }
     /// An unterminated quote or construct.
     pub fn eof(what: &str) -> Self {
-        SyntaxError { message: format!("unexpected EOF while looking for matching `{what}'") }
+        SyntaxError { message: format!("unexpected EOF while looking for matching `{what}'"), line: 0 }
+    }
+    /// ``syntax error: unexpected end of file``.
+    pub fn end_of_file() -> Self {
+        SyntaxError { message: "syntax error: unexpected end of file".into(), line: 0 }
     }
     /// `${…}` that bash rejects.
     pub fn bad_subst() -> Self {
-        SyntaxError { message: "bad substitution".into() }
+        SyntaxError { message: "bad substitution".into(), line: 0 }
     }
     /// A construct we parse but do not run.
     pub fn unsupported(what: &str) -> Self {
-        SyntaxError { message: format!("unsupported: {what}") }
+        SyntaxError { message: format!("unsupported: {what}"), line: 0 }
+    }
+    /// Nesting deeper than [`MAX_NESTING`].
+    pub fn too_deep() -> Self {
+        SyntaxError { message: format!("nesting too deep (more than {MAX_NESTING} levels)"), line: 0 }
     }
 }
 
@@ -61,660 +85,1434 @@ pub struct Parsed {
 }
 
 thread_local! {
-    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
 }
 
-fn with_parser<T>(f: impl FnOnce(&mut Parser) -> T) -> Result<T, SyntaxError> {
-    PARSER.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            let mut p = Parser::new();
-            let lang: tree_sitter::Language = tree_sitter_bash::LANGUAGE.into();
-            p.set_language(&lang).map_err(|e| SyntaxError { message: format!("parser: {e}") })?;
-            *slot = Some(p);
-        }
-        match slot.as_mut() {
-            Some(p) => Ok(f(p)),
-            None => Err(SyntaxError { message: "parser unavailable".into() }),
-        }
-    })
-}
+/// One level of nesting, released on drop. Shared by the parser and the word
+/// lexer, so recursion through `$(…)` and `${…}` counts once per level.
+pub(crate) struct DepthGuard;
 
-/// Parses an input like `bash -c`: on a syntax error, the complete lines
-/// before it are still returned to run.
-pub fn parse_input(src: &str) -> Parsed {
-    match parse_script(src) {
-        Ok(script) => Parsed { script, error: None },
-        Err(error) => {
-            // Run the complete commands before the error, as bash does: the
-            // longest prefix ending at a newline that parses on its own.
-            let mut script = Script::default();
-            for (i, _) in src.match_indices('\n').collect::<Vec<_>>().into_iter().rev() {
-                if let Ok(s) = parse_script(&src[..i]) {
-                    script = s;
-                    break;
-                }
+impl DepthGuard {
+    /// Enters one level, or fails when [`MAX_NESTING`] is exceeded.
+    pub(crate) fn enter() -> Result<DepthGuard, SyntaxError> {
+        DEPTH.with(|d| {
+            let v = d.get();
+            if v >= MAX_NESTING {
+                return Err(SyntaxError::too_deep());
             }
-            Parsed { script, error: Some(error) }
-        }
+            d.set(v + 1);
+            Ok(DepthGuard)
+        })
     }
+}
+
+impl Drop for DepthGuard {
+    fn drop(&mut self) {
+        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
+/// Runs `f` with at least 256 KiB of stack, switching to a new heap-allocated
+/// stack segment when the current one runs low (`stacker`), so recursion to
+/// [`MAX_NESTING`] cannot overflow even a small thread stack.
+pub(crate) fn grow<T>(f: impl FnOnce() -> T) -> T {
+    stacker::maybe_grow(256 * 1024, 4 * 1024 * 1024, f)
+}
+
+/// Parses an input like `bash -c`: bash reads and runs one line (a complete
+/// command ending at a newline) at a time, so the commands of the complete
+/// lines before a syntax error are returned to run, with the error.
+pub fn parse_input(src: &str) -> Parsed {
+    let chars: Vec<char> = src.chars().collect();
+    let mut p = Parser::new(&chars, 0, false);
+    let mut items = Vec::new();
+    let error = loop {
+        match p.top_line() {
+            Ok(Some(mut line)) => {
+                p.fill_heredocs(&mut line);
+                items.extend(line);
+            }
+            Ok(None) => break None,
+            Err(mut e) => {
+                if e.line == 0 {
+                    e.line = p.line_at(p.pos);
+                }
+                break Some(e);
+            }
+        }
+    };
+    Parsed { script: Script { items }, error }
 }
 
 /// Parses a complete script; any syntax error fails the whole parse.
 pub fn parse_script(src: &str) -> Result<Script, SyntaxError> {
-    let (body, docs) = extract_heredocs(src)?;
-    let tree = with_parser(|p| p.parse(&body, None))?.ok_or_else(|| SyntaxError::near("newline"))?;
-    let root = tree.root_node();
-    if root.has_error() {
-        return Err(describe_error(root, &body));
+    let parsed = parse_input(src);
+    match parsed.error {
+        Some(e) => Err(e),
+        None => Ok(parsed.script),
     }
-    let cv = Conv { src: &body, docs: &docs };
-    let items = cv.stmts(root)?;
-    Ok(Script { items })
 }
 
-fn first_error(n: Node) -> Option<Node> {
-    if n.is_error() || n.is_missing() {
-        return Some(n);
-    }
-    let mut c = n.walk();
-    for ch in n.children(&mut c) {
-        if ch.has_error() {
-            if let Some(e) = first_error(ch) {
-                return Some(e);
-            }
-        }
-    }
-    None
+/// Checks the syntax of `src` without running it, as `bash -n` does.
+pub fn check_syntax(src: &str) -> Result<(), SyntaxError> {
+    parse_script(src).map(|_| ())
 }
 
-fn describe_error(root: Node, src: &str) -> SyntaxError {
-    let Some(err) = first_error(root) else { return SyntaxError::near("newline") };
-    if err.is_missing() {
-        let k = err.kind();
-        if k == "\"" || k == "'" || k == "`" {
-            return SyntaxError::eof(k);
-        }
-        return SyntaxError { message: "syntax error: unexpected end of file".into() };
-    }
-    // The offending token: the first leaf of the ERROR node that is a keyword
-    // or operator bash would name.
-    let mut leaf = err;
-    while let Some(ch) = leaf.child(0) {
-        leaf = ch;
-    }
-    let mut tok = src[leaf.byte_range()].to_string();
-    let err_text = &src[err.byte_range()];
-    for kw in ["fi", "then", "done", "do", "esac", "else", "elif", "}", ")", ";;", "|", "&&", "||", ";"] {
-        if err_text.trim_start().starts_with(kw) {
-            tok = kw.to_string();
-            break;
-        }
-    }
-    if err.end_byte() >= src.trim_end().len() && tok.is_empty() {
-        return SyntaxError { message: "syntax error: unexpected end of file".into() };
-    }
-    if tok.trim().is_empty() {
-        tok = "newline".into();
-    }
-    SyntaxError::near(tok.trim())
+/// For `$(`, `<(` and `>(` whose body starts at `from`: the index of the
+/// closing `)`, found by parsing the body as bash does.
+pub(crate) fn subst_end(chars: &[char], from: usize) -> Result<usize, SyntaxError> {
+    grow(|| subst_end_inner(chars, from))
 }
 
-struct Heredoc {
-    body: String,
+fn subst_end_inner(chars: &[char], from: usize) -> Result<usize, SyntaxError> {
+    let _g = DepthGuard::enter()?;
+    let mut p = Parser::new(chars, from, true);
+    p.compound_list(true)?;
+    match p.peek()? {
+        Tok::Op(")") => Ok(p.pos_after_blanks()),
+        Tok::Eof => Err(SyntaxError::eof(")")),
+        t => Err(p.unexpected(&t)),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    /// A word, as its source text.
+    Word(String),
+    /// A file descriptor number right before a redirection operator.
+    IoNum(u32),
+    /// An operator (`;`, `&&`, `>>`, `(`, …).
+    Op(&'static str),
+    Newline,
+    Eof,
+}
+
+const OPS: [&str; 24] = [
+    ";;&", "<<<", "<<-", "&>>", ";;", ";&", "&&", "&>", "||", "|&", "<<", "<&", "<>", ">>", ">&", ">|", ";", "&", "|", "<", ">", "(", ")", "\n",
+];
+
+const RESERVED_END: [&str; 8] = ["}", "fi", "then", "else", "elif", "do", "done", "esac"];
+
+struct PendingDoc {
+    delim: String,
+    strip: bool,
     quoted: bool,
+    index: usize,
 }
 
-/// Cuts here-document bodies out of `src`, replacing `<<[-]DELIM` with a
-/// placeholder redirect. Returns the new source and the bodies.
-fn extract_heredocs(src: &str) -> Result<(String, Vec<Heredoc>), SyntaxError> {
-    if !src.contains("<<") {
-        return Ok((src.to_string(), Vec::new()));
+/// The recursive-descent parser over a character buffer.
+struct Parser<'a> {
+    c: &'a [char],
+    pos: usize,
+    /// The peeked token: (position, the `array_ok` it depends on if it met `name=(`, token, end).
+    peeked: Option<(usize, Option<bool>, Tok, usize)>,
+    pending: Vec<PendingDoc>,
+    /// Here-document bodies by index: (body, quoted).
+    docs: Vec<(String, bool)>,
+    /// Compound assignment `name=(…)` allowed in the next word.
+    array_ok: bool,
+    /// Build words (false: only find where constructs end, for `$(…)`
+    /// inside a word, which the word lexer parses again).
+    lexing: bool,
+    /// Set when a scan met `name=(`, whose meaning depends on `array_ok`.
+    array_seen: Cell<bool>,
+}
+
+fn is_meta(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | ';' | '&' | '|' | '(' | ')' | '<' | '>')
+}
+
+/// The length of `name=`, `name+=` or `name[…]=` at the start of `w`, if it
+/// is an assignment word.
+fn assign_prefix(w: &[char]) -> Option<usize> {
+    let mut i = 0;
+    if !w.first().is_some_and(|c| *c == '_' || c.is_ascii_alphabetic()) {
+        return None;
     }
-    let mut out = String::with_capacity(src.len());
-    let mut docs: Vec<Heredoc> = Vec::new();
-    let lines: Vec<&str> = src.split_inclusive('\n').collect();
-    let mut li = 0;
-    let mut in_single = false;
-    let mut in_double = false;
-    while li < lines.len() {
-        let line = lines[li];
-        li += 1;
-        let chars: Vec<char> = line.chars().collect();
-        let mut pending: Vec<(String, bool, bool)> = Vec::new(); // (delim, strip tabs, quoted)
-        let mut i = 0;
-        let mut arith = 0i32;
-        while i < chars.len() {
-            let c = chars[i];
-            if in_single {
-                if c == '\'' {
-                    in_single = false;
-                }
-                out.push(c);
-                i += 1;
-                continue;
-            }
-            if c == '\\' && i + 1 < chars.len() {
-                out.push(c);
-                out.push(chars[i + 1]);
-                i += 2;
-                continue;
-            }
-            if in_double {
-                if c == '"' {
-                    in_double = false;
-                }
-                out.push(c);
-                i += 1;
-                continue;
-            }
-            match c {
-                '\'' => in_single = true,
-                '"' => in_double = true,
-                '#' if i == 0 || chars[i - 1].is_whitespace() => {
-                    // a comment: copy the rest of the line
-                    out.extend(chars[i..].iter());
-                    break;
-                }
-                '(' if chars.get(i + 1) == Some(&'(') => {
-                    arith += 1;
-                    out.push_str("((");
-                    i += 2;
-                    continue;
-                }
-                ')' if chars.get(i + 1) == Some(&')') && arith > 0 => {
-                    arith -= 1;
-                    out.push_str("))");
-                    i += 2;
-                    continue;
-                }
-                '<' if chars.get(i + 1) == Some(&'<') && chars.get(i + 2) == Some(&'<') => {
-                    out.push_str("<<<");
-                    i += 3;
-                    continue;
-                }
-                '<' if arith == 0 && chars.get(i + 1) == Some(&'<') => {
-                    let mut j = i + 2;
-                    let strip = chars.get(j) == Some(&'-');
-                    if strip {
-                        j += 1;
+    while i < w.len() && (w[i] == '_' || w[i].is_ascii_alphanumeric()) {
+        i += 1;
+    }
+    if w.get(i) == Some(&'[') {
+        let mut depth = 0;
+        while i < w.len() {
+            match w[i] {
+                '[' => depth += 1,
+                ']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
                     }
-                    while j < chars.len() && (chars[j] == ' ' || chars[j] == '\t') {
-                        j += 1;
-                    }
-                    let mut delim = String::new();
-                    let mut quoted = false;
-                    while j < chars.len() && !matches!(chars[j], ' ' | '\t' | '\n' | ';' | '&' | '|' | '<' | '>' | '(' | ')') {
-                        match chars[j] {
-                            '\'' | '"' => {
-                                quoted = true;
-                                let q = chars[j];
-                                j += 1;
-                                while j < chars.len() && chars[j] != q {
-                                    delim.push(chars[j]);
-                                    j += 1;
-                                }
-                                j += 1;
-                            }
-                            '\\' => {
-                                quoted = true;
-                                if let Some(&n) = chars.get(j + 1) {
-                                    delim.push(n);
-                                }
-                                j += 2;
-                            }
-                            ch => {
-                                delim.push(ch);
-                                j += 1;
-                            }
-                        }
-                    }
-                    if delim.is_empty() {
-                        return Err(SyntaxError::near("newline"));
-                    }
-                    out.push_str(&format!("< __mirage_heredoc_{}", docs.len() + pending.len()));
-                    pending.push((delim, strip, quoted));
-                    i = j;
-                    continue;
                 }
+                '\\' => i += 1,
                 _ => {}
             }
-            out.push(c);
             i += 1;
         }
-        for (delim, strip, quoted) in pending {
+        if i >= w.len() {
+            return None;
+        }
+        i += 1;
+    }
+    if w.get(i) == Some(&'+') {
+        i += 1;
+    }
+    if w.get(i) == Some(&'=') { Some(i + 1) } else { None }
+}
+
+/// Removes quotes from a here-document delimiter; true when any quoting was seen.
+fn unquote_delim(raw: &str) -> (String, bool) {
+    let mut out = String::new();
+    let mut quoted = false;
+    let mut it = raw.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '\'' => {
+                quoted = true;
+                for d in it.by_ref() {
+                    if d == '\'' {
+                        break;
+                    }
+                    out.push(d);
+                }
+            }
+            '"' => {
+                quoted = true;
+                while let Some(d) = it.next() {
+                    if d == '"' {
+                        break;
+                    }
+                    if d == '\\' && it.peek().is_some_and(|n| matches!(n, '"' | '\\' | '$' | '`')) {
+                        if let Some(n) = it.next() {
+                            out.push(n);
+                        }
+                        continue;
+                    }
+                    out.push(d);
+                }
+            }
+            '\\' => {
+                quoted = true;
+                if let Some(n) = it.next() {
+                    out.push(n);
+                }
+            }
+            '$' if matches!(it.peek(), Some('\'') | Some('"')) => {}
+            _ => out.push(c),
+        }
+    }
+    (out, quoted)
+}
+
+impl<'a> Parser<'a> {
+    fn new(c: &'a [char], pos: usize, in_subst: bool) -> Self {
+        Parser { c, pos, peeked: None, pending: Vec::new(), docs: Vec::new(), array_ok: false, lexing: !in_subst, array_seen: Cell::new(false) }
+    }
+
+    fn at(&self, i: usize) -> Option<char> {
+        self.c.get(i).copied()
+    }
+
+    fn line_at(&self, pos: usize) -> usize {
+        1 + self.c[..pos.min(self.c.len())].iter().filter(|c| **c == '\n').count()
+    }
+
+    fn err_at(&self, mut e: SyntaxError) -> SyntaxError {
+        if e.line == 0 {
+            e.line = self.line_at(self.pos);
+        }
+        e
+    }
+
+    /// The error for an unexpected token.
+    fn unexpected(&self, t: &Tok) -> SyntaxError {
+        let e = match t {
+            Tok::Eof => SyntaxError::end_of_file(),
+            Tok::Newline => SyntaxError::near("newline"),
+            Tok::Op(o) => SyntaxError::near(o),
+            Tok::IoNum(n) => SyntaxError::near(&n.to_string()),
+            Tok::Word(w) => SyntaxError::near(w),
+        };
+        self.err_at(e)
+    }
+
+    /// Skips blanks, line continuations and a comment; returns the new position.
+    fn skip_blanks_from(&self, mut i: usize) -> usize {
+        loop {
+            match self.at(i) {
+                Some(' ' | '\t' | '\r') => i += 1,
+                Some('\\') if self.at(i + 1) == Some('\n') => i += 2,
+                Some('#') => {
+                    while i < self.c.len() && self.c[i] != '\n' {
+                        i += 1;
+                    }
+                }
+                _ => return i,
+            }
+        }
+    }
+
+    fn pos_after_blanks(&self) -> usize {
+        self.skip_blanks_from(self.pos)
+    }
+
+    /// The next token without consuming it.
+    fn peek(&mut self) -> Result<Tok, SyntaxError> {
+        if let Some((p, a, t, _)) = &self.peeked {
+            // only a word with `name=(` scans differently with `array_ok`
+            if *p == self.pos && a.is_none_or(|a| a == self.array_ok) {
+                return Ok(t.clone());
+            }
+        }
+        let start = self.skip_blanks_from(self.pos);
+        self.array_seen.set(false);
+        let (tok, end) = self.scan(start).map_err(|e| self.err_at(e))?;
+        let sensitive = self.array_seen.get().then_some(self.array_ok);
+        self.peeked = Some((self.pos, sensitive, tok.clone(), end));
+        Ok(tok)
+    }
+
+    /// Consumes the peeked token; a newline reads pending here-document bodies.
+    fn bump(&mut self) -> Result<Tok, SyntaxError> {
+        let t = self.peek()?;
+        if let Some((_, _, _, end)) = self.peeked.take() {
+            self.pos = end;
+        }
+        if t == Tok::Newline {
+            self.read_heredocs();
+        }
+        Ok(t)
+    }
+
+    fn read_heredocs(&mut self) {
+        for doc in std::mem::take(&mut self.pending) {
             let mut body = String::new();
-            let mut found = false;
-            while li < lines.len() {
-                let l = lines[li];
-                li += 1;
-                let content = l.strip_suffix('\n').unwrap_or(l);
-                let content = if strip { content.trim_start_matches('\t') } else { content };
-                if content == delim {
-                    found = true;
+            while self.pos < self.c.len() {
+                let start = self.pos;
+                let mut end = start;
+                while end < self.c.len() && self.c[end] != '\n' {
+                    end += 1;
+                }
+                let line: String = self.c[start..end].iter().collect();
+                self.pos = (end + 1).min(self.c.len());
+                let content = if doc.strip { line.trim_start_matches('\t') } else { line.as_str() };
+                if content == doc.delim {
                     break;
                 }
                 body.push_str(content);
                 body.push('\n');
+                if end >= self.c.len() {
+                    break;
+                }
             }
-            // bash warns and uses what it read when the delimiter is missing.
-            let _ = found;
-            docs.push(Heredoc { body, quoted });
+            if self.docs.len() <= doc.index {
+                self.docs.resize(doc.index + 1, (String::new(), false));
+            }
+            self.docs[doc.index] = (body, doc.quoted);
         }
     }
-    Ok((out, docs))
-}
 
-struct Conv<'a> {
-    src: &'a str,
-    docs: &'a [Heredoc],
-}
-
-type Res<T> = Result<T, SyntaxError>;
-
-fn named_children(n: Node) -> Vec<Node> {
-    let mut c = n.walk();
-    n.children(&mut c).collect()
-}
-
-impl<'a> Conv<'a> {
-    fn text(&self, n: Node) -> &'a str {
-        &self.src[n.byte_range()]
+    fn scan(&self, i: usize) -> Result<(Tok, usize), SyntaxError> {
+        let Some(c) = self.at(i) else { return Ok((Tok::Eof, i)) };
+        if is_meta(c) {
+            // process substitution starts a word
+            if (c == '<' || c == '>') && self.at(i + 1) == Some('(') {
+                let end = self.scan_word(i)?;
+                return Ok((Tok::Word(self.c[i..end].iter().collect()), end));
+            }
+            for op in OPS {
+                let n = op.chars().count();
+                if self.c.len() >= i + n && op.chars().zip(&self.c[i..i + n]).all(|(a, b)| a == *b) {
+                    let tok = if op == "\n" { Tok::Newline } else { Tok::Op(op) };
+                    return Ok((tok, i + n));
+                }
+            }
+            return Ok((Tok::Op(";"), i + 1));
+        }
+        let end = self.scan_word(i)?;
+        let text: String = self.c[i..end].iter().collect();
+        if matches!(self.at(end), Some('<' | '>')) && !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            if let Ok(n) = text.parse::<u32>() {
+                return Ok((Tok::IoNum(n), end));
+            }
+        }
+        Ok((Tok::Word(text), end))
     }
 
-    /// Statements among the children of `n` (skipping keywords and separators).
-    fn stmts(&self, n: Node) -> Res<Vec<Cmd>> {
-        self.stmts_of(&named_children(n))
+    /// The end of the word that starts at `i`.
+    fn scan_word(&self, mut i: usize) -> Result<usize, SyntaxError> {
+        let start = i;
+        while let Some(c) = self.at(i) {
+            match c {
+                '<' | '>' if self.at(i + 1) == Some('(') => {
+                    i = subst_end(self.c, i + 2)? + 1;
+                }
+                '(' if assign_prefix(&self.c[start..i]) == Some(i - start) => {
+                    self.array_seen.set(true);
+                    if !self.array_ok {
+                        break;
+                    }
+                    i = self.scan_array(i + 1)?;
+                }
+                c if is_meta(c) => break,
+                _ => i = self.scan_piece(i, false)?,
+            }
+        }
+        Ok(i)
     }
 
-    fn stmts_of(&self, kids: &[Node]) -> Res<Vec<Cmd>> {
-        let mut out = Vec::new();
-        for (i, ch) in kids.iter().enumerate() {
-            if !ch.is_named() || ch.kind() == "comment" {
+    /// `(…)` of a compound assignment: the index after its `)`.
+    fn scan_array(&self, mut i: usize) -> Result<usize, SyntaxError> {
+        loop {
+            match self.at(i) {
+                None => return Err(SyntaxError::eof(")")),
+                Some(')') => return Ok(i + 1),
+                Some(' ' | '\t' | '\n') => i += 1,
+                Some('#') if matches!(self.at(i.wrapping_sub(1)), Some(' ' | '\t' | '\n' | '(')) => {
+                    while i < self.c.len() && self.c[i] != '\n' {
+                        i += 1;
+                    }
+                }
+                Some(c) if is_meta(c) => return Err(SyntaxError::near(&c.to_string())),
+                Some(_) => {
+                    while let Some(c) = self.at(i) {
+                        if is_meta(c) {
+                            break;
+                        }
+                        i = self.scan_piece(i, false)?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One unit of a word at `i` (a character, a quoted string, an
+    /// expansion); returns the index after it. `dq`: inside double quotes.
+    fn scan_piece(&self, i: usize, dq: bool) -> Result<usize, SyntaxError> {
+        if matches!(self.c[i], '"' | '$') {
+            grow(|| self.scan_piece_inner(i, dq))
+        } else {
+            self.scan_piece_inner(i, dq)
+        }
+    }
+
+    fn scan_piece_inner(&self, i: usize, dq: bool) -> Result<usize, SyntaxError> {
+        let c = self.c[i];
+        match c {
+            '\\' => Ok((i + 2).min(self.c.len())),
+            '\'' if !dq => {
+                let mut j = i + 1;
+                while j < self.c.len() && self.c[j] != '\'' {
+                    j += 1;
+                }
+                if j >= self.c.len() {
+                    return Err(SyntaxError::eof("'"));
+                }
+                Ok(j + 1)
+            }
+            '"' if !dq => {
+                let _g = DepthGuard::enter()?;
+                let mut j = i + 1;
+                loop {
+                    match self.at(j) {
+                        None => return Err(SyntaxError::eof("\"")),
+                        Some('"') => return Ok(j + 1),
+                        Some(_) => j = self.scan_piece(j, true)?,
+                    }
+                }
+            }
+            '`' => {
+                let mut j = i + 1;
+                loop {
+                    match self.at(j) {
+                        None => return Err(SyntaxError::eof("`")),
+                        Some('`') => return Ok(j + 1),
+                        Some('\\') => j += 2,
+                        Some(_) => j += 1,
+                    }
+                }
+            }
+            '$' => match self.at(i + 1) {
+                Some('\'') if !dq => {
+                    let mut j = i + 2;
+                    loop {
+                        match self.at(j) {
+                            None => return Err(SyntaxError::eof("'")),
+                            Some('\'') => return Ok(j + 1),
+                            Some('\\') => j += 2,
+                            Some(_) => j += 1,
+                        }
+                    }
+                }
+                Some('"') if !dq => self.scan_piece(i + 1, false),
+                Some('(') if self.at(i + 2) == Some('(') => match self.arith_end(i + 3)? {
+                    Some(end) => Ok(end + 2),
+                    None => Ok(subst_end(self.c, i + 2)? + 1),
+                },
+                Some('(') => Ok(subst_end(self.c, i + 2)? + 1),
+                Some('[') => {
+                    let mut depth = 0;
+                    let mut j = i + 1;
+                    while let Some(c) = self.at(j) {
+                        match c {
+                            '[' => depth += 1,
+                            ']' => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    return Ok(j + 1);
+                                }
+                            }
+                            _ => {}
+                        }
+                        j += 1;
+                    }
+                    Err(SyntaxError::eof("]"))
+                }
+                Some('{') => {
+                    let _g = DepthGuard::enter()?;
+                    let mut j = i + 2;
+                    loop {
+                        match self.at(j) {
+                            None => return Err(SyntaxError::eof("}")),
+                            Some('}') => return Ok(j + 1),
+                            Some('\'') if dq => j += 1,
+                            Some(_) => j = self.scan_piece(j, false)?,
+                        }
+                    }
+                }
+                _ => Ok(i + 1),
+            },
+            _ => Ok(i + 1),
+        }
+    }
+
+    /// For `$((` / `((` whose text starts at `from`: the index of the first
+    /// `)` of the closing `))`, or `None` when the parentheses close with a
+    /// single `)` (then it is a command substitution or subshell).
+    fn arith_end(&self, from: usize) -> Result<Option<usize>, SyntaxError> {
+        let mut depth = 0usize;
+        let mut i = from;
+        while let Some(c) = self.at(i) {
+            match c {
+                '(' => {
+                    depth += 1;
+                    i += 1;
+                }
+                ')' if depth > 0 => {
+                    depth -= 1;
+                    i += 1;
+                }
+                ')' => return Ok(if self.at(i + 1) == Some(')') { Some(i) } else { None }),
+                '\\' => i += 2,
+                '\'' | '"' | '`' => i = self.scan_piece(i, false)?,
+                '$' if self.at(i + 1) == Some('(') => i = self.scan_piece(i, false)?,
+                _ => i += 1,
+            }
+        }
+        Err(SyntaxError::eof(")"))
+    }
+
+    fn skip_newlines(&mut self) -> Result<(), SyntaxError> {
+        while self.peek()? == Tok::Newline {
+            self.bump()?;
+        }
+        Ok(())
+    }
+
+    fn is_word(&mut self, w: &str) -> Result<bool, SyntaxError> {
+        Ok(matches!(self.peek()?, Tok::Word(ref s) if s == w))
+    }
+
+    fn expect_word(&mut self, w: &str) -> Result<(), SyntaxError> {
+        let t = self.peek()?;
+        if matches!(&t, Tok::Word(s) if s == w) {
+            self.bump()?;
+            Ok(())
+        } else {
+            Err(self.unexpected(&t))
+        }
+    }
+
+    fn expect_op(&mut self, op: &str) -> Result<(), SyntaxError> {
+        let t = self.peek()?;
+        if matches!(t, Tok::Op(o) if o == op) {
+            self.bump()?;
+            Ok(())
+        } else {
+            Err(self.unexpected(&t))
+        }
+    }
+
+    /// One top-level line: its commands, or `None` at the end of input.
+    fn top_line(&mut self) -> Result<Option<Vec<Cmd>>, SyntaxError> {
+        self.skip_newlines()?;
+        if self.peek()? == Tok::Eof {
+            return Ok(None);
+        }
+        let mut items = Vec::new();
+        loop {
+            let t = self.peek()?;
+            if matches!(t, Tok::Eof | Tok::Newline) {
+                break;
+            }
+            let cmd = self.and_or()?;
+            match self.peek()? {
+                Tok::Op(";") => {
+                    self.bump()?;
+                    items.push(cmd);
+                }
+                Tok::Op("&") => {
+                    self.bump()?;
+                    items.push(Cmd::Background(Box::new(cmd)));
+                }
+                Tok::Newline => {
+                    self.bump()?;
+                    items.push(cmd);
+                    break;
+                }
+                Tok::Eof => {
+                    items.push(cmd);
+                    break;
+                }
+                t => return Err(self.unexpected(&t)),
+            }
+        }
+        Ok(Some(items))
+    }
+
+    /// A compound list, up to (not including) a closing reserved word, `)`,
+    /// a case terminator or the end of input. Empty lists are errors unless
+    /// `allow_empty`.
+    fn compound_list(&mut self, allow_empty: bool) -> Result<Vec<Cmd>, SyntaxError> {
+        let mut items = Vec::new();
+        loop {
+            self.skip_newlines()?;
+            let t = self.peek()?;
+            if self.ends_list(&t) {
+                break;
+            }
+            let cmd = self.and_or()?;
+            match self.peek()? {
+                Tok::Op(";") | Tok::Newline => {
+                    self.bump()?;
+                    items.push(cmd);
+                }
+                Tok::Op("&") => {
+                    self.bump()?;
+                    items.push(Cmd::Background(Box::new(cmd)));
+                }
+                t if self.ends_list(&t) => {
+                    items.push(cmd);
+                    break;
+                }
+                t => return Err(self.unexpected(&t)),
+            }
+        }
+        if items.is_empty() && !allow_empty {
+            let t = self.peek()?;
+            return Err(self.unexpected(&t));
+        }
+        Ok(items)
+    }
+
+    fn ends_list(&self, t: &Tok) -> bool {
+        match t {
+            Tok::Eof => true,
+            Tok::Op(o) => matches!(*o, ")" | ";;" | ";&" | ";;&"),
+            Tok::Word(w) => RESERVED_END.contains(&w.as_str()),
+            _ => false,
+        }
+    }
+
+    fn and_or(&mut self) -> Result<Cmd, SyntaxError> {
+        let mut left = self.pipeline()?;
+        let mut n = 0;
+        loop {
+            let op = match self.peek()? {
+                Tok::Op("&&") => "&&",
+                Tok::Op("||") => "||",
+                _ => return Ok(left),
+            };
+            n += 1;
+            if n >= MAX_NESTING {
+                return Err(self.err_at(SyntaxError::too_deep()));
+            }
+            self.bump()?;
+            self.skip_newlines()?;
+            let right = self.pipeline()?;
+            left = if op == "&&" { Cmd::And(Box::new(left), Box::new(right)) } else { Cmd::Or(Box::new(left), Box::new(right)) };
+        }
+    }
+
+    fn pipeline(&mut self) -> Result<Cmd, SyntaxError> {
+        let mut negate = false;
+        let mut prefix = false;
+        loop {
+            if self.is_word("!")? {
+                self.bump()?;
+                negate = !negate;
+                prefix = true;
+            } else if self.is_word("time")? {
+                self.bump()?;
+                prefix = true;
+                if self.is_word("-p")? {
+                    self.bump()?;
+                }
+            } else {
+                break;
+            }
+        }
+        let t = self.peek()?;
+        let first = if prefix && matches!(t, Tok::Eof | Tok::Newline | Tok::Op(";" | "&" | ")" | ";;" | ";&" | ";;&")) {
+            // `!` or `time` alone
+            Cmd::Empty
+        } else {
+            self.command()?
+        };
+        let mut stages = vec![first];
+        let mut errs = vec![false];
+        loop {
+            let err = match self.peek()? {
+                Tok::Op("|") => false,
+                Tok::Op("|&") => true,
+                _ => break,
+            };
+            if stages.len() == 1 && matches!(stages[0], Cmd::Empty) {
+                let t = self.peek()?;
+                return Err(self.unexpected(&t));
+            }
+            self.bump()?;
+            if let Some(last) = errs.last_mut() {
+                *last = err;
+            }
+            self.skip_newlines()?;
+            stages.push(self.command()?);
+            errs.push(false);
+        }
+        let cmd = if stages.len() == 1 { stages.pop().unwrap_or(Cmd::Empty) } else { Cmd::Pipeline(stages, errs) };
+        Ok(if negate { Cmd::Not(Box::new(cmd)) } else { cmd })
+    }
+
+    fn command(&mut self) -> Result<Cmd, SyntaxError> {
+        grow(|| self.command_inner())
+    }
+
+    fn command_inner(&mut self) -> Result<Cmd, SyntaxError> {
+        let _g = DepthGuard::enter().map_err(|e| self.err_at(e))?;
+        self.array_ok = true;
+        let t = self.peek()?;
+        let compound = match &t {
+            Tok::Word(w) => match w.as_str() {
+                "{" | "if" | "while" | "until" | "for" | "select" | "case" | "[[" => Some(self.compound()?),
+                "function" => return self.function_kw(),
+                "}" | "fi" | "then" | "else" | "elif" | "do" | "done" | "esac" | "in" | "!" | "]]" => return Err(self.unexpected(&t)),
+                _ => None,
+            },
+            Tok::Op("(") => Some(self.compound()?),
+            Tok::Op(o) if o.contains('<') || o.contains('>') => None,
+            Tok::IoNum(_) => None,
+            _ => return Err(self.unexpected(&t)),
+        };
+        match compound {
+            Some(c) => self.with_redirects(c),
+            None => self.simple(),
+        }
+    }
+
+    /// Trailing redirections of a compound command.
+    fn with_redirects(&mut self, c: Cmd) -> Result<Cmd, SyntaxError> {
+        let mut redirs = Vec::new();
+        while let Some(r) = self.try_redirect()? {
+            redirs.push(r);
+        }
+        Ok(if redirs.is_empty() { c } else { Cmd::Redirected(Box::new(c), redirs) })
+    }
+
+    /// A compound command (the current token starts one).
+    fn compound(&mut self) -> Result<Cmd, SyntaxError> {
+        let t = self.peek()?;
+        match t {
+            Tok::Op("(") => {
+                if self.at(self.pos_after_blanks() + 1) == Some('(') {
+                    let open = self.pos_after_blanks();
+                    if let Some(end) = self.arith_end(open + 2).map_err(|e| self.err_at(e))? {
+                        let inner: String = self.c[open + 2..end].iter().collect();
+                        self.peeked = None;
+                        self.pos = end + 2;
+                        return Ok(Cmd::Arith(self.lex_dq(&inner)?));
+                    }
+                }
+                self.bump()?;
+                let body = self.compound_list(false)?;
+                self.expect_op(")")?;
+                Ok(Cmd::Subshell(Box::new(seq(body))))
+            }
+            Tok::Word(ref w) => match w.as_str() {
+                "{" => {
+                    self.bump()?;
+                    let body = self.compound_list(false)?;
+                    self.expect_word("}")?;
+                    Ok(Cmd::Group(Box::new(seq(body))))
+                }
+                "if" => self.if_cmd(),
+                "while" | "until" => {
+                    self.bump()?;
+                    let cond = self.compound_list(false)?;
+                    self.expect_word("do")?;
+                    let body = self.compound_list(false)?;
+                    self.expect_word("done")?;
+                    Ok(Cmd::While(Box::new(seq(cond)), Box::new(seq(body)), w == "until"))
+                }
+                "for" | "select" => self.for_cmd(w == "select"),
+                "case" => self.case_cmd(),
+                "[[" => self.cond_cmd(),
+                _ => Err(self.unexpected(&t)),
+            },
+            t => Err(self.unexpected(&t)),
+        }
+    }
+
+    fn if_cmd(&mut self) -> Result<Cmd, SyntaxError> {
+        self.bump()?;
+        let mut arms = Vec::new();
+        let mut els = None;
+        loop {
+            let cond = self.compound_list(false)?;
+            self.expect_word("then")?;
+            let body = self.compound_list(false)?;
+            arms.push((seq(cond), seq(body)));
+            let t = self.peek()?;
+            match &t {
+                Tok::Word(w) if w == "elif" => {
+                    self.bump()?;
+                }
+                Tok::Word(w) if w == "else" => {
+                    self.bump()?;
+                    els = Some(Box::new(seq(self.compound_list(false)?)));
+                    self.expect_word("fi")?;
+                    break;
+                }
+                Tok::Word(w) if w == "fi" => {
+                    self.bump()?;
+                    break;
+                }
+                _ => return Err(self.unexpected(&t)),
+            }
+        }
+        Ok(Cmd::If(arms, els))
+    }
+
+    /// `do list done` or `{ list }` after `for`/`select`.
+    fn loop_body(&mut self) -> Result<Cmd, SyntaxError> {
+        let t = self.peek()?;
+        let close = match &t {
+            Tok::Word(w) if w == "do" => "done",
+            Tok::Word(w) if w == "{" => "}",
+            _ => return Err(self.unexpected(&t)),
+        };
+        self.bump()?;
+        let body = self.compound_list(false)?;
+        self.expect_word(close)?;
+        Ok(seq(body))
+    }
+
+    fn for_cmd(&mut self, select: bool) -> Result<Cmd, SyntaxError> {
+        self.bump()?;
+        let open = self.pos_after_blanks();
+        if !select && self.at(open) == Some('(') && self.at(open + 1) == Some('(') {
+            let end = self.arith_end(open + 2).map_err(|e| self.err_at(e))?.ok_or_else(|| self.err_at(SyntaxError::near("(")))?;
+            let inner: String = self.c[open + 2..end].iter().collect();
+            self.peeked = None;
+            self.pos = end + 2;
+            let parts: Vec<&str> = inner.split(';').collect();
+            if parts.len() != 3 {
+                return Err(self.err_at(SyntaxError { message: "syntax error: arithmetic expression required".into(), line: 0 }));
+            }
+            let mut ws = Vec::new();
+            for p in &parts {
+                let p = p.trim();
+                ws.push(if p.is_empty() { None } else { Some(self.lex_dq(p)?) });
+            }
+            if self.peek()? == Tok::Op(";") {
+                self.bump()?;
+            }
+            self.skip_newlines()?;
+            let body = self.loop_body()?;
+            let mut it = ws.into_iter();
+            let (a, b, c) = (it.next().flatten(), it.next().flatten(), it.next().flatten());
+            return Ok(Cmd::CFor(a, b, c, Box::new(body)));
+        }
+        let name = match self.bump()? {
+            Tok::Word(w) => w,
+            t => return Err(self.unexpected(&t)),
+        };
+        self.skip_newlines()?;
+        let mut words = None;
+        if self.is_word("in")? {
+            self.bump()?;
+            let mut ws = Vec::new();
+            loop {
+                match self.peek()? {
+                    Tok::Word(w) => {
+                        self.bump()?;
+                        ws.push(self.cond_word(&w)?);
+                    }
+                    Tok::Op(";") | Tok::Newline => {
+                        self.bump()?;
+                        break;
+                    }
+                    t => return Err(self.unexpected(&t)),
+                }
+            }
+            words = Some(ws);
+        } else if self.peek()? == Tok::Op(";") {
+            self.bump()?;
+        }
+        self.skip_newlines()?;
+        let body = self.loop_body()?;
+        if select {
+            // bash's select menu is interactive; it runs as an error
+            let _ = (name, words, body);
+            return Ok(unsupported_cmd("select"));
+        }
+        Ok(Cmd::For(name, words, Box::new(body)))
+    }
+
+    fn case_cmd(&mut self) -> Result<Cmd, SyntaxError> {
+        self.bump()?;
+        let word = match self.bump()? {
+            Tok::Word(w) => self.cond_word(&w)?,
+            t => return Err(self.unexpected(&t)),
+        };
+        self.skip_newlines()?;
+        self.expect_word("in")?;
+        let mut items = Vec::new();
+        loop {
+            self.skip_newlines()?;
+            if self.is_word("esac")? {
+                self.bump()?;
+                break;
+            }
+            if self.peek()? == Tok::Op("(") {
+                self.bump()?;
+            }
+            let mut patterns = Vec::new();
+            loop {
+                match self.bump()? {
+                    Tok::Word(w) => patterns.push(self.cond_word(&w)?),
+                    t => return Err(self.unexpected(&t)),
+                }
+                match self.bump()? {
+                    Tok::Op("|") => continue,
+                    Tok::Op(")") => break,
+                    t => return Err(self.unexpected(&t)),
+                }
+            }
+            let body = self.compound_list(true)?;
+            let t = self.peek()?;
+            let term = match &t {
+                Tok::Op(";;") => CaseTerm::Break,
+                Tok::Op(";&") => CaseTerm::FallThrough,
+                Tok::Op(";;&") => CaseTerm::Continue,
+                Tok::Word(w) if w == "esac" => {
+                    items.push(CaseItem { patterns, body: seq(body), term: CaseTerm::Break });
+                    self.bump()?;
+                    break;
+                }
+                _ => return Err(self.unexpected(&t)),
+            };
+            self.bump()?;
+            items.push(CaseItem { patterns, body: seq(body), term });
+        }
+        Ok(Cmd::Case(word, items))
+    }
+
+    /// `[[ … ]]`: checks the expression's shape as bash does and keeps its
+    /// words in order (operators as literal words).
+    fn cond_cmd(&mut self) -> Result<Cmd, SyntaxError> {
+        self.bump()?;
+        let mut words = Vec::new();
+        self.cond_or(&mut words)?;
+        match self.cond_tok()? {
+            (Tok::Word(w), _) if w == "]]" => {}
+            (t, _) => return Err(self.unexpected(&t)),
+        }
+        Ok(Cmd::Cond(words))
+    }
+
+    /// The next token inside `[[ ]]`, consumed, with its source text.
+    fn cond_tok(&mut self) -> Result<(Tok, String), SyntaxError> {
+        let t = self.bump()?;
+        let s = match &t {
+            Tok::Word(w) => w.clone(),
+            Tok::Op(o) => o.to_string(),
+            Tok::IoNum(n) => n.to_string(),
+            _ => String::new(),
+        };
+        Ok((t, s))
+    }
+
+    fn cond_peek(&mut self) -> Result<Tok, SyntaxError> {
+        let t = self.peek()?;
+        // an fd number before `<`/`>` is a plain word here
+        if let Tok::IoNum(_) = t {
+            let start = self.pos_after_blanks();
+            let mut end = start;
+            while self.at(end).is_some_and(|c| c.is_ascii_digit()) {
+                end += 1;
+            }
+            let text: String = self.c[start..end].iter().collect();
+            self.peeked = Some((self.pos, None, Tok::Word(text.clone()), end));
+            return Ok(Tok::Word(text));
+        }
+        Ok(t)
+    }
+
+    fn cond_or(&mut self, out: &mut Vec<Word>) -> Result<(), SyntaxError> {
+        grow(|| self.cond_or_inner(out))
+    }
+
+    fn cond_or_inner(&mut self, out: &mut Vec<Word>) -> Result<(), SyntaxError> {
+        let _g = DepthGuard::enter().map_err(|e| self.err_at(e))?;
+        self.cond_and(out)?;
+        while self.cond_peek()? == Tok::Op("||") {
+            self.bump()?;
+            out.push(Word::lit("||"));
+            self.cond_and(out)?;
+        }
+        Ok(())
+    }
+
+    fn cond_and(&mut self, out: &mut Vec<Word>) -> Result<(), SyntaxError> {
+        self.cond_term(out)?;
+        while self.cond_peek()? == Tok::Op("&&") {
+            self.bump()?;
+            out.push(Word::lit("&&"));
+            self.cond_term(out)?;
+        }
+        Ok(())
+    }
+
+    fn cond_word(&self, w: &str) -> Result<Word, SyntaxError> {
+        if !self.lexing {
+            return Ok(Word::default());
+        }
+        lex_word(w).map_err(|e| self.err_at(e))
+    }
+
+    fn lex_dq(&self, w: &str) -> Result<Word, SyntaxError> {
+        if !self.lexing {
+            return Ok(Word::default());
+        }
+        lex_heredoc(w).map_err(|e| self.err_at(e))
+    }
+
+    fn cond_term(&mut self, out: &mut Vec<Word>) -> Result<(), SyntaxError> {
+        self.skip_newlines()?;
+        let t = self.cond_peek()?;
+        match &t {
+            Tok::Op("(") => {
+                self.bump()?;
+                out.push(Word::lit("("));
+                self.cond_or(out)?;
+                self.skip_newlines()?;
+                if self.cond_peek()? != Tok::Op(")") {
+                    let t = self.peek()?;
+                    return Err(self.unexpected(&t));
+                }
+                self.bump()?;
+                out.push(Word::lit(")"));
+                Ok(())
+            }
+            Tok::Word(w) if w == "!" => {
+                self.bump()?;
+                let next = self.cond_peek()?;
+                if matches!(&next, Tok::Word(x) if x == "]]") || matches!(next, Tok::Op("&&" | "||" | ")")) {
+                    out.push(Word::lit("!"));
+                    return Ok(());
+                }
+                out.push(Word::lit("!"));
+                let _g = DepthGuard::enter().map_err(|e| self.err_at(e))?;
+                grow(|| self.cond_term(out))
+            }
+            Tok::Word(w) if w == "]]" => Err(self.unexpected(&t)),
+            Tok::Word(w) => {
+                let w = w.clone();
+                self.bump()?;
+                let unary = w.len() == 2 && w.starts_with('-') && "abcdefghknoprstuvwxzGLNORS".contains(&w[1..]);
+                if unary {
+                    match self.cond_peek()? {
+                        Tok::Word(x) if x != "]]" => {
+                            self.bump()?;
+                            out.push(self.cond_word(&w)?);
+                            out.push(self.cond_word(&x)?);
+                            return Ok(());
+                        }
+                        t => return Err(self.unexpected(&t)),
+                    }
+                }
+                out.push(self.cond_word(&w)?);
+                let next = self.cond_peek()?;
+                let op = match &next {
+                    Tok::Op(o @ ("<" | ">")) => o.to_string(),
+                    Tok::Word(x) if matches!(x.as_str(), "==" | "=" | "!=" | "=~" | "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge" | "-nt" | "-ot" | "-ef") => x.clone(),
+                    Tok::Word(x) if x == "]]" => return Ok(()),
+                    Tok::Op("&&" | "||" | ")") => return Ok(()),
+                    _ => return Err(self.unexpected(&next)),
+                };
+                self.bump()?;
+                out.push(Word::lit(op.clone()));
+                if op == "=~" {
+                    let start = self.pos_after_blanks();
+                    let end = self.scan_regex(start).map_err(|e| self.err_at(e))?;
+                    if end == start {
+                        let t = self.peek()?;
+                        return Err(self.unexpected(&t));
+                    }
+                    let text: String = self.c[start..end].iter().collect();
+                    self.peeked = None;
+                    self.pos = end;
+                    out.push(self.cond_word(&text)?);
+                    return Ok(());
+                }
+                match self.cond_peek()? {
+                    Tok::Word(x) if x != "]]" => {
+                        self.bump()?;
+                        out.push(self.cond_word(&x)?);
+                        Ok(())
+                    }
+                    t => Err(self.unexpected(&t)),
+                }
+            }
+            _ => Err(self.unexpected(&t)),
+        }
+    }
+
+    /// The right side of `=~`: a word in which `( ) |` and, inside
+    /// parentheses, blanks are part of the regular expression.
+    fn scan_regex(&self, mut i: usize) -> Result<usize, SyntaxError> {
+        let mut depth = 0usize;
+        while let Some(c) = self.at(i) {
+            match c {
+                '(' => {
+                    depth += 1;
+                    i += 1;
+                }
+                ')' if depth > 0 => {
+                    depth -= 1;
+                    i += 1;
+                }
+                ' ' | '\t' | '\n' if depth > 0 => i += 1,
+                '|' | '<' | '>' => i += 1,
+                c if is_meta(c) => break,
+                _ => i = self.scan_piece(i, false)?,
+            }
+        }
+        Ok(i)
+    }
+
+    fn function_kw(&mut self) -> Result<Cmd, SyntaxError> {
+        self.bump()?;
+        let name = match self.bump()? {
+            Tok::Word(w) => w,
+            t => return Err(self.unexpected(&t)),
+        };
+        if self.peek()? == Tok::Op("(") {
+            self.bump()?;
+            self.expect_op(")")?;
+        }
+        self.function_body(name)
+    }
+
+    fn function_body(&mut self, name: String) -> Result<Cmd, SyntaxError> {
+        self.skip_newlines()?;
+        let t = self.peek()?;
+        let ok = match &t {
+            Tok::Word(w) => matches!(w.as_str(), "{" | "if" | "while" | "until" | "for" | "select" | "case" | "[["),
+            Tok::Op("(") => true,
+            _ => false,
+        };
+        if !ok {
+            return Err(self.unexpected(&t));
+        }
+        let body = {
+            let _g = DepthGuard::enter().map_err(|e| self.err_at(e))?;
+            let c = self.compound()?;
+            self.with_redirects(c)?
+        };
+        Ok(Cmd::FuncDef(name, Arc::new(body)))
+    }
+
+    /// A redirection if one comes next.
+    fn try_redirect(&mut self) -> Result<Option<Redir>, SyntaxError> {
+        let t = self.peek()?;
+        let fd = match t {
+            Tok::IoNum(n) => {
+                self.bump()?;
+                Some(n)
+            }
+            Tok::Op(o) if is_redir_op(o) => None,
+            _ => return Ok(None),
+        };
+        let op = match self.bump()? {
+            Tok::Op(o) if is_redir_op(o) => o,
+            t => return Err(self.unexpected(&t)),
+        };
+        self.array_ok = false;
+        let target = match self.bump()? {
+            Tok::Word(w) => w,
+            t => return Err(self.unexpected(&t)),
+        };
+        let lex = |s: &str| self.cond_word(s);
+        let r = match op {
+            "<<" | "<<-" => {
+                let (delim, quoted) = unquote_delim(&target);
+                let index = self.docs.len() + self.pending.len();
+                self.pending.push(PendingDoc { delim, strip: op == "<<-", quoted, index });
+                Redir { fd, op: RedirOp::HereDoc, target: Word::lit(format!("{HEREDOC_MARK}{index}")) }
+            }
+            "<<<" => Redir { fd, op: RedirOp::HereString, target: lex(&target)? },
+            ">" => Redir { fd, op: RedirOp::Out, target: lex(&target)? },
+            ">|" => Redir { fd, op: RedirOp::Clobber, target: lex(&target)? },
+            ">>" => Redir { fd, op: RedirOp::Append, target: lex(&target)? },
+            "<" => Redir { fd, op: RedirOp::In, target: lex(&target)? },
+            "&>" => Redir { fd, op: RedirOp::OutErr, target: lex(&target)? },
+            "&>>" => Redir { fd, op: RedirOp::AppendOutErr, target: lex(&target)? },
+            "<>" => Redir { fd, op: RedirOp::ReadWrite, target: lex(&target)? },
+            "<&" => Redir { fd, op: RedirOp::DupIn, target: lex(&target)? },
+            _ => {
+                // `>&`: a descriptor number or `-` duplicates or closes; a
+                // file name without a descriptor is `&>`
+                let is_fd = target == "-" || (target.bytes().all(|b| b.is_ascii_digit())) || (target.ends_with('-') && target[..target.len() - 1].bytes().all(|b| b.is_ascii_digit()));
+                let op = if is_fd || fd.is_some() { RedirOp::DupOut } else { RedirOp::OutErr };
+                Redir { fd, op, target: lex(&target)? }
+            }
+        };
+        Ok(Some(r))
+    }
+
+    fn simple(&mut self) -> Result<Cmd, SyntaxError> {
+        let mut s = Simple::default();
+        let mut decl: Option<String> = None;
+        let mut decl_args: Vec<DeclArg> = Vec::new();
+        loop {
+            self.array_ok = s.words.is_empty() || decl.is_some();
+            if let Some(r) = self.try_redirect()? {
+                s.redirs.push(r);
                 continue;
             }
-            let cmd = self.stmt(*ch)?;
-            let bg = kids.get(i + 1).is_some_and(|n| !n.is_named() && n.kind() == "&");
-            out.push(if bg { Cmd::Background(Box::new(cmd)) } else { cmd });
-        }
-        Ok(out)
-    }
-
-    fn seq(&self, kids: &[Node]) -> Res<Cmd> {
-        let mut v = self.stmts_of(kids)?;
-        Ok(if v.len() == 1 { v.pop().unwrap_or(Cmd::Empty) } else { Cmd::Seq(v) })
-    }
-
-    fn stmt(&self, n: Node) -> Res<Cmd> {
-        match n.kind() {
-            "command" => self.command(n),
-            "redirected_statement" => self.redirected(n),
-            "pipeline" => {
-                let kids = named_children(n);
-                let mut cmds = Vec::new();
-                let mut stderr = Vec::new();
-                let mut next_err = false;
-                for ch in kids {
-                    if ch.is_named() {
-                        if ch.kind() == "comment" {
-                            continue;
-                        }
-                        cmds.push(self.stmt(ch)?);
-                        stderr.push(false);
-                    } else if ch.kind() == "|&" {
-                        next_err = true;
-                        if let Some(last) = stderr.last_mut() {
-                            *last = true;
-                        }
-                    }
-                }
-                let _ = next_err;
-                Ok(Cmd::Pipeline(cmds, stderr))
-            }
-            "list" => {
-                let kids: Vec<Node> = named_children(n).into_iter().filter(|k| k.kind() != "comment").collect();
-                let (Some(l), Some(op), Some(r)) = (kids.first(), kids.get(1), kids.last()) else {
-                    return Err(SyntaxError::near(self.text(n)));
-                };
-                let (l, r) = (Box::new(self.stmt(*l)?), Box::new(self.stmt(*r)?));
-                Ok(if op.kind() == "||" { Cmd::Or(l, r) } else { Cmd::And(l, r) })
-            }
-            "negated_command" => {
-                let inner = named_children(n).into_iter().find(|k| k.is_named()).ok_or_else(|| SyntaxError::near("!"))?;
-                Ok(Cmd::Not(Box::new(self.stmt(inner)?)))
-            }
-            "subshell" => Ok(Cmd::Subshell(Box::new(self.seq(&named_children(n))?))),
-            "compound_statement" => {
-                let kids = named_children(n);
-                if kids.first().is_some_and(|k| k.kind() == "((") {
-                    return Ok(Cmd::Arith(self.arith_inner(n)?));
-                }
-                Ok(Cmd::Group(Box::new(self.seq(&kids)?)))
-            }
-            "do_group" => self.seq(&named_children(n)),
-            "if_statement" => self.if_stmt(n),
-            "for_statement" => self.for_stmt(n),
-            "c_style_for_statement" => self.cfor(n),
-            "while_statement" => {
-                let kids = named_children(n);
-                let until = kids.first().is_some_and(|k| k.kind() == "until");
-                let body_node = n.child_by_field_name("body").ok_or_else(|| SyntaxError::near("done"))?;
-                let cond_nodes: Vec<Node> = kids
-                    .iter()
-                    .copied()
-                    .filter(|k| k.start_byte() < body_node.start_byte() && k.kind() != "while" && k.kind() != "until")
-                    .collect();
-                let cond = self.seq(&cond_nodes)?;
-                let body = self.stmt(body_node)?;
-                Ok(Cmd::While(Box::new(cond), Box::new(body), until))
-            }
-            "case_statement" => self.case(n),
-            "function_definition" => {
-                let name = n
-                    .child_by_field_name("name")
-                    .map(|k| self.text(k).to_string())
-                    .ok_or_else(|| SyntaxError::near("("))?;
-                let body = n.child_by_field_name("body").ok_or_else(|| SyntaxError::near("}"))?;
-                let mut body_cmd = self.stmt(body)?;
-                // trailing redirects on the definition apply on each call
-                let redirs: Vec<Redir> = named_children(n)
-                    .into_iter()
-                    .filter(|k| k.start_byte() > body.start_byte() && k.kind().ends_with("redirect"))
-                    .map(|k| self.redirect(k))
-                    .collect::<Res<_>>()?;
-                if !redirs.is_empty() {
-                    body_cmd = Cmd::Redirected(Box::new(body_cmd), redirs);
-                }
-                Ok(Cmd::FuncDef(name, Arc::new(body_cmd)))
-            }
-            "declaration_command" => {
-                let kids = named_children(n);
-                let kw = kids.first().map(|k| self.text(*k).to_string()).unwrap_or_default();
-                let mut args = Vec::new();
-                for k in kids.iter().skip(1) {
-                    if !k.is_named() || k.kind() == "comment" {
+            self.array_ok = s.words.is_empty() || decl.is_some();
+            match self.peek()? {
+                Tok::Word(w) => {
+                    self.bump()?;
+                    let chars: Vec<char> = w.chars().collect();
+                    if s.words.is_empty() && assign_prefix(&chars).is_some() {
+                        s.assigns.push(self.assign(&w)?);
                         continue;
                     }
-                    if k.kind() == "variable_assignment" {
-                        args.push(DeclArg::Assign(self.assign(*k)?));
-                    } else {
-                        args.push(DeclArg::Word(lex_word(self.text(*k))?));
+                    if decl.is_some() {
+                        decl_args.push(if assign_prefix(&chars).is_some() { DeclArg::Assign(self.assign(&w)?) } else { DeclArg::Word(self.cond_word(&w)?) });
+                        continue;
+                    }
+                    if s.words.is_empty() && s.assigns.is_empty() && matches!(w.as_str(), "declare" | "local" | "export" | "readonly" | "typeset") {
+                        decl = Some(w.clone());
+                    }
+                    let first = s.words.is_empty() && s.assigns.is_empty() && s.redirs.is_empty();
+                    s.words.push(self.cond_word(&w)?);
+                    self.array_ok = decl.is_some();
+                    if first && self.peek()? == Tok::Op("(") {
+                        // `name ( ) compound-command`
+                        self.bump()?;
+                        self.expect_op(")")?;
+                        return self.function_body(w);
                     }
                 }
-                Ok(Cmd::Decl(kw, args, Vec::new()))
-            }
-            "unset_command" => {
-                let mut words = vec![Word::lit("unset")];
-                for k in named_children(n).into_iter().skip(1) {
-                    if k.is_named() {
-                        words.push(lex_word(self.text(k))?);
-                    }
+                Tok::Op("(") => {
+                    let t = Tok::Op("(");
+                    return Err(self.unexpected(&t));
                 }
-                Ok(Cmd::Simple(Simple { assigns: vec![], words, redirs: vec![] }))
-            }
-            "test_command" => {
-                let t = self.text(n).trim();
-                if let Some(inner) = t.strip_prefix("[[").and_then(|s| s.strip_suffix("]]")) {
-                    Ok(Cmd::Cond(lex_words(inner)?))
-                } else if t.starts_with("((") {
-                    Ok(Cmd::Arith(self.arith_inner(n)?))
-                } else {
-                    Ok(Cmd::Simple(Simple { assigns: vec![], words: lex_words(t)?, redirs: vec![] }))
-                }
-            }
-            "variable_assignment" => Ok(Cmd::Simple(Simple { assigns: vec![self.assign(n)?], words: vec![], redirs: vec![] })),
-            "variable_assignments" => {
-                let assigns = named_children(n)
-                    .into_iter()
-                    .filter(|k| k.kind() == "variable_assignment")
-                    .map(|k| self.assign(k))
-                    .collect::<Res<_>>()?;
-                Ok(Cmd::Simple(Simple { assigns, words: vec![], redirs: vec![] }))
-            }
-            "comment" => Ok(Cmd::Empty),
-            "file_redirect" | "herestring_redirect" => {
-                Ok(Cmd::Simple(Simple { assigns: vec![], words: vec![], redirs: vec![self.redirect(n)?] }))
-            }
-            other => Err(SyntaxError::unsupported(&format!("{other} `{}'", self.text(n)))),
-        }
-    }
-
-    fn arith_inner(&self, n: Node) -> Res<Word> {
-        let t = self.text(n).trim();
-        let inner = t.strip_prefix("((").and_then(|s| s.strip_suffix("))")).unwrap_or(t);
-        lex_heredoc(inner)
-    }
-
-    fn command(&self, n: Node) -> Res<Cmd> {
-        if let Some(name) = n.child_by_field_name("name") {
-            let t = self.text(name);
-            if matches!(t, "done" | "fi" | "then" | "else" | "elif" | "esac" | "do" | "}" | "in") {
-                return Err(SyntaxError::near(t));
+                _ => break,
             }
         }
-        let mut s = Simple::default();
-        for (i, ch) in named_children(n).into_iter().enumerate() {
-            let field = n.field_name_for_child(i as u32);
-            match (ch.kind(), field) {
-                ("variable_assignment", _) => s.assigns.push(self.assign(ch)?),
-                ("comment", _) => {}
-                (_, Some("redirect")) => s.redirs.push(self.redirect(ch)?),
-                (k, _) if k.ends_with("redirect") => s.redirs.push(self.redirect(ch)?),
-                (_, Some("name")) | (_, Some("argument")) => s.words.push(lex_word(self.text(ch))?),
-                _ if ch.is_named() => s.words.push(lex_word(self.text(ch))?),
-                _ => {}
-            }
+        self.array_ok = false;
+        if let Some(kw) = decl {
+            return Ok(Cmd::Decl(kw, decl_args, s.redirs));
         }
         Ok(Cmd::Simple(s))
     }
 
-    fn redirected(&self, n: Node) -> Res<Cmd> {
-        let mut body: Option<Cmd> = None;
-        let mut redirs = Vec::new();
-        for (i, ch) in named_children(n).into_iter().enumerate() {
-            let field = n.field_name_for_child(i as u32);
-            if field == Some("redirect") || ch.kind().ends_with("redirect") {
-                redirs.push(self.redirect(ch)?);
-            } else if ch.is_named() && ch.kind() != "comment" {
-                body = Some(self.stmt(ch)?);
+    fn assign(&self, w: &str) -> Result<Assign, SyntaxError> {
+        let chars: Vec<char> = w.chars().collect();
+        let n = assign_prefix(&chars).unwrap_or(0);
+        let mut head: String = chars[..n.saturating_sub(1)].iter().collect();
+        let append = head.ends_with('+');
+        if append {
+            head.pop();
+        }
+        let (name, index) = match head.split_once('[') {
+            Some((nm, rest)) => {
+                let idx = rest.strip_suffix(']').unwrap_or(rest);
+                (nm.to_string(), Some(self.cond_word(idx)?))
             }
-        }
-        match body {
-            Some(Cmd::Simple(mut s)) => {
-                s.redirs.extend(redirs);
-                Ok(Cmd::Simple(s))
-            }
-            Some(Cmd::Decl(k, a, mut r)) => {
-                r.extend(redirs);
-                Ok(Cmd::Decl(k, a, r))
-            }
-            Some(other) => Ok(Cmd::Redirected(Box::new(other), redirs)),
-            None => Ok(Cmd::Simple(Simple { assigns: vec![], words: vec![], redirs })),
-        }
-    }
-
-    fn redirect(&self, n: Node) -> Res<Redir> {
-        let kids = named_children(n);
-        let mut fd: Option<u32> = None;
-        let mut op_text = String::new();
-        let mut target_text: Option<&str> = None;
-        let mut target_start = None;
-        for (i, ch) in kids.iter().enumerate() {
-            let field = n.field_name_for_child(i as u32);
-            if field == Some("descriptor") || ch.kind() == "file_descriptor" {
-                fd = self.text(*ch).parse().ok();
-            } else if !ch.is_named() {
-                if target_start.is_none() {
-                    op_text.push_str(ch.kind());
-                }
-            } else if target_start.is_none() {
-                target_start = Some(ch.start_byte());
-            }
-        }
-        if let Some(start) = target_start {
-            target_text = Some(self.src[start..n.end_byte()].trim());
-        }
-        let target_text = target_text.unwrap_or("");
-        if n.kind() == "herestring_redirect" {
-            return Ok(Redir { fd, op: RedirOp::HereString, target: lex_word(target_text)? });
-        }
-        if n.kind() == "heredoc_redirect" {
-            return Err(SyntaxError::unsupported("here-document"));
-        }
-        if op_text == "<" {
-            if let Some(idx) = target_text.strip_prefix("__mirage_heredoc_") {
-                let i: usize = idx.parse().map_err(|_| SyntaxError::near("<<"))?;
-                let doc = self.docs.get(i).ok_or_else(|| SyntaxError::near("<<"))?;
-                let target = if doc.quoted { Word::quoted(doc.body.clone()) } else { lex_heredoc(&doc.body)? };
-                return Ok(Redir { fd, op: RedirOp::HereDoc, target });
-            }
-        }
-        let target = lex_word(target_text)?;
-        let is_num = !target_text.is_empty() && (target_text.bytes().all(|b| b.is_ascii_digit()) || target_text == "-");
-        let op = match op_text.as_str() {
-            ">" => RedirOp::Out,
-            ">|" => RedirOp::Clobber,
-            ">>" => RedirOp::Append,
-            "<" => RedirOp::In,
-            "&>" => RedirOp::OutErr,
-            "&>>" => RedirOp::AppendOutErr,
-            ">&" if is_num => RedirOp::DupOut,
-            ">&" => RedirOp::OutErr,
-            "<&" => RedirOp::DupIn,
-            "<>" => RedirOp::ReadWrite,
-            other => return Err(SyntaxError::unsupported(&format!("redirection `{other}'"))),
+            None => (head, None),
         };
-        Ok(Redir { fd, op, target })
-    }
-
-    fn assign(&self, n: Node) -> Res<Assign> {
-        let kids = named_children(n);
-        let name_node = kids.first().ok_or_else(|| SyntaxError::near("="))?;
-        let (name, index) = if name_node.kind() == "subscript" {
-            let t = self.text(*name_node);
-            let (nm, rest) = t.split_once('[').unwrap_or((t, "]"));
-            let idx = rest.strip_suffix(']').unwrap_or(rest);
-            (nm.to_string(), Some(lex_word(idx)?))
+        let value_text: String = chars[n..].iter().collect();
+        let value = if value_text.starts_with('(') && value_text.ends_with(')') && self.array_value_ok(&chars[n..]) {
+            let inner = &value_text[1..value_text.len() - 1];
+            if !self.lexing {
+                return Ok(Assign { name, index, append, value: AssignValue::Array(vec![]) });
+            }
+            AssignValue::Array(lex_words(&strip_array_comments(inner)).map_err(|e| self.err_at(e))?)
         } else {
-            (self.text(*name_node).to_string(), None)
-        };
-        let op = kids.get(1).map(|k| k.kind()).unwrap_or("=");
-        let append = op == "+=";
-        let value_start = kids.get(1).map(|k| k.end_byte()).unwrap_or(n.end_byte());
-        let value_node = kids.get(2);
-        let value = match value_node {
-            Some(v) if v.kind() == "array" => {
-                let mut items = Vec::new();
-                for k in named_children(*v) {
-                    if k.is_named() && k.kind() != "comment" {
-                        items.push(lex_word(self.text(k))?);
-                    }
-                }
-                AssignValue::Array(items)
-            }
-            _ => AssignValue::Scalar(lex_word(&self.src[value_start..n.end_byte()])?),
+            AssignValue::Scalar(self.cond_word(&value_text)?)
         };
         Ok(Assign { name, index, append, value })
     }
 
-    fn if_stmt(&self, n: Node) -> Res<Cmd> {
-        let mut arms = Vec::new();
-        let mut else_part = None;
-        let mut cond: Vec<Node> = Vec::new();
-        let mut body: Vec<Node> = Vec::new();
-        let mut in_body = false;
-        let mut flat: Vec<Node> = Vec::new();
-        for k in named_children(n) {
-            match k.kind() {
-                "elif_clause" => flat.extend(named_children(k)),
-                "else_clause" => {
-                    let kids: Vec<Node> = named_children(k).into_iter().filter(|c| c.kind() != "else").collect();
-                    else_part = Some(Box::new(self.seq(&kids)?));
-                }
-                _ => flat.push(k),
-            }
-        }
-        for k in flat {
-            match k.kind() {
-                "if" | "fi" => {}
-                "elif" => {
-                    arms.push((self.seq(&cond)?, self.seq(&body)?));
-                    cond.clear();
-                    body.clear();
-                    in_body = false;
-                }
-                "then" => in_body = true,
-                _ if in_body => body.push(k),
-                _ => cond.push(k),
-            }
-        }
-        arms.push((self.seq(&cond)?, self.seq(&body)?));
-        Ok(Cmd::If(arms, else_part))
+    /// Whether `(…)` after `=` is a compound assignment (not `$(…)` etc.).
+    fn array_value_ok(&self, v: &[char]) -> bool {
+        v.first() == Some(&'(')
     }
 
-    fn for_stmt(&self, n: Node) -> Res<Cmd> {
-        let kids = named_children(n);
-        if kids.first().is_some_and(|k| k.kind() == "select") {
-            return Err(SyntaxError::unsupported("select"));
+    /// Replaces the here-document markers in `cmds` with their bodies.
+    fn fill_heredocs(&mut self, cmds: &mut [Cmd]) {
+        if self.docs.is_empty() || !self.lexing {
+            return;
         }
-        let var = n.child_by_field_name("variable").map(|k| self.text(k).to_string()).unwrap_or_default();
-        let body = n.child_by_field_name("body").ok_or_else(|| SyntaxError::near("done"))?;
-        let has_in = kids.iter().any(|k| k.kind() == "in");
-        let mut words = Vec::new();
-        for (i, k) in kids.iter().enumerate() {
-            if n.field_name_for_child(i as u32) == Some("value") {
-                words.push(lex_word(self.text(*k))?);
-            }
+        for c in cmds.iter_mut() {
+            fill_cmd(c, &self.docs);
         }
-        Ok(Cmd::For(var, if has_in { Some(words) } else { None }, Box::new(self.stmt(body)?)))
     }
+}
 
-    fn cfor(&self, n: Node) -> Res<Cmd> {
-        let kids = named_children(n);
-        let open = kids.iter().find(|k| k.kind() == "((").ok_or_else(|| SyntaxError::near("(("))?;
-        let close = kids.iter().find(|k| k.kind() == "))").ok_or_else(|| SyntaxError::near("))"))?;
-        let inner = &self.src[open.end_byte()..close.start_byte()];
-        let parts: Vec<&str> = inner.splitn(3, ';').collect();
-        let part = |i: usize| -> Res<Option<Word>> {
-            match parts.get(i).map(|s| s.trim()) {
-                Some(s) if !s.is_empty() => Ok(Some(lex_heredoc(s)?)),
-                _ => Ok(None),
+const HEREDOC_MARK: &str = "\u{0}mirage-heredoc:";
+
+fn is_redir_op(o: &str) -> bool {
+    matches!(o, "<" | ">" | ">>" | ">|" | "<<" | "<<-" | "<<<" | "<&" | ">&" | "<>" | "&>" | "&>>")
+}
+
+fn seq(mut v: Vec<Cmd>) -> Cmd {
+    if v.len() == 1 { v.pop().unwrap_or(Cmd::Empty) } else { Cmd::Seq(v) }
+}
+
+/// A command that fails at run time with `mirage: WHAT: not supported` on
+/// stderr and status 2 (for constructs bash accepts that Mirage does not run).
+pub(crate) fn unsupported_cmd(what: &str) -> Cmd {
+    let msg = format!("mirage: {what}: not supported").replace('\'', "'\\''");
+    Cmd::Simple(Simple {
+        assigns: vec![],
+        words: vec![Word::lit("eval"), Word::quoted(format!("echo '{msg}' >&2; (exit 2)"))],
+        redirs: vec![],
+    })
+}
+
+/// A script that fails when run with bash's message for a syntax error
+/// found only at run time (bash parses a backquoted command when it runs it).
+pub(crate) fn error_script(e: &SyntaxError) -> Script {
+    let msg = format!("bash: command substitution: line {}: {}", e.line.max(1), e.message).replace('\'', "'\\''");
+    Script {
+        items: vec![Cmd::Simple(Simple {
+            assigns: vec![],
+            words: vec![Word::lit("eval"), Word::quoted(format!("echo '{msg}' >&2; (exit 2)"))],
+            redirs: vec![],
+        })],
+    }
+}
+
+/// Drops `# comments` from the inside of a compound assignment.
+fn strip_array_comments(s: &str) -> String {
+    if !s.contains('#') {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    for line in s.split_inclusive('\n') {
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        let mut cut = chars.len();
+        while i < chars.len() {
+            match chars[i] {
+                '\\' => i += 1,
+                '\'' => {
+                    i += 1;
+                    while i < chars.len() && chars[i] != '\'' {
+                        i += 1;
+                    }
+                }
+                '"' => {
+                    i += 1;
+                    while i < chars.len() && chars[i] != '"' {
+                        if chars[i] == '\\' {
+                            i += 1;
+                        }
+                        i += 1;
+                    }
+                }
+                '#' if i == 0 || matches!(chars[i - 1], ' ' | '\t') => {
+                    cut = i;
+                    break;
+                }
+                _ => {}
             }
+            i += 1;
+        }
+        out.extend(chars[..cut].iter());
+        if cut < chars.len() && line.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn fill_redirs(rs: &mut [Redir], docs: &[(String, bool)]) {
+    for r in rs.iter_mut() {
+        if r.op != RedirOp::HereDoc {
+            continue;
+        }
+        let idx = match r.target.parts.as_slice() {
+            [WordPart::Lit(t)] => t.strip_prefix(HEREDOC_MARK).and_then(|n| n.parse::<usize>().ok()),
+            _ => None,
         };
-        let body = n.child_by_field_name("body").ok_or_else(|| SyntaxError::near("done"))?;
-        Ok(Cmd::CFor(part(0)?, part(1)?, part(2)?, Box::new(self.stmt(body)?)))
-    }
-
-    fn case(&self, n: Node) -> Res<Cmd> {
-        let kids = named_children(n);
-        let value = n
-            .child_by_field_name("value")
-            .or_else(|| kids.iter().copied().find(|k| k.is_named() && k.kind() != "case_item"))
-            .ok_or_else(|| SyntaxError::near("in"))?;
-        let word = lex_word(self.text(value))?;
-        let mut items = Vec::new();
-        for item in kids.iter().filter(|k| k.kind() == "case_item") {
-            let ikids = named_children(*item);
-            let mut patterns = Vec::new();
-            let mut body_nodes = Vec::new();
-            let mut after_paren = false;
-            let mut term = CaseTerm::Break;
-            for (i, k) in ikids.iter().enumerate() {
-                let field = item.field_name_for_child(i as u32);
-                match k.kind() {
-                    ")" if !after_paren => after_paren = true,
-                    ";;" => term = CaseTerm::Break,
-                    ";&" => term = CaseTerm::FallThrough,
-                    ";;&" => term = CaseTerm::Continue,
-                    "|" | "(" if !after_paren => {}
-                    _ if !after_paren && (field == Some("value") || k.is_named()) => patterns.push(lex_word(self.text(*k))?),
-                    _ if after_paren => body_nodes.push(*k),
-                    _ => {}
-                }
-            }
-            items.push(CaseItem { patterns, body: self.seq(&body_nodes)?, term });
+        if let Some(i) = idx {
+            let (body, quoted) = docs.get(i).cloned().unwrap_or_default();
+            r.target = if quoted { Word::quoted(body) } else { lex_heredoc(&body).unwrap_or_else(|_| Word::quoted(body)) };
         }
-        Ok(Cmd::Case(word, items))
+    }
+}
+
+fn fill_cmd(c: &mut Cmd, docs: &[(String, bool)]) {
+    match c {
+        Cmd::Simple(s) => fill_redirs(&mut s.redirs, docs),
+        Cmd::Decl(_, _, r) => fill_redirs(r, docs),
+        Cmd::Redirected(inner, r) => {
+            fill_redirs(r, docs);
+            fill_cmd(inner, docs);
+        }
+        Cmd::Pipeline(v, _) | Cmd::Seq(v) => v.iter_mut().for_each(|c| fill_cmd(c, docs)),
+        Cmd::And(a, b) | Cmd::Or(a, b) => {
+            fill_cmd(a, docs);
+            fill_cmd(b, docs);
+        }
+        Cmd::Not(a) | Cmd::Background(a) | Cmd::Group(a) | Cmd::Subshell(a) => fill_cmd(a, docs),
+        Cmd::If(arms, els) => {
+            for (a, b) in arms.iter_mut() {
+                fill_cmd(a, docs);
+                fill_cmd(b, docs);
+            }
+            if let Some(e) = els {
+                fill_cmd(e, docs);
+            }
+        }
+        Cmd::For(_, _, b) | Cmd::CFor(_, _, _, b) => fill_cmd(b, docs),
+        Cmd::While(a, b, _) => {
+            fill_cmd(a, docs);
+            fill_cmd(b, docs);
+        }
+        Cmd::Case(_, items) => items.iter_mut().for_each(|i| fill_cmd(&mut i.body, docs)),
+        Cmd::FuncDef(_, body) => {
+            if let Some(b) = Arc::get_mut(body) {
+                fill_cmd(b, docs);
+            }
+        }
+        Cmd::Arith(_) | Cmd::Cond(_) | Cmd::Empty => {}
     }
 }
 
@@ -730,6 +1528,7 @@ mod tests {
         let Cmd::Pipeline(stages, _) = &**l else { panic!("{l:?}") };
         let Cmd::Simple(cat) = &stages[0] else { panic!() };
         assert_eq!(cat.redirs[0].op, RedirOp::HereDoc);
+        assert_eq!(cat.redirs[0].target, lex_heredoc("a x\n").unwrap());
     }
 
     #[test]
@@ -737,7 +1536,8 @@ mod tests {
         let p = parse_input("echo first\nif true; then echo x; fi fi\n");
         assert_eq!(p.script.items.len(), 1);
         let e = p.error.unwrap();
-        assert!(e.message.contains("syntax error"), "{e}");
+        assert_eq!(e.message, "syntax error near unexpected token `fi'");
+        assert_eq!(e.line, 2);
     }
 
     #[test]
@@ -746,5 +1546,63 @@ mod tests {
         assert!(matches!(s.items[0], Cmd::For(..)));
         assert!(matches!(s.items[1], Cmd::While(..)));
         assert!(matches!(s.items[2], Cmd::Case(..)));
+    }
+
+    #[test]
+    fn redirect_target_is_one_word() {
+        let s = parse_script("echo hi > /tmp/o extra").unwrap();
+        let Cmd::Simple(c) = &s.items[0] else { panic!() };
+        assert_eq!(c.words.len(), 3);
+        assert_eq!(c.redirs[0].target, Word::lit("/tmp/o"));
+    }
+
+    #[test]
+    fn accepted_forms() {
+        for l in [
+            "x=$(cat <<'EOF'\nhello )\nEOF\n)",
+            "x=$(case a in a) echo;; esac)",
+            "for x in ; do echo $x; done",
+            "[ \\( x \\) ]",
+            "! if false; then :; fi",
+            "cat > f <<< X",
+            "exec 3<> f; cat <&- ; echo >&- ; echo 1>&-",
+            "diff <(a) <(b); echo x<(y)",
+            "echo ${!@Q} ${x@U} ${x@Q}",
+            "[[ $x =~ ^(a|b c)$ && -f y ]]",
+            "f() { :; } >x; function g { :; }",
+            "a=(1 2 # c\n 3) b[1]=2 c+=x",
+            "((i++)); for ((i=0; i<3; i++)); do :; done",
+            "if true; then { :; } fi",
+            "! ! true",
+        ] {
+            assert!(parse_script(l).is_ok(), "{l:?}: {:?}", parse_script(l));
+        }
+    }
+
+    #[test]
+    fn rejected_forms() {
+        for l in ["{ }", "f() echo", "echo a &; b", "echo a | | b", "if true; then :; fi foo", "echo (", "echo )", "a | ! b", "[[ a b ]]", "[[ -f ]]"] {
+            assert!(parse_script(l).is_err(), "{l:?}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let n = 100_000;
+        for src in [
+            "{ ".repeat(n) + ":" + &"; }".repeat(n),
+            "( ".repeat(n) + ":" + &" )".repeat(n),
+            "if true; then ".repeat(n) + ":" + &"; fi".repeat(n),
+            "echo ${x:-".repeat(n) + &"}".repeat(n),
+            "true".to_string() + &" && true".repeat(n),
+            "echo $(".repeat(n) + &")".repeat(n),
+            "echo \"$(".repeat(n) + &")\"".repeat(n),
+        ] {
+            let e = parse_script(&src).unwrap_err();
+            assert!(e.message.contains("nesting too deep"), "{e}");
+        }
+        // a million nested arithmetic parentheses parse (the evaluator limits them)
+        let src = "echo $((".to_string() + &"(".repeat(1_000_000) + "1" + &")".repeat(1_000_000) + "))";
+        assert!(parse_script(&src).is_ok());
     }
 }

@@ -58,6 +58,11 @@ enum Ctx {
 }
 
 fn lex_parts(chars: &[char], pos: &mut usize, ctx: Ctx, stop: &dyn Fn(char, usize) -> bool) -> Res<Vec<WordPart>> {
+    let _depth = crate::parse::DepthGuard::enter()?;
+    crate::parse::grow(|| lex_parts_inner(chars, pos, ctx, stop))
+}
+
+fn lex_parts_inner(chars: &[char], pos: &mut usize, ctx: Ctx, stop: &dyn Fn(char, usize) -> bool) -> Res<Vec<WordPart>> {
     let mut parts: Vec<WordPart> = Vec::new();
     let mut lit = String::new();
     let flush = |lit: &mut String, parts: &mut Vec<WordPart>, quoted: bool| {
@@ -120,11 +125,18 @@ fn lex_parts(chars: &[char], pos: &mut usize, ctx: Ctx, stop: &dyn Fn(char, usiz
                 *pos += 1;
                 parts.push(WordPart::Double(inner));
             }
-            '<' if ctx == Ctx::Unquoted && chars.get(*pos + 1) == Some(&'(') => {
+            '<' | '>' if ctx == Ctx::Unquoted && chars.get(*pos + 1) == Some(&'(') => {
                 flush(&mut lit, &mut parts, false);
-                let end = match_paren(chars, *pos + 2).ok_or_else(|| SyntaxError::eof("("))?;
+                let end = crate::parse::subst_end(chars, *pos + 2)?;
                 let inner: String = chars[*pos + 2..end].iter().collect();
-                parts.push(WordPart::ProcSub(Arc::new(parse_script(&inner)?)));
+                let script = parse_script(&inner)?;
+                if c == '<' {
+                    parts.push(WordPart::ProcSub(Arc::new(script)));
+                } else {
+                    // `>(cmd)` outside a `>` redirection: parsed, refused when run
+                    let cmd = crate::parse::unsupported_cmd(&format!(">({inner}) as an argument"));
+                    parts.push(WordPart::ProcSub(Arc::new(crate::ast::Script { items: vec![cmd] })));
+                }
                 *pos = end + 1;
             }
             '`' => {
@@ -145,7 +157,9 @@ fn lex_parts(chars: &[char], pos: &mut usize, ctx: Ctx, stop: &dyn Fn(char, usiz
                     return Err(SyntaxError::eof("`"));
                 }
                 *pos = i + 1;
-                parts.push(WordPart::CmdSub(Arc::new(parse_script(&body)?)));
+                // bash parses a backquoted command only when it runs it
+                let script = parse_script(&body).unwrap_or_else(|e| crate::parse::error_script(&e));
+                parts.push(WordPart::CmdSub(Arc::new(script)));
             }
             '$' => {
                 let next = chars.get(*pos + 1).copied();
@@ -169,7 +183,7 @@ fn lex_parts(chars: &[char], pos: &mut usize, ctx: Ctx, stop: &dyn Fn(char, usiz
                     }
                     Some('(') => {
                         flush(&mut lit, &mut parts, in_quotes);
-                        let end = match_paren(chars, *pos + 2).ok_or_else(|| SyntaxError::eof("("))?;
+                        let end = crate::parse::subst_end(chars, *pos + 2)?;
                         let inner: String = chars[*pos + 2..end].iter().collect();
                         parts.push(WordPart::CmdSub(Arc::new(parse_script(&inner)?)));
                         *pos = end + 1;
@@ -219,38 +233,6 @@ fn find_char(chars: &[char], from: usize, c: char) -> Option<usize> {
     (from..chars.len()).find(|&i| chars[i] == c)
 }
 
-/// Index of the `)` matching an already-open `(` whose body starts at `from`,
-/// skipping quotes and nested parentheses.
-pub(crate) fn match_paren(chars: &[char], from: usize) -> Option<usize> {
-    let mut depth = 1;
-    let mut i = from;
-    while i < chars.len() {
-        match chars[i] {
-            '\\' => i += 1,
-            '\'' => i = find_char(chars, i + 1, '\'')?,
-            '"' => {
-                i += 1;
-                while i < chars.len() && chars[i] != '"' {
-                    if chars[i] == '\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
 /// For `$((`: the index of the first `)` of the closing `))`.
 fn arith_close(chars: &[char], from: usize) -> Option<usize> {
     let mut depth = 0i32;
@@ -265,6 +247,22 @@ fn arith_close(chars: &[char], from: usize) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// Expands backslash escapes in `v` as `$'…'` does (`${x@E}`).
+pub fn expand_escapes(v: &str) -> String {
+    let mut chars: Vec<char> = Vec::with_capacity(v.len() + 2);
+    for c in v.chars() {
+        if c == '\'' {
+            chars.push('\\');
+        }
+        chars.push(c);
+    }
+    if chars.last() == Some(&'\\') && chars.iter().rev().take_while(|c| **c == '\\').count() % 2 == 1 {
+        chars.push('\\');
+    }
+    chars.push('\'');
+    ansi_c(&chars, 0).map(|(s, _)| s).unwrap_or_else(|_| v.to_string())
 }
 
 fn ansi_c(chars: &[char], from: usize) -> Res<(String, usize)> {
@@ -358,7 +356,40 @@ fn ansi_c(chars: &[char], from: usize) -> Res<(String, usize)> {
 }
 
 /// Lexes `${…}` after the `${`, leaving `pos` after the closing `}`.
+/// A form bash rejects only when it expands (`${}`, `${x!}`) becomes
+/// [`ParamOp::Bad`], so the line still parses, as with `bash -n`.
 fn lex_brace_param(chars: &[char], pos: &mut usize) -> Res<ParamExp> {
+    let start = *pos;
+    match lex_brace_param_strict(chars, pos) {
+        Err(e) if !e.message.starts_with("nesting too deep") => {
+            // skip to the matching `}`, as the parser did
+            let mut i = start;
+            let mut depth = 1;
+            while i < chars.len() {
+                match chars[i] {
+                    '\\' => i += 1,
+                    '{' if i > 0 && chars[i - 1] == '$' => depth += 1,
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    '\'' => i = find_char(chars, i + 1, '\'').unwrap_or(chars.len()),
+                    _ => {}
+                }
+                i += 1;
+            }
+            let end = i.min(chars.len());
+            let text: String = chars[start..end].iter().collect();
+            *pos = (end + 1).min(chars.len());
+            Ok(ParamExp { name: String::new(), index: None, indirect: false, op: ParamOp::Bad(format!("${{{text}}}")) })
+        }
+        r => r,
+    }
+}
+
+fn lex_brace_param_strict(chars: &[char], pos: &mut usize) -> Res<ParamExp> {
     let mut p = ParamExp { name: String::new(), index: None, indirect: false, op: ParamOp::Plain };
     let at = |i: usize| chars.get(i).copied();
     let mut length = false;
@@ -487,6 +518,10 @@ fn lex_brace_param(chars: &[char], pos: &mut usize) -> Res<ParamExp> {
                 Word::default()
             };
             p.op = ParamOp::Replace(mode, Word { parts: pat }, rep);
+        }
+        '@' if at(*pos + 1).is_some_and(|o| "QEPAKaUuLk".contains(o)) && at(*pos + 2) == Some('}') => {
+            p.op = ParamOp::Transform(at(*pos + 1).unwrap_or('Q'));
+            *pos += 2;
         }
         '^' | ',' => {
             let all = at(*pos + 1) == Some(c);
