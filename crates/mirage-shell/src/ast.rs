@@ -1,6 +1,6 @@
-//! The shell's own AST. tree-sitter-bash gives the statement structure;
-//! words are lexed from their source text by [`crate::word`], so quoting is
-//! kept exactly as bash sees it.
+//! The shell's own AST, built by [`crate::parse`]; words are lexed from
+//! their source text by [`crate::word`], so quoting is kept exactly as bash
+//! sees it.
 
 use std::sync::Arc;
 

@@ -1,4 +1,4 @@
-//! The Mirage shell (seed 004): tree-sitter-bash parsed into our own AST,
+//! The Mirage shell (seed 004): bash parsed by our own parser into an AST,
 //! expanded and executed with GNU bash 5.2 semantics.
 //!
 //! The shell knows no resource: it reaches files through

@@ -25,8 +25,8 @@ pub fn lex_heredoc(text: &str) -> Res<Word> {
     Ok(Word { parts: vec![WordPart::Double(parts)] })
 }
 
-/// Splits source text into words at unquoted blanks (for `[ … ]` and
-/// `[[ … ]]`, whose insides tree-sitter structures differently from bash).
+/// Splits source text into words at unquoted blanks (the inside of a
+/// compound assignment `a=(…)`).
 pub fn lex_words(text: &str) -> Res<Vec<Word>> {
     let chars: Vec<char> = text.chars().collect();
     let mut pos = 0;
