@@ -1587,6 +1587,26 @@ mod tests {
     }
 
     #[test]
+    fn random_input_never_panics() {
+        // xorshift over an alphabet of shell metacharacters and quotes
+        let alphabet: Vec<char> = "ab01 \t\n;&|()<>{}[]$`'\"\\#=!*?@%^,:-+/~é".chars().collect();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for _ in 0..(x % 40) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                s.push(alphabet[(x % alphabet.len() as u64) as usize]);
+            }
+            let _ = parse_input(&s);
+        }
+    }
+
+    #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let n = 100_000;
         for src in [

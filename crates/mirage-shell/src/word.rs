@@ -188,6 +188,28 @@ fn lex_parts_inner(chars: &[char], pos: &mut usize, ctx: Ctx, stop: &dyn Fn(char
                         parts.push(WordPart::CmdSub(Arc::new(parse_script(&inner)?)));
                         *pos = end + 1;
                     }
+                    Some('[') if find_char(chars, *pos + 2, ']').is_some() => {
+                        // `$[expr]`: the old form of `$((expr))`
+                        flush(&mut lit, &mut parts, in_quotes);
+                        let mut depth = 0;
+                        let mut end = *pos + 1;
+                        while end < chars.len() {
+                            match chars[end] {
+                                '[' => depth += 1,
+                                ']' => {
+                                    depth -= 1;
+                                    if depth == 0 {
+                                        break;
+                                    }
+                                }
+                                _ => {}
+                            }
+                            end += 1;
+                        }
+                        let inner: String = chars[*pos + 2..end.min(chars.len())].iter().collect();
+                        parts.push(WordPart::Arith(lex_heredoc(&inner)?));
+                        *pos = (end + 1).min(chars.len());
+                    }
                     Some('{') => {
                         flush(&mut lit, &mut parts, in_quotes);
                         *pos += 2;
@@ -574,6 +596,20 @@ mod tests {
         let WordPart::Param(p) = &w.parts[0] else { panic!("not a param") };
         assert!(matches!(p.op, ParamOp::Length));
         assert!(p.index.is_some());
+    }
+
+    #[test]
+    fn old_arith_and_transforms() {
+        assert!(matches!(lex_word("$[1+2]").unwrap().parts.as_slice(), [WordPart::Arith(_)]));
+        let w = lex_word("${x@Q}").unwrap();
+        let WordPart::Param(p) = &w.parts[0] else { panic!("not a param") };
+        assert_eq!(p.op, ParamOp::Transform('Q'));
+        // bash rejects these only when they expand
+        for bad in ["${}", "${x!}", "${!@Q}", "${ }"] {
+            let w = lex_word(bad).unwrap();
+            let WordPart::Param(p) = &w.parts[0] else { panic!("not a param") };
+            assert!(matches!(p.op, ParamOp::Bad(_)), "{bad}: {:?}", p.op);
+        }
     }
 
     #[test]
