@@ -62,11 +62,9 @@ pub async fn run(host: Arc<dyn CommandHost>, st: &mut ShellState, src: &str, std
             Err(Flow::Break(_)) | Err(Flow::Continue(_)) => {}
         }
     }
-    if !exited {
-        if let Some(e) = parsed.error {
-            io.err(&format!("mirage: {e}\n")).await;
-            st.last_status = 2;
-        }
+    if !exited && let Some(e) = parsed.error {
+        io.err(&format!("mirage: {e}\n")).await;
+        st.last_status = 2;
     }
     // `trap … EXIT` runs when the script ends
     if let Some(action) = st.traps.remove("EXIT") {

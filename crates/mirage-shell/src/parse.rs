@@ -430,10 +430,12 @@ impl<'a> Parser<'a> {
         }
         let end = self.scan_word(i)?;
         let text: String = self.c[i..end].iter().collect();
-        if matches!(self.at(end), Some('<' | '>')) && !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(n) = text.parse::<u32>() {
-                return Ok((Tok::IoNum(n), end));
-            }
+        if matches!(self.at(end), Some('<' | '>'))
+            && !text.is_empty()
+            && text.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(n) = text.parse::<u32>()
+        {
+            return Ok((Tok::IoNum(n), end));
         }
         Ok((Tok::Word(text), end))
     }
