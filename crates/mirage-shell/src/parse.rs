@@ -339,7 +339,7 @@ impl<'a> Parser<'a> {
     fn skip_blanks_from(&self, mut i: usize) -> usize {
         loop {
             match self.at(i) {
-                Some(' ' | '\t' | '\r') => i += 1,
+                Some(' ' | '\t') => i += 1,
                 Some('\\') if self.at(i + 1) == Some('\n') => i += 2,
                 Some('#') => {
                     while i < self.c.len() && self.c[i] != '\n' {
