@@ -403,6 +403,10 @@ impl Interp {
             return self.exec(&stages[0], st, io).await;
         }
         let n = stages.len();
+        if n > st.limits.max_pipeline_stages {
+            io.err(&format!("bash: pipeline of {n} commands exceeds the limit of {}\n", st.limits.max_pipeline_stages)).await;
+            return Err(Flow::Abort(1));
+        }
         let mut futs = Vec::with_capacity(n);
         let mut next_in: Option<mpsc::Receiver<Bytes>> = None;
         for (i, stage) in stages.iter().enumerate() {
@@ -635,6 +639,11 @@ impl Interp {
         match &a.value {
             AssignValue::Scalar(w) => {
                 let mut v = self.expand_single_assign(w, st, io).await?;
+                let old_len = if a.append { st.vars.get(&a.name).map_or(0, |x| if let crate::state::Value::Scalar(s) = &x.value { s.len() } else { 0 }) } else { 0 };
+                if v.len().saturating_add(old_len) > st.limits.max_value_bytes {
+                    io.err(&format!("bash: {}: value exceeds the limit of {} bytes\n", a.name, st.limits.max_value_bytes)).await;
+                    return Err(Flow::Abort(1));
+                }
                 if st.vars.get(&a.name).is_some_and(|v| v.integer) {
                     v = match crate::arith::eval(&v, st) {
                         Ok(n) => n.to_string(),
@@ -846,6 +855,10 @@ impl Interp {
                     }
                 }
                 RedirOp::DupIn => {}
+                RedirOp::HereDoc | RedirOp::HereString if target.len() >= st.limits.max_heredoc_bytes => {
+                    io.err(&format!("bash: here-document: {} bytes exceed the limit of {}\n", target.len(), st.limits.max_heredoc_bytes)).await;
+                    return Err(1);
+                }
                 RedirOp::HereDoc => {
                     out.stdin = Arc::new(Mutex::new(Input::from_source(ByteSource::from(mirage_types::bytestr::encode(&target).into_owned()))));
                 }

@@ -110,7 +110,23 @@ pub fn set_element(st: &mut ShellState, name: &str, key: &str, value: String, ap
 }
 
 /// Brace expansion of one literal text (`a{b,c}d`, `{1..5}`, `{a..e..2}`).
+/// Past the default [`Limits`](crate::state::Limits) it returns the text unexpanded.
 pub fn brace_expand(s: &str) -> Vec<String> {
+    brace_expand_limited(s, &crate::state::Limits::default()).unwrap_or_else(|_| vec![s.to_string()])
+}
+
+/// The error of a brace expansion that would make more than
+/// `limits.max_brace_words` words, or nest deeper than the stack allows.
+fn brace_limit_error(limits: &crate::state::Limits) -> String {
+    format!("brace expansion: more than {} words", limits.max_brace_words)
+}
+
+/// As [`brace_expand`], but an expansion past `limits.max_brace_words` words
+/// (or too deep for the stack) is an error, checked before the words are made.
+pub fn brace_expand_limited(s: &str, limits: &crate::state::Limits) -> Result<Vec<String>, String> {
+    if limits.stack_low() {
+        return Err("brace expansion: nested too deep".into());
+    }
     let chars: Vec<char> = s.chars().collect();
     // find the first top-level {…} with a comma or ..
     let mut i = 0;
@@ -134,7 +150,7 @@ pub fn brace_expand(s: &str) -> Vec<String> {
                 j += 1;
             }
             if j >= chars.len() {
-                return vec![s.to_string()];
+                return Ok(vec![s.to_string()]);
             }
             let pre: String = chars[..i].iter().collect();
             let post: String = chars[j + 1..].iter().collect();
@@ -147,29 +163,36 @@ pub fn brace_expand(s: &str) -> Vec<String> {
                     st = c + 1;
                 }
                 v
-            } else if let Some(seq) = sequence(&inner) {
-                seq
+            } else if let Some(seq) = sequence(&inner, limits.max_brace_words) {
+                seq?
             } else {
                 i += 1;
                 continue;
             };
-            let posts = brace_expand(&post);
+            let posts = brace_expand_limited(&post, limits)?;
             let mut out = Vec::new();
             for a in alts {
-                for a2 in brace_expand(&a) {
+                let a2s = brace_expand_limited(&a, limits)?;
+                if out.len().saturating_add(a2s.len().saturating_mul(posts.len())) > limits.max_brace_words {
+                    return Err(brace_limit_error(limits));
+                }
+                for a2 in a2s {
                     for p in &posts {
                         out.push(format!("{pre}{a2}{p}"));
                     }
                 }
             }
-            return out;
+            return Ok(out);
         }
         i += 1;
     }
-    vec![s.to_string()]
+    Ok(vec![s.to_string()])
 }
 
-fn sequence(inner: &str) -> Option<Vec<String>> {
+/// `{A..B[..STEP]}`: `None` when `inner` is not a sequence, `Some(Err)` when
+/// it has more than `max` terms.
+fn sequence(inner: &str, max: usize) -> Option<Result<Vec<String>, String>> {
+    let too_many = || Some(Err(format!("brace expansion: more than {max} words")));
     let parts: Vec<&str> = inner.split("..").collect();
     if parts.len() < 2 || parts.len() > 3 {
         return None;
@@ -178,33 +201,27 @@ fn sequence(inner: &str) -> Option<Vec<String>> {
         Some(s) => s.parse().ok()?,
         None => 1,
     };
-    let step = if step == 0 { 1 } else { step.abs() };
+    let step = if step == 0 { 1 } else { step.checked_abs().unwrap_or(i64::MAX) };
     if let (Ok(a), Ok(b)) = (parts[0].parse::<i64>(), parts[1].parse::<i64>()) {
         let width = if (parts[0].starts_with('0') && parts[0].len() > 1) || (parts[1].starts_with('0') && parts[1].len() > 1) {
             parts[0].len().max(parts[1].len())
         } else {
             0
         };
+        if (a.abs_diff(b) / step.unsigned_abs()).saturating_add(1) > max as u64 {
+            return too_many();
+        }
         let mut v = Vec::new();
         let mut x = a;
         loop {
             v.push(if width > 0 { format!("{x:0width$}") } else { x.to_string() });
-            if v.len() > 1_000_000 {
-                break;
-            }
-            if a <= b {
-                x += step;
-                if x > b {
-                    break;
-                }
-            } else {
-                x -= step;
-                if x < b {
-                    break;
-                }
+            let next = if a <= b { x.checked_add(step).filter(|n| *n <= b) } else { x.checked_sub(step).filter(|n| *n >= b) };
+            match next {
+                Some(n) => x = n,
+                None => break,
             }
         }
-        return Some(v);
+        return Some(Ok(v));
     }
     let (a, b) = (parts[0], parts[1]);
     if a.chars().count() == 1 && b.chars().count() == 1 {
@@ -213,6 +230,9 @@ fn sequence(inner: &str) -> Option<Vec<String>> {
         let mut x = a;
         loop {
             v.push(char::from_u32(x as u32)?.to_string());
+            if v.len() > max {
+                return too_many();
+            }
             if a <= b {
                 x += step;
                 if x > b {
@@ -225,27 +245,30 @@ fn sequence(inner: &str) -> Option<Vec<String>> {
                 }
             }
         }
-        return Some(v);
+        return Some(Ok(v));
     }
     None
 }
 
-fn brace_words(w: &Word) -> Vec<Word> {
+fn brace_words(w: &Word, limits: &crate::state::Limits) -> Result<Vec<Word>, String> {
     let idx = w.parts.iter().position(|p| matches!(p, WordPart::Lit(s) if s.contains('{') && s.contains('}')));
-    let Some(idx) = idx else { return vec![w.clone()] };
-    let WordPart::Lit(s) = &w.parts[idx] else { return vec![w.clone()] };
-    let alts = brace_expand(s);
+    let Some(idx) = idx else { return Ok(vec![w.clone()]) };
+    let WordPart::Lit(s) = &w.parts[idx] else { return Ok(vec![w.clone()]) };
+    let alts = brace_expand_limited(s, limits)?;
     if alts.len() == 1 && alts[0] == *s {
-        return vec![w.clone()];
+        return Ok(vec![w.clone()]);
     }
     let mut out = Vec::new();
     for a in alts {
         let mut parts = w.parts[..idx].to_vec();
         parts.push(WordPart::Lit(a));
         parts.extend_from_slice(&w.parts[idx + 1..]);
-        out.extend(brace_words(&Word { parts }));
+        out.extend(brace_words(&Word { parts }, limits)?);
+        if out.len() > limits.max_brace_words {
+            return Err(brace_limit_error(limits));
+        }
     }
-    out
+    Ok(out)
 }
 
 impl Interp {
@@ -267,7 +290,14 @@ impl Interp {
             }
         }
         let mut out = Vec::new();
-        for bw in brace_words(w) {
+        let words = match brace_words(w, &st.limits) {
+            Ok(ws) => ws,
+            Err(e) => {
+                io.err(&format!("bash: {e}\n")).await;
+                return Err(Flow::Abort(1));
+            }
+        };
+        for bw in words {
             let pieces = self.pieces(&bw.parts, false, st, io, true).await?;
             let fields = split_fields(pieces, &st.ifs());
             for f in fields {
@@ -391,6 +421,11 @@ impl Interp {
             if s.words.is_empty() && s.assigns.is_empty() && s.redirs.len() == 1 && s.redirs[0].op == RedirOp::In {
                 let target = self.expand_single(&s.redirs[0].target, st, io).await?;
                 let path = mirage_types::join_path(&st.cwd, &target);
+                let max = st.limits.max_subst_bytes;
+                if self.vfs.stat(&path).await.is_ok_and(|m| m.size > max as u64) {
+                    io.err(&format!("bash: command substitution: output exceeds the limit of {max} bytes\n")).await;
+                    return Err(Flow::Abort(1));
+                }
                 let data = match self.vfs.read(&path).await {
                     Ok(src) => src.collect().await.unwrap_or_default(),
                     Err(e) => {
@@ -407,16 +442,33 @@ impl Interp {
                 return Ok(s);
             }
         }
-        let (sink, buf) = mirage_types::Sink::capture();
-        let sub_io = Io { stdin: io.stdin.clone(), stdout: sink, stderr: io.stderr.clone() };
+        // the output comes through a pipe and is kept up to the limit; past
+        // it the pipe closes, so the writer stops as on SIGPIPE
+        let max = st.limits.max_subst_bytes;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(16);
+        let sub_io = Io { stdin: io.stdin.clone(), stdout: mirage_types::Sink::Pipe(tx), stderr: io.stderr.clone() };
         let mut sub = st.clone();
-        let status = self.run_script(script, &mut sub, &sub_io).await;
-        drop(sub_io);
+        let run = async {
+            let status = self.run_script(script, &mut sub, &sub_io).await;
+            drop(sub_io);
+            status
+        };
+        let collect = async {
+            let mut data: Vec<u8> = Vec::new();
+            while let Some(chunk) = rx.recv().await {
+                if data.len() + chunk.len() > max {
+                    return None;
+                }
+                data.extend_from_slice(&chunk);
+            }
+            Some(data)
+        };
+        let (status, data) = futures::join!(run, collect);
         st.last_subst_status = Some(status);
         st.last_status = status;
-        let data = match buf.lock() {
-            Ok(mut g) => std::mem::take(&mut *g),
-            Err(e) => std::mem::take(&mut *e.into_inner()),
+        let Some(data) = data else {
+            io.err(&format!("bash: command substitution: output exceeds the limit of {max} bytes\n")).await;
+            return Err(Flow::Abort(1));
         };
         let mut s = mirage_types::bytestr::decode(&data).into_owned();
         while s.ends_with('\n') {

@@ -1650,7 +1650,15 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         let eol = if null_data { 0u8 } else { b'\n' };
         let ignore_case = p.has("ignore-case") && p.last_of(&["ignore-case", "no-ignore-case"]) == Some("ignore-case");
 
-        let matcher = match combine_patterns(&patterns, syntax) {
+        // `-F` with many patterns (`-F -f words.txt`): hand the literals to
+        // the matcher as literals, never as one giant alternation to parse,
+        // so that a million patterns cost a few times their size
+        let literal_set = syntax == Syntax::Fixed
+            && patterns.len() > 1
+            && !ignore_case
+            && !patterns.iter().any(|p| mirage_types::bytestr::has_escapes(p) || p.as_bytes().contains(&eol));
+        let combined = if literal_set { Ok(String::new()) } else { combine_patterns(&patterns, syntax) };
+        let matcher = match combined {
             Err(msg) if msg == BACKREF_MSG => {
                 let mut progs = Vec::with_capacity(patterns.len());
                 for pat in &patterns {
@@ -1676,7 +1684,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 } else if p.has("word") {
                     mb.word(true);
                 }
-                match mb.build(&pattern) {
+                let built = if literal_set { mb.fixed_strings(true).build_literals(&patterns) } else { mb.build(&pattern) };
+                match built {
                     Ok(m) => AnyMatcher::Re(m),
                     Err(e) => {
                         let msg = e.to_string();
