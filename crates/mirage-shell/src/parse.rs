@@ -613,6 +613,33 @@ impl<'a> Parser<'a> {
         Err(SyntaxError::eof(")"))
     }
 
+    /// For `for ((`: the index of the first `)` of the closing `))`. bash
+    /// reads this text as plain characters to the first `))` outside
+    /// parentheses, skipping a stray `)` (with a stray `(`: the first `))`).
+    fn for_arith_end(&self, from: usize) -> Result<usize, SyntaxError> {
+        let mut depth = 0usize;
+        let mut i = from;
+        while let Some(c) = self.at(i) {
+            match c {
+                '(' => depth += 1,
+                ')' if depth > 0 => depth -= 1,
+                ')' if self.at(i + 1) == Some(')') => return Ok(i),
+                '\'' | '"' | '`' | '\\' => {
+                    i = self.scan_piece(i, false)?;
+                    continue;
+                }
+                '$' if self.at(i + 1) == Some('(') => {
+                    i = self.scan_piece(i, false)?;
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        // an unbalanced `(`: the first `))`
+        (from..self.c.len().saturating_sub(1)).find(|&j| self.c[j] == ')' && self.c[j + 1] == ')').ok_or_else(|| SyntaxError::eof(")"))
+    }
+
     fn skip_newlines(&mut self) -> Result<(), SyntaxError> {
         while self.peek()? == Tok::Newline {
             self.bump()?;
@@ -921,7 +948,7 @@ impl<'a> Parser<'a> {
         self.bump()?;
         let open = self.pos_after_blanks();
         if !select && self.at(open) == Some('(') && self.at(open + 1) == Some('(') {
-            let end = self.arith_end(open + 2).map_err(|e| self.err_at(e))?.ok_or_else(|| self.err_at(SyntaxError::near("(")))?;
+            let end = self.for_arith_end(open + 2).map_err(|e| self.err_at(e))?;
             let inner: String = self.c[open + 2..end].iter().collect();
             self.peeked = None;
             self.pos = end + 2;
