@@ -100,8 +100,45 @@ fn set_pipestatus(st: &mut ShellState, statuses: &[i32]) {
 
 struct PendingWrite {
     path: String,
-    buf: Arc<Mutex<Vec<u8>>>,
-    append: bool,
+    how: Pending,
+}
+
+/// How a file redirect's bytes reach the file.
+enum Pending {
+    /// Streamed: a task appends what the command writes, as it writes it,
+    /// through a bounded channel (memory stays flat for `> file` of any
+    /// size). Sending on `done` (or dropping it) ends the stream once the
+    /// command has finished.
+    Stream {
+        done: tokio::sync::oneshot::Sender<()>,
+        task: tokio::task::JoinHandle<mirage_types::Result<()>>,
+    },
+    /// Collected, then appended (only without a tokio runtime).
+    Capture(Arc<Mutex<Vec<u8>>>),
+}
+
+/// The bytes sent on `rx`, as a stream that ends when every sender is gone
+/// or `done` fires (then the chunks already sent are still delivered).
+fn redirect_stream(rx: mpsc::Receiver<Bytes>, done: tokio::sync::oneshot::Receiver<()>) -> ByteSource {
+    use futures::StreamExt;
+    let s = futures::stream::unfold((rx, Some(done)), |(mut rx, mut done)| async move {
+        loop {
+            match done.as_mut() {
+                Some(d) => {
+                    tokio::select! {
+                        biased;
+                        b = rx.recv() => return b.map(|b| (Ok(b), (rx, done))),
+                        _ = d => {
+                            rx.close();
+                            done = None;
+                        }
+                    }
+                }
+                None => return rx.recv().await.map(|b| (Ok(b), (rx, None))),
+            }
+        }
+    });
+    ByteSource::Stream(s.boxed())
 }
 
 impl Interp {
@@ -794,9 +831,22 @@ impl Interp {
                                 io.err(&format!("bash: {target}: {}\n", e.message())).await;
                                 return Err(1);
                             }
-                            let (sink, buf) = Sink::capture();
-                            pending.push(PendingWrite { path, buf, append: true });
-                            sink
+                            // The file is created (or truncated) above, so errors show
+                            // before the command runs; its output is then appended as
+                            // it is produced.
+                            if tokio::runtime::Handle::try_current().is_ok() {
+                                let (tx, rx) = mpsc::channel::<Bytes>(16);
+                                let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+                                let vfs = self.vfs.clone();
+                                let p = path.clone();
+                                let task = tokio::spawn(async move { vfs.append(&p, redirect_stream(rx, done_rx)).await });
+                                pending.push(PendingWrite { path, how: Pending::Stream { done: done_tx, task } });
+                                Sink::Pipe(tx)
+                            } else {
+                                let (sink, buf) = Sink::capture();
+                                pending.push(PendingWrite { path, how: Pending::Capture(buf) });
+                                sink
+                            }
                         }
                     };
                     if matches!(r.op, RedirOp::OutErr | RedirOp::AppendOutErr) {
@@ -874,15 +924,25 @@ impl Interp {
 
     async fn finish_redirects(&self, pending: Vec<PendingWrite>, io: &Io) {
         for p in pending {
-            let data = match p.buf.lock() {
-                Ok(mut g) => std::mem::take(&mut *g),
-                Err(e) => std::mem::take(&mut *e.into_inner()),
+            let res = match p.how {
+                Pending::Stream { done, task } => {
+                    let _ = done.send(());
+                    match task.await {
+                        Ok(r) => r,
+                        Err(e) => Err(mirage_types::Error::msg(mirage_types::ErrorKind::Io, format!("redirect writer failed: {e}"))),
+                    }
+                }
+                Pending::Capture(buf) => {
+                    let data = match buf.lock() {
+                        Ok(mut g) => std::mem::take(&mut *g),
+                        Err(e) => std::mem::take(&mut *e.into_inner()),
+                    };
+                    if data.is_empty() {
+                        continue;
+                    }
+                    self.vfs.append(&p.path, ByteSource::from(data)).await
+                }
             };
-            if data.is_empty() {
-                continue;
-            }
-            let src = ByteSource::from(data);
-            let res = if p.append { self.vfs.append(&p.path, src).await } else { self.vfs.write(&p.path, src).await };
             if let Err(e) = res {
                 io.err(&format!("bash: {}: {}\n", p.path, e.message())).await;
             }
