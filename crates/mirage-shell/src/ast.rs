@@ -156,6 +156,10 @@ pub enum RedirOp {
     HereDoc,
     /// `<>`.
     ReadWrite,
+    /// `> >(cmd)` (also `>>`, `>|`): output to a process
+    /// substitution. The target word holds the command as its one
+    /// [`WordPart::CmdSub`] part; it runs with the output as its stdin.
+    OutProcess,
 }
 
 /// A word: parts that expand and concatenate.

@@ -115,6 +115,9 @@ enum Pending {
     },
     /// Collected, then appended (only without a tokio runtime).
     Capture(Arc<Mutex<Vec<u8>>>),
+    /// `> >(cmd)`: collected, then given to `cmd` (run in a copy of the
+    /// state, as bash runs it in a subshell) as its standard input.
+    Process(Arc<Script>, Box<ShellState>, Arc<Mutex<Vec<u8>>>),
 }
 
 /// The bytes sent on `rx`, as a stream that ends when every sender is gone
@@ -796,6 +799,7 @@ impl Interp {
                     Ok(t) => t,
                     Err(_) => return Err(1),
                 },
+                RedirOp::OutProcess => String::new(),
                 _ => match self.expand_words(std::slice::from_ref(&r.target), st, io).await {
                     Ok(mut v) if v.len() == 1 => v.remove(0),
                     Ok(v) if r.op == RedirOp::HereString => v.join(" "),
@@ -904,7 +908,25 @@ impl Interp {
                         }
                     }
                 }
-                RedirOp::DupIn => {}
+                RedirOp::DupIn => {
+                    // `<&-` closes standard input: reading it fails with EBADF
+                    if target == "-" && r.fd.unwrap_or(0) == 0 {
+                        use futures::StreamExt;
+                        let bad = mirage_types::Error::msg(mirage_types::ErrorKind::Io, "Bad file descriptor");
+                        let closed = ByteSource::Stream(futures::stream::once(async move { Err(bad) }).boxed());
+                        out.stdin = Arc::new(Mutex::new(Input::from_source(closed)));
+                    }
+                }
+                RedirOp::OutProcess => {
+                    let Some(WordPart::CmdSub(script)) = r.target.parts.first() else { continue };
+                    let (sink, buf) = Sink::capture();
+                    pending.push(PendingWrite { path: String::new(), how: Pending::Process(script.clone(), Box::new(st.clone()), buf) });
+                    match r.fd.unwrap_or(1) {
+                        1 => out.stdout = sink,
+                        2 => out.stderr = sink,
+                        _ => {}
+                    }
+                }
                 RedirOp::HereDoc | RedirOp::HereString if target.len() >= st.limits.max_heredoc_bytes => {
                     io.err(&format!("bash: here-document: {} bytes exceed the limit of {}\n", target.len(), st.limits.max_heredoc_bytes)).await;
                     return Err(1);
@@ -941,6 +963,15 @@ impl Interp {
                         continue;
                     }
                     self.vfs.append(&p.path, ByteSource::from(data)).await
+                }
+                Pending::Process(script, mut sub, buf) => {
+                    let data = match buf.lock() {
+                        Ok(mut g) => std::mem::take(&mut *g),
+                        Err(e) => std::mem::take(&mut *e.into_inner()),
+                    };
+                    let sub_io = Io::new(Input::from_source(ByteSource::from(data)), io.stdout.clone(), io.stderr.clone());
+                    let _ = self.run_script(&script, &mut sub, &sub_io).await;
+                    continue;
                 }
             };
             if let Err(e) = res {

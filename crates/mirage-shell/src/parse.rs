@@ -1292,6 +1292,14 @@ impl<'a> Parser<'a> {
             t => return Err(self.unexpected(&t)),
         };
         let lex = |s: &str| self.cond_word(s);
+        if matches!(op, ">" | ">>" | ">|") && target.starts_with(">(") {
+            let tc: Vec<char> = target.chars().collect();
+            if subst_end(&tc, 2).ok() == Some(tc.len() - 1) {
+                let inner: String = tc[2..tc.len() - 1].iter().collect();
+                let script = if self.lexing { parse_script(&inner).map_err(|e| self.err_at(e))? } else { Script::default() };
+                return Ok(Some(Redir { fd, op: RedirOp::OutProcess, target: Word { parts: vec![WordPart::CmdSub(Arc::new(script))] } }));
+            }
+        }
         let r = match op {
             "<<" | "<<-" => {
                 let (delim, quoted) = unquote_delim(&target);
@@ -1579,6 +1587,10 @@ mod tests {
 
     #[test]
     fn redirect_target_is_one_word() {
+        let s = parse_script("echo a > >(cat) b").unwrap();
+        let Cmd::Simple(c) = &s.items[0] else { panic!() };
+        assert_eq!(c.words.len(), 3);
+        assert_eq!(c.redirs[0].op, RedirOp::OutProcess);
         let s = parse_script("echo hi > /tmp/o extra").unwrap();
         let Cmd::Simple(c) = &s.items[0] else { panic!() };
         assert_eq!(c.words.len(), 3);
