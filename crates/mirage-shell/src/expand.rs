@@ -495,6 +495,12 @@ impl Interp {
             pe.name.clone()
         };
         let multi = name == "@" || name == "*" || matches!(idx_text.as_deref(), Some("@") | Some("*"));
+        if let ParamOp::Transform(c @ ('a' | 'A')) = pe.op
+            && (name.starts_with('_') || name.starts_with(|c: char| c.is_ascii_alphabetic()))
+            && let Some(s) = crate::transform::attributes(c, &name, st.vars.get(&name), idx_text.as_deref(), multi)
+        {
+            return Ok(vec![text(s)]);
+        }
         if multi && matches!(pe.op, ParamOp::Plain | ParamOp::Length | ParamOp::Keys | ParamOp::Substr(..) | ParamOp::Replace(..) | ParamOp::TrimPrefix(..) | ParamOp::TrimSuffix(..) | ParamOp::Upper(_) | ParamOp::Lower(_) | ParamOp::Transform(_) | ParamOp::Default(..) | ParamOp::Alt(..)) {
             let star = name == "*" || idx_text.as_deref() == Some("*");
             let mut values: Vec<String> = if name == "@" || name == "*" {

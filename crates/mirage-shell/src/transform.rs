@@ -1,10 +1,11 @@
 //! `${x@OP}` parameter transformations (bash 5.2 manual, "Shell Parameter
 //! Expansion"): `Q` quotes for reuse as input, `E` expands backslash escapes
 //! as `$'…'` does, `U`/`L`/`u` convert case, `K`/`k` quote (as `Q` for a
-//! scalar value).
+//! scalar value), `a` lists a variable's attributes and `A` recreates it.
 
 /// Applies transformation `op` to one value. `Err(())` for an operator
-/// Mirage does not implement (`A`, `a`, `P`), which the caller reports.
+/// this function does not implement (`A` and `a`: see [`attributes`];
+/// `P`, prompt expansion), which the caller reports.
 #[allow(clippy::result_unit_err)]
 pub fn apply(op: char, v: &str) -> Result<String, ()> {
     Ok(match op {
@@ -48,6 +49,65 @@ pub fn quote(v: &str) -> String {
     }
     s.push('\'');
     s
+}
+
+/// `${x@a}` (the attribute letters, in bash's order `aAinrtxclu`) and
+/// `${x@A}` (an assignment or `declare` command that recreates the
+/// variable) for the variable `name`. `whole`: the `[@]`/`[*]` form of an
+/// array. `None` when bash's answer is not modelled (an element `[i]`).
+pub fn attributes(op: char, name: &str, var: Option<&crate::state::Var>, index: Option<&str>, whole: bool) -> Option<String> {
+    use crate::state::Value;
+    let Some(var) = var else { return Some(String::new()) };
+    let mut flags = String::new();
+    match &var.value {
+        Value::Indexed(_) => flags.push('a'),
+        Value::Assoc(_) => flags.push('A'),
+        Value::Scalar(_) => {}
+    }
+    if var.integer {
+        flags.push('i');
+    }
+    if var.readonly {
+        flags.push('r');
+    }
+    if var.exported {
+        flags.push('x');
+    }
+    match var.case {
+        Some(false) => flags.push('l'),
+        Some(true) => flags.push('u'),
+        None => {}
+    }
+    if op == 'a' {
+        return Some(flags);
+    }
+    if index.is_some() && !whole {
+        return None;
+    }
+    let dq = |v: &str| {
+        let mut s = String::from("\"");
+        for c in v.chars() {
+            if matches!(c, '"' | '\\' | '$' | '`') {
+                s.push('\\');
+            }
+            s.push(c);
+        }
+        s.push('"');
+        s
+    };
+    let head = if flags.is_empty() { String::new() } else { format!("declare -{flags} ") };
+    Some(match &var.value {
+        Value::Scalar(v) => format!("{head}{name}={}", quote(v)),
+        Value::Indexed(m) if whole => {
+            let items: Vec<String> = m.iter().map(|(k, v)| format!("[{k}]={}", dq(v))).collect();
+            format!("{head}{name}=({})", items.join(" "))
+        }
+        Value::Assoc(m) if whole => {
+            let items: String = m.iter().map(|(k, v)| format!("[{k}]={} ", dq(v))).collect();
+            format!("{head}{name}=({items})")
+        }
+        other => format!("{head}{name}={}", quote(&other.scalar())),
+    })
 }
 
 #[cfg(test)]
