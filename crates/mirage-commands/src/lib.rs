@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod builtin;
+pub mod fixed_set;
 pub mod registry;
 pub mod util;
 
