@@ -208,7 +208,7 @@ async fn run(cli: Cli) -> Result<i32> {
                 return Ok(match mirage::shell::parse::check_syntax(&command) {
                     Ok(()) => 0,
                     Err(e) => {
-                        eprintln!("mirage: -c: line {}: {e}", e.line.max(1));
+                        eprint!("{}", e.report(&command));
                         2
                     }
                 });

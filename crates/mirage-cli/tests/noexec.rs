@@ -24,7 +24,7 @@ fn syntax_error_exits_2_with_bash_wording() {
     assert_eq!(o.status.code(), Some(2));
     assert!(o.stdout.is_empty(), "nothing runs: {o:?}");
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(err, "mirage: -c: line 2: syntax error near unexpected token `fi'\n");
+    assert_eq!(err, "mirage: -c: line 2: syntax error near unexpected token `fi'\nmirage: -c: line 2: `if true; then echo b; fi fi'\n");
     let o = mirage(&["execute", "-n", "-c", "echo \"open"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unexpected EOF while looking for matching `\"'"));

@@ -63,7 +63,7 @@ pub async fn run(host: Arc<dyn CommandHost>, st: &mut ShellState, src: &str, std
         }
     }
     if !exited && let Some(e) = parsed.error {
-        io.err(&format!("mirage: {e}\n")).await;
+        io.err(&e.report(src)).await;
         st.last_status = 2;
     }
     // `trap … EXIT` runs when the script ends

@@ -66,6 +66,22 @@ impl SyntaxError {
     }
 }
 
+impl SyntaxError {
+    /// The error as bash reports it for `bash -c SRC`, with `mirage` for
+    /// `bash`: ``mirage: -c: line N: MESSAGE``, then, for an unexpected
+    /// token, ``mirage: -c: line N: `THE LINE'``. Ends with a newline.
+    pub fn report(&self, src: &str) -> String {
+        let line = self.line.max(1);
+        let mut out = format!("mirage: -c: line {line}: {}\n", self.message);
+        if self.message.starts_with("syntax error near")
+            && let Some(text) = src.split('\n').nth(line - 1)
+        {
+            out.push_str(&format!("mirage: -c: line {line}: `{text}'\n"));
+        }
+        out
+    }
+}
+
 impl fmt::Display for SyntaxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
