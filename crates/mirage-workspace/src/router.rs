@@ -144,6 +144,33 @@ impl Router {
     }
 }
 
+impl Router {
+    /// `stat` (`follow`) or `lstat` (not `follow`) of `path`: the mount's
+    /// answer, with a mount root named after its mount point; a virtual
+    /// directory (`/`, or a parent of mount points) the mount does not hold
+    /// is a directory.
+    async fn stat_with(&self, path: &str, follow: bool) -> Result<FileStat> {
+        let path = normalize_path(path);
+        match self.resolve(&path) {
+            Some((m, rel)) => {
+                let r = if follow { m.resource.stat(&rel).await } else { m.resource.lstat(&rel).await };
+                match r {
+                    Ok(mut s) => {
+                        if rel == "/" {
+                            s.name = basename(&path);
+                        }
+                        Ok(s)
+                    }
+                    Err(e) if e.kind == ErrorKind::NotFound && self.is_virtual_dir(&path) => Ok(FileStat::dir(basename(&path))),
+                    Err(e) => Err(at(e, &path)),
+                }
+            }
+            None if self.is_virtual_dir(&path) => Ok(FileStat::dir(basename(&path))),
+            None => Err(Error::not_found(path)),
+        }
+    }
+}
+
 fn at(e: Error, path: &str) -> Error {
     e.with_path(path)
 }
@@ -151,39 +178,11 @@ fn at(e: Error, path: &str) -> Error {
 #[async_trait]
 impl Vfs for Router {
     async fn stat(&self, path: &str) -> Result<FileStat> {
-        let path = normalize_path(path);
-        match self.resolve(&path) {
-            Some((m, rel)) => match m.resource.stat(&rel).await {
-                Ok(mut s) => {
-                    if rel == "/" {
-                        s.name = basename(&path);
-                    }
-                    Ok(s)
-                }
-                Err(e) if e.kind == ErrorKind::NotFound && self.is_virtual_dir(&path) => Ok(FileStat::dir(basename(&path))),
-                Err(e) => Err(at(e, &path)),
-            },
-            None if self.is_virtual_dir(&path) => Ok(FileStat::dir(basename(&path))),
-            None => Err(Error::not_found(path)),
-        }
+        self.stat_with(path, true).await
     }
 
     async fn lstat(&self, path: &str) -> Result<FileStat> {
-        let path = normalize_path(path);
-        match self.resolve(&path) {
-            Some((m, rel)) => match m.resource.lstat(&rel).await {
-                Ok(mut s) => {
-                    if rel == "/" {
-                        s.name = basename(&path);
-                    }
-                    Ok(s)
-                }
-                Err(e) if e.kind == ErrorKind::NotFound && self.is_virtual_dir(&path) => Ok(FileStat::dir(basename(&path))),
-                Err(e) => Err(at(e, &path)),
-            },
-            None if self.is_virtual_dir(&path) => Ok(FileStat::dir(basename(&path))),
-            None => Err(Error::not_found(path)),
-        }
+        self.stat_with(path, false).await
     }
 
     async fn readlink(&self, path: &str) -> Result<String> {
