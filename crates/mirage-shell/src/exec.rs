@@ -531,9 +531,18 @@ impl Interp {
             } else {
                 crate::builtins::run(self, &argv, st, &rio).await
             };
-            if name == "exec" && argv.len() == 1 && pending.is_empty() {
-                crate::execfd::record(st, io, &rio);
-            }
+            let r = if name == "exec" && argv.len() == 1 && !pending.is_empty() {
+                // `exec > FILE`: the file is opened, but later commands
+                // would not write to it; say so instead of silently
+                // leaving their output where it was.
+                io.err("bash: exec: unsupported: keeping a redirection to a file for later commands\n").await;
+                Ok(1)
+            } else {
+                if name == "exec" && argv.len() == 1 {
+                    crate::execfd::record(st, io, &rio);
+                }
+                r
+            };
             for (n, v) in saved.into_iter().rev() {
                 match v {
                     Some(v) => {

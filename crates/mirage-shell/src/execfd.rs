@@ -7,8 +7,9 @@
 //! stdout or stderr is still the run's own stream gets the target instead
 //! ([`remap`]); a stream that a redirect or a pipe already replaced is left
 //! alone, so `{ ls /x; } 2>/dev/null` still discards after `exec 2>&1`.
-//! Redirecting to a file with `exec > FILE` is not kept yet (the file is
-//! created or truncated, and output stays where it was).
+//! Redirecting to a file with `exec > FILE` is not kept yet: the file is
+//! opened as bash opens it, then `exec` says `unsupported` and returns 1,
+//! so a script never silently writes where it did not ask to.
 
 use mirage_types::Sink;
 

@@ -60,3 +60,15 @@ async fn config_cwd_and_resource_config_are_checked() {
     let w = Workspace::from_config(&cfg).await.unwrap();
     assert_eq!(w.session_cwd("default").await.unwrap(), "/d/sub");
 }
+
+#[tokio::test]
+async fn exec_to_a_file_says_unsupported_instead_of_writing_elsewhere() {
+    let ram = Arc::new(mirage_resource_ram::RamResource::new());
+    let w = Workspace::builder().mount("/data", ram, MountMode::Write).cwd("/data").build().unwrap();
+    let o = w.execute("default", "exec > out.txt; echo rc=$?", None).await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "rc=1\n");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unsupported"), "{:?}", o.stderr);
+    // `exec 2>&1` and friends still work
+    let o = w.execute("default", "exec 2>&1; ls /nope 2>&1 | wc -l", None).await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "1\n");
+}
