@@ -180,6 +180,29 @@ pub(crate) fn subst_end(chars: &[char], from: usize) -> Result<usize, SyntaxErro
     grow(|| subst_end_inner(chars, from))
 }
 
+/// For the `[` at `open`: the index of the `]` that closes it (brackets
+/// nest), or `None` when the text ends first. `escapes`: a backslash hides
+/// the character after it (as in an assignment's `name[…]=`).
+pub(crate) fn bracket_end(chars: &[char], open: usize, escapes: bool) -> Option<usize> {
+    let mut depth = 1usize;
+    let mut i = open + 1;
+    while i < chars.len() {
+        match chars[i] {
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            '\\' if escapes => i += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 fn subst_end_inner(chars: &[char], from: usize) -> Result<usize, SyntaxError> {
     let _g = DepthGuard::enter()?;
     let mut p = Parser::new(chars, from, true);
@@ -249,25 +272,7 @@ fn assign_prefix(w: &[char]) -> Option<usize> {
         i += 1;
     }
     if w.get(i) == Some(&'[') {
-        let mut depth = 0;
-        while i < w.len() {
-            match w[i] {
-                '[' => depth += 1,
-                ']' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        break;
-                    }
-                }
-                '\\' => i += 1,
-                _ => {}
-            }
-            i += 1;
-        }
-        if i >= w.len() {
-            return None;
-        }
-        i += 1;
+        i = bracket_end(w, i, true)? + 1;
     }
     if w.get(i) == Some(&'+') {
         i += 1;
@@ -567,24 +572,7 @@ impl<'a> Parser<'a> {
                     None => Ok(subst_end(self.c, i + 2)? + 1),
                 },
                 Some('(') => Ok(subst_end(self.c, i + 2)? + 1),
-                Some('[') => {
-                    let mut depth = 0;
-                    let mut j = i + 1;
-                    while let Some(c) = self.at(j) {
-                        match c {
-                            '[' => depth += 1,
-                            ']' => {
-                                depth -= 1;
-                                if depth == 0 {
-                                    return Ok(j + 1);
-                                }
-                            }
-                            _ => {}
-                        }
-                        j += 1;
-                    }
-                    Err(SyntaxError::eof("]"))
-                }
+                Some('[') => bracket_end(self.c, i + 1, false).map(|j| j + 1).ok_or_else(|| SyntaxError::eof("]")),
                 Some('{') => {
                     let _g = DepthGuard::enter()?;
                     let mut j = i + 2;

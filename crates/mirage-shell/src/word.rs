@@ -191,21 +191,7 @@ fn lex_parts_inner(chars: &[char], pos: &mut usize, ctx: Ctx, stop: &dyn Fn(char
                     Some('[') if find_char(chars, *pos + 2, ']').is_some() => {
                         // `$[expr]`: the old form of `$((expr))`
                         flush(&mut lit, &mut parts, in_quotes);
-                        let mut depth = 0;
-                        let mut end = *pos + 1;
-                        while end < chars.len() {
-                            match chars[end] {
-                                '[' => depth += 1,
-                                ']' => {
-                                    depth -= 1;
-                                    if depth == 0 {
-                                        break;
-                                    }
-                                }
-                                _ => {}
-                            }
-                            end += 1;
-                        }
+                        let end = crate::parse::bracket_end(chars, *pos + 1, false).unwrap_or(chars.len());
                         let inner: String = chars[*pos + 2..end.min(chars.len())].iter().collect();
                         parts.push(WordPart::Arith(lex_heredoc(&inner)?));
                         *pos = (end + 1).min(chars.len());
@@ -452,21 +438,7 @@ fn lex_brace_param_strict(chars: &[char], pos: &mut usize) -> Res<ParamExp> {
     }
     if at(*pos) == Some('[') {
         let start = *pos + 1;
-        let mut depth = 1;
-        let mut i = start;
-        while i < chars.len() {
-            match chars[i] {
-                '[' => depth += 1,
-                ']' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        break;
-                    }
-                }
-                _ => {}
-            }
-            i += 1;
-        }
+        let i = crate::parse::bracket_end(chars, *pos, false).unwrap_or(chars.len());
         let inner: String = chars[start..i.min(chars.len())].iter().collect();
         p.index = Some(lex_word(&inner)?);
         *pos = i + 1;
