@@ -595,39 +595,24 @@ impl<'a> Parser<'a> {
     /// `)` of the closing `))`, or `None` when the parentheses close with a
     /// single `)` (then it is a command substitution or subshell).
     fn arith_end(&self, from: usize) -> Result<Option<usize>, SyntaxError> {
-        let mut depth = 0usize;
-        let mut i = from;
-        while let Some(c) = self.at(i) {
-            match c {
-                '(' => {
-                    depth += 1;
-                    i += 1;
-                }
-                ')' if depth > 0 => {
-                    depth -= 1;
-                    i += 1;
-                }
-                ')' => return Ok(if self.at(i + 1) == Some(')') { Some(i) } else { None }),
-                '\\' => i += 2,
-                '\'' | '"' | '`' => i = self.scan_piece(i, false)?,
-                '$' if self.at(i + 1) == Some('(') => i = self.scan_piece(i, false)?,
-                _ => i += 1,
-            }
+        match self.arith_close(from)? {
+            Some(i) => Ok((self.at(i + 1) == Some(')')).then_some(i)),
+            None => Err(SyntaxError::eof(")")),
         }
-        Err(SyntaxError::eof(")"))
     }
 
-    /// For `for ((`: the index of the first `)` of the closing `))`. bash
-    /// reads this text as plain characters to the first `))` outside
-    /// parentheses, skipping a stray `)` (with a stray `(`: the first `))`).
-    fn for_arith_end(&self, from: usize) -> Result<usize, SyntaxError> {
+    /// Arithmetic text from `from` read as plain characters, with
+    /// parentheses nested and quotes, backslashes and `$( )` skipped whole:
+    /// the index of the first `)` outside parentheses, or `None` when the
+    /// text ends first.
+    fn arith_close(&self, from: usize) -> Result<Option<usize>, SyntaxError> {
         let mut depth = 0usize;
         let mut i = from;
         while let Some(c) = self.at(i) {
             match c {
                 '(' => depth += 1,
                 ')' if depth > 0 => depth -= 1,
-                ')' if self.at(i + 1) == Some(')') => return Ok(i),
+                ')' => return Ok(Some(i)),
                 '\'' | '"' | '`' | '\\' => {
                     i = self.scan_piece(i, false)?;
                     continue;
@@ -639,6 +624,21 @@ impl<'a> Parser<'a> {
                 _ => {}
             }
             i += 1;
+        }
+        Ok(None)
+    }
+
+    /// For `for ((`: the index of the first `)` of the closing `))`. bash
+    /// reads this text as plain characters to the first `))` outside
+    /// parentheses, skipping a stray `)` (with a stray `(`: the first `))`).
+    fn for_arith_end(&self, from: usize) -> Result<usize, SyntaxError> {
+        let mut i = from;
+        while let Some(close) = self.arith_close(i)? {
+            if self.at(close + 1) == Some(')') {
+                return Ok(close);
+            }
+            // a stray `)`: skipped, still outside parentheses
+            i = close + 1;
         }
         // an unbalanced `(`: the first `))`
         (from..self.c.len().saturating_sub(1)).find(|&j| self.c[j] == ')' && self.c[j + 1] == ')').ok_or_else(|| SyntaxError::eof(")"))
