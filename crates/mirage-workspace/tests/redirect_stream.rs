@@ -3,36 +3,12 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use bytes::Bytes;
-use futures::StreamExt;
-use mirage_ops::{Capability, Resource};
 use mirage_resource_disk::DiskResource;
-use mirage_types::{ByteSource, Error, FileStat, MountMode, Result};
+use mirage_types::MountMode;
 use mirage_workspace::Workspace;
 
-/// One endless file, `/big`, of 64 KiB chunks of `x`.
-struct Endless;
-
-#[async_trait]
-impl Resource for Endless {
-    fn name(&self) -> &'static str {
-        "endless"
-    }
-    fn capability(&self) -> Capability {
-        Capability::default()
-    }
-    async fn stat(&self, path: &str) -> Result<FileStat> {
-        if path == "/" { Ok(FileStat::dir("/")) } else { Ok(FileStat::file("big", u64::MAX)) }
-    }
-    async fn readdir(&self, _path: &str) -> Result<Vec<FileStat>> {
-        Ok(vec![FileStat::file("big", u64::MAX)])
-    }
-    async fn read(&self, _path: &str) -> Result<ByteSource> {
-        let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
-        Ok(ByteSource::Stream(futures::stream::repeat(chunk).map(Ok::<Bytes, Error>).boxed()))
-    }
-}
+mod common;
+use common::Endless;
 
 /// A field of /proc/self/status in KiB (`VmRSS`, `VmHWM`).
 fn status_kib(field: &str) -> u64 {
@@ -48,7 +24,7 @@ fn status_kib(field: &str) -> u64 {
 async fn redirect_to_disk_streams_with_flat_memory() {
     let root = tempfile::tempdir().unwrap();
     let ws = Workspace::builder()
-        .mount("/inf", Arc::new(Endless), MountMode::Read)
+        .mount("/inf", Arc::new(Endless::new(vec![b'x'; 64 * 1024])), MountMode::Read)
         .mount("/d", Arc::new(DiskResource::open(root.path()).unwrap()), MountMode::Write)
         .cwd("/d")
         .build()

@@ -3,16 +3,16 @@
 //! early stop, and disk confinement.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
-use async_trait::async_trait;
 use bytes::Bytes;
-use futures::StreamExt;
-use mirage_ops::{Capability, Resource};
 use mirage_resource_disk::DiskResource;
 use mirage_resource_ram::RamResource;
-use mirage_types::{ByteSource, Error, FileStat, MountMode, Result, Vfs};
+use mirage_types::{ByteSource, MountMode};
 use mirage_workspace::Workspace;
+
+mod common;
+use common::Endless;
 
 fn ws_with(ro: Arc<RamResource>, rw: Arc<RamResource>) -> Workspace {
     Workspace::builder()
@@ -73,41 +73,12 @@ async fn ls_root_shows_mount_points_and_commands_span_mounts() {
     assert_eq!(code, 0, "{err}");
 }
 
-/// A resource with one endless file that counts the chunks it hands out.
-struct Endless {
-    pulled: Arc<AtomicUsize>,
-}
-
-#[async_trait]
-impl Resource for Endless {
-    fn name(&self) -> &'static str {
-        "endless"
-    }
-    fn capability(&self) -> Capability {
-        Capability::default()
-    }
-    async fn stat(&self, path: &str) -> Result<FileStat> {
-        if path == "/" { Ok(FileStat::dir("/")) } else { Ok(FileStat::file("big", u64::MAX)) }
-    }
-    async fn readdir(&self, _path: &str) -> Result<Vec<FileStat>> {
-        Ok(vec![FileStat::file("big", u64::MAX)])
-    }
-    async fn read(&self, _path: &str) -> Result<ByteSource> {
-        let pulled = self.pulled.clone();
-        let chunk = Bytes::from(b"line\n".repeat(13_000));
-        let s = futures::stream::repeat(chunk).map(move |c| {
-            pulled.fetch_add(1, Ordering::SeqCst);
-            Ok::<Bytes, Error>(c)
-        });
-        Ok(ByteSource::Stream(s.boxed()))
-    }
-}
-
 #[tokio::test]
 async fn pipelines_stream_and_stop_early() {
-    let pulled = Arc::new(AtomicUsize::new(0));
+    let endless = Endless::new(b"line\n".repeat(13_000));
+    let pulled = endless.pulled.clone();
     let ws = Workspace::builder()
-        .mount("/inf", Arc::new(Endless { pulled: pulled.clone() }), MountMode::Read)
+        .mount("/inf", Arc::new(endless), MountMode::Read)
         .build()
         .unwrap();
     let (out, _, code) = run(&ws, "cat /inf/big | grep line | head -n 2").await;

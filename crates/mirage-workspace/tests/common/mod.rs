@@ -1,0 +1,50 @@
+//! Test helpers shared by this crate's integration tests.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::StreamExt;
+use mirage_ops::{Capability, Resource};
+use mirage_types::{ByteSource, Error, FileStat, Result};
+
+/// A resource with one endless file, `/big`: `chunk` repeated for ever. It
+/// counts the chunks it hands out in `pulled`.
+pub struct Endless {
+    /// The chunk the file repeats.
+    pub chunk: Bytes,
+    /// How many chunks readers have pulled so far.
+    pub pulled: Arc<AtomicUsize>,
+}
+
+impl Endless {
+    /// An endless file of `chunk`, with a fresh counter.
+    pub fn new(chunk: impl Into<Bytes>) -> Self {
+        Endless { chunk: chunk.into(), pulled: Arc::new(AtomicUsize::new(0)) }
+    }
+}
+
+#[async_trait]
+impl Resource for Endless {
+    fn name(&self) -> &'static str {
+        "endless"
+    }
+    fn capability(&self) -> Capability {
+        Capability::default()
+    }
+    async fn stat(&self, path: &str) -> Result<FileStat> {
+        if path == "/" { Ok(FileStat::dir("/")) } else { Ok(FileStat::file("big", u64::MAX)) }
+    }
+    async fn readdir(&self, _path: &str) -> Result<Vec<FileStat>> {
+        Ok(vec![FileStat::file("big", u64::MAX)])
+    }
+    async fn read(&self, _path: &str) -> Result<ByteSource> {
+        let pulled = self.pulled.clone();
+        let s = futures::stream::repeat(self.chunk.clone()).map(move |c| {
+            pulled.fetch_add(1, Ordering::SeqCst);
+            Ok::<Bytes, Error>(c)
+        });
+        Ok(ByteSource::Stream(s.boxed()))
+    }
+}
