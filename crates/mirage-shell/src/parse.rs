@@ -543,29 +543,9 @@ impl<'a> Parser<'a> {
                     }
                 }
             }
-            '`' => {
-                let mut j = i + 1;
-                loop {
-                    match self.at(j) {
-                        None => return Err(SyntaxError::eof("`")),
-                        Some('`') => return Ok(j + 1),
-                        Some('\\') => j += 2,
-                        Some(_) => j += 1,
-                    }
-                }
-            }
+            '`' => self.escaped_end(i + 1, '`'),
             '$' => match self.at(i + 1) {
-                Some('\'') if !dq => {
-                    let mut j = i + 2;
-                    loop {
-                        match self.at(j) {
-                            None => return Err(SyntaxError::eof("'")),
-                            Some('\'') => return Ok(j + 1),
-                            Some('\\') => j += 2,
-                            Some(_) => j += 1,
-                        }
-                    }
-                }
+                Some('\'') if !dq => self.escaped_end(i + 2, '\''),
                 Some('"') if !dq => self.scan_piece(i + 1, false),
                 Some('(') if self.at(i + 2) == Some('(') => match self.arith_end(i + 3)? {
                     Some(end) => Ok(end + 2),
@@ -588,6 +568,20 @@ impl<'a> Parser<'a> {
                 _ => Ok(i + 1),
             },
             _ => Ok(i + 1),
+        }
+    }
+
+    /// The index after the first `close` from `from` on, a backslash hiding
+    /// the character after it (the end of a `` `…` `` or `$'…'`).
+    fn escaped_end(&self, from: usize, close: char) -> Result<usize, SyntaxError> {
+        let mut j = from;
+        loop {
+            match self.at(j) {
+                None => return Err(SyntaxError::eof(close.encode_utf8(&mut [0; 4]))),
+                Some(c) if c == close => return Ok(j + 1),
+                Some('\\') => j += 2,
+                Some(_) => j += 1,
+            }
         }
     }
 
