@@ -1,6 +1,8 @@
 //! The files of process substitution (`<(cmd)`): a [`Vfs`] overlay that
 //! serves `/dev/fd/N` from the captured output and passes everything else
-//! to the router unchanged.
+//! to the router unchanged (every `Vfs` method, the link ones included: a
+//! method left to the trait's default would answer as if links did not
+//! exist).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,6 +25,24 @@ impl Vfs for ProcSubVfs {
         match self.files.get(path) {
             Some(b) => Ok(FileStat::file(mirage_types::basename(path), b.len() as u64)),
             None => self.inner.stat(path).await,
+        }
+    }
+    async fn lstat(&self, path: &str) -> Result<FileStat> {
+        match self.files.get(path) {
+            Some(b) => Ok(FileStat::file(mirage_types::basename(path), b.len() as u64)),
+            None => self.inner.lstat(path).await,
+        }
+    }
+    async fn readlink(&self, path: &str) -> Result<String> {
+        self.inner.readlink(path).await
+    }
+    async fn symlink(&self, target: &str, path: &str) -> Result<()> {
+        self.inner.symlink(target, path).await
+    }
+    async fn realpath(&self, path: &str) -> Result<String> {
+        match self.files.get(path) {
+            Some(_) => Ok(path.to_string()),
+            None => self.inner.realpath(path).await,
         }
     }
     async fn readdir(&self, path: &str) -> Result<Vec<FileStat>> {

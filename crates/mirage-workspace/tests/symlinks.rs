@@ -255,3 +255,17 @@ async fn writing_through_a_link_writes_the_target() {
     assert!(!fx.exists("out") && !fx.exists("out2"));
     fx.outside_intact();
 }
+
+#[tokio::test]
+async fn process_substitution_does_not_hide_links() {
+    // A command with a `<(…)` operand sees the VFS through an overlay; the
+    // overlay must pass the link operations on, or links look like files.
+    let fx = Fx::new();
+    fx.file("a.txt", "a\n");
+    fx.link("a.txt", "l");
+    let (out, err, code) = fx.run("ls -l l <(true) | grep -c ' l -> a.txt'").await;
+    assert_eq!((out.as_str(), code), ("1\n", 0), "{err}");
+    let (out, _, _) = fx.run("rm l <(true) 2>/dev/null; cat a.txt").await;
+    assert_eq!(out, "a\n");
+    assert!(!fx.exists("l"));
+}
