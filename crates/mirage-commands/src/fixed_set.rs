@@ -481,12 +481,13 @@ impl FixedSet {
             while gi < self.groups.len() && self.groups[gi].len < len {
                 gi += 1;
             }
-            if let Some(g) = self.groups.get(gi).filter(|g| g.len == len) {
-                if self.probe(g, hash, &h[pos..pos + len]) && (!word || !word_at(h, pos + len)) {
-                    best = Some(len);
-                    if shortest {
-                        break;
-                    }
+            if let Some(g) = self.groups.get(gi).filter(|g| g.len == len)
+                && self.probe(g, hash, &h[pos..pos + len])
+                && (!word || !word_at(h, pos + len))
+            {
+                best = Some(len);
+                if shortest {
+                    break;
                 }
             }
             if checkpoint(len) && len < self.max_len {
@@ -527,7 +528,7 @@ impl FixedSet {
     /// The leftmost-longest match at or after `at`, as `(start, end)`
     /// (GNU `grep -F`, with `-w`/`-x` as set). With `shortest`, any match
     /// at the leftmost position (for a yes/no answer).
-    pub fn find_at(&self, h: &[u8], at: usize, shortest: bool) -> Option<(usize, usize)> {
+    pub fn find_span(&self, h: &[u8], at: usize, shortest: bool) -> Option<(usize, usize)> {
         if at > h.len() {
             return None;
         }
@@ -576,7 +577,9 @@ impl Matcher for FixedSet {
     type Error = NoError;
 
     fn find_at(&self, haystack: &[u8], at: usize) -> Result<Option<Match>, NoError> {
-        Ok(FixedSet::find_at(self, haystack, at, false).map(|(s, e)| Match::new(s, e)))
+        Ok(self
+            .find_span(haystack, at, false)
+            .map(|(s, e)| Match::new(s, e)))
     }
 
     fn new_captures(&self) -> Result<NoCaptures, NoError> {
@@ -584,7 +587,7 @@ impl Matcher for FixedSet {
     }
 
     fn shortest_match_at(&self, haystack: &[u8], at: usize) -> Result<Option<usize>, NoError> {
-        Ok(FixedSet::find_at(self, haystack, at, true).map(|(_, e)| e))
+        Ok(self.find_span(haystack, at, true).map(|(_, e)| e))
     }
 
     fn line_terminator(&self) -> Option<LineTerminator> {
@@ -613,7 +616,7 @@ mod tests {
     }
 
     fn find(s: &FixedSet, h: &str, at: usize) -> Option<(usize, usize)> {
-        s.find_at(h.as_bytes(), at, false)
+        s.find_span(h.as_bytes(), at, false)
     }
 
     /// The obvious leftmost-longest search, to compare with.
@@ -674,7 +677,7 @@ mod tests {
             Some((2, 3)),
             "never across the line terminator"
         );
-        assert_eq!(s.find_at(b"zzabc", 0, true).map(|m| m.0), Some(2));
+        assert_eq!(s.find_span(b"zzabc", 0, true).map(|m| m.0), Some(2));
     }
 
     #[test]
@@ -749,7 +752,7 @@ mod tests {
             eol: 0,
         };
         let s = set(&["a\u{0}"[..1].as_ref(), "b c"], o);
-        assert_eq!(s.find_at(b"x\0b c\0", 0, false), Some((2, 5)));
+        assert_eq!(s.find_span(b"x\0b c\0", 0, false), Some((2, 5)));
         assert!(!FixedSet::supports(b"a\0b\n", &o));
     }
 
@@ -799,13 +802,13 @@ mod tests {
                     let o = opts(icase, anchor);
                     let s = set(&pats, o);
                     for at in 0..=h.len() {
-                        let got = s.find_at(h.as_bytes(), at, false);
+                        let got = s.find_span(h.as_bytes(), at, false);
                         let want = naive(&pats, o, h.as_bytes(), at);
                         assert_eq!(
                             got, want,
                             "round {round} {pats:?} in {h:?} at {at} {anchor:?} icase {icase}"
                         );
-                        let short = s.find_at(h.as_bytes(), at, true);
+                        let short = s.find_span(h.as_bytes(), at, true);
                         assert_eq!(short.map(|m| m.0), want.map(|m| m.0));
                     }
                 }
@@ -835,6 +838,6 @@ mod tests {
             "{} bytes for {input} bytes of patterns",
             s.heap_bytes()
         );
-        assert_eq!(s.find_at(b"--abc--", 0, false), Some((2, 5)));
+        assert_eq!(s.find_span(b"--abc--", 0, false), Some((2, 5)));
     }
 }

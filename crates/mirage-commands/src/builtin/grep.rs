@@ -21,6 +21,7 @@ use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
 use mirage_types::{ErrorKind, FileType, Input};
 
+use crate::fixed_set::{self, Anchor, FixedSet};
 use crate::util::parse_args;
 
 const OPTS: &[OptSpec] = &[
@@ -966,11 +967,13 @@ mod backtrack {
     }
 }
 
-/// The matcher grep runs: the `regex` engine, or the backtracking one
-/// when a pattern has back-references.
+/// The matcher grep runs: the `regex` engine, the backtracking one
+/// when a pattern has back-references, or the literal set for `-F` with
+/// several patterns.
 enum AnyMatcher {
     Re(RegexMatcher),
     Backtrack(Vec<backtrack::Prog>),
+    Fixed(Box<FixedSet>),
 }
 
 impl Matcher for AnyMatcher {
@@ -980,6 +983,7 @@ impl Matcher for AnyMatcher {
     fn find_at(&self, haystack: &[u8], at: usize) -> Result<Option<grep_matcher::Match>, Self::Error> {
         match self {
             AnyMatcher::Re(m) => m.find_at(haystack, at),
+            AnyMatcher::Fixed(m) => m.find_at(haystack, at),
             AnyMatcher::Backtrack(progs) => {
                 let mut best: Option<(usize, usize)> = None;
                 for p in progs {
@@ -1001,6 +1005,7 @@ impl Matcher for AnyMatcher {
     fn shortest_match_at(&self, haystack: &[u8], at: usize) -> Result<Option<usize>, Self::Error> {
         match self {
             AnyMatcher::Re(m) => m.shortest_match_at(haystack, at),
+            AnyMatcher::Fixed(m) => m.shortest_match_at(haystack, at),
             AnyMatcher::Backtrack(_) => Ok(self.find_at(haystack, at)?.map(|m| m.end())),
         }
     }
@@ -1008,13 +1013,14 @@ impl Matcher for AnyMatcher {
     fn non_matching_bytes(&self) -> Option<&grep_matcher::ByteSet> {
         match self {
             AnyMatcher::Re(m) => m.non_matching_bytes(),
-            AnyMatcher::Backtrack(_) => None,
+            AnyMatcher::Backtrack(_) | AnyMatcher::Fixed(_) => None,
         }
     }
 
     fn line_terminator(&self) -> Option<LineTerminator> {
         match self {
             AnyMatcher::Re(m) => m.line_terminator(),
+            AnyMatcher::Fixed(m) => m.line_terminator(),
             AnyMatcher::Backtrack(_) => None,
         }
     }
@@ -1022,7 +1028,9 @@ impl Matcher for AnyMatcher {
     fn find_candidate_line(&self, haystack: &[u8]) -> Result<Option<grep_matcher::LineMatchKind>, Self::Error> {
         match self {
             AnyMatcher::Re(m) => m.find_candidate_line(haystack),
-            AnyMatcher::Backtrack(_) => Ok(self.shortest_match(haystack)?.map(grep_matcher::LineMatchKind::Confirmed)),
+            AnyMatcher::Backtrack(_) | AnyMatcher::Fixed(_) => {
+                Ok(self.shortest_match(haystack)?.map(grep_matcher::LineMatchKind::Confirmed))
+            }
         }
     }
 }
@@ -1554,9 +1562,17 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         };
         let mut operands = p.operands.clone();
         let mut patterns: Vec<String> = Vec::new();
+        // `-F`: the patterns stay bytes in one buffer, each ended by `\n`
+        // (a million patterns are never a million `String`s)
+        let fixed = p.last_of(&["extended", "fixed", "basic", "perl"]) == Some("fixed");
+        let mut fixed_buf: Vec<u8> = Vec::new();
         let mut have_pattern_opt = false;
         for (k, v) in &p.opts {
             match (*k, v) {
+                ("regexp", Some(v)) if fixed => {
+                    have_pattern_opt = true;
+                    fixed_set::push_patterns(&mut fixed_buf, &mirage_types::bytestr::encode(v));
+                }
                 ("regexp", Some(v)) => {
                     have_pattern_opt = true;
                     patterns.extend(v.split('\n').map(str::to_string));
@@ -1573,6 +1589,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                         }
                     };
                     match data {
+                        Ok(d) if fixed => fixed_set::push_pattern_file(&mut fixed_buf, d),
                         Ok(d) => {
                             let text = mirage_types::bytestr::decode(&d);
                             let text = text.strip_suffix('\n').unwrap_or(&text);
@@ -1600,7 +1617,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 return 2;
             }
             let pat = operands.remove(0);
-            patterns.extend(pat.split('\n').map(str::to_string));
+            if fixed {
+                fixed_set::push_patterns(&mut fixed_buf, &mirage_types::bytestr::encode(&pat));
+            } else {
+                patterns.extend(pat.split('\n').map(str::to_string));
+            }
         }
         let syntax = match p.last_of(&["extended", "fixed", "basic", "perl"]) {
             Some("extended") => Syntax::Extended,
@@ -1649,17 +1670,46 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         let null_data = p.has("null-data");
         let eol = if null_data { 0u8 } else { b'\n' };
         let ignore_case = p.has("ignore-case") && p.last_of(&["ignore-case", "no-ignore-case"]) == Some("ignore-case");
+        // No pattern at all (`-f /dev/null`): GNU sees that nothing can match
+        // and exits 1 at once, printing nothing (not even `-c` counts), unless
+        // `-v` (every line) or `-L` (every file)
+        if patterns.is_empty() && fixed_buf.is_empty() && !p.has("invert") && mode != Mode::FilesWithout {
+            return 1;
+        }
 
-        // `-F` with many patterns (`-F -f words.txt`): hand the literals to
-        // the matcher as literals, never as one giant alternation to parse,
-        // so that a million patterns cost a few times their size
-        let literal_set = syntax == Syntax::Fixed
-            && patterns.len() > 1
-            && !ignore_case
-            && !patterns.iter().any(|p| mirage_types::bytestr::has_escapes(p) || p.as_bytes().contains(&eol));
-        let combined = if literal_set { Ok(String::new()) } else { combine_patterns(&patterns, syntax) };
-        let matcher = match combined {
-            Err(msg) if msg == BACKREF_MSG => {
+        // `-F` with several patterns (`-F -f words.txt`): a literal set whose
+        // memory is on the order of the pattern bytes; other `-F` runs (one
+        // pattern, non-ASCII `-i`, invalid UTF-8) take the regex path
+        let mut literal_set = None;
+        if fixed {
+            let opts = fixed_set::Options {
+                ignore_case,
+                anchor: if p.has("line") {
+                    Anchor::Line
+                } else if p.has("word") {
+                    Anchor::Word
+                } else {
+                    Anchor::Anywhere
+                },
+                eol,
+            };
+            if fixed_set::pattern_count(&fixed_buf) > 1 && FixedSet::supports(&fixed_buf, &opts) {
+                match FixedSet::new(std::mem::take(&mut fixed_buf), opts) {
+                    Ok(set) => literal_set = Some(set),
+                    Err(buf) => fixed_buf = buf,
+                }
+            }
+            if literal_set.is_none() {
+                let body = fixed_buf.strip_suffix(b"\n").unwrap_or(&fixed_buf);
+                if !fixed_buf.is_empty() {
+                    patterns.extend(body.split(|&b| b == b'\n').map(|p| mirage_types::bytestr::decode(p).into_owned()));
+                }
+            }
+        }
+        let combined = if literal_set.is_some() { Ok(String::new()) } else { combine_patterns(&patterns, syntax) };
+        let matcher = match (literal_set, combined) {
+            (Some(set), _) => AnyMatcher::Fixed(Box::new(set)),
+            (None, Err(msg)) if msg == BACKREF_MSG => {
                 let mut progs = Vec::with_capacity(patterns.len());
                 for pat in &patterns {
                     match backtrack::Prog::new(pat, syntax == Syntax::Extended, ignore_case, p.has("line"), p.has("word")) {
@@ -1672,11 +1722,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 }
                 AnyMatcher::Backtrack(progs)
             }
-            Err(msg) => {
+            (None, Err(msg)) => {
                 ctx.error(msg).await;
                 return 2;
             }
-            Ok(pattern) => {
+            (None, Ok(pattern)) => {
                 let mut mb = RegexMatcherBuilder::new();
                 mb.case_insensitive(ignore_case).line_terminator(Some(eol));
                 if p.has("line") {
@@ -1684,8 +1734,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 } else if p.has("word") {
                     mb.word(true);
                 }
-                let built = if literal_set { mb.fixed_strings(true).build_literals(&patterns) } else { mb.build(&pattern) };
-                match built {
+                match mb.build(&pattern) {
                     Ok(m) => AnyMatcher::Re(m),
                     Err(e) => {
                         let msg = e.to_string();
@@ -1926,5 +1975,27 @@ mod tests {
         assert_eq!(p.find_at(b"abb", 0), Some((0, 3)));
         assert_eq!(p.find_at(b"ab", 0), None);
         assert_eq!(g(&v, &["-n", "^\\(b\\)\\1$"], "/", "x\nbb\nabb\n").0, "2:bb\n");
+    }
+
+    #[test]
+    fn fixed_strings_from_a_big_pattern_file() {
+        let mut pats = String::new();
+        for n in 0..200_000 {
+            pats.push_str(&format!("w{n}\n"));
+        }
+        pats.push_str("w5\nw7");
+        let input = "w199999\nw200000\nnothing here\nxw7y\nW5\n";
+        let v = MemVfs::with(&[("/p", pats.as_str()), ("/in", input)]);
+        let run = |args: &[&str]| g(&v, args, "/", "");
+        assert_eq!(run(&["-c", "-F", "-f", "/p", "/in"]).0, "3\n");
+        assert_eq!(run(&["-cx", "-F", "-f", "/p", "/in"]).0, "1\n");
+        assert_eq!(run(&["-cw", "-F", "-f", "/p", "/in"]).0, "1\n");
+        assert_eq!(run(&["-ci", "-F", "-f", "/p", "/in"]).0, "4\n");
+        assert_eq!(run(&["-cv", "-F", "-f", "/p", "/in"]).0, "2\n");
+        assert_eq!(run(&["-on", "-F", "-f", "/p", "-e", "here", "/in"]).0, "1:w199999\n2:w20000\n3:here\n4:w7\n");
+        assert_eq!(run(&["-l", "-F", "-f", "/p", "/in", "/p"]).0, "/in\n/p\n");
+        let (o, e, s) = run(&["-c", "-F", "-f", "/missing", "/in"]);
+        assert_eq!((o.as_str(), s), ("", 2));
+        assert!(e.contains("/missing: No such file or directory"), "{e}");
     }
 }
