@@ -102,10 +102,23 @@ pub fn encode(s: &str) -> Cow<'_, [u8]> {
 /// as `ls`, `sort` and glob expansion use), so an escaped `\xff` sorts
 /// after every UTF-8 character as the raw byte does.
 pub fn cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    if !has_escapes(a) && !has_escapes(b) {
-        return a.as_bytes().cmp(b.as_bytes());
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    // The encoding works character by character, so a common prefix stays
+    // common and only the first differing character decides; the raw UTF-8
+    // order is right unless that character is an escape on either side.
+    let Some(mut i) = x.iter().zip(y).position(|(p, q)| p != q) else {
+        return x.len().cmp(&y.len());
+    };
+    // The bytes before `i` are equal, so both strings have a character
+    // boundary at the same place.
+    while i > 0 && !a.is_char_boundary(i) {
+        i -= 1;
     }
-    encode(a).cmp(&encode(b))
+    let escaped = |s: &str| s.get(i..).and_then(|t| t.chars().next()).is_some_and(is_escape);
+    if escaped(a) || escaped(b) {
+        return encode(a).cmp(&encode(b));
+    }
+    x[i..].cmp(&y[i..])
 }
 
 /// Whether `s` holds escaped bytes (so it is not plain UTF-8 text).
@@ -168,6 +181,22 @@ mod tests {
         assert_eq!(cmp(&hi, four), std::cmp::Ordering::Greater);
         assert_eq!(cmp(&decode(b"\x80"), four), std::cmp::Ordering::Less);
         assert_eq!(cmp("a", "b"), std::cmp::Ordering::Less);
+        assert_eq!(cmp("ab", "a"), std::cmp::Ordering::Greater);
+        // the same order as the raw bytes, over mixed escaped and UTF-8 names
+        let names: Vec<Vec<u8>> = vec![
+            b"a\xc3".to_vec(),
+            "a\u{e9}".as_bytes().to_vec(),
+            b"a\xff".to_vec(),
+            "a\u{10ffff}".as_bytes().to_vec(),
+            b"a".to_vec(),
+            b"a\xc3\xa9z".to_vec(),
+            b"b".to_vec(),
+        ];
+        for p in &names {
+            for q in &names {
+                assert_eq!(cmp(&decode(p), &decode(q)), p.cmp(q), "{p:?} vs {q:?}");
+            }
+        }
     }
 
     #[test]
