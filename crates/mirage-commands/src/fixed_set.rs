@@ -250,6 +250,9 @@ impl FixedSet {
         }
 
         // Pass 1: how many patterns of each length, and Bloom entries.
+        // (a vector for the usual short lengths, a map for the rare long ones)
+        const SHORT: usize = 4096;
+        let mut short = vec![0usize; SHORT];
         let mut counts: std::collections::BTreeMap<usize, usize> =
             std::collections::BTreeMap::new();
         let mut has_empty = false;
@@ -259,13 +262,25 @@ impl FixedSet {
                 has_empty = true;
                 continue;
             }
-            *counts.entry(len).or_insert(0) += 1;
+            if len < SHORT {
+                short[len] += 1;
+            } else {
+                *counts.entry(len).or_insert(0) += 1;
+            }
             let mut k = 4;
             while k < len {
                 bloom_entries += 1;
                 k *= 2;
             }
         }
+        counts.extend(
+            short
+                .iter()
+                .enumerate()
+                .filter(|&(_, &n)| n > 0)
+                .map(|(len, &n)| (len, n)),
+        );
+        drop(short);
         let max_len = counts.keys().next_back().copied().unwrap_or(0);
 
         let off_bits = (usize::BITS - buf.len().leading_zeros()).max(1);
@@ -304,10 +319,6 @@ impl FixedSet {
         };
 
         // Pass 2: insert each pattern once.
-        let mut gi_of: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
-        for (i, g) in groups.iter().enumerate() {
-            gi_of.insert(g.len, i);
-        }
         for (off, len) in pieces(&buf) {
             if len == 0 {
                 continue;
@@ -322,7 +333,9 @@ impl FixedSet {
                     set.bloom[bit / 64] |= 1 << (bit % 64);
                 }
             }
-            let Some(&gi) = gi_of.get(&len) else { continue };
+            let Ok(gi) = groups.binary_search_by_key(&len, |g| g.len) else {
+                continue;
+            };
             let g = &mut groups[gi];
             let m = mix(h);
             let tag = (m >> 32) & tag_mask;
