@@ -95,7 +95,24 @@ pub struct FixedSet {
     /// Mask of the tag bits above `off_bits` (already shifted down).
     tag_mask: u64,
     opts: Options,
+    /// The patterns longer than [`LONG`] bytes, when they are few (at most
+    /// [`LONG_BUDGET`] bytes in all): an Aho-Corasick automaton, so that
+    /// periodic text (`aaaa…` against `a…ab`) stays linear.
+    long: Option<LongSet>,
 }
+
+/// The long patterns of a [`FixedSet`].
+struct LongSet {
+    ac: aho_corasick::AhoCorasick,
+    /// The longest of them, in bytes.
+    max_len: usize,
+}
+
+/// Patterns longer than this go to the automaton (when few).
+const LONG: usize = 64;
+/// At most this many bytes of long patterns go to the automaton; beyond,
+/// they stay in the hash tables (memory first).
+const LONG_BUDGET: usize = 1 << 20;
 
 const SEED: u64 = 0xcbf2_9ce4_8422_2325;
 const PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -257,10 +274,14 @@ impl FixedSet {
             std::collections::BTreeMap::new();
         let mut has_empty = false;
         let mut bloom_entries = 0usize;
+        let mut long_bytes = 0usize;
         for (_, len) in pieces(&buf) {
             if len == 0 {
                 has_empty = true;
                 continue;
+            }
+            if len > LONG {
+                long_bytes = long_bytes.saturating_add(len);
             }
             if len < SHORT {
                 short[len] += 1;
@@ -281,6 +302,10 @@ impl FixedSet {
                 .map(|(len, &n)| (len, n)),
         );
         drop(short);
+        let use_ac = opts.anchor != Anchor::Line && long_bytes > 0 && long_bytes <= LONG_BUDGET;
+        if use_ac {
+            counts.retain(|&len, _| len <= LONG);
+        }
         let max_len = counts.keys().next_back().copied().unwrap_or(0);
 
         let off_bits = (usize::BITS - buf.len().leading_zeros()).max(1);
@@ -316,11 +341,17 @@ impl FixedSet {
             off_bits,
             tag_mask,
             opts,
+            long: None,
         };
 
         // Pass 2: insert each pattern once.
+        let mut long_pats: Vec<&[u8]> = Vec::new();
         for (off, len) in pieces(&buf) {
             if len == 0 {
+                continue;
+            }
+            if use_ac && len > LONG {
+                long_pats.push(&buf[off..off + len]);
                 continue;
             }
             let pat = &buf[off..off + len];
@@ -372,6 +403,22 @@ impl FixedSet {
         if raw.len() <= 3 {
             set.first_raw = raw;
         }
+        if !long_pats.is_empty() {
+            long_pats.sort_unstable();
+            long_pats.dedup();
+            set.distinct += long_pats.len();
+            let max_len = long_pats.iter().map(|p| p.len()).max().unwrap_or(0);
+            let built = aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::Standard)
+                .ascii_case_insensitive(opts.ignore_case)
+                .build(&long_pats);
+            drop(long_pats);
+            match built {
+                Ok(ac) => set.long = Some(LongSet { ac, max_len }),
+                // (the buffer may be lower-cased: the same patterns under -i)
+                Err(_) => return Err(buf),
+            }
+        }
         set.groups = groups;
         set.bytes = buf;
         Ok(set)
@@ -398,6 +445,7 @@ impl FixedSet {
             + self.groups.capacity() * std::mem::size_of::<Group>()
             + (self.pairs.capacity() + self.bloom.capacity()) * 8
             + self.first_raw.capacity()
+            + self.long.as_ref().map_or(0, |l| l.ac.memory_usage())
     }
 
     #[inline(always)]
@@ -548,6 +596,47 @@ impl FixedSet {
         if self.opts.anchor == Anchor::Line {
             return self.find_line(h, at);
         }
+        let short = self.find_short(h, at, shortest);
+        let Some(long) = &self.long else { return short };
+        match (short, self.find_long(long, h, at, short.map(|m| m.0))) {
+            (Some(a), Some(b)) if b.0 < a.0 || (b.0 == a.0 && b.1 > a.1) => Some(b),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The leftmost-longest match of the long patterns at or after `at`
+    /// that starts no later than `limit`.
+    fn find_long(
+        &self,
+        long: &LongSet,
+        h: &[u8],
+        at: usize,
+        limit: Option<usize>,
+    ) -> Option<(usize, usize)> {
+        let word = self.opts.anchor == Anchor::Word;
+        let mut best: Option<(usize, usize)> = None;
+        let input = aho_corasick::Input::new(h).span(at..h.len());
+        for m in long.ac.find_overlapping_iter(input) {
+            let (s, e) = (m.start(), m.end());
+            // matches come by end: once one ends past the bound plus the
+            // longest pattern, none can start at or before the bound
+            if let Some(bound) = best.map(|b| b.0).or(limit)
+                && e > bound + long.max_len
+            {
+                break;
+            }
+            if limit.is_some_and(|l| s > l) || (word && (word_before(h, s) || word_at(h, e))) {
+                continue;
+            }
+            if best.is_none_or(|b| s < b.0 || (s == b.0 && e > b.1)) {
+                best = Some((s, e));
+            }
+        }
+        best
+    }
+
+    /// [`FixedSet::find_span`] over the patterns in the hash tables.
+    fn find_short(&self, h: &[u8], at: usize, shortest: bool) -> Option<(usize, usize)> {
         let mut pos = at;
         while pos <= h.len() {
             if !self.has_empty {
@@ -827,6 +916,62 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn long_patterns_agree_with_the_naive_search() {
+        let mut rng = Rng(7);
+        for round in 0..60 {
+            let mut pats: Vec<String> = (0..1 + rng.next(4))
+                .map(|_| {
+                    let n = LONG - 4 + rng.next(12);
+                    (0..n)
+                        .map(|_| if rng.next(8) == 0 { 'b' } else { 'a' })
+                        .collect()
+                })
+                .collect();
+            pats.push(rng.word(&["a", "b", "_"], 4));
+            let pats: Vec<&str> = pats.iter().map(String::as_str).collect();
+            let h: String = (0..300)
+                .map(|_| ["a", "a", "a", "b", "A", " ", "\n"][rng.next(7)])
+                .collect();
+            for anchor in [Anchor::Anywhere, Anchor::Word, Anchor::Line] {
+                for icase in [false, true] {
+                    let o = opts(icase, anchor);
+                    let s = set(&pats, o);
+                    assert_eq!(
+                        s.long.is_some(),
+                        anchor != Anchor::Line && pats.iter().any(|p| p.len() > LONG)
+                    );
+                    for at in (0..=h.len()).step_by(7) {
+                        let want = naive(&pats, o, h.as_bytes(), at);
+                        assert_eq!(
+                            s.find_span(h.as_bytes(), at, false),
+                            want,
+                            "round {round} at {at} {anchor:?} {icase}"
+                        );
+                        assert_eq!(
+                            s.find_span(h.as_bytes(), at, true).map(|m| m.0),
+                            want.map(|m| m.0)
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn periodic_text_against_a_long_pattern() {
+        let long = format!("{}b", "a".repeat(1000));
+        let s = set(&[&long, "x"], opts(false, Anchor::Anywhere));
+        assert!(s.long.is_some());
+        let h = "a".repeat(200_000);
+        assert_eq!(s.find_span(h.as_bytes(), 0, false), None);
+        let h = format!("{h}b");
+        assert_eq!(
+            s.find_span(h.as_bytes(), 0, false),
+            Some((199_000, 200_001))
+        );
     }
 
     #[test]
