@@ -18,10 +18,11 @@ pub enum Cmd {
     Simple(Simple),
     /// `a | b | c`; `stderr[i]` is true when stage `i` is joined by `|&`.
     Pipeline(Vec<Cmd>, Vec<bool>),
-    /// `a && b`.
-    And(Box<Cmd>, Box<Cmd>),
-    /// `a || b`.
-    Or(Box<Cmd>, Box<Cmd>),
+    /// `a && b || c …`: the first command, then each operator (`true` for
+    /// `&&`, `false` for `||`) with the command it guards, run left to
+    /// right. Flat, so a chain of any length needs no deeper stack (to
+    /// parse, run or drop) than one command.
+    AndOr(Box<Cmd>, Vec<(bool, Cmd)>),
     /// `! cmd`.
     Not(Box<Cmd>),
     /// Commands run one after another (`a; b` or lines).

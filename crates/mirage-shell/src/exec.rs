@@ -188,20 +188,14 @@ impl Interp {
                     Ok(last)
                 }
                 Cmd::Pipeline(stages, errs) => self.exec_pipeline(stages, errs, st, io).await,
-                Cmd::And(..) | Cmd::Or(..) => {
-                    // `a && b || c …` nests to the left: walk the chain in a
-                    // loop, so 100,000 `&&` need no deeper stack than one
-                    let mut rights: Vec<(bool, &Cmd)> = Vec::new();
-                    let mut first = cmd;
-                    while let Cmd::And(l, r) | Cmd::Or(l, r) = first {
-                        rights.push((matches!(first, Cmd::And(..)), r));
-                        first = l;
-                    }
+                Cmd::AndOr(first, rights) => {
+                    // a flat chain, run in a loop: 100,000 `&&` need no
+                    // deeper stack than one
                     st.cond_depth += 1;
                     let ls = self.exec(first, st, io).await;
                     st.cond_depth -= 1;
                     let mut status = ls?;
-                    for (i, (and, r)) in rights.iter().rev().enumerate() {
+                    for (i, (and, r)) in rights.iter().enumerate() {
                         st.last_status = status;
                         let go = if *and { status == 0 } else { status != 0 };
                         if !go {
@@ -420,7 +414,7 @@ impl Interp {
     fn check_errexit(&self, st: &ShellState, cmd: &Cmd, status: i32) -> Result<(), Flow> {
         if st.options.errexit && status != 0 && st.cond_depth == 0 {
             // `a && b` and `! cmd` never trigger errexit themselves.
-            if !matches!(cmd, Cmd::And(..) | Cmd::Or(..) | Cmd::Not(_)) {
+            if !matches!(cmd, Cmd::AndOr(..) | Cmd::Not(_)) {
                 return Err(Flow::Exit(status));
             }
         }

@@ -48,7 +48,7 @@ pub async fn run(host: Arc<dyn CommandHost>, st: &mut ShellState, src: &str, std
         match interp.exec(item, st, &io).await {
             Ok(s) | Err(Flow::Return(s)) => {
                 st.last_status = s;
-                if st.options.errexit && s != 0 && !matches!(item, ast::Cmd::And(..) | ast::Cmd::Or(..) | ast::Cmd::Not(_)) {
+                if st.options.errexit && s != 0 && !matches!(item, ast::Cmd::AndOr(..) | ast::Cmd::Not(_)) {
                     exited = true;
                     break;
                 }

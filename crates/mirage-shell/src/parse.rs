@@ -750,24 +750,22 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// `pipeline { (&& | ||) newlines pipeline }`, as one flat
+    /// [`Cmd::AndOr`]: a chain of any length is a loop, not nesting.
     fn and_or(&mut self) -> Result<Cmd, SyntaxError> {
-        let mut left = self.pipeline()?;
-        let mut n = 0;
+        let first = self.pipeline()?;
+        let mut rest = Vec::new();
         loop {
-            let op = match self.peek()? {
-                Tok::Op("&&") => "&&",
-                Tok::Op("||") => "||",
-                _ => return Ok(left),
+            let and = match self.peek()? {
+                Tok::Op("&&") => true,
+                Tok::Op("||") => false,
+                _ => break,
             };
-            n += 1;
-            if n >= MAX_NESTING {
-                return Err(self.err_at(SyntaxError::too_deep()));
-            }
             self.bump()?;
             self.skip_newlines()?;
-            let right = self.pipeline()?;
-            left = if op == "&&" { Cmd::And(Box::new(left), Box::new(right)) } else { Cmd::Or(Box::new(left), Box::new(right)) };
+            rest.push((and, self.pipeline()?));
         }
+        Ok(if rest.is_empty() { first } else { Cmd::AndOr(Box::new(first), rest) })
     }
 
     fn pipeline(&mut self) -> Result<Cmd, SyntaxError> {
@@ -1522,9 +1520,9 @@ fn fill_cmd(c: &mut Cmd, docs: &[(String, bool)]) {
             fill_cmd(inner, docs);
         }
         Cmd::Pipeline(v, _) | Cmd::Seq(v) => v.iter_mut().for_each(|c| fill_cmd(c, docs)),
-        Cmd::And(a, b) | Cmd::Or(a, b) => {
-            fill_cmd(a, docs);
-            fill_cmd(b, docs);
+        Cmd::AndOr(first, rest) => {
+            fill_cmd(first, docs);
+            rest.iter_mut().for_each(|(_, c)| fill_cmd(c, docs));
         }
         Cmd::Not(a) | Cmd::Background(a) | Cmd::Group(a) | Cmd::Subshell(a) => fill_cmd(a, docs),
         Cmd::If(arms, els) => {
@@ -1559,7 +1557,8 @@ mod tests {
     fn heredoc_on_first_command_of_and_list() {
         let s = parse_script("cat <<EOF | grep x && echo ok\na x\nEOF\necho after").unwrap();
         assert_eq!(s.items.len(), 2);
-        let Cmd::And(l, _) = &s.items[0] else { panic!("{:?}", s.items[0]) };
+        let Cmd::AndOr(l, rest) = &s.items[0] else { panic!("{:?}", s.items[0]) };
+        assert!(rest.len() == 1 && rest[0].0, "{rest:?}");
         let Cmd::Pipeline(stages, _) = &**l else { panic!("{l:?}") };
         let Cmd::Simple(cat) = &stages[0] else { panic!() };
         assert_eq!(cat.redirs[0].op, RedirOp::HereDoc);
@@ -1653,13 +1652,17 @@ mod tests {
             "( ".repeat(n) + ":" + &" )".repeat(n),
             "if true; then ".repeat(n) + ":" + &"; fi".repeat(n),
             "echo ${x:-".repeat(n) + &"}".repeat(n),
-            "true".to_string() + &" && true".repeat(n),
             "echo $(".repeat(n) + &")".repeat(n),
             "echo \"$(".repeat(n) + &")\"".repeat(n),
         ] {
             let e = parse_script(&src).unwrap_err();
             assert!(e.message.contains("nesting too deep"), "{e}");
         }
+        // a chain is not nesting: 100,000 `&&`/`||` parse as one flat list
+        let src = "true".to_string() + &" && true || false".repeat(n / 2);
+        let Ok(s) = parse_script(&src) else { panic!("a long && chain must parse") };
+        let Cmd::AndOr(_, rest) = &s.items[0] else { panic!("not an and-or list") };
+        assert_eq!(rest.len(), n);
         // a million nested arithmetic parentheses parse (the evaluator limits them)
         let src = "echo $((".to_string() + &"(".repeat(1_000_000) + "1" + &")".repeat(1_000_000) + "))";
         assert!(parse_script(&src).is_ok());
