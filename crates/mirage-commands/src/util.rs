@@ -563,6 +563,40 @@ pub(crate) mod testing {
         {
             Box::pin(std::future::ready(self.rename_(from, to)))
         }
+        fn lstat<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, FileStat>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            // no links here: lstat is stat
+            Box::pin(std::future::ready(self.stat_(path)))
+        }
+        fn readlink<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, String>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            Box::pin(std::future::ready(Err(Error::at(ErrorKind::Unsupported, path))))
+        }
+        fn symlink<'a, 'b, 'd, 'c>(&'a self, _target: &'b str, path: &'d str) -> Fut<'c, ()>
+        where
+            'a: 'c,
+            'b: 'c,
+            'd: 'c,
+            Self: 'c,
+        {
+            Box::pin(std::future::ready(Err(Error::at(ErrorKind::Unsupported, path))))
+        }
+        fn realpath<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, String>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            Box::pin(std::future::ready(self.stat_(path).map(|_| mirage_types::normalize_path(path))))
+        }
         fn mount_of(&self, _path: &str) -> Option<MountInfo> {
             None
         }

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::{ByteSource, Error, ErrorKind, FileStat, Result};
+use crate::{ByteSource, FileStat, Result};
 
 /// A mount's permission (seed 000): `read` refuses every change, `write`
 /// allows changes, `exec` also allows resource-specific commands with side
@@ -67,34 +67,29 @@ pub trait Vfs: Send + Sync {
     async fn stat(&self, path: &str) -> Result<FileStat>;
     /// Metadata of `path` without following a symlink in the last component
     /// (`lstat(2)`): a link reports [`crate::FileType::Symlink`] and the
-    /// length of its target as its size. The default (for a VFS without
-    /// links) is [`Vfs::stat`].
-    async fn lstat(&self, path: &str) -> Result<FileStat> {
-        self.stat(path).await
-    }
+    /// length of its target as its size. A VFS without links answers as
+    /// [`Vfs::stat`].
+    ///
+    /// The link methods have no defaults on purpose: an overlay (`<(…)`,
+    /// `/dev/stdin`, later a cache layer) that forgot to pass one on would
+    /// silently answer as if links did not exist. (`Resource` keeps
+    /// defaults: a backend without links is normal.)
+    async fn lstat(&self, path: &str) -> Result<FileStat>;
     /// The target of the symlink `path`, as stored in the link
     /// (`readlink(2)`; relative targets are relative to the link's
     /// directory). Errors: `InvalidInput` when `path` is not a link (as
-    /// `EINVAL`), `Unsupported` where links do not exist (the default).
-    async fn readlink(&self, path: &str) -> Result<String> {
-        Err(Error::at(ErrorKind::Unsupported, path))
-    }
+    /// `EINVAL`), `Unsupported` where links do not exist.
+    async fn readlink(&self, path: &str) -> Result<String>;
     /// Creates a symlink at `path` whose target is `target`, stored as given
     /// (`symlink(2)`). Errors: `AlreadyExists`, `ReadOnly`, `Unsupported`
-    /// where the mount keeps no links (the default).
-    async fn symlink(&self, target: &str, path: &str) -> Result<()> {
-        let _ = target;
-        Err(Error::at(ErrorKind::Unsupported, path))
-    }
+    /// where the mount keeps no links.
+    async fn symlink(&self, target: &str, path: &str) -> Result<()>;
     /// The canonical virtual path of `path`, every symlink resolved
     /// (`realpath(3)`), used to detect loops while following links (GNU
     /// tools compare device and inode; two paths with the same canonical
-    /// path are the same entry). The default (no links) is the normalised
-    /// path once it exists. Errors: those of `stat`, `TooManyLinks` for a loop.
-    async fn realpath(&self, path: &str) -> Result<String> {
-        self.stat(path).await?;
-        Ok(crate::normalize_path(path))
-    }
+    /// path are the same entry). Without links it is the normalised path
+    /// once it exists. Errors: those of `stat`, `TooManyLinks` for a loop.
+    async fn realpath(&self, path: &str) -> Result<String>;
     /// Entries of the directory `path`, sorted by name (byte order). Mount
     /// points under `path` appear as directories.
     async fn readdir(&self, path: &str) -> Result<Vec<FileStat>>;

@@ -207,6 +207,39 @@ mod tests {
         {
             self.0.rename(from, to)
         }
+        fn lstat<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, FileStat>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            self.0.lstat(path)
+        }
+        fn readlink<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, String>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            self.0.readlink(path)
+        }
+        fn symlink<'a, 'b, 'd, 'c>(&'a self, target: &'b str, path: &'d str) -> Fut<'c, ()>
+        where
+            'a: 'c,
+            'b: 'c,
+            'd: 'c,
+            Self: 'c,
+        {
+            self.0.symlink(target, path)
+        }
+        fn realpath<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, String>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            self.0.realpath(path)
+        }
         fn mount_of(&self, path: &str) -> Option<MountInfo> {
             self.0.mount_of(path)
         }
