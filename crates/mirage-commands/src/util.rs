@@ -381,8 +381,6 @@ pub(crate) mod testing {
         st
     }
 
-    type Fut<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'a>>;
-
     impl MemVfs {
         fn stat_(&self, path: &str) -> Result<FileStat> {
             let t = self.lock();
@@ -489,113 +487,47 @@ pub(crate) mod testing {
         }
     }
 
+    #[async_trait::async_trait]
     impl Vfs for MemVfs {
-        fn stat<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, FileStat>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            Box::pin(std::future::ready(self.stat_(path)))
+        async fn stat(&self, path: &str) -> Result<FileStat> {
+            self.stat_(path)
         }
-        fn readdir<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, Vec<FileStat>>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            Box::pin(std::future::ready(self.readdir_(path)))
-        }
-        fn read<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, ByteSource>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            Box::pin(std::future::ready(self.read_(path)))
-        }
-        fn write<'a, 'b, 'c>(&'a self, path: &'b str, data: ByteSource) -> Fut<'c, ()>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            Box::pin(std::future::ready(self.write_(path, bytes_of(data), false)))
-        }
-        fn append<'a, 'b, 'c>(&'a self, path: &'b str, data: ByteSource) -> Fut<'c, ()>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            Box::pin(std::future::ready(self.write_(path, bytes_of(data), true)))
-        }
-        fn mkdir<'a, 'b, 'c>(&'a self, path: &'b str, parents: bool) -> Fut<'c, ()>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            Box::pin(std::future::ready(self.mkdir_(path, parents)))
-        }
-        fn unlink<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, ()>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            Box::pin(std::future::ready(self.unlink_(path)))
-        }
-        fn rmdir<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, ()>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            Box::pin(std::future::ready(self.rmdir_(path)))
-        }
-        fn rename<'a, 'b, 'd, 'c>(&'a self, from: &'b str, to: &'d str) -> Fut<'c, ()>
-        where
-            'a: 'c,
-            'b: 'c,
-            'd: 'c,
-            Self: 'c,
-        {
-            Box::pin(std::future::ready(self.rename_(from, to)))
-        }
-        fn lstat<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, FileStat>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
+        async fn lstat(&self, path: &str) -> Result<FileStat> {
             // no links here: lstat is stat
-            Box::pin(std::future::ready(self.stat_(path)))
+            self.stat_(path)
         }
-        fn readlink<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, String>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            Box::pin(std::future::ready(Err(Error::at(ErrorKind::Unsupported, path))))
+        async fn readlink(&self, path: &str) -> Result<String> {
+            Err(Error::at(ErrorKind::Unsupported, path))
         }
-        fn symlink<'a, 'b, 'd, 'c>(&'a self, _target: &'b str, path: &'d str) -> Fut<'c, ()>
-        where
-            'a: 'c,
-            'b: 'c,
-            'd: 'c,
-            Self: 'c,
-        {
-            Box::pin(std::future::ready(Err(Error::at(ErrorKind::Unsupported, path))))
+        async fn symlink(&self, _target: &str, path: &str) -> Result<()> {
+            Err(Error::at(ErrorKind::Unsupported, path))
         }
-        fn realpath<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, String>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            Box::pin(std::future::ready(self.stat_(path).map(|_| mirage_types::normalize_path(path))))
+        async fn realpath(&self, path: &str) -> Result<String> {
+            self.stat_(path).map(|_| mirage_types::normalize_path(path))
+        }
+        async fn readdir(&self, path: &str) -> Result<Vec<FileStat>> {
+            self.readdir_(path)
+        }
+        async fn read(&self, path: &str) -> Result<ByteSource> {
+            self.read_(path)
+        }
+        async fn write(&self, path: &str, data: ByteSource) -> Result<()> {
+            self.write_(path, bytes_of(data), false)
+        }
+        async fn append(&self, path: &str, data: ByteSource) -> Result<()> {
+            self.write_(path, bytes_of(data), true)
+        }
+        async fn mkdir(&self, path: &str, parents: bool) -> Result<()> {
+            self.mkdir_(path, parents)
+        }
+        async fn unlink(&self, path: &str) -> Result<()> {
+            self.unlink_(path)
+        }
+        async fn rmdir(&self, path: &str) -> Result<()> {
+            self.rmdir_(path)
+        }
+        async fn rename(&self, from: &str, to: &str) -> Result<()> {
+            self.rename_(from, to)
         }
         fn mount_of(&self, _path: &str) -> Option<MountInfo> {
             None

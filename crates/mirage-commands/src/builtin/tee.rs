@@ -128,117 +128,49 @@ mod tests {
 
     use mirage_types::{FileStat, MountInfo, Result, Vfs};
 
-    type Fut<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'a>>;
-
     /// The test tree, with streamed writes collected first (as a resource does).
     struct Collecting(Arc<MemVfs>);
 
+    #[async_trait::async_trait]
     impl Vfs for Collecting {
-        fn stat<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, FileStat>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            self.0.stat(path)
+        async fn stat(&self, path: &str) -> Result<FileStat> {
+            self.0.stat(path).await
         }
-        fn readdir<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, Vec<FileStat>>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            self.0.readdir(path)
+        async fn lstat(&self, path: &str) -> Result<FileStat> {
+            self.0.lstat(path).await
         }
-        fn read<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, ByteSource>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            self.0.read(path)
+        async fn readlink(&self, path: &str) -> Result<String> {
+            self.0.readlink(path).await
         }
-        fn write<'a, 'b, 'c>(&'a self, path: &'b str, data: ByteSource) -> Fut<'c, ()>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            Box::pin(async move { self.0.write(path, ByteSource::Bytes(data.collect().await?)).await })
+        async fn symlink(&self, target: &str, path: &str) -> Result<()> {
+            self.0.symlink(target, path).await
         }
-        fn append<'a, 'b, 'c>(&'a self, path: &'b str, data: ByteSource) -> Fut<'c, ()>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            Box::pin(async move { self.0.append(path, ByteSource::Bytes(data.collect().await?)).await })
+        async fn realpath(&self, path: &str) -> Result<String> {
+            self.0.realpath(path).await
         }
-        fn mkdir<'a, 'b, 'c>(&'a self, path: &'b str, parents: bool) -> Fut<'c, ()>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            self.0.mkdir(path, parents)
+        async fn readdir(&self, path: &str) -> Result<Vec<FileStat>> {
+            self.0.readdir(path).await
         }
-        fn unlink<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, ()>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            self.0.unlink(path)
+        async fn read(&self, path: &str) -> Result<ByteSource> {
+            self.0.read(path).await
         }
-        fn rmdir<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, ()>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            self.0.rmdir(path)
+        async fn write(&self, path: &str, data: ByteSource) -> Result<()> {
+            self.0.write(path, ByteSource::Bytes(data.collect().await?)).await
         }
-        fn rename<'a, 'b, 'd, 'c>(&'a self, from: &'b str, to: &'d str) -> Fut<'c, ()>
-        where
-            'a: 'c,
-            'b: 'c,
-            'd: 'c,
-            Self: 'c,
-        {
-            self.0.rename(from, to)
+        async fn append(&self, path: &str, data: ByteSource) -> Result<()> {
+            self.0.append(path, ByteSource::Bytes(data.collect().await?)).await
         }
-        fn lstat<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, FileStat>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            self.0.lstat(path)
+        async fn mkdir(&self, path: &str, parents: bool) -> Result<()> {
+            self.0.mkdir(path, parents).await
         }
-        fn readlink<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, String>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            self.0.readlink(path)
+        async fn unlink(&self, path: &str) -> Result<()> {
+            self.0.unlink(path).await
         }
-        fn symlink<'a, 'b, 'd, 'c>(&'a self, target: &'b str, path: &'d str) -> Fut<'c, ()>
-        where
-            'a: 'c,
-            'b: 'c,
-            'd: 'c,
-            Self: 'c,
-        {
-            self.0.symlink(target, path)
+        async fn rmdir(&self, path: &str) -> Result<()> {
+            self.0.rmdir(path).await
         }
-        fn realpath<'a, 'b, 'c>(&'a self, path: &'b str) -> Fut<'c, String>
-        where
-            'a: 'c,
-            'b: 'c,
-            Self: 'c,
-        {
-            self.0.realpath(path)
+        async fn rename(&self, from: &str, to: &str) -> Result<()> {
+            self.0.rename(from, to).await
         }
         fn mount_of(&self, path: &str) -> Option<MountInfo> {
             self.0.mount_of(path)
