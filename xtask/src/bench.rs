@@ -58,7 +58,12 @@ const LOOP_SCRIPTS: [&str; 2] = [
 const LOOP_EXPECTED: &str = "49995000\n";
 /// How long one in-process run may take before the workload is abandoned.
 const OURS_TIMEOUT: Duration = Duration::from_secs(120);
-const ENV: &[(&str, &str)] = &[("HOME", "/bench"), ("PATH", "/usr/bin:/bin"), ("LC_ALL", "C.UTF-8"), ("TZ", "UTC")];
+const ENV: &[(&str, &str)] = &[
+    ("HOME", "/bench"),
+    ("PATH", "/usr/bin:/bin"),
+    ("LC_ALL", "C.UTF-8"),
+    ("TZ", "UTC"),
+];
 
 /// One row of `target/bench.json`.
 #[derive(Debug, Clone, Serialize)]
@@ -90,7 +95,9 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 // ---------------------------------------------------------------- data ---
@@ -99,14 +106,17 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
 }
 
 const WORDS: [&str; 16] = [
-    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima",
-    "mike", "november", "oscar", "papa",
+    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
+    "kilo", "lima", "mike", "november", "oscar", "papa",
 ];
 
 /// The 2,000 small files: `dNN/fNNNN.txt` (every tenth is `.log`), 4 KB of
@@ -160,28 +170,39 @@ fn big_file() -> (Bytes, usize) {
 fn workspace_with(files: &[(String, Bytes)]) -> anyhow::Result<Workspace> {
     let ram = Arc::new(RamResource::new());
     for (path, data) in files {
-        ram.insert_file(&format!("/{path}"), data.clone()).map_err(|e| anyhow!("inserting {path}: {e}"))?;
+        ram.insert_file(&format!("/{path}"), data.clone())
+            .map_err(|e| anyhow!("inserting {path}: {e}"))?;
     }
-    let mut b = Workspace::builder().mount("/bench", ram, MountMode::Write).cwd("/bench");
+    let mut b = Workspace::builder()
+        .mount("/bench", ram, MountMode::Write)
+        .cwd("/bench");
     for (k, v) in ENV {
         b = b.env(k, v);
     }
-    b.build().map_err(|e| anyhow!("building the workspace: {e}"))
+    b.build()
+        .map_err(|e| anyhow!("building the workspace: {e}"))
 }
 
 // ---------------------------------------------------------------- ours ---
 
 /// Runs `script` once in the default session.
 async fn exec(ws: &Workspace, script: &str) -> anyhow::Result<(Vec<u8>, i32)> {
-    let out = tokio::time::timeout(OURS_TIMEOUT, ws.execute("default", script, Some(Bytes::new())))
-        .await
-        .map_err(|_| anyhow!("`{script}` took longer than {}s", OURS_TIMEOUT.as_secs()))?
-        .map_err(|e| anyhow!("`{script}`: {e}"))?;
+    let out = tokio::time::timeout(
+        OURS_TIMEOUT,
+        ws.execute("default", script, Some(Bytes::new())),
+    )
+    .await
+    .map_err(|_| anyhow!("`{script}` took longer than {}s", OURS_TIMEOUT.as_secs()))?
+    .map_err(|e| anyhow!("`{script}`: {e}"))?;
     Ok((out.stdout, out.exit_code))
 }
 
 /// Warm-up, then `runs` timed runs; returns the times (ms) and the first stdout.
-async fn time_ours(ws: &Workspace, script: &str, runs: usize) -> anyhow::Result<(Vec<f64>, Vec<u8>)> {
+async fn time_ours(
+    ws: &Workspace,
+    script: &str,
+    runs: usize,
+) -> anyhow::Result<(Vec<f64>, Vec<u8>)> {
     let (stdout, _) = exec(ws, script).await?;
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
@@ -215,7 +236,16 @@ fn bash_once(dir: &Path, args: &[&str]) -> anyhow::Result<(f64, Vec<u8>)> {
         .args(args)
         .current_dir(dir)
         .env_clear()
-        .envs(ENV.iter().map(|(k, v)| (*k, if *k == "HOME" { dir.to_str().unwrap_or("/") } else { *v })))
+        .envs(ENV.iter().map(|(k, v)| {
+            (
+                *k,
+                if *k == "HOME" {
+                    dir.to_str().unwrap_or("/")
+                } else {
+                    *v
+                },
+            )
+        }))
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
@@ -236,7 +266,11 @@ fn time_gnu(dir: &Path, args: &[&str], runs: usize) -> anyhow::Result<(Vec<f64>,
 struct Scratch(PathBuf);
 impl Scratch {
     fn new() -> anyhow::Result<Self> {
-        let base = if Path::new("/dev/shm").is_dir() { PathBuf::from("/dev/shm") } else { std::env::temp_dir() };
+        let base = if Path::new("/dev/shm").is_dir() {
+            PathBuf::from("/dev/shm")
+        } else {
+            std::env::temp_dir()
+        };
         let dir = base.join(format!("mirage-bench-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -279,7 +313,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 bail!("unknown workload {w:?} (known: {})", WORKLOADS.join(", "));
             }
         }
-        WORKLOADS.iter().copied().filter(|w| args.only.iter().any(|o| o == w)).collect()
+        WORKLOADS
+            .iter()
+            .copied()
+            .filter(|w| args.only.iter().any(|o| o == w))
+            .collect()
     };
     let rt = runtime()?;
     let scratch = Scratch::new()?;
@@ -307,7 +345,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 if !args.no_gnu {
                     scratch.write("echo.sh", "echo hi\n".repeat(ECHO_LINES).as_bytes())?;
                     let script = scratch.0.join("echo.sh");
-                    let script = script.to_str().ok_or_else(|| anyhow!("non-UTF-8 scratch path"))?;
+                    let script = script
+                        .to_str()
+                        .ok_or_else(|| anyhow!("non-UTF-8 scratch path"))?;
                     // Compare one line's output: the script prints 1000.
                     gnu = time_gnu(&scratch.0, &[script], runs).map(|(t, _)| (t, b"hi\n".to_vec()));
                 }
@@ -316,15 +356,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "grep_r" => {
                 ours = rt.block_on(time_ours(&small_ws, GREP_SCRIPT, runs));
                 if !args.no_gnu {
-                    gnu = time_gnu(&scratch.0, &["-c", &gnu_script(GREP_SCRIPT, &small_dir)], runs)
-                        .map(|(t, out)| (t, fix_paths(&out, &small_dir)));
+                    gnu = time_gnu(
+                        &scratch.0,
+                        &["-c", &gnu_script(GREP_SCRIPT, &small_dir)],
+                        runs,
+                    )
+                    .map(|(t, out)| (t, fix_paths(&out, &small_dir)));
                 }
                 compare_sorted = true;
             }
             "find" => {
                 ours = rt.block_on(time_ours(&small_ws, FIND_SCRIPT, runs));
                 if !args.no_gnu {
-                    gnu = time_gnu(&scratch.0, &["-c", &gnu_script(FIND_SCRIPT, &small_dir)], runs);
+                    gnu = time_gnu(
+                        &scratch.0,
+                        &["-c", &gnu_script(FIND_SCRIPT, &small_dir)],
+                        runs,
+                    );
                 }
             }
             "cat_wc" => {
@@ -377,7 +425,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         }
                     }
                     None => {
-                        ours = Err(anyhow!("the shell cannot run the loop yet: {}", got.join("; ")));
+                        ours = Err(anyhow!(
+                            "the shell cannot run the loop yet: {}",
+                            got.join("; ")
+                        ));
                         if !args.no_gnu {
                             gnu = time_gnu(&scratch.0, &["-c", LOOP_SCRIPTS[0]], runs);
                         }
@@ -405,7 +456,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let round = |x: Option<f64>| x.map(|v| (v * 1e4).round() / 1e4);
         let (ours_ms, gnu_ms, peak) = (round(ours_ms), round(gnu_ms), round(peak));
         if let (Ok((_, a)), Ok((_, b))) = (&ours, &gnu) {
-            let same = if compare_sorted { sorted_lines(a) == sorted_lines(b) } else { a == b };
+            let same = if compare_sorted {
+                sorted_lines(a) == sorted_lines(b)
+            } else {
+                a == b
+            };
             if !same {
                 notes.push(format!(
                     "{w}: ours and GNU print different output: ours {:?}…, GNU {:?}…",
@@ -418,7 +473,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             (Some(o), Some(g)) if g > 0.0 => round(Some(o / g)),
             _ => None,
         };
-        rows.push(Row { workload: w, ours_ms, gnu_ms, ratio, peak_rss_mb: peak });
+        rows.push(Row {
+            workload: w,
+            ours_ms,
+            gnu_ms,
+            ratio,
+            peak_rss_mb: peak,
+        });
     }
 
     print_table(&rows, runs);
@@ -436,21 +497,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// GNU's `grep -r` output names the scratch dir; name `/bench` instead.
 fn fix_paths(out: &[u8], dir: &Path) -> Vec<u8> {
-    String::from_utf8_lossy(out).replace(&dir.display().to_string(), "/bench").into_bytes()
+    String::from_utf8_lossy(out)
+        .replace(&dir.display().to_string(), "/bench")
+        .into_bytes()
 }
 
 fn print_table(rows: &[Row], runs: usize) {
-    let f = |v: Option<f64>, suffix: &str| v.map_or_else(|| "-".to_string(), |x| format!("{x:.3}{suffix}"));
+    let f = |v: Option<f64>, suffix: &str| {
+        v.map_or_else(|| "-".to_string(), |x| format!("{x:.3}{suffix}"))
+    };
     println!("median of {runs} runs");
-    println!("{:<10} {:>12} {:>12} {:>10} {:>13}", "workload", "ours ms", "gnu ms", "ours/gnu", "peak RSS MB");
+    println!(
+        "{:<10} {:>12} {:>12} {:>10} {:>13}",
+        "workload", "ours ms", "gnu ms", "ours/gnu", "peak RSS MB"
+    );
     for r in rows {
         println!(
             "{:<10} {:>12} {:>12} {:>10} {:>13}",
             r.workload,
             f(r.ours_ms, ""),
             f(r.gnu_ms, ""),
-            r.ratio.map_or_else(|| "-".to_string(), |x| format!("{x:.2}x")),
-            r.peak_rss_mb.map_or_else(|| "-".to_string(), |x| format!("{x:.1}")),
+            r.ratio
+                .map_or_else(|| "-".to_string(), |x| format!("{x:.2}x")),
+            r.peak_rss_mb
+                .map_or_else(|| "-".to_string(), |x| format!("{x:.1}")),
         );
     }
 }
@@ -495,7 +565,12 @@ pub fn child(workload: &str, runs: usize) -> anyhow::Result<ExitCode> {
     if stdout.trim() != lines.to_string() {
         eprintln!("bench-child: cat_wc printed {stdout:?}, expected {lines}");
     }
-    let report = ChildReport { times_ms, stdout, baseline_hwm_kb, hwm_kb };
+    let report = ChildReport {
+        times_ms,
+        stdout,
+        baseline_hwm_kb,
+        hwm_kb,
+    };
     println!("{}", serde_json::to_string(&report)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -45,7 +45,11 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let fixtures = crate::repo_root().join("fixtures/conformance");
     let known_path = fixtures.join("known-failures.txt");
-    let paths = if args.paths.is_empty() { vec![fixtures.join("cases")] } else { args.paths.clone() };
+    let paths = if args.paths.is_empty() {
+        vec![fixtures.join("cases")]
+    } else {
+        args.paths.clone()
+    };
     let mut cases = load_cases(&paths)?;
     if let Some(f) = &args.filter {
         cases.retain(|c| c.name.contains(f.as_str()));
@@ -53,12 +57,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(t) = &args.tag {
         cases.retain(|c| c.tags.iter().any(|x| x == t));
     }
-    let known = KnownFailures::load(&known_path).with_context(|| format!("reading {}", known_path.display()))?;
+    let known = KnownFailures::load(&known_path)
+        .with_context(|| format!("reading {}", known_path.display()))?;
 
     if !args.verbose {
         quiet_case_panics();
     }
-    let mut opts = RunOptions { timeout: Duration::from_secs(args.timeout), ..RunOptions::default() };
+    let mut opts = RunOptions {
+        timeout: Duration::from_secs(args.timeout),
+        ..RunOptions::default()
+    };
     if let Some(j) = args.jobs {
         opts.jobs = j.max(1);
     }
@@ -77,7 +85,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let report = run_cases_with(&cases, &opts, &progress);
 
-    let render = RenderOptions { diff_known: !args.brief_known, failures: !args.summary };
+    let render = RenderOptions {
+        diff_known: !args.brief_known,
+        failures: !args.summary,
+    };
     print!("{}", report.render(Some(&known), render));
 
     if args.write_known_failures {
@@ -93,7 +104,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             for c in &cases {
                 file_of.insert(c.name.clone(), c.file.clone());
             }
-            let gone: Vec<String> = next.names().filter(|n| !file_of.contains_key(*n)).map(String::from).collect();
+            let gone: Vec<String> = next
+                .names()
+                .filter(|n| !file_of.contains_key(*n))
+                .map(String::from)
+                .collect();
             for n in gone {
                 next.remove(&n);
             }
@@ -108,7 +123,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     let check = known.check(&report);
-    Ok(if check.unexpected_failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if check.unexpected_failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Keeps panics on case threads (named `case …`) from printing: the report
@@ -116,7 +135,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn quiet_case_panics() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let on_case = std::thread::current().name().is_some_and(|n| n.starts_with("case "));
+        let on_case = std::thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with("case "));
         if !on_case {
             default(info);
         }

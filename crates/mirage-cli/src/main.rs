@@ -16,7 +16,11 @@ use mirage::types::MountMode;
 use mirage::{Workspace, WorkspaceConfig};
 
 #[derive(Parser)]
-#[command(name = "mirage", version, about = "A unified virtual filesystem and bash-compatible shell for AI agents")]
+#[command(
+    name = "mirage",
+    version,
+    about = "A unified virtual filesystem and bash-compatible shell for AI agents"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -97,7 +101,9 @@ fn read_config(path: &Path) -> std::result::Result<String, String> {
         .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
         .open(path)
         .map_err(|e| format!("{shown}: {}", io_message(&e)))?;
-    let meta = file.metadata().map_err(|e| format!("{shown}: {}", io_message(&e)))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("{shown}: {}", io_message(&e)))?;
     if meta.is_dir() {
         return Err(format!("{shown}: Is a directory"));
     }
@@ -105,11 +111,18 @@ fn read_config(path: &Path) -> std::result::Result<String, String> {
         return Err(format!("{shown}: not a regular file"));
     }
     let mut bytes = Vec::new();
-    file.take(CONFIG_LIMIT + 1).read_to_end(&mut bytes).map_err(|e| format!("{shown}: {}", io_message(&e)))?;
+    file.take(CONFIG_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{shown}: {}", io_message(&e)))?;
     if bytes.len() as u64 > CONFIG_LIMIT {
         return Err(format!("{shown}: larger than the 1 MiB a config may have"));
     }
-    String::from_utf8(bytes).map_err(|e| format!("{shown}: not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{shown}: not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
 
 /// An I/O error's message without Rust's ` (os error N)` suffix.
@@ -123,15 +136,28 @@ fn io_message(e: &std::io::Error) -> String {
 
 /// One `--mount PREFIX=SPEC`: the prefix, the resource and its mode.
 fn parse_mount(m: &str) -> std::result::Result<(String, Arc<dyn Resource>, MountMode), String> {
-    let (prefix, spec) = m.split_once('=').ok_or_else(|| format!("--mount {m}: expected PREFIX=SPEC (PREFIX=ram or PREFIX=disk:PATH[:write])"))?;
+    let (prefix, spec) = m.split_once('=').ok_or_else(|| {
+        format!("--mount {m}: expected PREFIX=SPEC (PREFIX=ram or PREFIX=disk:PATH[:write])")
+    })?;
     if !prefix.starts_with('/') {
-        return Err(format!("--mount {m}: the prefix '{prefix}' must be an absolute path"));
+        return Err(format!(
+            "--mount {m}: the prefix '{prefix}' must be an absolute path"
+        ));
     }
     if spec == "ram" {
-        return Ok((prefix.to_string(), Arc::new(mirage::ram::RamResource::new()), MountMode::Write));
+        return Ok((
+            prefix.to_string(),
+            Arc::new(mirage::ram::RamResource::new()),
+            MountMode::Write,
+        ));
     }
-    let Some(rest) = spec.strip_prefix("disk:").or_else(|| (spec == "disk").then_some("")) else {
-        return Err(format!("--mount {m}: unknown resource spec '{spec}' (ram, disk:PATH[:write])"));
+    let Some(rest) = spec
+        .strip_prefix("disk:")
+        .or_else(|| (spec == "disk").then_some(""))
+    else {
+        return Err(format!(
+            "--mount {m}: unknown resource spec '{spec}' (ram, disk:PATH[:write])"
+        ));
     };
     let (path, mode) = match rest.rsplit_once(':') {
         Some((p, "write")) => (p, MountMode::Write),
@@ -139,16 +165,21 @@ fn parse_mount(m: &str) -> std::result::Result<(String, Arc<dyn Resource>, Mount
         _ => (rest, MountMode::Read),
     };
     if path.is_empty() {
-        return Err(format!("--mount {m}: missing the host directory after 'disk:' (disk:PATH[:write])"));
+        return Err(format!(
+            "--mount {m}: missing the host directory after 'disk:' (disk:PATH[:write])"
+        ));
     }
-    let res = mirage::disk::DiskResource::open(std::path::Path::new(path)).map_err(|e| format!("--mount {m}: {e}"))?;
+    let res = mirage::disk::DiskResource::open(std::path::Path::new(path))
+        .map_err(|e| format!("--mount {m}: {e}"))?;
     Ok((prefix.to_string(), Arc::new(res), mode))
 }
 
 /// The workspace of `execute` and `shell`: from `--config`, or the default
 /// mounts plus `--mount`s. Every error is a [`UsageError`] (exit 2).
 async fn build_workspace(args: &WsArgs) -> Result<Workspace> {
-    build_workspace_inner(args).await.map_err(|e| anyhow::Error::new(UsageError(e)))
+    build_workspace_inner(args)
+        .await
+        .map_err(|e| anyhow::Error::new(UsageError(e)))
 }
 
 async fn build_workspace_inner(args: &WsArgs) -> std::result::Result<Workspace, String> {
@@ -157,24 +188,44 @@ async fn build_workspace_inner(args: &WsArgs) -> std::result::Result<Workspace, 
             return Err("--mount cannot be combined with --config".into());
         }
         let text = read_config(path)?;
-        let cfg = WorkspaceConfig::from_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        return Workspace::from_config(&cfg).await.map_err(|e| format!("{}: {e}", path.display()));
+        let cfg =
+            WorkspaceConfig::from_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        return Workspace::from_config(&cfg)
+            .await
+            .map_err(|e| format!("{}: {e}", path.display()));
     }
-    let cwd = std::env::current_dir().map_err(|e| format!("current directory: {}", io_message(&e)))?;
-    let mode = if args.write { MountMode::Write } else { MountMode::Read };
-    let disk: Arc<dyn Resource> = Arc::new(mirage::disk::DiskResource::open(&cwd).map_err(|e| format!("{}: {e}", cwd.display()))?);
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("current directory: {}", io_message(&e)))?;
+    let mode = if args.write {
+        MountMode::Write
+    } else {
+        MountMode::Read
+    };
+    let disk: Arc<dyn Resource> = Arc::new(
+        mirage::disk::DiskResource::open(&cwd).map_err(|e| format!("{}: {e}", cwd.display()))?,
+    );
     let ram: Arc<dyn Resource> = Arc::new(mirage::ram::RamResource::new());
-    let mut b = Workspace::builder().mount("/workspace", disk, mode).mount("/tmp", ram, MountMode::Write).cwd("/workspace");
+    let mut b = Workspace::builder()
+        .mount("/workspace", disk, mode)
+        .mount("/tmp", ram, MountMode::Write)
+        .cwd("/workspace");
     for m in &args.mounts {
         let (prefix, res, mode) = parse_mount(m)?;
         b = b.mount(&prefix, res, mode);
     }
-    b.env("HOME", "/workspace").env("PATH", "/usr/bin:/bin").build().map_err(|e| e.to_string())
+    b.env("HOME", "/workspace")
+        .env("PATH", "/usr/bin:/bin")
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 fn main() {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(64 * 1024 * 1024).build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(64 * 1024 * 1024)
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("mirage: {e}");
@@ -198,12 +249,24 @@ fn main() {
 
 async fn run(cli: Cli) -> Result<i32> {
     match cli.cmd {
-        Cmd::Config { what: ConfigCmd::Schema } => {
-            println!("{}", serde_json::to_string_pretty(&WorkspaceConfig::json_schema())?);
+        Cmd::Config {
+            what: ConfigCmd::Schema,
+        } => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&WorkspaceConfig::json_schema())?
+            );
             Ok(0)
         }
-        Cmd::Execute { command, noexec, ws } => {
-            let command = mirage::types::bytestr::decode(std::os::unix::ffi::OsStrExt::as_bytes(command.as_os_str())).into_owned();
+        Cmd::Execute {
+            command,
+            noexec,
+            ws,
+        } => {
+            let command = mirage::types::bytestr::decode(std::os::unix::ffi::OsStrExt::as_bytes(
+                command.as_os_str(),
+            ))
+            .into_owned();
             if noexec {
                 return Ok(match mirage::shell::parse::check_syntax(&command) {
                     Ok(()) => 0,
@@ -214,7 +277,10 @@ async fn run(cli: Cli) -> Result<i32> {
                 });
             }
             let ws = build_workspace(&ws).await?;
-            let out = ws.execute("default", &command, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let out = ws
+                .execute("default", &command, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let mut so = std::io::stdout().lock();
             let _ = so.write_all(&out.stdout);
             let _ = so.flush();
@@ -235,7 +301,10 @@ async fn shell(ws: Workspace) -> Result<i32> {
         // a script on stdin
         let mut src = String::new();
         std::io::stdin().read_to_string(&mut src)?;
-        let out = ws.execute("default", &src, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let out = ws
+            .execute("default", &src, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         std::io::stdout().write_all(&out.stdout)?;
         std::io::stderr().write_all(&out.stderr)?;
         return Ok(out.exit_code);
@@ -243,14 +312,20 @@ async fn shell(ws: Workspace) -> Result<i32> {
     let mut rl = rustyline::DefaultEditor::new()?;
     let mut last = 0;
     loop {
-        let cwd = ws.session_cwd("default").await.unwrap_or_else(|_| "/".into());
+        let cwd = ws
+            .session_cwd("default")
+            .await
+            .unwrap_or_else(|_| "/".into());
         match rl.readline(&format!("mirage:{cwd}$ ")) {
             Ok(line) => {
                 if line.trim().is_empty() {
                     continue;
                 }
                 let _ = rl.add_history_entry(line.as_str());
-                let out = ws.execute("default", &line, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let out = ws
+                    .execute("default", &line, None)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
                 std::io::stdout().write_all(&out.stdout)?;
                 std::io::stdout().flush()?;
                 std::io::stderr().write_all(&out.stderr)?;

@@ -10,7 +10,11 @@ pub fn resolve(
     resource: Option<&str>,
     filetype: Option<&str>,
 ) -> Option<&'static CommandRegistration> {
-    let all = || inventory::iter::<CommandRegistration>.into_iter().filter(move |r| r.name == name);
+    let all = || {
+        inventory::iter::<CommandRegistration>
+            .into_iter()
+            .filter(move |r| r.name == name)
+    };
     if let Some(res) = resource {
         if let Some(ft) = filetype {
             if let Some(r) = all().find(|r| r.resource == Some(res) && r.filetype == Some(ft)) {
@@ -31,7 +35,10 @@ pub fn resolve(
 
 /// Every registered command name, sorted and deduplicated.
 pub fn command_names() -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = inventory::iter::<CommandRegistration>.into_iter().map(|r| r.name).collect();
+    let mut v: Vec<&'static str> = inventory::iter::<CommandRegistration>
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
     v.sort_unstable();
     v.dedup();
     v

@@ -36,7 +36,12 @@ pub async fn open_input(ctx: &mut CommandCtx, operand: &str) -> Result<ByteSourc
     }
     let abs = ctx.resolve(operand);
     match ctx.vfs.stat(&abs).await {
-        Ok(st) if st.is_dir() => return Err(format!("{operand}: {}", ErrorKind::IsADirectory.gnu_message())),
+        Ok(st) if st.is_dir() => {
+            return Err(format!(
+                "{operand}: {}",
+                ErrorKind::IsADirectory.gnu_message()
+            ));
+        }
         Ok(_) => {}
         Err(e) => return Err(format!("{operand}: {}", e.message())),
     }
@@ -49,12 +54,18 @@ pub async fn open_input(ctx: &mut CommandCtx, operand: &str) -> Result<ByteSourc
 /// Opens an input operand and reads it whole (see [`open_input`]).
 pub async fn read_input(ctx: &mut CommandCtx, operand: &str) -> Result<Bytes, String> {
     let src = open_input(ctx, operand).await?;
-    src.collect().await.map_err(|e| format!("{operand}: {}", e.message()))
+    src.collect()
+        .await
+        .map_err(|e| format!("{operand}: {}", e.message()))
 }
 
 /// The operands, or `["-"]` when there are none (read stdin).
 pub fn operands_or_stdin(p: &ParsedArgs) -> Vec<String> {
-    if p.operands.is_empty() { vec!["-".to_string()] } else { p.operands.clone() }
+    if p.operands.is_empty() {
+        vec!["-".to_string()]
+    } else {
+        p.operands.clone()
+    }
 }
 
 /// Splits `data` into lines, each without its `\n`; a final line without
@@ -69,7 +80,10 @@ pub fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// [`mirage_types::Error`] so a command can word it as its GNU original does
 /// (`head: cannot open 'x' for reading: …`, `sort: cannot read: x: …`).
 /// A directory gives [`ErrorKind::IsADirectory`].
-pub async fn open_input_err(ctx: &mut CommandCtx, operand: &str) -> Result<ByteSource, mirage_types::Error> {
+pub async fn open_input_err(
+    ctx: &mut CommandCtx,
+    operand: &str,
+) -> Result<ByteSource, mirage_types::Error> {
     if operand == "-" {
         let stdin = std::mem::replace(&mut ctx.stdin, Input::empty());
         return Ok(stdin.into_source());
@@ -97,7 +111,14 @@ pub struct RecordReader {
 impl RecordReader {
     /// A reader over `src` splitting at `delim`.
     pub fn new(src: ByteSource, delim: u8) -> Self {
-        RecordReader { stream: src.into_stream(), cur: Bytes::new(), pos: 0, carry: Vec::new(), delim, done: false }
+        RecordReader {
+            stream: src.into_stream(),
+            cur: Bytes::new(),
+            pos: 0,
+            carry: Vec::new(),
+            delim,
+            done: false,
+        }
     }
     /// The next record including its delimiter (the last one may lack it),
     /// or `None` at end of input.
@@ -119,7 +140,11 @@ impl RecordReader {
                 self.pos = self.cur.len();
             }
             if self.done {
-                return Ok(if self.carry.is_empty() { None } else { Some(Bytes::from(std::mem::take(&mut self.carry))) });
+                return Ok(if self.carry.is_empty() {
+                    None
+                } else {
+                    Some(Bytes::from(std::mem::take(&mut self.carry)))
+                });
             }
             match self.stream.next().await {
                 Some(Ok(b)) => {
@@ -146,7 +171,11 @@ pub(crate) async fn parse_line_or_byte_count<C>(
     default: C,
 ) -> Result<(C, bool, u8), i32> {
     let bytes = p.last_of(&["lines", "bytes"]) == Some("bytes");
-    let (raw, what) = if bytes { (Some(p.value("bytes").unwrap_or("")), "bytes") } else { (p.value("lines"), "lines") };
+    let (raw, what) = if bytes {
+        (Some(p.value("bytes").unwrap_or("")), "bytes")
+    } else {
+        (p.value("lines"), "lines")
+    };
     let count = match raw {
         Some(v) => match parse(v) {
             Some(c) => c,
@@ -189,16 +218,31 @@ impl FileWalk {
     /// A walk over the operands of `p`.
     pub(crate) fn new(p: &ParsedArgs) -> Self {
         let files = operands_or_stdin(p);
-        let headers = p.last_of(&["quiet", "verbose"]) == Some("verbose") || (files.len() > 1 && !p.has("quiet"));
-        FileWalk { files: files.into_iter(), headers, first: true, name: String::new(), status: 0 }
+        let headers = p.last_of(&["quiet", "verbose"]) == Some("verbose")
+            || (files.len() > 1 && !p.has("quiet"));
+        FileWalk {
+            files: files.into_iter(),
+            headers,
+            first: true,
+            name: String::new(),
+            status: 0,
+        }
     }
 
     /// Opens the next file and prints its header; `None` at the end or
     /// when stdout's reader has gone.
     pub(crate) async fn next(&mut self, ctx: &mut CommandCtx) -> Option<ByteSource> {
         for operand in self.files.by_ref() {
-            self.name = if operand == "-" { "standard input".to_string() } else { operand.clone() };
-            let header = format!("{}==> {} <==\n", if self.first { "" } else { "\n" }, self.name);
+            self.name = if operand == "-" {
+                "standard input".to_string()
+            } else {
+                operand.clone()
+            };
+            let header = format!(
+                "{}==> {} <==\n",
+                if self.first { "" } else { "\n" },
+                self.name
+            );
             let src = match open_input_err(ctx, &operand).await {
                 Ok(s) => s,
                 Err(e) if e.kind == ErrorKind::IsADirectory => {
@@ -206,12 +250,18 @@ impl FileWalk {
                         self.first = false;
                         let _ = ctx.stdout.write_str(&header).await;
                     }
-                    ctx.error(format!("error reading '{}': {}", self.name, e.message())).await;
+                    ctx.error(format!("error reading '{}': {}", self.name, e.message()))
+                        .await;
                     self.status = 1;
                     continue;
                 }
                 Err(e) => {
-                    ctx.error(format!("cannot open '{}' for reading: {}", self.name, e.message())).await;
+                    ctx.error(format!(
+                        "cannot open '{}' for reading: {}",
+                        self.name,
+                        e.message()
+                    ))
+                    .await;
                     self.status = 1;
                     continue;
                 }
@@ -235,7 +285,8 @@ impl FileWalk {
             FileEnd::Done => true,
             FileEnd::BrokenPipe => false,
             FileEnd::ReadError(msg) => {
-                ctx.error(format!("error reading '{}': {msg}", self.name)).await;
+                ctx.error(format!("error reading '{}': {msg}", self.name))
+                    .await;
                 self.status = 1;
                 true
             }
@@ -257,7 +308,10 @@ pub(crate) async fn copy_targets(
 ) -> Result<(Vec<String>, String, bool), i32> {
     let name = ctx.name.clone();
     if ops.is_empty() {
-        ctx.error(format!("missing file operand\nTry '{name} --help' for more information.")).await;
+        ctx.error(format!(
+            "missing file operand\nTry '{name} --help' for more information."
+        ))
+        .await;
         return Err(1);
     }
     if let Some(t) = target_dir {
@@ -265,11 +319,13 @@ pub(crate) async fn copy_targets(
         return match ctx.vfs.stat(&tabs).await {
             Ok(st) if st.is_dir() => Ok((ops, t, true)),
             Ok(_) => {
-                ctx.error(format!("target directory '{t}' is not a directory")).await;
+                ctx.error(format!("target directory '{t}' is not a directory"))
+                    .await;
                 Err(1)
             }
             Err(e) => {
-                ctx.error(format!("target directory '{t}': {}", e.message())).await;
+                ctx.error(format!("target directory '{t}': {}", e.message()))
+                    .await;
                 Err(1)
             }
         };
@@ -286,14 +342,21 @@ pub(crate) async fn copy_targets(
     let dest_is_dir = matches!(&dstat, Ok(st) if st.is_dir());
     if no_target {
         if ops.len() > 1 {
-            ctx.error(format!("extra operand '{}'\nTry '{name} --help' for more information.", ops[1])).await;
+            ctx.error(format!(
+                "extra operand '{}'\nTry '{name} --help' for more information.",
+                ops[1]
+            ))
+            .await;
             return Err(1);
         }
         return Ok((ops, dest, false));
     }
     if ops.len() > 1 && !dest_is_dir {
         match dstat {
-            Ok(_) => ctx.error(format!("target '{dest}' is not a directory")).await,
+            Ok(_) => {
+                ctx.error(format!("target '{dest}' is not a directory"))
+                    .await
+            }
             Err(e) => ctx.error(format!("target '{dest}': {}", e.message())).await,
         }
         return Err(1);
@@ -309,7 +372,8 @@ pub(crate) mod testing {
     use bytes::Bytes;
     use mirage_types::command::{CommandCtx, CommandFn};
     use mirage_types::{
-        ByteSource, Error, ErrorKind, FileStat, IOResult, Input, MountInfo, Output, Result, Sink, Vfs,
+        ByteSource, Error, ErrorKind, FileStat, IOResult, Input, MountInfo, Output, Result, Sink,
+        Vfs,
     };
 
     /// A tiny in-memory file tree; paths under `/ro` are read-only.
@@ -363,9 +427,15 @@ pub(crate) mod testing {
             }
         }
         fn children(t: &BTreeMap<String, Option<Bytes>>, d: &str) -> Vec<String> {
-            let pre = if d == "/" { "/".to_string() } else { format!("{d}/") };
+            let pre = if d == "/" {
+                "/".to_string()
+            } else {
+                format!("{d}/")
+            };
             t.keys()
-                .filter(|k| k.starts_with(&pre) && k.len() > pre.len() && !k[pre.len()..].contains('/'))
+                .filter(|k| {
+                    k.starts_with(&pre) && k.len() > pre.len() && !k[pre.len()..].contains('/')
+                })
                 .cloned()
                 .collect()
         }
@@ -384,12 +454,17 @@ pub(crate) mod testing {
     impl MemVfs {
         fn stat_(&self, path: &str) -> Result<FileStat> {
             let t = self.lock();
-            t.get(path).map(|e| stat_of(path, e)).ok_or_else(|| Error::not_found(path))
+            t.get(path)
+                .map(|e| stat_of(path, e))
+                .ok_or_else(|| Error::not_found(path))
         }
         fn readdir_(&self, path: &str) -> Result<Vec<FileStat>> {
             let t = self.lock();
             Self::need_dir(&t, path)?;
-            Ok(Self::children(&t, path).iter().filter_map(|k| t.get(k).map(|e| stat_of(k, e))).collect())
+            Ok(Self::children(&t, path)
+                .iter()
+                .filter_map(|k| t.get(k).map(|e| stat_of(k, e)))
+                .collect())
         }
         fn read_(&self, path: &str) -> Result<ByteSource> {
             let t = self.lock();
@@ -470,7 +545,11 @@ pub(crate) mod testing {
             }
             Self::need_dir(&t, &parent(to))?;
             let pre = format!("{from}/");
-            let keys: Vec<String> = t.keys().filter(|k| *k == from || k.starts_with(&pre)).cloned().collect();
+            let keys: Vec<String> = t
+                .keys()
+                .filter(|k| *k == from || k.starts_with(&pre))
+                .cloned()
+                .collect();
             for k in keys {
                 if let Some(v) = t.remove(&k) {
                     t.insert(format!("{to}{}", &k[from.len()..]), v);
@@ -563,7 +642,9 @@ pub(crate) mod testing {
             runner: None,
         };
         let rt = tokio::runtime::Builder::new_current_thread().build();
-        let Ok(rt) = rt else { return (String::new(), "no runtime".into(), -1) };
+        let Ok(rt) = rt else {
+            return (String::new(), "no runtime".into(), -1);
+        };
         let status = rt.block_on(async {
             let s = handler(&mut ctx).await;
             let _ = ctx.stdout.flush().await;

@@ -63,7 +63,11 @@ impl fmt::Display for LoadError {
             LoadError::Io { path, error } => write!(f, "{}: {error}", path.display()),
             LoadError::Json { path, error } => write!(f, "{}: {error}", path.display()),
             LoadError::DuplicateName { name, files } => {
-                write!(f, "case name {name:?} appears twice ({} and {})", files.0, files.1)
+                write!(
+                    f,
+                    "case name {name:?} appears twice ({} and {})",
+                    files.0, files.1
+                )
             }
         }
     }
@@ -83,18 +87,27 @@ pub fn parse_cases(json: &str, file: &str) -> Result<Vec<Case>, serde_json::Erro
 
 /// Loads one case file.
 pub fn load_file(path: &Path) -> Result<Vec<Case>, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io { path: path.to_path_buf(), error })?;
+    let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io {
+        path: path.to_path_buf(),
+        error,
+    })?;
     let file = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    parse_cases(&text, &file).map_err(|error| LoadError::Json { path: path.to_path_buf(), error })
+    parse_cases(&text, &file).map_err(|error| LoadError::Json {
+        path: path.to_path_buf(),
+        error,
+    })
 }
 
 /// The case files a path names: the file itself, or every `*.json` directly
 /// inside a directory, sorted by name.
 pub fn case_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
-    let io = |error| LoadError::Io { path: path.to_path_buf(), error };
+    let io = |error| LoadError::Io {
+        path: path.to_path_buf(),
+        error,
+    };
     let meta = std::fs::metadata(path).map_err(io)?;
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
@@ -120,7 +133,10 @@ pub fn load_cases<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Case>, LoadError> {
         for file in case_files(p.as_ref())? {
             for case in load_file(&file)? {
                 if let Some(prev) = seen.insert(case.name.clone(), case.file.clone()) {
-                    return Err(LoadError::DuplicateName { name: case.name, files: (prev, case.file) });
+                    return Err(LoadError::DuplicateName {
+                        name: case.name,
+                        files: (prev, case.file),
+                    });
                 }
                 all.push(case);
             }

@@ -40,8 +40,8 @@ pub use case::{Case, LoadError, case_files, load_cases, load_file, parse_cases};
 pub use known::{KnownCheck, KnownFailures};
 pub use report::{CaseResult, FileSummary, RenderOptions, Report, Status, line_diff};
 pub use runner::{
-    CASE_ENV, CaseOutput, DATA_MOUNT, RunOptions, case_workspace, execute_case, judge, run_case, run_cases,
-    run_cases_with,
+    CASE_ENV, CaseOutput, DATA_MOUNT, RunOptions, case_workspace, execute_case, judge, run_case,
+    run_cases, run_cases_with,
 };
 
 /// `fixtures/conformance` of this source tree (README, oracle, `cases/`,

@@ -65,12 +65,24 @@ impl CaseResult {
             Status::SetupFailed(msg) => {
                 let _ = writeln!(s, "error: {}", truncate(msg, MAX_LINE));
             }
-            Status::Mismatch { stdout, stderr, exit_code } => {
+            Status::Mismatch {
+                stdout,
+                stderr,
+                exit_code,
+            } => {
                 if *exit_code != self.expected_exit_code {
-                    let _ = writeln!(s, "exit code: expected {}, got {exit_code}", self.expected_exit_code);
+                    let _ = writeln!(
+                        s,
+                        "exit code: expected {}, got {exit_code}",
+                        self.expected_exit_code
+                    );
                 }
                 if stdout.as_slice() != self.expected_stdout.as_bytes() {
-                    s.push_str(&line_diff(self.expected_stdout.as_bytes(), stdout, CONTEXT_LINES));
+                    s.push_str(&line_diff(
+                        self.expected_stdout.as_bytes(),
+                        stdout,
+                        CONTEXT_LINES,
+                    ));
                 }
                 let err: Vec<&[u8]> = stderr.split_inclusive(|&b| b == b'\n').take(2).collect();
                 for line in err {
@@ -163,7 +175,10 @@ pub struct RenderOptions {
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions { diff_known: true, failures: true }
+        RenderOptions {
+            diff_known: true,
+            failures: true,
+        }
     }
 }
 
@@ -190,7 +205,11 @@ impl Report {
             let i = match v.iter().position(|f| f.file == r.file) {
                 Some(i) => i,
                 None => {
-                    v.push(FileSummary { file: r.file.clone(), passed: 0, failed: 0 });
+                    v.push(FileSummary {
+                        file: r.file.clone(),
+                        passed: 0,
+                        failed: 0,
+                    });
                     v.len() - 1
                 }
             };
@@ -211,13 +230,24 @@ impl Report {
     /// The per-file table (file, passed, failed) with a total row.
     pub fn table(&self) -> String {
         let rows = self.per_file();
-        let width = rows.iter().map(|r| r.file.len()).max().unwrap_or(0).max("total".len());
+        let width = rows
+            .iter()
+            .map(|r| r.file.len())
+            .max()
+            .unwrap_or(0)
+            .max("total".len());
         let mut s = String::new();
         let _ = writeln!(s, "{:<width$}  {:>6}  {:>6}", "file", "passed", "failed");
         for r in &rows {
             let _ = writeln!(s, "{:<width$}  {:>6}  {:>6}", r.file, r.passed, r.failed);
         }
-        let _ = writeln!(s, "{:<width$}  {:>6}  {:>6}", "total", self.passed(), self.failed());
+        let _ = writeln!(
+            s,
+            "{:<width$}  {:>6}  {:>6}",
+            "total",
+            self.passed(),
+            self.failed()
+        );
         s
     }
 
@@ -296,7 +326,11 @@ mod tests {
                 result(
                     "f",
                     "y.json",
-                    Status::Mismatch { stdout: b"a\n".to_vec(), stderr: b"oops\n".to_vec(), exit_code: 1 },
+                    Status::Mismatch {
+                        stdout: b"a\n".to_vec(),
+                        stderr: b"oops\n".to_vec(),
+                        exit_code: 1,
+                    },
                 ),
                 result("t", "y.json", Status::TimedOut(Duration::from_secs(10))),
             ],
@@ -310,8 +344,16 @@ mod tests {
         assert_eq!(
             r.per_file(),
             vec![
-                FileSummary { file: "x.json".into(), passed: 1, failed: 0 },
-                FileSummary { file: "y.json".into(), passed: 0, failed: 2 },
+                FileSummary {
+                    file: "x.json".into(),
+                    passed: 1,
+                    failed: 0
+                },
+                FileSummary {
+                    file: "y.json".into(),
+                    passed: 0,
+                    failed: 2
+                },
             ]
         );
         let mut known = KnownFailures::new();

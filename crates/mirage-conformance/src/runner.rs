@@ -36,8 +36,13 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        RunOptions { timeout: Duration::from_secs(10), jobs }
+        let jobs = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        RunOptions {
+            timeout: Duration::from_secs(10),
+            jobs,
+        }
     }
 }
 
@@ -60,11 +65,15 @@ pub struct CaseOutput {
 /// after `mkdir -p` of their parent directory.
 pub async fn case_workspace(case: &Case) -> Result<Workspace, String> {
     let ram = Arc::new(RamResource::new());
-    let mut builder = Workspace::builder().mount(DATA_MOUNT, ram, MountMode::Write).cwd(DATA_MOUNT);
+    let mut builder = Workspace::builder()
+        .mount(DATA_MOUNT, ram, MountMode::Write)
+        .cwd(DATA_MOUNT);
     for (k, v) in CASE_ENV {
         builder = builder.env(k, v);
     }
-    let ws = builder.build().map_err(|e| format!("building the workspace: {e}"))?;
+    let ws = builder
+        .build()
+        .map_err(|e| format!("building the workspace: {e}"))?;
     if case.files.is_empty() {
         return Ok(ws);
     }
@@ -72,10 +81,14 @@ pub async fn case_workspace(case: &Case) -> Result<Workspace, String> {
     for (path, content) in &case.files {
         let parent = dirname(path);
         if parent != DATA_MOUNT && parent != "/" {
-            vfs.mkdir(&parent, true).await.map_err(|e| format!("mkdir -p {parent}: {e}"))?;
+            vfs.mkdir(&parent, true)
+                .await
+                .map_err(|e| format!("mkdir -p {parent}: {e}"))?;
         }
         let data = ByteSource::Bytes(Bytes::from(content.clone().into_bytes()));
-        vfs.write(path, data).await.map_err(|e| format!("writing {path}: {e}"))?;
+        vfs.write(path, data)
+            .await
+            .map_err(|e| format!("writing {path}: {e}"))?;
     }
     Ok(ws)
 }
@@ -88,7 +101,11 @@ pub async fn execute_case(case: &Case) -> Result<CaseOutput, String> {
         .execute("default", &case.script, Some(Bytes::new()))
         .await
         .map_err(|e| format!("execute: {e}"))?;
-    Ok(CaseOutput { stdout: out.stdout, stderr: out.stderr, exit_code: out.exit_code })
+    Ok(CaseOutput {
+        stdout: out.stdout,
+        stderr: out.stderr,
+        exit_code: out.exit_code,
+    })
 }
 
 /// Judges an output against the case's expectation.
@@ -96,7 +113,11 @@ pub fn judge(case: &Case, out: CaseOutput) -> Status {
     if out.stdout == case.stdout.as_bytes() && out.exit_code == case.exit_code {
         Status::Passed
     } else {
-        Status::Mismatch { stdout: out.stdout, stderr: out.stderr, exit_code: out.exit_code }
+        Status::Mismatch {
+            stdout: out.stdout,
+            stderr: out.stderr,
+            exit_code: out.exit_code,
+        }
     }
 }
 
@@ -137,7 +158,9 @@ pub fn run_case(case: &Case, timeout: Duration) -> CaseResult {
                 status
             }
             Err(mpsc::RecvTimeoutError::Timeout) => Status::TimedOut(timeout),
-            Err(mpsc::RecvTimeoutError::Disconnected) => Status::Panicked("the case thread died".to_string()),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Status::Panicked("the case thread died".to_string())
+            }
         },
     };
     CaseResult {
@@ -182,7 +205,11 @@ fn run_on_own_runtime(case: Case) -> Status {
 /// Runs `cases`, `opts.jobs` at a time, each isolated as in [`run_case`],
 /// and returns the results in the order of `cases`. `on_result` is called
 /// as each case finishes (for progress output).
-pub fn run_cases_with(cases: &[Case], opts: &RunOptions, on_result: &(dyn Fn(&CaseResult) + Sync)) -> Report {
+pub fn run_cases_with(
+    cases: &[Case],
+    opts: &RunOptions,
+    on_result: &(dyn Fn(&CaseResult) + Sync),
+) -> Report {
     let next = AtomicUsize::new(0);
     let slots: Mutex<Vec<Option<CaseResult>>> = Mutex::new(vec![None; cases.len()]);
     let jobs = opts.jobs.clamp(1, cases.len().max(1));

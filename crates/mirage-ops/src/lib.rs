@@ -14,9 +14,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use mirage_types::{ByteSource, Error, ErrorKind, FileStat, Result};
 #[cfg(doc)]
 use mirage_types::FileType;
+use mirage_types::{ByteSource, Error, ErrorKind, FileStat, Result};
 
 pub use mirage_types;
 
@@ -141,12 +141,16 @@ inventory::collect!(ResourceRegistration);
 
 /// Finds the registered resource type `name`.
 pub fn resource_type(name: &str) -> Option<&'static ResourceRegistration> {
-    inventory::iter::<ResourceRegistration>.into_iter().find(|r| r.name == name)
+    inventory::iter::<ResourceRegistration>
+        .into_iter()
+        .find(|r| r.name == name)
 }
 
 /// Every registered resource type, sorted by name.
 pub fn resource_types() -> Vec<&'static ResourceRegistration> {
-    let mut v: Vec<_> = inventory::iter::<ResourceRegistration>.into_iter().collect();
+    let mut v: Vec<_> = inventory::iter::<ResourceRegistration>
+        .into_iter()
+        .collect();
     v.sort_by_key(|r| r.name);
     v
 }

@@ -69,7 +69,11 @@ async fn read_all(res: &dyn Resource, path: &str) -> std::result::Result<Bytes, 
 }
 
 async fn put(res: &dyn Resource, path: &str, data: &'static [u8]) -> CheckResult {
-    ctx(res.write(path, ByteSource::Bytes(Bytes::from_static(data))).await, &format!("write {path}"))
+    ctx(
+        res.write(path, ByteSource::Bytes(Bytes::from_static(data)))
+            .await,
+        &format!("write {path}"),
+    )
 }
 
 async fn expect_content(res: &dyn Resource, path: &str, want: &[u8]) -> CheckResult {
@@ -86,7 +90,10 @@ async fn expect_content(res: &dyn Resource, path: &str, want: &[u8]) -> CheckRes
 }
 
 /// Names and types of the entries of `dir`.
-async fn listing(res: &dyn Resource, dir: &str) -> std::result::Result<BTreeMap<String, FileType>, String> {
+async fn listing(
+    res: &dyn Resource,
+    dir: &str,
+) -> std::result::Result<BTreeMap<String, FileType>, String> {
     let entries = ctx(res.readdir(dir).await, &format!("readdir {dir}"))?;
     Ok(entries.into_iter().map(|e| (e.name, e.file_type)).collect())
 }
@@ -102,9 +109,15 @@ fn chunked(chunks: u8, size: usize, fail: bool) -> (ByteSource, Vec<u8>) {
         items.push(Ok(Bytes::from(c)));
     }
     if fail {
-        items.push(Err(Error::msg(ErrorKind::Io, "suite: injected stream failure")));
+        items.push(Err(Error::msg(
+            ErrorKind::Io,
+            "suite: injected stream failure",
+        )));
     }
-    (ByteSource::Stream(futures::stream::iter(items).boxed()), all)
+    (
+        ByteSource::Stream(futures::stream::iter(items).boxed()),
+        all,
+    )
 }
 
 fn writable(c: Capability) -> bool {
@@ -128,28 +141,96 @@ fn always(_: Capability) -> bool {
 
 /// Every check, in the order `run_all` runs them.
 pub const CHECKS: &[Check] = &[
-    Check { name: "root", applies: always, run: |r, b| Box::pin(check_root(r, b)) },
-    Check { name: "write_read", applies: writable, run: |r, b| Box::pin(check_write_read(r, b)) },
-    Check { name: "write_stream", applies: writable, run: |r, b| Box::pin(check_write_stream(r, b)) },
+    Check {
+        name: "root",
+        applies: always,
+        run: |r, b| Box::pin(check_root(r, b)),
+    },
+    Check {
+        name: "write_read",
+        applies: writable,
+        run: |r, b| Box::pin(check_write_read(r, b)),
+    },
+    Check {
+        name: "write_stream",
+        applies: writable,
+        run: |r, b| Box::pin(check_write_stream(r, b)),
+    },
     Check {
         name: "failed_write_keeps_old",
         applies: writable,
         run: |r, b| Box::pin(check_failed_write_keeps_old(r, b)),
     },
-    Check { name: "missing", applies: writable, run: |r, b| Box::pin(check_missing(r, b)) },
-    Check { name: "version", applies: writable, run: |r, b| Box::pin(check_version(r, b)) },
-    Check { name: "append", applies: writable, run: |r, b| Box::pin(check_append(r, b)) },
-    Check { name: "odd_names", applies: writable, run: |r, b| Box::pin(check_odd_names(r, b)) },
-    Check { name: "mkdir_readdir", applies: with_dirs, run: |r, b| Box::pin(check_mkdir_readdir(r, b)) },
-    Check { name: "write_errors", applies: with_dirs, run: |r, b| Box::pin(check_write_errors(r, b)) },
-    Check { name: "unlink", applies: writable, run: |r, b| Box::pin(check_unlink(r, b)) },
-    Check { name: "rmdir", applies: with_dirs, run: |r, b| Box::pin(check_rmdir(r, b)) },
-    Check { name: "rename_file", applies: with_rename, run: |r, b| Box::pin(check_rename_file(r, b)) },
-    Check { name: "rename_dir", applies: with_dir_rename, run: |r, b| Box::pin(check_rename_dir(r, b)) },
-    Check { name: "symlink_basics", applies: with_links, run: |r, b| Box::pin(check_symlink_basics(r, b)) },
-    Check { name: "symlink_write", applies: with_links, run: |r, b| Box::pin(check_symlink_write(r, b)) },
-    Check { name: "symlink_remove", applies: with_links, run: |r, b| Box::pin(check_symlink_remove(r, b)) },
-    Check { name: "symlink_loop", applies: with_links, run: |r, b| Box::pin(check_symlink_loop(r, b)) },
+    Check {
+        name: "missing",
+        applies: writable,
+        run: |r, b| Box::pin(check_missing(r, b)),
+    },
+    Check {
+        name: "version",
+        applies: writable,
+        run: |r, b| Box::pin(check_version(r, b)),
+    },
+    Check {
+        name: "append",
+        applies: writable,
+        run: |r, b| Box::pin(check_append(r, b)),
+    },
+    Check {
+        name: "odd_names",
+        applies: writable,
+        run: |r, b| Box::pin(check_odd_names(r, b)),
+    },
+    Check {
+        name: "mkdir_readdir",
+        applies: with_dirs,
+        run: |r, b| Box::pin(check_mkdir_readdir(r, b)),
+    },
+    Check {
+        name: "write_errors",
+        applies: with_dirs,
+        run: |r, b| Box::pin(check_write_errors(r, b)),
+    },
+    Check {
+        name: "unlink",
+        applies: writable,
+        run: |r, b| Box::pin(check_unlink(r, b)),
+    },
+    Check {
+        name: "rmdir",
+        applies: with_dirs,
+        run: |r, b| Box::pin(check_rmdir(r, b)),
+    },
+    Check {
+        name: "rename_file",
+        applies: with_rename,
+        run: |r, b| Box::pin(check_rename_file(r, b)),
+    },
+    Check {
+        name: "rename_dir",
+        applies: with_dir_rename,
+        run: |r, b| Box::pin(check_rename_dir(r, b)),
+    },
+    Check {
+        name: "symlink_basics",
+        applies: with_links,
+        run: |r, b| Box::pin(check_symlink_basics(r, b)),
+    },
+    Check {
+        name: "symlink_write",
+        applies: with_links,
+        run: |r, b| Box::pin(check_symlink_write(r, b)),
+    },
+    Check {
+        name: "symlink_remove",
+        applies: with_links,
+        run: |r, b| Box::pin(check_symlink_remove(r, b)),
+    },
+    Check {
+        name: "symlink_loop",
+        applies: with_links,
+        run: |r, b| Box::pin(check_symlink_loop(r, b)),
+    },
 ];
 
 /// Runs every check that applies to `res.capability()`, each in a fresh
@@ -167,14 +248,21 @@ pub async fn run_all(res: Arc<dyn Resource>) -> CheckResult {
             failures.push(format!("{} [{}]: {e}", check.name, res.name()));
         }
     }
-    if failures.is_empty() { Ok(()) } else { Err(failures.join("\n")) }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n"))
+    }
 }
 
 /// Runs the check named `name` (see [`CHECKS`]), whether or not it applies.
 ///
 /// Errors: the check's reason, or `unknown check` for an unknown name.
 pub async fn run_named(res: Arc<dyn Resource>, name: &str) -> CheckResult {
-    let check = CHECKS.iter().find(|c| c.name == name).ok_or_else(|| format!("unknown check {name}"))?;
+    let check = CHECKS
+        .iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| format!("unknown check {name}"))?;
     run_one(res.as_ref(), check).await
 }
 
@@ -214,7 +302,8 @@ pub async fn check_write_read(res: &dyn Resource, base: &str) -> CheckResult {
     ensure!(st.is_file() && st.size == 0, "stat empty file: {st:?}");
     let names = listing(res, base).await?;
     ensure!(
-        names.get("hello.txt") == Some(&FileType::File) && names.get("empty") == Some(&FileType::File),
+        names.get("hello.txt") == Some(&FileType::File)
+            && names.get("empty") == Some(&FileType::File),
         "readdir {base}: {names:?}"
     );
     Ok(())
@@ -228,7 +317,12 @@ pub async fn check_write_stream(res: &dyn Resource, base: &str) -> CheckResult {
     ctx(res.write(&p, src).await, "write stream")?;
     expect_content(res, &p, &all).await?;
     let st = ctx(res.stat(&p).await, "stat")?;
-    ensure!(st.size == all.len() as u64, "size {} != {}", st.size, all.len());
+    ensure!(
+        st.size == all.len() as u64,
+        "size {} != {}",
+        st.size,
+        all.len()
+    );
     Ok(())
 }
 
@@ -238,14 +332,27 @@ pub async fn check_failed_write_keeps_old(res: &dyn Resource, base: &str) -> Che
     let p = format!("{base}/keep.txt");
     put(res, &p, b"old contents").await?;
     let (src, _) = chunked(3, 100 * 1024, true);
-    ensure!(res.write(&p, src).await.is_err(), "write of a failing stream succeeded");
+    ensure!(
+        res.write(&p, src).await.is_err(),
+        "write of a failing stream succeeded"
+    );
     expect_content(res, &p, b"old contents").await?;
     let n = format!("{base}/new.txt");
     let (src, _) = chunked(2, 1000, true);
-    ensure!(res.write(&n, src).await.is_err(), "write of a failing stream succeeded");
-    expect_kind(res.stat(&n).await, ErrorKind::NotFound, "stat after failed create")?;
+    ensure!(
+        res.write(&n, src).await.is_err(),
+        "write of a failing stream succeeded"
+    );
+    expect_kind(
+        res.stat(&n).await,
+        ErrorKind::NotFound,
+        "stat after failed create",
+    )?;
     let names = listing(res, base).await.unwrap_or_default();
-    ensure!(names.len() <= 1, "failed writes left entries behind: {names:?}");
+    ensure!(
+        names.len() <= 1,
+        "failed writes left entries behind: {names:?}"
+    );
     Ok(())
 }
 
@@ -253,10 +360,18 @@ pub async fn check_failed_write_keeps_old(res: &dyn Resource, base: &str) -> Che
 /// readdir.
 pub async fn check_missing(res: &dyn Resource, base: &str) -> CheckResult {
     let p = format!("{base}/nope");
-    expect_kind(res.read(&p).await.map(|_| ()), ErrorKind::NotFound, "read missing")?;
+    expect_kind(
+        res.read(&p).await.map(|_| ()),
+        ErrorKind::NotFound,
+        "read missing",
+    )?;
     expect_kind(res.stat(&p).await, ErrorKind::NotFound, "stat missing")?;
     if res.capability().real_directories {
-        expect_kind(res.readdir(&p).await, ErrorKind::NotFound, "readdir missing")?;
+        expect_kind(
+            res.readdir(&p).await,
+            ErrorKind::NotFound,
+            "readdir missing",
+        )?;
     }
     Ok(())
 }
@@ -277,17 +392,32 @@ pub async fn check_version(res: &dyn Resource, base: &str) -> CheckResult {
 /// Append creates a missing file and then adds to its end.
 pub async fn check_append(res: &dyn Resource, base: &str) -> CheckResult {
     let p = format!("{base}/log");
-    ctx(res.append(&p, ByteSource::from(b"one\n".to_vec())).await, "append (create)")?;
-    ctx(res.append(&p, ByteSource::from(b"two\n".to_vec())).await, "append")?;
+    ctx(
+        res.append(&p, ByteSource::from(b"one\n".to_vec())).await,
+        "append (create)",
+    )?;
+    ctx(
+        res.append(&p, ByteSource::from(b"two\n".to_vec())).await,
+        "append",
+    )?;
     let (src, all) = chunked(2, 70 * 1024, false);
     ctx(res.append(&p, src).await, "append stream")?;
     let mut want = b"one\ntwo\n".to_vec();
     want.extend_from_slice(&all);
     expect_content(res, &p, &want).await?;
     let st = ctx(res.stat(&p).await, "stat")?;
-    ensure!(st.size == want.len() as u64, "size {} != {}", st.size, want.len());
+    ensure!(
+        st.size == want.len() as u64,
+        "size {} != {}",
+        st.size,
+        want.len()
+    );
     if res.capability().real_directories {
-        expect_kind(res.append(base, ByteSource::from(b"x".to_vec())).await, ErrorKind::IsADirectory, "append to dir")?;
+        expect_kind(
+            res.append(base, ByteSource::from(b"x".to_vec())).await,
+            ErrorKind::IsADirectory,
+            "append to dir",
+        )?;
     }
     Ok(())
 }
@@ -297,14 +427,20 @@ pub async fn check_odd_names(res: &dyn Resource, base: &str) -> CheckResult {
     let names = ["with space.txt", "ünïcödé-名前", ".hidden", "a=b,c;d"];
     for n in names {
         let p = format!("{base}/{n}");
-        ctx(res.write(&p, ByteSource::from(n.as_bytes().to_vec())).await, &format!("write {p}"))?;
+        ctx(
+            res.write(&p, ByteSource::from(n.as_bytes().to_vec())).await,
+            &format!("write {p}"),
+        )?;
         expect_content(res, &p, n.as_bytes()).await?;
         let st = ctx(res.stat(&p).await, &format!("stat {p}"))?;
         ensure!(st.name == n, "stat {p}: name {:?}", st.name);
     }
     let listed = listing(res, base).await?;
     for n in names {
-        ensure!(listed.contains_key(n), "readdir {base} lacks {n:?}: {listed:?}");
+        ensure!(
+            listed.contains_key(n),
+            "readdir {base} lacks {n:?}: {listed:?}"
+        );
     }
     Ok(())
 }
@@ -334,12 +470,35 @@ pub async fn check_mkdir_readdir(res: &dyn Resource, base: &str) -> CheckResult 
     let b = entries.iter().find(|e| e.name == "b");
     ensure!(b.map(|e| e.size) == Some(2), "readdir size of b: {b:?}");
     let top = listing(res, base).await?;
-    ensure!(top.len() == 1 && top.get("d") == Some(&FileType::Directory), "readdir {base}: {top:?}");
-    expect_kind(res.mkdir(&d).await, ErrorKind::AlreadyExists, "mkdir existing dir")?;
-    expect_kind(res.mkdir(&format!("{d}/a")).await, ErrorKind::AlreadyExists, "mkdir over file")?;
-    expect_kind(res.mkdir(&format!("{base}/no/such")).await, ErrorKind::NotFound, "mkdir missing parent")?;
-    expect_kind(res.readdir(&format!("{d}/a")).await, ErrorKind::NotADirectory, "readdir file")?;
-    expect_kind(res.read(&d).await.map(|_| ()), ErrorKind::IsADirectory, "read dir")?;
+    ensure!(
+        top.len() == 1 && top.get("d") == Some(&FileType::Directory),
+        "readdir {base}: {top:?}"
+    );
+    expect_kind(
+        res.mkdir(&d).await,
+        ErrorKind::AlreadyExists,
+        "mkdir existing dir",
+    )?;
+    expect_kind(
+        res.mkdir(&format!("{d}/a")).await,
+        ErrorKind::AlreadyExists,
+        "mkdir over file",
+    )?;
+    expect_kind(
+        res.mkdir(&format!("{base}/no/such")).await,
+        ErrorKind::NotFound,
+        "mkdir missing parent",
+    )?;
+    expect_kind(
+        res.readdir(&format!("{d}/a")).await,
+        ErrorKind::NotADirectory,
+        "readdir file",
+    )?;
+    expect_kind(
+        res.read(&d).await.map(|_| ()),
+        ErrorKind::IsADirectory,
+        "read dir",
+    )?;
     Ok(())
 }
 
@@ -350,18 +509,31 @@ pub async fn check_write_errors(res: &dyn Resource, base: &str) -> CheckResult {
     ctx(res.mkdir(&d).await, "mkdir")?;
     let f = format!("{base}/file");
     put(res, &f, b"f").await?;
-    expect_kind(res.write(&d, ByteSource::from(b"x".to_vec())).await, ErrorKind::IsADirectory, "write to dir")?;
     expect_kind(
-        res.write(&format!("{base}/missing/x"), ByteSource::from(b"x".to_vec())).await,
+        res.write(&d, ByteSource::from(b"x".to_vec())).await,
+        ErrorKind::IsADirectory,
+        "write to dir",
+    )?;
+    expect_kind(
+        res.write(
+            &format!("{base}/missing/x"),
+            ByteSource::from(b"x".to_vec()),
+        )
+        .await,
         ErrorKind::NotFound,
         "write under missing parent",
     )?;
     expect_kind(
-        res.write(&format!("{f}/x"), ByteSource::from(b"x".to_vec())).await,
+        res.write(&format!("{f}/x"), ByteSource::from(b"x".to_vec()))
+            .await,
         ErrorKind::NotADirectory,
         "write under a file",
     )?;
-    expect_kind(res.stat(&format!("{f}/x")).await, ErrorKind::NotADirectory, "stat under a file")?;
+    expect_kind(
+        res.stat(&format!("{f}/x")).await,
+        ErrorKind::NotADirectory,
+        "stat under a file",
+    )?;
     let st = ctx(res.stat(&d).await, "stat dir")?;
     ensure!(st.is_dir(), "directory changed by failed write: {st:?}");
     expect_content(res, &f, b"f").await
@@ -391,9 +563,21 @@ pub async fn check_rmdir(res: &dyn Resource, base: &str) -> CheckResult {
     let d = format!("{base}/d");
     ctx(res.mkdir(&d).await, "mkdir")?;
     put(res, &format!("{d}/f"), b"x").await?;
-    expect_kind(res.rmdir(&d).await, ErrorKind::DirectoryNotEmpty, "rmdir non-empty")?;
-    expect_kind(res.rmdir(&format!("{d}/f")).await, ErrorKind::NotADirectory, "rmdir file")?;
-    expect_kind(res.rmdir(&format!("{base}/nope")).await, ErrorKind::NotFound, "rmdir missing")?;
+    expect_kind(
+        res.rmdir(&d).await,
+        ErrorKind::DirectoryNotEmpty,
+        "rmdir non-empty",
+    )?;
+    expect_kind(
+        res.rmdir(&format!("{d}/f")).await,
+        ErrorKind::NotADirectory,
+        "rmdir file",
+    )?;
+    expect_kind(
+        res.rmdir(&format!("{base}/nope")).await,
+        ErrorKind::NotFound,
+        "rmdir missing",
+    )?;
     ctx(res.unlink(&format!("{d}/f")).await, "unlink")?;
     ctx(res.rmdir(&d).await, "rmdir empty")?;
     expect_kind(res.stat(&d).await, ErrorKind::NotFound, "stat after rmdir")?;
@@ -407,12 +591,20 @@ pub async fn check_rename_file(res: &dyn Resource, base: &str) -> CheckResult {
     let b = format!("{base}/b");
     put(res, &a, b"AAA").await?;
     ctx(res.rename(&a, &b).await, "rename")?;
-    expect_kind(res.stat(&a).await, ErrorKind::NotFound, "stat source after rename")?;
+    expect_kind(
+        res.stat(&a).await,
+        ErrorKind::NotFound,
+        "stat source after rename",
+    )?;
     expect_content(res, &b, b"AAA").await?;
     put(res, &a, b"new").await?;
     ctx(res.rename(&a, &b).await, "rename over file")?;
     expect_content(res, &b, b"new").await?;
-    expect_kind(res.rename(&a, &b).await, ErrorKind::NotFound, "rename missing")?;
+    expect_kind(
+        res.rename(&a, &b).await,
+        ErrorKind::NotFound,
+        "rename missing",
+    )?;
     expect_content(res, &b, b"new").await?;
     Ok(())
 }
@@ -432,12 +624,28 @@ pub async fn check_rename_dir(res: &dyn Resource, base: &str) -> CheckResult {
     put(res, &format!("{full}/keep"), b"k").await?;
     let file = format!("{base}/file");
     put(res, &file, b"f").await?;
-    expect_kind(res.rename(&src, &full).await, ErrorKind::DirectoryNotEmpty, "rename onto non-empty dir")?;
-    expect_kind(res.rename(&src, &file).await, ErrorKind::NotADirectory, "rename dir onto file")?;
-    expect_kind(res.rename(&file, &full).await, ErrorKind::IsADirectory, "rename file onto dir")?;
+    expect_kind(
+        res.rename(&src, &full).await,
+        ErrorKind::DirectoryNotEmpty,
+        "rename onto non-empty dir",
+    )?;
+    expect_kind(
+        res.rename(&src, &file).await,
+        ErrorKind::NotADirectory,
+        "rename dir onto file",
+    )?;
+    expect_kind(
+        res.rename(&file, &full).await,
+        ErrorKind::IsADirectory,
+        "rename file onto dir",
+    )?;
     let dst = format!("{base}/dst");
     ctx(res.rename(&src, &dst).await, "rename dir")?;
-    expect_kind(res.stat(&src).await, ErrorKind::NotFound, "stat source after rename")?;
+    expect_kind(
+        res.stat(&src).await,
+        ErrorKind::NotFound,
+        "stat source after rename",
+    )?;
     expect_content(res, &format!("{dst}/inner/x"), b"x").await?;
     expect_content(res, &format!("{dst}/y"), b"y").await?;
     let empty = format!("{base}/empty");
@@ -447,7 +655,10 @@ pub async fn check_rename_dir(res: &dyn Resource, base: &str) -> CheckResult {
     expect_content(res, &format!("{full}/keep"), b"k").await?;
     let top = listing(res, base).await?;
     let names: Vec<&str> = top.keys().map(String::as_str).collect();
-    ensure!(names == ["empty", "file", "full"], "readdir {base}: {names:?}");
+    ensure!(
+        names == ["empty", "file", "full"],
+        "readdir {base}: {names:?}"
+    );
     Ok(())
 }
 
@@ -456,11 +667,21 @@ pub async fn check_rename_dir(res: &dyn Resource, base: &str) -> CheckResult {
 pub async fn check_symlink_basics(res: &dyn Resource, base: &str) -> CheckResult {
     ctx(res.mkdir(&format!("{base}/dir")).await, "mkdir dir")?;
     put(res, &format!("{base}/dir/f"), b"target").await?;
-    ctx(res.symlink("dir/f", &format!("{base}/flink")).await, "symlink flink")?;
-    ctx(res.symlink("dir", &format!("{base}/dlink")).await, "symlink dlink")?;
+    ctx(
+        res.symlink("dir/f", &format!("{base}/flink")).await,
+        "symlink flink",
+    )?;
+    ctx(
+        res.symlink("dir", &format!("{base}/dlink")).await,
+        "symlink dlink",
+    )?;
     let t = ctx(res.readlink(&format!("{base}/flink")).await, "readlink")?;
     ensure!(t == "dir/f", "readlink flink: {t:?}");
-    expect_kind(res.readlink(&format!("{base}/dir")).await, ErrorKind::InvalidInput, "readlink of a directory")?;
+    expect_kind(
+        res.readlink(&format!("{base}/dir")).await,
+        ErrorKind::InvalidInput,
+        "readlink of a directory",
+    )?;
     let l = ctx(res.lstat(&format!("{base}/dlink")).await, "lstat dlink")?;
     ensure!(l.file_type == FileType::Symlink, "lstat dlink: {l:?}");
     let st = ctx(res.stat(&format!("{base}/dlink")).await, "stat dlink")?;
@@ -468,11 +689,24 @@ pub async fn check_symlink_basics(res: &dyn Resource, base: &str) -> CheckResult
     expect_content(res, &format!("{base}/flink"), b"target").await?;
     expect_content(res, &format!("{base}/dlink/f"), b"target").await?;
     let names = listing(res, base).await?;
-    ensure!(names.get("dlink") == Some(&FileType::Symlink), "readdir: {names:?}");
-    ensure!(names.get("flink") == Some(&FileType::Symlink), "readdir: {names:?}");
+    ensure!(
+        names.get("dlink") == Some(&FileType::Symlink),
+        "readdir: {names:?}"
+    );
+    ensure!(
+        names.get("flink") == Some(&FileType::Symlink),
+        "readdir: {names:?}"
+    );
     let real = ctx(res.realpath(&format!("{base}/dlink/f")).await, "realpath")?;
-    ensure!(real == format!("{base}/dir/f"), "realpath dlink/f: {real:?}");
-    expect_kind(res.symlink("x", &format!("{base}/flink")).await, ErrorKind::AlreadyExists, "symlink over a link")?;
+    ensure!(
+        real == format!("{base}/dir/f"),
+        "realpath dlink/f: {real:?}"
+    );
+    expect_kind(
+        res.symlink("x", &format!("{base}/flink")).await,
+        ErrorKind::AlreadyExists,
+        "symlink over a link",
+    )?;
     Ok(())
 }
 
@@ -481,12 +715,22 @@ pub async fn check_symlink_basics(res: &dyn Resource, base: &str) -> CheckResult
 pub async fn check_symlink_write(res: &dyn Resource, base: &str) -> CheckResult {
     put(res, &format!("{base}/f"), b"old").await?;
     ctx(res.symlink("f", &format!("{base}/l")).await, "symlink")?;
-    ctx(res.symlink("new", &format!("{base}/dangling")).await, "symlink dangling")?;
+    ctx(
+        res.symlink("new", &format!("{base}/dangling")).await,
+        "symlink dangling",
+    )?;
     put(res, &format!("{base}/l"), b"new").await?;
-    ctx(res.append(&format!("{base}/l"), ByteSource::from(b"+".to_vec())).await, "append")?;
+    ctx(
+        res.append(&format!("{base}/l"), ByteSource::from(b"+".to_vec()))
+            .await,
+        "append",
+    )?;
     expect_content(res, &format!("{base}/f"), b"new+").await?;
     let l = ctx(res.lstat(&format!("{base}/l")).await, "lstat")?;
-    ensure!(l.file_type == FileType::Symlink, "write replaced the link: {l:?}");
+    ensure!(
+        l.file_type == FileType::Symlink,
+        "write replaced the link: {l:?}"
+    );
     put(res, &format!("{base}/dangling"), b"made").await?;
     expect_content(res, &format!("{base}/new"), b"made").await?;
     Ok(())
@@ -498,15 +742,28 @@ pub async fn check_symlink_remove(res: &dyn Resource, base: &str) -> CheckResult
     ctx(res.mkdir(&format!("{base}/keep")).await, "mkdir keep")?;
     put(res, &format!("{base}/keep/k"), b"k").await?;
     ctx(res.symlink("keep", &format!("{base}/l")).await, "symlink")?;
-    ctx(res.symlink("nowhere", &format!("{base}/broken")).await, "symlink broken")?;
-    ctx(res.rename(&format!("{base}/l"), &format!("{base}/l2")).await, "rename link")?;
+    ctx(
+        res.symlink("nowhere", &format!("{base}/broken")).await,
+        "symlink broken",
+    )?;
+    ctx(
+        res.rename(&format!("{base}/l"), &format!("{base}/l2"))
+            .await,
+        "rename link",
+    )?;
     let t = ctx(res.readlink(&format!("{base}/l2")).await, "readlink moved")?;
     ensure!(t == "keep", "moved link target {t:?}");
     ctx(res.unlink(&format!("{base}/l2")).await, "unlink link")?;
-    ctx(res.unlink(&format!("{base}/broken")).await, "unlink broken link")?;
+    ctx(
+        res.unlink(&format!("{base}/broken")).await,
+        "unlink broken link",
+    )?;
     expect_content(res, &format!("{base}/keep/k"), b"k").await?;
     let names = listing(res, base).await?;
-    ensure!(names.keys().collect::<Vec<_>>() == ["keep"], "left: {names:?}");
+    ensure!(
+        names.keys().collect::<Vec<_>>() == ["keep"],
+        "left: {names:?}"
+    );
     Ok(())
 }
 
@@ -515,9 +772,21 @@ pub async fn check_symlink_loop(res: &dyn Resource, base: &str) -> CheckResult {
     ctx(res.symlink("b", &format!("{base}/a")).await, "symlink a")?;
     ctx(res.symlink("a", &format!("{base}/b")).await, "symlink b")?;
     let a = format!("{base}/a");
-    expect_kind(res.stat(&a).await, ErrorKind::TooManyLinks, "stat of a loop")?;
-    expect_kind(res.read(&a).await, ErrorKind::TooManyLinks, "read of a loop")?;
-    expect_kind(res.write(&a, ByteSource::from(b"x".to_vec())).await, ErrorKind::TooManyLinks, "write of a loop")?;
+    expect_kind(
+        res.stat(&a).await,
+        ErrorKind::TooManyLinks,
+        "stat of a loop",
+    )?;
+    expect_kind(
+        res.read(&a).await,
+        ErrorKind::TooManyLinks,
+        "read of a loop",
+    )?;
+    expect_kind(
+        res.write(&a, ByteSource::from(b"x".to_vec())).await,
+        ErrorKind::TooManyLinks,
+        "write of a loop",
+    )?;
     let l = ctx(res.lstat(&a).await, "lstat of a loop")?;
     ensure!(l.file_type == FileType::Symlink, "lstat a: {l:?}");
     Ok(())

@@ -41,7 +41,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cap_std::fs::{Dir, Metadata, MetadataExt};
 use mirage_ops::{Capability, Resource, ResourceRegistration};
-use mirage_types::{ByteSource, Error, ErrorKind, FileStat, FileType, Result, VersionToken, basename};
+use mirage_types::{
+    ByteSource, Error, ErrorKind, FileStat, FileType, Result, VersionToken, basename,
+};
 
 pub use config::DiskConfig;
 
@@ -61,7 +63,9 @@ pub struct DiskResource {
 
 impl std::fmt::Debug for DiskResource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DiskResource").field("root", &self.root_path).finish()
+        f.debug_struct("DiskResource")
+            .field("root", &self.root_path)
+            .finish()
     }
 }
 
@@ -75,7 +79,10 @@ impl DiskResource {
     pub fn open(root: &Path) -> Result<Self> {
         let dir = Dir::open_ambient_dir(root, cap_std::ambient_authority())
             .map_err(|e| Error::from(e).with_path(root.display().to_string()))?;
-        Ok(DiskResource { root: Arc::new(dir), root_path: root.to_path_buf() })
+        Ok(DiskResource {
+            root: Arc::new(dir),
+            root_path: root.to_path_buf(),
+        })
     }
 
     /// Opens the directory named by a parsed config (see [`DiskResource::open`]).
@@ -99,7 +106,13 @@ where
         Ok(r) => r,
         Err(e) => Err(join_error(e)),
     };
-    res.map_err(|e| if e.path.is_none() { e.with_path(path) } else { e })
+    res.map_err(|e| {
+        if e.path.is_none() {
+            e.with_path(path)
+        } else {
+            e
+        }
+    })
 }
 
 /// A blocking task that panicked or was cancelled.
@@ -141,7 +154,13 @@ impl Resource for DiskResource {
     }
 
     fn capability(&self) -> Capability {
-        Capability { write: true, rename: true, real_directories: true, remote: false, symlinks: true }
+        Capability {
+            write: true,
+            rename: true,
+            real_directories: true,
+            remote: false,
+            symlinks: true,
+        }
     }
 
     async fn stat(&self, path: &str) -> Result<FileStat> {
@@ -149,7 +168,11 @@ impl Resource for DiskResource {
         let root = self.root.clone();
         let name = name_of(path);
         blocking(path, move || {
-            let m = if is_root(&rel) { root.dir_metadata()? } else { root.metadata(&rel)? };
+            let m = if is_root(&rel) {
+                root.dir_metadata()?
+            } else {
+                root.metadata(&rel)?
+            };
             Ok(stat_of(name, &m))
         })
         .await
@@ -160,7 +183,11 @@ impl Resource for DiskResource {
         let root = self.root.clone();
         let name = name_of(path);
         blocking(path, move || {
-            let m = if is_root(&rel) { root.dir_metadata()? } else { root.symlink_metadata(&rel)? };
+            let m = if is_root(&rel) {
+                root.dir_metadata()?
+            } else {
+                root.symlink_metadata(&rel)?
+            };
             Ok(stat_of(name, &m))
         })
         .await
@@ -174,7 +201,9 @@ impl Resource for DiskResource {
                 return Err(Error::new(ErrorKind::InvalidInput));
             }
             let target = root.read_link_contents(&rel)?;
-            Ok(mirage_types::bytestr::decode_owned(target.into_os_string().into_vec()))
+            Ok(mirage_types::bytestr::decode_owned(
+                target.into_os_string().into_vec(),
+            ))
         })
         .await
     }
@@ -187,7 +216,9 @@ impl Resource for DiskResource {
         if target.is_empty() || target.contains('\0') {
             return Err(Error::at(ErrorKind::InvalidInput, path));
         }
-        let target = PathBuf::from(std::ffi::OsString::from_vec(mirage_types::bytestr::encode(target).into_owned()));
+        let target = PathBuf::from(std::ffi::OsString::from_vec(
+            mirage_types::bytestr::encode(target).into_owned(),
+        ));
         let root = self.root.clone();
         // Stored as given (an absolute or climbing target too, as `ln -s`
         // does); following it later stays confined.
@@ -212,11 +243,18 @@ impl Resource for DiskResource {
         let rel = relative(path)?;
         let root = self.root.clone();
         blocking(path, move || {
-            let entries = if is_root(&rel) { root.entries()? } else { root.read_dir(&rel)? };
+            let entries = if is_root(&rel) {
+                root.entries()?
+            } else {
+                root.read_dir(&rel)?
+            };
             let mut out = Vec::new();
             for entry in entries {
                 let entry = entry?;
-                let name = mirage_types::bytestr::decode(std::os::unix::ffi::OsStrExt::as_bytes(entry.file_name().as_os_str())).into_owned();
+                let name = mirage_types::bytestr::decode(std::os::unix::ffi::OsStrExt::as_bytes(
+                    entry.file_name().as_os_str(),
+                ))
+                .into_owned();
                 // The entry itself (lstat): a symlink is reported as one.
                 let meta = match entry.metadata() {
                     Ok(m) => m,
@@ -292,7 +330,9 @@ impl Resource for DiskResource {
         let root = self.root.clone();
         let res = blocking(from, move || {
             let both_dirs = || {
-                root.metadata(&from_rel).map(|m| m.is_dir()).unwrap_or(false)
+                root.metadata(&from_rel)
+                    .map(|m| m.is_dir())
+                    .unwrap_or(false)
                     && root.metadata(&to_rel).map(|m| m.is_dir()).unwrap_or(false)
             };
             match root.rename(&from_rel, &root, &to_rel) {
@@ -307,15 +347,21 @@ impl Resource for DiskResource {
         .await;
         res.map_err(|e| match e.kind {
             // Errors about the target name `to`.
-            ErrorKind::IsADirectory | ErrorKind::NotADirectory | ErrorKind::DirectoryNotEmpty => e.with_path(to),
+            ErrorKind::IsADirectory | ErrorKind::NotADirectory | ErrorKind::DirectoryNotEmpty => {
+                e.with_path(to)
+            }
             _ => e,
         })
     }
 }
 
 fn build(config: &serde_json::Value) -> Result<Arc<dyn Resource>> {
-    let cfg: DiskConfig = serde_json::from_value(config.clone())
-        .map_err(|e| Error::msg(ErrorKind::InvalidInput, format!("disk: invalid config: {e}")))?;
+    let cfg: DiskConfig = serde_json::from_value(config.clone()).map_err(|e| {
+        Error::msg(
+            ErrorKind::InvalidInput,
+            format!("disk: invalid config: {e}"),
+        )
+    })?;
     Ok(Arc::new(DiskResource::from_config(&cfg)?))
 }
 

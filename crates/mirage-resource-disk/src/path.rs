@@ -16,11 +16,18 @@ pub(crate) fn relative(path: &str) -> Result<PathBuf> {
         match comp {
             "" | "." => {}
             ".." => {
-                return Err(Error::msg(ErrorKind::PermissionDenied, "path leads outside the mount")
-                    .with_path(path));
+                return Err(Error::msg(
+                    ErrorKind::PermissionDenied,
+                    "path leads outside the mount",
+                )
+                .with_path(path));
             }
             c if c.contains('\0') => return Err(Error::at(ErrorKind::InvalidInput, path)),
-            c => out.push(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&mirage_types::bytestr::encode(c))),
+            c => out.push(
+                <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(
+                    &mirage_types::bytestr::encode(c),
+                ),
+            ),
         }
     }
     if out.as_os_str().is_empty() {
@@ -42,7 +49,13 @@ mod tests {
     fn relative_paths() {
         assert_eq!(relative("/").unwrap(), PathBuf::from("."));
         assert_eq!(relative("/a//b/./c").unwrap(), PathBuf::from("a/b/c"));
-        assert_eq!(relative("/../etc").unwrap_err().kind, ErrorKind::PermissionDenied);
-        assert_eq!(relative("a/../../x").unwrap_err().kind, ErrorKind::PermissionDenied);
+        assert_eq!(
+            relative("/../etc").unwrap_err().kind,
+            ErrorKind::PermissionDenied
+        );
+        assert_eq!(
+            relative("a/../../x").unwrap_err().kind,
+            ErrorKind::PermissionDenied
+        );
     }
 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use cap_std::fs::{Dir, File, OpenOptions, OpenOptionsExt};
-use rustix::fs::OFlags;
 use futures::StreamExt;
 use mirage_types::{ByteSource, Error, ErrorKind, Result};
+use rustix::fs::OFlags;
 use tokio::sync::mpsc;
 
 use crate::blocking;
@@ -37,7 +37,12 @@ pub(crate) async fn read(root: Arc<Dir>, path: &str, rel: PathBuf) -> Result<Byt
         // Open without blocking (a FIFO would block a plain open), then
         // check the type on the open descriptor: no window between a check
         // and the open for the file to be swapped.
-        let mut f = root.open_with(&rel, OpenOptions::new().read(true).custom_flags(OFlags::NONBLOCK.bits() as i32))?;
+        let mut f = root.open_with(
+            &rel,
+            OpenOptions::new()
+                .read(true)
+                .custom_flags(OFlags::NONBLOCK.bits() as i32),
+        )?;
         let meta = f.metadata()?;
         if meta.is_dir() {
             return Err(Error::new(ErrorKind::IsADirectory));
@@ -95,6 +100,8 @@ fn stream(mut f: File, path: String) -> ByteSource {
             }
         }
     });
-    let s = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    let s = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
     ByteSource::Stream(s.boxed())
 }

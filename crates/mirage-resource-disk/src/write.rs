@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use cap_std::fs::{Dir, Metadata, OpenOptions, OpenOptionsExt, PermissionsExt};
-use rustix::fs::OFlags;
 use futures::StreamExt;
 use mirage_types::{ByteSource, Error, ErrorKind, Result};
+use rustix::fs::OFlags;
 use tokio::sync::mpsc;
 
 use crate::{blocking, join_error};
@@ -44,18 +44,29 @@ enum Msg {
 /// Writes `data` to `rel` (see [`Mode`]). On any error, including one
 /// from the input stream, a replace leaves the old file as it was and no
 /// temp file behind; an append may have added part of the data.
-pub(crate) async fn write(root: Arc<Dir>, path: &str, rel: PathBuf, data: ByteSource, mode: Mode) -> Result<()> {
+pub(crate) async fn write(
+    root: Arc<Dir>,
+    path: &str,
+    rel: PathBuf,
+    data: ByteSource,
+    mode: Mode,
+) -> Result<()> {
     if crate::path::is_root(&rel) {
         return Err(Error::at(ErrorKind::IsADirectory, path));
     }
     match data {
         ByteSource::Bytes(b) => {
             let mut msgs = [Msg::Chunk(b), Msg::Commit].into_iter();
-            blocking(path, move || write_blocking(&root, &rel, mode, || msgs.next())).await
+            blocking(path, move || {
+                write_blocking(&root, &rel, mode, || msgs.next())
+            })
+            .await
         }
         ByteSource::Stream(mut s) => {
             let (tx, mut rx) = mpsc::channel::<Msg>(4);
-            let task = tokio::task::spawn_blocking(move || write_blocking(&root, &rel, mode, || rx.blocking_recv()));
+            let task = tokio::task::spawn_blocking(move || {
+                write_blocking(&root, &rel, mode, || rx.blocking_recv())
+            });
             let mut stream_err = None;
             while let Some(item) = s.next().await {
                 match item {
@@ -81,7 +92,13 @@ pub(crate) async fn write(root: Arc<Dir>, path: &str, rel: PathBuf, data: ByteSo
             };
             match stream_err {
                 Some(e) => Err(e),
-                None => res.map_err(|e| if e.path.is_none() { e.with_path(path) } else { e }),
+                None => res.map_err(|e| {
+                    if e.path.is_none() {
+                        e.with_path(path)
+                    } else {
+                        e
+                    }
+                }),
             }
         }
     }
@@ -109,7 +126,10 @@ pub(crate) fn resolve_links(root: &Dir, rel: &Path) -> Result<PathBuf> {
         }
         let target = root.read_link_contents(&cur)?;
         if target.is_absolute() {
-            return Err(Error::msg(ErrorKind::PermissionDenied, "symbolic link leads outside the mount"));
+            return Err(Error::msg(
+                ErrorKind::PermissionDenied,
+                "symbolic link leads outside the mount",
+            ));
         }
         let joined = match cur.parent() {
             Some(p) => p.join(&target),
@@ -153,7 +173,12 @@ fn pump(f: &mut std::fs::File, next: &mut impl FnMut() -> Option<Msg>) -> Result
     }
 }
 
-fn write_blocking(root: &Dir, rel: &Path, mode: Mode, mut next: impl FnMut() -> Option<Msg>) -> Result<()> {
+fn write_blocking(
+    root: &Dir,
+    rel: &Path,
+    mode: Mode,
+    mut next: impl FnMut() -> Option<Msg>,
+) -> Result<()> {
     let rel = resolve_links(root, rel)?;
     let old = existing(root, &rel)?;
     if mode == Mode::Append {
@@ -161,7 +186,10 @@ fn write_blocking(root: &Dir, rel: &Path, mode: Mode, mut next: impl FnMut() -> 
         // above cannot block the open.
         let f = root.open_with(
             &rel,
-            OpenOptions::new().append(true).create(true).custom_flags(OFlags::NONBLOCK.bits() as i32),
+            OpenOptions::new()
+                .append(true)
+                .create(true)
+                .custom_flags(OFlags::NONBLOCK.bits() as i32),
         )?;
         let meta = f.metadata()?;
         if !meta.is_file() {
@@ -254,7 +282,9 @@ fn link_tmpfile(f: &std::fs::File, dir: &Dir, name: &std::ffi::OsStr, exists: bo
 fn link_fd(f: &std::fs::File, dir: &Dir, name: &std::ffi::OsStr) -> std::io::Result<()> {
     match rustix::fs::linkat(f, "", dir, name, rustix::fs::AtFlags::EMPTY_PATH) {
         Ok(()) => Ok(()),
-        Err(rustix::io::Errno::NOENT | rustix::io::Errno::PERM | rustix::io::Errno::ACCESS) => link_fd_proc(f, dir, name),
+        Err(rustix::io::Errno::NOENT | rustix::io::Errno::PERM | rustix::io::Errno::ACCESS) => {
+            link_fd_proc(f, dir, name)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -263,7 +293,13 @@ fn link_fd(f: &std::fs::File, dir: &Dir, name: &std::ffi::OsStr) -> std::io::Res
 fn link_fd_proc(f: &std::fs::File, dir: &Dir, name: &std::ffi::OsStr) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
     let proc_path = format!("/proc/self/fd/{}", f.as_raw_fd());
-    Ok(rustix::fs::linkat(rustix::fs::CWD, proc_path.as_str(), dir, name, rustix::fs::AtFlags::SYMLINK_FOLLOW)?)
+    Ok(rustix::fs::linkat(
+        rustix::fs::CWD,
+        proc_path.as_str(),
+        dir,
+        name,
+        rustix::fs::AtFlags::SYMLINK_FOLLOW,
+    )?)
 }
 
 #[cfg(test)]
@@ -279,7 +315,9 @@ mod tests {
             roots.push("/dev/shm".into());
         }
         for base in roots {
-            let Ok(tmp) = tempfile_dir(&base) else { continue };
+            let Ok(tmp) = tempfile_dir(&base) else {
+                continue;
+            };
             let dir = Dir::open_ambient_dir(&tmp, cap_std::ambient_authority()).unwrap();
             let mut f = open_tmpfile(&dir).unwrap();
             f.write_all(b"one").unwrap();
@@ -295,7 +333,11 @@ mod tests {
     }
 
     fn tempfile_dir(base: &std::path::Path) -> std::io::Result<PathBuf> {
-        let p = base.join(format!("mirage-tmpfile-test-{}-{}", std::process::id(), TMP_COUNTER.fetch_add(1, Ordering::Relaxed)));
+        let p = base.join(format!(
+            "mirage-tmpfile-test-{}-{}",
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
         std::fs::create_dir(&p)?;
         Ok(p)
     }
@@ -320,7 +362,9 @@ fn write_via_named_tmp(
     next: &mut impl FnMut() -> Option<Msg>,
 ) -> Result<()> {
     let tmp = tmp_name(name);
-    let mut f = dir.open_with(&tmp, OpenOptions::new().write(true).create_new(true))?.into_std();
+    let mut f = dir
+        .open_with(&tmp, OpenOptions::new().write(true).create_new(true))?
+        .into_std();
     let res = (|| {
         pump(&mut f, next)?;
         if let Some(p) = perms {

@@ -42,14 +42,18 @@ impl Default for RamResource {
 
 impl std::fmt::Debug for RamResource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RamResource").field("entries", &self.read_tree().len()).finish()
+        f.debug_struct("RamResource")
+            .field("entries", &self.read_tree().len())
+            .finish()
     }
 }
 
 impl RamResource {
     /// An empty tree holding only the root directory `/`.
     pub fn new() -> Self {
-        RamResource { tree: RwLock::new(Tree::new()) }
+        RamResource {
+            tree: RwLock::new(Tree::new()),
+        }
     }
 
     /// Stores `data` at `path`, creating missing parent directories (as
@@ -102,7 +106,13 @@ impl Resource for RamResource {
     }
 
     fn capability(&self) -> Capability {
-        Capability { write: true, rename: true, real_directories: true, remote: false, symlinks: false }
+        Capability {
+            write: true,
+            rename: true,
+            real_directories: true,
+            remote: false,
+            symlinks: false,
+        }
     }
 
     async fn stat(&self, path: &str) -> Result<FileStat> {
@@ -114,7 +124,9 @@ impl Resource for RamResource {
     }
 
     async fn read(&self, path: &str) -> Result<ByteSource> {
-        self.read_tree().read(&normalize_path(path)).map(ByteSource::Bytes)
+        self.read_tree()
+            .read(&normalize_path(path))
+            .map(ByteSource::Bytes)
     }
 
     async fn write(&self, path: &str, data: ByteSource) -> Result<()> {
@@ -145,7 +157,8 @@ impl Resource for RamResource {
     }
 
     async fn rename(&self, from: &str, to: &str) -> Result<()> {
-        self.write_tree().rename(&normalize_path(from), &normalize_path(to))
+        self.write_tree()
+            .rename(&normalize_path(from), &normalize_path(to))
     }
 }
 
@@ -158,8 +171,12 @@ pub struct RamConfig {}
 
 fn build(config: &serde_json::Value) -> Result<Arc<dyn Resource>> {
     if !config.is_null() {
-        serde_json::from_value::<RamConfig>(config.clone())
-            .map_err(|e| mirage_types::Error::msg(mirage_types::ErrorKind::InvalidInput, format!("ram: invalid config: {e}")))?;
+        serde_json::from_value::<RamConfig>(config.clone()).map_err(|e| {
+            mirage_types::Error::msg(
+                mirage_types::ErrorKind::InvalidInput,
+                format!("ram: invalid config: {e}"),
+            )
+        })?;
     }
     Ok(Arc::new(RamResource::new()))
 }

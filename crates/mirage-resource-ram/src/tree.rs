@@ -10,8 +10,15 @@ use mirage_types::{Error, ErrorKind, FileStat, FileType, Result, VersionToken};
 
 /// One entry.
 enum Node {
-    File { data: Bytes, modified: SystemTime, generation: u64 },
-    Dir { modified: SystemTime, generation: u64 },
+    File {
+        data: Bytes,
+        modified: SystemTime,
+        generation: u64,
+    },
+    Dir {
+        modified: SystemTime,
+        generation: u64,
+    },
 }
 
 impl Node {
@@ -45,7 +52,11 @@ fn name_of(path: &str) -> &str {
 
 /// The key prefix shared by every descendant of `dir`: `/a` → `/a/`, `/` → `/`.
 fn child_prefix(dir: &str) -> String {
-    if dir == "/" { "/".to_string() } else { format!("{dir}/") }
+    if dir == "/" {
+        "/".to_string()
+    } else {
+        format!("{dir}/")
+    }
 }
 
 /// `/a/b/c` with new prefix: descendants of `from` re-rooted at `to`.
@@ -69,8 +80,17 @@ fn concat(old: &Bytes, new: Bytes) -> Bytes {
 impl Tree {
     pub(crate) fn new() -> Self {
         let mut nodes = BTreeMap::new();
-        nodes.insert("/".to_string(), Node::Dir { modified: SystemTime::now(), generation: 0 });
-        Tree { nodes, generation: 0 }
+        nodes.insert(
+            "/".to_string(),
+            Node::Dir {
+                modified: SystemTime::now(),
+                generation: 0,
+            },
+        );
+        Tree {
+            nodes,
+            generation: 0,
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -85,7 +105,11 @@ impl Tree {
     /// Records that the entries of `path`'s parent changed.
     fn touch_parent(&mut self, path: &str) {
         let g = self.bump();
-        if let Some(Node::Dir { modified, generation }) = self.nodes.get_mut(parent_of(path)) {
+        if let Some(Node::Dir {
+            modified,
+            generation,
+        }) = self.nodes.get_mut(parent_of(path))
+        {
             *modified = SystemTime::now();
             *generation = g;
         }
@@ -135,7 +159,11 @@ impl Tree {
 
     fn stat_of(path: &str, node: &Node) -> FileStat {
         match node {
-            Node::File { data, modified, generation } => FileStat {
+            Node::File {
+                data,
+                modified,
+                generation,
+            } => FileStat {
                 name: name_of(path).to_string(),
                 file_type: FileType::File,
                 size: data.len() as u64,
@@ -143,7 +171,10 @@ impl Tree {
                 mode: Some(0o644),
                 version: VersionToken::Generation(*generation),
             },
-            Node::Dir { modified, generation } => FileStat {
+            Node::Dir {
+                modified,
+                generation,
+            } => FileStat {
                 name: name_of(path).to_string(),
                 file_type: FileType::Directory,
                 size: 0,
@@ -162,7 +193,10 @@ impl Tree {
         if !self.get(path)?.is_dir() {
             return Err(Error::at(ErrorKind::NotADirectory, path));
         }
-        Ok(self.children(path).map(|(k, n)| Self::stat_of(k, n)).collect())
+        Ok(self
+            .children(path)
+            .map(|(k, n)| Self::stat_of(k, n))
+            .collect())
     }
 
     pub(crate) fn read(&self, path: &str) -> Result<Bytes> {
@@ -185,9 +219,14 @@ impl Tree {
     pub(crate) fn write(&mut self, path: &str, data: Bytes) -> Result<()> {
         self.check_writable(path)?;
         let generation = self.bump();
-        let old = self
-            .nodes
-            .insert(path.to_string(), Node::File { data, modified: SystemTime::now(), generation });
+        let old = self.nodes.insert(
+            path.to_string(),
+            Node::File {
+                data,
+                modified: SystemTime::now(),
+                generation,
+            },
+        );
         if old.is_none() {
             self.touch_parent(path);
         }
@@ -198,7 +237,11 @@ impl Tree {
         self.check_writable(path)?;
         let generation = self.bump();
         match self.nodes.get_mut(path) {
-            Some(Node::File { data: old, modified, generation: g }) => {
+            Some(Node::File {
+                data: old,
+                modified,
+                generation: g,
+            }) => {
                 *old = concat(old, data);
                 *modified = SystemTime::now();
                 *g = generation;
@@ -219,7 +262,13 @@ impl Tree {
 
     fn insert_dir(&mut self, path: &str) {
         let generation = self.bump();
-        self.nodes.insert(path.to_string(), Node::Dir { modified: SystemTime::now(), generation });
+        self.nodes.insert(
+            path.to_string(),
+            Node::Dir {
+                modified: SystemTime::now(),
+                generation,
+            },
+        );
         self.touch_parent(path);
     }
 

@@ -30,8 +30,15 @@ async fn read_is_zero_copy() {
 async fn failed_stream_keeps_old_data() {
     let r = RamResource::new();
     r.insert_file("/f", Bytes::from_static(b"old")).unwrap();
-    let s = futures::stream::iter(vec![Ok(Bytes::from_static(b"new")), Err(Error::new(ErrorKind::Io))]).boxed();
-    assert_eq!(kind(r.write("/f", ByteSource::Stream(s)).await), ErrorKind::Io);
+    let s = futures::stream::iter(vec![
+        Ok(Bytes::from_static(b"new")),
+        Err(Error::new(ErrorKind::Io)),
+    ])
+    .boxed();
+    assert_eq!(
+        kind(r.write("/f", ByteSource::Stream(s)).await),
+        ErrorKind::Io
+    );
     assert_eq!(read(&r, "/f").await, "old");
 }
 
@@ -39,10 +46,22 @@ async fn failed_stream_keeps_old_data() {
 async fn errors_follow_posix() {
     let r = RamResource::new();
     r.insert_file("/d/f", Bytes::from_static(b"x")).unwrap();
-    assert_eq!(kind(r.write("/d", ByteSource::empty()).await), ErrorKind::IsADirectory);
-    assert_eq!(kind(r.write("/", ByteSource::empty()).await), ErrorKind::IsADirectory);
-    assert_eq!(kind(r.write("/nope/f", ByteSource::empty()).await), ErrorKind::NotFound);
-    assert_eq!(kind(r.write("/d/f/g", ByteSource::empty()).await), ErrorKind::NotADirectory);
+    assert_eq!(
+        kind(r.write("/d", ByteSource::empty()).await),
+        ErrorKind::IsADirectory
+    );
+    assert_eq!(
+        kind(r.write("/", ByteSource::empty()).await),
+        ErrorKind::IsADirectory
+    );
+    assert_eq!(
+        kind(r.write("/nope/f", ByteSource::empty()).await),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(r.write("/d/f/g", ByteSource::empty()).await),
+        ErrorKind::NotADirectory
+    );
     assert_eq!(kind(r.stat("/d/f/g/h").await), ErrorKind::NotADirectory);
     assert_eq!(kind(r.mkdir("/d").await), ErrorKind::AlreadyExists);
     assert_eq!(kind(r.mkdir("/").await), ErrorKind::AlreadyExists);
@@ -51,8 +70,14 @@ async fn errors_follow_posix() {
     assert_eq!(kind(r.unlink("/d").await), ErrorKind::IsADirectory);
     assert_eq!(kind(r.readdir("/d/f").await), ErrorKind::NotADirectory);
     assert_eq!(kind(r.read("/d").await), ErrorKind::IsADirectory);
-    assert_eq!(kind(r.rename("/d", "/d/sub").await), ErrorKind::InvalidInput);
-    assert_eq!(kind(r.insert_file("/d/f/x", Bytes::new())), ErrorKind::NotADirectory);
+    assert_eq!(
+        kind(r.rename("/d", "/d/sub").await),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        kind(r.insert_file("/d/f/x", Bytes::new())),
+        ErrorKind::NotADirectory
+    );
 }
 
 #[tokio::test]
@@ -60,10 +85,14 @@ async fn rename_moves_subtree() {
     let r = RamResource::new();
     r.insert_file("/a/x/1", Bytes::from_static(b"1")).unwrap();
     r.insert_file("/a/2", Bytes::from_static(b"2")).unwrap();
-    r.insert_file("/ab", Bytes::from_static(b"sibling")).unwrap();
+    r.insert_file("/ab", Bytes::from_static(b"sibling"))
+        .unwrap();
     r.insert_dir("/empty").unwrap();
     r.insert_dir("/full/y").unwrap();
-    assert_eq!(kind(r.rename("/a", "/full").await), ErrorKind::DirectoryNotEmpty);
+    assert_eq!(
+        kind(r.rename("/a", "/full").await),
+        ErrorKind::DirectoryNotEmpty
+    );
     assert_eq!(kind(r.rename("/a", "/ab").await), ErrorKind::NotADirectory);
     assert_eq!(kind(r.rename("/ab", "/a").await), ErrorKind::IsADirectory);
     r.rename("/a", "/empty").await.unwrap();
@@ -72,7 +101,13 @@ async fn rename_moves_subtree() {
     assert_eq!(read(&r, "/ab").await, "sibling");
     assert_eq!(kind(r.stat("/a").await), ErrorKind::NotFound);
     assert_eq!(kind(r.stat("/a/x/1").await), ErrorKind::NotFound);
-    let mut names: Vec<_> = r.readdir("/").await.unwrap().into_iter().map(|s| s.name).collect();
+    let mut names: Vec<_> = r
+        .readdir("/")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
     names.sort();
     assert_eq!(names, ["ab", "empty", "full"]);
 }
@@ -80,9 +115,13 @@ async fn rename_moves_subtree() {
 #[tokio::test]
 async fn append_and_generations() {
     let r = RamResource::new();
-    r.append("/log", ByteSource::from(b"a".to_vec())).await.unwrap();
+    r.append("/log", ByteSource::from(b"a".to_vec()))
+        .await
+        .unwrap();
     let g1 = r.stat("/log").await.unwrap().version;
-    r.append("/log", ByteSource::from(b"b".to_vec())).await.unwrap();
+    r.append("/log", ByteSource::from(b"b".to_vec()))
+        .await
+        .unwrap();
     let st = r.stat("/log").await.unwrap();
     assert_eq!(read(&r, "/log").await, "ab");
     assert_eq!(st.size, 2);
@@ -151,7 +190,12 @@ impl Resource for Broken {
 async fn behaviour_suite_catches_a_broken_resource() {
     let res: Arc<dyn Resource> = Arc::new(Broken(RamResource::new()));
     let err = mirage_ops::testsuite::run_all(res).await.unwrap_err();
-    for check in ["append [broken]", "rmdir [broken]", "rename_file [broken]", "rename_dir [broken]"] {
+    for check in [
+        "append [broken]",
+        "rmdir [broken]",
+        "rename_file [broken]",
+        "rename_dir [broken]",
+    ] {
         assert!(err.contains(check), "suite missed {check}:\n{err}");
     }
     assert!(!err.contains("write_read"), "{err}");

@@ -32,16 +32,23 @@ enum Tok {
 }
 
 const OPS: &[&str] = &[
-    "<<=", ">>=", "**", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "|=",
-    "^=", "+", "-", "*", "/", "%", "<", ">", "=", "!", "~", "&", "|", "^", "?", ":", ",", "(", ")",
+    "<<=", ">>=", "**", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=",
+    "*=", "/=", "%=", "&=", "|=", "^=", "+", "-", "*", "/", "%", "<", ">", "=", "!", "~", "&", "|",
+    "^", "?", ":", ",", "(", ")",
 ];
 
 fn parse_number(s: &str) -> R<i64> {
-    let bad = || ArithError::new(format!("{s}: value too great for base (error token is \"{s}\")"));
+    let bad = || {
+        ArithError::new(format!(
+            "{s}: value too great for base (error token is \"{s}\")"
+        ))
+    };
     if let Some((base, digits)) = s.split_once('#') {
         let b: u32 = base.parse().map_err(|_| bad())?;
         if !(2..=64).contains(&b) {
-            return Err(ArithError::new(format!("{s}: invalid arithmetic base (error token is \"{s}\")")));
+            return Err(ArithError::new(format!(
+                "{s}: invalid arithmetic base (error token is \"{s}\")"
+            )));
         }
         let mut v: i64 = 0;
         for c in digits.chars() {
@@ -61,12 +68,16 @@ fn parse_number(s: &str) -> R<i64> {
         return Ok(v);
     }
     if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        return i64::from_str_radix(h, 16).or_else(|_| u64::from_str_radix(h, 16).map(|v| v as i64)).map_err(|_| bad());
+        return i64::from_str_radix(h, 16)
+            .or_else(|_| u64::from_str_radix(h, 16).map(|v| v as i64))
+            .map_err(|_| bad());
     }
     if s.len() > 1 && s.starts_with('0') {
         return i64::from_str_radix(&s[1..], 8).map_err(|_| bad());
     }
-    s.parse::<i64>().or_else(|_| s.parse::<u64>().map(|v| v as i64)).map_err(|_| bad())
+    s.parse::<i64>()
+        .or_else(|_| s.parse::<u64>().map(|v| v as i64))
+        .map_err(|_| bad())
 }
 
 fn tokenize(src: &str) -> R<Vec<Tok>> {
@@ -81,7 +92,9 @@ fn tokenize(src: &str) -> R<Vec<Tok>> {
         }
         if c.is_ascii_digit() {
             let st = i;
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == '#' || b[i] == '_' || b[i] == '@') {
+            while i < b.len()
+                && (b[i].is_ascii_alphanumeric() || b[i] == '#' || b[i] == '_' || b[i] == '@')
+            {
                 i += 1;
             }
             let s: String = b[st..i].iter().collect();
@@ -123,7 +136,9 @@ fn tokenize(src: &str) -> R<Vec<Tok>> {
             }
             None => {
                 let tail: String = b[i..].iter().collect();
-                return Err(ArithError::new(format!("syntax error: invalid arithmetic operator (error token is \"{tail}\")")));
+                return Err(ArithError::new(format!(
+                    "syntax error: invalid arithmetic operator (error token is \"{tail}\")"
+                )));
             }
         }
     }
@@ -146,11 +161,21 @@ fn eval_at(src: &str, state: &mut ShellState, depth: usize) -> R<i64> {
     if toks.is_empty() {
         return Ok(0);
     }
-    let mut p = P { toks, pos: 0, st: state, src, skip: 0, depth, nest: 0 };
+    let mut p = P {
+        toks,
+        pos: 0,
+        st: state,
+        src,
+        skip: 0,
+        depth,
+        nest: 0,
+    };
     let v = p.comma()?;
     if p.pos < p.toks.len() {
         let rest = p.rest();
-        return Err(ArithError::new(format!("syntax error in expression (error token is \"{rest}\")")));
+        return Err(ArithError::new(format!(
+            "syntax error in expression (error token is \"{rest}\")"
+        )));
     }
     Ok(v)
 }
@@ -219,7 +244,10 @@ impl<'a> P<'a> {
                 }
                 let depth = self.depth + 1;
                 if depth + 1 >= self.st.limits.max_arith_depth {
-                    return Err(ArithError(format!("expression recursion level exceeded (error token is \"{s}\")"), Some(s.to_string())));
+                    return Err(ArithError(
+                        format!("expression recursion level exceeded (error token is \"{s}\")"),
+                        Some(s.to_string()),
+                    ));
                 }
                 eval_at(s, self.st, depth)
             }
@@ -237,7 +265,10 @@ impl<'a> P<'a> {
     fn enter(&mut self) -> R<()> {
         self.nest += 1;
         if self.nest > self.st.limits.max_arith_nesting || self.st.limits.stack_low() {
-            return Err(ArithError::new(format!("expression nesting level exceeded (max {})", self.st.limits.max_arith_nesting)));
+            return Err(ArithError::new(format!(
+                "expression nesting level exceeded (max {})",
+                self.st.limits.max_arith_nesting
+            )));
         }
         Ok(())
     }
@@ -255,8 +286,14 @@ impl<'a> P<'a> {
         r
     }
     fn assignment_inner(&mut self) -> R<i64> {
-        if let (Some(Tok::Ident(name)), Some(Tok::Op(op))) = (self.toks.get(self.pos).cloned(), self.toks.get(self.pos + 1).cloned()) {
-            if matches!(op, "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "<<=" | ">>=" | "&=" | "|=" | "^=") {
+        if let (Some(Tok::Ident(name)), Some(Tok::Op(op))) = (
+            self.toks.get(self.pos).cloned(),
+            self.toks.get(self.pos + 1).cloned(),
+        ) {
+            if matches!(
+                op,
+                "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "<<=" | ">>=" | "&=" | "|=" | "^="
+            ) {
                 self.pos += 2;
                 let rhs = self.assignment()?;
                 let lv = LVal::Name(name.clone());
@@ -284,7 +321,10 @@ impl<'a> P<'a> {
             }
             let a = a?;
             if !self.eat(":") {
-                return Err(ArithError::new(format!("{}: expected `:'", self.src.trim())));
+                return Err(ArithError::new(format!(
+                    "{}: expected `:'",
+                    self.src.trim()
+                )));
             }
             if c != 0 {
                 self.skip += 1;
@@ -332,7 +372,11 @@ impl<'a> P<'a> {
                     self.skip -= 1;
                 }
                 let rhs = rhs?;
-                lhs = if op == "&&" { (lhs != 0 && rhs != 0) as i64 } else { (lhs != 0 || rhs != 0) as i64 };
+                lhs = if op == "&&" {
+                    (lhs != 0 && rhs != 0) as i64
+                } else {
+                    (lhs != 0 || rhs != 0) as i64
+                };
                 continue;
             }
             let rhs = self.binary(p)?;
@@ -350,9 +394,16 @@ impl<'a> P<'a> {
                     if self.skip > 0 {
                         return Ok(0);
                     }
-                    return Err(ArithError::new(format!("division by 0 (error token is \"{}\")", self.rest_after())));
+                    return Err(ArithError::new(format!(
+                        "division by 0 (error token is \"{}\")",
+                        self.rest_after()
+                    )));
                 }
-                if op == "/" { a.wrapping_div(b) } else { a.wrapping_rem(b) }
+                if op == "/" {
+                    a.wrapping_div(b)
+                } else {
+                    a.wrapping_rem(b)
+                }
             }
             "<<" => a.wrapping_shl(b as u32),
             ">>" => a.wrapping_shr(b as u32),
@@ -370,7 +421,17 @@ impl<'a> P<'a> {
     }
     fn rest_after(&self) -> String {
         let r = self.rest();
-        if r.is_empty() { self.src.trim().rsplit(['/', '%']).next().unwrap_or("").trim().to_string() } else { r }
+        if r.is_empty() {
+            self.src
+                .trim()
+                .rsplit(['/', '%'])
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        } else {
+            r
+        }
     }
     fn power(&mut self) -> R<i64> {
         let base = self.unary()?;
@@ -380,7 +441,9 @@ impl<'a> P<'a> {
             self.nest -= 1;
             let e = e?;
             if e < 0 {
-                return Err(ArithError::new("exponent less than 0 (error token is \"".to_string() + &e.to_string() + "\")"));
+                return Err(ArithError::new(
+                    "exponent less than 0 (error token is \"".to_string() + &e.to_string() + "\")",
+                ));
             }
             return Ok(base.wrapping_pow(e.min(u32::MAX as i64) as u32));
         }
@@ -434,7 +497,11 @@ impl<'a> P<'a> {
                 let v = self.var_value(&name)?;
                 if let Some(op @ ("++" | "--")) = self.peek_op() {
                     self.pos += 1;
-                    let nv = if op == "++" { v.wrapping_add(1) } else { v.wrapping_sub(1) };
+                    let nv = if op == "++" {
+                        v.wrapping_add(1)
+                    } else {
+                        v.wrapping_sub(1)
+                    };
                     self.assign(&LVal::Name(name), nv);
                 }
                 Ok(v)
@@ -449,7 +516,9 @@ impl<'a> P<'a> {
             }
             _ => {
                 let rest = self.rest();
-                Err(ArithError::new(format!("syntax error: operand expected (error token is \"{rest}\")")))
+                Err(ArithError::new(format!(
+                    "syntax error: operand expected (error token is \"{rest}\")"
+                )))
             }
         }
     }

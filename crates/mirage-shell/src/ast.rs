@@ -254,11 +254,15 @@ pub enum ReplaceMode {
 impl Word {
     /// A word of one literal part.
     pub fn lit(s: impl Into<String>) -> Self {
-        Word { parts: vec![WordPart::Lit(s.into())] }
+        Word {
+            parts: vec![WordPart::Lit(s.into())],
+        }
     }
     /// A word of one quoted part.
     pub fn quoted(s: impl Into<String>) -> Self {
-        Word { parts: vec![WordPart::Quoted(s.into())] }
+        Word {
+            parts: vec![WordPart::Quoted(s.into())],
+        }
     }
     /// The text if the word is made of literal and quoted text only.
     pub fn as_static(&self) -> Option<String> {
@@ -281,7 +285,9 @@ impl Word {
     }
     /// Whether any part is quoted (so `""` is an empty field, not nothing).
     pub fn has_quotes(&self) -> bool {
-        self.parts.iter().any(|p| matches!(p, WordPart::Quoted(_) | WordPart::Double(_)))
+        self.parts
+            .iter()
+            .any(|p| matches!(p, WordPart::Quoted(_) | WordPart::Double(_)))
     }
 }
 

@@ -9,29 +9,104 @@ use crate::exec::{ExecResult, Flow, Interp, Io};
 use crate::state::{ShellState, Value, Var};
 
 const BUILTINS: &[&str] = &[
-    "echo", "printf", "cd", "pwd", "export", "unset", "true", "false", ":", "test", "[", "read", "local", "declare",
-    "typeset", "readonly", "set", "shift", "return", "break", "continue", "exit", "eval", "source", ".", "printenv",
-    "type", "command", "let", "xargs", "bash", "sh", "wait", "trap", "shopt", "mapfile", "readarray", "sleep", "builtin",
-    "hash", "umask", "alias", "unalias", "jobs", "getopts", "exec", "timeout", "env",
+    "echo",
+    "printf",
+    "cd",
+    "pwd",
+    "export",
+    "unset",
+    "true",
+    "false",
+    ":",
+    "test",
+    "[",
+    "read",
+    "local",
+    "declare",
+    "typeset",
+    "readonly",
+    "set",
+    "shift",
+    "return",
+    "break",
+    "continue",
+    "exit",
+    "eval",
+    "source",
+    ".",
+    "printenv",
+    "type",
+    "command",
+    "let",
+    "xargs",
+    "bash",
+    "sh",
+    "wait",
+    "trap",
+    "shopt",
+    "mapfile",
+    "readarray",
+    "sleep",
+    "builtin",
+    "hash",
+    "umask",
+    "alias",
+    "unalias",
+    "jobs",
+    "getopts",
+    "exec",
+    "timeout",
+    "env",
 ];
 
 /// The single-letter forms of `set` options (`set -e` is `set -o errexit`).
-const SET_LETTERS: &[(char, &str)] =
-    &[('e', "errexit"), ('u', "nounset"), ('x', "xtrace"), ('f', "noglob"), ('a', "allexport"), ('C', "noclobber")];
+const SET_LETTERS: &[(char, &str)] = &[
+    ('e', "errexit"),
+    ('u', "nounset"),
+    ('x', "xtrace"),
+    ('f', "noglob"),
+    ('a', "allexport"),
+    ('C', "noclobber"),
+];
 
 /// Every option name bash 5.2's `set -o` accepts; the ones Mirage does not
 /// model are accepted and ignored, any other name is `invalid option name`.
 const SET_OPTION_NAMES: &[&str] = &[
-    "allexport", "braceexpand", "emacs", "errexit", "errtrace", "functrace", "hashall", "histexpand", "history",
-    "ignoreeof", "interactive-comments", "keyword", "monitor", "noclobber", "noexec", "noglob", "nolog", "notify",
-    "nounset", "onecmd", "physical", "pipefail", "posix", "privileged", "verbose", "vi", "xtrace",
+    "allexport",
+    "braceexpand",
+    "emacs",
+    "errexit",
+    "errtrace",
+    "functrace",
+    "hashall",
+    "histexpand",
+    "history",
+    "ignoreeof",
+    "interactive-comments",
+    "keyword",
+    "monitor",
+    "noclobber",
+    "noexec",
+    "noglob",
+    "nolog",
+    "notify",
+    "nounset",
+    "onecmd",
+    "physical",
+    "pipefail",
+    "posix",
+    "privileged",
+    "verbose",
+    "vi",
+    "xtrace",
 ];
 
 /// The single-letter options bash 5.2's `set` accepts (its usage line).
 const SET_VALID_LETTERS: &str = "abefhkmnptuvxBCEHPT";
 
 /// bash's usage line after `set: -Z: invalid option`.
-const SET_USAGE: &str = "set: usage: set [-abefhkmnptuvxBCEHPT] [-o option-name] [--] [-] [arg ...]\n";
+const SET_USAGE: &str =
+    "set: usage: set [-abefhkmnptuvxBCEHPT] [-o option-name] [--] [-] [arg ...]\n";
 
 /// The flag of the `set -o` option `name`, if Mirage has it.
 fn option_flag<'a>(o: &'a mut crate::state::Options, name: &str) -> Option<&'a mut bool> {
@@ -68,7 +143,8 @@ async fn out(io: &Io, data: &[u8]) -> Result<(), Flow> {
 
 fn valid_name(n: &str) -> bool {
     let mut c = n.chars();
-    matches!(c.next(), Some(ch) if ch == '_' || ch.is_ascii_alphabetic()) && c.all(|ch| ch == '_' || ch.is_ascii_alphanumeric())
+    matches!(c.next(), Some(ch) if ch == '_' || ch.is_ascii_alphabetic())
+        && c.all(|ch| ch == '_' || ch.is_ascii_alphanumeric())
 }
 
 /// `unset 'NAME[KEY]'`: removes one element, as bash 5.2. An indexed
@@ -76,7 +152,9 @@ fn valid_name(n: &str) -> bool {
 /// unset the whole array), an associative array's is the literal key, and
 /// `NAME[0]` of a scalar unsets it. Errors give bash's message after `unset: `.
 fn unset_element(st: &mut ShellState, base: &str, key: &str) -> Result<(), String> {
-    let Some(var) = st.vars.get(base) else { return Ok(()) };
+    let Some(var) = st.vars.get(base) else {
+        return Ok(());
+    };
     if var.readonly {
         return Err(format!("{base}: cannot unset: readonly variable"));
     }
@@ -90,11 +168,17 @@ fn unset_element(st: &mut ShellState, base: &str, key: &str) -> Result<(), Strin
     } else {
         Some(crate::arith::eval(key, st).map_err(|e| format!("{key}: {}", e.0))?)
     };
-    let Some(var) = st.vars.get_mut(base) else { return Ok(()) };
+    let Some(var) = st.vars.get_mut(base) else {
+        return Ok(());
+    };
     match (&mut var.value, idx) {
         (Value::Assoc(p), _) => p.retain(|(k, _)| k != key),
         (Value::Indexed(m), Some(i)) => {
-            let k = if i < 0 { m.keys().next_back().map_or(0, |last| last + 1) + i } else { i };
+            let k = if i < 0 {
+                m.keys().next_back().map_or(0, |last| last + 1) + i
+            } else {
+                i
+            };
             if k < 0 {
                 return Err(format!("[{i}]: bad array subscript"));
             }
@@ -169,7 +253,8 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 args = &args[1..];
             }
             let Some(fmt) = args.first() else {
-                io.err("bash: printf: usage: printf [-v var] format [arguments]\n").await;
+                io.err("bash: printf: usage: printf [-v var] format [arguments]\n")
+                    .await;
                 return Ok(2);
             };
             let p = crate::printf::printf(fmt, &args[1..]);
@@ -209,11 +294,13 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                     Ok(0)
                 }
                 Ok(_) => {
-                    io.err(&format!("bash: cd: {target}: Not a directory\n")).await;
+                    io.err(&format!("bash: cd: {target}: Not a directory\n"))
+                        .await;
                     Ok(1)
                 }
                 Err(e) => {
-                    io.err(&format!("bash: cd: {target}: {}\n", e.message())).await;
+                    io.err(&format!("bash: cd: {target}: {}\n", e.message()))
+                        .await;
                     Ok(1)
                 }
             }
@@ -230,7 +317,10 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
             Ok(crate::test::test(interp.vfs.as_ref(), st, &a, io, name).await)
         }
         "export" | "local" | "declare" | "typeset" | "readonly" => {
-            let dargs: Vec<DeclArg> = args.iter().map(|a| DeclArg::Word(crate::ast::Word::quoted(a.clone()))).collect();
+            let dargs: Vec<DeclArg> = args
+                .iter()
+                .map(|a| DeclArg::Word(crate::ast::Word::quoted(a.clone())))
+                .collect();
             declare(interp, name, &dargs, st, io).await
         }
         "unset" => {
@@ -243,14 +333,19 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                     n => {
                         if funcs {
                             st.functions.remove(n);
-                        } else if let Some((base, key)) = n.strip_suffix(']').and_then(|n| n.split_once('[')) {
+                        } else if let Some((base, key)) =
+                            n.strip_suffix(']').and_then(|n| n.split_once('['))
+                        {
                             // one element: `unset 'b[0]'`, `unset 'b[i+1]'`, `unset 'b[-1]'`, `unset 'a[key]'`
                             if let Err(msg) = unset_element(st, base, key) {
                                 io.err(&format!("bash: unset: {msg}\n")).await;
                                 status = 1;
                             }
                         } else if st.vars.get(n).is_some_and(|v| v.readonly) {
-                            io.err(&format!("bash: unset: {n}: cannot unset: readonly variable\n")).await;
+                            io.err(&format!(
+                                "bash: unset: {n}: cannot unset: readonly variable\n"
+                            ))
+                            .await;
                             return Ok(1);
                         } else if st.vars.remove(n).is_none() {
                             st.functions.remove(n);
@@ -294,7 +389,10 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 names.sort_by(|a, b| a.0.cmp(b.0));
                 let mut buf = String::new();
                 for (k, v) in names {
-                    buf.push_str(&format!("{k}={}\n", crate::printf::shell_quote(&v.value.scalar())));
+                    buf.push_str(&format!(
+                        "{k}={}\n",
+                        crate::printf::shell_quote(&v.value.scalar())
+                    ));
                 }
                 out(io, &bytestr::encode(&buf)).await?;
                 return Ok(0);
@@ -309,9 +407,15 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 if (a.starts_with('-') || a.starts_with('+')) && a.len() > 1 {
                     let on = a.starts_with('-');
                     // bash checks every letter before it sets any
-                    if let Some(bad) = a[1..].chars().find(|c| *c != 'o' && !SET_VALID_LETTERS.contains(*c)) {
+                    if let Some(bad) = a[1..]
+                        .chars()
+                        .find(|c| *c != 'o' && !SET_VALID_LETTERS.contains(*c))
+                    {
                         let sign = if on { '-' } else { '+' };
-                        io.err(&format!("bash: set: {sign}{bad}: invalid option\n{SET_USAGE}")).await;
+                        io.err(&format!(
+                            "bash: set: {sign}{bad}: invalid option\n{SET_USAGE}"
+                        ))
+                        .await;
                         return Ok(2);
                     }
                     i += 1;
@@ -324,12 +428,21 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                                 for n in SET_OPTION_NAMES {
                                     let value = match option_flag(&mut st.options, n) {
                                         Some(f) => *f,
-                                        None => matches!(*n, "braceexpand" | "hashall" | "interactive-comments"),
+                                        None => matches!(
+                                            *n,
+                                            "braceexpand" | "hashall" | "interactive-comments"
+                                        ),
                                     };
                                     if on {
-                                        buf.push_str(&format!("{n:<15}\t{}\n", if value { "on" } else { "off" }));
+                                        buf.push_str(&format!(
+                                            "{n:<15}\t{}\n",
+                                            if value { "on" } else { "off" }
+                                        ));
                                     } else {
-                                        buf.push_str(&format!("set {}o {n}\n", if value { '-' } else { '+' }));
+                                        buf.push_str(&format!(
+                                            "set {}o {n}\n",
+                                            if value { '-' } else { '+' }
+                                        ));
                                     }
                                 }
                                 out(io, buf.as_bytes()).await?;
@@ -337,14 +450,19 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                             };
                             i += 1;
                             if !SET_OPTION_NAMES.contains(&name.as_str()) {
-                                io.err(&format!("bash: set: {name}: invalid option name\n")).await;
+                                io.err(&format!("bash: set: {name}: invalid option name\n"))
+                                    .await;
                                 return Ok(2);
                             }
                             Some(name.as_str())
                         } else {
-                            SET_LETTERS.iter().find(|(l, _)| *l == c).map(|(_, name)| *name)
+                            SET_LETTERS
+                                .iter()
+                                .find(|(l, _)| *l == c)
+                                .map(|(_, name)| *name)
                         };
-                        if let Some(flag) = long.and_then(|name| option_flag(&mut st.options, name)) {
+                        if let Some(flag) = long.and_then(|name| option_flag(&mut st.options, name))
+                        {
                             *flag = on;
                         }
                     }
@@ -360,7 +478,8 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 Some(a) => match a.parse() {
                     Ok(n) => n,
                     Err(_) => {
-                        io.err(&format!("bash: shift: {a}: numeric argument required\n")).await;
+                        io.err(&format!("bash: shift: {a}: numeric argument required\n"))
+                            .await;
                         return Ok(1);
                     }
                 },
@@ -378,14 +497,18 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 None => st.last_status,
             };
             if st.local_frames.is_empty() {
-                io.err("bash: return: can only `return' from a function or sourced script\n").await;
+                io.err("bash: return: can only `return' from a function or sourced script\n")
+                    .await;
                 return Ok(2);
             }
             Err(Flow::Return(s))
         }
         "break" | "continue" => {
             if st.loop_depth == 0 {
-                io.err(&format!("bash: {name}: only meaningful in a `for', `while', or `until' loop\n")).await;
+                io.err(&format!(
+                    "bash: {name}: only meaningful in a `for', `while', or `until' loop\n"
+                ))
+                .await;
                 return Ok(0);
             }
             if args.len() > 1 {
@@ -399,25 +522,34 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                     Ok(n) if n >= 1 => u32::try_from(n).unwrap_or(u32::MAX),
                     Ok(_) => {
                         // bash leaves every enclosing loop and fails
-                        io.err(&format!("bash: {name}: {a}: loop count out of range\n")).await;
+                        io.err(&format!("bash: {name}: {a}: loop count out of range\n"))
+                            .await;
                         st.last_status = 1;
-                        return Err(Flow::Break(u32::try_from(st.loop_depth).unwrap_or(u32::MAX)));
+                        return Err(Flow::Break(
+                            u32::try_from(st.loop_depth).unwrap_or(u32::MAX),
+                        ));
                     }
                     Err(_) => {
-                        io.err(&format!("bash: {name}: {a}: numeric argument required\n")).await;
+                        io.err(&format!("bash: {name}: {a}: numeric argument required\n"))
+                            .await;
                         return Err(Flow::Exit(128));
                     }
                 },
             };
             st.last_status = 0;
-            Err(if name == "break" { Flow::Break(n) } else { Flow::Continue(n) })
+            Err(if name == "break" {
+                Flow::Break(n)
+            } else {
+                Flow::Continue(n)
+            })
         }
         "exit" => {
             let s = match args.first() {
                 Some(a) => match a.parse::<i64>() {
                     Ok(v) => (v & 0xff) as i32,
                     Err(_) => {
-                        io.err(&format!("bash: exit: {a}: numeric argument required\n")).await;
+                        io.err(&format!("bash: exit: {a}: numeric argument required\n"))
+                            .await;
                         2
                     }
                 },
@@ -431,7 +563,8 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
         }
         "source" | "." => {
             let Some(file) = args.first() else {
-                io.err(&format!("bash: {name}: filename argument required\n")).await;
+                io.err(&format!("bash: {name}: filename argument required\n"))
+                    .await;
                 return Ok(2);
             };
             let path = mirage_types::join_path(&st.cwd, file);
@@ -449,7 +582,11 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 }
             };
             let src = bytestr::decode(&data).into_owned();
-            let saved = if args.len() > 1 { Some(std::mem::replace(&mut st.positional, args[1..].to_vec())) } else { None };
+            let saved = if args.len() > 1 {
+                Some(std::mem::replace(&mut st.positional, args[1..].to_vec()))
+            } else {
+                None
+            };
             st.local_frames.push(Vec::new());
             let r = run_source_named(interp, "source", &src, st, io).await;
             st.local_frames.pop();
@@ -516,7 +653,10 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
             let mut buf = String::new();
             let terse = args.iter().any(|a| a == "-t");
             for a in args.iter().filter(|a| !a.starts_with('-')) {
-                const KEYWORDS: &[&str] = &["if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do", "done", "in", "function", "select", "time", "{", "}", "!", "[[", "]]"];
+                const KEYWORDS: &[&str] = &[
+                    "if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until",
+                    "do", "done", "in", "function", "select", "time", "{", "}", "!", "[[", "]]",
+                ];
                 if terse {
                     let kind = if st.functions.contains_key(a) {
                         "function"
@@ -603,7 +743,8 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
             while i < args.len() {
                 if args[i] == "-c" {
                     let Some(src) = args.get(i + 1) else {
-                        io.err(&format!("{name}: -c: option requires an argument\n")).await;
+                        io.err(&format!("{name}: -c: option requires an argument\n"))
+                            .await;
                         return Ok(2);
                     };
                     let mut sub = st.clone();
@@ -615,10 +756,12 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                     sub.vars.retain(|_, v| v.exported);
                     sub.local_frames.clear();
                     sub.loop_depth = 0;
-                    return Ok(match run_source_named(interp, "bash", src, &mut sub, io).await {
-                        Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
-                        Err(_) => sub.last_status,
-                    });
+                    return Ok(
+                        match run_source_named(interp, "bash", src, &mut sub, io).await {
+                            Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
+                            Err(_) => sub.last_status,
+                        },
+                    );
                 }
                 if args[i].starts_with('-') {
                     i += 1;
@@ -629,7 +772,8 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 let data = match interp.vfs.read(&path).await {
                     Ok(src) => src.collect().await.unwrap_or_default(),
                     Err(e) => {
-                        io.err(&format!("{name}: {}: {}\n", args[i], e.message())).await;
+                        io.err(&format!("{name}: {}: {}\n", args[i], e.message()))
+                            .await;
                         return Ok(127);
                     }
                 };
@@ -639,20 +783,24 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 sub.functions.clear();
                 sub.vars.retain(|_, v| v.exported);
                 let src = bytestr::decode(&data).into_owned();
-                return Ok(match run_source_named(interp, "bash", &src, &mut sub, io).await {
-                    Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
-                    Err(_) => sub.last_status,
-                });
+                return Ok(
+                    match run_source_named(interp, "bash", &src, &mut sub, io).await {
+                        Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
+                        Err(_) => sub.last_status,
+                    },
+                );
             }
             // bash reading a script from stdin
             let mut input = io.take_stdin();
             let data = input.read_all().await.unwrap_or_default();
             let mut sub = st.clone();
             let src = bytestr::decode(&data).into_owned();
-            Ok(match run_source_named(interp, "bash", &src, &mut sub, io).await {
-                Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
-                Err(_) => sub.last_status,
-            })
+            Ok(
+                match run_source_named(interp, "bash", &src, &mut sub, io).await {
+                    Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
+                    Err(_) => sub.last_status,
+                },
+            )
         }
         "xargs" => crate::xargs::xargs(interp, args, st, io).await,
         "timeout" => timeout(interp, args, st, io).await,
@@ -678,7 +826,12 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
 }
 
 /// Runs `words` as a command line (function, builtin or registered command).
-pub async fn run_command_words(interp: &Interp, words: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
+pub async fn run_command_words(
+    interp: &Interp,
+    words: &[String],
+    st: &mut ShellState,
+    io: &Io,
+) -> ExecResult {
     let name = &words[0];
     if st.functions.contains_key(name) {
         return interp.call_function(name, &words[1..], st, io).await;
@@ -691,7 +844,12 @@ pub async fn run_command_words(interp: &Interp, words: &[String], st: &mut Shell
 }
 
 /// As [`run_command_words`] but skipping functions (`command`, `builtin`).
-pub async fn run_command_words_nofunc(interp: &Interp, words: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
+pub async fn run_command_words_nofunc(
+    interp: &Interp,
+    words: &[String],
+    st: &mut ShellState,
+    io: &Io,
+) -> ExecResult {
     if is_builtin(&words[0]) {
         return Box::pin(run(interp, words, st, io)).await;
     }
@@ -708,10 +866,19 @@ pub async fn run_source(interp: &Interp, src: &str, st: &mut ShellState, io: &Io
 /// most `st.limits.max_source_depth` of these nest; one more fails with
 /// `bash: WHAT: maximum WHAT nesting level exceeded (N)` (bash's wording
 /// for its `EVALNEST_MAX`/`SOURCENEST_MAX`) and abandons the command.
-pub async fn run_source_named(interp: &Interp, what: &str, src: &str, st: &mut ShellState, io: &Io) -> ExecResult {
+pub async fn run_source_named(
+    interp: &Interp,
+    what: &str,
+    src: &str,
+    st: &mut ShellState,
+    io: &Io,
+) -> ExecResult {
     let max = st.limits.max_source_depth;
     if st.source_depth >= max {
-        io.err(&format!("bash: {what}: maximum {what} nesting level exceeded ({max})\n")).await;
+        io.err(&format!(
+            "bash: {what}: maximum {what} nesting level exceeded ({max})\n"
+        ))
+        .await;
         return Err(Flow::Abort(1));
     }
     st.source_depth += 1;
@@ -735,10 +902,23 @@ async fn run_parsed(interp: &Interp, src: &str, st: &mut ShellState, io: &Io) ->
 }
 
 fn getopts(args: &[String], st: &mut ShellState) -> ExecResult {
-    let (Some(spec), Some(var)) = (args.first(), args.get(1)) else { return Ok(2) };
-    let params: Vec<String> = if args.len() > 2 { args[2..].to_vec() } else { st.positional.clone() };
-    let mut optind: usize = st.get("OPTIND").and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
-    let mut sub: usize = st.get("__MIRAGE_OPTSUB").and_then(|v| v.parse().ok()).unwrap_or(1);
+    let (Some(spec), Some(var)) = (args.first(), args.get(1)) else {
+        return Ok(2);
+    };
+    let params: Vec<String> = if args.len() > 2 {
+        args[2..].to_vec()
+    } else {
+        st.positional.clone()
+    };
+    let mut optind: usize = st
+        .get("OPTIND")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let mut sub: usize = st
+        .get("__MIRAGE_OPTSUB")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
     let Some(cur) = params.get(optind - 1) else {
         st.set(var, "?");
         return Ok(1);
@@ -805,7 +985,9 @@ async fn read(_interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -
                 i += 1;
             }
             "-d" => {
-                delim = args.get(i + 1).map(|d| bytestr::encode(d).first().copied().unwrap_or(0));
+                delim = args
+                    .get(i + 1)
+                    .map(|d| bytestr::encode(d).first().copied().unwrap_or(0));
                 i += 1;
             }
             "-p" | "-t" | "-u" => i += 1,
@@ -877,9 +1059,19 @@ async fn read(_interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -
     let ifs = st.ifs();
     let is_ws = |c: char| ifs.contains(c) && matches!(c, ' ' | '\t' | '\n');
     if let Some(arr) = array {
-        let fields: Vec<String> = text.split(|c: char| ifs.contains(c)).filter(|s| !s.is_empty()).map(String::from).collect();
+        let fields: Vec<String> = text
+            .split(|c: char| ifs.contains(c))
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
         let mut v = Var::scalar("");
-        v.value = Value::Indexed(fields.into_iter().enumerate().map(|(i, f)| (i as i64, f)).collect());
+        v.value = Value::Indexed(
+            fields
+                .into_iter()
+                .enumerate()
+                .map(|(i, f)| (i as i64, f))
+                .collect(),
+        );
         st.vars.insert(arr, v);
     } else {
         if names.is_empty() {
@@ -902,7 +1094,12 @@ async fn read(_interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -
                     // skip one delimiter (whitespace run + at most one non-ws)
                     after = after.trim_start_matches(is_ws).to_string();
                     if after.starts_with(|c: char| ifs.contains(c) && !is_ws(c)) {
-                        after = after.chars().skip(1).collect::<String>().trim_start_matches(is_ws).to_string();
+                        after = after
+                            .chars()
+                            .skip(1)
+                            .collect::<String>()
+                            .trim_start_matches(is_ws)
+                            .to_string();
                     }
                     st.set(n, field);
                     rest = after;
@@ -910,11 +1107,21 @@ async fn read(_interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -
             }
         }
     }
-    Ok(if got_delim || !line.is_empty() && delim.is_none() { 0 } else { 1 })
+    Ok(if got_delim || !line.is_empty() && delim.is_none() {
+        0
+    } else {
+        1
+    })
 }
 
 /// `declare`/`local`/`export`/`readonly`/`typeset` with their arguments.
-pub async fn declare(interp: &Interp, kw: &str, args: &[DeclArg], st: &mut ShellState, io: &Io) -> ExecResult {
+pub async fn declare(
+    interp: &Interp,
+    kw: &str,
+    args: &[DeclArg],
+    st: &mut ShellState,
+    io: &Io,
+) -> ExecResult {
     let mut flags = String::new();
     let mut unflags = String::new();
     let mut status = 0;
@@ -940,7 +1147,8 @@ pub async fn declare(interp: &Interp, kw: &str, args: &[DeclArg], st: &mut Shell
         targets.push(a);
     }
     if kw == "local" && st.local_frames.is_empty() {
-        io.err("bash: local: can only be used in a function\n").await;
+        io.err("bash: local: can only be used in a function\n")
+            .await;
         return Ok(1);
     }
     if targets.is_empty() && (print || kw != "local") {
@@ -954,7 +1162,13 @@ pub async fn declare(interp: &Interp, kw: &str, args: &[DeclArg], st: &mut Shell
                 _ => true,
             };
             if show {
-                let prefix = if v.exported { "-x" } else if v.readonly { "-r" } else { "--" };
+                let prefix = if v.exported {
+                    "-x"
+                } else if v.readonly {
+                    "-r"
+                } else {
+                    "--"
+                };
                 buf.push_str(&format!("declare {prefix} {k}=\"{}\"\n", v.value.scalar()));
             }
         }
@@ -963,7 +1177,10 @@ pub async fn declare(interp: &Interp, kw: &str, args: &[DeclArg], st: &mut Shell
     }
     let export = kw == "export" || flags.contains('x');
     let readonly = kw == "readonly" || flags.contains('r');
-    let is_local = kw == "local" || ((kw == "declare" || kw == "typeset") && !st.local_frames.is_empty() && !flags.contains('g'));
+    let is_local = kw == "local"
+        || ((kw == "declare" || kw == "typeset")
+            && !st.local_frames.is_empty()
+            && !flags.contains('g'));
     for t in targets {
         let owned: Option<crate::ast::Assign>;
         let (name, assign) = match t {
@@ -978,7 +1195,8 @@ pub async fn declare(interp: &Interp, kw: &str, args: &[DeclArg], st: &mut Shell
                         value: crate::ast::AssignValue::Scalar(crate::ast::Word::quoted(val)),
                     };
                     if !valid_name(n) {
-                        io.err(&format!("bash: {kw}: `{v}': not a valid identifier\n")).await;
+                        io.err(&format!("bash: {kw}: `{v}': not a valid identifier\n"))
+                            .await;
                         status = 1;
                         continue;
                     }
@@ -990,7 +1208,8 @@ pub async fn declare(interp: &Interp, kw: &str, args: &[DeclArg], st: &mut Shell
             }
         };
         if !valid_name(&name) {
-            io.err(&format!("bash: {kw}: `{name}': not a valid identifier\n")).await;
+            io.err(&format!("bash: {kw}: `{name}': not a valid identifier\n"))
+                .await;
             status = 1;
             continue;
         }
@@ -1001,11 +1220,16 @@ pub async fn declare(interp: &Interp, kw: &str, args: &[DeclArg], st: &mut Shell
                         Value::Scalar(s) => format!("declare -- {name}=\"{s}\"\n"),
                         Value::Indexed(m) => format!(
                             "declare -a {name}=({})\n",
-                            m.iter().map(|(k, v)| format!("[{k}]=\"{v}\"")).collect::<Vec<_>>().join(" ")
+                            m.iter()
+                                .map(|(k, v)| format!("[{k}]=\"{v}\""))
+                                .collect::<Vec<_>>()
+                                .join(" ")
                         ),
                         Value::Assoc(p) => format!(
                             "declare -A {name}=({})\n",
-                            p.iter().map(|(k, v)| format!("[{k}]=\"{v}\" ")).collect::<String>()
+                            p.iter()
+                                .map(|(k, v)| format!("[{k}]=\"{v}\" "))
+                                .collect::<String>()
                         ),
                     };
                     out(io, &bytestr::encode(&line)).await?;
@@ -1029,7 +1253,12 @@ pub async fn declare(interp: &Interp, kw: &str, args: &[DeclArg], st: &mut Shell
                 st.vars.remove(&name);
             }
         }
-        if flags.contains('A') && !st.vars.get(&name).is_some_and(|v| matches!(v.value, Value::Assoc(_))) {
+        if flags.contains('A')
+            && !st
+                .vars
+                .get(&name)
+                .is_some_and(|v| matches!(v.value, Value::Assoc(_)))
+        {
             let mut v = Var::scalar("");
             v.value = Value::Assoc(Vec::new());
             st.vars.insert(name.clone(), v);
@@ -1039,13 +1268,23 @@ pub async fn declare(interp: &Interp, kw: &str, args: &[DeclArg], st: &mut Shell
             st.vars.insert(name.clone(), v);
         }
         if flags.contains('i') {
-            st.vars.entry(name.clone()).or_insert_with(|| Var::scalar("")).integer = true;
+            st.vars
+                .entry(name.clone())
+                .or_insert_with(|| Var::scalar(""))
+                .integer = true;
         }
         if flags.contains('u') || flags.contains('l') {
-            let v = st.vars.entry(name.clone()).or_insert_with(|| Var::scalar(""));
+            let v = st
+                .vars
+                .entry(name.clone())
+                .or_insert_with(|| Var::scalar(""));
             v.case = Some(flags.contains('u'));
             if let Value::Scalar(s) = &mut v.value {
-                *s = if flags.contains('u') { s.to_uppercase() } else { s.to_lowercase() };
+                *s = if flags.contains('u') {
+                    s.to_uppercase()
+                } else {
+                    s.to_lowercase()
+                };
             }
         }
         if let Some(a) = assign {
@@ -1068,7 +1307,13 @@ pub async fn declare(interp: &Interp, kw: &str, args: &[DeclArg], st: &mut Shell
             if readonly {
                 v.readonly = true;
             }
-            if assign.is_none() && !st.vars.get(&name).is_some_and(|v| !v.value.scalar().is_empty()) && kw == "export" {
+            if assign.is_none()
+                && !st
+                    .vars
+                    .get(&name)
+                    .is_some_and(|v| !v.value.scalar().is_empty())
+                && kw == "export"
+            {
                 // `export NAME` of an unset variable marks it for export
             }
         }
@@ -1110,7 +1355,9 @@ fn saturating_duration(secs: f64) -> std::time::Duration {
 
 /// The `-x` that GNU getopt rejects in `arg`: `invalid option -- 'x'`.
 fn bad_short_option(arg: &str) -> Option<char> {
-    arg.strip_prefix('-').filter(|r| !r.is_empty() && !r.starts_with('-')).and_then(|r| r.chars().next())
+    arg.strip_prefix('-')
+        .filter(|r| !r.is_empty() && !r.starts_with('-'))
+        .and_then(|r| r.chars().next())
 }
 
 /// `sleep NUMBER[SUFFIX]...` as coreutils 9.1: the intervals add up; each
@@ -1122,15 +1369,22 @@ async fn sleep(args: &[String], io: &Io) -> ExecResult {
         if a == "--" {
             ops = &ops[1..];
         } else if a.starts_with("--") {
-            io.err(&format!("sleep: unrecognized option '{a}'\nTry 'sleep --help' for more information.\n")).await;
+            io.err(&format!(
+                "sleep: unrecognized option '{a}'\nTry 'sleep --help' for more information.\n"
+            ))
+            .await;
             return Ok(1);
         } else if let Some(c) = bad_short_option(a) {
-            io.err(&format!("sleep: invalid option -- '{c}'\nTry 'sleep --help' for more information.\n")).await;
+            io.err(&format!(
+                "sleep: invalid option -- '{c}'\nTry 'sleep --help' for more information.\n"
+            ))
+            .await;
             return Ok(1);
         }
     }
     if ops.is_empty() {
-        io.err("sleep: missing operand\nTry 'sleep --help' for more information.\n").await;
+        io.err("sleep: missing operand\nTry 'sleep --help' for more information.\n")
+            .await;
         return Ok(1);
     }
     let mut total = 0.0;
@@ -1139,7 +1393,8 @@ async fn sleep(args: &[String], io: &Io) -> ExecResult {
         match parse_interval(a) {
             Some(v) => total += v,
             None => {
-                io.err(&format!("sleep: invalid time interval '{a}'\n")).await;
+                io.err(&format!("sleep: invalid time interval '{a}'\n"))
+                    .await;
                 bad = true;
             }
         }
@@ -1159,9 +1414,27 @@ fn signal_number(s: &str) -> Option<i32> {
     }
     let name = s.strip_prefix("SIG").unwrap_or(s);
     const NAMES: &[(&str, i32)] = &[
-        ("HUP", 1), ("INT", 2), ("QUIT", 3), ("ILL", 4), ("TRAP", 5), ("ABRT", 6), ("BUS", 7), ("FPE", 8), ("KILL", 9),
-        ("USR1", 10), ("SEGV", 11), ("USR2", 12), ("PIPE", 13), ("ALRM", 14), ("TERM", 15), ("CHLD", 17), ("CONT", 18),
-        ("STOP", 19), ("TSTP", 20), ("TTIN", 21), ("TTOU", 22),
+        ("HUP", 1),
+        ("INT", 2),
+        ("QUIT", 3),
+        ("ILL", 4),
+        ("TRAP", 5),
+        ("ABRT", 6),
+        ("BUS", 7),
+        ("FPE", 8),
+        ("KILL", 9),
+        ("USR1", 10),
+        ("SEGV", 11),
+        ("USR2", 12),
+        ("PIPE", 13),
+        ("ALRM", 14),
+        ("TERM", 15),
+        ("CHLD", 17),
+        ("CONT", 18),
+        ("STOP", 19),
+        ("TSTP", 20),
+        ("TTIN", 21),
+        ("TTOU", 22),
     ];
     NAMES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
 }
@@ -1200,7 +1473,8 @@ async fn timeout(interp: &Interp, args: &[String], st: &mut ShellState, io: &Io)
             (c, if rest.is_empty() { None } else { Some(rest) })
         };
         let long = a.starts_with("--");
-        let takes_value = matches!(opt, "s" | "k") || (long && matches!(opt, "signal" | "kill-after"));
+        let takes_value =
+            matches!(opt, "s" | "k") || (long && matches!(opt, "signal" | "kill-after"));
         let value = if takes_value {
             match inline {
                 Some(v) => Some(v.to_string()),
@@ -1229,7 +1503,8 @@ async fn timeout(interp: &Interp, args: &[String], st: &mut ShellState, io: &Io)
                 match signal_number(&v) {
                     Some(n) => sig = n,
                     None => {
-                        io.err(&usage(format!("timeout: '{v}': invalid signal\n"))).await;
+                        io.err(&usage(format!("timeout: '{v}': invalid signal\n")))
+                            .await;
                         return Ok(125);
                     }
                 }
@@ -1237,18 +1512,21 @@ async fn timeout(interp: &Interp, args: &[String], st: &mut ShellState, io: &Io)
             (false, "k") | (true, "kill-after") => {
                 let v = value.unwrap_or_default();
                 if parse_interval(&v).is_none() {
-                    io.err(&usage(format!("timeout: invalid time interval '{v}'\n"))).await;
+                    io.err(&usage(format!("timeout: invalid time interval '{v}'\n")))
+                        .await;
                     return Ok(125);
                 }
             }
             (true, "preserve-status") => preserve = true,
             (true, "foreground") | (true, "verbose") | (false, "v") => {}
             (false, c) => {
-                io.err(&usage(format!("timeout: invalid option -- '{c}'\n"))).await;
+                io.err(&usage(format!("timeout: invalid option -- '{c}'\n")))
+                    .await;
                 return Ok(125);
             }
             (true, _) => {
-                io.err(&usage(format!("timeout: unrecognized option '{a}'\n"))).await;
+                io.err(&usage(format!("timeout: unrecognized option '{a}'\n")))
+                    .await;
                 return Ok(125);
             }
         }
@@ -1259,7 +1537,8 @@ async fn timeout(interp: &Interp, args: &[String], st: &mut ShellState, io: &Io)
         return Ok(125);
     };
     let Some(secs) = parse_interval(dur) else {
-        io.err(&usage(format!("timeout: invalid time interval '{dur}'\n"))).await;
+        io.err(&usage(format!("timeout: invalid time interval '{dur}'\n")))
+            .await;
         return Ok(125);
     };
     let fut = run_command_words(interp, &args[i + 1..], st, io);

@@ -58,7 +58,11 @@ pub struct Io {
 impl Io {
     /// Streams from an input and two sinks.
     pub fn new(stdin: Input, stdout: Sink, stderr: Sink) -> Self {
-        Io { stdin: Arc::new(Mutex::new(stdin)), stdout, stderr }
+        Io {
+            stdin: Arc::new(Mutex::new(stdin)),
+            stdout,
+            stderr,
+        }
     }
     /// Takes the input out of the slot (leaving it empty).
     pub fn take_stdin(&self) -> Input {
@@ -92,7 +96,11 @@ pub struct Interp {
 }
 
 fn set_pipestatus(st: &mut ShellState, statuses: &[i32]) {
-    let m = statuses.iter().enumerate().map(|(i, s)| (i as i64, s.to_string())).collect();
+    let m = statuses
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (i as i64, s.to_string()))
+        .collect();
     let mut v = crate::state::Var::scalar("");
     v.value = crate::state::Value::Indexed(m);
     st.vars.insert("PIPESTATUS".into(), v);
@@ -122,7 +130,10 @@ enum Pending {
 
 /// The bytes sent on `rx`, as a stream that ends when every sender is gone
 /// or `done` fires (then the chunks already sent are still delivered).
-fn redirect_stream(rx: mpsc::Receiver<Bytes>, done: tokio::sync::oneshot::Receiver<()>) -> ByteSource {
+fn redirect_stream(
+    rx: mpsc::Receiver<Bytes>,
+    done: tokio::sync::oneshot::Receiver<()>,
+) -> ByteSource {
     use futures::StreamExt;
     let s = futures::stream::unfold((rx, Some(done)), |(mut rx, mut done)| async move {
         loop {
@@ -168,7 +179,12 @@ impl Interp {
     }
 
     /// Executes one command.
-    pub fn exec<'a>(&'a self, cmd: &'a Cmd, st: &'a mut ShellState, io: &'a Io) -> BoxFuture<'a, ExecResult> {
+    pub fn exec<'a>(
+        &'a self,
+        cmd: &'a Cmd,
+        st: &'a mut ShellState,
+        io: &'a Io,
+    ) -> BoxFuture<'a, ExecResult> {
         Box::pin(async move {
             // each nested command polls one level deeper on this stack
             if st.limits.stack_low() {
@@ -228,7 +244,9 @@ impl Interp {
                 Cmd::Subshell(c) => {
                     let mut sub = st.clone();
                     match self.exec(c, &mut sub, io).await {
-                        Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => Ok(s),
+                        Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => {
+                            Ok(s)
+                        }
                         Err(_) => Ok(sub.last_status),
                     }
                 }
@@ -293,7 +311,11 @@ impl Interp {
                         match self.exec(body, st, io).await {
                             Ok(s) => last = s,
                             Err(Flow::Break(n)) => {
-                                r = if n > 1 { Err(Flow::Break(n - 1)) } else { Ok(0) };
+                                r = if n > 1 {
+                                    Err(Flow::Break(n - 1))
+                                } else {
+                                    Ok(0)
+                                };
                                 // `break` set the status (1 for `break 0`)
                                 last = st.last_status;
                                 break;
@@ -330,7 +352,13 @@ impl Interp {
                         }
                         match self.exec(body, st, io).await {
                             Ok(s) => last = s,
-                            Err(Flow::Break(n)) => break if n > 1 { Err(Flow::Break(n - 1)) } else { Ok(st.last_status) },
+                            Err(Flow::Break(n)) => {
+                                break if n > 1 {
+                                    Err(Flow::Break(n - 1))
+                                } else {
+                                    Ok(st.last_status)
+                                };
+                            }
                             Err(Flow::Continue(n)) if n > 1 => break Err(Flow::Continue(n - 1)),
                             Err(Flow::Continue(_)) => {}
                             Err(f) => break Err(f),
@@ -432,13 +460,23 @@ impl Interp {
         }
     }
 
-    async fn exec_pipeline(&self, stages: &[Cmd], errs: &[bool], st: &mut ShellState, io: &Io) -> ExecResult {
+    async fn exec_pipeline(
+        &self,
+        stages: &[Cmd],
+        errs: &[bool],
+        st: &mut ShellState,
+        io: &Io,
+    ) -> ExecResult {
         if stages.len() == 1 {
             return self.exec(&stages[0], st, io).await;
         }
         let n = stages.len();
         if n > st.limits.max_pipeline_stages {
-            io.err(&format!("bash: pipeline of {n} commands exceeds the limit of {}\n", st.limits.max_pipeline_stages)).await;
+            io.err(&format!(
+                "bash: pipeline of {n} commands exceeds the limit of {}\n",
+                st.limits.max_pipeline_stages
+            ))
+            .await;
             return Err(Flow::Abort(1));
         }
         let mut futs = Vec::with_capacity(n);
@@ -455,8 +493,16 @@ impl Interp {
                 next_in = Some(rx);
                 Sink::Pipe(tx)
             };
-            let stderr = if errs.get(i).copied().unwrap_or(false) { stdout.clone() } else { io.stderr.clone() };
-            let sio = Io { stdin, stdout, stderr };
+            let stderr = if errs.get(i).copied().unwrap_or(false) {
+                stdout.clone()
+            } else {
+                io.stderr.clone()
+            };
+            let sio = Io {
+                stdin,
+                stdout,
+                stderr,
+            };
             let mut sst = st.clone();
             futs.push(async move {
                 let r = match self.exec(stage, &mut sst, &sio).await {
@@ -529,7 +575,10 @@ impl Interp {
                 // `exec > FILE`: the file is opened, but later commands
                 // would not write to it; say so instead of silently
                 // leaving their output where it was.
-                io.err("bash: exec: unsupported: keeping a redirection to a file for later commands\n").await;
+                io.err(
+                    "bash: exec: unsupported: keeping a redirection to a file for later commands\n",
+                )
+                .await;
                 Ok(1)
             } else {
                 if name == "exec" && argv.len() == 1 {
@@ -573,13 +622,22 @@ impl Interp {
     }
 
     /// Runs a registered command through the host.
-    pub async fn run_external(&self, argv: Vec<String>, env: std::collections::BTreeMap<String, String>, st: &ShellState, io: &Io) -> i32 {
+    pub async fn run_external(
+        &self,
+        argv: Vec<String>,
+        env: std::collections::BTreeMap<String, String>,
+        st: &ShellState,
+        io: &Io,
+    ) -> i32 {
         let mut it = argv.into_iter();
         let name = it.next().unwrap_or_default();
         let vfs: Arc<dyn Vfs> = if st.procsubs.is_empty() {
             self.vfs.clone()
         } else {
-            Arc::new(crate::procsub::ProcSubVfs { inner: self.vfs.clone(), files: st.procsubs.clone() })
+            Arc::new(crate::procsub::ProcSubVfs {
+                inner: self.vfs.clone(),
+                files: st.procsubs.clone(),
+            })
         };
         let mut ctx = CommandCtx {
             name,
@@ -631,23 +689,43 @@ impl Interp {
                 sub.arg0 = ctx.name.clone();
                 sub.functions.clear();
                 sub.vars.retain(|_, v| v.exported);
-                let io = Io::new(std::mem::replace(&mut ctx.stdin, Input::empty()), ctx.stdout.sink().clone(), ctx.stderr.sink().clone());
-                return match crate::builtins::run_source_named(self, "bash", &src, &mut sub, &io).await {
+                let io = Io::new(
+                    std::mem::replace(&mut ctx.stdin, Input::empty()),
+                    ctx.stdout.sink().clone(),
+                    ctx.stderr.sink().clone(),
+                );
+                return match crate::builtins::run_source_named(self, "bash", &src, &mut sub, &io)
+                    .await
+                {
                     Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
                     Err(_) => sub.last_status,
                 };
             }
         };
-        let _ = ctx.stderr.write(&mirage_types::bytestr::encode(&line)).await;
+        let _ = ctx
+            .stderr
+            .write(&mirage_types::bytestr::encode(&line))
+            .await;
         let _ = ctx.stderr.flush().await;
         code
     }
 
     /// Calls the function `name` with `args`.
-    pub async fn call_function(&self, name: &str, args: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
-        let Some(body) = st.functions.get(name).cloned() else { return Ok(127) };
+    pub async fn call_function(
+        &self,
+        name: &str,
+        args: &[String],
+        st: &mut ShellState,
+        io: &Io,
+    ) -> ExecResult {
+        let Some(body) = st.functions.get(name).cloned() else {
+            return Ok(127);
+        };
         if st.local_frames.len() >= MAX_CALL_DEPTH {
-            io.err(&format!("bash: {name}: maximum function nesting level exceeded ({MAX_CALL_DEPTH})\n")).await;
+            io.err(&format!(
+                "bash: {name}: maximum function nesting level exceeded ({MAX_CALL_DEPTH})\n"
+            ))
+            .await;
             return Err(Flow::Exit(1));
         }
         let saved_pos = std::mem::replace(&mut st.positional, args.to_vec());
@@ -674,17 +752,38 @@ impl Interp {
 
     /// Performs one assignment in the current state.
     /// Returns `false` when the assignment was refused (a readonly variable).
-    pub async fn do_assign(&self, a: &Assign, st: &mut ShellState, io: &Io, export: bool) -> Result<bool, Flow> {
+    pub async fn do_assign(
+        &self,
+        a: &Assign,
+        st: &mut ShellState,
+        io: &Io,
+        export: bool,
+    ) -> Result<bool, Flow> {
         if st.vars.get(&a.name).is_some_and(|v| v.readonly) {
-            io.err(&format!("bash: {}: readonly variable\n", a.name)).await;
+            io.err(&format!("bash: {}: readonly variable\n", a.name))
+                .await;
             return Ok(false);
         }
         match &a.value {
             AssignValue::Scalar(w) => {
                 let mut v = self.expand_single_assign(w, st, io).await?;
-                let old_len = if a.append { st.vars.get(&a.name).map_or(0, |x| if let crate::state::Value::Scalar(s) = &x.value { s.len() } else { 0 }) } else { 0 };
+                let old_len = if a.append {
+                    st.vars.get(&a.name).map_or(0, |x| {
+                        if let crate::state::Value::Scalar(s) = &x.value {
+                            s.len()
+                        } else {
+                            0
+                        }
+                    })
+                } else {
+                    0
+                };
                 if v.len().saturating_add(old_len) > st.limits.max_value_bytes {
-                    io.err(&format!("bash: {}: value exceeds the limit of {} bytes\n", a.name, st.limits.max_value_bytes)).await;
+                    io.err(&format!(
+                        "bash: {}: value exceeds the limit of {} bytes\n",
+                        a.name, st.limits.max_value_bytes
+                    ))
+                    .await;
                     return Err(Flow::Abort(1));
                 }
                 if st.vars.get(&a.name).is_some_and(|v| v.integer) {
@@ -711,7 +810,8 @@ impl Interp {
                                         m.insert(next, v);
                                     }
                                     crate::state::Value::Scalar(s) if integer => {
-                                        let sum = s.parse::<i64>().unwrap_or(0) + v.parse::<i64>().unwrap_or(0);
+                                        let sum = s.parse::<i64>().unwrap_or(0)
+                                            + v.parse::<i64>().unwrap_or(0);
                                         *s = sum.to_string();
                                     }
                                     crate::state::Value::Scalar(s) => s.push_str(&v),
@@ -726,7 +826,10 @@ impl Interp {
                 }
             }
             AssignValue::Array(items) => {
-                let is_assoc = st.vars.get(&a.name).is_some_and(|v| matches!(v.value, crate::state::Value::Assoc(_)));
+                let is_assoc = st
+                    .vars
+                    .get(&a.name)
+                    .is_some_and(|v| matches!(v.value, crate::state::Value::Assoc(_)));
                 if is_assoc {
                     let mut pairs: Vec<(String, String)> = if a.append {
                         match st.vars.get(&a.name).map(|v| &v.value) {
@@ -752,14 +855,19 @@ impl Interp {
                     let mut m = std::collections::BTreeMap::new();
                     let mut next: i64 = 0;
                     if a.append {
-                        if let Some(crate::state::Value::Indexed(old)) = st.vars.get(&a.name).map(|v| &v.value) {
+                        if let Some(crate::state::Value::Indexed(old)) =
+                            st.vars.get(&a.name).map(|v| &v.value)
+                        {
                             m = old.clone();
                             next = m.keys().next_back().map(|k| k + 1).unwrap_or(0);
                         }
                     }
                     for w in items {
                         let static_text = w.as_static();
-                        if let Some(t) = static_text.as_deref().filter(|t| t.starts_with('[') && t.contains("]=")) {
+                        if let Some(t) = static_text
+                            .as_deref()
+                            .filter(|t| t.starts_with('[') && t.contains("]="))
+                        {
                             let (k, v) = t[1..].split_once("]=").unwrap_or(("0", ""));
                             let idx = crate::arith::eval(k, st).unwrap_or(0);
                             m.insert(idx, v.to_string());
@@ -790,7 +898,12 @@ impl Interp {
         Ok(true)
     }
 
-    async fn apply_redirects(&self, redirs: &[Redir], st: &mut ShellState, io: &Io) -> Result<(Io, Vec<PendingWrite>), i32> {
+    async fn apply_redirects(
+        &self,
+        redirs: &[Redir],
+        st: &mut ShellState,
+        io: &Io,
+    ) -> Result<(Io, Vec<PendingWrite>), i32> {
         let mut out = io.clone();
         let mut pending: Vec<PendingWrite> = Vec::new();
         if redirs.is_empty() {
@@ -803,19 +916,27 @@ impl Interp {
                     Err(_) => return Err(1),
                 },
                 RedirOp::OutProcess => String::new(),
-                _ => match self.expand_words(std::slice::from_ref(&r.target), st, io).await {
+                _ => match self
+                    .expand_words(std::slice::from_ref(&r.target), st, io)
+                    .await
+                {
                     Ok(mut v) if v.len() == 1 => v.remove(0),
                     Ok(v) if r.op == RedirOp::HereString => v.join(" "),
                     Ok(_) => {
                         let shown = r.target.as_static().unwrap_or_default();
-                        io.err(&format!("bash: {shown}: ambiguous redirect\n")).await;
+                        io.err(&format!("bash: {shown}: ambiguous redirect\n"))
+                            .await;
                         return Err(1);
                     }
                     Err(_) => return Err(1),
                 },
             };
             match r.op {
-                RedirOp::Out | RedirOp::Clobber | RedirOp::Append | RedirOp::OutErr | RedirOp::AppendOutErr => {
+                RedirOp::Out
+                | RedirOp::Clobber
+                | RedirOp::Append
+                | RedirOp::OutErr
+                | RedirOp::AppendOutErr => {
                     let append = matches!(r.op, RedirOp::Append | RedirOp::AppendOutErr);
                     let sink = match target.as_str() {
                         // the streams themselves; /dev/null and /dev/zero discard
@@ -825,8 +946,15 @@ impl Interp {
                         "/dev/stderr" | "/dev/fd/2" => out.stderr.clone(),
                         _ => {
                             let path = mirage_types::join_path(&st.cwd, &target);
-                            if st.options.noclobber && r.op != RedirOp::Clobber && !append && self.vfs.stat(&path).await.is_ok_and(|s| s.is_file()) {
-                                io.err(&format!("bash: {target}: cannot overwrite existing file\n")).await;
+                            if st.options.noclobber
+                                && r.op != RedirOp::Clobber
+                                && !append
+                                && self.vfs.stat(&path).await.is_ok_and(|s| s.is_file())
+                            {
+                                io.err(&format!(
+                                    "bash: {target}: cannot overwrite existing file\n"
+                                ))
+                                .await;
                                 return Err(1);
                             }
                             let res = if append {
@@ -846,12 +974,23 @@ impl Interp {
                                 let (done_tx, done_rx) = tokio::sync::oneshot::channel();
                                 let vfs = self.vfs.clone();
                                 let p = path.clone();
-                                let task = tokio::spawn(async move { vfs.append(&p, redirect_stream(rx, done_rx)).await });
-                                pending.push(PendingWrite { path, how: Pending::Stream { done: done_tx, task } });
+                                let task = tokio::spawn(async move {
+                                    vfs.append(&p, redirect_stream(rx, done_rx)).await
+                                });
+                                pending.push(PendingWrite {
+                                    path,
+                                    how: Pending::Stream {
+                                        done: done_tx,
+                                        task,
+                                    },
+                                });
                                 Sink::Pipe(tx)
                             } else {
                                 let (sink, buf) = Sink::capture();
-                                pending.push(PendingWrite { path, how: Pending::Capture(buf) });
+                                pending.push(PendingWrite {
+                                    path,
+                                    how: Pending::Capture(buf),
+                                });
                                 sink
                             }
                         }
@@ -888,7 +1027,9 @@ impl Interp {
                         continue;
                     }
                     if let Some(data) = st.procsubs.get(&target) {
-                        out.stdin = Arc::new(Mutex::new(Input::from_source(ByteSource::Bytes(data.clone()))));
+                        out.stdin = Arc::new(Mutex::new(Input::from_source(ByteSource::Bytes(
+                            data.clone(),
+                        ))));
                         continue;
                     }
                     let path = mirage_types::join_path(&st.cwd, &target);
@@ -915,27 +1056,46 @@ impl Interp {
                     // `<&-` closes standard input: reading it fails with EBADF
                     if target == "-" && r.fd.unwrap_or(0) == 0 {
                         use futures::StreamExt;
-                        let bad = mirage_types::Error::msg(mirage_types::ErrorKind::Io, "Bad file descriptor");
-                        let closed = ByteSource::Stream(futures::stream::once(async move { Err(bad) }).boxed());
+                        let bad = mirage_types::Error::msg(
+                            mirage_types::ErrorKind::Io,
+                            "Bad file descriptor",
+                        );
+                        let closed = ByteSource::Stream(
+                            futures::stream::once(async move { Err(bad) }).boxed(),
+                        );
                         out.stdin = Arc::new(Mutex::new(Input::from_source(closed)));
                     }
                 }
                 RedirOp::OutProcess => {
-                    let Some(WordPart::CmdSub(script)) = r.target.parts.first() else { continue };
+                    let Some(WordPart::CmdSub(script)) = r.target.parts.first() else {
+                        continue;
+                    };
                     let (sink, buf) = Sink::capture();
-                    pending.push(PendingWrite { path: String::new(), how: Pending::Process(script.clone(), Box::new(st.clone()), buf) });
+                    pending.push(PendingWrite {
+                        path: String::new(),
+                        how: Pending::Process(script.clone(), Box::new(st.clone()), buf),
+                    });
                     match r.fd.unwrap_or(1) {
                         1 => out.stdout = sink,
                         2 => out.stderr = sink,
                         _ => {}
                     }
                 }
-                RedirOp::HereDoc | RedirOp::HereString if target.len() >= st.limits.max_heredoc_bytes => {
-                    io.err(&format!("bash: here-document: {} bytes exceed the limit of {}\n", target.len(), st.limits.max_heredoc_bytes)).await;
+                RedirOp::HereDoc | RedirOp::HereString
+                    if target.len() >= st.limits.max_heredoc_bytes =>
+                {
+                    io.err(&format!(
+                        "bash: here-document: {} bytes exceed the limit of {}\n",
+                        target.len(),
+                        st.limits.max_heredoc_bytes
+                    ))
+                    .await;
                     return Err(1);
                 }
                 RedirOp::HereDoc => {
-                    out.stdin = Arc::new(Mutex::new(Input::from_source(ByteSource::from(mirage_types::bytestr::encode(&target).into_owned()))));
+                    out.stdin = Arc::new(Mutex::new(Input::from_source(ByteSource::from(
+                        mirage_types::bytestr::encode(&target).into_owned(),
+                    ))));
                 }
                 RedirOp::HereString => {
                     let mut b = mirage_types::bytestr::encode(&target).into_owned();
@@ -954,7 +1114,10 @@ impl Interp {
                     let _ = done.send(());
                     match task.await {
                         Ok(r) => r,
-                        Err(e) => Err(mirage_types::Error::msg(mirage_types::ErrorKind::Io, format!("redirect writer failed: {e}"))),
+                        Err(e) => Err(mirage_types::Error::msg(
+                            mirage_types::ErrorKind::Io,
+                            format!("redirect writer failed: {e}"),
+                        )),
                     }
                 }
                 Pending::Capture(buf) => {
@@ -972,13 +1135,18 @@ impl Interp {
                         Ok(mut g) => std::mem::take(&mut *g),
                         Err(e) => std::mem::take(&mut *e.into_inner()),
                     };
-                    let sub_io = Io::new(Input::from_source(ByteSource::from(data)), io.stdout.clone(), io.stderr.clone());
+                    let sub_io = Io::new(
+                        Input::from_source(ByteSource::from(data)),
+                        io.stdout.clone(),
+                        io.stderr.clone(),
+                    );
                     let _ = self.run_script(&script, &mut sub, &sub_io).await;
                     continue;
                 }
             };
             if let Err(e) = res {
-                io.err(&format!("bash: {}: {}\n", p.path, e.message())).await;
+                io.err(&format!("bash: {}: {}\n", p.path, e.message()))
+                    .await;
             }
         }
     }

@@ -41,7 +41,10 @@ pub struct ExecFds {
 
 impl std::fmt::Debug for ExecFds {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ExecFds").field("stdout", &self.stdout).field("stderr", &self.stderr).finish()
+        f.debug_struct("ExecFds")
+            .field("stdout", &self.stdout)
+            .field("stderr", &self.stderr)
+            .finish()
     }
 }
 
@@ -86,7 +89,11 @@ pub fn remap(st: &ShellState, io: &Io) -> Option<Io> {
         Some(s) if cur.same_as(own) => s,
         _ => cur.clone(),
     };
-    Some(Io { stdin: io.stdin.clone(), stdout: pick(&io.stdout, out, fds.stdout), stderr: pick(&io.stderr, err, fds.stderr) })
+    Some(Io {
+        stdin: io.stdin.clone(),
+        stdout: pick(&io.stdout, out, fds.stdout),
+        stderr: pick(&io.stderr, err, fds.stderr),
+    })
 }
 
 /// After `exec REDIRECTS` with no command: keeps where the redirects pointed

@@ -14,7 +14,11 @@ use crate::state::{ShellState, Value, Var};
 enum Piece {
     /// Text; `quoted` text is neither split nor globbed; `split` text came
     /// from an unquoted expansion and is split on `$IFS`.
-    Text { s: String, quoted: bool, split: bool },
+    Text {
+        s: String,
+        quoted: bool,
+        split: bool,
+    },
     /// A forced field boundary (between the words of `"$@"`).
     Break,
 }
@@ -51,7 +55,11 @@ fn element(st: &ShellState, v: &Value, key: &str) -> Option<String> {
         }
         Value::Scalar(s) => {
             let mut tmp = st.clone();
-            if crate::arith::eval(key, &mut tmp).unwrap_or(0) == 0 { Some(s.clone()) } else { None }
+            if crate::arith::eval(key, &mut tmp).unwrap_or(0) == 0 {
+                Some(s.clone())
+            } else {
+                None
+            }
         }
     }
 }
@@ -68,7 +76,10 @@ pub fn assign_subscripted(st: &mut ShellState, name: &str, value: String) {
 
 /// Sets element `key` of array `name` (creating an indexed array).
 pub fn set_element(st: &mut ShellState, name: &str, key: &str, value: String, append: bool) {
-    let is_assoc = st.vars.get(name).is_some_and(|v| matches!(v.value, Value::Assoc(_)));
+    let is_assoc = st
+        .vars
+        .get(name)
+        .is_some_and(|v| matches!(v.value, Value::Assoc(_)));
     let idx = if is_assoc {
         0
     } else {
@@ -92,7 +103,11 @@ pub fn set_element(st: &mut ShellState, name: &str, key: &str, value: String, ap
             None => pairs.push((key.to_string(), value)),
         },
         Value::Indexed(m) => {
-            let idx = if idx < 0 { idx + m.keys().next_back().map(|k| k + 1).unwrap_or(0) } else { idx };
+            let idx = if idx < 0 {
+                idx + m.keys().next_back().map(|k| k + 1).unwrap_or(0)
+            } else {
+                idx
+            };
             let e = m.entry(idx).or_default();
             if append {
                 e.push_str(&value)
@@ -112,13 +127,17 @@ pub fn set_element(st: &mut ShellState, name: &str, key: &str, value: String, ap
 /// Brace expansion of one literal text (`a{b,c}d`, `{1..5}`, `{a..e..2}`).
 /// Past the default [`Limits`](crate::state::Limits) it returns the text unexpanded.
 pub fn brace_expand(s: &str) -> Vec<String> {
-    brace_expand_limited(s, &crate::state::Limits::default()).unwrap_or_else(|_| vec![s.to_string()])
+    brace_expand_limited(s, &crate::state::Limits::default())
+        .unwrap_or_else(|_| vec![s.to_string()])
 }
 
 /// The error of a brace expansion that would make more than
 /// `limits.max_brace_words` words, or nest deeper than the stack allows.
 fn brace_limit_error(limits: &crate::state::Limits) -> String {
-    format!("brace expansion: more than {} words", limits.max_brace_words)
+    format!(
+        "brace expansion: more than {} words",
+        limits.max_brace_words
+    )
 }
 
 /// As [`brace_expand`], but an expansion past `limits.max_brace_words` words
@@ -173,7 +192,11 @@ pub fn brace_expand_limited(s: &str, limits: &crate::state::Limits) -> Result<Ve
             let mut out = Vec::new();
             for a in alts {
                 let a2s = brace_expand_limited(&a, limits)?;
-                if out.len().saturating_add(a2s.len().saturating_mul(posts.len())) > limits.max_brace_words {
+                if out
+                    .len()
+                    .saturating_add(a2s.len().saturating_mul(posts.len()))
+                    > limits.max_brace_words
+                {
                     return Err(brace_limit_error(limits));
                 }
                 for a2 in a2s {
@@ -201,9 +224,15 @@ fn sequence(inner: &str, max: usize) -> Option<Result<Vec<String>, String>> {
         Some(s) => s.parse().ok()?,
         None => 1,
     };
-    let step = if step == 0 { 1 } else { step.checked_abs().unwrap_or(i64::MAX) };
+    let step = if step == 0 {
+        1
+    } else {
+        step.checked_abs().unwrap_or(i64::MAX)
+    };
     if let (Ok(a), Ok(b)) = (parts[0].parse::<i64>(), parts[1].parse::<i64>()) {
-        let width = if (parts[0].starts_with('0') && parts[0].len() > 1) || (parts[1].starts_with('0') && parts[1].len() > 1) {
+        let width = if (parts[0].starts_with('0') && parts[0].len() > 1)
+            || (parts[1].starts_with('0') && parts[1].len() > 1)
+        {
             parts[0].len().max(parts[1].len())
         } else {
             0
@@ -214,8 +243,16 @@ fn sequence(inner: &str, max: usize) -> Option<Result<Vec<String>, String>> {
         let mut v = Vec::new();
         let mut x = a;
         loop {
-            v.push(if width > 0 { format!("{x:0width$}") } else { x.to_string() });
-            let next = if a <= b { x.checked_add(step).filter(|n| *n <= b) } else { x.checked_sub(step).filter(|n| *n >= b) };
+            v.push(if width > 0 {
+                format!("{x:0width$}")
+            } else {
+                x.to_string()
+            });
+            let next = if a <= b {
+                x.checked_add(step).filter(|n| *n <= b)
+            } else {
+                x.checked_sub(step).filter(|n| *n >= b)
+            };
             match next {
                 Some(n) => x = n,
                 None => break,
@@ -251,9 +288,16 @@ fn sequence(inner: &str, max: usize) -> Option<Result<Vec<String>, String>> {
 }
 
 fn brace_words(w: &Word, limits: &crate::state::Limits) -> Result<Vec<Word>, String> {
-    let idx = w.parts.iter().position(|p| matches!(p, WordPart::Lit(s) if s.contains('{') && s.contains('}')));
-    let Some(idx) = idx else { return Ok(vec![w.clone()]) };
-    let WordPart::Lit(s) = &w.parts[idx] else { return Ok(vec![w.clone()]) };
+    let idx = w
+        .parts
+        .iter()
+        .position(|p| matches!(p, WordPart::Lit(s) if s.contains('{') && s.contains('}')));
+    let Some(idx) = idx else {
+        return Ok(vec![w.clone()]);
+    };
+    let WordPart::Lit(s) = &w.parts[idx] else {
+        return Ok(vec![w.clone()]);
+    };
     let alts = brace_expand_limited(s, limits)?;
     if alts.len() == 1 && alts[0] == *s {
         return Ok(vec![w.clone()]);
@@ -273,7 +317,12 @@ fn brace_words(w: &Word, limits: &crate::state::Limits) -> Result<Vec<Word>, Str
 
 impl Interp {
     /// Expands words into fields (brace, parameter, substitution, split, glob).
-    pub async fn expand_words(&self, words: &[Word], st: &mut ShellState, io: &Io) -> Result<Vec<String>, Flow> {
+    pub async fn expand_words(
+        &self,
+        words: &[Word],
+        st: &mut ShellState,
+        io: &Io,
+    ) -> Result<Vec<String>, Flow> {
         let mut out = Vec::with_capacity(words.len());
         for w in words {
             out.extend(self.expand_word(w, st, io).await?);
@@ -282,7 +331,12 @@ impl Interp {
     }
 
     /// Expands one word into zero or more fields.
-    pub async fn expand_word(&self, w: &Word, st: &mut ShellState, io: &Io) -> Result<Vec<String>, Flow> {
+    pub async fn expand_word(
+        &self,
+        w: &Word,
+        st: &mut ShellState,
+        io: &Io,
+    ) -> Result<Vec<String>, Flow> {
         // fast path: a plain literal without specials
         if let [WordPart::Lit(s)] = w.parts.as_slice() {
             if !s.contains(['*', '?', '[', '{', '~']) {
@@ -316,7 +370,12 @@ impl Interp {
 
     /// Expands a word to one string, without splitting or globbing
     /// (assignment values, `case` subjects, here-documents).
-    pub async fn expand_single(&self, w: &Word, st: &mut ShellState, io: &Io) -> Result<String, Flow> {
+    pub async fn expand_single(
+        &self,
+        w: &Word,
+        st: &mut ShellState,
+        io: &Io,
+    ) -> Result<String, Flow> {
         let pieces = self.pieces(&w.parts, false, st, io, false).await?;
         let mut s = String::new();
         for p in pieces {
@@ -329,17 +388,31 @@ impl Interp {
     }
 
     /// As [`Interp::expand_single`], with tilde expansion after `=` and `:`.
-    pub async fn expand_single_assign(&self, w: &Word, st: &mut ShellState, io: &Io) -> Result<String, Flow> {
+    pub async fn expand_single_assign(
+        &self,
+        w: &Word,
+        st: &mut ShellState,
+        io: &Io,
+    ) -> Result<String, Flow> {
         self.expand_single(w, st, io).await
     }
 
     /// Expands a word into a glob pattern (quoted parts escaped).
-    pub async fn expand_pattern(&self, w: &Word, st: &mut ShellState, io: &Io) -> Result<String, Flow> {
+    pub async fn expand_pattern(
+        &self,
+        w: &Word,
+        st: &mut ShellState,
+        io: &Io,
+    ) -> Result<String, Flow> {
         let pieces = self.pieces(&w.parts, false, st, io, false).await?;
         let mut s = String::new();
         for p in pieces {
             if let Piece::Text { s: t, quoted, .. } = p {
-                if quoted { s.push_str(&pattern::escape(&t)) } else { s.push_str(&t) }
+                if quoted {
+                    s.push_str(&pattern::escape(&t))
+                } else {
+                    s.push_str(&t)
+                }
             }
         }
         Ok(s)
@@ -363,28 +436,52 @@ impl Interp {
                             let end = s.find('/').unwrap_or(s.len());
                             if end == 1 {
                                 let home = st.get("HOME").unwrap_or_else(|| "/".into());
-                                out.push(Piece::Text { s: home, quoted: true, split: false });
+                                out.push(Piece::Text {
+                                    s: home,
+                                    quoted: true,
+                                    split: false,
+                                });
                                 s = s[1..].to_string();
                             }
                         }
-                        out.push(Piece::Text { s, quoted: in_double, split: false });
+                        out.push(Piece::Text {
+                            s,
+                            quoted: in_double,
+                            split: false,
+                        });
                     }
-                    WordPart::Quoted(s) => out.push(Piece::Text { s: s.clone(), quoted: true, split: false }),
+                    WordPart::Quoted(s) => out.push(Piece::Text {
+                        s: s.clone(),
+                        quoted: true,
+                        split: false,
+                    }),
                     WordPart::Double(inner) => {
                         let v = self.pieces(inner, true, st, io, false).await?;
                         if v.is_empty() {
-                            out.push(Piece::Text { s: String::new(), quoted: true, split: false });
+                            out.push(Piece::Text {
+                                s: String::new(),
+                                quoted: true,
+                                split: false,
+                            });
                         }
                         out.extend(v);
                     }
                     WordPart::CmdSub(script) => {
                         let s = self.command_subst(script, st, io).await?;
-                        out.push(Piece::Text { s, quoted: in_double, split: !in_double });
+                        out.push(Piece::Text {
+                            s,
+                            quoted: in_double,
+                            split: !in_double,
+                        });
                     }
                     WordPart::Arith(w) => {
                         let text = self.expand_single(w, st, io).await?;
                         match crate::arith::eval(&text, st) {
-                            Ok(v) => out.push(Piece::Text { s: v.to_string(), quoted: in_double, split: !in_double }),
+                            Ok(v) => out.push(Piece::Text {
+                                s: v.to_string(),
+                                quoted: in_double,
+                                split: !in_double,
+                            }),
                             Err(e) => {
                                 io.err(&format!("bash: {}\n", e.report(&text))).await;
                                 return Err(Flow::Exit(1));
@@ -393,7 +490,11 @@ impl Interp {
                     }
                     WordPart::ProcSub(script) => {
                         let (sink, buf) = mirage_types::Sink::capture();
-                        let sub_io = Io { stdin: io.stdin.clone(), stdout: sink, stderr: io.stderr.clone() };
+                        let sub_io = Io {
+                            stdin: io.stdin.clone(),
+                            stdout: sink,
+                            stderr: io.stderr.clone(),
+                        };
                         let mut sub = st.clone();
                         let _ = self.run_script(script, &mut sub, &sub_io).await;
                         drop(sub_io);
@@ -403,7 +504,11 @@ impl Interp {
                         };
                         let path = format!("/dev/fd/{}", 63 - st.procsubs.len());
                         st.procsubs.insert(path.clone(), bytes::Bytes::from(data));
-                        out.push(Piece::Text { s: path, quoted: true, split: false });
+                        out.push(Piece::Text {
+                            s: path,
+                            quoted: true,
+                            split: false,
+                        });
                     }
                     WordPart::Param(pe) => {
                         let v = self.param(pe, in_double, st, io).await?;
@@ -415,15 +520,32 @@ impl Interp {
         })
     }
 
-    async fn command_subst(&self, script: &Script, st: &mut ShellState, io: &Io) -> Result<String, Flow> {
+    async fn command_subst(
+        &self,
+        script: &Script,
+        st: &mut ShellState,
+        io: &Io,
+    ) -> Result<String, Flow> {
         // `$(< file)` reads the file
         if let [Cmd::Simple(s)] = script.items.as_slice() {
-            if s.words.is_empty() && s.assigns.is_empty() && s.redirs.len() == 1 && s.redirs[0].op == RedirOp::In {
+            if s.words.is_empty()
+                && s.assigns.is_empty()
+                && s.redirs.len() == 1
+                && s.redirs[0].op == RedirOp::In
+            {
                 let target = self.expand_single(&s.redirs[0].target, st, io).await?;
                 let path = mirage_types::join_path(&st.cwd, &target);
                 let max = st.limits.max_subst_bytes;
-                if self.vfs.stat(&path).await.is_ok_and(|m| m.size > max as u64) {
-                    io.err(&format!("bash: command substitution: output exceeds the limit of {max} bytes\n")).await;
+                if self
+                    .vfs
+                    .stat(&path)
+                    .await
+                    .is_ok_and(|m| m.size > max as u64)
+                {
+                    io.err(&format!(
+                        "bash: command substitution: output exceeds the limit of {max} bytes\n"
+                    ))
+                    .await;
                     return Err(Flow::Abort(1));
                 }
                 let data = match self.vfs.read(&path).await {
@@ -446,7 +568,11 @@ impl Interp {
         // it the pipe closes, so the writer stops as on SIGPIPE
         let max = st.limits.max_subst_bytes;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(16);
-        let sub_io = Io { stdin: io.stdin.clone(), stdout: mirage_types::Sink::Pipe(tx), stderr: io.stderr.clone() };
+        let sub_io = Io {
+            stdin: io.stdin.clone(),
+            stdout: mirage_types::Sink::Pipe(tx),
+            stderr: io.stderr.clone(),
+        };
         let mut sub = st.clone();
         let run = async {
             let status = self.run_script(script, &mut sub, &sub_io).await;
@@ -467,7 +593,10 @@ impl Interp {
         st.last_subst_status = Some(status);
         st.last_status = status;
         let Some(data) = data else {
-            io.err(&format!("bash: command substitution: output exceeds the limit of {max} bytes\n")).await;
+            io.err(&format!(
+                "bash: command substitution: output exceeds the limit of {max} bytes\n"
+            ))
+            .await;
             return Err(Flow::Abort(1));
         };
         let mut s = mirage_types::bytestr::decode(&data).into_owned();
@@ -477,8 +606,18 @@ impl Interp {
         Ok(s)
     }
 
-    async fn param(&self, pe: &ParamExp, in_double: bool, st: &mut ShellState, io: &Io) -> Result<Vec<Piece>, Flow> {
-        let text = |s: String| Piece::Text { s, quoted: in_double, split: !in_double };
+    async fn param(
+        &self,
+        pe: &ParamExp,
+        in_double: bool,
+        st: &mut ShellState,
+        io: &Io,
+    ) -> Result<Vec<Piece>, Flow> {
+        let text = |s: String| Piece::Text {
+            s,
+            quoted: in_double,
+            split: !in_double,
+        };
         if let ParamOp::Bad(src) = &pe.op {
             io.err(&format!("bash: {src}: bad substitution\n")).await;
             return Err(Flow::Exit(1));
@@ -494,21 +633,50 @@ impl Interp {
         } else {
             pe.name.clone()
         };
-        let multi = name == "@" || name == "*" || matches!(idx_text.as_deref(), Some("@") | Some("*"));
+        let multi =
+            name == "@" || name == "*" || matches!(idx_text.as_deref(), Some("@") | Some("*"));
         if let ParamOp::Transform(c @ ('a' | 'A')) = pe.op
             && (name.starts_with('_') || name.starts_with(|c: char| c.is_ascii_alphabetic()))
-            && let Some(s) = crate::transform::attributes(c, &name, st.vars.get(&name), idx_text.as_deref(), multi)
+            && let Some(s) = crate::transform::attributes(
+                c,
+                &name,
+                st.vars.get(&name),
+                idx_text.as_deref(),
+                multi,
+            )
         {
             return Ok(vec![text(s)]);
         }
-        if multi && matches!(pe.op, ParamOp::Plain | ParamOp::Length | ParamOp::Keys | ParamOp::Substr(..) | ParamOp::Replace(..) | ParamOp::TrimPrefix(..) | ParamOp::TrimSuffix(..) | ParamOp::Upper(_) | ParamOp::Lower(_) | ParamOp::Transform(_) | ParamOp::Default(..) | ParamOp::Alt(..)) {
+        if multi
+            && matches!(
+                pe.op,
+                ParamOp::Plain
+                    | ParamOp::Length
+                    | ParamOp::Keys
+                    | ParamOp::Substr(..)
+                    | ParamOp::Replace(..)
+                    | ParamOp::TrimPrefix(..)
+                    | ParamOp::TrimSuffix(..)
+                    | ParamOp::Upper(_)
+                    | ParamOp::Lower(_)
+                    | ParamOp::Transform(_)
+                    | ParamOp::Default(..)
+                    | ParamOp::Alt(..)
+            )
+        {
             let star = name == "*" || idx_text.as_deref() == Some("*");
             let mut values: Vec<String> = if name == "@" || name == "*" {
                 st.positional.clone()
             } else if matches!(pe.op, ParamOp::Keys) {
-                st.vars.get(&name).map(|v| v.value.keys()).unwrap_or_default()
+                st.vars
+                    .get(&name)
+                    .map(|v| v.value.keys())
+                    .unwrap_or_default()
             } else {
-                st.vars.get(&name).map(|v| v.value.elements()).unwrap_or_default()
+                st.vars
+                    .get(&name)
+                    .map(|v| v.value.elements())
+                    .unwrap_or_default()
             };
             match &pe.op {
                 ParamOp::Length => return Ok(vec![text(values.len().to_string())]),
@@ -530,7 +698,11 @@ impl Interp {
                     };
                     let _ = o;
                     let total2 = values.len() as i64;
-                    let start = if start < 0 { (total + start).max(0) } else { start.min(total2) };
+                    let start = if start < 0 {
+                        (total + start).max(0)
+                    } else {
+                        start.min(total2)
+                    };
                     let end = match len {
                         Some(l) => {
                             let l = self.arith_value(l, st, io).await?;
@@ -557,15 +729,28 @@ impl Interp {
                 }
             }
             if in_double && star {
-                let sep = st.ifs().chars().next().map(|c| c.to_string()).unwrap_or_default();
-                return Ok(vec![Piece::Text { s: values.join(&sep), quoted: true, split: false }]);
+                let sep = st
+                    .ifs()
+                    .chars()
+                    .next()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default();
+                return Ok(vec![Piece::Text {
+                    s: values.join(&sep),
+                    quoted: true,
+                    split: false,
+                }]);
             }
             let mut out = Vec::new();
             for (i, v) in values.into_iter().enumerate() {
                 if i > 0 {
                     out.push(Piece::Break);
                 }
-                out.push(Piece::Text { s: v, quoted: in_double, split: !in_double });
+                out.push(Piece::Text {
+                    s: v,
+                    quoted: in_double,
+                    split: !in_double,
+                });
             }
             return Ok(out);
         }
@@ -628,7 +813,11 @@ impl Interp {
             ParamOp::Error(colon, w) => {
                 if unset_or_empty(*colon, &value) {
                     let msg = self.expand_single(w, st, io).await?;
-                    let msg = if msg.is_empty() { "parameter null or not set".to_string() } else { msg };
+                    let msg = if msg.is_empty() {
+                        "parameter null or not set".to_string()
+                    } else {
+                        msg
+                    };
                     io.err(&format!("bash: {name}: {msg}\n")).await;
                     return Err(Flow::Exit(127));
                 }
@@ -655,13 +844,27 @@ impl Interp {
         }
     }
 
-    async fn apply_op(&self, op: &ParamOp, v: String, st: &mut ShellState, io: &Io) -> Result<String, Flow> {
+    async fn apply_op(
+        &self,
+        op: &ParamOp,
+        v: String,
+        st: &mut ShellState,
+        io: &Io,
+    ) -> Result<String, Flow> {
         Ok(match op {
             ParamOp::TrimPrefix(longest, w) => {
                 let pat = self.expand_pattern(w, st, io).await?;
-                let idx: Vec<usize> = v.char_indices().map(|(i, _)| i).chain(std::iter::once(v.len())).collect();
+                let idx: Vec<usize> = v
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .chain(std::iter::once(v.len()))
+                    .collect();
                 let mut res = v.clone();
-                let order: Vec<usize> = if *longest { idx.iter().rev().copied().collect() } else { idx.clone() };
+                let order: Vec<usize> = if *longest {
+                    idx.iter().rev().copied().collect()
+                } else {
+                    idx.clone()
+                };
                 for i in order {
                     if pattern::matches(&pat, &v[..i]) {
                         res = v[i..].to_string();
@@ -672,9 +875,17 @@ impl Interp {
             }
             ParamOp::TrimSuffix(longest, w) => {
                 let pat = self.expand_pattern(w, st, io).await?;
-                let idx: Vec<usize> = v.char_indices().map(|(i, _)| i).chain(std::iter::once(v.len())).collect();
+                let idx: Vec<usize> = v
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .chain(std::iter::once(v.len()))
+                    .collect();
                 let mut res = v.clone();
-                let order: Vec<usize> = if *longest { idx.clone() } else { idx.iter().rev().copied().collect() };
+                let order: Vec<usize> = if *longest {
+                    idx.clone()
+                } else {
+                    idx.iter().rev().copied().collect()
+                };
                 for i in order {
                     if pattern::matches(&pat, &v[i..]) {
                         res = v[..i].to_string();
@@ -696,18 +907,27 @@ impl Interp {
                 let end = match len {
                     Some(l) => {
                         let l = self.arith_value(l, st, io).await?;
-                        if l < 0 { (n + l).max(start) } else { (start + l).min(n) }
+                        if l < 0 {
+                            (n + l).max(start)
+                        } else {
+                            (start + l).min(n)
+                        }
                     }
                     None => n,
                 };
-                chars[start as usize..end.max(start) as usize].iter().collect()
+                chars[start as usize..end.max(start) as usize]
+                    .iter()
+                    .collect()
             }
             ParamOp::Upper(all) => convert_case(&v, *all, true),
             ParamOp::Lower(all) => convert_case(&v, *all, false),
             ParamOp::Transform(c) => match crate::transform::apply(*c, &v) {
                 Ok(s) => s,
                 Err(()) => {
-                    io.err(&format!("mirage: ${{…@{c}}}: transformation not supported\n")).await;
+                    io.err(&format!(
+                        "mirage: ${{…@{c}}}: transformation not supported\n"
+                    ))
+                    .await;
                     return Err(Flow::Exit(1));
                 }
             },
@@ -718,7 +938,13 @@ impl Interp {
 
 /// `${v^^}`/`${v^}` (upper) and `${v,,}`/`${v,}`: all characters or the first.
 fn convert_case(v: &str, all: bool, upper: bool) -> String {
-    let conv = |s: &str| if upper { s.to_uppercase() } else { s.to_lowercase() };
+    let conv = |s: &str| {
+        if upper {
+            s.to_uppercase()
+        } else {
+            s.to_lowercase()
+        }
+    };
     if all {
         return conv(v);
     }
@@ -750,7 +976,9 @@ fn fixed_match_len(pat: &str) -> Option<usize> {
                 }
                 while j < p.len() && p[j] != ']' {
                     if p[j] == '[' && j + 1 < p.len() && matches!(p[j + 1], ':' | '.' | '=') {
-                        let close = p[j + 2..].windows(2).position(|w| w[0] == p[j + 1] && w[1] == ']');
+                        let close = p[j + 2..]
+                            .windows(2)
+                            .position(|w| w[0] == p[j + 1] && w[1] == ']');
                         j = close.map(|c| j + 2 + c + 2).unwrap_or(j + 1);
                         continue;
                     }
@@ -788,10 +1016,16 @@ fn replace(v: &str, pat: &str, rep: &str, mode: ReplaceMode) -> String {
             ReplaceMode::All => v.replace(lit.as_str(), rep),
         };
     }
-    if matches!(mode, ReplaceMode::First | ReplaceMode::All) && !pattern::matches(&format!("*{pat}*"), v) {
+    if matches!(mode, ReplaceMode::First | ReplaceMode::All)
+        && !pattern::matches(&format!("*{pat}*"), v)
+    {
         return v.to_string();
     }
-    let idx: Vec<usize> = v.char_indices().map(|(i, _)| i).chain(std::iter::once(v.len())).collect();
+    let idx: Vec<usize> = v
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(v.len()))
+        .collect();
     if let Some(len) = fixed_match_len(pat) {
         let n = idx.len() - 1;
         return match mode {
@@ -876,8 +1110,14 @@ fn split_fields(pieces: Vec<Piece>, ifs: &str) -> Vec<Field> {
     let mut fields: Vec<Field> = Vec::new();
     let mut cur = Field::default();
     let mut have_cur = false;
-    let ifs_ws: Vec<char> = ifs.chars().filter(|c| matches!(c, ' ' | '\t' | '\n')).collect();
-    let ifs_other: Vec<char> = ifs.chars().filter(|c| !matches!(c, ' ' | '\t' | '\n')).collect();
+    let ifs_ws: Vec<char> = ifs
+        .chars()
+        .filter(|c| matches!(c, ' ' | '\t' | '\n'))
+        .collect();
+    let ifs_other: Vec<char> = ifs
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\t' | '\n'))
+        .collect();
     for p in pieces {
         match p {
             Piece::Break => {
@@ -965,13 +1205,19 @@ mod tests {
         assert_eq!(brace_expand("{01..03}"), vec!["01", "02", "03"]);
         assert_eq!(brace_expand("{a..c}"), vec!["a", "b", "c"]);
         assert_eq!(brace_expand("{1..10..3}"), vec!["1", "4", "7", "10"]);
-        assert_eq!(brace_expand("x{a,b}{1,2}"), vec!["xa1", "xa2", "xb1", "xb2"]);
+        assert_eq!(
+            brace_expand("x{a,b}{1,2}"),
+            vec!["xa1", "xa2", "xb1", "xb2"]
+        );
         assert_eq!(brace_expand("{a}"), vec!["{a}"]);
     }
 
     #[test]
     fn replace_modes() {
-        assert_eq!(replace("hello world", "o", "0", ReplaceMode::All), "hell0 w0rld");
+        assert_eq!(
+            replace("hello world", "o", "0", ReplaceMode::All),
+            "hell0 w0rld"
+        );
         assert_eq!(replace("hello", "l*", "L", ReplaceMode::First), "heL");
         assert_eq!(replace("a.tar.gz", "*.", "", ReplaceMode::Prefix), "gz");
     }

@@ -38,7 +38,14 @@ pub use state::ShellState;
 /// Runs one input (a line or a multi-line script) like `bash -c`: complete
 /// commands before a syntax error run, then the error is reported on stderr
 /// with status 2. Returns the exit status.
-pub async fn run(host: Arc<dyn CommandHost>, st: &mut ShellState, src: &str, stdin: Input, stdout: Sink, stderr: Sink) -> i32 {
+pub async fn run(
+    host: Arc<dyn CommandHost>,
+    st: &mut ShellState,
+    src: &str,
+    stdin: Input,
+    stdout: Sink,
+    stderr: Sink,
+) -> i32 {
     let interp = Interp::new(host);
     st.exec_fds.start_run(&stdout, &stderr);
     let io = Io::new(stdin, stdout, stderr);
@@ -48,7 +55,10 @@ pub async fn run(host: Arc<dyn CommandHost>, st: &mut ShellState, src: &str, std
         match interp.exec(item, st, &io).await {
             Ok(s) | Err(Flow::Return(s)) => {
                 st.last_status = s;
-                if st.options.errexit && s != 0 && !matches!(item, ast::Cmd::AndOr(..) | ast::Cmd::Not(_)) {
+                if st.options.errexit
+                    && s != 0
+                    && !matches!(item, ast::Cmd::AndOr(..) | ast::Cmd::Not(_))
+                {
                     exited = true;
                     break;
                 }

@@ -42,27 +42,45 @@ pub struct SyntaxError {
 impl SyntaxError {
     /// ``syntax error near unexpected token `TOKEN'``.
     pub fn near(token: &str) -> Self {
-        SyntaxError { message: format!("syntax error near unexpected token `{token}'"), line: 0 }
+        SyntaxError {
+            message: format!("syntax error near unexpected token `{token}'"),
+            line: 0,
+        }
     }
     /// An unterminated quote or construct.
     pub fn eof(what: &str) -> Self {
-        SyntaxError { message: format!("unexpected EOF while looking for matching `{what}'"), line: 0 }
+        SyntaxError {
+            message: format!("unexpected EOF while looking for matching `{what}'"),
+            line: 0,
+        }
     }
     /// ``syntax error: unexpected end of file``.
     pub fn end_of_file() -> Self {
-        SyntaxError { message: "syntax error: unexpected end of file".into(), line: 0 }
+        SyntaxError {
+            message: "syntax error: unexpected end of file".into(),
+            line: 0,
+        }
     }
     /// `${…}` that bash rejects.
     pub fn bad_subst() -> Self {
-        SyntaxError { message: "bad substitution".into(), line: 0 }
+        SyntaxError {
+            message: "bad substitution".into(),
+            line: 0,
+        }
     }
     /// A construct we parse but do not run.
     pub fn unsupported(what: &str) -> Self {
-        SyntaxError { message: format!("unsupported: {what}"), line: 0 }
+        SyntaxError {
+            message: format!("unsupported: {what}"),
+            line: 0,
+        }
     }
     /// Nesting deeper than [`MAX_NESTING`].
     pub fn too_deep() -> Self {
-        SyntaxError { message: format!("nesting too deep (more than {MAX_NESTING} levels)"), line: 0 }
+        SyntaxError {
+            message: format!("nesting too deep (more than {MAX_NESTING} levels)"),
+            line: 0,
+        }
     }
 }
 
@@ -157,7 +175,10 @@ pub fn parse_input(src: &str) -> Parsed {
             }
         }
     };
-    Parsed { script: Script { items }, error }
+    Parsed {
+        script: Script { items },
+        error,
+    }
 }
 
 /// Parses a complete script; any syntax error fails the whole parse.
@@ -227,7 +248,8 @@ enum Tok {
 }
 
 const OPS: [&str; 24] = [
-    ";;&", "<<<", "<<-", "&>>", ";;", ";&", "&&", "&>", "||", "|&", "<<", "<&", "<>", ">>", ">&", ">|", ";", "&", "|", "<", ">", "(", ")", "\n",
+    ";;&", "<<<", "<<-", "&>>", ";;", ";&", "&&", "&>", "||", "|&", "<<", "<&", "<>", ">>", ">&",
+    ">|", ";", "&", "|", "<", ">", "(", ")", "\n",
 ];
 
 const RESERVED_END: [&str; 8] = ["}", "fi", "then", "else", "elif", "do", "done", "esac"];
@@ -258,14 +280,20 @@ struct Parser<'a> {
 }
 
 fn is_meta(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | ';' | '&' | '|' | '(' | ')' | '<' | '>')
+    matches!(
+        c,
+        ' ' | '\t' | '\n' | ';' | '&' | '|' | '(' | ')' | '<' | '>'
+    )
 }
 
 /// The length of `name=`, `name+=` or `name[…]=` at the start of `w`, if it
 /// is an assignment word.
 fn assign_prefix(w: &[char]) -> Option<usize> {
     let mut i = 0;
-    if !w.first().is_some_and(|c| *c == '_' || c.is_ascii_alphabetic()) {
+    if !w
+        .first()
+        .is_some_and(|c| *c == '_' || c.is_ascii_alphabetic())
+    {
         return None;
     }
     while i < w.len() && (w[i] == '_' || w[i].is_ascii_alphanumeric()) {
@@ -277,7 +305,11 @@ fn assign_prefix(w: &[char]) -> Option<usize> {
     if w.get(i) == Some(&'+') {
         i += 1;
     }
-    if w.get(i) == Some(&'=') { Some(i + 1) } else { None }
+    if w.get(i) == Some(&'=') {
+        Some(i + 1)
+    } else {
+        None
+    }
 }
 
 /// Removes quotes from a here-document delimiter; true when any quoting was seen.
@@ -302,7 +334,11 @@ fn unquote_delim(raw: &str) -> (String, bool) {
                     if d == '"' {
                         break;
                     }
-                    if d == '\\' && it.peek().is_some_and(|n| matches!(n, '"' | '\\' | '$' | '`')) {
+                    if d == '\\'
+                        && it
+                            .peek()
+                            .is_some_and(|n| matches!(n, '"' | '\\' | '$' | '`'))
+                    {
                         if let Some(n) = it.next() {
                             out.push(n);
                         }
@@ -326,7 +362,16 @@ fn unquote_delim(raw: &str) -> (String, bool) {
 
 impl<'a> Parser<'a> {
     fn new(c: &'a [char], pos: usize, in_subst: bool) -> Self {
-        Parser { c, pos, peeked: None, pending: Vec::new(), docs: Vec::new(), array_ok: false, lexing: !in_subst, array_seen: Cell::new(false) }
+        Parser {
+            c,
+            pos,
+            peeked: None,
+            pending: Vec::new(),
+            docs: Vec::new(),
+            array_ok: false,
+            lexing: !in_subst,
+            array_seen: Cell::new(false),
+        }
     }
 
     fn at(&self, i: usize) -> Option<char> {
@@ -334,7 +379,10 @@ impl<'a> Parser<'a> {
     }
 
     fn line_at(&self, pos: usize) -> usize {
-        1 + self.c[..pos.min(self.c.len())].iter().filter(|c| **c == '\n').count()
+        1 + self.c[..pos.min(self.c.len())]
+            .iter()
+            .filter(|c| **c == '\n')
+            .count()
     }
 
     fn err_at(&self, mut e: SyntaxError) -> SyntaxError {
@@ -415,7 +463,11 @@ impl<'a> Parser<'a> {
                 }
                 let line: String = self.c[start..end].iter().collect();
                 self.pos = (end + 1).min(self.c.len());
-                let content = if doc.strip { line.trim_start_matches('\t') } else { line.as_str() };
+                let content = if doc.strip {
+                    line.trim_start_matches('\t')
+                } else {
+                    line.as_str()
+                };
                 if content == doc.delim {
                     break;
                 }
@@ -433,7 +485,9 @@ impl<'a> Parser<'a> {
     }
 
     fn scan(&self, i: usize) -> Result<(Tok, usize), SyntaxError> {
-        let Some(c) = self.at(i) else { return Ok((Tok::Eof, i)) };
+        let Some(c) = self.at(i) else {
+            return Ok((Tok::Eof, i));
+        };
         if is_meta(c) {
             // process substitution starts a word
             if (c == '<' || c == '>') && self.at(i + 1) == Some('(') {
@@ -442,8 +496,13 @@ impl<'a> Parser<'a> {
             }
             for op in OPS {
                 let n = op.chars().count();
-                if self.c.len() >= i + n && op.chars().zip(&self.c[i..i + n]).all(|(a, b)| a == *b) {
-                    let tok = if op == "\n" { Tok::Newline } else { Tok::Op(op) };
+                if self.c.len() >= i + n && op.chars().zip(&self.c[i..i + n]).all(|(a, b)| a == *b)
+                {
+                    let tok = if op == "\n" {
+                        Tok::Newline
+                    } else {
+                        Tok::Op(op)
+                    };
                     return Ok((tok, i + n));
                 }
             }
@@ -490,7 +549,9 @@ impl<'a> Parser<'a> {
                 None => return Err(SyntaxError::eof(")")),
                 Some(')') => return Ok(i + 1),
                 Some(' ' | '\t' | '\n') => i += 1,
-                Some('#') if matches!(self.at(i.wrapping_sub(1)), Some(' ' | '\t' | '\n' | '(')) => {
+                Some('#')
+                    if matches!(self.at(i.wrapping_sub(1)), Some(' ' | '\t' | '\n' | '(')) =>
+                {
                     while i < self.c.len() && self.c[i] != '\n' {
                         i += 1;
                     }
@@ -552,7 +613,9 @@ impl<'a> Parser<'a> {
                     None => Ok(subst_end(self.c, i + 2)? + 1),
                 },
                 Some('(') => Ok(subst_end(self.c, i + 2)? + 1),
-                Some('[') => bracket_end(self.c, i + 1, false).map(|j| j + 1).ok_or_else(|| SyntaxError::eof("]")),
+                Some('[') => bracket_end(self.c, i + 1, false)
+                    .map(|j| j + 1)
+                    .ok_or_else(|| SyntaxError::eof("]")),
                 Some('{') => {
                     let _g = DepthGuard::enter()?;
                     let mut j = i + 2;
@@ -635,7 +698,9 @@ impl<'a> Parser<'a> {
             i = close + 1;
         }
         // an unbalanced `(`: the first `))`
-        (from..self.c.len().saturating_sub(1)).find(|&j| self.c[j] == ')' && self.c[j + 1] == ')').ok_or_else(|| SyntaxError::eof(")"))
+        (from..self.c.len().saturating_sub(1))
+            .find(|&j| self.c[j] == ')' && self.c[j + 1] == ')')
+            .ok_or_else(|| SyntaxError::eof(")"))
     }
 
     fn skip_newlines(&mut self) -> Result<(), SyntaxError> {
@@ -765,7 +830,11 @@ impl<'a> Parser<'a> {
             self.skip_newlines()?;
             rest.push((and, self.pipeline()?));
         }
-        Ok(if rest.is_empty() { first } else { Cmd::AndOr(Box::new(first), rest) })
+        Ok(if rest.is_empty() {
+            first
+        } else {
+            Cmd::AndOr(Box::new(first), rest)
+        })
     }
 
     fn pipeline(&mut self) -> Result<Cmd, SyntaxError> {
@@ -787,7 +856,11 @@ impl<'a> Parser<'a> {
             }
         }
         let t = self.peek()?;
-        let first = if prefix && matches!(t, Tok::Eof | Tok::Newline | Tok::Op(";" | "&" | ")" | ";;" | ";&" | ";;&")) {
+        let first = if prefix
+            && matches!(
+                t,
+                Tok::Eof | Tok::Newline | Tok::Op(";" | "&" | ")" | ";;" | ";&" | ";;&")
+            ) {
             // `!` or `time` alone
             Cmd::Empty
         } else {
@@ -813,7 +886,11 @@ impl<'a> Parser<'a> {
             stages.push(self.command()?);
             errs.push(false);
         }
-        let cmd = if stages.len() == 1 { stages.pop().unwrap_or(Cmd::Empty) } else { Cmd::Pipeline(stages, errs) };
+        let cmd = if stages.len() == 1 {
+            stages.pop().unwrap_or(Cmd::Empty)
+        } else {
+            Cmd::Pipeline(stages, errs)
+        };
         Ok(if negate { Cmd::Not(Box::new(cmd)) } else { cmd })
     }
 
@@ -827,9 +904,12 @@ impl<'a> Parser<'a> {
         let t = self.peek()?;
         let compound = match &t {
             Tok::Word(w) => match w.as_str() {
-                "{" | "if" | "while" | "until" | "for" | "select" | "case" | "[[" => Some(self.compound()?),
+                "{" | "if" | "while" | "until" | "for" | "select" | "case" | "[[" => {
+                    Some(self.compound()?)
+                }
                 "function" => return self.function_kw(),
-                "}" | "fi" | "then" | "else" | "elif" | "do" | "done" | "esac" | "in" | "!" | "]]" => return Err(self.unexpected(&t)),
+                "}" | "fi" | "then" | "else" | "elif" | "do" | "done" | "esac" | "in" | "!"
+                | "]]" => return Err(self.unexpected(&t)),
                 _ => None,
             },
             Tok::Op("(") => Some(self.compound()?),
@@ -849,7 +929,11 @@ impl<'a> Parser<'a> {
         while let Some(r) = self.try_redirect()? {
             redirs.push(r);
         }
-        Ok(if redirs.is_empty() { c } else { Cmd::Redirected(Box::new(c), redirs) })
+        Ok(if redirs.is_empty() {
+            c
+        } else {
+            Cmd::Redirected(Box::new(c), redirs)
+        })
     }
 
     /// A compound command (the current token starts one).
@@ -885,7 +969,11 @@ impl<'a> Parser<'a> {
                     self.expect_word("do")?;
                     let body = self.compound_list(false)?;
                     self.expect_word("done")?;
-                    Ok(Cmd::While(Box::new(seq(cond)), Box::new(seq(body)), w == "until"))
+                    Ok(Cmd::While(
+                        Box::new(seq(cond)),
+                        Box::new(seq(body)),
+                        w == "until",
+                    ))
                 }
                 "for" | "select" => self.for_cmd(w == "select"),
                 "case" => self.case_cmd(),
@@ -950,12 +1038,19 @@ impl<'a> Parser<'a> {
             self.pos = end + 2;
             let parts: Vec<&str> = inner.split(';').collect();
             if parts.len() != 3 {
-                return Err(self.err_at(SyntaxError { message: "syntax error: arithmetic expression required".into(), line: 0 }));
+                return Err(self.err_at(SyntaxError {
+                    message: "syntax error: arithmetic expression required".into(),
+                    line: 0,
+                }));
             }
             let mut ws = Vec::new();
             for p in &parts {
                 let p = p.trim();
-                ws.push(if p.is_empty() { None } else { Some(self.lex_dq(p)?) });
+                ws.push(if p.is_empty() {
+                    None
+                } else {
+                    Some(self.lex_dq(p)?)
+                });
             }
             if self.peek()? == Tok::Op(";") {
                 self.bump()?;
@@ -963,7 +1058,11 @@ impl<'a> Parser<'a> {
             self.skip_newlines()?;
             let body = self.loop_body()?;
             let mut it = ws.into_iter();
-            let (a, b, c) = (it.next().flatten(), it.next().flatten(), it.next().flatten());
+            let (a, b, c) = (
+                it.next().flatten(),
+                it.next().flatten(),
+                it.next().flatten(),
+            );
             return Ok(Cmd::CFor(a, b, c, Box::new(body)));
         }
         let name = match self.bump()? {
@@ -1039,14 +1138,22 @@ impl<'a> Parser<'a> {
                 Tok::Op(";&") => CaseTerm::FallThrough,
                 Tok::Op(";;&") => CaseTerm::Continue,
                 Tok::Word(w) if w == "esac" => {
-                    items.push(CaseItem { patterns, body: seq(body), term: CaseTerm::Break });
+                    items.push(CaseItem {
+                        patterns,
+                        body: seq(body),
+                        term: CaseTerm::Break,
+                    });
                     self.bump()?;
                     break;
                 }
                 _ => return Err(self.unexpected(&t)),
             };
             self.bump()?;
-            items.push(CaseItem { patterns, body: seq(body), term });
+            items.push(CaseItem {
+                patterns,
+                body: seq(body),
+                term,
+            });
         }
         Ok(Cmd::Case(word, items))
     }
@@ -1151,7 +1258,9 @@ impl<'a> Parser<'a> {
             Tok::Word(w) if w == "!" => {
                 self.bump()?;
                 let next = self.cond_peek()?;
-                if matches!(&next, Tok::Word(x) if x == "]]") || matches!(next, Tok::Op("&&" | "||" | ")")) {
+                if matches!(&next, Tok::Word(x) if x == "]]")
+                    || matches!(next, Tok::Op("&&" | "||" | ")"))
+                {
                     out.push(Word::lit("!"));
                     return Ok(());
                 }
@@ -1163,7 +1272,9 @@ impl<'a> Parser<'a> {
             Tok::Word(w) => {
                 let w = w.clone();
                 self.bump()?;
-                let unary = w.len() == 2 && w.starts_with('-') && "abcdefghknoprstuvwxzGLNORS".contains(&w[1..]);
+                let unary = w.len() == 2
+                    && w.starts_with('-')
+                    && "abcdefghknoprstuvwxzGLNORS".contains(&w[1..]);
                 if unary {
                     match self.cond_peek()? {
                         Tok::Word(x) if x != "]]" => {
@@ -1179,7 +1290,25 @@ impl<'a> Parser<'a> {
                 let next = self.cond_peek()?;
                 let op = match &next {
                     Tok::Op(o @ ("<" | ">")) => o.to_string(),
-                    Tok::Word(x) if matches!(x.as_str(), "==" | "=" | "!=" | "=~" | "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge" | "-nt" | "-ot" | "-ef") => x.clone(),
+                    Tok::Word(x)
+                        if matches!(
+                            x.as_str(),
+                            "==" | "="
+                                | "!="
+                                | "=~"
+                                | "-eq"
+                                | "-ne"
+                                | "-lt"
+                                | "-le"
+                                | "-gt"
+                                | "-ge"
+                                | "-nt"
+                                | "-ot"
+                                | "-ef"
+                        ) =>
+                    {
+                        x.clone()
+                    }
                     Tok::Word(x) if x == "]]" => return Ok(()),
                     Tok::Op("&&" | "||" | ")") => return Ok(()),
                     _ => return Err(self.unexpected(&next)),
@@ -1252,7 +1381,10 @@ impl<'a> Parser<'a> {
         self.skip_newlines()?;
         let t = self.peek()?;
         let ok = match &t {
-            Tok::Word(w) => matches!(w.as_str(), "{" | "if" | "while" | "until" | "for" | "select" | "case" | "[["),
+            Tok::Word(w) => matches!(
+                w.as_str(),
+                "{" | "if" | "while" | "until" | "for" | "select" | "case" | "[["
+            ),
             Tok::Op("(") => true,
             _ => false,
         };
@@ -1292,32 +1424,100 @@ impl<'a> Parser<'a> {
             let tc: Vec<char> = target.chars().collect();
             if subst_end(&tc, 2).ok() == Some(tc.len() - 1) {
                 let inner: String = tc[2..tc.len() - 1].iter().collect();
-                let script = if self.lexing { parse_script(&inner).map_err(|e| self.err_at(e))? } else { Script::default() };
-                return Ok(Some(Redir { fd, op: RedirOp::OutProcess, target: Word { parts: vec![WordPart::CmdSub(Arc::new(script))] } }));
+                let script = if self.lexing {
+                    parse_script(&inner).map_err(|e| self.err_at(e))?
+                } else {
+                    Script::default()
+                };
+                return Ok(Some(Redir {
+                    fd,
+                    op: RedirOp::OutProcess,
+                    target: Word {
+                        parts: vec![WordPart::CmdSub(Arc::new(script))],
+                    },
+                }));
             }
         }
         let r = match op {
             "<<" | "<<-" => {
                 let (delim, quoted) = unquote_delim(&target);
                 let index = self.docs.len() + self.pending.len();
-                self.pending.push(PendingDoc { delim, strip: op == "<<-", quoted, index });
-                Redir { fd, op: RedirOp::HereDoc, target: Word::lit(format!("{HEREDOC_MARK}{index}")) }
+                self.pending.push(PendingDoc {
+                    delim,
+                    strip: op == "<<-",
+                    quoted,
+                    index,
+                });
+                Redir {
+                    fd,
+                    op: RedirOp::HereDoc,
+                    target: Word::lit(format!("{HEREDOC_MARK}{index}")),
+                }
             }
-            "<<<" => Redir { fd, op: RedirOp::HereString, target: lex(&target)? },
-            ">" => Redir { fd, op: RedirOp::Out, target: lex(&target)? },
-            ">|" => Redir { fd, op: RedirOp::Clobber, target: lex(&target)? },
-            ">>" => Redir { fd, op: RedirOp::Append, target: lex(&target)? },
-            "<" => Redir { fd, op: RedirOp::In, target: lex(&target)? },
-            "&>" => Redir { fd, op: RedirOp::OutErr, target: lex(&target)? },
-            "&>>" => Redir { fd, op: RedirOp::AppendOutErr, target: lex(&target)? },
-            "<>" => Redir { fd, op: RedirOp::ReadWrite, target: lex(&target)? },
-            "<&" => Redir { fd, op: RedirOp::DupIn, target: lex(&target)? },
+            "<<<" => Redir {
+                fd,
+                op: RedirOp::HereString,
+                target: lex(&target)?,
+            },
+            ">" => Redir {
+                fd,
+                op: RedirOp::Out,
+                target: lex(&target)?,
+            },
+            ">|" => Redir {
+                fd,
+                op: RedirOp::Clobber,
+                target: lex(&target)?,
+            },
+            ">>" => Redir {
+                fd,
+                op: RedirOp::Append,
+                target: lex(&target)?,
+            },
+            "<" => Redir {
+                fd,
+                op: RedirOp::In,
+                target: lex(&target)?,
+            },
+            "&>" => Redir {
+                fd,
+                op: RedirOp::OutErr,
+                target: lex(&target)?,
+            },
+            "&>>" => Redir {
+                fd,
+                op: RedirOp::AppendOutErr,
+                target: lex(&target)?,
+            },
+            "<>" => Redir {
+                fd,
+                op: RedirOp::ReadWrite,
+                target: lex(&target)?,
+            },
+            "<&" => Redir {
+                fd,
+                op: RedirOp::DupIn,
+                target: lex(&target)?,
+            },
             _ => {
                 // `>&`: a descriptor number or `-` duplicates or closes; a
                 // file name without a descriptor is `&>`
-                let is_fd = target == "-" || (target.bytes().all(|b| b.is_ascii_digit())) || (target.ends_with('-') && target[..target.len() - 1].bytes().all(|b| b.is_ascii_digit()));
-                let op = if is_fd || fd.is_some() { RedirOp::DupOut } else { RedirOp::OutErr };
-                Redir { fd, op, target: lex(&target)? }
+                let is_fd = target == "-"
+                    || (target.bytes().all(|b| b.is_ascii_digit()))
+                    || (target.ends_with('-')
+                        && target[..target.len() - 1]
+                            .bytes()
+                            .all(|b| b.is_ascii_digit()));
+                let op = if is_fd || fd.is_some() {
+                    RedirOp::DupOut
+                } else {
+                    RedirOp::OutErr
+                };
+                Redir {
+                    fd,
+                    op,
+                    target: lex(&target)?,
+                }
             }
         };
         Ok(Some(r))
@@ -1343,10 +1543,20 @@ impl<'a> Parser<'a> {
                         continue;
                     }
                     if decl.is_some() {
-                        decl_args.push(if assign_prefix(&chars).is_some() { DeclArg::Assign(self.assign(&w)?) } else { DeclArg::Word(self.cond_word(&w)?) });
+                        decl_args.push(if assign_prefix(&chars).is_some() {
+                            DeclArg::Assign(self.assign(&w)?)
+                        } else {
+                            DeclArg::Word(self.cond_word(&w)?)
+                        });
                         continue;
                     }
-                    if s.words.is_empty() && s.assigns.is_empty() && matches!(w.as_str(), "declare" | "local" | "export" | "readonly" | "typeset") {
+                    if s.words.is_empty()
+                        && s.assigns.is_empty()
+                        && matches!(
+                            w.as_str(),
+                            "declare" | "local" | "export" | "readonly" | "typeset"
+                        )
+                    {
                         decl = Some(w.clone());
                     }
                     let first = s.words.is_empty() && s.assigns.is_empty() && s.redirs.is_empty();
@@ -1389,16 +1599,29 @@ impl<'a> Parser<'a> {
             None => (head, None),
         };
         let value_text: String = chars[n..].iter().collect();
-        let value = if value_text.starts_with('(') && value_text.ends_with(')') && self.array_value_ok(&chars[n..]) {
+        let value = if value_text.starts_with('(')
+            && value_text.ends_with(')')
+            && self.array_value_ok(&chars[n..])
+        {
             let inner = &value_text[1..value_text.len() - 1];
             if !self.lexing {
-                return Ok(Assign { name, index, append, value: AssignValue::Array(vec![]) });
+                return Ok(Assign {
+                    name,
+                    index,
+                    append,
+                    value: AssignValue::Array(vec![]),
+                });
             }
             AssignValue::Array(lex_words(&strip_array_comments(inner)).map_err(|e| self.err_at(e))?)
         } else {
             AssignValue::Scalar(self.cond_word(&value_text)?)
         };
-        Ok(Assign { name, index, append, value })
+        Ok(Assign {
+            name,
+            index,
+            append,
+            value,
+        })
     }
 
     /// Whether `(…)` after `=` is a compound assignment (not `$(…)` etc.).
@@ -1420,11 +1643,18 @@ impl<'a> Parser<'a> {
 const HEREDOC_MARK: &str = "\u{0}mirage-heredoc:";
 
 fn is_redir_op(o: &str) -> bool {
-    matches!(o, "<" | ">" | ">>" | ">|" | "<<" | "<<-" | "<<<" | "<&" | ">&" | "<>" | "&>" | "&>>")
+    matches!(
+        o,
+        "<" | ">" | ">>" | ">|" | "<<" | "<<-" | "<<<" | "<&" | ">&" | "<>" | "&>" | "&>>"
+    )
 }
 
 fn seq(mut v: Vec<Cmd>) -> Cmd {
-    if v.len() == 1 { v.pop().unwrap_or(Cmd::Empty) } else { Cmd::Seq(v) }
+    if v.len() == 1 {
+        v.pop().unwrap_or(Cmd::Empty)
+    } else {
+        Cmd::Seq(v)
+    }
 }
 
 /// A command that fails at run time with `mirage: WHAT: not supported` on
@@ -1433,7 +1663,10 @@ pub(crate) fn unsupported_cmd(what: &str) -> Cmd {
     let msg = format!("mirage: {what}: not supported").replace('\'', "'\\''");
     Cmd::Simple(Simple {
         assigns: vec![],
-        words: vec![Word::lit("eval"), Word::quoted(format!("echo '{msg}' >&2; (exit 2)"))],
+        words: vec![
+            Word::lit("eval"),
+            Word::quoted(format!("echo '{msg}' >&2; (exit 2)")),
+        ],
         redirs: vec![],
     })
 }
@@ -1441,11 +1674,19 @@ pub(crate) fn unsupported_cmd(what: &str) -> Cmd {
 /// A script that fails when run with bash's message for a syntax error
 /// found only at run time (bash parses a backquoted command when it runs it).
 pub(crate) fn error_script(e: &SyntaxError) -> Script {
-    let msg = format!("bash: command substitution: line {}: {}", e.line.max(1), e.message).replace('\'', "'\\''");
+    let msg = format!(
+        "bash: command substitution: line {}: {}",
+        e.line.max(1),
+        e.message
+    )
+    .replace('\'', "'\\''");
     Script {
         items: vec![Cmd::Simple(Simple {
             assigns: vec![],
-            words: vec![Word::lit("eval"), Word::quoted(format!("echo '{msg}' >&2; (exit 2)"))],
+            words: vec![
+                Word::lit("eval"),
+                Word::quoted(format!("echo '{msg}' >&2; (exit 2)")),
+            ],
             redirs: vec![],
         })],
     }
@@ -1501,12 +1742,18 @@ fn fill_redirs(rs: &mut [Redir], docs: &[(String, bool)]) {
             continue;
         }
         let idx = match r.target.parts.as_slice() {
-            [WordPart::Lit(t)] => t.strip_prefix(HEREDOC_MARK).and_then(|n| n.parse::<usize>().ok()),
+            [WordPart::Lit(t)] => t
+                .strip_prefix(HEREDOC_MARK)
+                .and_then(|n| n.parse::<usize>().ok()),
             _ => None,
         };
         if let Some(i) = idx {
             let (body, quoted) = docs.get(i).cloned().unwrap_or_default();
-            r.target = if quoted { Word::quoted(body) } else { lex_heredoc(&body).unwrap_or_else(|_| Word::quoted(body)) };
+            r.target = if quoted {
+                Word::quoted(body)
+            } else {
+                lex_heredoc(&body).unwrap_or_else(|_| Word::quoted(body))
+            };
         }
     }
 }
@@ -1557,10 +1804,16 @@ mod tests {
     fn heredoc_on_first_command_of_and_list() {
         let s = parse_script("cat <<EOF | grep x && echo ok\na x\nEOF\necho after").unwrap();
         assert_eq!(s.items.len(), 2);
-        let Cmd::AndOr(l, rest) = &s.items[0] else { panic!("{:?}", s.items[0]) };
+        let Cmd::AndOr(l, rest) = &s.items[0] else {
+            panic!("{:?}", s.items[0])
+        };
         assert!(rest.len() == 1 && rest[0].0, "{rest:?}");
-        let Cmd::Pipeline(stages, _) = &**l else { panic!("{l:?}") };
-        let Cmd::Simple(cat) = &stages[0] else { panic!() };
+        let Cmd::Pipeline(stages, _) = &**l else {
+            panic!("{l:?}")
+        };
+        let Cmd::Simple(cat) = &stages[0] else {
+            panic!()
+        };
         assert_eq!(cat.redirs[0].op, RedirOp::HereDoc);
         assert_eq!(cat.redirs[0].target, lex_heredoc("a x\n").unwrap());
     }
@@ -1576,7 +1829,10 @@ mod tests {
 
     #[test]
     fn structures() {
-        let s = parse_script("for i in a b; do echo $i; done; while false; do :; done; case x in a|b) echo;; esac").unwrap();
+        let s = parse_script(
+            "for i in a b; do echo $i; done; while false; do :; done; case x in a|b) echo;; esac",
+        )
+        .unwrap();
         assert!(matches!(s.items[0], Cmd::For(..)));
         assert!(matches!(s.items[1], Cmd::While(..)));
         assert!(matches!(s.items[2], Cmd::Case(..)));
@@ -1585,11 +1841,15 @@ mod tests {
     #[test]
     fn redirect_target_is_one_word() {
         let s = parse_script("echo a > >(cat) b").unwrap();
-        let Cmd::Simple(c) = &s.items[0] else { panic!() };
+        let Cmd::Simple(c) = &s.items[0] else {
+            panic!()
+        };
         assert_eq!(c.words.len(), 3);
         assert_eq!(c.redirs[0].op, RedirOp::OutProcess);
         let s = parse_script("echo hi > /tmp/o extra").unwrap();
-        let Cmd::Simple(c) = &s.items[0] else { panic!() };
+        let Cmd::Simple(c) = &s.items[0] else {
+            panic!()
+        };
         assert_eq!(c.words.len(), 3);
         assert_eq!(c.redirs[0].target, Word::lit("/tmp/o"));
     }
@@ -1619,7 +1879,18 @@ mod tests {
 
     #[test]
     fn rejected_forms() {
-        for l in ["{ }", "f() echo", "echo a &; b", "echo a | | b", "if true; then :; fi foo", "echo (", "echo )", "a | ! b", "[[ a b ]]", "[[ -f ]]"] {
+        for l in [
+            "{ }",
+            "f() echo",
+            "echo a &; b",
+            "echo a | | b",
+            "if true; then :; fi foo",
+            "echo (",
+            "echo )",
+            "a | ! b",
+            "[[ a b ]]",
+            "[[ -f ]]",
+        ] {
             assert!(parse_script(l).is_err(), "{l:?}");
         }
     }
@@ -1627,7 +1898,9 @@ mod tests {
     #[test]
     fn random_input_never_panics() {
         // xorshift over an alphabet of shell metacharacters and quotes
-        let alphabet: Vec<char> = "ab01 \t\n;&|()<>{}[]$`'\"\\#=!*?@%^,:-+/~é".chars().collect();
+        let alphabet: Vec<char> = "ab01 \t\n;&|()<>{}[]$`'\"\\#=!*?@%^,:-+/~é"
+            .chars()
+            .collect();
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         for _ in 0..20_000 {
             let mut s = String::new();
@@ -1660,11 +1933,16 @@ mod tests {
         }
         // a chain is not nesting: 100,000 `&&`/`||` parse as one flat list
         let src = "true".to_string() + &" && true || false".repeat(n / 2);
-        let Ok(s) = parse_script(&src) else { panic!("a long && chain must parse") };
-        let Cmd::AndOr(_, rest) = &s.items[0] else { panic!("not an and-or list") };
+        let Ok(s) = parse_script(&src) else {
+            panic!("a long && chain must parse")
+        };
+        let Cmd::AndOr(_, rest) = &s.items[0] else {
+            panic!("not an and-or list")
+        };
         assert_eq!(rest.len(), n);
         // a million nested arithmetic parentheses parse (the evaluator limits them)
-        let src = "echo $((".to_string() + &"(".repeat(1_000_000) + "1" + &")".repeat(1_000_000) + "))";
+        let src =
+            "echo $((".to_string() + &"(".repeat(1_000_000) + "1" + &")".repeat(1_000_000) + "))";
         assert!(parse_script(&src).is_ok());
     }
 }

@@ -147,10 +147,18 @@ fn bracket(p: &[char], start: usize, c: char) -> Option<(bool, usize)> {
                 continue;
             }
         }
-        let (lo, next) = if ch == '\\' && i + 1 < p.len() { (p[i + 1], i + 2) } else { (ch, i + 1) };
+        let (lo, next) = if ch == '\\' && i + 1 < p.len() {
+            (p[i + 1], i + 2)
+        } else {
+            (ch, i + 1)
+        };
         if p.get(next) == Some(&'-') && p.get(next + 1).is_some_and(|&x| x != ']') {
             let hi_i = next + 1;
-            let (hi, after) = if p[hi_i] == '\\' && hi_i + 1 < p.len() { (p[hi_i + 1], hi_i + 2) } else { (p[hi_i], hi_i + 1) };
+            let (hi, after) = if p[hi_i] == '\\' && hi_i + 1 < p.len() {
+                (p[hi_i + 1], hi_i + 2)
+            } else {
+                (p[hi_i], hi_i + 1)
+            };
             if lo <= c && c <= hi {
                 matched = true;
             }
@@ -190,7 +198,11 @@ pub async fn glob(vfs: &dyn Vfs, cwd: &str, pat: &str) -> Vec<String> {
     let absolute = pat.starts_with('/');
     let comps: Vec<&str> = pat.split('/').filter(|c| !c.is_empty()).collect();
     // (display prefix, absolute dir)
-    let mut current: Vec<(String, String)> = vec![if absolute { ("/".into(), "/".into()) } else { (String::new(), cwd.to_string()) }];
+    let mut current: Vec<(String, String)> = vec![if absolute {
+        ("/".into(), "/".into())
+    } else {
+        (String::new(), cwd.to_string())
+    }];
     let trailing_slash = pat.ends_with('/') && pat.len() > 1;
     for (ci, comp) in comps.iter().enumerate() {
         let last = ci + 1 == comps.len();
@@ -209,7 +221,9 @@ pub async fn glob(vfs: &dyn Vfs, cwd: &str, pat: &str) -> Vec<String> {
                 }
                 continue;
             }
-            let Ok(entries) = vfs.readdir(dir).await else { continue };
+            let Ok(entries) = vfs.readdir(dir).await else {
+                continue;
+            };
             let dot_ok = comp.starts_with('.') || comp.starts_with("\\.");
             for e in entries {
                 if e.name.starts_with('.') && !dot_ok {
@@ -231,8 +245,10 @@ pub async fn glob(vfs: &dyn Vfs, cwd: &str, pat: &str) -> Vec<String> {
             return Vec::new();
         }
     }
-    let mut out: Vec<String> =
-        current.into_iter().map(|(s, _)| if trailing_slash { format!("{s}/") } else { s }).collect();
+    let mut out: Vec<String> = current
+        .into_iter()
+        .map(|(s, _)| if trailing_slash { format!("{s}/") } else { s })
+        .collect();
     out.sort_by(|a, b| mirage_types::bytestr::cmp(a, b));
     out
 }

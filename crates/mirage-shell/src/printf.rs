@@ -107,7 +107,12 @@ pub fn printf(fmt: &str, args: &[String]) -> Printed {
 /// is allocated for it. (bash hands such widths to libc, which writes up to
 /// 2 GiB or fails; `*` arguments beyond `int` are clamped, as bash does.)
 pub fn printf_limited(fmt: &str, args: &[String], limit: usize) -> Printed {
-    let mut p = Printed { out: Vec::new(), errors: Vec::new(), stopped: false, limit };
+    let mut p = Printed {
+        out: Vec::new(),
+        errors: Vec::new(),
+        stopped: false,
+        limit,
+    };
     let mut ai = 0;
     loop {
         let consumed_before = ai;
@@ -143,14 +148,17 @@ fn parse_int(s: &str, errors: &mut Vec<String>) -> i64 {
         b'+' => (false, &t[1..]),
         _ => (false, t),
     };
-    let (radix, digits) = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        (16, h)
-    } else if body.len() > 1 && body.starts_with('0') {
-        (8, &body[1..])
-    } else {
-        (10, body)
-    };
-    let end = digits.find(|c: char| !c.is_digit(radix)).unwrap_or(digits.len());
+    let (radix, digits) =
+        if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, h)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, &body[1..])
+        } else {
+            (10, body)
+        };
+    let end = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
     let v = i64::from_str_radix(&digits[..end], radix)
         .or_else(|_| u64::from_str_radix(&digits[..end], radix).map(|u| u as i64))
         .unwrap_or(0);
@@ -205,7 +213,8 @@ fn decimal_round(s: &str, prec: usize) -> Option<String> {
         digits.push(0);
     }
     let mut frac: Vec<u8> = fp.bytes().map(|b| b - b'0').collect();
-    let exact_tie = frac.len() > prec && frac[prec] == 5 && frac[prec + 1..].iter().all(|&d| d == 0);
+    let exact_tie =
+        frac.len() > prec && frac[prec] == 5 && frac[prec + 1..].iter().all(|&d| d == 0);
     let round_up = if exact_tie {
         // bash formats a long double: whether it lies above the tie decides
         match long_double_vs_decimal(ip, fp) {
@@ -213,7 +222,11 @@ fn decimal_round(s: &str, prec: usize) -> Option<String> {
             Some(std::cmp::Ordering::Less) => false,
             // exactly representable: round half to even
             _ => {
-                let last = if prec == 0 { digits.last().copied().unwrap_or(0) } else { frac[prec - 1] };
+                let last = if prec == 0 {
+                    digits.last().copied().unwrap_or(0)
+                } else {
+                    frac[prec - 1]
+                };
                 last % 2 == 1
             }
         }
@@ -241,12 +254,19 @@ fn decimal_round(s: &str, prec: usize) -> Option<String> {
     let int_len = digits.len() - prec;
     let _ = int_len;
     let mut out = String::new();
-    let int_part: String = digits[..digits.len() - prec].iter().map(|d| (b'0' + d) as char).collect();
+    let int_part: String = digits[..digits.len() - prec]
+        .iter()
+        .map(|d| (b'0' + d) as char)
+        .collect();
     let int_part = int_part.trim_start_matches('0');
     out.push_str(if int_part.is_empty() { "0" } else { int_part });
     if prec > 0 {
         out.push('.');
-        out.extend(digits[digits.len() - prec..].iter().map(|d| (b'0' + d) as char));
+        out.extend(
+            digits[digits.len() - prec..]
+                .iter()
+                .map(|d| (b'0' + d) as char),
+        );
     }
     let is_zero = out.bytes().all(|b| b == b'0' || b == b'.');
     if neg && !is_zero {
@@ -322,8 +342,29 @@ pub fn strftime(fmt: &str, secs: i64) -> String {
     const CUM: [i64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
     let yday = CUM[(m - 1) as usize] + d + i64::from(leap && m > 2);
     let wday = (days + 4).rem_euclid(7);
-    const MON: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-    const DAY: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+    const MON: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    const DAY: [&str; 7] = [
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+    ];
     let mut out = String::new();
     let mut it = fmt.chars();
     while let Some(c) = it.next() {
@@ -374,15 +415,28 @@ pub fn fmt_e(v: f64, prec: usize, upper: bool) -> String {
 /// C `%g` formatting.
 pub fn fmt_g(v: f64, prec: usize, alt: bool, upper: bool) -> String {
     if v == 0.0 {
-        return if alt { format!("{:.*}", prec.saturating_sub(1), 0.0) } else { "0".into() };
+        return if alt {
+            format!("{:.*}", prec.saturating_sub(1), 0.0)
+        } else {
+            "0".into()
+        };
     }
     if !v.is_finite() {
-        let s = if v.is_nan() { "nan" } else if v > 0.0 { "inf" } else { "-inf" };
+        let s = if v.is_nan() {
+            "nan"
+        } else if v > 0.0 {
+            "inf"
+        } else {
+            "-inf"
+        };
         return if upper { s.to_uppercase() } else { s.into() };
     }
     let p = if prec == 0 { 1 } else { prec };
     let e_form = format!("{:.*e}", p - 1, v);
-    let exp: i32 = e_form.split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0);
+    let exp: i32 = e_form
+        .split_once('e')
+        .and_then(|(_, e)| e.parse().ok())
+        .unwrap_or(0);
     let mut s = if exp < -4 || exp >= p as i32 {
         fmt_e(v, p - 1, upper)
     } else {
@@ -391,7 +445,11 @@ pub fn fmt_g(v: f64, prec: usize, alt: bool, upper: bool) -> String {
     if !alt {
         if let Some(epos) = s.find(['e', 'E']) {
             let (m, e) = s.split_at(epos);
-            let m = if m.contains('.') { m.trim_end_matches('0').trim_end_matches('.') } else { m };
+            let m = if m.contains('.') {
+                m.trim_end_matches('0').trim_end_matches('.')
+            } else {
+                m
+            };
             s = format!("{m}{e}");
         } else if s.contains('.') {
             s = s.trim_end_matches('0').trim_end_matches('.').to_string();
@@ -410,7 +468,13 @@ pub fn shell_quote(s: &str) -> String {
         if c.is_ascii_alphanumeric() || "_-./,:=+@%^".contains(c) {
             out.push(c);
         } else if c == '\n' {
-            return format!("$'{}'", s.replace('\\', "\\\\").replace('\'', "\\'").replace('\n', "\\n").replace('\t', "\\t"));
+            return format!(
+                "$'{}'",
+                s.replace('\\', "\\\\")
+                    .replace('\'', "\\'")
+                    .replace('\n', "\\n")
+                    .replace('\t', "\\t")
+            );
         } else {
             out.push('\\');
             out.push(c);
@@ -428,8 +492,16 @@ fn pad(s: &str, width: usize, left: bool, zero: bool) -> String {
     if left {
         format!("{s}{}", " ".repeat(fill))
     } else if zero {
-        let (sign, rest) = if s.starts_with(['-', '+', ' ']) { s.split_at(1) } else { ("", s) };
-        let (pre, rest) = if rest.starts_with("0x") || rest.starts_with("0X") { rest.split_at(2) } else { ("", rest) };
+        let (sign, rest) = if s.starts_with(['-', '+', ' ']) {
+            s.split_at(1)
+        } else {
+            ("", s)
+        };
+        let (pre, rest) = if rest.starts_with("0x") || rest.starts_with("0X") {
+            rest.split_at(2)
+        } else {
+            ("", rest)
+        };
         format!("{sign}{pre}{}{rest}", "0".repeat(fill))
     } else {
         format!("{}{s}", " ".repeat(fill))
@@ -485,7 +557,9 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
                 let tf = &fmt[i + 1..i + close];
                 let arg = next_arg(args, ai);
                 let secs = match arg {
-                    Some(a) if !a.is_empty() && a != "-1" && a != "-2" => parse_int(a, &mut p.errors),
+                    Some(a) if !a.is_empty() && a != "-1" && a != "-2" => {
+                        parse_int(a, &mut p.errors)
+                    }
                     _ => std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
                         .map(|d| d.as_secs() as i64)
@@ -499,7 +573,8 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
         }
         let mut width: Option<usize> = None;
         if i < b.len() && b[i] == b'*' {
-            let w = parse_int(next_arg(args, ai).unwrap_or("0"), &mut p.errors).clamp(i32::MIN as i64, i32::MAX as i64);
+            let w = parse_int(next_arg(args, ai).unwrap_or("0"), &mut p.errors)
+                .clamp(i32::MIN as i64, i32::MAX as i64);
             if w < 0 {
                 left = true;
             }
@@ -518,7 +593,8 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
         if i < b.len() && b[i] == b'.' {
             i += 1;
             if i < b.len() && b[i] == b'*' {
-                let v = parse_int(next_arg(args, ai).unwrap_or("0"), &mut p.errors).clamp(-1, i32::MAX as i64);
+                let v = parse_int(next_arg(args, ai).unwrap_or("0"), &mut p.errors)
+                    .clamp(-1, i32::MAX as i64);
                 prec = if v < 0 { None } else { Some(v as usize) };
                 i += 1;
             } else {
@@ -526,7 +602,11 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
                 while i < b.len() && b[i].is_ascii_digit() {
                     i += 1;
                 }
-                prec = Some(if i == st { 0 } else { fmt[st..i].parse().unwrap_or(usize::MAX) });
+                prec = Some(if i == st {
+                    0
+                } else {
+                    fmt[st..i].parse().unwrap_or(usize::MAX)
+                });
             }
         }
         while i < b.len() && b"hlLjzt".contains(&b[i]) {
@@ -542,13 +622,19 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
         let w = width.unwrap_or(0);
         // the bytes this conversion may produce beyond its argument: stop
         // before allocating padding or digits past the output limit
-        let grows = if matches!(conv, 'd' | 'i' | 'u' | 'o' | 'x' | 'X' | 'f' | 'F' | 'e' | 'E' | 'g' | 'G' | 'a' | 'A') {
+        let grows = if matches!(
+            conv,
+            'd' | 'i' | 'u' | 'o' | 'x' | 'X' | 'f' | 'F' | 'e' | 'E' | 'g' | 'G' | 'a' | 'A'
+        ) {
             w.max(prec.unwrap_or(0))
         } else {
             w
         };
         if grows > p.limit.saturating_sub(p.out.len()) {
-            p.errors.push(format!("output would exceed the limit of {} bytes", p.limit));
+            p.errors.push(format!(
+                "output would exceed the limit of {} bytes",
+                p.limit
+            ));
             return true;
         }
         let s: String = match conv {
@@ -568,16 +654,27 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
                     Some(pr) => text.chars().take(pr).collect(),
                     None => text,
                 };
-                p.out.extend_from_slice(&mirage_types::bytestr::encode(&pad(&text, w, left, false)));
+                p.out
+                    .extend_from_slice(&mirage_types::bytestr::encode(&pad(&text, w, left, false)));
                 if stop {
                     return true;
                 }
                 continue;
             }
-            'q' => pad(&shell_quote(next_arg(args, ai).unwrap_or("")), w, left, false),
+            'q' => pad(
+                &shell_quote(next_arg(args, ai).unwrap_or("")),
+                w,
+                left,
+                false,
+            ),
             'c' => {
                 let a = next_arg(args, ai).unwrap_or("");
-                pad(&a.chars().next().map(|c| c.to_string()).unwrap_or_default(), w, left, false)
+                pad(
+                    &a.chars().next().map(|c| c.to_string()).unwrap_or_default(),
+                    w,
+                    left,
+                    false,
+                )
             }
             'd' | 'i' => {
                 let v = parse_int(next_arg(args, ai).unwrap_or("0"), &mut p.errors);
@@ -590,7 +687,15 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
                         digits.clear();
                     }
                 }
-                let sign = if v < 0 { "-" } else if plus { "+" } else if space { " " } else { "" };
+                let sign = if v < 0 {
+                    "-"
+                } else if plus {
+                    "+"
+                } else if space {
+                    " "
+                } else {
+                    ""
+                };
                 pad(&format!("{sign}{digits}"), w, left, zero && prec.is_none())
             }
             'u' | 'o' | 'x' | 'X' => {
@@ -622,7 +727,15 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
                 let v = parse_float(raw, &mut p.errors);
                 let mut body = match conv {
                     'f' | 'F' => decimal_round(raw, pr).unwrap_or_else(|| {
-                        if v.is_finite() { format!("{:.*}", pr, v) } else if v.is_nan() { "nan".into() } else if v > 0.0 { "inf".into() } else { "-inf".into() }
+                        if v.is_finite() {
+                            format!("{:.*}", pr, v)
+                        } else if v.is_nan() {
+                            "nan".into()
+                        } else if v > 0.0 {
+                            "inf".into()
+                        } else {
+                            "-inf".into()
+                        }
                     }),
                     'e' | 'E' => fmt_e(v, pr, conv == 'E'),
                     _ => fmt_g(v, pr, alt, conv == 'G'),
@@ -643,7 +756,10 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
         };
         p.out.extend_from_slice(&mirage_types::bytestr::encode(&s));
         if p.out.len() > p.limit {
-            p.errors.push(format!("output would exceed the limit of {} bytes", p.limit));
+            p.errors.push(format!(
+                "output would exceed the limit of {} bytes",
+                p.limit
+            ));
             return true;
         }
     }

@@ -22,7 +22,11 @@ impl Value {
         match self {
             Value::Scalar(s) => s.clone(),
             Value::Indexed(m) => m.get(&0).cloned().unwrap_or_default(),
-            Value::Assoc(v) => v.iter().find(|(k, _)| k == "0").map(|(_, x)| x.clone()).unwrap_or_default(),
+            Value::Assoc(v) => v
+                .iter()
+                .find(|(k, _)| k == "0")
+                .map(|(_, x)| x.clone())
+                .unwrap_or_default(),
         }
     }
     /// All elements (`${a[@]}`).
@@ -61,7 +65,13 @@ pub struct Var {
 impl Var {
     /// An unexported scalar.
     pub fn scalar(s: impl Into<String>) -> Self {
-        Var { value: Value::Scalar(s.into()), exported: false, readonly: false, integer: false, case: None }
+        Var {
+            value: Value::Scalar(s.into()),
+            exported: false,
+            readonly: false,
+            integer: false,
+            case: None,
+        }
     }
 }
 
@@ -246,7 +256,11 @@ impl ShellState {
     }
     /// The exported variables, for commands.
     pub fn exported(&self) -> BTreeMap<String, String> {
-        self.vars.iter().filter(|(_, v)| v.exported).map(|(k, v)| (k.clone(), v.value.scalar())).collect()
+        self.vars
+            .iter()
+            .filter(|(_, v)| v.exported)
+            .map(|(k, v)| (k.clone(), v.value.scalar()))
+            .collect()
     }
     /// `$IFS` (default blank, tab, newline).
     pub fn ifs(&self) -> String {

@@ -9,7 +9,12 @@ use crate::state::ShellState;
 /// Evaluates `test ARGS…` (already expanded, without a closing `]`).
 /// Returns 0 (true), 1 (false) or 2 (usage error, message printed).
 pub async fn test(vfs: &dyn Vfs, st: &ShellState, args: &[String], io: &Io, name: &str) -> i32 {
-    let mut p = TestP { args, pos: 0, vfs, st };
+    let mut p = TestP {
+        args,
+        pos: 0,
+        vfs,
+        st,
+    };
     match p.expr_top().await {
         Ok(v) => {
             if p.pos < args.len() {
@@ -32,8 +37,13 @@ struct TestP<'a> {
     st: &'a ShellState,
 }
 
-const UNARY: &[&str] = &["-e", "-f", "-d", "-s", "-r", "-w", "-x", "-L", "-h", "-z", "-n", "-b", "-c", "-p", "-S", "-g", "-u", "-k", "-O", "-G", "-N", "-t", "-v", "-a"];
-const BINARY: &[&str] = &["=", "==", "!=", "<", ">", "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef", "=~"];
+const UNARY: &[&str] = &[
+    "-e", "-f", "-d", "-s", "-r", "-w", "-x", "-L", "-h", "-z", "-n", "-b", "-c", "-p", "-S", "-g",
+    "-u", "-k", "-O", "-G", "-N", "-t", "-v", "-a",
+];
+const BINARY: &[&str] = &[
+    "=", "==", "!=", "<", ">", "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef", "=~",
+];
 
 impl<'a> TestP<'a> {
     fn peek(&self) -> Option<&str> {
@@ -56,7 +66,13 @@ impl<'a> TestP<'a> {
             2 => return Err(format!("{}: unary operator expected", self.args[0])),
             3 if BINARY.contains(&self.args[1].as_str()) => {
                 self.pos = 3;
-                return self.binary(&self.args[0].clone(), &self.args[1].clone(), &self.args[2].clone()).await;
+                return self
+                    .binary(
+                        &self.args[0].clone(),
+                        &self.args[1].clone(),
+                        &self.args[2].clone(),
+                    )
+                    .await;
             }
             _ => {}
         }
@@ -92,7 +108,9 @@ impl<'a> TestP<'a> {
         })
     }
     async fn primary(&mut self) -> Result<bool, String> {
-        let Some(a) = self.peek().map(str::to_string) else { return Err("argument expected".into()) };
+        let Some(a) = self.peek().map(str::to_string) else {
+            return Err("argument expected".into());
+        };
         if a == "(" {
             self.pos += 1;
             let v = self.or().await?;
@@ -123,7 +141,9 @@ impl<'a> TestP<'a> {
 }
 
 fn int(s: &str) -> Result<i64, String> {
-    s.trim().parse::<i64>().map_err(|_| format!("{s}: integer expression expected"))
+    s.trim()
+        .parse::<i64>()
+        .map_err(|_| format!("{s}: integer expression expected"))
 }
 
 fn binary(a: &str, op: &str, b: &str, in_cond: bool) -> Result<bool, String> {
@@ -171,7 +191,11 @@ async fn unary(vfs: &dyn Vfs, st: &ShellState, op: &str, operand: &str) -> bool 
             }
             let path = mirage_types::join_path(&st.cwd, operand);
             // -L/-h look at the link itself (lstat); every other test follows it.
-            let stat = if matches!(op, "-L" | "-h") { vfs.lstat(&path).await } else { vfs.stat(&path).await };
+            let stat = if matches!(op, "-L" | "-h") {
+                vfs.lstat(&path).await
+            } else {
+                vfs.stat(&path).await
+            };
             let Ok(stat) = stat else { return false };
             match op {
                 "-e" | "-a" => true,
@@ -195,7 +219,8 @@ pub async fn cond(interp: &Interp, words: &[Word], st: &mut ShellState, io: &Io)
     let tree = match p.or() {
         Ok(t) if p.pos == words.len() => t,
         _ => {
-            io.err("bash: syntax error in conditional expression\n").await;
+            io.err("bash: syntax error in conditional expression\n")
+                .await;
             return Ok(2);
         }
     };
@@ -224,7 +249,9 @@ struct CondP<'a> {
 
 impl<'a> CondP<'a> {
     fn tok(&self, i: usize) -> Option<String> {
-        self.words.get(i).and_then(|w| if w.has_quotes() { None } else { w.as_static() })
+        self.words
+            .get(i)
+            .and_then(|w| if w.has_quotes() { None } else { w.as_static() })
     }
     fn or(&mut self) -> Result<CondNode<'a>, ()> {
         let mut l = self.and()?;
@@ -315,7 +342,10 @@ fn eval_cond<'a>(
                                 Some(caps) => {
                                     let mut m = std::collections::BTreeMap::new();
                                     for (i, c) in caps.iter().enumerate() {
-                                        m.insert(i as i64, c.map(|x| x.as_str().to_string()).unwrap_or_default());
+                                        m.insert(
+                                            i as i64,
+                                            c.map(|x| x.as_str().to_string()).unwrap_or_default(),
+                                        );
                                     }
                                     let mut var = crate::state::Var::scalar("");
                                     var.value = crate::state::Value::Indexed(m);
@@ -341,7 +371,12 @@ fn eval_cond<'a>(
     })
 }
 
-async fn regex_word(interp: &Interp, w: &Word, st: &mut ShellState, io: &Io) -> Result<String, Flow> {
+async fn regex_word(
+    interp: &Interp,
+    w: &Word,
+    st: &mut ShellState,
+    io: &Io,
+) -> Result<String, Flow> {
     use crate::ast::WordPart;
     let mut out = String::new();
     for p in &w.parts {
@@ -349,7 +384,9 @@ async fn regex_word(interp: &Interp, w: &Word, st: &mut ShellState, io: &Io) -> 
             WordPart::Lit(s) => out.push_str(s),
             WordPart::Quoted(s) => out.push_str(&regex::escape(s)),
             other => {
-                let one = Word { parts: vec![other.clone()] };
+                let one = Word {
+                    parts: vec![other.clone()],
+                };
                 let v = interp.expand_single(&one, st, io).await?;
                 if matches!(other, WordPart::Double(_)) {
                     out.push_str(&regex::escape(&v));

@@ -55,9 +55,17 @@ pub fn quote(v: &str) -> String {
 /// `${x@A}` (an assignment or `declare` command that recreates the
 /// variable) for the variable `name`. `whole`: the `[@]`/`[*]` form of an
 /// array. `None` when bash's answer is not modelled (an element `[i]`).
-pub fn attributes(op: char, name: &str, var: Option<&crate::state::Var>, index: Option<&str>, whole: bool) -> Option<String> {
+pub fn attributes(
+    op: char,
+    name: &str,
+    var: Option<&crate::state::Var>,
+    index: Option<&str>,
+    whole: bool,
+) -> Option<String> {
     use crate::state::Value;
-    let Some(var) = var else { return Some(String::new()) };
+    let Some(var) = var else {
+        return Some(String::new());
+    };
     let mut flags = String::new();
     match &var.value {
         Value::Indexed(_) => flags.push('a'),
@@ -95,7 +103,11 @@ pub fn attributes(op: char, name: &str, var: Option<&crate::state::Var>, index: 
         s.push('"');
         s
     };
-    let head = if flags.is_empty() { String::new() } else { format!("declare -{flags} ") };
+    let head = if flags.is_empty() {
+        String::new()
+    } else {
+        format!("declare -{flags} ")
+    };
     Some(match &var.value {
         Value::Scalar(v) => format!("{head}{name}={}", quote(v)),
         Value::Indexed(m) if whole => {

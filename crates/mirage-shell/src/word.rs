@@ -22,7 +22,9 @@ pub fn lex_heredoc(text: &str) -> Res<Word> {
     let chars: Vec<char> = text.chars().collect();
     let mut pos = 0;
     let parts = lex_parts(&chars, &mut pos, Ctx::HereDoc, &|_, _| false)?;
-    Ok(Word { parts: vec![WordPart::Double(parts)] })
+    Ok(Word {
+        parts: vec![WordPart::Double(parts)],
+    })
 }
 
 /// Splits source text into words at unquoted blanks (the inside of a
@@ -42,7 +44,9 @@ pub fn lex_words(text: &str) -> Res<Vec<Word>> {
             pos += 2;
             continue;
         }
-        let parts = lex_parts(&chars, &mut pos, Ctx::Unquoted, &|c, _| matches!(c, ' ' | '\t' | '\n'))?;
+        let parts = lex_parts(&chars, &mut pos, Ctx::Unquoted, &|c, _| {
+            matches!(c, ' ' | '\t' | '\n')
+        })?;
         out.push(Word { parts });
     }
     Ok(out)
@@ -57,18 +61,32 @@ enum Ctx {
     Param,
 }
 
-fn lex_parts(chars: &[char], pos: &mut usize, ctx: Ctx, stop: &dyn Fn(char, usize) -> bool) -> Res<Vec<WordPart>> {
+fn lex_parts(
+    chars: &[char],
+    pos: &mut usize,
+    ctx: Ctx,
+    stop: &dyn Fn(char, usize) -> bool,
+) -> Res<Vec<WordPart>> {
     let _depth = crate::parse::DepthGuard::enter()?;
     crate::parse::grow(|| lex_parts_inner(chars, pos, ctx, stop))
 }
 
-fn lex_parts_inner(chars: &[char], pos: &mut usize, ctx: Ctx, stop: &dyn Fn(char, usize) -> bool) -> Res<Vec<WordPart>> {
+fn lex_parts_inner(
+    chars: &[char],
+    pos: &mut usize,
+    ctx: Ctx,
+    stop: &dyn Fn(char, usize) -> bool,
+) -> Res<Vec<WordPart>> {
     let mut parts: Vec<WordPart> = Vec::new();
     let mut lit = String::new();
     let flush = |lit: &mut String, parts: &mut Vec<WordPart>, quoted: bool| {
         if !lit.is_empty() {
             let s = std::mem::take(lit);
-            parts.push(if quoted { WordPart::Quoted(s) } else { WordPart::Lit(s) });
+            parts.push(if quoted {
+                WordPart::Quoted(s)
+            } else {
+                WordPart::Lit(s)
+            });
         }
     };
     let in_quotes = matches!(ctx, Ctx::Double | Ctx::HereDoc);
@@ -135,7 +153,9 @@ fn lex_parts_inner(chars: &[char], pos: &mut usize, ctx: Ctx, stop: &dyn Fn(char
                 } else {
                     // `>(cmd)` outside a `>` redirection: parsed, refused when run
                     let cmd = crate::parse::unsupported_cmd(&format!(">({inner}) as an argument"));
-                    parts.push(WordPart::ProcSub(Arc::new(crate::ast::Script { items: vec![cmd] })));
+                    parts.push(WordPart::ProcSub(Arc::new(crate::ast::Script {
+                        items: vec![cmd],
+                    })));
                 }
                 *pos = end + 1;
             }
@@ -145,7 +165,10 @@ fn lex_parts_inner(chars: &[char], pos: &mut usize, ctx: Ctx, stop: &dyn Fn(char
                 let mut i = start;
                 let mut body = String::new();
                 while i < chars.len() && chars[i] != '`' {
-                    if chars[i] == '\\' && i + 1 < chars.len() && matches!(chars[i + 1], '$' | '`' | '\\') {
+                    if chars[i] == '\\'
+                        && i + 1 < chars.len()
+                        && matches!(chars[i + 1], '$' | '`' | '\\')
+                    {
                         body.push(chars[i + 1]);
                         i += 2;
                         continue;
@@ -174,7 +197,10 @@ fn lex_parts_inner(chars: &[char], pos: &mut usize, ctx: Ctx, stop: &dyn Fn(char
                         // $"…" (locale translation) is a plain double-quoted string.
                         *pos += 1;
                     }
-                    Some('(') if chars.get(*pos + 2) == Some(&'(') && arith_close(chars, *pos + 3).is_some() => {
+                    Some('(')
+                        if chars.get(*pos + 2) == Some(&'(')
+                            && arith_close(chars, *pos + 3).is_some() =>
+                    {
                         flush(&mut lit, &mut parts, in_quotes);
                         let end = arith_close(chars, *pos + 3).unwrap_or(chars.len());
                         let inner: String = chars[*pos + 3..end].iter().collect();
@@ -191,7 +217,8 @@ fn lex_parts_inner(chars: &[char], pos: &mut usize, ctx: Ctx, stop: &dyn Fn(char
                     Some('[') if find_char(chars, *pos + 2, ']').is_some() => {
                         // `$[expr]`: the old form of `$((expr))`
                         flush(&mut lit, &mut parts, in_quotes);
-                        let end = crate::parse::bracket_end(chars, *pos + 1, false).unwrap_or(chars.len());
+                        let end = crate::parse::bracket_end(chars, *pos + 1, false)
+                            .unwrap_or(chars.len());
                         let inner: String = chars[*pos + 2..end.min(chars.len())].iter().collect();
                         parts.push(WordPart::Arith(lex_heredoc(&inner)?));
                         *pos = (end + 1).min(chars.len());
@@ -206,7 +233,9 @@ fn lex_parts_inner(chars: &[char], pos: &mut usize, ctx: Ctx, stop: &dyn Fn(char
                         flush(&mut lit, &mut parts, in_quotes);
                         let start = *pos + 1;
                         let mut i = start;
-                        while i < chars.len() && (chars[i] == '_' || chars[i].is_ascii_alphanumeric()) {
+                        while i < chars.len()
+                            && (chars[i] == '_' || chars[i].is_ascii_alphanumeric())
+                        {
                             i += 1;
                         }
                         parts.push(param(chars[start..i].iter().collect()));
@@ -234,7 +263,12 @@ fn lex_parts_inner(chars: &[char], pos: &mut usize, ctx: Ctx, stop: &dyn Fn(char
 }
 
 fn param(name: String) -> WordPart {
-    WordPart::Param(Box::new(ParamExp { name, index: None, indirect: false, op: ParamOp::Plain }))
+    WordPart::Param(Box::new(ParamExp {
+        name,
+        index: None,
+        indirect: false,
+        op: ParamOp::Plain,
+    }))
 }
 
 fn find_char(chars: &[char], from: usize, c: char) -> Option<usize> {
@@ -249,7 +283,13 @@ fn arith_close(chars: &[char], from: usize) -> Option<usize> {
         match chars[i] {
             '(' => depth += 1,
             ')' if depth > 0 => depth -= 1,
-            ')' => return if chars.get(i + 1) == Some(&')') { Some(i) } else { None },
+            ')' => {
+                return if chars.get(i + 1) == Some(&')') {
+                    Some(i)
+                } else {
+                    None
+                };
+            }
             _ => {}
         }
         i += 1;
@@ -266,11 +306,15 @@ pub fn expand_escapes(v: &str) -> String {
         }
         chars.push(c);
     }
-    if chars.last() == Some(&'\\') && chars.iter().rev().take_while(|c| **c == '\\').count() % 2 == 1 {
+    if chars.last() == Some(&'\\')
+        && chars.iter().rev().take_while(|c| **c == '\\').count() % 2 == 1
+    {
         chars.push('\\');
     }
     chars.push('\'');
-    ansi_c(&chars, 0).map(|(s, _)| s).unwrap_or_else(|_| v.to_string())
+    ansi_c(&chars, 0)
+        .map(|(s, _)| s)
+        .unwrap_or_else(|_| v.to_string())
 }
 
 fn ansi_c(chars: &[char], from: usize) -> Res<(String, usize)> {
@@ -391,14 +435,24 @@ fn lex_brace_param(chars: &[char], pos: &mut usize) -> Res<ParamExp> {
             let end = i.min(chars.len());
             let text: String = chars[start..end].iter().collect();
             *pos = (end + 1).min(chars.len());
-            Ok(ParamExp { name: String::new(), index: None, indirect: false, op: ParamOp::Bad(format!("${{{text}}}")) })
+            Ok(ParamExp {
+                name: String::new(),
+                index: None,
+                indirect: false,
+                op: ParamOp::Bad(format!("${{{text}}}")),
+            })
         }
         r => r,
     }
 }
 
 fn lex_brace_param_strict(chars: &[char], pos: &mut usize) -> Res<ParamExp> {
-    let mut p = ParamExp { name: String::new(), index: None, indirect: false, op: ParamOp::Plain };
+    let mut p = ParamExp {
+        name: String::new(),
+        index: None,
+        indirect: false,
+        op: ParamOp::Plain,
+    };
     let at = |i: usize| chars.get(i).copied();
     let mut length = false;
     if at(*pos) == Some('#') && at(*pos + 1).is_some_and(|c| c != '}') {
@@ -447,7 +501,10 @@ fn lex_brace_param_strict(chars: &[char], pos: &mut usize) -> Res<ParamExp> {
         p.op = ParamOp::Length;
         return close(chars, pos, p);
     }
-    if p.indirect && at(*pos) == Some('}') && matches!(&p.index, Some(w) if w.as_static().is_some_and(|s| s == "@" || s == "*")) {
+    if p.indirect
+        && at(*pos) == Some('}')
+        && matches!(&p.index, Some(w) if w.as_static().is_some_and(|s| s == "@" || s == "*"))
+    {
         p.indirect = false;
         p.op = ParamOp::Keys;
         return close(chars, pos, p);
@@ -456,7 +513,9 @@ fn lex_brace_param_strict(chars: &[char], pos: &mut usize) -> Res<ParamExp> {
         let parts = lex_parts(chars, pos, Ctx::Param, &|_, _| false)?;
         Ok(Word { parts })
     };
-    let Some(c) = at(*pos) else { return Err(SyntaxError::eof("}")) };
+    let Some(c) = at(*pos) else {
+        return Err(SyntaxError::eof("}"));
+    };
     match c {
         '}' => {}
         ':' if matches!(at(*pos + 1), Some('-' | '=' | '+' | '?')) => {
@@ -485,7 +544,11 @@ fn lex_brace_param_strict(chars: &[char], pos: &mut usize) -> Res<ParamExp> {
             let longest = at(*pos + 1) == Some(c);
             *pos += if longest { 2 } else { 1 };
             let w = word_until_brace(pos)?;
-            p.op = if c == '#' { ParamOp::TrimPrefix(longest, w) } else { ParamOp::TrimSuffix(longest, w) };
+            p.op = if c == '#' {
+                ParamOp::TrimPrefix(longest, w)
+            } else {
+                ParamOp::TrimSuffix(longest, w)
+            };
         }
         '/' => {
             *pos += 1;
@@ -513,14 +576,20 @@ fn lex_brace_param_strict(chars: &[char], pos: &mut usize) -> Res<ParamExp> {
             };
             p.op = ParamOp::Replace(mode, Word { parts: pat }, rep);
         }
-        '@' if at(*pos + 1).is_some_and(|o| "QEPAKaUuLk".contains(o)) && at(*pos + 2) == Some('}') => {
+        '@' if at(*pos + 1).is_some_and(|o| "QEPAKaUuLk".contains(o))
+            && at(*pos + 2) == Some('}') =>
+        {
             p.op = ParamOp::Transform(at(*pos + 1).unwrap_or('Q'));
             *pos += 2;
         }
         '^' | ',' => {
             let all = at(*pos + 1) == Some(c);
             *pos += if all { 2 } else { 1 };
-            p.op = if c == '^' { ParamOp::Upper(all) } else { ParamOp::Lower(all) };
+            p.op = if c == '^' {
+                ParamOp::Upper(all)
+            } else {
+                ParamOp::Lower(all)
+            };
         }
         _ => return Err(SyntaxError::bad_subst()),
     }
@@ -555,31 +624,45 @@ mod tests {
         assert_eq!(w.parts[0], WordPart::Lit("a".into()));
         assert_eq!(w.parts[1], WordPart::Quoted("b c".into()));
         assert_eq!(w.parts[3], WordPart::Quoted("*".into()));
-        assert_eq!(lex_word("$'a\\tb'").unwrap().parts, vec![WordPart::Quoted("a\tb".into())]);
+        assert_eq!(
+            lex_word("$'a\\tb'").unwrap().parts,
+            vec![WordPart::Quoted("a\tb".into())]
+        );
     }
 
     #[test]
     fn params() {
         let w = lex_word("${x:-def}").unwrap();
-        let WordPart::Param(p) = &w.parts[0] else { panic!("not a param") };
+        let WordPart::Param(p) = &w.parts[0] else {
+            panic!("not a param")
+        };
         assert_eq!(p.name, "x");
         assert!(matches!(p.op, ParamOp::Default(true, _)));
         let w = lex_word("${#arr[@]}").unwrap();
-        let WordPart::Param(p) = &w.parts[0] else { panic!("not a param") };
+        let WordPart::Param(p) = &w.parts[0] else {
+            panic!("not a param")
+        };
         assert!(matches!(p.op, ParamOp::Length));
         assert!(p.index.is_some());
     }
 
     #[test]
     fn old_arith_and_transforms() {
-        assert!(matches!(lex_word("$[1+2]").unwrap().parts.as_slice(), [WordPart::Arith(_)]));
+        assert!(matches!(
+            lex_word("$[1+2]").unwrap().parts.as_slice(),
+            [WordPart::Arith(_)]
+        ));
         let w = lex_word("${x@Q}").unwrap();
-        let WordPart::Param(p) = &w.parts[0] else { panic!("not a param") };
+        let WordPart::Param(p) = &w.parts[0] else {
+            panic!("not a param")
+        };
         assert_eq!(p.op, ParamOp::Transform('Q'));
         // bash rejects these only when they expand
         for bad in ["${}", "${x!}", "${!@Q}", "${ }"] {
             let w = lex_word(bad).unwrap();
-            let WordPart::Param(p) = &w.parts[0] else { panic!("not a param") };
+            let WordPart::Param(p) = &w.parts[0] else {
+                panic!("not a param")
+            };
             assert!(matches!(p.op, ParamOp::Bad(_)), "{bad}: {:?}", p.op);
         }
     }

@@ -85,8 +85,12 @@ pub async fn xargs(interp: &Interp, args: &[String], st: &mut ShellState, io: &I
             "-r" | "--no-run-if-empty" => no_empty = true,
             "-t" | "--verbose" => trace = true,
             "-x" | "-p" => {}
-            s if s.starts_with("-n") => max_args = take(&mut i, &s[2..]).and_then(|v| v.parse().ok()),
-            s if s.starts_with("-L") => max_lines = take(&mut i, &s[2..]).and_then(|v| v.parse().ok()),
+            s if s.starts_with("-n") => {
+                max_args = take(&mut i, &s[2..]).and_then(|v| v.parse().ok())
+            }
+            s if s.starts_with("-L") => {
+                max_lines = take(&mut i, &s[2..]).and_then(|v| v.parse().ok())
+            }
             s if s.starts_with("-P") || s.starts_with("-s") => {
                 let _ = take(&mut i, &s[2..]);
             }
@@ -104,13 +108,21 @@ pub async fn xargs(interp: &Interp, args: &[String], st: &mut ShellState, io: &I
                 delim = b.first().copied();
             }
             s => {
-                io.err(&format!("xargs: invalid option -- '{}'\n", s.trim_start_matches('-'))).await;
+                io.err(&format!(
+                    "xargs: invalid option -- '{}'\n",
+                    s.trim_start_matches('-')
+                ))
+                .await;
                 return Ok(1);
             }
         }
         i += 1;
     }
-    let cmd: Vec<String> = if i < args.len() { args[i..].to_vec() } else { vec!["echo".into()] };
+    let cmd: Vec<String> = if i < args.len() {
+        args[i..].to_vec()
+    } else {
+        vec!["echo".into()]
+    };
     let mut input = io.take_stdin();
     let data = input.read_all().await.unwrap_or_default();
     io.put_stdin(input);

@@ -44,24 +44,125 @@ struct Gen {
 }
 
 const PARAMS: &[&str] = &[
-    "$x", "${x}", "${x:-d}", "${x:=d}", "${x:+alt}", "${x:?msg}", "${x-d}", "${x=d}", "${x+a}", "${x?m}", "${#x}", "${x#p*}", "${x##*/}",
-    "${x%.*}", "${x%%/*}", "${x/a/b}", "${x//a/b}", "${x/#a/b}", "${x/%a/b}", "${x/a}", "${x:1}", "${x:1:2}", "${x: -1}", "${x^}",
-    "${x^^}", "${x,}", "${x,,}", "${x@Q}", "${x@U}", "${x@L}", "${x@u}", "${x@E}", "${x@A}", "${x@K}", "${x@a}", "${x@P}", "${!x}",
-    "${!@Q}", "${!x@}", "${!x*}", "${arr[@]}", "${arr[*]}", "${#arr[@]}", "${!arr[@]}", "${arr[1]}", "${arr[$i]}", "${arr[@]:1:2}",
-    "$?", "$#", "$@", "$*", "$1", "$0", "$$", "$!", "$-", "${10}", "${x:-${y:-z}}", "${x:-\"a b\"}", "${x:-'q'}", "${x:-$(echo d)}",
+    "$x",
+    "${x}",
+    "${x:-d}",
+    "${x:=d}",
+    "${x:+alt}",
+    "${x:?msg}",
+    "${x-d}",
+    "${x=d}",
+    "${x+a}",
+    "${x?m}",
+    "${#x}",
+    "${x#p*}",
+    "${x##*/}",
+    "${x%.*}",
+    "${x%%/*}",
+    "${x/a/b}",
+    "${x//a/b}",
+    "${x/#a/b}",
+    "${x/%a/b}",
+    "${x/a}",
+    "${x:1}",
+    "${x:1:2}",
+    "${x: -1}",
+    "${x^}",
+    "${x^^}",
+    "${x,}",
+    "${x,,}",
+    "${x@Q}",
+    "${x@U}",
+    "${x@L}",
+    "${x@u}",
+    "${x@E}",
+    "${x@A}",
+    "${x@K}",
+    "${x@a}",
+    "${x@P}",
+    "${!x}",
+    "${!@Q}",
+    "${!x@}",
+    "${!x*}",
+    "${arr[@]}",
+    "${arr[*]}",
+    "${#arr[@]}",
+    "${!arr[@]}",
+    "${arr[1]}",
+    "${arr[$i]}",
+    "${arr[@]:1:2}",
+    "$?",
+    "$#",
+    "$@",
+    "$*",
+    "$1",
+    "$0",
+    "$$",
+    "$!",
+    "$-",
+    "${10}",
+    "${x:-${y:-z}}",
+    "${x:-\"a b\"}",
+    "${x:-'q'}",
+    "${x:-$(echo d)}",
 ];
 
 const WORDS: &[&str] = &[
-    "a", "foo", "-n", "-la", "x.txt", "/tmp/o", "out", "'a b'", "\"a $x\"", "\"\"", "''", "a\\ b", "\\$x", "*.txt", "~", "~/d", "{a,b}",
-    "{1..3}", "$'a\\tb'", "$\"loc\"", "a=b", "--opt=v", "\"$@\"", "\"${arr[@]}\"", "x#y", "a'b'\"c\"", "\\\"", "'it'\\''s'", "=", "%",
-    "@", "+", "[", "]", "{", "}", "!", "in", "do", "esac", "#c", "a#b", "\"$(echo \"in\")\"", "\"`echo a`\"",
+    "a",
+    "foo",
+    "-n",
+    "-la",
+    "x.txt",
+    "/tmp/o",
+    "out",
+    "'a b'",
+    "\"a $x\"",
+    "\"\"",
+    "''",
+    "a\\ b",
+    "\\$x",
+    "*.txt",
+    "~",
+    "~/d",
+    "{a,b}",
+    "{1..3}",
+    "$'a\\tb'",
+    "$\"loc\"",
+    "a=b",
+    "--opt=v",
+    "\"$@\"",
+    "\"${arr[@]}\"",
+    "x#y",
+    "a'b'\"c\"",
+    "\\\"",
+    "'it'\\''s'",
+    "=",
+    "%",
+    "@",
+    "+",
+    "[",
+    "]",
+    "{",
+    "}",
+    "!",
+    "in",
+    "do",
+    "esac",
+    "#c",
+    "a#b",
+    "\"$(echo \"in\")\"",
+    "\"`echo a`\"",
 ];
 
-const CMDS: &[&str] = &["echo", "cat", "grep", "printf", "true", "false", ":", "test", "[", "ls", "wc", "sort", "read", "local", "export", "declare", "eval", "cd", "diff"];
+const CMDS: &[&str] = &[
+    "echo", "cat", "grep", "printf", "true", "false", ":", "test", "[", "ls", "wc", "sort", "read",
+    "local", "export", "declare", "eval", "cd", "diff",
+];
 
 const BROKEN: &[&str] = &[
-    "fi", "done", "}", ")", ";;", "| |", "&&", "||", "(", "\"", "'", "$(", "${", "`", "if", "then", "else", "do", "esac", ";", "&;",
-    ">", "<", "<<<", "2>", "{ }", "echo (", "case", "for", "while", "f() echo", "$((", "[[", "]]", "((", "|", "! |", "elif",
+    "fi", "done", "}", ")", ";;", "| |", "&&", "||", "(", "\"", "'", "$(", "${", "`", "if", "then",
+    "else", "do", "esac", ";", "&;", ">", "<", "<<<", "2>", "{ }", "echo (", "case", "for",
+    "while", "f() echo", "$((", "[[", "]]", "((", "|", "! |", "elif",
 ];
 
 impl Gen {
@@ -73,8 +174,17 @@ impl Gen {
             8 => format!("$(({}))", self.arith()),
             9 if self.depth < 4 => format!("$({})", self.simple()),
             10 if self.depth < 4 => format!("`{}`", self.rng.pick(CMDS)),
-            11 if self.depth < 4 => format!("{}({})", self.rng.pick(&["<", "<", "x<", ">"]), self.simple()),
-            12 => format!("\"{} {}\"", self.rng.pick(PARAMS), self.rng.pick(&["a", "$(echo x)", "`b`", "\\\"", "$((1+2))"])),
+            11 if self.depth < 4 => format!(
+                "{}({})",
+                self.rng.pick(&["<", "<", "x<", ">"]),
+                self.simple()
+            ),
+            12 => format!(
+                "\"{} {}\"",
+                self.rng.pick(PARAMS),
+                self.rng
+                    .pick(&["a", "$(echo x)", "`b`", "\\\"", "$((1+2))"])
+            ),
             _ => format!("{}{}", self.rng.pick(WORDS), self.rng.pick(PARAMS)),
         };
         self.depth -= 1;
@@ -82,7 +192,21 @@ impl Gen {
     }
 
     fn arith(&mut self) -> String {
-        self.rng.pick(&["1+2", "x*3", "(1+2)*3", "i++", "a<<2", "x ? 1 : 0", "((1))", "$x + 1", "arr[1]", "2**3", " (a) "]).to_string()
+        self.rng
+            .pick(&[
+                "1+2",
+                "x*3",
+                "(1+2)*3",
+                "i++",
+                "a<<2",
+                "x ? 1 : 0",
+                "((1))",
+                "$x + 1",
+                "arr[1]",
+                "2**3",
+                " (a) ",
+            ])
+            .to_string()
     }
 
     fn redirect(&mut self) -> String {
@@ -116,7 +240,15 @@ impl Gen {
                     2 => ("<<-", "END", "END"),
                     _ => ("<<", "X", "\"X\""),
                 };
-                let body = self.rng.pick(&["hello $x", "a )\nb", "it's", "$(date)", "`x`", "} fi done", "\"q\""]);
+                let body = self.rng.pick(&[
+                    "hello $x",
+                    "a )\nb",
+                    "it's",
+                    "$(date)",
+                    "`x`",
+                    "} fi done",
+                    "\"q\"",
+                ]);
                 let tab = if op == "<<-" { "\t" } else { "" };
                 self.pending.push(format!("{tab}{body}\n{tab}{delim}\n"));
                 format!("{op}{quoted}")
@@ -127,7 +259,20 @@ impl Gen {
     fn simple(&mut self) -> String {
         let mut parts: Vec<String> = Vec::new();
         if self.rng.chance(20) {
-            parts.push(self.rng.pick(&["a=1", "a+=x", "b[1]=x", "c=(1 2 3)", "d=", "e=$x", "f=\"$(echo a)\"", "IFS=:"]).to_string());
+            parts.push(
+                self.rng
+                    .pick(&[
+                        "a=1",
+                        "a+=x",
+                        "b[1]=x",
+                        "c=(1 2 3)",
+                        "d=",
+                        "e=$x",
+                        "f=\"$(echo a)\"",
+                        "IFS=:",
+                    ])
+                    .to_string(),
+            );
             if self.rng.chance(40) {
                 return parts.join(" ");
             }
@@ -144,7 +289,11 @@ impl Gen {
     }
 
     fn sep(&mut self) -> String {
-        if self.rng.chance(20) { self.newline() } else { "; ".into() }
+        if self.rng.chance(20) {
+            self.newline()
+        } else {
+            "; ".into()
+        }
     }
 
     fn newline(&mut self) -> String {
@@ -195,11 +344,18 @@ impl Gen {
                 }
                 4 => format!("for x; do {}; done", self.list()),
                 5 => format!("for ((i=0; i<3; i++)); do {}; done", self.list()),
-                6 => format!("{} {}; do {}; done", self.rng.pick(&["while", "until"]), self.list(), self.list()),
+                6 => format!(
+                    "{} {}; do {}; done",
+                    self.rng.pick(&["while", "until"]),
+                    self.list(),
+                    self.list()
+                ),
                 7 => {
                     let mut s = format!("case {} in", self.word());
                     for _ in 0..1 + self.rng.below(3) {
-                        let pat = self.rng.pick(&["a", "*", "a|b", "(x)", "*.txt", "[ab]", "\"q\"", "esac|x"]);
+                        let pat = self
+                            .rng
+                            .pick(&["a", "*", "a|b", "(x)", "*.txt", "[ab]", "\"q\"", "esac|x"]);
                         let term = self.rng.pick(&[";;", ";;", ";&", ";;&"]);
                         s.push_str(&format!(" {pat}) {}{term}", self.list()));
                     }
@@ -226,12 +382,24 @@ impl Gen {
     }
 
     fn command(&mut self) -> String {
-        let c = if self.rng.chance(30) { self.compound() } else { self.simple() };
-        if self.rng.chance(10) { format!("{c} {}", self.redirect()) } else { c }
+        let c = if self.rng.chance(30) {
+            self.compound()
+        } else {
+            self.simple()
+        };
+        if self.rng.chance(10) {
+            format!("{c} {}", self.redirect())
+        } else {
+            c
+        }
     }
 
     fn pipeline(&mut self) -> String {
-        let mut s = if self.rng.chance(8) { format!("! {}", self.command()) } else { self.command() };
+        let mut s = if self.rng.chance(8) {
+            format!("! {}", self.command())
+        } else {
+            self.command()
+        };
         while self.rng.chance(25) {
             let op = if self.rng.chance(80) { " | " } else { " |& " };
             s.push_str(op);
@@ -268,8 +436,16 @@ impl Gen {
 
     /// Makes a line (probably) invalid: a stray token, or a cut.
     fn break_line(&mut self, s: String) -> String {
-        let cuts: Vec<usize> = s.char_indices().filter(|(_, c)| *c == ' ').map(|(i, _)| i).collect();
-        let at = if cuts.is_empty() { s.len() } else { cuts[self.rng.below(cuts.len())] };
+        let cuts: Vec<usize> = s
+            .char_indices()
+            .filter(|(_, c)| *c == ' ')
+            .map(|(i, _)| i)
+            .collect();
+        let at = if cuts.is_empty() {
+            s.len()
+        } else {
+            cuts[self.rng.below(cuts.len())]
+        };
         if self.rng.chance(25) {
             // cut the line
             return s[..at].to_string();
@@ -286,7 +462,10 @@ fn bash_accepts(bash: &str, line: &str) -> bool {
     };
     let err = String::from_utf8_lossy(&out.stderr);
     // `[[ a b ]]` and friends: bash reports the error but exits 0
-    out.status.success() && !err.contains("syntax error") && !err.contains("unexpected") && !err.contains("expected")
+    out.status.success()
+        && !err.contains("syntax error")
+        && !err.contains("unexpected")
+        && !err.contains("expected")
 }
 
 fn find_bash() -> Option<String> {
@@ -304,17 +483,32 @@ fn parse_agrees_with_bash_n() {
         eprintln!("SKIPPED: bash not found; the differential parse test needs GNU bash");
         return;
     };
-    let n: usize = std::env::var("MIRAGE_PARSE_DIFF_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let seed: u64 = std::env::var("MIRAGE_PARSE_DIFF_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed_1234_abcd);
-    let mut g = Gen { rng: Rng(seed | 1), pending: Vec::new(), depth: 0 };
+    let n: usize = std::env::var("MIRAGE_PARSE_DIFF_LINES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let seed: u64 = std::env::var("MIRAGE_PARSE_DIFF_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_1234_abcd);
+    let mut g = Gen {
+        rng: Rng(seed | 1),
+        pending: Vec::new(),
+        depth: 0,
+    };
     let lines: Arc<Vec<String>> = Arc::new((0..n).map(|_| g.line()).collect());
 
     let start = std::time::Instant::now();
-    let verdicts: Arc<Vec<std::sync::atomic::AtomicU8>> = Arc::new((0..n).map(|_| std::sync::atomic::AtomicU8::new(0)).collect());
+    let verdicts: Arc<Vec<std::sync::atomic::AtomicU8>> = Arc::new(
+        (0..n)
+            .map(|_| std::sync::atomic::AtomicU8::new(0))
+            .collect(),
+    );
     let next = Arc::new(AtomicUsize::new(0));
     let workers: Vec<_> = (0..4)
         .map(|_| {
-            let (lines, verdicts, next, bash) = (lines.clone(), verdicts.clone(), next.clone(), bash.clone());
+            let (lines, verdicts, next, bash) =
+                (lines.clone(), verdicts.clone(), next.clone(), bash.clone());
             std::thread::spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -354,7 +548,11 @@ fn parse_agrees_with_bash_n() {
         ours_start.elapsed()
     );
     for (line, b, e) in diffs.iter().take(25) {
-        eprintln!("--- bash {}, mirage {}: {line:?}", if *b { "accepts" } else { "rejects" }, e.as_deref().unwrap_or("accepts"));
+        eprintln!(
+            "--- bash {}, mirage {}: {line:?}",
+            if *b { "accepts" } else { "rejects" },
+            e.as_deref().unwrap_or("accepts")
+        );
     }
     assert!(pct >= 99.5, "agreement {pct:.2}% is below 99.5%");
 }

@@ -33,15 +33,34 @@ pub struct OptSpec {
 impl OptSpec {
     /// A flag with a short and/or long name.
     pub const fn flag(key: &'static str, short: Option<char>, long: Option<&'static str>) -> Self {
-        OptSpec { key, short, long, arity: Arity::Flag }
+        OptSpec {
+            key,
+            short,
+            long,
+            arity: Arity::Flag,
+        }
     }
     /// An option with a required value.
     pub const fn value(key: &'static str, short: Option<char>, long: Option<&'static str>) -> Self {
-        OptSpec { key, short, long, arity: Arity::Required }
+        OptSpec {
+            key,
+            short,
+            long,
+            arity: Arity::Required,
+        }
     }
     /// An option whose value is optional (attached only).
-    pub const fn optional(key: &'static str, short: Option<char>, long: Option<&'static str>) -> Self {
-        OptSpec { key, short, long, arity: Arity::Optional }
+    pub const fn optional(
+        key: &'static str,
+        short: Option<char>,
+        long: Option<&'static str>,
+    ) -> Self {
+        OptSpec {
+            key,
+            short,
+            long,
+            arity: Arity::Optional,
+        }
     }
 }
 
@@ -76,7 +95,14 @@ pub struct CommandSpec {
 impl CommandSpec {
     /// A spec with permutation, no `-NUM` form and usage status 1.
     pub const fn new(name: &'static str, options: &'static [OptSpec], paths: PathOperands) -> Self {
-        CommandSpec { name, options, paths, numeric_key: None, stop_at_operand: false, usage_status: 1 }
+        CommandSpec {
+            name,
+            options,
+            paths,
+            numeric_key: None,
+            stop_at_operand: false,
+            usage_status: 1,
+        }
     }
 }
 
@@ -100,16 +126,28 @@ impl ParsedArgs {
     }
     /// The last value of option `key`.
     pub fn value(&self, key: &str) -> Option<&str> {
-        self.opts.iter().rev().find(|(k, _)| *k == key).and_then(|(_, v)| v.as_deref())
+        self.opts
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, v)| v.as_deref())
     }
     /// Every value of option `key`, in order.
     pub fn values(&self, key: &str) -> Vec<&str> {
-        self.opts.iter().filter(|(k, _)| *k == key).filter_map(|(_, v)| v.as_deref()).collect()
+        self.opts
+            .iter()
+            .filter(|(k, _)| *k == key)
+            .filter_map(|(_, v)| v.as_deref())
+            .collect()
     }
     /// The index among all options of the last occurrence of any of `keys`
     /// (to let the last of two conflicting flags win).
     pub fn last_of(&self, keys: &[&str]) -> Option<&'static str> {
-        self.opts.iter().rev().find(|(k, _)| keys.contains(k)).map(|(k, _)| *k)
+        self.opts
+            .iter()
+            .rev()
+            .find(|(k, _)| keys.contains(k))
+            .map(|(k, _)| *k)
     }
 }
 
@@ -198,7 +236,14 @@ pub fn parse(spec: &CommandSpec, args: &[String]) -> Result<ParsedArgs, String> 
                 Arity::Flag => out.opts.push((opt.key, None)),
                 Arity::Optional => {
                     let rest = &body[pos + c.len_utf8()..];
-                    out.opts.push((opt.key, if rest.is_empty() { None } else { Some(rest.to_string()) }));
+                    out.opts.push((
+                        opt.key,
+                        if rest.is_empty() {
+                            None
+                        } else {
+                            Some(rest.to_string())
+                        },
+                    ));
                     break;
                 }
                 Arity::Required => {
@@ -238,7 +283,11 @@ mod tests {
 
     #[test]
     fn clusters_permutation_and_values() {
-        let p = parse(&SPEC, &v(&["-rn", "foo", "dir", "-efoo", "--count", "--", "-x"])).unwrap();
+        let p = parse(
+            &SPEC,
+            &v(&["-rn", "foo", "dir", "-efoo", "--count", "--", "-x"]),
+        )
+        .unwrap();
         assert!(p.has("recursive") && p.has("number") && p.has("count"));
         assert_eq!(p.value("regexp"), Some("foo"));
         assert_eq!(p.operands, v(&["foo", "dir", "-x"]));
@@ -246,9 +295,18 @@ mod tests {
 
     #[test]
     fn gnu_errors() {
-        assert_eq!(parse(&SPEC, &v(&["-z"])).unwrap_err(), "invalid option -- 'z'");
-        assert_eq!(parse(&SPEC, &v(&["-e"])).unwrap_err(), "option requires an argument -- 'e'");
-        assert_eq!(parse(&SPEC, &v(&["--bogus"])).unwrap_err(), "unrecognized option '--bogus'");
+        assert_eq!(
+            parse(&SPEC, &v(&["-z"])).unwrap_err(),
+            "invalid option -- 'z'"
+        );
+        assert_eq!(
+            parse(&SPEC, &v(&["-e"])).unwrap_err(),
+            "option requires an argument -- 'e'"
+        );
+        assert_eq!(
+            parse(&SPEC, &v(&["--bogus"])).unwrap_err(),
+            "unrecognized option '--bogus'"
+        );
         assert_eq!(parse(&SPEC, &v(&["--line"])).unwrap().count("number"), 1);
     }
 }

@@ -114,7 +114,11 @@ pub fn cmp(a: &str, b: &str) -> std::cmp::Ordering {
     while i > 0 && !a.is_char_boundary(i) {
         i -= 1;
     }
-    let escaped = |s: &str| s.get(i..).and_then(|t| t.chars().next()).is_some_and(is_escape);
+    let escaped = |s: &str| {
+        s.get(i..)
+            .and_then(|t| t.chars().next())
+            .is_some_and(is_escape)
+    };
     if escaped(a) || escaped(b) {
         return encode(a).cmp(&encode(b));
     }
@@ -132,7 +136,17 @@ pub fn display(s: &str) -> Cow<'_, str> {
     if !has_escapes(s) {
         return Cow::Borrowed(s);
     }
-    Cow::Owned(s.chars().map(|c| if is_escape(c) { char::REPLACEMENT_CHARACTER } else { c }).collect())
+    Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if is_escape(c) {
+                    char::REPLACEMENT_CHARACTER
+                } else {
+                    c
+                }
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -146,8 +160,14 @@ mod tests {
 
     #[test]
     fn utf8_is_borrowed_and_unchanged() {
-        assert!(matches!(decode(b"h\xc3\xa9llo"), Cow::Borrowed("h\u{e9}llo")));
-        assert!(matches!(encode("h\u{e9}llo"), Cow::Borrowed(b"h\xc3\xa9llo")));
+        assert!(matches!(
+            decode(b"h\xc3\xa9llo"),
+            Cow::Borrowed("h\u{e9}llo")
+        ));
+        assert!(matches!(
+            encode("h\u{e9}llo"),
+            Cow::Borrowed(b"h\xc3\xa9llo")
+        ));
     }
 
     #[test]
@@ -207,7 +227,12 @@ mod tests {
 
     #[test]
     fn owned_decode_matches_borrowed() {
-        for b in [&b"abc"[..], b"\xff", b"\xf4\x8f\xbf\xbfz", "\u{e9}".as_bytes()] {
+        for b in [
+            &b"abc"[..],
+            b"\xff",
+            b"\xf4\x8f\xbf\xbfz",
+            "\u{e9}".as_bytes(),
+        ] {
             assert_eq!(decode_owned(b.to_vec()), decode(b));
         }
     }

@@ -118,15 +118,27 @@ pub struct Error {
 impl Error {
     /// An error of `kind` with no path.
     pub fn new(kind: ErrorKind) -> Self {
-        Error { kind, path: None, detail: None }
+        Error {
+            kind,
+            path: None,
+            detail: None,
+        }
     }
     /// An error of `kind` about `path`.
     pub fn at(kind: ErrorKind, path: impl Into<String>) -> Self {
-        Error { kind, path: Some(path.into()), detail: None }
+        Error {
+            kind,
+            path: Some(path.into()),
+            detail: None,
+        }
     }
     /// An error of `kind` with a custom message instead of the GNU text.
     pub fn msg(kind: ErrorKind, detail: impl Into<String>) -> Self {
-        Error { kind, path: None, detail: Some(detail.into()) }
+        Error {
+            kind,
+            path: None,
+            detail: Some(detail.into()),
+        }
     }
     /// `ENOENT` for `path`.
     pub fn not_found(path: impl Into<String>) -> Self {
@@ -134,7 +146,10 @@ impl Error {
     }
     /// "unsupported: WHAT", for constructs and operations we refuse.
     pub fn unsupported(what: impl Into<String>) -> Self {
-        Self::msg(ErrorKind::Unsupported, format!("unsupported: {}", what.into()))
+        Self::msg(
+            ErrorKind::Unsupported,
+            format!("unsupported: {}", what.into()),
+        )
     }
     /// Replaces the path (e.g. a resource-relative path by the virtual one).
     pub fn with_path(mut self, path: impl Into<String>) -> Self {

@@ -102,7 +102,10 @@ pub struct Input {
 impl Input {
     /// Empty stdin (end of file at once), as `bash -c` with stdin from `/dev/null`.
     pub fn empty() -> Self {
-        Input { stream: None, pending: VecDeque::new() }
+        Input {
+            stream: None,
+            pending: VecDeque::new(),
+        }
     }
     /// Stdin from a byte source.
     pub fn from_source(src: ByteSource) -> Self {
@@ -112,25 +115,38 @@ impl Input {
                 if !b.is_empty() {
                     pending.push_back(b);
                 }
-                Input { stream: None, pending }
+                Input {
+                    stream: None,
+                    pending,
+                }
             }
-            ByteSource::Stream(s) => Input { stream: Some(s), pending: VecDeque::new() },
+            ByteSource::Stream(s) => Input {
+                stream: Some(s),
+                pending: VecDeque::new(),
+            },
         }
     }
     /// Stdin fed by the receiving end of a pipe.
     pub fn from_pipe(rx: mpsc::Receiver<Bytes>) -> Self {
-        let s = futures::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|b| (Ok(b), rx))
-        })
-        .boxed();
-        Input { stream: Some(s), pending: VecDeque::new() }
+        let s =
+            futures::stream::unfold(
+                rx,
+                |mut rx| async move { rx.recv().await.map(|b| (Ok(b), rx)) },
+            )
+            .boxed();
+        Input {
+            stream: Some(s),
+            pending: VecDeque::new(),
+        }
     }
     /// The next chunk, or `None` at end of input.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
         if let Some(b) = self.pending.pop_front() {
             return Ok(Some(b));
         }
-        let Some(s) = self.stream.as_mut() else { return Ok(None) };
+        let Some(s) = self.stream.as_mut() else {
+            return Ok(None);
+        };
         loop {
             match s.next().await {
                 Some(Ok(b)) if b.is_empty() => continue,
@@ -224,7 +240,10 @@ impl Sink {
     async fn send(&self, b: Bytes) -> Result<()> {
         match self {
             Sink::Null => Ok(()),
-            Sink::Pipe(tx) => tx.send(b).await.map_err(|_| Error::new(ErrorKind::BrokenPipe)),
+            Sink::Pipe(tx) => tx
+                .send(b)
+                .await
+                .map_err(|_| Error::new(ErrorKind::BrokenPipe)),
             Sink::Capture(buf) => {
                 match buf.lock() {
                     Ok(mut g) => g.extend_from_slice(&b),
@@ -259,7 +278,10 @@ const OUT_BLOCK: usize = 32 * 1024;
 impl Output {
     /// A writer over `sink`.
     pub fn new(sink: Sink) -> Self {
-        Output { sink, buf: BytesMut::new() }
+        Output {
+            sink,
+            buf: BytesMut::new(),
+        }
     }
     /// A writer that discards everything.
     pub fn null() -> Self {

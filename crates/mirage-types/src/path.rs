@@ -31,9 +31,19 @@ impl PathSpec {
         let original = normalize_path(&original.into());
         let directory = dirname(&original);
         let last = basename(&original);
-        let pattern = if last.contains(['*', '?', '[']) { Some(last) } else { None };
+        let pattern = if last.contains(['*', '?', '[']) {
+            Some(last)
+        } else {
+            None
+        };
         let resolved = pattern.is_none();
-        PathSpec { original, prefix: String::new(), directory, pattern, resolved }
+        PathSpec {
+            original,
+            prefix: String::new(),
+            directory,
+            pattern,
+            resolved,
+        }
     }
     /// The same path with its mount prefix set.
     pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
@@ -108,7 +118,11 @@ pub fn join_path(base: &str, path: &str) -> String {
 pub fn basename(path: &str) -> String {
     let t = path.trim_end_matches('/');
     if t.is_empty() {
-        return if path.is_empty() { String::new() } else { "/".into() };
+        return if path.is_empty() {
+            String::new()
+        } else {
+            "/".into()
+        };
     }
     t.rsplit('/').next().unwrap_or(t).to_string()
 }
@@ -118,13 +132,21 @@ pub fn basename(path: &str) -> String {
 pub fn dirname(path: &str) -> String {
     let t = path.trim_end_matches('/');
     if t.is_empty() {
-        return if path.starts_with('/') { "/".into() } else { ".".into() };
+        return if path.starts_with('/') {
+            "/".into()
+        } else {
+            ".".into()
+        };
     }
     match t.rfind('/') {
         None => ".".into(),
         Some(i) => {
             let d = t[..i].trim_end_matches('/');
-            if d.is_empty() { "/".into() } else { d.to_string() }
+            if d.is_empty() {
+                "/".into()
+            } else {
+                d.to_string()
+            }
         }
     }
 }

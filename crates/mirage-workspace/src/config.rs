@@ -90,7 +90,10 @@ pub fn interpolate(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Resul
     }
     out.push_str(rest);
     if !missing.is_empty() {
-        return Err(Error::msg(ErrorKind::InvalidInput, format!("missing environment variables: {}", missing.join(", "))));
+        return Err(Error::msg(
+            ErrorKind::InvalidInput,
+            format!("missing environment variables: {}", missing.join(", ")),
+        ));
     }
     Ok(out)
 }
@@ -100,12 +103,14 @@ impl WorkspaceConfig {
     /// process environment. Errors name the offending key and line.
     pub fn from_yaml(text: &str) -> Result<Self> {
         let text = interpolate(text, |n| std::env::var(n).ok())?;
-        serde_saphyr::from_str(&text).map_err(|e| Error::msg(ErrorKind::InvalidInput, format!("config: {e}")))
+        serde_saphyr::from_str(&text)
+            .map_err(|e| Error::msg(ErrorKind::InvalidInput, format!("config: {e}")))
     }
 
     /// The JSON Schema of the config document.
     pub fn json_schema() -> serde_json::Value {
-        serde_json::to_value(schemars::schema_for!(WorkspaceConfig)).unwrap_or(serde_json::Value::Null)
+        serde_json::to_value(schemars::schema_for!(WorkspaceConfig))
+            .unwrap_or(serde_json::Value::Null)
     }
 }
 
@@ -115,11 +120,15 @@ mod tests {
 
     #[test]
     fn parses_both_keys_and_rejects_unknown() {
-        let c = WorkspaceConfig::from_yaml("mounts:\n  /data: {resource: ram, mode: write}\n  /b: {vfs: ram}\n").unwrap();
+        let c = WorkspaceConfig::from_yaml(
+            "mounts:\n  /data: {resource: ram, mode: write}\n  /b: {vfs: ram}\n",
+        )
+        .unwrap();
         assert_eq!(c.mounts["/data"].mode, MountMode::Write);
         assert_eq!(c.mounts["/b"].resource, "ram");
         assert_eq!(c.mounts["/b"].mode, MountMode::Read);
-        let e = WorkspaceConfig::from_yaml("mounts:\n  /data: {resource: ram, colour: red}\n").unwrap_err();
+        let e = WorkspaceConfig::from_yaml("mounts:\n  /data: {resource: ram, colour: red}\n")
+            .unwrap_err();
         assert!(e.to_string().contains("colour"), "{e}");
     }
 

@@ -26,7 +26,10 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
 use mirage_ops::{Capability, Resource};
-use mirage_types::{ByteSource, Error, ErrorKind, FileStat, Input, MountInfo, Output, Result, Sink, Vfs, normalize_path};
+use mirage_types::{
+    ByteSource, Error, ErrorKind, FileStat, Input, MountInfo, Output, Result, Sink, Vfs,
+    normalize_path,
+};
 
 /// Where `/dev` is mounted.
 pub const DEV_PREFIX: &str = "/dev";
@@ -57,7 +60,9 @@ pub fn std_stream(path: &str) -> Option<StdStream> {
 static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
 
 /// The files of the `/dev` mount (resource paths).
-const FILES: &[&str] = &["/null", "/zero", "/stdin", "/stdout", "/stderr", "/fd/0", "/fd/1", "/fd/2"];
+const FILES: &[&str] = &[
+    "/null", "/zero", "/stdin", "/stdout", "/stderr", "/fd/0", "/fd/1", "/fd/2",
+];
 
 /// The `/dev` resource (see the module docs). Mounted with mode `write` so
 /// that writes to `/dev/null` succeed even in a workspace with no writable
@@ -89,7 +94,11 @@ impl Resource for DevResource {
     }
 
     fn capability(&self) -> Capability {
-        Capability { write: true, real_directories: true, ..Capability::default() }
+        Capability {
+            write: true,
+            real_directories: true,
+            ..Capability::default()
+        }
     }
 
     async fn stat(&self, path: &str) -> Result<FileStat> {
@@ -107,7 +116,11 @@ impl Resource for DevResource {
 
     async fn readdir(&self, path: &str) -> Result<Vec<FileStat>> {
         let p = normalize_path(path);
-        let dir = if p == "/" { String::from("/") } else { format!("{p}/") };
+        let dir = if p == "/" {
+            String::from("/")
+        } else {
+            format!("{p}/")
+        };
         match p.as_str() {
             "/" | "/fd" => {}
             f if FILES.contains(&f) => return Err(Error::at(ErrorKind::NotADirectory, p)),
@@ -131,7 +144,9 @@ impl Resource for DevResource {
     async fn read(&self, path: &str) -> Result<ByteSource> {
         let p = normalize_path(path);
         match p.as_str() {
-            "/zero" => Ok(ByteSource::Stream(futures::stream::repeat_with(|| Ok(Bytes::from_static(&ZEROS))).boxed())),
+            "/zero" => Ok(ByteSource::Stream(
+                futures::stream::repeat_with(|| Ok(Bytes::from_static(&ZEROS))).boxed(),
+            )),
             "/" | "/fd" => Err(Error::at(ErrorKind::IsADirectory, p)),
             f if FILES.contains(&f) => Ok(ByteSource::empty()),
             _ => Err(Error::not_found(p)),
@@ -185,7 +200,12 @@ impl DevStreams {
     /// An overlay over `inner` whose `/dev/stdin` reads `stdin` and whose
     /// `/dev/stdout` and `/dev/stderr` write to `stdout` and `stderr`.
     pub fn new(inner: Arc<dyn Vfs>, stdin: Input, stdout: Sink, stderr: Sink) -> Self {
-        DevStreams { inner, stdin: Mutex::new(Some(stdin)), stdout, stderr }
+        DevStreams {
+            inner,
+            stdin: Mutex::new(Some(stdin)),
+            stdout,
+            stderr,
+        }
     }
 
     fn take_stdin(&self) -> Input {
@@ -273,15 +293,40 @@ mod tests {
     #[tokio::test]
     async fn null_and_zero() {
         let d = DevResource::new();
-        assert!(d.read("/null").await.unwrap().collect().await.unwrap().is_empty());
-        d.write("/null", ByteSource::from(vec![1u8; 10])).await.unwrap();
+        assert!(
+            d.read("/null")
+                .await
+                .unwrap()
+                .collect()
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        d.write("/null", ByteSource::from(vec![1u8; 10]))
+            .await
+            .unwrap();
         let mut s = d.read("/zero").await.unwrap().into_stream();
         let first = s.next().await.unwrap().unwrap();
         assert!(!first.is_empty() && first.iter().all(|b| *b == 0));
-        assert_eq!(d.unlink("/null").await.unwrap_err().kind, ErrorKind::PermissionDenied);
-        assert_eq!(d.write("/new", ByteSource::empty()).await.unwrap_err().kind, ErrorKind::PermissionDenied);
-        let names: Vec<String> = d.readdir("/").await.unwrap().into_iter().map(|e| e.name).collect();
-        assert!(names.contains(&"null".to_string()) && names.contains(&"fd".to_string()), "{names:?}");
+        assert_eq!(
+            d.unlink("/null").await.unwrap_err().kind,
+            ErrorKind::PermissionDenied
+        );
+        assert_eq!(
+            d.write("/new", ByteSource::empty()).await.unwrap_err().kind,
+            ErrorKind::PermissionDenied
+        );
+        let names: Vec<String> = d
+            .readdir("/")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert!(
+            names.contains(&"null".to_string()) && names.contains(&"fd".to_string()),
+            "{names:?}"
+        );
     }
 
     #[test]

@@ -53,7 +53,9 @@ impl CommandHost for WorkspaceHost {
             let spec = PathSpec::new(ctx.resolve(&op));
             if let Some(m) = self.vfs.mount_of(&spec.original) {
                 let ft = spec.filetype();
-                if let Some(h) = mirage_commands::resolve(&ctx.name, Some(&m.resource), ft.as_deref()) {
+                if let Some(h) =
+                    mirage_commands::resolve(&ctx.name, Some(&m.resource), ft.as_deref())
+                {
                     handler = h;
                 }
                 ctx.mount = Some(m);
@@ -93,7 +95,16 @@ fn bind_std_streams(ctx: &mut CommandCtx) {
     if !any {
         return;
     }
-    let stdin = if reads_stdin { std::mem::replace(&mut ctx.stdin, Input::empty()) } else { Input::empty() };
-    let overlay = DevStreams::new(ctx.vfs.clone(), stdin, ctx.stdout.sink().clone(), ctx.stderr.sink().clone());
+    let stdin = if reads_stdin {
+        std::mem::replace(&mut ctx.stdin, Input::empty())
+    } else {
+        Input::empty()
+    };
+    let overlay = DevStreams::new(
+        ctx.vfs.clone(),
+        stdin,
+        ctx.stdout.sink().clone(),
+        ctx.stderr.sink().clone(),
+    );
     ctx.vfs = Arc::new(overlay);
 }

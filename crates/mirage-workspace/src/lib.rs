@@ -87,7 +87,11 @@ pub struct WorkspaceBuilder {
 impl WorkspaceBuilder {
     /// Mounts `resource` at `prefix` with `mode`.
     pub fn mount(mut self, prefix: &str, resource: Arc<dyn Resource>, mode: MountMode) -> Self {
-        self.mounts.push(Mount { prefix: prefix.to_string(), resource, mode });
+        self.mounts.push(Mount {
+            prefix: prefix.to_string(),
+            resource,
+            mode,
+        });
         self
     }
     /// The default session's working directory.
@@ -106,13 +110,28 @@ impl WorkspaceBuilder {
     /// for a prefix mounted twice.
     pub fn build(mut self) -> Result<Workspace> {
         if let Some(c) = self.cwd.as_deref().filter(|c| !c.starts_with('/')) {
-            return Err(Error::msg(ErrorKind::InvalidInput, format!("cwd '{c}': must be an absolute path")));
+            return Err(Error::msg(
+                ErrorKind::InvalidInput,
+                format!("cwd '{c}': must be an absolute path"),
+            ));
         }
         let default_cwd = self.cwd.unwrap_or_else(|| {
-            self.mounts.iter().map(|m| mirage_types::normalize_path(&m.prefix)).min().unwrap_or_else(|| "/".into())
+            self.mounts
+                .iter()
+                .map(|m| mirage_types::normalize_path(&m.prefix))
+                .min()
+                .unwrap_or_else(|| "/".into())
         });
-        if !self.mounts.iter().any(|m| mirage_types::normalize_path(&m.prefix) == dev::DEV_PREFIX) {
-            self.mounts.push(Mount { prefix: dev::DEV_PREFIX.into(), resource: Arc::new(dev::DevResource::new()), mode: MountMode::Write });
+        if !self
+            .mounts
+            .iter()
+            .any(|m| mirage_types::normalize_path(&m.prefix) == dev::DEV_PREFIX)
+        {
+            self.mounts.push(Mount {
+                prefix: dev::DEV_PREFIX.into(),
+                resource: Arc::new(dev::DevResource::new()),
+                mode: MountMode::Write,
+            });
         }
         let router = Arc::new(Router::new(self.mounts)?);
         let host = Arc::new(host::WorkspaceHost::new(router.clone()));
@@ -126,7 +145,10 @@ impl WorkspaceBuilder {
                 next_id: Mutex::new(0),
             }),
         };
-        ws.create_session(SessionOptions { id: Some("default".into()), ..Default::default() })?;
+        ws.create_session(SessionOptions {
+            id: Some("default".into()),
+            ..Default::default()
+        })?;
         Ok(ws)
     }
 }
@@ -146,13 +168,21 @@ impl Workspace {
         let mut b = Workspace::builder();
         for (prefix, m) in &cfg.mounts {
             let Some(reg) = mirage_ops::resource_type(&m.resource) else {
-                let known: Vec<&str> = mirage_ops::resource_types().iter().map(|r| r.name).collect();
+                let known: Vec<&str> = mirage_ops::resource_types()
+                    .iter()
+                    .map(|r| r.name)
+                    .collect();
                 return Err(Error::msg(
                     ErrorKind::InvalidInput,
-                    format!("mount {prefix}: unknown resource '{}' (known: {})", m.resource, known.join(", ")),
+                    format!(
+                        "mount {prefix}: unknown resource '{}' (known: {})",
+                        m.resource,
+                        known.join(", ")
+                    ),
                 ));
             };
-            let res = (reg.build)(&m.config).map_err(|e| Error::msg(e.kind, format!("mount {prefix}: {}", e.message())))?;
+            let res = (reg.build)(&m.config)
+                .map_err(|e| Error::msg(e.kind, format!("mount {prefix}: {}", e.message())))?;
             b = b.mount(prefix, res, m.mode);
         }
         if let Some(c) = &cfg.cwd {
@@ -165,8 +195,18 @@ impl Workspace {
         if let Some(c) = &cfg.cwd {
             match ws.inner.router.stat(c).await {
                 Ok(s) if s.is_dir() => {}
-                Ok(_) => return Err(Error::msg(ErrorKind::InvalidInput, format!("cwd '{c}': Not a directory"))),
-                Err(e) => return Err(Error::msg(ErrorKind::InvalidInput, format!("cwd '{c}': {}", e.kind.gnu_message()))),
+                Ok(_) => {
+                    return Err(Error::msg(
+                        ErrorKind::InvalidInput,
+                        format!("cwd '{c}': Not a directory"),
+                    ));
+                }
+                Err(e) => {
+                    return Err(Error::msg(
+                        ErrorKind::InvalidInput,
+                        format!("cwd '{c}': {}", e.kind.gnu_message()),
+                    ));
+                }
             }
         }
         Ok(ws)
@@ -187,7 +227,11 @@ impl Workspace {
         let id = match opts.id {
             Some(id) => id,
             None => {
-                let mut n = self.inner.next_id.lock().map_err(|_| Error::new(ErrorKind::Io))?;
+                let mut n = self
+                    .inner
+                    .next_id
+                    .lock()
+                    .map_err(|_| Error::new(ErrorKind::Io))?;
                 *n += 1;
                 format!("s{}", *n)
             }
@@ -197,18 +241,38 @@ impl Workspace {
         for (k, v) in self.inner.default_env.iter().chain(opts.env.iter()) {
             st.set_exported(k, v.clone());
         }
-        let mut sessions = self.inner.sessions.lock().map_err(|_| Error::new(ErrorKind::Io))?;
+        let mut sessions = self
+            .inner
+            .sessions
+            .lock()
+            .map_err(|_| Error::new(ErrorKind::Io))?;
         if sessions.contains_key(&id) {
-            return Err(Error::msg(ErrorKind::AlreadyExists, format!("session {id} exists")));
+            return Err(Error::msg(
+                ErrorKind::AlreadyExists,
+                format!("session {id} exists"),
+            ));
         }
-        sessions.insert(id.clone(), Arc::new(Session { id: id.clone(), state: tokio::sync::Mutex::new(st) }));
+        sessions.insert(
+            id.clone(),
+            Arc::new(Session {
+                id: id.clone(),
+                state: tokio::sync::Mutex::new(st),
+            }),
+        );
         Ok(id)
     }
 
     /// Deletes a session.
     pub fn delete_session(&self, id: &str) -> Result<()> {
-        let mut sessions = self.inner.sessions.lock().map_err(|_| Error::new(ErrorKind::Io))?;
-        sessions.remove(id).map(|_| ()).ok_or_else(|| Error::msg(ErrorKind::NotFound, format!("session {id} not found")))
+        let mut sessions = self
+            .inner
+            .sessions
+            .lock()
+            .map_err(|_| Error::new(ErrorKind::Io))?;
+        sessions
+            .remove(id)
+            .map(|_| ())
+            .ok_or_else(|| Error::msg(ErrorKind::NotFound, format!("session {id} not found")))
     }
 
     /// The session ids, sorted.
@@ -227,13 +291,25 @@ impl Workspace {
     }
 
     fn session(&self, id: &str) -> Result<Arc<Session>> {
-        let sessions = self.inner.sessions.lock().map_err(|_| Error::new(ErrorKind::Io))?;
-        sessions.get(id).cloned().ok_or_else(|| Error::msg(ErrorKind::NotFound, format!("session {id} not found")))
+        let sessions = self
+            .inner
+            .sessions
+            .lock()
+            .map_err(|_| Error::new(ErrorKind::Io))?;
+        sessions
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::msg(ErrorKind::NotFound, format!("session {id} not found")))
     }
 
     /// Runs `command` (one line or a script) in session `session_id`,
     /// collecting stdout and stderr. Lines in one session run one at a time.
-    pub async fn execute(&self, session_id: &str, command: &str, stdin: Option<Bytes>) -> Result<ExecOutput> {
+    pub async fn execute(
+        &self,
+        session_id: &str,
+        command: &str,
+        stdin: Option<Bytes>,
+    ) -> Result<ExecOutput> {
         let session = self.session(session_id)?;
         let mut st = session.state.lock().await;
         let (out_sink, out_buf) = Sink::capture();
@@ -248,12 +324,23 @@ impl Workspace {
             Ok(mut g) => std::mem::take(&mut *g),
             Err(p) => std::mem::take(&mut *p.into_inner()),
         };
-        Ok(ExecOutput { stdout: take(&out_buf), stderr: take(&err_buf), exit_code: code })
+        Ok(ExecOutput {
+            stdout: take(&out_buf),
+            stderr: take(&err_buf),
+            exit_code: code,
+        })
     }
 
     /// Runs `command` with stdout and stderr sent to the given sinks as they
     /// are produced (for streaming replies and the terminal).
-    pub async fn execute_streaming(&self, session_id: &str, command: &str, stdin: Input, stdout: Sink, stderr: Sink) -> Result<i32> {
+    pub async fn execute_streaming(
+        &self,
+        session_id: &str,
+        command: &str,
+        stdin: Input,
+        stdout: Sink,
+        stderr: Sink,
+    ) -> Result<i32> {
         let session = self.session(session_id)?;
         let mut st = session.state.lock().await;
         let host: Arc<dyn mirage_types::command::CommandHost> = self.inner.host.clone();

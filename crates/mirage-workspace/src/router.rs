@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 use mirage_ops::Resource;
 use mirage_types::{
-    ByteSource, Error, ErrorKind, FileStat, FileType, MountInfo, MountMode, Result, Vfs, basename, normalize_path, strip_mount_prefix,
+    ByteSource, Error, ErrorKind, FileStat, FileType, MountInfo, MountMode, Result, Vfs, basename,
+    normalize_path, strip_mount_prefix,
 };
 
 /// One mount: a resource attached at a prefix with a mode.
@@ -35,10 +36,18 @@ impl Router {
         for m in &mut mounts {
             m.prefix = normalize_path(&m.prefix);
         }
-        mounts.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()).then(a.prefix.cmp(&b.prefix)));
+        mounts.sort_by(|a, b| {
+            b.prefix
+                .len()
+                .cmp(&a.prefix.len())
+                .then(a.prefix.cmp(&b.prefix))
+        });
         for w in mounts.windows(2) {
             if w[0].prefix == w[1].prefix {
-                return Err(Error::msg(ErrorKind::AlreadyExists, format!("{}: mounted twice", w[0].prefix)));
+                return Err(Error::msg(
+                    ErrorKind::AlreadyExists,
+                    format!("{}: mounted twice", w[0].prefix),
+                ));
             }
         }
         Ok(Router { mounts })
@@ -49,7 +58,9 @@ impl Router {
         let path = normalize_path(path);
         self.mounts
             .iter()
-            .find(|m| m.prefix == "/" || path == m.prefix || path.starts_with(&format!("{}/", m.prefix)))
+            .find(|m| {
+                m.prefix == "/" || path == m.prefix || path.starts_with(&format!("{}/", m.prefix))
+            })
             .map(|m| (m, strip_mount_prefix(&path, &m.prefix)))
     }
 
@@ -61,7 +72,11 @@ impl Router {
     /// Names of mount points directly under `dir` that are not `dir` itself.
     fn child_mounts(&self, dir: &str) -> Vec<String> {
         let dir = normalize_path(dir);
-        let base = if dir == "/" { "/".to_string() } else { format!("{dir}/") };
+        let base = if dir == "/" {
+            "/".to_string()
+        } else {
+            format!("{dir}/")
+        };
         let mut out: Vec<String> = self
             .mounts
             .iter()
@@ -77,7 +92,14 @@ impl Router {
         match self.resolve(path) {
             Some((m, rel)) if m.mode.allows_write() => Ok((m, rel)),
             Some(_) => Err(Error::at(ErrorKind::ReadOnly, path)),
-            None => Err(Error::at(if self.is_virtual_dir(path) { ErrorKind::ReadOnly } else { ErrorKind::NotFound }, path)),
+            None => Err(Error::at(
+                if self.is_virtual_dir(path) {
+                    ErrorKind::ReadOnly
+                } else {
+                    ErrorKind::NotFound
+                },
+                path,
+            )),
         }
     }
 
@@ -111,7 +133,9 @@ impl Router {
                             if self.stat(from).await?.is_dir() {
                                 return Err(Error::msg(
                                     ErrorKind::Unsupported,
-                                    format!("{from}: cannot move a symbolic link to a directory to a mount without links"),
+                                    format!(
+                                        "{from}: cannot move a symbolic link to a directory to a mount without links"
+                                    ),
                                 ));
                             }
                             let data = self.read(from).await?;
@@ -134,7 +158,8 @@ impl Router {
             let st = self.lstat(path).await?;
             if st.is_dir() {
                 for e in self.readdir(path).await? {
-                    self.remove_tree(&format!("{}/{}", path.trim_end_matches('/'), e.name)).await?;
+                    self.remove_tree(&format!("{}/{}", path.trim_end_matches('/'), e.name))
+                        .await?;
                 }
                 self.rmdir(path).await
             } else {
@@ -153,7 +178,11 @@ impl Router {
         let path = normalize_path(path);
         match self.resolve(&path) {
             Some((m, rel)) => {
-                let r = if follow { m.resource.stat(&rel).await } else { m.resource.lstat(&rel).await };
+                let r = if follow {
+                    m.resource.stat(&rel).await
+                } else {
+                    m.resource.lstat(&rel).await
+                };
                 match r {
                     Ok(mut s) => {
                         if rel == "/" {
@@ -161,7 +190,9 @@ impl Router {
                         }
                         Ok(s)
                     }
-                    Err(e) if e.kind == ErrorKind::NotFound && self.is_virtual_dir(&path) => Ok(FileStat::dir(basename(&path))),
+                    Err(e) if e.kind == ErrorKind::NotFound && self.is_virtual_dir(&path) => {
+                        Ok(FileStat::dir(basename(&path)))
+                    }
                     Err(e) => Err(at(e, &path)),
                 }
             }
@@ -201,7 +232,10 @@ impl Vfs for Router {
             return Err(Error::at(ErrorKind::AlreadyExists, path));
         }
         let (m, rel) = self.writable(&path)?;
-        m.resource.symlink(target, &rel).await.map_err(|e| at(e, &path))
+        m.resource
+            .symlink(target, &rel)
+            .await
+            .map_err(|e| at(e, &path))
     }
 
     async fn realpath(&self, path: &str) -> Result<String> {
@@ -210,7 +244,11 @@ impl Vfs for Router {
             Some((m, rel)) => match m.resource.realpath(&rel).await {
                 Ok(r) if r == "/" || r.is_empty() => Ok(m.prefix.clone()),
                 Ok(r) if m.prefix == "/" => Ok(normalize_path(&r)),
-                Ok(r) => Ok(normalize_path(&format!("{}/{}", m.prefix, r.trim_start_matches('/')))),
+                Ok(r) => Ok(normalize_path(&format!(
+                    "{}/{}",
+                    m.prefix,
+                    r.trim_start_matches('/')
+                ))),
                 Err(e) if e.kind == ErrorKind::NotFound && self.is_virtual_dir(&path) => Ok(path),
                 Err(e) => Err(at(e, &path)),
             },
@@ -257,7 +295,10 @@ impl Vfs for Router {
     async fn append(&self, path: &str, data: ByteSource) -> Result<()> {
         let path = normalize_path(path);
         let (m, rel) = self.writable(&path)?;
-        m.resource.append(&rel, data).await.map_err(|e| at(e, &path))
+        m.resource
+            .append(&rel, data)
+            .await
+            .map_err(|e| at(e, &path))
     }
 
     async fn mkdir(&self, path: &str, parents: bool) -> Result<()> {
@@ -318,14 +359,22 @@ impl Vfs for Router {
     }
 
     fn mount_of(&self, path: &str) -> Option<MountInfo> {
-        self.resolve(path).map(|(m, _)| MountInfo { prefix: m.prefix.clone(), resource: m.resource.name().to_string(), mode: m.mode })
+        self.resolve(path).map(|(m, _)| MountInfo {
+            prefix: m.prefix.clone(),
+            resource: m.resource.name().to_string(),
+            mode: m.mode,
+        })
     }
 
     fn mounts(&self) -> Vec<MountInfo> {
         let mut v: Vec<MountInfo> = self
             .mounts
             .iter()
-            .map(|m| MountInfo { prefix: m.prefix.clone(), resource: m.resource.name().to_string(), mode: m.mode })
+            .map(|m| MountInfo {
+                prefix: m.prefix.clone(),
+                resource: m.resource.name().to_string(),
+                mode: m.mode,
+            })
             .collect();
         v.sort_by(|a, b| a.prefix.cmp(&b.prefix));
         v

@@ -8,24 +8,55 @@ use mirage_workspace::{Workspace, WorkspaceConfig};
 
 fn ws() -> Workspace {
     let ram = Arc::new(mirage_resource_ram::RamResource::new());
-    Workspace::builder().mount("/data", ram, MountMode::Read).cwd("/data").build().unwrap()
+    Workspace::builder()
+        .mount("/data", ram, MountMode::Read)
+        .cwd("/data")
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
 async fn dev_files_exist_and_behave() {
     let w = ws();
     let o = w.execute("default", "cat /dev/null; echo rc=$?; echo x > /dev/null; echo rc=$?; head -c 5 /dev/zero | wc -c; ls /dev", None).await.unwrap();
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "rc=0\nrc=0\n5\nfd\nnull\nstderr\nstdin\nstdout\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "rc=0\nrc=0\n5\nfd\nnull\nstderr\nstdin\nstdout\n"
+    );
     // a recursive walk from / never reads the endless /dev/zero
-    let o = w.execute("default", "grep -r needle / ; echo rc=$?; ls /dev/zero", None).await.unwrap();
+    let o = w
+        .execute(
+            "default",
+            "grep -r needle / ; echo rc=$?; ls /dev/zero",
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout), "rc=1\n/dev/zero\n");
     // the default cwd is still the first user mount, not /dev
     assert_eq!(w.session_cwd("default").await.unwrap(), "/data");
-    let o = w.execute("default", "cat /dev/stdin; grep -c b /dev/fd/0 </dev/null", Some(Bytes::from_static(b"a\nb\n"))).await.unwrap();
+    let o = w
+        .execute(
+            "default",
+            "cat /dev/stdin; grep -c b /dev/fd/0 </dev/null",
+            Some(Bytes::from_static(b"a\nb\n")),
+        )
+        .await
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout), "a\nb\n0\n");
-    let o = w.execute("default", "echo hi | tee /dev/stderr; rm /dev/null; echo rc=$?", None).await.unwrap();
+    let o = w
+        .execute(
+            "default",
+            "echo hi | tee /dev/stderr; rm /dev/null; echo rc=$?",
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout), "hi\nrc=1\n");
-    assert_eq!(String::from_utf8_lossy(&o.stderr), "hi\nrm: cannot remove '/dev/null': Permission denied\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "hi\nrm: cannot remove '/dev/null': Permission denied\n"
+    );
 }
 
 #[tokio::test]
@@ -33,13 +64,29 @@ async fn exec_redirects_last_for_the_session() {
     let w = ws();
     let o = w.execute("default", "exec 2>&1", None).await.unwrap();
     assert_eq!(o.exit_code, 0);
-    let o = w.execute("default", "ls /nope; echo rc=$?", None).await.unwrap();
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "ls: cannot access '/nope': No such file or directory\nrc=2\n");
+    let o = w
+        .execute("default", "ls /nope; echo rc=$?", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "ls: cannot access '/nope': No such file or directory\nrc=2\n"
+    );
     assert!(o.stderr.is_empty());
-    let o = w.execute("default", "exec 2>/dev/null; ls /nope; echo rc=$?", None).await.unwrap();
-    assert_eq!((String::from_utf8_lossy(&o.stdout).as_ref(), o.stderr.len()), ("rc=2\n", 0));
+    let o = w
+        .execute("default", "exec 2>/dev/null; ls /nope; echo rc=$?", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (String::from_utf8_lossy(&o.stdout).as_ref(), o.stderr.len()),
+        ("rc=2\n", 0)
+    );
     // another session is not affected
-    w.create_session(mirage_workspace::SessionOptions { id: Some("s2".into()), ..Default::default() }).unwrap();
+    w.create_session(mirage_workspace::SessionOptions {
+        id: Some("s2".into()),
+        ..Default::default()
+    })
+    .unwrap();
     let o = w.execute("s2", "ls /nope", None).await.unwrap();
     assert!(o.stdout.is_empty() && !o.stderr.is_empty());
 }
@@ -47,16 +94,31 @@ async fn exec_redirects_last_for_the_session() {
 #[tokio::test]
 async fn config_cwd_and_resource_config_are_checked() {
     let bad = [
-        ("mounts:\n  /d: {resource: ram}\ncwd: d\n", "must be an absolute path"),
-        ("mounts:\n  /d: {resource: ram}\ncwd: /d/x\n", "No such file or directory"),
-        ("mounts:\n  /d: {resource: ram, config: {size: 3}}\n", "size"),
+        (
+            "mounts:\n  /d: {resource: ram}\ncwd: d\n",
+            "must be an absolute path",
+        ),
+        (
+            "mounts:\n  /d: {resource: ram}\ncwd: /d/x\n",
+            "No such file or directory",
+        ),
+        (
+            "mounts:\n  /d: {resource: ram, config: {size: 3}}\n",
+            "size",
+        ),
     ];
     for (text, want) in bad {
         let cfg = WorkspaceConfig::from_yaml(text).unwrap();
-        let e = Workspace::from_config(&cfg).await.err().unwrap_or_else(|| panic!("{text}: accepted"));
+        let e = Workspace::from_config(&cfg)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{text}: accepted"));
         assert!(e.to_string().contains(want), "{text}: {e}");
     }
-    let cfg = WorkspaceConfig::from_yaml("mounts:\n  /d: {resource: ram}\n  /d/sub: {resource: ram}\ncwd: /d/sub\n").unwrap();
+    let cfg = WorkspaceConfig::from_yaml(
+        "mounts:\n  /d: {resource: ram}\n  /d/sub: {resource: ram}\ncwd: /d/sub\n",
+    )
+    .unwrap();
     let w = Workspace::from_config(&cfg).await.unwrap();
     assert_eq!(w.session_cwd("default").await.unwrap(), "/d/sub");
 }
@@ -64,11 +126,25 @@ async fn config_cwd_and_resource_config_are_checked() {
 #[tokio::test]
 async fn exec_to_a_file_says_unsupported_instead_of_writing_elsewhere() {
     let ram = Arc::new(mirage_resource_ram::RamResource::new());
-    let w = Workspace::builder().mount("/data", ram, MountMode::Write).cwd("/data").build().unwrap();
-    let o = w.execute("default", "exec > out.txt; echo rc=$?", None).await.unwrap();
+    let w = Workspace::builder()
+        .mount("/data", ram, MountMode::Write)
+        .cwd("/data")
+        .build()
+        .unwrap();
+    let o = w
+        .execute("default", "exec > out.txt; echo rc=$?", None)
+        .await
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout), "rc=1\n");
-    assert!(String::from_utf8_lossy(&o.stderr).contains("unsupported"), "{:?}", o.stderr);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("unsupported"),
+        "{:?}",
+        o.stderr
+    );
     // `exec 2>&1` and friends still work
-    let o = w.execute("default", "exec 2>&1; ls /nope 2>&1 | wc -l", None).await.unwrap();
+    let o = w
+        .execute("default", "exec 2>&1; ls /nope 2>&1 | wc -l", None)
+        .await
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout), "1\n");
 }

@@ -51,17 +51,26 @@ impl Fx {
         std::fs::read_to_string(self.host(p)).unwrap()
     }
     fn is_link(&self, p: &str) -> bool {
-        std::fs::symlink_metadata(self.host(p)).map(|m| m.file_type().is_symlink()).unwrap_or(false)
+        std::fs::symlink_metadata(self.host(p))
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(false)
     }
     fn exists(&self, p: &str) -> bool {
         std::fs::symlink_metadata(self.host(p)).is_ok()
     }
     fn outside_intact(&self) {
-        assert_eq!(std::fs::read_to_string(self.tmp.path().join("outside/secret")).unwrap(), "secret\n");
+        assert_eq!(
+            std::fs::read_to_string(self.tmp.path().join("outside/secret")).unwrap(),
+            "secret\n"
+        );
     }
     async fn run(&self, line: &str) -> (String, String, i32) {
         let o = self.ws.execute("default", line, None).await.unwrap();
-        (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned(), o.exit_code)
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+            o.exit_code,
+        )
     }
 }
 
@@ -135,8 +144,16 @@ async fn mv_across_disk_mounts_copies_links_as_links() {
     keep_tree(&fx);
     let other = tempfile::tempdir().unwrap();
     let ws = Workspace::builder()
-        .mount("/d", Arc::new(DiskResource::open(&fx.host("")).unwrap()), MountMode::Write)
-        .mount("/e", Arc::new(DiskResource::open(other.path()).unwrap()), MountMode::Write)
+        .mount(
+            "/d",
+            Arc::new(DiskResource::open(&fx.host("")).unwrap()),
+            MountMode::Write,
+        )
+        .mount(
+            "/e",
+            Arc::new(DiskResource::open(other.path()).unwrap()),
+            MountMode::Write,
+        )
         .cwd("/d")
         .build()
         .unwrap();
@@ -154,8 +171,14 @@ async fn walkers_do_not_follow_links_by_default() {
     keep_tree(&fx);
     assert_eq!(fx.run("find d").await.0, "d\nd/a\nd/a/f\nd/a/link\n");
     assert_eq!(fx.run("find d -type l").await.0, "d/a/link\n");
-    assert_eq!(fx.run("find -L d -type f").await.0, "d/a/f\nd/a/link/k1\nd/a/link/sub/k2\n");
-    assert_eq!(fx.run("find -H d/a/link -type f").await.0, "d/a/link/k1\nd/a/link/sub/k2\n");
+    assert_eq!(
+        fx.run("find -L d -type f").await.0,
+        "d/a/f\nd/a/link/k1\nd/a/link/sub/k2\n"
+    );
+    assert_eq!(
+        fx.run("find -H d/a/link -type f").await.0,
+        "d/a/link/k1\nd/a/link/sub/k2\n"
+    );
     assert_eq!(fx.run("find d/a/link").await.0, "d/a/link\n");
     let (out, _, code) = fx.run("grep -r one d").await;
     assert_eq!((out.as_str(), code), ("", 1));
@@ -166,7 +189,12 @@ async fn walkers_do_not_follow_links_by_default() {
     assert!(out.contains(" link -> ../../keep\n"), "{out}");
     assert!(out.starts_with("total "), "{out}");
     // The shell's tests still follow.
-    assert_eq!(fx.run("[ -d d/a/link ] && [ -L d/a/link ] && cat d/a/link/k1").await.0, "one\n");
+    assert_eq!(
+        fx.run("[ -d d/a/link ] && [ -L d/a/link ] && cat d/a/link/k1")
+            .await
+            .0,
+        "one\n"
+    );
 }
 
 #[tokio::test]
@@ -176,7 +204,10 @@ async fn cp_copies_links_as_links_unless_told() {
     let (_, err, code) = fx.run("cp -r d/a c1").await;
     assert_eq!((err.as_str(), code), ("", 0));
     assert!(fx.is_link("c1/link"));
-    assert_eq!(std::fs::read_link(fx.host("c1/link")).unwrap(), Path::new("../../keep"));
+    assert_eq!(
+        std::fs::read_link(fx.host("c1/link")).unwrap(),
+        Path::new("../../keep")
+    );
     let (_, err, code) = fx.run("cp -rL d/a c2").await;
     assert_eq!((err.as_str(), code), ("", 0));
     assert!(!fx.is_link("c2/link"));
@@ -202,22 +233,40 @@ async fn loops_are_detected_and_fast() {
     fx.link("loopy", "l/loopy");
     let t = Instant::now();
     let (out, _, code) = fx.run("find l").await;
-    assert_eq!((out.as_str(), code), ("l\nl/again\nl/f\nl/loopy\nl/self\nl/sub\nl/sub/up\n", 0));
+    assert_eq!(
+        (out.as_str(), code),
+        ("l\nl/again\nl/f\nl/loopy\nl/self\nl/sub\nl/sub/up\n", 0)
+    );
     let (out, err, code) = fx.run("find -L l").await;
     assert_eq!((out.as_str(), code), ("l\nl/f\nl/sub\n", 1));
     assert!(
         err.contains("find: File system loop detected; \u{2018}l/self\u{2019} is part of the same file system loop as \u{2018}l\u{2019}.\n"),
         "{err}"
     );
-    assert!(err.contains("find: 'l/loopy': Too many levels of symbolic links\n"), "{err}");
+    assert!(
+        err.contains("find: 'l/loopy': Too many levels of symbolic links\n"),
+        "{err}"
+    );
     let (out, err, code) = fx.run("grep -R needle l").await;
     assert_eq!((out.as_str(), code), ("l/f:needle\n", 2));
-    assert!(err.contains("grep: l/self: warning: recursive directory loop\n"), "{err}");
-    assert!(err.contains("grep: l/loopy: Too many levels of symbolic links\n"), "{err}");
+    assert!(
+        err.contains("grep: l/self: warning: recursive directory loop\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("grep: l/loopy: Too many levels of symbolic links\n"),
+        "{err}"
+    );
     let (_, err, code) = fx.run("cp -rL l c").await;
     assert_eq!(code, 1);
-    assert!(err.contains("cp: cannot copy cyclic symbolic link 'l/self'"), "{err}");
-    assert!(t.elapsed() < Duration::from_secs(30), "loops made the walk slow");
+    assert!(
+        err.contains("cp: cannot copy cyclic symbolic link 'l/self'"),
+        "{err}"
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(30),
+        "loops made the walk slow"
+    );
     // A loop is ELOOP, not a permission error.
     let (_, err, code) = fx.run("cat l/loopy; echo x > l/loopy").await;
     assert_eq!(code, 1);

@@ -18,5 +18,8 @@ pub use mirage_resource_ram as ram;
 /// Names of the resource types linked into this binary (from their
 /// link-time registrations), sorted.
 pub fn resource_names() -> Vec<&'static str> {
-    mirage_ops::resource_types().iter().map(|r| r.name).collect()
+    mirage_ops::resource_types()
+        .iter()
+        .map(|r| r.name)
+        .collect()
 }

@@ -32,7 +32,9 @@ fn base_name(name: &str, suffix: Option<&str>) -> String {
         None => trimmed,
     };
     match suffix {
-        Some(s) if !s.is_empty() && base.len() > s.len() && base.ends_with(s) => base[..base.len() - s.len()].to_string(),
+        Some(s) if !s.is_empty() && base.len() > s.len() && base.ends_with(s) => {
+            base[..base.len() - s.len()].to_string()
+        }
         _ => base.to_string(),
     }
 }
@@ -53,7 +55,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             (ops.clone(), suffix_opt)
         } else {
             if ops.len() > 2 {
-                return crate::util::usage_error(ctx, &format!("extra operand '{}'", ops[2]), 1).await;
+                return crate::util::usage_error(ctx, &format!("extra operand '{}'", ops[2]), 1)
+                    .await;
             }
             (vec![ops[0].clone()], ops.get(1).cloned())
         };
@@ -76,7 +79,10 @@ mod tests {
     #[test]
     fn gnu_base_names() {
         assert_eq!(base_name("/data/reports/summary.csv", None), "summary.csv");
-        assert_eq!(base_name("/data/reports/summary.csv", Some(".csv")), "summary");
+        assert_eq!(
+            base_name("/data/reports/summary.csv", Some(".csv")),
+            "summary"
+        );
         assert_eq!(base_name("/data/reports/", None), "reports");
         assert_eq!(base_name("file.txt", None), "file.txt");
         assert_eq!(base_name("//", None), "/");
@@ -87,7 +93,27 @@ mod tests {
 
     #[test]
     fn matches_gnu() {
-        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let vfs = MemVfs::with(&[
+            ("/d/a.txt", "a1\na2\na3\n"),
+            ("/d/b.txt", "b1\nb2\n"),
+            (
+                "/d/lines.txt",
+                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+            ),
+            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
+            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
+            (
+                "/d/emp.csv",
+                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
+            ),
+            ("/d/nonl.txt", "x\ny\nz"),
+            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
+            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
+            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
+            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
+            ("/d/empty.txt", ""),
+            ("/d/dir/", ""),
+        ]);
         let cases: &[(&[&str], &str, &str, i32)] = &[
             (&["/data/reports/summary.csv"], "", "summary.csv\n", 0),
             (&["/data/reports/summary.csv", ".csv"], "", "summary\n", 0),
@@ -105,5 +131,4 @@ mod tests {
             assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
         }
     }
-
 }

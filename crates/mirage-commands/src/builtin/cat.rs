@@ -4,9 +4,9 @@
 //! from 128 as `M-…`). Streams: without numbering flags the
 //! chunks pass through untouched, so `cat big | head -1` reads one chunk.
 
+use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
-use mirage_types::ErrorKind;
 
 use crate::util::{open_input, operands_or_stdin, parse_args};
 
@@ -42,7 +42,12 @@ struct Fmt {
 
 impl Fmt {
     fn plain(&self) -> bool {
-        !(self.number || self.nonblank || self.squeeze || self.ends || self.tabs || self.nonprinting)
+        !(self.number
+            || self.nonblank
+            || self.squeeze
+            || self.ends
+            || self.tabs
+            || self.nonprinting)
     }
     /// Formats `chunk`, keeping line state across chunks.
     fn apply(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
@@ -56,7 +61,11 @@ impl Fmt {
                 } else {
                     self.blank_run = 0;
                 }
-                let numbered = if self.nonblank { b != b'\n' } else { self.number };
+                let numbered = if self.nonblank {
+                    b != b'\n'
+                } else {
+                    self.number
+                };
                 if numbered {
                     self.line_no += 1;
                     out.extend_from_slice(format!("{:>6}\t", self.line_no).as_bytes());
@@ -74,7 +83,9 @@ impl Fmt {
                 b'\t' if self.tabs => out.extend_from_slice(b"^I"),
                 b'\t' => out.push(b),
                 // as GNU 9.1 `-E`: CR before LF (or ending the buffer) is `^M`
-                b'\r' if self.ends && chunk.get(i + 1).is_none_or(|&n| n == b'\n') => out.extend_from_slice(b"^M"),
+                b'\r' if self.ends && chunk.get(i + 1).is_none_or(|&n| n == b'\n') => {
+                    out.extend_from_slice(b"^M")
+                }
                 _ if self.nonprinting => show_nonprinting(b, out),
                 _ => out.push(b),
             }

@@ -29,7 +29,11 @@ const OPTS: &[OptSpec] = &[
     OptSpec::flag("force", Some('f'), Some("force")),
     OptSpec::flag("interactive", Some('i'), Some("interactive")),
     OptSpec::flag("verbose", Some('v'), Some("verbose")),
-    OptSpec::flag("no-target-directory", Some('T'), Some("no-target-directory")),
+    OptSpec::flag(
+        "no-target-directory",
+        Some('T'),
+        Some("no-target-directory"),
+    ),
     OptSpec::value("target-directory", Some('t'), Some("target-directory")),
     OptSpec::flag("no-dereference", Some('P'), Some("no-dereference")),
     OptSpec::flag("dereference", Some('L'), Some("dereference")),
@@ -46,7 +50,11 @@ crate::register_command!("cp", SPEC, run, true);
 
 /// Joins a path with a child name (no doubled `/`).
 fn child(parent: &str, name: &str) -> String {
-    if parent.ends_with('/') { format!("{parent}{name}") } else { format!("{parent}/{name}") }
+    if parent.ends_with('/') {
+        format!("{parent}{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
 }
 
 /// The last component of an operand as typed (`a/b/` gives `b`).
@@ -84,10 +92,21 @@ impl Cp {
     }
 
     /// Copies one regular file (`src_abs` to `dst_abs`).
-    async fn copy_file(&mut self, ctx: &mut CommandCtx, src: &str, src_abs: &str, dst: &str, dst_abs: &str) {
+    async fn copy_file(
+        &mut self,
+        ctx: &mut CommandCtx,
+        src: &str,
+        src_abs: &str,
+        dst: &str,
+        dst_abs: &str,
+    ) {
         match ctx.vfs.stat(dst_abs).await {
             Ok(st) if st.is_dir() => {
-                self.err(ctx, format!("cannot overwrite directory '{dst}' with non-directory")).await;
+                self.err(
+                    ctx,
+                    format!("cannot overwrite directory '{dst}' with non-directory"),
+                )
+                .await;
                 return;
             }
             Ok(_) if self.no_clobber => return,
@@ -96,7 +115,11 @@ impl Cp {
         let data = match ctx.vfs.read(src_abs).await {
             Ok(d) => d,
             Err(e) => {
-                self.err(ctx, format!("cannot open '{src}' for reading: {}", e.message())).await;
+                self.err(
+                    ctx,
+                    format!("cannot open '{src}' for reading: {}", e.message()),
+                )
+                .await;
                 return;
             }
         };
@@ -107,30 +130,50 @@ impl Cp {
                 self.say(ctx, src, dst).await;
             }
             Err(e) => {
-                self.err(ctx, format!("cannot create regular file '{dst}': {}", e.message())).await;
+                self.err(
+                    ctx,
+                    format!("cannot create regular file '{dst}': {}", e.message()),
+                )
+                .await;
             }
         }
     }
 
     /// Copies the symlink `src_abs` as a link (`cp -P`, `-d`, `-a`, and `-r`
     /// inside a tree): the same target, stored as is.
-    async fn copy_link(&mut self, ctx: &mut CommandCtx, src: &str, src_abs: &str, dst: &str, dst_abs: &str) {
+    async fn copy_link(
+        &mut self,
+        ctx: &mut CommandCtx,
+        src: &str,
+        src_abs: &str,
+        dst: &str,
+        dst_abs: &str,
+    ) {
         let target = match ctx.vfs.readlink(src_abs).await {
             Ok(t) => t,
             Err(e) => {
-                self.err(ctx, format!("cannot read symbolic link '{src}': {}", e.message())).await;
+                self.err(
+                    ctx,
+                    format!("cannot read symbolic link '{src}': {}", e.message()),
+                )
+                .await;
                 return;
             }
         };
         match ctx.vfs.lstat(dst_abs).await {
             Ok(_) if self.no_clobber => return,
             Ok(st) if st.is_dir() => {
-                self.err(ctx, format!("cannot overwrite directory '{dst}' with non-directory")).await;
+                self.err(
+                    ctx,
+                    format!("cannot overwrite directory '{dst}' with non-directory"),
+                )
+                .await;
                 return;
             }
             Ok(_) => {
                 if let Err(e) = ctx.vfs.unlink(dst_abs).await {
-                    self.err(ctx, format!("cannot remove '{dst}': {}", e.message())).await;
+                    self.err(ctx, format!("cannot remove '{dst}': {}", e.message()))
+                        .await;
                     return;
                 }
             }
@@ -141,7 +184,13 @@ impl Cp {
                 ctx.io.wrote(dst_abs);
                 self.say(ctx, src, dst).await;
             }
-            Err(e) => self.err(ctx, format!("cannot create symbolic link '{dst}': {}", e.message())).await,
+            Err(e) => {
+                self.err(
+                    ctx,
+                    format!("cannot create symbolic link '{dst}': {}", e.message()),
+                )
+                .await
+            }
         }
     }
 
@@ -149,18 +198,31 @@ impl Cp {
     /// followed: `ft`) to exactly `dst`. Links inside a tree are copied as
     /// links, or followed with `-L` (a directory met again through a link
     /// is `cannot copy cyclic symbolic link`).
-    async fn copy(&mut self, ctx: &mut CommandCtx, src: &str, src_abs: &str, ft: FileType, dst: &str, dst_abs: &str) {
+    async fn copy(
+        &mut self,
+        ctx: &mut CommandCtx,
+        src: &str,
+        src_abs: &str,
+        ft: FileType,
+        dst: &str,
+        dst_abs: &str,
+    ) {
         match ft {
             FileType::File => return self.copy_file(ctx, src, src_abs, dst, dst_abs).await,
             FileType::Symlink => return self.copy_link(ctx, src, src_abs, dst, dst_abs).await,
             FileType::Directory => {}
         }
         if !self.recursive {
-            self.err(ctx, format!("-r not specified; omitting directory '{src}'")).await;
+            self.err(ctx, format!("-r not specified; omitting directory '{src}'"))
+                .await;
             return;
         }
         if dst_abs == src_abs || dst_abs.starts_with(&child(src_abs, "")) {
-            self.err(ctx, format!("cannot copy a directory, '{src}', into itself, '{dst}'")).await;
+            self.err(
+                ctx,
+                format!("cannot copy a directory, '{src}', into itself, '{dst}'"),
+            )
+            .await;
             return;
         }
         // pre-order: make each directory, then copy its entries; with -L,
@@ -193,7 +255,8 @@ impl Cp {
             if self.dereference {
                 let real = ctx.vfs.realpath(&sa).await.unwrap_or_else(|_| sa.clone());
                 if ancestors.contains(&real) {
-                    self.err(ctx, format!("cannot copy cyclic symbolic link '{s}'")).await;
+                    self.err(ctx, format!("cannot copy cyclic symbolic link '{s}'"))
+                        .await;
                     continue;
                 }
                 let mut v = (*ancestors).clone();
@@ -203,7 +266,11 @@ impl Cp {
             match ctx.vfs.stat(&da).await {
                 Ok(st) if st.is_dir() => {}
                 Ok(_) => {
-                    self.err(ctx, format!("cannot overwrite non-directory '{d}' with directory '{s}'")).await;
+                    self.err(
+                        ctx,
+                        format!("cannot overwrite non-directory '{d}' with directory '{s}'"),
+                    )
+                    .await;
                     continue;
                 }
                 Err(_) => match ctx.vfs.mkdir(&da, false).await {
@@ -212,7 +279,11 @@ impl Cp {
                         self.say(ctx, &s, &d).await;
                     }
                     Err(e) => {
-                        self.err(ctx, format!("cannot create directory '{d}': {}", e.message())).await;
+                        self.err(
+                            ctx,
+                            format!("cannot create directory '{d}': {}", e.message()),
+                        )
+                        .await;
                         continue;
                     }
                 },
@@ -220,7 +291,8 @@ impl Cp {
             let entries = match ctx.vfs.readdir(&sa).await {
                 Ok(e) => e,
                 Err(e) => {
-                    self.err(ctx, format!("cannot access '{s}': {}", e.message())).await;
+                    self.err(ctx, format!("cannot access '{s}': {}", e.message()))
+                        .await;
                     continue;
                 }
             };
@@ -232,12 +304,20 @@ impl Cp {
                     match ctx.vfs.stat(&csa).await {
                         Ok(t) => ft = t.file_type,
                         Err(e) => {
-                            self.err(ctx, format!("cannot stat '{cs}': {}", e.message())).await;
+                            self.err(ctx, format!("cannot stat '{cs}': {}", e.message()))
+                                .await;
                             continue;
                         }
                     }
                 }
-                children.push((cs, csa, child(&d, &ent.name), child(&da, &ent.name), ft, ancestors.clone()));
+                children.push((
+                    cs,
+                    csa,
+                    child(&d, &ent.name),
+                    child(&da, &ent.name),
+                    ft,
+                    ancestors.clone(),
+                ));
             }
             stack.extend(children.into_iter().rev());
         }
@@ -254,7 +334,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         // GNU: -L follows every link, -H the operands only; -P, -d and -a
         // follow none; otherwise operands are followed unless copying
         // recursively, and links inside a tree never are.
-        let dereference = p.last_of(&["dereference", "no-dereference", "d", "archive", "H"]) == Some("dereference");
+        let dereference = p.last_of(&["dereference", "no-dereference", "d", "archive", "H"])
+            == Some("dereference");
         let no_deref = p.has("no-dereference") || p.has("d") || p.has("archive");
         let deref_operands = dereference
             || p.last_of(&["dereference", "no-dereference", "d", "archive", "H"]) == Some("H")
@@ -269,28 +350,44 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             broken: false,
         };
         let target_dir = p.value("target-directory").map(str::to_string);
-        let (sources, dest, into_dir) =
-            match copy_targets(ctx, p.operands.clone(), target_dir, p.has("no-target-directory")).await {
-                Ok(t) => t,
-                Err(code) => return code,
-            };
+        let (sources, dest, into_dir) = match copy_targets(
+            ctx,
+            p.operands.clone(),
+            target_dir,
+            p.has("no-target-directory"),
+        )
+        .await
+        {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
         for src in &sources {
             if cp.broken {
                 break;
             }
             let sabs = ctx.resolve(src);
-            let st = if cp.deref_operands { ctx.vfs.stat(&sabs).await } else { ctx.vfs.lstat(&sabs).await };
+            let st = if cp.deref_operands {
+                ctx.vfs.stat(&sabs).await
+            } else {
+                ctx.vfs.lstat(&sabs).await
+            };
             let st = match st {
                 Ok(s) => s,
                 Err(e) => {
-                    cp.err(ctx, format!("cannot stat '{src}': {}", e.message())).await;
+                    cp.err(ctx, format!("cannot stat '{src}': {}", e.message()))
+                        .await;
                     continue;
                 }
             };
-            let dst = if into_dir { child(&dest, &last_name(src)) } else { dest.clone() };
+            let dst = if into_dir {
+                child(&dest, &last_name(src))
+            } else {
+                dest.clone()
+            };
             let dabs = ctx.resolve(&dst);
             if dabs == sabs && !st.is_dir() {
-                cp.err(ctx, format!("'{src}' and '{dst}' are the same file")).await;
+                cp.err(ctx, format!("'{src}' and '{dst}' are the same file"))
+                    .await;
                 continue;
             }
             cp.copy(ctx, src, &sabs, st.file_type, &dst, &dabs).await;
@@ -305,39 +402,85 @@ mod tests {
     use crate::util::testing::{MemVfs, run as run_cmd};
 
     fn content(v: &std::sync::Arc<MemVfs>, p: &str) -> Option<String> {
-        v.tree.lock().unwrap().get(p).cloned().flatten().map(|b| String::from_utf8_lossy(&b).into_owned())
+        v.tree
+            .lock()
+            .unwrap()
+            .get(p)
+            .cloned()
+            .flatten()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
     }
 
     #[test]
     fn files_into_dirs_and_verbose() {
-        let v = MemVfs::with(&[("/d/a.txt", "A\n"), ("/d/b.txt", "B\n"), ("/d/dir/existing", "")]);
+        let v = MemVfs::with(&[
+            ("/d/a.txt", "A\n"),
+            ("/d/b.txt", "B\n"),
+            ("/d/dir/existing", ""),
+        ]);
         assert_eq!(run_cmd(&v, run, "cp", &["a.txt", "c.txt"], "/d", "").2, 0);
         assert_eq!(content(&v, "/d/c.txt").as_deref(), Some("A\n"));
-        assert_eq!(run_cmd(&v, run, "cp", &["-n", "a.txt", "b.txt"], "/d", "").2, 0);
+        assert_eq!(
+            run_cmd(&v, run, "cp", &["-n", "a.txt", "b.txt"], "/d", "").2,
+            0
+        );
         assert_eq!(content(&v, "/d/b.txt").as_deref(), Some("B\n"));
         let (o, _, s) = run_cmd(&v, run, "cp", &["-v", "a.txt", "b.txt", "dir/"], "/d", "");
-        assert_eq!((o.as_str(), s), ("'a.txt' -> 'dir/a.txt'\n'b.txt' -> 'dir/b.txt'\n", 0));
+        assert_eq!(
+            (o.as_str(), s),
+            ("'a.txt' -> 'dir/a.txt'\n'b.txt' -> 'dir/b.txt'\n", 0)
+        );
         let (_, e, s) = run_cmd(&v, run, "cp", &["a.txt", "b.txt", "c.txt"], "/d", "");
-        assert_eq!((e.as_str(), s), ("cp: target 'c.txt' is not a directory\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            ("cp: target 'c.txt' is not a directory\n", 1)
+        );
         let (_, e, s) = run_cmd(&v, run, "cp", &["nope", "x"], "/d", "");
-        assert_eq!((e.as_str(), s), ("cp: cannot stat 'nope': No such file or directory\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            ("cp: cannot stat 'nope': No such file or directory\n", 1)
+        );
         let (_, e, s) = run_cmd(&v, run, "cp", &["a.txt", "a.txt"], "/d", "");
-        assert_eq!((e.as_str(), s), ("cp: 'a.txt' and 'a.txt' are the same file\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            ("cp: 'a.txt' and 'a.txt' are the same file\n", 1)
+        );
         let (_, e, s) = run_cmd(&v, run, "cp", &["a.txt", "/ro/a"], "/d", "");
-        assert_eq!((e.as_str(), s), ("cp: cannot create regular file '/ro/a': Read-only file system\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            (
+                "cp: cannot create regular file '/ro/a': Read-only file system\n",
+                1
+            )
+        );
     }
 
     #[test]
     fn directories() {
         let v = MemVfs::with(&[("/d/src/f", "1"), ("/d/src/s/g", "2"), ("/d/out/", "")]);
         let (_, e, s) = run_cmd(&v, run, "cp", &["src", "e"], "/d", "");
-        assert_eq!((e.as_str(), s), ("cp: -r not specified; omitting directory 'src'\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            ("cp: -r not specified; omitting directory 'src'\n", 1)
+        );
         let (o, _, s) = run_cmd(&v, run, "cp", &["-rv", "src", "copy"], "/d", "");
-        assert_eq!((o.as_str(), s), ("'src' -> 'copy'\n'src/f' -> 'copy/f'\n'src/s' -> 'copy/s'\n'src/s/g' -> 'copy/s/g'\n", 0));
+        assert_eq!(
+            (o.as_str(), s),
+            (
+                "'src' -> 'copy'\n'src/f' -> 'copy/f'\n'src/s' -> 'copy/s'\n'src/s/g' -> 'copy/s/g'\n",
+                0
+            )
+        );
         assert_eq!(content(&v, "/d/copy/s/g").as_deref(), Some("2"));
         assert_eq!(run_cmd(&v, run, "cp", &["-r", "src", "out"], "/d", "").2, 0);
         assert_eq!(content(&v, "/d/out/src/f").as_deref(), Some("1"));
         let (_, e, s) = run_cmd(&v, run, "cp", &["-r", "src", "src/s"], "/d", "");
-        assert_eq!((e.as_str(), s), ("cp: cannot copy a directory, 'src', into itself, 'src/s/src'\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            (
+                "cp: cannot copy a directory, 'src', into itself, 'src/s/src'\n",
+                1
+            )
+        );
     }
 }

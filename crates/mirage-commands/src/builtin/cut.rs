@@ -2,9 +2,9 @@
 //! `cut` (`-b`, `-c` (bytes, as GNU), `-f`, `-d`, `-s`, `-n`, `-z`,
 //! `--complement`, `--output-delimiter`). Streams line by line.
 
+use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
-use mirage_types::ErrorKind;
 
 use crate::util::{RecordReader, open_input_err, operands_or_stdin, parse_args};
 
@@ -30,14 +30,26 @@ type Range = (usize, usize);
 
 /// Parses a LIST (`1,3-5,7-`), merged and sorted. The error is GNU's message.
 fn parse_list(list: &str, fields: bool) -> Result<Vec<Range>, String> {
-    let what = if fields { "field value" } else { "byte/character position" };
+    let what = if fields {
+        "field value"
+    } else {
+        "byte/character position"
+    };
     let mut ranges: Vec<Range> = Vec::new();
     if list.is_empty() {
-        return Err(if fields { "fields are numbered from 1".into() } else { "byte/character positions are numbered from 1".into() });
+        return Err(if fields {
+            "fields are numbered from 1".into()
+        } else {
+            "byte/character positions are numbered from 1".into()
+        });
     }
     for part in list.split([',', ' ', '\t']) {
         if part.is_empty() {
-            return Err(if fields { "fields are numbered from 1".into() } else { "byte/character positions are numbered from 1".into() });
+            return Err(if fields {
+                "fields are numbered from 1".into()
+            } else {
+                "byte/character positions are numbered from 1".into()
+            });
         }
         let num = |s: &str| -> Result<usize, String> {
             if !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -121,7 +133,14 @@ fn cut_bytes(line: &[u8], ranges: &[Range], out_delim: Option<&[u8]>, out: &mut 
 }
 
 /// Cuts fields; returns `false` when the line has no delimiter and `-s` drops it.
-fn cut_fields(line: &[u8], ranges: &[Range], delim: u8, out_delim: &[u8], only_delimited: bool, out: &mut Vec<u8>) -> bool {
+fn cut_fields(
+    line: &[u8],
+    ranges: &[Range],
+    delim: u8,
+    out_delim: &[u8],
+    only_delimited: bool,
+    out: &mut Vec<u8>,
+) -> bool {
     if memchr::memchr(delim, line).is_none() {
         if only_delimited {
             return false;
@@ -148,12 +167,20 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             Ok(p) => p,
             Err(code) => return code,
         };
-        let kinds: Vec<&str> = ["bytes", "characters", "fields"].into_iter().filter(|k| p.has(k)).collect();
+        let kinds: Vec<&str> = ["bytes", "characters", "fields"]
+            .into_iter()
+            .filter(|k| p.has(k))
+            .collect();
         if kinds.len() > 1 {
             return crate::util::usage_error(ctx, "only one list may be specified", 1).await;
         }
         let Some(&kind) = kinds.first() else {
-            return crate::util::usage_error(ctx, "you must specify a list of bytes, characters, or fields", 1).await;
+            return crate::util::usage_error(
+                ctx,
+                "you must specify a list of bytes, characters, or fields",
+                1,
+            )
+            .await;
         };
         let fields = kind == "fields";
         let list = p.value(kind).unwrap_or("").to_string();
@@ -168,16 +195,33 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             None => b'\t',
             Some(d) if !fields => {
                 let _ = d;
-                return crate::util::usage_error(ctx, "an input delimiter may be specified only when operating on fields", 1).await;
+                return crate::util::usage_error(
+                    ctx,
+                    "an input delimiter may be specified only when operating on fields",
+                    1,
+                )
+                .await;
             }
             Some("") => 0,
-            Some(d) if mirage_types::bytestr::encode(d).len() == 1 => mirage_types::bytestr::encode(d)[0],
-            Some(_) => return crate::util::usage_error(ctx, "the delimiter must be a single character", 1).await,
+            Some(d) if mirage_types::bytestr::encode(d).len() == 1 => {
+                mirage_types::bytestr::encode(d)[0]
+            }
+            Some(_) => {
+                return crate::util::usage_error(ctx, "the delimiter must be a single character", 1)
+                    .await;
+            }
         };
         if p.has("only-delimited") && !fields {
-            return crate::util::usage_error(ctx, "suppressing non-delimited lines makes sense\n\tonly when operating on fields", 1).await;
+            return crate::util::usage_error(
+                ctx,
+                "suppressing non-delimited lines makes sense\n\tonly when operating on fields",
+                1,
+            )
+            .await;
         }
-        let out_delim: Option<Vec<u8>> = p.value("output-delimiter").map(|s| mirage_types::bytestr::encode(s).into_owned());
+        let out_delim: Option<Vec<u8>> = p
+            .value("output-delimiter")
+            .map(|s| mirage_types::bytestr::encode(s).into_owned());
         let field_delim = out_delim.clone().unwrap_or_else(|| vec![delim]);
         let only_delimited = p.has("only-delimited");
         let eol = if p.has("zero") { 0 } else { b'\n' };
@@ -240,48 +284,120 @@ mod tests {
     fn fields(line: &str, list: &str, d: u8, od: &str, s: bool) -> Option<String> {
         let r = parse_list(list, true).ok()?;
         let mut out = Vec::new();
-        cut_fields(line.as_bytes(), &r, d, od.as_bytes(), s, &mut out).then(|| String::from_utf8_lossy(&out).into_owned())
+        cut_fields(line.as_bytes(), &r, d, od.as_bytes(), s, &mut out)
+            .then(|| String::from_utf8_lossy(&out).into_owned())
     }
 
     #[test]
     fn lists() {
-        assert_eq!(parse_list("1,3-5,7-", false), Ok(vec![(1, 1), (3, 5), (7, usize::MAX)]));
+        assert_eq!(
+            parse_list("1,3-5,7-", false),
+            Ok(vec![(1, 1), (3, 5), (7, usize::MAX)])
+        );
         assert_eq!(parse_list("-3,2", true), Ok(vec![(1, 3)]));
-        assert_eq!(parse_list("0", true).unwrap_err(), "fields are numbered from 1");
-        assert_eq!(parse_list("3-1", false).unwrap_err(), "invalid decreasing range");
-        assert_eq!(parse_list("-", false).unwrap_err(), "invalid range with no endpoint: -");
-        assert_eq!(parse_list("x", true).unwrap_err(), "invalid field value 'x'");
+        assert_eq!(
+            parse_list("0", true).unwrap_err(),
+            "fields are numbered from 1"
+        );
+        assert_eq!(
+            parse_list("3-1", false).unwrap_err(),
+            "invalid decreasing range"
+        );
+        assert_eq!(
+            parse_list("-", false).unwrap_err(),
+            "invalid range with no endpoint: -"
+        );
+        assert_eq!(
+            parse_list("x", true).unwrap_err(),
+            "invalid field value 'x'"
+        );
         assert_eq!(complement(&[(2, 2)]), vec![(1, 1), (3, usize::MAX)]);
         assert_eq!(complement(&[(1, usize::MAX)]), vec![]);
     }
 
     #[test]
     fn cutting() {
-        assert_eq!(fields("a,b,c,d", "1,3", b',', " | ", false).as_deref(), Some("a | c"));
+        assert_eq!(
+            fields("a,b,c,d", "1,3", b',', " | ", false).as_deref(),
+            Some("a | c")
+        );
         assert_eq!(fields("a,b", "5", b',', ",", false).as_deref(), Some(""));
-        assert_eq!(fields("no tabs here", "2", b'\t', "\t", false).as_deref(), Some("no tabs here"));
+        assert_eq!(
+            fields("no tabs here", "2", b'\t', "\t", false).as_deref(),
+            Some("no tabs here")
+        );
         assert_eq!(fields("no tabs here", "2", b'\t', "\t", true), None);
         let mut out = Vec::new();
-        cut_bytes(b"abcdef", &parse_list("2,4,6", false).unwrap_or_default(), None, &mut out);
+        cut_bytes(
+            b"abcdef",
+            &parse_list("2,4,6", false).unwrap_or_default(),
+            None,
+            &mut out,
+        );
         assert_eq!(out, b"bdf");
         out.clear();
-        cut_bytes(b"abcdef", &parse_list("1-2,5-", false).unwrap_or_default(), Some(b":"), &mut out);
+        cut_bytes(
+            b"abcdef",
+            &parse_list("1-2,5-", false).unwrap_or_default(),
+            Some(b":"),
+            &mut out,
+        );
         assert_eq!(out, b"ab:ef");
     }
 
     #[test]
     fn matches_gnu() {
-        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let vfs = MemVfs::with(&[
+            ("/d/a.txt", "a1\na2\na3\n"),
+            ("/d/b.txt", "b1\nb2\n"),
+            (
+                "/d/lines.txt",
+                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+            ),
+            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
+            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
+            (
+                "/d/emp.csv",
+                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
+            ),
+            ("/d/nonl.txt", "x\ny\nz"),
+            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
+            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
+            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
+            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
+            ("/d/empty.txt", ""),
+            ("/d/dir/", ""),
+        ]);
         let cases: &[(&[&str], &str, &str, i32)] = &[
-            (&["-d,", "-f2", "emp.csv"], "", "name\nAlice\nBob\nCarol\nDan\n", 0),
-            (&["-d,", "-f1,3", "emp.csv"], "", "id,dept\n1,Eng\n2,Mkt\n3,Eng\n4,Sales\n", 0),
-            (&["-d,", "-f3-", "emp.csv"], "", "dept,salary\nEng,120000\nMkt,85000\nEng,135000\nSales,70000\n", 0),
+            (
+                &["-d,", "-f2", "emp.csv"],
+                "",
+                "name\nAlice\nBob\nCarol\nDan\n",
+                0,
+            ),
+            (
+                &["-d,", "-f1,3", "emp.csv"],
+                "",
+                "id,dept\n1,Eng\n2,Mkt\n3,Eng\n4,Sales\n",
+                0,
+            ),
+            (
+                &["-d,", "-f3-", "emp.csv"],
+                "",
+                "dept,salary\nEng,120000\nMkt,85000\nEng,135000\nSales,70000\n",
+                0,
+            ),
             (&["-c2,4,6"], "abcdef\n", "bdf\n", 0),
             (&["-c4-"], "abcdef\n", "def\n", 0),
             (&["-f2"], "a\tb\tc\n1\t2\t3\n", "b\n2\n", 0),
             (&["-f2"], "no tabs here\n", "no tabs here\n", 0),
             (&["-d,", "--complement", "-f2"], "a,b,c,d\n", "a,c,d\n", 0),
-            (&["-d,", "-f1,3", "--output-delimiter= | "], "a,b,c,d\n", "a | c\n", 0),
+            (
+                &["-d,", "-f1,3", "--output-delimiter= | "],
+                "a,b,c,d\n",
+                "a | c\n",
+                0,
+            ),
             (&["-d,", "-f5"], "a,b\n", "\n", 0),
             (&["-d", " ", "-f3"], "a b  c\n", "\n", 0),
             (&["-b1-3"], "héllo\n", "hé\n", 0),
@@ -290,7 +406,12 @@ mod tests {
             (&[], "x\n", "", 1),
             (&["-c1-2", "-f1"], "x\n", "", 1),
             (&["-d", "ab", "-f1"], "x\n", "", 1),
-            (&["-c", "1-2,4-5", "--output-delimiter=:"], "abcdef\n", "ab:de\n", 0),
+            (
+                &["-c", "1-2,4-5", "--output-delimiter=:"],
+                "abcdef\n",
+                "ab:de\n",
+                0,
+            ),
             (&["-d,", "-f2"], "a,b", "b\n", 0),
             (&["-f1", "missing", "a.txt"], "", "a1\na2\na3\n", 1),
             (&["-c", "-2"], "abc\n", "ab\n", 0),
@@ -301,10 +422,29 @@ mod tests {
         }
     }
 
-
     #[test]
     fn matches_gnu_more() {
-        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let vfs = MemVfs::with(&[
+            ("/d/a.txt", "a1\na2\na3\n"),
+            ("/d/b.txt", "b1\nb2\n"),
+            (
+                "/d/lines.txt",
+                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+            ),
+            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
+            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
+            (
+                "/d/emp.csv",
+                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
+            ),
+            ("/d/nonl.txt", "x\ny\nz"),
+            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
+            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
+            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
+            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
+            ("/d/empty.txt", ""),
+            ("/d/dir/", ""),
+        ]);
         let cases: &[(&[&str], &str, &str, i32)] = &[
             (&["-d:", "-s", "-f1"], "a:b\nnone\n", "a\n", 0),
             (&["-b", "1,1-2,2"], "abc\n", "ab\n", 0),
@@ -319,5 +459,4 @@ mod tests {
             assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
         }
     }
-
 }

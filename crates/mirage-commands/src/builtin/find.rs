@@ -21,9 +21,9 @@
 use std::collections::HashMap;
 use std::time::SystemTime;
 
+use futures::future::BoxFuture;
 use globset::{GlobBuilder, GlobMatcher};
 use mirage_types::args::{CommandSpec, PathOperands};
-use futures::future::BoxFuture;
 use mirage_types::command::{CommandCtx, CommandFuture};
 use mirage_types::{ErrorKind, FileStat, FileType, Input};
 
@@ -235,7 +235,9 @@ fn parse_size(v: &str) -> Result<Expr, String> {
     };
     let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
     let suffix = &rest[digits.len()..];
-    let n: u64 = digits.parse().map_err(|_| format!("invalid -size type `{}'", suffix))?;
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("invalid -size type `{}'", suffix))?;
     let unit = match suffix {
         "" | "b" => 512,
         "c" => 1,
@@ -254,7 +256,9 @@ fn parse_num_arg(v: &str, what: &str) -> Result<(Cmp, u64), String> {
         Some(b'-') => (Cmp::Lt, &v[1..]),
         _ => (Cmp::Eq, v),
     };
-    rest.parse::<u64>().map(|n| (cmp, n)).map_err(|_| format!("invalid argument `{v}' to `{what}'"))
+    rest.parse::<u64>()
+        .map(|n| (cmp, n))
+        .map_err(|_| format!("invalid argument `{v}' to `{what}'"))
 }
 
 impl Parser<'_> {
@@ -307,7 +311,10 @@ impl Parser<'_> {
                 Some(t @ ("-a" | "-and")) => {
                     let t = t.to_string();
                     self.pos += 1;
-                    if matches!(self.peek(), None | Some(")") | Some("-o") | Some("-or") | Some(",")) {
+                    if matches!(
+                        self.peek(),
+                        None | Some(")") | Some("-o") | Some("-or") | Some(",")
+                    ) {
                         return Err(format!("expected an expression after '{t}'"));
                     }
                 }
@@ -361,9 +368,8 @@ impl Parser<'_> {
             "-regex" | "-iregex" => {
                 let v = self.value(tok)?;
                 let ere = match self.regextype.as_str() {
-                    "posix-extended" | "egrep" | "posix-egrep" | "gnu-awk" | "posix-awk" | "awk" => {
-                        crate::builtin::grep::translate_posix(&v, true)?
-                    }
+                    "posix-extended" | "egrep" | "posix-egrep" | "gnu-awk" | "posix-awk"
+                    | "awk" => crate::builtin::grep::translate_posix(&v, true)?,
                     "posix-basic" | "grep" | "sed" | "ed" | "posix-minimal-basic" => {
                         crate::builtin::grep::translate_posix(&v, false)?
                     }
@@ -378,11 +384,24 @@ impl Parser<'_> {
             "-regextype" => {
                 let v = self.value(tok)?;
                 const KNOWN: &[&str] = &[
-                    "findutils-default", "ed", "emacs", "gnu-awk", "grep", "posix-awk", "awk", "posix-basic",
-                    "posix-egrep", "egrep", "posix-extended", "posix-minimal-basic", "sed",
+                    "findutils-default",
+                    "ed",
+                    "emacs",
+                    "gnu-awk",
+                    "grep",
+                    "posix-awk",
+                    "awk",
+                    "posix-basic",
+                    "posix-egrep",
+                    "egrep",
+                    "posix-extended",
+                    "posix-minimal-basic",
+                    "sed",
                 ];
                 if !KNOWN.contains(&v.as_str()) {
-                    return Err(format!("Unknown regular expression type `{v}'; valid types are `findutils-default', `ed', `emacs', `gnu-awk', `grep', `posix-awk', `awk', `posix-basic', `posix-egrep', `egrep', `posix-extended', `posix-minimal-basic', `sed'."));
+                    return Err(format!(
+                        "Unknown regular expression type `{v}'; valid types are `findutils-default', `ed', `emacs', `gnu-awk', `grep', `posix-awk', `awk', `posix-basic', `posix-egrep', `egrep', `posix-extended', `posix-minimal-basic', `sed'."
+                    ));
                 }
                 self.regextype = v;
                 Expr::True
@@ -393,9 +412,17 @@ impl Parser<'_> {
                 for part in v.split(',') {
                     let mut cs = part.chars();
                     match (cs.next(), cs.next()) {
-                        (Some(c @ ('f' | 'd' | 'l' | 'b' | 'c' | 'p' | 's' | 'D')), None) => letters.push(c),
-                        (Some(_), None) => return Err(format!("Unknown argument to {tok}: {part}")),
-                        _ => return Err(format!("Must separate multiple arguments to {tok} using: ','")),
+                        (Some(c @ ('f' | 'd' | 'l' | 'b' | 'c' | 'p' | 's' | 'D')), None) => {
+                            letters.push(c)
+                        }
+                        (Some(_), None) => {
+                            return Err(format!("Unknown argument to {tok}: {part}"));
+                        }
+                        _ => {
+                            return Err(format!(
+                                "Must separate multiple arguments to {tok} using: ','"
+                            ));
+                        }
                     }
                 }
                 Expr::Type(letters)
@@ -416,7 +443,12 @@ impl Parser<'_> {
                 self.depth_first = true;
                 Expr::True
             }
-            "-noleaf" | "-mount" | "-xdev" | "-ignore_readdir_race" | "-noignore_readdir_race" | "-follow" => Expr::True,
+            "-noleaf"
+            | "-mount"
+            | "-xdev"
+            | "-ignore_readdir_race"
+            | "-noignore_readdir_race"
+            | "-follow" => Expr::True,
             "-empty" => Expr::Empty,
             "-size" => {
                 let v = self.value(tok)?;
@@ -475,11 +507,18 @@ impl Parser<'_> {
                     return Err(format!("missing argument to `{tok}'"));
                 }
                 if batch && argv.iter().any(|a| a.contains("{}")) {
-                    return Err(format!("Only one instance of {{}} is supported with {tok} ... +"));
+                    return Err(format!(
+                        "Only one instance of {{}} is supported with {tok} ... +"
+                    ));
                 }
                 let id = self.execs;
                 self.execs += 1;
-                Expr::Exec(Box::new(ExecSpec { argv, batch, dir: tok == "-execdir", id }))
+                Expr::Exec(Box::new(ExecSpec {
+                    argv,
+                    batch,
+                    dir: tok == "-execdir",
+                    id,
+                }))
             }
             "-ok" | "-okdir" | "-fprint" | "-fls" | "-fprintf" | "-ls" => {
                 if self.peek().is_none() {
@@ -506,7 +545,11 @@ pub fn parse_expr(args: &[String]) -> Result<Parsed, String> {
         regextype: "emacs".into(),
         execs: 0,
     };
-    let expr = if args.is_empty() { Expr::True } else { p.parse_comma()? };
+    let expr = if args.is_empty() {
+        Expr::True
+    } else {
+        p.parse_comma()?
+    };
     if p.pos < args.len() {
         return Err(if args[p.pos] == ")" {
             "you have too many ')'".into()
@@ -514,8 +557,18 @@ pub fn parse_expr(args: &[String]) -> Result<Parsed, String> {
             format!("unexpected extra predicate '{}'", args[p.pos])
         });
     }
-    let expr = if p.has_action { expr } else { Expr::And(Box::new(expr), Box::new(Expr::Print)) };
-    Ok(Parsed { expr, maxdepth: p.maxdepth, mindepth: p.mindepth, depth_first: p.depth_first, execs: p.execs })
+    let expr = if p.has_action {
+        expr
+    } else {
+        Expr::And(Box::new(expr), Box::new(Expr::Print))
+    };
+    Ok(Parsed {
+        expr,
+        maxdepth: p.maxdepth,
+        mindepth: p.mindepth,
+        depth_first: p.depth_first,
+        execs: p.execs,
+    })
 }
 
 fn uses(e: &Expr, f: &dyn Fn(&Expr) -> bool) -> bool {
@@ -568,11 +621,17 @@ struct Eval {
 }
 
 fn effective_size(st: &FileStat) -> u64 {
-    if st.is_dir() && st.size == 0 { 4096 } else { st.size }
+    if st.is_dir() && st.size == 0 {
+        4096
+    } else {
+        st.size
+    }
 }
 
 fn mtime_secs(t: Option<SystemTime>) -> i64 {
-    t.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs() as i64).unwrap_or(0)
+    t.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 impl Eval {
@@ -627,23 +686,27 @@ impl Eval {
                 }
             }
             Expr::Print => {
-                self.out.extend_from_slice(&mirage_types::bytestr::encode(&n.display));
+                self.out
+                    .extend_from_slice(&mirage_types::bytestr::encode(&n.display));
                 self.out.push(b'\n');
                 true
             }
             Expr::Print0 => {
-                self.out.extend_from_slice(&mirage_types::bytestr::encode(&n.display));
+                self.out
+                    .extend_from_slice(&mirage_types::bytestr::encode(&n.display));
                 self.out.push(0);
                 true
             }
             Expr::Printf(f) => {
                 let s = printf(f, n);
-                self.out.extend_from_slice(&mirage_types::bytestr::encode(&s));
+                self.out
+                    .extend_from_slice(&mirage_types::bytestr::encode(&s));
                 true
             }
             Expr::Delete => {
                 if n.display != "." {
-                    self.deletes.push((n.abs.to_string(), n.display.to_string(), n.stat.is_dir()));
+                    self.deletes
+                        .push((n.abs.to_string(), n.display.to_string(), n.stat.is_dir()));
                 }
                 true
             }
@@ -662,15 +725,34 @@ impl Eval {
 
     /// Evaluates `e` on `n`; when the expression runs commands, the
     /// operators are walked here and the other primaries by [`Eval::eval`].
-    async fn eval_top(&mut self, e: &Expr, n: &Node<'_>, ctx: &mut CommandCtx, has_exec: bool) -> bool {
-        if has_exec { self.eval_async(e, n, ctx).await } else { self.eval(e, n) }
+    async fn eval_top(
+        &mut self,
+        e: &Expr,
+        n: &Node<'_>,
+        ctx: &mut CommandCtx,
+        has_exec: bool,
+    ) -> bool {
+        if has_exec {
+            self.eval_async(e, n, ctx).await
+        } else {
+            self.eval(e, n)
+        }
     }
 
-    fn eval_async<'a>(&'a mut self, e: &'a Expr, n: &'a Node<'a>, ctx: &'a mut CommandCtx) -> BoxFuture<'a, bool> {
+    fn eval_async<'a>(
+        &'a mut self,
+        e: &'a Expr,
+        n: &'a Node<'a>,
+        ctx: &'a mut CommandCtx,
+    ) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             match e {
-                Expr::And(a, b) => self.eval_async(a, n, ctx).await && self.eval_async(b, n, ctx).await,
-                Expr::Or(a, b) => self.eval_async(a, n, ctx).await || self.eval_async(b, n, ctx).await,
+                Expr::And(a, b) => {
+                    self.eval_async(a, n, ctx).await && self.eval_async(b, n, ctx).await
+                }
+                Expr::Or(a, b) => {
+                    self.eval_async(a, n, ctx).await || self.eval_async(b, n, ctx).await
+                }
                 Expr::Comma(a, b) => {
                     self.eval_async(a, n, ctx).await;
                     self.eval_async(b, n, ctx).await
@@ -694,7 +776,11 @@ impl Eval {
             } else {
                 mirage_types::dirname(n.abs)
             };
-            let path = if n.name.starts_with('/') { n.name.to_string() } else { format!("./{}", n.name) };
+            let path = if n.name.starts_with('/') {
+                n.name.to_string()
+            } else {
+                format!("./{}", n.name)
+            };
             (dir, path)
         } else {
             (ctx.cwd.clone(), n.display.to_string())
@@ -725,7 +811,9 @@ impl Eval {
 
     /// Runs the gathered paths of batch `id`, if any.
     async fn run_batch(&mut self, id: usize, ctx: &mut CommandCtx) {
-        let Some(b) = self.batches.get_mut(id) else { return };
+        let Some(b) = self.batches.get_mut(id) else {
+            return;
+        };
         if b.paths.is_empty() {
             return;
         }
@@ -759,10 +847,14 @@ impl Eval {
             return 1;
         }
         let _ = ctx.stderr.flush().await;
-        let Some(runner) = ctx.runner.clone() else { return 1 };
+        let Some(runner) = ctx.runner.clone() else {
+            return 1;
+        };
         let out = ctx.stdout.sink().clone();
         let err = ctx.stderr.sink().clone();
-        runner.run_argv(argv, cwd, ctx.env.clone(), Input::empty(), out, err).await
+        runner
+            .run_argv(argv, cwd, ctx.env.clone(), Input::empty(), out, err)
+            .await
     }
 }
 
@@ -825,7 +917,11 @@ fn printf(fmt: &str, n: &Node<'_>) -> String {
 }
 
 fn child_path(parent: &str, name: &str) -> String {
-    if parent.ends_with('/') { format!("{parent}{name}") } else { format!("{parent}/{name}") }
+    if parent.ends_with('/') {
+        format!("{parent}{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
 }
 
 /// The real paths and display names of the directories above an entry
@@ -841,8 +937,20 @@ enum Follow {
 }
 
 enum Work {
-    Visit { display: String, abs: String, stat: FileStat, depth: usize, ancestors: Ancestors },
-    Post { display: String, abs: String, stat: FileStat, depth: usize, entries: usize },
+    Visit {
+        display: String,
+        abs: String,
+        stat: FileStat,
+        depth: usize,
+        ancestors: Ancestors,
+    },
+    Post {
+        display: String,
+        abs: String,
+        stat: FileStat,
+        depth: usize,
+        entries: usize,
+    },
 }
 
 fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
@@ -880,7 +988,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         }
         let has_exec = parsed.execs > 0;
         if has_exec && ctx.runner.is_none() {
-            let tok = if uses(&parsed.expr, &|e| matches!(e, Expr::Exec(x) if x.dir)) { "-execdir" } else { "-exec" };
+            let tok = if uses(&parsed.expr, &|e| matches!(e, Expr::Exec(x) if x.dir)) {
+                "-execdir"
+            } else {
+                "-exec"
+            };
             ctx.error(format!("unsupported: {tok}")).await;
             return 1;
         }
@@ -921,7 +1033,9 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             } else {
                 match ctx.vfs.stat(&abs).await {
                     // A broken link is still listed, as itself.
-                    Err(e) if e.kind == ErrorKind::NotFound => ctx.vfs.lstat(&abs).await.map_err(|_| e),
+                    Err(e) if e.kind == ErrorKind::NotFound => {
+                        ctx.vfs.lstat(&abs).await.map_err(|_| e)
+                    }
                     r => r,
                 }
             };
@@ -933,11 +1047,22 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     continue;
                 }
             };
-            let mut stack =
-                vec![Work::Visit { display: start.clone(), abs, stat: st, depth: 0, ancestors: Ancestors::default() }];
+            let mut stack = vec![Work::Visit {
+                display: start.clone(),
+                abs,
+                stat: st,
+                depth: 0,
+                ancestors: Ancestors::default(),
+            }];
             while let Some(w) = stack.pop() {
                 match w {
-                    Work::Visit { display, abs, stat, depth, ancestors } => {
+                    Work::Visit {
+                        display,
+                        abs,
+                        stat,
+                        depth,
+                        ancestors,
+                    } => {
                         let mut ancestors = ancestors;
                         if follow == Follow::Always && stat.is_dir() {
                             // A directory reached again through a link: a loop.
@@ -981,8 +1106,14 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                         let mut pruned = false;
                         if !parsed.depth_first && depth >= parsed.mindepth {
                             ev.prune = false;
-                            let node =
-                                Node { display: &display, name: &name, abs: &abs, stat: &stat, depth, entries: count };
+                            let node = Node {
+                                display: &display,
+                                name: &name,
+                                abs: &abs,
+                                stat: &stat,
+                                depth,
+                                entries: count,
+                            };
                             ev.eval_top(&parsed.expr, &node, ctx, has_exec).await;
                             pruned = ev.prune;
                         }
@@ -995,8 +1126,14 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                                 entries: count.unwrap_or(0),
                             });
                         } else if parsed.depth_first && depth >= parsed.mindepth {
-                            let node =
-                                Node { display: &display, name: &name, abs: &abs, stat: &stat, depth, entries: count };
+                            let node = Node {
+                                display: &display,
+                                name: &name,
+                                abs: &abs,
+                                stat: &stat,
+                                depth,
+                                entries: count,
+                            };
                             ev.eval_top(&parsed.expr, &node, ctx, has_exec).await;
                         }
                         if descend && !pruned {
@@ -1005,7 +1142,9 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                                 for ent in ents {
                                     let d = child_path(&display, &ent.name);
                                     let a = child_path(&abs, &ent.name);
-                                    let ent = if follow == Follow::Always && ent.file_type == FileType::Symlink {
+                                    let ent = if follow == Follow::Always
+                                        && ent.file_type == FileType::Symlink
+                                    {
                                         match ctx.vfs.stat(&a).await {
                                             Ok(mut t) => {
                                                 t.name = ent.name;
@@ -1037,9 +1176,19 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                             }
                         }
                     }
-                    Work::Post { display, abs, stat, depth, entries } => {
+                    Work::Post {
+                        display,
+                        abs,
+                        stat,
+                        depth,
+                        entries,
+                    } => {
                         if depth >= parsed.mindepth {
-                            let name = if depth == 0 { mirage_types::basename(&display) } else { stat.name.clone() };
+                            let name = if depth == 0 {
+                                mirage_types::basename(&display)
+                            } else {
+                                stat.name.clone()
+                            };
                             let node = Node {
                                 display: &display,
                                 name: &name,
@@ -1053,14 +1202,19 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     }
                 }
                 for (abs, display, is_dir) in std::mem::take(&mut ev.deletes) {
-                    let res = if is_dir { ctx.vfs.rmdir(&abs).await } else { ctx.vfs.unlink(&abs).await };
+                    let res = if is_dir {
+                        ctx.vfs.rmdir(&abs).await
+                    } else {
+                        ctx.vfs.unlink(&abs).await
+                    };
                     match res {
                         Ok(()) => ctx.io.wrote(&abs),
                         Err(e) => {
                             if ev.flush_err(ctx).await {
                                 return status;
                             }
-                            ctx.error(format!("cannot delete '{display}': {}", e.message())).await;
+                            ctx.error(format!("cannot delete '{display}': {}", e.message()))
+                                .await;
                             status = 1;
                         }
                     }
@@ -1105,21 +1259,55 @@ mod tests {
 
     #[test]
     fn parse_errors_are_gnu() {
-        assert_eq!(parse_expr(&v(&["-foo"])).unwrap_err(), "unknown predicate `-foo'");
-        assert_eq!(parse_expr(&v(&["-name"])).unwrap_err(), "missing argument to `-name'");
-        assert!(parse_expr(&v(&["(", "-name", "x"])).unwrap_err().contains("expecting to find a ')'"));
-        assert_eq!(parse_expr(&v(&["-type", "z"])).unwrap_err(), "Unknown argument to -type: z");
-        assert_eq!(parse_expr(&v(&["-name", "x", "-o"])).unwrap_err(), "expected an expression after '-o'");
-        assert_eq!(parse_expr(&v(&["-size", "3q"])).unwrap_err(), "invalid -size type `q'");
-        assert_eq!(parse_expr(&v(&["-name", "x", ")"])).unwrap_err(), "you have too many ')'");
+        assert_eq!(
+            parse_expr(&v(&["-foo"])).unwrap_err(),
+            "unknown predicate `-foo'"
+        );
+        assert_eq!(
+            parse_expr(&v(&["-name"])).unwrap_err(),
+            "missing argument to `-name'"
+        );
+        assert!(
+            parse_expr(&v(&["(", "-name", "x"]))
+                .unwrap_err()
+                .contains("expecting to find a ')'")
+        );
+        assert_eq!(
+            parse_expr(&v(&["-type", "z"])).unwrap_err(),
+            "Unknown argument to -type: z"
+        );
+        assert_eq!(
+            parse_expr(&v(&["-name", "x", "-o"])).unwrap_err(),
+            "expected an expression after '-o'"
+        );
+        assert_eq!(
+            parse_expr(&v(&["-size", "3q"])).unwrap_err(),
+            "invalid -size type `q'"
+        );
+        assert_eq!(
+            parse_expr(&v(&["-name", "x", ")"])).unwrap_err(),
+            "you have too many ')'"
+        );
     }
 
     #[test]
     fn parse_structure_and_globals() {
-        let p = parse_expr(&v(&["-maxdepth", "1", "-type", "f", "-o", "!", "-name", "*.py"])).unwrap();
+        let p = parse_expr(&v(&[
+            "-maxdepth",
+            "1",
+            "-type",
+            "f",
+            "-o",
+            "!",
+            "-name",
+            "*.py",
+        ]))
+        .unwrap();
         assert_eq!(p.maxdepth, Some(1));
         // implied -print wraps the whole expression
-        assert!(matches!(p.expr, Expr::And(ref a, ref b) if matches!(**a, Expr::Or(..)) && matches!(**b, Expr::Print)));
+        assert!(
+            matches!(p.expr, Expr::And(ref a, ref b) if matches!(**a, Expr::Or(..)) && matches!(**b, Expr::Print))
+        );
         let p = parse_expr(&v(&["-name", "*.tmp", "-delete"])).unwrap();
         assert!(p.depth_first);
         assert!(matches!(p.expr, Expr::And(..)));
@@ -1145,26 +1333,63 @@ mod tests {
     #[test]
     fn walks_in_order_with_tests() {
         let t = tree();
-        assert_eq!(f(&t, &["."], "/m/sub").0, ".\n./deep\n./deep/x.log\n./inner.txt\n");
-        assert_eq!(f(&t, &[".", "-type", "d"], "/m").0, ".\n./e\n./sub\n./sub/deep\n");
-        assert_eq!(f(&t, &[".", "-mindepth", "2"], "/m").0, "./sub/deep\n./sub/deep/x.log\n./sub/inner.txt\n");
+        assert_eq!(
+            f(&t, &["."], "/m/sub").0,
+            ".\n./deep\n./deep/x.log\n./inner.txt\n"
+        );
+        assert_eq!(
+            f(&t, &[".", "-type", "d"], "/m").0,
+            ".\n./e\n./sub\n./sub/deep\n"
+        );
+        assert_eq!(
+            f(&t, &[".", "-mindepth", "2"], "/m").0,
+            "./sub/deep\n./sub/deep/x.log\n./sub/inner.txt\n"
+        );
         assert_eq!(f(&t, &["/m", "-maxdepth", "0"], "/").0, "/m\n");
         assert_eq!(f(&t, &[".", "-empty"], "/m").0, "./b.txt\n./e\n");
-        assert_eq!(f(&t, &[".", "-regex", ".*/[0-9]+\\.txt"], "/m").0, "./10.txt\n./9.txt\n");
-        assert_eq!(f(&t, &[".", "-name", "sub", "-prune", "-o", "-name", "*.txt", "-print"], "/m").0, "./10.txt\n./9.txt\n./b.txt\n");
-        assert_eq!(f(&t, &["sub", "-name", "*.log"], "/m").0, "sub/deep/x.log\n");
-        assert_eq!(f(&t, &[".", "-type", "f", "-size", "-2c"], "/m").0, "./.hidden\n./C.md\n./b.txt\n./sub/deep/x.log\n./sub/inner.txt\n");
+        assert_eq!(
+            f(&t, &[".", "-regex", ".*/[0-9]+\\.txt"], "/m").0,
+            "./10.txt\n./9.txt\n"
+        );
+        assert_eq!(
+            f(
+                &t,
+                &[
+                    ".", "-name", "sub", "-prune", "-o", "-name", "*.txt", "-print"
+                ],
+                "/m"
+            )
+            .0,
+            "./10.txt\n./9.txt\n./b.txt\n"
+        );
+        assert_eq!(
+            f(&t, &["sub", "-name", "*.log"], "/m").0,
+            "sub/deep/x.log\n"
+        );
+        assert_eq!(
+            f(&t, &[".", "-type", "f", "-size", "-2c"], "/m").0,
+            "./.hidden\n./C.md\n./b.txt\n./sub/deep/x.log\n./sub/inner.txt\n"
+        );
     }
 
     #[test]
     fn errors_and_delete() {
         let t = tree();
         let (o, e, s) = f(&t, &["9.txt", "missing", "-name", "*.txt"], "/m");
-        assert_eq!((o.as_str(), e.as_str(), s), ("9.txt\n", "find: 'missing': No such file or directory\n", 1));
+        assert_eq!(
+            (o.as_str(), e.as_str(), s),
+            ("9.txt\n", "find: 'missing': No such file or directory\n", 1)
+        );
         let (o, e, s) = f(&t, &[".", "-foo"], "/m");
-        assert_eq!((o.as_str(), e.as_str(), s), ("", "find: unknown predicate `-foo'\n", 1));
+        assert_eq!(
+            (o.as_str(), e.as_str(), s),
+            ("", "find: unknown predicate `-foo'\n", 1)
+        );
         assert_eq!(f(&t, &[".", "-name", "*.txt", "-delete"], "/m").2, 0);
-        assert_eq!(f(&t, &[".", "-type", "f"], "/m").0, "./.hidden\n./C.md\n./sub/deep/x.log\n");
+        assert_eq!(
+            f(&t, &[".", "-type", "f"], "/m").0,
+            "./.hidden\n./C.md\n./sub/deep/x.log\n"
+        );
     }
 
     /// A runner that prints `[CWD] ARGV…` and fails when an argument names
@@ -1190,7 +1415,11 @@ mod tests {
                 let line = format!("[{cwd}] {}\n", argv.join(" "));
                 let _ = out.write_str(&line).await;
                 let _ = out.flush().await;
-                if argv.iter().any(|a| a.ends_with(".md")) { 1 } else { 0 }
+                if argv.iter().any(|a| a.ends_with(".md")) {
+                    1
+                } else {
+                    0
+                }
             })
         }
     }
@@ -1231,37 +1460,114 @@ mod tests {
     fn parse_exec() {
         let p = parse_expr(&v(&["-exec", "wc", "-l", "{}", ";", "-print"])).unwrap();
         assert_eq!(p.execs, 1);
-        assert!(matches!(p.expr, Expr::And(ref a, _) if matches!(**a, Expr::Exec(ref x) if x.argv == v(&["wc", "-l", "{}"]) && !x.batch)));
+        assert!(
+            matches!(p.expr, Expr::And(ref a, _) if matches!(**a, Expr::Exec(ref x) if x.argv == v(&["wc", "-l", "{}"]) && !x.batch))
+        );
         let p = parse_expr(&v(&["-execdir", "grep", "-l", "x", "{}", "+"])).unwrap();
-        assert!(matches!(p.expr, Expr::Exec(ref x) if x.argv == v(&["grep", "-l", "x"]) && x.batch && x.dir));
-        assert_eq!(parse_expr(&v(&["-exec", "echo", "{}"])).unwrap_err(), "missing argument to `-exec'");
-        assert_eq!(parse_expr(&v(&["-exec", ";"])).unwrap_err(), "missing argument to `-exec'");
+        assert!(
+            matches!(p.expr, Expr::Exec(ref x) if x.argv == v(&["grep", "-l", "x"]) && x.batch && x.dir)
+        );
+        assert_eq!(
+            parse_expr(&v(&["-exec", "echo", "{}"])).unwrap_err(),
+            "missing argument to `-exec'"
+        );
+        assert_eq!(
+            parse_expr(&v(&["-exec", ";"])).unwrap_err(),
+            "missing argument to `-exec'"
+        );
         // `+` not after `{}` is an ordinary argument
-        assert_eq!(parse_expr(&v(&["-exec", "echo", "+", "{}"])).unwrap_err(), "missing argument to `-exec'");
-        assert!(parse_expr(&v(&["-exec", "echo", "{}", "{}", "+"])).unwrap_err().starts_with("Only one instance"));
+        assert_eq!(
+            parse_expr(&v(&["-exec", "echo", "+", "{}"])).unwrap_err(),
+            "missing argument to `-exec'"
+        );
+        assert!(
+            parse_expr(&v(&["-exec", "echo", "{}", "{}", "+"]))
+                .unwrap_err()
+                .starts_with("Only one instance")
+        );
     }
 
     #[test]
     fn exec_each_plus_and_dir() {
         let t = tree();
-        let (o, e, s) = fx(&t, &[".", "-name", "*.txt", "-exec", "wc", "{}", "x{}y", ";"], "/m");
+        let (o, e, s) = fx(
+            &t,
+            &[".", "-name", "*.txt", "-exec", "wc", "{}", "x{}y", ";"],
+            "/m",
+        );
         assert_eq!((e.as_str(), s), ("", 0));
-        assert_eq!(o, "[/m] wc ./10.txt x./10.txty\n[/m] wc ./9.txt x./9.txty\n[/m] wc ./b.txt x./b.txty\n[/m] wc ./sub/inner.txt x./sub/inner.txty\n");
+        assert_eq!(
+            o,
+            "[/m] wc ./10.txt x./10.txty\n[/m] wc ./9.txt x./9.txty\n[/m] wc ./b.txt x./b.txty\n[/m] wc ./sub/inner.txt x./sub/inner.txty\n"
+        );
         // the command's status is the test's value; find's own output keeps its order
-        let (o, _, s) = fx(&t, &[".", "-maxdepth", "1", "-type", "f", "-print", "-exec", "c", "{}", ";", "-print"], "/m");
+        let (o, _, s) = fx(
+            &t,
+            &[
+                ".",
+                "-maxdepth",
+                "1",
+                "-type",
+                "f",
+                "-print",
+                "-exec",
+                "c",
+                "{}",
+                ";",
+                "-print",
+            ],
+            "/m",
+        );
         assert_eq!(s, 0);
-        assert_eq!(o, "./.hidden\n[/m] c ./.hidden\n./.hidden\n./10.txt\n[/m] c ./10.txt\n./10.txt\n./9.txt\n[/m] c ./9.txt\n./9.txt\n./C.md\n[/m] c ./C.md\n./b.txt\n[/m] c ./b.txt\n./b.txt\n");
-        let (o, _, s) = fx(&t, &["sub", "-type", "f", "-exec", "g", "-l", "{}", "+"], "/m");
-        assert_eq!((o.as_str(), s), ("[/m] g -l sub/deep/x.log sub/inner.txt\n", 0));
+        assert_eq!(
+            o,
+            "./.hidden\n[/m] c ./.hidden\n./.hidden\n./10.txt\n[/m] c ./10.txt\n./10.txt\n./9.txt\n[/m] c ./9.txt\n./9.txt\n./C.md\n[/m] c ./C.md\n./b.txt\n[/m] c ./b.txt\n./b.txt\n"
+        );
+        let (o, _, s) = fx(
+            &t,
+            &["sub", "-type", "f", "-exec", "g", "-l", "{}", "+"],
+            "/m",
+        );
+        assert_eq!(
+            (o.as_str(), s),
+            ("[/m] g -l sub/deep/x.log sub/inner.txt\n", 0)
+        );
         // a failing batch makes find exit 1
-        let (o, _, s) = fx(&t, &[".", "-maxdepth", "1", "-name", "[C9]*", "-exec", "g", "{}", "+"], "/m");
+        let (o, _, s) = fx(
+            &t,
+            &[
+                ".",
+                "-maxdepth",
+                "1",
+                "-name",
+                "[C9]*",
+                "-exec",
+                "g",
+                "{}",
+                "+",
+            ],
+            "/m",
+        );
         assert_eq!((o.as_str(), s), ("[/m] g ./9.txt ./C.md\n", 1));
         let (o, _, s) = fx(&t, &["/m/sub", "-execdir", "e", "{}", ";"], "/");
-        assert_eq!((o.as_str(), s), ("[/m] e ./sub\n[/m/sub] e ./deep\n[/m/sub/deep] e ./x.log\n[/m/sub] e ./inner.txt\n", 0));
-        let (o, _, _) = fx(&t, &["/m/sub", "-type", "f", "-execdir", "e", "{}", "+"], "/");
+        assert_eq!(
+            (o.as_str(), s),
+            (
+                "[/m] e ./sub\n[/m/sub] e ./deep\n[/m/sub/deep] e ./x.log\n[/m/sub] e ./inner.txt\n",
+                0
+            )
+        );
+        let (o, _, _) = fx(
+            &t,
+            &["/m/sub", "-type", "f", "-execdir", "e", "{}", "+"],
+            "/",
+        );
         assert_eq!(o, "[/m/sub/deep] e ./x.log\n[/m/sub] e ./inner.txt\n");
         // without a runner -exec is refused
         let (o, e, s) = f(&t, &[".", "-exec", "echo", "{}", ";"], "/m");
-        assert_eq!((o.as_str(), e.as_str(), s), ("", "find: unsupported: -exec\n", 1));
+        assert_eq!(
+            (o.as_str(), e.as_str(), s),
+            ("", "find: unsupported: -exec\n", 1)
+        );
     }
 }

@@ -60,7 +60,11 @@ const OPTS: &[OptSpec] = &[
     OptSpec::value("include", None, Some("include")),
     OptSpec::value("exclude", None, Some("exclude")),
     OptSpec::value("exclude-dir", None, Some("exclude-dir")),
-    OptSpec::flag("files-without-match", Some('L'), Some("files-without-match")),
+    OptSpec::flag(
+        "files-without-match",
+        Some('L'),
+        Some("files-without-match"),
+    ),
     OptSpec::flag("files-with-matches", Some('l'), Some("files-with-matches")),
     OptSpec::flag("count", Some('c'), Some("count")),
     OptSpec::flag("initial-tab", Some('T'), Some("initial-tab")),
@@ -179,7 +183,9 @@ fn translate_bracket(chars: &[char], mut i: usize) -> Result<(String, usize), St
     }
     let mut first = true;
     loop {
-        let Some(&c) = chars.get(i) else { return Err(UNMATCHED.into()) };
+        let Some(&c) = chars.get(i) else {
+            return Err(UNMATCHED.into());
+        };
         if c == ']' && !first {
             out.push(']');
             return Ok((out, i + 1));
@@ -199,8 +205,8 @@ fn translate_bracket(chars: &[char], mut i: usize) -> Result<(String, usize), St
                     let inner: String = chars[i + 2..j].iter().collect();
                     if k == ':' {
                         const CLASSES: &[&str] = &[
-                            "alnum", "alpha", "blank", "cntrl", "digit", "graph", "lower", "print", "punct",
-                            "space", "upper", "xdigit",
+                            "alnum", "alpha", "blank", "cntrl", "digit", "graph", "lower", "print",
+                            "punct", "space", "upper", "xdigit",
                         ];
                         if !CLASSES.contains(&inner.as_str()) {
                             return Err("Invalid character class name".into());
@@ -248,7 +254,9 @@ pub fn translate_posix(pat: &str, extended: bool) -> Result<String, String> {
     while i < chars.len() {
         let c = chars[i];
         if c == '\\' {
-            let Some(&n) = chars.get(i + 1) else { return Err("Trailing backslash".into()) };
+            let Some(&n) = chars.get(i + 1) else {
+                return Err("Trailing backslash".into());
+            };
             i += 2;
             if !extended {
                 match n {
@@ -350,7 +358,8 @@ pub fn translate_posix(pat: &str, extended: bool) -> Result<String, String> {
             '$' => {
                 let anchor = extended
                     || i == chars.len()
-                    || (chars.get(i) == Some(&'\\') && matches!(chars.get(i + 1), Some(')') | Some('|')));
+                    || (chars.get(i) == Some(&'\\')
+                        && matches!(chars.get(i + 1), Some(')') | Some('|')));
                 if anchor {
                     out.push('$');
                 } else {
@@ -438,7 +447,11 @@ fn combine_patterns(patterns: &[String], syntax: Syntax) -> Result<String, Strin
     if parts.len() == 1 {
         return Ok(parts.pop().unwrap_or_default());
     }
-    Ok(parts.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|"))
+    Ok(parts
+        .iter()
+        .map(|p| format!("(?:{p})"))
+        .collect::<Vec<_>>()
+        .join("|"))
 }
 
 /// A small backtracking matcher for POSIX patterns with back-references
@@ -505,7 +518,9 @@ mod backtrack {
         }
         fn test(&self, c: char, icase: bool) -> bool {
             let hit = self.test1(c)
-                || (icase && (c.to_lowercase().any(|l| self.test1(l)) || c.to_uppercase().any(|u| self.test1(u))));
+                || (icase
+                    && (c.to_lowercase().any(|l| self.test1(l))
+                        || c.to_uppercase().any(|u| self.test1(u))));
             hit != self.neg
         }
     }
@@ -551,7 +566,11 @@ mod backtrack {
                 self.i += if self.ext { 1 } else { 2 };
                 branches.push(self.concat()?);
             }
-            Ok(if branches.len() == 1 { branches.pop().unwrap_or(Node::Concat(vec![])) } else { Node::Alt(branches) })
+            Ok(if branches.len() == 1 {
+                branches.pop().unwrap_or(Node::Concat(vec![]))
+            } else {
+                Node::Alt(branches)
+            })
         }
         fn concat(&mut self) -> Result<Node, String> {
             let mut items: Vec<Node> = Vec::new();
@@ -621,12 +640,16 @@ mod backtrack {
             Some((a, b, j))
         }
         fn atom(&mut self, at_start: bool) -> Result<Node, String> {
-            let Some(c) = self.peek() else { return Err("unexpected end".into()) };
+            let Some(c) = self.peek() else {
+                return Err("unexpected end".into());
+            };
             self.i += 1;
             let lit = |c: char| Ok(Node::Inst(Inst::Char(c)));
             match c {
                 '\\' => {
-                    let Some(n) = self.peek() else { return Err("Trailing backslash".into()) };
+                    let Some(n) = self.peek() else {
+                        return Err("Trailing backslash".into());
+                    };
                     self.i += 1;
                     match n {
                         '(' if !self.ext => self.group(),
@@ -635,12 +658,14 @@ mod backtrack {
                         '>' => Ok(Node::Inst(Inst::WordEnd)),
                         'b' => Ok(Node::Inst(Inst::WordB(true))),
                         'B' => Ok(Node::Inst(Inst::WordB(false))),
-                        'w' | 'W' => {
-                            Ok(Node::Inst(Inst::Class(Class { neg: n == 'W', items: vec![Item::Named("word".into())] })))
-                        }
-                        's' | 'S' => {
-                            Ok(Node::Inst(Inst::Class(Class { neg: n == 'S', items: vec![Item::Named("space".into())] })))
-                        }
+                        'w' | 'W' => Ok(Node::Inst(Inst::Class(Class {
+                            neg: n == 'W',
+                            items: vec![Item::Named("word".into())],
+                        }))),
+                        's' | 'S' => Ok(Node::Inst(Inst::Class(Class {
+                            neg: n == 'S',
+                            items: vec![Item::Named("space".into())],
+                        }))),
                         '`' => Ok(Node::Inst(Inst::Start)),
                         '\'' => Ok(Node::Inst(Inst::End)),
                         _ => lit(n),
@@ -668,14 +693,19 @@ mod backtrack {
             Ok(Node::Group(Box::new(inner), idx))
         }
         fn class(&mut self) -> Result<Node, String> {
-            let mut cls = Class { neg: false, items: Vec::new() };
+            let mut cls = Class {
+                neg: false,
+                items: Vec::new(),
+            };
             if self.peek() == Some('^') {
                 cls.neg = true;
                 self.i += 1;
             }
             let mut first = true;
             loop {
-                let Some(c) = self.peek() else { return Err("Unmatched [, [^, [:, [., or [=".into()) };
+                let Some(c) = self.peek() else {
+                    return Err("Unmatched [, [^, [:, [., or [=".into());
+                };
                 self.i += 1;
                 if c == ']' && !first {
                     break;
@@ -813,14 +843,29 @@ mod backtrack {
     impl Prog {
         /// Compiles a POSIX pattern (`extended` for ERE); `whole_line` and
         /// `word` wrap it as `-x` and `-w` do.
-        pub(super) fn new(pat: &str, extended: bool, icase: bool, whole_line: bool, word: bool) -> Result<Prog, String> {
-            let mut p = Parser { c: pat.chars().collect(), i: 0, ext: extended, groups: 0 };
+        pub(super) fn new(
+            pat: &str,
+            extended: bool,
+            icase: bool,
+            whole_line: bool,
+            word: bool,
+        ) -> Result<Prog, String> {
+            let mut p = Parser {
+                c: pat.chars().collect(),
+                i: 0,
+                ext: extended,
+                groups: 0,
+            };
             let node = p.alt()?;
             if p.i < p.c.len() {
                 return Err("Unmatched ) or \\)".into());
             }
             let node = if whole_line {
-                Node::Concat(vec![Node::Inst(Inst::Start), Node::Group(Box::new(node), 0), Node::Inst(Inst::End)])
+                Node::Concat(vec![
+                    Node::Inst(Inst::Start),
+                    Node::Group(Box::new(node), 0),
+                    Node::Inst(Inst::End),
+                ])
             } else if word {
                 Node::Concat(vec![
                     Node::Inst(Inst::WordB(true)),
@@ -833,7 +878,11 @@ mod backtrack {
             let mut insts = Vec::new();
             compile(&node, &mut insts);
             insts.push(Inst::Match);
-            Ok(Prog { insts, slots: 2 * (p.groups + 1), icase })
+            Ok(Prog {
+                insts,
+                slots: 2 * (p.groups + 1),
+                icase,
+            })
         }
 
         fn eq(&self, a: char, b: char) -> bool {
@@ -842,7 +891,8 @@ mod backtrack {
 
         /// Runs from `start`; the end of the match (group 0).
         fn run_at(&self, h: &[u8], start: usize) -> Option<(usize, usize)> {
-            let mut stack: Vec<(usize, usize, Vec<Option<usize>>)> = vec![(0, start, vec![None; self.slots])];
+            let mut stack: Vec<(usize, usize, Vec<Option<usize>>)> =
+                vec![(0, start, vec![None; self.slots])];
             let mut steps = 0u32;
             while let Some((mut pc, mut pos, mut slots)) = stack.pop() {
                 loop {
@@ -925,14 +975,17 @@ mod backtrack {
                             pc += 1;
                         }
                         Inst::Backref(k) => {
-                            let (Some(Some(s)), Some(Some(e))) = (slots.get(2 * k), slots.get(2 * k + 1)) else {
+                            let (Some(Some(s)), Some(Some(e))) =
+                                (slots.get(2 * k), slots.get(2 * k + 1))
+                            else {
                                 break;
                             };
                             let (s, e) = (*s, *e);
                             let sub = &h[s..e];
                             let ok = if self.icase {
                                 h.get(pos..pos + sub.len()).is_some_and(|t| {
-                                    String::from_utf8_lossy(t).to_lowercase() == String::from_utf8_lossy(sub).to_lowercase()
+                                    String::from_utf8_lossy(t).to_lowercase()
+                                        == String::from_utf8_lossy(sub).to_lowercase()
                                 })
                             } else {
                                 h.get(pos..pos + sub.len()) == Some(sub)
@@ -980,7 +1033,11 @@ impl Matcher for AnyMatcher {
     type Captures = grep_matcher::NoCaptures;
     type Error = grep_matcher::NoError;
 
-    fn find_at(&self, haystack: &[u8], at: usize) -> Result<Option<grep_matcher::Match>, Self::Error> {
+    fn find_at(
+        &self,
+        haystack: &[u8],
+        at: usize,
+    ) -> Result<Option<grep_matcher::Match>, Self::Error> {
         match self {
             AnyMatcher::Re(m) => m.find_at(haystack, at),
             AnyMatcher::Fixed(m) => m.find_at(haystack, at),
@@ -1025,12 +1082,15 @@ impl Matcher for AnyMatcher {
         }
     }
 
-    fn find_candidate_line(&self, haystack: &[u8]) -> Result<Option<grep_matcher::LineMatchKind>, Self::Error> {
+    fn find_candidate_line(
+        &self,
+        haystack: &[u8],
+    ) -> Result<Option<grep_matcher::LineMatchKind>, Self::Error> {
         match self {
             AnyMatcher::Re(m) => m.find_candidate_line(haystack),
-            AnyMatcher::Backtrack(_) | AnyMatcher::Fixed(_) => {
-                Ok(self.shortest_match(haystack)?.map(grep_matcher::LineMatchKind::Confirmed))
-            }
+            AnyMatcher::Backtrack(_) | AnyMatcher::Fixed(_) => Ok(self
+                .shortest_match(haystack)?
+                .map(grep_matcher::LineMatchKind::Confirmed)),
         }
     }
 }
@@ -1097,7 +1157,8 @@ impl OutSink<'_> {
     fn prefix(&mut self, line: Option<u64>, offset: u64, sep: u8) {
         if let Some(n) = self.name {
             self.buf.extend_from_slice(n);
-            self.buf.push(if self.cfg.null_after_name { 0 } else { sep });
+            self.buf
+                .push(if self.cfg.null_after_name { 0 } else { sep });
         }
         if self.cfg.line_number {
             let _ = write!(self.buf, "{}", line.unwrap_or(0) + self.st.line_base);
@@ -1107,7 +1168,9 @@ impl OutSink<'_> {
             let _ = write!(self.buf, "{}", offset + self.st.byte_base);
             self.buf.push(sep);
         }
-        if self.cfg.initial_tab && (self.name.is_some() || self.cfg.line_number || self.cfg.byte_offset) {
+        if self.cfg.initial_tab
+            && (self.name.is_some() || self.cfg.line_number || self.cfg.byte_offset)
+        {
             self.buf.push(b'\t');
         }
     }
@@ -1225,7 +1288,11 @@ fn build_globset(globs: &[&str]) -> Result<Option<GlobSet>, String> {
 
 fn matches_set(set: &Option<GlobSet>, display: &str) -> bool {
     let Some(set) = set else { return false };
-    let base = display.trim_end_matches('/').rsplit('/').next().unwrap_or(display);
+    let base = display
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(display);
     set.is_match(base) || set.is_match(display)
 }
 
@@ -1242,7 +1309,11 @@ fn child_display(parent: &str, name: &str, omit_dot: bool) -> String {
 impl Grep {
     /// Searches `data` (one segment of the input) and appends output.
     fn search(&mut self, data: &[u8], name: Option<&str>, st: &mut FileState, binary: bool) {
-        let limit = if self.cfg.context { None } else { self.cfg.max_count };
+        let limit = if self.cfg.context {
+            None
+        } else {
+            self.cfg.max_count
+        };
         let mut sink = OutSink {
             buf: &mut self.out,
             cfg: &self.cfg,
@@ -1256,12 +1327,22 @@ impl Grep {
     }
 
     fn begin_file(&self) -> FileState {
-        FileState { pending_sep: self.cfg.context && self.any_printed, ..FileState::default() }
+        FileState {
+            pending_sep: self.cfg.context && self.any_printed,
+            ..FileState::default()
+        }
     }
 
     /// Prints the per-file summary (`-c`, `-l`, `-L`, binary message) and
     /// sends the buffered output. Returns `Stop` on a broken pipe or a `-q` match.
-    async fn end_file(&mut self, ctx: &mut CommandCtx, display: &str, name: Option<&str>, st: &FileState, binary: bool) -> Flow {
+    async fn end_file(
+        &mut self,
+        ctx: &mut CommandCtx,
+        display: &str,
+        name: Option<&str>,
+        st: &FileState,
+        binary: bool,
+    ) -> Flow {
         if st.count > 0 {
             self.selected = true;
         }
@@ -1277,20 +1358,24 @@ impl Grep {
             }
             Mode::Count => {
                 if let Some(n) = name {
-                    self.out.extend_from_slice(&mirage_types::bytestr::encode(&n));
-                    self.out.push(if self.cfg.null_after_name { 0 } else { b':' });
+                    self.out
+                        .extend_from_slice(&mirage_types::bytestr::encode(&n));
+                    self.out
+                        .push(if self.cfg.null_after_name { 0 } else { b':' });
                 }
                 let _ = writeln!(self.out, "{}", st.count);
             }
             Mode::FilesWith => {
                 if st.count > 0 {
-                    self.out.extend_from_slice(&mirage_types::bytestr::encode(&display));
+                    self.out
+                        .extend_from_slice(&mirage_types::bytestr::encode(&display));
                     self.out.push(term);
                 }
             }
             Mode::FilesWithout => {
                 if st.count == 0 {
-                    self.out.extend_from_slice(&mirage_types::bytestr::encode(&display));
+                    self.out
+                        .extend_from_slice(&mirage_types::bytestr::encode(&display));
                     self.out.push(term);
                 }
             }
@@ -1320,11 +1405,19 @@ impl Grep {
     }
 
     /// Searches one whole buffer as the file `display`.
-    async fn search_data(&mut self, ctx: &mut CommandCtx, display: &str, show_name: bool, data: &[u8]) -> Flow {
+    async fn search_data(
+        &mut self,
+        ctx: &mut CommandCtx,
+        display: &str,
+        show_name: bool,
+        data: &[u8],
+    ) -> Flow {
         let binary = self.is_binary(data);
         if binary && self.skip_binary {
             let st = self.begin_file();
-            return self.end_file(ctx, display, show_name.then_some(display), &st, false).await;
+            return self
+                .end_file(ctx, display, show_name.then_some(display), &st, false)
+                .await;
         }
         let mut st = self.begin_file();
         let name = show_name.then_some(display);
@@ -1381,8 +1474,16 @@ impl Grep {
                 carry.extend_from_slice(head);
             }
             let mut seg_owned = std::mem::take(&mut carry);
-            let seg: &[u8] = if seg_owned.is_empty() { head } else { &seg_owned };
-            let seg_lines = if self.cfg.line_number { memchr::memchr_iter(eol, seg).count() as u64 } else { 0 };
+            let seg: &[u8] = if seg_owned.is_empty() {
+                head
+            } else {
+                &seg_owned
+            };
+            let seg_lines = if self.cfg.line_number {
+                memchr::memchr_iter(eol, seg).count() as u64
+            } else {
+                0
+            };
             let seg_len = seg.len() as u64;
             self.search(seg, name, &mut st, binary);
             st.line_base += seg_lines;
@@ -1390,7 +1491,9 @@ impl Grep {
             seg_owned.clear();
             carry = seg_owned;
             carry.extend_from_slice(tail);
-            if done(self, &st) || (binary && st.count > 0 && matches!(self.cfg.mode, Mode::Lines | Mode::Only)) {
+            if done(self, &st)
+                || (binary && st.count > 0 && matches!(self.cfg.mode, Mode::Lines | Mode::Only))
+            {
                 carry.clear();
                 break;
             }
@@ -1418,7 +1521,13 @@ impl Grep {
     }
 
     /// Searches a file operand (or a directory, recursively).
-    async fn operand(&mut self, ctx: &mut CommandCtx, operand: &str, multi: bool, omit_dot: bool) -> Flow {
+    async fn operand(
+        &mut self,
+        ctx: &mut CommandCtx,
+        operand: &str,
+        multi: bool,
+        omit_dot: bool,
+    ) -> Flow {
         if operand == "-" {
             let show = self.show_name(multi);
             return self.search_stdin(ctx, show).await;
@@ -1436,7 +1545,8 @@ impl Grep {
                 return Flow::Go;
             }
             if !self.recursive {
-                self.file_error(ctx, operand, ErrorKind::IsADirectory.gnu_message()).await;
+                self.file_error(ctx, operand, ErrorKind::IsADirectory.gnu_message())
+                    .await;
                 return Flow::Go;
             }
             if !omit_dot && matches_set(&self.exclude_dir, operand) && operand != "." {
@@ -1445,7 +1555,9 @@ impl Grep {
             let show = self.show_name(true);
             return self.walk(ctx, operand, &abs, show, omit_dot).await;
         }
-        if matches_set(&self.exclude, operand) || (self.include.is_some() && !matches_set(&self.include, operand)) {
+        if matches_set(&self.exclude, operand)
+            || (self.include.is_some() && !matches_set(&self.include, operand))
+        {
             return Flow::Go;
         }
         let show = self.show_name(multi);
@@ -1471,7 +1583,14 @@ impl Grep {
     }
 
     /// Walks the directory `abs` in pre-order, entries sorted by name.
-    async fn walk(&mut self, ctx: &mut CommandCtx, display: &str, abs: &str, show: bool, omit_dot: bool) -> Flow {
+    async fn walk(
+        &mut self,
+        ctx: &mut CommandCtx,
+        display: &str,
+        abs: &str,
+        show: bool,
+        omit_dot: bool,
+    ) -> Flow {
         // stack of (display, abs) directories to list, plus files to search
         // With -R, a directory carries the real paths of those above it: one
         // reached again through a link is a loop (GNU: `warning: recursive
@@ -1480,7 +1599,11 @@ impl Grep {
             Dir(String, String, std::sync::Arc<Vec<String>>),
             File(String, String),
         }
-        let mut stack = vec![Item::Dir(display.to_string(), abs.to_string(), Default::default())];
+        let mut stack = vec![Item::Dir(
+            display.to_string(),
+            abs.to_string(),
+            Default::default(),
+        )];
         while let Some(item) = stack.pop() {
             match item {
                 Item::File(d, a) => {
@@ -1494,7 +1617,8 @@ impl Grep {
                         let real = ctx.vfs.realpath(&a).await.unwrap_or_else(|_| a.clone());
                         if ancestors.contains(&real) {
                             let _ = self.flush(ctx, false).await;
-                            ctx.error(format!("{d}: warning: recursive directory loop")).await;
+                            ctx.error(format!("{d}: warning: recursive directory loop"))
+                                .await;
                             continue;
                         }
                         let mut v = (*ancestors).clone();
@@ -1511,7 +1635,11 @@ impl Grep {
                     let mut children = Vec::with_capacity(entries.len());
                     for ent in entries {
                         let cd = child_display(&d, &ent.name, omit_dot);
-                        let ca = if a == "/" { format!("/{}", ent.name) } else { format!("{a}/{}", ent.name) };
+                        let ca = if a == "/" {
+                            format!("/{}", ent.name)
+                        } else {
+                            format!("{a}/{}", ent.name)
+                        };
                         let ft = match ent.file_type {
                             FileType::Symlink if self.deref => match ctx.vfs.stat(&ca).await {
                                 Ok(s) => s.file_type,
@@ -1532,7 +1660,8 @@ impl Grep {
                             }
                             FileType::File => {
                                 if matches_set(&self.exclude, &ent.name)
-                                    || (self.include.is_some() && !matches_set(&self.include, &ent.name))
+                                    || (self.include.is_some()
+                                        && !matches_set(&self.include, &ent.name))
                                 {
                                     continue;
                                 }
@@ -1551,7 +1680,9 @@ impl Grep {
 
 fn parse_num(ctx_name: &str, v: &str, what: &str) -> Result<u64, String> {
     let _ = ctx_name;
-    v.trim().parse::<u64>().map_err(|_| format!("invalid {what} argument"))
+    v.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("invalid {what} argument"))
 }
 
 fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
@@ -1632,7 +1763,9 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         let mode = if p.has("quiet") {
             Mode::Quiet
         } else if p.has("files-with-matches") || p.has("files-without-match") {
-            if p.last_of(&["files-with-matches", "files-without-match"]) == Some("files-without-match") {
+            if p.last_of(&["files-with-matches", "files-without-match"])
+                == Some("files-without-match")
+            {
                 Mode::FilesWithout
             } else {
                 Mode::FilesWith
@@ -1650,30 +1783,43 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 None => Ok(None),
             }
         };
-        let (ctx_all, after, before, max_count) =
-            match (num("context", "context length"), num("after", "context length"), num("before", "context length"), {
+        let (ctx_all, after, before, max_count) = match (
+            num("context", "context length"),
+            num("after", "context length"),
+            num("before", "context length"),
+            {
                 match p.value("max-count") {
-                    Some(v) => v.trim().parse::<i64>().map(Some).map_err(|_| "invalid max count".to_string()),
+                    Some(v) => v
+                        .trim()
+                        .parse::<i64>()
+                        .map(Some)
+                        .map_err(|_| "invalid max count".to_string()),
                     None => Ok(None),
                 }
-            }) {
-                (Ok(c), Ok(a), Ok(b), Ok(m)) => (c, a, b, m),
-                (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
-                    ctx.error(e).await;
-                    return 2;
-                }
-            };
+            },
+        ) {
+            (Ok(c), Ok(a), Ok(b), Ok(m)) => (c, a, b, m),
+            (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
+                ctx.error(e).await;
+                return 2;
+            }
+        };
         let max_count = max_count.and_then(|m| if m < 0 { None } else { Some(m as u64) });
         let after = after.or(ctx_all).unwrap_or(0) as usize;
         let before = before.or(ctx_all).unwrap_or(0) as usize;
         let context = (after > 0 || before > 0) && matches!(mode, Mode::Lines | Mode::Only);
         let null_data = p.has("null-data");
         let eol = if null_data { 0u8 } else { b'\n' };
-        let ignore_case = p.has("ignore-case") && p.last_of(&["ignore-case", "no-ignore-case"]) == Some("ignore-case");
+        let ignore_case = p.has("ignore-case")
+            && p.last_of(&["ignore-case", "no-ignore-case"]) == Some("ignore-case");
         // No pattern at all (`-f /dev/null`): GNU sees that nothing can match
         // and exits 1 at once, printing nothing (not even `-c` counts), unless
         // `-v` (every line) or `-L` (every file)
-        if patterns.is_empty() && fixed_buf.is_empty() && !p.has("invert") && mode != Mode::FilesWithout {
+        if patterns.is_empty()
+            && fixed_buf.is_empty()
+            && !p.has("invert")
+            && mode != Mode::FilesWithout
+        {
             return 1;
         }
 
@@ -1702,17 +1848,30 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             if literal_set.is_none() {
                 let body = fixed_buf.strip_suffix(b"\n").unwrap_or(&fixed_buf);
                 if !fixed_buf.is_empty() {
-                    patterns.extend(body.split(|&b| b == b'\n').map(|p| mirage_types::bytestr::decode(p).into_owned()));
+                    patterns.extend(
+                        body.split(|&b| b == b'\n')
+                            .map(|p| mirage_types::bytestr::decode(p).into_owned()),
+                    );
                 }
             }
         }
-        let combined = if literal_set.is_some() { Ok(String::new()) } else { combine_patterns(&patterns, syntax) };
+        let combined = if literal_set.is_some() {
+            Ok(String::new())
+        } else {
+            combine_patterns(&patterns, syntax)
+        };
         let matcher = match (literal_set, combined) {
             (Some(set), _) => AnyMatcher::Fixed(Box::new(set)),
             (None, Err(msg)) if msg == BACKREF_MSG => {
                 let mut progs = Vec::with_capacity(patterns.len());
                 for pat in &patterns {
-                    match backtrack::Prog::new(pat, syntax == Syntax::Extended, ignore_case, p.has("line"), p.has("word")) {
+                    match backtrack::Prog::new(
+                        pat,
+                        syntax == Syntax::Extended,
+                        ignore_case,
+                        p.has("line"),
+                        p.has("word"),
+                    ) {
                         Ok(prog) => progs.push(prog),
                         Err(msg) => {
                             ctx.error(msg).await;
@@ -1741,7 +1900,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                         let msg = if syntax == Syntax::Perl && msg.contains("look-around") {
                             "unsupported: look-around in -P patterns".to_string()
                         } else {
-                            msg.lines().last().unwrap_or("invalid regular expression").trim().to_string()
+                            msg.lines()
+                                .last()
+                                .unwrap_or("invalid regular expression")
+                                .trim()
+                                .to_string()
                         };
                         ctx.error(msg).await;
                         return 2;
@@ -1752,22 +1915,33 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         let searcher = SearcherBuilder::new()
             .line_terminator(LineTerminator::byte(eol))
             .invert_match(p.has("invert"))
-            .line_number(p.has("line-number") && !matches!(p.last_of(&["line-number", "no-line-number"]), Some("no-line-number")))
+            .line_number(
+                p.has("line-number")
+                    && !matches!(
+                        p.last_of(&["line-number", "no-line-number"]),
+                        Some("no-line-number")
+                    ),
+            )
             .after_context(if context { after } else { 0 })
             .before_context(if context { before } else { 0 })
             .max_matches(if context { max_count } else { None })
             .build();
         let globs = |key: &str| p.values(key);
-        let (include, exclude, exclude_dir) =
-            match (build_globset(&globs("include")), build_globset(&globs("exclude")), build_globset(&globs("exclude-dir"))) {
-                (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-                (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
-                    ctx.error(e).await;
-                    return 2;
-                }
-            };
+        let (include, exclude, exclude_dir) = match (
+            build_globset(&globs("include")),
+            build_globset(&globs("exclude")),
+            build_globset(&globs("exclude-dir")),
+        ) {
+            (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+            (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
+                ctx.error(e).await;
+                return 2;
+            }
+        };
         let binary_files = p.value("binary-files");
-        let recursive = p.has("recursive") || p.has("deref-recursive") || p.value("directories") == Some("recurse");
+        let recursive = p.has("recursive")
+            || p.has("deref-recursive")
+            || p.value("directories") == Some("recurse");
         let with_filename = match p.last_of(&["with-filename", "no-filename"]) {
             Some("with-filename") => Some(true),
             Some(_) => Some(false),
@@ -1775,7 +1949,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         };
         let cfg = Cfg {
             mode,
-            line_number: p.has("line-number") && p.last_of(&["line-number", "no-line-number"]) == Some("line-number"),
+            line_number: p.has("line-number")
+                && p.last_of(&["line-number", "no-line-number"]) == Some("line-number"),
             byte_offset: p.has("byte-offset"),
             invert: p.has("invert"),
             null_after_name: p.has("null"),
@@ -1785,7 +1960,12 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             group_sep: if p.has("no-group-separator") {
                 None
             } else {
-                Some(p.value("group-separator").unwrap_or("--").as_bytes().to_vec())
+                Some(
+                    p.value("group-separator")
+                        .unwrap_or("--")
+                        .as_bytes()
+                        .to_vec(),
+                )
             },
             initial_tab: p.has("initial-tab"),
         };
@@ -1815,7 +1995,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         }
         let omit_dot = operands.is_empty() && recursive;
         if operands.is_empty() {
-            operands.push(if recursive { ".".to_string() } else { "-".to_string() });
+            operands.push(if recursive {
+                ".".to_string()
+            } else {
+                "-".to_string()
+            });
         }
         let multi = operands.len() > 1;
         for op in &operands {
@@ -1870,7 +2054,10 @@ mod tests {
         assert_eq!(ere("x{"), r"x\{");
         assert_eq!(ere("a{,3}"), "a{0,3}");
         assert_eq!(ere("*a"), r"\*a");
-        assert!(is_match(&ere(r"^[0-9]{1,3}(\.[0-9]{1,3}){3} "), "10.0.0.1 - -"));
+        assert!(is_match(
+            &ere(r"^[0-9]{1,3}(\.[0-9]{1,3}){3} "),
+            "10.0.0.1 - -"
+        ));
         assert!(is_match(&ere("WARN|ERROR"), "x ERROR y"));
     }
 
@@ -1886,9 +2073,18 @@ mod tests {
 
     #[test]
     fn errors_are_gnu_messages() {
-        assert_eq!(translate_posix(r"a\(", false).unwrap_err(), r"Unmatched ( or \(");
-        assert_eq!(translate_posix(r"x\{2", false).unwrap_err(), r"Unmatched \{");
-        assert_eq!(translate_posix("a(", true).unwrap_err(), r"Unmatched ( or \(");
+        assert_eq!(
+            translate_posix(r"a\(", false).unwrap_err(),
+            r"Unmatched ( or \("
+        );
+        assert_eq!(
+            translate_posix(r"x\{2", false).unwrap_err(),
+            r"Unmatched \{"
+        );
+        assert_eq!(
+            translate_posix("a(", true).unwrap_err(),
+            r"Unmatched ( or \("
+        );
         assert!(translate_posix(r"\(a\)\1", false).is_err());
     }
 
@@ -1906,30 +2102,57 @@ mod tests {
 
     const APP: &str = "l1 INFO start\nl2 WARN slow query\nl3 ERROR failed\nl4 INFO retry\nl5 ERROR again\nl6 INFO x\nl7 INFO y\nl8 WARN dep\nl9 ERROR lost\nl10 INFO back\n";
 
-    fn g(vfs: &std::sync::Arc<MemVfs>, args: &[&str], cwd: &str, stdin: &str) -> (String, String, i32) {
+    fn g(
+        vfs: &std::sync::Arc<MemVfs>,
+        args: &[&str],
+        cwd: &str,
+        stdin: &str,
+    ) -> (String, String, i32) {
         run_cmd(vfs, run, "grep", args, cwd, stdin)
     }
 
     #[test]
     fn basic_count_and_status() {
         let v = MemVfs::with(&[("/d/app.log", APP), ("/d/a.txt", "foo bar\n")]);
-        assert_eq!(g(&v, &["ERROR", "/d/app.log"], "/", "").0, "l3 ERROR failed\nl5 ERROR again\nl9 ERROR lost\n");
-        assert_eq!(g(&v, &["-c", "nomatch", "/d/app.log"], "/", ""), ("0\n".into(), String::new(), 1));
+        assert_eq!(
+            g(&v, &["ERROR", "/d/app.log"], "/", "").0,
+            "l3 ERROR failed\nl5 ERROR again\nl9 ERROR lost\n"
+        );
+        assert_eq!(
+            g(&v, &["-c", "nomatch", "/d/app.log"], "/", ""),
+            ("0\n".into(), String::new(), 1)
+        );
         let (o, e, s) = g(&v, &["foo", "/d/a.txt", "/d/missing.txt"], "/", "");
-        assert_eq!((o.as_str(), e.as_str(), s), ("/d/a.txt:foo bar\n", "grep: /d/missing.txt: No such file or directory\n", 2));
+        assert_eq!(
+            (o.as_str(), e.as_str(), s),
+            (
+                "/d/a.txt:foo bar\n",
+                "grep: /d/missing.txt: No such file or directory\n",
+                2
+            )
+        );
         let (_, e, s) = g(&v, &["foo", "/d"], "/", "");
         assert_eq!((e.as_str(), s), ("grep: /d: Is a directory\n", 2));
         assert_eq!(g(&v, &["-q", "foo", "/nope", "/d/a.txt"], "/", "").2, 0);
-        assert_eq!(g(&v, &["-m", "1", "-n", "INFO", "/d/app.log"], "/", "").0, "1:l1 INFO start\n");
+        assert_eq!(
+            g(&v, &["-m", "1", "-n", "INFO", "/d/app.log"], "/", "").0,
+            "1:l1 INFO start\n"
+        );
     }
 
     #[test]
     fn context_and_separators() {
         let v = MemVfs::with(&[("/d/app.log", APP)]);
         let (o, _, _) = g(&v, &["-n", "-C", "1", "ERROR", "/d/app.log"], "/", "");
-        assert_eq!(o, "2-l2 WARN slow query\n3:l3 ERROR failed\n4-l4 INFO retry\n5:l5 ERROR again\n6-l6 INFO x\n--\n8-l8 WARN dep\n9:l9 ERROR lost\n10-l10 INFO back\n");
+        assert_eq!(
+            o,
+            "2-l2 WARN slow query\n3:l3 ERROR failed\n4-l4 INFO retry\n5:l5 ERROR again\n6-l6 INFO x\n--\n8-l8 WARN dep\n9:l9 ERROR lost\n10-l10 INFO back\n"
+        );
         let seq: String = (1..=20).map(|i| format!("{i}\n")).collect();
-        assert_eq!(g(&v, &["-A", "1", "-E", "^(3|9|10)$"], "/", &seq).0, "3\n4\n--\n9\n10\n11\n");
+        assert_eq!(
+            g(&v, &["-A", "1", "-E", "^(3|9|10)$"], "/", &seq).0,
+            "3\n4\n--\n9\n10\n11\n"
+        );
     }
 
     #[test]
@@ -1940,41 +2163,101 @@ mod tests {
             ("/p/tests/t.py", "def test():\n    # TODO: more\n"),
             ("/p/README.md", "make it\n"),
         ]);
-        assert_eq!(g(&v, &["-rn", "def ", "."], "/p", "").0, "./src/main.py:3:def main():\n./tests/t.py:1:def test():\n");
-        assert_eq!(g(&v, &["-r", "TODO"], "/p", "").0, "src/main.py:# TODO: x\ntests/t.py:    # TODO: more\n");
-        assert_eq!(g(&v, &["-rc", "TODO", "src"], "/p", "").0, "src/main.py:1\nsrc/web/h.js:0\n");
-        assert_eq!(g(&v, &["-rl", "--exclude-dir=tests", "TODO", "."], "/p", "").0, "./src/main.py\n");
-        assert_eq!(g(&v, &["-r", "--include=*.js", "-c", "function", "/p"], "/", "").0, "/p/src/web/h.js:1\n");
-        assert_eq!(g(&v, &["-L", "TODO", "src/main.py", "README.md"], "/p", "").0, "README.md\n");
+        assert_eq!(
+            g(&v, &["-rn", "def ", "."], "/p", "").0,
+            "./src/main.py:3:def main():\n./tests/t.py:1:def test():\n"
+        );
+        assert_eq!(
+            g(&v, &["-r", "TODO"], "/p", "").0,
+            "src/main.py:# TODO: x\ntests/t.py:    # TODO: more\n"
+        );
+        assert_eq!(
+            g(&v, &["-rc", "TODO", "src"], "/p", "").0,
+            "src/main.py:1\nsrc/web/h.js:0\n"
+        );
+        assert_eq!(
+            g(&v, &["-rl", "--exclude-dir=tests", "TODO", "."], "/p", "").0,
+            "./src/main.py\n"
+        );
+        assert_eq!(
+            g(
+                &v,
+                &["-r", "--include=*.js", "-c", "function", "/p"],
+                "/",
+                ""
+            )
+            .0,
+            "/p/src/web/h.js:1\n"
+        );
+        assert_eq!(
+            g(&v, &["-L", "TODO", "src/main.py", "README.md"], "/p", "").0,
+            "README.md\n"
+        );
     }
 
     #[test]
     fn only_matching_words_lines_and_binary() {
-        let v = MemVfs::with(&[("/s.txt", "Apple pie\napple juice\nPineapple\napple\n"), ("/bin", "x\0needle\n")]);
-        assert_eq!(g(&v, &["-oE", "[0-9]+"], "/", "a1 b22 c333 d\n").0, "1\n22\n333\n");
-        assert_eq!(g(&v, &["-w", "apple", "/s.txt"], "/", "").0, "apple juice\napple\n");
+        let v = MemVfs::with(&[
+            ("/s.txt", "Apple pie\napple juice\nPineapple\napple\n"),
+            ("/bin", "x\0needle\n"),
+        ]);
+        assert_eq!(
+            g(&v, &["-oE", "[0-9]+"], "/", "a1 b22 c333 d\n").0,
+            "1\n22\n333\n"
+        );
+        assert_eq!(
+            g(&v, &["-w", "apple", "/s.txt"], "/", "").0,
+            "apple juice\napple\n"
+        );
         assert_eq!(g(&v, &["-x", "apple", "/s.txt"], "/", "").0, "apple\n");
         assert_eq!(g(&v, &["-ci", "apple", "/s.txt"], "/", "").0, "4\n");
         let (o, e, s) = g(&v, &["needle", "/bin"], "/", "");
-        assert_eq!((o.as_str(), e.as_str(), s), ("", "grep: /bin: binary file matches\n", 0));
-        assert_eq!(g(&v, &["-H", "--label=input", "stdin"], "/", "from stdin\n").0, "input:from stdin\n");
-        assert_eq!(g(&v, &["-e", "-v", "-e", "--help"], "/", "use -v\nno\nsee --help\n").0, "use -v\nsee --help\n");
+        assert_eq!(
+            (o.as_str(), e.as_str(), s),
+            ("", "grep: /bin: binary file matches\n", 0)
+        );
+        assert_eq!(
+            g(&v, &["-H", "--label=input", "stdin"], "/", "from stdin\n").0,
+            "input:from stdin\n"
+        );
+        assert_eq!(
+            g(
+                &v,
+                &["-e", "-v", "-e", "--help"],
+                "/",
+                "use -v\nno\nsee --help\n"
+            )
+            .0,
+            "use -v\nsee --help\n"
+        );
         assert_eq!(g(&v, &["-b", "-o", "b"], "/", "ab\nab\n").0, "1:b\n4:b\n");
-        assert_eq!(g(&v, &["-z", "two"], "/", "one\0two words\0three\0").0, "two words\0");
+        assert_eq!(
+            g(&v, &["-z", "two"], "/", "one\0two words\0three\0").0,
+            "two words\0"
+        );
         assert_eq!(g(&v, &["-c", ""], "/", "a\n\nb\n").0, "3\n");
     }
 
     #[test]
     fn back_references() {
         let v = MemVfs::with(&[("/w.txt", "hello\nworld\nbook\nabab\nabc\n")]);
-        assert_eq!(g(&v, &["-E", "(.)\\1", "/w.txt"], "/", "").0, "hello\nbook\n");
+        assert_eq!(
+            g(&v, &["-E", "(.)\\1", "/w.txt"], "/", "").0,
+            "hello\nbook\n"
+        );
         assert_eq!(g(&v, &["\\(ab\\)\\1", "/w.txt"], "/", "").0, "abab\n");
         assert_eq!(g(&v, &["-o", "\\(l\\)\\1", "/w.txt"], "/", "").0, "ll\n");
-        assert_eq!(g(&v, &["-c", "-i", "\\(O\\)\\1", "/w.txt"], "/", "").0, "1\n");
+        assert_eq!(
+            g(&v, &["-c", "-i", "\\(O\\)\\1", "/w.txt"], "/", "").0,
+            "1\n"
+        );
         let p = backtrack::Prog::new("^\\(a\\|b\\)*\\1$", false, false, false, false).unwrap();
         assert_eq!(p.find_at(b"abb", 0), Some((0, 3)));
         assert_eq!(p.find_at(b"ab", 0), None);
-        assert_eq!(g(&v, &["-n", "^\\(b\\)\\1$"], "/", "x\nbb\nabb\n").0, "2:bb\n");
+        assert_eq!(
+            g(&v, &["-n", "^\\(b\\)\\1$"], "/", "x\nbb\nabb\n").0,
+            "2:bb\n"
+        );
     }
 
     #[test]
@@ -1992,7 +2275,10 @@ mod tests {
         assert_eq!(run(&["-cw", "-F", "-f", "/p", "/in"]).0, "1\n");
         assert_eq!(run(&["-ci", "-F", "-f", "/p", "/in"]).0, "4\n");
         assert_eq!(run(&["-cv", "-F", "-f", "/p", "/in"]).0, "2\n");
-        assert_eq!(run(&["-on", "-F", "-f", "/p", "-e", "here", "/in"]).0, "1:w199999\n2:w20000\n3:here\n4:w7\n");
+        assert_eq!(
+            run(&["-on", "-F", "-f", "/p", "-e", "here", "/in"]).0,
+            "1:w199999\n2:w20000\n3:here\n4:w7\n"
+        );
         assert_eq!(run(&["-l", "-F", "-f", "/p", "/in", "/p"]).0, "/in\n/p\n");
         let (o, e, s) = run(&["-c", "-F", "-f", "/missing", "/in"]);
         assert_eq!((o.as_str(), s), ("", 2));

@@ -23,8 +23,10 @@ const OPTS: &[OptSpec] = &[
 ];
 
 /// The spec of `head`.
-pub static SPEC: CommandSpec =
-    CommandSpec { numeric_key: Some("lines"), ..CommandSpec::new("head", OPTS, PathOperands::All) };
+pub static SPEC: CommandSpec = CommandSpec {
+    numeric_key: Some("lines"),
+    ..CommandSpec::new("head", OPTS, PathOperands::All)
+};
 
 crate::register_command!("head", SPEC, run);
 
@@ -60,7 +62,10 @@ pub(crate) fn suffix_multiplier(s: &str) -> Option<u64> {
 /// Parses a GNU count with an optional size suffix (`10`, `2K`, `1MB`);
 /// saturates on overflow as GNU does.
 pub(crate) fn parse_size(s: &str) -> Option<u64> {
-    let digits_end = s.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
+    let digits_end = s
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(s.len());
     if digits_end == 0 {
         return None;
     }
@@ -113,13 +118,21 @@ async fn write_out(ctx: &mut CommandCtx, b: Bytes) -> Result<(), Stop> {
 }
 
 /// Copies the requested part of `src` to stdout. `Err(msg)` is a read error.
-async fn head_one(ctx: &mut CommandCtx, src: ByteSource, count: Count, bytes: bool, delim: u8) -> Result<Result<(), Stop>, String> {
+async fn head_one(
+    ctx: &mut CommandCtx,
+    src: ByteSource,
+    count: Count,
+    bytes: bool,
+    delim: u8,
+) -> Result<Result<(), Stop>, String> {
     let mut stream = src.into_stream();
     match count {
         Count::First(n) => {
             let mut left = n;
             while left > 0 {
-                let Some(chunk) = stream.next().await else { break };
+                let Some(chunk) = stream.next().await else {
+                    break;
+                };
                 let chunk = chunk.map_err(|e| e.message().to_string())?;
                 let take = if bytes {
                     (left.min(chunk.len() as u64)) as usize
@@ -151,7 +164,11 @@ async fn head_one(ctx: &mut CommandCtx, src: ByteSource, count: Count, bytes: bo
             let mut held: VecDeque<Bytes> = VecDeque::new();
             let mut held_units: u64 = 0;
             let units = |b: &[u8]| -> u64 {
-                if bytes { b.len() as u64 } else { memchr::memchr_iter(delim, b).count() as u64 }
+                if bytes {
+                    b.len() as u64
+                } else {
+                    memchr::memchr_iter(delim, b).count() as u64
+                }
             };
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| e.message().to_string())?;
@@ -193,10 +210,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             Ok(p) => p,
             Err(code) => return code,
         };
-        let (count, bytes, delim) = match parse_line_or_byte_count(ctx, &p, parse_count, Count::First(10)).await {
-            Ok(x) => x,
-            Err(code) => return code,
-        };
+        let (count, bytes, delim) =
+            match parse_line_or_byte_count(ctx, &p, parse_count, Count::First(10)).await {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
         let mut walk = FileWalk::new(&p);
         while let Some(src) = walk.next(ctx).await {
             let end = match head_one(ctx, src, count, bytes, delim).await {
@@ -244,7 +262,10 @@ mod tests {
             c
         });
         assert_eq!(code, 0);
-        assert_eq!(&buf.lock().unwrap_or_else(|p| p.into_inner())[..], b"y\ny\ny\ny\ny\n");
+        assert_eq!(
+            &buf.lock().unwrap_or_else(|p| p.into_inner())[..],
+            b"y\ny\ny\ny\ny\n"
+        );
     }
 
     #[test]
@@ -269,23 +290,68 @@ mod tests {
 
     #[test]
     fn matches_gnu() {
-        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let vfs = MemVfs::with(&[
+            ("/d/a.txt", "a1\na2\na3\n"),
+            ("/d/b.txt", "b1\nb2\n"),
+            (
+                "/d/lines.txt",
+                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+            ),
+            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
+            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
+            (
+                "/d/emp.csv",
+                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
+            ),
+            ("/d/nonl.txt", "x\ny\nz"),
+            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
+            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
+            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
+            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
+            ("/d/empty.txt", ""),
+            ("/d/dir/", ""),
+        ]);
         let cases: &[(&[&str], &str, &str, i32)] = &[
-            (&["-n", "2", "a.txt", "b.txt"], "", "==> a.txt <==\na1\na2\n\n==> b.txt <==\nb1\nb2\n", 0),
+            (
+                &["-n", "2", "a.txt", "b.txt"],
+                "",
+                "==> a.txt <==\na1\na2\n\n==> b.txt <==\nb1\nb2\n",
+                0,
+            ),
             (&["-q", "-n", "1", "a.txt", "b.txt"], "", "a1\nb1\n", 0),
-            (&["-n", "-12", "lines.txt"], "", "line 1\nline 2\nline 3\n", 0),
+            (
+                &["-n", "-12", "lines.txt"],
+                "",
+                "line 1\nline 2\nline 3\n",
+                0,
+            ),
             (&["-3"], "1\n2\n3\n4\n5\n", "1\n2\n3\n", 0),
             (&["-c", "5", "lines.txt"], "", "line ", 0),
             (&["-c", "-3"], "abcdef", "abc", 0),
-            (&["-n", "1", "a.txt", "missing", "b.txt"], "", "==> a.txt <==\na1\n\n==> b.txt <==\nb1\n", 1),
+            (
+                &["-n", "1", "a.txt", "missing", "b.txt"],
+                "",
+                "==> a.txt <==\na1\n\n==> b.txt <==\nb1\n",
+                1,
+            ),
             (&["-v", "a.txt"], "", "==> a.txt <==\na1\na2\na3\n", 0),
             (&["nonl.txt"], "", "x\ny\nz", 0),
             (&["-n", "-1", "nonl.txt"], "", "x\ny\n", 0),
             (&["-n", "x", "a.txt"], "", "", 1),
-            (&["-n", "1", "dir", "a.txt"], "", "==> dir <==\n\n==> a.txt <==\na1\n", 1),
+            (
+                &["-n", "1", "dir", "a.txt"],
+                "",
+                "==> dir <==\n\n==> a.txt <==\na1\n",
+                1,
+            ),
             (&["-n", "0", "a.txt"], "", "", 0),
             (&[], "", "", 0),
-            (&["-", "a.txt"], "in\n", "==> standard input <==\nin\n\n==> a.txt <==\na1\na2\na3\n", 0),
+            (
+                &["-", "a.txt"],
+                "in\n",
+                "==> standard input <==\nin\n\n==> a.txt <==\na1\na2\na3\n",
+                0,
+            ),
         ];
         for (args, stdin, want, code) in cases {
             let (out, err, status) = run_cmd(&vfs, run, "head", args, "/d", stdin);
@@ -293,13 +359,37 @@ mod tests {
         }
     }
 
-
     #[test]
     fn matches_gnu_more() {
-        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let vfs = MemVfs::with(&[
+            ("/d/a.txt", "a1\na2\na3\n"),
+            ("/d/b.txt", "b1\nb2\n"),
+            (
+                "/d/lines.txt",
+                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+            ),
+            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
+            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
+            (
+                "/d/emp.csv",
+                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
+            ),
+            ("/d/nonl.txt", "x\ny\nz"),
+            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
+            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
+            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
+            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
+            ("/d/empty.txt", ""),
+            ("/d/dir/", ""),
+        ]);
         let cases: &[(&[&str], &str, &str, i32)] = &[
             (&["-c", "2K", "a.txt"], "", "a1\na2\na3\n", 0),
-            (&["-n", "+3", "lines.txt"], "", "line 1\nline 2\nline 3\n", 0),
+            (
+                &["-n", "+3", "lines.txt"],
+                "",
+                "line 1\nline 2\nline 3\n",
+                0,
+            ),
             (&["-c", "-0", "a.txt"], "", "a1\na2\na3\n", 0),
             (&["-n", "-0", "a.txt"], "", "a1\na2\na3\n", 0),
             (&["-z", "-n", "1"], "a\0b\0", "a\0", 0),
@@ -311,5 +401,4 @@ mod tests {
             assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
         }
     }
-
 }

@@ -178,7 +178,9 @@ fn epoch_secs(t: Option<SystemTime>) -> i64 {
 /// The date column of `ls -l` in UTC: `Mon DD HH:MM` for times within six
 /// months of `now`, `Mon DD  YYYY` otherwise.
 pub fn format_time(secs: i64, now: i64, full: bool) -> String {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil(days);
@@ -206,7 +208,10 @@ struct Entry {
 /// Reads the targets of the symlinks among `entries` (for `-l`); `dir` is
 /// the directory they are in (`None`: the names are operands).
 async fn read_targets(ctx: &mut CommandCtx, entries: &mut [Entry], dir: Option<&str>) {
-    for e in entries.iter_mut().filter(|e| e.stat.file_type == FileType::Symlink) {
+    for e in entries
+        .iter_mut()
+        .filter(|e| e.stat.file_type == FileType::Symlink)
+    {
         let abs = match dir {
             Some(d) => child(d, &e.name),
             None => ctx.resolve(&e.name),
@@ -227,11 +232,16 @@ fn sort_entries(v: &mut [Entry], o: &Opts) {
         SortBy::None => {}
         SortBy::Name => v.sort_by(|a, b| mirage_types::bytestr::cmp(&a.name, &b.name)),
         SortBy::Time => v.sort_by(|a, b| {
-            b.stat.modified.cmp(&a.stat.modified).then_with(|| mirage_types::bytestr::cmp(&a.name, &b.name))
+            b.stat
+                .modified
+                .cmp(&a.stat.modified)
+                .then_with(|| mirage_types::bytestr::cmp(&a.name, &b.name))
         }),
-        SortBy::Size => {
-            v.sort_by(|a, b| eff_size(&b.stat).cmp(&eff_size(&a.stat)).then_with(|| mirage_types::bytestr::cmp(&a.name, &b.name)))
-        }
+        SortBy::Size => v.sort_by(|a, b| {
+            eff_size(&b.stat)
+                .cmp(&eff_size(&a.stat))
+                .then_with(|| mirage_types::bytestr::cmp(&a.name, &b.name))
+        }),
         SortBy::Ext => v.sort_by(|a, b| {
             extension(&a.name)
                 .as_bytes()
@@ -258,7 +268,11 @@ fn suffix(st: &FileStat, o: &Opts) -> &'static str {
 
 /// The size shown for an entry: directories without a size show 4096, as on ext4.
 fn eff_size(st: &FileStat) -> u64 {
-    if st.is_dir() && st.size == 0 { 4096 } else { st.size }
+    if st.is_dir() && st.size == 0 {
+        4096
+    } else {
+        st.size
+    }
 }
 
 fn blocks_k(st: &FileStat) -> u64 {
@@ -281,16 +295,28 @@ fn format_block(entries: &[Entry], o: &Opts, with_total: bool, now: i64, out: &m
     }
     if with_total {
         let total: u64 = entries.iter().map(|e| blocks_k(&e.stat)).sum();
-        let t = if o.human { human_size(total * 1024) } else { total.to_string() };
+        let t = if o.human {
+            human_size(total * 1024)
+        } else {
+            total.to_string()
+        };
         out.push_str(&format!("total {t}\n"));
     }
     let user = if o.numeric { "0" } else { "root" };
     let nlink = |e: &Entry| if e.stat.is_dir() { 2 } else { 1 };
     let size_str = |e: &Entry| {
         let s = eff_size(&e.stat);
-        if o.human { human_size(s) } else { s.to_string() }
+        if o.human {
+            human_size(s)
+        } else {
+            s.to_string()
+        }
     };
-    let lw = entries.iter().map(|e| nlink(e).to_string().len()).max().unwrap_or(1);
+    let lw = entries
+        .iter()
+        .map(|e| nlink(e).to_string().len())
+        .max()
+        .unwrap_or(1);
     let sw = entries.iter().map(|e| size_str(e).len()).max().unwrap_or(1);
     for e in entries {
         out.push_str(&mode_string(e.stat.file_type, default_mode(&e.stat)));
@@ -322,7 +348,11 @@ fn shown(name: &str, o: &Opts) -> bool {
 }
 
 fn child(parent: &str, name: &str) -> String {
-    if parent.ends_with('/') { format!("{parent}{name}") } else { format!("{parent}/{name}") }
+    if parent.ends_with('/') {
+        format!("{parent}{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
 }
 
 /// Lists the directory `display` (`abs`), recursing with `-R`.
@@ -336,25 +366,53 @@ async fn list_dir(
     now: i64,
 ) -> Result<i32, ()> {
     let mut status = 0;
-    let mut stack: Vec<(String, String, bool)> = vec![(display.to_string(), abs.to_string(), header)];
+    let mut stack: Vec<(String, String, bool)> =
+        vec![(display.to_string(), abs.to_string(), header)];
     while let Some((display, abs, header)) = stack.pop() {
         let list = match ctx.vfs.readdir(&abs).await {
             Ok(l) => l,
             Err(e) => {
-                ctx.error(format!("cannot open directory '{display}': {}", e.message())).await;
+                ctx.error(format!(
+                    "cannot open directory '{display}': {}",
+                    e.message()
+                ))
+                .await;
                 status = if *first { 2 } else { 1 };
                 *first = false;
                 continue;
             }
         };
-        let mut entries: Vec<Entry> =
-            list.into_iter().filter(|s| shown(&s.name, o)).map(|s| Entry { name: s.name.clone(), stat: s, target: None }).collect();
+        let mut entries: Vec<Entry> = list
+            .into_iter()
+            .filter(|s| shown(&s.name, o))
+            .map(|s| Entry {
+                name: s.name.clone(),
+                stat: s,
+                target: None,
+            })
+            .collect();
         if o.all {
-            let dot = ctx.vfs.stat(&abs).await.unwrap_or_else(|_| FileStat::dir("."));
+            let dot = ctx
+                .vfs
+                .stat(&abs)
+                .await
+                .unwrap_or_else(|_| FileStat::dir("."));
             let parent = mirage_types::dirname(&abs);
-            let dotdot = ctx.vfs.stat(&parent).await.unwrap_or_else(|_| FileStat::dir(".."));
-            entries.push(Entry { name: ".".into(), stat: dot, target: None });
-            entries.push(Entry { name: "..".into(), stat: dotdot, target: None });
+            let dotdot = ctx
+                .vfs
+                .stat(&parent)
+                .await
+                .unwrap_or_else(|_| FileStat::dir(".."));
+            entries.push(Entry {
+                name: ".".into(),
+                stat: dot,
+                target: None,
+            });
+            entries.push(Entry {
+                name: "..".into(),
+                stat: dotdot,
+                target: None,
+            });
         }
         if o.long {
             read_targets(ctx, &mut entries, Some(&abs)).await;
@@ -393,7 +451,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             Ok(p) => p,
             Err(code) => return code,
         };
-        let long = p.has("long") || p.has("numeric") || p.has("g-long") || p.has("o-long") || p.has("full-time");
+        let long = p.has("long")
+            || p.has("numeric")
+            || p.has("g-long")
+            || p.has("o-long")
+            || p.has("full-time");
         let sort = if p.has("unsorted") || p.has("unsorted-all") {
             SortBy::None
         } else {
@@ -404,7 +466,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 Some("none") => SortBy::None,
                 Some("name") => SortBy::Name,
                 Some(other) => {
-                    ctx.error(format!("invalid argument '{other}' for '--sort'")).await;
+                    ctx.error(format!("invalid argument '{other}' for '--sort'"))
+                        .await;
                     return 2;
                 }
                 None => match p.last_of(&["time", "size", "extension"]) {
@@ -433,7 +496,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             full_time: p.has("full-time"),
         };
         let now = epoch_secs(Some(SystemTime::now()));
-        let operands = if p.operands.is_empty() { vec![".".to_string()] } else { p.operands.clone() };
+        let operands = if p.operands.is_empty() {
+            vec![".".to_string()]
+        } else {
+            p.operands.clone()
+        };
         let mut status = 0;
         let mut files = Vec::new();
         let mut dirs = Vec::new();
@@ -445,20 +512,31 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 ctx.vfs.lstat(&abs).await
             } else {
                 match ctx.vfs.stat(&abs).await {
-                    Err(e) if e.kind == ErrorKind::NotFound => ctx.vfs.lstat(&abs).await.map_err(|_| e),
+                    Err(e) if e.kind == ErrorKind::NotFound => {
+                        ctx.vfs.lstat(&abs).await.map_err(|_| e)
+                    }
                     r => r,
                 }
             };
             match st {
                 Ok(st) => {
                     if st.is_dir() && !o.directory {
-                        dirs.push(Entry { name: op.clone(), stat: st, target: None });
+                        dirs.push(Entry {
+                            name: op.clone(),
+                            stat: st,
+                            target: None,
+                        });
                     } else {
-                        files.push(Entry { name: op.clone(), stat: st, target: None });
+                        files.push(Entry {
+                            name: op.clone(),
+                            stat: st,
+                            target: None,
+                        });
                     }
                 }
                 Err(e) => {
-                    ctx.error(format!("cannot access '{op}': {}", e.message())).await;
+                    ctx.error(format!("cannot access '{op}': {}", e.message()))
+                        .await;
                     status = 2;
                 }
             }
@@ -513,7 +591,10 @@ mod tests {
         assert_eq!(human_size(1025), "1.1K");
         assert_eq!(human_size(12 * 1024), "12K");
         assert_eq!(human_size(1536 * 1024), "1.5M");
-        assert_eq!(format_time(1_700_000_000, 1_700_000_100, false), "Nov 14 22:13");
+        assert_eq!(
+            format_time(1_700_000_000, 1_700_000_100, false),
+            "Nov 14 22:13"
+        );
         assert_eq!(format_time(0, 1_700_000_000, false), "Jan  1  1970");
     }
 
@@ -537,8 +618,14 @@ mod tests {
     #[test]
     fn listings() {
         let t = tree();
-        assert_eq!(ls(&t, &["/m"], "/").0, "10.txt\n9.txt\nC.md\na.TXT\nb.txt\nsub\n");
-        assert_eq!(ls(&t, &["-r"], "/m").0, "sub\nb.txt\na.TXT\nC.md\n9.txt\n10.txt\n");
+        assert_eq!(
+            ls(&t, &["/m"], "/").0,
+            "10.txt\n9.txt\nC.md\na.TXT\nb.txt\nsub\n"
+        );
+        assert_eq!(
+            ls(&t, &["-r"], "/m").0,
+            "sub\nb.txt\na.TXT\nC.md\n9.txt\n10.txt\n"
+        );
         assert_eq!(ls(&t, &["-A", "sub"], "/m").0, "deep\ninner.txt\n");
         assert_eq!(ls(&t, &["-a", "sub"], "/m").0, ".\n..\ndeep\ninner.txt\n");
         assert_eq!(ls(&t, &["-F", "sub"], "/m").0, "deep/\ninner.txt\n");
@@ -546,11 +633,24 @@ mod tests {
             ls(&t, &["-R", "/m"], "/").0,
             "/m:\n10.txt\n9.txt\nC.md\na.TXT\nb.txt\nsub\n\n/m/sub:\ndeep\ninner.txt\n\n/m/sub/deep:\nx.log\n"
         );
-        assert_eq!(ls(&t, &["/m/b.txt", "/m/sub/deep", "C.md"], "/m").0, "/m/b.txt\nC.md\n\n/m/sub/deep:\nx.log\n");
+        assert_eq!(
+            ls(&t, &["/m/b.txt", "/m/sub/deep", "C.md"], "/m").0,
+            "/m/b.txt\nC.md\n\n/m/sub/deep:\nx.log\n"
+        );
         let (o, e, s) = ls(&t, &["nope", "sub/deep"], "/m");
-        assert_eq!((o.as_str(), e.as_str(), s), ("sub/deep:\nx.log\n", "ls: cannot access 'nope': No such file or directory\n", 2));
+        assert_eq!(
+            (o.as_str(), e.as_str(), s),
+            (
+                "sub/deep:\nx.log\n",
+                "ls: cannot access 'nope': No such file or directory\n",
+                2
+            )
+        );
         assert_eq!(ls(&t, &["-d", "sub"], "/m").0, "sub\n");
-        assert_eq!(ls(&t, &["-S", "/m"], "/").0, "sub\n9.txt\n10.txt\nC.md\na.TXT\nb.txt\n");
+        assert_eq!(
+            ls(&t, &["-S", "/m"], "/").0,
+            "sub\n9.txt\n10.txt\nC.md\na.TXT\nb.txt\n"
+        );
     }
 
     #[test]
@@ -558,7 +658,13 @@ mod tests {
         let t = tree();
         let (o, _, _) = ls(&t, &["-l", "/m/sub"], "/");
         assert!(o.starts_with("total 8\n"), "{o}");
-        assert!(o.contains("drwxr-xr-x 2 root root 4096 Nov 14  2023 deep\n"), "{o}");
-        assert!(o.contains("-rw-r--r-- 1 root root    1 Nov 14  2023 inner.txt\n"), "{o}");
+        assert!(
+            o.contains("drwxr-xr-x 2 root root 4096 Nov 14  2023 deep\n"),
+            "{o}"
+        );
+        assert!(
+            o.contains("-rw-r--r-- 1 root root    1 Nov 14  2023 inner.txt\n"),
+            "{o}"
+        );
     }
 }

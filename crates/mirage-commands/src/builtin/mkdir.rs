@@ -67,7 +67,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     match ctx.vfs.mkdir(&abs, true).await {
                         Ok(()) => ctx.io.wrote(&abs),
                         Err(e) => {
-                            ctx.error(format!("cannot create directory '{op}': {}", e.message())).await;
+                            ctx.error(format!("cannot create directory '{op}': {}", e.message()))
+                                .await;
                             status = 1;
                         }
                     }
@@ -84,7 +85,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                             } else {
                                 ErrorKind::NotADirectory.gnu_message().to_string()
                             };
-                            ctx.error(format!("cannot create directory '{op}': {msg}")).await;
+                            ctx.error(format!("cannot create directory '{op}': {msg}"))
+                                .await;
                             status = 1;
                             break;
                         }
@@ -98,7 +100,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                             }
                         }
                         Err(e) => {
-                            ctx.error(format!("cannot create directory '{op}': {}", e.message())).await;
+                            ctx.error(format!("cannot create directory '{op}': {}", e.message()))
+                                .await;
                             status = 1;
                             break;
                         }
@@ -114,7 +117,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     }
                 }
                 Err(e) => {
-                    ctx.error(format!("cannot create directory '{op}': {}", e.message())).await;
+                    ctx.error(format!("cannot create directory '{op}': {}", e.message()))
+                        .await;
                     status = 1;
                 }
             }
@@ -139,13 +143,37 @@ mod tests {
         let v = MemVfs::with(&[("/d/f", "x")]);
         assert_eq!(run_cmd(&v, run, "mkdir", &["/d/x"], "/", "").2, 0);
         let (_, e, s) = run_cmd(&v, run, "mkdir", &["/d/x"], "/", "");
-        assert_eq!((e.as_str(), s), ("mkdir: cannot create directory '/d/x': File exists\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            ("mkdir: cannot create directory '/d/x': File exists\n", 1)
+        );
         let (_, e, s) = run_cmd(&v, run, "mkdir", &["y/z"], "/d", "");
-        assert_eq!((e.as_str(), s), ("mkdir: cannot create directory 'y/z': No such file or directory\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            (
+                "mkdir: cannot create directory 'y/z': No such file or directory\n",
+                1
+            )
+        );
         let (o, _, s) = run_cmd(&v, run, "mkdir", &["-pv", "a/b"], "/d", "");
-        assert_eq!((o.as_str(), s), ("mkdir: created directory 'a'\nmkdir: created directory 'a/b'\n", 0));
-        assert_eq!(run_cmd(&v, run, "mkdir", &["-p", "/d/a/b/c/d", "/d/a"], "/", "").2, 0);
+        assert_eq!(
+            (o.as_str(), s),
+            (
+                "mkdir: created directory 'a'\nmkdir: created directory 'a/b'\n",
+                0
+            )
+        );
+        assert_eq!(
+            run_cmd(&v, run, "mkdir", &["-p", "/d/a/b/c/d", "/d/a"], "/", "").2,
+            0
+        );
         let (_, e, s) = run_cmd(&v, run, "mkdir", &["/ro/x"], "/", "");
-        assert_eq!((e.as_str(), s), ("mkdir: cannot create directory '/ro/x': Read-only file system\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            (
+                "mkdir: cannot create directory '/ro/x': Read-only file system\n",
+                1
+            )
+        );
     }
 }

@@ -6,9 +6,9 @@
 //! `mv: cannot move 'a' to 'b': Read-only file system`; `-v` prints
 //! `renamed 'a' -> 'b'`.
 
+use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
-use mirage_types::ErrorKind;
 
 use crate::util::{copy_targets, parse_args};
 
@@ -17,11 +17,19 @@ const OPTS: &[OptSpec] = &[
     OptSpec::flag("no-clobber", Some('n'), Some("no-clobber")),
     OptSpec::flag("interactive", Some('i'), Some("interactive")),
     OptSpec::flag("verbose", Some('v'), Some("verbose")),
-    OptSpec::flag("no-target-directory", Some('T'), Some("no-target-directory")),
+    OptSpec::flag(
+        "no-target-directory",
+        Some('T'),
+        Some("no-target-directory"),
+    ),
     OptSpec::value("target-directory", Some('t'), Some("target-directory")),
     OptSpec::flag("update", Some('u'), None),
     OptSpec::optional("backup", None, Some("backup")),
-    OptSpec::flag("strip-trailing-slashes", None, Some("strip-trailing-slashes")),
+    OptSpec::flag(
+        "strip-trailing-slashes",
+        None,
+        Some("strip-trailing-slashes"),
+    ),
 ];
 
 /// The spec of `mv`.
@@ -31,7 +39,11 @@ crate::register_command!("mv", SPEC, run, true);
 
 /// Joins a path with a child name (no doubled `/`).
 fn child(parent: &str, name: &str) -> String {
-    if parent.ends_with('/') { format!("{parent}{name}") } else { format!("{parent}/{name}") }
+    if parent.ends_with('/') {
+        format!("{parent}{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
 }
 
 fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
@@ -40,14 +52,21 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             Ok(p) => p,
             Err(code) => return code,
         };
-        let no_clobber = p.has("no-clobber") && p.last_of(&["no-clobber", "force", "interactive"]) == Some("no-clobber");
+        let no_clobber = p.has("no-clobber")
+            && p.last_of(&["no-clobber", "force", "interactive"]) == Some("no-clobber");
         let verbose = p.has("verbose");
         let target_dir = p.value("target-directory").map(str::to_string);
-        let (sources, dest, into_dir) =
-            match copy_targets(ctx, p.operands.clone(), target_dir, p.has("no-target-directory")).await {
-                Ok(t) => t,
-                Err(code) => return code,
-            };
+        let (sources, dest, into_dir) = match copy_targets(
+            ctx,
+            p.operands.clone(),
+            target_dir,
+            p.has("no-target-directory"),
+        )
+        .await
+        {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
         let mut status = 0;
         for src in &sources {
             let sabs = ctx.resolve(src);
@@ -55,32 +74,47 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             let st = match ctx.vfs.lstat(&sabs).await {
                 Ok(s) => s,
                 Err(e) => {
-                    ctx.error(format!("cannot stat '{src}': {}", e.message())).await;
+                    ctx.error(format!("cannot stat '{src}': {}", e.message()))
+                        .await;
                     status = 1;
                     continue;
                 }
             };
-            let dst = if into_dir { child(&dest, &mirage_types::basename(src)) } else { dest.clone() };
+            let dst = if into_dir {
+                child(&dest, &mirage_types::basename(src))
+            } else {
+                dest.clone()
+            };
             let dabs = ctx.resolve(&dst);
             if dabs == sabs {
-                ctx.error(format!("'{src}' and '{dst}' are the same file")).await;
+                ctx.error(format!("'{src}' and '{dst}' are the same file"))
+                    .await;
                 status = 1;
                 continue;
             }
             if st.is_dir() && dabs.starts_with(&child(&sabs, "")) {
-                ctx.error(format!("cannot move '{src}' to a subdirectory of itself, '{dst}'")).await;
+                ctx.error(format!(
+                    "cannot move '{src}' to a subdirectory of itself, '{dst}'"
+                ))
+                .await;
                 status = 1;
                 continue;
             }
             match ctx.vfs.stat(&dabs).await {
                 Ok(_) if no_clobber => continue,
                 Ok(dst_st) if dst_st.is_dir() && !st.is_dir() => {
-                    ctx.error(format!("cannot overwrite directory '{dst}' with non-directory")).await;
+                    ctx.error(format!(
+                        "cannot overwrite directory '{dst}' with non-directory"
+                    ))
+                    .await;
                     status = 1;
                     continue;
                 }
                 Ok(dst_st) if !dst_st.is_dir() && st.is_dir() => {
-                    ctx.error(format!("cannot overwrite non-directory '{dst}' with directory '{src}'")).await;
+                    ctx.error(format!(
+                        "cannot overwrite non-directory '{dst}' with directory '{src}'"
+                    ))
+                    .await;
                     status = 1;
                     continue;
                 }
@@ -100,7 +134,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     }
                 }
                 Err(e) => {
-                    ctx.error(format!("cannot move '{src}' to '{dst}': {}", e.message())).await;
+                    ctx.error(format!("cannot move '{src}' to '{dst}': {}", e.message()))
+                        .await;
                     status = 1;
                 }
             }
@@ -120,18 +155,42 @@ mod tests {
 
     #[test]
     fn renames_and_moves_into_dirs() {
-        let v = MemVfs::with(&[("/d/a.log", "a"), ("/d/b.log", "b"), ("/d/old", "p"), ("/d/archive/", ""), ("/d/s/t", "")]);
+        let v = MemVfs::with(&[
+            ("/d/a.log", "a"),
+            ("/d/b.log", "b"),
+            ("/d/old", "p"),
+            ("/d/archive/", ""),
+            ("/d/s/t", ""),
+        ]);
         let (o, _, s) = run_cmd(&v, run, "mv", &["-v", "old", "new"], "/d", "");
         assert_eq!((o.as_str(), s), ("renamed 'old' -> 'new'\n", 0));
         assert!(has(&v, "/d/new") && !has(&v, "/d/old"));
-        assert_eq!(run_cmd(&v, run, "mv", &["a.log", "b.log", "archive/"], "/d", "").2, 0);
+        assert_eq!(
+            run_cmd(&v, run, "mv", &["a.log", "b.log", "archive/"], "/d", "").2,
+            0
+        );
         assert!(has(&v, "/d/archive/a.log") && has(&v, "/d/archive/b.log"));
         let (_, e, s) = run_cmd(&v, run, "mv", &["nope", "x"], "/d", "");
-        assert_eq!((e.as_str(), s), ("mv: cannot stat 'nope': No such file or directory\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            ("mv: cannot stat 'nope': No such file or directory\n", 1)
+        );
         let (_, e, s) = run_cmd(&v, run, "mv", &["s", "s/x"], "/d", "");
-        assert_eq!((e.as_str(), s), ("mv: cannot move 's' to a subdirectory of itself, 's/x'\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            (
+                "mv: cannot move 's' to a subdirectory of itself, 's/x'\n",
+                1
+            )
+        );
         let (_, e, s) = run_cmd(&v, run, "mv", &["new", "/ro/x"], "/d", "");
-        assert_eq!((e.as_str(), s), ("mv: cannot move 'new' to '/ro/x': Read-only file system\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            (
+                "mv: cannot move 'new' to '/ro/x': Read-only file system\n",
+                1
+            )
+        );
         assert_eq!(run_cmd(&v, run, "mv", &["-n", "new", "s/t"], "/d", "").2, 0);
         assert!(has(&v, "/d/new"));
     }

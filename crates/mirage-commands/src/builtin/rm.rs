@@ -34,7 +34,11 @@ crate::register_command!("rm", SPEC, run, true);
 
 /// Joins a display or absolute path with a child name.
 fn child(parent: &str, name: &str) -> String {
-    if parent.ends_with('/') { format!("{parent}{name}") } else { format!("{parent}/{name}") }
+    if parent.ends_with('/') {
+        format!("{parent}{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
 }
 
 /// Whether the last component of `op` is `.` or `..`.
@@ -70,7 +74,8 @@ impl Rm {
     /// Removes the tree at `abs` (a directory), children first.
     async fn remove_tree(&mut self, ctx: &mut CommandCtx, display: &str, abs: &str) {
         // (display, abs, is_dir, expanded)
-        let mut stack: Vec<(String, String, bool, bool)> = vec![(display.to_string(), abs.to_string(), true, false)];
+        let mut stack: Vec<(String, String, bool, bool)> =
+            vec![(display.to_string(), abs.to_string(), true, false)];
         while let Some((d, a, is_dir, expanded)) = stack.pop() {
             if !is_dir {
                 match ctx.vfs.unlink(&a).await {
@@ -120,7 +125,12 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         };
         let recursive = p.has("recursive");
         let dir = p.has("dir");
-        let mut rm = Rm { force: p.has("force"), verbose: p.has("verbose"), status: 0, broken: false };
+        let mut rm = Rm {
+            force: p.has("force"),
+            verbose: p.has("verbose"),
+            status: 0,
+            broken: false,
+        };
         if p.operands.is_empty() {
             if rm.force {
                 return 0;
@@ -129,7 +139,10 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         }
         for op in &p.operands {
             if recursive && is_dot_or_dotdot(op) {
-                ctx.error(format!("refusing to remove '.' or '..' directory: skipping '{op}'")).await;
+                ctx.error(format!(
+                    "refusing to remove '.' or '..' directory: skipping '{op}'"
+                ))
+                .await;
                 rm.status = 1;
                 continue;
             }
@@ -164,7 +177,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                         Err(e) => rm.fail(ctx, op, e.message()).await,
                     }
                 } else {
-                    rm.fail(ctx, op, ErrorKind::IsADirectory.gnu_message()).await;
+                    rm.fail(ctx, op, ErrorKind::IsADirectory.gnu_message())
+                        .await;
                 }
                 continue;
             }
@@ -194,27 +208,62 @@ mod tests {
 
     #[test]
     fn removes_and_reports() {
-        let v = MemVfs::with(&[("/d/dd/s/x", ""), ("/d/dd/y", ""), ("/d/f", "1"), ("/d/e/", ""), ("/ro/", "")]);
+        let v = MemVfs::with(&[
+            ("/d/dd/s/x", ""),
+            ("/d/dd/y", ""),
+            ("/d/f", "1"),
+            ("/d/e/", ""),
+            ("/ro/", ""),
+        ]);
         let (o, _, s) = run_cmd(&v, run, "rm", &["-rv", "dd"], "/d", "");
         assert_eq!(
             (o.as_str(), s),
-            ("removed 'dd/s/x'\nremoved directory 'dd/s'\nremoved 'dd/y'\nremoved directory 'dd'\n", 0)
+            (
+                "removed 'dd/s/x'\nremoved directory 'dd/s'\nremoved 'dd/y'\nremoved directory 'dd'\n",
+                0
+            )
         );
         let (_, e, s) = run_cmd(&v, run, "rm", &["/d/missing"], "/", "");
-        assert_eq!((e.as_str(), s), ("rm: cannot remove '/d/missing': No such file or directory\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            (
+                "rm: cannot remove '/d/missing': No such file or directory\n",
+                1
+            )
+        );
         assert_eq!(run_cmd(&v, run, "rm", &["-f", "/d/missing"], "/", "").2, 0);
         let (_, e, s) = run_cmd(&v, run, "rm", &["e"], "/d", "");
-        assert_eq!((e.as_str(), s), ("rm: cannot remove 'e': Is a directory\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            ("rm: cannot remove 'e': Is a directory\n", 1)
+        );
         assert_eq!(run_cmd(&v, run, "rm", &["-d", "e", "f"], "/d", "").2, 0);
-        assert_eq!(v.tree.lock().unwrap().keys().filter(|k| k.starts_with("/d/")).count(), 0);
+        assert_eq!(
+            v.tree
+                .lock()
+                .unwrap()
+                .keys()
+                .filter(|k| k.starts_with("/d/"))
+                .count(),
+            0
+        );
         let (_, e, s) = run_cmd(&v, run, "rm", &["-r", "."], "/d", "");
-        assert_eq!((e.as_str(), s), ("rm: refusing to remove '.' or '..' directory: skipping '.'\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            (
+                "rm: refusing to remove '.' or '..' directory: skipping '.'\n",
+                1
+            )
+        );
     }
 
     #[test]
     fn read_only() {
         let v = MemVfs::with(&[("/ro/x", "1")]);
         let (_, e, s) = run_cmd(&v, run, "rm", &["/ro/x"], "/", "");
-        assert_eq!((e.as_str(), s), ("rm: cannot remove '/ro/x': Read-only file system\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            ("rm: cannot remove '/ro/x': Read-only file system\n", 1)
+        );
     }
 }

@@ -15,7 +15,11 @@ use crate::util::parse_args;
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("parents", Some('p'), Some("parents")),
     OptSpec::flag("verbose", Some('v'), Some("verbose")),
-    OptSpec::flag("ignore-fail-on-non-empty", None, Some("ignore-fail-on-non-empty")),
+    OptSpec::flag(
+        "ignore-fail-on-non-empty",
+        None,
+        Some("ignore-fail-on-non-empty"),
+    ),
 ];
 
 /// The spec of `rmdir`.
@@ -40,7 +44,11 @@ fn parents(dir: &str) -> Vec<String> {
     let mut out = Vec::new();
     while let Some(i) = cur.rfind('/') {
         let head = cur[..i].trim_end_matches('/');
-        cur = if head.is_empty() { "/".to_string() } else { head.to_string() };
+        cur = if head.is_empty() {
+            "/".to_string()
+        } else {
+            head.to_string()
+        };
         out.push(cur.clone());
         if cur == "/" {
             break;
@@ -51,7 +59,11 @@ fn parents(dir: &str) -> Vec<String> {
 
 /// Whether `--ignore-fail-on-non-empty` hides this failure.
 fn ignorable(ignore: bool, e: &Error) -> bool {
-    ignore && matches!(e.kind, ErrorKind::DirectoryNotEmpty | ErrorKind::AlreadyExists)
+    ignore
+        && matches!(
+            e.kind,
+            ErrorKind::DirectoryNotEmpty | ErrorKind::AlreadyExists
+        )
 }
 
 /// Prints `rmdir: removing directory, 'x'`; true when stdout's reader has gone.
@@ -85,7 +97,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 Ok(()) => ctx.io.wrote(&abs),
                 Err(e) => {
                     if !ignorable(ignore, &e) {
-                        ctx.error(format!("failed to remove {}: {}", quote(op), e.message())).await;
+                        ctx.error(format!("failed to remove {}: {}", quote(op), e.message()))
+                            .await;
                         status = 1;
                     }
                     continue;
@@ -103,8 +116,17 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     Ok(()) => ctx.io.wrote(&pabs),
                     Err(e) => {
                         if !ignorable(ignore, &e) {
-                            let what = if e.kind == ErrorKind::NotADirectory { "" } else { "directory " };
-                            ctx.error(format!("failed to remove {what}{}: {}", quote(&parent), e.message())).await;
+                            let what = if e.kind == ErrorKind::NotADirectory {
+                                ""
+                            } else {
+                                "directory "
+                            };
+                            ctx.error(format!(
+                                "failed to remove {what}{}: {}",
+                                quote(&parent),
+                                e.message()
+                            ))
+                            .await;
                             status = 1;
                         }
                         break;
@@ -134,7 +156,10 @@ mod tests {
     #[test]
     fn removes_only_empty_dirs() {
         let v = MemVfs::with(&[("/d/e/", ""), ("/d/ne/f", "x"), ("/d/file", "y")]);
-        assert_eq!(run_cmd(&v, run, "rmdir", &["e"], "/d", ""), (String::new(), String::new(), 0));
+        assert_eq!(
+            run_cmd(&v, run, "rmdir", &["e"], "/d", ""),
+            (String::new(), String::new(), 0)
+        );
         let (o, e, s) = run_cmd(&v, run, "rmdir", &["ne", "missing", "file", "e"], "/d", "");
         assert_eq!(o, "");
         assert_eq!(
@@ -145,9 +170,26 @@ mod tests {
              rmdir: failed to remove 'e': No such file or directory\n"
         );
         assert_eq!(s, 1);
-        assert_eq!(run_cmd(&v, run, "rmdir", &["--ignore-fail-on-non-empty", "ne"], "/d", "").2, 0);
+        assert_eq!(
+            run_cmd(
+                &v,
+                run,
+                "rmdir",
+                &["--ignore-fail-on-non-empty", "ne"],
+                "/d",
+                ""
+            )
+            .2,
+            0
+        );
         let (_, e, s) = run_cmd(&v, run, "rmdir", &[], "/d", "");
-        assert_eq!((e.as_str(), s), ("rmdir: missing operand\nTry 'rmdir --help' for more information.\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            (
+                "rmdir: missing operand\nTry 'rmdir --help' for more information.\n",
+                1
+            )
+        );
     }
 
     #[test]
@@ -161,7 +203,18 @@ mod tests {
         assert_eq!((e.as_str(), s), ("", 0));
         let v = MemVfs::with(&[("/w/a/b/", ""), ("/w/keep", "k")]);
         let (_, e, s) = run_cmd(&v, run, "rmdir", &["-p", "/w/a/b"], "/", "");
-        assert_eq!((e.as_str(), s), ("rmdir: failed to remove directory '/w': Directory not empty\n", 1));
-        assert!(v.tree.lock().map(|t| !t.contains_key("/w/a")).unwrap_or(false));
+        assert_eq!(
+            (e.as_str(), s),
+            (
+                "rmdir: failed to remove directory '/w': Directory not empty\n",
+                1
+            )
+        );
+        assert!(
+            v.tree
+                .lock()
+                .map(|t| !t.contains_key("/w/a"))
+                .unwrap_or(false)
+        );
     }
 }

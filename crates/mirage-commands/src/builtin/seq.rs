@@ -4,9 +4,9 @@
 //! Decimal operands step exactly (scaled integers), so `seq 0 0.1 1` ends
 //! at `1.0` as GNU's long double arithmetic does.
 
+use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
-use mirage_types::ErrorKind;
 
 use crate::util::parse_args;
 
@@ -17,7 +17,10 @@ const OPTS: &[OptSpec] = &[
 ];
 
 /// The spec of `seq` (options stop at the first operand, as GNU's `+` getopt).
-pub static SPEC: CommandSpec = CommandSpec { stop_at_operand: true, ..CommandSpec::new("seq", OPTS, PathOperands::None) };
+pub static SPEC: CommandSpec = CommandSpec {
+    stop_at_operand: true,
+    ..CommandSpec::new("seq", OPTS, PathOperands::None)
+};
 
 crate::register_command!("seq", SPEC, run);
 
@@ -53,13 +56,23 @@ fn scan_arg(arg: &str) -> Option<Operand> {
                 fraction_len = after.find(['e', 'E']).unwrap_or(after.len()) as i64;
                 precision = Some(fraction_len);
                 let before_digit = d > 0 && s.as_bytes()[d - 1].is_ascii_digit();
-                width += if fraction_len == 0 { -1 } else if !before_digit { 1 } else { 0 };
+                width += if fraction_len == 0 {
+                    -1
+                } else if !before_digit {
+                    1
+                } else {
+                    0
+                };
             }
         }
         if let Some(e) = s.find(['e', 'E']) {
             let exponent: i64 = s[e + 1..].parse().unwrap_or(0);
             let mut prec = precision.unwrap_or(0);
-            prec += if exponent < 0 { -exponent } else { -(prec.min(exponent)) };
+            prec += if exponent < 0 {
+                -exponent
+            } else {
+                -(prec.min(exponent))
+            };
             width -= (s.len() - e) as i64;
             let mut exp = exponent;
             if exponent < 0 {
@@ -80,7 +93,12 @@ fn scan_arg(arg: &str) -> Option<Operand> {
         }
     }
     let exact = exact_decimal(s);
-    Some(Operand { value, precision: precision.map(|p| p.max(0) as usize), width: width.max(0) as usize, exact })
+    Some(Operand {
+        value,
+        precision: precision.map(|p| p.max(0) as usize),
+        width: width.max(0) as usize,
+        exact,
+    })
 }
 
 /// `mantissa / 10^scale` for a plain decimal (`-12.50`), if it fits.
@@ -97,7 +115,11 @@ fn exact_decimal(s: &str) -> Option<(i128, u32)> {
         return None;
     }
     let digits = format!("{int}{frac}");
-    let m: i128 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+    let m: i128 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
     Some((if neg { -m } else { m }, frac.len() as u32))
 }
 
@@ -114,7 +136,11 @@ fn format_fixed(v: i128, scale: u32, prec: u32, width: usize) -> String {
     let p = 10u128.pow(prec);
     let int = mag / p;
     let frac = mag % p;
-    let body = if prec == 0 { format!("{int}") } else { format!("{int}.{frac:0w$}", w = prec as usize) };
+    let body = if prec == 0 {
+        format!("{int}")
+    } else {
+        format!("{int}.{frac:0w$}", w = prec as usize)
+    };
     let sign = if neg { "-" } else { "" };
     let pad = width.saturating_sub(body.len() + sign.len());
     format!("{sign}{}{body}", "0".repeat(pad))
@@ -214,7 +240,11 @@ fn parse_format(fmt: &str) -> Result<Format, String> {
         suffix.push(b[k]);
         k += 1;
     }
-    Ok(Format { prefix, conv, suffix })
+    Ok(Format {
+        prefix,
+        conv,
+        suffix,
+    })
 }
 
 /// `%e` body of a finite non-negative value: `d.ddde+XX`.
@@ -227,7 +257,11 @@ fn fmt_e(v: f64, prec: usize, upper: bool, alt: bool) -> String {
         mant.push('.');
     }
     let e = if upper { 'E' } else { 'e' };
-    format!("{mant}{e}{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+    format!(
+        "{mant}{e}{}{:02}",
+        if exp < 0 { '-' } else { '+' },
+        exp.abs()
+    )
 }
 
 /// `%g` body of a finite non-negative value.
@@ -237,7 +271,9 @@ fn fmt_g(v: f64, prec: usize, upper: bool, alt: bool) -> String {
         0
     } else {
         let s = format!("{v:.prec$e}", prec = p - 1);
-        s.split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0)
+        s.split_once('e')
+            .and_then(|(_, e)| e.parse().ok())
+            .unwrap_or(0)
     };
     let mut out = if (p as i32) > x && x >= -4 {
         format!("{v:.prec$}", prec = (p as i32 - 1 - x).max(0) as usize)
@@ -249,7 +285,11 @@ fn fmt_g(v: f64, prec: usize, upper: bool, alt: bool) -> String {
             Some(i) => (out[..i].to_string(), out[i..].to_string()),
             None => (out.clone(), String::new()),
         };
-        let num = if num.contains('.') { num.trim_end_matches('0').trim_end_matches('.').to_string() } else { num };
+        let num = if num.contains('.') {
+            num.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            num
+        };
         out = format!("{num}{exp}");
     }
     out
@@ -263,7 +303,11 @@ fn format_conv(c: &Conv, v: f64) -> String {
     let prec = c.precision.unwrap_or(6);
     let body = if !a.is_finite() {
         let t = if a.is_nan() { "nan" } else { "inf" };
-        if upper { t.to_uppercase() } else { t.to_string() }
+        if upper {
+            t.to_uppercase()
+        } else {
+            t.to_string()
+        }
     } else {
         match c.letter.to_ascii_lowercase() {
             'f' => {
@@ -317,8 +361,14 @@ fn option_end(args: &[String]) -> usize {
             return i;
         }
         if let Some(long) = a.strip_prefix("--") {
-            let takes_value = ["format", "separator"].iter().any(|l| !long.is_empty() && l.starts_with(long));
-            i += if takes_value && !long.contains('=') { 2 } else { 1 };
+            let takes_value = ["format", "separator"]
+                .iter()
+                .any(|l| !long.is_empty() && l.starts_with(long));
+            i += if takes_value && !long.contains('=') {
+                2
+            } else {
+                1
+            };
             continue;
         }
         let mut next = 1;
@@ -357,25 +407,48 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         for o in ops {
             match scan_arg(o) {
                 Some(n) => nums.push(n),
-                None => return crate::util::usage_error(ctx, &format!("invalid floating point argument: '{o}'"), 1).await,
+                None => {
+                    return crate::util::usage_error(
+                        ctx,
+                        &format!("invalid floating point argument: '{o}'"),
+                        1,
+                    )
+                    .await;
+                }
             }
         }
         let one = || scan_arg("1");
         let (first, step, last) = match nums.len() {
             1 => (one(), one(), Some(nums[0].clone())),
             2 => (Some(nums[0].clone()), one(), Some(nums[1].clone())),
-            _ => (Some(nums[0].clone()), Some(nums[1].clone()), Some(nums[2].clone())),
+            _ => (
+                Some(nums[0].clone()),
+                Some(nums[1].clone()),
+                Some(nums[2].clone()),
+            ),
         };
-        let (Some(first), Some(step), Some(last)) = (first, step, last) else { return 1 };
+        let (Some(first), Some(step), Some(last)) = (first, step, last) else {
+            return 1;
+        };
         if step.value == 0.0 {
-            return crate::util::usage_error(ctx, &format!("invalid Zero increment value: '{}'", ops[1]), 1).await;
+            return crate::util::usage_error(
+                ctx,
+                &format!("invalid Zero increment value: '{}'", ops[1]),
+                1,
+            )
+            .await;
         }
         let sep = p.value("separator").unwrap_or("\n").to_string();
         let equal = p.has("equal-width");
         let format = match p.value("format") {
             Some(f) => {
                 if equal {
-                    return crate::util::usage_error(ctx, "format string may not be specified when printing equal width strings", 1).await;
+                    return crate::util::usage_error(
+                        ctx,
+                        "format string may not be specified when printing equal width strings",
+                        1,
+                    )
+                    .await;
                 }
                 match parse_format(f) {
                     Ok(fm) => Some(fm),
@@ -431,10 +504,22 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             match (&format, prec) {
                 (Some(f), _) => format!("{}{}{}", f.prefix, format_conv(&f.conv, v), f.suffix),
                 (None, Some(pr)) => {
-                    let c = Conv { precision: Some(pr), letter: 'f', zero: width.is_some(), width: width.unwrap_or(0), ..Conv::default() };
+                    let c = Conv {
+                        precision: Some(pr),
+                        letter: 'f',
+                        zero: width.is_some(),
+                        width: width.unwrap_or(0),
+                        ..Conv::default()
+                    };
                     format_conv(&c, v)
                 }
-                (None, None) => format_conv(&Conv { letter: 'g', ..Conv::default() }, v),
+                (None, None) => format_conv(
+                    &Conv {
+                        letter: 'g',
+                        ..Conv::default()
+                    },
+                    v,
+                ),
             }
         };
         let exact = match (first.exact, step.exact, last.exact) {
@@ -454,7 +539,9 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     break;
                 }
                 let text = match (&format, prec) {
-                    (None, Some(pr)) if (pr as u32) <= scale => format_fixed(x, scale, pr as u32, width.unwrap_or(0)),
+                    (None, Some(pr)) if (pr as u32) <= scale => {
+                        format_fixed(x, scale, pr as u32, width.unwrap_or(0))
+                    }
                     _ => render(x as f64 / 10f64.powi(scale as i32)),
                 };
                 emit!(text);
@@ -497,13 +584,18 @@ mod tests {
     }
 
     fn g(spec: &str, x: f64) -> String {
-        parse_format(spec).map(|f| format!("{}{}{}", f.prefix, format_conv(&f.conv, x), f.suffix)).unwrap_or_default()
+        parse_format(spec)
+            .map(|f| format!("{}{}{}", f.prefix, format_conv(&f.conv, x), f.suffix))
+            .unwrap_or_default()
     }
 
     #[test]
     fn operands() {
         let o = scan_arg("1.25").unwrap();
-        assert_eq!((o.precision, o.width, o.exact), (Some(2), 4, Some((125, 2))));
+        assert_eq!(
+            (o.precision, o.width, o.exact),
+            (Some(2), 4, Some((125, 2)))
+        );
         let o = scan_arg("-3").unwrap();
         assert_eq!((o.precision, o.width), (Some(0), 2));
         assert_eq!(scan_arg(".5").map(|o| o.width), Some(3));
@@ -526,7 +618,11 @@ mod tests {
         assert_eq!(g("%e", 1234.5), "1.234500e+03");
         assert_eq!(g("%-4g|", 1.0), "1   |");
         assert_eq!(g("%+g", 2.0), "+2");
-        assert!(parse_format("%d").unwrap_err().contains("unknown %d directive"));
+        assert!(
+            parse_format("%d")
+                .unwrap_err()
+                .contains("unknown %d directive")
+        );
         assert!(parse_format("abc").unwrap_err().contains("no % directive"));
         assert!(parse_format("%g %g").unwrap_err().contains("too many"));
     }
@@ -546,7 +642,27 @@ mod tests {
 
     #[test]
     fn matches_gnu() {
-        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let vfs = MemVfs::with(&[
+            ("/d/a.txt", "a1\na2\na3\n"),
+            ("/d/b.txt", "b1\nb2\n"),
+            (
+                "/d/lines.txt",
+                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+            ),
+            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
+            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
+            (
+                "/d/emp.csv",
+                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
+            ),
+            ("/d/nonl.txt", "x\ny\nz"),
+            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
+            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
+            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
+            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
+            ("/d/empty.txt", ""),
+            ("/d/dir/", ""),
+        ]);
         let cases: &[(&[&str], &str, &str, i32)] = &[
             (&["5"], "", "1\n2\n3\n4\n5\n", 0),
             (&["3", "6"], "", "3\n4\n5\n6\n", 0),
@@ -562,7 +678,12 @@ mod tests {
             (&["5", "1"], "", "", 0),
             (&["-3", "-1"], "", "-3\n-2\n-1\n", 0),
             (&["--", "-2", "2"], "", "-2\n-1\n0\n1\n2\n", 0),
-            (&["0", "0.1", "1"], "", "0.0\n0.1\n0.2\n0.3\n0.4\n0.5\n0.6\n0.7\n0.8\n0.9\n1.0\n", 0),
+            (
+                &["0", "0.1", "1"],
+                "",
+                "0.0\n0.1\n0.2\n0.3\n0.4\n0.5\n0.6\n0.7\n0.8\n0.9\n1.0\n",
+                0,
+            ),
             (&["-w", "-1", "1"], "", "-1\n00\n01\n", 0),
             (&["1", "0", "3"], "", "", 1),
             (&["x"], "", "", 1),
@@ -575,9 +696,19 @@ mod tests {
             (&["10", "-3", "1"], "", "10\n7\n4\n1\n", 0),
             (&["1.0", "3"], "", "1.0\n2.0\n3.0\n", 0),
             (&["-s", "", "3"], "", "123\n", 0),
-            (&["-w", "0.9", "0.05", "1.1"], "", "0.90\n0.95\n1.00\n1.05\n1.10\n", 0),
+            (
+                &["-w", "0.9", "0.05", "1.1"],
+                "",
+                "0.90\n0.95\n1.00\n1.05\n1.10\n",
+                0,
+            ),
             (&["1000000", "1000001"], "", "1000000\n1000001\n", 0),
-            (&["-f", "%e", "1", "2"], "", "1.000000e+00\n2.000000e+00\n", 0),
+            (
+                &["-f", "%e", "1", "2"],
+                "",
+                "1.000000e+00\n2.000000e+00\n",
+                0,
+            ),
         ];
         for (args, stdin, want, code) in cases {
             let (out, err, status) = run_cmd(&vfs, run, "seq", args, "/d", stdin);
@@ -585,19 +716,58 @@ mod tests {
         }
     }
 
-
     #[test]
     fn matches_gnu_more() {
-        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let vfs = MemVfs::with(&[
+            ("/d/a.txt", "a1\na2\na3\n"),
+            ("/d/b.txt", "b1\nb2\n"),
+            (
+                "/d/lines.txt",
+                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+            ),
+            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
+            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
+            (
+                "/d/emp.csv",
+                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
+            ),
+            ("/d/nonl.txt", "x\ny\nz"),
+            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
+            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
+            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
+            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
+            ("/d/empty.txt", ""),
+            ("/d/dir/", ""),
+        ]);
         let cases: &[(&[&str], &str, &str, i32)] = &[
             (&["1", ".5", "3"], "", "1.0\n1.5\n2.0\n2.5\n3.0\n", 0),
             (&["-f", "%5.1f", "1", "3"], "", "  1.0\n  2.0\n  3.0\n", 0),
             (&[".1", ".1", ".5"], "", "0.1\n0.2\n0.3\n0.4\n0.5\n", 0),
-            (&["-w", "1", "10"], "", "01\n02\n03\n04\n05\n06\n07\n08\n09\n10\n", 0),
-            (&["-w", "5", "-1", "-5"], "", "05\n04\n03\n02\n01\n00\n-1\n-2\n-3\n-4\n-5\n", 0),
-            (&["0.1", "0.01", "0.15"], "", "0.10\n0.11\n0.12\n0.13\n0.14\n0.15\n", 0),
+            (
+                &["-w", "1", "10"],
+                "",
+                "01\n02\n03\n04\n05\n06\n07\n08\n09\n10\n",
+                0,
+            ),
+            (
+                &["-w", "5", "-1", "-5"],
+                "",
+                "05\n04\n03\n02\n01\n00\n-1\n-2\n-3\n-4\n-5\n",
+                0,
+            ),
+            (
+                &["0.1", "0.01", "0.15"],
+                "",
+                "0.10\n0.11\n0.12\n0.13\n0.14\n0.15\n",
+                0,
+            ),
             (&["-s", "\\n", "3"], "", "1\\n2\\n3\n", 0),
-            (&["1e1", "2e1"], "", "10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n", 0),
+            (
+                &["1e1", "2e1"],
+                "",
+                "10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n",
+                0,
+            ),
             (&["-f", "%g", "0.1", "0.1", "0.3"], "", "0.1\n0.2\n0.3\n", 0),
             (&["-f", "%%%g%%", "2"], "", "%1%\n%2%\n", 0),
             (&["1", "-1"], "", "", 0),
@@ -612,5 +782,4 @@ mod tests {
             assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
         }
     }
-
 }

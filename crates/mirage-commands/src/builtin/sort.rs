@@ -46,7 +46,10 @@ const OPTS: &[OptSpec] = &[
 ];
 
 /// The spec of `sort` (usage errors exit 2, as GNU sort).
-pub static SPEC: CommandSpec = CommandSpec { usage_status: 2, ..CommandSpec::new("sort", OPTS, PathOperands::All) };
+pub static SPEC: CommandSpec = CommandSpec {
+    usage_status: 2,
+    ..CommandSpec::new("sort", OPTS, PathOperands::All)
+};
 
 crate::register_command!("sort", SPEC, run);
 
@@ -138,14 +141,17 @@ fn parse_key(spec: &str) -> Result<Key, String> {
         None => (spec, None),
     };
     let (f, rest) = split_number(pos1);
-    let f = f.ok_or_else(|| format!("invalid number at field start: invalid count at start of '{pos1}'"))?;
+    let f = f.ok_or_else(|| {
+        format!("invalid number at field start: invalid count at start of '{pos1}'")
+    })?;
     if f == 0 {
         return Err(bad("field number is zero"));
     }
     key.sword = f - 1;
     let rest = if let Some(r) = rest.strip_prefix('.') {
         let (c, r2) = split_number(r);
-        let c = c.ok_or_else(|| format!("invalid number after '.': invalid count at start of '{r}'"))?;
+        let c =
+            c.ok_or_else(|| format!("invalid number after '.': invalid count at start of '{r}'"))?;
         if c == 0 {
             return Err(bad("character offset is zero"));
         }
@@ -154,29 +160,39 @@ fn parse_key(spec: &str) -> Result<Key, String> {
     } else {
         rest
     };
-    key.set_ordering(rest, false).map_err(|_| format!("stray character in field spec: invalid field specification '{spec}'"))?;
+    key.set_ordering(rest, false).map_err(|_| {
+        format!("stray character in field spec: invalid field specification '{spec}'")
+    })?;
     if let Some(p2) = pos2 {
         let (f, rest) = split_number(p2);
-        let f = f.ok_or_else(|| format!("invalid number after ',': invalid count at start of '{p2}'"))?;
+        let f =
+            f.ok_or_else(|| format!("invalid number after ',': invalid count at start of '{p2}'"))?;
         if f == 0 {
             return Err(bad("field number is zero"));
         }
         key.eword = Some(f - 1);
         let rest = if let Some(r) = rest.strip_prefix('.') {
             let (c, r2) = split_number(r);
-            key.echar = c.ok_or_else(|| format!("invalid number after '.': invalid count at start of '{r}'"))?;
+            key.echar = c.ok_or_else(|| {
+                format!("invalid number after '.': invalid count at start of '{r}'")
+            })?;
             r2
         } else {
             rest
         };
-        key.set_ordering(rest, true).map_err(|_| format!("stray character in field spec: invalid field specification '{spec}'"))?;
+        key.set_ordering(rest, true).map_err(|_| {
+            format!("stray character in field spec: invalid field specification '{spec}'")
+        })?;
     }
     Ok(key)
 }
 
 /// Splits leading decimal digits off `s` (saturating).
 fn split_number(s: &str) -> (Option<usize>, &str) {
-    let end = s.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
+    let end = s
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(s.len());
     if end == 0 {
         return (None, s);
     }
@@ -233,7 +249,11 @@ fn limfield(line: &[u8], key: &Key, tab: Tab) -> usize {
     let lim = line.len();
     let Some(eword0) = key.eword else { return lim };
     let echar = key.echar;
-    let mut eword = if echar == 0 { eword0.saturating_add(1) } else { eword0 };
+    let mut eword = if echar == 0 {
+        eword0.saturating_add(1)
+    } else {
+        eword0
+    };
     let mut ptr = 0;
     match tab {
         Some(t) => {
@@ -309,7 +329,10 @@ fn parse_num(s: &[u8]) -> (bool, &[u8], &[u8]) {
 
 /// Compares two magnitudes given as integer and fraction digit strings.
 fn cmp_magnitude(ai: &[u8], af: &[u8], bi: &[u8], bf: &[u8]) -> Ordering {
-    ai.len().cmp(&bi.len()).then_with(|| ai.cmp(bi)).then_with(|| af.cmp(bf))
+    ai.len()
+        .cmp(&bi.len())
+        .then_with(|| ai.cmp(bi))
+        .then_with(|| af.cmp(bf))
 }
 
 /// GNU `-n` comparison (`strnumcmp` in the C locale).
@@ -355,8 +378,20 @@ fn unit_order(s: &[u8]) -> i32 {
 fn human_compare(a: &[u8], b: &[u8]) -> Ordering {
     let (an, ai, af) = parse_num(a);
     let (bn, bi, bf) = parse_num(b);
-    let sa: i32 = if an { -1 } else if ai.is_empty() && af.is_empty() { 0 } else { 1 };
-    let sb: i32 = if bn { -1 } else if bi.is_empty() && bf.is_empty() { 0 } else { 1 };
+    let sa: i32 = if an {
+        -1
+    } else if ai.is_empty() && af.is_empty() {
+        0
+    } else {
+        1
+    };
+    let sb: i32 = if bn {
+        -1
+    } else if bi.is_empty() && bf.is_empty() {
+        0
+    } else {
+        1
+    };
     if sa != sb {
         return sa.cmp(&sb);
     }
@@ -395,8 +430,10 @@ fn general_compare(a: &[u8], b: &[u8]) -> Ordering {
 
 /// The month number of the key for `-M` (0 when not a month).
 fn month_of(s: &[u8]) -> u8 {
-    const MONTHS: [&[u8]; 12] =
-        [b"JAN", b"FEB", b"MAR", b"APR", b"MAY", b"JUN", b"JUL", b"AUG", b"SEP", b"OCT", b"NOV", b"DEC"];
+    const MONTHS: [&[u8]; 12] = [
+        b"JAN", b"FEB", b"MAR", b"APR", b"MAY", b"JUN", b"JUL", b"AUG", b"SEP", b"OCT", b"NOV",
+        b"DEC",
+    ];
     let mut i = 0;
     while i < s.len() && (is_blank(s[i]) || s[i] == b'\n') {
         i += 1;
@@ -405,8 +442,16 @@ fn month_of(s: &[u8]) -> u8 {
     if rest.len() < 3 {
         return 0;
     }
-    let up = [rest[0].to_ascii_uppercase(), rest[1].to_ascii_uppercase(), rest[2].to_ascii_uppercase()];
-    MONTHS.iter().position(|m| **m == up).map(|p| p as u8 + 1).unwrap_or(0)
+    let up = [
+        rest[0].to_ascii_uppercase(),
+        rest[1].to_ascii_uppercase(),
+        rest[2].to_ascii_uppercase(),
+    ];
+    MONTHS
+        .iter()
+        .position(|m| **m == up)
+        .map(|p| p as u8 + 1)
+        .unwrap_or(0)
 }
 
 /// Character order for version comparison (Debian `order`).
@@ -469,7 +514,10 @@ fn suffix_start(s: &[u8]) -> usize {
         match start {
             Some(_) if c.is_ascii_alphanumeric() || c == b'~' => {}
             Some(st) if c == b'.' && st + 1 != i => {}
-            _ if c == b'.' && i + 1 < s.len() && (s[i + 1].is_ascii_alphabetic() || s[i + 1] == b'~') => {
+            _ if c == b'.'
+                && i + 1 < s.len()
+                && (s[i + 1].is_ascii_alphabetic() || s[i + 1] == b'~') =>
+            {
                 if start.is_none() {
                     start = Some(i);
                 }
@@ -511,8 +559,16 @@ fn filevercmp(a: &[u8], b: &[u8]) -> Ordering {
     let (a2, b2) = if ah { (&a[1..], &b[1..]) } else { (a, b) };
     let ap = &a2[..suffix_start(a2)];
     let bp = &b2[..suffix_start(b2)];
-    let r = if ap == bp { Ordering::Equal } else { verrevcmp(ap, bp) };
-    if r == Ordering::Equal { verrevcmp(a2, b2) } else { r }
+    let r = if ap == bp {
+        Ordering::Equal
+    } else {
+        verrevcmp(ap, bp)
+    };
+    if r == Ordering::Equal {
+        verrevcmp(a2, b2)
+    } else {
+        r
+    }
 }
 
 /// Compares key texts with `-d`, `-i` and `-f` applied.
@@ -551,7 +607,9 @@ fn compare_text(a: &[u8], b: &[u8], key: &Key) -> Ordering {
         Mode::Human => human_compare(a, b),
         Mode::Month => month_of(a).cmp(&month_of(b)),
         Mode::Version => filevercmp(a, b),
-        Mode::Text if key.dictionary || key.nonprinting || key.fold => translated_compare(a, b, key),
+        Mode::Text if key.dictionary || key.nonprinting || key.fold => {
+            translated_compare(a, b, key)
+        }
         Mode::Text => a.cmp(b),
     };
     if key.reverse { r.reverse() } else { r }
@@ -572,7 +630,10 @@ impl Settings {
     fn key_compare(&self, a: &[u8], b: &[u8]) -> Ordering {
         for key in &self.keys {
             let (sa, sb) = (begfield(a, key, self.tab), begfield(b, key, self.tab));
-            let (ea, eb) = (limfield(a, key, self.tab).max(sa), limfield(b, key, self.tab).max(sb));
+            let (ea, eb) = (
+                limfield(a, key, self.tab).max(sa),
+                limfield(b, key, self.tab).max(sb),
+            );
             let r = compare_text(&a[sa..ea], &b[sb..eb], key);
             if r != Ordering::Equal {
                 return r;
@@ -595,22 +656,51 @@ impl Settings {
 
 /// Builds the settings: keys without options inherit the global ones, and
 /// global ordering options without `-k` make a whole-line key.
-fn build_settings(mut keys: Vec<Key>, global: Key, tab: Tab, stable: bool, unique: bool) -> Settings {
+fn build_settings(
+    mut keys: Vec<Key>,
+    global: Key,
+    tab: Tab,
+    stable: bool,
+    unique: bool,
+) -> Settings {
     for k in keys.iter_mut() {
         if k.is_default() {
             let (sword, schar, eword, echar) = (k.sword, k.schar, k.eword, k.echar);
-            *k = Key { sword, schar, eword, echar, ..global.clone() };
+            *k = Key {
+                sword,
+                schar,
+                eword,
+                echar,
+                ..global.clone()
+            };
         }
     }
-    if keys.is_empty() && !(global.is_default() || (global.reverse && global.clone_without_reverse().is_default())) {
-        keys.push(Key { sword: 0, schar: 0, eword: None, echar: 0, ..global.clone() });
+    if keys.is_empty()
+        && !(global.is_default() || (global.reverse && global.clone_without_reverse().is_default()))
+    {
+        keys.push(Key {
+            sword: 0,
+            schar: 0,
+            eword: None,
+            echar: 0,
+            ..global.clone()
+        });
     }
-    Settings { keys, reverse: global.reverse, tab, stable, unique }
+    Settings {
+        keys,
+        reverse: global.reverse,
+        tab,
+        stable,
+        unique,
+    }
 }
 
 impl Key {
     fn clone_without_reverse(&self) -> Key {
-        Key { reverse: false, ..self.clone() }
+        Key {
+            reverse: false,
+            ..self.clone()
+        }
     }
 }
 
@@ -655,7 +745,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 "random" => "R",
                 "version" => "V",
                 _ => {
-                    ctx.error(format!("invalid argument '{s}' for '--sort'")).await;
+                    ctx.error(format!("invalid argument '{s}' for '--sort'"))
+                        .await;
                     return 2;
                 }
             };
@@ -673,7 +764,9 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         }
         let tab: Tab = match p.value("t") {
             None => None,
-            Some(t) if mirage_types::bytestr::encode(t).len() == 1 => Some(mirage_types::bytestr::encode(t)[0]),
+            Some(t) if mirage_types::bytestr::encode(t).len() == 1 => {
+                Some(mirage_types::bytestr::encode(t)[0])
+            }
             Some("\\0") => Some(0),
             Some("") => {
                 ctx.error("empty tab").await;
@@ -696,7 +789,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         let files = operands_or_stdin(&p);
         if let Some(quiet) = check {
             if files.len() > 1 {
-                ctx.error(format!("extra operand '{}' not allowed with -c", files[1])).await;
+                ctx.error(format!("extra operand '{}' not allowed with -c", files[1]))
+                    .await;
                 return 2;
             }
             let name = files[0].clone();
@@ -706,12 +800,16 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             };
             let recs = split_records(&data, delim);
             for i in 1..recs.len() {
-                let (a, b) = (&data[recs[i - 1].0..recs[i - 1].1], &data[recs[i].0..recs[i].1]);
+                let (a, b) = (
+                    &data[recs[i - 1].0..recs[i - 1].1],
+                    &data[recs[i].0..recs[i].1],
+                );
                 let r = settings.compare(a, b);
                 if r == Ordering::Greater || (settings.unique && r == Ordering::Equal) {
                     if !quiet {
                         let line = String::from_utf8_lossy(b);
-                        ctx.error(format!("{name}:{}: disorder: {line}", i + 1)).await;
+                        ctx.error(format!("{name}:{}: disorder: {line}", i + 1))
+                            .await;
                     }
                     return 1;
                 }
@@ -753,7 +851,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             match ctx.vfs.write(&abs, ByteSource::from(out)).await {
                 Ok(()) => ctx.io.wrote(&abs),
                 Err(e) => {
-                    ctx.error(format!("open failed: {path}: {}", e.message())).await;
+                    ctx.error(format!("open failed: {path}: {}", e.message()))
+                        .await;
                     return 2;
                 }
             }
@@ -764,7 +863,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             out.extend_from_slice(text(r));
             out.push(delim);
             if out.len() >= 64 * 1024 {
-                if let Err(e) = ctx.stdout.write_bytes(Bytes::from(std::mem::take(&mut out))).await {
+                if let Err(e) = ctx
+                    .stdout
+                    .write_bytes(Bytes::from(std::mem::take(&mut out)))
+                    .await
+                {
                     if e.kind == ErrorKind::BrokenPipe {
                         return 0;
                     }
@@ -790,11 +893,13 @@ async fn read_whole(ctx: &mut CommandCtx, operand: &str) -> Result<Bytes, i32> {
     match res {
         Ok(d) => Ok(d),
         Err((true, e)) => {
-            ctx.error(format!("read failed: {operand}: {}", e.message())).await;
+            ctx.error(format!("read failed: {operand}: {}", e.message()))
+                .await;
             Err(2)
         }
         Err((false, e)) => {
-            ctx.error(format!("cannot read: {operand}: {}", e.message())).await;
+            ctx.error(format!("cannot read: {operand}: {}", e.message()))
+                .await;
             Err(2)
         }
     }
@@ -827,9 +932,15 @@ mod tests {
     #[test]
     fn key_parsing() {
         let k = parse_key("2,2n").unwrap();
-        assert_eq!((k.sword, k.eword, k.echar, k.mode), (1, Some(1), 0, Mode::Numeric));
+        assert_eq!(
+            (k.sword, k.eword, k.echar, k.mode),
+            (1, Some(1), 0, Mode::Numeric)
+        );
         let k = parse_key("1.3b,1.5r").unwrap();
-        assert_eq!((k.schar, k.echar, k.skip_sblanks, k.reverse), (2, 5, true, true));
+        assert_eq!(
+            (k.schar, k.echar, k.skip_sblanks, k.reverse),
+            (2, 5, true, true)
+        );
         assert!(parse_key("0").unwrap_err().contains("field number is zero"));
         assert!(parse_key("1x").is_err());
     }
@@ -838,28 +949,52 @@ mod tests {
     fn fields_and_keys() {
         let k = parse_key("2,2").unwrap();
         let line = b"a 10 x";
-        assert_eq!(&line[begfield(line, &k, None)..limfield(line, &k, None)], b" 10");
+        assert_eq!(
+            &line[begfield(line, &k, None)..limfield(line, &k, None)],
+            b" 10"
+        );
         let line = b"1,Alice,Eng,120";
         let k = parse_key("3,3").unwrap();
-        assert_eq!(&line[begfield(line, &k, Some(b','))..limfield(line, &k, Some(b','))], b"Eng");
+        assert_eq!(
+            &line[begfield(line, &k, Some(b','))..limfield(line, &k, Some(b','))],
+            b"Eng"
+        );
         let k = parse_key("2").unwrap();
-        assert_eq!(&line[begfield(line, &k, Some(b','))..limfield(line, &k, Some(b','))], b"Alice,Eng,120");
+        assert_eq!(
+            &line[begfield(line, &k, Some(b','))..limfield(line, &k, Some(b','))],
+            b"Alice,Eng,120"
+        );
     }
 
     #[test]
     fn gnu_orders() {
         let s = settings(&["2"], "", None);
-        assert_eq!(sorted(&["a 10 x", "b 9 y", "c 100 z", "d 9 a"], &s), ["a 10 x", "c 100 z", "d 9 a", "b 9 y"]);
+        assert_eq!(
+            sorted(&["a 10 x", "b 9 y", "c 100 z", "d 9 a"], &s),
+            ["a 10 x", "c 100 z", "d 9 a", "b 9 y"]
+        );
         let s = settings(&["2,2n"], "", None);
-        assert_eq!(sorted(&["a 10 x", "b 9 y", "c 100 z", "d 9 a"], &s), ["b 9 y", "d 9 a", "a 10 x", "c 100 z"]);
+        assert_eq!(
+            sorted(&["a 10 x", "b 9 y", "c 100 z", "d 9 a"], &s),
+            ["b 9 y", "d 9 a", "a 10 x", "c 100 z"]
+        );
         let s = settings(&["1,1nr", "2,2n"], "", None);
         assert_eq!(sorted(&["1 b", "2 a", "1 a"], &s), ["2 a", "1 a", "1 b"]);
         let s = settings(&[], "rn", None);
-        assert_eq!(sorted(&["5", "-3", "10", "abc"], &s), ["10", "5", "abc", "-3"]);
+        assert_eq!(
+            sorted(&["5", "-3", "10", "abc"], &s),
+            ["10", "5", "abc", "-3"]
+        );
         let s = settings(&[], "f", None);
-        assert_eq!(sorted(&["banana", "Apple", "apple", "Banana"], &s), ["Apple", "apple", "Banana", "banana"]);
+        assert_eq!(
+            sorted(&["banana", "Apple", "apple", "Banana"], &s),
+            ["Apple", "apple", "Banana", "banana"]
+        );
         let s = settings(&[], "", None);
-        assert_eq!(sorted(&["banana", "Apple", "_x", "1z"], &s), ["1z", "Apple", "_x", "banana"]);
+        assert_eq!(
+            sorted(&["banana", "Apple", "_x", "1z"], &s),
+            ["1z", "Apple", "_x", "banana"]
+        );
     }
 
     #[test]
@@ -881,31 +1016,101 @@ mod tests {
 
     #[test]
     fn matches_gnu() {
-        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let vfs = MemVfs::with(&[
+            ("/d/a.txt", "a1\na2\na3\n"),
+            ("/d/b.txt", "b1\nb2\n"),
+            (
+                "/d/lines.txt",
+                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+            ),
+            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
+            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
+            (
+                "/d/emp.csv",
+                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
+            ),
+            ("/d/nonl.txt", "x\ny\nz"),
+            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
+            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
+            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
+            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
+            ("/d/empty.txt", ""),
+            ("/d/dir/", ""),
+        ]);
         let cases: &[(&[&str], &str, &str, i32)] = &[
-            (&[], "banana\nApple\napple\nBanana\n_x\n1z\n", "1z\nApple\nBanana\n_x\napple\nbanana\n", 0),
-            (&["-f"], "banana\nApple\napple\nBanana\n", "Apple\napple\nBanana\nbanana\n", 0),
+            (
+                &[],
+                "banana\nApple\napple\nBanana\n_x\n1z\n",
+                "1z\nApple\nBanana\n_x\napple\nbanana\n",
+                0,
+            ),
+            (
+                &["-f"],
+                "banana\nApple\napple\nBanana\n",
+                "Apple\napple\nBanana\nbanana\n",
+                0,
+            ),
             (&["-k2", "s.txt"], "", "a 10 x\nc 100 z\nd 9 a\nb 9 y\n", 0),
-            (&["-k2,2n", "s.txt"], "", "b 9 y\nd 9 a\na 10 x\nc 100 z\n", 0),
-            (&["-t,", "-k4,4n", "emp.csv"], "", "id,name,dept,salary\n4,Dan,Sales,70000\n2,Bob,Mkt,85000\n1,Alice,Eng,120000\n3,Carol,Eng,135000\n", 0),
-            (&["-t,", "-k3,3", "-k4,4nr", "emp.csv"], "", "3,Carol,Eng,135000\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n4,Dan,Sales,70000\nid,name,dept,salary\n", 0),
-            (&["-V", "v.txt"], "", "v1.2.0\nv1.2.10\nv1.9.3\nv1.10.0\nv2.0.0\n", 0),
+            (
+                &["-k2,2n", "s.txt"],
+                "",
+                "b 9 y\nd 9 a\na 10 x\nc 100 z\n",
+                0,
+            ),
+            (
+                &["-t,", "-k4,4n", "emp.csv"],
+                "",
+                "id,name,dept,salary\n4,Dan,Sales,70000\n2,Bob,Mkt,85000\n1,Alice,Eng,120000\n3,Carol,Eng,135000\n",
+                0,
+            ),
+            (
+                &["-t,", "-k3,3", "-k4,4nr", "emp.csv"],
+                "",
+                "3,Carol,Eng,135000\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n4,Dan,Sales,70000\nid,name,dept,salary\n",
+                0,
+            ),
+            (
+                &["-V", "v.txt"],
+                "",
+                "v1.2.0\nv1.2.10\nv1.9.3\nv1.10.0\nv2.0.0\n",
+                0,
+            ),
             (&["-s", "-k1,1", "st.txt"], "", "a 3\na 1\nb 2\nb 1\n", 0),
             (&["-k1,1", "st.txt"], "", "a 1\na 3\nb 1\nb 2\n", 0),
             (&["-c", "st.txt"], "", "", 1),
             (&["-c", "v.txt"], "", "", 1),
             (&[], "Mar\nJan\nDec\nFeb\n", "Dec\nFeb\nJan\nMar\n", 0),
             (&["-M"], "Mar\nJan\nDec\nFeb\n", "Jan\nFeb\nMar\nDec\n", 0),
-            (&["-rn"], "3 the\n10 a\n2 and\n1 dog\n3 fox\n", "10 a\n3 the\n3 fox\n2 and\n1 dog\n", 0),
+            (
+                &["-rn"],
+                "3 the\n10 a\n2 and\n1 dog\n3 fox\n",
+                "10 a\n3 the\n3 fox\n2 and\n1 dog\n",
+                0,
+            ),
             (&["-h", "h.txt"], "", "512\n2K\n10K\n1M\n1G\n", 0),
             (&["-u"], "b\na\nb\na\n", "a\nb\n", 0),
             (&["-fu"], "a\nA\nb\n", "a\nb\n", 0),
-            (&["-n"], "10\n-1\n2.5\nabc\n\n-0\n0\n", "-1\n\n-0\n0\nabc\n2.5\n10\n", 0),
-            (&["-g"], "1e3\n5\nnan\nx\n-inf\n", "x\nnan\n-inf\n5\n1e3\n", 0),
+            (
+                &["-n"],
+                "10\n-1\n2.5\nabc\n\n-0\n0\n",
+                "-1\n\n-0\n0\nabc\n2.5\n10\n",
+                0,
+            ),
+            (
+                &["-g"],
+                "1e3\n5\nnan\nx\n-inf\n",
+                "x\nnan\n-inf\n5\n1e3\n",
+                0,
+            ),
             (&["missing.txt"], "", "", 2),
             (&["-r"], "a\nc\nb\n", "c\nb\na\n", 0),
             (&["-z"], "b\0a\0", "a\0b\0", 0),
-            (&["-k1,1nr", "-k2"], "3 login\n2 upload\n1 download\n1 logout\n3 alogin\n", "3 alogin\n3 login\n2 upload\n1 download\n1 logout\n", 0),
+            (
+                &["-k1,1nr", "-k2"],
+                "3 login\n2 upload\n1 download\n1 logout\n3 alogin\n",
+                "3 alogin\n3 login\n2 upload\n1 download\n1 logout\n",
+                0,
+            ),
             (&["-b", "-k2"], "x   b\ny  a\n", "y  a\nx   b\n", 0),
             (&["-k2b"], "x   b\ny  a\n", "y  a\nx   b\n", 0),
             (&["-d"], "b-c\na_z\nb.a\n", "a_z\nb.a\nb-c\n", 0),
@@ -916,7 +1121,12 @@ mod tests {
             (&["-nu"], "1\n01\n2\n", "1\n2\n", 0),
             (&["a.txt", "b.txt"], "", "a1\na2\na3\nb1\nb2\n", 0),
             (&["-C", "v.txt"], "", "", 1),
-            (&["-k2,2", "-k1,1r"], "b x\na x\nc y\n", "b x\na x\nc y\n", 0),
+            (
+                &["-k2,2", "-k1,1r"],
+                "b x\na x\nc y\n",
+                "b x\na x\nc y\n",
+                0,
+            ),
             (&["-o", "out.txt", "a.txt"], "", "", 0),
         ];
         for (args, stdin, want, code) in cases {
@@ -925,23 +1135,72 @@ mod tests {
         }
     }
 
-
     #[test]
     fn matches_gnu_more() {
-        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let vfs = MemVfs::with(&[
+            ("/d/a.txt", "a1\na2\na3\n"),
+            ("/d/b.txt", "b1\nb2\n"),
+            (
+                "/d/lines.txt",
+                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+            ),
+            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
+            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
+            (
+                "/d/emp.csv",
+                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
+            ),
+            ("/d/nonl.txt", "x\ny\nz"),
+            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
+            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
+            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
+            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
+            ("/d/empty.txt", ""),
+            ("/d/dir/", ""),
+        ]);
         let cases: &[(&[&str], &str, &str, i32)] = &[
-            (&["-t", " ", "-k2,2"], "x b\ny a\nz  c\n", "z  c\ny a\nx b\n", 0),
-            (&["-n"], "  5\n+3\n 10\n-2\n1e2\n", "-2\n+3\n1e2\n  5\n 10\n", 0),
+            (
+                &["-t", " ", "-k2,2"],
+                "x b\ny a\nz  c\n",
+                "z  c\ny a\nx b\n",
+                0,
+            ),
+            (
+                &["-n"],
+                "  5\n+3\n 10\n-2\n1e2\n",
+                "-2\n+3\n1e2\n  5\n 10\n",
+                0,
+            ),
             (&["-u", "-k1,1"], "a 2\na 1\nb 3\n", "a 2\nb 3\n", 0),
             (&["-r", "-k2"], "a 1\nb 2\nc 1\n", "b 2\nc 1\na 1\n", 0),
             (&["-cu"], "a\na\n", "", 1),
             (&["-t", "\t", "-k2,2"], "a\tz\nb\ty\n", "b\ty\na\tz\n", 0),
             (&["-k1.2"], "ab\n ac\nbb\n", " ac\nab\nbb\n", 0),
-            (&["-s", "-r", "-k1,1"], "a 1\nb 1\na 2\n", "b 1\na 1\na 2\n", 0),
+            (
+                &["-s", "-r", "-k1,1"],
+                "a 1\nb 1\na 2\n",
+                "b 1\na 1\na 2\n",
+                0,
+            ),
             (&["-i"], "b\na\n", "a\nb\n", 0),
-            (&["-V"], "file10.txt\nfile9.txt\nfile1.txt\n1.0-rc1\n1.0\n", "1.0\n1.0-rc1\nfile1.txt\nfile9.txt\nfile10.txt\n", 0),
-            (&["-k1,1", "-k2,2n"], "b 10\nb 9\na 1\n", "a 1\nb 9\nb 10\n", 0),
-            (&["-n", "-k2"], "x 1.5\ny 1.25\nz -1\n", "z -1\ny 1.25\nx 1.5\n", 0),
+            (
+                &["-V"],
+                "file10.txt\nfile9.txt\nfile1.txt\n1.0-rc1\n1.0\n",
+                "1.0\n1.0-rc1\nfile1.txt\nfile9.txt\nfile10.txt\n",
+                0,
+            ),
+            (
+                &["-k1,1", "-k2,2n"],
+                "b 10\nb 9\na 1\n",
+                "a 1\nb 9\nb 10\n",
+                0,
+            ),
+            (
+                &["-n", "-k2"],
+                "x 1.5\ny 1.25\nz -1\n",
+                "z -1\ny 1.25\nx 1.5\n",
+                0,
+            ),
             (&["-nk2,2", "-t,"], "a,3\nb,1\nc,2\n", "b,1\nc,2\na,3\n", 0),
             (&["-bk2"], "a  y\nb x\n", "b x\na  y\n", 0),
             (&["-k2.2,2.2"], "a xb\nb ya\n", "a xb\nb ya\n", 0),
@@ -952,12 +1211,16 @@ mod tests {
             (&["-dk1"], "a.b\nab\naa\n", "aa\na.b\nab\n", 0),
             (&[], "b\n\na\n", "\na\nb\n", 0),
             (&["-k3"], "a b\nc\n", "a b\nc\n", 0),
-            (&["-t:", "-k2n", "-k1"], "z:1\na:1\nm:0\n", "m:0\na:1\nz:1\n", 0),
+            (
+                &["-t:", "-k2n", "-k1"],
+                "z:1\na:1\nm:0\n",
+                "m:0\na:1\nz:1\n",
+                0,
+            ),
         ];
         for (args, stdin, want, code) in cases {
             let (out, err, status) = run_cmd(&vfs, run, "sort", args, "/d", stdin);
             assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
         }
     }
-
 }

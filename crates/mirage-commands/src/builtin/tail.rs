@@ -30,8 +30,10 @@ const OPTS: &[OptSpec] = &[
 ];
 
 /// The spec of `tail`.
-pub static SPEC: CommandSpec =
-    CommandSpec { numeric_key: Some("lines"), ..CommandSpec::new("tail", OPTS, PathOperands::All) };
+pub static SPEC: CommandSpec = CommandSpec {
+    numeric_key: Some("lines"),
+    ..CommandSpec::new("tail", OPTS, PathOperands::All)
+};
 
 crate::register_command!("tail", SPEC, run);
 
@@ -69,7 +71,10 @@ fn rewrite_obsolete(args: &[String]) -> Option<Vec<String>> {
         Some(b'-') => ('-', &a[1..]),
         _ => return None,
     };
-    let digits_end = rest.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(rest.len());
+    let digits_end = rest
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(rest.len());
     let (digits, mut suffix) = rest.split_at(digits_end);
     if sign == '-' && (digits.is_empty() || suffix.is_empty()) {
         // `-5` is the ordinary numeric form; `-c` is an option.
@@ -78,7 +83,11 @@ fn rewrite_obsolete(args: &[String]) -> Option<Vec<String>> {
     if let Some(s) = suffix.strip_suffix('f') {
         suffix = s;
     }
-    let n: u64 = if digits.is_empty() { 10 } else { digits.parse().unwrap_or(u64::MAX) };
+    let n: u64 = if digits.is_empty() {
+        10
+    } else {
+        digits.parse().unwrap_or(u64::MAX)
+    };
     let (opt, n) = match suffix {
         "" | "l" => ("-n", n),
         "c" => ("-c", n),
@@ -121,9 +130,21 @@ async fn out(ctx: &mut CommandCtx, b: Bytes) -> Result<(), Failure> {
     }
 }
 
-async fn tail_one(ctx: &mut CommandCtx, src: ByteSource, count: Count, bytes: bool, delim: u8) -> Result<(), Failure> {
+async fn tail_one(
+    ctx: &mut CommandCtx,
+    src: ByteSource,
+    count: Count,
+    bytes: bool,
+    delim: u8,
+) -> Result<(), Failure> {
     let mut stream = src.into_stream();
-    let units = |b: &[u8]| -> u64 { if bytes { b.len() as u64 } else { memchr::memchr_iter(delim, b).count() as u64 } };
+    let units = |b: &[u8]| -> u64 {
+        if bytes {
+            b.len() as u64
+        } else {
+            memchr::memchr_iter(delim, b).count() as u64
+        }
+    };
     match count {
         Count::From(n) => {
             // Skip n-1 units, then pass everything through.
@@ -172,7 +193,11 @@ async fn tail_one(ctx: &mut CommandCtx, src: ByteSource, count: Count, bytes: bo
                 while held.len() > 1 {
                     let front = held.front().map(|f| units(f)).unwrap_or(0);
                     // Lines: the others hold n+1 delimiters, so the last n lines lie in them.
-                    let enough = if bytes { held_units - front >= n } else { held_units - front > n };
+                    let enough = if bytes {
+                        held_units - front >= n
+                    } else {
+                        held_units - front > n
+                    };
                     if !enough {
                         break;
                     }
@@ -203,10 +228,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             Ok(p) => p,
             Err(code) => return code,
         };
-        let (count, bytes, delim) = match parse_line_or_byte_count(ctx, &p, parse_count, Count::Last(10)).await {
-            Ok(x) => x,
-            Err(code) => return code,
-        };
+        let (count, bytes, delim) =
+            match parse_line_or_byte_count(ctx, &p, parse_count, Count::Last(10)).await {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
         let mut walk = FileWalk::new(&p);
         while let Some(src) = walk.next(ctx).await {
             let end = match tail_one(ctx, src, count, bytes, delim).await {
@@ -242,7 +268,10 @@ mod tests {
 
     #[test]
     fn obsolete_forms() {
-        assert_eq!(rewrite_obsolete(&v(&["+2", "f"])), Some(v(&["-n", "+2", "f"])));
+        assert_eq!(
+            rewrite_obsolete(&v(&["+2", "f"])),
+            Some(v(&["-n", "+2", "f"]))
+        );
         assert_eq!(rewrite_obsolete(&v(&["-3c"])), Some(v(&["-c", "-3"])));
         assert_eq!(rewrite_obsolete(&v(&["-5", "f"])), None);
         assert_eq!(rewrite_obsolete(&v(&["-n", "5"])), None);
@@ -259,13 +288,48 @@ mod tests {
 
     #[test]
     fn matches_gnu() {
-        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let vfs = MemVfs::with(&[
+            ("/d/a.txt", "a1\na2\na3\n"),
+            ("/d/b.txt", "b1\nb2\n"),
+            (
+                "/d/lines.txt",
+                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+            ),
+            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
+            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
+            (
+                "/d/emp.csv",
+                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
+            ),
+            ("/d/nonl.txt", "x\ny\nz"),
+            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
+            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
+            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
+            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
+            ("/d/empty.txt", ""),
+            ("/d/dir/", ""),
+        ]);
         let cases: &[(&[&str], &str, &str, i32)] = &[
-            (&["lines.txt"], "", "line 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n", 0),
-            (&["-n", "1", "a.txt", "b.txt"], "", "==> a.txt <==\na3\n\n==> b.txt <==\nb2\n", 0),
+            (
+                &["lines.txt"],
+                "",
+                "line 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+                0,
+            ),
+            (
+                &["-n", "1", "a.txt", "b.txt"],
+                "",
+                "==> a.txt <==\na3\n\n==> b.txt <==\nb2\n",
+                0,
+            ),
             (&["-n", "+2", "a.txt"], "", "a2\na3\n", 0),
             (&["-c", "8", "lines.txt"], "", "line 15\n", 0),
-            (&["-c", "+70", "lines.txt"], "", "0\nline 11\nline 12\nline 13\nline 14\nline 15\n", 0),
+            (
+                &["-c", "+70", "lines.txt"],
+                "",
+                "0\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+                0,
+            ),
             (&["-n", "0", "lines.txt"], "", "", 0),
             (&["-2"], "1\n2\n3\n", "2\n3\n", 0),
             (&["+2"], "1\n2\n3\n", "2\n3\n", 0),
@@ -282,10 +346,29 @@ mod tests {
         }
     }
 
-
     #[test]
     fn matches_gnu_more() {
-        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let vfs = MemVfs::with(&[
+            ("/d/a.txt", "a1\na2\na3\n"),
+            ("/d/b.txt", "b1\nb2\n"),
+            (
+                "/d/lines.txt",
+                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+            ),
+            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
+            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
+            (
+                "/d/emp.csv",
+                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
+            ),
+            ("/d/nonl.txt", "x\ny\nz"),
+            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
+            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
+            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
+            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
+            ("/d/empty.txt", ""),
+            ("/d/dir/", ""),
+        ]);
         let cases: &[(&[&str], &str, &str, i32)] = &[
             (&["-n", "+0", "a.txt"], "", "a1\na2\na3\n", 0),
             (&["-c", "0", "a.txt"], "", "", 0),
@@ -293,7 +376,12 @@ mod tests {
             (&["-v", "a.txt"], "", "==> a.txt <==\na1\na2\na3\n", 0),
             (&["-c", "-3", "a.txt"], "", "a3\n", 0),
             (&["-z", "-n", "1"], "a\0b\0", "b\0", 0),
-            (&["-n", "2", "-", "a.txt"], "x\ny\nz\n", "==> standard input <==\ny\nz\n\n==> a.txt <==\na2\na3\n", 0),
+            (
+                &["-n", "2", "-", "a.txt"],
+                "x\ny\nz\n",
+                "==> standard input <==\ny\nz\n\n==> a.txt <==\na2\na3\n",
+                0,
+            ),
             (&["-1"], "a\nb", "b", 0),
         ];
         for (args, stdin, want, code) in cases {
@@ -301,5 +389,4 @@ mod tests {
             assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
         }
     }
-
 }

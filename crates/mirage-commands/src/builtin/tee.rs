@@ -31,7 +31,11 @@ const CHANNEL_CHUNKS: usize = 16;
 
 /// A byte source fed by the receiving end of a channel.
 fn channel_source(rx: mpsc::Receiver<Bytes>) -> ByteSource {
-    let s = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (Ok(b), rx)) }).boxed();
+    let s = futures::stream::unfold(
+        rx,
+        |mut rx| async move { rx.recv().await.map(|b| (Ok(b), rx)) },
+    )
+    .boxed();
     ByteSource::Stream(s)
 }
 
@@ -54,7 +58,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             let path = abs.clone();
             writers.push(Box::pin(async move {
                 let src = channel_source(rx);
-                if append { vfs.append(&path, src).await } else { vfs.write(&path, src).await }
+                if append {
+                    vfs.append(&path, src).await
+                } else {
+                    vfs.write(&path, src).await
+                }
             }));
             senders.push(Some(tx));
             paths.push((operand.clone(), abs));
@@ -155,10 +163,14 @@ mod tests {
             self.0.read(path).await
         }
         async fn write(&self, path: &str, data: ByteSource) -> Result<()> {
-            self.0.write(path, ByteSource::Bytes(data.collect().await?)).await
+            self.0
+                .write(path, ByteSource::Bytes(data.collect().await?))
+                .await
         }
         async fn append(&self, path: &str, data: ByteSource) -> Result<()> {
-            self.0.append(path, ByteSource::Bytes(data.collect().await?)).await
+            self.0
+                .append(path, ByteSource::Bytes(data.collect().await?))
+                .await
         }
         async fn mkdir(&self, path: &str, parents: bool) -> Result<()> {
             self.0.mkdir(path, parents).await
@@ -198,20 +210,27 @@ mod tests {
             mount: None,
             runner: None,
         };
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread().build() else { return Default::default() };
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().build() else {
+            return Default::default();
+        };
         let code = rt.block_on(async {
             let c = run(&mut ctx).await;
             let _ = ctx.stdout.flush().await;
             let _ = ctx.stderr.flush().await;
             c
         });
-        let get = |b: &std::sync::Mutex<Vec<u8>>| String::from_utf8_lossy(&b.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+        let get = |b: &std::sync::Mutex<Vec<u8>>| {
+            String::from_utf8_lossy(&b.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+        };
         (get(&out), get(&err), code)
     }
 
     fn file(vfs: &MemVfs, path: &str) -> Option<String> {
         let t = vfs.tree.lock().unwrap_or_else(|p| p.into_inner());
-        t.get(path).cloned().flatten().map(|b| String::from_utf8_lossy(&b).into_owned())
+        t.get(path)
+            .cloned()
+            .flatten()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
     }
 
     #[test]

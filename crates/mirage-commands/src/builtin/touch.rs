@@ -38,10 +38,13 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             Err(code) => return code,
         };
         if p.operands.is_empty() {
-            ctx.error("missing file operand\nTry 'touch --help' for more information.").await;
+            ctx.error("missing file operand\nTry 'touch --help' for more information.")
+                .await;
             return 1;
         }
-        if p.value("stamp").is_some() && (p.value("date").is_some() || p.value("reference").is_some()) {
+        if p.value("stamp").is_some()
+            && (p.value("date").is_some() || p.value("reference").is_some())
+        {
             ctx.error("cannot specify times from more than one source\nTry 'touch --help' for more information.").await;
             return 1;
         }
@@ -51,13 +54,18 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             _ => None,
         };
         if let Some(b) = bad {
-            ctx.error(format!("invalid date format \u{2018}{b}\u{2019}")).await;
+            ctx.error(format!("invalid date format \u{2018}{b}\u{2019}"))
+                .await;
             return 1;
         }
         if let Some(r) = p.value("reference") {
             let abs = ctx.resolve(r);
             if let Err(e) = ctx.vfs.stat(&abs).await {
-                ctx.error(format!("failed to get attributes of '{r}': {}", e.message())).await;
+                ctx.error(format!(
+                    "failed to get attributes of '{r}': {}",
+                    e.message()
+                ))
+                .await;
                 return 1;
             }
         }
@@ -71,7 +79,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     if let Some(m) = ctx.vfs.mount_of(&abs)
                         && !m.mode.allows_write()
                     {
-                        ctx.error(format!("cannot touch '{op}': {}", ErrorKind::ReadOnly.gnu_message())).await;
+                        ctx.error(format!(
+                            "cannot touch '{op}': {}",
+                            ErrorKind::ReadOnly.gnu_message()
+                        ))
+                        .await;
                         status = 1;
                     }
                 }
@@ -80,20 +92,25 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                         continue;
                     }
                     if op.ends_with('/') {
-                        ctx.error(format!("setting times of '{op}': No such file or directory")).await;
+                        ctx.error(format!(
+                            "setting times of '{op}': No such file or directory"
+                        ))
+                        .await;
                         status = 1;
                         continue;
                     }
                     match ctx.vfs.write(&abs, ByteSource::empty()).await {
                         Ok(()) => ctx.io.wrote(&abs),
                         Err(e) => {
-                            ctx.error(format!("cannot touch '{op}': {}", e.message())).await;
+                            ctx.error(format!("cannot touch '{op}': {}", e.message()))
+                                .await;
                             status = 1;
                         }
                     }
                 }
                 Err(e) => {
-                    ctx.error(format!("cannot touch '{op}': {}", e.message())).await;
+                    ctx.error(format!("cannot touch '{op}': {}", e.message()))
+                        .await;
                     status = 1;
                 }
             }
@@ -129,7 +146,12 @@ fn valid_stamp(t: &str) -> bool {
         12 => (num(&main[..4]), &main[4..]),
         _ => return false,
     };
-    let (month, day, hour, minute) = (num(&rest[..2]), num(&rest[2..4]), num(&rest[4..6]), num(&rest[6..8]));
+    let (month, day, hour, minute) = (
+        num(&rest[..2]),
+        num(&rest[2..4]),
+        num(&rest[4..6]),
+        num(&rest[6..8]),
+    );
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -149,39 +171,111 @@ mod tests {
     #[test]
     fn creates_keeps_and_reports() {
         let v = MemVfs::with(&[("/d/keep", "keep me\n")]);
-        assert_eq!(run_cmd(&v, run, "touch", &["/d/new", "keep"], "/d", "").2, 0);
+        assert_eq!(
+            run_cmd(&v, run, "touch", &["/d/new", "keep"], "/d", "").2,
+            0
+        );
         let t = v.tree.lock().unwrap();
         assert_eq!(t.get("/d/new").cloned().flatten().map(|b| b.len()), Some(0));
-        assert_eq!(t.get("/d/keep").cloned().flatten().map(|b| b.to_vec()), Some(b"keep me\n".to_vec()));
+        assert_eq!(
+            t.get("/d/keep").cloned().flatten().map(|b| b.to_vec()),
+            Some(b"keep me\n".to_vec())
+        );
         drop(t);
         assert_eq!(run_cmd(&v, run, "touch", &["-c", "/d/nope"], "/", "").2, 0);
         assert!(!v.tree.lock().unwrap().contains_key("/d/nope"));
         let (_, e, s) = run_cmd(&v, run, "touch", &["/x/y"], "/", "");
-        assert_eq!((e.as_str(), s), ("touch: cannot touch '/x/y': No such file or directory\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            ("touch: cannot touch '/x/y': No such file or directory\n", 1)
+        );
         let (_, e, s) = run_cmd(&v, run, "touch", &["/ro/y"], "/", "");
-        assert_eq!((e.as_str(), s), ("touch: cannot touch '/ro/y': Read-only file system\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            ("touch: cannot touch '/ro/y': Read-only file system\n", 1)
+        );
     }
 
     #[test]
     fn checks_dates_as_gnu() {
         let v = MemVfs::with(&[("/d/keep", "")]);
-        for ok in ["2024-01-02", "2024-01-02 10:20", "2024-01-02T10:20:30Z", "@1700000000", "now", "yesterday", "2 days ago", ""] {
-            assert_eq!(run_cmd(&v, run, "touch", &["-d", ok, "/d/keep"], "/", "").2, 0, "-d {ok}");
+        for ok in [
+            "2024-01-02",
+            "2024-01-02 10:20",
+            "2024-01-02T10:20:30Z",
+            "@1700000000",
+            "now",
+            "yesterday",
+            "2 days ago",
+            "",
+        ] {
+            assert_eq!(
+                run_cmd(&v, run, "touch", &["-d", ok, "/d/keep"], "/", "").2,
+                0,
+                "-d {ok}"
+            );
         }
-        for ok in ["202401010000", "2401010000", "01010000", "202401010000.60", "202402290000"] {
-            assert_eq!(run_cmd(&v, run, "touch", &["-t", ok, "/d/keep"], "/", "").2, 0, "-t {ok}");
+        for ok in [
+            "202401010000",
+            "2401010000",
+            "01010000",
+            "202401010000.60",
+            "202402290000",
+        ] {
+            assert_eq!(
+                run_cmd(&v, run, "touch", &["-t", ok, "/d/keep"], "/", "").2,
+                0,
+                "-t {ok}"
+            );
         }
         let (_, e, s) = run_cmd(&v, run, "touch", &["-d", "garbage", "/d/g"], "/", "");
-        assert_eq!((e.as_str(), s), ("touch: invalid date format \u{2018}garbage\u{2019}\n", 1));
-        assert!(!v.tree.lock().unwrap().contains_key("/d/g"), "a bad date creates nothing");
-        for bad in ["202413010000", "202402300000", "2024010100", "202401010000.61", "abc", "20240101000a", "202302290000"] {
+        assert_eq!(
+            (e.as_str(), s),
+            ("touch: invalid date format \u{2018}garbage\u{2019}\n", 1)
+        );
+        assert!(
+            !v.tree.lock().unwrap().contains_key("/d/g"),
+            "a bad date creates nothing"
+        );
+        for bad in [
+            "202413010000",
+            "202402300000",
+            "2024010100",
+            "202401010000.61",
+            "abc",
+            "20240101000a",
+            "202302290000",
+        ] {
             let (_, e, s) = run_cmd(&v, run, "touch", &["-t", bad, "/d/keep"], "/", "");
-            assert_eq!((e, s), (format!("touch: invalid date format \u{2018}{bad}\u{2019}\n"), 1), "-t {bad}");
+            assert_eq!(
+                (e, s),
+                (
+                    format!("touch: invalid date format \u{2018}{bad}\u{2019}\n"),
+                    1
+                ),
+                "-t {bad}"
+            );
         }
-        let (_, e, s) = run_cmd(&v, run, "touch", &["-d", "now", "-t", "202401010000", "/d/keep"], "/", "");
+        let (_, e, s) = run_cmd(
+            &v,
+            run,
+            "touch",
+            &["-d", "now", "-t", "202401010000", "/d/keep"],
+            "/",
+            "",
+        );
         assert_eq!(s, 1);
-        assert!(e.starts_with("touch: cannot specify times from more than one source\n"), "{e}");
+        assert!(
+            e.starts_with("touch: cannot specify times from more than one source\n"),
+            "{e}"
+        );
         let (_, e, s) = run_cmd(&v, run, "touch", &["-r", "/d/nope", "/d/keep"], "/", "");
-        assert_eq!((e.as_str(), s), ("touch: failed to get attributes of '/d/nope': No such file or directory\n", 1));
+        assert_eq!(
+            (e.as_str(), s),
+            (
+                "touch: failed to get attributes of '/d/nope': No such file or directory\n",
+                1
+            )
+        );
     }
 }

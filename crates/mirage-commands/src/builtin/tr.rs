@@ -2,9 +2,9 @@
 //! (sets with ranges, `[:class:]`, `[=c=]`, `[c*n]`, escapes and octal;
 //! `-c`/`-C`, `-d`, `-s`, `-t`). Works on bytes, streaming chunk by chunk.
 
+use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
-use mirage_types::ErrorKind;
 
 use crate::util::parse_args;
 
@@ -40,7 +40,9 @@ fn class_bytes(name: &str) -> Option<(&'static str, Vec<u8>)> {
         "digit" => ("digit", |b| b.is_ascii_digit()),
         "lower" => ("lower", |b| b.is_ascii_lowercase()),
         "upper" => ("upper", |b| b.is_ascii_uppercase()),
-        "space" => ("space", |b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')),
+        "space" => ("space", |b| {
+            matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+        }),
         "blank" => ("blank", |b| b == b' ' || b == b'\t'),
         "punct" => ("punct", |b| b.is_ascii_punctuation()),
         "print" => ("print", |b| (0x20..0x7f).contains(&b)),
@@ -143,7 +145,11 @@ fn parse_set(set: &str) -> Result<Vec<Elem>, String> {
                         match parsed {
                             Some(0) => None,
                             Some(n) => Some(n),
-                            None => return Err(format!("invalid repeat count '{digits}' in [c*n] construct")),
+                            None => {
+                                return Err(format!(
+                                    "invalid repeat count '{digits}' in [c*n] construct"
+                                ));
+                            }
                         }
                     };
                     out.push(Elem::Repeat(c, n));
@@ -156,8 +162,18 @@ fn parse_set(set: &str) -> Result<Vec<Elem>, String> {
         if j + 1 < s.len() && s[j] == b'-' {
             let (d, k) = read_char(s, j + 1);
             if d < c {
-                let shown = |b: u8| if b.is_ascii_graphic() || b == b' ' { (b as char).to_string() } else { format!("\\{b:03o}") };
-                return Err(format!("range-endpoints of '{}-{}' are in reverse collating sequence order", shown(c), shown(d)));
+                let shown = |b: u8| {
+                    if b.is_ascii_graphic() || b == b' ' {
+                        (b as char).to_string()
+                    } else {
+                        format!("\\{b:03o}")
+                    }
+                };
+                return Err(format!(
+                    "range-endpoints of '{}-{}' are in reverse collating sequence order",
+                    shown(c),
+                    shown(d)
+                ));
             }
             out.push(Elem::Bytes((c..=d).collect()));
             i = k;
@@ -173,7 +189,10 @@ fn find(s: &[u8], from: usize, pat: &[u8]) -> Option<usize> {
     if from > s.len() {
         return None;
     }
-    s[from..].windows(pat.len()).position(|w| w == pat).map(|p| p + from)
+    s[from..]
+        .windows(pat.len())
+        .position(|w| w == pat)
+        .map(|p| p + from)
 }
 
 /// Expands SET1 (no `[c*n]` allowed).
@@ -182,7 +201,9 @@ fn expand_set1(elems: &[Elem]) -> Result<Vec<u8>, String> {
     for e in elems {
         match e {
             Elem::Bytes(b) | Elem::Class(_, b) => out.extend_from_slice(b),
-            Elem::Repeat(..) => return Err("the [c*] repeat construct may not appear in string1".to_string()),
+            Elem::Repeat(..) => {
+                return Err("the [c*] repeat construct may not appear in string1".to_string());
+            }
         }
     }
     Ok(out)
@@ -250,7 +271,12 @@ impl Tr {
         for (i, m) in map.iter_mut().enumerate() {
             *m = i as u8;
         }
-        Tr { map, delete: [false; 256], squeeze: [false; 256], last: None }
+        Tr {
+            map,
+            delete: [false; 256],
+            squeeze: [false; 256],
+            last: None,
+        }
     }
     /// Processes a chunk, keeping the squeeze state.
     fn apply(&mut self, data: &[u8], out: &mut Vec<u8>) {
@@ -269,7 +295,13 @@ impl Tr {
 }
 
 /// Builds the operation from the options and sets.
-fn compile(sets: &[String], complement_set1: bool, delete: bool, squeeze: bool, truncate: bool) -> Result<Tr, String> {
+fn compile(
+    sets: &[String],
+    complement_set1: bool,
+    delete: bool,
+    squeeze: bool,
+    truncate: bool,
+) -> Result<Tr, String> {
     let e1 = parse_set(sets.first().map(String::as_str).unwrap_or(""))?;
     let mut s1 = expand_set1(&e1)?;
     if complement_set1 {
@@ -325,15 +357,13 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         if sets.is_empty() {
             return crate::util::usage_error(ctx, "missing operand", 1).await;
         }
-        let max = if delete && !squeeze {
-            1
-        } else {
-            2
-        };
+        let max = if delete && !squeeze { 1 } else { 2 };
         if sets.len() > max {
             let mut msg = format!("extra operand {}", quote(&sets[max]));
             if delete && !squeeze && sets.len() == 2 {
-                msg.push_str("\nOnly one string may be given when deleting without squeezing repeats.");
+                msg.push_str(
+                    "\nOnly one string may be given when deleting without squeezing repeats.",
+                );
             }
             return crate::util::usage_error(ctx, &msg, 1).await;
         }
@@ -343,9 +373,20 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             } else {
                 "Two strings must be given when translating."
             };
-            return crate::util::usage_error(ctx, &format!("missing operand after {}\n{why}", quote(&sets[0])), 1).await;
+            return crate::util::usage_error(
+                ctx,
+                &format!("missing operand after {}\n{why}", quote(&sets[0])),
+                1,
+            )
+            .await;
         }
-        let mut tr = match compile(sets, p.has("complement"), delete, squeeze, p.has("truncate")) {
+        let mut tr = match compile(
+            sets,
+            p.has("complement"),
+            delete,
+            squeeze,
+            p.has("truncate"),
+        ) {
             Ok(t) => t,
             Err(msg) => {
                 ctx.error(msg).await;
@@ -381,7 +422,9 @@ mod tests {
 
     fn tr(sets: &[&str], c: bool, d: bool, s: bool, input: &str) -> String {
         let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-        let Ok(mut t) = compile(&sets, c, d, s, false) else { return "ERR".into() };
+        let Ok(mut t) = compile(&sets, c, d, s, false) else {
+            return "ERR".into();
+        };
         let mut out = Vec::new();
         // Two chunks, to check the squeeze state across them.
         let (a, b) = input.as_bytes().split_at(input.len() / 2);
@@ -392,43 +435,150 @@ mod tests {
 
     #[test]
     fn set_expansion() {
-        assert_eq!(expand_set1(&parse_set("a-e").unwrap_or_default()), Ok(b"abcde".to_vec()));
-        assert_eq!(expand_set1(&parse_set("\\n\\t\\\\\\101").unwrap_or_default()), Ok(b"\n\t\\A".to_vec()));
-        assert_eq!(expand_set1(&parse_set("[:digit:]x").unwrap_or_default()), Ok(b"0123456789x".to_vec()));
-        assert_eq!(expand_set2(&parse_set("1-3").unwrap_or_default(), 6, false), Ok(b"123333".to_vec()));
-        assert_eq!(expand_set2(&parse_set("a[x*]b").unwrap_or_default(), 5, false), Ok(b"axxxb".to_vec()));
-        assert_eq!(expand_set2(&parse_set("[y*2]").unwrap_or_default(), 3, false), Ok(b"yyy".to_vec()));
-        assert!(parse_set("z-a").unwrap_err().contains("reverse collating sequence order"));
-        assert!(parse_set("[:foo:]").unwrap_err().contains("invalid character class"));
+        assert_eq!(
+            expand_set1(&parse_set("a-e").unwrap_or_default()),
+            Ok(b"abcde".to_vec())
+        );
+        assert_eq!(
+            expand_set1(&parse_set("\\n\\t\\\\\\101").unwrap_or_default()),
+            Ok(b"\n\t\\A".to_vec())
+        );
+        assert_eq!(
+            expand_set1(&parse_set("[:digit:]x").unwrap_or_default()),
+            Ok(b"0123456789x".to_vec())
+        );
+        assert_eq!(
+            expand_set2(&parse_set("1-3").unwrap_or_default(), 6, false),
+            Ok(b"123333".to_vec())
+        );
+        assert_eq!(
+            expand_set2(&parse_set("a[x*]b").unwrap_or_default(), 5, false),
+            Ok(b"axxxb".to_vec())
+        );
+        assert_eq!(
+            expand_set2(&parse_set("[y*2]").unwrap_or_default(), 3, false),
+            Ok(b"yyy".to_vec())
+        );
+        assert!(
+            parse_set("z-a")
+                .unwrap_err()
+                .contains("reverse collating sequence order")
+        );
+        assert!(
+            parse_set("[:foo:]")
+                .unwrap_err()
+                .contains("invalid character class")
+        );
         assert_eq!(complement(&(1u8..=255).collect::<Vec<u8>>()), vec![0]);
     }
 
     #[test]
     fn operations() {
-        assert_eq!(tr(&["a-z", "A-Z"], false, false, false, "héllo wörld\n"), "HéLLO WöRLD\n");
-        assert_eq!(tr(&["[:upper:]", "[:lower:]"], false, false, false, "Hello World\n"), "hello world\n");
-        assert_eq!(tr(&["()-"], false, true, false, "phone: (555) 123-4567\n"), "phone: 555 1234567\n");
-        assert_eq!(tr(&[" "], false, false, true, "too    many     spaces\n"), "too many spaces\n");
-        assert_eq!(tr(&["[:alnum:]\\n"], true, true, false, "Hello, World! 123\n"), "HelloWorld123\n");
-        assert_eq!(tr(&["[:alpha:]\\n", "_"], true, false, false, "Hello, World!\n"), "Hello__World_\n");
-        assert_eq!(tr(&["abc", "x"], false, false, false, "abcdef\n"), "xxxdef\n");
-        assert_eq!(tr(&[" ", "\\n"], false, false, true, "the  cat\n"), "the\ncat\n");
+        assert_eq!(
+            tr(&["a-z", "A-Z"], false, false, false, "héllo wörld\n"),
+            "HéLLO WöRLD\n"
+        );
+        assert_eq!(
+            tr(
+                &["[:upper:]", "[:lower:]"],
+                false,
+                false,
+                false,
+                "Hello World\n"
+            ),
+            "hello world\n"
+        );
+        assert_eq!(
+            tr(&["()-"], false, true, false, "phone: (555) 123-4567\n"),
+            "phone: 555 1234567\n"
+        );
+        assert_eq!(
+            tr(&[" "], false, false, true, "too    many     spaces\n"),
+            "too many spaces\n"
+        );
+        assert_eq!(
+            tr(&["[:alnum:]\\n"], true, true, false, "Hello, World! 123\n"),
+            "HelloWorld123\n"
+        );
+        assert_eq!(
+            tr(
+                &["[:alpha:]\\n", "_"],
+                true,
+                false,
+                false,
+                "Hello, World!\n"
+            ),
+            "Hello__World_\n"
+        );
+        assert_eq!(
+            tr(&["abc", "x"], false, false, false, "abcdef\n"),
+            "xxxdef\n"
+        );
+        assert_eq!(
+            tr(&[" ", "\\n"], false, false, true, "the  cat\n"),
+            "the\ncat\n"
+        );
         assert_eq!(tr(&["a", "b"], false, true, true, "aabbcc"), "bcc");
     }
 
     #[test]
     fn matches_gnu() {
-        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let vfs = MemVfs::with(&[
+            ("/d/a.txt", "a1\na2\na3\n"),
+            ("/d/b.txt", "b1\nb2\n"),
+            (
+                "/d/lines.txt",
+                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+            ),
+            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
+            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
+            (
+                "/d/emp.csv",
+                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
+            ),
+            ("/d/nonl.txt", "x\ny\nz"),
+            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
+            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
+            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
+            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
+            ("/d/empty.txt", ""),
+            ("/d/dir/", ""),
+        ]);
         let cases: &[(&[&str], &str, &str, i32)] = &[
             (&["a-z", "A-Z"], "Hello World\n", "HELLO WORLD\n", 0),
-            (&["[:upper:]", "[:lower:]"], "Hello World\n", "hello world\n", 0),
-            (&["-d", "()-"], "phone: (555) 123-4567\n", "phone: 555 1234567\n", 0),
+            (
+                &["[:upper:]", "[:lower:]"],
+                "Hello World\n",
+                "hello world\n",
+                0,
+            ),
+            (
+                &["-d", "()-"],
+                "phone: (555) 123-4567\n",
+                "phone: 555 1234567\n",
+                0,
+            ),
             (&["-d", "0-9"], "abc123def456\n", "abcdef\n", 0),
-            (&["-s", " "], "too    many     spaces\n", "too many spaces\n", 0),
+            (
+                &["-s", " "],
+                "too    many     spaces\n",
+                "too many spaces\n",
+                0,
+            ),
             (&["-s", "a-c"], "aaabbbccc\n", "abc\n", 0),
             (&["-s", "\\n"], "a\n\n\nb\n", "a\nb\n", 0),
-            (&["-cd", "[:alnum:]\\n"], "Hello, World! 123\n", "HelloWorld123\n", 0),
-            (&["-c", "[:alpha:]\\n", "_"], "Hello, World!\n", "Hello__World_\n", 0),
+            (
+                &["-cd", "[:alnum:]\\n"],
+                "Hello, World! 123\n",
+                "HelloWorld123\n",
+                0,
+            ),
+            (
+                &["-c", "[:alpha:]\\n", "_"],
+                "Hello, World!\n",
+                "Hello__World_\n",
+                0,
+            ),
             (&["-d", "\\r"], "line1\r\nline2\r\n", "line1\nline2\n", 0),
             (&["abc", "x"], "abcdef\n", "xxxdef\n", 0),
             (&["a-f", "1-3"], "abcdef\n", "123333\n", 0),
@@ -455,10 +605,29 @@ mod tests {
         }
     }
 
-
     #[test]
     fn matches_gnu_more() {
-        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let vfs = MemVfs::with(&[
+            ("/d/a.txt", "a1\na2\na3\n"),
+            ("/d/b.txt", "b1\nb2\n"),
+            (
+                "/d/lines.txt",
+                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+            ),
+            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
+            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
+            (
+                "/d/emp.csv",
+                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
+            ),
+            ("/d/nonl.txt", "x\ny\nz"),
+            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
+            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
+            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
+            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
+            ("/d/empty.txt", ""),
+            ("/d/dir/", ""),
+        ]);
         let cases: &[(&[&str], &str, &str, i32)] = &[
             (&["a-c", "[x*3]"], "abcd\n", "xxxd\n", 0),
             (&["abc", "[x*]y"], "abcd\n", "xxyd\n", 0),
@@ -477,5 +646,4 @@ mod tests {
             assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
         }
     }
-
 }

@@ -62,7 +62,11 @@ impl Cmp {
     }
     fn same(&self, a: &[u8], b: &[u8]) -> bool {
         let (ka, kb) = (self.key(a), self.key(b));
-        if self.ignore_case { ka.eq_ignore_ascii_case(kb) } else { ka == kb }
+        if self.ignore_case {
+            ka.eq_ignore_ascii_case(kb)
+        } else {
+            ka == kb
+        }
     }
 }
 
@@ -146,7 +150,9 @@ impl Uniq {
                 if all || n > 1 {
                     let lead = match g {
                         Group::Prepend | Group::Both => true,
-                        Group::Separate | Group::Append => self.groups_out > 0 && g == Group::Separate,
+                        Group::Separate | Group::Append => {
+                            self.groups_out > 0 && g == Group::Separate
+                        }
                         Group::None => false,
                     };
                     if lead {
@@ -168,7 +174,9 @@ impl Uniq {
     }
     fn feed(&mut self, line: Bytes, out: &mut Vec<u8>) {
         let same = match &self.prev {
-            Some(p) => self.cmp.same(Self::body(p, self.delim), Self::body(&line, self.delim)),
+            Some(p) => self
+                .cmp
+                .same(Self::body(p, self.delim), Self::body(&line, self.delim)),
             None => false,
         };
         let grouping = matches!(self.select, Select::AllRepeated(_) | Select::Group(_));
@@ -202,10 +210,15 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             Ok(p) => p,
             Err(code) => return code,
         };
-        let mut cmp = Cmp { ignore_case: p.has("ignore-case"), ..Cmp::default() };
-        for (key, label) in
-            [("skip-fields", "number of fields to skip"), ("skip-chars", "number of bytes to skip"), ("check-chars", "number of bytes to compare")]
-        {
+        let mut cmp = Cmp {
+            ignore_case: p.has("ignore-case"),
+            ..Cmp::default()
+        };
+        for (key, label) in [
+            ("skip-fields", "number of fields to skip"),
+            ("skip-chars", "number of bytes to skip"),
+            ("check-chars", "number of bytes to compare"),
+        ] {
             if let Some(v) = p.value(key) {
                 let Some(n) = parse_n(v) else {
                     ctx.error(format!("{v}: invalid {label}")).await;
@@ -233,7 +246,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             match method(p.value("group"), Group::Separate) {
                 Some(g) => Select::Group(g),
                 None => {
-                    ctx.error(format!("invalid argument '{}' for '--group'", p.value("group").unwrap_or(""))).await;
+                    ctx.error(format!(
+                        "invalid argument '{}' for '--group'",
+                        p.value("group").unwrap_or("")
+                    ))
+                    .await;
                     return 1;
                 }
             }
@@ -241,8 +258,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             match method(p.value("all-repeated"), Group::None) {
                 Some(g) => Select::AllRepeated(g),
                 None => {
-                    ctx.error(format!("invalid argument '{}' for '--all-repeated'", p.value("all-repeated").unwrap_or("")))
-                        .await;
+                    ctx.error(format!(
+                        "invalid argument '{}' for '--all-repeated'",
+                        p.value("all-repeated").unwrap_or("")
+                    ))
+                    .await;
                     return 1;
                 }
             }
@@ -258,16 +278,28 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         };
         let nothing = p.has("repeated") && p.has("unique");
         if p.has("count") && matches!(select, Select::AllRepeated(_) | Select::Group(_)) {
-            ctx.error("printing all duplicated lines and repeat counts is meaningless").await;
-            let _ = ctx.stderr.write(b"Try 'uniq --help' for more information.\n").await;
+            ctx.error("printing all duplicated lines and repeat counts is meaningless")
+                .await;
+            let _ = ctx
+                .stderr
+                .write(b"Try 'uniq --help' for more information.\n")
+                .await;
             return 1;
         }
         if p.operands.len() > 2 {
-            ctx.error(format!("extra operand '{}'", p.operands[2])).await;
-            let _ = ctx.stderr.write(b"Try 'uniq --help' for more information.\n").await;
+            ctx.error(format!("extra operand '{}'", p.operands[2]))
+                .await;
+            let _ = ctx
+                .stderr
+                .write(b"Try 'uniq --help' for more information.\n")
+                .await;
             return 1;
         }
-        let input = p.operands.first().cloned().unwrap_or_else(|| "-".to_string());
+        let input = p
+            .operands
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "-".to_string());
         let output = p.operands.get(1).cloned().filter(|o| o != "-");
         let delim = if p.has("zero") { 0 } else { b'\n' };
         let src = match open_input_err(ctx, &input).await {
@@ -347,7 +379,16 @@ mod tests {
     use crate::util::testing::{MemVfs, run as run_cmd};
 
     fn uniq(input: &str, select: Select, count: bool, cmp: Cmp) -> String {
-        let mut u = Uniq { cmp, select, count, delim: b'\n', prev: None, prev_count: 0, group: Vec::new(), groups_out: 0 };
+        let mut u = Uniq {
+            cmp,
+            select,
+            count,
+            delim: b'\n',
+            prev: None,
+            prev_count: 0,
+            group: Vec::new(),
+            groups_out: 0,
+        };
         let mut out = Vec::new();
         for l in input.split_inclusive('\n') {
             u.feed(Bytes::from(l.to_string()), &mut out);
@@ -358,38 +399,108 @@ mod tests {
 
     #[test]
     fn adjacent_counts() {
-        assert_eq!(uniq("a\na\nb\na\na\na\nc", Select::All, false, Cmp::default()), "a\nb\na\nc\n");
-        assert_eq!(uniq("a\na\nb\n", Select::All, true, Cmp::default()), "      2 a\n      1 b\n");
-        assert_eq!(uniq("a\na\nb\nc\nc\n", Select::Repeated, false, Cmp::default()), "a\nc\n");
-        assert_eq!(uniq("a\na\nb\nc\nc\n", Select::Unique, false, Cmp::default()), "b\n");
-        assert_eq!(uniq("a\na\nb\nc\nc\n", Select::AllRepeated(Group::Separate), false, Cmp::default()), "a\na\n\nc\nc\n");
+        assert_eq!(
+            uniq("a\na\nb\na\na\na\nc", Select::All, false, Cmp::default()),
+            "a\nb\na\nc\n"
+        );
+        assert_eq!(
+            uniq("a\na\nb\n", Select::All, true, Cmp::default()),
+            "      2 a\n      1 b\n"
+        );
+        assert_eq!(
+            uniq("a\na\nb\nc\nc\n", Select::Repeated, false, Cmp::default()),
+            "a\nc\n"
+        );
+        assert_eq!(
+            uniq("a\na\nb\nc\nc\n", Select::Unique, false, Cmp::default()),
+            "b\n"
+        );
+        assert_eq!(
+            uniq(
+                "a\na\nb\nc\nc\n",
+                Select::AllRepeated(Group::Separate),
+                false,
+                Cmp::default()
+            ),
+            "a\na\n\nc\nc\n"
+        );
     }
 
     #[test]
     fn skipping_and_case() {
-        let i = Cmp { ignore_case: true, ..Cmp::default() };
-        assert_eq!(uniq("Apple\napple\nAPPLE\nbanana\n", Select::All, false, i), "Apple\nbanana\n");
-        let f = Cmp { skip_fields: 1, ..Cmp::default() };
+        let i = Cmp {
+            ignore_case: true,
+            ..Cmp::default()
+        };
+        assert_eq!(
+            uniq("Apple\napple\nAPPLE\nbanana\n", Select::All, false, i),
+            "Apple\nbanana\n"
+        );
+        let f = Cmp {
+            skip_fields: 1,
+            ..Cmp::default()
+        };
         assert_eq!(uniq("1 x\n2 x\n3 y\n", Select::All, false, f), "1 x\n3 y\n");
-        let s = Cmp { skip_chars: 2, ..Cmp::default() };
+        let s = Cmp {
+            skip_chars: 2,
+            ..Cmp::default()
+        };
         assert_eq!(uniq("aXb\naYb\naZc\n", Select::All, false, s), "aXb\naZc\n");
-        let w = Cmp { check_chars: Some(1), ..Cmp::default() };
+        let w = Cmp {
+            check_chars: Some(1),
+            ..Cmp::default()
+        };
         assert_eq!(uniq("ab\nac\nb\n", Select::All, false, w), "ab\nb\n");
     }
 
     #[test]
     fn matches_gnu() {
-        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let vfs = MemVfs::with(&[
+            ("/d/a.txt", "a1\na2\na3\n"),
+            ("/d/b.txt", "b1\nb2\n"),
+            (
+                "/d/lines.txt",
+                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+            ),
+            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
+            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
+            (
+                "/d/emp.csv",
+                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
+            ),
+            ("/d/nonl.txt", "x\ny\nz"),
+            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
+            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
+            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
+            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
+            ("/d/empty.txt", ""),
+            ("/d/dir/", ""),
+        ]);
         let cases: &[(&[&str], &str, &str, i32)] = &[
             (&["u.txt"], "", "a\nb\na\nc\n", 0),
-            (&["-c", "u.txt"], "", "      2 a\n      1 b\n      3 a\n      1 c\n", 0),
+            (
+                &["-c", "u.txt"],
+                "",
+                "      2 a\n      1 b\n      3 a\n      1 c\n",
+                0,
+            ),
             (&["-d", "u.txt"], "", "a\na\n", 0),
             (&["-u", "u.txt"], "", "b\nc\n", 0),
-            (&["-i"], "Apple\napple\nAPPLE\nbanana\n", "Apple\nbanana\n", 0),
+            (
+                &["-i"],
+                "Apple\napple\nAPPLE\nbanana\n",
+                "Apple\nbanana\n",
+                0,
+            ),
             (&["-f", "1"], "1 x\n2 x\n3 y\n", "1 x\n3 y\n", 0),
             (&["-s", "2"], "aXb\naYb\naZc\n", "aXb\naZc\n", 0),
             (&["-D"], "a\na\nb\nc\nc\n", "a\na\nc\nc\n", 0),
-            (&["--all-repeated=separate"], "a\na\nb\nc\nc\n", "a\na\n\nc\nc\n", 0),
+            (
+                &["--all-repeated=separate"],
+                "a\na\nb\nc\nc\n",
+                "a\na\n\nc\nc\n",
+                0,
+            ),
             (&["--group"], "a\na\nb\nc\nc\n", "a\na\n\nb\n\nc\nc\n", 0),
             (&["-w", "1"], "ab\nac\nb\n", "ab\nb\n", 0),
             (&["missing"], "", "", 1),
@@ -403,12 +514,36 @@ mod tests {
         }
     }
 
-
     #[test]
     fn matches_gnu_more() {
-        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let vfs = MemVfs::with(&[
+            ("/d/a.txt", "a1\na2\na3\n"),
+            ("/d/b.txt", "b1\nb2\n"),
+            (
+                "/d/lines.txt",
+                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+            ),
+            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
+            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
+            (
+                "/d/emp.csv",
+                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
+            ),
+            ("/d/nonl.txt", "x\ny\nz"),
+            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
+            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
+            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
+            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
+            ("/d/empty.txt", ""),
+            ("/d/dir/", ""),
+        ]);
         let cases: &[(&[&str], &str, &str, i32)] = &[
-            (&["-c", "-f", "1"], "1 a\n2 a\n3 b\n", "      2 1 a\n      1 3 b\n", 0),
+            (
+                &["-c", "-f", "1"],
+                "1 a\n2 a\n3 b\n",
+                "      2 1 a\n      1 3 b\n",
+                0,
+            ),
             (&[], "a\na", "a\n", 0),
             (&["--group=both"], "a\na\nb\n", "\na\na\n\nb\n\n", 0),
             (&["--group=prepend"], "a\nb\n", "\na\n\nb\n", 0),
@@ -421,5 +556,4 @@ mod tests {
             assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
         }
     }
-
 }

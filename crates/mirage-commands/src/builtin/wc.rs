@@ -35,7 +35,16 @@ struct Which {
 
 impl Which {
     fn how_many(&self) -> usize {
-        [self.lines, self.words, self.chars, self.bytes, self.max_line].iter().filter(|b| **b).count()
+        [
+            self.lines,
+            self.words,
+            self.chars,
+            self.bytes,
+            self.max_line,
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count()
     }
 }
 
@@ -67,8 +76,15 @@ fn is_unicode_space(c: u32) -> bool {
 /// Display width of a printable non-ASCII character (as `wcwidth`).
 fn char_width(c: u32) -> u64 {
     match c {
-        0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05BD | 0x0610..=0x061A | 0x064B..=0x065F
-        | 0x200B..=0x200F | 0x20D0..=0x20FF | 0xFE00..=0xFE0F | 0xFE20..=0xFE2F => 0,
+        0x0300..=0x036F
+        | 0x0483..=0x0489
+        | 0x0591..=0x05BD
+        | 0x0610..=0x061A
+        | 0x064B..=0x065F
+        | 0x200B..=0x200F
+        | 0x20D0..=0x20FF
+        | 0xFE00..=0xFE0F
+        | 0xFE20..=0xFE2F => 0,
         0x1100..=0x115F
         | 0x2E80..=0x303E
         | 0x3041..=0x33FF
@@ -253,7 +269,11 @@ fn format_counts(c: &Counts, which: &Which, width: usize, name: Option<&str>) ->
     if which.max_line {
         fields.push(c.max_line);
     }
-    let mut s = fields.iter().map(|n| format!("{n:>width$}")).collect::<Vec<_>>().join(" ");
+    let mut s = fields
+        .iter()
+        .map(|n| format!("{n:>width$}"))
+        .collect::<Vec<_>>()
+        .join(" ");
     if let Some(n) = name {
         s.push(' ');
         s.push_str(n);
@@ -267,7 +287,11 @@ async fn count_source(src: ByteSource, full: bool) -> Result<Counts, mirage_type
     let mut counter = Counter::default();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
-        if full { counter.feed(&chunk) } else { counter.feed_fast(&chunk) }
+        if full {
+            counter.feed(&chunk)
+        } else {
+            counter.feed_fast(&chunk)
+        }
     }
     Ok(counter.finish())
 }
@@ -286,11 +310,20 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             max_line: p.has("max-line-length"),
         };
         if which.how_many() == 0 {
-            which = Which { lines: true, words: true, bytes: true, ..Which::default() };
+            which = Which {
+                lines: true,
+                words: true,
+                bytes: true,
+                ..Which::default()
+            };
         }
         let full = which.words || which.chars || which.max_line;
         let named = !p.operands.is_empty();
-        let files: Vec<String> = if named { p.operands.clone() } else { vec!["-".to_string()] };
+        let files: Vec<String> = if named {
+            p.operands.clone()
+        } else {
+            vec!["-".to_string()]
+        };
         let single_count = which.how_many() == 1;
         let mut stats = Vec::with_capacity(files.len());
         if !(files.len() == 1 && single_count) {
@@ -306,7 +339,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 });
             }
         }
-        let width = if stats.is_empty() { 1 } else { number_width(&stats, single_count) };
+        let width = if stats.is_empty() {
+            1
+        } else {
+            number_width(&stats, single_count)
+        };
         let mut total = Counts::default();
         let mut status = 0;
         for f in &files {
@@ -364,7 +401,10 @@ mod tests {
     #[test]
     fn words_chars_and_width() {
         let c = count(&[b"h\xc3\xa9llo world\n"]);
-        assert_eq!((c.lines, c.words, c.chars, c.bytes, c.max_line), (1, 2, 12, 13, 11));
+        assert_eq!(
+            (c.lines, c.words, c.chars, c.bytes, c.max_line),
+            (1, 2, 12, 13, 11)
+        );
         // A character cut across chunks counts once.
         let c = count(&[b"\xe6\x97", b"\xa5x\n"]);
         assert_eq!((c.chars, c.max_line, c.words), (3, 3, 1));
@@ -386,20 +426,60 @@ mod tests {
         assert_eq!(number_width(&[Some((true, 12345))], true), 1);
         // The first input missing: width 1.
         assert_eq!(number_width(&[None, Some((true, 12345))], false), 1);
-        let w = Which { lines: true, words: true, bytes: true, ..Which::default() };
-        let c = Counts { lines: 3, words: 5, bytes: 20, ..Counts::default() };
+        let w = Which {
+            lines: true,
+            words: true,
+            bytes: true,
+            ..Which::default()
+        };
+        let c = Counts {
+            lines: 3,
+            words: 5,
+            bytes: 20,
+            ..Counts::default()
+        };
         assert_eq!(format_counts(&c, &w, 7, None), "      3       5      20\n");
         assert_eq!(format_counts(&c, &w, 2, Some("f")), " 3  5 20 f\n");
     }
 
     #[test]
     fn matches_gnu() {
-        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let vfs = MemVfs::with(&[
+            ("/d/a.txt", "a1\na2\na3\n"),
+            ("/d/b.txt", "b1\nb2\n"),
+            (
+                "/d/lines.txt",
+                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+            ),
+            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
+            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
+            (
+                "/d/emp.csv",
+                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
+            ),
+            ("/d/nonl.txt", "x\ny\nz"),
+            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
+            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
+            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
+            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
+            ("/d/empty.txt", ""),
+            ("/d/dir/", ""),
+        ]);
         let cases: &[(&[&str], &str, &str, i32)] = &[
             (&["a.txt"], "", "3 3 9 a.txt\n", 0),
             (&["-l", "a.txt"], "", "3 a.txt\n", 0),
-            (&["-l", "a.txt", "b.txt", "empty.txt"], "", " 3 a.txt\n 2 b.txt\n 0 empty.txt\n 5 total\n", 0),
-            (&["a.txt", "b.txt"], "", " 3  3  9 a.txt\n 2  2  6 b.txt\n 5  5 15 total\n", 0),
+            (
+                &["-l", "a.txt", "b.txt", "empty.txt"],
+                "",
+                " 3 a.txt\n 2 b.txt\n 0 empty.txt\n 5 total\n",
+                0,
+            ),
+            (
+                &["a.txt", "b.txt"],
+                "",
+                " 3  3  9 a.txt\n 2  2  6 b.txt\n 5  5 15 total\n",
+                0,
+            ),
             (&[], "a b\nc\n", "      2       3       6\n", 0),
             (&["-l"], "a\nb\n", "2\n", 0),
             (&["-c"], "abc", "3\n", 0),
@@ -410,7 +490,12 @@ mod tests {
             (&["a.txt", "missing"], "", "3 3 9 a.txt\n3 3 9 total\n", 1),
             (&["dir"], "", "      0       0       0 dir\n", 1),
             (&["-lwmcL", "utf.txt"], "", " 2  4 21 29 11 utf.txt\n", 0),
-            (&["-", "a.txt"], "x y z\n", "      1       3       6 -\n      3       3       9 a.txt\n      4       6      15 total\n", 0),
+            (
+                &["-", "a.txt"],
+                "x y z\n",
+                "      1       3       6 -\n      3       3       9 a.txt\n      4       6      15 total\n",
+                0,
+            ),
             (&["-l", "-"], "1\n2\n", "2 -\n", 0),
         ];
         for (args, stdin, want, code) in cases {
@@ -419,24 +504,52 @@ mod tests {
         }
     }
 
-
     #[test]
     fn matches_gnu_more() {
-        let vfs = MemVfs::with(&[("/d/a.txt", "a1\na2\na3\n"), ("/d/b.txt", "b1\nb2\n"), ("/d/lines.txt", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n"), ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"), ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"), ("/d/emp.csv", "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n"), ("/d/nonl.txt", "x\ny\nz"), ("/d/u.txt", "a\na\nb\na\na\na\nc\n"), ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"), ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"), ("/d/utf.txt", "héllo wörld\n日本語 text\n"), ("/d/empty.txt", ""), ("/d/dir/", "")]);
+        let vfs = MemVfs::with(&[
+            ("/d/a.txt", "a1\na2\na3\n"),
+            ("/d/b.txt", "b1\nb2\n"),
+            (
+                "/d/lines.txt",
+                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
+            ),
+            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
+            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
+            (
+                "/d/emp.csv",
+                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
+            ),
+            ("/d/nonl.txt", "x\ny\nz"),
+            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
+            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
+            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
+            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
+            ("/d/empty.txt", ""),
+            ("/d/dir/", ""),
+        ]);
         let cases: &[(&[&str], &str, &str, i32)] = &[
             (&["-c", "-l", "a.txt"], "", "3 9 a.txt\n", 0),
             (&["-w"], "  a   b  \n\tc\n", "3\n", 0),
             (&["-L"], "a\tb\nabcdefghij\n", "10\n", 0),
             (&["nonl.txt"], "", "2 3 5 nonl.txt\n", 0),
-            (&["-l", "nonl.txt", "a.txt"], "", " 2 nonl.txt\n 3 a.txt\n 5 total\n", 0),
+            (
+                &["-l", "nonl.txt", "a.txt"],
+                "",
+                " 2 nonl.txt\n 3 a.txt\n 5 total\n",
+                0,
+            ),
             (&["-m"], "日本語", "3\n", 0),
             (&["empty.txt"], "", "0 0 0 empty.txt\n", 0),
-            (&["-c", "dir", "a.txt"], "", "      0 dir\n      9 a.txt\n      9 total\n", 1),
+            (
+                &["-c", "dir", "a.txt"],
+                "",
+                "      0 dir\n      9 a.txt\n      9 total\n",
+                1,
+            ),
         ];
         for (args, stdin, want, code) in cases {
             let (out, err, status) = run_cmd(&vfs, run, "wc", args, "/d", stdin);
             assert_eq!((&out[..], status), (*want, *code), "{args:?} stderr={err}");
         }
     }
-
 }

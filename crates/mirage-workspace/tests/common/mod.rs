@@ -21,7 +21,10 @@ pub struct Endless {
 impl Endless {
     /// An endless file of `chunk`, with a fresh counter.
     pub fn new(chunk: impl Into<Bytes>) -> Self {
-        Endless { chunk: chunk.into(), pulled: Arc::new(AtomicUsize::new(0)) }
+        Endless {
+            chunk: chunk.into(),
+            pulled: Arc::new(AtomicUsize::new(0)),
+        }
     }
 }
 
@@ -34,7 +37,11 @@ impl Resource for Endless {
         Capability::default()
     }
     async fn stat(&self, path: &str) -> Result<FileStat> {
-        if path == "/" { Ok(FileStat::dir("/")) } else { Ok(FileStat::file("big", u64::MAX)) }
+        if path == "/" {
+            Ok(FileStat::dir("/"))
+        } else {
+            Ok(FileStat::file("big", u64::MAX))
+        }
     }
     async fn readdir(&self, _path: &str) -> Result<Vec<FileStat>> {
         Ok(vec![FileStat::file("big", u64::MAX)])
