@@ -31,7 +31,7 @@ struct WsArgs {
     /// Make /workspace (the current directory) writable.
     #[arg(long)]
     write: bool,
-    /// Add a mount: PREFIX=ram or PREFIX=disk:PATH[:write]. Repeatable.
+    /// Add a mount: `PREFIX=ram` or `PREFIX=disk:PATH[:write]`. Repeatable.
     #[arg(long = "mount", value_name = "PREFIX=SPEC")]
     mounts: Vec<String>,
     /// Load a workspace config (YAML) instead of the default mounts.

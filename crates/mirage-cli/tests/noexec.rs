@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! `mirage execute -n -c LINE`: checks the syntax as `bash -n` does and runs
 //! nothing.
 

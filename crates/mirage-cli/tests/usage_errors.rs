@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Bad `--config` and `--mount` input: a clear message and exit status 2
 //! (clap's usage status), never a hang, a huge read or a silent default.
 

@@ -120,7 +120,7 @@ const PRIME: u64 = 0x0000_0100_0000_01b3;
 /// One step of the (FNV-1a) hash over folded bytes.
 #[inline(always)]
 fn step(h: u64, b: u8) -> u64 {
-    (h ^ b as u64).wrapping_mul(PRIME)
+    (h ^ u64::from(b)).wrapping_mul(PRIME)
 }
 
 /// The murmur3 finaliser: spreads every input bit over the whole word.
@@ -450,7 +450,7 @@ impl FixedSet {
 
     #[inline(always)]
     fn slot_offset(&self, s: u32) -> usize {
-        let v = s as u64 & ((1u64 << self.off_bits) - 1);
+        let v = u64::from(s) & ((1u64 << self.off_bits) - 1);
         v as usize - 1
     }
 
@@ -459,7 +459,7 @@ impl FixedSet {
         if self.off_bits >= 32 {
             0
         } else {
-            (s as u64 >> self.off_bits) & self.tag_mask
+            (u64::from(s) >> self.off_bits) & self.tag_mask
         }
     }
 

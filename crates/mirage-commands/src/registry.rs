@@ -16,19 +16,19 @@ pub fn resolve(
             .filter(move |r| r.name == name)
     };
     if let Some(res) = resource {
-        if let Some(ft) = filetype {
-            if let Some(r) = all().find(|r| r.resource == Some(res) && r.filetype == Some(ft)) {
-                return Some(r);
-            }
+        if let Some(ft) = filetype
+            && let Some(r) = all().find(|r| r.resource == Some(res) && r.filetype == Some(ft))
+        {
+            return Some(r);
         }
         if let Some(r) = all().find(|r| r.resource == Some(res) && r.filetype.is_none()) {
             return Some(r);
         }
     }
-    if let Some(ft) = filetype {
-        if let Some(r) = all().find(|r| r.resource.is_none() && r.filetype == Some(ft)) {
-            return Some(r);
-        }
+    if let Some(ft) = filetype
+        && let Some(r) = all().find(|r| r.resource.is_none() && r.filetype == Some(ft))
+    {
+        return Some(r);
     }
     all().find(|r| r.resource.is_none() && r.filetype.is_none())
 }

@@ -266,12 +266,11 @@ impl FileWalk {
                     continue;
                 }
             };
-            if self.headers {
-                if let Err(e) = ctx.stdout.write_str(&header).await {
-                    if e.kind == ErrorKind::BrokenPipe {
-                        return None;
-                    }
-                }
+            if self.headers
+                && let Err(e) = ctx.stdout.write_str(&header).await
+                && e.kind == ErrorKind::BrokenPipe
+            {
+                return None;
             }
             self.first = false;
             return Some(src);
@@ -355,7 +354,7 @@ pub(crate) async fn copy_targets(
         match dstat {
             Ok(_) => {
                 ctx.error(format!("target '{dest}' is not a directory"))
-                    .await
+                    .await;
             }
             Err(e) => ctx.error(format!("target '{dest}': {}", e.message())).await,
         }
@@ -392,7 +391,10 @@ pub(crate) mod testing {
         pub(crate) fn with(files: &[(&str, &str)]) -> Arc<MemVfs> {
             let v = MemVfs::default();
             {
-                let mut t = v.tree.lock().unwrap_or_else(|p| p.into_inner());
+                let mut t = v
+                    .tree
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 t.insert("/".into(), None);
                 t.insert("/ro".into(), None);
                 for (p, c) in files {
@@ -411,7 +413,9 @@ pub(crate) mod testing {
             Arc::new(v)
         }
         fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Option<Bytes>>> {
-            self.tree.lock().unwrap_or_else(|p| p.into_inner())
+            self.tree
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
         }
         fn check_rw(path: &str) -> Result<()> {
             if path == "/ro" || path.starts_with("/ro/") {
@@ -630,7 +634,7 @@ pub(crate) mod testing {
         let (err_sink, err) = Sink::capture();
         let mut ctx = CommandCtx {
             name: name.to_string(),
-            args: args.iter().map(|s| s.to_string()).collect(),
+            args: args.iter().map(std::string::ToString::to_string).collect(),
             cwd: cwd.to_string(),
             env: BTreeMap::new(),
             vfs: vfs.clone(),
@@ -652,7 +656,8 @@ pub(crate) mod testing {
             s
         });
         let get = |b: &Arc<Mutex<Vec<u8>>>| {
-            String::from_utf8_lossy(&b.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+            String::from_utf8_lossy(&b.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+                .into_owned()
         };
         (get(&out), get(&err), status)
     }

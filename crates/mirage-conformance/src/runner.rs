@@ -37,7 +37,7 @@ pub struct RunOptions {
 impl Default for RunOptions {
     fn default() -> Self {
         let jobs = std::thread::available_parallelism()
-            .map(|n| n.get())
+            .map(std::num::NonZero::get)
             .unwrap_or(2);
         RunOptions {
             timeout: Duration::from_secs(10),
@@ -228,7 +228,9 @@ pub fn run_cases_with(
             });
         }
     });
-    let slots = slots.into_inner().unwrap_or_else(|p| p.into_inner());
+    let slots = slots
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let results = slots
         .into_iter()
         .zip(cases)

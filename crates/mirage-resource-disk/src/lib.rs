@@ -137,7 +137,7 @@ fn stat_of(name: String, m: &Metadata) -> FileStat {
         name,
         file_type,
         size: m.len(),
-        modified: m.modified().ok().map(|t| t.into_std()),
+        modified: m.modified().ok().map(cap_std::time::SystemTime::into_std),
         mode: Some(m.mode() & 0o7777),
         version: VersionToken::MtimeSize(mtime_nanos(m), m.len()),
     }

@@ -210,7 +210,7 @@ fn write_blocking(
         }
         _ => root,
     };
-    let perms = old.as_ref().map(|m| m.permissions());
+    let perms = old.as_ref().map(cap_std::fs::Metadata::permissions);
     match open_tmpfile(dir) {
         Ok(mut f) => {
             // An anonymous file: if we stop before linking it (error, drop,
@@ -302,6 +302,43 @@ fn link_fd_proc(f: &std::fs::File, dir: &Dir, name: &std::ffi::OsStr) -> std::io
     )?)
 }
 
+/// A fresh temporary name next to `name`: `.NAME.mirage-tmp-PID-N`.
+fn tmp_name(name: &std::ffi::OsStr) -> std::ffi::OsString {
+    let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut tmp = std::ffi::OsString::from(".");
+    tmp.push(name);
+    tmp.push(format!("{TMP_MARKER}{}-{n}", std::process::id()));
+    tmp
+}
+
+/// The fallback where `O_TMPFILE` is missing: a visible temporary name
+/// (`.NAME.mirage-tmp-PID-N`, listed like any file), removed on error or
+/// when the write is dropped, renamed over `name` on success.
+fn write_via_named_tmp(
+    dir: &Dir,
+    name: &std::ffi::OsStr,
+    perms: Option<cap_std::fs::Permissions>,
+    next: &mut impl FnMut() -> Option<Msg>,
+) -> Result<()> {
+    let tmp = tmp_name(name);
+    let mut f = dir
+        .open_with(&tmp, OpenOptions::new().write(true).create_new(true))?
+        .into_std();
+    let res = (|| {
+        pump(&mut f, next)?;
+        if let Some(p) = perms {
+            f.set_permissions(std::fs::Permissions::from_mode(p.mode()))?;
+        }
+        dir.rename(&tmp, dir, name)?;
+        Ok(())
+    })();
+    drop(f);
+    if res.is_err() {
+        let _ = dir.remove_file(&tmp);
+    }
+    res
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,41 +378,4 @@ mod tests {
         std::fs::create_dir(&p)?;
         Ok(p)
     }
-}
-
-/// A fresh temporary name next to `name`: `.NAME.mirage-tmp-PID-N`.
-fn tmp_name(name: &std::ffi::OsStr) -> std::ffi::OsString {
-    let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut tmp = std::ffi::OsString::from(".");
-    tmp.push(name);
-    tmp.push(format!("{TMP_MARKER}{}-{n}", std::process::id()));
-    tmp
-}
-
-/// The fallback where `O_TMPFILE` is missing: a visible temporary name
-/// (`.NAME.mirage-tmp-PID-N`, listed like any file), removed on error or
-/// when the write is dropped, renamed over `name` on success.
-fn write_via_named_tmp(
-    dir: &Dir,
-    name: &std::ffi::OsStr,
-    perms: Option<cap_std::fs::Permissions>,
-    next: &mut impl FnMut() -> Option<Msg>,
-) -> Result<()> {
-    let tmp = tmp_name(name);
-    let mut f = dir
-        .open_with(&tmp, OpenOptions::new().write(true).create_new(true))?
-        .into_std();
-    let res = (|| {
-        pump(&mut f, next)?;
-        if let Some(p) = perms {
-            f.set_permissions(std::fs::Permissions::from_mode(p.mode()))?;
-        }
-        dir.rename(&tmp, dir, name)?;
-        Ok(())
-    })();
-    drop(f);
-    if res.is_err() {
-        let _ = dir.remove_file(&tmp);
-    }
-    res
 }

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use std::os::unix::fs::{FileTypeExt, symlink};
 use std::path::Path;
 use std::sync::Arc;
@@ -425,6 +426,7 @@ async fn dropped_write_leaves_nothing_behind() {
             ["f"],
             "a temporary name is visible during the write"
         );
+        #[allow(clippy::drop_non_drop)] // cancels the write mid-way
         drop(fut);
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         assert_eq!(host_names(&f.host("root")), ["f"]);

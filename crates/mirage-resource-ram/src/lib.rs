@@ -91,11 +91,15 @@ impl RamResource {
     }
 
     fn read_tree(&self) -> RwLockReadGuard<'_, Tree> {
-        self.tree.read().unwrap_or_else(|p| p.into_inner())
+        self.tree
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn write_tree(&self) -> RwLockWriteGuard<'_, Tree> {
-        self.tree.write().unwrap_or_else(|p| p.into_inner())
+        self.tree
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -63,7 +63,7 @@ fn parse_number(s: &str) -> R<i64> {
             if d >= b {
                 return Err(bad());
             }
-            v = v.wrapping_mul(b as i64).wrapping_add(d as i64);
+            v = v.wrapping_mul(i64::from(b)).wrapping_add(i64::from(d));
         }
         return Ok(v);
     }
@@ -289,23 +289,21 @@ impl<'a> P<'a> {
         if let (Some(Tok::Ident(name)), Some(Tok::Op(op))) = (
             self.toks.get(self.pos).cloned(),
             self.toks.get(self.pos + 1).cloned(),
+        ) && matches!(
+            op,
+            "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "<<=" | ">>=" | "&=" | "|=" | "^="
         ) {
-            if matches!(
-                op,
-                "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "<<=" | ">>=" | "&=" | "|=" | "^="
-            ) {
-                self.pos += 2;
-                let rhs = self.assignment()?;
-                let lv = LVal::Name(name.clone());
-                let v = if op == "=" {
-                    rhs
-                } else {
-                    let cur = self.var_value(&name)?;
-                    self.binop(&op[..op.len() - 1], cur, rhs)?
-                };
-                self.assign(&lv, v);
-                return Ok(v);
-            }
+            self.pos += 2;
+            let rhs = self.assignment()?;
+            let lv = LVal::Name(name.clone());
+            let v = if op == "=" {
+                rhs
+            } else {
+                let cur = self.var_value(&name)?;
+                self.binop(&op[..op.len() - 1], cur, rhs)?
+            };
+            self.assign(&lv, v);
+            return Ok(v);
         }
         self.ternary()
     }
@@ -355,8 +353,7 @@ impl<'a> P<'a> {
     }
     fn binary(&mut self, min: u8) -> R<i64> {
         let mut lhs = self.power()?;
-        loop {
-            let Some(op) = self.peek_op() else { break };
+        while let Some(op) = self.peek_op() {
             let Some(p) = Self::prec(op) else { break };
             if p <= min {
                 break;
@@ -373,9 +370,9 @@ impl<'a> P<'a> {
                 }
                 let rhs = rhs?;
                 lhs = if op == "&&" {
-                    (lhs != 0 && rhs != 0) as i64
+                    i64::from(lhs != 0 && rhs != 0)
                 } else {
-                    (lhs != 0 || rhs != 0) as i64
+                    i64::from(lhs != 0 || rhs != 0)
                 };
                 continue;
             }
@@ -410,12 +407,12 @@ impl<'a> P<'a> {
             "&" => a & b,
             "|" => a | b,
             "^" => a ^ b,
-            "==" => (a == b) as i64,
-            "!=" => (a != b) as i64,
-            "<" => (a < b) as i64,
-            ">" => (a > b) as i64,
-            "<=" => (a <= b) as i64,
-            ">=" => (a >= b) as i64,
+            "==" => i64::from(a == b),
+            "!=" => i64::from(a != b),
+            "<" => i64::from(a < b),
+            ">" => i64::from(a > b),
+            "<=" => i64::from(a <= b),
+            ">=" => i64::from(a >= b),
             _ => 0,
         })
     }
@@ -445,7 +442,7 @@ impl<'a> P<'a> {
                     "exponent less than 0 (error token is \"".to_string() + &e.to_string() + "\")",
                 ));
             }
-            return Ok(base.wrapping_pow(e.min(u32::MAX as i64) as u32));
+            return Ok(base.wrapping_pow(e.min(i64::from(u32::MAX)) as u32));
         }
         Ok(base)
     }
@@ -467,7 +464,7 @@ impl<'a> P<'a> {
             }
             Some("!") => {
                 self.pos += 1;
-                Ok((self.unary()? == 0) as i64)
+                Ok(i64::from(self.unary()? == 0))
             }
             Some("~") => {
                 self.pos += 1;

@@ -245,11 +245,11 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
         "printf" => {
             let mut args = args;
             let mut var: Option<String> = None;
-            if args.first().map(|s| s.as_str()) == Some("-v") {
+            if args.first().map(std::string::String::as_str) == Some("-v") {
                 var = args.get(1).cloned();
                 args = &args[args.len().min(2)..];
             }
-            if args.first().map(|s| s.as_str()) == Some("--") {
+            if args.first().map(std::string::String::as_str) == Some("--") {
                 args = &args[1..];
             }
             let Some(fmt) = args.first() else {
@@ -308,7 +308,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
         "test" | "[" => {
             let mut a: Vec<String> = args.to_vec();
             if name == "[" {
-                if a.last().map(|s| s.as_str()) != Some("]") {
+                if a.last().map(std::string::String::as_str) != Some("]") {
                     io.err("bash: [: missing `]'\n").await;
                     return Ok(2);
                 }
@@ -748,7 +748,10 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                         return Ok(2);
                     };
                     let mut sub = st.clone();
-                    sub.positional = args.get(i + 3..).map(|s| s.to_vec()).unwrap_or_default();
+                    sub.positional = args
+                        .get(i + 3..)
+                        .map(<[std::string::String]>::to_vec)
+                        .unwrap_or_default();
                     if let Some(a0) = args.get(i + 2) {
                         sub.arg0 = a0.clone();
                     }
@@ -758,7 +761,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                     sub.loop_depth = 0;
                     return Ok(
                         match run_source_named(interp, "bash", src, &mut sub, io).await {
-                            Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
+                            Ok(s) | Err(Flow::Exit(s) | Flow::Return(s)) => s,
                             Err(_) => sub.last_status,
                         },
                     );
@@ -785,7 +788,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
                 let src = bytestr::decode(&data).into_owned();
                 return Ok(
                     match run_source_named(interp, "bash", &src, &mut sub, io).await {
-                        Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
+                        Ok(s) | Err(Flow::Exit(s) | Flow::Return(s)) => s,
                         Err(_) => sub.last_status,
                     },
                 );
@@ -797,7 +800,7 @@ pub async fn run(interp: &Interp, argv: &[String], st: &mut ShellState, io: &Io)
             let src = bytestr::decode(&data).into_owned();
             Ok(
                 match run_source_named(interp, "bash", &src, &mut sub, io).await {
-                    Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
+                    Ok(s) | Err(Flow::Exit(s) | Flow::Return(s)) => s,
                     Err(_) => sub.last_status,
                 },
             )
@@ -998,7 +1001,7 @@ async fn read(_interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -
             "-s" | "-e" => {}
             s if s.starts_with("-") && s.len() > 1 && s[1..].chars().all(|c| "rse".contains(c)) => {
                 if s.contains('r') {
-                    raw = true
+                    raw = true;
                 }
             }
             _ => names.push(a.clone()),
@@ -1011,12 +1014,9 @@ async fn read(_interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -
     let mut got_delim = false;
     let mut eof = false;
     'outer: loop {
-        let chunk = match input.chunk().await {
-            Ok(Some(c)) => c,
-            _ => {
-                eof = true;
-                break;
-            }
+        let Ok(Some(chunk)) = input.chunk().await else {
+            eof = true;
+            break;
         };
         for (k, &b) in chunk.iter().enumerate() {
             if Some(b) == delim && !(b == b'\n' && !raw && line.last() == Some(&b'\\')) {
@@ -1242,10 +1242,10 @@ pub async fn declare(
             continue;
         }
         if is_local {
-            if let Some(frame) = st.local_frames.last_mut() {
-                if !frame.iter().any(|(n, _)| n == &name) {
-                    frame.push((name.clone(), st.vars.get(&name).cloned()));
-                }
+            if let Some(frame) = st.local_frames.last_mut()
+                && !frame.iter().any(|(n, _)| n == &name)
+            {
+                frame.push((name.clone(), st.vars.get(&name).cloned()));
             }
             if assign.is_none() {
                 // `local x` makes x unset-but-declared (empty) in the function
@@ -1308,19 +1308,19 @@ pub async fn declare(
                 v.readonly = true;
             }
             if assign.is_none()
-                && !st
+                && st
                     .vars
                     .get(&name)
-                    .is_some_and(|v| !v.value.scalar().is_empty())
+                    .is_none_or(|v| v.value.scalar().is_empty())
                 && kw == "export"
             {
                 // `export NAME` of an unset variable marks it for export
             }
         }
-        if unflags.contains('x') {
-            if let Some(v) = st.vars.get_mut(&name) {
-                v.exported = false;
-            }
+        if unflags.contains('x')
+            && let Some(v) = st.vars.get_mut(&name)
+        {
+            v.exported = false;
         }
     }
     Ok(status)
@@ -1518,7 +1518,7 @@ async fn timeout(interp: &Interp, args: &[String], st: &mut ShellState, io: &Io)
                 }
             }
             (true, "preserve-status") => preserve = true,
-            (true, "foreground") | (true, "verbose") | (false, "v") => {}
+            (true, "foreground" | "verbose") | (false, "v") => {}
             (false, c) => {
                 io.err(&usage(format!("timeout: invalid option -- '{c}'\n")))
                     .await;

@@ -171,8 +171,8 @@ impl Interp {
                     st.last_status = s;
                     return s;
                 }
-                Err(Flow::Return(s)) | Err(Flow::Abort(s)) => st.last_status = s,
-                Err(Flow::Break(_)) | Err(Flow::Continue(_)) => {}
+                Err(Flow::Return(s) | Flow::Abort(s)) => st.last_status = s,
+                Err(Flow::Break(_) | Flow::Continue(_)) => {}
             }
         }
         st.last_status
@@ -244,9 +244,7 @@ impl Interp {
                 Cmd::Subshell(c) => {
                     let mut sub = st.clone();
                     match self.exec(c, &mut sub, io).await {
-                        Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => {
-                            Ok(s)
-                        }
+                        Ok(s) | Err(Flow::Exit(s) | Flow::Return(s) | Flow::Abort(s)) => Ok(s),
                         Err(_) => Ok(sub.last_status),
                     }
                 }
@@ -363,10 +361,10 @@ impl Interp {
                             Err(Flow::Continue(_)) => {}
                             Err(f) => break Err(f),
                         }
-                        if let Some(w) = step {
-                            if let Err(f) = self.arith(w, st, io).await {
-                                break Err(f);
-                            }
+                        if let Some(w) = step
+                            && let Err(f) = self.arith(w, st, io).await
+                        {
+                            break Err(f);
                         }
                     };
                     st.loop_depth -= 1;
@@ -506,7 +504,7 @@ impl Interp {
             let mut sst = st.clone();
             futs.push(async move {
                 let r = match self.exec(stage, &mut sst, &sio).await {
-                    Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
+                    Ok(s) | Err(Flow::Exit(s) | Flow::Return(s) | Flow::Abort(s)) => s,
                     Err(_) => sst.last_status,
                 };
                 drop(sio);
@@ -516,10 +514,10 @@ impl Interp {
         let statuses = futures::future::join_all(futs).await;
         set_pipestatus(st, &statuses);
         let last = statuses.last().copied().unwrap_or(0);
-        if st.options.pipefail {
-            if let Some(s) = statuses.iter().rev().find(|s| **s != 0) {
-                return Ok(*s);
-            }
+        if st.options.pipefail
+            && let Some(s) = statuses.iter().rev().find(|s| **s != 0)
+        {
+            return Ok(*s);
         }
         Ok(last)
     }
@@ -610,10 +608,10 @@ impl Interp {
         };
         drop(rio);
         self.finish_redirects(pending, io).await;
-        if let Sink::Pipe(tx) = &io.stdout {
-            if tx.is_closed() {
-                return Err(Flow::Exit(141));
-            }
+        if let Sink::Pipe(tx) = &io.stdout
+            && tx.is_closed()
+        {
+            return Err(Flow::Exit(141));
         }
         if let Ok(code) = result {
             set_pipestatus(st, &[code]);
@@ -697,7 +695,7 @@ impl Interp {
                 return match crate::builtins::run_source_named(self, "bash", &src, &mut sub, &io)
                     .await
                 {
-                    Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
+                    Ok(s) | Err(Flow::Exit(s) | Flow::Return(s)) => s,
                     Err(_) => sub.last_status,
                 };
             }
@@ -841,11 +839,11 @@ impl Interp {
                     };
                     for w in items {
                         let text = self.expand_single(w, st, io).await?;
-                        if let Some(rest) = text.strip_prefix('[') {
-                            if let Some((k, v)) = rest.split_once("]=") {
-                                pairs.retain(|(pk, _)| pk != k);
-                                pairs.push((k.to_string(), v.to_string()));
-                            }
+                        if let Some(rest) = text.strip_prefix('[')
+                            && let Some((k, v)) = rest.split_once("]=")
+                        {
+                            pairs.retain(|(pk, _)| pk != k);
+                            pairs.push((k.to_string(), v.to_string()));
                         }
                     }
                     if let Some(var) = st.vars.get_mut(&a.name) {
@@ -854,13 +852,12 @@ impl Interp {
                 } else {
                     let mut m = std::collections::BTreeMap::new();
                     let mut next: i64 = 0;
-                    if a.append {
-                        if let Some(crate::state::Value::Indexed(old)) =
+                    if a.append
+                        && let Some(crate::state::Value::Indexed(old)) =
                             st.vars.get(&a.name).map(|v| &v.value)
-                        {
-                            m = old.clone();
-                            next = m.keys().next_back().map(|k| k + 1).unwrap_or(0);
-                        }
+                    {
+                        m = old.clone();
+                        next = m.keys().next_back().map(|k| k + 1).unwrap_or(0);
                     }
                     for w in items {
                         let static_text = w.as_static();
@@ -890,10 +887,10 @@ impl Interp {
                 }
             }
         }
-        if export || st.options.allexport {
-            if let Some(v) = st.vars.get_mut(&a.name) {
-                v.exported = true;
-            }
+        if (export || st.options.allexport)
+            && let Some(v) = st.vars.get_mut(&a.name)
+        {
+            v.exported = true;
         }
         Ok(true)
     }
@@ -1172,7 +1169,7 @@ impl mirage_types::command::ArgvRunner for Interp {
         }
         let io = Io::new(stdin, stdout, stderr);
         match crate::builtins::run_command_words_nofunc(self, &argv, &mut st, &io).await {
-            Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) | Err(Flow::Abort(s)) => s,
+            Ok(s) | Err(Flow::Exit(s) | Flow::Return(s) | Flow::Abort(s)) => s,
             Err(_) => st.last_status,
         }
     }

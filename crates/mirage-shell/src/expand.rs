@@ -95,9 +95,9 @@ pub fn set_element(st: &mut ShellState, name: &str, key: &str, value: String, ap
         Value::Assoc(pairs) => match pairs.iter_mut().find(|(k, _)| k == key) {
             Some((_, v)) => {
                 if append {
-                    v.push_str(&value)
+                    v.push_str(&value);
                 } else {
-                    *v = value
+                    *v = value;
                 }
             }
             None => pairs.push((key.to_string(), value)),
@@ -110,9 +110,9 @@ pub fn set_element(st: &mut ShellState, name: &str, key: &str, value: String, ap
             };
             let e = m.entry(idx).or_default();
             if append {
-                e.push_str(&value)
+                e.push_str(&value);
             } else {
-                *e = value
+                *e = value;
             }
         }
         Value::Scalar(s) => {
@@ -338,10 +338,10 @@ impl Interp {
         io: &Io,
     ) -> Result<Vec<String>, Flow> {
         // fast path: a plain literal without specials
-        if let [WordPart::Lit(s)] = w.parts.as_slice() {
-            if !s.contains(['*', '?', '[', '{', '~']) {
-                return Ok(vec![s.clone()]);
-            }
+        if let [WordPart::Lit(s)] = w.parts.as_slice()
+            && !s.contains(['*', '?', '[', '{', '~'])
+        {
+            return Ok(vec![s.clone()]);
         }
         let mut out = Vec::new();
         let words = match brace_words(w, &st.limits) {
@@ -409,9 +409,9 @@ impl Interp {
         for p in pieces {
             if let Piece::Text { s: t, quoted, .. } = p {
                 if quoted {
-                    s.push_str(&pattern::escape(&t))
+                    s.push_str(&pattern::escape(&t));
                 } else {
-                    s.push_str(&t)
+                    s.push_str(&t);
                 }
             }
         }
@@ -527,42 +527,41 @@ impl Interp {
         io: &Io,
     ) -> Result<String, Flow> {
         // `$(< file)` reads the file
-        if let [Cmd::Simple(s)] = script.items.as_slice() {
-            if s.words.is_empty()
-                && s.assigns.is_empty()
-                && s.redirs.len() == 1
-                && s.redirs[0].op == RedirOp::In
+        if let [Cmd::Simple(s)] = script.items.as_slice()
+            && s.words.is_empty()
+            && s.assigns.is_empty()
+            && s.redirs.len() == 1
+            && s.redirs[0].op == RedirOp::In
+        {
+            let target = self.expand_single(&s.redirs[0].target, st, io).await?;
+            let path = mirage_types::join_path(&st.cwd, &target);
+            let max = st.limits.max_subst_bytes;
+            if self
+                .vfs
+                .stat(&path)
+                .await
+                .is_ok_and(|m| m.size > max as u64)
             {
-                let target = self.expand_single(&s.redirs[0].target, st, io).await?;
-                let path = mirage_types::join_path(&st.cwd, &target);
-                let max = st.limits.max_subst_bytes;
-                if self
-                    .vfs
-                    .stat(&path)
-                    .await
-                    .is_ok_and(|m| m.size > max as u64)
-                {
-                    io.err(&format!(
-                        "bash: command substitution: output exceeds the limit of {max} bytes\n"
-                    ))
-                    .await;
-                    return Err(Flow::Abort(1));
-                }
-                let data = match self.vfs.read(&path).await {
-                    Ok(src) => src.collect().await.unwrap_or_default(),
-                    Err(e) => {
-                        io.err(&format!("bash: {target}: {}\n", e.message())).await;
-                        st.last_subst_status = Some(1);
-                        return Ok(String::new());
-                    }
-                };
-                let mut s = mirage_types::bytestr::decode(&data).into_owned();
-                while s.ends_with('\n') {
-                    s.pop();
-                }
-                st.last_subst_status = Some(0);
-                return Ok(s);
+                io.err(&format!(
+                    "bash: command substitution: output exceeds the limit of {max} bytes\n"
+                ))
+                .await;
+                return Err(Flow::Abort(1));
             }
+            let data = match self.vfs.read(&path).await {
+                Ok(src) => src.collect().await.unwrap_or_default(),
+                Err(e) => {
+                    io.err(&format!("bash: {target}: {}\n", e.message())).await;
+                    st.last_subst_status = Some(1);
+                    return Ok(String::new());
+                }
+            };
+            let mut s = mirage_types::bytestr::decode(&data).into_owned();
+            while s.ends_with('\n') {
+                s.pop();
+            }
+            st.last_subst_status = Some(0);
+            return Ok(s);
         }
         // the output comes through a pipe and is kept up to the limit; past
         // it the pipe closes, so the writer stops as on SIGPIPE
@@ -628,13 +627,11 @@ impl Interp {
             None => None,
         };
         let name = if pe.indirect {
-            let target = st.get(&pe.name).unwrap_or_default();
-            target
+            st.get(&pe.name).unwrap_or_default()
         } else {
             pe.name.clone()
         };
-        let multi =
-            name == "@" || name == "*" || matches!(idx_text.as_deref(), Some("@") | Some("*"));
+        let multi = name == "@" || name == "*" || matches!(idx_text.as_deref(), Some("@" | "*"));
         if let ParamOp::Transform(c @ ('a' | 'A')) = pe.op
             && (name.starts_with('_') || name.starts_with(|c: char| c.is_ascii_alphabetic()))
             && let Some(s) = crate::transform::attributes(

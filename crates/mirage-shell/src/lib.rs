@@ -69,7 +69,7 @@ pub async fn run(
                 break;
             }
             Err(Flow::Abort(s)) => st.last_status = s,
-            Err(Flow::Break(_)) | Err(Flow::Continue(_)) => {}
+            Err(Flow::Break(_) | Flow::Continue(_)) => {}
         }
     }
     if !exited && let Some(e) = parsed.error {

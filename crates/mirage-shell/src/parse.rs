@@ -25,7 +25,7 @@ use crate::word::{lex_heredoc, lex_word, lex_words};
 
 /// How deeply constructs may nest (compound commands, `$(…)`, `${…}`,
 /// quotes inside substitutions, `&&`/`||` chains) before parsing fails with
-/// ``nesting too deep``. Each level runs in [`grow`], so any thread stack
+/// ``nesting too deep``. Each level runs in `grow`, so any thread stack
 /// suffices.
 pub const MAX_NESTING: usize = 1000;
 
@@ -353,7 +353,7 @@ fn unquote_delim(raw: &str) -> (String, bool) {
                     out.push(n);
                 }
             }
-            '$' if matches!(it.peek(), Some('\'') | Some('"')) => {}
+            '$' if matches!(it.peek(), Some('\'' | '"')) => {}
             _ => out.push(c),
         }
     }

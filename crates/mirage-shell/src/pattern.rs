@@ -124,7 +124,7 @@ fn match_at(p: &[char], mut pi: usize, t: &[char], mut ti: usize) -> bool {
 /// whether it matched and the index after `]`, or `None` if unterminated.
 fn bracket(p: &[char], start: usize, c: char) -> Option<(bool, usize)> {
     let mut i = start + 1;
-    let negate = matches!(p.get(i), Some('!') | Some('^'));
+    let negate = matches!(p.get(i), Some('!' | '^'));
     if negate {
         i += 1;
     }

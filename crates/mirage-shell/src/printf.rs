@@ -51,7 +51,7 @@ pub fn escapes(s: &str, echo_style: bool) -> (Vec<u8>, bool) {
                     j = i;
                 }
                 while n < 3 && j < b.len() && (b'0'..=b'7').contains(&b[j]) {
-                    v = v * 8 + (b[j] - b'0') as u32;
+                    v = v * 8 + u32::from(b[j] - b'0');
                     j += 1;
                     n += 1;
                 }
@@ -128,7 +128,7 @@ pub fn printf_limited(fmt: &str, args: &[String], limit: usize) -> Printed {
 }
 
 fn next_arg<'a>(args: &'a [String], ai: &mut usize) -> Option<&'a str> {
-    let a = args.get(*ai).map(|s| s.as_str());
+    let a = args.get(*ai).map(std::string::String::as_str);
     if a.is_some() {
         *ai += 1;
     }
@@ -174,7 +174,11 @@ fn parse_float(s: &str, errors: &mut Vec<String>) -> f64 {
         return 0.0;
     }
     if let Some(rest) = t.strip_prefix('\'').or_else(|| t.strip_prefix('"')) {
-        return rest.chars().next().map(|c| c as u32 as f64).unwrap_or(0.0);
+        return rest
+            .chars()
+            .next()
+            .map(|c| f64::from(c as u32))
+            .unwrap_or(0.0);
     }
     match t.parse::<f64>() {
         Ok(v) => v,
@@ -268,10 +272,7 @@ fn decimal_round(s: &str, prec: usize) -> Option<String> {
                 .map(|d| (b'0' + d) as char),
         );
     }
-    let is_zero = out.bytes().all(|b| b == b'0' || b == b'.');
-    if neg && !is_zero {
-        out.insert(0, '-');
-    } else if neg {
+    if neg {
         out.insert(0, '-');
     }
     Some(out)
@@ -382,7 +383,7 @@ pub fn strftime(fmt: &str, secs: i64) -> String {
             Some('S') => out.push_str(&format!("{s:02}")),
             Some('j') => out.push_str(&format!("{yday:03}")),
             Some('y') => out.push_str(&format!("{:02}", y.rem_euclid(100))),
-            Some('b') | Some('h') => out.push_str(&MON[(m - 1) as usize][..3]),
+            Some('b' | 'h') => out.push_str(&MON[(m - 1) as usize][..3]),
             Some('B') => out.push_str(MON[(m - 1) as usize]),
             Some('a') => out.push_str(&DAY[wday as usize][..3]),
             Some('A') => out.push_str(DAY[wday as usize]),
@@ -405,7 +406,7 @@ pub fn strftime(fmt: &str, secs: i64) -> String {
 
 /// C `%e` formatting: `1.500000e+00`.
 pub fn fmt_e(v: f64, prec: usize, upper: bool) -> String {
-    let s = format!("{:.*e}", prec, v);
+    let s = format!("{v:.prec$e}");
     let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
     let exp: i32 = e.parse().unwrap_or(0);
     let r = format!("{m}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
@@ -552,29 +553,28 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
             }
             i += 1;
         }
-        if i < b.len() && b[i] == b'(' {
-            if let Some(close) = fmt[i..].find(")T") {
-                let tf = &fmt[i + 1..i + close];
-                let arg = next_arg(args, ai);
-                let secs = match arg {
-                    Some(a) if !a.is_empty() && a != "-1" && a != "-2" => {
-                        parse_int(a, &mut p.errors)
-                    }
-                    _ => std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_secs() as i64)
-                        .unwrap_or(0),
-                };
-                i += close + 2;
-                lit_start = i;
-                p.out.extend_from_slice(strftime(tf, secs).as_bytes());
-                continue;
-            }
+        if i < b.len()
+            && b[i] == b'('
+            && let Some(close) = fmt[i..].find(")T")
+        {
+            let tf = &fmt[i + 1..i + close];
+            let arg = next_arg(args, ai);
+            let secs = match arg {
+                Some(a) if !a.is_empty() && a != "-1" && a != "-2" => parse_int(a, &mut p.errors),
+                _ => std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0),
+            };
+            i += close + 2;
+            lit_start = i;
+            p.out.extend_from_slice(strftime(tf, secs).as_bytes());
+            continue;
         }
         let mut width: Option<usize> = None;
         if i < b.len() && b[i] == b'*' {
             let w = parse_int(next_arg(args, ai).unwrap_or("0"), &mut p.errors)
-                .clamp(i32::MIN as i64, i32::MAX as i64);
+                .clamp(i64::from(i32::MIN), i64::from(i32::MAX));
             if w < 0 {
                 left = true;
             }
@@ -594,7 +594,7 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
             i += 1;
             if i < b.len() && b[i] == b'*' {
                 let v = parse_int(next_arg(args, ai).unwrap_or("0"), &mut p.errors)
-                    .clamp(-1, i32::MAX as i64);
+                    .clamp(-1, i64::from(i32::MAX));
                 prec = if v < 0 { None } else { Some(v as usize) };
                 i += 1;
             } else {
@@ -706,10 +706,10 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
                     'x' => format!("{v:x}"),
                     _ => format!("{v:X}"),
                 };
-                if let Some(pr) = prec {
-                    if digits.len() < pr {
-                        digits = format!("{}{digits}", "0".repeat(pr - digits.len()));
-                    }
+                if let Some(pr) = prec
+                    && digits.len() < pr
+                {
+                    digits = format!("{}{digits}", "0".repeat(pr - digits.len()));
                 }
                 if alt && v != 0 {
                     digits = match conv {
@@ -728,7 +728,7 @@ fn format_once(fmt: &str, args: &[String], ai: &mut usize, p: &mut Printed) -> b
                 let mut body = match conv {
                     'f' | 'F' => decimal_round(raw, pr).unwrap_or_else(|| {
                         if v.is_finite() {
-                            format!("{:.*}", pr, v)
+                            format!("{v:.pr$}")
                         } else if v.is_nan() {
                             "nan".into()
                         } else if v > 0.0 {
@@ -773,7 +773,7 @@ mod tests {
     use super::*;
 
     fn pf(f: &str, a: &[&str]) -> String {
-        let args: Vec<String> = a.iter().map(|s| s.to_string()).collect();
+        let args: Vec<String> = a.iter().map(std::string::ToString::to_string).collect();
         String::from_utf8(printf(f, &args).out).unwrap()
     }
 

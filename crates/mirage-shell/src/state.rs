@@ -41,7 +41,7 @@ impl Value {
     pub fn keys(&self) -> Vec<String> {
         match self {
             Value::Scalar(_) => vec!["0".into()],
-            Value::Indexed(m) => m.keys().map(|k| k.to_string()).collect(),
+            Value::Indexed(m) => m.keys().map(std::string::ToString::to_string).collect(),
             Value::Assoc(v) => v.iter().map(|(k, _)| k.clone()).collect(),
         }
     }

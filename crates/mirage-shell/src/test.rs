@@ -47,7 +47,7 @@ const BINARY: &[&str] = &[
 
 impl<'a> TestP<'a> {
     fn peek(&self) -> Option<&str> {
-        self.args.get(self.pos).map(|s| s.as_str())
+        self.args.get(self.pos).map(std::string::String::as_str)
     }
     async fn expr_top(&mut self) -> Result<bool, String> {
         // POSIX rules by argument count
@@ -120,12 +120,12 @@ impl<'a> TestP<'a> {
             self.pos += 1;
             return Ok(v);
         }
-        if let (Some(op), Some(b)) = (self.args.get(self.pos + 1), self.args.get(self.pos + 2)) {
-            if BINARY.contains(&op.as_str()) {
-                let (op, b) = (op.clone(), b.clone());
-                self.pos += 3;
-                return self.binary(&a, &op, &b).await;
-            }
+        if let (Some(op), Some(b)) = (self.args.get(self.pos + 1), self.args.get(self.pos + 2))
+            && BINARY.contains(&op.as_str())
+        {
+            let (op, b) = (op.clone(), b.clone());
+            self.pos += 3;
+            return self.binary(&a, &op, &b).await;
         }
         if UNARY.contains(&a.as_str()) && self.pos + 1 < self.args.len() {
             let operand = self.args[self.pos + 1].clone();
@@ -290,19 +290,20 @@ impl<'a> CondP<'a> {
             return Ok(e);
         }
         let w = self.words.get(self.pos).ok_or(())?;
-        if let Some(op) = self.tok(self.pos + 1) {
-            if BINARY.contains(&op.as_str()) {
-                let r = self.words.get(self.pos + 2).ok_or(())?;
-                self.pos += 3;
-                return Ok(CondNode::Binary(w, op, r));
-            }
+        if let Some(op) = self.tok(self.pos + 1)
+            && BINARY.contains(&op.as_str())
+        {
+            let r = self.words.get(self.pos + 2).ok_or(())?;
+            self.pos += 3;
+            return Ok(CondNode::Binary(w, op, r));
         }
-        if let Some(op) = t {
-            if UNARY.contains(&op.as_str()) && self.pos + 1 < self.words.len() {
-                let operand = &self.words[self.pos + 1];
-                self.pos += 2;
-                return Ok(CondNode::Unary(op, operand));
-            }
+        if let Some(op) = t
+            && UNARY.contains(&op.as_str())
+            && self.pos + 1 < self.words.len()
+        {
+            let operand = &self.words[self.pos + 1];
+            self.pos += 2;
+            return Ok(CondNode::Unary(op, operand));
         }
         self.pos += 1;
         Ok(CondNode::Single(w))

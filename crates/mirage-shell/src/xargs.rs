@@ -86,10 +86,10 @@ pub async fn xargs(interp: &Interp, args: &[String], st: &mut ShellState, io: &I
             "-t" | "--verbose" => trace = true,
             "-x" | "-p" => {}
             s if s.starts_with("-n") => {
-                max_args = take(&mut i, &s[2..]).and_then(|v| v.parse().ok())
+                max_args = take(&mut i, &s[2..]).and_then(|v| v.parse().ok());
             }
             s if s.starts_with("-L") => {
-                max_lines = take(&mut i, &s[2..]).and_then(|v| v.parse().ok())
+                max_lines = take(&mut i, &s[2..]).and_then(|v| v.parse().ok());
             }
             s if s.starts_with("-P") || s.starts_with("-s") => {
                 let _ = take(&mut i, &s[2..]);
@@ -136,11 +136,11 @@ pub async fn xargs(interp: &Interp, args: &[String], st: &mut ShellState, io: &I
             .collect::<Vec<_>>()
             .into_iter()
             .enumerate()
-            .filter(|(k, s)| !(s.is_empty() && *k > 0 && d != 0) || !s.is_empty())
+            .filter(|(k, s)| !s.is_empty() || *k == 0 || d == 0)
             .map(|(_, s)| s)
             .collect();
         let mut items = items;
-        if items.last().is_some_and(|s| s.is_empty()) {
+        if items.last().is_some_and(std::string::String::is_empty) {
             items.pop();
         }
         let n = max_args.or(max_lines).unwrap_or(usize::MAX).max(1);

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Differential parse test: random lines from a grammar of bash fragments
 //! (simple commands, pipelines, lists, compound commands, every redirection
 //! form, here-documents, `${…}` forms, arithmetic, quoting, process
@@ -456,9 +457,8 @@ impl Gen {
 }
 
 fn bash_accepts(bash: &str, line: &str) -> bool {
-    let out = match Command::new(bash).arg("-n").arg("-c").arg(line).output() {
-        Ok(o) => o,
-        Err(_) => return false,
+    let Ok(out) = Command::new(bash).arg("-n").arg("-c").arg(line).output() else {
+        return false;
     };
     let err = String::from_utf8_lossy(&out.stderr);
     // `[[ a b ]]` and friends: bash reports the error but exits 0
@@ -533,14 +533,14 @@ fn parse_agrees_with_bash_n() {
     for (i, line) in lines.iter().enumerate() {
         let b = verdicts[i].load(Ordering::Relaxed) == 1;
         let ours = mirage_shell::parse::check_syntax(line);
-        accepted += b as usize;
+        accepted += usize::from(b);
         if b == ours.is_ok() {
             agree += 1;
         } else {
             diffs.push((line.clone(), b, ours.err().map(|e| e.message)));
         }
     }
-    let pct = 100.0 * agree as f64 / n as f64;
+    let pct = 100.0 * f64::from(agree) / n as f64;
     eprintln!(
         "parse differential: {agree}/{n} agree ({pct:.2}%); bash accepts {accepted}, rejects {}; bash -n took {:.1?}, mirage {:.1?}",
         n - accepted,

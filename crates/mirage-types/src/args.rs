@@ -218,11 +218,11 @@ pub fn parse(spec: &CommandSpec, args: &[String]) -> Result<ParsedArgs, String> 
         }
         // short cluster
         let body = &a[1..];
-        if let Some(key) = spec.numeric_key {
-            if body.bytes().all(|b| b.is_ascii_digit()) {
-                out.opts.push((key, Some(body.to_string())));
-                continue;
-            }
+        if let Some(key) = spec.numeric_key
+            && body.bytes().all(|b| b.is_ascii_digit())
+        {
+            out.opts.push((key, Some(body.to_string())));
+            continue;
         }
         let chars: Vec<(usize, char)> = body.char_indices().collect();
         let mut j = 0;
@@ -278,7 +278,7 @@ mod tests {
     const SPEC: CommandSpec = CommandSpec::new("grep", OPTS, PathOperands::SkipFirst);
 
     fn v(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
+        a.iter().map(std::string::ToString::to_string).collect()
     }
 
     #[test]

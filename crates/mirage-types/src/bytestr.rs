@@ -47,10 +47,10 @@ fn escape(b: u8) -> char {
 /// Bytes to Mirage's string form, losslessly (see the module docs).
 /// Borrows when `bytes` is UTF-8 with no character in the escape range.
 pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        if !has_escapes(s) {
-            return Cow::Borrowed(s);
-        }
+    if let Ok(s) = std::str::from_utf8(bytes)
+        && !has_escapes(s)
+    {
+        return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(bytes.len() + 8);
     for chunk in bytes.utf8_chunks() {

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Bytes are never changed: host file names and file contents that are
 //! not UTF-8 pass through the shell, the router and the disk resource byte
 //! for byte (issue 11's reproducers: `x=$(cat latin1.txt)` kept 13 bytes
@@ -24,7 +25,7 @@ fn disk_ws(dir: &std::path::Path) -> Workspace {
 async fn run(ws: &Workspace, line: &str) -> (Vec<u8>, String, i32) {
     let o = ws.execute("default", line, None).await.unwrap();
     (
-        o.stdout.to_vec(),
+        o.stdout.clone(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
         o.exit_code,
     )

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! `/dev` in every workspace, `exec 2>&1` across lines, and config errors.
 
 use std::sync::Arc;

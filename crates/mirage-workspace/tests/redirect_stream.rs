@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! `> file` and `>> file` stream the command's output into the file as it
 //! is produced: writing hundreds of MB through a redirect keeps memory flat.
 

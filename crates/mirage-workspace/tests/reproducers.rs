@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Every reproducer quoted in issue 11 ("nothing lost, nothing crashes"),
 //! each run in a child process (this test binary re-executing itself) whose
 //! address space is limited to 2 GiB (`prlimit --as`), with the workspace on

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Symlinks through the whole stack (shell, commands, router, disk): they
 //! behave as on Linux and never destroy what they point to. Links are made
 //! on the host (there is no `ln` yet) inside a tempdir mounted as `/d`.

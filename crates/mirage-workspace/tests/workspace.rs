@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Workspace behaviour through the shell: the router as the one door
 //! (read-only mounts, mount listing, cross-mount commands), streaming with
 //! early stop, and disk confinement.

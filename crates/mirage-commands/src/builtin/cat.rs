@@ -84,7 +84,7 @@ impl Fmt {
                 b'\t' => out.push(b),
                 // as GNU 9.1 `-E`: CR before LF (or ending the buffer) is `^M`
                 b'\r' if self.ends && chunk.get(i + 1).is_none_or(|&n| n == b'\n') => {
-                    out.extend_from_slice(b"^M")
+                    out.extend_from_slice(b"^M");
                 }
                 _ if self.nonprinting => show_nonprinting(b, out),
                 _ => out.push(b),
@@ -158,10 +158,10 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     fmt.apply(&chunk, &mut out);
                     ctx.stdout.write(&out).await
                 };
-                if let Err(e) = res {
-                    if e.kind == ErrorKind::BrokenPipe {
-                        return status;
-                    }
+                if let Err(e) = res
+                    && e.kind == ErrorKind::BrokenPipe
+                {
+                    return status;
                 }
             }
         }

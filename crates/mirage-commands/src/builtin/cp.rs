@@ -78,10 +78,10 @@ impl Cp {
     async fn say(&mut self, ctx: &mut CommandCtx, src: &str, dst: &str) {
         if self.verbose && !self.broken {
             let line = format!("'{src}' -> '{dst}'\n");
-            if let Err(e) = ctx.stdout.write_str(&line).await {
-                if e.kind == ErrorKind::BrokenPipe {
-                    self.broken = true;
-                }
+            if let Err(e) = ctx.stdout.write_str(&line).await
+                && e.kind == ErrorKind::BrokenPipe
+            {
+                self.broken = true;
             }
         }
     }
@@ -189,7 +189,7 @@ impl Cp {
                     ctx,
                     format!("cannot create symbolic link '{dst}': {}", e.message()),
                 )
-                .await
+                .await;
             }
         }
     }

@@ -122,10 +122,8 @@ fn cut_bytes(line: &[u8], ranges: &[Range], out_delim: Option<&[u8]>, out: &mut 
             break;
         }
         let end = hi.min(line.len());
-        if !first {
-            if let Some(d) = out_delim {
-                out.extend_from_slice(d);
-            }
+        if !first && let Some(d) = out_delim {
+            out.extend_from_slice(d);
         }
         first = false;
         out.extend_from_slice(&line[lo - 1..end]);
@@ -207,8 +205,12 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 mirage_types::bytestr::encode(d)[0]
             }
             Some(_) => {
-                return crate::util::usage_error(ctx, "the delimiter must be a single character", 1)
-                    .await;
+                return crate::util::usage_error(
+                    ctx,
+                    "the delimiter must be a single character",
+                    1,
+                )
+                .await;
             }
         };
         if p.has("only-delimited") && !fields {
@@ -258,18 +260,18 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     out.push(eol);
                 }
                 if out.len() >= 32 * 1024 {
-                    if let Err(e) = ctx.stdout.write(&out).await {
-                        if e.kind == ErrorKind::BrokenPipe {
-                            return status;
-                        }
+                    if let Err(e) = ctx.stdout.write(&out).await
+                        && e.kind == ErrorKind::BrokenPipe
+                    {
+                        return status;
                     }
                     out.clear();
                 }
             }
-            if let Err(e) = ctx.stdout.write(&out).await {
-                if e.kind == ErrorKind::BrokenPipe {
-                    return status;
-                }
+            if let Err(e) = ctx.stdout.write(&out).await
+                && e.kind == ErrorKind::BrokenPipe
+            {
+                return status;
             }
         }
         status

@@ -211,7 +211,7 @@ fn emacs_to_ere(p: &str) -> String {
                         break;
                     }
                     if k == '[' && it.peek() == Some(&':') {
-                        while let Some(x) = it.next() {
+                        for x in it.by_ref() {
                             out.push(x);
                             if x == ']' {
                                 break;
@@ -233,11 +233,11 @@ fn parse_size(v: &str) -> Result<Expr, String> {
         Some(b'-') => (Cmp::Lt, &v[1..]),
         _ => (Cmp::Eq, v),
     };
-    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     let suffix = &rest[digits.len()..];
     let n: u64 = digits
         .parse()
-        .map_err(|_| format!("invalid -size type `{}'", suffix))?;
+        .map_err(|_| format!("invalid -size type `{suffix}'"))?;
     let unit = match suffix {
         "" | "b" => 512,
         "c" => 1,
@@ -294,7 +294,7 @@ impl Parser<'_> {
         while let Some(t @ ("-o" | "-or")) = self.peek() {
             let t = t.to_string();
             self.pos += 1;
-            if matches!(self.peek(), None | Some(")") | Some(",")) {
+            if matches!(self.peek(), None | Some(")" | ",")) {
                 return Err(format!("expected an expression after '{t}'"));
             }
             let right = self.parse_and()?;
@@ -307,14 +307,11 @@ impl Parser<'_> {
         let mut left = self.parse_unary()?;
         loop {
             match self.peek() {
-                None | Some(")") | Some("-o") | Some("-or") | Some(",") => return Ok(left),
+                None | Some(")" | "-o" | "-or" | ",") => return Ok(left),
                 Some(t @ ("-a" | "-and")) => {
                     let t = t.to_string();
                     self.pos += 1;
-                    if matches!(
-                        self.peek(),
-                        None | Some(")") | Some("-o") | Some("-or") | Some(",")
-                    ) {
+                    if matches!(self.peek(), None | Some(")" | "-o" | "-or" | ",")) {
                         return Err(format!("expected an expression after '{t}'"));
                     }
                 }
@@ -413,7 +410,7 @@ impl Parser<'_> {
                     let mut cs = part.chars();
                     match (cs.next(), cs.next()) {
                         (Some(c @ ('f' | 'd' | 'l' | 'b' | 'c' | 'p' | 's' | 'D')), None) => {
-                            letters.push(c)
+                            letters.push(c);
                         }
                         (Some(_), None) => {
                             return Err(format!("Unknown argument to {tok}: {part}"));
@@ -687,13 +684,13 @@ impl Eval {
             }
             Expr::Print => {
                 self.out
-                    .extend_from_slice(&mirage_types::bytestr::encode(&n.display));
+                    .extend_from_slice(&mirage_types::bytestr::encode(n.display));
                 self.out.push(b'\n');
                 true
             }
             Expr::Print0 => {
                 self.out
-                    .extend_from_slice(&mirage_types::bytestr::encode(&n.display));
+                    .extend_from_slice(&mirage_types::bytestr::encode(n.display));
                 self.out.push(0);
                 true
             }
@@ -889,7 +886,7 @@ fn printf(fmt: &str, n: &Node<'_>) -> String {
                 }
                 Some('P') => {
                     // path relative to the starting point
-                    let rel = n.display.splitn(2, '/').nth(1).unwrap_or("");
+                    let rel = n.display.split_once('/').map(|x| x.1).unwrap_or("");
                     if n.depth > 0 {
                         out.push_str(rel);
                     }
@@ -1136,44 +1133,45 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                             };
                             ev.eval_top(&parsed.expr, &node, ctx, has_exec).await;
                         }
-                        if descend && !pruned {
-                            if let Some(ents) = entries {
-                                let mut children = Vec::with_capacity(ents.len());
-                                for ent in ents {
-                                    let d = child_path(&display, &ent.name);
-                                    let a = child_path(&abs, &ent.name);
-                                    let ent = if follow == Follow::Always
-                                        && ent.file_type == FileType::Symlink
-                                    {
-                                        match ctx.vfs.stat(&a).await {
-                                            Ok(mut t) => {
-                                                t.name = ent.name;
-                                                t
-                                            }
-                                            Err(e) if e.kind == ErrorKind::TooManyLinks => {
-                                                if ev.flush_err(ctx).await {
-                                                    return status;
-                                                }
-                                                ctx.error(format!("'{d}': {}", e.message())).await;
-                                                status = 1;
-                                                continue;
-                                            }
-                                            // Broken (or leading out of the mount): the link itself.
-                                            Err(_) => ent,
+                        if descend
+                            && !pruned
+                            && let Some(ents) = entries
+                        {
+                            let mut children = Vec::with_capacity(ents.len());
+                            for ent in ents {
+                                let d = child_path(&display, &ent.name);
+                                let a = child_path(&abs, &ent.name);
+                                let ent = if follow == Follow::Always
+                                    && ent.file_type == FileType::Symlink
+                                {
+                                    match ctx.vfs.stat(&a).await {
+                                        Ok(mut t) => {
+                                            t.name = ent.name;
+                                            t
                                         }
-                                    } else {
-                                        ent
-                                    };
-                                    children.push(Work::Visit {
-                                        display: d,
-                                        abs: a,
-                                        stat: ent,
-                                        depth: depth + 1,
-                                        ancestors: ancestors.clone(),
-                                    });
-                                }
-                                stack.extend(children.into_iter().rev());
+                                        Err(e) if e.kind == ErrorKind::TooManyLinks => {
+                                            if ev.flush_err(ctx).await {
+                                                return status;
+                                            }
+                                            ctx.error(format!("'{d}': {}", e.message())).await;
+                                            status = 1;
+                                            continue;
+                                        }
+                                        // Broken (or leading out of the mount): the link itself.
+                                        Err(_) => ent,
+                                    }
+                                } else {
+                                    ent
+                                };
+                                children.push(Work::Visit {
+                                    display: d,
+                                    abs: a,
+                                    stat: ent,
+                                    depth: depth + 1,
+                                    ancestors: ancestors.clone(),
+                                });
                             }
+                            stack.extend(children.into_iter().rev());
                         }
                     }
                     Work::Post {
@@ -1254,7 +1252,7 @@ mod tests {
     use crate::util::testing::{MemVfs, run as run_cmd};
 
     fn v(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
+        a.iter().map(std::string::ToString::to_string).collect()
     }
 
     #[test]
@@ -1451,7 +1449,8 @@ mod tests {
             s
         });
         let get = |b: &std::sync::Arc<std::sync::Mutex<Vec<u8>>>| {
-            String::from_utf8_lossy(&b.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+            String::from_utf8_lossy(&b.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+                .into_owned()
         };
         (get(&out), get(&err), status)
     }

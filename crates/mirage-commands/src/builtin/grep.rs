@@ -191,36 +191,35 @@ fn translate_bracket(chars: &[char], mut i: usize) -> Result<(String, usize), St
             return Ok((out, i + 1));
         }
         first = false;
-        if c == '[' {
-            if let Some(&k) = chars.get(i + 1) {
-                if k == ':' || k == '=' || k == '.' {
-                    // find the closing k]
-                    let mut j = i + 2;
-                    while j + 1 < chars.len() && !(chars[j] == k && chars[j + 1] == ']') {
-                        j += 1;
-                    }
-                    if j + 1 >= chars.len() {
-                        return Err(UNMATCHED.into());
-                    }
-                    let inner: String = chars[i + 2..j].iter().collect();
-                    if k == ':' {
-                        const CLASSES: &[&str] = &[
-                            "alnum", "alpha", "blank", "cntrl", "digit", "graph", "lower", "print",
-                            "punct", "space", "upper", "xdigit",
-                        ];
-                        if !CLASSES.contains(&inner.as_str()) {
-                            return Err("Invalid character class name".into());
-                        }
-                        out.push_str(&format!("[:{inner}:]"));
-                    } else {
-                        for ch in inner.chars() {
-                            push_class_char(&mut out, ch);
-                        }
-                    }
-                    i = j + 2;
-                    continue;
+        if c == '['
+            && let Some(&k) = chars.get(i + 1)
+            && (k == ':' || k == '=' || k == '.')
+        {
+            // find the closing k]
+            let mut j = i + 2;
+            while j + 1 < chars.len() && !(chars[j] == k && chars[j + 1] == ']') {
+                j += 1;
+            }
+            if j + 1 >= chars.len() {
+                return Err(UNMATCHED.into());
+            }
+            let inner: String = chars[i + 2..j].iter().collect();
+            if k == ':' {
+                const CLASSES: &[&str] = &[
+                    "alnum", "alpha", "blank", "cntrl", "digit", "graph", "lower", "print",
+                    "punct", "space", "upper", "xdigit",
+                ];
+                if !CLASSES.contains(&inner.as_str()) {
+                    return Err("Invalid character class name".into());
+                }
+                out.push_str(&format!("[:{inner}:]"));
+            } else {
+                for ch in inner.chars() {
+                    push_class_char(&mut out, ch);
                 }
             }
+            i = j + 2;
+            continue;
         }
         if c == '-' {
             out.push('-');
@@ -358,8 +357,7 @@ pub fn translate_posix(pat: &str, extended: bool) -> Result<String, String> {
             '$' => {
                 let anchor = extended
                     || i == chars.len()
-                    || (chars.get(i) == Some(&'\\')
-                        && matches!(chars.get(i + 1), Some(')') | Some('|')));
+                    || (chars.get(i) == Some(&'\\') && matches!(chars.get(i + 1), Some(')' | '|')));
                 if anchor {
                     out.push('$');
                 } else {
@@ -608,7 +606,7 @@ mod backtrack {
         fn interval(&self, mut j: usize) -> Option<(u32, Option<u32>, usize)> {
             let num = |j: &mut usize| {
                 let s = *j;
-                while self.c.get(*j).is_some_and(|c| c.is_ascii_digit()) {
+                while self.c.get(*j).is_some_and(char::is_ascii_digit) {
                     *j += 1;
                 }
                 self.c[s..*j].iter().collect::<String>()
@@ -1044,10 +1042,10 @@ impl Matcher for AnyMatcher {
             AnyMatcher::Backtrack(progs) => {
                 let mut best: Option<(usize, usize)> = None;
                 for p in progs {
-                    if let Some(m) = p.find_at(haystack, at) {
-                        if best.is_none_or(|b| m.0 < b.0 || (m.0 == b.0 && m.1 > b.1)) {
-                            best = Some(m);
-                        }
+                    if let Some(m) = p.find_at(haystack, at)
+                        && best.is_none_or(|b| m.0 < b.0 || (m.0 == b.0 && m.1 > b.1))
+                    {
+                        best = Some(m);
                     }
                 }
                 Ok(best.map(|(s, e)| grep_matcher::Match::new(s, e)))
@@ -1359,7 +1357,7 @@ impl Grep {
             Mode::Count => {
                 if let Some(n) = name {
                     self.out
-                        .extend_from_slice(&mirage_types::bytestr::encode(&n));
+                        .extend_from_slice(&mirage_types::bytestr::encode(n));
                     self.out
                         .push(if self.cfg.null_after_name { 0 } else { b':' });
                 }
@@ -1368,14 +1366,14 @@ impl Grep {
             Mode::FilesWith => {
                 if st.count > 0 {
                     self.out
-                        .extend_from_slice(&mirage_types::bytestr::encode(&display));
+                        .extend_from_slice(&mirage_types::bytestr::encode(display));
                     self.out.push(term);
                 }
             }
             Mode::FilesWithout => {
                 if st.count == 0 {
                     self.out
-                        .extend_from_slice(&mirage_types::bytestr::encode(&display));
+                        .extend_from_slice(&mirage_types::bytestr::encode(display));
                     self.out.push(term);
                 }
             }

@@ -179,10 +179,10 @@ async fn head_one(
                     // The front chunk is surely printed when the others hold more than n units.
                     if held_units - front_units > n {
                         held_units -= front_units;
-                        if let Some(f) = held.pop_front() {
-                            if let Err(s) = write_out(ctx, f).await {
-                                return Ok(Err(s));
-                            }
+                        if let Some(f) = held.pop_front()
+                            && let Err(s) = write_out(ctx, f).await
+                        {
+                            return Ok(Err(s));
                         }
                     } else {
                         break;
@@ -263,7 +263,8 @@ mod tests {
         });
         assert_eq!(code, 0);
         assert_eq!(
-            &buf.lock().unwrap_or_else(|p| p.into_inner())[..],
+            &buf.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)[..],
             b"y\ny\ny\ny\ny\n"
         );
     }

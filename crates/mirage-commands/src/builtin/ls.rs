@@ -428,10 +428,10 @@ async fn list_dir(
             out.push_str(":\n");
         }
         format_block(&entries, o, true, now, &mut out);
-        if let Err(e) = ctx.stdout.write_str(&out).await {
-            if e.kind == ErrorKind::BrokenPipe {
-                return Err(());
-            }
+        if let Err(e) = ctx.stdout.write_str(&out).await
+            && e.kind == ErrorKind::BrokenPipe
+        {
+            return Err(());
         }
         if o.recursive {
             let subs: Vec<(String, String, bool)> = entries
@@ -550,10 +550,10 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         if !files.is_empty() {
             let mut out = String::new();
             format_block(&files, &o, false, now, &mut out);
-            if let Err(e) = ctx.stdout.write_str(&out).await {
-                if e.kind == ErrorKind::BrokenPipe {
-                    return status;
-                }
+            if let Err(e) = ctx.stdout.write_str(&out).await
+                && e.kind == ErrorKind::BrokenPipe
+            {
+                return status;
             }
             first = false;
         }

@@ -126,10 +126,10 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     ctx.io.wrote(&dabs);
                     if verbose {
                         let line = format!("renamed '{src}' -> '{dst}'\n");
-                        if let Err(e) = ctx.stdout.write_str(&line).await {
-                            if e.kind == ErrorKind::BrokenPipe {
-                                return status;
-                            }
+                        if let Err(e) = ctx.stdout.write_str(&line).await
+                            && e.kind == ErrorKind::BrokenPipe
+                        {
+                            return status;
                         }
                     }
                 }

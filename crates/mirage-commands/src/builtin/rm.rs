@@ -57,12 +57,12 @@ struct Rm {
 
 impl Rm {
     async fn say(&mut self, ctx: &mut CommandCtx, line: String) {
-        if self.verbose && !self.broken {
-            if let Err(e) = ctx.stdout.write_str(&line).await {
-                if e.kind == ErrorKind::BrokenPipe {
-                    self.broken = true;
-                }
-            }
+        if self.verbose
+            && !self.broken
+            && let Err(e) = ctx.stdout.write_str(&line).await
+            && e.kind == ErrorKind::BrokenPipe
+        {
+            self.broken = true;
         }
     }
 

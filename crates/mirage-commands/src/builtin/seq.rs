@@ -297,7 +297,7 @@ fn fmt_g(v: f64, prec: usize, upper: bool, alt: bool) -> String {
 
 /// Formats `v` by one conversion, as C `printf`.
 fn format_conv(c: &Conv, v: f64) -> String {
-    let neg = v.is_sign_negative() && !(v == 0.0 && !v.is_sign_negative());
+    let neg = v.is_sign_negative();
     let a = v.abs();
     let upper = c.letter.is_ascii_uppercase();
     let prec = c.precision.unwrap_or(6);
@@ -580,7 +580,7 @@ mod tests {
     use crate::util::testing::{MemVfs, run as run_cmd};
 
     fn v(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
+        a.iter().map(std::string::ToString::to_string).collect()
     }
 
     fn g(spec: &str, x: f64) -> String {

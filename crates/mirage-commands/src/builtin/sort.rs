@@ -110,9 +110,9 @@ impl Key {
             match c {
                 'b' => {
                     if end {
-                        self.skip_eblanks = true
+                        self.skip_eblanks = true;
                     } else {
-                        self.skip_sblanks = true
+                        self.skip_sblanks = true;
                     }
                 }
                 'd' => self.dictionary = true,
@@ -360,7 +360,7 @@ fn unit_order(s: &[u8]) -> i32 {
         i += 1;
     }
     match s.get(i) {
-        Some(b'k') | Some(b'K') => 1,
+        Some(b'k' | b'K') => 1,
         Some(b'M') => 2,
         Some(b'G') => 3,
         Some(b'T') => 4,
@@ -459,9 +459,9 @@ fn ver_order(c: Option<u8>) -> i32 {
     match c {
         None => 0,
         Some(c) if c.is_ascii_digit() => 0,
-        Some(c) if c.is_ascii_alphabetic() => c as i32,
+        Some(c) if c.is_ascii_alphabetic() => i32::from(c),
         Some(b'~') => -1,
-        Some(c) => c as i32 + 256,
+        Some(c) => i32::from(c) + 256,
     }
 }
 
@@ -487,7 +487,7 @@ fn verrevcmp(a: &[u8], b: &[u8]) -> Ordering {
         }
         while i < a.len() && j < b.len() && a[i].is_ascii_digit() && b[j].is_ascii_digit() {
             if first_diff == 0 {
-                first_diff = a[i] as i32 - b[j] as i32;
+                first_diff = i32::from(a[i]) - i32::from(b[j]);
             }
             i += 1;
             j += 1;
@@ -663,7 +663,7 @@ fn build_settings(
     stable: bool,
     unique: bool,
 ) -> Settings {
-    for k in keys.iter_mut() {
+    for k in &mut keys {
         if k.is_default() {
             let (sword, schar, eword, echar) = (k.sword, k.schar, k.eword, k.echar);
             *k = Key {
@@ -779,7 +779,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         };
         let delim = if p.has("z") { 0 } else { b'\n' };
         let settings = build_settings(keys, global, tab, p.has("s"), p.has("u"));
-        let check = if p.has("C") || matches!(p.value("check"), Some("quiet") | Some("silent")) {
+        let check = if p.has("C") || matches!(p.value("check"), Some("quiet" | "silent")) {
             Some(true)
         } else if p.has("c") || p.has("check") {
             Some(false)
@@ -867,18 +867,17 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     .stdout
                     .write_bytes(Bytes::from(std::mem::take(&mut out)))
                     .await
+                    && e.kind == ErrorKind::BrokenPipe
                 {
-                    if e.kind == ErrorKind::BrokenPipe {
-                        return 0;
-                    }
+                    return 0;
                 }
                 out.reserve(64 * 1024);
             }
         }
-        if let Err(e) = ctx.stdout.write_bytes(Bytes::from(out)).await {
-            if e.kind == ErrorKind::BrokenPipe {
-                return 0;
-            }
+        if let Err(e) = ctx.stdout.write_bytes(Bytes::from(out)).await
+            && e.kind == ErrorKind::BrokenPipe
+        {
+            return 0;
         }
         0
     })

@@ -254,7 +254,7 @@ mod tests {
     use crate::util::testing::{MemVfs, run as run_cmd};
 
     fn v(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
+        a.iter().map(std::string::ToString::to_string).collect()
     }
 
     #[test]

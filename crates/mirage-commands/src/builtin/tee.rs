@@ -81,21 +81,20 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                         break;
                     }
                 };
-                for s in senders.iter_mut() {
-                    if let Some(tx) = s {
-                        if tx.send(chunk.clone()).await.is_err() {
-                            *s = None;
-                        }
+                for s in &mut senders {
+                    if let Some(tx) = s
+                        && tx.send(chunk.clone()).await.is_err()
+                    {
+                        *s = None;
                     }
                 }
-                if stdout_ok {
-                    if let Err(e) = stdout.write_bytes(chunk).await {
-                        if e.kind == ErrorKind::BrokenPipe {
-                            stdout_ok = false;
-                            if !survive_pipe {
-                                break;
-                            }
-                        }
+                if stdout_ok
+                    && let Err(e) = stdout.write_bytes(chunk).await
+                    && e.kind == ErrorKind::BrokenPipe
+                {
+                    stdout_ok = false;
+                    if !survive_pipe {
+                        break;
                     }
                 }
                 if !stdout_ok && senders.iter().all(Option::is_none) {
@@ -199,7 +198,7 @@ mod tests {
         let (err_sink, err) = Sink::capture();
         let mut ctx = CommandCtx {
             name: "tee".into(),
-            args: args.iter().map(|s| s.to_string()).collect(),
+            args: args.iter().map(std::string::ToString::to_string).collect(),
             cwd: "/d".into(),
             env: Default::default(),
             vfs: Arc::new(Collecting(vfs.clone())),
@@ -220,13 +219,17 @@ mod tests {
             c
         });
         let get = |b: &std::sync::Mutex<Vec<u8>>| {
-            String::from_utf8_lossy(&b.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+            String::from_utf8_lossy(&b.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+                .into_owned()
         };
         (get(&out), get(&err), code)
     }
 
     fn file(vfs: &MemVfs, path: &str) -> Option<String> {
-        let t = vfs.tree.lock().unwrap_or_else(|p| p.into_inner());
+        let t = vfs
+            .tree
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         t.get(path)
             .cloned()
             .flatten()

@@ -77,7 +77,7 @@ fn read_char(s: &[u8], i: usize) -> (u8, usize) {
     let mut v: u32 = 0;
     let mut j = i + 1;
     while j < s.len() && j < i + 4 && (b'0'..=b'7').contains(&s[j]) {
-        let nv = v * 8 + (s[j] - b'0') as u32;
+        let nv = v * 8 + u32::from(s[j] - b'0');
         if nv > 0o377 {
             break;
         }
@@ -96,33 +96,33 @@ fn parse_set(set: &str) -> Result<Vec<Elem>, String> {
     while i < s.len() {
         if s[i] == b'[' && i + 1 < s.len() {
             // [:class:]
-            if s[i + 1] == b':' {
-                if let Some(end) = find(s, i + 2, b":]") {
-                    let name = String::from_utf8_lossy(&s[i + 2..end]).into_owned();
-                    match class_bytes(&name) {
-                        Some((n, bytes)) => out.push(Elem::Class(n, bytes)),
-                        None => return Err(format!("invalid character class '{name}'")),
-                    }
-                    i = end + 2;
-                    continue;
+            if s[i + 1] == b':'
+                && let Some(end) = find(s, i + 2, b":]")
+            {
+                let name = String::from_utf8_lossy(&s[i + 2..end]).into_owned();
+                match class_bytes(&name) {
+                    Some((n, bytes)) => out.push(Elem::Class(n, bytes)),
+                    None => return Err(format!("invalid character class '{name}'")),
                 }
+                i = end + 2;
+                continue;
             }
             // [=c=]
-            if s[i + 1] == b'=' {
-                if let Some(end) = find(s, i + 2, b"=]") {
-                    let inner = &s[i + 2..end];
-                    if !inner.is_empty() {
-                        let (c, next) = read_char(inner, 0);
-                        if next != inner.len() {
-                            return Err(format!(
-                                "{}: equivalence class operand must be a single character",
-                                String::from_utf8_lossy(inner)
-                            ));
-                        }
-                        out.push(Elem::Bytes(vec![c]));
-                        i = end + 2;
-                        continue;
+            if s[i + 1] == b'='
+                && let Some(end) = find(s, i + 2, b"=]")
+            {
+                let inner = &s[i + 2..end];
+                if !inner.is_empty() {
+                    let (c, next) = read_char(inner, 0);
+                    if next != inner.len() {
+                        return Err(format!(
+                            "{}: equivalence class operand must be a single character",
+                            String::from_utf8_lossy(inner)
+                        ));
                     }
+                    out.push(Elem::Bytes(vec![c]));
+                    i = end + 2;
+                    continue;
                 }
             }
             // [c*n] / [c*]
@@ -228,7 +228,7 @@ fn expand_set2(elems: &[Elem], len1: usize, truncate: bool) -> Result<Vec<u8>, S
                 if *name != "upper" && *name != "lower" {
                     return Err("when translating, the only character classes that may appear in\nstring2 are 'upper' and 'lower'".to_string());
                 }
-                out.extend_from_slice(b)
+                out.extend_from_slice(b);
             }
             Elem::Bytes(b) => out.extend_from_slice(b),
             Elem::Repeat(c, Some(n)) => out.extend(std::iter::repeat_n(*c, *n)),
@@ -240,10 +240,11 @@ fn expand_set2(elems: &[Elem], len1: usize, truncate: bool) -> Result<Vec<u8>, S
             }
         }
     }
-    if !truncate && out.len() < len1 {
-        if let Some(&last) = out.last() {
-            out.resize(len1, last);
-        }
+    if !truncate
+        && out.len() < len1
+        && let Some(&last) = out.last()
+    {
+        out.resize(len1, last);
     }
     Ok(out)
 }
@@ -405,10 +406,10 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             };
             out.clear();
             tr.apply(&chunk, &mut out);
-            if let Err(e) = ctx.stdout.write(&out).await {
-                if e.kind == ErrorKind::BrokenPipe {
-                    return 0;
-                }
+            if let Err(e) = ctx.stdout.write(&out).await
+                && e.kind == ErrorKind::BrokenPipe
+            {
+                return 0;
             }
         }
         0
@@ -421,7 +422,7 @@ mod tests {
     use crate::util::testing::{MemVfs, run as run_cmd};
 
     fn tr(sets: &[&str], c: bool, d: bool, s: bool, input: &str) -> String {
-        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let sets: Vec<String> = sets.iter().map(std::string::ToString::to_string).collect();
         let Ok(mut t) = compile(&sets, c, d, s, false) else {
             return "ERR".into();
         };

@@ -196,10 +196,10 @@ impl Uniq {
     }
     fn finish(&mut self, out: &mut Vec<u8>) {
         self.flush_group(out);
-        if let Select::Group(Group::Both) = self.select {
-            if self.groups_out > 0 {
-                out.push(self.delim);
-            }
+        if let Select::Group(Group::Both) = self.select
+            && self.groups_out > 0
+        {
+            out.push(self.delim);
         }
     }
 }

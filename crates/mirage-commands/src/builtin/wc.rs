@@ -288,9 +288,9 @@ async fn count_source(src: ByteSource, full: bool) -> Result<Counts, mirage_type
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
         if full {
-            counter.feed(&chunk)
+            counter.feed(&chunk);
         } else {
-            counter.feed_fast(&chunk)
+            counter.feed_fast(&chunk);
         }
     }
     Ok(counter.finish())
@@ -371,10 +371,10 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             total.bytes += counts.bytes;
             total.max_line = total.max_line.max(counts.max_line);
             let line = format_counts(&counts, &which, width, name);
-            if let Err(e) = ctx.stdout.write_str(&line).await {
-                if e.kind == ErrorKind::BrokenPipe {
-                    return status;
-                }
+            if let Err(e) = ctx.stdout.write_str(&line).await
+                && e.kind == ErrorKind::BrokenPipe
+            {
+                return status;
             }
         }
         if files.len() > 1 {

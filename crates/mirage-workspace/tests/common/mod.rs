@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Test helpers shared by this crate's integration tests.
 
 use std::sync::Arc;
