@@ -87,11 +87,7 @@ pub struct WorkspaceBuilder {
 impl WorkspaceBuilder {
     /// Mounts `resource` at `prefix` with `mode`.
     pub fn mount(mut self, prefix: &str, resource: Arc<dyn Resource>, mode: MountMode) -> Self {
-        self.mounts.push(Mount {
-            prefix: prefix.to_string(),
-            resource,
-            mode,
-        });
+        self.mounts.push(Mount::new(prefix, resource, mode));
         self
     }
     /// The default session's working directory.
@@ -127,11 +123,11 @@ impl WorkspaceBuilder {
             .iter()
             .any(|m| mirage_types::normalize_path(&m.prefix) == dev::DEV_PREFIX)
         {
-            self.mounts.push(Mount {
-                prefix: dev::DEV_PREFIX.into(),
-                resource: Arc::new(dev::DevResource::new()),
-                mode: MountMode::Write,
-            });
+            self.mounts.push(Mount::new(
+                dev::DEV_PREFIX,
+                Arc::new(dev::DevResource::new()),
+                MountMode::Write,
+            ));
         }
         let router = Arc::new(Router::new(self.mounts)?);
         let host = Arc::new(host::WorkspaceHost::new(router.clone()));

@@ -13,17 +13,46 @@ use mirage_types::{
 };
 
 /// One mount: a resource attached at a prefix with a mode.
+///
+/// The resource is private to this crate: outside code reaches it only
+/// through the [`Router`]'s [`Vfs`] methods, which check the mode first.
 #[derive(Clone)]
 pub struct Mount {
     /// The normalised prefix (`/data`, or `/`).
     pub prefix: String,
-    /// The resource.
-    pub resource: Arc<dyn Resource>,
+    /// The resource (crate-private: the one door).
+    pub(crate) resource: Arc<dyn Resource>,
     /// The mode.
     pub mode: MountMode,
 }
 
+impl Mount {
+    /// A mount of `resource` at `prefix` (normalised by [`Router::new`])
+    /// with `mode`.
+    pub fn new(prefix: &str, resource: Arc<dyn Resource>, mode: MountMode) -> Self {
+        Mount {
+            prefix: prefix.to_string(),
+            resource,
+            mode,
+        }
+    }
+
+    /// The registered name of the mounted resource (`ram`, `disk`).
+    pub fn resource_name(&self) -> &'static str {
+        self.resource.name()
+    }
+}
+
 /// The mount table and router. Implements [`Vfs`].
+///
+/// Its [`Vfs`] methods are the only way in from outside this crate: the
+/// mount lookup and the mounted resources are crate-private, so no caller
+/// can reach a resource without the mode check.
+///
+/// ```compile_fail
+/// let r = mirage_workspace::Router::new(Vec::new()).unwrap();
+/// let _ = r.resolve("/x"); // private: go through `Vfs`
+/// ```
 pub struct Router {
     /// Mounts, longest prefix first.
     mounts: Vec<Mount>,
@@ -54,7 +83,8 @@ impl Router {
     }
 
     /// The mount owning `path` (longest prefix) and the resource path.
-    pub fn resolve(&self, path: &str) -> Option<(&Mount, String)> {
+    /// Crate-private: a caller with the mount could skip the mode check.
+    pub(crate) fn resolve(&self, path: &str) -> Option<(&Mount, String)> {
         let path = normalize_path(path);
         self.mounts
             .iter()
@@ -64,8 +94,9 @@ impl Router {
             .map(|m| (m, strip_mount_prefix(&path, &m.prefix)))
     }
 
-    /// The mounts, longest prefix first.
-    pub fn mount_list(&self) -> &[Mount] {
+    /// The mounts, longest prefix first. Crate-private, as [`Router::resolve`].
+    #[allow(dead_code)]
+    pub(crate) fn mount_list(&self) -> &[Mount] {
         &self.mounts
     }
 
