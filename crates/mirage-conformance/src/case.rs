@@ -23,6 +23,11 @@ pub struct Case {
     pub script: String,
     /// The exact expected standard output.
     pub stdout: String,
+    /// The exact expected standard error, or `None` (`null` or absent in
+    /// the file) when it is not comparable; compared after the shell's name
+    /// is normalised (see [`crate::stderr_matches`]).
+    #[serde(default)]
+    pub stderr: Option<String>,
     /// The expected exit status of the whole script.
     pub exit_code: i32,
     /// The name of the file the case came from (`cmd_grep_rg.json`); set by

@@ -4,8 +4,10 @@
 //! files they start with, and the stdout and exit code that real GNU bash 5.2
 //! and coreutils 9.1 gave (recorded by `fixtures/conformance/oracle.py`).
 //! This crate runs each case in-process against a Mirage
-//! [`Workspace`](mirage_workspace::Workspace) and compares **only stdout and
-//! the exit code**.
+//! [`Workspace`](mirage_workspace::Workspace) and compares stdout, the exit code
+//! and, where the case records it, stderr ([`stderr_matches`] gives the
+//! rule: the shell may print its own name, `mirage: `, where bash prints
+//! `bash: `).
 //!
 //! Every case runs in a fresh workspace set up as the oracle set up bash (see
 //! [`case_workspace`]): a RAM resource mounted writable at `/data` holding the
@@ -40,8 +42,8 @@ pub use case::{Case, LoadError, case_files, load_cases, load_file, parse_cases};
 pub use known::{KnownCheck, KnownFailures};
 pub use report::{CaseResult, FileSummary, RenderOptions, Report, Status, line_diff};
 pub use runner::{
-    CASE_ENV, CaseOutput, DATA_MOUNT, RunOptions, case_workspace, execute_case, judge, run_case,
-    run_cases, run_cases_with,
+    CASE_ENV, CaseOutput, DATA_MOUNT, RunOptions, SHELL_NAME, case_workspace, execute_case, judge,
+    run_case, run_cases, run_cases_with, stderr_matches,
 };
 
 /// `fixtures/conformance` of this source tree (README, oracle, `cases/`,

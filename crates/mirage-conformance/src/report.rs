@@ -10,11 +10,11 @@ use crate::KnownFailures;
 pub enum Status {
     /// stdout and the exit code matched.
     Passed,
-    /// The script ran, but stdout or the exit code differ.
+    /// The script ran, but stdout, the exit code or stderr differ.
     Mismatch {
         /// What the script printed on stdout.
         stdout: Vec<u8>,
-        /// What it printed on stderr (not compared; shown for diagnosis).
+        /// What it printed on stderr (compared when the case records one).
         stderr: Vec<u8>,
         /// Its exit status.
         exit_code: i32,
@@ -38,6 +38,8 @@ pub struct CaseResult {
     pub expected_stdout: String,
     /// The expected exit status.
     pub expected_exit_code: i32,
+    /// The expected stderr, when the case records one.
+    pub expected_stderr: Option<String>,
     /// How it ended.
     pub status: Status,
     /// Wall time, set-up included.
@@ -84,9 +86,18 @@ impl CaseResult {
                         CONTEXT_LINES,
                     ));
                 }
-                let err: Vec<&[u8]> = stderr.split_inclusive(|&b| b == b'\n').take(2).collect();
-                for line in err {
-                    let _ = writeln!(s, "stderr: {}", show_line(line));
+                match &self.expected_stderr {
+                    Some(want) if !crate::stderr_matches(want.as_bytes(), stderr) => {
+                        s.push_str("stderr:\n");
+                        s.push_str(&line_diff(want.as_bytes(), stderr, CONTEXT_LINES));
+                    }
+                    _ => {
+                        let err: Vec<&[u8]> =
+                            stderr.split_inclusive(|&b| b == b'\n').take(2).collect();
+                        for line in err {
+                            let _ = writeln!(s, "stderr: {}", show_line(line));
+                        }
+                    }
                 }
             }
         }
@@ -296,6 +307,7 @@ mod tests {
             file: file.into(),
             expected_stdout: "a\nb\nc\n".into(),
             expected_exit_code: 0,
+            expected_stderr: None,
             status,
             elapsed: Duration::ZERO,
         }

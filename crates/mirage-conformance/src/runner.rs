@@ -110,7 +110,11 @@ pub async fn execute_case(case: &Case) -> Result<CaseOutput, String> {
 
 /// Judges an output against the case's expectation.
 pub fn judge(case: &Case, out: CaseOutput) -> Status {
-    if out.stdout == case.stdout.as_bytes() && out.exit_code == case.exit_code {
+    let stderr_ok = case
+        .stderr
+        .as_deref()
+        .is_none_or(|want| stderr_matches(want.as_bytes(), &out.stderr));
+    if out.stdout == case.stdout.as_bytes() && out.exit_code == case.exit_code && stderr_ok {
         Status::Passed
     } else {
         Status::Mismatch {
@@ -122,6 +126,31 @@ pub fn judge(case: &Case, out: CaseOutput) -> Status {
 }
 
 /// The text of a panic payload.
+/// The name Mirage's shell declares for the stderr comparison: a line
+/// starting with `mirage: ` stands for bash's `bash: `.
+pub const SHELL_NAME: &str = "mirage";
+
+/// Whether `got` matches the expected standard error `want` under the
+/// corpus rule (fixtures/conformance/README.md, "Comparing a run with a
+/// case"): equal line by line, where an expected line starting with
+/// `bash: ` also matches the same line starting with `mirage: ` (the rest,
+/// `line N: ` included, must be equal). Every other line is compared as it is.
+pub fn stderr_matches(want: &[u8], got: &[u8]) -> bool {
+    let want: Vec<&[u8]> = want.split_inclusive(|&b| b == b'\n').collect();
+    let got: Vec<&[u8]> = got.split_inclusive(|&b| b == b'\n').collect();
+    want.len() == got.len()
+        && want.iter().zip(&got).all(|(w, g)| {
+            if w == g {
+                return true;
+            }
+            let own = format!("{SHELL_NAME}: ");
+            match (w.strip_prefix(b"bash: "), g.strip_prefix(own.as_bytes())) {
+                (Some(w), Some(g)) => w == g,
+                _ => false,
+            }
+        })
+}
+
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
@@ -168,6 +197,7 @@ pub fn run_case(case: &Case, timeout: Duration) -> CaseResult {
         file: case.file.clone(),
         expected_stdout: case.stdout.clone(),
         expected_exit_code: case.exit_code,
+        expected_stderr: case.stderr.clone(),
         status,
         elapsed: start.elapsed(),
     }
@@ -240,6 +270,7 @@ pub fn run_cases_with(
                 file: case.file.clone(),
                 expected_stdout: case.stdout.clone(),
                 expected_exit_code: case.exit_code,
+                expected_stderr: case.stderr.clone(),
                 status: Status::Panicked("the runner lost this result".to_string()),
                 elapsed: Duration::ZERO,
             })
@@ -251,4 +282,33 @@ pub fn run_cases_with(
 /// Runs `cases` as [`run_cases_with`] does, without progress output.
 pub fn run_cases(cases: &[Case], opts: &RunOptions) -> Report {
     run_cases_with(cases, opts, &|_| {})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stderr_matches;
+
+    #[test]
+    fn stderr_rule_maps_the_shell_name_only_at_line_start() {
+        let want = b"bash: line 1: foo: command not found\nls: cannot access 'x'\n";
+        assert!(stderr_matches(want, want));
+        assert!(stderr_matches(
+            want,
+            b"mirage: line 1: foo: command not found\nls: cannot access 'x'\n"
+        ));
+        // the rest of the line, `line N: ` included, must be equal
+        assert!(!stderr_matches(
+            want,
+            b"mirage: foo: command not found\nls: cannot access 'x'\n"
+        ));
+        // other lines compare as they are; no renaming of command names
+        assert!(!stderr_matches(
+            b"ls: cannot access 'x'\n",
+            b"mirage: cannot access 'x'\n"
+        ));
+        // a missing or extra line fails, and so does a missing final newline
+        assert!(!stderr_matches(want, b"bash: line 1: foo: command not found\n"));
+        assert!(!stderr_matches(b"x\n", b"x"));
+        assert!(stderr_matches(b"", b""));
+    }
 }
