@@ -88,8 +88,8 @@ impl CaseResult {
                 }
                 match &self.expected_stderr {
                     Some(want) if !crate::stderr_matches(want.as_bytes(), stderr) => {
-                        s.push_str("stderr:\n");
-                        s.push_str(&line_diff(want.as_bytes(), stderr, CONTEXT_LINES));
+                        let diff = line_diff(want.as_bytes(), stderr, CONTEXT_LINES);
+                        s.push_str(&diff.replacen("stdout differs", "stderr differs", 1));
                     }
                     _ => {
                         let err: Vec<&[u8]> =
