@@ -2,21 +2,17 @@
 //! (as Apache OpenDAL's behaviour tests), skipping what a resource's
 //! [`Capability`] says it cannot do.
 //!
-//! A resource crate calls it from a test:
-//!
-//! ```ignore
-//! #[tokio::test]
-//! async fn behaviour() {
-//!     let res: Arc<dyn Resource> = Arc::new(MyResource::new());
-//!     mirage_ops::testsuite::run_all(res).await.unwrap();
-//! }
-//! ```
+//! Every registered resource runs it: the `mirage` facade's `behaviour`
+//! test (a `libtest-mimic` harness) makes one test per resource and check,
+//! named `RESOURCE::CHECK`, from each [`ResourceRegistration`]'s
+//! `test_config` and `build` (see [`trials`]). A resource crate can run the
+//! same trials in its own `harness = false` test with [`trials`].
 //!
 //! Each check works in its own scratch directory `/suite-NAME` (created
-//! with `mkdir` when the resource has real directories), so the resource
-//! should start empty or at least not hold those names. Failures are
-//! collected: `run_all` runs every applicable check and reports all the
-//! failing ones.
+//! with `mkdir` when the resource has real directories) of a fresh
+//! instance. Checks of kind [`CheckFn::ReadOnly`] also get the resource
+//! mounted `read` through a router (the caller's `mount_read_only`), and
+//! check that every change is refused with `ReadOnly` and changes nothing.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,23 +20,48 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::stream::StreamExt;
-use mirage_types::{ByteSource, Error, ErrorKind, FileType, Result as MResult, VersionToken};
+use mirage_types::{
+    ByteRange, ByteSource, Error, ErrorKind, FileType, ListOptions, ReadOptions, ReadResult,
+    Result as MResult, VersionToken, Vfs,
+};
 
-use crate::{Capability, Resource};
+use crate::{Capability, Resource, ResourceRegistration};
 
 /// The outcome of one check: `Err` carries a human-readable reason.
 pub type CheckResult = std::result::Result<(), String>;
 
-/// A check: its name, whether it applies to a capability, and its body,
-/// which gets the resource and its scratch directory (`/suite-NAME`).
+/// A check body on the resource itself: gets the resource and its scratch
+/// directory (`/suite-NAME`).
+pub type ResourceCheck = for<'a> fn(&'a dyn Resource, &'a str) -> BoxFuture<'a, CheckResult>;
+
+/// A check body on a read-only mount: gets the resource mounted `read` at
+/// `/` through a router, the resource itself (to prepare data and verify
+/// it stayed), and the scratch directory.
+pub type ReadOnlyCheck =
+    for<'a> fn(&'a dyn Vfs, &'a dyn Resource, &'a str) -> BoxFuture<'a, CheckResult>;
+
+/// The body of a check.
+#[derive(Clone, Copy)]
+pub enum CheckFn {
+    /// Runs on the resource.
+    Resource(ResourceCheck),
+    /// Runs on a read-only mount of the resource (and the resource).
+    ReadOnly(ReadOnlyCheck),
+}
+
+/// A check: its name, whether it applies to a capability, and its body.
 pub struct Check {
     /// Short name, also used in the scratch directory name.
     pub name: &'static str,
     /// Whether the check applies to a resource with this capability.
     pub applies: fn(Capability) -> bool,
     /// The check itself.
-    pub run: for<'a> fn(&'a dyn Resource, &'a str) -> BoxFuture<'a, CheckResult>,
+    pub run: CheckFn,
 }
+
+/// Mounts a resource read-only at `/` behind the one door (the workspace's
+/// `Router`, which `mirage-ops` cannot name: the caller passes it).
+pub type MountReadOnly = fn(Arc<dyn Resource>) -> MResult<Arc<dyn Vfs>>;
 
 macro_rules! ensure {
     ($cond:expr, $($fmt:tt)+) => {
@@ -144,107 +165,144 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "root",
         applies: always,
-        run: |r, b| Box::pin(check_root(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_root(r, b))),
     },
     Check {
         name: "write_read",
         applies: writable,
-        run: |r, b| Box::pin(check_write_read(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_write_read(r, b))),
     },
     Check {
         name: "write_stream",
         applies: writable,
-        run: |r, b| Box::pin(check_write_stream(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_write_stream(r, b))),
     },
     Check {
         name: "failed_write_keeps_old",
         applies: writable,
-        run: |r, b| Box::pin(check_failed_write_keeps_old(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_failed_write_keeps_old(r, b))),
     },
     Check {
         name: "missing",
         applies: writable,
-        run: |r, b| Box::pin(check_missing(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_missing(r, b))),
     },
     Check {
         name: "version",
         applies: writable,
-        run: |r, b| Box::pin(check_version(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_version(r, b))),
     },
     Check {
         name: "append",
         applies: writable,
-        run: |r, b| Box::pin(check_append(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_append(r, b))),
     },
     Check {
         name: "odd_names",
         applies: writable,
-        run: |r, b| Box::pin(check_odd_names(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_odd_names(r, b))),
     },
     Check {
         name: "mkdir_readdir",
         applies: with_dirs,
-        run: |r, b| Box::pin(check_mkdir_readdir(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_mkdir_readdir(r, b))),
     },
     Check {
         name: "write_errors",
         applies: with_dirs,
-        run: |r, b| Box::pin(check_write_errors(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_write_errors(r, b))),
     },
     Check {
         name: "unlink",
         applies: writable,
-        run: |r, b| Box::pin(check_unlink(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_unlink(r, b))),
     },
     Check {
         name: "rmdir",
         applies: with_dirs,
-        run: |r, b| Box::pin(check_rmdir(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_rmdir(r, b))),
     },
     Check {
         name: "rename_file",
         applies: with_rename,
-        run: |r, b| Box::pin(check_rename_file(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_rename_file(r, b))),
     },
     Check {
         name: "rename_dir",
         applies: with_dir_rename,
-        run: |r, b| Box::pin(check_rename_dir(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_rename_dir(r, b))),
     },
     Check {
         name: "symlink_basics",
         applies: with_links,
-        run: |r, b| Box::pin(check_symlink_basics(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_symlink_basics(r, b))),
     },
     Check {
         name: "symlink_write",
         applies: with_links,
-        run: |r, b| Box::pin(check_symlink_write(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_symlink_write(r, b))),
     },
     Check {
         name: "symlink_remove",
         applies: with_links,
-        run: |r, b| Box::pin(check_symlink_remove(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_symlink_remove(r, b))),
     },
     Check {
         name: "symlink_loop",
         applies: with_links,
-        run: |r, b| Box::pin(check_symlink_loop(r, b)),
+        run: CheckFn::Resource(|r, b| Box::pin(check_symlink_loop(r, b))),
+    },
+    Check {
+        name: "range_read",
+        applies: writable,
+        run: CheckFn::Resource(|r, b| Box::pin(check_range_read(r, b))),
+    },
+    Check {
+        name: "conditional_read",
+        applies: writable,
+        run: CheckFn::Resource(|r, b| Box::pin(check_conditional_read(r, b))),
+    },
+    Check {
+        name: "list_stream",
+        applies: with_dirs,
+        run: CheckFn::Resource(|r, b| Box::pin(check_list_stream(r, b))),
+    },
+    Check {
+        name: "large_read_early_drop",
+        applies: writable,
+        run: CheckFn::Resource(|r, b| Box::pin(check_large_read_early_drop(r, b))),
+    },
+    Check {
+        name: "read_only_refuses",
+        applies: always,
+        run: CheckFn::ReadOnly(|v, r, b| Box::pin(check_read_only_refuses(v, r, b))),
+    },
+    Check {
+        name: "read_only_reads",
+        applies: writable,
+        run: CheckFn::ReadOnly(|v, r, b| Box::pin(check_read_only_reads(v, r, b))),
     },
 ];
 
-/// Runs every check that applies to `res.capability()`, each in a fresh
-/// scratch directory `/suite-NAME`.
+/// Runs every check that applies to `res.capability()` on `res`, each in
+/// a fresh scratch directory `/suite-NAME`; the read-only checks only when
+/// `mount_read_only` is given.
 ///
 /// Errors: one line per failing check (`name: reason`), joined by `\n`.
-pub async fn run_all(res: Arc<dyn Resource>) -> CheckResult {
+pub async fn run_all(
+    res: Arc<dyn Resource>,
+    mount_read_only: Option<MountReadOnly>,
+) -> CheckResult {
     let cap = res.capability();
     let mut failures = Vec::new();
     for check in CHECKS {
         if !(check.applies)(cap) {
             continue;
         }
-        if let Err(e) = run_one(res.as_ref(), check).await {
+        if matches!(check.run, CheckFn::ReadOnly(_)) && mount_read_only.is_none() {
+            continue;
+        }
+        if let Err(e) = run_one(res.clone(), check, mount_read_only).await {
             failures.push(format!("{} [{}]: {e}", check.name, res.name()));
         }
     }
@@ -258,20 +316,86 @@ pub async fn run_all(res: Arc<dyn Resource>) -> CheckResult {
 /// Runs the check named `name` (see [`CHECKS`]), whether or not it applies.
 ///
 /// Errors: the check's reason, or `unknown check` for an unknown name.
-pub async fn run_named(res: Arc<dyn Resource>, name: &str) -> CheckResult {
+pub async fn run_named(
+    res: Arc<dyn Resource>,
+    name: &str,
+    mount_read_only: Option<MountReadOnly>,
+) -> CheckResult {
     let check = CHECKS
         .iter()
         .find(|c| c.name == name)
         .ok_or_else(|| format!("unknown check {name}"))?;
-    run_one(res.as_ref(), check).await
+    run_one(res, check, mount_read_only).await
 }
 
-async fn run_one(res: &dyn Resource, check: &Check) -> CheckResult {
+/// Runs one check on `res`: makes its scratch directory, then the body.
+///
+/// Errors: the check's reason; a read-only check without `mount_read_only`
+/// fails.
+pub async fn run_one(
+    res: Arc<dyn Resource>,
+    check: &Check,
+    mount_read_only: Option<MountReadOnly>,
+) -> CheckResult {
     let base = format!("/suite-{}", check.name);
     if res.capability().write && res.capability().real_directories {
         ctx(res.mkdir(&base).await, &format!("mkdir {base}"))?;
     }
-    (check.run)(res, &base).await
+    match check.run {
+        CheckFn::Resource(f) => f(res.as_ref(), &base).await,
+        CheckFn::ReadOnly(f) => {
+            let mount = mount_read_only.ok_or("no read-only mount given")?;
+            let vfs = ctx(mount(res.clone()), "mount read-only")?;
+            f(vfs.as_ref(), res.as_ref(), &base).await
+        }
+    }
+}
+
+/// One test per check for the registered resource `reg`, named
+/// `NAME::CHECK`, for a `libtest-mimic` harness. Each test makes a fresh
+/// instance (`test_config`, then `build`) and runs the check on a tokio
+/// runtime; checks that do not apply to the resource's capability are
+/// listed as ignored. A resource whose `test_config` or `build` fails
+/// fails every test.
+pub fn trials(
+    reg: &'static ResourceRegistration,
+    mount_read_only: MountReadOnly,
+) -> Vec<libtest_mimic::Trial> {
+    // Whether a check applies needs an instance; build one to ask (an
+    // error is reported by every trial).
+    let cap = (reg.test_config)()
+        .and_then(|t| (reg.build)(&t.config).map(|r| (r.capability(), t.guard)))
+        .ok()
+        .map(|(c, _guard)| c);
+    CHECKS
+        .iter()
+        .map(|check| {
+            let name = format!("{}::{}", reg.name, check.name);
+            let applies = cap.is_none_or(|c| (check.applies)(c));
+            libtest_mimic::Trial::test(name, move || {
+                run_trial(reg, check, mount_read_only).map_err(Into::into)
+            })
+            .with_ignored_flag(!applies)
+        })
+        .collect()
+}
+
+fn run_trial(
+    reg: &'static ResourceRegistration,
+    check: &'static Check,
+    mount_read_only: MountReadOnly,
+) -> CheckResult {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))?;
+    let t = (reg.test_config)().map_err(|e| format!("{}: test_config: {e}", reg.name))?;
+    let res = (reg.build)(&t.config).map_err(|e| format!("{}: build: {e}", reg.name))?;
+    let out = rt.block_on(run_one(res, check, Some(mount_read_only)));
+    drop(rt);
+    drop(t.guard);
+    out
 }
 
 /// `/` is a directory and can be listed.
@@ -789,5 +913,420 @@ pub async fn check_symlink_loop(res: &dyn Resource, base: &str) -> CheckResult {
     )?;
     let l = ctx(res.lstat(&a).await, "lstat of a loop")?;
     ensure!(l.file_type == FileType::Symlink, "lstat a: {l:?}");
+    Ok(())
+}
+
+/// A file of `len` bytes whose byte `i` is `i % 251` (a pattern that shows
+/// an offset error), streamed in 64 KiB chunks.
+fn pattern(len: usize) -> (ByteSource, Vec<u8>) {
+    let all: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+    let chunks: Vec<MResult<Bytes>> = all
+        .chunks(64 * 1024)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    (
+        ByteSource::Stream(futures::stream::iter(chunks).boxed()),
+        all,
+    )
+}
+
+async fn read_range(
+    res: &dyn Resource,
+    path: &str,
+    range: ByteRange,
+) -> std::result::Result<Bytes, String> {
+    let opts = ReadOptions {
+        range: Some(range),
+        ..ReadOptions::default()
+    };
+    match ctx(
+        res.read_with(path, &opts).await,
+        &format!("read_with {path} {range:?}"),
+    )? {
+        ReadResult::Data { source, .. } => ctx(source.collect().await, "collect range"),
+        ReadResult::Unchanged => Err(format!(
+            "read_with {path} {range:?}: Unchanged without a condition"
+        )),
+    }
+}
+
+/// Range reads: the first bytes, the middle, the end, open-ended, past the
+/// end (empty), an empty range, on a small file and on one of 3 MiB
+/// (larger than a resource's "read whole" threshold).
+pub async fn check_range_read(res: &dyn Resource, base: &str) -> CheckResult {
+    for (name, len) in [("small", 1000usize), ("big", 3 << 20)] {
+        let p = format!("{base}/{name}");
+        let (src, all) = pattern(len);
+        ctx(res.write(&p, src).await, &format!("write {p}"))?;
+        let n = len as u64;
+        let cases: [(ByteRange, std::ops::Range<usize>); 7] = [
+            (ByteRange::new(0, 10), 0..10),
+            (ByteRange::new(n / 2, 300), len / 2..len / 2 + 300),
+            (ByteRange::new(n - 7, 7), len - 7..len),
+            (ByteRange::new(n - 3, 100), len - 3..len),
+            (
+                ByteRange::from_offset(n - 70_000.min(n - 1)),
+                len - 70_000.min(len - 1)..len,
+            ),
+            (ByteRange::new(n + 10, 5), 0..0),
+            (ByteRange::new(5, 0), 0..0),
+        ];
+        for (range, want) in cases {
+            let got = read_range(res, &p, range).await?;
+            ensure!(
+                got.as_ref() == &all[want.clone()],
+                "{p} {range:?}: got {} bytes, expected {} (bytes {want:?})",
+                got.len(),
+                want.len()
+            );
+        }
+        let whole = read_range(res, &p, ByteRange::from_offset(0)).await?;
+        ensure!(
+            whole.as_ref() == all.as_slice(),
+            "{p}: range 0.. is not the whole file"
+        );
+    }
+    expect_kind(
+        res.read_with(
+            &format!("{base}/nope"),
+            &ReadOptions {
+                range: Some(ByteRange::new(0, 1)),
+                ..ReadOptions::default()
+            },
+        )
+        .await
+        .map(|_| ()),
+        ErrorKind::NotFound,
+        "range read of a missing file",
+    )
+}
+
+/// Conditional reads: with the current version the answer is `Unchanged`
+/// (unless the resource has no versions), after a write it is the new
+/// data with a new version; an `Unknown` token never matches; the version
+/// of a read equals `stat`'s.
+pub async fn check_conditional_read(res: &dyn Resource, base: &str) -> CheckResult {
+    let p = format!("{base}/c");
+    put(res, &p, b"first").await?;
+    let v1 = ctx(res.stat(&p).await, "stat")?.version;
+    let plain = ctx(
+        res.read_with(&p, &ReadOptions::default()).await,
+        "read_with",
+    )?;
+    match plain {
+        ReadResult::Data { source, version } => {
+            ensure!(
+                version == v1,
+                "read_with version {version:?} != stat version {v1:?}"
+            );
+            let b = ctx(source.collect().await, "collect")?;
+            ensure!(b.as_ref() == b"first", "read_with: {b:?}");
+        }
+        ReadResult::Unchanged => return Err("read_with without a condition: Unchanged".into()),
+    }
+    let cond = |v: VersionToken| ReadOptions {
+        if_none_match: Some(v),
+        ..ReadOptions::default()
+    };
+    let same = ctx(
+        res.read_with(&p, &cond(v1.clone())).await,
+        "conditional read",
+    )?;
+    if v1 == VersionToken::Unknown {
+        ensure!(
+            matches!(same, ReadResult::Data { .. }),
+            "Unknown matched: {same:?}"
+        );
+        return Ok(());
+    }
+    ensure!(
+        matches!(same, ReadResult::Unchanged),
+        "same version: {same:?}, expected Unchanged"
+    );
+    let unknown = ctx(
+        res.read_with(&p, &cond(VersionToken::Unknown)).await,
+        "read",
+    )?;
+    ensure!(
+        matches!(unknown, ReadResult::Data { .. }),
+        "Unknown token matched: {unknown:?}"
+    );
+    put(res, &p, b"second!").await?;
+    match ctx(
+        res.read_with(&p, &cond(v1.clone())).await,
+        "conditional read after write",
+    )? {
+        ReadResult::Data { source, version } => {
+            ensure!(
+                version != v1,
+                "version unchanged after a write: {version:?}"
+            );
+            let b = ctx(source.collect().await, "collect")?;
+            ensure!(b.as_ref() == b"second!", "after write: {b:?}");
+        }
+        ReadResult::Unchanged => return Err("Unchanged after a write".into()),
+    }
+    Ok(())
+}
+
+/// `list` streams what `readdir` returns, pages (`page_size`) do not change
+/// it, `start_after` resumes, and a recursive listing (native or walked)
+/// names every descendant by its relative path, directories first.
+pub async fn check_list_stream(res: &dyn Resource, base: &str) -> CheckResult {
+    let d = format!("{base}/t");
+    ctx(res.mkdir(&d).await, "mkdir")?;
+    for n in ["a", "b", "c", "d", "e"] {
+        put(res, &format!("{d}/{n}"), b"x").await?;
+    }
+    ctx(res.mkdir(&format!("{d}/sub")).await, "mkdir sub")?;
+    ctx(res.mkdir(&format!("{d}/sub/inner")).await, "mkdir inner")?;
+    put(res, &format!("{d}/sub/inner/deep"), b"deep").await?;
+    put(res, &format!("{d}/sub/f"), b"f").await?;
+    async fn names(
+        res: &dyn Resource,
+        d: &str,
+        opts: &ListOptions,
+    ) -> std::result::Result<Vec<String>, String> {
+        let mut s = ctx(
+            crate::list(res, d, opts).await,
+            &format!("list {d} {opts:?}"),
+        )?;
+        let mut out = Vec::new();
+        while let Some(e) = s.next().await {
+            out.push(ctx(e, "list item")?.name);
+        }
+        Ok(out)
+    }
+    let mut want: Vec<String> = listing(res, &d).await?.into_keys().collect();
+    want.sort();
+    for page_size in [None, Some(1), Some(2), Some(1000)] {
+        let opts = ListOptions {
+            page_size,
+            ..ListOptions::default()
+        };
+        let mut got = names(res, &d, &opts).await?;
+        got.sort();
+        ensure!(
+            got == want,
+            "list {d} page {page_size:?}: {got:?}, readdir {want:?}"
+        );
+    }
+    let opts = ListOptions {
+        start_after: Some("c".into()),
+        page_size: Some(2),
+        ..ListOptions::default()
+    };
+    let mut got = names(res, &d, &opts).await?;
+    got.sort();
+    ensure!(got == ["d", "e", "sub"], "list start_after c: {got:?}");
+    let opts = ListOptions {
+        recursive: true,
+        page_size: Some(2),
+        ..ListOptions::default()
+    };
+    let got = names(res, &d, &opts).await?;
+    let mut sorted = got.clone();
+    sorted.sort();
+    let all = [
+        "a",
+        "b",
+        "c",
+        "d",
+        "e",
+        "sub",
+        "sub/f",
+        "sub/inner",
+        "sub/inner/deep",
+    ];
+    ensure!(sorted == all, "recursive list: {got:?}");
+    let pos = |n: &str| got.iter().position(|g| g == n);
+    ensure!(
+        pos("sub") < pos("sub/f") && pos("sub/inner") < pos("sub/inner/deep"),
+        "recursive list: a directory after its contents: {got:?}"
+    );
+    let opts = ListOptions {
+        recursive: true,
+        start_after: Some("sub/f".into()),
+        ..ListOptions::default()
+    };
+    let mut got = names(res, &d, &opts).await?;
+    got.sort();
+    ensure!(
+        got == ["sub/inner", "sub/inner/deep"],
+        "recursive start_after: {got:?}"
+    );
+    expect_kind(
+        crate::list(res, &format!("{d}/nope"), &ListOptions::default())
+            .await
+            .map(|_| ()),
+        ErrorKind::NotFound,
+        "list missing",
+    )?;
+    expect_kind(
+        crate::list(res, &format!("{d}/a"), &ListOptions::default())
+            .await
+            .map(|_| ()),
+        ErrorKind::NotADirectory,
+        "list a file",
+    )
+}
+
+/// Peak resident memory of this process in bytes (`VmHWM`), after
+/// resetting the peak to the current size when `reset` (Linux
+/// `/proc/self/clear_refs`). `None` where /proc is missing.
+fn peak_rss(reset: bool) -> Option<u64> {
+    if reset {
+        std::fs::write("/proc/self/clear_refs", "5").ok()?;
+    }
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// A 256 MiB file written from a stream; reading it, taking one chunk and
+/// dropping the rest keeps memory bounded (under 64 MiB above what the
+/// process held before the read): a read must stream or share, never
+/// copy the whole file.
+pub async fn check_large_read_early_drop(res: &dyn Resource, base: &str) -> CheckResult {
+    const SIZE: usize = 256 << 20;
+    const CHUNK: usize = 1 << 20;
+    let p = format!("{base}/huge");
+    let block = Bytes::from(vec![b'z'; CHUNK]);
+    let chunks = futures::stream::iter((0..SIZE / CHUNK).map(move |_| Ok(block.clone())));
+    ctx(
+        res.write(&p, ByteSource::Stream(chunks.boxed())).await,
+        "write 256 MiB",
+    )?;
+    let before = peak_rss(true);
+    {
+        let src = ctx(res.read(&p).await, "read")?;
+        let mut s = src.into_stream();
+        let first = s.next().await.ok_or("empty stream")?;
+        let first = ctx(first, "first chunk")?;
+        ensure!(
+            !first.is_empty() && first[0] == b'z',
+            "first chunk: {:?}",
+            &first[..first.len().min(8)]
+        );
+    }
+    // Let a reader task notice the drop.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    if let (Some(before), Some(after)) = (before, peak_rss(false)) {
+        let grew = after.saturating_sub(before);
+        ensure!(
+            grew < 64 << 20,
+            "reading one chunk of a 256 MiB file raised peak memory by {} MiB",
+            grew >> 20
+        );
+    }
+    let st = ctx(res.stat(&p).await, "stat")?;
+    ensure!(st.size == SIZE as u64, "size {} != {SIZE}", st.size);
+    ctx(res.unlink(&p).await, "unlink")
+}
+
+/// Through a read-only mount, every change is refused with `ReadOnly`:
+/// write, append, mkdir (with and without parents), unlink, rmdir,
+/// rename and symlink.
+pub async fn check_read_only_refuses(vfs: &dyn Vfs, res: &dyn Resource, base: &str) -> CheckResult {
+    let writable = res.capability().write;
+    let f = format!("{base}/f");
+    let d = format!("{base}/d");
+    if writable {
+        put(res, &f, b"keep me").await?;
+        if res.capability().real_directories {
+            ctx(res.mkdir(&d).await, "mkdir")?;
+        }
+    }
+    let data = || ByteSource::from(b"x".to_vec());
+    expect_kind(vfs.write(&f, data()).await, ErrorKind::ReadOnly, "write")?;
+    expect_kind(
+        vfs.write(&format!("{base}/new"), data()).await,
+        ErrorKind::ReadOnly,
+        "create",
+    )?;
+    expect_kind(vfs.append(&f, data()).await, ErrorKind::ReadOnly, "append")?;
+    expect_kind(
+        vfs.mkdir(&format!("{base}/m"), false).await,
+        ErrorKind::ReadOnly,
+        "mkdir",
+    )?;
+    expect_kind(
+        vfs.mkdir(&format!("{base}/m/n"), true).await,
+        ErrorKind::ReadOnly,
+        "mkdir -p",
+    )?;
+    expect_kind(vfs.unlink(&f).await, ErrorKind::ReadOnly, "unlink")?;
+    expect_kind(vfs.rmdir(&d).await, ErrorKind::ReadOnly, "rmdir")?;
+    expect_kind(
+        vfs.rename(&f, &format!("{base}/g")).await,
+        ErrorKind::ReadOnly,
+        "rename",
+    )?;
+    expect_kind(
+        vfs.symlink("f", &format!("{base}/l")).await,
+        ErrorKind::ReadOnly,
+        "symlink",
+    )?;
+    if writable {
+        expect_content(res, &f, b"keep me").await?;
+        let names = listing(res, base).await?;
+        let mut want = vec!["f"];
+        if res.capability().real_directories {
+            want.insert(0, "d");
+        }
+        ensure!(
+            names.keys().map(String::as_str).collect::<Vec<_>>() == want,
+            "read-only mount changed {base}: {names:?}"
+        );
+    }
+    Ok(())
+}
+
+/// Through a read-only mount, reads work: stat, readdir, list, read, a
+/// range read and a conditional read.
+pub async fn check_read_only_reads(vfs: &dyn Vfs, res: &dyn Resource, base: &str) -> CheckResult {
+    let f = format!("{base}/f");
+    put(res, &f, b"0123456789").await?;
+    let st = ctx(vfs.stat(&f).await, "stat")?;
+    ensure!(st.size == 10, "stat through the mount: {st:?}");
+    let got = ctx(ctx(vfs.read(&f).await, "read")?.collect().await, "collect")?;
+    ensure!(
+        got.as_ref() == b"0123456789",
+        "read through the mount: {got:?}"
+    );
+    let opts = ReadOptions {
+        range: Some(ByteRange::new(3, 4)),
+        ..ReadOptions::default()
+    };
+    match ctx(vfs.read_with(&f, &opts).await, "range read")? {
+        ReadResult::Data { source, .. } => {
+            let b = ctx(source.collect().await, "collect")?;
+            ensure!(b.as_ref() == b"3456", "range through the mount: {b:?}");
+        }
+        ReadResult::Unchanged => return Err("range read: Unchanged".into()),
+    }
+    if st.version != VersionToken::Unknown {
+        let opts = ReadOptions {
+            if_none_match: Some(st.version.clone()),
+            ..ReadOptions::default()
+        };
+        let r = ctx(vfs.read_with(&f, &opts).await, "conditional read")?;
+        ensure!(
+            matches!(r, ReadResult::Unchanged),
+            "conditional read through the mount: {r:?}"
+        );
+    }
+    let entries = ctx(vfs.readdir(base).await, "readdir")?;
+    ensure!(
+        entries.iter().any(|e| e.name == "f"),
+        "readdir through the mount: {entries:?}"
+    );
+    let mut s = ctx(vfs.list(base, &ListOptions::default()).await, "list")?;
+    let mut seen = false;
+    while let Some(e) = s.next().await {
+        seen |= ctx(e, "list item")?.name == "f";
+    }
+    ensure!(seen, "list through the mount lacks f");
     Ok(())
 }

@@ -40,9 +40,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cap_std::fs::{Dir, Metadata, MetadataExt};
-use mirage_ops::{Capability, Resource, ResourceRegistration};
+use futures::StreamExt;
+use mirage_ops::{Capability, Resource, ResourceRegistration, TestConfig};
 use mirage_types::{
-    ByteSource, Error, ErrorKind, FileStat, FileType, Result, VersionToken, basename,
+    ByteSource, EntryStream, Error, ErrorKind, FileStat, FileType, ListOptions, ReadOptions,
+    ReadResult, Result, VersionToken, basename,
 };
 
 pub use config::DiskConfig;
@@ -51,7 +53,11 @@ use path::{is_root, relative};
 
 /// A host directory mounted as a resource (registered as `disk`).
 ///
-/// Capability: `write`, `rename` and `real_directories`. `stat` reports the
+/// Capability: `write`, native `append` (`O_APPEND`) and `rename`,
+/// `real_directories`, `symlinks`, native range reads (a seek) and
+/// conditional reads (the version checked on the open descriptor).
+/// Listings stream from a blocking reader (`page_size` entries buffered at
+/// most); a recursive listing is walked by the router. `stat` reports the
 /// size in bytes, the modification time, the permission bits
 /// (`mode & 0o7777`) and a [`VersionToken::MtimeSize`] (nanoseconds since
 /// the Unix epoch, size). Symlinks are followed while they stay inside the
@@ -121,7 +127,7 @@ pub(crate) fn join_error(e: tokio::task::JoinError) -> Error {
 }
 
 /// `mtime` as nanoseconds since the Unix epoch.
-fn mtime_nanos(m: &Metadata) -> i128 {
+pub(crate) fn mtime_nanos(m: &Metadata) -> i128 {
     i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec())
 }
 
@@ -156,10 +162,13 @@ impl Resource for DiskResource {
     fn capability(&self) -> Capability {
         Capability {
             write: true,
+            append: true,
             rename: true,
             real_directories: true,
-            remote: false,
             symlinks: true,
+            range_read: true,
+            conditional_read: true,
+            ..Capability::default()
         }
     }
 
@@ -240,33 +249,58 @@ impl Resource for DiskResource {
     }
 
     async fn readdir(&self, path: &str) -> Result<Vec<FileStat>> {
+        mirage_ops::collect_list(self.list(path, &ListOptions::default()).await?).await
+    }
+
+    async fn list<'a>(&'a self, path: &str, opts: &ListOptions) -> Result<EntryStream<'a>> {
         let rel = relative(path)?;
         let root = self.root.clone();
-        blocking(path, move || {
-            let entries = if is_root(&rel) {
+        let entries = blocking(path, move || {
+            Ok(if is_root(&rel) {
                 root.entries()?
             } else {
                 root.read_dir(&rel)?
-            };
-            let mut out = Vec::new();
-            for entry in entries {
-                let entry = entry?;
-                let name = mirage_types::bytestr::decode(std::os::unix::ffi::OsStrExt::as_bytes(
-                    entry.file_name().as_os_str(),
-                ))
-                .into_owned();
-                // The entry itself (lstat): a symlink is reported as one.
-                let meta = match entry.metadata() {
-                    Ok(m) => m,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue, // removed meanwhile
-                    Err(e) => return Err(e.into()),
-                };
-                let stat = stat_of(name, &meta);
-                out.push(stat);
-            }
-            Ok(out)
+            })
         })
-        .await
+        .await?;
+        let depth = opts.page_size.unwrap_or(LIST_DEPTH).clamp(1, 10_000);
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<FileStat>>(depth);
+        let dir = path.to_string();
+        tokio::task::spawn_blocking(move || {
+            for entry in entries {
+                let item = match entry {
+                    Err(e) => Err(Error::from(e).with_path(dir.clone())),
+                    Ok(entry) => {
+                        let name = mirage_types::bytestr::decode(
+                            std::os::unix::ffi::OsStrExt::as_bytes(entry.file_name().as_os_str()),
+                        )
+                        .into_owned();
+                        // The entry itself (lstat): a symlink is reported as one.
+                        match entry.metadata() {
+                            Ok(m) => Ok(stat_of(name, &m)),
+                            // removed meanwhile
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                            Err(e) => Err(Error::from(e).with_path(dir.clone())),
+                        }
+                    }
+                };
+                if tx.blocking_send(item).is_err() {
+                    return; // the consumer went away: stop reading the directory
+                }
+            }
+        });
+        let s = futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        });
+        Ok(mirage_types::filter_start_after(
+            s.boxed(),
+            opts.start_after.clone(),
+        ))
+    }
+
+    async fn read_with(&self, path: &str, opts: &ReadOptions) -> Result<ReadResult> {
+        let rel = relative(path)?;
+        read::read_with(self.root.clone(), path, rel, opts).await
     }
 
     async fn read(&self, path: &str) -> Result<ByteSource> {
@@ -355,6 +389,32 @@ impl Resource for DiskResource {
     }
 }
 
+/// Entries buffered between the directory reader and the consumer when
+/// the caller gives no `page_size`.
+const LIST_DEPTH: usize = 256;
+
+/// A scratch directory for the behaviour suite, removed when dropped.
+struct ScratchDir(PathBuf);
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn test_config() -> Result<TestConfig> {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("mirage-disk-suite-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::from(e).with_path(dir.display().to_string()))?;
+    Ok(TestConfig {
+        config: serde_json::json!({ "root": dir }),
+        guard: Box::new(ScratchDir(dir)),
+    })
+}
+
 fn build(config: &serde_json::Value) -> Result<Arc<dyn Resource>> {
     let cfg: DiskConfig = serde_json::from_value(config.clone()).map_err(|e| {
         Error::msg(
@@ -370,5 +430,7 @@ inventory::submit! {
         name: "disk",
         summary: "a host directory, confined to its root (config: {\"root\": PATH})",
         build,
+        config_schema: || schemars::schema_for!(DiskConfig),
+        test_config,
     }
 }

@@ -1,7 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use std::os::unix::fs::{FileTypeExt, symlink};
 use std::path::Path;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -106,15 +105,6 @@ async fn link_refused(f: &Fixture, link: &str) {
     r.unlink(link).await.unwrap();
     assert!(std::fs::symlink_metadata(f.host("root").join(link.trim_start_matches('/'))).is_err());
     f.assert_outside_intact();
-}
-
-#[tokio::test]
-async fn behaviour_suite() {
-    let f = Fixture::new();
-    let res: Arc<dyn Resource> = Arc::new(f.res);
-    if let Err(e) = mirage_ops::testsuite::run_all(res).await {
-        panic!("behaviour suite failed:\n{e}");
-    }
 }
 
 #[tokio::test]

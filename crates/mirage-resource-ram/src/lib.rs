@@ -17,14 +17,23 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use mirage_ops::{Capability, Resource, ResourceRegistration};
-use mirage_types::{ByteSource, FileStat, Result, normalize_path};
+use futures::StreamExt;
+use mirage_ops::{Capability, Resource, ResourceRegistration, TestConfig};
+use mirage_types::{
+    ByteSource, EntryStream, Error, ErrorKind, FileStat, ListOptions, ReadOptions, ReadResult,
+    Result, normalize_path,
+};
 
 use tree::Tree;
 
 /// An in-memory resource (registered as `ram`; its config is ignored).
 ///
-/// Capability: `write`, `rename` and `real_directories`. The root `/`
+/// Capability: `write`, native `append` and `rename`, `real_directories`,
+/// native range and conditional reads, and native (paged) recursive
+/// listings: a listing takes the lock for one page of entries at a time
+/// (`page_size`, default 1000) and continues after the last key it saw,
+/// so a listing sees a consistent page, and a change between pages shows
+/// up or not. The root `/`
 /// always exists. `stat` reports mode `0o644` for files and `0o755` for
 /// directories, the last modification time, and a
 /// [`mirage_types::VersionToken::Generation`] taken from a counter that
@@ -112,10 +121,13 @@ impl Resource for RamResource {
     fn capability(&self) -> Capability {
         Capability {
             write: true,
+            append: true,
             rename: true,
             real_directories: true,
-            remote: false,
-            symlinks: false,
+            range_read: true,
+            conditional_read: true,
+            recursive_list: true,
+            ..Capability::default()
         }
     }
 
@@ -125,6 +137,51 @@ impl Resource for RamResource {
 
     async fn readdir(&self, path: &str) -> Result<Vec<FileStat>> {
         self.read_tree().readdir(&normalize_path(path))
+    }
+
+    async fn list<'a>(&'a self, path: &str, opts: &ListOptions) -> Result<EntryStream<'a>> {
+        let dir = normalize_path(path);
+        if !self.read_tree().stat(&dir)?.is_dir() {
+            return Err(Error::at(ErrorKind::NotADirectory, dir));
+        }
+        let limit = opts.page_size.unwrap_or(LIST_PAGE).max(1);
+        let recursive = opts.recursive;
+        // Keys sort as relative names do under one prefix, so resuming
+        // after `prefix + start_after` is `start_after` applied.
+        let start = opts.start_after.as_ref().map(|a| {
+            if dir == "/" {
+                format!("/{a}")
+            } else {
+                format!("{dir}/{a}")
+            }
+        });
+        let pages = futures::stream::unfold(Some(start), move |cursor| {
+            let dir = dir.clone();
+            async move {
+                let after = cursor?;
+                let (page, next) =
+                    self.read_tree()
+                        .list_page(&dir, recursive, after.as_deref(), limit);
+                // `next` is None at the end: stop after this page.
+                let cursor = next.map(Some);
+                Some((page, cursor))
+            }
+        });
+        Ok(pages
+            .flat_map(|page| futures::stream::iter(page.into_iter().map(Ok)))
+            .boxed())
+    }
+
+    async fn read_with(&self, path: &str, opts: &ReadOptions) -> Result<ReadResult> {
+        let (data, version) = self.read_tree().read_versioned(&normalize_path(path))?;
+        if opts.is_unchanged(&version) {
+            return Ok(ReadResult::Unchanged);
+        }
+        let source = match opts.range {
+            Some(r) => ByteSource::Bytes(data).slice_range(r),
+            None => ByteSource::Bytes(data),
+        };
+        Ok(ReadResult::Data { source, version })
     }
 
     async fn read(&self, path: &str) -> Result<ByteSource> {
@@ -166,10 +223,13 @@ impl Resource for RamResource {
     }
 }
 
+/// Entries per listing page when the caller gives no `page_size`.
+const LIST_PAGE: usize = 1000;
+
 /// Config of a `ram` mount. It has no settings: the config must be absent,
 /// `null` or `{}`, and any key is refused (`deny_unknown_fields`), so a
 /// typo is an error rather than a silently ignored setting.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RamConfig {}
 
@@ -190,5 +250,7 @@ inventory::submit! {
         name: "ram",
         summary: "in-memory directory tree (zero-copy reads; contents are lost when the workspace ends)",
         build,
+        config_schema: || schemars::schema_for!(RamConfig),
+        test_config: || Ok(TestConfig::new(serde_json::Value::Null)),
     }
 }

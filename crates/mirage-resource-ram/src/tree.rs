@@ -199,6 +199,56 @@ impl Tree {
             .collect())
     }
 
+    /// One page of a listing of the directory `dir`: at most `limit`
+    /// entries whose key comes after `after` (a full key; `None`: from the
+    /// start), direct children only unless `recursive`. Entries are named
+    /// by their path relative to `dir`. Also returns the last key scanned,
+    /// to continue from, or `None` when the listing is complete.
+    pub(crate) fn list_page(
+        &self,
+        dir: &str,
+        recursive: bool,
+        after: Option<&str>,
+        limit: usize,
+    ) -> (Vec<FileStat>, Option<String>) {
+        use std::ops::Bound;
+        let prefix = child_prefix(dir);
+        let plen = prefix.len();
+        let start = match after {
+            Some(a) => Bound::Excluded(a.to_string()),
+            None => Bound::Included(prefix.clone()),
+        };
+        let mut out = Vec::new();
+        let mut last = None;
+        for (k, n) in self
+            .nodes
+            .range::<String, _>((start, Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(&prefix))
+        {
+            if out.len() >= limit {
+                return (out, last);
+            }
+            last = Some(k.clone());
+            if k.len() <= plen || (!recursive && k[plen..].contains('/')) {
+                continue;
+            }
+            let mut st = Self::stat_of(k, n);
+            st.name = k[plen..].to_string();
+            out.push(st);
+        }
+        (out, None)
+    }
+
+    /// The bytes and version of the file `path`.
+    pub(crate) fn read_versioned(&self, path: &str) -> Result<(Bytes, VersionToken)> {
+        match self.get(path)? {
+            Node::File {
+                data, generation, ..
+            } => Ok((data.clone(), VersionToken::Generation(*generation))),
+            Node::Dir { .. } => Err(Error::at(ErrorKind::IsADirectory, path)),
+        }
+    }
+
     pub(crate) fn read(&self, path: &str) -> Result<Bytes> {
         match self.get(path)? {
             Node::File { data, .. } => Ok(data.clone()),

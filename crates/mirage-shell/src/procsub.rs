@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use mirage_types::{ByteSource, FileStat, MountInfo, Result, Vfs};
+use mirage_types::{
+    ByteSource, EntryStream, FileStat, ListOptions, MountInfo, ReadOptions, ReadResult, Result,
+    VersionToken, Vfs,
+};
 
 /// The router plus the `/dev/fd/N` files of one command.
 pub struct ProcSubVfs {
@@ -48,10 +51,28 @@ impl Vfs for ProcSubVfs {
     async fn readdir(&self, path: &str) -> Result<Vec<FileStat>> {
         self.inner.readdir(path).await
     }
+    async fn list<'a>(&'a self, path: &str, opts: &ListOptions) -> Result<EntryStream<'a>> {
+        self.inner.list(path, opts).await
+    }
     async fn read(&self, path: &str) -> Result<ByteSource> {
         match self.files.get(path) {
             Some(b) => Ok(ByteSource::Bytes(b.clone())),
             None => self.inner.read(path).await,
+        }
+    }
+    async fn read_with(&self, path: &str, opts: &ReadOptions) -> Result<ReadResult> {
+        match self.files.get(path) {
+            Some(b) => {
+                let source = ByteSource::Bytes(b.clone());
+                Ok(ReadResult::Data {
+                    source: match opts.range {
+                        Some(r) => source.slice_range(r),
+                        None => source,
+                    },
+                    version: VersionToken::Unknown,
+                })
+            }
+            None => self.inner.read_with(path, opts).await,
         }
     }
     async fn write(&self, path: &str, data: ByteSource) -> Result<()> {

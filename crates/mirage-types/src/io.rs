@@ -80,6 +80,70 @@ impl ByteSource {
     }
 }
 
+impl ByteSource {
+    /// The bytes of `range` only (see [`crate::ByteRange`]): in-memory
+    /// bytes are sliced without a copy; a stream skips up to the offset and
+    /// ends (dropping, so closing, the rest of the stream) once `len` bytes
+    /// have passed. A range past the end gives an empty source. This is the
+    /// default range read of a resource without native ranges.
+    pub fn slice_range(self, range: crate::ByteRange) -> ByteSource {
+        match self {
+            ByteSource::Bytes(b) => {
+                let len = b.len() as u64;
+                let start = range.offset.min(len);
+                let end = match range.len {
+                    Some(n) => start.saturating_add(n).min(len),
+                    None => len,
+                };
+                // Both are at most `b.len()`, so they fit in usize.
+                ByteSource::Bytes(
+                    b.slice(usize::try_from(start).unwrap_or(0)..usize::try_from(end).unwrap_or(0)),
+                )
+            }
+            ByteSource::Stream(s) => {
+                if range.len == Some(0) {
+                    return ByteSource::empty();
+                }
+                let state = (Some(s), range.offset, range.len);
+                let out = futures::stream::unfold(state, |(s, mut skip, mut left)| async move {
+                    let mut s = s?;
+                    loop {
+                        if left == Some(0) {
+                            return None; // drops the inner stream: the reader stops
+                        }
+                        let mut chunk = match s.next().await? {
+                            Ok(c) => c,
+                            Err(e) => return Some((Err(e), (None, 0, Some(0)))),
+                        };
+                        if skip > 0 {
+                            let n = chunk.len() as u64;
+                            if n <= skip {
+                                skip -= n;
+                                continue;
+                            }
+                            chunk = chunk.slice(usize::try_from(skip).unwrap_or(0)..);
+                            skip = 0;
+                        }
+                        if let Some(l) = left {
+                            if (chunk.len() as u64) > l {
+                                chunk.truncate(usize::try_from(l).unwrap_or(0));
+                            }
+                            left = Some(l - chunk.len() as u64);
+                        }
+                        if chunk.is_empty() {
+                            continue;
+                        }
+                        // Done: drop the inner stream now, not at the next poll.
+                        let rest = if left == Some(0) { None } else { Some(s) };
+                        return Some((Ok(chunk), (rest, 0, left)));
+                    }
+                });
+                ByteSource::Stream(out.boxed())
+            }
+        }
+    }
+}
+
 impl From<Bytes> for ByteSource {
     fn from(b: Bytes) -> Self {
         ByteSource::Bytes(b)

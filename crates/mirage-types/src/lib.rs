@@ -22,7 +22,10 @@ pub use error::{Error, ErrorKind, Result};
 pub use io::{ByteSource, ByteStream, Input, Output, Sink};
 pub use path::{PathSpec, basename, dirname, join_path, normalize_path, strip_mount_prefix};
 pub use stat::{FileStat, FileType, VersionToken};
-pub use vfs::{MountInfo, MountMode, Vfs};
+pub use vfs::{
+    ByteRange, EntryStream, ListChildren, ListOptions, MountInfo, MountMode, ReadOptions,
+    ReadResult, Vfs, filter_start_after, list_from_vec, walk,
+};
 
 use serde::{Deserialize, Serialize};
 

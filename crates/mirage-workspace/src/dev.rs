@@ -27,8 +27,8 @@ use bytes::Bytes;
 use futures::StreamExt;
 use mirage_ops::{Capability, Resource};
 use mirage_types::{
-    ByteSource, Error, ErrorKind, FileStat, Input, MountInfo, Output, Result, Sink, Vfs,
-    normalize_path,
+    ByteSource, EntryStream, Error, ErrorKind, FileStat, Input, ListOptions, MountInfo, Output,
+    ReadOptions, ReadResult, Result, Sink, VersionToken, Vfs, normalize_path,
 };
 
 /// Where `/dev` is mounted.
@@ -246,10 +246,29 @@ impl Vfs for DevStreams {
     async fn readdir(&self, path: &str) -> Result<Vec<FileStat>> {
         self.inner.readdir(path).await
     }
+    async fn list<'a>(&'a self, path: &str, opts: &ListOptions) -> Result<EntryStream<'a>> {
+        self.inner.list(path, opts).await
+    }
     async fn read(&self, path: &str) -> Result<ByteSource> {
         match std_stream(path) {
             Some(StdStream::Stdin) => Ok(self.take_stdin().into_source()),
             _ => self.inner.read(path).await,
+        }
+    }
+    async fn read_with(&self, path: &str, opts: &ReadOptions) -> Result<ReadResult> {
+        match std_stream(path) {
+            // A stream has no version: never "unchanged".
+            Some(StdStream::Stdin) => {
+                let source = self.take_stdin().into_source();
+                Ok(ReadResult::Data {
+                    source: match opts.range {
+                        Some(r) => source.slice_range(r),
+                        None => source,
+                    },
+                    version: VersionToken::Unknown,
+                })
+            }
+            _ => self.inner.read_with(path, opts).await,
         }
     }
     async fn write(&self, path: &str, data: ByteSource) -> Result<()> {

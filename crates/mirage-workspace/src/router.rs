@@ -5,11 +5,13 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use futures::StreamExt;
 use futures::future::BoxFuture;
 use mirage_ops::Resource;
 use mirage_types::{
-    ByteSource, Error, ErrorKind, FileStat, FileType, MountInfo, MountMode, Result, Vfs, basename,
-    normalize_path, strip_mount_prefix,
+    ByteSource, EntryStream, Error, ErrorKind, FileStat, FileType, ListChildren, ListOptions,
+    MountInfo, MountMode, ReadOptions, ReadResult, Result, Vfs, basename, normalize_path,
+    strip_mount_prefix,
 };
 
 /// One mount: a resource attached at a prefix with a mode.
@@ -237,6 +239,72 @@ fn at(e: Error, path: &str) -> Error {
     e.with_path(path)
 }
 
+/// An error from a resource with a resource path made virtual (the mount
+/// prefix put in front).
+fn to_virtual(e: Error, prefix: &str) -> Error {
+    match e.path.clone() {
+        Some(p) if prefix != "/" => {
+            e.with_path(format!("{prefix}{}", if p == "/" { "" } else { &p }))
+        }
+        _ => e,
+    }
+}
+
+impl Router {
+    /// The direct children of `path` as a stream: the resource's entries
+    /// (none for a virtual directory), then the mount points below `path`
+    /// that the resource did not list (kept small: only those names are
+    /// remembered).
+    async fn list_dir<'a>(&'a self, path: String, opts: &ListOptions) -> Result<EntryStream<'a>> {
+        let flat = ListOptions {
+            recursive: false,
+            ..opts.clone()
+        };
+        let entries: EntryStream<'a> = match self.resolve(&path) {
+            Some((m, rel)) => match mirage_ops::list(m.resource.as_ref(), &rel, &flat).await {
+                Ok(s) => {
+                    let p = path.clone();
+                    s.map(move |r| r.map_err(|e| at(e, &p))).boxed()
+                }
+                Err(e) if e.kind == ErrorKind::NotFound && self.is_virtual_dir(&path) => {
+                    futures::stream::empty().boxed()
+                }
+                Err(e) => return Err(at(e, &path)),
+            },
+            None if self.is_virtual_dir(&path) => futures::stream::empty().boxed(),
+            None => return Err(Error::not_found(path)),
+        };
+        let mounts = self.child_mounts(&path);
+        if mounts.is_empty() {
+            return Ok(entries);
+        }
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen_w = seen.clone();
+        let names = mounts.clone();
+        let entries = entries.inspect(move |r| {
+            if let Ok(e) = r
+                && names.contains(&e.name)
+                && let Ok(mut g) = seen_w.lock()
+            {
+                g.push(e.name.clone());
+            }
+        });
+        let after = opts.start_after.clone();
+        let rest = futures::stream::once(async move {
+            let seen = seen.lock().map(|g| g.clone()).unwrap_or_default();
+            let extra: Vec<Result<FileStat>> = mounts
+                .into_iter()
+                .filter(|n| !seen.contains(n))
+                .filter(|n| after.as_ref().is_none_or(|a| n.as_str() > a.as_str()))
+                .map(|n| Ok(FileStat::dir(n)))
+                .collect();
+            futures::stream::iter(extra)
+        })
+        .flatten();
+        Ok(entries.chain(rest).boxed())
+    }
+}
+
 #[async_trait]
 impl Vfs for Router {
     async fn stat(&self, path: &str) -> Result<FileStat> {
@@ -306,6 +374,51 @@ impl Vfs for Router {
         }
         entries.sort_by(|a, b| mirage_types::bytestr::cmp(&a.name, &b.name));
         Ok(entries)
+    }
+
+    async fn list<'a>(&'a self, path: &str, opts: &ListOptions) -> Result<EntryStream<'a>> {
+        let path = normalize_path(path);
+        if !opts.recursive {
+            return self.list_dir(path, opts).await;
+        }
+        if let Some((m, rel)) = self.resolve(&path)
+            && m.resource.capability().recursive_list
+            && self.child_mounts(&path).is_empty()
+        {
+            // Natively, when no other mount lies below.
+            let s = mirage_ops::list(m.resource.as_ref(), &rel, opts)
+                .await
+                .map_err(|e| at(e, &path))?;
+            let prefix = m.prefix.clone();
+            return Ok(s
+                .map(move |r| r.map_err(|e| to_virtual(e, &prefix)))
+                .boxed());
+        }
+        // Walk with non-recursive listings through the router, so the walk
+        // goes into the mounts below `path`.
+        let flat = ListOptions {
+            page_size: opts.page_size,
+            ..ListOptions::default()
+        };
+        let root = self.list_dir(path.clone(), &flat).await?;
+        let lister: ListChildren<'a> = Box::new(move |p: String| {
+            let flat = flat.clone();
+            Box::pin(async move { self.list_dir(p, &flat).await })
+        });
+        Ok(mirage_types::walk(&path, opts, root, lister))
+    }
+
+    async fn read_with(&self, path: &str, opts: &ReadOptions) -> Result<ReadResult> {
+        let path = normalize_path(path);
+        match self.resolve(&path) {
+            Some((m, rel)) => m
+                .resource
+                .read_with(&rel, opts)
+                .await
+                .map_err(|e| at(e, &path)),
+            None if self.is_virtual_dir(&path) => Err(Error::at(ErrorKind::IsADirectory, path)),
+            None => Err(Error::not_found(path)),
+        }
     }
 
     async fn read(&self, path: &str) -> Result<ByteSource> {
