@@ -1,0 +1,53 @@
+//! `printf [-v VAR] FORMAT [ARG]...`: the builtin wrapper around the
+//! shell's printf engine (`crate::printf`).
+
+use async_trait::async_trait;
+use mirage_types::bytestr;
+
+use super::{Builtin, out};
+use crate::exec::{ExecResult, Interp, Io};
+use crate::state::ShellState;
+
+/// `printf [-v VAR] FORMAT [ARG]...`: the builtin wrapper around the
+/// shell's printf engine (`crate::printf`).
+pub struct Printf;
+
+#[async_trait]
+impl Builtin for Printf {
+    fn names(&self) -> &'static [&'static str] {
+        &["printf"]
+    }
+
+    async fn run(
+        &self,
+        __interp: &Interp,
+        argv: &[String],
+        st: &mut ShellState,
+        io: &Io,
+    ) -> ExecResult {
+        let args = argv.get(1..).unwrap_or_default();
+        let mut args = args;
+        let mut var: Option<String> = None;
+        if args.first().map(std::string::String::as_str) == Some("-v") {
+            var = args.get(1).cloned();
+            args = &args[args.len().min(2)..];
+        }
+        if args.first().map(std::string::String::as_str) == Some("--") {
+            args = &args[1..];
+        }
+        let Some(fmt) = args.first() else {
+            io.err("bash: printf: usage: printf [-v var] format [arguments]\n")
+                .await;
+            return Ok(2);
+        };
+        let p = crate::printf::printf(fmt, &args[1..]);
+        for e in &p.errors {
+            io.err(&format!("bash: printf: {e}\n")).await;
+        }
+        match var {
+            Some(v) => crate::expand::assign_subscripted(st, &v, bytestr::decode_owned(p.out)),
+            None => out(io, &p.out).await?,
+        }
+        Ok(if p.errors.is_empty() { 0 } else { 1 })
+    }
+}
