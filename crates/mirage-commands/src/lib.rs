@@ -19,6 +19,8 @@ pub use registry::{command_names, resolve};
 
 #[doc(hidden)]
 pub use inventory as __inventory;
+#[doc(hidden)]
+pub use mirage_types::command::Effect as __Effect;
 
 /// Registers a general command: `register_command!(NAME, SPEC, HANDLER)`,
 /// or with `write` as a fourth argument for commands that change files.
@@ -35,7 +37,7 @@ macro_rules! register_command {
                 resource: None,
                 filetype: None,
                 spec: &$spec,
-                write: $write,
+                effect: $crate::__Effect::from_write($write),
                 handler: $handler,
             }
         }

@@ -33,6 +33,20 @@ pub fn resolve(
     all().find(|r| r.resource.is_none() && r.filetype.is_none())
 }
 
+/// Every registration of `name`: the general handler and those for a
+/// resource or a file type, in link order.
+pub fn registrations(name: &str) -> impl Iterator<Item = &'static CommandRegistration> + '_ {
+    inventory::iter::<CommandRegistration>
+        .into_iter()
+        .filter(move |r| r.name == name)
+}
+
+/// Whether `name` has a handler that can run on a mount of `resource`:
+/// one registered for that resource, or a general one.
+pub fn runs_on(name: &str, resource: &str) -> bool {
+    registrations(name).any(|r| r.resource.is_none_or(|res| res == resource))
+}
+
 /// Every registered command name, sorted and deduplicated.
 pub fn command_names() -> Vec<&'static str> {
     let mut v: Vec<&'static str> = inventory::iter::<CommandRegistration>

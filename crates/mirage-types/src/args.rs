@@ -71,8 +71,26 @@ pub enum PathOperands {
     All,
     /// The first operand is text and the rest are paths (`grep PATTERN FILE…`).
     SkipFirst,
+    /// As [`PathOperands::SkipFirst`], unless one of these option keys was
+    /// given: then every operand is a path (`grep -e PATTERN FILE…` and
+    /// `grep -f FILE FILE…` take no pattern operand).
+    SkipFirstUnless(&'static [&'static str]),
     /// No operand is a path (`seq`, `echo`).
     None,
+}
+
+impl PathOperands {
+    /// The operands of `parsed` that are paths, in order (`-`, standard
+    /// input, included).
+    pub fn select(self, parsed: &ParsedArgs) -> &[String] {
+        let skip = match self {
+            PathOperands::None => return &[],
+            PathOperands::All => 0,
+            PathOperands::SkipFirst => 1,
+            PathOperands::SkipFirstUnless(keys) => usize::from(!keys.iter().any(|k| parsed.has(k))),
+        };
+        parsed.operands.get(skip..).unwrap_or_default()
+    }
 }
 
 /// The options and operands of a command (seed 001's `CommandSpec`).
@@ -291,6 +309,20 @@ mod tests {
         assert!(p.has("recursive") && p.has("number") && p.has("count"));
         assert_eq!(p.value("regexp"), Some("foo"));
         assert_eq!(p.operands, v(&["foo", "dir", "-x"]));
+    }
+
+    #[test]
+    fn path_operands_after_pattern_options() {
+        let p = parse(&SPEC, &v(&["-e", "x", "/s3/f", "/s3/g"])).unwrap();
+        assert_eq!(PathOperands::SkipFirst.select(&p), v(&["/s3/g"]));
+        let unless = PathOperands::SkipFirstUnless(&["regexp", "file"]);
+        assert_eq!(unless.select(&p), v(&["/s3/f", "/s3/g"]));
+        let p = parse(&SPEC, &v(&["-n", "x", "/s3/f"])).unwrap();
+        assert_eq!(unless.select(&p), v(&["/s3/f"]));
+        assert_eq!(PathOperands::All.select(&p), v(&["x", "/s3/f"]));
+        assert!(PathOperands::None.select(&p).is_empty());
+        let p = parse(&SPEC, &v(&["x"])).unwrap();
+        assert!(unless.select(&p).is_empty());
     }
 
     #[test]

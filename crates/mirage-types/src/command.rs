@@ -106,13 +106,46 @@ pub struct CommandRegistration {
     pub filetype: Option<&'static str>,
     /// Options and operands, for parsing and for the registry's listing.
     pub spec: &'static CommandSpec,
-    /// Whether the command changes files (checked against the mount mode by the router anyway).
-    pub write: bool,
+    /// What the command does beyond reading: [`Effect::Write`] changes
+    /// files (the router checks each change against the mount mode anyway),
+    /// [`Effect::Exec`] acts outside the files and runs only on an `exec`
+    /// mount (see [`Effect`]).
+    pub effect: Effect,
     /// The handler.
     pub handler: CommandFn,
 }
 
 inventory::collect!(CommandRegistration);
+
+/// The side effects a command may have, declared in its
+/// [`CommandRegistration`].
+///
+/// Dispatch enforces [`Effect::Exec`]: such a command runs only when the
+/// mount of each of its path operands (or, with no path operand, the mount
+/// of the working directory) has mode `exec`
+/// ([`MountMode::Exec`](crate::MountMode::Exec)). Otherwise it does not run:
+/// `NAME: PATH: Permission denied (mount is not exec)` on stderr, status 1.
+/// [`Effect::Read`] and [`Effect::Write`] need nothing from dispatch (the
+/// router refuses every change on a `read` mount).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Effect {
+    /// Reads files and writes only to its output streams (`cat`, `grep`).
+    #[default]
+    Read,
+    /// Changes files through the router (`cp`, `rm`, `tee`).
+    Write,
+    /// Acts outside the workspace's files: sends a message, makes an HTTP
+    /// request that changes something (`curl -X POST`), starts a job.
+    Exec,
+}
+
+impl Effect {
+    /// [`Effect::Write`] for `true`, [`Effect::Read`] for `false` (the
+    /// `write` flag of `register_command!`).
+    pub const fn from_write(write: bool) -> Effect {
+        if write { Effect::Write } else { Effect::Read }
+    }
+}
 
 /// What the shell calls to run a command that is not a shell builtin. The
 /// workspace implements it with the registry's resolution order.

@@ -1,13 +1,27 @@
 //! Command dispatch for the shell: finds the handler in seed 001's order
 //! (`(name, resource, filetype)` → `(name, resource)` → `(name)`) from the
-//! first path operand's mount and extension, and runs it.
+//! first path operand's mount and extension, enforces `exec` mode for
+//! side-effecting commands, and runs it.
+//!
+//! - The path operands are found with the command's own spec
+//!   ([`PathOperands::select`]): the general handler's spec, or, for a
+//!   command registered only for resources, each resource handler's spec in
+//!   turn. A path after `grep -e PATTERN` is a path.
+//! - A command registered only for resources (no general handler) runs when
+//!   its first path operand (with none, the working directory) is on a mount
+//!   of one of those resources; anywhere else it is `command not found`
+//!   (127), and [`CommandHost::has_command`] says so only when the workspace
+//!   mounts such a resource.
+//! - A command registered with [`Effect::Exec`] runs only when every path
+//!   operand (with none, the working directory) is on an `exec` mount;
+//!   otherwise `NAME: PATH: Permission denied (mount is not exec)`, status 1.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use mirage_types::args::{PathOperands, parse};
-use mirage_types::command::{CommandCtx, CommandHost};
-use mirage_types::{Input, PathSpec, Vfs};
+use mirage_types::args::parse;
+use mirage_types::command::{CommandCtx, CommandHost, CommandRegistration, Effect};
+use mirage_types::{Input, MountInfo, MountMode, PathSpec, Vfs};
 
 use crate::dev::{DevStreams, StdStream, std_stream};
 
@@ -23,43 +37,122 @@ impl WorkspaceHost {
     }
 }
 
+/// The handler dispatch picked for one command line.
+struct Choice {
+    handler: &'static CommandRegistration,
+    /// The mount of the first path operand (for a resource-only command
+    /// without one, the working directory's mount).
+    mount: Option<MountInfo>,
+    /// The path operands as given (`-` left out).
+    paths: Vec<String>,
+}
+
+/// The path operands of `args` by `reg`'s spec (`-` left out); none when
+/// the arguments do not parse (the handler reports that).
+fn path_operands(reg: &CommandRegistration, args: &[String]) -> Vec<String> {
+    parse(reg.spec, args)
+        .map(|p| {
+            reg.spec
+                .paths
+                .select(&p)
+                .iter()
+                .filter(|o| *o != "-")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl WorkspaceHost {
+    /// Seed 001's resolution for `ctx`; `None` when no handler can run
+    /// here (no command of that name, or only handlers for resources that
+    /// do not hold the path).
+    fn choose(&self, ctx: &CommandCtx) -> Option<Choice> {
+        let general = mirage_commands::resolve(&ctx.name, None, None);
+        // The registrations whose spec finds the path operands: the general
+        // one, else each resource handler (the first that matches its mount wins).
+        let specs: Vec<&'static CommandRegistration> = match general {
+            Some(g) => vec![g],
+            None => mirage_commands::registry::registrations(&ctx.name)
+                .filter(|r| r.resource.is_some())
+                .collect(),
+        };
+        for reg in specs {
+            let paths = path_operands(reg, &ctx.args);
+            let (mount, filetype) = match paths.first() {
+                Some(op) => {
+                    let spec = PathSpec::new(ctx.resolve(op));
+                    (self.vfs.mount_of(&spec.original), spec.filetype())
+                }
+                None if general.is_none() => (self.vfs.mount_of(&ctx.cwd), None),
+                None => (None, None),
+            };
+            let specific = mount.as_ref().and_then(|m| {
+                mirage_commands::resolve(&ctx.name, Some(&m.resource), filetype.as_deref())
+            });
+            match (specific, general) {
+                (Some(handler), _) | (None, Some(handler)) => {
+                    return Some(Choice {
+                        handler,
+                        mount,
+                        paths,
+                    });
+                }
+                (None, None) => {}
+            }
+        }
+        None
+    }
+
+    /// For an [`Effect::Exec`] command: the first path (as given; the cwd
+    /// when there is none) that is not on an `exec` mount.
+    fn not_exec(&self, ctx: &CommandCtx, paths: &[String]) -> Option<String> {
+        let on_exec = |p: &str| {
+            self.vfs
+                .mount_of(&ctx.resolve(p))
+                .is_some_and(|m| m.mode == MountMode::Exec)
+        };
+        if paths.is_empty() {
+            return (!on_exec(&ctx.cwd)).then(|| ctx.cwd.clone());
+        }
+        paths.iter().find(|p| !on_exec(p)).cloned()
+    }
+}
+
 #[async_trait]
 impl CommandHost for WorkspaceHost {
     fn vfs(&self) -> Arc<dyn Vfs> {
         self.vfs.clone()
     }
 
+    /// A general command, or one registered for a resource this workspace
+    /// mounts (it runs on that mount).
     fn has_command(&self, name: &str) -> bool {
         mirage_commands::resolve(name, None, None).is_some()
+            || self
+                .vfs
+                .mounts()
+                .iter()
+                .any(|m| mirage_commands::registry::runs_on(name, &m.resource))
     }
 
     async fn run(&self, ctx: &mut CommandCtx) -> i32 {
-        let Some(general) = mirage_commands::resolve(&ctx.name, None, None) else {
+        let Some(choice) = self.choose(ctx) else {
             let msg = format!("mirage: {}: command not found\n", ctx.name);
-            let _ = ctx.stderr.write(msg.as_bytes()).await;
+            let _ = ctx.stderr.write_str(&msg).await;
             let _ = ctx.stderr.flush().await;
             return 127;
         };
-        // PathSpec of the first path operand picks resource and filetype.
-        let first_path = match general.spec.paths {
-            PathOperands::None => None,
-            kind => parse(general.spec, &ctx.args).ok().and_then(|p| {
-                let skip = usize::from(kind == PathOperands::SkipFirst);
-                p.operands.into_iter().skip(skip).find(|o| o != "-")
-            }),
-        };
-        let mut handler = general;
-        if let Some(op) = first_path {
-            let spec = PathSpec::new(ctx.resolve(&op));
-            if let Some(m) = self.vfs.mount_of(&spec.original) {
-                let ft = spec.filetype();
-                if let Some(h) =
-                    mirage_commands::resolve(&ctx.name, Some(&m.resource), ft.as_deref())
-                {
-                    handler = h;
-                }
-                ctx.mount = Some(m);
-            }
+        let handler = choice.handler;
+        if handler.effect == Effect::Exec
+            && let Some(p) = self.not_exec(ctx, &choice.paths)
+        {
+            ctx.error(format!("{p}: Permission denied (mount is not exec)"))
+                .await;
+            return 1;
+        }
+        if choice.mount.is_some() {
+            ctx.mount = choice.mount;
         }
         bind_std_streams(ctx);
         tracing::debug!(command = %ctx.name, resource = ?handler.resource, filetype = ?handler.filetype, "dispatch");

@@ -83,7 +83,7 @@ const OPTS: &[OptSpec] = &[
 pub static SPEC: CommandSpec = CommandSpec {
     name: "grep",
     options: OPTS,
-    paths: PathOperands::SkipFirst,
+    paths: PathOperands::SkipFirstUnless(&["regexp", "file"]),
     numeric_key: Some("context"),
     stop_at_operand: false,
     usage_status: 2,
