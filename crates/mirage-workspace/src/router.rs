@@ -411,11 +411,13 @@ impl Vfs for Router {
     async fn read_with(&self, path: &str, opts: &ReadOptions) -> Result<ReadResult> {
         let path = normalize_path(path);
         match self.resolve(&path) {
-            Some((m, rel)) => m
-                .resource
-                .read_with(&rel, opts)
-                .await
-                .map_err(|e| at(e, &path)),
+            Some((m, rel)) => match m.resource.read_with(&rel, opts).await {
+                // A directory made by mount points below it.
+                Err(e) if e.kind == ErrorKind::NotFound && self.is_virtual_dir(&path) => {
+                    Err(Error::at(ErrorKind::IsADirectory, path))
+                }
+                r => r.map_err(|e| at(e, &path)),
+            },
             None if self.is_virtual_dir(&path) => Err(Error::at(ErrorKind::IsADirectory, path)),
             None => Err(Error::not_found(path)),
         }
@@ -424,7 +426,13 @@ impl Vfs for Router {
     async fn read(&self, path: &str) -> Result<ByteSource> {
         let path = normalize_path(path);
         match self.resolve(&path) {
-            Some((m, rel)) => m.resource.read(&rel).await.map_err(|e| at(e, &path)),
+            Some((m, rel)) => match m.resource.read(&rel).await {
+                // A directory made by mount points below it.
+                Err(e) if e.kind == ErrorKind::NotFound && self.is_virtual_dir(&path) => {
+                    Err(Error::at(ErrorKind::IsADirectory, path))
+                }
+                r => r.map_err(|e| at(e, &path)),
+            },
             None if self.is_virtual_dir(&path) => Err(Error::at(ErrorKind::IsADirectory, path)),
             None => Err(Error::not_found(path)),
         }
