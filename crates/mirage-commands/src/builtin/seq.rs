@@ -4,6 +4,7 @@
 //! Decimal operands step exactly (scaled integers), so `seq 0 0.1 1` ends
 //! at `1.0` as GNU's long double arithmetic does.
 
+use mirage_format::{Flags, Spec, format_float};
 use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
@@ -146,24 +147,11 @@ fn format_fixed(v: i128, scale: u32, prec: u32, width: usize) -> String {
     format!("{sign}{}{body}", "0".repeat(pad))
 }
 
-/// One printf conversion: flags, width, precision and the letter.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-struct Conv {
-    left: bool,
-    plus: bool,
-    space: bool,
-    alt: bool,
-    zero: bool,
-    width: usize,
-    precision: Option<usize>,
-    letter: char,
-}
-
 /// A `-f` format: text before, the conversion, text after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Format {
     prefix: String,
-    conv: Conv,
+    conv: Spec,
     suffix: String,
 }
 
@@ -172,7 +160,7 @@ fn parse_format(fmt: &str) -> Result<Format, String> {
     let b: Vec<char> = fmt.chars().collect();
     let mut prefix = String::new();
     let mut i = 0;
-    let mut found: Option<(Conv, usize)> = None;
+    let mut found: Option<(Spec, usize)> = None;
     while i < b.len() {
         if b[i] != '%' {
             prefix.push(b[i]);
@@ -184,16 +172,16 @@ fn parse_format(fmt: &str) -> Result<Format, String> {
             i += 2;
             continue;
         }
-        let mut c = Conv::default();
+        let mut c = Spec::default();
         let mut j = i + 1;
         while let Some(&f) = b.get(j) {
             match f {
-                '-' => c.left = true,
-                '+' => c.plus = true,
-                ' ' => c.space = true,
-                '#' => c.alt = true,
-                '0' => c.zero = true,
-                '\'' => {}
+                '-' => c.flags.left = true,
+                '+' => c.flags.plus = true,
+                ' ' => c.flags.space = true,
+                '#' => c.flags.alt = true,
+                '0' => c.flags.zero = true,
+                '\'' => c.flags.grouping = true,
                 _ => break,
             }
             j += 1;
@@ -215,7 +203,7 @@ fn parse_format(fmt: &str) -> Result<Format, String> {
         }
         match b.get(j) {
             Some(&l) if "efgaEFGA".contains(l) => {
-                c.letter = l;
+                c.conv = l;
                 found = Some((c, j + 1));
             }
             Some(&l) => return Err(format!("format '{fmt}' has unknown %{l} directive")),
@@ -245,103 +233,6 @@ fn parse_format(fmt: &str) -> Result<Format, String> {
         conv,
         suffix,
     })
-}
-
-/// `%e` body of a finite non-negative value: `d.ddde+XX`.
-fn fmt_e(v: f64, prec: usize, upper: bool, alt: bool) -> String {
-    let s = format!("{v:.prec$e}");
-    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let mut mant = mant.to_string();
-    if alt && prec == 0 {
-        mant.push('.');
-    }
-    let e = if upper { 'E' } else { 'e' };
-    format!(
-        "{mant}{e}{}{:02}",
-        if exp < 0 { '-' } else { '+' },
-        exp.abs()
-    )
-}
-
-/// `%g` body of a finite non-negative value.
-fn fmt_g(v: f64, prec: usize, upper: bool, alt: bool) -> String {
-    let p = if prec == 0 { 1 } else { prec };
-    let x: i32 = if v == 0.0 {
-        0
-    } else {
-        let s = format!("{v:.prec$e}", prec = p - 1);
-        s.split_once('e')
-            .and_then(|(_, e)| e.parse().ok())
-            .unwrap_or(0)
-    };
-    let mut out = if (p as i32) > x && x >= -4 {
-        format!("{v:.prec$}", prec = (p as i32 - 1 - x).max(0) as usize)
-    } else {
-        fmt_e(v, p - 1, upper, false)
-    };
-    if !alt {
-        let (num, exp) = match out.find(['e', 'E']) {
-            Some(i) => (out[..i].to_string(), out[i..].to_string()),
-            None => (out.clone(), String::new()),
-        };
-        let num = if num.contains('.') {
-            num.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            num
-        };
-        out = format!("{num}{exp}");
-    }
-    out
-}
-
-/// Formats `v` by one conversion, as C `printf`.
-fn format_conv(c: &Conv, v: f64) -> String {
-    let neg = v.is_sign_negative();
-    let a = v.abs();
-    let upper = c.letter.is_ascii_uppercase();
-    let prec = c.precision.unwrap_or(6);
-    let body = if !a.is_finite() {
-        let t = if a.is_nan() { "nan" } else { "inf" };
-        if upper {
-            t.to_uppercase()
-        } else {
-            t.to_string()
-        }
-    } else {
-        match c.letter.to_ascii_lowercase() {
-            'f' => {
-                let mut s = format!("{a:.prec$}");
-                if c.alt && prec == 0 {
-                    s.push('.');
-                }
-                s
-            }
-            'e' | 'a' => fmt_e(a, prec, upper, c.alt),
-            _ => fmt_g(a, prec, upper, c.alt),
-        }
-    };
-    let sign = if neg {
-        "-"
-    } else if c.plus {
-        "+"
-    } else if c.space {
-        " "
-    } else {
-        ""
-    };
-    let len = sign.len() + body.len();
-    if len >= c.width {
-        return format!("{sign}{body}");
-    }
-    let pad = c.width - len;
-    if c.left {
-        format!("{sign}{body}{}", " ".repeat(pad))
-    } else if c.zero && a.is_finite() {
-        format!("{sign}{}{body}", "0".repeat(pad))
-    } else {
-        format!("{}{sign}{body}", " ".repeat(pad))
-    }
 }
 
 /// Splits the arguments where GNU's `+` getopt stops: at the first operand
@@ -502,24 +393,20 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         }
         let render = |v: f64| -> String {
             match (&format, prec) {
-                (Some(f), _) => format!("{}{}{}", f.prefix, format_conv(&f.conv, v), f.suffix),
+                (Some(f), _) => format!("{}{}{}", f.prefix, format_float(&f.conv, v), f.suffix),
                 (None, Some(pr)) => {
-                    let c = Conv {
+                    let c = Spec {
                         precision: Some(pr),
-                        letter: 'f',
-                        zero: width.is_some(),
                         width: width.unwrap_or(0),
-                        ..Conv::default()
+                        flags: Flags {
+                            zero: width.is_some(),
+                            ..Flags::default()
+                        },
+                        ..Spec::new('f')
                     };
-                    format_conv(&c, v)
+                    format_float(&c, v)
                 }
-                (None, None) => format_conv(
-                    &Conv {
-                        letter: 'g',
-                        ..Conv::default()
-                    },
-                    v,
-                ),
+                (None, None) => format_float(&Spec::new('g'), v),
             }
         };
         let exact = match (first.exact, step.exact, last.exact) {
@@ -585,7 +472,7 @@ mod tests {
 
     fn g(spec: &str, x: f64) -> String {
         parse_format(spec)
-            .map(|f| format!("{}{}{}", f.prefix, format_conv(&f.conv, x), f.suffix))
+            .map(|f| format!("{}{}{}", f.prefix, format_float(&f.conv, x), f.suffix))
             .unwrap_or_default()
     }
 
