@@ -254,7 +254,7 @@ async fn run(cli: Cli) -> Result<i32> {
         } => {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&WorkspaceConfig::json_schema())?
+                serde_json::to_string_pretty(&mirage::workspace::schema::workspace_schema())?
             );
             Ok(0)
         }

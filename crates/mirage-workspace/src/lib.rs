@@ -20,6 +20,7 @@ pub mod config;
 pub mod dev;
 pub mod host;
 pub mod router;
+pub mod schema;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};

@@ -23,6 +23,7 @@ use std::time::SystemTime;
 
 use futures::future::BoxFuture;
 use globset::{GlobBuilder, GlobMatcher};
+use mirage_regex::{PosixRegex, Syntax};
 use mirage_types::args::{CommandSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
 use mirage_types::{ErrorKind, FileStat, FileType, Input};
@@ -80,7 +81,7 @@ pub enum Expr {
     /// `-path`/`-ipath`: glob on the whole path as printed.
     Path(GlobMatcher),
     /// `-regex`/`-iregex`: anchored regex on the whole path.
-    Regex(regex::Regex),
+    Regex(Box<PosixRegex>),
     /// `-type`: any of the letters (`f`, `d`, `l`).
     Type(Vec<char>),
     /// `-empty`.
@@ -364,19 +365,21 @@ impl Parser<'_> {
             }
             "-regex" | "-iregex" => {
                 let v = self.value(tok)?;
-                let ere = match self.regextype.as_str() {
+                let (pat, syntax) = match self.regextype.as_str() {
                     "posix-extended" | "egrep" | "posix-egrep" | "gnu-awk" | "posix-awk"
-                    | "awk" => crate::builtin::grep::translate_posix(&v, true)?,
+                    | "awk" => (v, Syntax::Extended),
                     "posix-basic" | "grep" | "sed" | "ed" | "posix-minimal-basic" => {
-                        crate::builtin::grep::translate_posix(&v, false)?
+                        (v, Syntax::Basic)
                     }
-                    _ => crate::builtin::grep::translate_posix(&emacs_to_ere(&v), true)?,
+                    _ => (emacs_to_ere(&v), Syntax::Extended),
                 };
-                let re = regex::RegexBuilder::new(&format!("^(?:{ere})$"))
-                    .case_insensitive(tok == "-iregex")
-                    .build()
-                    .map_err(|e| e.to_string())?;
-                Expr::Regex(re)
+                let opts = mirage_regex::Options {
+                    ignore_case: tok == "-iregex",
+                    whole_line: true,
+                    word: false,
+                };
+                let re = PosixRegex::new(&pat, syntax, &opts).map_err(|e| e.to_string())?;
+                Expr::Regex(Box::new(re))
             }
             "-regextype" => {
                 let v = self.value(tok)?;
@@ -645,7 +648,7 @@ impl Eval {
             Expr::False => false,
             Expr::Name(g) => g.is_match(n.name),
             Expr::Path(g) => g.is_match(n.display),
-            Expr::Regex(r) => r.is_match(n.display),
+            Expr::Regex(r) => r.is_match(&mirage_types::bytestr::encode(n.display)),
             Expr::Type(letters) => {
                 let c = match n.stat.file_type {
                     FileType::File => 'f',
