@@ -6,20 +6,30 @@
 //! Built on `grep-searcher` and `grep-regex`: the matcher and the searcher
 //! are built once and reused for every file. POSIX basic and extended
 //! regular expressions are translated to the `regex` crate's syntax by
-//! [`translate_posix`]. Files are read whole through the VFS and searched
-//! with `search_slice`; standard input is searched chunk by chunk (whole
-//! when context lines are asked for). Exit status: 0 when a line was
+//! [`mirage_regex::translate`]; a pattern with back-references runs on
+//! [`mirage_regex::backref`]. Bytes already in memory (a RAM file) and
+//! inputs up to 256 KiB are searched as one slice; a longer stream (a disk
+//! file, a pipe) is searched as it arrives, on a blocking thread fed
+//! through a bounded channel, so memory stays flat and `-m`, `-q`, `-l`
+//! and a closed stdout stop the reading. Exit status: 0 when a line was
 //! selected, 1 when none was, 2 on error (unless `-q` found a match).
 
+use std::cell::Cell;
 use std::io::Write as _;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use bytes::{Buf as _, Bytes};
+use futures::StreamExt as _;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use grep_matcher::{LineTerminator, Matcher};
 use grep_regex::{RegexMatcher, RegexMatcherBuilder};
 use grep_searcher::{Searcher, SearcherBuilder, Sink, SinkContext, SinkContextKind, SinkMatch};
+use mirage_regex::{RegexError, RegexErrorKind};
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
-use mirage_types::{ErrorKind, FileType, Input};
+use mirage_types::{ByteSource, ByteStream, ErrorKind, FileType, Input};
 
 use crate::fixed_set::{self, Anchor, FixedSet};
 use crate::util::parse_args;
@@ -91,332 +101,6 @@ pub static SPEC: CommandSpec = CommandSpec {
 
 crate::register_command!("grep", SPEC, run);
 
-/// The message for a back-reference, which the `regex` engine cannot run.
-const BACKREF_MSG: &str = "unsupported: back-references in regular expressions";
-
-/// Appends `c` to `out` as a literal in `regex` syntax.
-/// A byte that Mirage's string form carries as an escape character
-/// ([`mirage_types::bytestr`]) becomes `(?-u:\xNN)`, so the pattern matches
-/// that raw byte, as GNU grep matches the bytes of its pattern.
-fn push_literal(out: &mut String, c: char) {
-    let mut b = [0u8; 4];
-    let enc = c.encode_utf8(&mut b);
-    match mirage_types::bytestr::encode(enc) {
-        std::borrow::Cow::Owned(raw) => {
-            for byte in raw {
-                out.push_str(&format!("(?-u:\\x{byte:02X})"));
-            }
-        }
-        std::borrow::Cow::Borrowed(_) => out.push_str(&regex::escape(enc)),
-    }
-}
-
-/// `s` as a regex that matches it literally, byte for byte.
-fn literal_regex(s: &str) -> String {
-    if !mirage_types::bytestr::has_escapes(s) {
-        return regex::escape(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        push_literal(&mut out, c);
-    }
-    out
-}
-
-/// Parses an interval body starting at `chars[i]` (just after the `{`),
-/// ending with `}` (or `\}` in a BRE). Returns the `regex` interval and
-/// the index after it, or `None` when it is not a valid interval.
-fn parse_interval(chars: &[char], mut i: usize, extended: bool) -> Option<(String, usize)> {
-    let mut lo = String::new();
-    while i < chars.len() && chars[i].is_ascii_digit() {
-        lo.push(chars[i]);
-        i += 1;
-    }
-    let mut hi: Option<String> = None;
-    if i < chars.len() && chars[i] == ',' {
-        i += 1;
-        let mut h = String::new();
-        while i < chars.len() && chars[i].is_ascii_digit() {
-            h.push(chars[i]);
-            i += 1;
-        }
-        hi = Some(h);
-    }
-    if extended {
-        if chars.get(i) != Some(&'}') {
-            return None;
-        }
-        i += 1;
-    } else {
-        if chars.get(i) != Some(&'\\') || chars.get(i + 1) != Some(&'}') {
-            return None;
-        }
-        i += 2;
-    }
-    if lo.is_empty() && hi.as_deref().is_none_or(str::is_empty) {
-        return None;
-    }
-    let lo = if lo.is_empty() { "0".to_string() } else { lo };
-    let s = match hi {
-        None => format!("{{{lo}}}"),
-        Some(h) if h.is_empty() => format!("{{{lo},}}"),
-        Some(h) => {
-            let (a, b) = (lo.parse::<u64>().ok()?, h.parse::<u64>().ok()?);
-            if a > b {
-                return None;
-            }
-            format!("{{{lo},{h}}}")
-        }
-    };
-    Some((s, i))
-}
-
-/// Translates a bracket expression starting at `chars[i] == '['`; returns
-/// the `regex` class and the index after the closing `]`.
-fn translate_bracket(chars: &[char], mut i: usize) -> Result<(String, usize), String> {
-    const UNMATCHED: &str = "Unmatched [, [^, [:, [., or [=";
-    let mut out = String::from("[");
-    i += 1;
-    if chars.get(i) == Some(&'^') {
-        out.push('^');
-        i += 1;
-    }
-    let mut first = true;
-    loop {
-        let Some(&c) = chars.get(i) else {
-            return Err(UNMATCHED.into());
-        };
-        if c == ']' && !first {
-            out.push(']');
-            return Ok((out, i + 1));
-        }
-        first = false;
-        if c == '['
-            && let Some(&k) = chars.get(i + 1)
-            && (k == ':' || k == '=' || k == '.')
-        {
-            // find the closing k]
-            let mut j = i + 2;
-            while j + 1 < chars.len() && !(chars[j] == k && chars[j + 1] == ']') {
-                j += 1;
-            }
-            if j + 1 >= chars.len() {
-                return Err(UNMATCHED.into());
-            }
-            let inner: String = chars[i + 2..j].iter().collect();
-            if k == ':' {
-                const CLASSES: &[&str] = &[
-                    "alnum", "alpha", "blank", "cntrl", "digit", "graph", "lower", "print",
-                    "punct", "space", "upper", "xdigit",
-                ];
-                if !CLASSES.contains(&inner.as_str()) {
-                    return Err("Invalid character class name".into());
-                }
-                out.push_str(&format!("[:{inner}:]"));
-            } else {
-                for ch in inner.chars() {
-                    push_class_char(&mut out, ch);
-                }
-            }
-            i = j + 2;
-            continue;
-        }
-        if c == '-' {
-            out.push('-');
-        } else {
-            push_class_char(&mut out, c);
-        }
-        i += 1;
-    }
-}
-
-/// Appends a literal character inside a `regex` class.
-fn push_class_char(out: &mut String, c: char) {
-    if matches!(c, '\\' | '[' | ']' | '&' | '~' | '^' | '-') {
-        out.push('\\');
-    }
-    out.push(c);
-}
-
-/// Translates a POSIX regular expression as GNU grep reads it (a basic RE
-/// when `extended` is false, an extended RE otherwise) into `regex` crate
-/// syntax. In a BRE `\( \) \{ \} \| \+ \?` are operators and bare
-/// `( ) { } | + ?` are literal; `*` at the start of an expression is
-/// literal; `\<`, `\>`, `\w`, `\s`, `\b` keep their GNU meaning. The error
-/// is GNU's diagnostic (`Unmatched ( or \(`).
-pub fn translate_posix(pat: &str, extended: bool) -> Result<String, String> {
-    let chars: Vec<char> = pat.chars().collect();
-    let mut out = String::with_capacity(pat.len() + 8);
-    let mut i = 0;
-    let mut at_start = true;
-    let mut depth = 0usize;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\\' {
-            let Some(&n) = chars.get(i + 1) else {
-                return Err("Trailing backslash".into());
-            };
-            i += 2;
-            if !extended {
-                match n {
-                    '(' => {
-                        out.push('(');
-                        depth += 1;
-                        at_start = true;
-                        continue;
-                    }
-                    ')' => {
-                        if depth == 0 {
-                            return Err("Unmatched ) or \\)".into());
-                        }
-                        depth -= 1;
-                        out.push(')');
-                        at_start = false;
-                        continue;
-                    }
-                    '|' => {
-                        out.push('|');
-                        at_start = true;
-                        continue;
-                    }
-                    '{' => {
-                        if at_start {
-                            push_literal(&mut out, '{');
-                            at_start = false;
-                            continue;
-                        }
-                        match parse_interval(&chars, i, false) {
-                            Some((s, next)) => {
-                                out.push_str(&s);
-                                i = next;
-                                continue;
-                            }
-                            None => return Err("Unmatched \\{".into()),
-                        }
-                    }
-                    '}' => {
-                        push_literal(&mut out, '}');
-                        at_start = false;
-                        continue;
-                    }
-                    '+' | '?' => {
-                        if at_start {
-                            push_literal(&mut out, n);
-                            at_start = false;
-                        } else {
-                            out.push(n);
-                        }
-                        continue;
-                    }
-                    _ => {}
-                }
-            }
-            match n {
-                '<' => out.push_str(r"\b{start}"),
-                '>' => out.push_str(r"\b{end}"),
-                'w' | 'W' | 's' | 'S' | 'b' | 'B' => {
-                    out.push('\\');
-                    out.push(n);
-                }
-                '`' => out.push_str(r"\A"),
-                '\'' => out.push_str(r"\z"),
-                '1'..='9' => return Err(BACKREF_MSG.into()),
-                _ => push_literal(&mut out, n),
-            }
-            at_start = false;
-            continue;
-        }
-        i += 1;
-        match c {
-            '[' => {
-                let (cls, next) = translate_bracket(&chars, i - 1)?;
-                out.push_str(&cls);
-                i = next;
-                at_start = false;
-            }
-            '.' => {
-                out.push('.');
-                at_start = false;
-            }
-            '*' => {
-                if at_start {
-                    push_literal(&mut out, '*');
-                    at_start = false;
-                } else {
-                    out.push('*');
-                }
-            }
-            '^' => {
-                if extended || at_start {
-                    out.push('^');
-                } else {
-                    push_literal(&mut out, '^');
-                    at_start = false;
-                }
-            }
-            '$' => {
-                let anchor = extended
-                    || i == chars.len()
-                    || (chars.get(i) == Some(&'\\') && matches!(chars.get(i + 1), Some(')' | '|')));
-                if anchor {
-                    out.push('$');
-                } else {
-                    push_literal(&mut out, '$');
-                }
-                at_start = false;
-            }
-            '(' if extended => {
-                out.push('(');
-                depth += 1;
-                at_start = true;
-            }
-            ')' if extended => {
-                if depth == 0 {
-                    push_literal(&mut out, ')');
-                } else {
-                    depth -= 1;
-                    out.push(')');
-                }
-                at_start = false;
-            }
-            '|' if extended => {
-                out.push('|');
-                at_start = true;
-            }
-            '+' | '?' if extended => {
-                if at_start {
-                    push_literal(&mut out, c);
-                    at_start = false;
-                } else {
-                    out.push(c);
-                }
-            }
-            '{' if extended => {
-                if at_start {
-                    push_literal(&mut out, '{');
-                    at_start = false;
-                    continue;
-                }
-                match parse_interval(&chars, i, true) {
-                    Some((s, next)) => {
-                        out.push_str(&s);
-                        i = next;
-                    }
-                    None => push_literal(&mut out, '{'),
-                }
-            }
-            _ => {
-                push_literal(&mut out, c);
-                at_start = false;
-            }
-        }
-    }
-    if depth > 0 {
-        return Err("Unmatched ( or \\(".into());
-    }
-    Ok(out)
-}
-
 /// How the patterns are read.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Syntax {
@@ -427,7 +111,7 @@ enum Syntax {
 }
 
 /// Builds the single `regex` pattern for all of `patterns`.
-fn combine_patterns(patterns: &[String], syntax: Syntax) -> Result<String, String> {
+fn combine_patterns(patterns: &[String], syntax: Syntax) -> Result<String, RegexError> {
     if patterns.is_empty() {
         // no pattern at all (`-f /dev/null`): matches nothing
         return Ok("[a&&b]".to_string());
@@ -435,9 +119,9 @@ fn combine_patterns(patterns: &[String], syntax: Syntax) -> Result<String, Strin
     let mut parts = Vec::with_capacity(patterns.len());
     for p in patterns {
         let t = match syntax {
-            Syntax::Fixed => literal_regex(p),
-            Syntax::Basic => translate_posix(p, false)?,
-            Syntax::Extended => translate_posix(p, true)?,
+            Syntax::Fixed => mirage_regex::literal(p),
+            Syntax::Basic => mirage_regex::translate(p, mirage_regex::Syntax::Basic)?,
+            Syntax::Extended => mirage_regex::translate(p, mirage_regex::Syntax::Extended)?,
             Syntax::Perl => p.clone(),
         };
         parts.push(t);
@@ -452,578 +136,12 @@ fn combine_patterns(patterns: &[String], syntax: Syntax) -> Result<String, Strin
         .join("|"))
 }
 
-/// A small backtracking matcher for POSIX patterns with back-references
-/// (`\(ab\)\1`, `(.)\1`), which the `regex` engine cannot run. Used only
-/// when a pattern has one; it matches within one line.
-mod backtrack {
-    /// One compiled instruction.
-    #[derive(Debug, Clone)]
-    enum Inst {
-        Char(char),
-        Any,
-        Class(Class),
-        Split(usize, usize),
-        Jmp(usize),
-        Save(usize),
-        Start,
-        End,
-        WordB(bool),
-        WordStart,
-        WordEnd,
-        Backref(usize),
-        Match,
-    }
-
-    #[derive(Debug, Clone)]
-    enum Item {
-        Ch(char),
-        Range(char, char),
-        Named(String),
-    }
-
-    #[derive(Debug, Clone)]
-    struct Class {
-        neg: bool,
-        items: Vec<Item>,
-    }
-
-    fn named(name: &str, c: char) -> bool {
-        match name {
-            "alnum" => c.is_alphanumeric(),
-            "alpha" => c.is_alphabetic(),
-            "blank" => c == ' ' || c == '\t',
-            "cntrl" => c.is_control(),
-            "digit" => c.is_ascii_digit(),
-            "graph" => !c.is_whitespace() && !c.is_control(),
-            "lower" => c.is_lowercase(),
-            "print" => !c.is_control(),
-            "punct" => c.is_ascii_punctuation(),
-            "space" => c.is_whitespace(),
-            "upper" => c.is_uppercase(),
-            "xdigit" => c.is_ascii_hexdigit(),
-            "word" => c.is_alphanumeric() || c == '_',
-            _ => false,
-        }
-    }
-
-    impl Class {
-        fn test1(&self, c: char) -> bool {
-            self.items.iter().any(|it| match it {
-                Item::Ch(x) => *x == c,
-                Item::Range(a, b) => *a <= c && c <= *b,
-                Item::Named(n) => named(n, c),
-            })
-        }
-        fn test(&self, c: char, icase: bool) -> bool {
-            let hit = self.test1(c)
-                || (icase
-                    && (c.to_lowercase().any(|l| self.test1(l))
-                        || c.to_uppercase().any(|u| self.test1(u))));
-            hit != self.neg
-        }
-    }
-
-    /// AST node.
-    #[derive(Debug, Clone)]
-    enum Node {
-        Inst(Inst),
-        Group(Box<Node>, usize),
-        Alt(Vec<Node>),
-        Concat(Vec<Node>),
-        Repeat(Box<Node>, u32, Option<u32>),
-    }
-
-    struct Parser {
-        c: Vec<char>,
-        i: usize,
-        ext: bool,
-        groups: usize,
-    }
-
-    impl Parser {
-        fn peek(&self) -> Option<char> {
-            self.c.get(self.i).copied()
-        }
-        fn at_alt(&self) -> bool {
-            if self.ext {
-                self.peek() == Some('|')
-            } else {
-                self.peek() == Some('\\') && self.c.get(self.i + 1) == Some(&'|')
-            }
-        }
-        fn at_close(&self) -> bool {
-            if self.ext {
-                self.peek() == Some(')')
-            } else {
-                self.peek() == Some('\\') && self.c.get(self.i + 1) == Some(&')')
-            }
-        }
-        fn alt(&mut self) -> Result<Node, String> {
-            let mut branches = vec![self.concat()?];
-            while self.at_alt() {
-                self.i += if self.ext { 1 } else { 2 };
-                branches.push(self.concat()?);
-            }
-            Ok(if branches.len() == 1 {
-                branches.pop().unwrap_or(Node::Concat(vec![]))
-            } else {
-                Node::Alt(branches)
-            })
-        }
-        fn concat(&mut self) -> Result<Node, String> {
-            let mut items: Vec<Node> = Vec::new();
-            let start = self.i;
-            while self.peek().is_some() && !self.at_alt() && !self.at_close() {
-                let at_start = self.i == start;
-                let atom = self.atom(at_start)?;
-                let atom = self.quantifiers(atom)?;
-                items.push(atom);
-            }
-            Ok(Node::Concat(items))
-        }
-        fn quantifiers(&mut self, mut atom: Node) -> Result<Node, String> {
-            loop {
-                let (min, max, len) = match (self.peek(), self.c.get(self.i + 1).copied()) {
-                    (Some('*'), _) => (0, None, 1),
-                    (Some('+'), _) if self.ext => (1, None, 1),
-                    (Some('?'), _) if self.ext => (0, Some(1), 1),
-                    (Some('\\'), Some('+')) if !self.ext => (1, None, 2),
-                    (Some('\\'), Some('?')) if !self.ext => (0, Some(1), 2),
-                    (Some('{'), _) if self.ext => match self.interval(self.i + 1) {
-                        Some((a, b, end)) => (a, b, end - self.i),
-                        None => return Ok(atom),
-                    },
-                    (Some('\\'), Some('{')) if !self.ext => match self.interval(self.i + 2) {
-                        Some((a, b, end)) => (a, b, end - self.i),
-                        None => return Err("Unmatched \\{".into()),
-                    },
-                    _ => return Ok(atom),
-                };
-                self.i += len;
-                atom = Node::Repeat(Box::new(atom), min, max);
-            }
-        }
-        fn interval(&self, mut j: usize) -> Option<(u32, Option<u32>, usize)> {
-            let num = |j: &mut usize| {
-                let s = *j;
-                while self.c.get(*j).is_some_and(char::is_ascii_digit) {
-                    *j += 1;
-                }
-                self.c[s..*j].iter().collect::<String>()
-            };
-            let lo = num(&mut j);
-            let hi = if self.c.get(j) == Some(&',') {
-                j += 1;
-                Some(num(&mut j))
-            } else {
-                None
-            };
-            if self.ext {
-                if self.c.get(j) != Some(&'}') {
-                    return None;
-                }
-                j += 1;
-            } else {
-                if self.c.get(j) != Some(&'\\') || self.c.get(j + 1) != Some(&'}') {
-                    return None;
-                }
-                j += 2;
-            }
-            let a: u32 = if lo.is_empty() { 0 } else { lo.parse().ok()? };
-            let b = match hi {
-                None => Some(a),
-                Some(h) if h.is_empty() => None,
-                Some(h) => Some(h.parse().ok()?),
-            };
-            Some((a, b, j))
-        }
-        fn atom(&mut self, at_start: bool) -> Result<Node, String> {
-            let Some(c) = self.peek() else {
-                return Err("unexpected end".into());
-            };
-            self.i += 1;
-            let lit = |c: char| Ok(Node::Inst(Inst::Char(c)));
-            match c {
-                '\\' => {
-                    let Some(n) = self.peek() else {
-                        return Err("Trailing backslash".into());
-                    };
-                    self.i += 1;
-                    match n {
-                        '(' if !self.ext => self.group(),
-                        '1'..='9' => Ok(Node::Inst(Inst::Backref(n as usize - '0' as usize))),
-                        '<' => Ok(Node::Inst(Inst::WordStart)),
-                        '>' => Ok(Node::Inst(Inst::WordEnd)),
-                        'b' => Ok(Node::Inst(Inst::WordB(true))),
-                        'B' => Ok(Node::Inst(Inst::WordB(false))),
-                        'w' | 'W' => Ok(Node::Inst(Inst::Class(Class {
-                            neg: n == 'W',
-                            items: vec![Item::Named("word".into())],
-                        }))),
-                        's' | 'S' => Ok(Node::Inst(Inst::Class(Class {
-                            neg: n == 'S',
-                            items: vec![Item::Named("space".into())],
-                        }))),
-                        '`' => Ok(Node::Inst(Inst::Start)),
-                        '\'' => Ok(Node::Inst(Inst::End)),
-                        _ => lit(n),
-                    }
-                }
-                '(' if self.ext => self.group(),
-                '[' => self.class(),
-                '.' => Ok(Node::Inst(Inst::Any)),
-                '^' if self.ext || at_start => Ok(Node::Inst(Inst::Start)),
-                '$' if self.ext || self.peek().is_none() || self.at_close() || self.at_alt() => {
-                    Ok(Node::Inst(Inst::End))
-                }
-                '*' if at_start => lit('*'),
-                _ => lit(c),
-            }
-        }
-        fn group(&mut self) -> Result<Node, String> {
-            self.groups += 1;
-            let idx = self.groups;
-            let inner = self.alt()?;
-            if !self.at_close() {
-                return Err("Unmatched ( or \\(".into());
-            }
-            self.i += if self.ext { 1 } else { 2 };
-            Ok(Node::Group(Box::new(inner), idx))
-        }
-        fn class(&mut self) -> Result<Node, String> {
-            let mut cls = Class {
-                neg: false,
-                items: Vec::new(),
-            };
-            if self.peek() == Some('^') {
-                cls.neg = true;
-                self.i += 1;
-            }
-            let mut first = true;
-            loop {
-                let Some(c) = self.peek() else {
-                    return Err("Unmatched [, [^, [:, [., or [=".into());
-                };
-                self.i += 1;
-                if c == ']' && !first {
-                    break;
-                }
-                first = false;
-                if c == '[' && matches!(self.peek(), Some(':' | '=' | '.')) {
-                    let k = self.peek().unwrap_or(':');
-                    let s = self.i + 1;
-                    let mut j = s;
-                    while j + 1 < self.c.len() && !(self.c[j] == k && self.c[j + 1] == ']') {
-                        j += 1;
-                    }
-                    if j + 1 >= self.c.len() {
-                        return Err("Unmatched [, [^, [:, [., or [=".into());
-                    }
-                    let inner: String = self.c[s..j].iter().collect();
-                    self.i = j + 2;
-                    if k == ':' {
-                        cls.items.push(Item::Named(inner));
-                    } else {
-                        cls.items.extend(inner.chars().map(Item::Ch));
-                    }
-                    continue;
-                }
-                if self.peek() == Some('-') && self.c.get(self.i + 1).is_some_and(|&n| n != ']') {
-                    let hi = self.c[self.i + 1];
-                    self.i += 2;
-                    cls.items.push(Item::Range(c, hi));
-                } else {
-                    cls.items.push(Item::Ch(c));
-                }
-            }
-            Ok(Node::Inst(Inst::Class(cls)))
-        }
-    }
-
-    fn compile(n: &Node, prog: &mut Vec<Inst>) {
-        match n {
-            Node::Inst(i) => prog.push(i.clone()),
-            Node::Group(inner, idx) => {
-                prog.push(Inst::Save(2 * idx));
-                compile(inner, prog);
-                prog.push(Inst::Save(2 * idx + 1));
-            }
-            Node::Concat(v) => v.iter().for_each(|x| compile(x, prog)),
-            Node::Alt(branches) => {
-                let mut jumps = Vec::new();
-                for (k, b) in branches.iter().enumerate() {
-                    if k + 1 < branches.len() {
-                        let split = prog.len();
-                        prog.push(Inst::Split(split + 1, 0));
-                        compile(b, prog);
-                        jumps.push(prog.len());
-                        prog.push(Inst::Jmp(0));
-                        let next = prog.len();
-                        prog[split] = Inst::Split(split + 1, next);
-                    } else {
-                        compile(b, prog);
-                    }
-                }
-                let end = prog.len();
-                for j in jumps {
-                    prog[j] = Inst::Jmp(end);
-                }
-            }
-            Node::Repeat(inner, min, max) => {
-                for _ in 0..*min {
-                    compile(inner, prog);
-                }
-                match max {
-                    None => {
-                        let split = prog.len();
-                        prog.push(Inst::Split(split + 1, 0));
-                        compile(inner, prog);
-                        prog.push(Inst::Jmp(split));
-                        let end = prog.len();
-                        prog[split] = Inst::Split(split + 1, end);
-                    }
-                    Some(mx) => {
-                        let mut splits = Vec::new();
-                        for _ in *min..*mx {
-                            splits.push(prog.len());
-                            prog.push(Inst::Split(0, 0));
-                            compile(inner, prog);
-                        }
-                        let end = prog.len();
-                        for s in splits {
-                            prog[s] = Inst::Split(s + 1, end);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// A compiled pattern.
-    #[derive(Debug, Clone)]
-    pub(super) struct Prog {
-        insts: Vec<Inst>,
-        slots: usize,
-        icase: bool,
-    }
-
-    fn is_word(c: char) -> bool {
-        c.is_alphanumeric() || c == '_'
-    }
-
-    fn char_at(h: &[u8], pos: usize) -> Option<(char, usize)> {
-        let rest = h.get(pos..)?;
-        let first = *rest.first()?;
-        let len = match first {
-            0x00..=0x7f => 1,
-            0xc0..=0xdf => 2,
-            0xe0..=0xef => 3,
-            0xf0..=0xf7 => 4,
-            _ => 1,
-        };
-        match rest.get(..len).and_then(|b| std::str::from_utf8(b).ok()) {
-            Some(s) => s.chars().next().map(|c| (c, len)),
-            None => Some((char::REPLACEMENT_CHARACTER, 1)),
-        }
-    }
-
-    fn char_before(h: &[u8], pos: usize) -> Option<char> {
-        if pos == 0 {
-            return None;
-        }
-        let mut s = pos - 1;
-        while s > 0 && pos - s < 4 && (h[s] & 0xc0) == 0x80 {
-            s -= 1;
-        }
-        char_at(h, s).map(|(c, _)| c)
-    }
-
-    impl Prog {
-        /// Compiles a POSIX pattern (`extended` for ERE); `whole_line` and
-        /// `word` wrap it as `-x` and `-w` do.
-        pub(super) fn new(
-            pat: &str,
-            extended: bool,
-            icase: bool,
-            whole_line: bool,
-            word: bool,
-        ) -> Result<Prog, String> {
-            let mut p = Parser {
-                c: pat.chars().collect(),
-                i: 0,
-                ext: extended,
-                groups: 0,
-            };
-            let node = p.alt()?;
-            if p.i < p.c.len() {
-                return Err("Unmatched ) or \\)".into());
-            }
-            let node = if whole_line {
-                Node::Concat(vec![
-                    Node::Inst(Inst::Start),
-                    Node::Group(Box::new(node), 0),
-                    Node::Inst(Inst::End),
-                ])
-            } else if word {
-                Node::Concat(vec![
-                    Node::Inst(Inst::WordB(true)),
-                    Node::Group(Box::new(node), 0),
-                    Node::Inst(Inst::WordB(true)),
-                ])
-            } else {
-                Node::Group(Box::new(node), 0)
-            };
-            let mut insts = Vec::new();
-            compile(&node, &mut insts);
-            insts.push(Inst::Match);
-            Ok(Prog {
-                insts,
-                slots: 2 * (p.groups + 1),
-                icase,
-            })
-        }
-
-        fn eq(&self, a: char, b: char) -> bool {
-            a == b || (self.icase && a.to_lowercase().eq(b.to_lowercase()))
-        }
-
-        /// Runs from `start`; the end of the match (group 0).
-        fn run_at(&self, h: &[u8], start: usize) -> Option<(usize, usize)> {
-            let mut stack: Vec<(usize, usize, Vec<Option<usize>>)> =
-                vec![(0, start, vec![None; self.slots])];
-            let mut steps = 0u32;
-            while let Some((mut pc, mut pos, mut slots)) = stack.pop() {
-                loop {
-                    steps += 1;
-                    if steps > 1_000_000 {
-                        return None;
-                    }
-                    match &self.insts[pc] {
-                        Inst::Match => {
-                            let s = slots.first().copied().flatten().unwrap_or(start);
-                            let e = slots.get(1).copied().flatten().unwrap_or(pos);
-                            return Some((s, e));
-                        }
-                        Inst::Char(c) => match char_at(h, pos) {
-                            Some((x, l)) if self.eq(x, *c) => {
-                                pos += l;
-                                pc += 1;
-                            }
-                            _ => break,
-                        },
-                        Inst::Any => match char_at(h, pos) {
-                            Some((x, l)) if x != '\n' => {
-                                pos += l;
-                                pc += 1;
-                            }
-                            _ => break,
-                        },
-                        Inst::Class(cls) => match char_at(h, pos) {
-                            Some((x, l)) if x != '\n' && cls.test(x, self.icase) => {
-                                pos += l;
-                                pc += 1;
-                            }
-                            _ => break,
-                        },
-                        Inst::Split(a, b) => {
-                            stack.push((*b, pos, slots.clone()));
-                            pc = *a;
-                        }
-                        Inst::Jmp(t) => pc = *t,
-                        Inst::Save(k) => {
-                            if let Some(s) = slots.get_mut(*k) {
-                                *s = Some(pos);
-                            }
-                            pc += 1;
-                        }
-                        Inst::Start => {
-                            if pos != 0 {
-                                break;
-                            }
-                            pc += 1;
-                        }
-                        Inst::End => {
-                            if !(pos == h.len() || (pos + 1 == h.len() && h[pos] == b'\n')) {
-                                break;
-                            }
-                            pc += 1;
-                        }
-                        Inst::WordB(want) => {
-                            let a = char_before(h, pos).is_some_and(is_word);
-                            let b = char_at(h, pos).is_some_and(|(c, _)| is_word(c));
-                            if (a != b) != *want {
-                                break;
-                            }
-                            pc += 1;
-                        }
-                        Inst::WordStart => {
-                            let a = char_before(h, pos).is_some_and(is_word);
-                            let b = char_at(h, pos).is_some_and(|(c, _)| is_word(c));
-                            if a || !b {
-                                break;
-                            }
-                            pc += 1;
-                        }
-                        Inst::WordEnd => {
-                            let a = char_before(h, pos).is_some_and(is_word);
-                            let b = char_at(h, pos).is_some_and(|(c, _)| is_word(c));
-                            if !a || b {
-                                break;
-                            }
-                            pc += 1;
-                        }
-                        Inst::Backref(k) => {
-                            let (Some(Some(s)), Some(Some(e))) =
-                                (slots.get(2 * k), slots.get(2 * k + 1))
-                            else {
-                                break;
-                            };
-                            let (s, e) = (*s, *e);
-                            let sub = &h[s..e];
-                            let ok = if self.icase {
-                                h.get(pos..pos + sub.len()).is_some_and(|t| {
-                                    String::from_utf8_lossy(t).to_lowercase()
-                                        == String::from_utf8_lossy(sub).to_lowercase()
-                                })
-                            } else {
-                                h.get(pos..pos + sub.len()) == Some(sub)
-                            };
-                            if !ok {
-                                break;
-                            }
-                            pos += sub.len();
-                            pc += 1;
-                        }
-                    }
-                }
-            }
-            None
-        }
-
-        /// The leftmost match at or after `at`.
-        pub(super) fn find_at(&self, h: &[u8], at: usize) -> Option<(usize, usize)> {
-            let mut s = at;
-            while s <= h.len() {
-                if s < h.len() && (h[s] & 0xc0) == 0x80 {
-                    s += 1;
-                    continue;
-                }
-                if let Some(m) = self.run_at(h, s) {
-                    return Some(m);
-                }
-                s += 1;
-            }
-            None
-        }
-    }
-}
-
 /// The matcher grep runs: the `regex` engine, the backtracking one
 /// when a pattern has back-references, or the literal set for `-F` with
 /// several patterns.
 enum AnyMatcher {
     Re(RegexMatcher),
-    Backtrack(Vec<backtrack::Prog>),
+    Backtrack(Vec<mirage_regex::backref::Program>),
     Fixed(Box<FixedSet>),
 }
 
@@ -1118,6 +236,194 @@ struct Cfg {
     initial_tab: bool,
 }
 
+impl Cfg {
+    /// The count at which the sink itself stops the search: `-m` without
+    /// context (with context, the searcher's `max_matches` stops it after
+    /// the trailing context).
+    fn sink_limit(&self) -> Option<u64> {
+        if self.context { None } else { self.max_count }
+    }
+}
+
+/// Inputs up to this size (or in memory already) are searched as one slice.
+const SLICE_LIMIT: usize = 256 * 1024;
+
+/// Chunks in flight from the source to the search thread.
+const STREAM_CHUNKS: usize = 4;
+
+/// Output is handed back from the search thread in blocks of this size.
+const OUT_BLOCK: usize = 32 * 1024;
+
+/// `chunks` as one buffer (no copy for a single chunk).
+fn concat(mut chunks: Vec<Bytes>) -> Bytes {
+    if chunks.len() <= 1 {
+        return chunks.pop().unwrap_or_default();
+    }
+    let mut buf = Vec::with_capacity(chunks.iter().map(Bytes::len).sum());
+    for c in &chunks {
+        buf.extend_from_slice(c);
+    }
+    Bytes::from(buf)
+}
+
+/// The reading end of [`Grep::search_stream`]: a `std::io::Read` over the
+/// chunks the async side sends. It flags binary data (a NUL byte) as the
+/// chunks arrive, so lines before the first NUL print as text, as GNU grep
+/// does; with `-I` binary data ends the input.
+struct ChanReader {
+    rx: tokio::sync::mpsc::Receiver<Bytes>,
+    cur: Bytes,
+    done: bool,
+    detect_binary: bool,
+    skip_binary: bool,
+    binary: Rc<Cell<bool>>,
+    skipped: Rc<Cell<bool>>,
+    /// Set by the sink when the search is over (see [`OutSink::stopped`]).
+    stop: Rc<Cell<bool>>,
+}
+
+impl std::io::Read for ChanReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.stop.get() {
+            return Ok(0);
+        }
+        while self.cur.is_empty() {
+            if self.done {
+                return Ok(0);
+            }
+            let Some(chunk) = self.rx.blocking_recv() else {
+                self.done = true;
+                return Ok(0);
+            };
+            if self.detect_binary && !self.binary.get() && memchr::memchr(0, &chunk).is_some() {
+                self.binary.set(true);
+                if self.skip_binary {
+                    self.skipped.set(true);
+                    self.done = true;
+                    return Ok(0);
+                }
+            }
+            self.cur = chunk;
+        }
+        let n = buf.len().min(self.cur.len());
+        buf[..n].copy_from_slice(&self.cur[..n]);
+        self.cur.advance(n);
+        Ok(n)
+    }
+}
+
+/// The sink of [`Grep::search_stream`]: an [`OutSink`] that follows the
+/// reader's binary flag and hands full output blocks to the async side.
+struct StreamSink<'a> {
+    inner: OutSink<'a>,
+    binary: &'a Cell<bool>,
+    stop: &'a Cell<bool>,
+    tx: &'a tokio::sync::mpsc::Sender<Vec<u8>>,
+}
+
+impl StreamSink<'_> {
+    fn send_full(&mut self) -> std::io::Result<()> {
+        if self.inner.stopped {
+            self.stop.set(true);
+        }
+        if self.inner.buf.len() >= OUT_BLOCK {
+            let block = std::mem::replace(self.inner.buf, Vec::with_capacity(OUT_BLOCK * 2));
+            self.tx
+                .blocking_send(block)
+                .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))?;
+        }
+        Ok(())
+    }
+}
+
+impl Sink for StreamSink<'_> {
+    type Error = std::io::Error;
+
+    fn matched(&mut self, s: &Searcher, mat: &SinkMatch<'_>) -> Result<bool, Self::Error> {
+        self.inner.binary = self.binary.get();
+        let go = self.inner.matched(s, mat)?;
+        self.send_full()?;
+        Ok(go)
+    }
+
+    fn context(&mut self, s: &Searcher, ctx: &SinkContext<'_>) -> Result<bool, Self::Error> {
+        self.inner.binary = self.binary.get();
+        let go = self.inner.context(s, ctx)?;
+        self.send_full()?;
+        Ok(go)
+    }
+
+    fn context_break(&mut self, s: &Searcher) -> Result<bool, Self::Error> {
+        self.inner.binary = self.binary.get();
+        let go = self.inner.context_break(s)?;
+        self.send_full()?;
+        Ok(go)
+    }
+}
+
+/// What the search thread of [`Grep::search_stream`] owns.
+struct StreamJob {
+    cfg: Arc<Cfg>,
+    matcher: Arc<AnyMatcher>,
+    searcher: Searcher,
+    st: FileState,
+    name: Option<Vec<u8>>,
+    detect_binary: bool,
+    skip_binary: bool,
+}
+
+impl StreamJob {
+    /// Searches the chunks from `rx`; returns the file's state, whether it
+    /// held binary data, and the output not sent yet.
+    fn run(
+        mut self,
+        rx: tokio::sync::mpsc::Receiver<Bytes>,
+        tx: tokio::sync::mpsc::Sender<Vec<u8>>,
+    ) -> (FileState, bool, Vec<u8>) {
+        let binary = Rc::new(Cell::new(false));
+        let skipped = Rc::new(Cell::new(false));
+        let stop = Rc::new(Cell::new(false));
+        let reader = ChanReader {
+            stop: stop.clone(),
+            rx,
+            cur: Bytes::new(),
+            done: false,
+            detect_binary: self.detect_binary,
+            skip_binary: self.skip_binary,
+            binary: binary.clone(),
+            skipped: skipped.clone(),
+        };
+        let mut buf = Vec::with_capacity(OUT_BLOCK * 2);
+        let mut sink = StreamSink {
+            inner: OutSink {
+                buf: &mut buf,
+                cfg: &self.cfg,
+                matcher: &self.matcher,
+                name: self.name.as_deref(),
+                st: &mut self.st,
+                binary: false,
+                limit: self.cfg.sink_limit(),
+                stopped: false,
+            },
+            binary: &binary,
+            stop: &stop,
+            tx: &tx,
+        };
+        let _ = self
+            .searcher
+            .search_reader(&*self.matcher, reader, &mut sink);
+        if skipped.get() {
+            // `-I`: a binary input counts as not matching
+            self.st = FileState {
+                pending_sep: self.st.pending_sep,
+                ..FileState::default()
+            };
+            return (self.st, false, buf);
+        }
+        (self.st, binary.get(), buf)
+    }
+}
+
 /// Per-file state shared between segments of one input.
 #[derive(Default)]
 struct FileState {
@@ -1136,8 +442,13 @@ struct OutSink<'a> {
     name: Option<&'a [u8]>,
     st: &'a mut FileState,
     binary: bool,
-    /// Stop after this many selected lines (streamed input without context).
+    /// Stop after this many selected lines (`-m` without context).
     limit: Option<u64>,
+    /// Set once the sink asked the searcher to stop. `grep-searcher`
+    /// 0.1.17 ignores that answer for inverted matches (`-v`) at the end
+    /// of each buffer and goes on with the next one, so every later call
+    /// answers "stop" again and prints nothing.
+    stopped: bool,
 }
 
 impl OutSink<'_> {
@@ -1185,11 +496,49 @@ impl Sink for OutSink<'_> {
     type Error = std::io::Error;
 
     fn matched(&mut self, _s: &Searcher, mat: &SinkMatch<'_>) -> Result<bool, Self::Error> {
+        if self.stopped {
+            return Ok(false);
+        }
+        let go = self.matched_line(mat);
+        self.stopped = !go;
+        Ok(go)
+    }
+
+    fn context(&mut self, _s: &Searcher, ctx: &SinkContext<'_>) -> Result<bool, Self::Error> {
+        if self.stopped {
+            return Ok(false);
+        }
+        if self.binary || !matches!(self.cfg.mode, Mode::Lines) {
+            return Ok(true);
+        }
+        if matches!(ctx.kind(), SinkContextKind::Other) {
+            return Ok(true);
+        }
+        self.sep_if_needed();
+        self.prefix(ctx.line_number(), ctx.absolute_byte_offset(), b'-');
+        self.line(ctx.bytes());
+        Ok(true)
+    }
+
+    fn context_break(&mut self, _s: &Searcher) -> Result<bool, Self::Error> {
+        if self.stopped {
+            return Ok(false);
+        }
+        if !self.binary && matches!(self.cfg.mode, Mode::Lines | Mode::Only) && self.st.printed {
+            self.st.pending_sep = true;
+        }
+        Ok(true)
+    }
+}
+
+impl OutSink<'_> {
+    /// Formats one selected line; whether the search goes on.
+    fn matched_line(&mut self, mat: &SinkMatch<'_>) -> bool {
         self.st.count += 1;
         match self.cfg.mode {
-            Mode::Quiet | Mode::FilesWith | Mode::FilesWithout => return Ok(false),
+            Mode::Quiet | Mode::FilesWith | Mode::FilesWithout => return false,
             Mode::Count => {}
-            _ if self.binary => return Ok(false),
+            _ if self.binary => return false,
             Mode::Lines => {
                 self.sep_if_needed();
                 self.prefix(mat.line_number(), mat.absolute_byte_offset(), b':');
@@ -1218,34 +567,14 @@ impl Sink for OutSink<'_> {
                 }
             }
         }
-        Ok(self.limit.is_none_or(|m| self.st.count < m))
-    }
-
-    fn context(&mut self, _s: &Searcher, ctx: &SinkContext<'_>) -> Result<bool, Self::Error> {
-        if self.binary || !matches!(self.cfg.mode, Mode::Lines) {
-            return Ok(true);
-        }
-        if matches!(ctx.kind(), SinkContextKind::Other) {
-            return Ok(true);
-        }
-        self.sep_if_needed();
-        self.prefix(ctx.line_number(), ctx.absolute_byte_offset(), b'-');
-        self.line(ctx.bytes());
-        Ok(true)
-    }
-
-    fn context_break(&mut self, _s: &Searcher) -> Result<bool, Self::Error> {
-        if !self.binary && matches!(self.cfg.mode, Mode::Lines | Mode::Only) && self.st.printed {
-            self.st.pending_sep = true;
-        }
-        Ok(true)
+        self.limit.is_none_or(|m| self.st.count < m)
     }
 }
 
 /// One grep run.
 struct Grep {
-    cfg: Cfg,
-    matcher: AnyMatcher,
+    cfg: Arc<Cfg>,
+    matcher: Arc<AnyMatcher>,
     searcher: Searcher,
     out: Vec<u8>,
     quiet_errors: bool,
@@ -1305,23 +634,19 @@ fn child_display(parent: &str, name: &str, omit_dot: bool) -> String {
 }
 
 impl Grep {
-    /// Searches `data` (one segment of the input) and appends output.
-    fn search(&mut self, data: &[u8], name: Option<&str>, st: &mut FileState, binary: bool) {
-        let limit = if self.cfg.context {
-            None
-        } else {
-            self.cfg.max_count
-        };
+    /// Searches the whole input `data` and appends output.
+    fn search(&mut self, data: &[u8], name: Option<&[u8]>, st: &mut FileState, binary: bool) {
         let mut sink = OutSink {
             buf: &mut self.out,
             cfg: &self.cfg,
             matcher: &self.matcher,
-            name: name.map(str::as_bytes),
+            name,
             st,
             binary,
-            limit,
+            limit: self.cfg.sink_limit(),
+            stopped: false,
         };
-        let _ = self.searcher.search_slice(&self.matcher, data, &mut sink);
+        let _ = self.searcher.search_slice(&*self.matcher, data, &mut sink);
     }
 
     fn begin_file(&self) -> FileState {
@@ -1419,91 +744,169 @@ impl Grep {
         }
         let mut st = self.begin_file();
         let name = show_name.then_some(display);
-        self.search(data, name, &mut st, binary);
+        let encoded = name.map(mirage_types::bytestr::encode);
+        self.search(data, encoded.as_deref(), &mut st, binary);
         self.end_file(ctx, display, name, &st, binary).await
     }
 
-    /// Searches standard input chunk by chunk.
+    /// Searches standard input (see [`Grep::search_source`]).
     async fn search_stdin(&mut self, ctx: &mut CommandCtx, show_name: bool) -> Flow {
-        let mut input = std::mem::replace(&mut ctx.stdin, Input::empty());
+        let input = std::mem::replace(&mut ctx.stdin, Input::empty());
         let label = self.stdin_label.clone();
-        let name = show_name.then_some(label.as_str());
-        if self.cfg.context {
-            let data = match input.read_all().await {
-                Ok(d) => d,
-                Err(e) => {
-                    self.file_error(ctx, &label, e.message()).await;
-                    return Flow::Go;
-                }
-            };
-            return self.search_data(ctx, &label, show_name, &data).await;
-        }
-        let mut st = self.begin_file();
-        let mut carry: Vec<u8> = Vec::new();
-        let mut binary = false;
-        let eol = self.cfg.eol;
-        let done = |g: &Grep, st: &FileState| match g.cfg.mode {
-            Mode::Quiet | Mode::FilesWith | Mode::FilesWithout => st.count > 0,
-            _ => g.cfg.max_count.is_some_and(|m| st.count >= m),
+        // dropping the rest of the input at the end closes the pipe
+        self.search_source(ctx, &label, show_name, input.into_source())
+            .await
+    }
+
+    /// Searches one input. Bytes already in memory (a RAM file) and short
+    /// streams are searched as one slice; a longer stream is searched as
+    /// it arrives by [`Grep::search_stream`], with bounded memory.
+    async fn search_source(
+        &mut self,
+        ctx: &mut CommandCtx,
+        display: &str,
+        show_name: bool,
+        src: ByteSource,
+    ) -> Flow {
+        let mut stream = match src {
+            ByteSource::Bytes(b) => return self.search_data(ctx, display, show_name, &b).await,
+            ByteSource::Stream(s) => s,
         };
+        let mut head: Vec<Bytes> = Vec::new();
+        let mut held = 0usize;
+        let mut error = None;
+        let mut ended = false;
+        while held < SLICE_LIMIT {
+            match stream.next().await {
+                Some(Ok(b)) => {
+                    held += b.len();
+                    head.push(b);
+                }
+                Some(Err(e)) => {
+                    error = Some(e);
+                    break;
+                }
+                None => {
+                    ended = true;
+                    break;
+                }
+            }
+        }
+        if let Some(e) = error {
+            // what was read before the error is searched, then the error told
+            let data = concat(head);
+            let flow = self.search_data(ctx, display, show_name, &data).await;
+            self.file_error(ctx, display, e.message()).await;
+            return flow;
+        }
+        if ended {
+            let data = concat(head);
+            return self.search_data(ctx, display, show_name, &data).await;
+        }
+        self.search_stream(ctx, display, show_name, head, stream)
+            .await
+    }
+
+    /// Searches a stream that does not fit [`SLICE_LIMIT`]: `grep-searcher`
+    /// runs on a blocking thread over a reader fed with the chunks (`head`
+    /// first), through a channel of a few chunks; output comes back in
+    /// blocks of about 32 KiB. When the search stops early (`-m`, `-q`,
+    /// `-l`, a match in binary data) no more chunks are pulled; when the
+    /// reader of stdout has gone, both sides stop.
+    async fn search_stream(
+        &mut self,
+        ctx: &mut CommandCtx,
+        display: &str,
+        show_name: bool,
+        head: Vec<Bytes>,
+        mut stream: ByteStream,
+    ) -> Flow {
+        let (in_tx, in_rx) = tokio::sync::mpsc::channel::<Bytes>(STREAM_CHUNKS);
+        let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(2);
+        let job = StreamJob {
+            cfg: self.cfg.clone(),
+            matcher: self.matcher.clone(),
+            searcher: self.searcher.clone(),
+            st: self.begin_file(),
+            name: show_name.then(|| mirage_types::bytestr::encode(display).into_owned()),
+            detect_binary: !self.text && !self.null_data,
+            skip_binary: self.skip_binary,
+        };
+        let task = tokio::task::spawn_blocking(move || job.run(in_rx, out_tx));
+        let mut in_tx = Some(in_tx);
+        let mut pending: std::collections::VecDeque<Bytes> = head.into();
+        let mut src_done = false;
+        let mut read_error = None;
+        /// What one turn of the loop below saw.
+        enum Step {
+            Go,
+            OutDone,
+            Broken,
+            InClosed,
+            ReadFailed(mirage_types::Error),
+        }
         loop {
-            let chunk = match input.chunk().await {
-                Ok(Some(c)) => c,
-                Ok(None) => break,
-                Err(e) => {
-                    self.file_error(ctx, &label, e.message()).await;
-                    break;
+            let step = tokio::select! {
+                biased;
+                out = out_rx.recv() => match out {
+                    Some(block) => match ctx.stdout.write(&block).await {
+                        Err(e) if e.kind == ErrorKind::BrokenPipe => Step::Broken,
+                        _ => Step::Go,
+                    },
+                    None => Step::OutDone,
+                },
+                permit = async { in_tx.as_ref()?.reserve().await.ok() }, if !pending.is_empty() => {
+                    match permit {
+                        Some(permit) => {
+                            if let Some(b) = pending.pop_front() {
+                                permit.send(b);
+                            }
+                            Step::Go
+                        }
+                        // the search ended early: read no more
+                        None => Step::InClosed,
+                    }
                 }
+                next = stream.next(), if pending.is_empty() && !src_done => match next {
+                    Some(Ok(b)) => {
+                        pending.push_back(b);
+                        Step::Go
+                    }
+                    Some(Err(e)) => Step::ReadFailed(e),
+                    None => Step::InClosed,
+                },
             };
-            if !binary && self.is_binary(&chunk) {
-                binary = true;
-                if self.skip_binary {
-                    st = self.begin_file();
-                    carry.clear();
-                    break;
+            match step {
+                Step::Go => {}
+                Step::OutDone => break,
+                // the reader has gone: the thread sees both channels
+                // closed and ends
+                Step::Broken => return Flow::Stop,
+                Step::InClosed => {
+                    pending.clear();
+                    src_done = true;
+                    in_tx = None;
                 }
-            }
-            let Some(last) = memchr::memrchr(eol, &chunk) else {
-                carry.extend_from_slice(&chunk);
-                continue;
-            };
-            let (head, tail) = chunk.split_at(last + 1);
-            if !carry.is_empty() {
-                carry.extend_from_slice(head);
-            }
-            let mut seg_owned = std::mem::take(&mut carry);
-            let seg: &[u8] = if seg_owned.is_empty() {
-                head
-            } else {
-                &seg_owned
-            };
-            let seg_lines = if self.cfg.line_number {
-                memchr::memchr_iter(eol, seg).count() as u64
-            } else {
-                0
-            };
-            let seg_len = seg.len() as u64;
-            self.search(seg, name, &mut st, binary);
-            st.line_base += seg_lines;
-            st.byte_base += seg_len;
-            seg_owned.clear();
-            carry = seg_owned;
-            carry.extend_from_slice(tail);
-            if done(self, &st)
-                || (binary && st.count > 0 && matches!(self.cfg.mode, Mode::Lines | Mode::Only))
-            {
-                carry.clear();
-                break;
-            }
-            if self.flush(ctx, true).await == Flow::Stop {
-                return Flow::Stop;
+                Step::ReadFailed(e) => {
+                    read_error = Some(e);
+                    pending.clear();
+                    src_done = true;
+                    in_tx = None;
+                }
             }
         }
-        if !carry.is_empty() && !done(self, &st) {
-            let seg = std::mem::take(&mut carry);
-            self.search(&seg, name, &mut st, binary);
+        drop(in_tx);
+        drop(stream);
+        let Ok((st, binary, rest)) = task.await else {
+            self.file_error(ctx, display, "search failed").await;
+            return Flow::Go;
+        };
+        self.out.extend_from_slice(&rest);
+        if let Some(e) = read_error {
+            self.file_error(ctx, display, e.message()).await;
         }
-        self.end_file(ctx, &label, name, &st, binary).await
+        let name = show_name.then_some(display);
+        self.end_file(ctx, display, name, &st, binary).await
     }
 
     async fn file_error(&mut self, ctx: &mut CommandCtx, display: &str, msg: &str) {
@@ -1563,21 +966,17 @@ impl Grep {
     }
 
     async fn file(&mut self, ctx: &mut CommandCtx, display: &str, abs: &str, show: bool) -> Flow {
-        let data = match ctx.vfs.read(abs).await {
-            Ok(src) => match src.collect().await {
-                Ok(d) => d,
-                Err(e) => {
-                    self.file_error(ctx, display, e.message()).await;
-                    return Flow::Go;
-                }
-            },
+        let src = match ctx.vfs.read(abs).await {
+            Ok(src) => src,
             Err(e) => {
                 self.file_error(ctx, display, e.message()).await;
                 return Flow::Go;
             }
         };
-        ctx.io.read(abs);
-        self.search_data(ctx, display, show, &data).await
+        // recorded without the linear duplicate check of `IOResult::read`
+        // (quadratic over a tree); `run` removes duplicates at the end
+        ctx.io.reads.push(abs.to_string());
+        self.search_source(ctx, display, show, src).await
     }
 
     /// Walks the directory `abs` in pre-order, entries sorted by name.
@@ -1674,6 +1073,19 @@ impl Grep {
         }
         Flow::Go
     }
+}
+
+/// Drops repeated paths from `reads`, keeping the first of each (what
+/// `IOResult::read` does one path at a time, in linear time overall).
+fn dedup_reads(reads: &mut Vec<String>) {
+    if reads.len() < 2 {
+        return;
+    }
+    let mut seen = std::collections::HashSet::with_capacity(reads.len());
+    let keep: Vec<bool> = reads.iter().map(|r| seen.insert(r.as_str())).collect();
+    drop(seen);
+    let mut keep = keep.into_iter();
+    reads.retain(|_| keep.next().unwrap_or(true));
 }
 
 fn parse_num(ctx_name: &str, v: &str, what: &str) -> Result<u64, String> {
@@ -1860,27 +1272,31 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         };
         let matcher = match (literal_set, combined) {
             (Some(set), _) => AnyMatcher::Fixed(Box::new(set)),
-            (None, Err(msg)) if msg == BACKREF_MSG => {
+            (None, Err(e)) if e.kind() == RegexErrorKind::BackReference => {
+                let opts = mirage_regex::Options {
+                    ignore_case,
+                    whole_line: p.has("line"),
+                    word: p.has("word"),
+                };
+                let dialect = if syntax == Syntax::Extended {
+                    mirage_regex::Syntax::Extended
+                } else {
+                    mirage_regex::Syntax::Basic
+                };
                 let mut progs = Vec::with_capacity(patterns.len());
                 for pat in &patterns {
-                    match backtrack::Prog::new(
-                        pat,
-                        syntax == Syntax::Extended,
-                        ignore_case,
-                        p.has("line"),
-                        p.has("word"),
-                    ) {
+                    match mirage_regex::backref::Program::new(pat, dialect, &opts) {
                         Ok(prog) => progs.push(prog),
-                        Err(msg) => {
-                            ctx.error(msg).await;
+                        Err(e) => {
+                            ctx.error(e.message()).await;
                             return 2;
                         }
                     }
                 }
                 AnyMatcher::Backtrack(progs)
             }
-            (None, Err(msg)) => {
-                ctx.error(msg).await;
+            (None, Err(e)) => {
+                ctx.error(e.message()).await;
                 return 2;
             }
             (None, Ok(pattern)) => {
@@ -1968,8 +1384,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             initial_tab: p.has("initial-tab"),
         };
         let mut g = Grep {
-            cfg,
-            matcher,
+            cfg: Arc::new(cfg),
+            matcher: Arc::new(matcher),
             searcher,
             out: Vec::with_capacity(64 * 1024),
             quiet_errors: p.has("no-messages"),
@@ -2006,6 +1422,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             }
         }
         let _ = g.flush(ctx, false).await;
+        dedup_reads(&mut ctx.io.reads);
         if g.cfg.mode == Mode::Quiet && g.selected {
             return 0;
         }
@@ -2023,67 +1440,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
 mod tests {
     use super::*;
 
-    fn bre(p: &str) -> String {
-        translate_posix(p, false).unwrap()
-    }
-    fn ere(p: &str) -> String {
-        translate_posix(p, true).unwrap()
-    }
     fn is_match(re: &str, s: &str) -> bool {
         regex::Regex::new(re).unwrap().is_match(s)
-    }
-
-    #[test]
-    fn bre_operators_and_literals() {
-        assert_eq!(bre(r"fail\(ed\)\? to"), "fail(ed)? to");
-        assert_eq!(bre(r"x\{2,\}"), "x{2,}");
-        assert_eq!(bre("a+b"), r"a\+b");
-        assert_eq!(bre("(a|b){2}"), r"\(a\|b\)\{2\}");
-        assert_eq!(bre("*a"), r"\*a");
-        assert_eq!(bre("a^b$c"), r"a\^b\$c");
-        assert_eq!(bre("^ab$"), "^ab$");
-        assert!(is_match(&bre(r"a.b*"), "axbbb"));
-        assert!(!is_match(&bre("a+b"), "aab"));
-        assert!(is_match(&bre("a+b"), "a+b"));
-    }
-
-    #[test]
-    fn ere_intervals_and_literal_braces() {
-        assert_eq!(ere("x{"), r"x\{");
-        assert_eq!(ere("a{,3}"), "a{0,3}");
-        assert_eq!(ere("*a"), r"\*a");
-        assert!(is_match(
-            &ere(r"^[0-9]{1,3}(\.[0-9]{1,3}){3} "),
-            "10.0.0.1 - -"
-        ));
-        assert!(is_match(&ere("WARN|ERROR"), "x ERROR y"));
-    }
-
-    #[test]
-    fn brackets_and_words() {
-        assert_eq!(bre(r"[a\]"), r"[a\\]");
-        assert!(is_match(&bre("[]x]"), "]"));
-        assert!(is_match(&bre("[[:digit:]]+"), "5+"));
-        assert!(is_match(&ere(r"\<ab\>"), "x ab y"));
-        assert!(!is_match(&ere(r"\<ab\>"), "xab"));
-        assert!(translate_posix("[abc", false).is_err());
-    }
-
-    #[test]
-    fn errors_are_gnu_messages() {
-        assert_eq!(
-            translate_posix(r"a\(", false).unwrap_err(),
-            r"Unmatched ( or \("
-        );
-        assert_eq!(
-            translate_posix(r"x\{2", false).unwrap_err(),
-            r"Unmatched \{"
-        );
-        assert_eq!(
-            translate_posix("a(", true).unwrap_err(),
-            r"Unmatched ( or \("
-        );
-        assert!(translate_posix(r"\(a\)\1", false).is_err());
     }
 
     #[test]
@@ -2249,9 +1607,6 @@ mod tests {
             g(&v, &["-c", "-i", "\\(O\\)\\1", "/w.txt"], "/", "").0,
             "1\n"
         );
-        let p = backtrack::Prog::new("^\\(a\\|b\\)*\\1$", false, false, false, false).unwrap();
-        assert_eq!(p.find_at(b"abb", 0), Some((0, 3)));
-        assert_eq!(p.find_at(b"ab", 0), None);
         assert_eq!(
             g(&v, &["-n", "^\\(b\\)\\1$"], "/", "x\nbb\nabb\n").0,
             "2:bb\n"
