@@ -371,252 +371,166 @@ pub(crate) mod testing {
     use bytes::Bytes;
     use mirage_types::command::{CommandCtx, CommandFn};
     use mirage_types::{
-        ByteSource, Error, ErrorKind, FileStat, IOResult, Input, MountInfo, Output, Result, Sink,
-        Vfs,
+        ByteSource, FileStat, IOResult, Input, MountInfo, MountMode, Output, Result, Sink, Vfs,
     };
 
-    /// A tiny in-memory file tree; paths under `/ro` are read-only.
-    #[derive(Default)]
+    /// The test tree: the real RAM resource mounted writable at `/` and a
+    /// second one mounted read-only at `/ro`, behind the workspace's
+    /// router (so streamed writes, read-only refusals and errors are the
+    /// real ones). Every mtime reads as 2023-11-14 22:13:20 UTC, so `ls -l`
+    /// output is stable.
     pub(crate) struct MemVfs {
-        /// Files (bytes) and directories (`None`).
-        pub(crate) tree: Mutex<BTreeMap<String, Option<Bytes>>>,
+        router: mirage_workspace::Router,
+        /// The files, for assertions (`tree.lock()`).
+        pub(crate) tree: Snapshot,
     }
 
-    fn parent(p: &str) -> String {
-        mirage_types::dirname(p)
-    }
+    const FIXED_MTIME: u64 = 1_700_000_000;
 
-    impl MemVfs {
-        /// A tree with `/` and the given files (parents created).
-        pub(crate) fn with(files: &[(&str, &str)]) -> Arc<MemVfs> {
-            let v = MemVfs::default();
-            {
-                let mut t = v
-                    .tree
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                t.insert("/".into(), None);
-                t.insert("/ro".into(), None);
-                for (p, c) in files {
-                    let mut d = parent(p);
-                    while d != "/" {
-                        t.insert(d.clone(), None);
-                        d = parent(&d);
-                    }
-                    if p.ends_with('/') {
-                        t.insert(p.trim_end_matches('/').to_string(), None);
-                    } else {
-                        t.insert(p.to_string(), Some(Bytes::from(c.to_string())));
-                    }
-                }
-            }
-            Arc::new(v)
-        }
-        fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Option<Bytes>>> {
-            self.tree
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        }
-        fn check_rw(path: &str) -> Result<()> {
-            if path == "/ro" || path.starts_with("/ro/") {
-                return Err(Error::at(ErrorKind::ReadOnly, path));
-            }
-            Ok(())
-        }
-        fn need_dir(t: &BTreeMap<String, Option<Bytes>>, d: &str) -> Result<()> {
-            match t.get(d) {
-                Some(None) => Ok(()),
-                Some(Some(_)) => Err(Error::at(ErrorKind::NotADirectory, d)),
-                None => Err(Error::not_found(d)),
-            }
-        }
-        fn children(t: &BTreeMap<String, Option<Bytes>>, d: &str) -> Vec<String> {
-            let pre = if d == "/" {
-                "/".to_string()
-            } else {
-                format!("{d}/")
-            };
-            t.keys()
-                .filter(|k| {
-                    k.starts_with(&pre) && k.len() > pre.len() && !k[pre.len()..].contains('/')
-                })
-                .cloned()
-                .collect()
-        }
-    }
-
-    fn stat_of(path: &str, e: &Option<Bytes>) -> FileStat {
-        let name = mirage_types::basename(path);
-        let mut st = match e {
-            None => FileStat::dir(name),
-            Some(b) => FileStat::file(name, b.len() as u64),
-        };
-        st.modified = Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000));
+    fn pin(mut st: FileStat) -> FileStat {
+        st.modified = Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(FIXED_MTIME));
         st
     }
 
     impl MemVfs {
-        fn stat_(&self, path: &str) -> Result<FileStat> {
-            let t = self.lock();
-            t.get(path)
-                .map(|e| stat_of(path, e))
-                .ok_or_else(|| Error::not_found(path))
-        }
-        fn readdir_(&self, path: &str) -> Result<Vec<FileStat>> {
-            let t = self.lock();
-            Self::need_dir(&t, path)?;
-            Ok(Self::children(&t, path)
-                .iter()
-                .filter_map(|k| t.get(k).map(|e| stat_of(k, e)))
-                .collect())
-        }
-        fn read_(&self, path: &str) -> Result<ByteSource> {
-            let t = self.lock();
-            match t.get(path) {
-                Some(Some(b)) => Ok(ByteSource::Bytes(b.clone())),
-                Some(None) => Err(Error::at(ErrorKind::IsADirectory, path)),
-                None => Err(Error::not_found(path)),
-            }
-        }
-        fn write_(&self, path: &str, b: Bytes, append: bool) -> Result<()> {
-            Self::check_rw(path)?;
-            let mut t = self.lock();
-            Self::need_dir(&t, &parent(path))?;
-            let mut old = match t.get(path) {
-                Some(Some(o)) if append => o.to_vec(),
-                Some(None) => return Err(Error::at(ErrorKind::IsADirectory, path)),
-                _ => Vec::new(),
-            };
-            old.extend_from_slice(&b);
-            t.insert(path.to_string(), Some(Bytes::from(old)));
-            Ok(())
-        }
-        fn mkdir_(&self, path: &str, parents: bool) -> Result<()> {
-            Self::check_rw(path)?;
-            let mut t = self.lock();
-            if t.contains_key(path) {
-                return if parents && matches!(t.get(path), Some(None)) {
-                    Ok(())
-                } else {
-                    Err(Error::at(ErrorKind::AlreadyExists, path))
+        /// A tree with `/`, `/ro` and the given files (parents created; a
+        /// path ending in `/` is a directory).
+        pub(crate) fn with(files: &[(&str, &str)]) -> Arc<MemVfs> {
+            use mirage_resource_ram::RamResource;
+            let root = Arc::new(RamResource::new());
+            let ro = Arc::new(RamResource::new());
+            for (p, c) in files {
+                let (res, rel) = match p.strip_prefix("/ro") {
+                    Some(rest) if rest.is_empty() || rest.starts_with('/') => (&ro, rest),
+                    _ => (&root, *p),
                 };
-            }
-            if parents {
-                let mut d = parent(path);
-                let mut todo = vec![];
-                while !t.contains_key(&d) {
-                    todo.push(d.clone());
-                    d = parent(&d);
-                }
-                Self::need_dir(&t, &d)?;
-                for x in todo {
-                    t.insert(x, None);
-                }
-            } else {
-                Self::need_dir(&t, &parent(path))?;
-            }
-            t.insert(path.to_string(), None);
-            Ok(())
-        }
-        fn unlink_(&self, path: &str) -> Result<()> {
-            Self::check_rw(path)?;
-            let mut t = self.lock();
-            match t.get(path) {
-                Some(Some(_)) => {
-                    t.remove(path);
-                    Ok(())
-                }
-                Some(None) => Err(Error::at(ErrorKind::IsADirectory, path)),
-                None => Err(Error::not_found(path)),
-            }
-        }
-        fn rmdir_(&self, path: &str) -> Result<()> {
-            Self::check_rw(path)?;
-            let mut t = self.lock();
-            Self::need_dir(&t, path)?;
-            if !Self::children(&t, path).is_empty() {
-                return Err(Error::at(ErrorKind::DirectoryNotEmpty, path));
-            }
-            t.remove(path);
-            Ok(())
-        }
-        fn rename_(&self, from: &str, to: &str) -> Result<()> {
-            Self::check_rw(from)?;
-            Self::check_rw(to)?;
-            let mut t = self.lock();
-            if !t.contains_key(from) {
-                return Err(Error::not_found(from));
-            }
-            Self::need_dir(&t, &parent(to))?;
-            let pre = format!("{from}/");
-            let keys: Vec<String> = t
-                .keys()
-                .filter(|k| *k == from || k.starts_with(&pre))
-                .cloned()
-                .collect();
-            for k in keys {
-                if let Some(v) = t.remove(&k) {
-                    t.insert(format!("{to}{}", &k[from.len()..]), v);
+                if let Some(d) = rel.strip_suffix('/') {
+                    res.insert_dir(if d.is_empty() { "/" } else { d }).unwrap();
+                } else {
+                    res.insert_file(rel, Bytes::from(c.to_string())).unwrap();
                 }
             }
-            Ok(())
+            let router = mirage_workspace::Router::new(vec![
+                mirage_workspace::Mount::new("/", root.clone(), MountMode::Write),
+                mirage_workspace::Mount::new("/ro", ro.clone(), MountMode::Read),
+            ])
+            .unwrap();
+            Arc::new(MemVfs {
+                router,
+                tree: Snapshot { root, ro },
+            })
         }
     }
 
-    fn bytes_of(data: ByteSource) -> Bytes {
-        match data {
-            ByteSource::Bytes(b) => b,
-            ByteSource::Stream(_) => Bytes::new(),
+    /// What the old hand-written tree offered tests: `tree.lock()` gives
+    /// a snapshot of every path (`/` and `/ro` included) → `Some(bytes)`
+    /// for a file, `None` for a directory, read from the RAM resources.
+    pub(crate) struct Snapshot {
+        root: Arc<mirage_resource_ram::RamResource>,
+        ro: Arc<mirage_resource_ram::RamResource>,
+    }
+
+    impl Snapshot {
+        /// The snapshot (never an error; a `LockResult` for the old call
+        /// shape `tree.lock().unwrap()`).
+        pub(crate) fn lock(&self) -> std::sync::LockResult<BTreeMap<String, Option<Bytes>>> {
+            use futures::StreamExt;
+            use mirage_ops::Resource;
+            let mut out = BTreeMap::new();
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().build() else {
+                return Ok(out);
+            };
+            rt.block_on(async {
+                for (prefix, res) in [("", &self.root), ("/ro", &self.ro)] {
+                    let opts = mirage_types::ListOptions {
+                        recursive: true,
+                        ..Default::default()
+                    };
+                    out.insert(
+                        if prefix.is_empty() {
+                            "/".into()
+                        } else {
+                            prefix.into()
+                        },
+                        None,
+                    );
+                    let Ok(mut s) = res.list("/", &opts).await else {
+                        continue;
+                    };
+                    while let Some(Ok(e)) = s.next().await {
+                        let path = format!("{prefix}/{}", e.name);
+                        let val = if e.is_dir() {
+                            None
+                        } else {
+                            res.read(&path[prefix.len()..])
+                                .await
+                                .ok()
+                                .map(|b| async { b.collect().await.ok() })
+                        };
+                        let val = match val {
+                            Some(f) => f.await,
+                            None => None,
+                        };
+                        out.insert(path, val);
+                    }
+                }
+            });
+            Ok(out)
         }
     }
 
     #[async_trait::async_trait]
     impl Vfs for MemVfs {
         async fn stat(&self, path: &str) -> Result<FileStat> {
-            self.stat_(path)
+            self.router.stat(path).await.map(pin)
         }
         async fn lstat(&self, path: &str) -> Result<FileStat> {
-            // no links here: lstat is stat
-            self.stat_(path)
+            self.router.lstat(path).await.map(pin)
         }
         async fn readlink(&self, path: &str) -> Result<String> {
-            Err(Error::at(ErrorKind::Unsupported, path))
+            self.router.readlink(path).await
         }
-        async fn symlink(&self, _target: &str, path: &str) -> Result<()> {
-            Err(Error::at(ErrorKind::Unsupported, path))
+        async fn symlink(&self, target: &str, path: &str) -> Result<()> {
+            self.router.symlink(target, path).await
         }
         async fn realpath(&self, path: &str) -> Result<String> {
-            self.stat_(path).map(|_| mirage_types::normalize_path(path))
+            self.router.realpath(path).await
         }
         async fn readdir(&self, path: &str) -> Result<Vec<FileStat>> {
-            self.readdir_(path)
+            Ok(self
+                .router
+                .readdir(path)
+                .await?
+                .into_iter()
+                .map(pin)
+                .collect())
         }
         async fn read(&self, path: &str) -> Result<ByteSource> {
-            self.read_(path)
+            self.router.read(path).await
         }
         async fn write(&self, path: &str, data: ByteSource) -> Result<()> {
-            self.write_(path, bytes_of(data), false)
+            self.router.write(path, data).await
         }
         async fn append(&self, path: &str, data: ByteSource) -> Result<()> {
-            self.write_(path, bytes_of(data), true)
+            self.router.append(path, data).await
         }
         async fn mkdir(&self, path: &str, parents: bool) -> Result<()> {
-            self.mkdir_(path, parents)
+            self.router.mkdir(path, parents).await
         }
         async fn unlink(&self, path: &str) -> Result<()> {
-            self.unlink_(path)
+            self.router.unlink(path).await
         }
         async fn rmdir(&self, path: &str) -> Result<()> {
-            self.rmdir_(path)
+            self.router.rmdir(path).await
         }
         async fn rename(&self, from: &str, to: &str) -> Result<()> {
-            self.rename_(from, to)
+            self.router.rename(from, to).await
         }
-        fn mount_of(&self, _path: &str) -> Option<MountInfo> {
-            None
+        fn mount_of(&self, path: &str) -> Option<MountInfo> {
+            self.router.mount_of(path)
         }
         fn mounts(&self) -> Vec<MountInfo> {
-            Vec::new()
+            self.router.mounts()
         }
     }
 
