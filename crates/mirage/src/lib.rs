@@ -1,6 +1,6 @@
 //! Mirage: a unified virtual filesystem and bash-compatible shell for AI
 //! agents. This facade re-exports the crates; each resource is a cargo
-//! feature (`ram`, `disk`, `example`), and linking it registers it (no central list).
+//! feature (`ram`, `disk`), and linking it registers it (no central list).
 #![deny(missing_docs)]
 
 pub use mirage_commands as commands;
@@ -12,8 +12,6 @@ pub use mirage_workspace::{ExecOutput, SessionOptions, Workspace, WorkspaceConfi
 
 #[cfg(feature = "disk")]
 pub use mirage_resource_disk as disk;
-#[cfg(feature = "example")]
-pub use mirage_resource_example as example;
 #[cfg(feature = "ram")]
 pub use mirage_resource_ram as ram;
 
@@ -37,6 +35,4 @@ pub fn link_resources() {
     std::hint::black_box(mirage_resource_ram::RamResource::new as fn() -> _);
     #[cfg(feature = "disk")]
     std::hint::black_box(mirage_resource_disk::DiskResource::open as fn(&_) -> _);
-    #[cfg(feature = "example")]
-    std::hint::black_box(mirage_resource_example::ExampleResource::new as fn(&_) -> _);
 }

@@ -54,6 +54,8 @@ fn main() {
     )];
     // Linking the facade links its resources (and so their registrations).
     mirage::link_resources();
+    // the docs' worked example is a dev-dependency only (no facade feature)
+    std::hint::black_box(mirage_resource_example::ExampleResource::new as fn(&_) -> _);
     let types = mirage_ops::resource_types();
     trials.push(Trial::test("some_resource_is_registered", move || {
         if types.is_empty() {
