@@ -9,6 +9,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use mirage_format::time::{Zone, strftime};
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
 use mirage_types::{ErrorKind, FileStat, FileType};
@@ -85,6 +86,8 @@ struct Opts {
     slash: bool,
     group_dirs: bool,
     full_time: bool,
+    /// The zone of the date column (`TZ` of the command's environment).
+    zone: Zone,
 }
 
 /// The permission string of `ls -l` (`-rw-r--r--`, `drwxr-xr-x`) for a
@@ -151,20 +154,6 @@ pub fn human_size(n: u64) -> String {
     format!("{}{}", t as u64, UNITS[u])
 }
 
-/// Civil date (year, month 1-12, day) of days since 1970-01-01.
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 fn epoch_secs(t: Option<SystemTime>) -> i64 {
     match t {
         Some(t) => match t.duration_since(UNIX_EPOCH) {
@@ -175,26 +164,21 @@ fn epoch_secs(t: Option<SystemTime>) -> i64 {
     }
 }
 
-/// The date column of `ls -l` in UTC: `Mon DD HH:MM` for times within six
-/// months of `now`, `Mon DD  YYYY` otherwise.
-pub fn format_time(secs: i64, now: i64, full: bool) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil(days);
-    let (hh, mm, ss) = (rem / 3600, (rem % 3600) / 60, rem % 60);
-    if full {
-        return format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}.000000000 +0000");
-    }
-    let mon = MONTHS[(m as usize).saturating_sub(1).min(11)];
+/// The date column of `ls -l` in `zone`, as GNU `ls`: `Mon DD HH:MM` for
+/// times within the past six months of `now`, `Mon DD  YYYY` otherwise
+/// (also for a time in the future); `--full-time` prints
+/// `YYYY-MM-DD HH:MM:SS.NNNNNNNNN +ZZZZ`. A time outside the calendar's
+/// range prints as its number of seconds, as GNU does.
+pub fn format_time(secs: i64, now: i64, full: bool, zone: &Zone) -> String {
     let six_months = 31_556_952 / 2;
-    if secs > now || now - secs > six_months {
-        format!("{mon} {d:>2}  {y}")
+    let fmt = if full {
+        "%Y-%m-%d %H:%M:%S.000000000 %z"
+    } else if secs > now || now - secs > six_months {
+        "%b %e  %Y"
     } else {
-        format!("{mon} {d:>2} {hh:02}:{mm:02}")
-    }
+        "%b %e %H:%M"
+    };
+    strftime(fmt, secs, zone).unwrap_or_else(|| secs.to_string())
 }
 
 /// One entry to print: the name as shown and its metadata.
@@ -329,7 +313,12 @@ fn format_block(entries: &[Entry], o: &Opts, with_total: bool, now: i64, out: &m
         }
         out.push_str(&format!(" {:>sw$}", size_str(e)));
         out.push(' ');
-        out.push_str(&format_time(epoch_secs(e.stat.modified), now, o.full_time));
+        out.push_str(&format_time(
+            epoch_secs(e.stat.modified),
+            now,
+            o.full_time,
+            &o.zone,
+        ));
         out.push(' ');
         out.push_str(&e.name);
         match &e.target {
@@ -494,6 +483,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             slash: p.has("slash"),
             group_dirs: p.has("group-dirs"),
             full_time: p.has("full-time"),
+            zone: Zone::from_tz(ctx.var("TZ")),
         };
         let now = epoch_secs(Some(SystemTime::now()));
         let operands = if p.operands.is_empty() {
@@ -591,11 +581,26 @@ mod tests {
         assert_eq!(human_size(1025), "1.1K");
         assert_eq!(human_size(12 * 1024), "12K");
         assert_eq!(human_size(1536 * 1024), "1.5M");
+        let utc = Zone::from_tz(Some("UTC"));
         assert_eq!(
-            format_time(1_700_000_000, 1_700_000_100, false),
+            format_time(1_700_000_000, 1_700_000_100, false, &utc),
             "Nov 14 22:13"
         );
-        assert_eq!(format_time(0, 1_700_000_000, false), "Jan  1  1970");
+        assert_eq!(format_time(0, 1_700_000_000, false, &utc), "Jan  1  1970");
+        let ny = Zone::from_tz(Some("America/New_York"));
+        assert_eq!(
+            format_time(1_700_000_000, 1_700_000_100, false, &ny),
+            "Nov 14 17:13"
+        );
+        assert_eq!(
+            format_time(0, 1_700_000_000, true, &ny),
+            "1969-12-31 19:00:00.000000000 -0500"
+        );
+        // in the future: the year
+        assert_eq!(
+            format_time(1_700_000_100, 1_700_000_000, false, &utc),
+            "Nov 14  2023"
+        );
     }
 
     fn ls(v: &std::sync::Arc<MemVfs>, args: &[&str], cwd: &str) -> (String, String, i32) {

@@ -73,34 +73,18 @@ fn is_unicode_space(c: u32) -> bool {
     matches!(c, 0x1680 | 0x2000..=0x2006 | 0x2008..=0x200A | 0x2028 | 0x2029 | 0x205F | 0x3000)
 }
 
-/// Display width of a printable non-ASCII character (as `wcwidth`).
+/// Display width of a non-ASCII character, as glibc's `wcwidth` (through
+/// `unicode-width`, which follows the same East Asian Width and zero-width
+/// tables; glibc differs on U+00AD, handled here): 2 for wide characters,
+/// 0 for combining marks and characters that are not printable.
 fn char_width(c: u32) -> u64 {
-    match c {
-        0x0300..=0x036F
-        | 0x0483..=0x0489
-        | 0x0591..=0x05BD
-        | 0x0610..=0x061A
-        | 0x064B..=0x065F
-        | 0x200B..=0x200F
-        | 0x20D0..=0x20FF
-        | 0xFE00..=0xFE0F
-        | 0xFE20..=0xFE2F => 0,
-        0x1100..=0x115F
-        | 0x2E80..=0x303E
-        | 0x3041..=0x33FF
-        | 0x3400..=0x4DBF
-        | 0x4E00..=0x9FFF
-        | 0xA000..=0xA4CF
-        | 0xAC00..=0xD7A3
-        | 0xF900..=0xFAFF
-        | 0xFE30..=0xFE4F
-        | 0xFF00..=0xFF60
-        | 0xFFE0..=0xFFE6
-        | 0x1F300..=0x1F64F
-        | 0x1F900..=0x1F9FF
-        | 0x20000..=0x3FFFD => 2,
-        _ => 1,
+    // glibc gives SOFT HYPHEN width 1 (unicode-width: 0, default-ignorable)
+    if c == 0xAD {
+        return 1;
     }
+    char::from_u32(c)
+        .and_then(unicode_width::UnicodeWidthChar::width)
+        .map_or(0, |w| w as u64)
 }
 
 /// The length of the UTF-8 sequence a lead byte announces, if valid.

@@ -40,8 +40,14 @@ impl Builtin for Printf {
                 .await;
             return Ok(2);
         };
-        let p = crate::printf::printf(fmt, &args[1..]);
-        for e in &p.errors {
+        // `%(…)T` uses the exported TZ, as bash's localtime does
+        let tz = st
+            .vars
+            .get("TZ")
+            .filter(|v| v.exported)
+            .map(|v| v.value.scalar());
+        let p = crate::printf::printf_tz(fmt, &args[1..], tz.as_deref());
+        for e in p.warnings.iter().chain(&p.errors) {
             io.err(&format!("bash: printf: {e}\n")).await;
         }
         match var {
