@@ -269,3 +269,20 @@ async fn a_streamed_file_prints_what_the_in_memory_one_prints() {
     let disk = run(&ws, "cd /disk && grep -c -I needle b").await;
     assert_eq!(disk.0, "0\n");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_line_ends_with_memory_exhausted() {
+    // no newline ever: the line buffer is capped (GNU grep: `memory
+    // exhausted`, status 2) instead of taking all memory
+    let inf = Endless::new(vec![b'a'; 64 * 1024]);
+    let ws = Workspace::builder()
+        .mount("/inf", Arc::new(inf), MountMode::Read)
+        .cwd("/")
+        .build()
+        .unwrap();
+    let (o, e, s) = run(&ws, "grep -c x /inf/big; echo rc=$?").await;
+    assert_eq!(
+        (o.as_str(), e.as_str(), s),
+        ("rc=2\n", "grep: memory exhausted\n", 0)
+    );
+}

@@ -248,6 +248,10 @@ impl Cfg {
 /// Inputs up to this size (or in memory already) are searched as one slice.
 const SLICE_LIMIT: usize = 256 * 1024;
 
+/// The longest line a streamed search holds (bytes); a longer one ends the
+/// run with GNU's `memory exhausted`.
+const STREAM_LINE_LIMIT: usize = 256 * 1024 * 1024;
+
 /// Chunks in flight from the source to the search thread.
 const STREAM_CHUNKS: usize = 4;
 
@@ -379,7 +383,7 @@ impl StreamJob {
         mut self,
         rx: tokio::sync::mpsc::Receiver<Bytes>,
         tx: tokio::sync::mpsc::Sender<Vec<u8>>,
-    ) -> (FileState, bool, Vec<u8>) {
+    ) -> (FileState, bool, Vec<u8>, bool) {
         let binary = Rc::new(Cell::new(false));
         let skipped = Rc::new(Cell::new(false));
         let stop = Rc::new(Cell::new(false));
@@ -409,18 +413,21 @@ impl StreamJob {
             stop: &stop,
             tx: &tx,
         };
-        let _ = self
-            .searcher
-            .search_reader(&*self.matcher, reader, &mut sink);
+        // a line over the heap limit is an `Other` error; a closed output
+        // (`BrokenPipe`) needs no word
+        let exhausted = matches!(
+            self.searcher.search_reader(&*self.matcher, reader, &mut sink),
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe
+        );
         if skipped.get() {
             // `-I`: a binary input counts as not matching
             self.st = FileState {
                 pending_sep: self.st.pending_sep,
                 ..FileState::default()
             };
-            return (self.st, false, buf);
+            return (self.st, false, buf, exhausted);
         }
-        (self.st, binary.get(), buf)
+        (self.st, binary.get(), buf, exhausted)
     }
 }
 
@@ -576,6 +583,8 @@ struct Grep {
     cfg: Arc<Cfg>,
     matcher: Arc<AnyMatcher>,
     searcher: Searcher,
+    /// The searcher for streams: as `searcher`, with a heap limit.
+    stream_searcher: Searcher,
     out: Vec<u8>,
     quiet_errors: bool,
     text: bool,
@@ -826,7 +835,7 @@ impl Grep {
         let job = StreamJob {
             cfg: self.cfg.clone(),
             matcher: self.matcher.clone(),
-            searcher: self.searcher.clone(),
+            searcher: self.stream_searcher.clone(),
             st: self.begin_file(),
             name: show_name.then(|| mirage_types::bytestr::encode(display).into_owned()),
             detect_binary: !self.text && !self.null_data,
@@ -897,11 +906,18 @@ impl Grep {
         }
         drop(in_tx);
         drop(stream);
-        let Ok((st, binary, rest)) = task.await else {
+        let Ok((st, binary, rest, exhausted)) = task.await else {
             self.file_error(ctx, display, "search failed").await;
             return Flow::Go;
         };
         self.out.extend_from_slice(&rest);
+        if exhausted {
+            // as GNU grep, which stops at once
+            let _ = self.flush(ctx, false).await;
+            ctx.error("memory exhausted").await;
+            self.error = true;
+            return Flow::Stop;
+        }
         if let Some(e) = read_error {
             self.file_error(ctx, display, e.message()).await;
         }
@@ -1326,7 +1342,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 }
             }
         };
-        let searcher = SearcherBuilder::new()
+        let mut builder = SearcherBuilder::new();
+        builder
             .line_terminator(LineTerminator::byte(eol))
             .invert_match(p.has("invert"))
             .line_number(
@@ -1338,8 +1355,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             )
             .after_context(if context { after } else { 0 })
             .before_context(if context { before } else { 0 })
-            .max_matches(if context { max_count } else { None })
-            .build();
+            .max_matches(if context { max_count } else { None });
+        let searcher = builder.build();
+        // a stream holds at most this much of one line (`grep x /dev/zero`
+        // must not take all memory; GNU grep: `memory exhausted`)
+        let stream_searcher = builder.heap_limit(Some(STREAM_LINE_LIMIT)).build();
         let globs = |key: &str| p.values(key);
         let (include, exclude, exclude_dir) = match (
             build_globset(&globs("include")),
@@ -1387,6 +1407,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             cfg: Arc::new(cfg),
             matcher: Arc::new(matcher),
             searcher,
+            stream_searcher,
             out: Vec::with_capacity(64 * 1024),
             quiet_errors: p.has("no-messages"),
             text: p.has("text") || binary_files == Some("text"),
