@@ -277,16 +277,7 @@ async fn run(cli: Cli) -> Result<i32> {
                 });
             }
             let ws = build_workspace(&ws).await?;
-            let out = ws
-                .execute("default", &command, None)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let mut so = std::io::stdout().lock();
-            let _ = so.write_all(&out.stdout);
-            let _ = so.flush();
-            let mut se = std::io::stderr().lock();
-            let _ = se.write_all(&out.stderr);
-            Ok(out.exit_code)
+            run_streaming(&ws, &command).await
         }
         Cmd::Shell { ws } => {
             let ws = build_workspace(&ws).await?;
@@ -295,19 +286,78 @@ async fn run(cli: Cli) -> Result<i32> {
     }
 }
 
+/// How many chunks (each up to a command's output block, 32 KiB, or one
+/// large chunk passed through) may wait for the terminal per stream.
+const STREAM_CHUNKS: usize = 16;
+
+/// Copies the chunks of `rx` to `out` on a thread of its own, flushing
+/// each, until the channel closes. When `out` fails (the reader of our
+/// stdout went away) it stops and drops `rx`, so the command writing gets
+/// `BrokenPipe` and stops, as `SIGPIPE` stops a GNU tool.
+fn forward(
+    rx: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+    stderr: bool,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(if stderr { "stderr" } else { "stdout" }.into())
+        .spawn(move || {
+            let mut rx = rx;
+            let write = |b: &[u8]| -> std::io::Result<()> {
+                if stderr {
+                    let mut e = std::io::stderr().lock();
+                    e.write_all(b)?;
+                    e.flush()
+                } else {
+                    let mut o = std::io::stdout().lock();
+                    o.write_all(b)?;
+                    o.flush()
+                }
+            };
+            while let Some(b) = rx.blocking_recv() {
+                if write(&b).is_err() {
+                    break;
+                }
+            }
+        })
+}
+
+/// Runs `line` in the default session with its stdout and stderr written
+/// to the process's streams as they are produced (through bounded
+/// channels, so memory stays flat whatever the output size: `mirage
+/// execute -c 'cat /dev/zero | head -c 1G' > /dev/null`). Returns the exit
+/// status. stdin is empty, as for `bash -c` with stdin from `/dev/null`.
+async fn run_streaming(ws: &Workspace, line: &str) -> Result<i32> {
+    use mirage::types::{Input, Sink};
+    let (out_tx, out_rx) = tokio::sync::mpsc::channel(STREAM_CHUNKS);
+    let (err_tx, err_rx) = tokio::sync::mpsc::channel(STREAM_CHUNKS);
+    let threads = [forward(out_rx, false)?, forward(err_rx, true)?];
+    let code = ws
+        .execute_streaming(
+            "default",
+            line,
+            Input::empty(),
+            Sink::Pipe(out_tx),
+            Sink::Pipe(err_tx),
+        )
+        .await;
+    // the sinks are gone with the run: the threads see the end and finish
+    tokio::task::spawn_blocking(move || {
+        for t in threads {
+            let _ = t.join();
+        }
+    })
+    .await?;
+    code.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 async fn shell(ws: Workspace) -> Result<i32> {
     use std::io::IsTerminal;
     if !std::io::stdin().is_terminal() {
         // a script on stdin
-        let mut src = String::new();
-        std::io::stdin().read_to_string(&mut src)?;
-        let out = ws
-            .execute("default", &src, None)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        std::io::stdout().write_all(&out.stdout)?;
-        std::io::stderr().write_all(&out.stderr)?;
-        return Ok(out.exit_code);
+        let mut src = Vec::new();
+        std::io::stdin().read_to_end(&mut src)?;
+        let src = mirage::types::bytestr::decode_owned(src);
+        return run_streaming(&ws, &src).await;
     }
     let mut rl = rustyline::DefaultEditor::new()?;
     let mut last = 0;
@@ -322,14 +372,7 @@ async fn shell(ws: Workspace) -> Result<i32> {
                     continue;
                 }
                 let _ = rl.add_history_entry(line.as_str());
-                let out = ws
-                    .execute("default", &line, None)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-                std::io::stdout().write_all(&out.stdout)?;
-                std::io::stdout().flush()?;
-                std::io::stderr().write_all(&out.stderr)?;
-                last = out.exit_code;
+                last = run_streaming(&ws, &line).await?;
                 if line.trim() == "exit" || line.trim().starts_with("exit ") {
                     return Ok(last);
                 }

@@ -82,5 +82,8 @@ pub async fn run(
         let _ = builtins::run_source(&interp, &action, st, &io).await;
         st.last_status = status;
     }
+    // forget the run's streams: the caller's sinks close when `run` returns
+    // (a reader draining a pipe sink waits for that)
+    st.exec_fds.start_run(&Sink::Null, &Sink::Null);
     st.last_status
 }

@@ -329,7 +329,9 @@ impl Workspace {
     }
 
     /// Runs `command` with stdout and stderr sent to the given sinks as they
-    /// are produced (for streaming replies and the terminal).
+    /// are produced (for streaming replies and the terminal). When it
+    /// returns, the workspace holds no clone of `stdout` or `stderr`: a
+    /// [`Sink::Pipe`]'s receiver sees the channel close.
     pub async fn execute_streaming(
         &self,
         session_id: &str,
