@@ -1466,6 +1466,13 @@ mod tests {
     }
 
     #[test]
+    fn reads_keep_the_first_of_each_path() {
+        let mut r: Vec<String> = ["/a", "/b", "/a", "/c", "/b"].map(String::from).to_vec();
+        dedup_reads(&mut r);
+        assert_eq!(r, ["/a", "/b", "/c"]);
+    }
+
+    #[test]
     fn combine_multiple_and_fixed() {
         let s = combine_patterns(&["a.b*".to_string()], Syntax::Fixed).unwrap();
         assert!(is_match(&s, "a.b*c") && !is_match(&s, "axbbb"));
