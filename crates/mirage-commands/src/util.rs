@@ -3,27 +3,39 @@
 
 use bytes::Bytes;
 use mirage_types::args::{CommandSpec, ParsedArgs, parse};
-use mirage_types::command::CommandCtx;
+use mirage_types::command::{CmdError, CommandCtx};
 use mirage_types::{ByteSource, ErrorKind, Input};
 
 /// Parses the context's arguments by `spec`; on a usage error prints
 /// `NAME: MSG` and `Try 'NAME --help' for more information.` on stderr and
 /// returns `Err(spec.usage_status)`.
 pub async fn parse_args(ctx: &mut CommandCtx, spec: &CommandSpec) -> Result<ParsedArgs, i32> {
-    match parse(spec, &ctx.args) {
+    match parse_cmd(ctx, spec) {
         Ok(p) => Ok(p),
-        Err(msg) => Err(usage_error(ctx, &msg, spec.usage_status).await),
+        Err(e) => Err(ctx.finish(Err(e)).await),
     }
 }
 
+/// Parses the context's arguments by `spec` for a handler body that
+/// returns [`CmdError`]: a bad option is a usage error with
+/// `spec.usage_status` (`?` then reports it as GNU does).
+pub fn parse_cmd(ctx: &CommandCtx, spec: &CommandSpec) -> Result<ParsedArgs, CmdError> {
+    parse(spec, &ctx.args).map_err(|msg| CmdError::usage(msg).with_status(spec.usage_status))
+}
+
 /// Prints a usage error as GNU tools do, `NAME: MSG` then
-/// `Try 'NAME --help' for more information.` on stderr, and returns `status`.
+/// `Try 'NAME --help' for more information.` on stderr, and returns `status`
+/// (a [`CmdError::usage`] reported at once, for handlers not written with
+/// [`CmdError`]).
 pub async fn usage_error(ctx: &mut CommandCtx, msg: &str, status: i32) -> i32 {
-    ctx.error(msg).await;
-    let hint = format!("Try '{} --help' for more information.\n", ctx.name);
-    let _ = ctx.stderr.write_str(&hint).await;
-    let _ = ctx.stderr.flush().await;
-    status
+    ctx.finish(Err(CmdError::usage(msg).with_status(status)))
+        .await
+}
+
+/// `s` quoted as GNU's `quote()` shows an operand in a message under a
+/// UTF-8 locale: `‘s’` (`sleep: invalid time interval ‘1x’`).
+pub fn gnu_quote(s: &str) -> String {
+    format!("\u{2018}{s}\u{2019}")
 }
 
 /// Opens an input operand: `-` is stdin (taken once), anything else is read

@@ -1164,6 +1164,8 @@ impl mirage_types::command::ArgvRunner for Interp {
             return 0;
         }
         let mut st = ShellState::new(&cwd);
+        // the command sees exactly `env` (`env -i CMD` sees nothing)
+        st.vars.retain(|k, v| !v.exported || env.contains_key(k));
         for (k, v) in env {
             st.set_exported(&k, v);
         }
@@ -1172,5 +1174,9 @@ impl mirage_types::command::ArgvRunner for Interp {
             Ok(s) | Err(Flow::Exit(s) | Flow::Return(s) | Flow::Abort(s)) => s,
             Err(_) => st.last_status,
         }
+    }
+
+    fn has_command(&self, name: &str) -> bool {
+        name.contains('/') || crate::builtins::is_builtin(name) || self.host.has_command(name)
     }
 }

@@ -25,7 +25,6 @@ pub mod state;
 pub mod test;
 pub mod transform;
 pub mod word;
-pub mod xargs;
 
 use std::sync::Arc;
 

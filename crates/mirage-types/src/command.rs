@@ -58,6 +58,16 @@ pub trait ArgvRunner: Send + Sync {
         stdout: crate::Sink,
         stderr: crate::Sink,
     ) -> i32;
+
+    /// Whether `name` would run something (a builtin or a registered
+    /// command; a name with a `/` is a script path and counts). Commands
+    /// that run commands check this first to word a missing one as GNU
+    /// does (`env: ‘x’: No such file or directory`, status 127). The
+    /// default says yes, leaving the answer to [`ArgvRunner::run_argv`].
+    fn has_command(&self, name: &str) -> bool {
+        let _ = name;
+        true
+    }
 }
 
 impl CommandCtx {
@@ -85,6 +95,130 @@ impl CommandCtx {
     pub fn var(&self, name: &str) -> Option<&str> {
         self.env.get(name).map(String::as_str)
     }
+    /// Turns a handler body's result into its exit status: `Ok(status)` as
+    /// it is; an error is reported as GNU tools report theirs (see
+    /// [`CmdError`]) and its status returned. Flushes stdout first so the
+    /// streams keep their order.
+    pub async fn finish(&mut self, result: std::result::Result<i32, CmdError>) -> i32 {
+        match result {
+            Ok(status) => status,
+            Err(e) => {
+                if e.message.is_some() || e.usage {
+                    let _ = self.stdout.flush().await;
+                }
+                if let Some(msg) = &e.message {
+                    self.error(msg).await;
+                }
+                if e.usage {
+                    let hint = format!("Try '{} --help' for more information.\n", self.name);
+                    let _ = self.stderr.write_str(&hint).await;
+                    let _ = self.stderr.flush().await;
+                }
+                e.status
+            }
+        }
+    }
+}
+
+/// A command's failure, carrying its exit status and GNU's wording (the
+/// idea of uutils' `UError`), so a handler body can use `?`.
+///
+/// [`CommandCtx::finish`] reports it: `NAME: MESSAGE` on stderr (nothing
+/// when `message` is `None`, for an error already reported), then, for a
+/// usage error, GNU's `Try 'NAME --help' for more information.` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CmdError {
+    /// The exit status (1 for most coreutils failures, 125 for `env` and
+    /// `timeout` usage errors, 141 for a closed pipe).
+    pub status: i32,
+    /// The message after `NAME: `, or `None` to print nothing.
+    pub message: Option<String>,
+    /// Whether to add the `Try 'NAME --help'` line.
+    pub usage: bool,
+}
+
+impl CmdError {
+    /// A failure with `status` and the message `msg` (printed as `NAME: MSG`).
+    pub fn new(status: i32, msg: impl Into<String>) -> Self {
+        CmdError {
+            status,
+            message: Some(msg.into()),
+            usage: false,
+        }
+    }
+    /// A usage error with status 1: `NAME: MSG`, then `Try 'NAME --help'
+    /// for more information.`. An empty `msg` prints only the `Try` line
+    /// (GNU `timeout` with no operand). Change the status with
+    /// [`CmdError::with_status`].
+    pub fn usage(msg: impl Into<String>) -> Self {
+        let msg = msg.into();
+        CmdError {
+            status: 1,
+            message: (!msg.is_empty()).then_some(msg),
+            usage: true,
+        }
+    }
+    /// A failure already reported (or silent, as `grep -q`): just `status`.
+    pub fn status(status: i32) -> Self {
+        CmdError {
+            status,
+            message: None,
+            usage: false,
+        }
+    }
+    /// The same error with exit status `status`.
+    #[must_use]
+    pub fn with_status(mut self, status: i32) -> Self {
+        self.status = status;
+        self
+    }
+}
+
+impl From<crate::Error> for CmdError {
+    /// A VFS error as GNU words it (`PATH: No such file or directory`),
+    /// status 1. A closed pipe (the reader went away) is status 141 and
+    /// silent, as a GNU tool killed by `SIGPIPE`.
+    fn from(e: crate::Error) -> Self {
+        if e.kind == crate::ErrorKind::BrokenPipe {
+            return CmdError::status(141);
+        }
+        CmdError::new(1, e.to_string())
+    }
+}
+
+impl std::fmt::Display for CmdError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.message {
+            Some(m) => write!(f, "{m} (status {})", self.status),
+            None => write!(f, "status {}", self.status),
+        }
+    }
+}
+
+impl std::error::Error for CmdError {}
+
+/// Defines a command handler (a [`CommandFn`]) named `$name` from an
+/// `async fn $body(&mut CommandCtx) -> Result<i32, CmdError>`: the body
+/// can use `?`, and an error is reported by [`CommandCtx::finish`].
+///
+/// ```ignore
+/// mirage_types::command_handler!(fn run = body);
+/// async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+///     Ok(0)
+/// }
+/// ```
+#[macro_export]
+macro_rules! command_handler {
+    ($vis:vis fn $name:ident = $body:path) => {
+        $vis fn $name(
+            ctx: &mut $crate::command::CommandCtx,
+        ) -> $crate::command::CommandFuture<'_> {
+            Box::pin(async move {
+                let result = $body(ctx).await;
+                ctx.finish(result).await
+            })
+        }
+    };
 }
 
 /// The future a command returns: its exit status.

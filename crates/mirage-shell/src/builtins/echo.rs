@@ -18,9 +18,9 @@ impl Builtin for Echo {
 
     async fn run(
         &self,
-        __interp: &Interp,
+        _interp: &Interp,
         argv: &[String],
-        __st: &mut ShellState,
+        _st: &mut ShellState,
         io: &Io,
     ) -> ExecResult {
         let args = argv.get(1..).unwrap_or_default();

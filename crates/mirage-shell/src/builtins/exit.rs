@@ -17,7 +17,7 @@ impl Builtin for Exit {
 
     async fn run(
         &self,
-        __interp: &Interp,
+        _interp: &Interp,
         argv: &[String],
         st: &mut ShellState,
         io: &Io,

@@ -17,10 +17,10 @@ impl Builtin for False {
 
     async fn run(
         &self,
-        __interp: &Interp,
+        _interp: &Interp,
         _argv: &[String],
-        __st: &mut ShellState,
-        __io: &Io,
+        _st: &mut ShellState,
+        _io: &Io,
     ) -> ExecResult {
         Ok(1)
     }

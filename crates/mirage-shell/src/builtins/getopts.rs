@@ -17,10 +17,10 @@ impl Builtin for Getopts {
 
     async fn run(
         &self,
-        __interp: &Interp,
+        _interp: &Interp,
         argv: &[String],
         st: &mut ShellState,
-        __io: &Io,
+        _io: &Io,
     ) -> ExecResult {
         let args = argv.get(1..).unwrap_or_default();
         getopts(args, st)

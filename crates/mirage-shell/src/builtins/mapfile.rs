@@ -20,7 +20,7 @@ impl Builtin for Mapfile {
 
     async fn run(
         &self,
-        __interp: &Interp,
+        _interp: &Interp,
         argv: &[String],
         st: &mut ShellState,
         io: &Io,

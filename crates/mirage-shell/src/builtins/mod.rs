@@ -3,8 +3,10 @@
 //!
 //! Builtins are part of the shell: they see and change the session
 //! ([`ShellState`]), so they live here rather than in the command registry.
-//! Programs that GNU ships separately (`env`, `xargs`, `timeout`, …) are
-//! registered commands instead.
+//! Programs that GNU ships separately (`env`, `printenv`, `xargs`,
+//! `timeout`, `sleep`) are registered commands instead (mirage-commands).
+//! A builtin bash has and Mirage does not implement says so and exits 2
+//! ([`unsupported`]).
 
 use async_trait::async_trait;
 use mirage_types::Output;
@@ -12,36 +14,36 @@ use mirage_types::Output;
 use crate::exec::{ExecResult, Flow, Interp, Io};
 use crate::state::ShellState;
 
+mod alias;
 mod bash;
 mod r#break;
 mod cd;
 mod command;
 mod declare;
 mod echo;
-mod env;
 mod eval;
 mod exit;
 mod r#false;
 mod getopts;
+mod hash;
 mod r#let;
 mod mapfile;
-mod noop;
-mod printenv;
 mod printf;
 mod pwd;
 mod read;
 mod r#return;
 mod set;
 mod shift;
-mod sleep;
+mod shopt;
 mod source;
 mod test;
-mod timeout;
 mod trap;
 mod r#true;
 mod r#type;
+mod umask;
 mod unset;
-mod xargs;
+mod unsupported;
+mod wait;
 
 pub use declare::declare;
 
@@ -65,7 +67,7 @@ pub trait Builtin: Send + Sync {
     ) -> ExecResult;
 }
 
-/// Every builtin, in the order bash's `enable` would list ours.
+/// Every builtin of the shell; [`lookup`] searches it by name.
 pub static BUILTINS: &[&dyn Builtin] = &[
     &echo::Echo,
     &printf::Printf,
@@ -84,19 +86,19 @@ pub static BUILTINS: &[&dyn Builtin] = &[
     &exit::Exit,
     &eval::Eval,
     &source::Source,
-    &printenv::Printenv,
     &r#type::Type,
     &command::Command,
     &r#let::Let,
-    &xargs::Xargs,
     &bash::Bash,
-    &noop::Noop,
     &trap::Trap,
     &mapfile::Mapfile,
     &getopts::Getopts,
-    &timeout::Timeout,
-    &env::Env,
-    &sleep::Sleep,
+    &wait::Wait,
+    &alias::Alias,
+    &hash::Hash,
+    &shopt::Shopt,
+    &umask::Umask,
+    &unsupported::Unsupported,
 ];
 
 /// The builtin called `name`, if there is one.
@@ -127,6 +129,15 @@ fn valid_name(n: &str) -> bool {
     let mut c = n.chars();
     matches!(c.next(), Some(ch) if ch == '_' || ch.is_ascii_alphabetic())
         && c.all(|ch| ch == '_' || ch.is_ascii_alphanumeric())
+}
+
+/// Says `bash: WHAT: not supported in mirage` on stderr and returns 2:
+/// the answer of a builtin (or a form of one) Mirage does not implement,
+/// so a script never mistakes it for success.
+pub async fn unsupported(io: &Io, what: &str) -> i32 {
+    io.err(&format!("bash: {what}: not supported in mirage\n"))
+        .await;
+    2
 }
 
 /// Runs the builtin `argv[0]` (status 127 if there is none).

@@ -18,7 +18,7 @@ impl Builtin for Pwd {
 
     async fn run(
         &self,
-        __interp: &Interp,
+        _interp: &Interp,
         _argv: &[String],
         st: &mut ShellState,
         io: &Io,

@@ -83,7 +83,7 @@ impl Builtin for Set {
 
     async fn run(
         &self,
-        __interp: &Interp,
+        _interp: &Interp,
         argv: &[String],
         st: &mut ShellState,
         io: &Io,
