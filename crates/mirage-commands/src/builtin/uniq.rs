@@ -1,11 +1,12 @@
 //! `uniq`: report or omit repeated adjacent lines, as GNU coreutils 9.1
 //! `uniq` (`-c` with `%7d `, `-d`, `-D`, `-u`, `-i`, `-f N`, `-s N`, `-w N`,
-//! `-z`, `INPUT [OUTPUT]`). Streams line by line.
+//! `-z`, `INPUT [OUTPUT]`). Streams line by line, to standard output or
+//! into the OUTPUT file (through `Vfs::write` as lines are produced).
 
 use bytes::Bytes;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
-use mirage_types::{ByteSource, ErrorKind};
+use mirage_types::{ErrorKind, Input, Output, Sink};
 
 use crate::util::{RecordReader, open_input_err, parse_args};
 
@@ -320,57 +321,81 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             groups_out: 0,
         };
         let mut reader = RecordReader::new(src, delim);
-        let mut out = Vec::new();
-        let mut collected: Vec<u8> = Vec::new();
-        let mut status = 0;
-        loop {
-            let rec = match reader.next_record().await {
-                Ok(Some(r)) => r,
-                Ok(None) => break,
-                Err(e) => {
-                    ctx.error(format!("{input}: {}", e.message())).await;
-                    status = 1;
-                    break;
-                }
-            };
-            u.feed(rec, &mut out);
-            if out.len() >= 32 * 1024 {
-                if nothing {
-                    out.clear();
-                } else if output.is_some() {
-                    collected.append(&mut out);
-                } else if let Err(e) = ctx.stdout.write(&out).await {
-                    if e.kind == ErrorKind::BrokenPipe {
-                        return status;
-                    }
-                    out.clear();
-                } else {
-                    out.clear();
-                }
-            }
-        }
-        u.finish(&mut out);
-        if nothing {
-            out.clear();
-        }
-        match output {
+        let pumped = match output {
+            None => pump(&mut u, &mut reader, &mut ctx.stdout, nothing).await,
             Some(path) => {
-                collected.append(&mut out);
+                // OUTPUT streams into the file as lines are produced: a
+                // bounded pipe feeds `Vfs::write`, so memory stays flat
+                // whatever the input size.
                 let abs = ctx.resolve(&path);
-                match ctx.vfs.write(&abs, ByteSource::from(collected)).await {
-                    Ok(()) => ctx.io.wrote(&abs),
-                    Err(e) => {
-                        ctx.error(format!("{path}: {}", e.message())).await;
-                        return 1;
-                    }
+                let (tx, rx) = tokio::sync::mpsc::channel(OUTPUT_CHUNKS);
+                let data = Input::from_pipe(rx).into_source();
+                let vfs = ctx.vfs.clone();
+                let produce = async {
+                    let mut out = Output::new(Sink::Pipe(tx));
+                    let r = pump(&mut u, &mut reader, &mut out, nothing).await;
+                    let _ = out.flush().await;
+                    r
+                };
+                let (pumped, written) = futures::join!(produce, vfs.write(&abs, data));
+                if let Err(e) = written {
+                    ctx.error(format!("{path}: {}", e.message())).await;
+                    return 1;
                 }
+                ctx.io.wrote(&abs);
+                pumped
             }
-            None => {
-                let _ = ctx.stdout.write(&out).await;
+        };
+        match pumped {
+            Ok(()) => 0,
+            Err(e) => {
+                ctx.error(format!("{input}: {}", e.message())).await;
+                1
             }
         }
-        status
     })
+}
+
+/// How many blocks of output may wait for the file being written.
+const OUTPUT_CHUNKS: usize = 8;
+
+/// Feeds every record of `reader` through `u` and writes the lines to
+/// `out` in 32 KiB blocks (nothing for `-du`). A read error ends the
+/// input as GNU does (what came before is written) and is returned; the
+/// reader going away (`BrokenPipe`) ends it quietly.
+async fn pump(
+    u: &mut Uniq,
+    reader: &mut RecordReader,
+    out: &mut Output,
+    nothing: bool,
+) -> mirage_types::Result<()> {
+    let mut buf = Vec::new();
+    let mut result = Ok(());
+    loop {
+        let rec = match reader.next_record().await {
+            Ok(Some(r)) => r,
+            Ok(None) => break,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
+        u.feed(rec, &mut buf);
+        if buf.len() >= 32 * 1024 {
+            if !nothing
+                && let Err(e) = out.write(&buf).await
+                && e.kind == ErrorKind::BrokenPipe
+            {
+                return result;
+            }
+            buf.clear();
+        }
+    }
+    u.finish(&mut buf);
+    if !nothing {
+        let _ = out.write(&buf).await;
+    }
+    result
 }
 
 #[cfg(test)]
