@@ -2,9 +2,9 @@
 //! coreutils 9.1 `basename` (`NAME [SUFFIX]`, `-a`, `-s SUFFIX`, `-z`).
 
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
-use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::parse_args;
+use crate::util::parse_cmd;
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("multiple", Some('a'), Some("multiple")),
@@ -39,36 +39,32 @@ fn base_name(name: &str, suffix: Option<&str>) -> String {
     }
 }
 
-fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
-    Box::pin(async move {
-        let p = match parse_args(ctx, &SPEC).await {
-            Ok(p) => p,
-            Err(code) => return code,
-        };
-        let ops = &p.operands;
-        if ops.is_empty() {
-            return crate::util::usage_error(ctx, "missing operand", 1).await;
+mirage_types::command_handler!(fn run = body);
+
+async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    let p = parse_cmd(ctx, &SPEC)?;
+    let ops = &p.operands;
+    if ops.is_empty() {
+        return Err(CmdError::usage("missing operand"));
+    }
+    let suffix_opt = p.value("suffix").map(str::to_string);
+    let multiple = p.has("multiple") || suffix_opt.is_some();
+    let (names, suffix): (Vec<String>, Option<String>) = if multiple {
+        (ops.clone(), suffix_opt)
+    } else {
+        if ops.len() > 2 {
+            return Err(CmdError::usage(format!("extra operand '{}'", ops[2])));
         }
-        let suffix_opt = p.value("suffix").map(str::to_string);
-        let multiple = p.has("multiple") || suffix_opt.is_some();
-        let (names, suffix): (Vec<String>, Option<String>) = if multiple {
-            (ops.clone(), suffix_opt)
-        } else {
-            if ops.len() > 2 {
-                return crate::util::usage_error(ctx, &format!("extra operand '{}'", ops[2]), 1)
-                    .await;
-            }
-            (vec![ops[0].clone()], ops.get(1).cloned())
-        };
-        let end = if p.has("zero") { '\0' } else { '\n' };
-        let mut out = String::new();
-        for n in &names {
-            out.push_str(&base_name(n, suffix.as_deref()));
-            out.push(end);
-        }
-        let _ = ctx.stdout.write_str(&out).await;
-        0
-    })
+        (vec![ops[0].clone()], ops.get(1).cloned())
+    };
+    let end = if p.has("zero") { '\0' } else { '\n' };
+    let mut out = String::new();
+    for n in &names {
+        out.push_str(&base_name(n, suffix.as_deref()));
+        out.push(end);
+    }
+    let _ = ctx.stdout.write_str(&out).await;
+    Ok(0)
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@
 
 use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
-use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::{open_input, operands_or_stdin, parse_args};
+use crate::util::{open_input, operands_or_stdin, parse_cmd};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("number", Some('n'), Some("number")),
@@ -111,62 +111,59 @@ fn show_nonprinting(b: u8, out: &mut Vec<u8>) {
     }
 }
 
-fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
-    Box::pin(async move {
-        let p = match parse_args(ctx, &SPEC).await {
-            Ok(p) => p,
-            Err(code) => return code,
+mirage_types::command_handler!(fn run = body);
+
+async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    let p = parse_cmd(ctx, &SPEC)?;
+    let all = p.has("show-all");
+    let (e, t) = (p.has("e"), p.has("t"));
+    let mut fmt = Fmt {
+        number: p.has("number"),
+        nonblank: p.has("number-nonblank"),
+        squeeze: p.has("squeeze-blank"),
+        ends: p.has("show-ends") || all || e,
+        tabs: p.has("show-tabs") || all || t,
+        nonprinting: p.has("show-nonprinting") || all || e || t,
+        line_no: 0,
+        at_line_start: true,
+        blank_run: 0,
+    };
+    let mut status = 0;
+    for operand in operands_or_stdin(&p) {
+        let src = match open_input(ctx, &operand).await {
+            Ok(s) => s,
+            Err(msg) => {
+                ctx.error(msg).await;
+                status = 1;
+                continue;
+            }
         };
-        let all = p.has("show-all");
-        let (e, t) = (p.has("e"), p.has("t"));
-        let mut fmt = Fmt {
-            number: p.has("number"),
-            nonblank: p.has("number-nonblank"),
-            squeeze: p.has("squeeze-blank"),
-            ends: p.has("show-ends") || all || e,
-            tabs: p.has("show-tabs") || all || t,
-            nonprinting: p.has("show-nonprinting") || all || e || t,
-            line_no: 0,
-            at_line_start: true,
-            blank_run: 0,
-        };
-        let mut status = 0;
-        for operand in operands_or_stdin(&p) {
-            let src = match open_input(ctx, &operand).await {
-                Ok(s) => s,
-                Err(msg) => {
-                    ctx.error(msg).await;
+        let mut stream = src.into_stream();
+        use futures::StreamExt;
+        while let Some(chunk) = stream.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    ctx.error(format!("{operand}: {}", e.message())).await;
                     status = 1;
-                    continue;
+                    break;
                 }
             };
-            let mut stream = src.into_stream();
-            use futures::StreamExt;
-            while let Some(chunk) = stream.next().await {
-                let chunk = match chunk {
-                    Ok(c) => c,
-                    Err(e) => {
-                        ctx.error(format!("{operand}: {}", e.message())).await;
-                        status = 1;
-                        break;
-                    }
-                };
-                let res = if fmt.plain() {
-                    ctx.stdout.write_bytes(chunk).await
-                } else {
-                    let mut out = Vec::with_capacity(chunk.len() + 64);
-                    fmt.apply(&chunk, &mut out);
-                    ctx.stdout.write(&out).await
-                };
-                if let Err(e) = res
-                    && e.kind == ErrorKind::BrokenPipe
-                {
-                    return status;
-                }
+            let res = if fmt.plain() {
+                ctx.stdout.write_bytes(chunk).await
+            } else {
+                let mut out = Vec::with_capacity(chunk.len() + 64);
+                fmt.apply(&chunk, &mut out);
+                ctx.stdout.write(&out).await
+            };
+            if let Err(e) = res
+                && e.kind == ErrorKind::BrokenPipe
+            {
+                return Ok(status);
             }
         }
-        status
-    })
+    }
+    Ok(status)
 }
 
 #[cfg(test)]

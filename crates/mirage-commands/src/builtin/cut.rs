@@ -4,9 +4,9 @@
 
 use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
-use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::{RecordReader, open_input_err, operands_or_stdin, parse_args};
+use crate::util::{RecordReader, open_input_err, operands_or_stdin, parse_cmd};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::value("bytes", Some('b'), Some("bytes")),
@@ -159,123 +159,103 @@ fn cut_fields(
     true
 }
 
-fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
-    Box::pin(async move {
-        let p = match parse_args(ctx, &SPEC).await {
-            Ok(p) => p,
-            Err(code) => return code,
-        };
-        let kinds: Vec<&str> = ["bytes", "characters", "fields"]
-            .into_iter()
-            .filter(|k| p.has(k))
-            .collect();
-        if kinds.len() > 1 {
-            return crate::util::usage_error(ctx, "only one list may be specified", 1).await;
+mirage_types::command_handler!(fn run = body);
+
+async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    let p = parse_cmd(ctx, &SPEC)?;
+    let kinds: Vec<&str> = ["bytes", "characters", "fields"]
+        .into_iter()
+        .filter(|k| p.has(k))
+        .collect();
+    if kinds.len() > 1 {
+        return Err(CmdError::usage("only one list may be specified"));
+    }
+    let Some(&kind) = kinds.first() else {
+        return Err(CmdError::usage(
+            "you must specify a list of bytes, characters, or fields",
+        ));
+    };
+    let fields = kind == "fields";
+    let list = p.value(kind).unwrap_or("").to_string();
+    let mut ranges = parse_list(&list, fields).map_err(CmdError::usage)?;
+    if p.has("complement") {
+        ranges = complement(&ranges);
+    }
+    let delim = match p.value("delimiter") {
+        None => b'\t',
+        Some(d) if !fields => {
+            let _ = d;
+            return Err(CmdError::usage(
+                "an input delimiter may be specified only when operating on fields",
+            ));
         }
-        let Some(&kind) = kinds.first() else {
-            return crate::util::usage_error(
-                ctx,
-                "you must specify a list of bytes, characters, or fields",
-                1,
-            )
-            .await;
-        };
-        let fields = kind == "fields";
-        let list = p.value(kind).unwrap_or("").to_string();
-        let mut ranges = match parse_list(&list, fields) {
-            Ok(r) => r,
-            Err(msg) => return crate::util::usage_error(ctx, &msg, 1).await,
-        };
-        if p.has("complement") {
-            ranges = complement(&ranges);
+        Some("") => 0,
+        Some(d) if mirage_types::bytestr::encode(d).len() == 1 => {
+            mirage_types::bytestr::encode(d)[0]
         }
-        let delim = match p.value("delimiter") {
-            None => b'\t',
-            Some(d) if !fields => {
-                let _ = d;
-                return crate::util::usage_error(
-                    ctx,
-                    "an input delimiter may be specified only when operating on fields",
-                    1,
-                )
-                .await;
-            }
-            Some("") => 0,
-            Some(d) if mirage_types::bytestr::encode(d).len() == 1 => {
-                mirage_types::bytestr::encode(d)[0]
-            }
-            Some(_) => {
-                return crate::util::usage_error(
-                    ctx,
-                    "the delimiter must be a single character",
-                    1,
-                )
-                .await;
+        Some(_) => {
+            return Err(CmdError::usage("the delimiter must be a single character"));
+        }
+    };
+    if p.has("only-delimited") && !fields {
+        return Err(CmdError::usage(
+            "suppressing non-delimited lines makes sense\n\tonly when operating on fields",
+        ));
+    }
+    let out_delim: Option<Vec<u8>> = p
+        .value("output-delimiter")
+        .map(|s| mirage_types::bytestr::encode(s).into_owned());
+    let field_delim = out_delim.clone().unwrap_or_else(|| vec![delim]);
+    let only_delimited = p.has("only-delimited");
+    let eol = if p.has("zero") { 0 } else { b'\n' };
+    let mut status = 0;
+    for operand in operands_or_stdin(&p) {
+        let src = match open_input_err(ctx, &operand).await {
+            Ok(s) => s,
+            Err(e) => {
+                ctx.error(format!("{operand}: {}", e.message())).await;
+                status = 1;
+                continue;
             }
         };
-        if p.has("only-delimited") && !fields {
-            return crate::util::usage_error(
-                ctx,
-                "suppressing non-delimited lines makes sense\n\tonly when operating on fields",
-                1,
-            )
-            .await;
-        }
-        let out_delim: Option<Vec<u8>> = p
-            .value("output-delimiter")
-            .map(|s| mirage_types::bytestr::encode(s).into_owned());
-        let field_delim = out_delim.clone().unwrap_or_else(|| vec![delim]);
-        let only_delimited = p.has("only-delimited");
-        let eol = if p.has("zero") { 0 } else { b'\n' };
-        let mut status = 0;
-        for operand in operands_or_stdin(&p) {
-            let src = match open_input_err(ctx, &operand).await {
-                Ok(s) => s,
+        let mut reader = RecordReader::new(src, eol);
+        let mut out = Vec::with_capacity(64 * 1024);
+        loop {
+            let rec = match reader.next_record().await {
+                Ok(Some(r)) => r,
+                Ok(None) => break,
                 Err(e) => {
                     ctx.error(format!("{operand}: {}", e.message())).await;
                     status = 1;
-                    continue;
+                    break;
                 }
             };
-            let mut reader = RecordReader::new(src, eol);
-            let mut out = Vec::with_capacity(64 * 1024);
-            loop {
-                let rec = match reader.next_record().await {
-                    Ok(Some(r)) => r,
-                    Ok(None) => break,
-                    Err(e) => {
-                        ctx.error(format!("{operand}: {}", e.message())).await;
-                        status = 1;
-                        break;
-                    }
-                };
-                let line = rec.strip_suffix(&[eol]).unwrap_or(&rec);
-                let keep = if fields {
-                    cut_fields(line, &ranges, delim, &field_delim, only_delimited, &mut out)
-                } else {
-                    cut_bytes(line, &ranges, out_delim.as_deref(), &mut out);
-                    true
-                };
-                if keep {
-                    out.push(eol);
-                }
-                if out.len() >= 32 * 1024 {
-                    if let Err(e) = ctx.stdout.write(&out).await
-                        && e.kind == ErrorKind::BrokenPipe
-                    {
-                        return status;
-                    }
-                    out.clear();
-                }
+            let line = rec.strip_suffix(&[eol]).unwrap_or(&rec);
+            let keep = if fields {
+                cut_fields(line, &ranges, delim, &field_delim, only_delimited, &mut out)
+            } else {
+                cut_bytes(line, &ranges, out_delim.as_deref(), &mut out);
+                true
+            };
+            if keep {
+                out.push(eol);
             }
-            if let Err(e) = ctx.stdout.write(&out).await
-                && e.kind == ErrorKind::BrokenPipe
-            {
-                return status;
+            if out.len() >= 32 * 1024 {
+                if let Err(e) = ctx.stdout.write(&out).await
+                    && e.kind == ErrorKind::BrokenPipe
+                {
+                    return Ok(status);
+                }
+                out.clear();
             }
         }
-        status
-    })
+        if let Err(e) = ctx.stdout.write(&out).await
+            && e.kind == ErrorKind::BrokenPipe
+        {
+            return Ok(status);
+        }
+    }
+    Ok(status)
 }
 
 #[cfg(test)]

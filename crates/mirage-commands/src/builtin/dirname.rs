@@ -2,9 +2,9 @@
 //! 9.1 `dirname` (`NAME...`, `-z`).
 
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
-use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::parse_args;
+use crate::util::parse_cmd;
 
 const OPTS: &[OptSpec] = &[OptSpec::flag("zero", Some('z'), Some("zero"))];
 
@@ -34,29 +34,26 @@ fn dir_name(name: &str) -> String {
     name[..end].to_string()
 }
 
-fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
-    Box::pin(async move {
-        let p = match parse_args(ctx, &SPEC).await {
-            Ok(p) => p,
-            Err(code) => return code,
-        };
-        if p.operands.is_empty() {
-            ctx.error("missing operand").await;
-            let _ = ctx
-                .stderr
-                .write(b"Try 'dirname --help' for more information.\n")
-                .await;
-            return 1;
-        }
-        let end = if p.has("zero") { '\0' } else { '\n' };
-        let mut out = String::new();
-        for n in &p.operands {
-            out.push_str(&dir_name(n));
-            out.push(end);
-        }
-        let _ = ctx.stdout.write_str(&out).await;
-        0
-    })
+mirage_types::command_handler!(fn run = body);
+
+async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    let p = parse_cmd(ctx, &SPEC)?;
+    if p.operands.is_empty() {
+        ctx.error("missing operand").await;
+        let _ = ctx
+            .stderr
+            .write(b"Try 'dirname --help' for more information.\n")
+            .await;
+        return Ok(1);
+    }
+    let end = if p.has("zero") { '\0' } else { '\n' };
+    let mut out = String::new();
+    for n in &p.operands {
+        out.push_str(&dir_name(n));
+        out.push(end);
+    }
+    let _ = ctx.stdout.write_str(&out).await;
+    Ok(0)
 }
 
 #[cfg(test)]

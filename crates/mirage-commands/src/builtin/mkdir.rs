@@ -5,10 +5,10 @@
 //! (each missing parent too with `-p`).
 
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
-use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::command::{CmdError, CommandCtx};
 use mirage_types::{Error, ErrorKind};
 
-use crate::util::parse_args;
+use crate::util::parse_cmd;
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("parents", Some('p'), Some("parents")),
@@ -48,83 +48,80 @@ async fn created(ctx: &mut CommandCtx, verbose: bool, shown: &str) -> bool {
     false
 }
 
-fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
-    Box::pin(async move {
-        let p = match parse_args(ctx, &SPEC).await {
-            Ok(p) => p,
-            Err(code) => return code,
-        };
-        if p.operands.is_empty() {
-            return crate::util::usage_error(ctx, "missing operand", 1).await;
-        }
-        let parents = p.has("parents");
-        let verbose = p.has("verbose");
-        let mut status = 0;
-        for op in &p.operands {
-            let abs = ctx.resolve(op);
-            if parents {
-                if !verbose {
-                    match ctx.vfs.mkdir(&abs, true).await {
-                        Ok(()) => ctx.io.wrote(&abs),
-                        Err(e) => {
-                            ctx.error(format!("cannot create directory '{op}': {}", e.message()))
-                                .await;
-                            status = 1;
-                        }
-                    }
-                    continue;
-                }
-                for pre in prefixes(op) {
-                    let pabs = ctx.resolve(&pre);
-                    match ctx.vfs.stat(&pabs).await {
-                        Ok(st) if st.is_dir() => continue,
-                        Ok(_) => {
-                            let e = Error::new(ErrorKind::AlreadyExists);
-                            let msg = if pre.len() == op.trim_end_matches('/').len() {
-                                e.message().to_string()
-                            } else {
-                                ErrorKind::NotADirectory.gnu_message().to_string()
-                            };
-                            ctx.error(format!("cannot create directory '{op}': {msg}"))
-                                .await;
-                            status = 1;
-                            break;
-                        }
-                        Err(_) => {}
-                    }
-                    match ctx.vfs.mkdir(&pabs, false).await {
-                        Ok(()) => {
-                            ctx.io.wrote(&pabs);
-                            if created(ctx, verbose, &pre).await {
-                                return status;
-                            }
-                        }
-                        Err(e) => {
-                            ctx.error(format!("cannot create directory '{op}': {}", e.message()))
-                                .await;
-                            status = 1;
-                            break;
-                        }
+mirage_types::command_handler!(fn run = body);
+
+async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    let p = parse_cmd(ctx, &SPEC)?;
+    if p.operands.is_empty() {
+        return Err(CmdError::usage("missing operand"));
+    }
+    let parents = p.has("parents");
+    let verbose = p.has("verbose");
+    let mut status = 0;
+    for op in &p.operands {
+        let abs = ctx.resolve(op);
+        if parents {
+            if !verbose {
+                match ctx.vfs.mkdir(&abs, true).await {
+                    Ok(()) => ctx.io.wrote(&abs),
+                    Err(e) => {
+                        ctx.error(format!("cannot create directory '{op}': {}", e.message()))
+                            .await;
+                        status = 1;
                     }
                 }
                 continue;
             }
-            match ctx.vfs.mkdir(&abs, false).await {
-                Ok(()) => {
-                    ctx.io.wrote(&abs);
-                    if created(ctx, verbose, op).await {
-                        return status;
+            for pre in prefixes(op) {
+                let pabs = ctx.resolve(&pre);
+                match ctx.vfs.stat(&pabs).await {
+                    Ok(st) if st.is_dir() => continue,
+                    Ok(_) => {
+                        let e = Error::new(ErrorKind::AlreadyExists);
+                        let msg = if pre.len() == op.trim_end_matches('/').len() {
+                            e.message().to_string()
+                        } else {
+                            ErrorKind::NotADirectory.gnu_message().to_string()
+                        };
+                        ctx.error(format!("cannot create directory '{op}': {msg}"))
+                            .await;
+                        status = 1;
+                        break;
+                    }
+                    Err(_) => {}
+                }
+                match ctx.vfs.mkdir(&pabs, false).await {
+                    Ok(()) => {
+                        ctx.io.wrote(&pabs);
+                        if created(ctx, verbose, &pre).await {
+                            return Ok(status);
+                        }
+                    }
+                    Err(e) => {
+                        ctx.error(format!("cannot create directory '{op}': {}", e.message()))
+                            .await;
+                        status = 1;
+                        break;
                     }
                 }
-                Err(e) => {
-                    ctx.error(format!("cannot create directory '{op}': {}", e.message()))
-                        .await;
-                    status = 1;
+            }
+            continue;
+        }
+        match ctx.vfs.mkdir(&abs, false).await {
+            Ok(()) => {
+                ctx.io.wrote(&abs);
+                if created(ctx, verbose, op).await {
+                    return Ok(status);
                 }
             }
+            Err(e) => {
+                ctx.error(format!("cannot create directory '{op}': {}", e.message()))
+                    .await;
+                status = 1;
+            }
         }
-        status
-    })
+    }
+    Ok(status)
 }
 
 #[cfg(test)]

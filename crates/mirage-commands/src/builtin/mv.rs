@@ -8,9 +8,9 @@
 
 use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
-use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::{copy_targets, parse_args};
+use crate::util::{copy_targets, parse_cmd};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("force", Some('f'), Some("force")),
@@ -46,102 +46,99 @@ fn child(parent: &str, name: &str) -> String {
     }
 }
 
-fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
-    Box::pin(async move {
-        let p = match parse_args(ctx, &SPEC).await {
-            Ok(p) => p,
-            Err(code) => return code,
-        };
-        let no_clobber = p.has("no-clobber")
-            && p.last_of(&["no-clobber", "force", "interactive"]) == Some("no-clobber");
-        let verbose = p.has("verbose");
-        let target_dir = p.value("target-directory").map(str::to_string);
-        let (sources, dest, into_dir) = match copy_targets(
-            ctx,
-            p.operands.clone(),
-            target_dir,
-            p.has("no-target-directory"),
-        )
-        .await
-        {
-            Ok(t) => t,
-            Err(code) => return code,
-        };
-        let mut status = 0;
-        for src in &sources {
-            let sabs = ctx.resolve(src);
-            // The operand itself: a symlink is moved as a link, wherever it points.
-            let st = match ctx.vfs.lstat(&sabs).await {
-                Ok(s) => s,
-                Err(e) => {
-                    ctx.error(format!("cannot stat '{src}': {}", e.message()))
-                        .await;
-                    status = 1;
-                    continue;
-                }
-            };
-            let dst = if into_dir {
-                child(&dest, &mirage_types::basename(src))
-            } else {
-                dest.clone()
-            };
-            let dabs = ctx.resolve(&dst);
-            if dabs == sabs {
-                ctx.error(format!("'{src}' and '{dst}' are the same file"))
+mirage_types::command_handler!(fn run = body);
+
+async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    let p = parse_cmd(ctx, &SPEC)?;
+    let no_clobber = p.has("no-clobber")
+        && p.last_of(&["no-clobber", "force", "interactive"]) == Some("no-clobber");
+    let verbose = p.has("verbose");
+    let target_dir = p.value("target-directory").map(str::to_string);
+    let (sources, dest, into_dir) = match copy_targets(
+        ctx,
+        p.operands.clone(),
+        target_dir,
+        p.has("no-target-directory"),
+    )
+    .await
+    {
+        Ok(t) => t,
+        Err(code) => return Ok(code),
+    };
+    let mut status = 0;
+    for src in &sources {
+        let sabs = ctx.resolve(src);
+        // The operand itself: a symlink is moved as a link, wherever it points.
+        let st = match ctx.vfs.lstat(&sabs).await {
+            Ok(s) => s,
+            Err(e) => {
+                ctx.error(format!("cannot stat '{src}': {}", e.message()))
                     .await;
                 status = 1;
                 continue;
             }
-            if st.is_dir() && dabs.starts_with(&child(&sabs, "")) {
+        };
+        let dst = if into_dir {
+            child(&dest, &mirage_types::basename(src))
+        } else {
+            dest.clone()
+        };
+        let dabs = ctx.resolve(&dst);
+        if dabs == sabs {
+            ctx.error(format!("'{src}' and '{dst}' are the same file"))
+                .await;
+            status = 1;
+            continue;
+        }
+        if st.is_dir() && dabs.starts_with(&child(&sabs, "")) {
+            ctx.error(format!(
+                "cannot move '{src}' to a subdirectory of itself, '{dst}'"
+            ))
+            .await;
+            status = 1;
+            continue;
+        }
+        match ctx.vfs.stat(&dabs).await {
+            Ok(_) if no_clobber => continue,
+            Ok(dst_st) if dst_st.is_dir() && !st.is_dir() => {
                 ctx.error(format!(
-                    "cannot move '{src}' to a subdirectory of itself, '{dst}'"
+                    "cannot overwrite directory '{dst}' with non-directory"
                 ))
                 .await;
                 status = 1;
                 continue;
             }
-            match ctx.vfs.stat(&dabs).await {
-                Ok(_) if no_clobber => continue,
-                Ok(dst_st) if dst_st.is_dir() && !st.is_dir() => {
-                    ctx.error(format!(
-                        "cannot overwrite directory '{dst}' with non-directory"
-                    ))
-                    .await;
-                    status = 1;
-                    continue;
-                }
-                Ok(dst_st) if !dst_st.is_dir() && st.is_dir() => {
-                    ctx.error(format!(
-                        "cannot overwrite non-directory '{dst}' with directory '{src}'"
-                    ))
-                    .await;
-                    status = 1;
-                    continue;
-                }
-                _ => {}
+            Ok(dst_st) if !dst_st.is_dir() && st.is_dir() => {
+                ctx.error(format!(
+                    "cannot overwrite non-directory '{dst}' with directory '{src}'"
+                ))
+                .await;
+                status = 1;
+                continue;
             }
-            match ctx.vfs.rename(&sabs, &dabs).await {
-                Ok(()) => {
-                    ctx.io.wrote(&sabs);
-                    ctx.io.wrote(&dabs);
-                    if verbose {
-                        let line = format!("renamed '{src}' -> '{dst}'\n");
-                        if let Err(e) = ctx.stdout.write_str(&line).await
-                            && e.kind == ErrorKind::BrokenPipe
-                        {
-                            return status;
-                        }
+            _ => {}
+        }
+        match ctx.vfs.rename(&sabs, &dabs).await {
+            Ok(()) => {
+                ctx.io.wrote(&sabs);
+                ctx.io.wrote(&dabs);
+                if verbose {
+                    let line = format!("renamed '{src}' -> '{dst}'\n");
+                    if let Err(e) = ctx.stdout.write_str(&line).await
+                        && e.kind == ErrorKind::BrokenPipe
+                    {
+                        return Ok(status);
                     }
                 }
-                Err(e) => {
-                    ctx.error(format!("cannot move '{src}' to '{dst}': {}", e.message()))
-                        .await;
-                    status = 1;
-                }
+            }
+            Err(e) => {
+                ctx.error(format!("cannot move '{src}' to '{dst}': {}", e.message()))
+                    .await;
+                status = 1;
             }
         }
-        status
-    })
+    }
+    Ok(status)
 }
 
 #[cfg(test)]

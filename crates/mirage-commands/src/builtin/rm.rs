@@ -8,10 +8,10 @@
 //! (whatever their target, even one outside the mount).
 
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
-use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::command::{CmdError, CommandCtx};
 use mirage_types::{ErrorKind, FileType};
 
-use crate::util::parse_args;
+use crate::util::parse_cmd;
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("recursive", Some('r'), Some("recursive")),
@@ -117,88 +117,85 @@ impl Rm {
     }
 }
 
-fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
-    Box::pin(async move {
-        let p = match parse_args(ctx, &SPEC).await {
-            Ok(p) => p,
-            Err(code) => return code,
-        };
-        let recursive = p.has("recursive");
-        let dir = p.has("dir");
-        let mut rm = Rm {
-            force: p.has("force"),
-            verbose: p.has("verbose"),
-            status: 0,
-            broken: false,
-        };
-        if p.operands.is_empty() {
-            if rm.force {
-                return 0;
-            }
-            return crate::util::usage_error(ctx, "missing operand", 1).await;
+mirage_types::command_handler!(fn run = body);
+
+async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    let p = parse_cmd(ctx, &SPEC)?;
+    let recursive = p.has("recursive");
+    let dir = p.has("dir");
+    let mut rm = Rm {
+        force: p.has("force"),
+        verbose: p.has("verbose"),
+        status: 0,
+        broken: false,
+    };
+    if p.operands.is_empty() {
+        if rm.force {
+            return Ok(0);
         }
-        for op in &p.operands {
-            if recursive && is_dot_or_dotdot(op) {
-                ctx.error(format!(
-                    "refusing to remove '.' or '..' directory: skipping '{op}'"
-                ))
-                .await;
-                rm.status = 1;
-                continue;
-            }
-            let abs = ctx.resolve(op);
-            if recursive && abs == "/" && !p.has("no-preserve-root") {
-                ctx.error(format!(
-                    "it is dangerous to operate recursively on '{op}'\nrm: use --no-preserve-root to override this failsafe"
-                ))
-                .await;
-                rm.status = 1;
-                continue;
-            }
-            // The operand itself: a symlink is removed as a link, never followed.
-            let st = match ctx.vfs.lstat(&abs).await {
-                Ok(s) => s,
-                Err(e) => {
-                    if !(rm.force && e.kind == ErrorKind::NotFound) {
-                        rm.fail(ctx, op, e.message()).await;
-                    }
-                    continue;
-                }
-            };
-            if st.is_dir() {
-                if recursive {
-                    rm.remove_tree(ctx, op, &abs).await;
-                } else if dir {
-                    match ctx.vfs.rmdir(&abs).await {
-                        Ok(()) => {
-                            ctx.io.wrote(&abs);
-                            rm.say(ctx, format!("removed directory '{op}'\n")).await;
-                        }
-                        Err(e) => rm.fail(ctx, op, e.message()).await,
-                    }
-                } else {
-                    rm.fail(ctx, op, ErrorKind::IsADirectory.gnu_message())
-                        .await;
+        return Err(CmdError::usage("missing operand"));
+    }
+    for op in &p.operands {
+        if recursive && is_dot_or_dotdot(op) {
+            ctx.error(format!(
+                "refusing to remove '.' or '..' directory: skipping '{op}'"
+            ))
+            .await;
+            rm.status = 1;
+            continue;
+        }
+        let abs = ctx.resolve(op);
+        if recursive && abs == "/" && !p.has("no-preserve-root") {
+            ctx.error(format!(
+                "it is dangerous to operate recursively on '{op}'\nrm: use --no-preserve-root to override this failsafe"
+            ))
+            .await;
+            rm.status = 1;
+            continue;
+        }
+        // The operand itself: a symlink is removed as a link, never followed.
+        let st = match ctx.vfs.lstat(&abs).await {
+            Ok(s) => s,
+            Err(e) => {
+                if !(rm.force && e.kind == ErrorKind::NotFound) {
+                    rm.fail(ctx, op, e.message()).await;
                 }
                 continue;
             }
-            match ctx.vfs.unlink(&abs).await {
-                Ok(()) => {
-                    ctx.io.wrote(&abs);
-                    rm.say(ctx, format!("removed '{op}'\n")).await;
-                }
-                Err(e) => {
-                    if !(rm.force && e.kind == ErrorKind::NotFound) {
-                        rm.fail(ctx, op, e.message()).await;
+        };
+        if st.is_dir() {
+            if recursive {
+                rm.remove_tree(ctx, op, &abs).await;
+            } else if dir {
+                match ctx.vfs.rmdir(&abs).await {
+                    Ok(()) => {
+                        ctx.io.wrote(&abs);
+                        rm.say(ctx, format!("removed directory '{op}'\n")).await;
                     }
+                    Err(e) => rm.fail(ctx, op, e.message()).await,
                 }
+            } else {
+                rm.fail(ctx, op, ErrorKind::IsADirectory.gnu_message())
+                    .await;
             }
-            if rm.broken {
-                break;
+            continue;
+        }
+        match ctx.vfs.unlink(&abs).await {
+            Ok(()) => {
+                ctx.io.wrote(&abs);
+                rm.say(ctx, format!("removed '{op}'\n")).await;
+            }
+            Err(e) => {
+                if !(rm.force && e.kind == ErrorKind::NotFound) {
+                    rm.fail(ctx, op, e.message()).await;
+                }
             }
         }
-        rm.status
-    })
+        if rm.broken {
+            break;
+        }
+    }
+    Ok(rm.status)
 }
 
 #[cfg(test)]

@@ -7,10 +7,10 @@
 //! failure.
 
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
-use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::command::{CmdError, CommandCtx};
 use mirage_types::{Error, ErrorKind};
 
-use crate::util::parse_args;
+use crate::util::parse_cmd;
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("parents", Some('p'), Some("parents")),
@@ -75,67 +75,64 @@ async fn announce(ctx: &mut CommandCtx, verbose: bool, dir: &str) -> bool {
     matches!(ctx.stdout.write_str(&line).await, Err(e) if e.kind == ErrorKind::BrokenPipe)
 }
 
-fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
-    Box::pin(async move {
-        let p = match parse_args(ctx, &SPEC).await {
-            Ok(p) => p,
-            Err(code) => return code,
-        };
-        if p.operands.is_empty() {
-            return crate::util::usage_error(ctx, "missing operand", 1).await;
+mirage_types::command_handler!(fn run = body);
+
+async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    let p = parse_cmd(ctx, &SPEC)?;
+    if p.operands.is_empty() {
+        return Err(CmdError::usage("missing operand"));
+    }
+    let parents_too = p.has("parents");
+    let verbose = p.has("verbose");
+    let ignore = p.has("ignore-fail-on-non-empty");
+    let mut status = 0;
+    for op in &p.operands {
+        if announce(ctx, verbose, op).await {
+            return Ok(status);
         }
-        let parents_too = p.has("parents");
-        let verbose = p.has("verbose");
-        let ignore = p.has("ignore-fail-on-non-empty");
-        let mut status = 0;
-        for op in &p.operands {
-            if announce(ctx, verbose, op).await {
-                return status;
-            }
-            let abs = ctx.resolve(op);
-            match ctx.vfs.rmdir(&abs).await {
-                Ok(()) => ctx.io.wrote(&abs),
-                Err(e) => {
-                    if !ignorable(ignore, &e) {
-                        ctx.error(format!("failed to remove {}: {}", quote(op), e.message()))
-                            .await;
-                        status = 1;
-                    }
-                    continue;
+        let abs = ctx.resolve(op);
+        match ctx.vfs.rmdir(&abs).await {
+            Ok(()) => ctx.io.wrote(&abs),
+            Err(e) => {
+                if !ignorable(ignore, &e) {
+                    ctx.error(format!("failed to remove {}: {}", quote(op), e.message()))
+                        .await;
+                    status = 1;
                 }
-            }
-            if !parents_too {
                 continue;
             }
-            for parent in parents(op) {
-                if announce(ctx, verbose, &parent).await {
-                    return status;
-                }
-                let pabs = ctx.resolve(&parent);
-                match ctx.vfs.rmdir(&pabs).await {
-                    Ok(()) => ctx.io.wrote(&pabs),
-                    Err(e) => {
-                        if !ignorable(ignore, &e) {
-                            let what = if e.kind == ErrorKind::NotADirectory {
-                                ""
-                            } else {
-                                "directory "
-                            };
-                            ctx.error(format!(
-                                "failed to remove {what}{}: {}",
-                                quote(&parent),
-                                e.message()
-                            ))
-                            .await;
-                            status = 1;
-                        }
-                        break;
+        }
+        if !parents_too {
+            continue;
+        }
+        for parent in parents(op) {
+            if announce(ctx, verbose, &parent).await {
+                return Ok(status);
+            }
+            let pabs = ctx.resolve(&parent);
+            match ctx.vfs.rmdir(&pabs).await {
+                Ok(()) => ctx.io.wrote(&pabs),
+                Err(e) => {
+                    if !ignorable(ignore, &e) {
+                        let what = if e.kind == ErrorKind::NotADirectory {
+                            ""
+                        } else {
+                            "directory "
+                        };
+                        ctx.error(format!(
+                            "failed to remove {what}{}: {}",
+                            quote(&parent),
+                            e.message()
+                        ))
+                        .await;
+                        status = 1;
                     }
+                    break;
                 }
             }
         }
-        status
-    })
+    }
+    Ok(status)
 }
 
 #[cfg(test)]

@@ -8,11 +8,11 @@ use bytes::Bytes;
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
-use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::command::{CmdError, CommandCtx};
 use mirage_types::{ByteSource, ErrorKind};
 use tokio::sync::mpsc;
 
-use crate::util::parse_args;
+use crate::util::parse_cmd;
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("append", Some('a'), Some("append")),
@@ -39,91 +39,88 @@ fn channel_source(rx: mpsc::Receiver<Bytes>) -> ByteSource {
     ByteSource::Stream(s)
 }
 
-fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
-    Box::pin(async move {
-        let p = match parse_args(ctx, &SPEC).await {
-            Ok(p) => p,
-            Err(code) => return code,
-        };
-        let append = p.has("append");
-        // Without -p (or --output-error) a closed stdout ends tee, as SIGPIPE would.
-        let survive_pipe = p.has("p") || p.has("output-error");
-        let mut senders: Vec<Option<mpsc::Sender<Bytes>>> = Vec::new();
-        let mut writers: Vec<BoxFuture<'static, mirage_types::Result<()>>> = Vec::new();
-        let mut paths = Vec::new();
-        for operand in &p.operands {
-            let abs = ctx.resolve(operand);
-            let (tx, rx) = mpsc::channel::<Bytes>(CHANNEL_CHUNKS);
-            let vfs = ctx.vfs.clone();
-            let path = abs.clone();
-            writers.push(Box::pin(async move {
-                let src = channel_source(rx);
-                if append {
-                    vfs.append(&path, src).await
-                } else {
-                    vfs.write(&path, src).await
+mirage_types::command_handler!(fn run = body);
+
+async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    let p = parse_cmd(ctx, &SPEC)?;
+    let append = p.has("append");
+    // Without -p (or --output-error) a closed stdout ends tee, as SIGPIPE would.
+    let survive_pipe = p.has("p") || p.has("output-error");
+    let mut senders: Vec<Option<mpsc::Sender<Bytes>>> = Vec::new();
+    let mut writers: Vec<BoxFuture<'static, mirage_types::Result<()>>> = Vec::new();
+    let mut paths = Vec::new();
+    for operand in &p.operands {
+        let abs = ctx.resolve(operand);
+        let (tx, rx) = mpsc::channel::<Bytes>(CHANNEL_CHUNKS);
+        let vfs = ctx.vfs.clone();
+        let path = abs.clone();
+        writers.push(Box::pin(async move {
+            let src = channel_source(rx);
+            if append {
+                vfs.append(&path, src).await
+            } else {
+                vfs.write(&path, src).await
+            }
+        }));
+        senders.push(Some(tx));
+        paths.push((operand.clone(), abs));
+    }
+    let stdin = &mut ctx.stdin;
+    let stdout = &mut ctx.stdout;
+    let pump = async move {
+        let mut stdout_ok = true;
+        let mut read_err = None;
+        loop {
+            let chunk = match stdin.chunk().await {
+                Ok(Some(c)) => c,
+                Ok(None) => break,
+                Err(e) => {
+                    read_err = Some(e);
+                    break;
                 }
-            }));
-            senders.push(Some(tx));
-            paths.push((operand.clone(), abs));
-        }
-        let stdin = &mut ctx.stdin;
-        let stdout = &mut ctx.stdout;
-        let pump = async move {
-            let mut stdout_ok = true;
-            let mut read_err = None;
-            loop {
-                let chunk = match stdin.chunk().await {
-                    Ok(Some(c)) => c,
-                    Ok(None) => break,
-                    Err(e) => {
-                        read_err = Some(e);
-                        break;
-                    }
-                };
-                for s in &mut senders {
-                    if let Some(tx) = s
-                        && tx.send(chunk.clone()).await.is_err()
-                    {
-                        *s = None;
-                    }
-                }
-                if stdout_ok
-                    && let Err(e) = stdout.write_bytes(chunk).await
-                    && e.kind == ErrorKind::BrokenPipe
+            };
+            for s in &mut senders {
+                if let Some(tx) = s
+                    && tx.send(chunk.clone()).await.is_err()
                 {
-                    stdout_ok = false;
-                    if !survive_pipe {
-                        break;
-                    }
+                    *s = None;
                 }
-                if !stdout_ok && senders.iter().all(Option::is_none) {
+            }
+            if stdout_ok
+                && let Err(e) = stdout.write_bytes(chunk).await
+                && e.kind == ErrorKind::BrokenPipe
+            {
+                stdout_ok = false;
+                if !survive_pipe {
                     break;
                 }
             }
-            if stdout_ok {
-                let _ = stdout.flush().await;
-            }
-            drop(senders);
-            read_err
-        };
-        let (read_err, results) = futures::join!(pump, futures::future::join_all(writers));
-        let mut status = 0;
-        if let Some(e) = read_err {
-            ctx.error(format!("read error: {}", e.message())).await;
-            status = 1;
-        }
-        for ((operand, abs), res) in paths.into_iter().zip(results) {
-            match res {
-                Ok(()) => ctx.io.wrote(&abs),
-                Err(e) => {
-                    ctx.error(format!("{operand}: {}", e.message())).await;
-                    status = 1;
-                }
+            if !stdout_ok && senders.iter().all(Option::is_none) {
+                break;
             }
         }
-        status
-    })
+        if stdout_ok {
+            let _ = stdout.flush().await;
+        }
+        drop(senders);
+        read_err
+    };
+    let (read_err, results) = futures::join!(pump, futures::future::join_all(writers));
+    let mut status = 0;
+    if let Some(e) = read_err {
+        ctx.error(format!("read error: {}", e.message())).await;
+        status = 1;
+    }
+    for ((operand, abs), res) in paths.into_iter().zip(results) {
+        match res {
+            Ok(()) => ctx.io.wrote(&abs),
+            Err(e) => {
+                ctx.error(format!("{operand}: {}", e.message())).await;
+                status = 1;
+            }
+        }
+    }
+    Ok(status)
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 
 use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
-use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::parse_args;
+use crate::util::parse_cmd;
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("complement", Some('c'), Some("complement")),
@@ -346,74 +346,67 @@ fn compile(
     Ok(tr)
 }
 
-fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
-    Box::pin(async move {
-        let p = match parse_args(ctx, &SPEC).await {
-            Ok(p) => p,
-            Err(code) => return code,
+mirage_types::command_handler!(fn run = body);
+
+async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    let p = parse_cmd(ctx, &SPEC)?;
+    let (delete, squeeze) = (p.has("delete"), p.has("squeeze"));
+    let sets = &p.operands;
+    let quote = |s: &str| format!("'{s}'");
+    if sets.is_empty() {
+        return Err(CmdError::usage("missing operand"));
+    }
+    let max = if delete && !squeeze { 1 } else { 2 };
+    if sets.len() > max {
+        let mut msg = format!("extra operand {}", quote(&sets[max]));
+        if delete && !squeeze && sets.len() == 2 {
+            msg.push_str("\nOnly one string may be given when deleting without squeezing repeats.");
+        }
+        return Err(CmdError::usage(msg));
+    }
+    if sets.len() == 1 && (!delete && !squeeze || delete && squeeze) {
+        let why = if delete {
+            "Two strings must be given when both deleting and squeezing repeats."
+        } else {
+            "Two strings must be given when translating."
         };
-        let (delete, squeeze) = (p.has("delete"), p.has("squeeze"));
-        let sets = &p.operands;
-        let quote = |s: &str| format!("'{s}'");
-        if sets.is_empty() {
-            return crate::util::usage_error(ctx, "missing operand", 1).await;
+        return Err(CmdError::usage(format!(
+            "missing operand after {}\n{why}",
+            quote(&sets[0])
+        )));
+    }
+    let mut tr = match compile(
+        sets,
+        p.has("complement"),
+        delete,
+        squeeze,
+        p.has("truncate"),
+    ) {
+        Ok(t) => t,
+        Err(msg) => {
+            ctx.error(msg).await;
+            return Ok(1);
         }
-        let max = if delete && !squeeze { 1 } else { 2 };
-        if sets.len() > max {
-            let mut msg = format!("extra operand {}", quote(&sets[max]));
-            if delete && !squeeze && sets.len() == 2 {
-                msg.push_str(
-                    "\nOnly one string may be given when deleting without squeezing repeats.",
-                );
-            }
-            return crate::util::usage_error(ctx, &msg, 1).await;
-        }
-        if sets.len() == 1 && (!delete && !squeeze || delete && squeeze) {
-            let why = if delete {
-                "Two strings must be given when both deleting and squeezing repeats."
-            } else {
-                "Two strings must be given when translating."
-            };
-            return crate::util::usage_error(
-                ctx,
-                &format!("missing operand after {}\n{why}", quote(&sets[0])),
-                1,
-            )
-            .await;
-        }
-        let mut tr = match compile(
-            sets,
-            p.has("complement"),
-            delete,
-            squeeze,
-            p.has("truncate"),
-        ) {
-            Ok(t) => t,
-            Err(msg) => {
-                ctx.error(msg).await;
-                return 1;
+    };
+    let mut out = Vec::new();
+    loop {
+        let chunk = match ctx.stdin.chunk().await {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) => {
+                ctx.error(format!("read error: {}", e.message())).await;
+                return Ok(1);
             }
         };
-        let mut out = Vec::new();
-        loop {
-            let chunk = match ctx.stdin.chunk().await {
-                Ok(Some(c)) => c,
-                Ok(None) => break,
-                Err(e) => {
-                    ctx.error(format!("read error: {}", e.message())).await;
-                    return 1;
-                }
-            };
-            out.clear();
-            tr.apply(&chunk, &mut out);
-            if let Err(e) = ctx.stdout.write(&out).await
-                && e.kind == ErrorKind::BrokenPipe
-            {
-                return 0;
-            }
+        out.clear();
+        tr.apply(&chunk, &mut out);
+        if let Err(e) = ctx.stdout.write(&out).await
+            && e.kind == ErrorKind::BrokenPipe
+        {
+            return Ok(0);
         }
-        0
-    })
+    }
+    Ok(0)
 }
 
 #[cfg(test)]
