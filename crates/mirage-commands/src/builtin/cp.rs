@@ -14,10 +14,10 @@
 //! link 'X'`.
 
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
-use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::command::{CmdError, CommandCtx};
 use mirage_types::{ErrorKind, FileType};
 
-use crate::util::{copy_targets, parse_args};
+use crate::util::{copy_targets, parse_cmd};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("recursive", Some('r'), Some("recursive")),
@@ -324,76 +324,73 @@ impl Cp {
     }
 }
 
-fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
-    Box::pin(async move {
-        let p = match parse_args(ctx, &SPEC).await {
-            Ok(p) => p,
-            Err(code) => return code,
+mirage_types::command_handler!(fn run = body);
+
+async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    let p = parse_cmd(ctx, &SPEC)?;
+    let recursive = p.has("recursive") || p.has("archive");
+    // GNU: -L follows every link, -H the operands only; -P, -d and -a
+    // follow none; otherwise operands are followed unless copying
+    // recursively, and links inside a tree never are.
+    let dereference =
+        p.last_of(&["dereference", "no-dereference", "d", "archive", "H"]) == Some("dereference");
+    let no_deref = p.has("no-dereference") || p.has("d") || p.has("archive");
+    let deref_operands = dereference
+        || p.last_of(&["dereference", "no-dereference", "d", "archive", "H"]) == Some("H")
+        || (!no_deref && !recursive);
+    let mut cp = Cp {
+        dereference,
+        deref_operands,
+        recursive,
+        no_clobber: p.has("no-clobber"),
+        verbose: p.has("verbose"),
+        status: 0,
+        broken: false,
+    };
+    let target_dir = p.value("target-directory").map(str::to_string);
+    let (sources, dest, into_dir) = match copy_targets(
+        ctx,
+        p.operands.clone(),
+        target_dir,
+        p.has("no-target-directory"),
+    )
+    .await
+    {
+        Ok(t) => t,
+        Err(code) => return Ok(code),
+    };
+    for src in &sources {
+        if cp.broken {
+            break;
+        }
+        let sabs = ctx.resolve(src);
+        let st = if cp.deref_operands {
+            ctx.vfs.stat(&sabs).await
+        } else {
+            ctx.vfs.lstat(&sabs).await
         };
-        let recursive = p.has("recursive") || p.has("archive");
-        // GNU: -L follows every link, -H the operands only; -P, -d and -a
-        // follow none; otherwise operands are followed unless copying
-        // recursively, and links inside a tree never are.
-        let dereference = p.last_of(&["dereference", "no-dereference", "d", "archive", "H"])
-            == Some("dereference");
-        let no_deref = p.has("no-dereference") || p.has("d") || p.has("archive");
-        let deref_operands = dereference
-            || p.last_of(&["dereference", "no-dereference", "d", "archive", "H"]) == Some("H")
-            || (!no_deref && !recursive);
-        let mut cp = Cp {
-            dereference,
-            deref_operands,
-            recursive,
-            no_clobber: p.has("no-clobber"),
-            verbose: p.has("verbose"),
-            status: 0,
-            broken: false,
-        };
-        let target_dir = p.value("target-directory").map(str::to_string);
-        let (sources, dest, into_dir) = match copy_targets(
-            ctx,
-            p.operands.clone(),
-            target_dir,
-            p.has("no-target-directory"),
-        )
-        .await
-        {
-            Ok(t) => t,
-            Err(code) => return code,
-        };
-        for src in &sources {
-            if cp.broken {
-                break;
-            }
-            let sabs = ctx.resolve(src);
-            let st = if cp.deref_operands {
-                ctx.vfs.stat(&sabs).await
-            } else {
-                ctx.vfs.lstat(&sabs).await
-            };
-            let st = match st {
-                Ok(s) => s,
-                Err(e) => {
-                    cp.err(ctx, format!("cannot stat '{src}': {}", e.message()))
-                        .await;
-                    continue;
-                }
-            };
-            let dst = if into_dir {
-                child(&dest, &last_name(src))
-            } else {
-                dest.clone()
-            };
-            let dabs = ctx.resolve(&dst);
-            if dabs == sabs && !st.is_dir() {
-                cp.err(ctx, format!("'{src}' and '{dst}' are the same file"))
+        let st = match st {
+            Ok(s) => s,
+            Err(e) => {
+                cp.err(ctx, format!("cannot stat '{src}': {}", e.message()))
                     .await;
                 continue;
             }
-            cp.copy(ctx, src, &sabs, st.file_type, &dst, &dabs).await;
+        };
+        let dst = if into_dir {
+            child(&dest, &last_name(src))
+        } else {
+            dest.clone()
+        };
+        let dabs = ctx.resolve(&dst);
+        if dabs == sabs && !st.is_dir() {
+            cp.err(ctx, format!("'{src}' and '{dst}' are the same file"))
+                .await;
+            continue;
         }
-        cp.status
-    })
+        cp.copy(ctx, src, &sabs, st.file_type, &dst, &dabs).await;
+    }
+    Ok(cp.status)
 }
 
 #[cfg(test)]

@@ -8,10 +8,10 @@ use std::collections::VecDeque;
 use bytes::Bytes;
 use futures::StreamExt;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
-use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::command::{CmdError, CommandCtx};
 use mirage_types::{ByteSource, ErrorKind};
 
-use crate::util::{FileEnd, FileWalk, parse_args, parse_line_or_byte_count};
+use crate::util::{FileEnd, FileWalk, parse_cmd, parse_line_or_byte_count};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::value("lines", Some('n'), Some("lines")),
@@ -204,30 +204,27 @@ async fn head_one(
     }
 }
 
-fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
-    Box::pin(async move {
-        let p = match parse_args(ctx, &SPEC).await {
-            Ok(p) => p,
-            Err(code) => return code,
+mirage_types::command_handler!(fn run = body);
+
+async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    let p = parse_cmd(ctx, &SPEC)?;
+    let (count, bytes, delim) =
+        match parse_line_or_byte_count(ctx, &p, parse_count, Count::First(10)).await {
+            Ok(x) => x,
+            Err(code) => return Ok(code),
         };
-        let (count, bytes, delim) =
-            match parse_line_or_byte_count(ctx, &p, parse_count, Count::First(10)).await {
-                Ok(x) => x,
-                Err(code) => return code,
-            };
-        let mut walk = FileWalk::new(&p);
-        while let Some(src) = walk.next(ctx).await {
-            let end = match head_one(ctx, src, count, bytes, delim).await {
-                Ok(Ok(())) => FileEnd::Done,
-                Ok(Err(Stop::BrokenPipe)) => FileEnd::BrokenPipe,
-                Err(msg) => FileEnd::ReadError(msg),
-            };
-            if !walk.finish(ctx, end).await {
-                break;
-            }
+    let mut walk = FileWalk::new(&p);
+    while let Some(src) = walk.next(ctx).await {
+        let end = match head_one(ctx, src, count, bytes, delim).await {
+            Ok(Ok(())) => FileEnd::Done,
+            Ok(Err(Stop::BrokenPipe)) => FileEnd::BrokenPipe,
+            Err(msg) => FileEnd::ReadError(msg),
+        };
+        if !walk.finish(ctx, end).await {
+            break;
         }
-        walk.status
-    })
+    }
+    Ok(walk.status)
 }
 
 #[cfg(test)]

@@ -7,10 +7,10 @@ use std::cmp::Ordering;
 
 use bytes::Bytes;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
-use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::command::{CmdError, CommandCtx};
 use mirage_types::{ByteSource, ErrorKind};
 
-use crate::util::{open_input_err, operands_or_stdin, parse_args};
+use crate::util::{open_input_err, operands_or_stdin, parse_cmd};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("b", Some('b'), Some("ignore-leading-blanks")),
@@ -719,168 +719,165 @@ fn split_records(data: &[u8], delim: u8) -> Vec<(usize, usize)> {
     out
 }
 
-fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
-    Box::pin(async move {
-        let p = match parse_args(ctx, &SPEC).await {
-            Ok(p) => p,
-            Err(code) => return code,
+mirage_types::command_handler!(fn run = body);
+
+async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    let p = parse_cmd(ctx, &SPEC)?;
+    let mut global = Key::default();
+    for (k, _) in &p.opts {
+        let letter = match *k {
+            "b" | "d" | "f" | "g" | "i" | "M" | "h" | "n" | "R" | "r" | "V" => *k,
+            _ => continue,
         };
-        let mut global = Key::default();
-        for (k, _) in &p.opts {
-            let letter = match *k {
-                "b" | "d" | "f" | "g" | "i" | "M" | "h" | "n" | "R" | "r" | "V" => *k,
-                _ => continue,
-            };
-            let _ = global.set_ordering(letter, false);
-            if letter == "b" {
-                global.skip_eblanks = true;
-            }
+        let _ = global.set_ordering(letter, false);
+        if letter == "b" {
+            global.skip_eblanks = true;
         }
-        if let Some(s) = p.value("sort") {
-            let letter = match s {
-                "general-numeric" => "g",
-                "human-numeric" => "h",
-                "month" => "M",
-                "numeric" => "n",
-                "random" => "R",
-                "version" => "V",
-                _ => {
-                    ctx.error(format!("invalid argument '{s}' for '--sort'"))
-                        .await;
-                    return 2;
-                }
-            };
-            let _ = global.set_ordering(letter, false);
-        }
-        let mut keys = Vec::new();
-        for spec in p.values("key") {
-            match parse_key(spec) {
-                Ok(k) => keys.push(k),
-                Err(msg) => {
-                    ctx.error(msg).await;
-                    return 2;
-                }
-            }
-        }
-        let tab: Tab = match p.value("t") {
-            None => None,
-            Some(t) if mirage_types::bytestr::encode(t).len() == 1 => {
-                Some(mirage_types::bytestr::encode(t)[0])
-            }
-            Some("\\0") => Some(0),
-            Some("") => {
-                ctx.error("empty tab").await;
-                return 2;
-            }
-            Some(t) => {
-                ctx.error(format!("multi-character tab '{t}'")).await;
-                return 2;
-            }
-        };
-        let delim = if p.has("z") { 0 } else { b'\n' };
-        let settings = build_settings(keys, global, tab, p.has("s"), p.has("u"));
-        let check = if p.has("C") || matches!(p.value("check"), Some("quiet" | "silent")) {
-            Some(true)
-        } else if p.has("c") || p.has("check") {
-            Some(false)
-        } else {
-            None
-        };
-        let files = operands_or_stdin(&p);
-        if let Some(quiet) = check {
-            if files.len() > 1 {
-                ctx.error(format!("extra operand '{}' not allowed with -c", files[1]))
+    }
+    if let Some(s) = p.value("sort") {
+        let letter = match s {
+            "general-numeric" => "g",
+            "human-numeric" => "h",
+            "month" => "M",
+            "numeric" => "n",
+            "random" => "R",
+            "version" => "V",
+            _ => {
+                ctx.error(format!("invalid argument '{s}' for '--sort'"))
                     .await;
-                return 2;
+                return Ok(2);
             }
-            let name = files[0].clone();
-            let data = match read_whole(ctx, &name).await {
-                Ok(d) => d,
-                Err(code) => return code,
-            };
-            let recs = split_records(&data, delim);
-            for i in 1..recs.len() {
-                let (a, b) = (
-                    &data[recs[i - 1].0..recs[i - 1].1],
-                    &data[recs[i].0..recs[i].1],
-                );
-                let r = settings.compare(a, b);
-                if r == Ordering::Greater || (settings.unique && r == Ordering::Equal) {
-                    if !quiet {
-                        let line = String::from_utf8_lossy(b);
-                        ctx.error(format!("{name}:{}: disorder: {line}", i + 1))
-                            .await;
-                    }
-                    return 1;
-                }
-            }
-            return 0;
-        }
-        let data: Bytes = if files.len() == 1 {
-            match read_whole(ctx, &files[0]).await {
-                Ok(d) => d,
-                Err(code) => return code,
-            }
-        } else {
-            let mut all = Vec::new();
-            for f in &files {
-                let d = match read_whole(ctx, f).await {
-                    Ok(d) => d,
-                    Err(code) => return code,
-                };
-                all.extend_from_slice(&d);
-                if !d.is_empty() && d.last() != Some(&delim) {
-                    all.push(delim);
-                }
-            }
-            Bytes::from(all)
         };
-        let mut recs = split_records(&data, delim);
-        let text = |r: &(usize, usize)| &data[r.0..r.1];
-        recs.sort_by(|a, b| settings.compare(text(a), text(b)));
-        if settings.unique {
-            recs.dedup_by(|b, a| settings.compare(text(a), text(b)) == Ordering::Equal);
-        }
-        if let Some(path) = p.value("output") {
-            let mut out = Vec::with_capacity(recs.iter().map(|r| r.1 - r.0 + 1).sum());
-            for r in &recs {
-                out.extend_from_slice(text(r));
-                out.push(delim);
+        let _ = global.set_ordering(letter, false);
+    }
+    let mut keys = Vec::new();
+    for spec in p.values("key") {
+        match parse_key(spec) {
+            Ok(k) => keys.push(k),
+            Err(msg) => {
+                ctx.error(msg).await;
+                return Ok(2);
             }
-            let abs = ctx.resolve(path);
-            match ctx.vfs.write(&abs, ByteSource::from(out)).await {
-                Ok(()) => ctx.io.wrote(&abs),
-                Err(e) => {
-                    ctx.error(format!("open failed: {path}: {}", e.message()))
+        }
+    }
+    let tab: Tab = match p.value("t") {
+        None => None,
+        Some(t) if mirage_types::bytestr::encode(t).len() == 1 => {
+            Some(mirage_types::bytestr::encode(t)[0])
+        }
+        Some("\\0") => Some(0),
+        Some("") => {
+            ctx.error("empty tab").await;
+            return Ok(2);
+        }
+        Some(t) => {
+            ctx.error(format!("multi-character tab '{t}'")).await;
+            return Ok(2);
+        }
+    };
+    let delim = if p.has("z") { 0 } else { b'\n' };
+    let settings = build_settings(keys, global, tab, p.has("s"), p.has("u"));
+    let check = if p.has("C") || matches!(p.value("check"), Some("quiet" | "silent")) {
+        Some(true)
+    } else if p.has("c") || p.has("check") {
+        Some(false)
+    } else {
+        None
+    };
+    let files = operands_or_stdin(&p);
+    if let Some(quiet) = check {
+        if files.len() > 1 {
+            ctx.error(format!("extra operand '{}' not allowed with -c", files[1]))
+                .await;
+            return Ok(2);
+        }
+        let name = files[0].clone();
+        let data = match read_whole(ctx, &name).await {
+            Ok(d) => d,
+            Err(code) => return Ok(code),
+        };
+        let recs = split_records(&data, delim);
+        for i in 1..recs.len() {
+            let (a, b) = (
+                &data[recs[i - 1].0..recs[i - 1].1],
+                &data[recs[i].0..recs[i].1],
+            );
+            let r = settings.compare(a, b);
+            if r == Ordering::Greater || (settings.unique && r == Ordering::Equal) {
+                if !quiet {
+                    let line = String::from_utf8_lossy(b);
+                    ctx.error(format!("{name}:{}: disorder: {line}", i + 1))
                         .await;
-                    return 2;
                 }
+                return Ok(1);
             }
-            return 0;
         }
-        let mut out = Vec::with_capacity(64 * 1024);
+        return Ok(0);
+    }
+    let data: Bytes = if files.len() == 1 {
+        match read_whole(ctx, &files[0]).await {
+            Ok(d) => d,
+            Err(code) => return Ok(code),
+        }
+    } else {
+        let mut all = Vec::new();
+        for f in &files {
+            let d = match read_whole(ctx, f).await {
+                Ok(d) => d,
+                Err(code) => return Ok(code),
+            };
+            all.extend_from_slice(&d);
+            if !d.is_empty() && d.last() != Some(&delim) {
+                all.push(delim);
+            }
+        }
+        Bytes::from(all)
+    };
+    let mut recs = split_records(&data, delim);
+    let text = |r: &(usize, usize)| &data[r.0..r.1];
+    recs.sort_by(|a, b| settings.compare(text(a), text(b)));
+    if settings.unique {
+        recs.dedup_by(|b, a| settings.compare(text(a), text(b)) == Ordering::Equal);
+    }
+    if let Some(path) = p.value("output") {
+        let mut out = Vec::with_capacity(recs.iter().map(|r| r.1 - r.0 + 1).sum());
         for r in &recs {
             out.extend_from_slice(text(r));
             out.push(delim);
-            if out.len() >= 64 * 1024 {
-                if let Err(e) = ctx
-                    .stdout
-                    .write_bytes(Bytes::from(std::mem::take(&mut out)))
-                    .await
-                    && e.kind == ErrorKind::BrokenPipe
-                {
-                    return 0;
-                }
-                out.reserve(64 * 1024);
+        }
+        let abs = ctx.resolve(path);
+        match ctx.vfs.write(&abs, ByteSource::from(out)).await {
+            Ok(()) => ctx.io.wrote(&abs),
+            Err(e) => {
+                ctx.error(format!("open failed: {path}: {}", e.message()))
+                    .await;
+                return Ok(2);
             }
         }
-        if let Err(e) = ctx.stdout.write_bytes(Bytes::from(out)).await
-            && e.kind == ErrorKind::BrokenPipe
-        {
-            return 0;
+        return Ok(0);
+    }
+    let mut out = Vec::with_capacity(64 * 1024);
+    for r in &recs {
+        out.extend_from_slice(text(r));
+        out.push(delim);
+        if out.len() >= 64 * 1024 {
+            if let Err(e) = ctx
+                .stdout
+                .write_bytes(Bytes::from(std::mem::take(&mut out)))
+                .await
+                && e.kind == ErrorKind::BrokenPipe
+            {
+                return Ok(0);
+            }
+            out.reserve(64 * 1024);
         }
-        0
-    })
+    }
+    if let Err(e) = ctx.stdout.write_bytes(Bytes::from(out)).await
+        && e.kind == ErrorKind::BrokenPipe
+    {
+        return Ok(0);
+    }
+    Ok(0)
 }
 
 /// Reads one input whole; on error prints GNU's message and gives exit status 2.

@@ -8,11 +8,11 @@ use std::collections::VecDeque;
 use bytes::Bytes;
 use futures::StreamExt;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
-use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::command::{CmdError, CommandCtx};
 use mirage_types::{ByteSource, ErrorKind};
 
 use super::head::parse_size;
-use crate::util::{FileEnd, FileWalk, parse_args, parse_line_or_byte_count};
+use crate::util::{FileEnd, FileWalk, parse_cmd, parse_line_or_byte_count};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::value("lines", Some('n'), Some("lines")),
@@ -219,33 +219,30 @@ async fn tail_one(
     }
 }
 
-fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
-    Box::pin(async move {
-        if let Some(args) = rewrite_obsolete(&ctx.args) {
-            ctx.args = args;
-        }
-        let p = match parse_args(ctx, &SPEC).await {
-            Ok(p) => p,
-            Err(code) => return code,
+mirage_types::command_handler!(fn run = body);
+
+async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    if let Some(args) = rewrite_obsolete(&ctx.args) {
+        ctx.args = args;
+    }
+    let p = parse_cmd(ctx, &SPEC)?;
+    let (count, bytes, delim) =
+        match parse_line_or_byte_count(ctx, &p, parse_count, Count::Last(10)).await {
+            Ok(x) => x,
+            Err(code) => return Ok(code),
         };
-        let (count, bytes, delim) =
-            match parse_line_or_byte_count(ctx, &p, parse_count, Count::Last(10)).await {
-                Ok(x) => x,
-                Err(code) => return code,
-            };
-        let mut walk = FileWalk::new(&p);
-        while let Some(src) = walk.next(ctx).await {
-            let end = match tail_one(ctx, src, count, bytes, delim).await {
-                Ok(()) => FileEnd::Done,
-                Err(Failure::BrokenPipe) => FileEnd::BrokenPipe,
-                Err(Failure::Read(msg)) => FileEnd::ReadError(msg),
-            };
-            if !walk.finish(ctx, end).await {
-                break;
-            }
+    let mut walk = FileWalk::new(&p);
+    while let Some(src) = walk.next(ctx).await {
+        let end = match tail_one(ctx, src, count, bytes, delim).await {
+            Ok(()) => FileEnd::Done,
+            Err(Failure::BrokenPipe) => FileEnd::BrokenPipe,
+            Err(Failure::Read(msg)) => FileEnd::ReadError(msg),
+        };
+        if !walk.finish(ctx, end).await {
+            break;
         }
-        walk.status
-    })
+    }
+    Ok(walk.status)
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@
 //! 'x': No such file or directory` or `… Read-only file system`.
 
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
-use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::command::{CmdError, CommandCtx};
 use mirage_types::{ByteSource, ErrorKind};
 
-use crate::util::parse_args;
+use crate::util::parse_cmd;
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("no-create", Some('c'), Some("no-create")),
@@ -31,92 +31,87 @@ pub static SPEC: CommandSpec = CommandSpec::new("touch", OPTS, PathOperands::All
 
 crate::register_command!("touch", SPEC, run, true);
 
-fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
-    Box::pin(async move {
-        let p = match parse_args(ctx, &SPEC).await {
-            Ok(p) => p,
-            Err(code) => return code,
-        };
-        if p.operands.is_empty() {
-            ctx.error("missing file operand\nTry 'touch --help' for more information.")
-                .await;
-            return 1;
+mirage_types::command_handler!(fn run = body);
+
+async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    let p = parse_cmd(ctx, &SPEC)?;
+    if p.operands.is_empty() {
+        ctx.error("missing file operand\nTry 'touch --help' for more information.")
+            .await;
+        return Ok(1);
+    }
+    if p.value("stamp").is_some() && (p.value("date").is_some() || p.value("reference").is_some()) {
+        ctx.error("cannot specify times from more than one source\nTry 'touch --help' for more information.").await;
+        return Ok(1);
+    }
+    let bad = match (p.value("date"), p.value("stamp")) {
+        (Some(d), _) if !valid_date(d) => Some(d),
+        (_, Some(t)) if !valid_stamp(t) => Some(t),
+        _ => None,
+    };
+    if let Some(b) = bad {
+        ctx.error(format!("invalid date format \u{2018}{b}\u{2019}"))
+            .await;
+        return Ok(1);
+    }
+    if let Some(r) = p.value("reference") {
+        let abs = ctx.resolve(r);
+        if let Err(e) = ctx.vfs.stat(&abs).await {
+            ctx.error(format!(
+                "failed to get attributes of '{r}': {}",
+                e.message()
+            ))
+            .await;
+            return Ok(1);
         }
-        if p.value("stamp").is_some()
-            && (p.value("date").is_some() || p.value("reference").is_some())
-        {
-            ctx.error("cannot specify times from more than one source\nTry 'touch --help' for more information.").await;
-            return 1;
-        }
-        let bad = match (p.value("date"), p.value("stamp")) {
-            (Some(d), _) if !valid_date(d) => Some(d),
-            (_, Some(t)) if !valid_stamp(t) => Some(t),
-            _ => None,
-        };
-        if let Some(b) = bad {
-            ctx.error(format!("invalid date format \u{2018}{b}\u{2019}"))
-                .await;
-            return 1;
-        }
-        if let Some(r) = p.value("reference") {
-            let abs = ctx.resolve(r);
-            if let Err(e) = ctx.vfs.stat(&abs).await {
-                ctx.error(format!(
-                    "failed to get attributes of '{r}': {}",
-                    e.message()
-                ))
-                .await;
-                return 1;
-            }
-        }
-        let no_create = p.has("no-create");
-        let mut status = 0;
-        for op in &p.operands {
-            let abs = ctx.resolve(op);
-            match ctx.vfs.stat(&abs).await {
-                Ok(_) => {
-                    // the file exists: its contents stay; a read-only mount still refuses
-                    if let Some(m) = ctx.vfs.mount_of(&abs)
-                        && !m.mode.allows_write()
-                    {
-                        ctx.error(format!(
-                            "cannot touch '{op}': {}",
-                            ErrorKind::ReadOnly.gnu_message()
-                        ))
-                        .await;
-                        status = 1;
-                    }
-                }
-                Err(e) if e.kind == ErrorKind::NotFound => {
-                    if no_create {
-                        continue;
-                    }
-                    if op.ends_with('/') {
-                        ctx.error(format!(
-                            "setting times of '{op}': No such file or directory"
-                        ))
-                        .await;
-                        status = 1;
-                        continue;
-                    }
-                    match ctx.vfs.write(&abs, ByteSource::empty()).await {
-                        Ok(()) => ctx.io.wrote(&abs),
-                        Err(e) => {
-                            ctx.error(format!("cannot touch '{op}': {}", e.message()))
-                                .await;
-                            status = 1;
-                        }
-                    }
-                }
-                Err(e) => {
-                    ctx.error(format!("cannot touch '{op}': {}", e.message()))
-                        .await;
+    }
+    let no_create = p.has("no-create");
+    let mut status = 0;
+    for op in &p.operands {
+        let abs = ctx.resolve(op);
+        match ctx.vfs.stat(&abs).await {
+            Ok(_) => {
+                // the file exists: its contents stay; a read-only mount still refuses
+                if let Some(m) = ctx.vfs.mount_of(&abs)
+                    && !m.mode.allows_write()
+                {
+                    ctx.error(format!(
+                        "cannot touch '{op}': {}",
+                        ErrorKind::ReadOnly.gnu_message()
+                    ))
+                    .await;
                     status = 1;
                 }
             }
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                if no_create {
+                    continue;
+                }
+                if op.ends_with('/') {
+                    ctx.error(format!(
+                        "setting times of '{op}': No such file or directory"
+                    ))
+                    .await;
+                    status = 1;
+                    continue;
+                }
+                match ctx.vfs.write(&abs, ByteSource::empty()).await {
+                    Ok(()) => ctx.io.wrote(&abs),
+                    Err(e) => {
+                        ctx.error(format!("cannot touch '{op}': {}", e.message()))
+                            .await;
+                        status = 1;
+                    }
+                }
+            }
+            Err(e) => {
+                ctx.error(format!("cannot touch '{op}': {}", e.message()))
+                    .await;
+                status = 1;
+            }
         }
-        status
-    })
+    }
+    Ok(status)
 }
 
 /// Whether GNU `touch -d` accepts the date string `d`.

@@ -5,10 +5,10 @@
 
 use futures::StreamExt;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
-use mirage_types::command::{CommandCtx, CommandFuture};
+use mirage_types::command::{CmdError, CommandCtx};
 use mirage_types::{ByteSource, ErrorKind};
 
-use crate::util::{open_input_err, parse_args};
+use crate::util::{open_input_err, parse_cmd};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("lines", Some('l'), Some("lines")),
@@ -280,93 +280,90 @@ async fn count_source(src: ByteSource, full: bool) -> Result<Counts, mirage_type
     Ok(counter.finish())
 }
 
-fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
-    Box::pin(async move {
-        let p = match parse_args(ctx, &SPEC).await {
-            Ok(p) => p,
-            Err(code) => return code,
+mirage_types::command_handler!(fn run = body);
+
+async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    let p = parse_cmd(ctx, &SPEC)?;
+    let mut which = Which {
+        lines: p.has("lines"),
+        words: p.has("words"),
+        chars: p.has("chars"),
+        bytes: p.has("bytes"),
+        max_line: p.has("max-line-length"),
+    };
+    if which.how_many() == 0 {
+        which = Which {
+            lines: true,
+            words: true,
+            bytes: true,
+            ..Which::default()
         };
-        let mut which = Which {
-            lines: p.has("lines"),
-            words: p.has("words"),
-            chars: p.has("chars"),
-            bytes: p.has("bytes"),
-            max_line: p.has("max-line-length"),
-        };
-        if which.how_many() == 0 {
-            which = Which {
-                lines: true,
-                words: true,
-                bytes: true,
-                ..Which::default()
-            };
-        }
-        let full = which.words || which.chars || which.max_line;
-        let named = !p.operands.is_empty();
-        let files: Vec<String> = if named {
-            p.operands.clone()
-        } else {
-            vec!["-".to_string()]
-        };
-        let single_count = which.how_many() == 1;
-        let mut stats = Vec::with_capacity(files.len());
-        if !(files.len() == 1 && single_count) {
-            for f in &files {
-                if f == "-" {
-                    stats.push(Some((false, 0)));
-                    continue;
-                }
-                let abs = ctx.resolve(f);
-                stats.push(match ctx.vfs.stat(&abs).await {
-                    Ok(st) => Some((st.is_file(), st.size)),
-                    Err(_) => None,
-                });
-            }
-        }
-        let width = if stats.is_empty() {
-            1
-        } else {
-            number_width(&stats, single_count)
-        };
-        let mut total = Counts::default();
-        let mut status = 0;
+    }
+    let full = which.words || which.chars || which.max_line;
+    let named = !p.operands.is_empty();
+    let files: Vec<String> = if named {
+        p.operands.clone()
+    } else {
+        vec!["-".to_string()]
+    };
+    let single_count = which.how_many() == 1;
+    let mut stats = Vec::with_capacity(files.len());
+    if !(files.len() == 1 && single_count) {
         for f in &files {
-            let name = if named { Some(f.as_str()) } else { None };
-            let res = match open_input_err(ctx, f).await {
-                Ok(src) => count_source(src, full).await,
-                Err(e) => Err(e),
-            };
-            let counts = match res {
-                Ok(c) => c,
-                Err(e) if e.kind == ErrorKind::IsADirectory => {
-                    ctx.error(format!("{f}: {}", e.message())).await;
-                    status = 1;
-                    Counts::default()
-                }
-                Err(e) => {
-                    ctx.error(format!("{f}: {}", e.message())).await;
-                    status = 1;
-                    continue;
-                }
-            };
-            total.lines += counts.lines;
-            total.words += counts.words;
-            total.chars += counts.chars;
-            total.bytes += counts.bytes;
-            total.max_line = total.max_line.max(counts.max_line);
-            let line = format_counts(&counts, &which, width, name);
-            if let Err(e) = ctx.stdout.write_str(&line).await
-                && e.kind == ErrorKind::BrokenPipe
-            {
-                return status;
+            if f == "-" {
+                stats.push(Some((false, 0)));
+                continue;
             }
+            let abs = ctx.resolve(f);
+            stats.push(match ctx.vfs.stat(&abs).await {
+                Ok(st) => Some((st.is_file(), st.size)),
+                Err(_) => None,
+            });
         }
-        if files.len() > 1 {
-            let line = format_counts(&total, &which, width, Some("total"));
-            let _ = ctx.stdout.write_str(&line).await;
+    }
+    let width = if stats.is_empty() {
+        1
+    } else {
+        number_width(&stats, single_count)
+    };
+    let mut total = Counts::default();
+    let mut status = 0;
+    for f in &files {
+        let name = if named { Some(f.as_str()) } else { None };
+        let res = match open_input_err(ctx, f).await {
+            Ok(src) => count_source(src, full).await,
+            Err(e) => Err(e),
+        };
+        let counts = match res {
+            Ok(c) => c,
+            Err(e) if e.kind == ErrorKind::IsADirectory => {
+                ctx.error(format!("{f}: {}", e.message())).await;
+                status = 1;
+                Counts::default()
+            }
+            Err(e) => {
+                ctx.error(format!("{f}: {}", e.message())).await;
+                status = 1;
+                continue;
+            }
+        };
+        total.lines += counts.lines;
+        total.words += counts.words;
+        total.chars += counts.chars;
+        total.bytes += counts.bytes;
+        total.max_line = total.max_line.max(counts.max_line);
+        let line = format_counts(&counts, &which, width, name);
+        if let Err(e) = ctx.stdout.write_str(&line).await
+            && e.kind == ErrorKind::BrokenPipe
+        {
+            return Ok(status);
         }
-        status
-    })
+    }
+    if files.len() > 1 {
+        let line = format_counts(&total, &which, width, Some("total"));
+        let _ = ctx.stdout.write_str(&line).await;
+    }
+    Ok(status)
 }
 
 #[cfg(test)]
