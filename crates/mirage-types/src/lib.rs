@@ -33,6 +33,9 @@ use serde::{Deserialize, Serialize};
 ///
 /// Paths are absolute virtual paths (`/data/a.txt`). `reads` and `writes`
 /// keep the order in which the command touched them; a path may appear once.
+/// Recording is O(1) per path (a hash index sits beside each list, rebuilt
+/// if someone pushed to a list directly), so a walk over 100,000 files costs
+/// linear time.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IOResult {
     /// Paths whose bytes the command read.
@@ -41,33 +44,95 @@ pub struct IOResult {
     pub writes: Vec<String>,
     /// Paths whose contents may be cached by Recall.
     pub cache: Vec<String>,
+    #[serde(skip)]
+    index: IoIndex,
+}
+
+/// The hash indexes of [`IOResult`]'s lists (not part of its value: equal
+/// results compare equal whatever their indexes hold).
+#[derive(Debug, Clone, Default)]
+struct IoIndex {
+    reads: std::collections::HashSet<String>,
+    writes: std::collections::HashSet<String>,
+    cache: std::collections::HashSet<String>,
+}
+
+impl PartialEq for IoIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for IoIndex {}
+
+/// Pushes `path` onto `list` unless `index` has it; rebuilds `index` first
+/// when it is out of step with `list` (a direct push or removal).
+fn push_once(list: &mut Vec<String>, index: &mut std::collections::HashSet<String>, path: &str) {
+    if index.len() != list.len() {
+        *index = list.iter().cloned().collect();
+    }
+    if index.insert(path.to_string()) {
+        list.push(path.to_string());
+    }
 }
 
 impl IOResult {
     /// Records a read of `path` (once).
     pub fn read(&mut self, path: &str) {
-        if !self.reads.iter().any(|p| p == path) {
-            self.reads.push(path.to_string());
-        }
+        push_once(&mut self.reads, &mut self.index.reads, path);
     }
     /// Records a write of `path` (once).
     pub fn wrote(&mut self, path: &str) {
-        if !self.writes.iter().any(|p| p == path) {
-            self.writes.push(path.to_string());
-        }
+        push_once(&mut self.writes, &mut self.index.writes, path);
+    }
+    /// Records that `path`'s contents may be cached (once).
+    pub fn cacheable(&mut self, path: &str) {
+        push_once(&mut self.cache, &mut self.index.cache, path);
     }
     /// Appends another result, keeping first-seen order.
     pub fn merge(&mut self, other: IOResult) {
-        for p in other.reads {
-            self.read(&p);
+        for p in &other.reads {
+            self.read(p);
         }
-        for p in other.writes {
-            self.wrote(&p);
+        for p in &other.writes {
+            self.wrote(p);
         }
-        for p in other.cache {
-            if !self.cache.contains(&p) {
-                self.cache.push(p);
-            }
+        for p in &other.cache {
+            self.cacheable(p);
         }
+    }
+}
+
+#[cfg(test)]
+mod io_result_tests {
+    use super::IOResult;
+
+    #[test]
+    fn records_each_path_once_in_first_seen_order() {
+        let mut a = IOResult::default();
+        for p in ["/a", "/b", "/a", "/c", "/b"] {
+            a.read(p);
+        }
+        assert_eq!(a.reads, ["/a", "/b", "/c"]);
+        // a direct push is seen by the next call
+        a.reads.push("/d".into());
+        a.read("/d");
+        a.read("/e");
+        assert_eq!(a.reads, ["/a", "/b", "/c", "/d", "/e"]);
+        let mut b = IOResult::default();
+        b.read("/e");
+        b.read("/f");
+        b.wrote("/w");
+        b.cacheable("/f");
+        a.merge(b);
+        assert_eq!(a.reads, ["/a", "/b", "/c", "/d", "/e", "/f"]);
+        assert_eq!(a.writes, ["/w"]);
+        assert_eq!(a.cache, ["/f"]);
+        let c = IOResult {
+            reads: a.reads.clone(),
+            writes: a.writes.clone(),
+            cache: a.cache.clone(),
+            ..IOResult::default()
+        };
+        assert_eq!(a, c, "the index is not part of the value");
     }
 }
