@@ -31,7 +31,10 @@ struct WsArgs {
     /// Make /workspace (the current directory) writable.
     #[arg(long)]
     write: bool,
-    /// Add a mount: `PREFIX=ram` or `PREFIX=disk:PATH[:write]`. Repeatable.
+    /// Add a mount: `PREFIX=TYPE[:ARG][:MODE]`, TYPE any registered
+    /// resource (`mirage resources`), ARG its main setting (disk's root
+    /// directory), MODE read|write|exec (default: write without ARG, read
+    /// with one). E.g. `/scratch=ram`, `/docs=disk:./docs:write`. Repeatable.
     #[arg(long = "mount", value_name = "PREFIX=SPEC")]
     mounts: Vec<String>,
     /// Load a workspace config (YAML) instead of the default mounts.
@@ -59,6 +62,9 @@ enum Cmd {
         #[command(flatten)]
         ws: WsArgs,
     },
+    /// List the resource types this binary can mount (name and summary,
+    /// one per line, sorted).
+    Resources,
     /// Config helpers.
     Config {
         #[command(subcommand)]
@@ -134,44 +140,75 @@ fn io_message(e: &std::io::Error) -> String {
     }
 }
 
-/// One `--mount PREFIX=SPEC`: the prefix, the resource and its mode.
+/// The mode words of `--mount …:MODE`.
+const MODE_WORDS: &[&str] = &["read", "write", "exec", "ro", "rw"];
+
+/// One `--mount PREFIX=TYPE[:ARG][:MODE]`: the prefix, the resource and
+/// its mode. TYPE is any registered resource type (`mirage resources`),
+/// built through its registration's factory; ARG sets the type's main
+/// config key ([`mirage::ops::ResourceRegistration::main_key`], disk's
+/// `root`) and may itself contain `:`. MODE is `read`, `write` or `exec`
+/// (`ro`, `rw`); it defaults to `write` for a type that takes no ARG
+/// (scratch space: `ram`) and to `read` for one that does (existing data:
+/// `disk:PATH`). Errors name the problem (the caller exits 2).
 fn parse_mount(m: &str) -> std::result::Result<(String, Arc<dyn Resource>, MountMode), String> {
-    let (prefix, spec) = m.split_once('=').ok_or_else(|| {
-        format!("--mount {m}: expected PREFIX=SPEC (PREFIX=ram or PREFIX=disk:PATH[:write])")
-    })?;
+    let (prefix, spec) = m
+        .split_once('=')
+        .ok_or_else(|| format!("--mount {m}: expected PREFIX=SPEC (PREFIX=TYPE[:ARG][:MODE])"))?;
     if !prefix.starts_with('/') {
         return Err(format!(
             "--mount {m}: the prefix '{prefix}' must be an absolute path"
         ));
     }
-    if spec == "ram" {
-        return Ok((
-            prefix.to_string(),
-            Arc::new(mirage::ram::RamResource::new()),
-            MountMode::Write,
-        ));
-    }
-    let Some(rest) = spec
-        .strip_prefix("disk:")
-        .or_else(|| (spec == "disk").then_some(""))
-    else {
+    let (ty, rest) = match spec.split_once(':') {
+        Some((t, r)) => (t, Some(r)),
+        None => (spec, None),
+    };
+    let Some(reg) = mirage::ops::resource_type(ty) else {
+        let known: Vec<&str> = mirage::resource_names();
         return Err(format!(
-            "--mount {m}: unknown resource spec '{spec}' (ram, disk:PATH[:write])"
+            "--mount {m}: unknown resource type '{ty}' (known: {}; see 'mirage resources')",
+            known.join(", ")
         ));
     };
-    let (path, mode) = match rest.rsplit_once(':') {
-        Some((p, "write")) => (p, MountMode::Write),
-        Some((p, "read")) => (p, MountMode::Read),
-        _ => (rest, MountMode::Read),
+    // split off a trailing MODE: `disk:PATH:write`, `ram:exec`; a lone
+    // word after a type that takes an ARG is the ARG (`disk:write` is a
+    // directory named "write")
+    let (arg, mode) = match rest {
+        None => (None, None),
+        Some(r) => match r.rsplit_once(':') {
+            Some((a, w)) if MODE_WORDS.contains(&w) => (Some(a), Some(w)),
+            _ if reg.main_key.is_none() && MODE_WORDS.contains(&r) => (None, Some(r)),
+            _ => (Some(r), None),
+        },
     };
-    if path.is_empty() {
-        return Err(format!(
-            "--mount {m}: missing the host directory after 'disk:' (disk:PATH[:write])"
-        ));
+    let mut config = serde_json::Map::new();
+    match (reg.main_key, arg) {
+        (Some(key), Some(a)) if !a.is_empty() => {
+            config.insert(key.to_string(), serde_json::Value::String(a.to_string()));
+        }
+        (Some(key), _) => {
+            return Err(format!(
+                "--mount {m}: missing the {ty} {key} after '{ty}:' (PREFIX={ty}:{}[:MODE])",
+                key.to_uppercase()
+            ));
+        }
+        (None, Some(a)) => {
+            return Err(format!(
+                "--mount {m}: resource type '{ty}' takes no argument, got '{a}' \
+                 (PREFIX={ty}[:MODE]; use --config for its settings)"
+            ));
+        }
+        (None, None) => {}
     }
-    let res = mirage::disk::DiskResource::open(std::path::Path::new(path))
-        .map_err(|e| format!("--mount {m}: {e}"))?;
-    Ok((prefix.to_string(), Arc::new(res), mode))
+    let mode = match mode {
+        Some(w) => MountMode::parse(w).ok_or_else(|| format!("--mount {m}: bad mode '{w}'"))?,
+        None if reg.main_key.is_some() => MountMode::Read,
+        None => MountMode::Write,
+    };
+    let res =
+        (reg.build)(&serde_json::Value::Object(config)).map_err(|e| format!("--mount {m}: {e}"))?;
+    Ok((prefix.to_string(), res, mode))
 }
 
 /// The workspace of `execute` and `shell`: from `--config`, or the default
@@ -249,6 +286,13 @@ fn main() {
 
 async fn run(cli: Cli) -> Result<i32> {
     match cli.cmd {
+        Cmd::Resources => {
+            let mut so = std::io::stdout().lock();
+            for r in mirage::ops::resource_types() {
+                writeln!(so, "{}\t{}", r.name, r.summary)?;
+            }
+            Ok(0)
+        }
         Cmd::Config {
             what: ConfigCmd::Schema,
         } => {

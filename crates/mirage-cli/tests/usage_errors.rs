@@ -113,12 +113,14 @@ fn config_errors_exit_2() {
 fn mount_errors_exit_2_and_name_what_is_missing() {
     let d = tempfile::tempdir().unwrap();
     let cases = [
-        ("/x=disk:", "missing the host directory"),
-        ("/x=disk::write", "missing the host directory"),
-        ("/x=disk", "missing the host directory"),
+        ("/x=disk:", "missing the disk root"),
+        ("/x=disk::write", "missing the disk root"),
+        ("/x=disk", "missing the disk root"),
         ("/x", "expected PREFIX=SPEC"),
         ("x=ram", "must be an absolute path"),
-        ("/x=s3", "unknown resource spec"),
+        ("/x=s3", "unknown resource type 's3' (known: disk, ram"),
+        ("/x=ram:foo", "'ram' takes no argument, got 'foo'"),
+        ("/x=ram:foo:write", "'ram' takes no argument, got 'foo'"),
         ("/x=disk:./no-such-dir", "no-such-dir"),
         ("/tmp=ram", "mounted twice"),
     ];

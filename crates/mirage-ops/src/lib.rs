@@ -285,6 +285,10 @@ pub struct ResourceRegistration {
     /// fails for a resource whose `test_config` errs). Errors: whatever
     /// prevents a scratch instance (no temporary directory, no server).
     pub test_config: fn() -> Result<TestConfig>,
+    /// The config key that the CLI's `--mount PREFIX=TYPE:ARG[:MODE]` sets
+    /// to ARG (a string), such as disk's `root`; `None` when the type takes
+    /// no ARG (`--mount /scratch=ram`).
+    pub main_key: Option<&'static str>,
 }
 
 inventory::collect!(ResourceRegistration);

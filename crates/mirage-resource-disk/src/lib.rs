@@ -432,5 +432,6 @@ inventory::submit! {
         build,
         config_schema: || schemars::schema_for!(DiskConfig),
         test_config,
+        main_key: Some("root"),
     }
 }

@@ -199,5 +199,6 @@ inventory::submit! {
         build,
         config_schema: || schemars::schema_for!(ExampleConfig),
         test_config,
+        main_key: None,
     }
 }

@@ -252,5 +252,6 @@ inventory::submit! {
         build,
         config_schema: || schemars::schema_for!(RamConfig),
         test_config: || Ok(TestConfig::new(serde_json::Value::Null)),
+        main_key: None,
     }
 }
