@@ -4,9 +4,10 @@
 //! side-effecting commands, and runs it.
 //!
 //! - The path operands are found with the command's own spec
-//!   ([`PathOperands::select`]): the general handler's spec, or, for a
-//!   command registered only for resources, each resource handler's spec in
-//!   turn. A path after `grep -e PATTERN` is a path.
+//!   ([`PathOperands::select`](mirage_types::args::PathOperands::select)):
+//!   the general handler's spec, or, for a command registered only for
+//!   resources, each resource handler's spec in turn. A path after
+//!   `grep -e PATTERN` is a path.
 //! - A command registered only for resources (no general handler) runs when
 //!   its first path operand (with none, the working directory) is on a mount
 //!   of one of those resources; anywhere else it is `command not found`
