@@ -64,7 +64,9 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
     if bad {
         return Err(CmdError::usage(""));
     }
-    tokio::time::sleep(saturating_duration(total.min(MAX_SLEEP))).await;
+    if total > 0.0 {
+        tokio::time::sleep(saturating_duration(total.min(MAX_SLEEP))).await;
+    }
     Ok(0)
 }
 
@@ -86,5 +88,50 @@ mod tests {
         assert_eq!(parse_interval("-1"), None);
         assert_eq!(parse_interval(""), None);
         assert_eq!(parse_interval("m"), None);
+    }
+
+    #[test]
+    fn errors_carry_status_and_gnu_wording() {
+        use crate::util::testing::{MemVfs, run as run_cmd};
+        let vfs = MemVfs::with(&[]);
+        let cases: &[(&[&str], &str, i32)] = &[
+            (
+                &[],
+                "sleep: missing operand\nTry 'sleep --help' for more information.\n",
+                1,
+            ),
+            (
+                &["1x", "nan"],
+                "sleep: invalid time interval \u{2018}1x\u{2019}\nsleep: invalid time interval \u{2018}nan\u{2019}\nTry 'sleep --help' for more information.\n",
+                1,
+            ),
+            (
+                &["-z"],
+                "sleep: invalid option -- 'z'\nTry 'sleep --help' for more information.\n",
+                1,
+            ),
+            (&["0", "0.0s", "0m"], "", 0),
+        ];
+        for (args, want, code) in cases {
+            let (out, err, status) = run_cmd(&vfs, run, "sleep", args, "/", "");
+            assert_eq!(
+                (out.as_str(), err.as_str(), status),
+                ("", *want, *code),
+                "{args:?}"
+            );
+        }
+        // a command that runs commands needs the runner: without one, a clear error
+        let (_, err, status) = run_cmd(
+            &vfs,
+            super::super::timeout::SPEC_RUN,
+            "timeout",
+            &["1", "true"],
+            "/",
+            "",
+        );
+        assert_eq!(
+            (err.as_str(), status),
+            ("timeout: running a command is not available here\n", 125)
+        );
     }
 }

@@ -36,6 +36,9 @@ crate::register_command!("timeout", SPEC, run);
 
 mirage_types::command_handler!(fn run = body);
 
+#[cfg(test)]
+pub(crate) const SPEC_RUN: mirage_types::command::CommandFn = run;
+
 /// The signals `timeout -s` knows by name (Linux numbers).
 const SIGNALS: &[(&str, i32)] = &[
     ("HUP", 1),

@@ -1,0 +1,86 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Builtins and the GNU programs that left the shell: a builtin Mirage does
+//! not implement says so and exits 2; `env`, `printenv`, `xargs`, `timeout`
+//! and `sleep` are registered commands that run commands through the
+//! shell's runner.
+
+use std::sync::Arc;
+
+use mirage_resource_ram::RamResource;
+use mirage_types::MountMode;
+use mirage_workspace::Workspace;
+
+fn ws() -> Workspace {
+    Workspace::builder()
+        .mount("/data", Arc::new(RamResource::new()), MountMode::Write)
+        .cwd("/data")
+        .build()
+        .unwrap()
+}
+
+async fn run(ws: &Workspace, line: &str) -> (String, String, i32) {
+    let o = ws.execute("default", line, None).await.unwrap();
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+        o.exit_code,
+    )
+}
+
+#[tokio::test]
+async fn unimplemented_builtins_say_so_and_exit_2() {
+    let ws = ws();
+    for (line, what) in [
+        ("jobs", "jobs"),
+        ("ulimit -n", "ulimit"),
+        ("kill -0 1", "kill"),
+        ("pushd /data", "pushd"),
+        ("alias ll='ls -l'", "alias definitions"),
+        ("shopt -s extglob", "shopt -s extglob"),
+        ("shopt -s nullglob", "shopt -s nullglob"),
+        ("wait 123", "wait with an operand"),
+        ("trap 'echo x' ERR", "trap on ERR"),
+        ("umask 077", "changing the umask"),
+    ] {
+        let (out, err, code) = run(&ws, &format!("{line}; echo rc=$?")).await;
+        assert_eq!(out, "rc=2\n", "{line}");
+        assert_eq!(
+            err,
+            format!("bash: {what}: not supported in mirage\n"),
+            "{line}"
+        );
+        assert_eq!(code, 0, "{line}");
+    }
+    // the forms bash defines without jobs or aliases keep working
+    let (out, _, _) = run(
+        &ws,
+        "wait; echo $?; shopt -s expand_aliases; echo $?; alias; echo $?",
+    )
+    .await;
+    assert_eq!(out, "0\n0\n0\n");
+}
+
+#[tokio::test]
+async fn gnu_programs_are_commands_and_run_commands() {
+    let ws = ws();
+    let (out, _, _) = run(&ws, "type env xargs; type -t timeout; command -v sleep").await;
+    assert_eq!(
+        out,
+        "env is /usr/bin/env\nxargs is /usr/bin/xargs\nfile\n/usr/bin/sleep\n"
+    );
+    // builtins run under env, xargs and timeout; functions do not (as GNU)
+    let (out, err, code) = run(
+        &ws,
+        "f() { echo f; }; env X=1 sh -c 'echo $X'; echo a b | xargs -n1 echo; timeout 5m pwd; env f; echo rc=$?",
+    )
+    .await;
+    assert_eq!(out, "1\na\nb\n/data\nrc=127\n");
+    assert_eq!(err, "env: \u{2018}f\u{2019}: No such file or directory\n");
+    assert_eq!(code, 0);
+    // env -i gives the command exactly the environment asked for
+    let (out, _, _) = run(&ws, "env -i A=1 printenv").await;
+    assert_eq!(out, "A=1\n");
+    // timeout stops a command that runs too long
+    let (out, _, _) = run(&ws, "timeout 0.1 sleep 10; echo rc=$?").await;
+    assert_eq!(out, "rc=124\n");
+}
