@@ -49,8 +49,18 @@ fn wait_sampling(child: &mut Child, limit: Duration) -> (std::process::ExitStatu
 
 #[test]
 fn execute_one_gib_keeps_flat_memory() {
+    one_gib_keeps_flat_memory("cat /dev/zero | head -c 1G");
+}
+
+/// The issue's own line: `yes` is endless, `head` closes the pipe after 1 GiB.
+#[test]
+fn yes_head_one_gib_keeps_flat_memory() {
+    one_gib_keeps_flat_memory("yes | head -c 1G");
+}
+
+fn one_gib_keeps_flat_memory(line: &str) {
     let mut child = mirage()
-        .args(["execute", "-c", "cat /dev/zero | head -c 1G"])
+        .args(["execute", "-c", line])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -67,7 +77,7 @@ fn execute_one_gib_keeps_flat_memory() {
     assert!(peak > 0, "no /proc sample");
     assert!(
         peak < PEAK_LIMIT_KB,
-        "peak RSS {peak} KiB for 1 GiB of output"
+        "peak RSS {peak} KiB for 1 GiB of output from {line}"
     );
 }
 

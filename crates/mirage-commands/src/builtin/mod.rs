@@ -26,3 +26,4 @@ pub mod tr;
 pub mod uniq;
 pub mod wc;
 pub mod xargs;
+pub mod yes;
