@@ -307,7 +307,10 @@ mod tests {
             b"mirage: cannot access 'x'\n"
         ));
         // a missing or extra line fails, and so does a missing final newline
-        assert!(!stderr_matches(want, b"bash: line 1: foo: command not found\n"));
+        assert!(!stderr_matches(
+            want,
+            b"bash: line 1: foo: command not found\n"
+        ));
         assert!(!stderr_matches(b"x\n", b"x"));
         assert!(stderr_matches(b"", b""));
     }
