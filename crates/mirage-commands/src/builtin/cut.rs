@@ -261,7 +261,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::util::testing::{MemVfs, run as run_cmd};
+    use crate::util::testing::{GNU_FILES, MemVfs, run as run_cmd};
 
     fn fields(line: &str, list: &str, d: u8, od: &str, s: bool) -> Option<String> {
         let r = parse_list(list, true).ok()?;
@@ -329,27 +329,7 @@ mod tests {
 
     #[test]
     fn matches_gnu() {
-        let vfs = MemVfs::with(&[
-            ("/d/a.txt", "a1\na2\na3\n"),
-            ("/d/b.txt", "b1\nb2\n"),
-            (
-                "/d/lines.txt",
-                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
-            ),
-            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
-            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
-            (
-                "/d/emp.csv",
-                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
-            ),
-            ("/d/nonl.txt", "x\ny\nz"),
-            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
-            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
-            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
-            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
-            ("/d/empty.txt", ""),
-            ("/d/dir/", ""),
-        ]);
+        let vfs = MemVfs::with(GNU_FILES);
         let cases: &[(&[&str], &str, &str, i32)] = &[
             (
                 &["-d,", "-f2", "emp.csv"],
@@ -406,27 +386,7 @@ mod tests {
 
     #[test]
     fn matches_gnu_more() {
-        let vfs = MemVfs::with(&[
-            ("/d/a.txt", "a1\na2\na3\n"),
-            ("/d/b.txt", "b1\nb2\n"),
-            (
-                "/d/lines.txt",
-                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
-            ),
-            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
-            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
-            (
-                "/d/emp.csv",
-                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
-            ),
-            ("/d/nonl.txt", "x\ny\nz"),
-            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
-            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
-            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
-            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
-            ("/d/empty.txt", ""),
-            ("/d/dir/", ""),
-        ]);
+        let vfs = MemVfs::with(GNU_FILES);
         let cases: &[(&[&str], &str, &str, i32)] = &[
             (&["-d:", "-s", "-f1"], "a:b\nnone\n", "a\n", 0),
             (&["-b", "1,1-2,2"], "abc\n", "ab\n", 0),

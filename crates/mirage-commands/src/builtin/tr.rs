@@ -412,7 +412,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::util::testing::{MemVfs, run as run_cmd};
+    use crate::util::testing::{GNU_FILES, MemVfs, run as run_cmd};
 
     fn tr(sets: &[&str], c: bool, d: bool, s: bool, input: &str) -> String {
         let sets: Vec<String> = sets.iter().map(std::string::ToString::to_string).collect();
@@ -517,27 +517,7 @@ mod tests {
 
     #[test]
     fn matches_gnu() {
-        let vfs = MemVfs::with(&[
-            ("/d/a.txt", "a1\na2\na3\n"),
-            ("/d/b.txt", "b1\nb2\n"),
-            (
-                "/d/lines.txt",
-                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
-            ),
-            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
-            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
-            (
-                "/d/emp.csv",
-                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
-            ),
-            ("/d/nonl.txt", "x\ny\nz"),
-            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
-            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
-            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
-            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
-            ("/d/empty.txt", ""),
-            ("/d/dir/", ""),
-        ]);
+        let vfs = MemVfs::with(GNU_FILES);
         let cases: &[(&[&str], &str, &str, i32)] = &[
             (&["a-z", "A-Z"], "Hello World\n", "HELLO WORLD\n", 0),
             (
@@ -601,27 +581,7 @@ mod tests {
 
     #[test]
     fn matches_gnu_more() {
-        let vfs = MemVfs::with(&[
-            ("/d/a.txt", "a1\na2\na3\n"),
-            ("/d/b.txt", "b1\nb2\n"),
-            (
-                "/d/lines.txt",
-                "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\nline 10\nline 11\nline 12\nline 13\nline 14\nline 15\n",
-            ),
-            ("/d/s.txt", "a 10 x\nb 9 y\nc 100 z\nd 9 a\n"),
-            ("/d/st.txt", "b 2\na 3\nb 1\na 1\n"),
-            (
-                "/d/emp.csv",
-                "id,name,dept,salary\n1,Alice,Eng,120000\n2,Bob,Mkt,85000\n3,Carol,Eng,135000\n4,Dan,Sales,70000\n",
-            ),
-            ("/d/nonl.txt", "x\ny\nz"),
-            ("/d/u.txt", "a\na\nb\na\na\na\nc\n"),
-            ("/d/v.txt", "v1.10.0\nv1.2.10\nv2.0.0\nv1.9.3\nv1.2.0\n"),
-            ("/d/h.txt", "2K\n1M\n512\n10K\n1G\n"),
-            ("/d/utf.txt", "héllo wörld\n日本語 text\n"),
-            ("/d/empty.txt", ""),
-            ("/d/dir/", ""),
-        ]);
+        let vfs = MemVfs::with(GNU_FILES);
         let cases: &[(&[&str], &str, &str, i32)] = &[
             (&["a-c", "[x*3]"], "abcd\n", "xxxd\n", 0),
             (&["abc", "[x*]y"], "abcd\n", "xxyd\n", 0),
