@@ -493,18 +493,11 @@ mod tests {
 
     #[test]
     fn printf_formats() {
-        assert_eq!(g("%g", 1.0), "1");
-        assert_eq!(g("%g", 0.1), "0.1");
-        assert_eq!(g("%g", 1e6), "1e+06");
-        assert_eq!(g("%g", 123456.0), "123456");
-        assert_eq!(g("%g", 0.0001), "0.0001");
-        assert_eq!(g("%g", 0.00001), "1e-05");
-        assert_eq!(g("%03g", 3.0), "003");
+        // seq's own part: one directive with literal text (and %%) around
+        // it; the conversions themselves are mirage-format's (tested there).
         assert_eq!(g("item-%g", 2.0), "item-2");
         assert_eq!(g("%.2f%%", 1.5), "1.50%");
-        assert_eq!(g("%e", 1234.5), "1.234500e+03");
-        assert_eq!(g("%-4g|", 1.0), "1   |");
-        assert_eq!(g("%+g", 2.0), "+2");
+        assert_eq!(g("<%03g>", 3.0), "<003>");
         assert!(
             parse_format("%d")
                 .unwrap_err()
