@@ -10,13 +10,19 @@
 //! | `cat_wc` | `cat /bench/big \| wc -l` | one 50 MB file |
 //! | `find` | `find /bench -name '*.txt' \| wc -l` | the 2,000 files (90% `.txt`) |
 //! | `loop` | a 10,000-iteration loop with arithmetic | none |
+//! | `sort_k` | `sort -t, -k2,2 /bench/rows.csv \| tail -n 3` | 1,000,000 CSV lines |
+//!
+//! Workloads over one generated file (`cat_wc`, `sort_k`, …) are rows of
+//! [`DATA_WORKLOADS`]: adding one is one row (a name, a script, a file name
+//! and a generator). Each runs in a child process (this binary,
+//! re-executed) so its peak RSS (`VmHWM`) is its own; the report gives the
+//! peak and its growth over the input's size.
 //!
 //! Ours: `Workspace::execute` timed in-process. GNU: `bash -c SCRIPT` timed
 //! as a subprocess (process start-up included), with `/bench` rewritten to a
 //! directory on /dev/shm holding the same files. For `echo`, GNU runs one
 //! script of 1000 `echo hi` lines. Each workload runs once to warm up, then
-//! `--runs` times; the median is reported. `cat_wc` runs in a child process
-//! (this binary, re-executed) so its peak RSS (`VmHWM`) is its own.
+//! `--runs` times; the median is reported.
 
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
@@ -35,7 +41,7 @@ pub struct Args {
     /// Timed runs per workload (after one warm-up run); the median is reported.
     #[arg(long, default_value_t = 7)]
     runs: usize,
-    /// Only these workloads (comma-separated: echo,grep_r,cat_wc,find,loop).
+    /// Only these workloads (comma-separated: echo,grep_r,cat_wc,sort_k,find,loop).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Skip the GNU side.
@@ -43,7 +49,44 @@ pub struct Args {
     no_gnu: bool,
 }
 
-const WORKLOADS: [&str; 5] = ["echo", "grep_r", "cat_wc", "find", "loop"];
+/// The workloads that need no generated file (see [`DATA_WORKLOADS`]).
+const SCRIPT_WORKLOADS: [&str; 4] = ["echo", "grep_r", "find", "loop"];
+
+/// A workload over one generated file in `/bench`.
+struct DataWorkload {
+    /// Its name in the table and in `--only`.
+    name: &'static str,
+    /// The script, naming the file as `/bench/FILE`.
+    script: &'static str,
+    /// The file's name under `/bench`.
+    file: &'static str,
+    /// Builds the file's bytes (deterministic).
+    data: fn() -> Bytes,
+}
+
+/// The data workloads, in table order. Add a row to add one.
+const DATA_WORKLOADS: &[DataWorkload] = &[
+    DataWorkload {
+        name: "cat_wc",
+        script: CAT_SCRIPT,
+        file: "big",
+        data: || big_file().0,
+    },
+    DataWorkload {
+        name: "sort_k",
+        script: "sort -t, -k2,2 /bench/rows.csv | tail -n 3",
+        file: "rows.csv",
+        data: csv_rows,
+    },
+];
+
+/// Every workload name, in table order.
+fn workload_names() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = SCRIPT_WORKLOADS[..2].to_vec();
+    v.extend(DATA_WORKLOADS.iter().map(|d| d.name));
+    v.extend_from_slice(&SCRIPT_WORKLOADS[2..]);
+    v
+}
 const N_FILES: usize = 2000;
 const FILE_SIZE: usize = 4096;
 const BIG_SIZE: usize = 50 * 1024 * 1024;
@@ -84,6 +127,8 @@ struct ChildReport {
     baseline_hwm_kb: Option<u64>,
     /// Peak RSS at the end (kB).
     hwm_kb: Option<u64>,
+    /// The size of the input file (bytes).
+    input_bytes: u64,
 }
 
 fn median(mut v: Vec<f64>) -> Option<f64> {
@@ -165,6 +210,24 @@ fn big_file() -> (Bytes, usize) {
         n += 1;
     }
     (Bytes::from(buf), n)
+}
+
+/// 1,000,000 CSV lines `N,KEY,VALUE` with 5-letter pseudo-random keys
+/// (many ties, so the whole-line last resort of `sort -k` is exercised).
+fn csv_rows() -> Bytes {
+    let mut rng = Lcg(7);
+    let mut buf = Vec::with_capacity(32 * 1_000_000);
+    for n in 0..1_000_000u32 {
+        let mut key = [0u8; 5];
+        for k in &mut key {
+            *k = b'a' + (rng.next() % 20) as u8;
+        }
+        let v = rng.next() % 100_000;
+        buf.extend_from_slice(format!("{n},").as_bytes());
+        buf.extend_from_slice(&key);
+        buf.extend_from_slice(format!(",{v}\n").as_bytes());
+    }
+    Bytes::from(buf)
 }
 
 fn workspace_with(files: &[(String, Bytes)]) -> anyhow::Result<Workspace> {
@@ -305,16 +368,16 @@ fn sorted_lines(b: &[u8]) -> Vec<&[u8]> {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let runs = args.runs.max(1);
+    let all = workload_names();
     let selected: Vec<&'static str> = if args.only.is_empty() {
-        WORKLOADS.to_vec()
+        all.clone()
     } else {
         for w in &args.only {
-            if !WORKLOADS.contains(&w.as_str()) {
-                bail!("unknown workload {w:?} (known: {})", WORKLOADS.join(", "));
+            if !all.contains(&w.as_str()) {
+                bail!("unknown workload {w:?} (known: {})", all.join(", "));
             }
         }
-        WORKLOADS
-            .iter()
+        all.iter()
             .copied()
             .filter(|w| args.only.iter().any(|o| o == w))
             .collect()
@@ -375,15 +438,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
-            "cat_wc" => {
-                match child_cat_wc(runs) {
+            _ if data_workload(w).is_some() => {
+                let Some(d) = data_workload(w) else {
+                    continue;
+                };
+                match child_run(w, runs) {
                     Ok(r) => {
                         peak = r.hwm_kb.map(|kb| kb as f64 / 1024.0);
                         if let (Some(b), Some(h)) = (r.baseline_hwm_kb, r.hwm_kb) {
+                            let growth = h.saturating_sub(b) as f64 / 1024.0;
+                            let input = r.input_bytes as f64 / (1024.0 * 1024.0);
                             notes.push(format!(
-                                "cat_wc: peak RSS {:.1} MB, of which {:.1} MB before the first run (the 50 MB file in RAM)",
+                                "{w}: peak RSS {:.1} MB, of which {:.1} MB before the first run (the {input:.1} MB input in RAM); growth {growth:.1} MB = {:.2}x the input",
                                 h as f64 / 1024.0,
-                                b as f64 / 1024.0
+                                b as f64 / 1024.0,
+                                if input > 0.0 { growth / input } else { 0.0 }
                             ));
                         }
                         ours = Ok((r.times_ms, r.stdout.into_bytes()));
@@ -391,11 +460,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     Err(e) => ours = Err(e),
                 }
                 if !args.no_gnu {
-                    let (big, _) = big_file();
-                    std::fs::write(big_dir.join("big"), &big)?;
-                    drop(big);
-                    gnu = time_gnu(&scratch.0, &["-c", &gnu_script(CAT_SCRIPT, &big_dir)], runs);
-                    let _ = std::fs::remove_file(big_dir.join("big"));
+                    let data = (d.data)();
+                    std::fs::write(big_dir.join(d.file), &data)?;
+                    drop(data);
+                    gnu = time_gnu(&scratch.0, &["-c", &gnu_script(d.script, &big_dir)], runs);
+                    let _ = std::fs::remove_file(big_dir.join(d.file));
                 }
             }
             "loop" => {
@@ -527,11 +596,16 @@ fn print_table(rows: &[Row], runs: usize) {
 
 // --------------------------------------------------------------- child ---
 
-/// Re-executes this binary as `bench-child cat_wc` and reads its report.
-fn child_cat_wc(runs: usize) -> anyhow::Result<ChildReport> {
+/// The data workload named `name`.
+fn data_workload(name: &str) -> Option<&'static DataWorkload> {
+    DATA_WORKLOADS.iter().find(|d| d.name == name)
+}
+
+/// Re-executes this binary as `bench-child NAME` and reads its report.
+fn child_run(name: &str, runs: usize) -> anyhow::Result<ChildReport> {
     let exe = std::env::current_exe().context("locating the xtask binary")?;
     let out = std::process::Command::new(exe)
-        .args(["bench-child", "cat_wc", "--runs", &runs.to_string()])
+        .args(["bench-child", name, "--runs", &runs.to_string()])
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
@@ -552,24 +626,23 @@ fn vm_hwm_kb() -> Option<u64> {
 /// The hidden `bench-child` subcommand: runs one workload in this fresh
 /// process and prints a [`ChildReport`] as JSON.
 pub fn child(workload: &str, runs: usize) -> anyhow::Result<ExitCode> {
-    if workload != "cat_wc" {
+    let Some(d) = data_workload(workload) else {
         bail!("bench-child: unknown workload {workload:?}");
-    }
+    };
     let rt = runtime()?;
-    let (big, lines) = big_file();
-    let ws = workspace_with(&[("big".to_string(), big)])?;
+    let data = (d.data)();
+    let input_bytes = data.len() as u64;
+    let ws = workspace_with(&[(d.file.to_string(), data)])?;
     let baseline_hwm_kb = vm_hwm_kb();
-    let (times_ms, stdout) = rt.block_on(time_ours(&ws, CAT_SCRIPT, runs.max(1)))?;
+    let (times_ms, stdout) = rt.block_on(time_ours(&ws, d.script, runs.max(1)))?;
     let hwm_kb = vm_hwm_kb();
     let stdout = String::from_utf8_lossy(&stdout).into_owned();
-    if stdout.trim() != lines.to_string() {
-        eprintln!("bench-child: cat_wc printed {stdout:?}, expected {lines}");
-    }
     let report = ChildReport {
         times_ms,
         stdout,
         baseline_hwm_kb,
         hwm_kb,
+        input_bytes,
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(ExitCode::SUCCESS)
