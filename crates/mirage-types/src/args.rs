@@ -5,6 +5,10 @@
 //! `--name value` and may be abbreviated to a unique prefix, options and
 //! operands may be mixed (permutation), `--` ends options and `-` is an
 //! operand.
+//!
+//! Every spec also has GNU's standard `--help` and `--version` (parsed under
+//! the keys [`HELP_KEY`] and [`VERSION_KEY`] unless the spec defines its own
+//! options by those names); [`help_text`] renders the help from the spec.
 
 /// Whether an option takes a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +66,86 @@ impl OptSpec {
             arity: Arity::Optional,
         }
     }
+}
+
+/// The key under which a standard `--help` is parsed.
+pub const HELP_KEY: &str = "help";
+/// The key under which a standard `--version` is parsed.
+pub const VERSION_KEY: &str = "version";
+/// GNU's standard long options every command has (`--help`, `--version`).
+const STANDARD: [OptSpec; 2] = [
+    OptSpec::flag(HELP_KEY, None, Some("help")),
+    OptSpec::flag(VERSION_KEY, None, Some("version")),
+];
+
+/// The long options of `spec` plus the standard ones it does not define.
+fn long_options(spec: &CommandSpec) -> impl Iterator<Item = &OptSpec> {
+    spec.options.iter().chain(
+        STANDARD
+            .iter()
+            .filter(|s| !spec.options.iter().any(|o| o.long == s.long)),
+    )
+}
+
+/// Which standard option, `--help` or `--version`, `args` asks for first
+/// (as getopt meets it), if parsing by `spec` succeeds and the command does
+/// not define that option itself; the caller prints [`help_text`] or
+/// [`version_text`] and exits 0, as GNU tools do.
+pub fn standard_request(spec: &CommandSpec, args: &[String]) -> Option<&'static str> {
+    let parsed = parse(spec, args).ok()?;
+    parsed.opts.iter().map(|(k, _)| *k).find(|k| {
+        (*k == HELP_KEY || *k == VERSION_KEY)
+            && !spec
+                .options
+                .iter()
+                .any(|o| o.key == *k && o.long == Some(k))
+    })
+}
+
+/// The `--help` text of `spec`: GNU's layout (`Usage:` line, one line per
+/// option with its short and long names and value, then `--help` and
+/// `--version`), generated from the spec since Mirage keeps no per-command
+/// prose.
+pub fn help_text(spec: &CommandSpec) -> String {
+    let operands = match spec.paths {
+        PathOperands::None => "[ARG]...",
+        _ => "[FILE]...",
+    };
+    let mut out = format!("Usage: {} [OPTION]... {operands}\n", spec.name);
+    if !spec.options.is_empty() {
+        out.push_str("\nOptions:\n");
+    }
+    let value = |o: &OptSpec| match o.arity {
+        Arity::Flag => String::new(),
+        Arity::Required => format!("={}", o.key.to_uppercase()),
+        Arity::Optional => format!("[={}]", o.key.to_uppercase()),
+    };
+    for o in spec.options {
+        let short = o.short.map_or("    ".to_string(), |c| {
+            if o.long.is_some() {
+                format!("-{c}, ")
+            } else {
+                format!("-{c}")
+            }
+        });
+        let long = o
+            .long
+            .map_or(String::new(), |l| format!("--{l}{}", value(o)));
+        let shown = if o.long.is_none() && o.arity != Arity::Flag {
+            format!("{short} {}", o.key.to_uppercase())
+        } else {
+            format!("{short}{long}")
+        };
+        out.push_str(&format!("  {shown}\n"));
+    }
+    out.push_str("      --help        display this help and exit\n");
+    out.push_str("      --version     output version information and exit\n");
+    out
+}
+
+/// The `--version` text: `NAME (Mirage) VERSION`.
+pub fn version_text(spec: &CommandSpec) -> String {
+    format!("{} (Mirage) {}\n", spec.name, env!("CARGO_PKG_VERSION"))
 }
 
 /// Which operands are paths (for dispatch by resource and filetype).
@@ -195,13 +279,11 @@ pub fn parse(spec: &CommandSpec, args: &[String]) -> Result<ParsedArgs, String> 
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (long, None),
             };
-            let exact = spec.options.iter().find(|o| o.long == Some(name));
+            let exact = long_options(spec).find(|o| o.long == Some(name));
             let opt = match exact {
                 Some(o) => o,
                 None => {
-                    let cands: Vec<&OptSpec> = spec
-                        .options
-                        .iter()
+                    let cands: Vec<&OptSpec> = long_options(spec)
                         .filter(|o| o.long.is_some_and(|l| l.starts_with(name)))
                         .collect();
                     match cands.len() {
@@ -340,5 +422,55 @@ mod tests {
             "unrecognized option '--bogus'"
         );
         assert_eq!(parse(&SPEC, &v(&["--line"])).unwrap().count("number"), 1);
+    }
+}
+
+#[cfg(test)]
+mod standard_tests {
+    use super::*;
+
+    const OPTS: &[OptSpec] = &[
+        OptSpec::flag("number", Some('n'), Some("number")),
+        OptSpec::value("lines", Some('l'), Some("lines")),
+    ];
+    const SPEC: CommandSpec = CommandSpec::new("demo", OPTS, PathOperands::All);
+
+    fn v(a: &[&str]) -> Vec<String> {
+        a.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn help_and_version_are_found_as_getopt_meets_them() {
+        assert_eq!(standard_request(&SPEC, &v(&["--help"])), Some(HELP_KEY));
+        assert_eq!(standard_request(&SPEC, &v(&["f", "--he"])), Some(HELP_KEY));
+        assert_eq!(
+            standard_request(&SPEC, &v(&["--version", "--help"])),
+            Some(VERSION_KEY)
+        );
+        // a value, an operand after `--`, and an earlier bad option are not requests
+        assert_eq!(standard_request(&SPEC, &v(&["-l", "--help"])), None);
+        assert_eq!(standard_request(&SPEC, &v(&["--", "--help"])), None);
+        assert_eq!(standard_request(&SPEC, &v(&["-z", "--help"])), None);
+        assert_eq!(standard_request(&SPEC, &v(&["-n", "f"])), None);
+        // `--n` is ambiguous only among the command's own options
+        assert!(parse(&SPEC, &v(&["--nu"])).is_ok());
+        let stop = CommandSpec {
+            stop_at_operand: true,
+            ..SPEC
+        };
+        assert_eq!(standard_request(&stop, &v(&["cmd", "--help"])), None);
+    }
+
+    #[test]
+    fn help_text_lists_every_option() {
+        let t = help_text(&SPEC);
+        assert!(t.starts_with("Usage: demo [OPTION]... [FILE]...\n"));
+        assert!(t.contains("  -n, --number\n"));
+        assert!(t.contains("  -l, --lines=LINES\n"));
+        assert!(t.ends_with("--version     output version information and exit\n"));
+        assert_eq!(
+            version_text(&SPEC),
+            format!("demo (Mirage) {}\n", env!("CARGO_PKG_VERSION"))
+        );
     }
 }

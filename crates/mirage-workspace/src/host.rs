@@ -145,6 +145,23 @@ impl CommandHost for WorkspaceHost {
             return 127;
         };
         let handler = choice.handler;
+        // GNU's standard `--help` / `--version`, answered from the spec for
+        // every command (as getopt meets them: an earlier bad option is the
+        // command's own usage error).
+        if let Some(which) = mirage_types::args::standard_request(handler.spec, &ctx.args) {
+            let text = if which == mirage_types::args::HELP_KEY {
+                mirage_types::args::help_text(handler.spec)
+            } else {
+                mirage_types::args::version_text(handler.spec)
+            };
+            let status = match ctx.stdout.write_str(&text).await {
+                Ok(()) => 0,
+                Err(e) if e.kind == mirage_types::ErrorKind::BrokenPipe => 141,
+                Err(_) => 1,
+            };
+            let _ = ctx.stdout.flush().await;
+            return status;
+        }
         if handler.effect == Effect::Exec
             && let Some(p) = self.not_exec(ctx, &choice.paths)
         {
