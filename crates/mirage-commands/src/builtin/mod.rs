@@ -4,6 +4,7 @@ pub mod basename;
 pub mod cat;
 pub mod cp;
 pub mod cut;
+pub mod diff;
 pub mod dirname;
 pub mod env;
 pub mod find;

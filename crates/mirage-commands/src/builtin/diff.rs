@@ -1,0 +1,1022 @@
+//! `diff`: compare files line by line, as GNU diffutils 3.8 `diff`
+//! (normal, `-u`/`-U N`, `-c`/`-C N`, `-y`/`-W N`, `-q`, `-r`, `-N`,
+//! `-i`, `-w`, `-b`, `-B`, `-a`, `--label`; `-` is stdin; exit 0 when the
+//! inputs are the same, 1 when they differ, 2 on trouble).
+//!
+//! The line matching is `similar`'s Myers over line classes; the changed
+//! runs are then slid as GNU's `shift_boundaries` slides them, so hunk
+//! boundaries match GNU's, and the output formats are GNU's byte for byte.
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use mirage_types::args::{CommandSpec, OptSpec, ParsedArgs, PathOperands};
+use mirage_types::command::{CmdError, CommandCtx};
+
+use crate::util::parse_cmd;
+
+const OPTS: &[OptSpec] = &[
+    OptSpec::flag("u", Some('u'), None),
+    OptSpec::optional("unified", None, Some("unified")),
+    OptSpec::value("U", Some('U'), None),
+    OptSpec::flag("c", Some('c'), None),
+    OptSpec::optional("context", None, Some("context")),
+    OptSpec::value("C", Some('C'), None),
+    OptSpec::flag("normal", None, Some("normal")),
+    OptSpec::flag("side-by-side", Some('y'), Some("side-by-side")),
+    OptSpec::value("width", Some('W'), Some("width")),
+    OptSpec::flag("suppress-common-lines", None, Some("suppress-common-lines")),
+    OptSpec::flag("brief", Some('q'), Some("brief")),
+    OptSpec::flag(
+        "report-identical-files",
+        Some('s'),
+        Some("report-identical-files"),
+    ),
+    OptSpec::flag("recursive", Some('r'), Some("recursive")),
+    OptSpec::flag("new-file", Some('N'), Some("new-file")),
+    OptSpec::flag("ignore-case", Some('i'), Some("ignore-case")),
+    OptSpec::flag("ignore-all-space", Some('w'), Some("ignore-all-space")),
+    OptSpec::flag(
+        "ignore-space-change",
+        Some('b'),
+        Some("ignore-space-change"),
+    ),
+    OptSpec::flag(
+        "ignore-trailing-space",
+        Some('Z'),
+        Some("ignore-trailing-space"),
+    ),
+    OptSpec::flag("ignore-blank-lines", Some('B'), Some("ignore-blank-lines")),
+    OptSpec::flag("text", Some('a'), Some("text")),
+    OptSpec::value("label", None, Some("label")),
+    OptSpec::optional("color", None, Some("color")),
+    OptSpec::flag("minimal", Some('d'), Some("minimal")),
+];
+
+/// The spec of `diff` (usage errors exit 2).
+pub static SPEC: CommandSpec = CommandSpec {
+    usage_status: 2,
+    ..CommandSpec::new("diff", OPTS, PathOperands::All)
+};
+
+crate::register_command!("diff", SPEC, run);
+
+/// How the lines are compared.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Compare {
+    /// `-i`: ASCII case folded.
+    pub ignore_case: bool,
+    /// `-w`: all white space ignored.
+    pub ignore_all_space: bool,
+    /// `-b`: runs of white space count as one, trailing white space ignored.
+    pub ignore_space_change: bool,
+    /// `-Z`: trailing white space ignored.
+    pub ignore_trailing_space: bool,
+    /// `-B`: changes whose lines are all blank are ignored.
+    pub ignore_blank_lines: bool,
+}
+
+/// The output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Normal,
+    Unified(usize),
+    Context(usize),
+    Side { width: usize, suppress: bool },
+}
+
+/// One change of GNU's edit script: `deleted` lines of the first file from
+/// `line0` replaced by `inserted` lines of the second from `line1` (0-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Change {
+    /// First changed line of the first file (0-based).
+    pub line0: usize,
+    /// First changed line of the second file (0-based).
+    pub line1: usize,
+    /// Lines deleted from the first file.
+    pub deleted: usize,
+    /// Lines inserted from the second file.
+    pub inserted: usize,
+}
+
+/// Splits `data` into lines, each with its `\n` (the last may lack it).
+pub(crate) fn split_lines(data: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in memchr::memchr_iter(b'\n', data) {
+        out.push(&data[start..=i]);
+        start = i + 1;
+    }
+    if start < data.len() {
+        out.push(&data[start..]);
+    }
+    out
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\x0b' | b'\x0c' | b'\r')
+}
+
+/// The comparison key of a line under `cmp` (its `\n` kept, so a last line
+/// without one differs, as in GNU).
+fn key(line: &[u8], cmp: &Compare) -> Vec<u8> {
+    let (body, nl) = match line.strip_suffix(b"\n") {
+        Some(b) => (b, true),
+        None => (line, false),
+    };
+    let mut out = Vec::with_capacity(line.len());
+    if cmp.ignore_all_space {
+        out.extend(body.iter().copied().filter(|&b| !is_space(b)));
+    } else if cmp.ignore_space_change {
+        let mut pending = false;
+        for &b in body {
+            if is_space(b) {
+                pending = true;
+            } else {
+                if pending {
+                    out.push(b' ');
+                }
+                pending = false;
+                out.push(b);
+            }
+        }
+    } else if cmp.ignore_trailing_space {
+        let end = body
+            .iter()
+            .rposition(|&b| !is_space(b))
+            .map_or(0, |i| i + 1);
+        out.extend_from_slice(&body[..end]);
+    } else {
+        out.extend_from_slice(body);
+    }
+    if cmp.ignore_case {
+        out.make_ascii_lowercase();
+    }
+    if nl {
+        out.push(b'\n');
+    }
+    out
+}
+
+/// GNU's `shift_boundaries`: slides each run of changed lines up, then
+/// down as far as equal lines allow (merging runs), and back to align with
+/// a changed run of the other file. `changed` arrays carry a `false`
+/// sentinel at both ends (index 0 and n+1).
+fn shift_boundaries(changed: &mut [Vec<bool>; 2], equivs: &[Vec<usize>; 2]) {
+    for (f, eq) in equivs.iter().enumerate() {
+        let (lo, hi) = changed.split_at_mut(1);
+        let (mine, other) = if f == 0 {
+            (&mut lo[0], &hi[0])
+        } else {
+            (&mut hi[0], &lo[0])
+        };
+        let end = eq.len() as isize;
+        // GNU's indices (lines from 0, -1 and `end` are sentinels).
+        let oc = |j: isize| other.get((j + 1) as usize).copied().unwrap_or(false);
+        let ch = |m: &Vec<bool>, i: isize| m.get((i + 1) as usize).copied().unwrap_or(false);
+        let set = |m: &mut Vec<bool>, i: isize, v: bool| {
+            if let Some(x) = m.get_mut((i + 1) as usize) {
+                *x = v;
+            }
+        };
+        let e = |i: isize| eq[i as usize];
+        let mut i: isize = 0;
+        let mut j: isize = 0;
+        loop {
+            while i < end && !ch(mine, i) {
+                while oc(j) {
+                    j += 1;
+                }
+                j += 1;
+                i += 1;
+            }
+            if i == end {
+                break;
+            }
+            let mut start = i;
+            i += 1;
+            while ch(mine, i) {
+                i += 1;
+            }
+            while oc(j) {
+                j += 1;
+            }
+            let mut corresponding;
+            loop {
+                let runlength = i - start;
+                while start > 0 && e(start - 1) == e(i - 1) {
+                    start -= 1;
+                    set(mine, start, true);
+                    i -= 1;
+                    set(mine, i, false);
+                    while ch(mine, start - 1) {
+                        start -= 1;
+                    }
+                    j -= 1;
+                    while oc(j) {
+                        j -= 1;
+                    }
+                }
+                corresponding = if oc(j - 1) { i } else { end };
+                while i != end && e(start) == e(i) {
+                    set(mine, start, false);
+                    start += 1;
+                    set(mine, i, true);
+                    i += 1;
+                    while ch(mine, i) {
+                        i += 1;
+                    }
+                    j += 1;
+                    while oc(j) {
+                        corresponding = i;
+                        j += 1;
+                    }
+                }
+                if runlength == i - start {
+                    break;
+                }
+            }
+            while corresponding < i {
+                start -= 1;
+                set(mine, start, true);
+                i -= 1;
+                set(mine, i, false);
+                j -= 1;
+                while oc(j) {
+                    j -= 1;
+                }
+            }
+        }
+    }
+}
+
+/// GNU's edit script between two lists of lines.
+pub(crate) fn diff_lines(a: &[&[u8]], b: &[&[u8]], cmp: &Compare) -> Vec<Change> {
+    let mut classes: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut class = |l: &[u8]| {
+        let k = key(l, cmp);
+        let n = classes.len();
+        *classes.entry(k).or_insert(n)
+    };
+    let eq0: Vec<usize> = a.iter().map(|l| class(l)).collect();
+    let eq1: Vec<usize> = b.iter().map(|l| class(l)).collect();
+    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &eq0, &eq1);
+    let mut changed = [vec![false; a.len() + 2], vec![false; b.len() + 2]];
+    for op in ops {
+        let (_, r0, r1) = op.as_tag_tuple();
+        if !matches!(op, similar::DiffOp::Equal { .. }) {
+            for x in r0 {
+                changed[0][x + 1] = true;
+            }
+            for x in r1 {
+                changed[1][x + 1] = true;
+            }
+        }
+    }
+    let equivs = [eq0, eq1];
+    shift_boundaries(&mut changed, &equivs);
+    let (n0, n1) = (a.len(), b.len());
+    let mut out = Vec::new();
+    let (mut i0, mut i1) = (0, 0);
+    while i0 < n0 || i1 < n1 {
+        if changed[0][i0 + 1] || changed[1][i1 + 1] {
+            let (l0, l1) = (i0, i1);
+            while changed[0][i0 + 1] {
+                i0 += 1;
+            }
+            while changed[1][i1 + 1] {
+                i1 += 1;
+            }
+            out.push(Change {
+                line0: l0,
+                line1: l1,
+                deleted: i0 - l0,
+                inserted: i1 - l1,
+            });
+        } else {
+            i0 += 1;
+            i1 += 1;
+        }
+    }
+    if cmp.ignore_blank_lines {
+        let blank = |l: &[u8]| l.iter().all(|&c| c == b'\n' || is_space(c));
+        out.retain(|c| {
+            !(a[c.line0..c.line0 + c.deleted].iter().all(|l| blank(l))
+                && b[c.line1..c.line1 + c.inserted].iter().all(|l| blank(l)))
+        });
+    }
+    out
+}
+
+/// Writes `line` after `prefix`, with GNU's `\ No newline at end of file`
+/// when it lacks its `\n`.
+fn put_line(out: &mut Vec<u8>, prefix: &[u8], line: &[u8]) {
+    out.extend_from_slice(prefix);
+    out.extend_from_slice(line);
+    if !line.ends_with(b"\n") {
+        out.extend_from_slice(b"\n\\ No newline at end of file\n");
+    }
+}
+
+/// `a,b` for lines `a..=b` (1-based), or one number when they are one
+/// line or none (GNU's `print_number_range`).
+fn range(first: usize, last: usize) -> String {
+    if last > first {
+        format!("{first},{last}")
+    } else {
+        format!("{last}")
+    }
+}
+
+/// The normal format of `changes`.
+fn normal(out: &mut Vec<u8>, a: &[&[u8]], b: &[&[u8]], changes: &[Change]) {
+    for c in changes {
+        let r0 = range(c.line0 + 1, c.line0 + c.deleted);
+        let r1 = range(c.line1 + 1, c.line1 + c.inserted);
+        let op = match (c.deleted, c.inserted) {
+            (0, _) => 'a',
+            (_, 0) => 'd',
+            _ => 'c',
+        };
+        out.extend_from_slice(format!("{r0}{op}{r1}\n").as_bytes());
+        for l in &a[c.line0..c.line0 + c.deleted] {
+            put_line(out, b"< ", l);
+        }
+        if op == 'c' {
+            out.extend_from_slice(b"---\n");
+        }
+        for l in &b[c.line1..c.line1 + c.inserted] {
+            put_line(out, b"> ", l);
+        }
+    }
+}
+
+/// Groups `changes` into hunks whose context overlaps (GNU's `find_hunk`).
+fn hunks(changes: &[Change], context: usize) -> Vec<&[Change]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < changes.len() {
+        let mut end = start + 1;
+        while end < changes.len() {
+            let prev = changes[end - 1];
+            let top0 = prev.line0 + prev.deleted;
+            if changes[end].line0 - top0 < 2 * context + 1 {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        out.push(&changes[start..end]);
+        start = end;
+    }
+    out
+}
+
+/// The unified format's `-a,b` number range (GNU's `print_unidiff_number_range`).
+fn uni_range(first: usize, count: usize) -> String {
+    match count {
+        0 => format!("{first},0"),
+        1 => format!("{}", first + 1),
+        _ => format!("{},{count}", first + 1),
+    }
+}
+
+/// The unified format of `changes` (headers excluded).
+fn unified(out: &mut Vec<u8>, a: &[&[u8]], b: &[&[u8]], changes: &[Change], context: usize) {
+    for h in hunks(changes, context) {
+        let (f, l) = (h[0], h[h.len() - 1]);
+        let first0 = f.line0.saturating_sub(context);
+        let first1 = f.line1.saturating_sub(context);
+        let last0 = (l.line0 + l.deleted + context).min(a.len());
+        let last1 = (l.line1 + l.inserted + context).min(b.len());
+        out.extend_from_slice(
+            format!(
+                "@@ -{} +{} @@\n",
+                uni_range(first0, last0 - first0),
+                uni_range(first1, last1 - first1)
+            )
+            .as_bytes(),
+        );
+        let mut i = first0;
+        for c in h {
+            while i < c.line0 {
+                put_line(out, b" ", a[i]);
+                i += 1;
+            }
+            for x in &a[c.line0..c.line0 + c.deleted] {
+                put_line(out, b"-", x);
+            }
+            for x in &b[c.line1..c.line1 + c.inserted] {
+                put_line(out, b"+", x);
+            }
+            i = c.line0 + c.deleted;
+        }
+        while i < last0 {
+            put_line(out, b" ", a[i]);
+            i += 1;
+        }
+    }
+}
+
+/// The context format of `changes` (headers excluded).
+fn context_fmt(out: &mut Vec<u8>, a: &[&[u8]], b: &[&[u8]], changes: &[Change], context: usize) {
+    for h in hunks(changes, context) {
+        let (f, l) = (h[0], h[h.len() - 1]);
+        let first0 = f.line0.saturating_sub(context);
+        let first1 = f.line1.saturating_sub(context);
+        let last0 = (l.line0 + l.deleted + context).min(a.len());
+        let last1 = (l.line1 + l.inserted + context).min(b.len());
+        out.extend_from_slice(b"***************\n");
+        out.extend_from_slice(format!("*** {} ****\n", range(first0 + 1, last0)).as_bytes());
+        if h.iter().any(|c| c.deleted > 0) {
+            let mut i = first0;
+            for c in h {
+                while i < c.line0 {
+                    put_line(out, b"  ", a[i]);
+                    i += 1;
+                }
+                let mark: &[u8] = if c.inserted > 0 { b"! " } else { b"- " };
+                for x in &a[c.line0..c.line0 + c.deleted] {
+                    put_line(out, mark, x);
+                }
+                i = c.line0 + c.deleted;
+            }
+            while i < last0 {
+                put_line(out, b"  ", a[i]);
+                i += 1;
+            }
+        }
+        out.extend_from_slice(format!("--- {} ----\n", range(first1 + 1, last1)).as_bytes());
+        if h.iter().any(|c| c.inserted > 0) {
+            let mut i = first1;
+            for c in h {
+                while i < c.line1 {
+                    put_line(out, b"  ", b[i]);
+                    i += 1;
+                }
+                let mark: &[u8] = if c.deleted > 0 { b"! " } else { b"+ " };
+                for x in &b[c.line1..c.line1 + c.inserted] {
+                    put_line(out, mark, x);
+                }
+                i = c.line1 + c.inserted;
+            }
+            while i < last1 {
+                put_line(out, b"  ", b[i]);
+                i += 1;
+            }
+        }
+    }
+}
+
+/// GNU's `tab_from_to`: tabs then spaces from column `from` to `to`.
+fn tab_from_to(out: &mut Vec<u8>, mut from: usize, to: usize) -> usize {
+    let mut tab = from + 8 - from % 8;
+    while tab <= to {
+        out.push(b'\t');
+        from = tab;
+        tab += 8;
+    }
+    while from < to {
+        out.push(b' ');
+        from += 1;
+    }
+    to
+}
+
+/// GNU's `print_half_line`: the line cut to `width` columns from `col`.
+fn half_line(out: &mut Vec<u8>, line: &[u8], col0: usize, width: usize) -> usize {
+    let body = line.strip_suffix(b"\n").unwrap_or(line);
+    let mut out_pos = col0;
+    let end = col0 + width;
+    let text = mirage_types::bytestr::decode(body);
+    for ch in text.chars() {
+        if ch == '\t' {
+            let spaces = 8 - (out_pos % 8);
+            if out_pos + spaces > end {
+                // GNU prints a tab only when it fits in the half.
+                while out_pos < end {
+                    out.push(b' ');
+                    out_pos += 1;
+                }
+                break;
+            }
+            out.push(b'\t');
+            out_pos += spaces;
+        } else {
+            let w = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+            if out_pos + w > end {
+                break;
+            }
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(&mirage_types::bytestr::encode(ch.encode_utf8(&mut buf)));
+            out_pos += w;
+        }
+    }
+    out_pos
+}
+
+/// The side-by-side format (GNU `-y`).
+fn side(
+    out: &mut Vec<u8>,
+    a: &[&[u8]],
+    b: &[&[u8]],
+    changes: &[Change],
+    width: usize,
+    suppress: bool,
+) {
+    let off = (width + 8 + 3) / 16 * 8;
+    let hw = (off.saturating_sub(3)).min(width.saturating_sub(off));
+    let c2o = if hw > 0 { off } else { width };
+    let line = |out: &mut Vec<u8>, left: Option<&[u8]>, sep: u8, right: Option<&[u8]>| {
+        let mut col = 0;
+        let mut nl = false;
+        if let Some(l) = left {
+            nl |= l.ends_with(b"\n");
+            col = half_line(out, l, 0, hw);
+        }
+        if sep != b' ' {
+            col = tab_from_to(out, col, (hw + c2o - 1) / 2) + 1;
+            let rnl = right.is_some_and(|r| r.ends_with(b"\n"));
+            out.push(match sep {
+                b'|' if nl != rnl && nl => b'/',
+                b'|' if nl != rnl => b'\\',
+                s => s,
+            });
+        }
+        if let Some(r) = right {
+            nl |= r.ends_with(b"\n");
+            if r != b"\n" {
+                col = tab_from_to(out, col, c2o);
+                half_line(out, r, col, hw);
+            }
+        }
+        if nl {
+            out.push(b'\n');
+        }
+    };
+    let mut i0 = 0;
+    let mut i1 = 0;
+    let mut all: Vec<Change> = changes.to_vec();
+    all.push(Change {
+        line0: a.len(),
+        line1: b.len(),
+        deleted: 0,
+        inserted: 0,
+    });
+    for c in all {
+        while i0 < c.line0 && i1 < c.line1 {
+            if !suppress {
+                line(out, Some(a[i0]), b' ', Some(b[i1]));
+            }
+            i0 += 1;
+            i1 += 1;
+        }
+        let pairs = c.deleted.min(c.inserted);
+        for k in 0..pairs {
+            line(out, Some(a[c.line0 + k]), b'|', Some(b[c.line1 + k]));
+        }
+        for k in pairs..c.deleted {
+            line(out, Some(a[c.line0 + k]), b'<', None);
+        }
+        for k in pairs..c.inserted {
+            line(out, None, b'>', Some(b[c.line1 + k]));
+        }
+        i0 = c.line0 + c.deleted;
+        i1 = c.line1 + c.inserted;
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// A file time as GNU diff shows it in `-u`/`-c` headers (UTC):
+/// `2024-01-02 03:04:05.000000000 +0000`.
+fn header_time(t: SystemTime) -> String {
+    let (secs, nanos) = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => (d.as_secs() as i64, d.subsec_nanos()),
+        Err(e) => (-(e.duration().as_secs() as i64), 0),
+    };
+    let (y, mo, d) = civil(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}.{nanos:09} +0000",
+        s / 3600,
+        (s / 60) % 60,
+        s % 60
+    )
+}
+
+/// The options of one run.
+struct Opts {
+    format: Format,
+    brief: bool,
+    report_identical: bool,
+    recursive: bool,
+    new_file: bool,
+    text: bool,
+    cmp: Compare,
+    labels: Vec<String>,
+    /// The options as typed, for `diff -r` headers (`diff -ru a/f b/f`).
+    switches: String,
+}
+
+fn parse_count(v: &str) -> Result<usize, CmdError> {
+    v.parse::<usize>()
+        .map_err(|_| CmdError::new(2, format!("invalid context length '{v}'")))
+}
+
+fn opts(p: &ParsedArgs, args: &[String]) -> Result<Opts, CmdError> {
+    let mut format = Format::Normal;
+    for (k, v) in &p.opts {
+        format = match (*k, v.as_deref()) {
+            ("u", _) | ("unified", None) => Format::Unified(3),
+            ("unified" | "U", Some(n)) => Format::Unified(parse_count(n)?),
+            ("c", _) | ("context", None) => Format::Context(3),
+            ("context" | "C", Some(n)) => Format::Context(parse_count(n)?),
+            ("normal", _) => Format::Normal,
+            ("side-by-side", _) => Format::Side {
+                width: 130,
+                suppress: false,
+            },
+            _ => continue,
+        };
+    }
+    if let Format::Side { width, suppress } = &mut format {
+        if let Some(w) = p.value("width") {
+            *width = w
+                .parse()
+                .map_err(|_| CmdError::new(2, format!("invalid width '{w}'")))?;
+        }
+        *suppress = p.has("suppress-common-lines");
+    }
+    let mut switches = String::new();
+    for a in args {
+        if a == "--" {
+            break;
+        }
+        if a.starts_with('-') && a != "-" && !p.operands.contains(a) {
+            switches.push(' ');
+            switches.push_str(a);
+        }
+    }
+    Ok(Opts {
+        format,
+        brief: p.has("brief"),
+        report_identical: p.has("report-identical-files"),
+        recursive: p.has("recursive"),
+        new_file: p.has("new-file"),
+        text: p.has("text"),
+        cmp: Compare {
+            ignore_case: p.has("ignore-case"),
+            ignore_all_space: p.has("ignore-all-space"),
+            ignore_space_change: p.has("ignore-space-change"),
+            ignore_trailing_space: p.has("ignore-trailing-space"),
+            ignore_blank_lines: p.has("ignore-blank-lines"),
+        },
+        labels: p.values("label").into_iter().map(String::from).collect(),
+        switches,
+    })
+}
+
+/// One side of a comparison: what it is called and its contents (`None`:
+/// absent, read as empty under `-N`).
+struct Side {
+    name: String,
+    data: Option<Vec<u8>>,
+    time: Option<SystemTime>,
+}
+
+/// What `stat` says about an operand.
+enum Kind {
+    File(Option<SystemTime>),
+    Dir,
+    Missing(String),
+}
+
+fn kind(ctx: &CommandCtx, name: &str) -> futures::future::BoxFuture<'static, Kind> {
+    let vfs = ctx.vfs.clone();
+    let abs = ctx.resolve(name);
+    let stdin = name == "-";
+    Box::pin(async move { kind_of(vfs, abs, stdin).await })
+}
+
+async fn kind_of(vfs: std::sync::Arc<dyn mirage_types::Vfs>, abs: String, stdin: bool) -> Kind {
+    if stdin {
+        return Kind::File(None);
+    }
+    match vfs.stat(&abs).await {
+        Ok(st) if st.is_dir() => Kind::Dir,
+        Ok(st) => Kind::File(st.modified),
+        Err(e) => Kind::Missing(e.message().to_string()),
+    }
+}
+
+async fn read_all(ctx: &mut CommandCtx, name: &str) -> Result<Vec<u8>, String> {
+    crate::util::read_input(ctx, name).await.map(|b| b.to_vec())
+}
+
+/// The end of a comparison that found no difference: `-s` says so.
+async fn identical(ctx: &mut CommandCtx, o: &Opts, a: &str, b: &str) -> i32 {
+    if o.report_identical {
+        let _ = ctx
+            .stdout
+            .write_str(&format!("Files {a} and {b} are identical\n"))
+            .await;
+    }
+    0
+}
+
+/// Compares two files and writes the result; returns 0, 1 or 2.
+async fn diff_files(ctx: &mut CommandCtx, o: &Opts, mut a: Side, mut b: Side, header: bool) -> i32 {
+    let da = a.data.take().unwrap_or_default();
+    let db = b.data.take().unwrap_or_default();
+    let mut out = Vec::new();
+    let same_bytes = da == db;
+    let binary = !o.text && (memchr::memchr(0, &da).is_some() || memchr::memchr(0, &db).is_some());
+    if same_bytes {
+        return identical(ctx, o, &a.name, &b.name).await;
+    }
+    if binary {
+        let _ = ctx
+            .stdout
+            .write_str(&format!("Binary files {} and {} differ\n", a.name, b.name))
+            .await;
+        return 1;
+    }
+    let la = split_lines(&da);
+    let lb = split_lines(&db);
+    let changes = diff_lines(&la, &lb, &o.cmp);
+    if changes.is_empty() {
+        return identical(ctx, o, &a.name, &b.name).await;
+    }
+    if o.brief {
+        let _ = ctx
+            .stdout
+            .write_str(&format!("Files {} and {} differ\n", a.name, b.name))
+            .await;
+        return 1;
+    }
+    if header {
+        out.extend_from_slice(format!("diff{} {} {}\n", o.switches, a.name, b.name).as_bytes());
+    }
+    let label = |i: usize, s: &Side| -> String {
+        match o.labels.get(i) {
+            Some(l) => l.clone(),
+            None => format!(
+                "{}\t{}",
+                s.name,
+                header_time(s.time.unwrap_or_else(SystemTime::now))
+            ),
+        }
+    };
+    match o.format {
+        Format::Normal => normal(&mut out, &la, &lb, &changes),
+        Format::Unified(n) => {
+            out.extend_from_slice(
+                format!("--- {}\n+++ {}\n", label(0, &a), label(1, &b)).as_bytes(),
+            );
+            unified(&mut out, &la, &lb, &changes, n);
+        }
+        Format::Context(n) => {
+            out.extend_from_slice(
+                format!("*** {}\n--- {}\n", label(0, &a), label(1, &b)).as_bytes(),
+            );
+            context_fmt(&mut out, &la, &lb, &changes, n);
+        }
+        Format::Side { width, suppress } => side(&mut out, &la, &lb, &changes, width, suppress),
+    }
+    let _ = ctx.stdout.write(&out).await;
+    1
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir.ends_with('/') {
+        format!("{dir}{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+fn list_dir(
+    ctx: &CommandCtx,
+    dir: &str,
+) -> futures::future::BoxFuture<'static, Result<Vec<String>, String>> {
+    let vfs = ctx.vfs.clone();
+    let abs = ctx.resolve(dir);
+    let dir = dir.to_string();
+    Box::pin(async move { list_abs(vfs, abs, dir).await })
+}
+
+async fn list_abs(
+    vfs: std::sync::Arc<dyn mirage_types::Vfs>,
+    abs: String,
+    dir: String,
+) -> Result<Vec<String>, String> {
+    let mut names: Vec<String> = vfs
+        .readdir(&abs)
+        .await
+        .map_err(|e| format!("{dir}: {}", e.message()))?
+        .into_iter()
+        .map(|s| s.name.rsplit('/').next().unwrap_or_default().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Compares two operands (files or directories); returns 0, 1 or 2.
+fn compare<'a>(
+    ctx: &'a mut CommandCtx,
+    o: &'a Opts,
+    a: String,
+    b: String,
+    top: bool,
+) -> futures::future::BoxFuture<'a, i32> {
+    Box::pin(async move {
+        let (ka, kb) = (kind(ctx, &a).await, kind(ctx, &b).await);
+        match (ka, kb) {
+            (Kind::Dir, Kind::Dir) => {
+                let la = match list_dir(ctx, &a).await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        ctx.error(e).await;
+                        return 2;
+                    }
+                };
+                let lb = match list_dir(ctx, &b).await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        ctx.error(e).await;
+                        return 2;
+                    }
+                };
+                let mut names: Vec<&String> = la.iter().chain(lb.iter()).collect();
+                names.sort();
+                names.dedup();
+                let mut status = 0;
+                for n in names {
+                    let (pa, pb) = (join(&a, n), join(&b, n));
+                    let (ina, inb) = (la.contains(n), lb.contains(n));
+                    let s = if ina && inb {
+                        let (da, db) = (kind(ctx, &pa).await, kind(ctx, &pb).await);
+                        match (da, db) {
+                            (Kind::Dir, Kind::Dir) if !o.recursive => {
+                                let _ = ctx
+                                    .stdout
+                                    .write_str(&format!("Common subdirectories: {pa} and {pb}\n"))
+                                    .await;
+                                0
+                            }
+                            (Kind::Dir, Kind::File(_)) => {
+                                let _ = ctx
+                                    .stdout
+                                    .write_str(&format!(
+                                        "File {pa} is a directory while file {pb} is a regular file\n"
+                                    ))
+                                    .await;
+                                1
+                            }
+                            (Kind::File(_), Kind::Dir) => {
+                                let _ = ctx
+                                    .stdout
+                                    .write_str(&format!(
+                                        "File {pa} is a regular file while file {pb} is a directory\n"
+                                    ))
+                                    .await;
+                                1
+                            }
+                            _ => compare(ctx, o, pa, pb, false).await,
+                        }
+                    } else if o.new_file {
+                        compare(ctx, o, pa, pb, false).await
+                    } else {
+                        let d = if ina { &a } else { &b };
+                        let _ = ctx.stdout.write_str(&format!("Only in {d}: {n}\n")).await;
+                        1
+                    };
+                    status = status.max(s);
+                }
+                status
+            }
+            (Kind::Dir, Kind::File(_)) if top => {
+                let base = b.rsplit('/').next().unwrap_or_default().to_string();
+                compare(ctx, o, join(&a, &base), b, false).await
+            }
+            (Kind::File(_), Kind::Dir) if top => {
+                let base = a.rsplit('/').next().unwrap_or_default().to_string();
+                let nb = join(&b, &base);
+                compare(ctx, o, a, nb, false).await
+            }
+            (ka, kb) => {
+                let mut sides = Vec::new();
+                for (name, k) in [(a, ka), (b, kb)] {
+                    let side = match k {
+                        Kind::File(t) => match read_all(ctx, &name).await {
+                            Ok(d) => Side {
+                                name,
+                                data: Some(d),
+                                time: t,
+                            },
+                            Err(e) => {
+                                ctx.error(e).await;
+                                return 2;
+                            }
+                        },
+                        Kind::Missing(_) if o.new_file => Side {
+                            name,
+                            data: None,
+                            time: Some(UNIX_EPOCH),
+                        },
+                        Kind::Missing(msg) => {
+                            ctx.error(format!("{name}: {msg}")).await;
+                            return 2;
+                        }
+                        Kind::Dir => {
+                            ctx.error(format!("{name}: Is a directory")).await;
+                            return 2;
+                        }
+                    };
+                    sides.push(side);
+                }
+                let (Some(sb), Some(sa)) = (sides.pop(), sides.pop()) else {
+                    return 2;
+                };
+                diff_files(ctx, o, sa, sb, !top && !o.brief).await
+            }
+        }
+    })
+}
+
+/// A usage error worded as diff words it (`diff: Try 'diff --help' …`).
+async fn usage(ctx: &mut CommandCtx, msg: &str) -> i32 {
+    ctx.error(msg).await;
+    ctx.error("Try 'diff --help' for more information.").await;
+    2
+}
+
+mirage_types::command_handler!(fn run = body);
+
+async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    let p = match parse_cmd(ctx, &SPEC) {
+        Ok(p) => p,
+        Err(e) => return Ok(usage(ctx, e.message.as_deref().unwrap_or("")).await),
+    };
+    let o = opts(&p, &ctx.args.clone())?;
+    match p.operands.len() {
+        0 => {
+            return Ok(usage(ctx, "missing operand after 'diff'").await);
+        }
+        1 => {
+            let m = format!("missing operand after '{}'", p.operands[0]);
+            return Ok(usage(ctx, &m).await);
+        }
+        2 => {}
+        _ => {
+            let m = format!("extra operand '{}'", p.operands[2]);
+            return Ok(usage(ctx, &m).await);
+        }
+    }
+    let (a, b) = (p.operands[0].clone(), p.operands[1].clone());
+    let status = compare(ctx, &o, a, b, true).await;
+    Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(a: &str, b: &str) -> String {
+        let (la, lb) = (split_lines(a.as_bytes()), split_lines(b.as_bytes()));
+        let ch = diff_lines(&la, &lb, &Compare::default());
+        let mut out = Vec::new();
+        normal(&mut out, &la, &lb, &ch);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn gnu_normal_and_shifted_boundaries() {
+        assert_eq!(d("1\n2\n3\n", "1\n2\n3\n4\n5\n"), "3a4,5\n> 4\n> 5\n");
+        // GNU slides an ambiguous insertion to the end: `a\nb\n` + `a\nb\n`.
+        assert_eq!(d("a\nb\n", "a\nb\na\nb\n"), "2a3,4\n> a\n> b\n");
+        assert_eq!(
+            d("x\n", "x"),
+            "1c1\n< x\n---\n> x\n\\ No newline at end of file\n"
+        );
+    }
+
+    #[test]
+    fn header_times_are_utc() {
+        let t = UNIX_EPOCH + std::time::Duration::new(1_700_000_000, 5);
+        assert_eq!(header_time(t), "2023-11-14 22:13:20.000000005 +0000");
+    }
+}
