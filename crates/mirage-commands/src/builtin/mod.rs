@@ -2,6 +2,7 @@
 
 pub mod basename;
 pub mod cat;
+pub mod cmp;
 pub mod cp;
 pub mod cut;
 pub mod diff;
