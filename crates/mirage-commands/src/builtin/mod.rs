@@ -14,6 +14,7 @@ pub mod head;
 pub mod ls;
 pub mod mkdir;
 pub mod mv;
+pub mod od;
 pub mod printenv;
 pub mod rm;
 pub mod rmdir;
