@@ -1,0 +1,28 @@
+//! `mirage-awk`: an awk interpreter for Mirage — POSIX awk with the gawk
+//! extensions agents use (`-v`, regex `FS`, `PROCINFO["sorted_in"]`,
+//! `gensub`, `asort`, `length(arr)`, …), with gawk 5.2's number and string
+//! rules (strnums, `CONVFMT`/`OFMT` `%.6g`, integers printed as integers).
+//!
+//! All input and output goes through the [`Io`] trait the caller provides:
+//! the interpreter never opens a host file or starts a host process.
+//! Regexes are POSIX EREs by `mirage-regex`; `printf` conversions by
+//! `mirage-format`.
+
+#![deny(missing_docs)]
+
+pub mod interp;
+pub mod lexer;
+pub mod parser;
+pub mod value;
+
+pub use interp::{Fatal, Interp, Io, Stream, WriteError};
+
+/// Lexes and parses an awk program. The error is gawk's wording
+/// (`syntax error`) with the line number.
+///
+/// # Errors
+/// A syntax error.
+pub fn compile(src: &str) -> Result<parser::Program, parser::ParseError> {
+    let toks = lexer::lex(src).map_err(|(msg, line)| parser::ParseError { msg, line })?;
+    parser::parse(toks)
+}
