@@ -102,10 +102,8 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         if show[col]
             && let Some(l) = line
         {
-            for c in 0..col {
-                if show[c] {
-                    out.extend_from_slice(&sep);
-                }
+            for _ in show.iter().take(col).filter(|s| **s) {
+                out.extend_from_slice(&sep);
             }
             out.extend_from_slice(strip(&l, delim));
             out.push(delim);

@@ -60,14 +60,14 @@ struct Hunk {
 }
 
 impl Hunk {
-    fn old(&self) -> Vec<&[u8]> {
+    fn old_lines(&self) -> Vec<&[u8]> {
         self.lines
             .iter()
             .filter(|l| l.kind != b'+')
             .map(|l| &l.text[..])
             .collect()
     }
-    fn new(&self) -> Vec<&[u8]> {
+    fn new_lines(&self) -> Vec<&[u8]> {
         self.lines
             .iter()
             .filter(|l| l.kind != b'-')
@@ -284,7 +284,7 @@ fn apply(orig: &[u8], hunks: &[Hunk]) -> Applied {
     let mut messages = Vec::new();
     let mut mismatch = false;
     for (k, h) in hunks.iter().enumerate() {
-        let old = h.old();
+        let old = h.old_lines();
         // Line numbers are 1-based; an empty old side names the line before.
         let start = if old.is_empty() {
             h.old_start
@@ -297,7 +297,7 @@ fn apply(orig: &[u8], hunks: &[Hunk]) -> Applied {
                 for l in &lines[pos..at] {
                     out.extend_from_slice(l);
                 }
-                for l in h.new() {
+                for l in h.new_lines() {
                     out.extend_from_slice(l);
                 }
                 pos = at + old.len();
@@ -305,7 +305,7 @@ fn apply(orig: &[u8], hunks: &[Hunk]) -> Applied {
                 if off != 0 {
                     mismatch = true;
                     let n = off.unsigned_abs();
-                    let first = if h.new().is_empty() {
+                    let first = if h.new_lines().is_empty() {
                         h.new_start as isize + off + 1
                     } else {
                         h.new_start as isize + off
