@@ -190,6 +190,12 @@ impl Input {
             },
         }
     }
+    /// Whether this input is known to hold nothing, with no stream behind
+    /// it (as [`Input::empty`], `bash -c` with stdin from `/dev/null`):
+    /// `rg` with no path searches the cwd rather than such a stdin.
+    pub fn is_empty_source(&self) -> bool {
+        self.stream.is_none() && self.pending.is_empty()
+    }
     /// Stdin fed by the receiving end of a pipe.
     pub fn from_pipe(rx: mpsc::Receiver<Bytes>) -> Self {
         let s =

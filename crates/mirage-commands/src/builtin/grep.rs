@@ -34,7 +34,7 @@ use mirage_types::{ByteSource, ByteStream, ErrorKind, FileType, Input};
 use crate::fixed_set::{self, Anchor, FixedSet};
 use crate::util::parse_args;
 
-const OPTS: &[OptSpec] = &[
+pub(crate) const OPTS: &[OptSpec] = &[
     OptSpec::flag("extended", Some('E'), Some("extended-regexp")),
     OptSpec::flag("fixed", Some('F'), Some("fixed-strings")),
     OptSpec::flag("basic", Some('G'), Some("basic-regexp")),
@@ -103,11 +103,18 @@ crate::register_command!("grep", SPEC, run);
 
 /// How the patterns are read.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Syntax {
+pub(crate) enum Syntax {
+    /// POSIX basic (`-G`).
     Basic,
+    /// POSIX extended (`-E`).
     Extended,
+    /// Literal strings (`-F`).
     Fixed,
+    /// Perl (`-P`): the `regex` crate, or `fancy-regex` for look-around
+    /// and back-references.
     Perl,
+    /// The `regex` crate's own syntax, as ripgrep reads patterns.
+    Rust,
 }
 
 /// Builds the single `regex` pattern for all of `patterns`.
@@ -122,7 +129,7 @@ fn combine_patterns(patterns: &[String], syntax: Syntax) -> Result<String, Regex
             Syntax::Fixed => mirage_regex::literal(p),
             Syntax::Basic => mirage_regex::translate(p, mirage_regex::Syntax::Basic)?,
             Syntax::Extended => mirage_regex::translate(p, mirage_regex::Syntax::Extended)?,
-            Syntax::Perl => p.clone(),
+            Syntax::Perl | Syntax::Rust => p.clone(),
         };
         parts.push(t);
     }
@@ -136,13 +143,143 @@ fn combine_patterns(patterns: &[String], syntax: Syntax) -> Result<String, Regex
         .join("|"))
 }
 
+/// How a matcher matches, besides its patterns.
+#[derive(Clone, Copy)]
+pub(crate) struct MatchOpts {
+    /// `-i`.
+    pub(crate) ignore_case: bool,
+    /// `-x`: the whole line.
+    pub(crate) line: bool,
+    /// `-w`: whole words.
+    pub(crate) word: bool,
+    /// The record terminator (`\n`, or NUL with `-z`).
+    pub(crate) eol: u8,
+}
+
+/// The matcher for `patterns` read as `syntax` (any of them matching):
+/// the `regex` crate's, the back-reference matcher when a POSIX pattern
+/// has back-references, or `fancy-regex` for a `-P` pattern the `regex`
+/// crate refuses (look-around, back-references). The error is the
+/// engine's message (its last line is GNU grep's wording).
+pub(crate) fn build_matcher(
+    patterns: &[String],
+    syntax: Syntax,
+    o: MatchOpts,
+) -> Result<AnyMatcher, String> {
+    match combine_patterns(patterns, syntax) {
+        Err(e) if e.kind() == RegexErrorKind::BackReference => {
+            let opts = mirage_regex::Options {
+                ignore_case: o.ignore_case,
+                whole_line: o.line,
+                word: o.word,
+            };
+            let dialect = if syntax == Syntax::Extended {
+                mirage_regex::Syntax::Extended
+            } else {
+                mirage_regex::Syntax::Basic
+            };
+            let mut progs = Vec::with_capacity(patterns.len());
+            for pat in patterns {
+                progs.push(
+                    mirage_regex::backref::Program::new(pat, dialect, &opts)
+                        .map_err(|e| e.message().to_string())?,
+                );
+            }
+            Ok(AnyMatcher::Backtrack(progs))
+        }
+        Err(e) => Err(e.message().to_string()),
+        Ok(pattern) => {
+            let mut mb = RegexMatcherBuilder::new();
+            mb.case_insensitive(o.ignore_case)
+                .line_terminator(Some(o.eol));
+            if o.line {
+                mb.whole_line(true);
+            } else if o.word {
+                mb.word(true);
+            }
+            match mb.build(&pattern) {
+                Ok(m) => Ok(AnyMatcher::Re(m)),
+                Err(e) if syntax == Syntax::Perl => {
+                    // look-around or a back-reference: the backtracking engine
+                    FancyMatcher::new(&pattern, o)
+                        .map(|m| AnyMatcher::Fancy(Box::new(m)))
+                        .map_err(|fe| format!("{e}\n{fe}"))
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        }
+    }
+}
+
 /// The matcher grep runs: the `regex` engine, the backtracking one
 /// when a pattern has back-references, or the literal set for `-F` with
 /// several patterns.
-enum AnyMatcher {
+pub(crate) enum AnyMatcher {
     Re(RegexMatcher),
     Backtrack(Vec<mirage_regex::backref::Program>),
     Fixed(Box<FixedSet>),
+    Fancy(Box<FancyMatcher>),
+}
+
+/// A `-P` pattern the `regex` crate cannot run (look-around,
+/// back-references), on `fancy-regex`'s backtracking engine. It is asked
+/// one line at a time (it has no line terminator), and matches on text:
+/// a line that is not UTF-8 is searched one valid run at a time.
+pub(crate) struct FancyMatcher {
+    re: fancy_regex::Regex,
+    eol: u8,
+}
+
+impl FancyMatcher {
+    /// `pattern` with grep's `-i`, `-w` and `-x` applied as PCRE does them.
+    fn new(pattern: &str, o: MatchOpts) -> Result<Self, String> {
+        let mut p = if o.line {
+            format!("^(?:{pattern})$")
+        } else if o.word {
+            format!("(?<!\\w)(?:{pattern})(?!\\w)")
+        } else {
+            pattern.to_string()
+        };
+        if o.ignore_case {
+            p = format!("(?i){p}");
+        }
+        fancy_regex::Regex::new(&p)
+            .map(|re| FancyMatcher { re, eol: o.eol })
+            .map_err(|e| e.to_string())
+    }
+
+    fn find_at(&self, haystack: &[u8], at: usize) -> Option<(usize, usize)> {
+        let hay = haystack.strip_suffix(&[self.eol]).unwrap_or(haystack);
+        if at > hay.len() {
+            return None;
+        }
+        if let Ok(text) = std::str::from_utf8(hay) {
+            return self.find_in(text, at, 0);
+        }
+        // one valid run at a time, offsets put back into the line
+        let mut base = 0;
+        for chunk in bstr::ByteSlice::utf8_chunks(hay) {
+            let valid = chunk.valid();
+            let end = base + valid.len();
+            if end >= at
+                && let Some(m) = self.find_in(valid, at.saturating_sub(base), base)
+            {
+                return Some(m);
+            }
+            base = end + chunk.invalid().len();
+        }
+        None
+    }
+
+    fn find_in(&self, text: &str, at: usize, base: usize) -> Option<(usize, usize)> {
+        if !text.is_char_boundary(at) {
+            return None;
+        }
+        match self.re.find_from_pos(text, at) {
+            Ok(Some(m)) => Some((base + m.start(), base + m.end())),
+            _ => None,
+        }
+    }
 }
 
 impl Matcher for AnyMatcher {
@@ -157,6 +294,9 @@ impl Matcher for AnyMatcher {
         match self {
             AnyMatcher::Re(m) => m.find_at(haystack, at),
             AnyMatcher::Fixed(m) => m.find_at(haystack, at),
+            AnyMatcher::Fancy(m) => Ok(m
+                .find_at(haystack, at)
+                .map(|(s, e)| grep_matcher::Match::new(s, e))),
             AnyMatcher::Backtrack(progs) => {
                 let mut best: Option<(usize, usize)> = None;
                 for p in progs {
@@ -179,14 +319,16 @@ impl Matcher for AnyMatcher {
         match self {
             AnyMatcher::Re(m) => m.shortest_match_at(haystack, at),
             AnyMatcher::Fixed(m) => m.shortest_match_at(haystack, at),
-            AnyMatcher::Backtrack(_) => Ok(self.find_at(haystack, at)?.map(|m| m.end())),
+            AnyMatcher::Backtrack(_) | AnyMatcher::Fancy(_) => {
+                Ok(self.find_at(haystack, at)?.map(|m| m.end()))
+            }
         }
     }
 
     fn non_matching_bytes(&self) -> Option<&grep_matcher::ByteSet> {
         match self {
             AnyMatcher::Re(m) => m.non_matching_bytes(),
-            AnyMatcher::Backtrack(_) | AnyMatcher::Fixed(_) => None,
+            AnyMatcher::Backtrack(_) | AnyMatcher::Fixed(_) | AnyMatcher::Fancy(_) => None,
         }
     }
 
@@ -194,7 +336,7 @@ impl Matcher for AnyMatcher {
         match self {
             AnyMatcher::Re(m) => m.line_terminator(),
             AnyMatcher::Fixed(m) => m.line_terminator(),
-            AnyMatcher::Backtrack(_) => None,
+            AnyMatcher::Backtrack(_) | AnyMatcher::Fancy(_) => None,
         }
     }
 
@@ -204,7 +346,7 @@ impl Matcher for AnyMatcher {
     ) -> Result<Option<grep_matcher::LineMatchKind>, Self::Error> {
         match self {
             AnyMatcher::Re(m) => m.find_candidate_line(haystack),
-            AnyMatcher::Backtrack(_) | AnyMatcher::Fixed(_) => Ok(self
+            AnyMatcher::Backtrack(_) | AnyMatcher::Fixed(_) | AnyMatcher::Fancy(_) => Ok(self
                 .shortest_match(haystack)?
                 .map(grep_matcher::LineMatchKind::Confirmed)),
         }
@@ -213,7 +355,7 @@ impl Matcher for AnyMatcher {
 
 /// What grep prints.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     Lines,
     Only,
     Count,
@@ -223,17 +365,27 @@ enum Mode {
 }
 
 /// Options that shape output.
-struct Cfg {
-    mode: Mode,
-    line_number: bool,
-    byte_offset: bool,
-    invert: bool,
-    null_after_name: bool,
-    eol: u8,
-    context: bool,
-    max_count: Option<u64>,
-    group_sep: Option<Vec<u8>>,
-    initial_tab: bool,
+pub(crate) struct Cfg {
+    pub(crate) mode: Mode,
+    pub(crate) line_number: bool,
+    pub(crate) byte_offset: bool,
+    pub(crate) invert: bool,
+    pub(crate) null_after_name: bool,
+    pub(crate) eol: u8,
+    pub(crate) context: bool,
+    pub(crate) max_count: Option<u64>,
+    pub(crate) group_sep: Option<Vec<u8>>,
+    pub(crate) initial_tab: bool,
+    /// `-c` prints a count of 0 (GNU grep); ripgrep prints nothing.
+    pub(crate) count_zero: bool,
+    /// ripgrep's `-r TEXT`: each match printed as `TEXT` with `$1`,
+    /// `${name}` interpolated (only with the `regex` matcher).
+    pub(crate) replace: Option<Vec<u8>>,
+    /// ripgrep's conventions: a match in binary data is told on stdout
+    /// (`binary file matches (found "\0" byte around offset N)`), not as
+    /// GNU grep's `FILE: binary file matches` on stderr; a file error is
+    /// `PATH: MESSAGE (os error N)` without the command's name.
+    pub(crate) rg: bool,
 }
 
 impl Cfg {
@@ -439,6 +591,8 @@ struct FileState {
     byte_base: u64,
     pending_sep: bool,
     printed: bool,
+    /// Where the first NUL byte of a binary input is (ripgrep's message).
+    nul_offset: u64,
 }
 
 /// The sink: formats selected and context lines into `buf`.
@@ -549,7 +703,16 @@ impl OutSink<'_> {
             Mode::Lines => {
                 self.sep_if_needed();
                 self.prefix(mat.line_number(), mat.absolute_byte_offset(), b':');
-                self.line(mat.bytes());
+                match (&self.cfg.replace, self.matcher, self.cfg.invert) {
+                    (Some(rep), AnyMatcher::Re(m), false) => {
+                        let bytes = mat.bytes();
+                        let body = bytes.strip_suffix(&[self.cfg.eol]).unwrap_or(bytes);
+                        let mut line = Vec::with_capacity(body.len());
+                        replace_all(m, body, rep, &mut line);
+                        self.line(&line);
+                    }
+                    _ => self.line(mat.bytes()),
+                }
             }
             Mode::Only => {
                 if !self.cfg.invert {
@@ -568,7 +731,14 @@ impl OutSink<'_> {
                     });
                     for (a, b) in found {
                         self.prefix(line, base + a as u64, b':');
-                        self.buf.extend_from_slice(&body[a..b]);
+                        match (&self.cfg.replace, matcher) {
+                            (Some(rep), AnyMatcher::Re(m)) => {
+                                let mut out = Vec::new();
+                                replace_all(m, &body[a..b], rep, &mut out);
+                                self.buf.extend_from_slice(&out);
+                            }
+                            _ => self.buf.extend_from_slice(&body[a..b]),
+                        }
                         self.buf.push(self.cfg.eol);
                     }
                 }
@@ -578,34 +748,66 @@ impl OutSink<'_> {
     }
 }
 
-/// One grep run.
-struct Grep {
-    cfg: Arc<Cfg>,
-    matcher: Arc<AnyMatcher>,
-    searcher: Searcher,
+/// `haystack` with every match of `m` replaced by `rep` (`$1`, `${name}`
+/// interpolated, as ripgrep's `-r`), appended to `dst`.
+fn replace_all(m: &RegexMatcher, haystack: &[u8], rep: &[u8], dst: &mut Vec<u8>) {
+    let Ok(mut caps) = m.new_captures() else {
+        dst.extend_from_slice(haystack);
+        return;
+    };
+    let done = m.replace_with_captures(haystack, &mut caps, dst, |caps, dst| {
+        grep_matcher::Captures::interpolate(caps, |name| m.capture_index(name), haystack, rep, dst);
+        true
+    });
+    if done.is_err() {
+        dst.clear();
+        dst.extend_from_slice(haystack);
+    }
+}
+
+/// ` (os error N)` after an error message, as Rust's `io::Error` (and so
+/// ripgrep) prints one, for the messages Mirage's errors carry.
+fn os_error_suffix(msg: &str) -> &'static str {
+    match msg {
+        "No such file or directory" => " (os error 2)",
+        "Permission denied" => " (os error 13)",
+        "Not a directory" => " (os error 20)",
+        "Is a directory" => " (os error 21)",
+        "Read-only file system" => " (os error 30)",
+        "Too many levels of symbolic links" => " (os error 40)",
+        _ => "",
+    }
+}
+
+/// One grep run (shared with `rg`, which walks its own tree and hands
+/// each file to [`Grep::file`]).
+pub(crate) struct Grep {
+    pub(crate) cfg: Arc<Cfg>,
+    pub(crate) matcher: Arc<AnyMatcher>,
+    pub(crate) searcher: Searcher,
     /// The searcher for streams: as `searcher`, with a heap limit.
-    stream_searcher: Searcher,
-    out: Vec<u8>,
-    quiet_errors: bool,
-    text: bool,
-    skip_binary: bool,
-    null_data: bool,
-    any_printed: bool,
-    selected: bool,
-    error: bool,
-    include: Option<GlobSet>,
-    exclude: Option<GlobSet>,
-    exclude_dir: Option<GlobSet>,
-    recursive: bool,
-    deref: bool,
-    skip_dirs: bool,
-    with_filename: Option<bool>,
-    stdin_label: String,
+    pub(crate) stream_searcher: Searcher,
+    pub(crate) out: Vec<u8>,
+    pub(crate) quiet_errors: bool,
+    pub(crate) text: bool,
+    pub(crate) skip_binary: bool,
+    pub(crate) null_data: bool,
+    pub(crate) any_printed: bool,
+    pub(crate) selected: bool,
+    pub(crate) error: bool,
+    pub(crate) include: Option<GlobSet>,
+    pub(crate) exclude: Option<GlobSet>,
+    pub(crate) exclude_dir: Option<GlobSet>,
+    pub(crate) recursive: bool,
+    pub(crate) deref: bool,
+    pub(crate) skip_dirs: bool,
+    pub(crate) with_filename: Option<bool>,
+    pub(crate) stdin_label: String,
 }
 
 /// What the caller should do after one input.
 #[derive(PartialEq, Eq)]
-enum Flow {
+pub(crate) enum Flow {
     Go,
     Stop,
 }
@@ -688,6 +890,7 @@ impl Grep {
                     return Flow::Stop;
                 }
             }
+            Mode::Count if st.count == 0 && !self.cfg.count_zero => {}
             Mode::Count => {
                 if let Some(n) = name {
                     self.out
@@ -713,14 +916,34 @@ impl Grep {
             }
             Mode::Lines | Mode::Only => {}
         }
+        if binary
+            && st.count > 0
+            && self.cfg.rg
+            && matches!(self.cfg.mode, Mode::Lines | Mode::Only)
+        {
+            if let Some(n) = name {
+                self.out
+                    .extend_from_slice(&mirage_types::bytestr::encode(n));
+                self.out.extend_from_slice(b": ");
+            }
+            let _ = writeln!(
+                self.out,
+                "binary file matches (found \"\\0\" byte around offset {})",
+                st.nul_offset
+            );
+        }
         let flow = self.flush(ctx, false).await;
-        if binary && st.count > 0 && matches!(self.cfg.mode, Mode::Lines | Mode::Only) {
+        if binary
+            && st.count > 0
+            && !self.cfg.rg
+            && matches!(self.cfg.mode, Mode::Lines | Mode::Only)
+        {
             ctx.error(format!("{display}: binary file matches")).await;
         }
         flow
     }
 
-    async fn flush(&mut self, ctx: &mut CommandCtx, only_if_big: bool) -> Flow {
+    pub(crate) async fn flush(&mut self, ctx: &mut CommandCtx, only_if_big: bool) -> Flow {
         if self.out.is_empty() || (only_if_big && self.out.len() < 32 * 1024) {
             return Flow::Go;
         }
@@ -752,6 +975,9 @@ impl Grep {
                 .await;
         }
         let mut st = self.begin_file();
+        if binary {
+            st.nul_offset = memchr::memchr(0, data).unwrap_or(0) as u64;
+        }
         let name = show_name.then_some(display);
         let encoded = name.map(mirage_types::bytestr::encode);
         self.search(data, encoded.as_deref(), &mut st, binary);
@@ -759,7 +985,7 @@ impl Grep {
     }
 
     /// Searches standard input (see [`Grep::search_source`]).
-    async fn search_stdin(&mut self, ctx: &mut CommandCtx, show_name: bool) -> Flow {
+    pub(crate) async fn search_stdin(&mut self, ctx: &mut CommandCtx, show_name: bool) -> Flow {
         let input = std::mem::replace(&mut ctx.stdin, Input::empty());
         let label = self.stdin_label.clone();
         // dropping the rest of the input at the end closes the pipe
@@ -925,11 +1151,21 @@ impl Grep {
         self.end_file(ctx, display, name, &st, binary).await
     }
 
-    async fn file_error(&mut self, ctx: &mut CommandCtx, display: &str, msg: &str) {
+    pub(crate) async fn file_error(&mut self, ctx: &mut CommandCtx, display: &str, msg: &str) {
         self.error = true;
         if !self.quiet_errors {
             let _ = self.flush(ctx, false).await;
-            ctx.error(format!("{display}: {msg}")).await;
+            if self.cfg.rg {
+                let _ = ctx.stdout.flush().await;
+                let line = format!("{display}: {msg}{}\n", os_error_suffix(msg));
+                let _ = ctx
+                    .stderr
+                    .write(&mirage_types::bytestr::encode(&line))
+                    .await;
+                let _ = ctx.stderr.flush().await;
+            } else {
+                ctx.error(format!("{display}: {msg}")).await;
+            }
         }
     }
 
@@ -981,7 +1217,13 @@ impl Grep {
         self.file(ctx, operand, &abs, show).await
     }
 
-    async fn file(&mut self, ctx: &mut CommandCtx, display: &str, abs: &str, show: bool) -> Flow {
+    pub(crate) async fn file(
+        &mut self,
+        ctx: &mut CommandCtx,
+        display: &str,
+        abs: &str,
+        show: bool,
+    ) -> Flow {
         let src = match ctx.vfs.read(abs).await {
             Ok(src) => src,
             Err(e) => {
@@ -1111,7 +1353,7 @@ fn parse_num(ctx_name: &str, v: &str, what: &str) -> Result<u64, String> {
         .map_err(|_| format!("invalid {what} argument"))
 }
 
-fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
+pub(crate) fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
     Box::pin(async move {
         let p = match parse_args(ctx, &SPEC).await {
             Ok(p) => p,
@@ -1286,61 +1528,27 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         } else {
             combine_patterns(&patterns, syntax)
         };
+        let mopts = MatchOpts {
+            ignore_case,
+            line: p.has("line"),
+            word: p.has("word"),
+            eol,
+        };
         let matcher = match (literal_set, combined) {
             (Some(set), _) => AnyMatcher::Fixed(Box::new(set)),
-            (None, Err(e)) if e.kind() == RegexErrorKind::BackReference => {
-                let opts = mirage_regex::Options {
-                    ignore_case,
-                    whole_line: p.has("line"),
-                    word: p.has("word"),
-                };
-                let dialect = if syntax == Syntax::Extended {
-                    mirage_regex::Syntax::Extended
-                } else {
-                    mirage_regex::Syntax::Basic
-                };
-                let mut progs = Vec::with_capacity(patterns.len());
-                for pat in &patterns {
-                    match mirage_regex::backref::Program::new(pat, dialect, &opts) {
-                        Ok(prog) => progs.push(prog),
-                        Err(e) => {
-                            ctx.error(e.message()).await;
-                            return 2;
-                        }
-                    }
+            (None, _) => match build_matcher(&patterns, syntax, mopts) {
+                Ok(m) => m,
+                Err(msg) => {
+                    let msg = msg
+                        .lines()
+                        .last()
+                        .unwrap_or("invalid regular expression")
+                        .trim()
+                        .to_string();
+                    ctx.error(msg).await;
+                    return 2;
                 }
-                AnyMatcher::Backtrack(progs)
-            }
-            (None, Err(e)) => {
-                ctx.error(e.message()).await;
-                return 2;
-            }
-            (None, Ok(pattern)) => {
-                let mut mb = RegexMatcherBuilder::new();
-                mb.case_insensitive(ignore_case).line_terminator(Some(eol));
-                if p.has("line") {
-                    mb.whole_line(true);
-                } else if p.has("word") {
-                    mb.word(true);
-                }
-                match mb.build(&pattern) {
-                    Ok(m) => AnyMatcher::Re(m),
-                    Err(e) => {
-                        let msg = e.to_string();
-                        let msg = if syntax == Syntax::Perl && msg.contains("look-around") {
-                            "unsupported: look-around in -P patterns".to_string()
-                        } else {
-                            msg.lines()
-                                .last()
-                                .unwrap_or("invalid regular expression")
-                                .trim()
-                                .to_string()
-                        };
-                        ctx.error(msg).await;
-                        return 2;
-                    }
-                }
-            }
+            },
         };
         let mut builder = SearcherBuilder::new();
         builder
@@ -1402,6 +1610,9 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 )
             },
             initial_tab: p.has("initial-tab"),
+            count_zero: true,
+            replace: None,
+            rg: false,
         };
         let mut g = Grep {
             cfg: Arc::new(cfg),

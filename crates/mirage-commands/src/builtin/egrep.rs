@@ -1,0 +1,25 @@
+//! `egrep`: `grep -E`, as Debian 12 ships it (a script running
+//! `exec grep -E "$@"`): the patterns are extended regular expressions, messages and
+//! `--help` speak as `grep`, and no "obsolescent" warning is printed
+//! (Debian drops the one upstream GNU grep 3.8 prints).
+
+use mirage_types::args::CommandSpec;
+use mirage_types::command::{CommandCtx, CommandFuture};
+
+/// The spec of `egrep`: grep's options, named `grep` as the script runs it.
+pub static SPEC: CommandSpec = CommandSpec {
+    name: "grep",
+    options: super::grep::OPTS,
+    paths: super::grep::SPEC.paths,
+    numeric_key: Some("context"),
+    stop_at_operand: false,
+    usage_status: 2,
+};
+
+crate::register_command!("egrep", SPEC, run);
+
+fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
+    ctx.args.insert(0, "-E".to_string());
+    ctx.name = "grep".to_string();
+    super::grep::run(ctx)
+}
