@@ -20,6 +20,7 @@ pub mod ls;
 pub mod mkdir;
 pub mod mv;
 pub mod od;
+pub mod pr;
 pub mod patch;
 pub mod printenv;
 pub mod rg;
