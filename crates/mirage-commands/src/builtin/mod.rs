@@ -15,6 +15,7 @@ pub mod fgrep;
 pub mod find;
 pub mod grep;
 pub mod head;
+pub mod jq;
 pub mod join;
 pub mod ls;
 pub mod mkdir;
