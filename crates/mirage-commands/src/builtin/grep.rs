@@ -1363,6 +1363,12 @@ pub(crate) fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         let mut patterns: Vec<String> = Vec::new();
         // `-F`: the patterns stay bytes in one buffer, each ended by `\n`
         // (a million patterns are never a million `String`s)
+        // two different matchers (`-E -F`, or `egrep -F`): GNU refuses them
+        let matchers = ["extended", "fixed", "basic", "perl"];
+        if matchers.iter().filter(|m| p.has(m)).count() > 1 {
+            ctx.error("conflicting matchers specified").await;
+            return 2;
+        }
         let fixed = p.last_of(&["extended", "fixed", "basic", "perl"]) == Some("fixed");
         let mut fixed_buf: Vec<u8> = Vec::new();
         let mut have_pattern_opt = false;
@@ -1875,5 +1881,28 @@ mod tests {
         let (o, e, s) = run(&["-c", "-F", "-f", "/missing", "/in"]);
         assert_eq!((o.as_str(), s), ("", 2));
         assert!(e.contains("/missing: No such file or directory"), "{e}");
+    }
+
+    #[test]
+    fn perl_look_around_and_conflicting_matchers() {
+        let v = MemVfs::with(&[("/d/f", "slow 1532ms\nport 80\n\u{e9}t\u{e9} 5ms\n")]);
+        assert_eq!(
+            g(&v, &["-oP", r"\d+(?=ms)", "/d/f"], "/", "").0,
+            "1532\n5\n"
+        );
+        assert_eq!(
+            g(&v, &["-P", r"(?<!\w)port", "/d/f"], "/", "").0,
+            "port 80\n"
+        );
+        assert_eq!(
+            g(&v, &["-xP", r"port (?=8)\d+", "/d/f"], "/", "").0,
+            "port 80\n"
+        );
+        let (o, e, s) = g(&v, &["-E", "-F", "x", "/d/f"], "/", "");
+        assert_eq!(
+            (o.as_str(), e.as_str(), s),
+            ("", "grep: conflicting matchers specified\n", 2)
+        );
+        assert_eq!(g(&v, &["-E", "-E", "port", "/d/f"], "/", "").2, 0);
     }
 }
