@@ -12,6 +12,8 @@ use crate::Report;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KnownFailures {
     names: BTreeSet<String>,
+    /// The one-line reason after a name (`name  # reason`), where given.
+    reasons: BTreeMap<String, String>,
 }
 
 /// How a run compares with the known-failures list.
@@ -61,15 +63,29 @@ impl KnownFailures {
         Self::default()
     }
 
-    /// Parses the file format (one name per line, `#` comments).
+    /// Parses the file format: one name per line, `#` comments; a comment
+    /// after a name on its line is that case's reason (`name  # reason`).
     pub fn parse(text: &str) -> Self {
-        let names = text
-            .lines()
-            .map(|l| l.split('#').next().unwrap_or("").trim())
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect();
-        KnownFailures { names }
+        let mut out = KnownFailures::default();
+        for l in text.lines() {
+            let (name, reason) = match l.split_once('#') {
+                Some((n, r)) => (n.trim(), r.trim()),
+                None => (l.trim(), ""),
+            };
+            if name.is_empty() {
+                continue;
+            }
+            out.names.insert(name.to_string());
+            if !reason.is_empty() {
+                out.reasons.insert(name.to_string(), reason.to_string());
+            }
+        }
+        out
+    }
+
+    /// The reason given for `name`, if any.
+    pub fn reason(&self, name: &str) -> Option<&str> {
+        self.reasons.get(name).map(String::as_str)
     }
 
     /// Reads the list from `path`; a missing file is an empty list.
@@ -91,8 +107,9 @@ impl KnownFailures {
         self.names.insert(name.into());
     }
 
-    /// Removes `name`; returns whether it was there.
+    /// Removes `name` (and its reason); returns whether it was there.
     pub fn remove(&mut self, name: &str) -> bool {
+        self.reasons.remove(name);
         self.names.remove(name)
     }
 
@@ -160,6 +177,10 @@ impl KnownFailures {
             s.push_str(&format!("\n# {file} ({})\n", names.len()));
             for n in names {
                 s.push_str(n);
+                if let Some(r) = self.reasons.get(n) {
+                    s.push_str("  # ");
+                    s.push_str(r);
+                }
                 s.push('\n');
             }
         }
@@ -189,5 +210,24 @@ mod tests {
         assert_eq!(KnownFailures::parse(&text), k);
         assert!(text.contains("# x.json (1)\na\n"));
         assert!(text.contains("# other (1)\nb\n"));
+    }
+
+    #[test]
+    fn reasons_survive_parse_render_and_removal() {
+        let mut k = KnownFailures::parse("a  # needs awk\nb\n# comment # here\n");
+        assert_eq!(k.reason("a"), Some("needs awk"));
+        assert_eq!(k.reason("b"), None);
+        assert_eq!(k.len(), 2);
+        let files = BTreeMap::new();
+        let text = k.render(&files);
+        assert!(text.contains("a  # needs awk\n"), "{text}");
+        assert_eq!(KnownFailures::parse(&text), k);
+        k.remove("a");
+        k.insert("a");
+        assert_eq!(
+            k.reason("a"),
+            None,
+            "a fixed and re-broken case has no stale reason"
+        );
     }
 }
