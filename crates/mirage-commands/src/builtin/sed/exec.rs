@@ -112,10 +112,12 @@ impl Input {
         }
         let line = self.ahead.take()?;
         if o.separate && line.chomped {
-            // The next file is opened only once this one is done with.
-            self.ahead = self.fetch_same_file(ctx, line.file, in_place).await;
-            let last = self.ahead.is_none();
-            if last {
+            // `$` is the last line of each file.
+            let next = self.fetch_same_file(ctx, line.file, in_place).await;
+            let last = next.is_none();
+            if next.is_some() {
+                self.ahead = next;
+            } else if self.ahead.is_none() {
                 self.ahead = self.fetch(ctx, in_place).await;
             }
             return Some((line, last));
@@ -510,10 +512,6 @@ impl Exec<'_> {
         if let Some(f) = cur_file
             && self.o.in_place.is_some()
         {
-            if self.quit.is_some() {
-                // GNU copies the rest of the file after `q`: keep it.
-                self.copy_rest(ctx).await;
-            }
             self.finish_in_place(ctx, f).await?;
         }
         self.flush(ctx, true).await;
@@ -521,19 +519,6 @@ impl Exec<'_> {
             Some(c) if c != 0 => c,
             _ => self.input.status,
         })
-    }
-
-    /// After `q` with `-i`: the unread lines of the current file go to it.
-    async fn copy_rest(&mut self, ctx: &mut CommandCtx) {
-        let file = self.file;
-        while let Some(l) = self.input.ahead.take() {
-            if l.file != file {
-                break;
-            }
-            let delim = self.o.delim;
-            self.file_out.line(&l.data, l.chomped, delim);
-            self.input.ahead = self.input.fetch_same_file(ctx, file, true).await;
-        }
     }
 
     async fn dump_append(&mut self, ctx: &mut CommandCtx) {

@@ -97,7 +97,11 @@ General help using GNU software: <https://www.gnu.org/gethelp/>.
 mirage_types::command_handler!(fn run = body);
 
 async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
-    let p = parse_cmd(ctx, &SPEC)?;
+    // A bad option prints GNU's whole usage text, not the `Try` line.
+    let p = parse_cmd(ctx, &SPEC).map_err(|e| match e.message {
+        Some(m) if e.usage => CmdError::new(1, format!("{m}\n{}", USAGE.trim_end())),
+        _ => e,
+    })?;
     let mut pieces: Vec<parse::Piece> = Vec::new();
     let mut expr_no = 0usize;
     for (key, val) in &p.opts {
@@ -154,8 +158,14 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         .map(|p| p.text.as_str())
         .collect::<Vec<_>>()
         .join("\n");
-    let script = parse::compile(&joined, p.has("ere"), p.has("sandbox"))
-        .map_err(|e| CmdError::new(1, format!("{}{}", parse::locate(&pieces, e.pos), e.msg)))?;
+    let script = parse::compile(&joined, p.has("ere"), p.has("sandbox")).map_err(|e| {
+        // A missing label is found after compiling: GNU's `panic`, status 4.
+        let status = if e.pos.is_none() { 4 } else { 1 };
+        CmdError::new(
+            status,
+            format!("{}{}", parse::locate(&pieces, e.pos), e.msg),
+        )
+    })?;
     let line_len = match p.value("line-length") {
         Some(v) => v
             .parse::<usize>()

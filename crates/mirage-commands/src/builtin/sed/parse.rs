@@ -467,6 +467,11 @@ impl Parser<'_> {
             if c == '\n' && regex {
                 return None;
             }
+            if c == '[' && regex {
+                out.push(c);
+                self.bracket(&mut out)?;
+                continue;
+            }
             if c == '\\' {
                 let n = self.getc()?;
                 if n == delim {
@@ -480,6 +485,44 @@ impl Parser<'_> {
                 continue;
             }
             out.push(c);
+        }
+    }
+
+    /// The rest of a bracket expression after `[`, copied as it is (the
+    /// delimiter does not end it, as in GNU sed). `None` at a newline or
+    /// the end of the script.
+    fn bracket(&mut self, out: &mut String) -> Option<()> {
+        let mut first = true;
+        if self.peek() == Some('^') {
+            out.push('^');
+            self.pos += 1;
+        }
+        loop {
+            let c = self.getc()?;
+            if c == '\n' {
+                return None;
+            }
+            out.push(c);
+            if c == ']' && !first {
+                return Some(());
+            }
+            first = false;
+            if c == '[' && matches!(self.peek(), Some(':' | '.' | '=')) {
+                let kind = self.getc()?;
+                out.push(kind);
+                loop {
+                    let d = self.getc()?;
+                    if d == '\n' {
+                        return None;
+                    }
+                    out.push(d);
+                    if d == kind && self.peek() == Some(']') {
+                        self.pos += 1;
+                        out.push(']');
+                        break;
+                    }
+                }
+            }
         }
     }
 
@@ -498,9 +541,20 @@ impl Parser<'_> {
             self.pos += 1;
         }
         if pat.is_empty() {
-            return Ok(None);
+            return self.no_previous().map(|()| None);
         }
         self.add_regex(&pat, icase, mline).map(Some)
+    }
+
+    /// An empty regex needs an earlier one (GNU checks it when compiling).
+    fn no_previous(&self) -> PResult<()> {
+        if self.script.regexes.is_empty() {
+            return Err(ParseError {
+                msg: "no previous regular expression".into(),
+                pos: Some(0),
+            });
+        }
+        Ok(())
     }
 
     fn add_regex(&mut self, pat: &str, icase: bool, mline: bool) -> PResult<usize> {
@@ -634,8 +688,6 @@ impl Parser<'_> {
             self.pos += 1;
             if self.peek() == Some('\n') {
                 self.pos += 1;
-            } else {
-                self.skip_ws();
             }
         }
         let mut out = String::new();
@@ -661,9 +713,6 @@ impl Parser<'_> {
             self.pos += 1;
             a2 = Some(self.address2()?);
         }
-        if matches!(a1, Some(Addr::Zero)) && !matches!(a2, Some(Addr2::Re(_))) {
-            return self.err("invalid usage of line address 0");
-        }
         self.skip_ws();
         let mut neg = false;
         while self.peek() == Some('!') {
@@ -678,6 +727,9 @@ impl Parser<'_> {
         let Some(c) = self.getc() else {
             return self.err("missing command");
         };
+        if matches!(a1, Some(Addr::Zero)) && !matches!(a2, Some(Addr2::Re(_))) {
+            return self.err("invalid usage of line address 0");
+        }
         let has_addr = a1.is_some();
         let one_addr = |p: &Self| -> PResult<()> {
             if a2.is_some() {
@@ -897,6 +949,7 @@ impl Parser<'_> {
             }
         }
         let re = if pat.is_empty() {
+            self.no_previous()?;
             None
         } else {
             Some(self.add_regex(&pat, icase, mline)?)
