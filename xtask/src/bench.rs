@@ -8,6 +8,7 @@
 //! | `echo` | `echo hi`, 1000 times (ms per 1000 lines = µs per line) | none |
 //! | `grep_r` | `grep -r needle /bench` | 2,000 × 4 KB files, 1% contain `needle` |
 //! | `cat_wc` | `cat /bench/big \| wc -l` | one 50 MB file |
+//! | `sed_sub` | `sed 's/foo/bar/g' /bench/foo.txt \| tail -n 2` | 50 MB of words, a quarter with `foo` |
 //! | `find` | `find /bench -name '*.txt' \| wc -l` | the 2,000 files (90% `.txt`) |
 //! | `loop` | a 10,000-iteration loop with arithmetic | none |
 //! | `sort_k` | `sort -t, -k2,2 /bench/rows.csv \| tail -n 3` | 1,000,000 CSV lines |
@@ -71,6 +72,12 @@ const DATA_WORKLOADS: &[DataWorkload] = &[
         script: CAT_SCRIPT,
         file: "big",
         data: || big_file().0,
+    },
+    DataWorkload {
+        name: "sed_sub",
+        script: "sed 's/foo/bar/g' /bench/foo.txt | tail -n 2",
+        file: "foo.txt",
+        data: foo_text,
     },
     DataWorkload {
         name: "sort_k",
@@ -210,6 +217,28 @@ fn big_file() -> (Bytes, usize) {
         n += 1;
     }
     (Bytes::from(buf), n)
+}
+
+/// 50 MB of lines of pseudo-random words for `sed_sub`; a quarter of
+/// the words are or hold `foo` (`foo`, `foobar`, `food`).
+fn foo_text() -> Bytes {
+    let mut rng = Lcg(5);
+    let words: [&[u8]; 12] = [
+        b"foo", b"alpha", b"bravo", b"foobar", b"charlie", b"delta", b"echo", b"food", b"golf",
+        b"hotel", b"india", b"juliet",
+    ];
+    let mut buf = Vec::with_capacity(BIG_SIZE);
+    while buf.len() + 200 < BIG_SIZE {
+        let n = 4 + rng.next() % 12;
+        for i in 0..n {
+            if i > 0 {
+                buf.push(b' ');
+            }
+            buf.extend_from_slice(words[(rng.next() % 12) as usize]);
+        }
+        buf.push(b'\n');
+    }
+    Bytes::from(buf)
 }
 
 /// 1,000,000 CSV lines `N,KEY,VALUE` with 5-letter pseudo-random keys
