@@ -12,6 +12,7 @@
 //! | `find` | `find /bench -name '*.txt' \| wc -l` | the 2,000 files (90% `.txt`) |
 //! | `loop` | a 10,000-iteration loop with arithmetic | none |
 //! | `sort_k` | `sort -t, -k2,2 /bench/rows.csv \| tail -n 3` | 1,000,000 CSV lines |
+//! | `awk_sum` | `awk '{s+=$2} END{print s}' /bench/nums.txt` | 1,000,000 lines `KEY N WORD` |
 //!
 //! Workloads over one generated file (`cat_wc`, `sort_k`, …) are rows of
 //! [`DATA_WORKLOADS`]: adding one is one row (a name, a script, a file name
@@ -84,6 +85,12 @@ const DATA_WORKLOADS: &[DataWorkload] = &[
         script: "sort -t, -k2,2 /bench/rows.csv | tail -n 3",
         file: "rows.csv",
         data: csv_rows,
+    },
+    DataWorkload {
+        name: "awk_sum",
+        script: "awk '{s+=$2} END{print s}' /bench/nums.txt",
+        file: "nums.txt",
+        data: num_rows,
     },
 ];
 
@@ -237,6 +244,19 @@ fn foo_text() -> Bytes {
             buf.extend_from_slice(words[(rng.next() % 12) as usize]);
         }
         buf.push(b'\n');
+    }
+    Bytes::from(buf)
+}
+
+/// 1,000,000 lines `KEY N WORD` for `awk_sum` (N below 100,000).
+fn num_rows() -> Bytes {
+    let mut rng = Lcg(5);
+    let words = ["alpha", "bravo", "charlie", "delta"];
+    let mut buf = Vec::with_capacity(24 * 1_000_000);
+    for i in 0..1_000_000u32 {
+        let n = rng.next() % 100_000;
+        let w = words[(rng.next() % 4) as usize];
+        buf.extend_from_slice(format!("k{} {n} {w}\n", i % 1000).as_bytes());
     }
     Bytes::from(buf)
 }

@@ -246,6 +246,7 @@ pub struct Interp<'a> {
     locals: Vec<Local>,
     base: usize,
     record: Vec<u8>,
+    scratch: Vec<u8>,
     fields: Vec<Vec<u8>>,
     nf: usize,
     split_done: bool,
@@ -316,6 +317,7 @@ impl<'a> Interp<'a> {
             locals: Vec::new(),
             base: 0,
             record: Vec::new(),
+            scratch: Vec::new(),
             fields: Vec::new(),
             nf: 0,
             split_done: true,
@@ -553,15 +555,16 @@ impl<'a> Interp<'a> {
                 return Ok(false);
             }
             let rs = self.rs.clone();
-            let mut rec = std::mem::take(&mut self.record);
+            let mut rec = std::mem::take(&mut self.scratch);
             let mut rt = std::mem::take(&mut self.rt);
             let Some(reader) = self.main.as_mut() else {
                 return Ok(false);
             };
             let got = reader.next(&mut *self.io, &rs, &mut rec, &mut rt);
-            self.record = rec;
             self.rt = rt;
             if got? {
+                // the last record stays in $0 for END
+                self.scratch = std::mem::replace(&mut self.record, rec);
                 self.split_done = false;
                 self.nr += 1.0;
                 self.fnr += 1.0;
@@ -569,6 +572,7 @@ impl<'a> Interp<'a> {
                 self.globals[parser::FNR] = Value::Num(self.fnr);
                 return Ok(true);
             }
+            self.scratch = rec;
             if let Some(r) = self.main.take() {
                 self.io.close(r.h);
             }

@@ -1,5 +1,6 @@
 //! The general commands, one module per command. Each registers itself.
 
+pub mod awk;
 pub mod basename;
 pub mod cat;
 pub mod cmp;

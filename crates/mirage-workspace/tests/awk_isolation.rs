@@ -1,0 +1,102 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! awk reaches no host file and no host process: `print > file`,
+//! `getline < file` and input files go through the VFS router (a
+//! read-only mount refuses the write with `Read-only file system`),
+//! `system()`, `print | cmd` and `cmd | getline` are refused, and input
+//! streams (`yes | awk '{print; exit}'` ends).
+
+use std::sync::Arc;
+
+use mirage_resource_ram::RamResource;
+use mirage_types::MountMode;
+use mirage_workspace::Workspace;
+
+async fn run(ws: &Workspace, line: &str) -> (String, String, i32) {
+    let o = ws.execute("default", line, None).await.unwrap();
+    (
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8(o.stderr).unwrap(),
+        o.exit_code,
+    )
+}
+
+/// A workspace with a writable `/tmp` and a read-only `/etc` holding `conf`.
+async fn ws() -> Workspace {
+    let ram = Arc::new(RamResource::new());
+    let setup = Workspace::builder()
+        .mount("/etc", ram.clone(), MountMode::Write)
+        .build()
+        .unwrap();
+    run(&setup, "printf 'keep\\n' > /etc/conf").await;
+    Workspace::builder()
+        .mount("/tmp", Arc::new(RamResource::new()), MountMode::Write)
+        .mount("/etc", ram, MountMode::Read)
+        .cwd("/tmp")
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn system_and_pipes_start_no_process() {
+    let ws = ws().await;
+    let marker = format!("/tmp/mirage-awk-isolation-{}", std::process::id());
+    let host = std::path::Path::new(&marker);
+    for prog in [
+        format!("BEGIN {{ system(\"id; touch {marker}\") }}"),
+        format!("BEGIN {{ print \"x\" | \"touch {marker}\" }}"),
+        format!("BEGIN {{ \"touch {marker}\" | getline v }}"),
+    ] {
+        let (out, err, code) = run(&ws, &format!("awk '{prog}'")).await;
+        assert_eq!(code, 2, "{prog}: {err}");
+        assert_eq!(out, "");
+        assert!(err.contains("not supported in mirage"), "{err}");
+        assert!(!host.exists(), "a host process ran: {prog}");
+    }
+}
+
+#[tokio::test]
+async fn print_into_a_read_only_mount_is_refused() {
+    let ws = ws().await;
+    let existed = std::path::Path::new("/etc/x").exists();
+    let (out, err, code) = run(&ws, "echo hi | awk '{print > \"/etc/x\"}'").await;
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(out, "");
+    assert!(err.contains("Read-only file system"), "{err}");
+    assert_eq!(
+        std::path::Path::new("/etc/x").exists(),
+        existed,
+        "a host file was touched"
+    );
+    let (out, _, code) = run(&ws, "ls /etc").await;
+    assert_eq!((out.as_str(), code), ("conf\n", 0));
+}
+
+#[tokio::test]
+async fn files_go_through_the_router() {
+    let ws = ws().await;
+    let name = format!("/tmp/mirage-awk-out-{}", std::process::id());
+    let line = format!(
+        "printf '1\\n2\\n' | awk '{{print $1 * 10 > \"{name}\"}} END {{close(\"{name}\"); while ((getline l < \"{name}\") > 0) print \"read\", l; while ((getline c < \"/etc/conf\") > 0) print c}}'; cat {name}"
+    );
+    let (out, err, code) = run(&ws, &line).await;
+    assert_eq!(
+        (out.as_str(), code),
+        ("read 10\nread 20\nkeep\n10\n20\n", 0),
+        "{err}"
+    );
+    assert!(
+        !std::path::Path::new(&name).exists(),
+        "a host file was written"
+    );
+    let (out, _, code) = run(&ws, "awk '{print FILENAME\": \"$0}' /etc/conf").await;
+    assert_eq!((out.as_str(), code), ("/etc/conf: keep\n", 0));
+}
+
+#[tokio::test]
+async fn input_streams() {
+    let ws = ws().await;
+    let (out, _, code) = run(&ws, "yes | awk '{print NR; if (NR == 3) exit}'").await;
+    assert_eq!((out.as_str(), code), ("1\n2\n3\n", 0));
+    let (out, _, code) = run(&ws, "yes abc | awk '{print $1}' | head -n 2").await;
+    assert_eq!((out.as_str(), code), ("abc\nabc\n", 0));
+}
