@@ -100,6 +100,8 @@ pub(crate) struct Change {
     pub deleted: usize,
     /// Lines inserted from the second file.
     pub inserted: usize,
+    /// Whether the change is ignorable (`-B`: all its lines blank).
+    pub ignore: bool,
 }
 
 /// Splits `data` into lines, each with its `\n` (the last may lack it).
@@ -267,12 +269,13 @@ pub(crate) fn diff_lines(a: &[&[u8]], b: &[&[u8]], cmp: &Compare, horizon: usize
     let (n0, n1) = (a.len(), b.len());
     // GNU leaves the identical prefix and suffix out of the analysis,
     // but for `horizon` lines next to the differences.
+    // (GNU's `find_identical_ends` compares bytes, whatever -i/-w/-b say.)
     let mut pre = 0;
-    while pre < n0 && pre < n1 && eq0[pre] == eq1[pre] {
+    while pre < n0 && pre < n1 && a[pre] == b[pre] {
         pre += 1;
     }
     let mut suf = 0;
-    while suf < n0 - pre && suf < n1 - pre && eq0[n0 - 1 - suf] == eq1[n1 - 1 - suf] {
+    while suf < n0 - pre && suf < n1 - pre && a[n0 - 1 - suf] == b[n1 - 1 - suf] {
         suf += 1;
     }
     let pre = pre - pre.min(horizon);
@@ -307,6 +310,7 @@ pub(crate) fn diff_lines(a: &[&[u8]], b: &[&[u8]], cmp: &Compare, horizon: usize
                 line1: l1,
                 deleted: i0 - l0,
                 inserted: i1 - l1,
+                ignore: false,
             });
         } else {
             i0 += 1;
@@ -314,11 +318,17 @@ pub(crate) fn diff_lines(a: &[&[u8]], b: &[&[u8]], cmp: &Compare, horizon: usize
         }
     }
     if cmp.ignore_blank_lines {
-        let blank = |l: &[u8]| l.iter().all(|&c| c == b'\n' || is_space(c));
-        out.retain(|c| {
-            !(a[c.line0..c.line0 + c.deleted].iter().all(|l| blank(l))
-                && b[c.line1..c.line1 + c.inserted].iter().all(|l| blank(l)))
-        });
+        // GNU's `analyze_hunk`: blank is empty, or white space only when
+        // white space is ignored too.
+        let ws = cmp.ignore_all_space || cmp.ignore_space_change || cmp.ignore_trailing_space;
+        let blank = |l: &[u8]| {
+            let body = l.strip_suffix(b"\n").unwrap_or(l);
+            body.is_empty() || (ws && body.iter().all(|&c| is_space(c)))
+        };
+        for c in &mut out {
+            c.ignore = a[c.line0..c.line0 + c.deleted].iter().all(|l| blank(l))
+                && b[c.line1..c.line1 + c.inserted].iter().all(|l| blank(l));
+        }
     }
     out
 }
@@ -345,7 +355,7 @@ fn range(first: usize, last: usize) -> String {
 
 /// The normal format of `changes`.
 fn normal(out: &mut Vec<u8>, a: &[&[u8]], b: &[&[u8]], changes: &[Change]) {
-    for c in changes {
+    for c in changes.iter().filter(|c| !c.ignore) {
         let r0 = range(c.line0 + 1, c.line0 + c.deleted);
         let r1 = range(c.line1 + 1, c.line1 + c.inserted);
         let op = match (c.deleted, c.inserted) {
@@ -375,13 +385,20 @@ fn hunks(changes: &[Change], context: usize) -> Vec<&[Change]> {
         while end < changes.len() {
             let prev = changes[end - 1];
             let top0 = prev.line0 + prev.deleted;
-            if changes[end].line0 - top0 < 2 * context + 1 {
+            let thresh = if changes[end].ignore {
+                context
+            } else {
+                2 * context + 1
+            };
+            if changes[end].line0 - top0 < thresh {
                 end += 1;
             } else {
                 break;
             }
         }
-        out.push(&changes[start..end]);
+        if changes[start..end].iter().any(|c| !c.ignore) {
+            out.push(&changes[start..end]);
+        }
         start = end;
     }
     out
@@ -577,6 +594,7 @@ fn side(
         line1: b.len(),
         deleted: 0,
         inserted: 0,
+        ignore: false,
     });
     for c in all {
         while i0 < c.line0 && i1 < c.line1 {
@@ -775,7 +793,7 @@ async fn diff_files(ctx: &mut CommandCtx, o: &Opts, mut a: Side, mut b: Side, he
         _ => 0,
     };
     let changes = diff_lines(&la, &lb, &o.cmp, horizon);
-    if changes.is_empty() {
+    if changes.iter().all(|c| c.ignore) {
         return identical(ctx, o, &a.name, &b.name).await;
     }
     if o.brief {
