@@ -267,6 +267,7 @@ pub(crate) struct Exec<'s> {
     rfiles: Vec<(String, Vec<u8>, usize)>,
     input: Input,
     caps: Vec<Option<(usize, usize)>>,
+    spare: Vec<u8>,
     names: Vec<String>,
     quit: Option<i32>,
     broken: bool,
@@ -309,6 +310,7 @@ pub(crate) async fn run(
             fatal: None,
         },
         caps: Vec::new(),
+        spare: Vec::new(),
         names: files,
         quit: None,
         broken: false,
@@ -881,14 +883,19 @@ impl Exec<'_> {
     fn substitute(&mut self, s: &super::parse::Subst) -> Result<bool, CmdError> {
         let ps = std::mem::take(&mut self.ps);
         let mut caps = std::mem::take(&mut self.caps);
+        // The result is built in a spare buffer kept between lines.
+        let mut out = std::mem::take(&mut self.spare);
+        out.clear();
         let re = match self.regex(s.re) {
             Ok(r) => r,
             Err(e) => {
                 self.ps = ps;
+                self.caps = caps;
+                self.spare = out;
                 return Err(e);
             }
         };
-        let mut out: Vec<u8> = Vec::new();
+
         let mut pos = 0usize;
         let mut copied = 0usize;
         let mut count = 0u64;
@@ -918,9 +925,6 @@ impl Exec<'_> {
             count += 1;
             prev_end = Some(me);
             if count >= s.nth {
-                if !did {
-                    out.reserve(ps.len() + 16);
-                }
                 out.extend_from_slice(&ps[copied..ms]);
                 if s.needs_groups {
                     expand(&s.repl, &ps, &caps, &mut out);
@@ -952,8 +956,10 @@ impl Exec<'_> {
         if did {
             out.extend_from_slice(&ps[copied..]);
             self.ps = out;
+            self.spare = ps;
         } else {
             self.ps = ps;
+            self.spare = out;
         }
         Ok(did)
     }
