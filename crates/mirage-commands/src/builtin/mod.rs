@@ -29,6 +29,7 @@ pub mod rg;
 pub mod rm;
 pub mod rmdir;
 pub mod seq;
+pub mod shuf;
 pub mod sleep;
 pub mod sort;
 pub mod sed;
