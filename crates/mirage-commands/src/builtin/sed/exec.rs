@@ -494,10 +494,13 @@ impl Exec<'_> {
                 Flow::Delete => {}
                 Flow::Restart => restart = true,
                 Flow::Quit(code, print) => {
-                    if print && !self.o.quiet {
-                        self.emit_ps();
+                    // `q` prints and flushes the append queue; `Q` does neither.
+                    if print {
+                        if !self.o.quiet {
+                            self.emit_ps();
+                        }
+                        self.dump_append(ctx).await;
                     }
-                    self.dump_append(ctx).await;
                     self.quit = Some(code);
                     break;
                 }
@@ -863,6 +866,8 @@ impl Exec<'_> {
         self.last = last;
         self.file = line.file;
         self.line_no += 1;
+        // A new input line clears the flag `t` tests, as in GNU sed.
+        self.replaced = false;
         true
     }
 

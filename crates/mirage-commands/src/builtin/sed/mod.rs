@@ -167,9 +167,15 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         )
     })?;
     let line_len = match p.value("line-length") {
-        Some(v) => v
-            .parse::<usize>()
-            .map_err(|_| CmdError::new(1, format!("invalid line length: {v}")))?,
+        // GNU reads it with atoi: leading digits, else 0 (no wrapping).
+        Some(v) => {
+            let digits: String = v
+                .trim_start()
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse::<usize>().unwrap_or(0)
+        }
         None => 70,
     };
     let in_place = if p.has("in-place") {
@@ -188,7 +194,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
     };
     if operands.is_empty() {
         if opts.in_place.is_some() {
-            return Err(CmdError::new(1, "no input files"));
+            return Err(CmdError::new(4, "no input files"));
         }
         operands.push("-".to_string());
     }

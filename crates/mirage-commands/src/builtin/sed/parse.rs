@@ -464,7 +464,9 @@ impl Parser<'_> {
             if c == delim {
                 return Some(out);
             }
-            if c == '\n' && regex {
+            if c == '\n' {
+                // GNU reports the error before the newline.
+                self.pos -= 1;
                 return None;
             }
             if c == '[' && regex {
@@ -501,6 +503,12 @@ impl Parser<'_> {
             let c = self.getc()?;
             if c == '\n' {
                 return None;
+            }
+            if c == '\\' && self.peek() == Some('n') {
+                self.pos += 1;
+                out.push('\n');
+                first = false;
+                continue;
             }
             out.push(c);
             if c == ']' && !first {
@@ -606,9 +614,6 @@ impl Parser<'_> {
             Some('+' | '~') => {
                 let c = self.getc();
                 self.skip_ws();
-                if !self.peek().is_some_and(|c| c.is_ascii_digit()) {
-                    return self.err("expected newer version of sed");
-                }
                 let n = self.number();
                 Ok(if c == Some('+') {
                     Addr2::Plus(n)
@@ -622,7 +627,10 @@ impl Parser<'_> {
                 Some(Addr::Step(n, _)) => Ok(Addr2::Line(n)),
                 Some(Addr::Last) => Ok(Addr2::Last),
                 Some(Addr::Re(r)) => Ok(Addr2::Re(r)),
-                None => self.err("unexpected `,'"),
+                None => {
+                    self.getc();
+                    self.err("unexpected `,'")
+                }
             },
         }
     }
@@ -689,6 +697,9 @@ impl Parser<'_> {
             if self.peek() == Some('\n') {
                 self.pos += 1;
             }
+            if self.peek().is_none() {
+                return Ok(Vec::new());
+            }
         }
         let mut out = String::new();
         while let Some(c) = self.getc() {
@@ -744,12 +755,12 @@ impl Parser<'_> {
                 Kind::Block(0)
             }
             '}' => {
-                if has_addr || neg {
-                    return self.err("} doesn't want any addresses");
-                }
                 let Some(open) = self.blocks.pop() else {
                     return self.err("unexpected `}'");
                 };
+                if has_addr || neg {
+                    return self.err("} doesn't want any addresses");
+                }
                 let here = self.script.cmds.len() + 1;
                 if let Kind::Block(t) = &mut self.script.cmds[open].kind {
                     *t = here;
