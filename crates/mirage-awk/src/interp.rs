@@ -625,12 +625,20 @@ impl<'a> Interp<'a> {
                     return Ok(true);
                 }
                 Err(e) => {
-                    // gawk: a warning, then the next operand; the status becomes 2
                     let name = String::from_utf8_lossy(&arg).into_owned();
-                    self.flush_stdout()?;
-                    let msg = format!("awk: warning: command line argument `{name}': {e}\n");
-                    let _ = self.io.write(Stream::Stderr, msg.into_bytes());
-                    self.exit_code = 2;
+                    if e == "Is a directory" {
+                        // gawk: a warning, then the next operand
+                        self.flush_stdout()?;
+                        let msg = format!(
+                            "awk: warning: command line argument `{name}' is a directory: skipped\n"
+                        );
+                        let _ = self.io.write(Stream::Stderr, msg.into_bytes());
+                        continue;
+                    }
+                    // gawk stops at once, without the END rules
+                    return fatal(format!(
+                        "\0fatal: cannot open file `{name}' for reading: {e}"
+                    ));
                 }
             }
         }
@@ -1779,12 +1787,16 @@ impl<'a> Interp<'a> {
                     Some(a) => self.eval_str(a)?,
                     None => return fatal(format!("{name}: not enough arguments")),
                 };
-                if name == "tolower" {
-                    s.make_ascii_lowercase();
-                } else {
-                    s.make_ascii_uppercase();
+                let upper = name == "toupper";
+                if s.is_ascii() {
+                    if upper {
+                        s.make_ascii_uppercase();
+                    } else {
+                        s.make_ascii_lowercase();
+                    }
+                    return Ok(Value::Str(s));
                 }
-                Ok(Value::Str(s))
+                Ok(Value::Str(map_case(&s, upper)))
             }
             "system" => {
                 let cmd = match args.first() {
@@ -1914,6 +1926,28 @@ fn pow(x: f64, y: f64) -> f64 {
     x.powf(y)
 }
 
+/// Maps the case of each UTF-8 character that maps to one character (as
+/// `towupper`/`towlower`); other bytes are kept.
+fn map_case(s: &[u8], upper: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    for chunk in s.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            let mut m = if upper {
+                c.to_uppercase().collect::<Vec<char>>()
+            } else {
+                c.to_lowercase().collect::<Vec<char>>()
+            };
+            if m.len() != 1 {
+                m = vec![c];
+            }
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(m[0].encode_utf8(&mut buf).as_bytes());
+        }
+        out.extend_from_slice(chunk.invalid());
+    }
+    out
+}
+
 /// The number of characters (UTF-8 sequences; other bytes count one each).
 fn char_len(s: &[u8]) -> usize {
     if s.is_ascii() {
@@ -1934,26 +1968,23 @@ fn char_starts(s: &[u8]) -> Vec<usize> {
     v
 }
 
-/// `substr(s, m, n)` with gawk's rounding and clipping (characters).
+/// `substr(s, m, n)` as gawk 5.2 computes it (characters): the start and
+/// length are truncated, a start below 1 becomes 1 (the length is kept).
 fn substr(s: &[u8], m: f64, n: Option<f64>) -> Vec<u8> {
+    #[allow(clippy::cast_precision_loss)]
     let len = char_len(s) as f64;
-    let mut start = round_even(m);
+    if m.is_nan() || n.is_some_and(f64::is_nan) {
+        return Vec::new();
+    }
+    let start = m.trunc().max(1.0);
     let mut end = match n {
-        Some(n) => {
-            if n.is_nan() {
-                return Vec::new();
-            }
-            start + round_even(n)
-        }
+        Some(n) => start + n.trunc(),
         None => f64::INFINITY,
     };
-    if start < 1.0 {
-        start = 1.0;
-    }
     if end > len + 1.0 {
         end = len + 1.0;
     }
-    if end <= start || start.is_nan() {
+    if end <= start {
         return Vec::new();
     }
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -1963,15 +1994,6 @@ fn substr(s: &[u8], m: f64, n: Option<f64>) -> Vec<u8> {
     }
     let starts = char_starts(s);
     s[starts[a]..starts[b]].to_vec()
-}
-
-fn round_even(x: f64) -> f64 {
-    let r = x.round();
-    if (x - x.trunc()).abs() == 0.5 && r % 2.0 != 0.0 {
-        r - x.signum()
-    } else {
-        r
-    }
 }
 
 /// Splits `s` by an awk field separator: `" "` (runs of blanks, trimmed),
@@ -2157,10 +2179,16 @@ pub fn sprintf_values(fmt: &[u8], vals: &[Value]) -> R<Vec<u8>> {
     let mut i = 0;
     let mut next = 0;
     let cf = b"%.6g";
-    let take = |next: &mut usize| -> R<Value> {
+    let take = |next: &mut usize, at: usize| -> R<Value> {
         let v = vals.get(*next).cloned();
         *next += 1;
-        v.ok_or_else(|| Fatal::Error("not enough arguments to satisfy format string".into()))
+        v.ok_or_else(|| {
+            Fatal::Error(format!(
+                "not enough arguments to satisfy format string\n\t`{}'\n\t{}^ ran out for this one",
+                String::from_utf8_lossy(fmt),
+                " ".repeat(at + 1)
+            ))
+        })
     };
     while i < fmt.len() {
         let c = fmt[i];
@@ -2192,7 +2220,7 @@ pub fn sprintf_values(fmt: &[u8], vals: &[Value]) -> R<Vec<u8>> {
         let mut width = 0usize;
         if fmt.get(i) == Some(&b'*') {
             i += 1;
-            let w = take(&mut next)?.num();
+            let w = take(&mut next, start)?.num();
             if w < 0.0 {
                 flags.left = true;
             }
@@ -2212,7 +2240,7 @@ pub fn sprintf_values(fmt: &[u8], vals: &[Value]) -> R<Vec<u8>> {
             i += 1;
             if fmt.get(i) == Some(&b'*') {
                 i += 1;
-                let p = take(&mut next)?.num();
+                let p = take(&mut next, start)?.num();
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                 let p = if p < 0.0 { None } else { Some(p as usize) };
                 precision = p;
@@ -2241,7 +2269,7 @@ pub fn sprintf_values(fmt: &[u8], vals: &[Value]) -> R<Vec<u8>> {
         };
         match conv {
             b'd' | b'i' => {
-                let v = take(&mut next)?.num();
+                let v = take(&mut next, start)?.num();
                 if !v.is_finite() || v.abs() >= 1e30 {
                     let s = Spec {
                         conv: 'f',
@@ -2256,7 +2284,7 @@ pub fn sprintf_values(fmt: &[u8], vals: &[Value]) -> R<Vec<u8>> {
                 }
             }
             b'o' | b'x' | b'X' | b'u' => {
-                let v = take(&mut next)?.num().trunc();
+                let v = take(&mut next, start)?.num().trunc();
                 if v < 0.0 || !v.is_finite() {
                     let s = Spec {
                         conv: 'g',
@@ -2271,11 +2299,11 @@ pub fn sprintf_values(fmt: &[u8], vals: &[Value]) -> R<Vec<u8>> {
                 }
             }
             b'e' | b'E' | b'f' | b'F' | b'g' | b'G' | b'a' | b'A' => {
-                let v = take(&mut next)?.num();
+                let v = take(&mut next, start)?.num();
                 out.extend_from_slice(format_float(&spec, v).as_bytes());
             }
             b'c' => {
-                let v = take(&mut next)?;
+                let v = take(&mut next, start)?;
                 let bytes = match v {
                     Value::Num(n) => {
                         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -2308,7 +2336,7 @@ pub fn sprintf_values(fmt: &[u8], vals: &[Value]) -> R<Vec<u8>> {
                 out.extend_from_slice(&format_str(&s, &bytes));
             }
             b's' => {
-                let v = take(&mut next)?;
+                let v = take(&mut next, start)?;
                 let s = match v {
                     Value::Num(n) => num_to_str(n, cf),
                     other => other.into_bytes(cf),

@@ -22,8 +22,6 @@ use mirage_types::bytestr;
 use mirage_types::command::{CmdError, CommandCtx};
 use mirage_types::{ByteSource, ByteStream, Input};
 
-use crate::util::parse_cmd;
-
 const OPTS: &[OptSpec] = &[
     OptSpec::value("F", Some('F'), Some("field-separator")),
     OptSpec::value("v", Some('v'), Some("assign")),
@@ -42,6 +40,16 @@ crate::register_command!("awk", SPEC, run);
 /// The message for anything that would start a process.
 const NO_COMMANDS: &str =
     "running commands (system(), print | cmd, cmd | getline) is not supported in mirage";
+
+/// The usage gawk prints for a bad option or no program (its POSIX part:
+/// the options this awk has).
+const USAGE: &str = "Usage: awk [POSIX or GNU style options] -f progfile [--] file ...
+Usage: awk [POSIX or GNU style options] [--] 'program' file ...
+POSIX options:\t\tGNU long options: (standard)
+\t-f progfile\t\t--file=progfile
+\t-F fs\t\t\t--field-separator=fs
+\t-v var=val\t\t--assign=var=val
+";
 
 /// A request from the interpreter thread.
 enum Req {
@@ -183,7 +191,11 @@ fn split_assign(s: &str) -> Option<(Vec<u8>, Vec<u8>)> {
 mirage_types::command_handler!(fn run = body);
 
 async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
-    let p = parse_cmd(ctx, &SPEC)?;
+    let Ok(p) = mirage_types::args::parse(&SPEC, &ctx.args) else {
+        // gawk prints its usage (no getopt message) and exits 1
+        let _ = ctx.stderr.write_str(USAGE).await;
+        return Err(CmdError::status(1));
+    };
     let mut operands = p.operands.clone();
     let mut assigns = Vec::new();
     if let Some(fs) = p.value("F") {
@@ -205,10 +217,8 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
     let files = p.values("f");
     let (src, from_file) = if files.is_empty() {
         if operands.is_empty() {
-            return Err(CmdError::new(
-                2,
-                "usage: awk [POSIX or GNU style options] -f progfile [--] file ...\nusage: awk [POSIX or GNU style options] [--] 'program' file ...",
-            ));
+            let _ = ctx.stderr.write_str(USAGE).await;
+            return Err(CmdError::status(1));
         }
         (operands.remove(0), None)
     } else {
@@ -305,6 +315,10 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
                 {
                     broken.store(true, Ordering::Relaxed);
                 }
+                if to == Stream::Stderr {
+                    // unbuffered, as stderr is
+                    let _ = ctx.stderr.flush().await;
+                }
             }
             Req::WriteFile(path, append, data) => {
                 let abs = ctx.resolve(&bytestr::decode(&path));
@@ -327,6 +341,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         Outcome::Broken => Ok(141),
         Outcome::Syntax(m) => Err(CmdError::new(1, m)),
         Outcome::Fatal(m) if m == "\0exit" => Ok(0),
+        Outcome::Fatal(m) if m.starts_with('\0') => Err(CmdError::new(2, &m[1..])),
         Outcome::Fatal(m) => Err(CmdError::new(2, format!("cmd. line:1: fatal: {m}"))),
     }
 }
