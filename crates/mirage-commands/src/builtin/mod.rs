@@ -20,6 +20,7 @@ pub mod grep;
 pub mod head;
 pub mod jq;
 pub mod join;
+pub mod look;
 pub mod ls;
 pub mod mkdir;
 pub mod mv;
