@@ -1042,7 +1042,7 @@ fn expand(repl: &[Repl], ps: &[u8], caps: &[Option<(usize, usize)>], out: &mut V
 /// The `l` command's rendering: C escapes, octal for other bytes, lines
 /// wrapped with `\` before `width` columns (0 or 1: no wrapping), `$` at
 /// the end.
-fn list(ps: &[u8], width: usize) -> Vec<u8> {
+pub(super) fn list(ps: &[u8], width: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(ps.len() + 8);
     let mut col = 0usize;
     for &b in ps {
