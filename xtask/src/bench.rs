@@ -13,6 +13,7 @@
 //! | `loop` | a 10,000-iteration loop with arithmetic | none |
 //! | `sort_k` | `sort -t, -k2,2 /bench/rows.csv \| tail -n 3` | 1,000,000 CSV lines |
 //! | `awk_sum` | `awk '{s+=$2} END{print s}' /bench/nums.txt` | 1,000,000 lines `KEY N WORD` |
+//! | `jq_select` | `jq -c 'select(.level=="error")' /bench/events.jsonl \| wc -l` | 200,000 JSON lines |
 //!
 //! Workloads over one generated file (`cat_wc`, `sort_k`, …) are rows of
 //! [`DATA_WORKLOADS`]: adding one is one row (a name, a script, a file name
@@ -91,6 +92,12 @@ const DATA_WORKLOADS: &[DataWorkload] = &[
         script: "awk '{s+=$2} END{print s}' /bench/nums.txt",
         file: "nums.txt",
         data: num_rows,
+    },
+    DataWorkload {
+        name: "jq_select",
+        script: "jq -c 'select(.level==\"error\")' /bench/events.jsonl | wc -l",
+        file: "events.jsonl",
+        data: json_lines,
     },
 ];
 
@@ -275,6 +282,29 @@ fn csv_rows() -> Bytes {
         buf.extend_from_slice(format!("{n},").as_bytes());
         buf.extend_from_slice(&key);
         buf.extend_from_slice(format!(",{v}\n").as_bytes());
+    }
+    Bytes::from(buf)
+}
+
+/// 200,000 JSON log lines for `jq_select`: one in eight has level `error`.
+fn json_lines() -> Bytes {
+    let mut rng = Lcg(11);
+    let levels = [
+        "info", "debug", "warn", "info", "info", "debug", "info", "error",
+    ];
+    let mut buf = Vec::with_capacity(110 * 200_000);
+    for n in 0..200_000u32 {
+        let level = levels[(rng.next() % 8) as usize];
+        let ms = rng.next() % 5000;
+        let user = rng.next() % 1000;
+        buf.extend_from_slice(
+            format!(
+                "{{\"ts\":\"2024-01-15T10:{:02}:{:02}Z\",\"level\":\"{level}\",\"user\":\"u{user}\",\"ms\":{ms},\"n\":{n},\"msg\":\"request handled\"}}\n",
+                (n / 60) % 60,
+                n % 60
+            )
+            .as_bytes(),
+        );
     }
     Bytes::from(buf)
 }
