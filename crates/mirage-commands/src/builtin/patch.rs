@@ -74,6 +74,23 @@ impl Hunk {
             .map(|l| &l.text[..])
             .collect()
     }
+    /// GNU's `pch_first`: the first old line, 1-based (`-a,0` means
+    /// after line `a`, so `a + 1`).
+    fn first(&self) -> usize {
+        if self.old_lines().is_empty() {
+            self.old_start + 1
+        } else {
+            self.old_start
+        }
+    }
+    /// GNU's `pch_newfirst`, likewise for the new side.
+    fn new_first(&self) -> usize {
+        if self.new_lines().is_empty() {
+            self.new_start + 1
+        } else {
+            self.new_start
+        }
+    }
     fn reversed(&self) -> Hunk {
         Hunk {
             old_start: self.new_start,
@@ -250,19 +267,89 @@ fn strip(name: &str, n: Option<usize>) -> Option<String> {
     }
 }
 
-/// Where `old` matches `lines` exactly, nearest to `guess` first (GNU's
-/// `locate_hunk` without fuzz), not before `min`.
-fn locate(lines: &[&[u8]], old: &[&[u8]], guess: usize, min: usize) -> Option<usize> {
-    let fits =
-        |at: usize| at >= min && at + old.len() <= lines.len() && lines[at..at + old.len()] == *old;
-    let max = lines.len().max(guess);
-    for off in 0..=max {
-        if guess + off <= lines.len() && fits(guess + off) {
-            return Some(guess + off);
+/// Where the hunk's old lines start in `lines` (1-based), or `None`: GNU
+/// patch's `locate_hunk` at fuzz 0 (a hunk with less leading than
+/// trailing context must match at the start of the file, one with less
+/// trailing context at the end; otherwise the nearest exact match to the
+/// guess, forward first). `in_offset` is updated as GNU's is.
+fn locate(lines: &[&[u8]], h: &Hunk, in_offset: &mut isize, last_frozen: usize) -> Option<usize> {
+    let old = h.old_lines();
+    let pat = old.len() as isize;
+    let input = lines.len() as isize;
+    let first = h.first() as isize;
+    let first_guess = first + *in_offset;
+    let prefix_context = h.lines.iter().take_while(|l| l.kind == b' ').count() as isize;
+    let suffix_context = h.lines.iter().rev().take_while(|l| l.kind == b' ').count() as isize;
+    let context = prefix_context.max(suffix_context);
+    let mut prefix_fuzz = prefix_context - context;
+    let suffix_fuzz = suffix_context - context;
+    let max_where = input - (pat - suffix_fuzz) + 1;
+    let min_where = last_frozen as isize + 1 - (prefix_context - prefix_fuzz);
+    let max_pos = max_where - first_guess;
+    let mut max_neg = first_guess - min_where;
+    let max_offset = max_pos.max(max_neg);
+    if pat == 0 {
+        return usize::try_from(first_guess).ok();
+    }
+    if first_guess <= max_neg {
+        max_neg = first_guess - 1;
+    }
+    // Whether the pattern (without `pf` leading and `sf` trailing lines)
+    // matches at 1-based input line `at`.
+    let matches = |at: isize, pf: isize, sf: isize| -> bool {
+        let mut pl = pf;
+        let mut il = at + pf;
+        while pl < pat - sf {
+            let Ok(idx) = usize::try_from(il - 1) else {
+                return false;
+            };
+            match lines.get(idx) {
+                Some(l) if *l == old[pl as usize] => {}
+                _ => return false,
+            }
+            pl += 1;
+            il += 1;
         }
-        if off > 0 && off <= guess && fits(guess - off) {
-            return Some(guess - off);
+        true
+    };
+    if prefix_fuzz < 0 && first <= 1 {
+        if suffix_fuzz < 0 && (pat != input || prefix_context < last_frozen as isize) {
+            return None;
         }
+        let offset = 1 - first_guess;
+        if last_frozen as isize <= prefix_context
+            && offset <= max_pos
+            && matches(first_guess + offset, 0, suffix_fuzz.max(0))
+        {
+            *in_offset += offset;
+            return usize::try_from(first_guess + offset).ok();
+        }
+        return None;
+    } else if prefix_fuzz < 0 {
+        prefix_fuzz = 0;
+    }
+    if suffix_fuzz < 0 {
+        let offset = first_guess - (input - pat + 1);
+        if offset <= max_neg && matches(first_guess - offset, prefix_fuzz, 0) {
+            *in_offset -= offset;
+            return usize::try_from(first_guess - offset).ok();
+        }
+        return None;
+    }
+    let mut offset = 0;
+    while offset <= max_offset {
+        if offset <= max_pos && matches(first_guess + offset, prefix_fuzz, suffix_fuzz) {
+            *in_offset += offset;
+            return usize::try_from(first_guess + offset).ok();
+        }
+        if 0 < offset
+            && offset <= max_neg
+            && matches(first_guess - offset, prefix_fuzz, suffix_fuzz)
+        {
+            *in_offset -= offset;
+            return usize::try_from(first_guess - offset).ok();
+        }
+        offset += 1;
     }
     None
 }
@@ -273,55 +360,55 @@ struct Applied {
     failed: Vec<usize>,
     messages: Vec<String>,
     mismatch: bool,
+    /// GNU's `out_offset` when each failed hunk was met (for `.rej`).
+    rej_offsets: Vec<isize>,
 }
 
 fn apply(orig: &[u8], hunks: &[Hunk]) -> Applied {
     let lines = crate::builtin::diff::split_lines(orig);
     let mut out = Vec::new();
     let mut pos = 0usize;
-    let mut offset: isize = 0;
+    let mut in_offset: isize = 0;
+    let mut out_offset: isize = 0;
     let mut failed = Vec::new();
+    let mut rej_offsets = Vec::new();
     let mut messages = Vec::new();
     let mut mismatch = false;
     for (k, h) in hunks.iter().enumerate() {
         let old = h.old_lines();
-        // Line numbers are 1-based; an empty old side names the line before.
-        let start = if old.is_empty() {
-            h.old_start
-        } else {
-            h.old_start.saturating_sub(1)
-        };
-        let guess = usize::try_from(start as isize + offset).unwrap_or(0);
-        match locate(&lines, &old, guess, pos) {
-            Some(at) => {
+        let new = h.new_lines();
+        match locate(&lines, h, &mut in_offset, pos) {
+            Some(where_) if where_ >= 1 || old.is_empty() => {
+                // `where_` is the first old line (1-based); with no old
+                // lines, the new ones go before line `where_`.
+                let at = where_.saturating_sub(1).max(pos).min(lines.len());
                 for l in &lines[pos..at] {
                     out.extend_from_slice(l);
                 }
-                for l in h.new_lines() {
+                for l in &new {
                     out.extend_from_slice(l);
                 }
                 pos = at + old.len();
-                let off = at as isize - start as isize;
-                if off != 0 {
+                out_offset += new.len() as isize - old.len() as isize;
+                if in_offset != 0 {
                     mismatch = true;
-                    let n = off.unsigned_abs();
-                    let first = if h.new_lines().is_empty() {
-                        h.new_start as isize + off + 1
-                    } else {
-                        h.new_start as isize + off
-                    };
+                    let newwhere = h.new_first() as isize + in_offset;
                     messages.push(format!(
-                        "Hunk #{} succeeded at {first} (offset {off} line{}).",
+                        "Hunk #{} succeeded at {newwhere} (offset {in_offset} line{}).",
                         k + 1,
-                        if n == 1 { "" } else { "s" }
+                        if in_offset == 1 { "" } else { "s" }
                     ));
                 }
-                offset = off;
             }
-            None => {
+            _ => {
                 mismatch = true;
                 failed.push(k);
-                messages.push(format!("Hunk #{} FAILED at {}.", k + 1, h.old_start));
+                rej_offsets.push(out_offset);
+                messages.push(format!(
+                    "Hunk #{} FAILED at {}.",
+                    k + 1,
+                    h.first() as isize + out_offset
+                ));
             }
         }
     }
@@ -333,7 +420,30 @@ fn apply(orig: &[u8], hunks: &[Hunk]) -> Applied {
         failed,
         messages,
         mismatch,
+        rej_offsets,
     }
+}
+
+/// A hunk as GNU writes it into a `.rej` file: its header with both
+/// starts moved by `out_offset` (GNU's `abort_hunk_unified`).
+fn rej_hunk(h: &Hunk, out_offset: isize) -> Vec<u8> {
+    let range = |first: usize, count: usize| -> String {
+        let first = first as isize + out_offset;
+        match count {
+            0 => format!("{},0", first - 1),
+            1 => format!("{first}"),
+            _ => format!("{first},{count}"),
+        }
+    };
+    let mut out = format!(
+        "@@ -{} +{} @@\n",
+        range(h.first(), h.old_lines().len()),
+        range(h.new_first(), h.new_lines().len())
+    )
+    .into_bytes();
+    let body_start = memchr::memchr(b'\n', &h.raw).map_or(h.raw.len(), |i| i + 1);
+    out.extend_from_slice(&h.raw[body_start..]);
+    out
 }
 
 /// Options of one run.
@@ -507,9 +617,11 @@ async fn patch_file(
     if !o.silent {
         out.push_str(&format!("{verb} file {shown}{read_from}\n"));
     }
-    for m in &res.messages {
-        out.push_str(m);
-        out.push('\n');
+    if !o.silent {
+        for m in &res.messages {
+            out.push_str(m);
+            out.push('\n');
+        }
     }
     let mut status = 0;
     if !res.failed.is_empty() {
@@ -526,8 +638,8 @@ async fn patch_file(
         } else {
             out.push_str(&format!(" -- saving rejects to file {rej}\n"));
             let mut data = fp.header.clone();
-            for &k in &res.failed {
-                data.extend_from_slice(&fp.hunks[k].raw);
+            for (&k, &off) in res.failed.iter().zip(&res.rej_offsets) {
+                data.extend_from_slice(&rej_hunk(&hunks[k], off));
             }
             if let Err(e) = write_file(ctx, &o.path(&rej), data).await {
                 out.push_str(&format!("patch: **** Can't create file {e}\n"));
