@@ -173,7 +173,7 @@ async fn open(ctx: &mut CommandCtx, name: &str, in_place: bool) -> Result<ByteSo
     match ctx.vfs.stat(&abs).await {
         Ok(st) if st.is_dir() => {
             return Err(if in_place {
-                OpenErr::Soft(format!("couldn't edit {name}: not a regular file"))
+                OpenErr::Fatal(format!("couldn't edit {name}: not a regular file"))
             } else {
                 OpenErr::Fatal(format!("read error on {name}: Is a directory"))
             });

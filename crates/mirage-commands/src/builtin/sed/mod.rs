@@ -45,8 +45,12 @@ const OPTS: &[OptSpec] = &[
     OptSpec::flag("binary", Some('b'), Some("binary")),
 ];
 
-/// The spec of `sed`.
-pub static SPEC: CommandSpec = CommandSpec::new("sed", OPTS, PathOperands::All);
+/// The spec of `sed`: the first operand is the script unless `-e` or `-f` gave one.
+pub static SPEC: CommandSpec = CommandSpec::new(
+    "sed",
+    OPTS,
+    PathOperands::SkipFirstUnless(&["expression", "file"]),
+);
 
 crate::register_command!("sed", SPEC, run, true);
 
