@@ -33,6 +33,8 @@ pub struct Token {
     pub tok: Tok,
     /// Its line.
     pub line: usize,
+    /// Its byte offset in its line (0-based).
+    pub col: usize,
 }
 
 const KEYWORDS: &[&str] = &[
@@ -53,31 +55,37 @@ const OPS: &[&str] = &[
     ">", "<", "|", "?", ":", "~", "$", "=",
 ];
 
-/// Splits `src` into tokens. The error is a message and its line.
-pub fn lex(src: &str) -> Result<Vec<Token>, (String, usize)> {
+/// Splits `src` into tokens. The error is a message, its line and column.
+pub fn lex(src: &str) -> Result<Vec<Token>, (String, usize, usize)> {
     let b = src.as_bytes();
     let mut out: Vec<Token> = Vec::new();
     let mut i = 0;
     let mut line = 1;
+    let mut line_start = 0;
     while i < b.len() {
         let c = b[i];
+        let col = i - line_start;
         match c {
             b' ' | b'\t' | b'\r' => i += 1,
             b'\\' if b.get(i + 1) == Some(&b'\n') => {
                 i += 2;
                 line += 1;
+                line_start = i;
             }
             b'\\' if b.get(i + 1) == Some(&b'\r') && b.get(i + 2) == Some(&b'\n') => {
                 i += 3;
                 line += 1;
+                line_start = i;
             }
             b'\n' => {
                 out.push(Token {
                     tok: Tok::Newline,
                     line,
+                    col,
                 });
                 line += 1;
                 i += 1;
+                line_start = i;
             }
             b'#' => {
                 while i < b.len() && b[i] != b'\n' {
@@ -89,14 +97,14 @@ pub fn lex(src: &str) -> Result<Vec<Token>, (String, usize)> {
                 let mut s = Vec::new();
                 loop {
                     let Some(&c) = b.get(i) else {
-                        return Err(("unterminated string".into(), line));
+                        return Err(("unterminated string".into(), line, col));
                     };
                     match c {
                         b'"' => {
                             i += 1;
                             break;
                         }
-                        b'\n' => return Err(("unterminated string".into(), line)),
+                        b'\n' => return Err(("unterminated string".into(), line, col)),
                         b'\\' => {
                             i += 1;
                             i += escape(&b[i..], &mut s, &mut line);
@@ -110,6 +118,7 @@ pub fn lex(src: &str) -> Result<Vec<Token>, (String, usize)> {
                 out.push(Token {
                     tok: Tok::Str(s),
                     line,
+                    col,
                 });
             }
             b'/' if regex_allowed(out.last().map(|t| &t.tok)) => {
@@ -119,10 +128,10 @@ pub fn lex(src: &str) -> Result<Vec<Token>, (String, usize)> {
                 let start = i;
                 loop {
                     let Some(&c) = b.get(i) else {
-                        return Err(("unterminated regexp".into(), line));
+                        return Err(("unterminated regexp".into(), line, col));
                     };
                     match c {
-                        b'\n' => return Err(("unterminated regexp".into(), line)),
+                        b'\n' => return Err(("unterminated regexp".into(), line, col)),
                         b'\\' if b.get(i + 1) == Some(&b'/') => {
                             s.push('/');
                             i += 2;
@@ -176,6 +185,7 @@ pub fn lex(src: &str) -> Result<Vec<Token>, (String, usize)> {
                 out.push(Token {
                     tok: Tok::Regex(s),
                     line,
+                    col,
                 });
             }
             b'0'..=b'9' | b'.' if c != b'.' || b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
@@ -184,6 +194,7 @@ pub fn lex(src: &str) -> Result<Vec<Token>, (String, usize)> {
                 out.push(Token {
                     tok: Tok::Num(v),
                     line,
+                    col,
                 });
             }
             c if c == b'_' || c.is_ascii_alphabetic() => {
@@ -201,28 +212,32 @@ pub fn lex(src: &str) -> Result<Vec<Token>, (String, usize)> {
                 } else {
                     Tok::Name(word.to_string())
                 };
-                out.push(Token { tok, line });
+                out.push(Token { tok, line, col });
             }
             _ => {
                 let Some(op) = OPS.iter().find(|op| b[i..].starts_with(op.as_bytes())) else {
                     let ch = src[i..].chars().next().unwrap_or('?');
-                    return Err((format!("invalid char '{ch}' in expression"), line));
+                    return Err((format!("invalid char '{ch}' in expression"), line, col));
                 };
                 i += op.len();
                 out.push(Token {
                     tok: Tok::Op(op),
                     line,
+                    col,
                 });
             }
         }
     }
+    let col = b.len() - line_start;
     out.push(Token {
         tok: Tok::Newline,
         line,
+        col,
     });
     out.push(Token {
         tok: Tok::Eof,
         line,
+        col,
     });
     Ok(out)
 }

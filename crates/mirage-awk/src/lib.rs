@@ -23,6 +23,6 @@ pub use interp::{Fatal, Interp, Io, Stream, WriteError};
 /// # Errors
 /// A syntax error.
 pub fn compile(src: &str) -> Result<parser::Program, parser::ParseError> {
-    let toks = lexer::lex(src).map_err(|(msg, line)| parser::ParseError { msg, line })?;
+    let toks = lexer::lex(src).map_err(|(msg, line, col)| parser::ParseError { msg, line, col })?;
     parser::parse(toks)
 }

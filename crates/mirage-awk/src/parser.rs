@@ -269,6 +269,8 @@ pub struct ParseError {
     pub msg: String,
     /// The line (1-based).
     pub line: usize,
+    /// The byte offset in the line where gawk puts its caret.
+    pub col: usize,
 }
 
 struct Parser {
@@ -322,6 +324,7 @@ pub fn parse(toks: Vec<Token>) -> PResult<Program> {
             return Err(ParseError {
                 msg: format!("function `{}' called but never defined", f.name),
                 line: 1,
+                col: 0,
             });
         }
     }
@@ -358,9 +361,16 @@ impl Parser {
         t
     }
     fn err<T>(&self) -> PResult<T> {
+        let t = &self.toks[self.pos.min(self.toks.len() - 1)];
+        let msg = if matches!(t.tok, Tok::Newline | Tok::Eof) {
+            "unexpected newline or end of string"
+        } else {
+            "syntax error"
+        };
         Err(ParseError {
-            msg: "syntax error".into(),
-            line: self.line(),
+            msg: msg.into(),
+            line: t.line,
+            col: t.col,
         })
     }
     fn expect_op(&mut self, op: &str) -> PResult<()> {
@@ -447,6 +457,7 @@ impl Parser {
             return Err(ParseError {
                 msg: format!("function name `{name}' previously defined"),
                 line: self.line(),
+                col: 0,
             });
         }
         self.locals = Some(params);

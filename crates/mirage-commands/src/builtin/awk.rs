@@ -162,7 +162,16 @@ fn run_job(job: Job, mut io: ChannelIo) -> Outcome {
                 Some(f) => f.clone(),
                 None => "cmd. line".to_string(),
             };
-            return Outcome::Syntax(format!("{where_}:{}: {}", e.line, e.msg));
+            let text = job.src.lines().nth(e.line.saturating_sub(1)).unwrap_or("");
+            if e.msg.starts_with("function") {
+                return Outcome::Syntax(format!("{where_}:{}: fatal: {}", e.line, e.msg));
+            }
+            return Outcome::Syntax(format!(
+                "{where_}:{line}: {text}\nawk: {where_}:{line}: {pad}^ {msg}",
+                line = e.line,
+                pad = " ".repeat(e.col),
+                msg = e.msg
+            ));
         }
     };
     let mut interp = match Interp::new(prog, &mut io, &job.argv, &job.env, &job.assigns) {
