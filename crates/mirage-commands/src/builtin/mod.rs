@@ -25,6 +25,7 @@ pub mod ls;
 pub mod mkdir;
 pub mod mv;
 pub mod nl;
+pub mod numfmt;
 pub mod od;
 pub mod pr;
 pub mod paste;
