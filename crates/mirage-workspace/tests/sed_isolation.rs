@@ -136,3 +136,10 @@ async fn sed_streams() {
     let (out, _, code) = run(&ws, "sed 's/foo/baz/g' /e/big | head -n 2").await;
     assert_eq!((out.as_str(), code), ("baz bar\nbaz bar\n", 0));
 }
+
+#[tokio::test]
+async fn an_endless_loop_can_be_stopped() {
+    let ws = ws().await;
+    let (out, _, code) = run(&ws, "echo x | timeout 0.2 sed ':a;ba'; echo rc=$?").await;
+    assert_eq!((out.as_str(), code), ("rc=124\n", 0));
+}

@@ -9,6 +9,15 @@ use mirage_types::{ByteSource, ErrorKind};
 use super::parse::{Addr, Addr2, CaseOp, Cmd, Kind, Repl, Rx, Script};
 use crate::util::RecordReader;
 
+/// The most the pattern and hold spaces may hold together (bytes): a
+/// script that grows them without end (`:a;s/^/x/;ba`) stops here instead
+/// of exhausting the host's memory.
+#[cfg(not(test))]
+pub(crate) const SPACE_LIMIT: usize = 1 << 30;
+/// The limit in unit tests (1 MiB), so they can reach it cheaply.
+#[cfg(test)]
+pub(crate) const SPACE_LIMIT: usize = 1 << 20;
+
 /// Run-time options.
 pub(crate) struct Opts {
     /// `-n` (or `#n`).
@@ -268,6 +277,7 @@ pub(crate) struct Exec<'s> {
     input: Input,
     caps: Vec<Option<(usize, usize)>>,
     spare: Vec<u8>,
+    jumps: u64,
     names: Vec<String>,
     quit: Option<i32>,
     broken: bool,
@@ -311,6 +321,7 @@ pub(crate) async fn run(
         },
         caps: Vec::new(),
         spare: Vec::new(),
+        jumps: 0,
         names: files,
         quit: None,
         broken: false,
@@ -485,6 +496,7 @@ impl Exec<'_> {
             }
             restart = false;
             let flow = self.run_script(ctx).await?;
+            self.size_check()?;
             match flow {
                 Flow::End => {
                     if !self.o.quiet {
@@ -707,6 +719,9 @@ impl Exec<'_> {
                         _ => true,
                     };
                     if jump {
+                        if *target < pc {
+                            self.loop_check().await?;
+                        }
                         pc = *target;
                     }
                 }
@@ -843,6 +858,25 @@ impl Exec<'_> {
             }
         }
         Ok(Flow::End)
+    }
+
+    /// At a backward jump: gives other tasks a turn now and then (so
+    /// `timeout` can stop `:a;ba`) and bounds the buffers.
+    async fn loop_check(&mut self) -> Result<(), CmdError> {
+        self.jumps = self.jumps.wrapping_add(1);
+        if self.jumps % 1024 == 0 {
+            tokio::task::yield_now().await;
+        }
+        self.size_check()
+    }
+
+    /// The pattern and hold spaces together stay under [`SPACE_LIMIT`];
+    /// past it the run stops as GNU sed does when memory runs out.
+    fn size_check(&self) -> Result<(), CmdError> {
+        if self.ps.len() + self.hold.len() > SPACE_LIMIT {
+            return Err(CmdError::new(4, "couldn't re-allocate memory"));
+        }
+        Ok(())
     }
 
     fn input_exhausted(&self) -> bool {

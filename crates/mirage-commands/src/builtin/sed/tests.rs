@@ -181,3 +181,17 @@ fn in_place_and_exit_codes() {
     assert_eq!(sed(&["2q7", "/f.txt"], "").2, 7);
     assert_eq!(sed(&["s/a/b"], "").2, 1);
 }
+
+#[test]
+fn runaway_growth_stops_with_gnu_words() {
+    let (out, err, code) = sed(&[":a;s/^.*$/&&/;ba"], "x\n");
+    assert_eq!(
+        (out.as_str(), err.as_str(), code),
+        ("", "sed: couldn't re-allocate memory\n", 4)
+    );
+    let (_, err, code) = sed(&["H;G;:a;x;H;x;ba"], "abc\n");
+    assert_eq!(
+        (err.as_str(), code),
+        ("sed: couldn't re-allocate memory\n", 4)
+    );
+}
