@@ -118,10 +118,13 @@ fn fill(ents: &[String], term: usize, rows_first: bool) -> String {
     };
     if rows_first {
         let (mut chcnt, mut col, mut endcol) = (0usize, 0usize, maxlength);
-        for e in ents {
+        for (i, e) in ents.iter().enumerate() {
             out.push_str(e);
             chcnt += width(e);
             col += 1;
+            if i + 1 == ents.len() {
+                break;
+            }
             if col == numcols {
                 chcnt = 0;
                 col = 0;
@@ -215,8 +218,8 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         };
         let ents: Vec<String> = text
             .lines()
-            .map(|l| l.trim_end().to_string())
             .filter(|l| !l.is_empty())
+            .map(String::from)
             .collect();
         fill(&ents, term, p.has("fillrows"))
     };

@@ -878,6 +878,7 @@ fn compare<'a>(
     a: String,
     b: String,
     top: bool,
+    header: bool,
 ) -> futures::future::BoxFuture<'a, i32> {
     Box::pin(async move {
         let (ka, kb) = (kind(ctx, &a).await, kind(ctx, &b).await);
@@ -932,10 +933,10 @@ fn compare<'a>(
                                     .await;
                                 1
                             }
-                            _ => compare(ctx, o, pa, pb, false).await,
+                            _ => compare(ctx, o, pa, pb, false, true).await,
                         }
                     } else if o.new_file {
-                        compare(ctx, o, pa, pb, false).await
+                        compare(ctx, o, pa, pb, false, true).await
                     } else {
                         let d = if ina { &a } else { &b };
                         let _ = ctx.stdout.write_str(&format!("Only in {d}: {n}\n")).await;
@@ -947,12 +948,12 @@ fn compare<'a>(
             }
             (Kind::Dir, Kind::File(_)) if top => {
                 let base = b.rsplit('/').next().unwrap_or_default().to_string();
-                compare(ctx, o, join(&a, &base), b, false).await
+                compare(ctx, o, join(&a, &base), b, false, false).await
             }
             (Kind::File(_), Kind::Dir) if top => {
                 let base = a.rsplit('/').next().unwrap_or_default().to_string();
                 let nb = join(&b, &base);
-                compare(ctx, o, a, nb, false).await
+                compare(ctx, o, a, nb, false, false).await
             }
             (ka, kb) => {
                 let mut sides = Vec::new();
@@ -988,7 +989,7 @@ fn compare<'a>(
                 let (Some(sb), Some(sa)) = (sides.pop(), sides.pop()) else {
                     return 2;
                 };
-                diff_files(ctx, o, sa, sb, !top && !o.brief).await
+                diff_files(ctx, o, sa, sb, header && !o.brief).await
             }
         }
     })
@@ -1024,7 +1025,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         }
     }
     let (a, b) = (p.operands[0].clone(), p.operands[1].clone());
-    let status = compare(ctx, &o, a, b, true).await;
+    let status = compare(ctx, &o, a, b, true, false).await;
     Ok(status)
 }
 

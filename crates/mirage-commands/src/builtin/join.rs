@@ -44,10 +44,18 @@ fn split<'a>(text: &'a [u8], tab: Option<u8>) -> Line<'a> {
                 text.split(move |&b| b == t).collect()
             }
         }
-        None => text
-            .split(|&b| b == b' ' || b == b'\t')
-            .filter(|f| !f.is_empty())
-            .collect(),
+        None => {
+            // GNU `xfields`: leading blanks skipped, runs of blanks
+            // separate, trailing blanks leave one empty last field.
+            let blank = |b: &u8| *b == b' ' || *b == b'\t';
+            let start = text.iter().position(|b| !blank(b)).unwrap_or(text.len());
+            let body = &text[start..];
+            let mut f: Vec<&[u8]> = body.split(blank).filter(|f| !f.is_empty()).collect();
+            if body.last().is_some_and(blank) {
+                f.push(&body[body.len()..]);
+            }
+            f
+        }
     };
     Line { text, fields }
 }
@@ -330,18 +338,19 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
             if print_unpaired[0] {
                 c.prjoin(&mut out, Some(&lines[0][i]), None);
             }
-            seen_unpairable = true;
+            // GNU checks the next line before it marks one unpairable.
             i += 1;
             fatal = check_at(0, i, seen_unpairable, &mut warned);
+            seen_unpairable = true;
             continue;
         }
         if order.is_gt() {
             if print_unpaired[1] {
                 c.prjoin(&mut out, None, Some(&lines[1][j]));
             }
-            seen_unpairable = true;
             j += 1;
             fatal = check_at(1, j, seen_unpairable, &mut warned);
+            seen_unpairable = true;
             continue;
         }
         let mut ie = i + 1;
@@ -352,6 +361,14 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         while je < lines[1].len() && c.cmp(&lines[1][j], &lines[1][je], 1, 1).is_eq() {
             je += 1;
         }
+        // The line after each group was read (and checked) before the
+        // group is printed.
+        if check_at(0, ie, seen_unpairable, &mut warned)
+            || check_at(1, je, seen_unpairable, &mut warned)
+        {
+            fatal = true;
+            break;
+        }
         if print_pairs {
             for a in &lines[0][i..ie] {
                 for b in &lines[1][j..je] {
@@ -361,21 +378,18 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         }
         i = ie;
         j = je;
-        fatal = check_at(0, i, seen_unpairable, &mut warned)
-            || check_at(1, j, seen_unpairable, &mut warned);
     }
     if !fatal {
-        if i < lines[0].len() || j < lines[1].len() {
-            seen_unpairable = true;
-        }
-        while i < lines[0].len() && !fatal {
+        // GNU reads the tails to check their order (an unpaired tail line
+        // does not count as unpairable for the default check).
+        while (print_unpaired[0] || check.is_some()) && i < lines[0].len() && !fatal {
             if print_unpaired[0] {
                 c.prjoin(&mut out, Some(&lines[0][i]), None);
             }
             i += 1;
             fatal = check_at(0, i, seen_unpairable, &mut warned);
         }
-        while j < lines[1].len() && !fatal {
+        while (print_unpaired[1] || check.is_some()) && j < lines[1].len() && !fatal {
             if print_unpaired[1] {
                 c.prjoin(&mut out, None, Some(&lines[1][j]));
             }
