@@ -60,6 +60,9 @@ pub enum Fatal {
     Error(String),
     /// The output reader has gone.
     BrokenPipe,
+    /// `exit` ran inside a function: unwinds to the rule (never returned
+    /// by [`Interp::run`]).
+    Exit,
 }
 
 type R<T> = Result<T, Fatal>;
@@ -392,11 +395,47 @@ impl<'a> Interp<'a> {
         Ok(self.exit_code)
     }
 
+    /// Runs an action; `exit` inside a function becomes [`Flow::Exit`].
+    fn action(&mut self, body: &[Stmt]) -> R<Flow> {
+        match self.block(body) {
+            Err(Fatal::Exit) => Ok(Flow::Exit),
+            other => other,
+        }
+    }
+
+    /// Evaluates a pattern; `exit` inside a function sets `exiting` and
+    /// gives `false`.
+    fn pattern(&mut self, e: &Expr) -> R<bool> {
+        match self.cond(e) {
+            Err(Fatal::Exit) => {
+                self.exiting = true;
+                Ok(false)
+            }
+            other => other,
+        }
+    }
+
+    /// The context gawk adds to a fatal error once a record was read:
+    /// `(FILENAME=f FNR=n) ` (`-` for standard input), else empty.
+    #[must_use]
+    pub fn error_context(&self) -> String {
+        if self.nr <= 0.0 && self.fnr <= 0.0 {
+            return String::new();
+        }
+        let f = self.globals[parser::FILENAME].to_bytes(&self.convfmt);
+        let f = if f.is_empty() { b"-".to_vec() } else { f };
+        format!(
+            "(FILENAME={} FNR={}) ",
+            String::from_utf8_lossy(&f),
+            String::from_utf8_lossy(&num_to_str(self.fnr, b"%.6g"))
+        )
+    }
+
     fn run_inner(&mut self, prog: &Program) -> R<()> {
         for rule in &prog.rules {
             if let Pattern::Begin = rule.pattern
                 && let Some(body) = &rule.action
-                && let Flow::Exit = self.block(body)?
+                && let Flow::Exit = self.action(body)?
             {
                 break;
             }
@@ -411,15 +450,15 @@ impl<'a> Interp<'a> {
                     let run = match &rule.pattern {
                         Pattern::Begin | Pattern::End => false,
                         Pattern::All => true,
-                        Pattern::Expr(e) => self.cond(e)?,
+                        Pattern::Expr(e) => self.pattern(e)?,
                         Pattern::Range(a, b, i) => {
                             if self.range_on[*i] {
-                                if self.cond(b)? {
+                                if self.pattern(b)? {
                                     self.range_on[*i] = false;
                                 }
                                 true
-                            } else if self.cond(a)? {
-                                if !self.cond(b)? {
+                            } else if self.pattern(a)? {
+                                if !self.pattern(b)? {
                                     self.range_on[*i] = true;
                                 }
                                 true
@@ -428,11 +467,14 @@ impl<'a> Interp<'a> {
                             }
                         }
                     };
+                    if self.exiting {
+                        break 'records;
+                    }
                     if !run {
                         continue;
                     }
                     let flow = match &rule.action {
-                        Some(body) => self.block(body)?,
+                        Some(body) => self.action(body)?,
                         None => {
                             self.print_record()?;
                             Flow::Normal
@@ -459,7 +501,7 @@ impl<'a> Interp<'a> {
         for rule in &prog.rules {
             if let Pattern::End = rule.pattern
                 && let Some(body) = &rule.action
-                && let Flow::Exit = self.block(body)?
+                && let Flow::Exit = self.action(body)?
             {
                 break;
             }
@@ -1412,7 +1454,7 @@ impl<'a> Interp<'a> {
                 func.name
             ));
         }
-        if self.depth > 10_000 {
+        if self.depth > 50_000 {
             return fatal("function call nesting too deep");
         }
         let mut frame = Vec::with_capacity(func.nparams);
@@ -1459,7 +1501,8 @@ impl<'a> Interp<'a> {
         self.base = old_len;
         self.locals.extend(frame);
         self.depth += 1;
-        let r = self.block(&func.body);
+        // deep recursion grows the stack on the heap instead of overflowing it
+        let r = stacker::maybe_grow(256 * 1024, 8 << 20, || self.block(&func.body));
         self.depth -= 1;
         self.locals.truncate(old_len);
         self.base = old_base;
@@ -1468,7 +1511,7 @@ impl<'a> Interp<'a> {
             Flow::Return(v) => Ok(v),
             Flow::Exit => {
                 self.exiting = true;
-                Err(Fatal::Error("\0exit".into()))
+                Err(Fatal::Exit)
             }
             _ => Ok(Value::Uninit),
         }

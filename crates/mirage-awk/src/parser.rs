@@ -793,7 +793,7 @@ impl Parser {
 
     /// A full expression (assignment level).
     pub fn expr(&mut self) -> PResult<Expr> {
-        self.ternary()
+        stacker::maybe_grow(64 * 1024, 4 << 20, || self.ternary())
     }
 
     fn ternary(&mut self) -> PResult<Expr> {

@@ -51,6 +51,10 @@ POSIX options:\t\tGNU long options: (standard)
 \t-v var=val\t\t--assign=var=val
 ";
 
+/// The interpreter thread's stack (bytes): deep recursion in a program
+/// must not overflow it.
+const STACK: usize = 256 << 20;
+
 /// A request from the interpreter thread.
 enum Req {
     Open(Vec<u8>),
@@ -176,13 +180,14 @@ fn run_job(job: Job, mut io: ChannelIo) -> Outcome {
     };
     let mut interp = match Interp::new(prog, &mut io, &job.argv, &job.env, &job.assigns) {
         Ok(i) => i,
-        Err(Fatal::Error(m)) => return Outcome::Fatal(m),
-        Err(Fatal::BrokenPipe) => return Outcome::Broken,
+        Err(Fatal::Error(m)) => return Outcome::Fatal(format!("fatal: {m}")),
+        Err(Fatal::BrokenPipe | Fatal::Exit) => return Outcome::Broken,
     };
     match interp.run() {
         Ok(st) => Outcome::Status(st),
-        Err(Fatal::Error(m)) => Outcome::Fatal(m),
-        Err(Fatal::BrokenPipe) => Outcome::Broken,
+        Err(Fatal::Error(m)) if m.starts_with('\0') => Outcome::Fatal(m),
+        Err(Fatal::Error(m)) => Outcome::Fatal(format!("{}fatal: {m}", interp.error_context())),
+        Err(Fatal::BrokenPipe | Fatal::Exit) => Outcome::Broken,
     }
 }
 
@@ -287,7 +292,20 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         broken: broken.clone(),
         cancelled,
     };
-    let task = tokio::task::spawn_blocking(move || run_job(job, io));
+    // a thread of its own with a large stack: awk programs recurse
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<Outcome>();
+    let spawned = std::thread::Builder::new()
+        .name("awk".into())
+        .stack_size(STACK)
+        .spawn(move || {
+            let _ = done_tx.send(run_job(job, io));
+        });
+    if let Err(e) = spawned {
+        return Err(CmdError::new(
+            2,
+            format!("fatal: cannot start the interpreter: {e}"),
+        ));
+    }
     let mut inputs: HashMap<u32, ByteStream> = HashMap::new();
     let mut next_handle = 0u32;
     while let Some(req) = req_rx.recv().await {
@@ -342,16 +360,15 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         }
     }
     drop(inputs);
-    let outcome = task
+    let outcome = done_rx
         .await
-        .unwrap_or(Outcome::Fatal("internal error".into()));
+        .unwrap_or(Outcome::Fatal("fatal: internal error".into()));
     match outcome {
         Outcome::Status(s) => Ok(s),
         Outcome::Broken => Ok(141),
         Outcome::Syntax(m) => Err(CmdError::new(1, m)),
-        Outcome::Fatal(m) if m == "\0exit" => Ok(0),
         Outcome::Fatal(m) if m.starts_with('\0') => Err(CmdError::new(2, &m[1..])),
-        Outcome::Fatal(m) => Err(CmdError::new(2, format!("cmd. line:1: fatal: {m}"))),
+        Outcome::Fatal(m) => Err(CmdError::new(2, format!("cmd. line:1: {m}"))),
     }
 }
 
