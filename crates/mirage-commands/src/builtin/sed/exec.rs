@@ -864,7 +864,7 @@ impl Exec<'_> {
     /// `timeout` can stop `:a;ba`) and bounds the buffers.
     async fn loop_check(&mut self) -> Result<(), CmdError> {
         self.jumps = self.jumps.wrapping_add(1);
-        if self.jumps % 1024 == 0 {
+        if self.jumps.is_multiple_of(1024) {
             tokio::task::yield_now().await;
         }
         self.size_check()
