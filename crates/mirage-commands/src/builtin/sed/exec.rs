@@ -278,6 +278,7 @@ pub(crate) struct Exec<'s> {
     caps: Vec<Option<(usize, usize)>>,
     spare: Vec<u8>,
     jumps: u64,
+    write_error: Option<String>,
     names: Vec<String>,
     quit: Option<i32>,
     broken: bool,
@@ -322,6 +323,7 @@ pub(crate) async fn run(
         caps: Vec::new(),
         spare: Vec::new(),
         jumps: 0,
+        write_error: None,
         names: files,
         quit: None,
         broken: false,
@@ -396,10 +398,15 @@ impl Exec<'_> {
     async fn flush(&mut self, ctx: &mut CommandCtx, force: bool) -> bool {
         if self.out.buf.len() >= 32 * 1024 || (force && !self.out.buf.is_empty()) {
             let data = std::mem::take(&mut self.out.buf);
-            if let Err(e) = ctx.stdout.write(&data).await {
+            let mut res = ctx.stdout.write(&data).await;
+            if res.is_ok() && self.o.unbuffered {
+                res = ctx.stdout.flush().await;
+            }
+            if let Err(e) = res {
                 if e.kind == ErrorKind::BrokenPipe {
                     self.broken = true;
-                    return false;
+                } else {
+                    self.write_error = Some(format!("couldn't write to stdout: {}", e.message()));
                 }
                 return false;
             }
@@ -519,7 +526,7 @@ impl Exec<'_> {
             }
             self.dump_append(ctx).await;
             if !self.flush(ctx, self.o.unbuffered).await {
-                return Ok(self.input.status);
+                return self.after_write_failure();
             }
         }
         if let Some(msg) = self.input.fatal.take() {
@@ -531,11 +538,23 @@ impl Exec<'_> {
         {
             self.finish_in_place(ctx, f).await?;
         }
-        self.flush(ctx, true).await;
+        if !self.flush(ctx, true).await {
+            return self.after_write_failure();
+        }
         Ok(match self.quit {
             Some(c) if c != 0 => c,
             _ => self.input.status,
         })
+    }
+
+    /// The end of a run whose output could not be written: quiet for a
+    /// closed pipe (the reader went away, as SIGPIPE ends GNU sed), else
+    /// GNU's status 4.
+    fn after_write_failure(&mut self) -> Result<i32, CmdError> {
+        match self.write_error.take() {
+            Some(m) => Err(CmdError::new(4, m)),
+            None => Ok(self.input.status),
+        }
     }
 
     async fn dump_append(&mut self, ctx: &mut CommandCtx) {
