@@ -46,6 +46,7 @@ pub mod tee;
 pub mod timeout;
 pub mod touch;
 pub mod tr;
+pub mod tsort;
 pub mod unexpand;
 pub mod uniq;
 pub mod wc;
