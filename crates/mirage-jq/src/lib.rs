@@ -251,13 +251,13 @@ fn own_funs() -> Vec<NativeFilter<RunPtr<Data>>> {
             Box::new(std::iter::empty())
         }),
         // jq 1.6 prints numbers as doubles (`5`, not jaq's `5.0`) in
-        // `tojson`, `tostring` (and so `join`, `@text`), `@csv` and `@tsv`.
+        // `tojson`, `@csv` and `@tsv` (our jaq-json patch does the same for
+        // `tostring` and string interpolation).
         ("tojson", v(0), |cv| bome(Ok(Val::utf8_str(compact(&cv.1))))),
-        ("tostring", v(0), |cv| {
-            bome(Ok(match cv.1 {
-                s @ (Val::TStr(_) | Val::BStr(_)) => s,
-                other => Val::utf8_str(compact(&other)),
-            }))
+        // jaq defines these as `0 / 0` and `1 / 0`, an error in jq 1.6 (and in our jaq-json).
+        ("_mirage_nan", v(0), |_| bome(Ok(Val::from(f64::NAN)))),
+        ("_mirage_infinite", v(0), |_| {
+            bome(Ok(Val::from(f64::INFINITY)))
         }),
         ("@csv", v(0), |cv| bome(row(&cv.1, true).map(Val::utf8_str))),
         ("@tsv", v(0), |cv| {
@@ -265,10 +265,7 @@ fn own_funs() -> Vec<NativeFilter<RunPtr<Data>>> {
         }),
         ("input_filename", v(0), |cv| {
             let f = cv.0.data().file.borrow().clone();
-            bome(Ok(match f {
-                Some(f) if f != "<stdin>" => Val::from(f),
-                _ => Val::Null,
-            }))
+            bome(Ok(f.map_or(Val::Null, Val::from)))
         }),
     ]
 }
@@ -335,6 +332,29 @@ def @base64: tostring | encode_base64;
 def @base64d: tostring | decode_base64;
 def join($x): reduce .[] as $i (null; (if . == null then "" else . + $x end) + ($i | if . == null then "" elif type == "string" then . else tojson end)) // "";
 def env: $ENV;
+def nan: _mirage_nan;
+def infinite: _mirage_infinite;
+def isnan: . < nan and nan < .;
+def isinfinite: . == infinite or . == -infinite;
+def isfinite: isnumber and (isinfinite | not);
+def isnormal: isnumber and ((. == 0 or isnan or isinfinite) | not);
+def logb: if . == 0.0 then -infinite elif isinfinite then infinite elif isnan then . else ilogb | . + 0.0 end;
+def significand: if isinfinite or isnan then . elif . == 0.0 then 0.0 else scalbln(.; ilogb | -1 * .) end;
+def finites: select(isfinite);
+def normals: select(isnormal);
+def ltrimstr($x): if type == "string" and ($x | type) == "string" and startswith($x) then .[($x | length):] else . end;
+def rtrimstr($x): if type == "string" and ($x | type) == "string" and endswith($x) and ($x | length) > 0 then .[:length - ($x | length)] else . end;
+def leaf_paths: paths(scalars);
+def IN(s): any(s == .; .);
+def IN(src; s): any(src == s; .);
+def tostream: path(def r: (.[]? | r), .; r) as $p | getpath($p) | reduce path(.[]?) as $q ([$p, .]; [$p + $q]);
+def fromstream(f): { x: null, e: false } as $init
+  | foreach f as $i ($init;
+      if .e then $init else . end
+      | if $i | length == 2
+        then setpath(["e"]; $i[0] | length == 0) | setpath(["x"] + $i[0]; $i[1])
+        else setpath(["e"]; $i[0] | length == 1) end;
+      if .e then .x else empty end);
 def halt_error($exit_code): halt_error_print, halt($exit_code);
 def halt_error: halt_error(5);
 "#;
@@ -453,14 +473,26 @@ pub fn run<'p>(
     out: &mut dyn Output,
 ) -> i32 {
     // Named arguments.
-    let mut names: Vec<String> = vec!["$ENV".to_string()];
+    let mut names: Vec<String> = vec!["$ENV".to_string(), "$__loc__".to_string()];
     let env: Val = Val::obj(
         cfg.env
             .iter()
             .map(|(k, x)| (Val::from(k.clone()), Val::from(x.clone())))
             .collect(),
     );
-    let mut values: Vec<Val> = vec![env];
+    // `$__loc__`: jq's location of the token; programs here are one line.
+    let loc = Val::obj(
+        [
+            (
+                Val::from("file".to_string()),
+                Val::from("<top-level>".to_string()),
+            ),
+            (Val::from("line".to_string()), Val::from(1usize)),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    let mut values: Vec<Val> = vec![env, loc];
     let mut named_obj = Vec::new();
     for (name, arg) in &cfg.named {
         let value = match arg {
@@ -761,6 +793,8 @@ impl Runner<'_> {
                 Err(exn) => {
                     let exn: Exn<'_, Val> = exn;
                     match exn.get_err() {
+                        // jq 1.6 treats `error(null)` as no error: the input just ends.
+                        Ok(e) if matches!(e.clone().into_val(), Val::Null) => break,
                         Ok(e) => {
                             let loc = match &*source.borrow().file.borrow() {
                                 _ if self.cfg.null_input => "<unknown>".to_string(),

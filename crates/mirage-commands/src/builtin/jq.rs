@@ -132,7 +132,8 @@ fn parse_jq_args(args: &[String]) -> Result<JqArgs, String> {
                 }
                 _ => return Err(format!("Unknown option {arg}")),
             }
-        } else if arg.len() > 1 && arg.starts_with('-') {
+        } else if arg.len() > 1 && arg.starts_with('-') && arg.as_bytes()[1].is_ascii_alphabetic() {
+            // jq 1.6 takes `-5 | abs` as the program: an option is `-` and letters.
             for c in arg[1..].chars() {
                 match c {
                     'c' => compact = true,
