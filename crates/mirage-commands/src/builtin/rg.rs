@@ -17,7 +17,7 @@
 //! case letter). Output as ripgrep's when stdout is not a terminal: no
 //! heading, no line numbers unless `-n`, `PATH:` before each line when
 //! more than one file can be searched. The search itself is grep's
-//! ([`super::grep::Grep`]). Exit status: 0 when something matched (or
+//! (`grep::Grep`). Exit status: 0 when something matched (or
 //! `--files` listed a file), 1 when nothing did, 2 on an error.
 
 use std::path::Path;
