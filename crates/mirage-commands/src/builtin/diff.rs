@@ -79,6 +79,17 @@ pub(crate) struct Compare {
     pub ignore_blank_lines: bool,
 }
 
+impl Compare {
+    /// Whether lines are compared byte for byte (no ignore option).
+    fn is_exact(&self) -> bool {
+        !(self.ignore_case
+            || self.ignore_all_space
+            || self.ignore_space_change
+            || self.ignore_trailing_space
+            || self.ignore_blank_lines)
+    }
+}
+
 /// The output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -515,36 +526,72 @@ fn tab_from_to(out: &mut Vec<u8>, mut from: usize, to: usize) -> usize {
     to
 }
 
-/// GNU's `print_half_line`: the line cut to `width` columns from `col`.
-fn half_line(out: &mut Vec<u8>, line: &[u8], col0: usize, width: usize) -> usize {
-    let body = line.strip_suffix(b"\n").unwrap_or(line);
-    let mut out_pos = col0;
-    let end = col0 + width;
-    let text = mirage_types::bytestr::decode(body);
-    for ch in text.chars() {
-        if ch == '\t' {
-            let spaces = 8 - (out_pos % 8);
-            if out_pos + spaces > end {
-                // GNU prints a tab only when it fits in the half.
-                while out_pos < end {
-                    out.push(b' ');
-                    out_pos += 1;
+/// GNU's `print_half_line`: the line cut to `bound` columns (positions
+/// relative to the half's start); returns the output column reached. A
+/// tab that would cross the bound is dropped, an invalid byte is printed
+/// without taking a column.
+fn half_line(out: &mut Vec<u8>, line: &[u8], bound: usize) -> usize {
+    let (mut inp, mut outp) = (0usize, 0usize);
+    let mut k = 0;
+    while k < line.len() {
+        let c = line[k];
+        k += 1;
+        match c {
+            b'\n' => return outp,
+            b'\t' => {
+                let spaces = 8 - inp % 8;
+                if inp == outp {
+                    let tabstop = outp + spaces;
+                    if tabstop < bound {
+                        outp = tabstop;
+                        out.push(c);
+                    }
                 }
-                break;
+                inp += spaces;
             }
-            out.push(b'\t');
-            out_pos += spaces;
-        } else {
-            let w = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
-            if out_pos + w > end {
-                break;
+            b'\r' => {
+                out.push(c);
+                inp = 0;
+                outp = 0;
             }
-            let mut buf = [0u8; 4];
-            out.extend_from_slice(&mirage_types::bytestr::encode(ch.encode_utf8(&mut buf)));
-            out_pos += w;
+            0x20..=0x7e => {
+                let fits = inp < bound;
+                inp += 1;
+                if fits {
+                    outp = inp;
+                    out.push(c);
+                }
+            }
+            _ => {
+                let rest = &line[k - 1..line.len().min(k + 3)];
+                let ch = match std::str::from_utf8(rest) {
+                    Ok(s) => s.chars().next(),
+                    Err(e) if e.valid_up_to() > 0 => std::str::from_utf8(&rest[..e.valid_up_to()])
+                        .ok()
+                        .and_then(|s| s.chars().next()),
+                    Err(_) => None,
+                };
+                match ch {
+                    Some(ch) if c >= 0x80 || ch.is_control() => {
+                        let w = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+                        inp += w;
+                        let n = ch.len_utf8();
+                        if inp <= bound {
+                            outp = inp;
+                            out.extend_from_slice(&line[k - 1..k - 1 + n]);
+                        }
+                        k += n - 1;
+                    }
+                    _ => {
+                        if inp < bound {
+                            out.push(c);
+                        }
+                    }
+                }
+            }
         }
     }
-    out_pos
+    outp
 }
 
 /// The side-by-side format (GNU `-y`).
@@ -564,7 +611,7 @@ fn side(
         let mut nl = false;
         if let Some(l) = left {
             nl |= l.ends_with(b"\n");
-            col = half_line(out, l, 0, hw);
+            col = half_line(out, l, hw);
         }
         if sep != b' ' {
             col = tab_from_to(out, col, (hw + c2o - 1) / 2) + 1;
@@ -578,8 +625,8 @@ fn side(
         if let Some(r) = right {
             nl |= r.ends_with(b"\n");
             if r != b"\n" {
-                col = tab_from_to(out, col, c2o);
-                half_line(out, r, col, hw);
+                tab_from_to(out, col, c2o);
+                half_line(out, r, hw);
             }
         }
         if nl {
@@ -776,13 +823,16 @@ async fn diff_files(ctx: &mut CommandCtx, o: &Opts, mut a: Side, mut b: Side, he
     let mut out = Vec::new();
     let same_bytes = da == db;
     let binary = !o.text && (memchr::memchr(0, &da).is_some() || memchr::memchr(0, &db).is_some());
-    if same_bytes {
+    let side_by_side = matches!(o.format, Format::Side { .. });
+    if same_bytes && !side_by_side {
         return identical(ctx, o, &a.name, &b.name).await;
     }
-    if binary {
+    if !same_bytes && (binary || (o.brief && o.cmp.is_exact())) {
+        // `-q` without ignore options compares bytes, as GNU does.
+        let what = if o.brief { "Files" } else { "Binary files" };
         let _ = ctx
             .stdout
-            .write_str(&format!("Binary files {} and {} differ\n", a.name, b.name))
+            .write_str(&format!("{what} {} and {} differ\n", a.name, b.name))
             .await;
         return 1;
     }
@@ -793,7 +843,8 @@ async fn diff_files(ctx: &mut CommandCtx, o: &Opts, mut a: Side, mut b: Side, he
         _ => 0,
     };
     let changes = diff_lines(&la, &lb, &o.cmp, horizon);
-    if changes.iter().all(|c| c.ignore) {
+    let differ = changes.iter().any(|c| !c.ignore);
+    if !differ && !side_by_side {
         return identical(ctx, o, &a.name, &b.name).await;
     }
     if o.brief {
@@ -833,7 +884,7 @@ async fn diff_files(ctx: &mut CommandCtx, o: &Opts, mut a: Side, mut b: Side, he
         Format::Side { width, suppress } => side(&mut out, &la, &lb, &changes, width, suppress),
     }
     let _ = ctx.stdout.write(&out).await;
-    1
+    i32::from(differ)
 }
 
 fn join(dir: &str, name: &str) -> String {
