@@ -283,10 +283,60 @@ pub struct Interp<'a> {
     steps: u32,
 }
 
+/// awk's escapes in a regex (`\t`, `\n`, `\/`, `\"`, octal, gawk's
+/// `\y`) turned into what the ERE engine reads; other escapes are kept.
+fn regex_escapes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut it = s.chars().peekable();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(&n) = it.peek() else {
+            out.push('\\');
+            break;
+        };
+        let lit = match n {
+            't' => Some('\t'),
+            'n' => Some('\n'),
+            'r' => Some('\r'),
+            'f' => Some('\x0c'),
+            'v' => Some('\x0b'),
+            'a' => Some('\x07'),
+            '/' => Some('/'),
+            '"' => Some('"'),
+            _ => None,
+        };
+        if let Some(l) = lit {
+            it.next();
+            out.push(l);
+        } else if n == 'y' {
+            it.next();
+            out.push_str("\\b");
+        } else if n.is_digit(8) {
+            let mut v = 0u32;
+            let mut k = 0;
+            while k < 3 && it.peek().is_some_and(|d| d.is_digit(8)) {
+                v = v * 8 + it.next().and_then(|d| d.to_digit(8)).unwrap_or(0);
+                k += 1;
+            }
+            let ch = char::from_u32(v).unwrap_or('\0');
+            if "\\^$.[]|()*+?{}".contains(ch) {
+                out.push('\\');
+            }
+            out.push(ch);
+        } else {
+            it.next();
+            out.push('\\');
+            out.push(n);
+        }
+    }
+    out
+}
+
 fn regex(pat: &[u8]) -> R<PosixRegex> {
-    let s = mirage_types::bytestr::decode(pat);
-    // gawk's `\y` word boundary and `\/` are not ERE: translate the common ones
-    let s = s.replace("\\/", "/").replace("\\y", "\\b");
+    let s = regex_escapes(&mirage_types::bytestr::decode(pat));
     PosixRegex::new(&s, Syntax::Extended, &Options::default())
         .map_err(|e| Fatal::Error(format!("{}: /{s}/", e.message())))
 }
@@ -413,6 +463,12 @@ impl<'a> Interp<'a> {
             }
             other => other,
         }
+    }
+
+    /// Writes a gawk warning (`awk: cmd. line:1: warning: MSG`) to stderr.
+    fn warn(&mut self, msg: &str) {
+        let line = format!("awk: cmd. line:1: warning: {msg}\n");
+        let _ = self.io.write(Stream::Stderr, line.into_bytes());
     }
 
     /// The context gawk adds to a fatal error once a record was read:
@@ -1648,7 +1704,7 @@ impl<'a> Interp<'a> {
                 let s = self.eval_str(&args[0])?;
                 let t = self.eval_str(args.get(1).unwrap_or(&Expr::Str(Vec::new())))?;
                 let pos = if t.is_empty() {
-                    0
+                    1
                 } else {
                     memchr::memmem::find(&s, &t).map_or(0, |i| char_len(&s[..i]) + 1)
                 };
@@ -1784,14 +1840,21 @@ impl<'a> Interp<'a> {
                     Some(a) => self.eval_num(a)?,
                     None => return fatal(format!("{name}: not enough arguments")),
                 };
-                num(match name {
+                let r = match name {
                     "sin" => x.sin(),
                     "cos" => x.cos(),
                     "exp" => x.exp(),
                     "log" => x.ln(),
                     "sqrt" => x.sqrt(),
                     _ => x.trunc(),
-                })
+                };
+                let shown = || String::from_utf8_lossy(&num_to_str(x, b"%.6g")).into_owned();
+                if matches!(name, "log" | "sqrt") && x < 0.0 {
+                    self.warn(&format!("{name}: received negative argument {}", shown()));
+                } else if name == "exp" && r.is_infinite() && x.is_finite() {
+                    self.warn(&format!("exp: argument {} is out of range", shown()));
+                }
+                num(r)
             }
             "atan2" => {
                 if n < 2 {

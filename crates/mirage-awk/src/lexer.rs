@@ -57,6 +57,7 @@ const OPS: &[&str] = &[
 
 /// Splits `src` into tokens. The error is a message, its line and column.
 pub fn lex(src: &str) -> Result<Vec<Token>, (String, usize, usize)> {
+    WARNINGS.with(|w| w.borrow_mut().clear());
     let b = src.as_bytes();
     let mut out: Vec<Token> = Vec::new();
     let mut i = 0;
@@ -317,7 +318,6 @@ fn escape(b: &[u8], out: &mut Vec<u8>, line: &mut usize) -> usize {
         b'r' => Some(b'\r'),
         b'\\' => Some(b'\\'),
         b'"' => Some(b'"'),
-        b'/' => Some(b'/'),
         b'a' => Some(7),
         b'b' => Some(8),
         b'f' => Some(12),
@@ -354,12 +354,33 @@ fn escape(b: &[u8], out: &mut Vec<u8>, line: &mut usize) -> usize {
             n
         }
         _ => {
-            // gawk keeps the character and warns; regex metacharacters keep the backslash
-            out.push(b'\\');
+            // gawk keeps the character alone and warns
             out.push(c);
+            WARNINGS.with(|w| {
+                w.borrow_mut().push((
+                    *line,
+                    format!(
+                        "escape sequence `\\{}' treated as plain `{}'",
+                        c as char, c as char
+                    ),
+                ));
+            });
             1
         }
     }
+}
+
+thread_local! {
+    /// Warnings of the current [`lex`] call (line, message).
+    static WARNINGS: std::cell::RefCell<Vec<(usize, String)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The warnings the last [`lex`] on this thread produced (line, message),
+/// as gawk prints them (`escape sequence `\q' treated as plain `q'`).
+#[must_use]
+pub fn take_warnings() -> Vec<(usize, String)> {
+    WARNINGS.with(|w| std::mem::take(&mut *w.borrow_mut()))
 }
 
 #[cfg(test)]

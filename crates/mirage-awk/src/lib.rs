@@ -23,6 +23,17 @@ pub use interp::{Fatal, Interp, Io, Stream, WriteError};
 /// # Errors
 /// A syntax error.
 pub fn compile(src: &str) -> Result<parser::Program, parser::ParseError> {
+    compile_with_warnings(src).map(|(p, _)| p)
+}
+
+/// As [`compile`], also returning gawk's parse-time warnings (line, message).
+///
+/// # Errors
+/// A syntax error.
+pub fn compile_with_warnings(
+    src: &str,
+) -> Result<(parser::Program, Vec<(usize, String)>), parser::ParseError> {
     let toks = lexer::lex(src).map_err(|(msg, line, col)| parser::ParseError { msg, line, col })?;
-    parser::parse(toks)
+    let warnings = lexer::take_warnings();
+    parser::parse(toks).map(|p| (p, warnings))
 }

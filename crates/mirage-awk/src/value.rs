@@ -139,9 +139,6 @@ pub fn num_to_str(v: f64, fmt: &[u8]) -> Vec<u8> {
         if v.abs() < 1e18 {
             #[allow(clippy::cast_possible_truncation)]
             let i = v as i64;
-            if i == 0 && v.is_sign_negative() {
-                return b"-0".to_vec();
-            }
             return i.to_string().into_bytes();
         }
         return format!("{v:.0}").into_bytes();

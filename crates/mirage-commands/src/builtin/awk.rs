@@ -159,8 +159,18 @@ struct Job {
 }
 
 fn run_job(job: Job, mut io: ChannelIo) -> Outcome {
-    let prog = match mirage_awk::compile(&job.src) {
-        Ok(p) => p,
+    let where_ = match &job.from_file {
+        Some(f) => f.clone(),
+        None => "cmd. line".to_string(),
+    };
+    let prog = match mirage_awk::compile_with_warnings(&job.src) {
+        Ok((p, warnings)) => {
+            for (line, w) in warnings {
+                let msg = format!("awk: {where_}:{line}: warning: {w}\n");
+                let _ = io.write(Stream::Stderr, msg.into_bytes());
+            }
+            p
+        }
         Err(e) => {
             let where_ = match &job.from_file {
                 Some(f) => f.clone(),
