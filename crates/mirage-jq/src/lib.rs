@@ -63,6 +63,9 @@ pub struct Config {
     pub format: Format,
     /// The environment for `$ENV` and `env`.
     pub env: Vec<(String, String)>,
+    /// `--args` / `--jsonargs` operands, for `$ARGS.positional`
+    /// ([`NamedArg::Str`] or [`NamedArg::Json`]).
+    pub positional: Vec<NamedArg>,
 }
 
 /// One piece of input, in order.
@@ -529,8 +532,37 @@ pub fn run<'p>(
         names.push(format!("${name}"));
         values.push(value);
     }
-    names.push("$__named".to_string());
-    values.push(Val::obj(named_obj.into_iter().collect()));
+    let mut positional = Vec::new();
+    for arg in &cfg.positional {
+        positional.push(match arg {
+            NamedArg::Json(text) => match input::parse_one(text.as_bytes()) {
+                Some(v) => v,
+                None => {
+                    out.stderr(b"jq: Invalid JSON text passed to --jsonargs\n");
+                    out.stderr(USAGE_HINT.as_bytes());
+                    return 2;
+                }
+            },
+            NamedArg::Str(s) => Val::from(s.clone()),
+            NamedArg::SlurpFile(_, b) | NamedArg::RawFile(b) => Val::utf8_str(b.clone()),
+        });
+    }
+    // jq 1.6's `$ARGS`: `{"positional": [...], "named": {...}}`.
+    names.push("$ARGS".to_string());
+    values.push(Val::obj(
+        [
+            (
+                Val::from("positional".to_string()),
+                positional.into_iter().collect(),
+            ),
+            (
+                Val::from("named".to_string()),
+                Val::obj(named_obj.into_iter().collect()),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+    ));
 
     // Compile.
     let own_defs = jaq_core::load::parse(OWN_DEFS, |p| p.defs()).unwrap_or_default();

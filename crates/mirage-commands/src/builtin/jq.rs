@@ -2,7 +2,7 @@
 //!
 //! Options as jq 1.6 takes them (short flags may be combined, `-rc`):
 //! `-c -r -j -a -n -s -R -S -e -C -M --tab --indent N --arg --argjson
-//! --slurpfile --rawfile -f FILE`. Files, `--slurpfile`, `--rawfile` and
+//! --slurpfile --rawfile --args --jsonargs -f FILE`. Files, `--slurpfile`, `--rawfile` and
 //! `-f` are read through the VFS. The interpreter runs on its own thread
 //! (jaq's values are not `Send`), fed input chunks as they arrive and
 //! sending output back through bounded channels, so `jq` streams: a value
@@ -71,6 +71,8 @@ fn parse_jq_args(args: &[String]) -> Result<JqArgs, String> {
     let mut indent: Option<usize> = None;
     let mut tab = false;
     let mut filter: Option<String> = None;
+    // After `--args` (`--jsonargs`), operands are `$ARGS.positional` strings (JSON texts).
+    let mut positional: Option<bool> = None;
     let mut i = 0;
     let take = |i: usize, n: usize| -> Option<Vec<String>> {
         args.get(i + 1..i + 1 + n).map(<[String]>::to_vec)
@@ -89,6 +91,8 @@ fn parse_jq_args(args: &[String]) -> Result<JqArgs, String> {
                 "sort-keys" => a.cfg.format.sort_keys = true,
                 "exit-status" => a.cfg.exit_status = true,
                 "color-output" | "monochrome-output" | "unbuffered" => {}
+                "args" => positional = Some(false),
+                "jsonargs" => positional = Some(true),
                 "tab" => tab = true,
                 "indent" => {
                     let v = take(i, 1).ok_or("--indent takes one parameter")?;
@@ -156,6 +160,12 @@ fn parse_jq_args(args: &[String]) -> Result<JqArgs, String> {
             }
         } else if filter.is_none() && a.from_file.is_none() {
             filter = Some(arg.clone());
+        } else if let Some(json) = positional {
+            a.cfg.positional.push(if json {
+                NamedArg::Json(arg.clone())
+            } else {
+                NamedArg::Str(arg.clone())
+            });
         } else {
             a.files.push(arg.clone());
         }
