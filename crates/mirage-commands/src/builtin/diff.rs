@@ -934,20 +934,30 @@ fn compare<'a>(
     Box::pin(async move {
         let (ka, kb) = (kind(ctx, &a).await, kind(ctx, &b).await);
         match (ka, kb) {
-            (Kind::Dir, Kind::Dir) => {
-                let la = match list_dir(ctx, &a).await {
-                    Ok(l) => l,
-                    Err(e) => {
-                        ctx.error(e).await;
-                        return 2;
+            (ka @ (Kind::Dir | Kind::Missing(_)), kb @ (Kind::Dir | Kind::Missing(_)))
+                if matches!((&ka, &kb), (Kind::Dir, Kind::Dir))
+                    || (o.new_file
+                        && !top
+                        && (matches!(ka, Kind::Dir) || matches!(kb, Kind::Dir))) =>
+            {
+                // Under -N a directory on one side only is compared with
+                // an empty one.
+                let mut lists = Vec::new();
+                for (name, k) in [(&a, &ka), (&b, &kb)] {
+                    if !matches!(k, Kind::Dir) {
+                        lists.push(Vec::new());
+                        continue;
                     }
-                };
-                let lb = match list_dir(ctx, &b).await {
-                    Ok(l) => l,
-                    Err(e) => {
-                        ctx.error(e).await;
-                        return 2;
+                    match list_dir(ctx, name).await {
+                        Ok(l) => lists.push(l),
+                        Err(e) => {
+                            ctx.error(e).await;
+                            return 2;
+                        }
                     }
+                }
+                let (Some(lb), Some(la)) = (lists.pop(), lists.pop()) else {
+                    return 2;
                 };
                 let mut names: Vec<&String> = la.iter().chain(lb.iter()).collect();
                 names.sort();
