@@ -386,6 +386,15 @@ pub(crate) struct Cfg {
     /// GNU grep's `FILE: binary file matches` on stderr; a file error is
     /// `PATH: MESSAGE (os error N)` without the command's name.
     pub(crate) rg: bool,
+    /// ripgrep's `--heading`: each file's path on a line of its own above
+    /// its lines (only when paths are shown), a blank line between files.
+    pub(crate) heading: bool,
+    /// ripgrep's `--column`: the 1-based column of the first match after
+    /// the line number.
+    pub(crate) column: bool,
+    /// ripgrep's `--vimgrep`: `-o`'s one line per match, printing the
+    /// whole line.
+    pub(crate) vimgrep: bool,
 }
 
 impl Cfg {
@@ -593,6 +602,8 @@ struct FileState {
     printed: bool,
     /// Where the first NUL byte of a binary input is (ripgrep's message).
     nul_offset: u64,
+    /// Another file printed lines before this one (ripgrep's `--heading`).
+    after_other: bool,
 }
 
 /// The sink: formats selected and context lines into `buf`.
@@ -614,6 +625,17 @@ struct OutSink<'a> {
 
 impl OutSink<'_> {
     fn sep_if_needed(&mut self) {
+        if self.cfg.heading
+            && !self.st.printed
+            && let Some(n) = self.name
+        {
+            // ripgrep's --heading: the path on its own line, files apart
+            if self.st.after_other {
+                self.buf.push(b'\n');
+            }
+            self.buf.extend_from_slice(n);
+            self.buf.push(b'\n');
+        }
         if self.st.pending_sep {
             self.st.pending_sep = false;
             if let Some(sep) = &self.cfg.group_sep {
@@ -624,14 +646,18 @@ impl OutSink<'_> {
         self.st.printed = true;
     }
 
-    fn prefix(&mut self, line: Option<u64>, offset: u64, sep: u8) {
-        if let Some(n) = self.name {
+    fn prefix(&mut self, line: Option<u64>, offset: u64, sep: u8, column: Option<usize>) {
+        if let Some(n) = self.name.filter(|_| !self.cfg.heading) {
             self.buf.extend_from_slice(n);
             self.buf
                 .push(if self.cfg.null_after_name { 0 } else { sep });
         }
         if self.cfg.line_number {
             let _ = write!(self.buf, "{}", line.unwrap_or(0) + self.st.line_base);
+            self.buf.push(sep);
+        }
+        if let Some(c) = column.filter(|_| self.cfg.column) {
+            let _ = write!(self.buf, "{}", c + 1);
             self.buf.push(sep);
         }
         if self.cfg.byte_offset {
@@ -676,7 +702,7 @@ impl Sink for OutSink<'_> {
             return Ok(true);
         }
         self.sep_if_needed();
-        self.prefix(ctx.line_number(), ctx.absolute_byte_offset(), b'-');
+        self.prefix(ctx.line_number(), ctx.absolute_byte_offset(), b'-', None);
         self.line(ctx.bytes());
         Ok(true)
     }
@@ -702,7 +728,19 @@ impl OutSink<'_> {
             _ if self.binary => return false,
             Mode::Lines => {
                 self.sep_if_needed();
-                self.prefix(mat.line_number(), mat.absolute_byte_offset(), b':');
+                let column = if self.cfg.column && !self.cfg.invert {
+                    let bytes = mat.bytes();
+                    let body = bytes.strip_suffix(&[self.cfg.eol]).unwrap_or(bytes);
+                    self.matcher.find(body).ok().flatten().map(|m| m.start())
+                } else {
+                    None
+                };
+                self.prefix(
+                    mat.line_number(),
+                    mat.absolute_byte_offset(),
+                    b':',
+                    column.or(Some(0)),
+                );
                 match (&self.cfg.replace, self.matcher, self.cfg.invert) {
                     (Some(rep), AnyMatcher::Re(m), false) => {
                         let bytes = mat.bytes();
@@ -730,8 +768,9 @@ impl OutSink<'_> {
                         true
                     });
                     for (a, b) in found {
-                        self.prefix(line, base + a as u64, b':');
+                        self.prefix(line, base + a as u64, b':', Some(a));
                         match (&self.cfg.replace, matcher) {
+                            _ if self.cfg.vimgrep => self.buf.extend_from_slice(body),
                             (Some(rep), AnyMatcher::Re(m)) => {
                                 let mut out = Vec::new();
                                 replace_all(m, &body[a..b], rep, &mut out);
@@ -862,7 +901,8 @@ impl Grep {
 
     fn begin_file(&self) -> FileState {
         FileState {
-            pending_sep: self.cfg.context && self.any_printed,
+            pending_sep: self.cfg.context && self.any_printed && !self.cfg.heading,
+            after_other: self.any_printed,
             ..FileState::default()
         }
     }
@@ -1619,6 +1659,9 @@ pub(crate) fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             count_zero: true,
             replace: None,
             rg: false,
+            heading: false,
+            column: false,
+            vimgrep: false,
         };
         let mut g = Grep {
             cfg: Arc::new(cfg),

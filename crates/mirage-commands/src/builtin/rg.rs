@@ -57,6 +57,9 @@ const OPTS: &[OptSpec] = &[
     OptSpec::flag("with-filename", Some('H'), Some("with-filename")),
     OptSpec::flag("no-filename", Some('I'), Some("no-filename")),
     OptSpec::flag("heading", None, Some("heading")),
+    OptSpec::flag("column", None, Some("column")),
+    OptSpec::flag("no-column", None, Some("no-column")),
+    OptSpec::flag("vimgrep", None, Some("vimgrep")),
     OptSpec::flag("no-heading", None, Some("no-heading")),
     OptSpec::value("after", Some('A'), Some("after-context")),
     OptSpec::value("before", Some('B'), Some("before-context")),
@@ -474,7 +477,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         }
     } else if p.has("count") {
         Mode::Count
-    } else if p.has("only-matching") {
+    } else if p.has("only-matching") || p.has("vimgrep") {
         Mode::Only
     } else {
         Mode::Lines
@@ -508,7 +511,11 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
     let before = number(&p, "before")?.or(ctx_all).unwrap_or(0) as usize;
     let max_count = number(&p, "max-count")?;
     let context = (after > 0 || before > 0) && matches!(mode, Mode::Lines | Mode::Only);
-    let line_number = p.last_of(&["line-number", "no-line-number"]) == Some("line-number")
+    let vimgrep = p.has("vimgrep");
+    let column = (p.last_of(&["column", "no-column"]) == Some("column") || vimgrep)
+        && matches!(mode, Mode::Lines | Mode::Only);
+    let line_number = (p.last_of(&["line-number", "no-line-number"]) == Some("line-number")
+        || column)
         && matches!(mode, Mode::Lines | Mode::Only);
     let mut builder = SearcherBuilder::new();
     builder
@@ -534,6 +541,11 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         count_zero: false,
         replace: p.value("replace").map(|r| bytestr::encode(r).into_owned()),
         rg: true,
+        heading: p.last_of(&["heading", "no-heading"]) == Some("heading")
+            && matches!(mode, Mode::Lines | Mode::Only)
+            && !vimgrep,
+        column,
+        vimgrep,
     };
     let text = p.has("text") || unrestricted >= 3;
     let mut g = Grep {
@@ -632,7 +644,9 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
             0
         });
     }
-    let show = g.with_filename.unwrap_or(any_dir || !single_file);
+    let show = g
+        .with_filename
+        .unwrap_or(any_dir || !single_file || vimgrep);
     for ((d, a), walked) in &files {
         // a binary file met in a walk is skipped; one named is searched
         g.skip_binary = *walked && !text;
