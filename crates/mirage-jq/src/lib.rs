@@ -423,6 +423,20 @@ fn type_name(v: &Val) -> &'static str {
     }
 }
 
+/// `v` as compact JSON cut as jq 1.6 cuts values in messages
+/// (`jv_dump_string_trunc` into 15 bytes: past 14, the first 11 and `...`).
+fn truncated(v: &Val) -> String {
+    let s = String::from_utf8_lossy(&compact(v)).into_owned();
+    if s.len() <= 14 {
+        return s;
+    }
+    let mut end = 11;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &s[..end])
+}
+
 /// The first value and its end in `s` (jaq prints values as JSON in messages).
 fn leading_value(s: &str) -> Option<(Val, usize)> {
     let mut it = serde_json::Deserializer::from_str(s).into_iter::<Val>();
@@ -442,12 +456,30 @@ fn jq_message(msg: &str) -> String {
         let lt = type_name(&l);
         let rs = String::from_utf8_lossy(&compact(&r)).into_owned();
         return match (&l, &r) {
-            (Val::Arr(_) | Val::Obj(_) | Val::Null, Val::TStr(_)) => {
-                format!("Cannot index {lt} with string {rs}")
-            }
-            (_, Val::TStr(_)) => format!("Cannot index {lt} with {rs}"),
+            (_, Val::TStr(_)) => format!("Cannot index {lt} with string {rs}"),
             _ => format!("Cannot index {lt} with {}", type_name(&r)),
         };
+    }
+    if let Some(rest) = msg.strip_prefix("cannot calculate ")
+        && let Some((l, end)) = leading_value(rest)
+        && let Some((op, r)) = rest[end..].trim_start().split_once(' ')
+        && let Some((r, _)) = leading_value(r)
+    {
+        let verb = match op {
+            "+" => "added",
+            "-" => "subtracted",
+            "*" => "multiplied",
+            "/" => "divided",
+            "%" => "divided (remainder)",
+            _ => return msg.to_string(),
+        };
+        return format!(
+            "{} ({}) and {} ({}) cannot be {verb}",
+            type_name(&l),
+            truncated(&l),
+            type_name(&r),
+            truncated(&r)
+        );
     }
     if let Some(rest) = msg.strip_prefix("cannot use ")
         && let Some((l, end)) = leading_value(rest)
@@ -458,7 +490,7 @@ fn jq_message(msg: &str) -> String {
             other => format!(
                 "Cannot iterate over {} ({})",
                 type_name(&other),
-                String::from_utf8_lossy(&compact(&other))
+                truncated(&other)
             ),
         };
     }

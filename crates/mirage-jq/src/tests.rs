@@ -101,3 +101,29 @@ fn inputs_and_slurp() {
     r.raw_input = true;
     assert_eq!(jq(&r, "a\nb").0, "\"a\"\n\"b\"\n");
 }
+
+#[test]
+fn error_wording_as_jq_1_6() {
+    // Each message was printed by jq 1.6.
+    let err = |f: &str| {
+        let mut c = cfg(f);
+        c.null_input = true;
+        jq(&c, "").1
+    };
+    assert_eq!(
+        err("1 + \"a\""),
+        "jq: error (at <unknown>): number (1) and string (\"a\") cannot be added\n"
+    );
+    assert_eq!(
+        err("{} - 1"),
+        "jq: error (at <unknown>): object ({}) and number (1) cannot be subtracted\n"
+    );
+    assert_eq!(
+        err("\"abcdefghijklmnop\" | .[]"),
+        "jq: error (at <unknown>): Cannot iterate over string (\"abcdefghij...)\n"
+    );
+    assert_eq!(
+        err("1 | .[]"),
+        "jq: error (at <unknown>): Cannot iterate over number (1)\n"
+    );
+}
