@@ -54,6 +54,7 @@ const OPTS: &[OptSpec] = &[
     OptSpec::value("label", None, Some("label")),
     OptSpec::optional("color", None, Some("color")),
     OptSpec::flag("minimal", Some('d'), Some("minimal")),
+    OptSpec::value("exclude", Some('x'), Some("exclude")),
 ];
 
 /// The spec of `diff` (usage errors exit 2).
@@ -706,8 +707,19 @@ struct Opts {
     text: bool,
     cmp: Compare,
     labels: Vec<String>,
+    /// `-x PAT`: base names left out of directory comparisons.
+    exclude: Vec<globset::GlobMatcher>,
     /// The options as typed, for `diff -r` headers (`diff -ru a/f b/f`).
     switches: String,
+}
+
+/// `s` quoted as GNU's shell quoting style quotes an argument.
+fn shell_quote(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "%+,-./:@_^".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 fn parse_count(v: &str) -> Result<usize, CmdError> {
@@ -739,15 +751,39 @@ fn opts(p: &ParsedArgs, args: &[String]) -> Result<Opts, CmdError> {
         }
         *suppress = p.has("suppress-common-lines");
     }
+    // GNU prints the option words as typed (values included), each
+    // quoted for the shell when needed: `diff -r -x '*.o' a/f b/f`.
     let mut switches = String::new();
+    let mut want_value = false;
     for a in args {
-        if a == "--" {
+        if want_value {
+            want_value = false;
+        } else if a == "--" {
             break;
+        } else if let Some(long) = a.strip_prefix("--") {
+            let name = long.split('=').next().unwrap_or("");
+            want_value = !long.contains('=')
+                && OPTS.iter().any(|o| {
+                    o.long.is_some_and(|l| l.starts_with(name))
+                        && o.arity == mirage_types::args::Arity::Required
+                });
+        } else if a.len() > 1 && a.starts_with('-') {
+            // A cluster ends with a value option's letter: the value follows.
+            let mut it = a[1..].chars();
+            while let Some(c) = it.next() {
+                let takes = OPTS
+                    .iter()
+                    .any(|o| o.short == Some(c) && o.arity == mirage_types::args::Arity::Required);
+                if takes {
+                    want_value = it.as_str().is_empty();
+                    break;
+                }
+            }
+        } else {
+            continue;
         }
-        if a.starts_with('-') && a != "-" && !p.operands.contains(a) {
-            switches.push(' ');
-            switches.push_str(a);
-        }
+        switches.push(' ');
+        switches.push_str(&shell_quote(a));
     }
     Ok(Opts {
         format,
@@ -764,6 +800,19 @@ fn opts(p: &ParsedArgs, args: &[String]) -> Result<Opts, CmdError> {
             ignore_blank_lines: p.has("ignore-blank-lines"),
         },
         labels: p.values("label").into_iter().map(String::from).collect(),
+        exclude: p
+            .values("exclude")
+            .into_iter()
+            .filter_map(|pat| {
+                globset::GlobBuilder::new(pat)
+                    .literal_separator(false)
+                    .backslash_escape(true)
+                    .build()
+                    .or_else(|_| globset::Glob::new(&globset::escape(pat)))
+                    .ok()
+                    .map(|g| g.compile_matcher())
+            })
+            .collect(),
         switches,
     })
 }
@@ -959,7 +1008,11 @@ fn compare<'a>(
                 let (Some(lb), Some(la)) = (lists.pop(), lists.pop()) else {
                     return 2;
                 };
-                let mut names: Vec<&String> = la.iter().chain(lb.iter()).collect();
+                let mut names: Vec<&String> = la
+                    .iter()
+                    .chain(lb.iter())
+                    .filter(|n| !o.exclude.iter().any(|g| g.is_match(n.as_str())))
+                    .collect();
                 names.sort();
                 names.dedup();
                 let mut status = 0;
@@ -1086,6 +1139,10 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         }
     }
     let (a, b) = (p.operands[0].clone(), p.operands[1].clone());
+    if a == "-" && b == "-" {
+        // The same stream on both sides (GNU compares it with itself).
+        return Ok(0);
+    }
     let status = compare(ctx, &o, a, b, true, false).await;
     Ok(status)
 }
