@@ -89,10 +89,15 @@ impl ValueReader {
                 let after = usize::from(self.buf.get(end) == Some(&b'\n'));
                 Next::Value(v, self.lines + after)
             }
-            Some(Err(e)) if e.to_string().starts_with("number out of range") => {
-                // serde_json refuses `1e1000`; jq 1.6 reads it as the
-                // largest double. jaq's own parser takes it (as a decimal
-                // string): hand the rest of the input to it, once all in.
+            Some(Err(e))
+                if e.to_string().starts_with("number out of range")
+                    || e.to_string().starts_with("invalid unicode code point") =>
+            {
+                // serde_json refuses `1e1000` and invalid UTF-8 in strings;
+                // jq 1.6 reads the first as the largest double and the
+                // second with U+FFFD. jaq's own parser takes both (a decimal
+                // string; the bytes as they are, which our writer prints
+                // as U+FFFD): hand it the rest of the input, once all in.
                 if !self.eof {
                     self.retry_at = usize::MAX;
                     return Next::NeedMore;
@@ -207,5 +212,11 @@ mod tests {
         assert_eq!(values(&["  "]), Vec::<String>::new());
         assert!(values(&["[1,"])[0].starts_with("error: Unfinished JSON term at EOF"));
         assert!(values(&["{bad json"])[0].starts_with("error: "));
+        assert_eq!(values(&["[1e1000] ", "2"]).len(), 2);
+        let mut r = ValueReader::new();
+        r.push(b"\"a\xffb\" 1");
+        r.finish();
+        assert!(matches!(r.next_value(), Next::Value(..)));
+        assert!(matches!(r.next_value(), Next::Value(..)));
     }
 }

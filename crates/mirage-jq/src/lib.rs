@@ -899,7 +899,15 @@ impl Runner<'_> {
     fn emit(&mut self, v: &Val) {
         let raw = self.cfg.raw_output || self.cfg.join_output;
         match v {
-            Val::TStr(s) | Val::BStr(s) if raw => self.buf.extend_from_slice(s),
+            // jq 1.6 holds strings as UTF-8: invalid bytes come out as U+FFFD.
+            Val::TStr(s) | Val::BStr(s) if raw => {
+                for chunk in s.utf8_chunks() {
+                    self.buf.extend_from_slice(chunk.valid().as_bytes());
+                    if !chunk.invalid().is_empty() {
+                        self.buf.extend_from_slice("\u{FFFD}".as_bytes());
+                    }
+                }
+            }
             _ => write::write_value(v, &self.cfg.format, 0, &mut self.buf),
         }
         if !self.cfg.join_output {
