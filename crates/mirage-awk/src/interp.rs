@@ -238,6 +238,7 @@ impl Reader {
 struct OutFile {
     buf: Vec<u8>,
     redir: Redir,
+    order: usize,
 }
 
 /// The awk interpreter.
@@ -594,11 +595,22 @@ impl<'a> Interp<'a> {
     }
 
     fn close_all(&mut self) -> R<()> {
-        let r = self.flush_stdout();
-        let names: Vec<Vec<u8>> = self.files.keys().cloned().collect();
-        for n in names {
-            self.close_output(&n)?;
+        // as gawk: the pipes and files are closed first, then stdout flushed
+        let mut names: Vec<(usize, Vec<u8>)> = self
+            .files
+            .iter()
+            .map(|(k, f)| (f.order, k.clone()))
+            .collect();
+        names.sort();
+        let mut r = Ok(());
+        for (_, n) in names {
+            if let Err(e) = self.close_output(&n) {
+                r = Err(e);
+                break;
+            }
         }
+        let flushed = self.flush_stdout();
+        let r = r.and(flushed);
         if let Some(r) = self.main.take() {
             self.io.close(r.h);
         }
@@ -1245,11 +1257,17 @@ impl<'a> Interp<'a> {
                     ))
                 })?;
             }
+            if *redir == Redir::Pipe {
+                // gawk flushes its output when it starts a command
+                self.flush_stdout()?;
+            }
+            let order = self.files.len();
             self.files.insert(
                 name.clone(),
                 OutFile {
                     buf: Vec::new(),
                     redir: *redir,
+                    order,
                 },
             );
         }
@@ -1289,7 +1307,6 @@ impl<'a> Interp<'a> {
             return Ok(-1);
         };
         if f.redir == Redir::Pipe {
-            self.flush_stdout()?;
             let (st, _) = self.io.run(name, f.buf, false).map_err(Fatal::Error)?;
             return Ok(st);
         }
@@ -1633,7 +1650,7 @@ impl<'a> Interp<'a> {
                 let end = memchr::memchr(sep, &data[*pos..]).map_or(data.len(), |i| *pos + i);
                 let line = data[*pos..end].to_vec();
                 *pos = (end + 1).min(data.len().max(end + 1));
-                self.getline_store(var, line, true)?;
+                self.getline_store(var, line, false)?;
                 Ok(Value::Num(1.0))
             }
         }

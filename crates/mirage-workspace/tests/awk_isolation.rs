@@ -2,8 +2,9 @@
 //! awk reaches no host file and no host process: `print > file`,
 //! `getline < file` and input files go through the VFS router (a
 //! read-only mount refuses the write with `Read-only file system`),
-//! `system()`, `print | cmd` and `cmd | getline` are refused, and input
-//! streams (`yes | awk '{print; exit}'` ends).
+//! `system()`, `print | cmd` and `cmd | getline` run in our own shell
+//! (builtins and registered commands over the VFS), and input streams
+//! (`yes | awk '{print; exit}'` ends).
 
 use std::sync::Arc;
 
@@ -37,21 +38,45 @@ async fn ws() -> Workspace {
 }
 
 #[tokio::test]
-async fn system_and_pipes_start_no_process() {
+async fn system_and_pipes_run_in_our_shell() {
     let ws = ws().await;
     let marker = format!("/tmp/mirage-awk-isolation-{}", std::process::id());
     let host = std::path::Path::new(&marker);
-    for prog in [
-        format!("BEGIN {{ system(\"id; touch {marker}\") }}"),
-        format!("BEGIN {{ print \"x\" | \"touch {marker}\" }}"),
-        format!("BEGIN {{ \"touch {marker}\" | getline v }}"),
+    for (prog, want) in [
+        (
+            format!("BEGIN {{ print system(\"touch {marker}.1; exit 3\") }}"),
+            "3\n",
+        ),
+        (
+            format!(
+                "BEGIN {{ print \"b\" | \"sort\"; print \"a\" | \"sort\"; print \"x\" | \"cat > {marker}.2\" }}"
+            ),
+            "a\nb\n",
+        ),
+        (
+            format!("BEGIN {{ \"touch {marker}.3; echo got\" | getline v; print v }}"),
+            "got\n",
+        ),
     ] {
         let (out, err, code) = run(&ws, &format!("awk '{prog}'")).await;
-        assert_eq!(code, 2, "{prog}: {err}");
-        assert_eq!(out, "");
-        assert!(err.contains("not supported in mirage"), "{err}");
-        assert!(!host.exists(), "a host process ran: {prog}");
+        assert_eq!((out.as_str(), code), (want, 0), "{prog}: {err}");
     }
+    for k in 1..=3 {
+        let f = format!("{marker}.{k}");
+        assert!(
+            !std::path::Path::new(&f).exists(),
+            "a host process ran: {f}"
+        );
+        let (_, _, code) = run(&ws, &format!("test -f {f}")).await;
+        assert_eq!(code, 0, "{f} is not in the VFS");
+    }
+    assert!(!host.exists());
+    let (out, _, _) = run(&ws, &format!("cat {marker}.2")).await;
+    assert_eq!(out, "x\n");
+    // a host-only program is not found: nothing starts on the host
+    let (_, err, code) = run(&ws, "awk 'BEGIN { print system(\"/usr/bin/id\") }'").await;
+    assert_eq!(code, 0);
+    assert!(!err.is_empty());
 }
 
 #[tokio::test]

@@ -7,8 +7,9 @@
 //! read through the router chunk by chunk (so `cat endless | awk '{print;
 //! exit}'` ends), `print > file` writes through the router (a read-only
 //! mount gives `Read-only file system`), and `system()`, `print | cmd` and
-//! `cmd | getline` are refused with a clear error: no host file and no host
-//! process is ever touched.
+//! `cmd | getline` run through our own shell (`eval` by the command
+//! runner; refused with a clear error when there is none): no host file and
+//! no host process is ever touched.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -37,7 +38,7 @@ pub static SPEC: CommandSpec = CommandSpec {
 
 crate::register_command!("awk", SPEC, run);
 
-/// The message for anything that would start a process.
+/// The message for a command line when no runner is provided.
 const NO_COMMANDS: &str =
     "running commands (system(), print | cmd, cmd | getline) is not supported in mirage";
 
@@ -62,6 +63,7 @@ enum Req {
     Close(u32),
     Write(Stream, Vec<u8>),
     WriteFile(Vec<u8>, bool, Vec<u8>),
+    Run(Vec<u8>, Vec<u8>, bool),
 }
 
 /// A reply to a request that waits for one.
@@ -69,6 +71,7 @@ enum Reply {
     Opened(Result<u32, String>),
     Chunk(Result<Option<Vec<u8>>, String>),
     Written(Result<(), String>),
+    Ran(Result<(i32, Vec<u8>), String>),
 }
 
 /// The interpreter side of the channel.
@@ -119,13 +122,11 @@ impl Io for ChannelIo {
             _ => Err(GONE.into()),
         }
     }
-    fn run(
-        &mut self,
-        _cmd: &[u8],
-        _input: Vec<u8>,
-        _capture: bool,
-    ) -> Result<(i32, Vec<u8>), String> {
-        Err(NO_COMMANDS.into())
+    fn run(&mut self, cmd: &[u8], input: Vec<u8>, capture: bool) -> Result<(i32, Vec<u8>), String> {
+        match self.ask(Req::Run(cmd.to_vec(), input, capture)) {
+            Some(Reply::Ran(r)) => r,
+            _ => Err(GONE.into()),
+        }
     }
     fn cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Relaxed)
@@ -357,6 +358,10 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
                     let _ = ctx.stderr.flush().await;
                 }
             }
+            Req::Run(cmd, input, capture) => {
+                let r = run_line(ctx, &cmd, input, capture).await;
+                let _ = rep_tx.send(Reply::Ran(r));
+            }
             Req::WriteFile(path, append, data) => {
                 let abs = ctx.resolve(&bytestr::decode(&path));
                 let src = ByteSource::Bytes(data.into());
@@ -380,6 +385,44 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         Outcome::Fatal(m) if m.starts_with('\0') => Err(CmdError::new(2, &m[1..])),
         Outcome::Fatal(m) => Err(CmdError::new(2, format!("cmd. line:1: {m}"))),
     }
+}
+
+/// Runs a command line of `system()`, `print | cmd` or `cmd | getline`
+/// through our own shell (`eval` by [`CommandCtx::runner`]: builtins and
+/// registered commands over the VFS, never a host process). `input` is its
+/// stdin; with `capture` its stdout is returned, otherwise it goes to ours.
+/// Without a runner, commands are refused.
+async fn run_line(
+    ctx: &mut CommandCtx,
+    cmd: &[u8],
+    input: Vec<u8>,
+    capture: bool,
+) -> Result<(i32, Vec<u8>), String> {
+    let Some(runner) = ctx.runner.clone() else {
+        return Err(NO_COMMANDS.into());
+    };
+    let _ = ctx.stdout.flush().await;
+    let _ = ctx.stderr.flush().await;
+    let argv = vec!["eval".to_string(), bytestr::decode(cmd).into_owned()];
+    let stdin = Input::from_source(ByteSource::Bytes(input.into()));
+    let (out, buf) = if capture {
+        let (sink, buf) = mirage_types::Sink::capture();
+        (sink, Some(buf))
+    } else {
+        (ctx.stdout.sink().clone(), None)
+    };
+    let err = ctx.stderr.sink().clone();
+    let status = runner
+        .run_argv(argv, ctx.cwd.clone(), ctx.env.clone(), stdin, out, err)
+        .await;
+    let captured = match buf {
+        Some(b) => match b.lock() {
+            Ok(mut g) => std::mem::take(&mut *g),
+            Err(p) => std::mem::take(&mut *p.into_inner()),
+        },
+        None => Vec::new(),
+    };
+    Ok((status, captured))
 }
 
 /// Opens an input: `-` and `/dev/stdin` are standard input, anything else
