@@ -5,7 +5,7 @@
 //!
 //! The line matching is GNU's own (`analyze.c`'s discarding of confusing
 //! lines, gnulib `diffseq.h`'s `compareseq`, then `shift_boundaries`),
-//! ported in [`gnu`]: among the many minimal edit scripts it picks the one
+//! ported in the `gnu` module: among the many minimal edit scripts it picks the one
 //! GNU prints, which a generic Myers (the `similar` crate, tried first)
 //! does not in about a third of random small inputs. The output formats
 //! are GNU's byte for byte.
