@@ -63,6 +63,9 @@ pub struct Config {
     pub format: Format,
     /// The environment for `$ENV` and `env`.
     pub env: Vec<(String, String)>,
+    /// `--stream`: each input value arrives as jq's stream events
+    /// (`[path, leaf]`, and `[path]` closing each non-empty container).
+    pub stream: bool,
     /// `--args` / `--jsonargs` operands, for `$ARGS.positional`
     /// ([`NamedArg::Str`] or [`NamedArg::Json`]).
     pub positional: Vec<NamedArg>,
@@ -105,6 +108,8 @@ struct Source<'a> {
     messages: Vec<String>,
     open_failed: bool,
     done: bool,
+    stream: bool,
+    events: std::collections::VecDeque<Val>,
 }
 
 impl Source<'_> {
@@ -153,10 +158,17 @@ impl Source<'_> {
                 self.pull();
             }
         }
+        if let Some(e) = self.events.pop_front() {
+            return Some(Ok(e));
+        }
         loop {
             match self.reader.next_value() {
                 input::Next::Value(v, line) => {
                     self.line = line;
+                    if self.stream {
+                        stream_events(v, &mut Vec::new(), &mut self.events);
+                        return self.events.pop_front().map(Ok);
+                    }
                     return Some(Ok(v));
                 }
                 input::Next::NeedMore => {
@@ -180,6 +192,32 @@ impl Source<'_> {
         }
         Ok(all.into_iter().collect())
     }
+}
+
+/// Appends the `--stream` events of `v` at `path` (jq 1.6's order).
+fn stream_events(v: Val, path: &mut Vec<Val>, out: &mut std::collections::VecDeque<Val>) {
+    let children: Vec<(Val, Val)> = match v {
+        Val::Arr(ref a) if !a.is_empty() => a
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (Val::from(i), x.clone()))
+            .collect(),
+        Val::Obj(ref o) if !o.is_empty() => o.iter().map(|(k, x)| (k.clone(), x.clone())).collect(),
+        leaf => {
+            out.push_back([path.iter().cloned().collect(), leaf].into_iter().collect());
+            return;
+        }
+    };
+    let mut last = Val::Null;
+    for (k, x) in children {
+        path.push(k.clone());
+        stream_events(x, path, out);
+        path.pop();
+        last = k;
+    }
+    let mut closing: Vec<Val> = path.clone();
+    closing.push(last);
+    out.push_back([closing.into_iter().collect::<Val>()].into_iter().collect());
 }
 
 /// The data jaq's native filters see: the look-up table, the inputs for
@@ -682,6 +720,8 @@ pub fn run<'p>(
         messages: Vec::new(),
         open_failed: false,
         done: false,
+        stream: cfg.stream,
+        events: std::collections::VecDeque::new(),
     });
     let parse_failed = RefCell::new(None::<String>);
     let iter = std::iter::from_fn(|| {

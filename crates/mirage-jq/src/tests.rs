@@ -127,3 +127,15 @@ fn error_wording_as_jq_1_6() {
         "jq: error (at <unknown>): Cannot iterate over number (1)\n"
     );
 }
+
+#[test]
+fn stream_events_as_jq_1_6() {
+    let mut c = cfg(".");
+    c.stream = true;
+    c.format.indent = None;
+    // Printed by jq 1.6 `--stream -c .`.
+    assert_eq!(
+        jq(&c, r#"{"a":[1,{"b":2}],"c":[]} 3 []"#).0,
+        "[[\"a\",0],1]\n[[\"a\",1,\"b\"],2]\n[[\"a\",1,\"b\"]]\n[[\"a\",1]]\n[[\"c\"],[]]\n[[\"c\"]]\n[[],3]\n[[],[]]\n"
+    );
+}

@@ -2,7 +2,7 @@
 //!
 //! Options as jq 1.6 takes them (short flags may be combined, `-rc`):
 //! `-c -r -j -a -n -s -R -S -e -C -M --tab --indent N --arg --argjson
-//! --slurpfile --rawfile --args --jsonargs -f FILE`. Files, `--slurpfile`, `--rawfile` and
+//! --slurpfile --rawfile --args --jsonargs --stream -f FILE`. Files, `--slurpfile`, `--rawfile` and
 //! `-f` are read through the VFS. The interpreter runs on its own thread
 //! (jaq's values are not `Send`), fed input chunks as they arrive and
 //! sending output back through bounded channels, so `jq` streams: a value
@@ -32,6 +32,9 @@ const OPTS: &[OptSpec] = &[
     OptSpec::value("slurpfile", None, Some("slurpfile")),
     OptSpec::value("rawfile", None, Some("rawfile")),
     OptSpec::value("from-file", Some('f'), Some("from-file")),
+    OptSpec::flag("stream", None, Some("stream")),
+    OptSpec::flag("args", None, Some("args")),
+    OptSpec::flag("jsonargs", None, Some("jsonargs")),
 ];
 
 /// The spec of `jq` (for `--help`; the arguments are parsed as jq 1.6
@@ -91,6 +94,7 @@ fn parse_jq_args(args: &[String]) -> Result<JqArgs, String> {
                 "sort-keys" => a.cfg.format.sort_keys = true,
                 "exit-status" => a.cfg.exit_status = true,
                 "color-output" | "monochrome-output" | "unbuffered" => {}
+                "stream" => a.cfg.stream = true,
                 "args" => positional = Some(false),
                 "jsonargs" => positional = Some(true),
                 "tab" => tab = true,
