@@ -456,6 +456,8 @@ struct Opts {
     remove_empty: bool,
     output: Option<String>,
     backup_if_mismatch: bool,
+    /// `-b`: always keep the original as `NAME.orig`.
+    backup: bool,
     dir: Option<String>,
 }
 
@@ -589,7 +591,7 @@ async fn patch_file(
                     "Reversed (or previously applied) patch detected!  Assume -R? [n] \nApply anyway? [n] \n",
                 );
             }
-            if !o.silent {
+            if !o.silent && !o.forward {
                 out.push_str("Skipping patch.\n");
             }
             let n = hunks.len();
@@ -650,7 +652,10 @@ async fn patch_file(
     if o.dry_run {
         return status;
     }
-    if res.mismatch && o.backup_if_mismatch && o.output.is_none() && !orig.is_empty() {
+    if ((res.mismatch && o.backup_if_mismatch) || o.backup)
+        && o.output.is_none()
+        && !orig.is_empty()
+    {
         let _ = write_file(ctx, &format!("{path}.orig"), orig.clone()).await;
     }
     let deleting = new_name == "/dev/null" || (o.remove_empty && res.out.is_empty());
@@ -710,6 +715,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         remove_empty: p.has("remove-empty-files"),
         output: p.value("output").map(String::from),
         backup_if_mismatch: !p.has("no-backup-if-mismatch"),
+        backup: p.has("backup"),
         dir: p.value("directory").map(String::from),
     };
     let input = p
