@@ -2290,13 +2290,27 @@ fn gensub(re: &PosixRegex, s: &[u8], repl: &[u8], which: usize) -> Vec<u8> {
     out
 }
 
+/// Appends `s` padded with spaces to `width` characters (UTF-8 aware, as
+/// gawk in a UTF-8 locale), on the right with `left`.
+fn pad_chars(out: &mut Vec<u8>, s: &[u8], width: usize, left: bool) {
+    let n = char_len(s);
+    let pad = width.saturating_sub(n);
+    if !left {
+        out.resize(out.len() + pad, b' ');
+    }
+    out.extend_from_slice(s);
+    if left {
+        out.resize(out.len() + pad, b' ');
+    }
+}
+
 /// Formats `vals` by an awk `printf` format (`%c %d %i %o %x %X %u %e %E
 /// %f %F %g %G %a %A %s %%`, flags `-+ #0`, `*` width and precision).
 ///
 /// # Errors
 /// Too few arguments for the format (gawk's fatal error).
 pub fn sprintf_values(fmt: &[u8], vals: &[Value]) -> R<Vec<u8>> {
-    use mirage_format::number::{format_float, format_int, format_str, format_uint};
+    use mirage_format::number::{format_float, format_int, format_uint};
     use mirage_format::spec::{Flags, Spec};
     let mut out = Vec::new();
     let mut i = 0;
@@ -2427,6 +2441,12 @@ pub fn sprintf_values(fmt: &[u8], vals: &[Value]) -> R<Vec<u8>> {
             }
             b'c' => {
                 let v = take(&mut next, start)?;
+                let v = match v {
+                    Value::StrNum(b) if crate::value::looks_numeric(&b) => {
+                        Value::Num(crate::value::str_to_num(&b))
+                    }
+                    other => other,
+                };
                 let bytes = match v {
                     Value::Num(n) => {
                         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -2452,11 +2472,7 @@ pub fn sprintf_values(fmt: &[u8], vals: &[Value]) -> R<Vec<u8>> {
                         s[..l].to_vec()
                     }
                 };
-                let s = Spec {
-                    precision: None,
-                    ..spec
-                };
-                out.extend_from_slice(&format_str(&s, &bytes));
+                pad_chars(&mut out, &bytes, spec.width, spec.flags.left);
             }
             b's' => {
                 let v = take(&mut next, start)?;
@@ -2464,7 +2480,14 @@ pub fn sprintf_values(fmt: &[u8], vals: &[Value]) -> R<Vec<u8>> {
                     Value::Num(n) => num_to_str(n, cf),
                     other => other.into_bytes(cf),
                 };
-                out.extend_from_slice(&format_str(&spec, &s));
+                let s = match spec.precision {
+                    Some(p) if p < char_len(&s) => {
+                        let starts = char_starts(&s);
+                        s[..starts[p]].to_vec()
+                    }
+                    _ => s,
+                };
+                pad_chars(&mut out, &s, spec.width, spec.flags.left);
             }
             _ => {
                 out.extend_from_slice(&fmt[start..i]);
