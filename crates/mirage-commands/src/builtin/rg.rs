@@ -131,7 +131,14 @@ struct Filter {
 
 impl Filter {
     /// Whether `abs` (shown as `display`) is left out of the walk.
-    fn skip(&self, levels: &[Level], display: &str, name: &str, abs: &str, is_dir: bool) -> bool {
+    fn skip(
+        &self,
+        levels: &[Arc<Level>],
+        display: &str,
+        name: &str,
+        abs: &str,
+        is_dir: bool,
+    ) -> bool {
         let rel = display.strip_prefix("./").unwrap_or(display);
         let rel = if Path::new(rel).is_absolute() {
             abs.strip_prefix(&self.cwd)
@@ -270,8 +277,22 @@ async fn parent_levels(ctx: &mut CommandCtx, abs: &str, f: &Filter) -> (Vec<Leve
     (levels, in_git)
 }
 
+/// A directory still to list in [`walk`]: (display, absolute path, depth,
+/// inside a git repository, the ignore levels above it, with `-L` the real
+/// paths of the directories above it).
+type Pending = (
+    String,
+    String,
+    usize,
+    bool,
+    Arc<Vec<Arc<Level>>>,
+    Arc<Vec<(String, String)>>,
+);
+
 /// Walks the directory `abs` (shown as `display`) and returns the files to
-/// search, in path order; errors are reported as they come.
+/// search, in path order; errors are reported as they come. The walk keeps
+/// its own stack (no recursion, whatever the depth); with `-L` a link back
+/// to a directory above is reported as ripgrep does and not followed.
 async fn walk(
     ctx: &mut CommandCtx,
     g: &mut Grep,
@@ -279,75 +300,102 @@ async fn walk(
     display: &str,
     abs: &str,
 ) -> Vec<Found> {
-    let (mut levels, in_git) = parent_levels(ctx, abs, f).await;
+    let (levels, in_git) = parent_levels(ctx, abs, f).await;
+    let levels: Vec<Arc<Level>> = levels.into_iter().map(Arc::new).collect();
     let mut out = Vec::new();
-    walk_dir(ctx, g, f, &mut levels, in_git, display, abs, 0, &mut out).await;
-    out
-}
-
-#[allow(clippy::too_many_arguments)]
-fn walk_dir<'a>(
-    ctx: &'a mut CommandCtx,
-    g: &'a mut Grep,
-    f: &'a Filter,
-    levels: &'a mut Vec<Level>,
-    in_git: bool,
-    display: &'a str,
-    abs: &'a str,
-    depth: usize,
-    out: &'a mut Vec<Found>,
-) -> futures::future::BoxFuture<'a, ()> {
-    Box::pin(async move {
-        let entries = match names_in(ctx, abs).await {
+    let mut stack: Vec<Result<Found, Pending>> = vec![Err((
+        display.to_string(),
+        abs.to_string(),
+        0,
+        in_git,
+        Arc::new(levels),
+        Arc::default(),
+    ))];
+    while let Some(item) = stack.pop() {
+        let (display, abs, depth, in_git, levels, ancestors) = match item {
+            Ok(found) => {
+                out.push(found);
+                continue;
+            }
+            Err(dir) => dir,
+        };
+        let mut ancestors = ancestors;
+        if f.follow {
+            let real = ctx.vfs.realpath(&abs).await.unwrap_or_else(|_| abs.clone());
+            if let Some((_, a)) = ancestors.iter().find(|a| a.0 == real) {
+                let _ = g.flush(ctx, false).await;
+                let _ = ctx.stdout.flush().await;
+                let msg = format!("File system loop found: {display} points to an ancestor {a}\n");
+                let _ = ctx.stderr.write(&bytestr::encode(&msg)).await;
+                let _ = ctx.stderr.flush().await;
+                g.error = true;
+                continue;
+            }
+            let mut v = (*ancestors).clone();
+            v.push((real, display.clone()));
+            ancestors = Arc::new(v);
+        }
+        let entries = match names_in(ctx, &abs).await {
             Ok(v) => v,
             Err(msg) => {
-                g.file_error(ctx, display, &msg).await;
-                return;
+                g.file_error(ctx, &display, &msg).await;
+                continue;
             }
         };
         let names: Vec<String> = entries.iter().map(|(n, _)| n.clone()).collect();
         let in_git = in_git || names.iter().any(|n| n == ".git");
-        let pushed = match read_level(ctx, abs, &names, in_git, f).await {
+        let levels = match read_level(ctx, &abs, &names, in_git, f).await {
             Some(l) if f.ignore_files => {
-                levels.push(l);
-                true
+                let mut v = (*levels).clone();
+                v.push(Arc::new(l));
+                Arc::new(v)
             }
-            _ => false,
+            _ => levels,
         };
-        if f.max_depth.is_none_or(|m| depth < m) {
-            for (name, ft) in entries {
-                let cd = join(display, &name);
-                let ca = join(abs, &name);
-                let ft = match ft {
-                    FileType::Symlink if f.follow => match ctx.vfs.stat(&ca).await {
-                        Ok(s) => s.file_type,
-                        Err(e) => {
-                            g.file_error(ctx, &cd, e.message()).await;
-                            continue;
-                        }
-                    },
-                    t => t,
-                };
-                match ft {
-                    FileType::Directory => {
-                        if f.skip(levels, &cd, &name, &ca, true) {
-                            continue;
-                        }
-                        walk_dir(ctx, g, f, levels, in_git, &cd, &ca, depth + 1, out).await;
+        if f.max_depth.is_some_and(|m| depth >= m) {
+            continue;
+        }
+        // files are listed at once, directories pushed (in reverse, so the
+        // first is walked next) after the files before them
+        let mut children: Vec<Result<Found, Pending>> = Vec::new();
+        for (name, ft) in entries {
+            let cd = join(&display, &name);
+            let ca = join(&abs, &name);
+            let ft = match ft {
+                FileType::Symlink if f.follow => match ctx.vfs.stat(&ca).await {
+                    Ok(s) => s.file_type,
+                    Err(e) => {
+                        g.file_error(ctx, &cd, e.message()).await;
+                        continue;
                     }
-                    FileType::File => {
-                        if !f.skip(levels, &cd, &name, &ca, false) {
-                            out.push((cd, ca));
-                        }
+                },
+                t => t,
+            };
+            match ft {
+                FileType::Directory => {
+                    if !f.skip(&levels, &cd, &name, &ca, true) {
+                        children.push(Err((
+                            cd,
+                            ca,
+                            depth + 1,
+                            in_git,
+                            levels.clone(),
+                            ancestors.clone(),
+                        )));
                     }
-                    FileType::Symlink => {}
                 }
+                FileType::File => {
+                    if !f.skip(&levels, &cd, &name, &ca, false) {
+                        children.push(Ok((cd, ca)));
+                    }
+                }
+                FileType::Symlink => {}
             }
         }
-        if pushed {
-            levels.pop();
-        }
-    })
+        // popped in path order: files as they come, directories walked
+        stack.extend(children.into_iter().rev());
+    }
+    out
 }
 
 /// Whether `pattern` has an upper case letter outside an escape (ripgrep's
@@ -835,5 +883,19 @@ mod tests {
                 2
             )
         );
+    }
+
+    #[test]
+    fn deep_trees_walk_without_recursion() {
+        let mut path = String::from("/t");
+        for _ in 0..1000 {
+            path.push_str("/d");
+        }
+        path.push_str("/f.txt");
+        let v = MemVfs::with(&[(path.as_str(), "deep\n"), ("/t/a.txt", "deep\n")]);
+        let (o, _, s) = rg(&v, &["-c", "deep"], "/t", "");
+        assert_eq!(s, 0);
+        assert_eq!(o.lines().count(), 2);
+        assert!(o.starts_with("a.txt:1\nd/d/"));
     }
 }
