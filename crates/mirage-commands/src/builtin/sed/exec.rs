@@ -524,7 +524,10 @@ impl Exec<'_> {
                     break;
                 }
             }
-            self.dump_append(ctx).await;
+            // `D` keeps the append queue for the next read, as GNU does.
+            if !restart {
+                self.dump_append(ctx).await;
+            }
             if !self.flush(ctx, self.o.unbuffered).await {
                 return self.after_write_failure();
             }
@@ -541,8 +544,9 @@ impl Exec<'_> {
         if !self.flush(ctx, true).await {
             return self.after_write_failure();
         }
+        // A missing input file's status 2 wins over `q`'s exit code.
         Ok(match self.quit {
-            Some(c) if c != 0 => c,
+            Some(c) if c != 0 && self.input.status == 0 => c,
             _ => self.input.status,
         })
     }
@@ -566,6 +570,11 @@ impl Exec<'_> {
                 Appended::Text(t) => self.cur_out().text(&t),
                 Appended::File(f) => {
                     if f == "/dev/stdin" {
+                        let mut stdin =
+                            std::mem::replace(&mut ctx.stdin, mirage_types::Input::empty());
+                        if let Ok(b) = stdin.read_all().await {
+                            self.cur_out().text(&b);
+                        }
                         continue;
                     }
                     let abs = ctx.resolve(&f);

@@ -194,7 +194,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         delim: if p.has("zero") { 0 } else { b'\n' },
         line_len,
         unbuffered: p.has("unbuffered"),
-        posix: p.has("posix"),
+        posix: p.has("posix") || ctx.var("POSIXLY_CORRECT").is_some(),
     };
     if operands.is_empty() {
         if opts.in_place.is_some() {
