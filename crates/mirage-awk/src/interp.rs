@@ -67,6 +67,12 @@ pub enum Fatal {
 
 type R<T> = Result<T, Fatal>;
 
+/// The largest field number a program may create (`$N = v`, `NF = N`).
+const MAX_FIELDS: usize = 1 << 24;
+
+/// The largest printf width or precision honoured (bytes).
+const MAX_WIDTH: usize = 1 << 24;
+
 fn fatal<T>(msg: impl Into<String>) -> R<T> {
     Err(Fatal::Error(msg.into()))
 }
@@ -812,11 +818,14 @@ impl<'a> Interp<'a> {
         Ok(v as usize)
     }
 
-    fn set_field(&mut self, i: usize, v: Vec<u8>) {
+    fn set_field(&mut self, i: usize, v: Vec<u8>) -> R<()> {
+        if i > MAX_FIELDS {
+            return fatal(format!("attempt to access field {i}"));
+        }
         if i == 0 {
             self.record = v;
             self.split_done = false;
-            return;
+            return Ok(());
         }
         self.split_record();
         while self.nf < i {
@@ -829,6 +838,7 @@ impl<'a> Interp<'a> {
         }
         self.fields[i - 1] = v;
         self.rebuild_record();
+        Ok(())
     }
 
     fn rebuild_record(&mut self) {
@@ -848,6 +858,10 @@ impl<'a> Interp<'a> {
     fn set_nf(&mut self, n: f64) -> R<()> {
         if n < 0.0 {
             return fatal("NF set to negative value");
+        }
+        #[allow(clippy::cast_precision_loss)]
+        if n > MAX_FIELDS as f64 {
+            return fatal(format!("NF set to too large a value {n}"));
         }
         self.split_record();
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -983,8 +997,7 @@ impl<'a> Interp<'a> {
             LValue::Field(e) => {
                 let i = self.field_index(e)?;
                 let b = val.into_bytes(&self.convfmt);
-                self.set_field(i, b);
-                Ok(())
+                self.set_field(i, b)
             }
             LValue::Index(v, subs) => {
                 let k = self.subscript(subs)?;
@@ -1718,6 +1731,9 @@ impl<'a> Interp<'a> {
                 Ok(Value::Str(substr(&s, m, len)))
             }
             "index" => {
+                if n < 2 {
+                    return fatal("index: not enough arguments");
+                }
                 let s = self.eval_str(&args[0])?;
                 let t = self.eval_str(args.get(1).unwrap_or(&Expr::Str(Vec::new())))?;
                 let pos = if t.is_empty() {
@@ -2400,8 +2416,8 @@ pub fn sprintf_values(fmt: &[u8], vals: &[Value]) -> R<Vec<u8>> {
         i += 1;
         let spec = Spec {
             flags,
-            width,
-            precision,
+            width: width.min(MAX_WIDTH),
+            precision: precision.map(|p| p.min(MAX_WIDTH)),
             conv: conv as char,
         };
         match conv {

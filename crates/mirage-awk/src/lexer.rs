@@ -139,8 +139,9 @@ pub fn lex(src: &str) -> Result<Vec<Token>, (String, usize, usize)> {
                             continue;
                         }
                         b'\\' if i + 1 < b.len() => {
-                            s.push_str(&src[i..i + 2]);
-                            i += 2;
+                            let end = (i + 1 + utf8_len(b[i + 1])).min(b.len());
+                            s.push_str(src.get(i..end).unwrap_or("\\"));
+                            i = end;
                             continue;
                         }
                         b'[' if !in_class => {

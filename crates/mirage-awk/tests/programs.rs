@@ -308,3 +308,28 @@ fn syntax_errors_are_errors() {
     assert!(mirage_awk::compile("BEGIN { f() }").is_err());
     assert!(mirage_awk::compile("{ print \"abc }").is_err());
 }
+
+#[test]
+fn hostile_programs_fail_cleanly() {
+    let argv = vec![b"awk".to_vec()];
+    for prog in [
+        "BEGIN { $100000000 = 1 }",
+        "BEGIN { NF = 1e12 }",
+        "BEGIN { print index() }",
+        "BEGIN { x = 0; print 1 / x }",
+        "BEGIN { printf \"%s %s\", 1 }",
+    ] {
+        let mut io = MemIo::default();
+        let p = mirage_awk::compile(prog).unwrap();
+        let r = Interp::new(p, &mut io, &argv, &[], &[]).unwrap().run();
+        assert!(
+            matches!(r, Err(mirage_awk::Fatal::Error(_))),
+            "{prog}: {r:?}"
+        );
+    }
+    // a huge width is clamped, not allocated
+    let out = awk("BEGIN { printf \"%*d|\", 1e15, 1 }", "");
+    assert_eq!(out.len(), (1 << 24) + 1);
+    // a multibyte character after a backslash in a regex literal
+    assert_eq!(awk("/a\\é/", "aéb\n"), "aéb\n");
+}
