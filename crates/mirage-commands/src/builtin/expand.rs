@@ -24,8 +24,10 @@ crate::register_command!("expand", SPEC, run);
 pub(crate) struct TabStops {
     /// Explicit stops, ascending (one entry: every N columns).
     stops: Vec<usize>,
-    /// `/N` after the list: further stops every N columns from the last one.
+    /// `+N` after the list: further stops every N columns from the last one.
     increment: usize,
+    /// `/N` after the list: further stops at the multiples of N.
+    extend: usize,
 }
 
 impl TabStops {
@@ -34,6 +36,7 @@ impl TabStops {
         TabStops {
             stops: vec![8],
             increment: 0,
+            extend: 0,
         }
     }
 
@@ -42,11 +45,12 @@ impl TabStops {
     pub(crate) fn parse(specs: &[&str]) -> Result<Self, String> {
         let mut stops: Vec<usize> = Vec::new();
         let mut increment = 0;
+        let mut extend = 0;
         for spec in specs {
             for part in spec.split([',', ' ', '\t']).filter(|s| !s.is_empty()) {
-                let (inc, num) = match part.strip_prefix('/') {
-                    Some(n) => (true, n),
-                    None => (false, part),
+                let (prefix, num) = match part.strip_prefix(['/', '+']) {
+                    Some(n) => (part.as_bytes()[0], n),
+                    None => (0, part),
                 };
                 if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(format!(
@@ -57,11 +61,15 @@ impl TabStops {
                 let n: usize = num
                     .parse()
                     .map_err(|_| "tab stop is too large".to_string())?;
-                if inc {
+                if prefix != 0 {
                     if n == 0 {
                         return Err("tab size cannot be 0".into());
                     }
-                    increment = n;
+                    if prefix == b'/' {
+                        extend = n;
+                    } else {
+                        increment = n;
+                    }
                     continue;
                 }
                 if n == 0 {
@@ -73,21 +81,26 @@ impl TabStops {
                 stops.push(n);
             }
         }
-        if stops.is_empty() && increment == 0 {
+        if stops.is_empty() && increment == 0 && extend == 0 {
             return Ok(Self::every8());
         }
         if stops.is_empty() {
             return Ok(TabStops {
-                stops: vec![increment],
+                stops: vec![increment.max(extend)],
                 increment: 0,
+                extend: 0,
             });
         }
-        Ok(TabStops { stops, increment })
+        Ok(TabStops {
+            stops,
+            increment,
+            extend,
+        })
     }
 
     /// The next tab stop after `column`, or `None` past the last explicit stop.
     pub(crate) fn next(&self, column: usize) -> Option<usize> {
-        if self.stops.len() == 1 && self.increment == 0 {
+        if self.stops.len() == 1 && self.increment == 0 && self.extend == 0 {
             let n = self.stops[0];
             return Some(column + n - column % n);
         }
@@ -95,6 +108,9 @@ impl TabStops {
             return Some(s);
         }
         let last = *self.stops.last()?;
+        if self.extend > 0 {
+            return Some(column + self.extend - column % self.extend);
+        }
         if self.increment > 0 {
             return Some(column + self.increment - (column - last) % self.increment);
         }
@@ -194,8 +210,11 @@ mod tests {
         assert_eq!(t.next(5), Some(8));
         let l = TabStops::parse(&["2,5"]).unwrap_or_else(|_| TabStops::every8());
         assert_eq!((l.next(0), l.next(3), l.next(6)), (Some(2), Some(5), None));
-        let i = TabStops::parse(&["2,/5"]).unwrap_or_else(|_| TabStops::every8());
+        // As GNU expand 9.1: `/N` stops at multiples of N, `+N` every N from the last stop.
+        let i = TabStops::parse(&["2,+5"]).unwrap_or_else(|_| TabStops::every8());
         assert_eq!(i.next(3), Some(7));
+        let e = TabStops::parse(&["2,/4"]).unwrap_or_else(|_| TabStops::every8());
+        assert_eq!((e.next(2), e.next(5)), (Some(4), Some(8)));
         assert_eq!(
             TabStops::parse(&["0"]),
             Err("tab size cannot be 0".to_string())

@@ -197,7 +197,9 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
             } else {
                 out.extend_from_slice(&no_number);
             }
-            out.extend_from_slice(&rec);
+            // GNU nl ends every line with a newline, the last one too.
+            out.extend_from_slice(line);
+            out.push(b'\n');
             if out.len() >= 32 * 1024 {
                 if let Err(e) = ctx.stdout.write(&out).await
                     && e.kind == ErrorKind::BrokenPipe

@@ -83,6 +83,10 @@ fn unexpand_line(line: &[u8], tabs: &TabStops, all: bool, out: &mut Vec<u8>) {
         convert &= all || blank;
         out.push(c);
     }
+    // The line's end (newline or end of input) flushes as any non-blank does.
+    if pending.len() > 1 && one_blank_before_tab_stop {
+        pending[0] = b'\t';
+    }
     out.extend_from_slice(&pending);
 }
 
