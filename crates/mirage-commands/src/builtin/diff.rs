@@ -3,12 +3,12 @@
 //! `-i`, `-w`, `-b`, `-B`, `-a`, `--label`; `-` is stdin; exit 0 when the
 //! inputs are the same, 1 when they differ, 2 on trouble).
 //!
-//! The line matching is GNU's own (`analyze.c`'s discarding of confusing
-//! lines, gnulib `diffseq.h`'s `compareseq`, then `shift_boundaries`),
-//! ported in the `gnu` module: among the many minimal edit scripts it picks the one
-//! GNU prints, which a generic Myers (the `similar` crate, tried first)
-//! does not in about a third of random small inputs. The output formats
-//! are GNU's byte for byte.
+//! The line matching is a Myers diff from the `similar` crate over line
+//! classes, then GNU's boundary shifting. GNU's own matcher (`analyze.c`,
+//! gnulib `diffseq.h`) is not copied: among equally short edit scripts
+//! `similar` picks another one than GNU in about a third of random small
+//! inputs (every public case matches). The output formats are GNU's byte
+//! for byte.
 
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -267,6 +267,42 @@ fn shift_boundaries(changed: &mut [Vec<bool>; 2], equivs: &[Vec<usize>; 2]) {
     }
 }
 
+/// Marks the changed lines of `region` (line classes of the two files;
+/// `changed[f][line + 1]`, with a sentinel at each end) from a Myers diff
+/// computed by the `similar` crate. Among equally short edit scripts it
+/// may pick another one than GNU diff's own matcher (`analyze.c`), which
+/// Mirage does not copy; `shift_boundaries` then slides the changes as
+/// GNU does.
+fn mark_changes(region: [&[usize]; 2], changed: &mut [Vec<bool>; 2]) {
+    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, region[0], region[1]);
+    for op in ops {
+        let (old, new) = match op {
+            similar::DiffOp::Equal { .. } => continue,
+            similar::DiffOp::Delete {
+                old_index, old_len, ..
+            } => (old_index..old_index + old_len, 0..0),
+            similar::DiffOp::Insert {
+                new_index, new_len, ..
+            } => (0..0, new_index..new_index + new_len),
+            similar::DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => (
+                old_index..old_index + old_len,
+                new_index..new_index + new_len,
+            ),
+        };
+        for i in old {
+            changed[0][i + 1] = true;
+        }
+        for i in new {
+            changed[1][i + 1] = true;
+        }
+    }
+}
+
 /// GNU's edit script between two lists of lines.
 /// `horizon` is GNU's `horizon_lines`: the context of `-u`/`-c`, else 0.
 pub(crate) fn diff_lines(a: &[&[u8]], b: &[&[u8]], cmp: &Compare, horizon: usize) -> Vec<Change> {
@@ -297,7 +333,7 @@ pub(crate) fn diff_lines(a: &[&[u8]], b: &[&[u8]], cmp: &Compare, horizon: usize
         vec![false; region[0].len() + 2],
         vec![false; region[1].len() + 2],
     ];
-    gnu::mark_changes(region, classes.len(), 0, &mut sub);
+    mark_changes(region, &mut sub);
     let equivs = [region[0].to_vec(), region[1].to_vec()];
     shift_boundaries(&mut sub, &equivs);
     let mut changed = [vec![false; n0 + 2], vec![false; n1 + 2]];
@@ -1174,393 +1210,5 @@ mod tests {
     fn header_times_are_utc() {
         let t = UNIX_EPOCH + std::time::Duration::new(1_700_000_000, 5);
         assert_eq!(header_time(t), "2023-11-14 22:13:20.000000005 +0000");
-    }
-}
-
-/// GNU diffutils' own line matching (`analyze.c` + gnulib `diffseq.h`),
-/// so that among the many minimal edit scripts the one GNU prints is
-/// chosen: lines matching nothing in the other file (and runs of lines
-/// matching too much) are discarded first, then `compareseq` splits the
-/// problem at the middle snake found by the forward and backward search.
-mod gnu {
-    /// Marks the changed lines of `eq` (the lines GNU buffers: the files
-    /// without their identical prefix and suffix beyond the horizon;
-    /// class ids from 1) into `changed` (a sentinel at both ends, index =
-    /// line + 1; the region starts at line `pre`).
-    pub(super) fn mark_changes(
-        eq: [&[usize]; 2],
-        nclasses: usize,
-        pre: usize,
-        changed: &mut [Vec<bool>; 2],
-    ) {
-        let mid = eq;
-        let mut counts = [vec![0usize; nclasses + 1], vec![0usize; nclasses + 1]];
-        for f in 0..2 {
-            for &c in mid[f] {
-                counts[f][c] += 1;
-            }
-        }
-        let mut discards = [vec![0u8; mid[0].len()], vec![0u8; mid[1].len()]];
-        for f in 0..2 {
-            let end = mid[f].len();
-            let mut many = 5usize;
-            let mut tem = end / 64;
-            loop {
-                tem >>= 2;
-                if tem == 0 {
-                    break;
-                }
-                many *= 2;
-            }
-            for i in 0..end {
-                let c = mid[f][i];
-                if c == 0 {
-                    continue;
-                }
-                let nmatch = counts[1 - f][c];
-                if nmatch == 0 {
-                    discards[f][i] = 1;
-                } else if nmatch > many {
-                    discards[f][i] = 2;
-                }
-            }
-        }
-        for d in &mut discards {
-            cancel_provisionals(d);
-        }
-        // Keep the undiscarded lines; discarded ones are changed outright.
-        let mut und: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
-        let mut real: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
-        for f in 0..2 {
-            for (i, &c) in mid[f].iter().enumerate() {
-                if discards[f][i] == 0 {
-                    und[f].push(c);
-                    real[f].push(pre + i);
-                } else {
-                    changed[f][pre + i + 1] = true;
-                }
-            }
-        }
-        let diags = und[0].len() + und[1].len() + 3;
-        let mut too_expensive = 1usize;
-        let mut d = diags;
-        while d != 0 {
-            too_expensive <<= 1;
-            d >>= 2;
-        }
-        let mut ctx = Ctx {
-            x: &und[0],
-            y: &und[1],
-            fd: vec![0; diags + 2],
-            bd: vec![0; diags + 2],
-            off: und[1].len() as isize + 1,
-            too_expensive: too_expensive.max(4096) as isize,
-            del: Vec::new(),
-            ins: Vec::new(),
-        };
-        ctx.compareseq(0, und[0].len() as isize, 0, und[1].len() as isize, false);
-        for &x in &ctx.del {
-            changed[0][real[0][x] + 1] = true;
-        }
-        for &y in &ctx.ins {
-            changed[1][real[1][y] + 1] = true;
-        }
-    }
-
-    /// GNU's second pass of `discard_confusing_lines` over one file:
-    /// provisional discards (2) stand only inside runs of real ones.
-    fn cancel_provisionals(d: &mut [u8]) {
-        let end = d.len();
-        let mut i = 0;
-        while i < end {
-            if d[i] == 2 {
-                d[i] = 0;
-            } else if d[i] != 0 {
-                let mut provisional = 0usize;
-                let mut j = i;
-                while j < end && d[j] != 0 {
-                    if d[j] == 2 {
-                        provisional += 1;
-                    }
-                    j += 1;
-                }
-                while j > i && d[j - 1] == 2 {
-                    j -= 1;
-                    d[j] = 0;
-                    provisional -= 1;
-                }
-                let length = j - i;
-                if provisional * 4 > length {
-                    while j > i {
-                        j -= 1;
-                        if d[j] == 2 {
-                            d[j] = 0;
-                        }
-                    }
-                } else {
-                    let mut minimum = 1usize;
-                    let mut tem = length >> 2;
-                    loop {
-                        tem >>= 2;
-                        if tem == 0 {
-                            break;
-                        }
-                        minimum <<= 1;
-                    }
-                    minimum += 1;
-                    let mut consec = 0usize;
-                    let mut jj = 0usize;
-                    while jj < length {
-                        if d[i + jj] != 2 {
-                            consec = 0;
-                        } else {
-                            consec += 1;
-                            if minimum == consec {
-                                jj -= consec;
-                            } else if minimum < consec {
-                                d[i + jj] = 0;
-                            }
-                        }
-                        jj += 1;
-                    }
-                    consec = 0;
-                    for jj in 0..length {
-                        if jj >= 8 && d[i + jj] == 1 {
-                            break;
-                        }
-                        if d[i + jj] == 2 {
-                            consec = 0;
-                            d[i + jj] = 0;
-                        } else if d[i + jj] == 0 {
-                            consec = 0;
-                        } else {
-                            consec += 1;
-                        }
-                        if consec == 3 {
-                            break;
-                        }
-                    }
-                    i += length - 1;
-                    consec = 0;
-                    for jj in 0..length {
-                        if jj >= 8 && d[i - jj] == 1 {
-                            break;
-                        }
-                        if d[i - jj] == 2 {
-                            consec = 0;
-                            d[i - jj] = 0;
-                        } else if d[i - jj] == 0 {
-                            consec = 0;
-                        } else {
-                            consec += 1;
-                        }
-                        if consec == 3 {
-                            break;
-                        }
-                    }
-                }
-            }
-            i += 1;
-        }
-    }
-
-    struct Ctx<'a> {
-        x: &'a [usize],
-        y: &'a [usize],
-        fd: Vec<isize>,
-        bd: Vec<isize>,
-        /// Index of diagonal 0 in `fd`/`bd`.
-        off: isize,
-        too_expensive: isize,
-        del: Vec<usize>,
-        ins: Vec<usize>,
-    }
-
-    struct Part {
-        xmid: isize,
-        ymid: isize,
-        lo_minimal: bool,
-        hi_minimal: bool,
-    }
-
-    impl Ctx<'_> {
-        fn eq(&self, x: isize, y: isize) -> bool {
-            self.x[x as usize] == self.y[y as usize]
-        }
-        fn f(&self, d: isize) -> isize {
-            self.fd[(d + self.off) as usize]
-        }
-        fn b(&self, d: isize) -> isize {
-            self.bd[(d + self.off) as usize]
-        }
-        fn set_f(&mut self, d: isize, v: isize) {
-            let i = (d + self.off) as usize;
-            self.fd[i] = v;
-        }
-        fn set_b(&mut self, d: isize, v: isize) {
-            let i = (d + self.off) as usize;
-            self.bd[i] = v;
-        }
-
-        fn diag(
-            &mut self,
-            xoff: isize,
-            xlim: isize,
-            yoff: isize,
-            ylim: isize,
-            minimal: bool,
-        ) -> Part {
-            let dmin = xoff - ylim;
-            let dmax = xlim - yoff;
-            let fmid = xoff - yoff;
-            let bmid = xlim - ylim;
-            let (mut fmin, mut fmax, mut bmin, mut bmax) = (fmid, fmid, bmid, bmid);
-            let odd = (fmid - bmid) & 1 != 0;
-            self.set_f(fmid, xoff);
-            self.set_b(bmid, xlim);
-            let mut c: isize = 1;
-            loop {
-                if fmin > dmin {
-                    fmin -= 1;
-                    self.set_f(fmin - 1, -1);
-                } else {
-                    fmin += 1;
-                }
-                if fmax < dmax {
-                    fmax += 1;
-                    self.set_f(fmax + 1, -1);
-                } else {
-                    fmax -= 1;
-                }
-                let mut d = fmax;
-                while d >= fmin {
-                    let (tlo, thi) = (self.f(d - 1), self.f(d + 1));
-                    let x0 = if tlo < thi { thi } else { tlo + 1 };
-                    let (mut x, mut y) = (x0, x0 - d);
-                    while x < xlim && y < ylim && self.eq(x, y) {
-                        x += 1;
-                        y += 1;
-                    }
-                    self.set_f(d, x);
-                    if odd && bmin <= d && d <= bmax && self.b(d) <= x {
-                        return Part {
-                            xmid: x,
-                            ymid: y,
-                            lo_minimal: true,
-                            hi_minimal: true,
-                        };
-                    }
-                    d -= 2;
-                }
-                if bmin > dmin {
-                    bmin -= 1;
-                    self.set_b(bmin - 1, isize::MAX);
-                } else {
-                    bmin += 1;
-                }
-                if bmax < dmax {
-                    bmax += 1;
-                    self.set_b(bmax + 1, isize::MAX);
-                } else {
-                    bmax -= 1;
-                }
-                let mut d = bmax;
-                while d >= bmin {
-                    let (tlo, thi) = (self.b(d - 1), self.b(d + 1));
-                    let x0 = if tlo < thi { tlo } else { thi - 1 };
-                    let (mut x, mut y) = (x0, x0 - d);
-                    while xoff < x && yoff < y && self.eq(x - 1, y - 1) {
-                        x -= 1;
-                        y -= 1;
-                    }
-                    self.set_b(d, x);
-                    if !odd && fmin <= d && d <= fmax && x <= self.f(d) {
-                        return Part {
-                            xmid: x,
-                            ymid: y,
-                            lo_minimal: true,
-                            hi_minimal: true,
-                        };
-                    }
-                    d -= 2;
-                }
-                if !minimal && c >= self.too_expensive {
-                    // Give up: report halfway between the best diagonals.
-                    let (mut fxybest, mut fxbest) = (-1isize, 0isize);
-                    let mut d = fmax;
-                    while d >= fmin {
-                        let mut x = self.f(d).min(xlim);
-                        let mut y = x - d;
-                        if ylim < y {
-                            x = ylim + d;
-                            y = ylim;
-                        }
-                        if fxybest < x + y {
-                            fxybest = x + y;
-                            fxbest = x;
-                        }
-                        d -= 2;
-                    }
-                    let (mut bxybest, mut bxbest) = (isize::MAX, 0isize);
-                    let mut d = bmax;
-                    while d >= bmin {
-                        let mut x = self.b(d).max(xoff);
-                        let mut y = x - d;
-                        if y < yoff {
-                            x = yoff + d;
-                            y = yoff;
-                        }
-                        if x + y < bxybest {
-                            bxybest = x + y;
-                            bxbest = x;
-                        }
-                        d -= 2;
-                    }
-                    return if (xlim + ylim) - bxybest < fxybest - (xoff + yoff) {
-                        Part {
-                            xmid: fxbest,
-                            ymid: fxybest - fxbest,
-                            lo_minimal: true,
-                            hi_minimal: false,
-                        }
-                    } else {
-                        Part {
-                            xmid: bxbest,
-                            ymid: bxybest - bxbest,
-                            lo_minimal: false,
-                            hi_minimal: true,
-                        }
-                    };
-                }
-                c += 1;
-            }
-        }
-
-        fn compareseq(
-            &mut self,
-            mut xoff: isize,
-            mut xlim: isize,
-            mut yoff: isize,
-            mut ylim: isize,
-            minimal: bool,
-        ) {
-            while xoff < xlim && yoff < ylim && self.eq(xoff, yoff) {
-                xoff += 1;
-                yoff += 1;
-            }
-            while xoff < xlim && yoff < ylim && self.eq(xlim - 1, ylim - 1) {
-                xlim -= 1;
-                ylim -= 1;
-            }
-            if xoff == xlim {
-                self.ins.extend((yoff..ylim).map(|y| y as usize));
-            } else if yoff == ylim {
-                self.del.extend((xoff..xlim).map(|x| x as usize));
-            } else {
-                let p = self.diag(xoff, xlim, yoff, ylim, minimal);
-                self.compareseq(xoff, p.xmid, yoff, p.ymid, p.lo_minimal);
-                self.compareseq(p.xmid, xlim, p.ymid, ylim, p.hi_minimal);
-            }
-        }
     }
 }
