@@ -1,7 +1,7 @@
 //! `expand`: convert tabs to spaces, as GNU coreutils 9.1 `expand` (`-t
 //! N`, `-t LIST`, `-t /N`, `-i`). Columns count bytes (coreutils 9.1 is not
 //! multibyte-aware); backspace steps back. Streams line by line. The tab
-//! stop list ([`TabStops`]) is shared with `unexpand`.
+//! stop list (`TabStops`) is shared with `unexpand`.
 
 use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};

@@ -38,7 +38,7 @@ const OPTS: &[OptSpec] = &[
 ];
 
 /// The spec of `jq` (for `--help`; the arguments are parsed as jq 1.6
-/// does, see [`parse_jq_args`]).
+/// does, see `parse_jq_args`).
 pub static SPEC: CommandSpec = CommandSpec::new("jq", OPTS, PathOperands::SkipFirst);
 
 crate::register_command!("jq", SPEC, run);
