@@ -1209,7 +1209,7 @@ impl<'a> Interp<'a> {
         let arr = &self.arrays[id];
         let mut keys = arr.keys();
         let Some(order) = order else {
-            return keys;
+            return gawk_like_order(keys);
         };
         let num = |k: &[u8]| crate::value::str_to_num(k);
         let cf = self.convfmt.clone();
@@ -2058,6 +2058,29 @@ impl<'a> Interp<'a> {
             other => fatal(format!("function `{other}' is not supported")),
         }
     }
+}
+
+/// The order of an unsorted `for (k in a)`: gawk keeps non-negative
+/// integer subscripts in a separate structure it walks in ascending order
+/// (after its other subscripts), so those come last and ascending here;
+/// the others keep their insertion order (gawk's own is its hash order).
+fn gawk_like_order(keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    fn int_key(k: &[u8]) -> Option<u64> {
+        if k.is_empty() || k.len() > 18 || !k.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        if k.len() > 1 && k[0] == b'0' {
+            return None;
+        }
+        std::str::from_utf8(k).ok()?.parse().ok()
+    }
+    let (mut ints, others): (Vec<(u64, Vec<u8>)>, Vec<(u64, Vec<u8>)>) = keys
+        .into_iter()
+        .map(|k| (int_key(&k), k))
+        .map(|(n, k)| (n.unwrap_or(u64::MAX), k))
+        .partition(|(n, _)| *n != u64::MAX);
+    ints.sort_by_key(|(n, _)| *n);
+    others.into_iter().chain(ints).map(|(_, k)| k).collect()
 }
 
 /// `x ^ y` as gawk computes it (integer exponents by repeated multiplication).
