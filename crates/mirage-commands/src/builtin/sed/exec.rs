@@ -234,7 +234,12 @@ struct WFile {
     out: Out,
     /// `/dev/stdout` (1), `/dev/stderr` (2), or a file (0).
     special: u8,
+    /// The first write error.
+    failed: Option<String>,
 }
+
+/// How much a `w` file gathers before it is appended to the file (bytes).
+const WFILE_CHUNK: usize = 1 << 20;
 
 /// What the append queue holds.
 enum Appended {
@@ -360,34 +365,23 @@ impl Exec<'_> {
                 name: name.clone(),
                 out: Out::default(),
                 special,
+                failed: None,
             });
         }
         Ok(())
     }
 
-    /// Writes the `w` files' contents; the status is 4 on a failure.
+    /// Writes the rest of the `w` files' contents; the status is 4 after
+    /// a failure.
     async fn close_wfiles(&mut self, ctx: &mut CommandCtx) -> i32 {
         let mut status = 0;
-        for i in 0..self.wfiles.len() {
-            if self.wfiles[i].special != 0 {
+        for w in 0..self.wfiles.len() {
+            if self.wfiles[w].special != 0 {
                 continue;
             }
-            let data = std::mem::take(&mut self.wfiles[i].out.buf);
-            if data.is_empty() {
-                continue;
-            }
-            let abs = ctx.resolve(&self.wfiles[i].name);
-            if let Err(e) = ctx
-                .vfs
-                .append(&abs, ByteSource::Bytes(Bytes::from(data)))
-                .await
-            {
-                ctx.error(format!(
-                    "couldn't write to {}: {}",
-                    self.wfiles[i].name,
-                    e.message()
-                ))
-                .await;
+            self.flush_wfile(ctx, w).await;
+            if let Some(msg) = self.wfiles[w].failed.take() {
+                ctx.error(msg).await;
                 status = 4;
             }
         }
@@ -942,7 +936,34 @@ impl Exec<'_> {
                 v.push(delim);
                 let _ = ctx.stderr.write(&v).await;
             }
-            _ => self.wfiles[w].out.line(data, newline, delim),
+            _ => {
+                self.wfiles[w].out.line(data, newline, delim);
+                // Large outputs go to the file as they grow.
+                if self.wfiles[w].out.buf.len() >= WFILE_CHUNK {
+                    self.flush_wfile(ctx, w).await;
+                }
+            }
+        }
+    }
+
+    /// Appends what `w` file `w` gathered to it; a failure is kept for
+    /// the end of the run.
+    async fn flush_wfile(&mut self, ctx: &mut CommandCtx, w: usize) {
+        let data = std::mem::take(&mut self.wfiles[w].out.buf);
+        if data.is_empty() || self.wfiles[w].failed.is_some() {
+            return;
+        }
+        let abs = ctx.resolve(&self.wfiles[w].name);
+        if let Err(e) = ctx
+            .vfs
+            .append(&abs, ByteSource::Bytes(Bytes::from(data)))
+            .await
+        {
+            self.wfiles[w].failed = Some(format!(
+                "couldn't write to {}: {}",
+                self.wfiles[w].name,
+                e.message()
+            ));
         }
     }
 

@@ -195,3 +195,17 @@ fn runaway_growth_stops_with_gnu_words() {
         ("sed: couldn't re-allocate memory\n", 4)
     );
 }
+
+#[test]
+fn a_large_w_file_is_written_in_pieces_and_whole() {
+    let v = MemVfs::with(&[]);
+    let line = "0123456789abcdef0123456789abcdef0123456789abcdef012345678\n";
+    let input = line.repeat(40_000); // 2.3 MB, past the 1 MiB piece
+    let r = run_cmd(&v, run, "sed", &["-n", "w /out"], "/", &input);
+    assert_eq!(r, (String::new(), String::new(), 0));
+    let r = run_cmd(&v, run, "sed", &["-n", "$=;1p", "/out"], "/", "");
+    assert_eq!(r.0, format!("{line}40000\n"));
+    let r = run_cmd(&v, run, "sed", &["-n", "w /ro/out"], "/", "x\n");
+    assert_eq!(r.2, 4, "{}", r.1);
+    assert!(r.1.contains("Read-only file system"), "{}", r.1);
+}
