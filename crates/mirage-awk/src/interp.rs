@@ -2074,7 +2074,8 @@ fn gawk_like_order(keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         }
         std::str::from_utf8(k).ok()?.parse().ok()
     }
-    let (mut ints, others): (Vec<(u64, Vec<u8>)>, Vec<(u64, Vec<u8>)>) = keys
+    type Keyed = Vec<(u64, Vec<u8>)>;
+    let (mut ints, others): (Keyed, Keyed) = keys
         .into_iter()
         .map(|k| (int_key(&k), k))
         .map(|(n, k)| (n.unwrap_or(u64::MAX), k))
