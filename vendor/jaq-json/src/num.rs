@@ -396,8 +396,10 @@ fn float_cmp(left: f64, right: f64) -> Ordering {
 impl fmt::Display for Num {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
+            // MIRAGE: past 2^53 jq 1.6 holds (and prints) a double.
+            Self::Int(i) if i.unsigned_abs() > 1 << 53 => jq_double(*i as f64, f),
             Self::Int(i) => write!(f, "{i}"),
-            Self::BigInt(i) => write!(f, "{i}"),
+            Self::BigInt(i) => jq_double(i.to_f64().unwrap_or(f64::NAN), f),
             // MIRAGE: as jq 1.6 prints its doubles.
             Self::Float(x) => jq_double(*x, f),
             Self::Dec(n) => jq_double(n.parse().unwrap_or(f64::NAN), f),

@@ -101,7 +101,15 @@ fn parse_num<L: LexAlloc>(lexer: &mut L) -> Result<Num, hifijson::Error> {
         "+" if lexer.strip_prefix(b"Infinity") => Num::Float(f64::INFINITY),
         "-" if lexer.strip_prefix(b"Infinity") => Num::Float(f64::NEG_INFINITY),
         _ if num.ends_with(|c: char| c.is_ascii_digit()) => {
-            if parts.is_int() {
+            // MIRAGE: jq 1.6 reads an integer past 2^53 as a double.
+            if parts.is_int() && num.len() > 15 {
+                let x: f64 = num.parse().unwrap_or(f64::NAN);
+                if x.abs() > (1u64 << 53) as f64 {
+                    Num::Float(x)
+                } else {
+                    Num::from_str_radix(num, 10).unwrap()
+                }
+            } else if parts.is_int() {
                 Num::from_str_radix(num, 10).unwrap()
             } else {
                 Num::Dec(num.to_string().into())

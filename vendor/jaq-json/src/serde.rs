@@ -19,11 +19,19 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
     #[inline]
     fn visit_i64<E>(self, value: i64) -> Result<Val, E> {
+        // MIRAGE: jq 1.6 reads an integer past 2^53 as a double.
+        if value.unsigned_abs() > 1 << 53 {
+            return Ok(Val::Num(Num::Float(value as f64)));
+        }
         Ok(Val::Num(Num::from_integral(value)))
     }
 
     #[inline]
     fn visit_u64<E>(self, value: u64) -> Result<Val, E> {
+        // MIRAGE: jq 1.6 reads an integer past 2^53 as a double.
+        if value > 1 << 53 {
+            return Ok(Val::Num(Num::Float(value as f64)));
+        }
         Ok(Val::Num(Num::from_integral(value)))
     }
 
