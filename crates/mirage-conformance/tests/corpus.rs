@@ -48,3 +48,33 @@ fn corpus_matches_known_failures() {
         panic!("\n{}", check.message());
     }
 }
+
+/// The text toolbox's case files (issue 5): every case of theirs left on
+/// the known-failures list says why on its line (`name  # reason`).
+#[test]
+fn toolbox_failures_have_reasons() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/conformance");
+    let known =
+        KnownFailures::load(&dir.join("known-failures.txt")).expect("reading known-failures.txt");
+    let mut missing = Vec::new();
+    for file in [
+        "cmd_text_awk.json",
+        "cmd_text_sed.json",
+        "cmd_jq.json",
+        "cmd_diff_cmp_patch.json",
+        "cmd_grep_rg.json",
+        "cmd_text_misc.json",
+        "cmd_text_sort_uniq_cut_tr.json",
+    ] {
+        let cases = load_cases(&[dir.join("cases").join(file)]).expect("loading a case file");
+        for c in cases {
+            if known.contains(&c.name) && known.reason(&c.name).is_none() {
+                missing.push(c.name);
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "listed without a reason (add `  # why` after the name): {missing:?}"
+    );
+}
