@@ -202,6 +202,61 @@ pub(crate) async fn parse_line_or_byte_count<C>(
     Ok((count, bytes, delim))
 }
 
+/// Runs `f` on each line of each operand (`-` or none is stdin), streaming:
+/// `f(line, out)` appends the line's output without its newline, which is
+/// added back when the input line had one. A file that cannot be opened or
+/// read gives `NAME: message` and status 1, and the walk goes on; a closed
+/// stdout stops it. Used by the coreutils line filters (`expand`,
+/// `unexpand`, `fold`) that GNU runs line by line.
+pub(crate) async fn map_lines(
+    ctx: &mut CommandCtx,
+    p: &ParsedArgs,
+    mut f: impl FnMut(&[u8], &mut Vec<u8>),
+) -> i32 {
+    let mut status = 0;
+    let mut out = Vec::with_capacity(64 * 1024);
+    for operand in operands_or_stdin(p) {
+        let src = match open_input_err(ctx, &operand).await {
+            Ok(s) => s,
+            Err(e) => {
+                ctx.error(format!("{operand}: {}", e.message())).await;
+                status = 1;
+                continue;
+            }
+        };
+        let mut reader = RecordReader::new(src, b'\n');
+        loop {
+            let rec = match reader.next_record().await {
+                Ok(Some(r)) => r,
+                Ok(None) => break,
+                Err(e) => {
+                    ctx.error(format!("{operand}: {}", e.message())).await;
+                    status = 1;
+                    break;
+                }
+            };
+            let (line, nl) = match rec.strip_suffix(b"\n") {
+                Some(l) => (l, true),
+                None => (&rec[..], false),
+            };
+            f(line, &mut out);
+            if nl {
+                out.push(b'\n');
+            }
+            if out.len() >= 32 * 1024 {
+                if let Err(e) = ctx.stdout.write(&out).await
+                    && e.kind == ErrorKind::BrokenPipe
+                {
+                    return status;
+                }
+                out.clear();
+            }
+        }
+    }
+    let _ = ctx.stdout.write(&out).await;
+    status
+}
+
 /// How one file of a multi-file command ended.
 pub(crate) enum FileEnd {
     /// Read to the end (or as far as needed).

@@ -3,11 +3,10 @@
 //! multibyte-aware); backspace steps back. Streams line by line. The tab
 //! stop list (`TabStops`) is shared with `unexpand`.
 
-use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::{RecordReader, open_input_err, operands_or_stdin, parse_cmd};
+use crate::util::parse_cmd;
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("initial", Some('i'), Some("initial")),
@@ -154,48 +153,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
     let p = parse_cmd(ctx, &SPEC)?;
     let tabs = TabStops::parse(&p.values("tabs")).map_err(|m| CmdError::new(1, m))?;
     let initial = p.has("initial");
-    let mut status = 0;
-    let mut out = Vec::with_capacity(64 * 1024);
-    for operand in operands_or_stdin(&p) {
-        let src = match open_input_err(ctx, &operand).await {
-            Ok(s) => s,
-            Err(e) => {
-                ctx.error(format!("{operand}: {}", e.message())).await;
-                status = 1;
-                continue;
-            }
-        };
-        let mut reader = RecordReader::new(src, b'\n');
-        loop {
-            let rec = match reader.next_record().await {
-                Ok(Some(r)) => r,
-                Ok(None) => break,
-                Err(e) => {
-                    ctx.error(format!("{operand}: {}", e.message())).await;
-                    status = 1;
-                    break;
-                }
-            };
-            let (line, nl) = match rec.strip_suffix(b"\n") {
-                Some(l) => (l, true),
-                None => (&rec[..], false),
-            };
-            expand_line(line, &tabs, initial, &mut out);
-            if nl {
-                out.push(b'\n');
-            }
-            if out.len() >= 32 * 1024 {
-                if let Err(e) = ctx.stdout.write(&out).await
-                    && e.kind == ErrorKind::BrokenPipe
-                {
-                    return Ok(status);
-                }
-                out.clear();
-            }
-        }
-    }
-    let _ = ctx.stdout.write(&out).await;
-    Ok(status)
+    Ok(crate::util::map_lines(ctx, &p, |line, out| expand_line(line, &tabs, initial, out)).await)
 }
 
 #[cfg(test)]

@@ -4,11 +4,10 @@
 //! the next multiple of 8, backspace steps back, carriage return resets.
 //! Streams line by line.
 
-use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::{RecordReader, gnu_quote, open_input_err, operands_or_stdin, parse_cmd};
+use crate::util::{gnu_quote, parse_cmd};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("bytes", Some('b'), Some("bytes")),
@@ -88,48 +87,10 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         None => 80,
     };
     let (bytes, spaces) = (p.has("bytes"), p.has("spaces"));
-    let mut status = 0;
-    let mut out = Vec::with_capacity(64 * 1024);
-    for operand in operands_or_stdin(&p) {
-        let src = match open_input_err(ctx, &operand).await {
-            Ok(s) => s,
-            Err(e) => {
-                ctx.error(format!("{operand}: {}", e.message())).await;
-                status = 1;
-                continue;
-            }
-        };
-        let mut reader = RecordReader::new(src, b'\n');
-        loop {
-            let rec = match reader.next_record().await {
-                Ok(Some(r)) => r,
-                Ok(None) => break,
-                Err(e) => {
-                    ctx.error(format!("{operand}: {}", e.message())).await;
-                    status = 1;
-                    break;
-                }
-            };
-            let (line, nl) = match rec.strip_suffix(b"\n") {
-                Some(l) => (l, true),
-                None => (&rec[..], false),
-            };
-            fold_line(line, width, bytes, spaces, &mut out);
-            if nl {
-                out.push(b'\n');
-            }
-            if out.len() >= 32 * 1024 {
-                if let Err(e) = ctx.stdout.write(&out).await
-                    && e.kind == ErrorKind::BrokenPipe
-                {
-                    return Ok(status);
-                }
-                out.clear();
-            }
-        }
-    }
-    let _ = ctx.stdout.write(&out).await;
-    Ok(status)
+    Ok(crate::util::map_lines(ctx, &p, |line, out| {
+        fold_line(line, width, bytes, spaces, out);
+    })
+    .await)
 }
 
 #[cfg(test)]

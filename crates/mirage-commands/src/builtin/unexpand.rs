@@ -3,12 +3,11 @@
 //! `--first-only`). Follows GNU's `unexpand` loop: a single blank just
 //! before a tab stop stays a blank. Streams line by line.
 
-use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
 
 use super::expand::TabStops;
-use crate::util::{RecordReader, open_input_err, operands_or_stdin, parse_cmd};
+use crate::util::parse_cmd;
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("all", Some('a'), Some("all")),
@@ -97,48 +96,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
     let tab_specs = p.values("tabs");
     let tabs = TabStops::parse(&tab_specs).map_err(|m| CmdError::new(1, m))?;
     let all = (p.has("all") || !tab_specs.is_empty()) && !p.has("first-only");
-    let mut status = 0;
-    let mut out = Vec::with_capacity(64 * 1024);
-    for operand in operands_or_stdin(&p) {
-        let src = match open_input_err(ctx, &operand).await {
-            Ok(s) => s,
-            Err(e) => {
-                ctx.error(format!("{operand}: {}", e.message())).await;
-                status = 1;
-                continue;
-            }
-        };
-        let mut reader = RecordReader::new(src, b'\n');
-        loop {
-            let rec = match reader.next_record().await {
-                Ok(Some(r)) => r,
-                Ok(None) => break,
-                Err(e) => {
-                    ctx.error(format!("{operand}: {}", e.message())).await;
-                    status = 1;
-                    break;
-                }
-            };
-            let (line, nl) = match rec.strip_suffix(b"\n") {
-                Some(l) => (l, true),
-                None => (&rec[..], false),
-            };
-            unexpand_line(line, &tabs, all, &mut out);
-            if nl {
-                out.push(b'\n');
-            }
-            if out.len() >= 32 * 1024 {
-                if let Err(e) = ctx.stdout.write(&out).await
-                    && e.kind == ErrorKind::BrokenPipe
-                {
-                    return Ok(status);
-                }
-                out.clear();
-            }
-        }
-    }
-    let _ = ctx.stdout.write(&out).await;
-    Ok(status)
+    Ok(crate::util::map_lines(ctx, &p, |line, out| unexpand_line(line, &tabs, all, out)).await)
 }
 
 #[cfg(test)]
