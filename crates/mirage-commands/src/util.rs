@@ -202,6 +202,26 @@ pub(crate) async fn parse_line_or_byte_count<C>(
     Ok((count, bytes, delim))
 }
 
+/// How [`map_lines_with`] reports an operand it cannot open and ends its
+/// output lines.
+pub(crate) struct LineLoop {
+    /// The message (without the `NAME: ` prefix) for an operand that cannot
+    /// be opened, given the operand and the error.
+    pub open_error: fn(&str, &mirage_types::Error) -> String,
+    /// End every output line with a newline, the last one too (GNU `nl`),
+    /// instead of only where the input line had one.
+    pub always_newline: bool,
+}
+
+impl LineLoop {
+    /// The coreutils way: `NAME: message` for an operand that cannot be
+    /// opened; a last line without newline stays without one.
+    pub(crate) const COREUTILS: LineLoop = LineLoop {
+        open_error: |operand, e| format!("{operand}: {}", e.message()),
+        always_newline: false,
+    };
+}
+
 /// Runs `f` on each line of each operand (`-` or none is stdin), streaming:
 /// `f(line, out)` appends the line's output without its newline, which is
 /// added back when the input line had one. A file that cannot be opened or
@@ -211,6 +231,18 @@ pub(crate) async fn parse_line_or_byte_count<C>(
 pub(crate) async fn map_lines(
     ctx: &mut CommandCtx,
     p: &ParsedArgs,
+    f: impl FnMut(&[u8], &mut Vec<u8>),
+) -> i32 {
+    map_lines_with(ctx, p, &LineLoop::COREUTILS, f).await
+}
+
+/// [`map_lines`] with the open-error wording and line ends of `how`
+/// (`rev`'s `cannot open NAME: …`, `nl`'s newline after every line). A read
+/// error still gives `NAME: message` and ends that operand.
+pub(crate) async fn map_lines_with(
+    ctx: &mut CommandCtx,
+    p: &ParsedArgs,
+    how: &LineLoop,
     mut f: impl FnMut(&[u8], &mut Vec<u8>),
 ) -> i32 {
     let mut status = 0;
@@ -219,7 +251,7 @@ pub(crate) async fn map_lines(
         let src = match open_input_err(ctx, &operand).await {
             Ok(s) => s,
             Err(e) => {
-                ctx.error(format!("{operand}: {}", e.message())).await;
+                ctx.error((how.open_error)(&operand, &e)).await;
                 status = 1;
                 continue;
             }
@@ -240,7 +272,7 @@ pub(crate) async fn map_lines(
                 None => (&rec[..], false),
             };
             f(line, &mut out);
-            if nl {
+            if nl || how.always_newline {
                 out.push(b'\n');
             }
             if out.len() >= 32 * 1024 {

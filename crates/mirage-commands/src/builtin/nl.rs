@@ -4,11 +4,10 @@
 //! runs on across files, as GNU's. Streams line by line.
 
 use mirage_regex::{Options, PosixRegex, Syntax};
-use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::{RecordReader, gnu_quote, open_input_err, operands_or_stdin, parse_cmd};
+use crate::util::{LineLoop, gnu_quote, map_lines_with, parse_cmd};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::value("body-numbering", Some('b'), Some("body-numbering")),
@@ -126,91 +125,62 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
     let mut number = start;
     let mut section = 1usize;
     let mut blanks = 0i64;
-    let mut status = 0;
-    let mut out = Vec::with_capacity(64 * 1024);
-    for operand in operands_or_stdin(&p) {
-        let src = match open_input_err(ctx, &operand).await {
-            Ok(s) => s,
-            Err(e) => {
-                ctx.error(format!("{operand}: {}", e.message())).await;
-                status = 1;
-                continue;
-            }
+    // GNU nl ends every line with a newline, the last one too.
+    let how = LineLoop {
+        always_newline: true,
+        ..LineLoop::COREUTILS
+    };
+    let status = map_lines_with(ctx, &p, &how, |line, out| {
+        let new_section = if !delim.is_empty() && line == header.as_slice() {
+            Some(0)
+        } else if !delim.is_empty() && line == body_d.as_slice() {
+            Some(1)
+        } else if !delim.is_empty() && line == delim.as_slice() {
+            Some(2)
+        } else {
+            None
         };
-        let mut reader = RecordReader::new(src, b'\n');
-        loop {
-            let rec = match reader.next_record().await {
-                Ok(Some(r)) => r,
-                Ok(None) => break,
-                Err(e) => {
-                    ctx.error(format!("{operand}: {}", e.message())).await;
-                    status = 1;
-                    break;
-                }
-            };
-            let line = rec.strip_suffix(b"\n").unwrap_or(&rec);
-            let new_section = if !delim.is_empty() && line == header.as_slice() {
-                Some(0)
-            } else if !delim.is_empty() && line == body_d.as_slice() {
-                Some(1)
-            } else if !delim.is_empty() && line == delim.as_slice() {
-                Some(2)
-            } else {
-                None
-            };
-            if let Some(s) = new_section {
-                section = s;
-                if renumber {
-                    number = start;
-                }
-                out.push(b'\n');
-                continue;
+        if let Some(s) = new_section {
+            section = s;
+            if renumber {
+                number = start;
             }
-            let numbered = match &mut styles[section] {
-                Style::All => {
-                    if join > 1 && line.is_empty() {
-                        blanks += 1;
-                        if blanks == join {
-                            blanks = 0;
-                            true
-                        } else {
-                            false
-                        }
-                    } else {
+            return;
+        }
+        let numbered = match &mut styles[section] {
+            Style::All => {
+                if join > 1 && line.is_empty() {
+                    blanks += 1;
+                    if blanks == join {
                         blanks = 0;
                         true
+                    } else {
+                        false
                     }
+                } else {
+                    blanks = 0;
+                    true
                 }
-                Style::NonEmpty => !line.is_empty(),
-                Style::None => false,
-                Style::Regex(re) => re.is_match(line),
+            }
+            Style::NonEmpty => !line.is_empty(),
+            Style::None => false,
+            Style::Regex(re) => re.is_match(line),
+        };
+        if numbered {
+            let n = match format {
+                "ln" => format!("{number:<width$}"),
+                "rz" => format!("{number:0width$}"),
+                _ => format!("{number:>width$}"),
             };
-            if numbered {
-                let n = match format {
-                    "ln" => format!("{number:<width$}"),
-                    "rz" => format!("{number:0width$}"),
-                    _ => format!("{number:>width$}"),
-                };
-                out.extend_from_slice(n.as_bytes());
-                out.extend_from_slice(&sep);
-                number = number.wrapping_add(incr);
-            } else {
-                out.extend_from_slice(&no_number);
-            }
-            // GNU nl ends every line with a newline, the last one too.
-            out.extend_from_slice(line);
-            out.push(b'\n');
-            if out.len() >= 32 * 1024 {
-                if let Err(e) = ctx.stdout.write(&out).await
-                    && e.kind == ErrorKind::BrokenPipe
-                {
-                    return Ok(status);
-                }
-                out.clear();
-            }
+            out.extend_from_slice(n.as_bytes());
+            out.extend_from_slice(&sep);
+            number = number.wrapping_add(incr);
+        } else {
+            out.extend_from_slice(&no_number);
         }
-    }
-    let _ = ctx.stdout.write(&out).await;
+        out.extend_from_slice(line);
+    })
+    .await;
     Ok(status)
 }
 
@@ -218,6 +188,19 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
 mod tests {
     use super::*;
     use crate::util::testing::{MemVfs, run as run_cmd};
+
+    /// A last line without newline gets one; an unreadable operand is
+    /// `NAME: message` and numbering runs on into the next file (GNU nl 9.1).
+    #[test]
+    fn last_line_and_open_errors() {
+        let vfs = MemVfs::with(&[("/d/s", "x\n")]);
+        let (out, err, status) = run_cmd(&vfs, run, "nl", &["-", "nope", "/d", "s"], "/d", "a\nb");
+        assert_eq!((&out[..], status), ("     1\ta\n     2\tb\n     3\tx\n", 1));
+        assert_eq!(
+            err,
+            "nl: nope: No such file or directory\nnl: /d: Is a directory\n"
+        );
+    }
 
     #[test]
     fn matches_gnu() {

@@ -6,7 +6,7 @@ use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::{RecordReader, open_input_err, operands_or_stdin, parse_cmd};
+use crate::util::{LineLoop, map_lines_with, parse_cmd};
 
 /// The spec of `rev`.
 pub static SPEC: CommandSpec = CommandSpec::new("rev", &[], PathOperands::All);
@@ -37,56 +37,22 @@ fn reverse_into(line: &[u8], out: &mut Vec<u8>) {
 
 mirage_types::command_handler!(fn run = body);
 
+/// util-linux wording: `NAME: 0: Is a directory` for a directory, else
+/// `cannot open NAME: message`.
+const REV_LOOP: LineLoop = LineLoop {
+    open_error: |operand, e| {
+        if e.kind == ErrorKind::IsADirectory {
+            format!("{operand}: 0: Is a directory")
+        } else {
+            format!("cannot open {operand}: {}", e.message())
+        }
+    },
+    always_newline: false,
+};
+
 async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
     let p = parse_cmd(ctx, &SPEC)?;
-    let mut status = 0;
-    let mut out = Vec::with_capacity(64 * 1024);
-    for operand in operands_or_stdin(&p) {
-        let src = match open_input_err(ctx, &operand).await {
-            Ok(s) => s,
-            Err(e) if e.kind == ErrorKind::IsADirectory => {
-                ctx.error(format!("{operand}: 0: Is a directory")).await;
-                status = 1;
-                continue;
-            }
-            Err(e) => {
-                ctx.error(format!("cannot open {operand}: {}", e.message()))
-                    .await;
-                status = 1;
-                continue;
-            }
-        };
-        let mut reader = RecordReader::new(src, b'\n');
-        loop {
-            let rec = match reader.next_record().await {
-                Ok(Some(r)) => r,
-                Ok(None) => break,
-                Err(e) => {
-                    ctx.error(format!("{operand}: {}", e.message())).await;
-                    status = 1;
-                    break;
-                }
-            };
-            let (line, nl) = match rec.strip_suffix(b"\n") {
-                Some(l) => (l, true),
-                None => (&rec[..], false),
-            };
-            reverse_into(line, &mut out);
-            if nl {
-                out.push(b'\n');
-            }
-            if out.len() >= 32 * 1024 {
-                if let Err(e) = ctx.stdout.write(&out).await
-                    && e.kind == ErrorKind::BrokenPipe
-                {
-                    return Ok(status);
-                }
-                out.clear();
-            }
-        }
-    }
-    let _ = ctx.stdout.write(&out).await;
-    Ok(status)
+    Ok(map_lines_with(ctx, &p, &REV_LOOP, reverse_into).await)
 }
 
 #[cfg(test)]
@@ -102,6 +68,19 @@ mod tests {
         let mut out = Vec::new();
         reverse_into(b"a\xffb", &mut out);
         assert_eq!(out, b"b\xffa");
+    }
+
+    /// util-linux 2.38 wording for the open errors; a directory or a
+    /// missing file does not stop the other operands.
+    #[test]
+    fn open_errors_use_util_linux_wording() {
+        let vfs = MemVfs::with(GNU_FILES);
+        let (out, err, status) = run_cmd(&vfs, run, "rev", &["/d", "nope", "b.txt"], "/d", "");
+        assert_eq!((&out[..], status), ("1b\n2b\n", 1));
+        assert_eq!(
+            err,
+            "rev: /d: 0: Is a directory\nrev: cannot open nope: No such file or directory\n"
+        );
     }
 
     #[test]
