@@ -463,15 +463,22 @@ impl Program {
 
     /// Runs from `start`; the capture slots of the match (`2 * group`
     /// is a group's start, `2 * group + 1` its end; group 0 is set).
+    ///
+    /// Every path is tried and the longest match is kept (POSIX's
+    /// leftmost-longest rule, as GNU regex: `\(a\|ab\)\1*` takes `ab`);
+    /// among paths ending at the same place the first one tried keeps its
+    /// groups. After a million steps the longest match found so far is
+    /// the answer.
     fn run_at(&self, h: &[u8], start: usize) -> Option<Vec<Option<usize>>> {
         let mut stack: Vec<(usize, usize, Vec<Option<usize>>)> =
             vec![(0, start, vec![None; self.slots])];
         let mut steps = 0u32;
-        while let Some((mut pc, mut pos, mut slots)) = stack.pop() {
+        let mut best: Option<(usize, Vec<Option<usize>>)> = None;
+        'paths: while let Some((mut pc, mut pos, mut slots)) = stack.pop() {
             loop {
                 steps += 1;
                 if steps > 1_000_000 {
-                    return None;
+                    break 'paths;
                 }
                 match &self.insts[pc] {
                     Inst::Match => {
@@ -481,7 +488,14 @@ impl Program {
                         if slots.get(1).copied().flatten().is_none() {
                             slots[1] = Some(pos);
                         }
-                        return Some(slots);
+                        if best.as_ref().is_none_or(|(end, _)| pos > *end) {
+                            best = Some((pos, slots));
+                        }
+                        if pos == h.len() {
+                            // nothing can be longer
+                            break 'paths;
+                        }
+                        break;
                     }
                     Inst::Char(c) => match char_at(h, pos) {
                         Some((x, l)) if self.eq(x, *c) => {
@@ -574,7 +588,7 @@ impl Program {
                 }
             }
         }
-        None
+        best.map(|(_, slots)| slots)
     }
 
     /// The leftmost match at or after `at`, as byte offsets `(start, end)`.

@@ -24,6 +24,7 @@
 #![deny(missing_docs)]
 
 pub mod backref;
+pub mod longest;
 mod translate;
 
 use std::ops::Range;
@@ -143,7 +144,9 @@ pub struct Options {
 /// The engine a [`PosixRegex`] runs.
 #[derive(Clone, Debug)]
 enum Engine {
-    Fast(regex::bytes::Regex),
+    /// The `regex` crate's engine, and the pattern's leftmost-longest twin
+    /// when the two rules can disagree on where a match ends.
+    Fast(regex::bytes::Regex, Option<longest::Longest>),
     Backref(backref::Program),
 }
 
@@ -171,13 +174,13 @@ impl PosixRegex {
                 } else {
                     re
                 };
-                regex::bytes::RegexBuilder::new(&re)
+                let fast = regex::bytes::RegexBuilder::new(&re)
                     .case_insensitive(opts.ignore_case)
                     .build()
-                    .map(|r| PosixRegex {
-                        engine: Engine::Fast(r),
-                    })
-                    .map_err(|e| RegexError::engine(&e))
+                    .map_err(|e| RegexError::engine(&e))?;
+                Ok(PosixRegex {
+                    engine: Engine::Fast(fast, longest::Longest::new(&re, opts.ignore_case)),
+                })
             }
             Err(e) if e.kind == RegexErrorKind::BackReference => Ok(PosixRegex {
                 engine: Engine::Backref(backref::Program::new(pat, syntax, opts)?),
@@ -194,16 +197,24 @@ impl PosixRegex {
     /// Whether the pattern matches anywhere in `haystack`.
     pub fn is_match(&self, haystack: &[u8]) -> bool {
         match &self.engine {
-            Engine::Fast(r) => r.is_match(haystack),
+            Engine::Fast(r, _) => r.is_match(haystack),
             Engine::Backref(p) => p.find_at(haystack, 0).is_some(),
         }
     }
 
-    /// The leftmost match starting at or after byte `at`, as a byte range.
+    /// The leftmost-longest match starting at or after byte `at`, as a
+    /// byte range (POSIX: of the matches that start leftmost, the longest).
     /// Bytes before `at` still count for anchors and word boundaries.
     pub fn find_at(&self, haystack: &[u8], at: usize) -> Option<Range<usize>> {
         match &self.engine {
-            Engine::Fast(r) => r.find_at(haystack, at).map(|m| m.range()),
+            Engine::Fast(r, longest) => {
+                let m = r.find_at(haystack, at)?;
+                let end = longest
+                    .as_ref()
+                    .and_then(|l| l.end(haystack, m.start()))
+                    .map_or(m.end(), |e| e.max(m.end()));
+                Some(m.start()..end)
+            }
             Engine::Backref(p) => p.find_at(haystack, at).map(|(s, e)| s..e),
         }
     }
@@ -211,17 +222,26 @@ impl PosixRegex {
     /// The number of capture groups, the whole match (group 0) included.
     pub fn group_count(&self) -> usize {
         match &self.engine {
-            Engine::Fast(r) => r.captures_len(),
+            Engine::Fast(r, _) => r.captures_len(),
             Engine::Backref(p) => p.group_count(),
         }
     }
 
-    /// The leftmost match at or after `at` with its groups (`\(…\)` in a
-    /// BRE, `(…)` in an ERE, numbered from 1 as in `\1`).
+    /// The leftmost-longest match at or after `at` with its groups
+    /// (`\(…\)` in a BRE, `(…)` in an ERE, numbered from 1 as in `\1`).
+    /// When the longest match is longer than the leftmost-first one, its
+    /// groups are those of the first path (in pattern order) that reaches
+    /// the longest end, which is not always POSIX's subexpression rule.
     pub fn captures_at(&self, haystack: &[u8], at: usize) -> Option<Captures> {
         match &self.engine {
-            Engine::Fast(r) => {
+            Engine::Fast(r, longest) => {
                 let caps = r.captures_at(haystack, at)?;
+                if let (Some(l), Some(m)) = (longest, caps.get(0))
+                    && l.end(haystack, m.start()).is_some_and(|e| e > m.end())
+                    && let Some(groups) = l.captures(haystack, m.start())
+                {
+                    return Some(Captures { groups });
+                }
                 Some(Captures {
                     groups: caps.iter().map(|g| g.map(|m| m.range())).collect(),
                 })

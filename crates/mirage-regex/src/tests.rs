@@ -138,3 +138,49 @@ fn fast_engine_options_and_captures() {
         Some(1..6)
     );
 }
+
+fn posix_find(p: &str, syntax: Syntax, h: &str) -> Option<(usize, usize)> {
+    PosixRegex::new(p, syntax, &Options::default())
+        .unwrap()
+        .find_at(h.as_bytes(), 0)
+        .map(|r| (r.start, r.end))
+}
+
+#[test]
+fn leftmost_longest_ends_as_posix() {
+    // the regex crate alone would stop at the first alternative
+    assert_eq!(posix_find("a|ab", Syntax::Extended, "abcd"), Some((0, 2)));
+    assert_eq!(posix_find(r"a\|ab", Syntax::Basic, "xabcd"), Some((1, 3)));
+    assert_eq!(
+        posix_find("(a*)(ab)*", Syntax::Extended, "aab"),
+        Some((0, 3))
+    );
+    // the back-reference engine tries every path
+    assert_eq!(
+        posix_find(r"\(a\|ab\)\1*", Syntax::Basic, "abab"),
+        Some((0, 4))
+    );
+    // a plain pattern gets no twin and keeps its match
+    assert!(longest::Longest::new("foo", false).is_none());
+    assert!(longest::Longest::new("a{3}", false).is_none());
+    assert!(longest::Longest::new("a|ab", false).is_some());
+    assert_eq!(posix_find("o+", Syntax::Extended, "foo"), Some((1, 3)));
+}
+
+#[test]
+fn leftmost_longest_groups() {
+    let re = PosixRegex::new("(abc|ab)(cab)?", Syntax::Extended, &Options::default()).unwrap();
+    let c = re.captures_at(b"xyz abcabc", 0).unwrap();
+    assert_eq!(c.get(0), Some(4..9));
+    assert_eq!(c.get(1), Some(4..6));
+    assert_eq!(c.get(2), Some(6..9));
+    // when leftmost-first is already longest its groups stand
+    let c = re.captures_at(b"abc", 0).unwrap();
+    assert_eq!(
+        (c.get(0), c.get(1), c.get(2)),
+        (Some(0..3), Some(0..3), None)
+    );
+    // anchors still see the bytes before the start
+    let re = PosixRegex::new(r"\<(a|ab)", Syntax::Extended, &Options::default()).unwrap();
+    assert_eq!(re.find_at(b"cab ab", 1), Some(4..6));
+}

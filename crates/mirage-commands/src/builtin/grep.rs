@@ -198,7 +198,16 @@ pub(crate) fn build_matcher(
                 mb.word(true);
             }
             match mb.build(&pattern) {
-                Ok(m) => Ok(AnyMatcher::Re(m)),
+                Ok(m) => {
+                    // POSIX leftmost-longest ends for -o and spans (GNU grep
+                    // -o 'a\|ab' prints `ab`); -w keeps grep-regex's rule
+                    let posix = matches!(syntax, Syntax::Basic | Syntax::Extended);
+                    let longest = (posix && !o.word)
+                        .then(|| mirage_regex::longest::Longest::new(&pattern, o.ignore_case))
+                        .flatten()
+                        .map(Box::new);
+                    Ok(AnyMatcher::Re(m, longest))
+                }
                 Err(e) if syntax == Syntax::Perl => {
                     // look-around or a back-reference: the backtracking engine
                     FancyMatcher::new(&pattern, o)
@@ -215,7 +224,9 @@ pub(crate) fn build_matcher(
 /// when a pattern has back-references, or the literal set for `-F` with
 /// several patterns.
 pub(crate) enum AnyMatcher {
-    Re(RegexMatcher),
+    /// The `regex` engine, with the pattern's leftmost-longest twin when
+    /// POSIX and leftmost-first can disagree on a match's end.
+    Re(RegexMatcher, Option<Box<mirage_regex::longest::Longest>>),
     Backtrack(Vec<mirage_regex::backref::Program>),
     Fixed(Box<FixedSet>),
     Fancy(Box<FancyMatcher>),
@@ -292,7 +303,13 @@ impl Matcher for AnyMatcher {
         at: usize,
     ) -> Result<Option<grep_matcher::Match>, Self::Error> {
         match self {
-            AnyMatcher::Re(m) => m.find_at(haystack, at),
+            AnyMatcher::Re(m, None) => m.find_at(haystack, at),
+            AnyMatcher::Re(m, Some(longest)) => Ok(m.find_at(haystack, at)?.map(|found| {
+                let end = longest
+                    .end(haystack, found.start())
+                    .map_or(found.end(), |e| e.max(found.end()));
+                grep_matcher::Match::new(found.start(), end)
+            })),
             AnyMatcher::Fixed(m) => m.find_at(haystack, at),
             AnyMatcher::Fancy(m) => Ok(m
                 .find_at(haystack, at)
@@ -317,7 +334,7 @@ impl Matcher for AnyMatcher {
 
     fn shortest_match_at(&self, haystack: &[u8], at: usize) -> Result<Option<usize>, Self::Error> {
         match self {
-            AnyMatcher::Re(m) => m.shortest_match_at(haystack, at),
+            AnyMatcher::Re(m, _) => m.shortest_match_at(haystack, at),
             AnyMatcher::Fixed(m) => m.shortest_match_at(haystack, at),
             AnyMatcher::Backtrack(_) | AnyMatcher::Fancy(_) => {
                 Ok(self.find_at(haystack, at)?.map(|m| m.end()))
@@ -327,14 +344,14 @@ impl Matcher for AnyMatcher {
 
     fn non_matching_bytes(&self) -> Option<&grep_matcher::ByteSet> {
         match self {
-            AnyMatcher::Re(m) => m.non_matching_bytes(),
+            AnyMatcher::Re(m, _) => m.non_matching_bytes(),
             AnyMatcher::Backtrack(_) | AnyMatcher::Fixed(_) | AnyMatcher::Fancy(_) => None,
         }
     }
 
     fn line_terminator(&self) -> Option<LineTerminator> {
         match self {
-            AnyMatcher::Re(m) => m.line_terminator(),
+            AnyMatcher::Re(m, _) => m.line_terminator(),
             AnyMatcher::Fixed(m) => m.line_terminator(),
             AnyMatcher::Backtrack(_) | AnyMatcher::Fancy(_) => None,
         }
@@ -345,7 +362,7 @@ impl Matcher for AnyMatcher {
         haystack: &[u8],
     ) -> Result<Option<grep_matcher::LineMatchKind>, Self::Error> {
         match self {
-            AnyMatcher::Re(m) => m.find_candidate_line(haystack),
+            AnyMatcher::Re(m, _) => m.find_candidate_line(haystack),
             AnyMatcher::Backtrack(_) | AnyMatcher::Fixed(_) | AnyMatcher::Fancy(_) => Ok(self
                 .shortest_match(haystack)?
                 .map(grep_matcher::LineMatchKind::Confirmed)),
@@ -742,7 +759,7 @@ impl OutSink<'_> {
                     column.or(Some(0)),
                 );
                 match (&self.cfg.replace, self.matcher, self.cfg.invert) {
-                    (Some(rep), AnyMatcher::Re(m), false) => {
+                    (Some(rep), AnyMatcher::Re(m, _), false) => {
                         let bytes = mat.bytes();
                         let body = bytes.strip_suffix(&[self.cfg.eol]).unwrap_or(bytes);
                         let mut line = Vec::with_capacity(body.len());
@@ -771,7 +788,7 @@ impl OutSink<'_> {
                         self.prefix(line, base + a as u64, b':', Some(a));
                         match (&self.cfg.replace, matcher) {
                             _ if self.cfg.vimgrep => self.buf.extend_from_slice(body),
-                            (Some(rep), AnyMatcher::Re(m)) => {
+                            (Some(rep), AnyMatcher::Re(m, _)) => {
                                 let mut out = Vec::new();
                                 replace_all(m, &body[a..b], rep, &mut out);
                                 self.buf.extend_from_slice(&out);

@@ -4,6 +4,7 @@
 //! Errors are GNU's wording; the caller adds the location
 //! (`-e expression #1, char 5: `).
 
+use mirage_regex::longest::Longest;
 use mirage_regex::{Options, PosixRegex, Syntax};
 use mirage_types::bytestr;
 
@@ -12,8 +13,10 @@ use mirage_types::bytestr;
 /// pattern space's ends unless the `M` flag asks for line anchors.
 #[derive(Debug)]
 pub(crate) enum Rx {
-    /// The `regex` crate over the translated pattern.
-    Fast(regex::bytes::Regex),
+    /// The `regex` crate over the translated pattern, with its POSIX
+    /// leftmost-longest twin when the two rules can pick different ends
+    /// (GNU sed: `echo abcd | sed -E 's/a|ab/X/'` prints `Xcd`).
+    Fast(regex::bytes::Regex, Option<Box<Longest>>),
     /// The back-reference engine of `mirage_regex`.
     Posix(PosixRegex),
 }
@@ -23,13 +26,18 @@ impl Rx {
     fn compile(pat: &str, ere: bool, icase: bool, mline: bool) -> Result<Rx, String> {
         let syntax = if ere { Syntax::Extended } else { Syntax::Basic };
         match mirage_regex::translate(pat, syntax) {
-            Ok(t) => regex::bytes::RegexBuilder::new(&t)
-                .case_insensitive(icase)
-                .multi_line(mline)
-                .dot_matches_new_line(true)
-                .build()
-                .map(Rx::Fast)
-                .map_err(|e| mirage_regex::RegexError::engine(&e).message().to_string()),
+            Ok(t) => {
+                let fast = regex::bytes::RegexBuilder::new(&t)
+                    .case_insensitive(icase)
+                    .multi_line(mline)
+                    .dot_matches_new_line(true)
+                    .build()
+                    .map_err(|e| mirage_regex::RegexError::engine(&e).message().to_string())?;
+                // the same flags, inline, for the twin
+                let flags = if mline { "(?sm)" } else { "(?s)" };
+                let longest = Longest::new(&format!("{flags}{t}"), icase).map(Box::new);
+                Ok(Rx::Fast(fast, longest))
+            }
             Err(e) if e.kind() == mirage_regex::RegexErrorKind::BackReference => {
                 let opts = Options {
                     ignore_case: icase,
@@ -46,20 +54,28 @@ impl Rx {
     /// Whether the regex matches anywhere in `h`.
     pub(crate) fn is_match(&self, h: &[u8]) -> bool {
         match self {
-            Rx::Fast(r) => r.is_match(h),
+            Rx::Fast(r, _) => r.is_match(h),
             Rx::Posix(p) => p.is_match(h),
         }
     }
 
-    /// The leftmost match at or after `at` (bytes before count for anchors).
+    /// The leftmost-longest match at or after `at` (bytes before count for
+    /// anchors).
     pub(crate) fn find_at(&self, h: &[u8], at: usize) -> Option<(usize, usize)> {
         match self {
-            Rx::Fast(r) => r.find_at(h, at).map(|m| (m.start(), m.end())),
+            Rx::Fast(r, longest) => r.find_at(h, at).map(|m| {
+                let end = longest
+                    .as_ref()
+                    .and_then(|l| l.end(h, m.start()))
+                    .map_or(m.end(), |e| e.max(m.end()));
+                (m.start(), end)
+            }),
             Rx::Posix(p) => p.find_at(h, at).map(|m| (m.start, m.end)),
         }
     }
 
-    /// The leftmost match at or after `at` with its groups (0 is the match).
+    /// The leftmost-longest match at or after `at` with its groups (0 is
+    /// the match).
     pub(crate) fn captures_at(
         &self,
         h: &[u8],
@@ -68,8 +84,15 @@ impl Rx {
     ) -> bool {
         out.clear();
         match self {
-            Rx::Fast(r) => match r.captures_at(h, at) {
+            Rx::Fast(r, longest) => match r.captures_at(h, at) {
                 Some(c) => {
+                    if let (Some(l), Some(m)) = (longest, c.get(0))
+                        && l.end(h, m.start()).is_some_and(|e| e > m.end())
+                        && let Some(groups) = l.captures(h, m.start())
+                    {
+                        out.extend(groups.into_iter().map(|g| g.map(|r| (r.start, r.end))));
+                        return true;
+                    }
                     out.extend(c.iter().map(|g| g.map(|m| (m.start(), m.end()))));
                     true
                 }
@@ -88,7 +111,7 @@ impl Rx {
     /// The number of groups, not counting the whole match.
     fn groups(&self) -> usize {
         match self {
-            Rx::Fast(r) => r.captures_len().saturating_sub(1),
+            Rx::Fast(r, _) => r.captures_len().saturating_sub(1),
             Rx::Posix(p) => p.group_count().saturating_sub(1),
         }
     }
