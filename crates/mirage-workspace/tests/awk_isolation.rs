@@ -6,40 +6,12 @@
 //! (builtins and registered commands over the VFS), and input streams
 //! (`yes | awk '{print; exit}'` ends).
 
-use std::sync::Arc;
-
-use mirage_resource_ram::RamResource;
-use mirage_types::MountMode;
-use mirage_workspace::Workspace;
-
-async fn run(ws: &Workspace, line: &str) -> (String, String, i32) {
-    let o = ws.execute("default", line, None).await.unwrap();
-    (
-        String::from_utf8(o.stdout).unwrap(),
-        String::from_utf8(o.stderr).unwrap(),
-        o.exit_code,
-    )
-}
-
-/// A workspace with a writable `/tmp` and a read-only `/etc` holding `conf`.
-async fn ws() -> Workspace {
-    let ram = Arc::new(RamResource::new());
-    let setup = Workspace::builder()
-        .mount("/etc", ram.clone(), MountMode::Write)
-        .build()
-        .unwrap();
-    run(&setup, "printf 'keep\\n' > /etc/conf").await;
-    Workspace::builder()
-        .mount("/tmp", Arc::new(RamResource::new()), MountMode::Write)
-        .mount("/etc", ram, MountMode::Read)
-        .cwd("/tmp")
-        .build()
-        .unwrap()
-}
+mod common;
+use common::{ro_etc_ws, run};
 
 #[tokio::test]
 async fn system_and_pipes_run_in_our_shell() {
-    let ws = ws().await;
+    let ws = ro_etc_ws().await;
     let marker = format!("/tmp/mirage-awk-isolation-{}", std::process::id());
     let host = std::path::Path::new(&marker);
     for (prog, want) in [
@@ -81,7 +53,7 @@ async fn system_and_pipes_run_in_our_shell() {
 
 #[tokio::test]
 async fn print_into_a_read_only_mount_is_refused() {
-    let ws = ws().await;
+    let ws = ro_etc_ws().await;
     let existed = std::path::Path::new("/etc/x").exists();
     let (out, err, code) = run(&ws, "echo hi | awk '{print > \"/etc/x\"}'").await;
     assert_eq!(code, 2, "{err}");
@@ -98,7 +70,7 @@ async fn print_into_a_read_only_mount_is_refused() {
 
 #[tokio::test]
 async fn files_go_through_the_router() {
-    let ws = ws().await;
+    let ws = ro_etc_ws().await;
     let name = format!("/tmp/mirage-awk-out-{}", std::process::id());
     let line = format!(
         "printf '1\\n2\\n' | awk '{{print $1 * 10 > \"{name}\"}} END {{close(\"{name}\"); while ((getline l < \"{name}\") > 0) print \"read\", l; while ((getline c < \"/etc/conf\") > 0) print c}}'; cat {name}"
@@ -119,7 +91,7 @@ async fn files_go_through_the_router() {
 
 #[tokio::test]
 async fn input_streams() {
-    let ws = ws().await;
+    let ws = ro_etc_ws().await;
     let (out, _, code) = run(&ws, "yes | awk '{print NR; if (NR == 3) exit}'").await;
     assert_eq!((out.as_str(), code), ("1\n2\n3\n", 0));
     let (out, _, code) = run(&ws, "yes abc | awk '{print $1}' | head -n 2").await;

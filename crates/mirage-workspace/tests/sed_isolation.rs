@@ -5,6 +5,7 @@
 //! streams (`sed p` over an endless file stops when `head` has its line).
 
 mod common;
+use common::{ro_etc_ws, run};
 
 use std::sync::Arc;
 
@@ -20,34 +21,9 @@ async fn ws() -> Workspace {
         .unwrap()
 }
 
-async fn run(ws: &Workspace, line: &str) -> (String, String, i32) {
-    let o = ws.execute("default", line, None).await.unwrap();
-    (
-        String::from_utf8(o.stdout).unwrap(),
-        String::from_utf8(o.stderr).unwrap(),
-        o.exit_code,
-    )
-}
-
-/// A workspace whose `/etc` is a read-only mount holding `conf`.
-async fn ro_ws() -> Workspace {
-    let ram = Arc::new(RamResource::new());
-    let setup = Workspace::builder()
-        .mount("/etc", ram.clone(), MountMode::Write)
-        .build()
-        .unwrap();
-    run(&setup, "printf 'keep\\n' > /etc/conf").await;
-    Workspace::builder()
-        .mount("/tmp", Arc::new(RamResource::new()), MountMode::Write)
-        .mount("/etc", ram, MountMode::Read)
-        .cwd("/tmp")
-        .build()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn w_into_a_read_only_mount_is_refused() {
-    let ws = ro_ws().await;
+    let ws = ro_etc_ws().await;
     let host = std::path::Path::new("/etc/x");
     let existed = host.exists();
     let (out, err, code) = run(&ws, "echo hi | sed 'w /etc/x'").await;
@@ -64,7 +40,7 @@ async fn w_into_a_read_only_mount_is_refused() {
 
 #[tokio::test]
 async fn w_and_r_go_through_the_router() {
-    let ws = ro_ws().await;
+    let ws = ro_etc_ws().await;
     let name = format!("/tmp/mirage-sed-isolation-{}", std::process::id());
     let line = format!("printf 'a\\nb\\n' | sed -n '/a/w {name}'; cat {name}");
     let (out, err, code) = run(&ws, &line).await;
@@ -104,7 +80,7 @@ async fn e_is_refused() {
 
 #[tokio::test]
 async fn in_place_on_a_read_only_mount_is_refused() {
-    let ws = ro_ws().await;
+    let ws = ro_etc_ws().await;
     let (_, err, code) = run(&ws, "sed -i s/keep/lost/ /etc/conf").await;
     assert_eq!(code, 4, "{err}");
     assert!(err.contains("Read-only file system"), "{err}");

@@ -1,4 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Each test binary that includes this module uses a part of it.
+#![allow(dead_code)]
 //! Test helpers shared by this crate's integration tests.
 
 use std::sync::Arc;
@@ -8,7 +10,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
 use mirage_ops::{Capability, Resource};
-use mirage_types::{ByteSource, Error, FileStat, Result};
+use mirage_resource_ram::RamResource;
+use mirage_types::{ByteSource, Error, FileStat, MountMode, Result};
+use mirage_workspace::Workspace;
 
 /// A resource with one endless file, `/big`: `chunk` repeated for ever. It
 /// counts the chunks it hands out in `pulled`.
@@ -55,4 +59,32 @@ impl Resource for Endless {
         });
         Ok(ByteSource::Stream(s.boxed()))
     }
+}
+
+/// Runs `line` in session `default` of `ws`: (stdout, stderr, exit status);
+/// the output must be UTF-8.
+pub async fn run(ws: &Workspace, line: &str) -> (String, String, i32) {
+    let o = ws.execute("default", line, None).await.unwrap();
+    (
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8(o.stderr).unwrap(),
+        o.exit_code,
+    )
+}
+
+/// A workspace with a writable `/tmp` (the cwd) and a read-only `/etc`
+/// holding `conf` (`keep\n`), for the awk/sed isolation tests.
+pub async fn ro_etc_ws() -> Workspace {
+    let ram = Arc::new(RamResource::new());
+    let setup = Workspace::builder()
+        .mount("/etc", ram.clone(), MountMode::Write)
+        .build()
+        .unwrap();
+    run(&setup, "printf 'keep\\n' > /etc/conf").await;
+    Workspace::builder()
+        .mount("/tmp", Arc::new(RamResource::new()), MountMode::Write)
+        .mount("/etc", ram, MountMode::Read)
+        .cwd("/tmp")
+        .build()
+        .unwrap()
 }
