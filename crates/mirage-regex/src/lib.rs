@@ -178,8 +178,14 @@ impl PosixRegex {
                     .case_insensitive(opts.ignore_case)
                     .build()
                     .map_err(|e| RegexError::engine(&e))?;
+                // a whole-line match has one possible end
+                let longest = if opts.whole_line {
+                    None
+                } else {
+                    longest::Longest::new(&re, opts.ignore_case)
+                };
                 Ok(PosixRegex {
-                    engine: Engine::Fast(fast, longest::Longest::new(&re, opts.ignore_case)),
+                    engine: Engine::Fast(fast, longest),
                 })
             }
             Err(e) if e.kind == RegexErrorKind::BackReference => Ok(PosixRegex {
