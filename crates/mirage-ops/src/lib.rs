@@ -184,18 +184,10 @@ pub trait Resource: Send + Sync + 'static {
     /// The default takes the version with `stat` first (so the version is
     /// never newer than the bytes), answers `Unchanged` when it equals
     /// `opts.if_none_match`, then reads and skips/limits the stream without
-    /// collecting it ([`ByteSource::slice_range`]).
+    /// collecting it ([`ReadOptions::answer`]).
     async fn read_with(&self, path: &str, opts: &ReadOptions) -> Result<ReadResult> {
         let version = self.stat(path).await?.version;
-        if opts.is_unchanged(&version) {
-            return Ok(ReadResult::Unchanged);
-        }
-        let source = self.read(path).await?;
-        let source = match opts.range {
-            Some(r) => source.slice_range(r),
-            None => source,
-        };
-        Ok(ReadResult::Data { source, version })
+        opts.answer(version, self.read(path)).await
     }
     /// Replaces or creates `path` with `data`, atomically where the backend
     /// allows: on error, the old contents stay.

@@ -63,6 +63,29 @@ impl ReadOptions {
             None => false,
         }
     }
+
+    /// The answer to this read for a file at `version` whose whole bytes
+    /// the future `read` gives: [`ReadResult::Unchanged`] when
+    /// [`is_unchanged`](Self::is_unchanged) (then `read` is dropped unpolled,
+    /// so nothing is read), else the bytes cut to `range` without collecting
+    /// them ([`ByteSource::slice_range`]). Errors: those of `read`. The
+    /// default `read_with` of [`Vfs`] and of `mirage_ops::Resource`: `stat`
+    /// first (so the version is never newer than the bytes), then this.
+    pub async fn answer(
+        &self,
+        version: VersionToken,
+        read: impl Future<Output = Result<ByteSource>>,
+    ) -> Result<ReadResult> {
+        if self.is_unchanged(&version) {
+            return Ok(ReadResult::Unchanged);
+        }
+        let source = read.await?;
+        let source = match self.range {
+            Some(r) => source.slice_range(r),
+            None => source,
+        };
+        Ok(ReadResult::Data { source, version })
+    }
 }
 
 /// The answer of [`Vfs::read_with`].
@@ -298,18 +321,10 @@ pub trait Vfs: Send + Sync {
     ///
     /// The default, safe for an overlay because it uses only its own
     /// `stat` and `read`, takes the version with `stat` first, then reads
-    /// and skips/limits the stream ([`ByteSource::slice_range`]).
+    /// and skips/limits the stream ([`ReadOptions::answer`]).
     async fn read_with(&self, path: &str, opts: &ReadOptions) -> Result<ReadResult> {
         let version = self.stat(path).await?.version;
-        if opts.is_unchanged(&version) {
-            return Ok(ReadResult::Unchanged);
-        }
-        let source = self.read(path).await?;
-        let source = match opts.range {
-            Some(r) => source.slice_range(r),
-            None => source,
-        };
-        Ok(ReadResult::Data { source, version })
+        opts.answer(version, self.read(path)).await
     }
     /// The entries of the directory `path` as a stream (a large directory
     /// or object-store prefix never arrives as one `Vec`), in the
@@ -353,4 +368,62 @@ pub trait Vfs: Send + Sync {
     fn mount_of(&self, path: &str) -> Option<MountInfo>;
     /// Every mount, sorted by prefix.
     fn mounts(&self) -> Vec<MountInfo>;
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+    use crate::{Error, ErrorKind};
+    use bytes::Bytes;
+
+    fn bytes(s: &'static [u8]) -> ByteSource {
+        ByteSource::Bytes(Bytes::from_static(s))
+    }
+
+    /// The shared default of `read_with`: a matching version answers
+    /// `Unchanged` without polling the read; otherwise the range is cut
+    /// and the version kept; a read error passes through.
+    #[tokio::test]
+    async fn answer_checks_the_version_then_reads_the_range() {
+        let v = VersionToken::Generation(7);
+        let cond = ReadOptions {
+            if_none_match: Some(v.clone()),
+            ..ReadOptions::default()
+        };
+        let never = async { panic!("read polled for an unchanged file") };
+        assert!(matches!(
+            cond.answer(v.clone(), never).await.unwrap(),
+            ReadResult::Unchanged
+        ));
+
+        let ranged = ReadOptions {
+            range: Some(ByteRange::new(2, 3)),
+            if_none_match: Some(VersionToken::Generation(6)),
+        };
+        match ranged
+            .answer(v.clone(), async { Ok(bytes(b"abcdefg")) })
+            .await
+            .unwrap()
+        {
+            ReadResult::Data { source, version } => {
+                assert_eq!(version, v);
+                assert_eq!(&source.collect().await.unwrap()[..], b"cde");
+            }
+            ReadResult::Unchanged => panic!("changed file answered Unchanged"),
+        }
+
+        // `Unknown` never matches, and a read error is the answer.
+        let unknown = ReadOptions {
+            if_none_match: Some(VersionToken::Unknown),
+            ..ReadOptions::default()
+        };
+        let err = unknown
+            .answer(VersionToken::Unknown, async {
+                Err(Error::new(ErrorKind::NotFound))
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound);
+    }
 }
