@@ -15,6 +15,7 @@ pub mod env;
 pub mod expand;
 pub mod fgrep;
 pub mod find;
+pub mod fmt;
 pub mod fold;
 pub mod grep;
 pub mod head;
