@@ -1,15 +1,18 @@
-//! `tsort`: a topological sort of pairs of tokens, as GNU coreutils 9.1.
+//! `tsort`: a topological sort of pairs of tokens; behaviour as GNU
+//! coreutils 9.1 `tsort`, original code.
 //!
-//! GNU's algorithm (Knuth's T) is followed step by step so the order is
-//! GNU's: the items sit in a tree ordered by bytes; each round queues the
-//! items with no predecessor in that order, prints the queue while
-//! releasing successors (each item's successors newest first); when items
-//! remain, the input has a loop: `tsort: FILE: input contains a loop:`,
-//! the loop's items on stderr, one relation removed, and the next round.
-//! A loop or an odd number of tokens makes the status 1. The whole input
-//! is held, as GNU does.
+//! The order is the one GNU prints, worked out from its output: rounds of
+//! a first-in first-out (Kahn) sort. Each round starts from the items not
+//! yet printed that have no pending predecessor, in byte order of their
+//! names; printing an item releases its successors, the most recently
+//! read relation first, and a successor left with no predecessor joins the
+//! end of the queue. When a round ends with items left, the input has a
+//! loop: `tsort: FILE: input contains a loop:`, the loop's items on stderr
+//! (see [`Graph::break_cycle`]), one of its relations is dropped, and the
+//! next round starts. A loop or an odd number of tokens makes the status
+//! 1. The whole input is held, as GNU does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use mirage_types::args::{CommandSpec, PathOperands};
 use mirage_types::bytestr;
@@ -22,102 +25,128 @@ pub static SPEC: CommandSpec = CommandSpec::new("tsort", &[], PathOperands::All)
 
 crate::register_command!("tsort", SPEC, run);
 
-/// The graph, as GNU's `struct item`s.
+/// The items and relations of one input.
 struct Graph {
+    /// Item names, by id (ids in order of first appearance).
     names: Vec<Vec<u8>>,
-    /// Item ids in byte order of their names (the tree's in-order walk).
-    order: Vec<usize>,
-    count: Vec<usize>,
-    /// Successors, oldest first (GNU's list is newest first).
-    top: Vec<Vec<usize>>,
-    qlink: Vec<Option<usize>>,
-    printed: Vec<bool>,
+    /// Item ids sorted by the bytes of their names.
+    sorted: Vec<usize>,
+    /// Per item: how many relations still point at it.
+    pending: Vec<usize>,
+    /// Per item: the items it precedes, in input order (duplicates kept).
+    after: Vec<Vec<usize>>,
+    /// Per item: printed already.
+    done: Vec<bool>,
 }
 
 impl Graph {
     /// The graph of `data`'s token pairs; `Err` for an odd count.
-    fn parse<'a>(data: &'a [u8]) -> Result<Self, ()> {
+    fn parse(data: &[u8]) -> Result<Self, ()> {
         let mut ids: BTreeMap<&[u8], usize> = BTreeMap::new();
         let mut names: Vec<Vec<u8>> = Vec::new();
-        let tokens: Vec<&[u8]> = data
+        let mut edges = Vec::new();
+        let mut left: Option<usize> = None;
+        let tokens = data
             .split(|b| matches!(b, b' ' | b'\t' | b'\n'))
-            .filter(|t| !t.is_empty())
-            .collect();
-        let mut pairs = Vec::with_capacity(tokens.len() / 2);
-        for pair in tokens.chunks(2) {
-            let mut id = |t: &'a [u8]| -> usize {
-                *ids.entry(t).or_insert_with(|| {
-                    names.push(t.to_vec());
-                    names.len() - 1
-                })
-            };
-            let a = id(pair[0]);
-            if pair.len() < 2 {
-                return Err(());
+            .filter(|t| !t.is_empty());
+        for tok in tokens {
+            let id = *ids.entry(tok).or_insert_with(|| {
+                names.push(tok.to_vec());
+                names.len() - 1
+            });
+            match left.take() {
+                None => left = Some(id),
+                Some(from) => edges.push((from, id)),
             }
-            let b = id(pair[1]);
-            pairs.push((a, b));
+        }
+        if left.is_some() {
+            return Err(());
         }
         let n = names.len();
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| names[a].cmp(&names[b]));
+        let sorted: Vec<usize> = ids.into_values().collect();
         let mut g = Graph {
             names,
-            order,
-            count: vec![0; n],
-            top: vec![Vec::new(); n],
-            qlink: vec![None; n],
-            printed: vec![false; n],
+            sorted,
+            pending: vec![0; n],
+            after: vec![Vec::new(); n],
+            done: vec![false; n],
         };
-        for (a, b) in pairs {
-            if a != b {
-                g.count[b] += 1;
-                g.top[a].push(b);
+        for (from, to) in edges {
+            // `a a` names an item without ordering it
+            if from != to {
+                g.pending[to] += 1;
+                g.after[from].push(to);
             }
         }
         Ok(g)
     }
 
-    /// GNU's `detect_loop` over the walk; whether a loop was found and
-    /// broken. `lp` is the walk's `loop` variable.
-    fn detect_loop(&mut self, lp: &mut Option<usize>, err: &mut Vec<String>) -> bool {
-        for oi in 0..self.order.len() {
-            let k = self.order[oi];
-            if self.count[k] == 0 {
-                continue;
-            }
-            let Some(start) = *lp else {
-                *lp = Some(k);
-                continue;
-            };
-            // successors newest first
-            let succ = &self.top[k];
-            let Some(pos) = (0..succ.len()).rev().find(|&i| succ[i] == start) else {
-                continue;
-            };
-            if self.qlink[k].is_some() {
-                while let Some(l) = *lp {
-                    let tmp = self.qlink[l];
-                    err.push(bytestr::decode(&self.names[l]).into_owned());
-                    if l == k {
-                        let s = self.top[k].remove(pos);
-                        self.count[s] -= 1;
-                        break;
-                    }
-                    self.qlink[l] = None;
-                    *lp = tmp;
+    /// One round: prints (pushes to `out`) every item it can reach.
+    fn drain(&mut self, out: &mut Vec<usize>) {
+        let mut queue: VecDeque<usize> = self
+            .sorted
+            .iter()
+            .copied()
+            .filter(|&i| self.pending[i] == 0 && !self.done[i])
+            .collect();
+        while let Some(item) = queue.pop_front() {
+            self.done[item] = true;
+            out.push(item);
+            for &next in self.after[item].iter().rev() {
+                self.pending[next] -= 1;
+                if self.pending[next] == 0 {
+                    queue.push_back(next);
                 }
-                while let Some(l) = *lp {
-                    let tmp = self.qlink[l];
-                    self.qlink[l] = None;
-                    *lp = tmp;
-                }
-                return true;
             }
-            self.qlink[k] = *lp;
-            *lp = Some(k);
         }
-        false
+    }
+
+    /// Finds a loop among the items still pending, drops one relation of
+    /// it and returns its items as GNU reports them, or `None` if none was
+    /// found (which a well-formed graph never gives).
+    ///
+    /// The search, as GNU's output shows it: sweep the pending items in
+    /// name order, again and again, growing a trail backwards. The first
+    /// pending item starts the trail; an item that precedes the trail's
+    /// newest member (by its most recent such relation) joins it. When an
+    /// item that already joined (other than as the very first) precedes
+    /// the newest member again, the trail from the newest member back to
+    /// that item is the loop; that relation is the one dropped.
+    fn break_cycle(&mut self) -> Option<Vec<usize>> {
+        let n = self.names.len();
+        let mut trail: Vec<usize> = Vec::new();
+        let mut joined = vec![false; n];
+        // every sweep that finds nothing grows the trail, and an item
+        // joins at most twice: the bound only guards against spinning
+        for _ in 0..n + 3 {
+            for idx in 0..self.sorted.len() {
+                let item = self.sorted[idx];
+                if self.pending[item] == 0 {
+                    continue;
+                }
+                let Some(&newest) = trail.last() else {
+                    trail.push(item);
+                    continue;
+                };
+                let Some(rel) = self.after[item].iter().rposition(|&x| x == newest) else {
+                    continue;
+                };
+                if !joined[item] {
+                    joined[item] = true;
+                    trail.push(item);
+                    continue;
+                }
+                let from = trail.iter().rposition(|&x| x == item).unwrap_or(0);
+                let cycle: Vec<usize> = trail[from..].iter().rev().copied().collect();
+                self.after[item].remove(rel);
+                self.pending[newest] -= 1;
+                return Some(cycle);
+            }
+            if trail.is_empty() {
+                return None;
+            }
+        }
+        None
     }
 
     /// The sorted item ids, and the loop reports, each with the number of
@@ -126,56 +155,21 @@ impl Graph {
     fn sort(&mut self) -> (Vec<usize>, Vec<(usize, Option<String>)>) {
         let mut out = Vec::with_capacity(self.names.len());
         let mut reports = Vec::new();
-        let mut left = self.names.len();
-        while left > 0 {
-            let mut head = None;
-            let mut zeros = None;
-            for oi in 0..self.order.len() {
-                let k = self.order[oi];
-                if self.count[k] == 0 && !self.printed[k] {
-                    match zeros {
-                        None => head = Some(k),
-                        Some(z) => self.qlink[z] = Some(k),
-                    }
-                    zeros = Some(k);
-                }
+        loop {
+            self.drain(&mut out);
+            if out.len() >= self.names.len() {
+                break;
             }
-            while let Some(h) = head {
-                out.push(h);
-                self.printed[h] = true;
-                left -= 1;
-                for i in (0..self.top[h].len()).rev() {
-                    let s = self.top[h][i];
-                    self.count[s] -= 1;
-                    if self.count[s] == 0 {
-                        if let Some(z) = zeros {
-                            self.qlink[z] = Some(s);
-                        }
-                        zeros = Some(s);
-                    }
-                }
-                head = self.qlink[h];
-            }
-            if left > 0 {
-                reports.push((out.len(), None));
-                let mut lp = None;
-                let mut err = Vec::new();
-                // each pass either finds the loop or moves `lp` along it;
-                // bounded, so no input can spin forever
-                let mut passes = 0usize;
-                while !self.detect_loop(&mut lp, &mut err) && lp.is_some() {
-                    passes += 1;
-                    if passes > self.names.len() + 2 {
-                        break;
-                    }
-                }
-                if err.is_empty() {
-                    // no relation could be removed: stop rather than spin
-                    break;
-                }
-                let at = out.len();
-                reports.extend(err.into_iter().map(|e| (at, Some(e))));
-            }
+            reports.push((out.len(), None));
+            let Some(cycle) = self.break_cycle() else {
+                break;
+            };
+            let at = out.len();
+            reports.extend(
+                cycle
+                    .into_iter()
+                    .map(|i| (at, Some(bytestr::decode(&self.names[i]).into_owned()))),
+            );
         }
         (out, reports)
     }
@@ -252,5 +246,10 @@ mod tests {
         assert_eq!(o, ["a", "b"]);
         assert_eq!(r, [None, Some("a".into()), Some("b".into())]);
         assert!(Graph::parse(b"a b c").is_err());
+        // two loops, one relation dropped at a time (as GNU tsort 9.1)
+        let (o, r) = names("1 2 2 3 3 1 3 4 4 2 5 5\n");
+        assert_eq!(o, ["5", "4", "1", "2", "3"]);
+        let r: Vec<_> = r.into_iter().map(Option::unwrap_or_default).collect();
+        assert_eq!(r, ["", "4", "2", "3", "", "1", "2", "3"]);
     }
 }
