@@ -12,6 +12,7 @@
 pub mod builtin;
 pub mod fixed_set;
 pub mod registry;
+mod search_setup;
 pub mod util;
 
 pub use mirage_types::command::{CommandCtx, CommandRegistration};

@@ -25,7 +25,7 @@ use futures::StreamExt as _;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use grep_matcher::{LineTerminator, Matcher};
 use grep_regex::{RegexMatcher, RegexMatcherBuilder};
-use grep_searcher::{Searcher, SearcherBuilder, Sink, SinkContext, SinkContextKind, SinkMatch};
+use grep_searcher::{Searcher, Sink, SinkContext, SinkContextKind, SinkMatch};
 use mirage_regex::{RegexError, RegexErrorKind};
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
@@ -425,10 +425,6 @@ impl Cfg {
 
 /// Inputs up to this size (or in memory already) are searched as one slice.
 const SLICE_LIMIT: usize = 256 * 1024;
-
-/// The longest line a streamed search holds (bytes); a longer one ends the
-/// run with GNU's `memory exhausted`.
-const STREAM_LINE_LIMIT: usize = 256 * 1024 * 1024;
 
 /// Chunks in flight from the source to the search thread.
 const STREAM_CHUNKS: usize = 4;
@@ -1352,16 +1348,11 @@ impl Grep {
                         } else {
                             format!("{a}/{}", ent.name)
                         };
-                        let ft = match ent.file_type {
-                            FileType::Symlink if self.deref => match ctx.vfs.stat(&ca).await {
-                                Ok(s) => s.file_type,
-                                Err(e) => {
-                                    // A broken or looping link (GNU: status 2).
-                                    self.file_error(ctx, &cd, e.message()).await;
-                                    continue;
-                                }
-                            },
-                            t => t,
+                        // a broken or looping link is an error (GNU: status 2)
+                        let deref = self.deref;
+                        let Some(ft) = self.entry_type(ctx, ent.file_type, deref, &cd, &ca).await
+                        else {
+                            continue;
                         };
                         match ft {
                             FileType::Directory => {
@@ -1491,23 +1482,7 @@ pub(crate) fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             Some("perl") => Syntax::Perl,
             _ => Syntax::Basic,
         };
-        let mode = if p.has("quiet") {
-            Mode::Quiet
-        } else if p.has("files-with-matches") || p.has("files-without-match") {
-            if p.last_of(&["files-with-matches", "files-without-match"])
-                == Some("files-without-match")
-            {
-                Mode::FilesWithout
-            } else {
-                Mode::FilesWith
-            }
-        } else if p.has("count") {
-            Mode::Count
-        } else if p.has("only-matching") {
-            Mode::Only
-        } else {
-            Mode::Lines
-        };
+        let mode = Mode::from_args(&p, p.has("only-matching"));
         let num = |key: &str, what: &str| -> Result<Option<u64>, String> {
             match p.value(key) {
                 Some(v) => parse_num("grep", v, what).map(Some),
@@ -1613,24 +1588,6 @@ pub(crate) fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 }
             },
         };
-        let mut builder = SearcherBuilder::new();
-        builder
-            .line_terminator(LineTerminator::byte(eol))
-            .invert_match(p.has("invert"))
-            .line_number(
-                p.has("line-number")
-                    && !matches!(
-                        p.last_of(&["line-number", "no-line-number"]),
-                        Some("no-line-number")
-                    ),
-            )
-            .after_context(if context { after } else { 0 })
-            .before_context(if context { before } else { 0 })
-            .max_matches(if context { max_count } else { None });
-        let searcher = builder.build();
-        // a stream holds at most this much of one line (`grep x /dev/zero`
-        // must not take all memory; GNU grep: `memory exhausted`)
-        let stream_searcher = builder.heap_limit(Some(STREAM_LINE_LIMIT)).build();
         let globs = |key: &str| p.values(key);
         let (include, exclude, exclude_dir) = match (
             build_globset(&globs("include")),
@@ -1680,19 +1637,13 @@ pub(crate) fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             column: false,
             vimgrep: false,
         };
+        // the stream searcher holds at most STREAM_LINE_LIMIT bytes of one
+        // line (`grep x /dev/zero` must not take all memory; GNU grep:
+        // `memory exhausted`)
         let mut g = Grep {
-            cfg: Arc::new(cfg),
-            matcher: Arc::new(matcher),
-            searcher,
-            stream_searcher,
-            out: Vec::with_capacity(64 * 1024),
             quiet_errors: p.has("no-messages"),
             text: p.has("text") || binary_files == Some("text"),
             skip_binary: p.has("skip-binary") || binary_files == Some("without-match"),
-            null_data,
-            any_printed: false,
-            selected: false,
-            error: false,
             include,
             exclude,
             exclude_dir,
@@ -1701,6 +1652,7 @@ pub(crate) fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             skip_dirs: p.value("directories") == Some("skip"),
             with_filename,
             stdin_label: p.value("label").unwrap_or("(standard input)").to_string(),
+            ..Grep::new(cfg, matcher, after, before)
         };
         if max_count == Some(0) {
             return 1;

@@ -23,8 +23,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use grep_matcher::LineTerminator;
-use grep_searcher::SearcherBuilder;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::overrides::{Override, OverrideBuilder};
 use ignore::types::{Types, TypesBuilder};
@@ -361,15 +359,8 @@ async fn walk(
         for (name, ft) in entries {
             let cd = join(&display, &name);
             let ca = join(&abs, &name);
-            let ft = match ft {
-                FileType::Symlink if f.follow => match ctx.vfs.stat(&ca).await {
-                    Ok(s) => s.file_type,
-                    Err(e) => {
-                        g.file_error(ctx, &cd, e.message()).await;
-                        continue;
-                    }
-                },
-                t => t,
+            let Some(ft) = g.entry_type(ctx, ft, f.follow, &cd, &ca).await else {
+                continue;
             };
             match ft {
                 FileType::Directory => {
@@ -514,22 +505,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         Some("smart-case") => !patterns.iter().any(|p| has_upper(p)),
         _ => false,
     };
-    let mode = if p.has("quiet") {
-        Mode::Quiet
-    } else if p.has("files-with-matches") || p.has("files-without-match") {
-        if p.last_of(&["files-with-matches", "files-without-match"]) == Some("files-without-match")
-        {
-            Mode::FilesWithout
-        } else {
-            Mode::FilesWith
-        }
-    } else if p.has("count") {
-        Mode::Count
-    } else if p.has("only-matching") || p.has("vimgrep") {
-        Mode::Only
-    } else {
-        Mode::Lines
-    };
+    let mode = Mode::from_args(&p, p.has("only-matching") || p.has("vimgrep"));
     let null_data = p.has("null-data");
     let eol = if null_data { 0u8 } else { b'\n' };
     let matcher = build_matcher(
@@ -565,16 +541,6 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
     let line_number = (p.last_of(&["line-number", "no-line-number"]) == Some("line-number")
         || column)
         && matches!(mode, Mode::Lines | Mode::Only);
-    let mut builder = SearcherBuilder::new();
-    builder
-        .line_terminator(LineTerminator::byte(eol))
-        .invert_match(p.has("invert"))
-        .line_number(line_number)
-        .after_context(if context { after } else { 0 })
-        .before_context(if context { before } else { 0 })
-        .max_matches(if context { max_count } else { None });
-    let searcher = builder.build();
-    let stream_searcher = builder.heap_limit(Some(256 * 1024 * 1024)).build();
     let cfg = Cfg {
         mode,
         line_number,
@@ -597,30 +563,16 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
     };
     let text = p.has("text") || unrestricted >= 3;
     let mut g = Grep {
-        cfg: Arc::new(cfg),
-        matcher: Arc::new(matcher),
-        searcher,
-        stream_searcher,
-        out: Vec::with_capacity(64 * 1024),
         quiet_errors: p.has("no-messages"),
         text,
-        skip_binary: false,
-        null_data,
-        any_printed: false,
-        selected: false,
-        error: false,
-        include: None,
-        exclude: None,
-        exclude_dir: None,
         recursive: true,
-        deref: false,
-        skip_dirs: false,
         with_filename: match p.last_of(&["with-filename", "no-filename"]) {
             Some("with-filename") => Some(true),
             Some(_) => Some(false),
             None => None,
         },
         stdin_label: "<stdin>".to_string(),
+        ..Grep::new(cfg, matcher, after, before)
     };
     if max_count == Some(0) {
         return Ok(1);
