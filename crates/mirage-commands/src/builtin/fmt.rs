@@ -753,6 +753,16 @@ fn format_all(input: &[u8], s: &Settings) -> Vec<u8> {
     out
 }
 
+/// A file name as GNU's `quoteaf` shows ordinary names: `'x'`, or `"x'y"`
+/// when it holds a single quote.
+fn quote_name(name: &str) -> String {
+    if name.contains('\'') && !name.contains('"') {
+        format!("\"{name}\"")
+    } else {
+        format!("'{}'", name.replace('\'', "'\\''"))
+    }
+}
+
 /// Splits off GNU's `-N` width, recognised only as the first argument.
 fn legacy_width(args: &[String]) -> (Option<&str>, &[String]) {
     match args.first() {
@@ -793,7 +803,8 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
                     ctx.error("read error").await;
                 } else {
                     ctx.error(format!(
-                        "cannot open '{operand}' for reading: {}",
+                        "cannot open {} for reading: {}",
+                        quote_name(&operand),
                         e.message()
                     ))
                     .await;
@@ -877,6 +888,20 @@ mod tests {
     }
 
     #[test]
+    fn long_paragraphs_print_in_parts_as_gnu() {
+        // GNU fmt 9.1: 1500 words come out as 250 equal lines; a word that
+        // fills the 5000-byte buffer goes out raw, without its indentation.
+        let s = Settings::plain(20, 20 * 187 / 200);
+        let input = format!("{}\n", vec!["ab"; 1500].join(" "));
+        let out = fmt_str(&input, &s);
+        assert_eq!(out, "ab ab ab ab ab ab\n".repeat(250));
+        let s = Settings::plain(75, 69);
+        let input = format!("    {} end\n", "z".repeat(5003));
+        let want = format!("{}    zzz end\n", "z".repeat(5000));
+        assert_eq!(fmt_str(&input, &s), want);
+    }
+
+    #[test]
     fn matches_gnu() {
         let vfs = MemVfs::with(GNU_FILES);
         let cases: &[(&[&str], &str, &str, i32)] = &[
@@ -885,6 +910,38 @@ mod tests {
             (&["-3", "-5"], "", "", 1),
             (&["nope"], "", "", 1),
             (&["/d/a.txt"], "", "a1 a2 a3\n", 0),
+            (
+                &["-t"],
+                "single line tagged paragraph\n\nanother one\n",
+                "single line tagged paragraph\n\nanother one\n",
+                0,
+            ),
+            (
+                &["-w", "20", "-p", "# "],
+                "# one two three four five six\n#\ncode\n#x y\n# end",
+                "# one two three\n# four five six\n#\ncode\n#x y\n# end\n",
+                0,
+            ),
+            (
+                &["-w", "30"],
+                "para one has some words to wrap around\n\n\tnext para, tabbed indent and gap\n",
+                "para one has some words to\nwrap around\n\n\tnext para, tabbed\n\tindent and gap\n",
+                0,
+            ),
+            (
+                &["-w", "25"],
+                "a\tb\tc d e f g h i j k l m n o p\n",
+                "a\tb\tc d e f\ng h i j k l m n o p\n",
+                0,
+            ),
+            (
+                &["-c", "-w", "20"],
+                "  crown first line\nrest of the lines and more\n",
+                "  crown first line\nrest of the lines\nand more\n",
+                0,
+            ),
+            (&["-s", "-u"], "a  b.   c\n  d   e\n", "a b.  c\n  d e\n", 0),
+            (&["-w", "20"], "x\r y\x0cz end.\n", "x\r y\x0cz end.\n", 0),
         ];
         for (args, stdin, want, code) in cases {
             let (out, err, status) = run_cmd(&vfs, run, "fmt", args, "/d", stdin);
