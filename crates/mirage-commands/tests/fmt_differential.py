@@ -22,7 +22,7 @@ WORDS = ("the of and a to in is you that it he was for on are as with his they I
          "each which she do how their if will up other about out many then them these so some her "
          "would make like him into time has look two more write go see number no way could people "
          "my than first water been call who oil its now find long down day did get come made may part "
-         "e.g. i.e. etc. Mr. Dr. x y z").split()
+         "e.g. i.e. etc. Mr. Dr. x y z café naïve, «quote» — über. 日本語").split()
 PUNCT = [".", ",", ";", ":", "?", "!", ".)", ".\"", "'", ")", "--", ""]
 OPENERS = ["(", "[", "\"", "`", "'"]
 
@@ -43,6 +43,8 @@ def gap(rng, prev):
     r = rng.random()
     if prev and prev[-1] in ".?!\"')" and r < 0.5:
         return "  "
+    if r < 0.02:
+        return rng.choice(["\r", " \x0c", "\x0b "])
     if r < 0.05:
         return "\t"
     if r < 0.10:
@@ -114,7 +116,7 @@ def main():
             text = " ".join(word(rng) for _ in range(rng.choice([1200, 2500]))) + "\n"
         paras += count
         name = "c%04d.txt" % i
-        with open(os.path.join(work, name), "w") as f:
+        with open(os.path.join(work, name), "w", encoding="utf-8") as f:
             f.write(text)
         cases.append((name, opts))
         script.append("echo '@@@ %s'; fmt %s %s; echo \"rc=$?\"" % (name, opts, name))
