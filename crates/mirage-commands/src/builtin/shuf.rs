@@ -1,15 +1,17 @@
-//! `shuf`: random permutations, as GNU coreutils 9.1 (`-e`, `-i LO-HI`,
-//! `-n COUNT`, `-o FILE`, `-r`, `-z`, `--random-source FILE`).
+//! `shuf`: random permutations; behaviour as GNU coreutils 9.1 `shuf`
+//! (`-e`, `-i LO-HI`, `-n COUNT`, `-o FILE`, `-r`, `-z`,
+//! `--random-source FILE`), original code.
 //!
-//! The random numbers are drawn as GNU draws them (`randint_genmax` over a
-//! stream of bytes, `randperm_new`'s Fisher–Yates, reservoir sampling for
-//! `-n` over an input), so `--random-source FILE` (read through the VFS;
-//! `/dev/zero` works) gives GNU's output byte for byte, and a source that
-//! runs out is GNU's `‘FILE’: end of file`. Without it the bytes come from
-//! a generator seeded by `MIRAGE_SHUF_SEED` when that variable is set (so
-//! tests are reproducible), else from the process's random hash seed.
-//! shuf holds its input, as GNU does (except `-n` over an input, which
-//! keeps only the sample).
+//! The draws are textbook ones: whole numbers by rejection sampling over
+//! a byte stream ([`Entropy`]), a partial Fisher–Yates shuffle, and
+//! reservoir sampling for `-n` over an input. They use the bytes of
+//! `--random-source FILE` (read through the VFS; `/dev/zero` works) the
+//! way GNU does, so the output matches GNU's byte for byte, and a source
+//! that runs out is GNU's `‘FILE’: end of file`. Without it the bytes come
+//! from a splitmix64 generator seeded by `MIRAGE_SHUF_SEED` when that
+//! variable is set (so tests are reproducible), else from the process's
+//! random hash seed. shuf holds its input, as GNU does (except `-n` over
+//! an input, which keeps only the sample).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher as _, Hasher as _};
@@ -49,15 +51,24 @@ enum Bytes8 {
     Gen(u64),
 }
 
-/// GNU's `randint_source`: whole random numbers from a byte source,
-/// keeping the unused randomness between calls (`randint.c`).
-struct RandInt {
+/// Uniform random numbers drawn from a byte source without wasting its
+/// randomness: `value` is uniform over `0..=bound`, carried between draws.
+///
+/// A draw below `n` tops up the pool with whole bytes (big-endian) until
+/// `bound` reaches `n - 1`, then splits the pool's `bound + 1` outcomes
+/// into `q` full blocks of `n` plus a remainder `r`: a value in the blocks
+/// gives `value % n` and leaves `value / n` (uniform over `0..q`) in the
+/// pool; a value in the remainder is rejected, leaving its offset
+/// (uniform over `0..r`) in the pool, and the draw starts again. This is
+/// the classic rejection method; it consumes the bytes of
+/// `--random-source` exactly as GNU shuf 9.1 does (checked against it).
+struct Entropy {
     src: Bytes8,
-    randnum: u64,
-    randmax: u64,
+    value: u64,
+    bound: u64,
 }
 
-impl RandInt {
+impl Entropy {
     async fn byte(&mut self) -> Result<u8, CmdError> {
         match &mut self.src {
             Bytes8::Gen(state) => {
@@ -92,81 +103,60 @@ impl RandInt {
         }
     }
 
-    /// A uniform number in `0..=genmax` (`randint_genmax`).
-    async fn genmax(&mut self, genmax: u64) -> Result<u64, CmdError> {
-        let choices = genmax.wrapping_add(1);
+    /// A uniform number in `0..n` (`n >= 1`).
+    async fn below(&mut self, n: u64) -> Result<u64, CmdError> {
+        let n = u128::from(n.max(1));
         loop {
-            if self.randmax < genmax {
-                let mut rmax = self.randmax;
-                let mut n = 0usize;
-                loop {
-                    rmax = (rmax << 8).wrapping_add(255);
-                    n += 1;
-                    if rmax >= genmax {
-                        break;
-                    }
-                }
-                let mut buf = Vec::with_capacity(n);
-                for _ in 0..n {
-                    buf.push(self.byte().await?);
-                }
-                let mut i = 0;
-                loop {
-                    self.randnum = (self.randnum << 8).wrapping_add(u64::from(buf[i]));
-                    self.randmax = (self.randmax << 8).wrapping_add(255);
-                    i += 1;
-                    if self.randmax >= genmax {
-                        break;
-                    }
-                }
+            // top up: the pool's bits shift left a byte at a time (bits
+            // pushed past 64 are dropped, as GNU drops them)
+            while u128::from(self.bound) + 1 < n {
+                let b = self.byte().await?;
+                self.value = (self.value << 8) | u64::from(b);
+                self.bound = (self.bound << 8) | 0xff;
             }
-            if self.randmax == genmax {
-                let r = self.randnum;
-                self.randnum = 0;
-                self.randmax = 0;
-                return Ok(r);
+            let outcomes = u128::from(self.bound) + 1;
+            let blocks = outcomes / n;
+            let value = u128::from(self.value);
+            // all of these fit in u64: each is at most `bound`
+            if value < blocks * n {
+                self.value = (value / n) as u64;
+                self.bound = (blocks - 1) as u64;
+                return Ok((value % n) as u64);
             }
-            let excess = self.randmax - genmax;
-            let unusable = excess % choices;
-            let last_usable = self.randmax - unusable;
-            let reduced = self.randnum % choices;
-            if self.randnum <= last_usable {
-                self.randnum /= choices;
-                self.randmax = excess / choices;
-                return Ok(reduced);
-            }
-            self.randnum = reduced;
-            self.randmax = unusable.wrapping_sub(1);
+            let rest = outcomes % n;
+            self.value = (value - blocks * n) as u64;
+            self.bound = (rest - 1) as u64;
         }
-    }
-
-    /// A uniform number in `0..choices` (`randint_choose`).
-    async fn choose(&mut self, choices: u64) -> Result<u64, CmdError> {
-        self.genmax(choices.wrapping_sub(1)).await
     }
 }
 
-/// The first `h` entries of a random permutation of `0..n`
-/// (`randperm_new`; a map stands in for the array when `n` is large, as
-/// GNU's sparse mode, with the same draws).
-async fn randperm(r: &mut RandInt, h: u64, n: u64) -> Result<Vec<u64>, CmdError> {
-    match h {
-        0 => Ok(Vec::new()),
-        1 => Ok(vec![r.choose(n).await?]),
-        _ => {
-            let mut moved: HashMap<u64, u64> = HashMap::new();
-            let mut out = Vec::with_capacity(h as usize);
-            for i in 0..h {
-                let j = i + r.choose(n - i).await?;
-                let vi = moved.get(&i).copied().unwrap_or(i);
-                let vj = moved.get(&j).copied().unwrap_or(j);
-                moved.insert(j, vi);
-                moved.remove(&i);
-                out.push(vj);
-            }
-            Ok(out)
-        }
+/// The most entries a permutation may have (1 GiB of `u64`s).
+const MAX_PERM: u64 = 1 << 27;
+
+/// The first `h` entries of a random permutation of `0..n`: a
+/// Fisher–Yates shuffle stopped after `h` swaps (position `i` swaps with
+/// a uniform pick from `i..n`), kept in a map of the displaced entries so
+/// a huge `n` costs nothing.
+///
+/// Like GNU, which allocates the whole answer first, a result of more
+/// than [`MAX_PERM`] entries is refused as `memory exhausted` before any
+/// draw.
+async fn randperm(r: &mut Entropy, h: u64, n: u64) -> Result<Vec<u64>, CmdError> {
+    if h.min(n) > MAX_PERM {
+        return Err(CmdError::new(1, "memory exhausted"));
     }
+    let mut displaced: HashMap<u64, u64> = HashMap::new();
+    let mut out = Vec::with_capacity(usize::try_from(h.min(n)).unwrap_or(0));
+    for i in 0..h.min(n) {
+        let j = i + r.below(n - i).await?;
+        let at_j = displaced.get(&j).copied().unwrap_or(j);
+        let at_i = displaced.remove(&i).unwrap_or(i);
+        if j != i {
+            displaced.insert(j, at_i);
+        }
+        out.push(at_j);
+    }
+    Ok(out)
 }
 
 /// Parses `LO-HI` for `-i`.
@@ -245,10 +235,10 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
                 .finish(),
         }),
     };
-    let mut r = RandInt {
+    let mut r = Entropy {
         src,
-        randnum: 0,
-        randmax: 0,
+        value: 0,
+        bound: 0,
     };
     let mut out: Vec<u8> = Vec::new();
     let push = |out: &mut Vec<u8>, line: &[u8]| {
@@ -263,7 +253,11 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
                 let count = head.unwrap_or(u64::MAX);
                 let mut i = 0;
                 while i < count {
-                    let v = lo + r.choose(n).await?;
+                    let v = match r.below(n).await {
+                        Ok(v) => lo + v,
+                        // the lines drawn so far are out, as GNU's are
+                        Err(e) => return finish(ctx, p.value("output"), out).await.and(Err(e)),
+                    };
                     push(&mut out, v.to_string().as_bytes());
                     if out.len() >= 32 * 1024 && p.value("output").is_none() {
                         ctx.stdout.write(&out).await?;
@@ -292,6 +286,22 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
             .collect();
     } else {
         let operand = p.operands.first().map_or("-", String::as_str).to_string();
+        // GNU samples only an input of unknown or large size; a regular
+        // file under 8 MiB is read whole and permuted like any input
+        let known_small = if operand == "-" {
+            false
+        } else {
+            let abs = ctx.resolve(&operand);
+            match ctx.vfs.stat(&abs).await {
+                Ok(st) => {
+                    st.is_file()
+                        && st.size > 0
+                        && st.size < 8 * 1024 * 1024
+                        && !abs.starts_with("/dev/")
+                }
+                Err(_) => false,
+            }
+        };
         let src: ByteSource = open_input(ctx, &operand)
             .await
             .map_err(|m| CmdError::new(1, m))?;
@@ -299,7 +309,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         let read_err =
             |e: mirage_types::Error| CmdError::new(1, format!("{operand}: {}", e.message()));
         match head {
-            Some(k) if !repeat => {
+            Some(k) if !repeat && !known_small => {
                 // reservoir sampling, drawing as GNU does
                 sampled = true;
                 let mut n_lines: u64 = 0;
@@ -316,9 +326,9 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
                         }
                     }
                 }
-                if more {
+                if more && k > 0 {
                     loop {
-                        let j = r.choose(n_lines + 1).await?;
+                        let j = r.below(n_lines + 1).await?;
                         match rd.next_record().await.map_err(read_err)? {
                             Some(rec) => {
                                 if j < k {
@@ -349,7 +359,10 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         let count = head.unwrap_or(u64::MAX);
         let mut i = 0;
         while i < count {
-            let j = r.choose(n).await?;
+            let j = match r.below(n).await {
+                Ok(j) => j,
+                Err(e) => return finish(ctx, p.value("output"), out).await.and(Err(e)),
+            };
             push(&mut out, &lines[j as usize]);
             if out.len() >= 32 * 1024 && p.value("output").is_none() {
                 ctx.stdout.write(&out).await?;
