@@ -1,14 +1,17 @@
-//! `look`: print the lines of a sorted file that begin with a string, as
-//! util-linux 2.38 `look [-adf] [-t CHAR] STRING [FILE]`.
+//! `look`: print the lines of a sorted file that begin with a string;
+//! behaviour as util-linux 2.38 `look [-adf] [-t CHAR] STRING [FILE]`,
+//! original code.
 //!
-//! The search is util-linux's: a binary search over the file's bytes, then
-//! a linear scan, then the matching lines, so an unsorted file gives the
-//! same (surprising) answer as the original. `-d` compares only
-//! alphanumerics and blanks, `-f` ignores ASCII case, `-t CHAR` ends the
-//! string after the first CHAR. With no FILE, `-d` and `-f` are on and the
-//! file is `/usr/share/dict/words` (`-a`: `/usr/share/dict/web2`), read
-//! through the VFS like any other. Exit status 0 when a line was found,
-//! 1 when none was or on an error.
+//! The file is searched as `look` searches it, which shows on unsorted
+//! input: a bisection over byte offsets (each probe moved to the start of
+//! the next line) narrows the window, a forward scan from its start finds
+//! the first line whose prefix equals the string, and the run of equal
+//! lines from there is printed. `-d` compares only alphanumerics and
+//! blanks, `-f` ignores ASCII case, `-t CHAR` ends the string after the
+//! first CHAR. With no FILE, `-d` and `-f` are on and the file is
+//! `/usr/share/dict/words` (`-a`: `/usr/share/dict/web2`), read through
+//! the VFS like any other. Exit status 0 when a line was found, 1 when
+//! none was or on an error.
 
 use std::cmp::Ordering;
 
@@ -30,93 +33,80 @@ pub static SPEC: CommandSpec = CommandSpec::new("look", OPTS, PathOperands::Skip
 
 crate::register_command!("look", SPEC, run);
 
-/// How a line compares with the string.
+/// The string looked for, and how lines are matched against it.
 struct Key {
     string: Vec<u8>,
-    dflag: bool,
-    fflag: bool,
+    /// `-d`: only alphanumerics and blanks of a line count.
+    alnum_only: bool,
+    /// `-f`: ASCII case is ignored.
+    fold: bool,
 }
 
 impl Key {
-    /// `string` against the start of `line` (util-linux's `compare`):
-    /// `Greater` when the string sorts after the line's prefix.
-    fn compare(&self, line: &[u8]) -> Ordering {
-        let mut buf = Vec::with_capacity(self.string.len());
-        for &c in line {
-            if c == b'\n' || buf.len() == self.string.len() {
-                break;
-            }
-            if self.dflag && !c.is_ascii_alphanumeric() && c != b' ' && c != b'\t' {
-                continue;
-            }
-            buf.push(c);
-        }
-        for (i, &s) in self.string.iter().enumerate() {
-            let Some(&l) = buf.get(i) else {
-                // the line's prefix is shorter: it ends first (NUL)
-                return Ordering::Greater;
-            };
-            let (s, l) = if self.fflag {
-                (s.to_ascii_lowercase(), l.to_ascii_lowercase())
-            } else {
-                (s, l)
-            };
-            match s.cmp(&l) {
-                Ordering::Equal => {}
-                o => return o,
+    /// How the start of `line` (up to its newline) sorts against the
+    /// string, looking at as many counted bytes as the string has: `Less`
+    /// when the line sorts first (a line that runs out sorts first).
+    fn order(&self, line: &[u8]) -> Ordering {
+        let counted = line
+            .iter()
+            .take_while(|&&c| c != b'\n')
+            .filter(|&&c| !self.alnum_only || c.is_ascii_alphanumeric() || c == b' ' || c == b'\t');
+        let fold = |c: u8| if self.fold { c.to_ascii_lowercase() } else { c };
+        let mut counted = counted.map(|&c| fold(c));
+        for &want in &self.string {
+            match counted.next() {
+                None => return Ordering::Less,
+                Some(got) => match got.cmp(&fold(want)) {
+                    Ordering::Equal => {}
+                    other => return other,
+                },
             }
         }
         Ordering::Equal
     }
 }
 
-/// The offset just past the newline at or after `p` (`SKIP_PAST_NEWLINE`).
-fn skip_line(data: &[u8], mut p: usize, back: usize) -> usize {
-    while p < back {
-        p += 1;
-        if data[p - 1] == b'\n' {
-            break;
-        }
-    }
-    p
+/// The offset just past the first newline at or after `from`, or `limit`.
+fn past_newline(data: &[u8], from: usize, limit: usize) -> usize {
+    data.get(from..limit)
+        .and_then(|s| s.iter().position(|&c| c == b'\n'))
+        .map_or(limit, |i| from + i + 1)
 }
 
-/// The matching lines of `data`, found as util-linux's `look` finds them.
+/// The lines of `data` that start with the key, found as `look` finds them.
 fn look(key: &Key, data: &[u8]) -> Option<Vec<u8>> {
-    // binary search
-    let mut front = 0usize;
-    let mut back = data.len();
-    let mut p = skip_line(data, front + (back - front) / 2, back);
-    while p < back && back > front {
-        if key.compare(&data[p..back]) == Ordering::Greater {
-            front = p;
+    let len = data.len();
+    // bisect: `low` stays at a line sorting before the key (or 0), `high`
+    // at a line that does not (or the end)
+    let (mut low, mut high) = (0usize, len);
+    loop {
+        let probe = past_newline(data, low + (high - low) / 2, high);
+        if probe >= high {
+            break;
+        }
+        if key.order(&data[probe..]) == Ordering::Less {
+            low = probe;
         } else {
-            back = p;
+            high = probe;
         }
-        p = skip_line(data, front + (back - front) / 2, back);
     }
-    // linear search
-    let back = data.len();
-    let mut found = None;
-    while front < back {
-        match key.compare(&data[front..back]) {
-            Ordering::Equal => {
-                found = Some(front);
-                break;
-            }
-            Ordering::Less => break,
-            Ordering::Greater => {}
+    // scan forward to the first line equal to the key
+    let mut at = low;
+    loop {
+        if at >= len {
+            return None;
         }
-        front = skip_line(data, front, back);
+        match key.order(&data[at..]) {
+            Ordering::Less => at = past_newline(data, at, len),
+            Ordering::Equal => break,
+            Ordering::Greater => return None,
+        }
     }
-    let mut front = found?;
-    let mut out = Vec::new();
-    while front < back && key.compare(&data[front..back]) == Ordering::Equal {
-        let end = skip_line(data, front, back);
-        out.extend_from_slice(&data[front..end]);
-        front = end;
+    let start = at;
+    while at < len && key.order(&data[at..]) == Ordering::Equal {
+        at = past_newline(data, at, len);
     }
-    Some(out)
+    Some(data[start..at].to_vec())
 }
 
 mirage_types::command_handler!(fn run = body);
@@ -153,10 +143,14 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         Err(e) => Err(e),
     }
     .map_err(|e| CmdError::new(1, format!("{file}: {}", e.message())))?;
+    // look maps the file into memory, which an empty file refuses
+    if data.is_empty() {
+        return Err(CmdError::new(1, format!("{file}: Invalid argument")));
+    }
     let key = Key {
         string,
-        dflag,
-        fflag,
+        alnum_only: dflag,
+        fold: fflag,
     };
     match look(&key, &data) {
         Some(out) => {
@@ -171,16 +165,16 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
 mod tests {
     use super::{Key, look};
 
-    fn k(s: &str, dflag: bool, fflag: bool) -> Key {
+    fn k(s: &str, alnum_only: bool, fold: bool) -> Key {
         Key {
             string: s.as_bytes().to_vec(),
-            dflag,
-            fflag,
+            alnum_only,
+            fold,
         }
     }
 
     #[test]
-    fn binary_search_as_util_linux() {
+    fn search_as_util_linux() {
         let sorted = b"apple\napricot\nbanana\ncherry\n";
         assert_eq!(
             look(&k("ap", false, false), sorted).unwrap(),
