@@ -18,13 +18,16 @@ use crate::builtin::grep::{AnyMatcher, Cfg, Grep, Mode};
 pub(crate) const STREAM_LINE_LIMIT: usize = 256 * 1024 * 1024;
 
 impl Mode {
-    /// The output mode GNU grep and ripgrep pick from their options: `-q`
-    /// over `-l`/`-L` (the last of the two given wins) over `-c` over `-o`
-    /// (`only`: `-o`, or ripgrep's `--vimgrep`) over plain lines.
-    pub(crate) fn from_args(p: &ParsedArgs, only: bool) -> Mode {
+    /// The output mode from the options. GNU grep: `-q` over `-l`/`-L` (the
+    /// last of the two given wins) over `-c` over `-o` (`only`) over plain
+    /// lines. ripgrep 13 (`count_over_files`): the same, but `-c` wins over
+    /// `-l`/`-L` (`rg -l -c` counts), and `only` is `-o` or `--vimgrep`.
+    pub(crate) fn from_args(p: &ParsedArgs, only: bool, count_over_files: bool) -> Mode {
         if p.has("quiet") {
-            Mode::Quiet
-        } else if p.has("files-with-matches") || p.has("files-without-match") {
+            return Mode::Quiet;
+        }
+        let count = p.has("count");
+        let files = (p.has("files-with-matches") || p.has("files-without-match")).then(|| {
             if p.last_of(&["files-with-matches", "files-without-match"])
                 == Some("files-without-match")
             {
@@ -32,12 +35,12 @@ impl Mode {
             } else {
                 Mode::FilesWith
             }
-        } else if p.has("count") {
-            Mode::Count
-        } else if only {
-            Mode::Only
-        } else {
-            Mode::Lines
+        });
+        match files {
+            Some(m) if !(count && count_over_files) => m,
+            _ if count => Mode::Count,
+            _ if only => Mode::Only,
+            _ => Mode::Lines,
         }
     }
 }
@@ -116,19 +119,24 @@ mod tests {
     use crate::builtin::grep::SPEC;
     use mirage_types::args::parse;
 
-    fn mode(args: &[&str], only: bool) -> Mode {
+    fn mode(args: &[&str], only: bool, rg: bool) -> Mode {
         let args: Vec<String> = args.iter().map(ToString::to_string).collect();
         let p = parse(&SPEC, &args).unwrap_or_else(|e| panic!("{e}"));
-        Mode::from_args(&p, only)
+        Mode::from_args(&p, only, rg)
     }
 
     #[test]
-    fn mode_precedence_is_gnu_greps() {
-        assert!(mode(&["-c", "-l", "-q", "x"], false) == Mode::Quiet);
-        assert!(mode(&["-L", "-l", "-c", "x"], false) == Mode::FilesWith);
-        assert!(mode(&["-l", "-L", "x"], false) == Mode::FilesWithout);
-        assert!(mode(&["-o", "-c", "x"], true) == Mode::Count);
-        assert!(mode(&["-o", "x"], true) == Mode::Only);
-        assert!(mode(&["x"], false) == Mode::Lines);
+    fn mode_precedence_is_gnu_greps_or_ripgreps() {
+        assert!(mode(&["-c", "-l", "-q", "x"], false, false) == Mode::Quiet);
+        assert!(mode(&["-L", "-l", "-c", "x"], false, false) == Mode::FilesWith);
+        assert!(mode(&["-l", "-L", "x"], false, false) == Mode::FilesWithout);
+        assert!(mode(&["-o", "-c", "x"], true, false) == Mode::Count);
+        assert!(mode(&["-o", "x"], true, false) == Mode::Only);
+        assert!(mode(&["x"], false, false) == Mode::Lines);
+        // ripgrep 13: a count wins over -l/-L
+        assert!(mode(&["-l", "-c", "x"], false, true) == Mode::Count);
+        assert!(mode(&["-c", "-L", "x"], false, true) == Mode::Count);
+        assert!(mode(&["-q", "-c", "x"], false, true) == Mode::Quiet);
+        assert!(mode(&["-l", "-L", "x"], false, true) == Mode::FilesWithout);
     }
 }

@@ -1482,7 +1482,7 @@ pub(crate) fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             Some("perl") => Syntax::Perl,
             _ => Syntax::Basic,
         };
-        let mode = Mode::from_args(&p, p.has("only-matching"));
+        let mode = Mode::from_args(&p, p.has("only-matching"), false);
         let num = |key: &str, what: &str| -> Result<Option<u64>, String> {
             match p.value(key) {
                 Some(v) => parse_num("grep", v, what).map(Some),

@@ -505,7 +505,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         Some("smart-case") => !patterns.iter().any(|p| has_upper(p)),
         _ => false,
     };
-    let mode = Mode::from_args(&p, p.has("only-matching") || p.has("vimgrep"));
+    let mode = Mode::from_args(&p, p.has("only-matching") || p.has("vimgrep"), true);
     let null_data = p.has("null-data");
     let eol = if null_data { 0u8 } else { b'\n' };
     let matcher = build_matcher(
