@@ -38,6 +38,36 @@ pub fn gnu_quote(s: &str) -> String {
     format!("\u{2018}{s}\u{2019}")
 }
 
+/// `name` quoted as GNU's `quoteaf()` shows an ordinary file name in a
+/// message: `'x'`, or `"x'y"` when it holds a single quote and no double
+/// quote (`rmdir: removing directory, 'd'`, `join: extra operand 'c'`).
+pub fn quoteaf(name: &str) -> String {
+    if name.contains('\'') && !name.contains('"') {
+        format!("\"{name}\"")
+    } else {
+        format!("'{}'", name.replace('\'', "'\\''"))
+    }
+}
+
+/// Checks that `p` has exactly two operands, as GNU coreutils' two-file
+/// commands (`comm`, `join`) do: a usage error `missing operand`,
+/// `missing operand after ‘A’` or `extra operand C`, `C` quoted by
+/// `quote_extra` (`comm` uses [`gnu_quote`], `join` [`quoteaf`]).
+pub fn two_operands(p: &ParsedArgs, quote_extra: fn(&str) -> String) -> Result<(), CmdError> {
+    match p.operands.len() {
+        0 => Err(CmdError::usage("missing operand")),
+        1 => Err(CmdError::usage(format!(
+            "missing operand after {}",
+            gnu_quote(&p.operands[0])
+        ))),
+        2 => Ok(()),
+        _ => Err(CmdError::usage(format!(
+            "extra operand {}",
+            quote_extra(&p.operands[2])
+        ))),
+    }
+}
+
 /// Opens an input operand: `-` is stdin (taken once), anything else is read
 /// through the router. The error is already GNU-shaped: `PATH: MESSAGE`,
 /// with the operand as the user typed it.

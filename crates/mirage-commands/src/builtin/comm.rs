@@ -6,7 +6,7 @@
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::{RecordReader, open_input, parse_cmd};
+use crate::util::{RecordReader, open_input, parse_cmd, two_operands};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("1", Some('1'), None),
@@ -41,22 +41,7 @@ mirage_types::command_handler!(fn run = body);
 
 async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
     let p = parse_cmd(ctx, &SPEC)?;
-    match p.operands.len() {
-        0 => return Err(CmdError::usage("missing operand")),
-        1 => {
-            return Err(CmdError::usage(format!(
-                "missing operand after {}",
-                crate::util::gnu_quote(&p.operands[0])
-            )));
-        }
-        2 => {}
-        _ => {
-            return Err(CmdError::usage(format!(
-                "extra operand {}",
-                crate::util::gnu_quote(&p.operands[2])
-            )));
-        }
-    }
+    two_operands(&p, crate::util::gnu_quote)?;
     let show = [!p.has("1"), !p.has("2"), !p.has("3")];
     let check = match p.last_of(&["check-order", "nocheck-order"]) {
         Some("check-order") => Check::Enabled,

@@ -6,7 +6,7 @@
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::{gnu_quote, parse_cmd, read_input};
+use crate::util::{gnu_quote, parse_cmd, quoteaf, read_input, two_operands};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::value("1", Some('1'), None),
@@ -189,22 +189,7 @@ mirage_types::command_handler!(fn run = body);
 
 async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
     let p = parse_cmd(ctx, &SPEC)?;
-    match p.operands.len() {
-        0 => return Err(CmdError::usage("missing operand")),
-        1 => {
-            return Err(CmdError::usage(format!(
-                "missing operand after {}",
-                gnu_quote(&p.operands[0])
-            )));
-        }
-        2 => {}
-        _ => {
-            return Err(CmdError::usage(format!(
-                "extra operand {}",
-                gnu_quote(&p.operands[2])
-            )));
-        }
-    }
+    two_operands(&p, quoteaf)?;
     let mut join = [0usize, 0usize];
     let mut print_unpaired = [false, false];
     let mut print_pairs = true;

@@ -10,7 +10,7 @@ use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
 use mirage_types::{Error, ErrorKind};
 
-use crate::util::parse_cmd;
+use crate::util::{parse_cmd, quoteaf};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("parents", Some('p'), Some("parents")),
@@ -26,16 +26,6 @@ const OPTS: &[OptSpec] = &[
 pub static SPEC: CommandSpec = CommandSpec::new("rmdir", OPTS, PathOperands::All);
 
 crate::register_command!("rmdir", SPEC, run, true);
-
-/// Quotes a name as GNU `quoteaf` does for ordinary names: `'x'`, or
-/// `"x'y"` when it holds a single quote.
-fn quote(name: &str) -> String {
-    if name.contains('\'') && !name.contains('"') {
-        format!("\"{name}\"")
-    } else {
-        format!("'{}'", name.replace('\'', "'\\''"))
-    }
-}
 
 /// The parents `rmdir -p` tries after `dir`, nearest first (`a/b/c` gives
 /// `a/b`, `a`; `/x/y` gives `/x`, `/`).
@@ -71,7 +61,7 @@ async fn announce(ctx: &mut CommandCtx, verbose: bool, dir: &str) -> bool {
     if !verbose {
         return false;
     }
-    let line = format!("rmdir: removing directory, {}\n", quote(dir));
+    let line = format!("rmdir: removing directory, {}\n", quoteaf(dir));
     matches!(ctx.stdout.write_str(&line).await, Err(e) if e.kind == ErrorKind::BrokenPipe)
 }
 
@@ -95,7 +85,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
             Ok(()) => ctx.io.wrote(&abs),
             Err(e) => {
                 if !ignorable(ignore, &e) {
-                    ctx.error(format!("failed to remove {}: {}", quote(op), e.message()))
+                    ctx.error(format!("failed to remove {}: {}", quoteaf(op), e.message()))
                         .await;
                     status = 1;
                 }
@@ -121,7 +111,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
                         };
                         ctx.error(format!(
                             "failed to remove {what}{}: {}",
-                            quote(&parent),
+                            quoteaf(&parent),
                             e.message()
                         ))
                         .await;
@@ -146,8 +136,8 @@ mod tests {
         assert_eq!(parents("a//b/"), vec!["a"]);
         assert_eq!(parents("/x/y"), vec!["/x", "/"]);
         assert!(parents("a").is_empty());
-        assert_eq!(quote("a b"), "'a b'");
-        assert_eq!(quote("it's"), "\"it's\"");
+        assert_eq!(quoteaf("a b"), "'a b'");
+        assert_eq!(quoteaf("it's"), "\"it's\"");
     }
 
     #[test]
