@@ -3,7 +3,8 @@
 //! `--dry-run`, `-o FILE`, `-s`, `-N`, `-E`, `-d DIR`; `patching file X`
 //! messages, hunks found at an offset but never with fuzz, failed hunks
 //! saved to `X.rej` with exit 1, the reversed-patch check of the first hunk).
-//! Every file is read and written through the VFS router.
+//! Every file is read and written through the VFS router. Behaviour as
+//! GNU patch 2.7.6; original code.
 
 use bytes::Bytes;
 use mirage_types::ByteSource;
@@ -267,91 +268,63 @@ fn strip(name: &str, n: Option<usize>) -> Option<String> {
     }
 }
 
-/// Where the hunk's old lines start in `lines` (1-based), or `None`: GNU
-/// patch's `locate_hunk` at fuzz 0 (a hunk with less leading than
-/// trailing context must match at the start of the file, one with less
-/// trailing context at the end; otherwise the nearest exact match to the
-/// guess, forward first). `in_offset` is updated as GNU's is.
-fn locate(lines: &[&[u8]], h: &Hunk, in_offset: &mut isize, last_frozen: usize) -> Option<usize> {
+/// Where the hunk's old lines start in `lines` (1-based), or `None`.
+///
+/// The placement GNU patch 2.7.6 gives at fuzz 0, as its output shows it
+/// (original code): the guess is the hunk's own start moved by `drift`,
+/// the offset the earlier hunks of the file were found at. A hunk with
+/// less leading than trailing context that starts at line 1 must match at
+/// line 1 (and only while at most its leading context was already used);
+/// one with less trailing context must match at the very end; any other
+/// hunk takes the exact match nearest the guess, looking after it before
+/// before it at each distance, never starting inside the lines already
+/// written (`consumed`) except for its leading context. On success
+/// `drift` becomes the offset the hunk was found at.
+fn locate(lines: &[&[u8]], h: &Hunk, drift: &mut isize, consumed: usize) -> Option<usize> {
     let old = h.old_lines();
-    let pat = old.len() as isize;
-    let input = lines.len() as isize;
-    let first = h.first() as isize;
-    let first_guess = first + *in_offset;
-    let prefix_context = h.lines.iter().take_while(|l| l.kind == b' ').count() as isize;
-    let suffix_context = h.lines.iter().rev().take_while(|l| l.kind == b' ').count() as isize;
-    let context = prefix_context.max(suffix_context);
-    let mut prefix_fuzz = prefix_context - context;
-    let suffix_fuzz = suffix_context - context;
-    let max_where = input - (pat - suffix_fuzz) + 1;
-    let min_where = last_frozen as isize + 1 - (prefix_context - prefix_fuzz);
-    let max_pos = max_where - first_guess;
-    let mut max_neg = first_guess - min_where;
-    let max_offset = max_pos.max(max_neg);
-    if pat == 0 {
-        return usize::try_from(first_guess).ok();
+    let guess = h.first() as isize + *drift;
+    if old.is_empty() {
+        return usize::try_from(guess).ok();
     }
-    if first_guess <= max_neg {
-        max_neg = first_guess - 1;
-    }
-    // Whether the pattern (without `pf` leading and `sf` trailing lines)
-    // matches at 1-based input line `at`.
-    let matches = |at: isize, pf: isize, sf: isize| -> bool {
-        let mut pl = pf;
-        let mut il = at + pf;
-        while pl < pat - sf {
-            let Ok(idx) = usize::try_from(il - 1) else {
-                return false;
-            };
-            match lines.get(idx) {
-                Some(l) if *l == old[pl as usize] => {}
-                _ => return false,
-            }
-            pl += 1;
-            il += 1;
-        }
-        true
+    let is_context = |l: &&HLine| l.kind == b' ';
+    let lead = h.lines.iter().take_while(is_context).count() as isize;
+    let trail = h.lines.iter().rev().take_while(is_context).count() as isize;
+    let consumed = consumed as isize;
+    let last_start = lines.len() as isize - old.len() as isize + 1;
+    // whether the old lines sit at 1-based line `at`
+    let fits_at = |at: isize| -> bool {
+        let Ok(i) = usize::try_from(at - 1) else {
+            return false;
+        };
+        lines
+            .get(i..i + old.len())
+            .is_some_and(|window| window == old.as_slice())
     };
-    if prefix_fuzz < 0 && first <= 1 {
-        if suffix_fuzz < 0 && (pat != input || prefix_context < last_frozen as isize) {
-            return None;
-        }
-        let offset = 1 - first_guess;
-        if last_frozen as isize <= prefix_context
-            && offset <= max_pos
-            && matches(first_guess + offset, 0, suffix_fuzz.max(0))
-        {
-            *in_offset += offset;
-            return usize::try_from(first_guess + offset).ok();
-        }
-        return None;
-    } else if prefix_fuzz < 0 {
-        prefix_fuzz = 0;
-    }
-    if suffix_fuzz < 0 {
-        let offset = first_guess - (input - pat + 1);
-        if offset <= max_neg && matches(first_guess - offset, prefix_fuzz, 0) {
-            *in_offset -= offset;
-            return usize::try_from(first_guess - offset).ok();
-        }
-        return None;
-    }
-    let mut offset = 0;
-    while offset <= max_offset {
-        if offset <= max_pos && matches(first_guess + offset, prefix_fuzz, suffix_fuzz) {
-            *in_offset += offset;
-            return usize::try_from(first_guess + offset).ok();
-        }
-        if 0 < offset
-            && offset <= max_neg
-            && matches(first_guess - offset, prefix_fuzz, suffix_fuzz)
-        {
-            *in_offset -= offset;
-            return usize::try_from(first_guess - offset).ok();
-        }
-        offset += 1;
-    }
-    None
+    let found = if lead < trail && h.first() <= 1 {
+        // it starts the file: only the top will do
+        (consumed <= lead && fits_at(1)).then_some(1)
+    } else if trail < lead {
+        // it ends the file: only the end will do
+        let lowest = (consumed + 1 - lead).max(1);
+        (last_start >= lowest && fits_at(last_start)).then_some(last_start)
+    } else {
+        let lowest = (consumed + 1 - lead.max(trail)).max(1);
+        let reach = (last_start - guess).max(guess - lowest);
+        (0..=reach).find_map(|d| {
+            let later = guess + d;
+            let earlier = guess - d;
+            if later <= last_start && fits_at(later) {
+                Some(later)
+            } else if d > 0 && earlier >= lowest && fits_at(earlier) {
+                Some(earlier)
+            } else {
+                None
+            }
+        })
+    };
+    let at = found?;
+    *drift += at - guess;
+    usize::try_from(at).ok()
 }
 
 /// The result of applying the hunks of one file.
@@ -370,6 +343,8 @@ fn apply(orig: &[u8], hunks: &[Hunk]) -> Applied {
     let mut pos = 0usize;
     let mut in_offset: isize = 0;
     let mut out_offset: isize = 0;
+    // lines the rejected hunks would have added (new minus old)
+    let mut rejected_delta: isize = 0;
     let mut failed = Vec::new();
     let mut rej_offsets = Vec::new();
     let mut messages = Vec::new();
@@ -392,7 +367,9 @@ fn apply(orig: &[u8], hunks: &[Hunk]) -> Applied {
                 out_offset += new.len() as isize - old.len() as isize;
                 if in_offset != 0 {
                     mismatch = true;
-                    let newwhere = h.new_first() as isize + in_offset;
+                    // where the hunk landed in the output: rejected
+                    // hunks before it changed nothing
+                    let newwhere = h.new_first() as isize + in_offset - rejected_delta;
                     messages.push(format!(
                         "Hunk #{} succeeded at {newwhere} (offset {in_offset} line{}).",
                         k + 1,
@@ -402,6 +379,7 @@ fn apply(orig: &[u8], hunks: &[Hunk]) -> Applied {
             }
             _ => {
                 mismatch = true;
+                rejected_delta += new.len() as isize - old.len() as isize;
                 failed.push(k);
                 rej_offsets.push(out_offset);
                 messages.push(format!(
