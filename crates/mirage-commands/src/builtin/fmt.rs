@@ -25,7 +25,9 @@ use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::bytestr;
 use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::{RecordReader, gnu_quote, open_input_err, operands_or_stdin};
+use futures::StreamExt;
+
+use crate::util::{gnu_quote, open_input_err, operands_or_stdin};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("crown", Some('c'), Some("crown-margin")),
@@ -205,21 +207,6 @@ enum After {
     Eof,
 }
 
-/// The start of a line: where the prefix sits and where its text begins.
-#[derive(Debug, Clone, Copy)]
-struct Head {
-    /// The column of the prefix (without `-p`, the part of the
-    /// indentation up to the prefix's leading spaces).
-    prefix_col: i64,
-    /// The column of the first byte not yet read (after the prefix and the
-    /// blanks after it, or at the byte that failed to match the prefix).
-    col: i64,
-    /// That byte's index in the line.
-    at: usize,
-    /// What is there.
-    after: After,
-}
-
 /// A word of a paragraph.
 #[derive(Debug, Clone, Copy, Default)]
 struct Word {
@@ -345,7 +332,26 @@ fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
 }
 
-/// The state of formatting one input file.
+/// Where the reader is within the current input line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// In the blanks at the start of a line.
+    Lead,
+    /// Matching the `-p` prefix; so many bytes matched.
+    Prefix(usize),
+    /// In the blanks after the prefix.
+    AfterPrefix,
+    /// Copying the rest of a line that is not part of a paragraph.
+    Copy,
+    /// Inside a word of a paragraph line.
+    Word,
+    /// In the blanks after a word (the word waits for them to end).
+    Gap,
+}
+
+/// The state of formatting one input file. Bytes are taken as they come
+/// ([`Formatter::feed`]), so a line of any length is read in bounded
+/// memory, as GNU reads character by character.
 struct Formatter<'a> {
     s: &'a Settings,
     /// A tab was read: indentation and gaps may be written with tabs.
@@ -356,6 +362,17 @@ struct Formatter<'a> {
     para: Option<Para>,
     /// The output column.
     col: i64,
+    phase: Phase,
+    /// The input column.
+    in_col: i64,
+    /// The column of the prefix on the current line.
+    prefix_col: i64,
+    /// The column where the word being read starts.
+    word_col: i64,
+    /// The column where the blanks after the last word start.
+    gap_from: i64,
+    /// The last word read, until the blanks after it end.
+    last: Word,
 }
 
 impl<'a> Formatter<'a> {
@@ -366,110 +383,194 @@ impl<'a> Formatter<'a> {
             other_indent: 0,
             para: None,
             col: 0,
+            phase: Phase::Lead,
+            in_col: 0,
+            prefix_col: 0,
+            word_col: 0,
+            gap_from: 0,
+            last: Word::default(),
         }
     }
 
-    /// Skips blanks from `i`, returning the new column and index.
-    fn blanks(&mut self, line: &[u8], mut i: usize, mut col: i64) -> (i64, usize) {
-        while let Some(&b) = line.get(i) {
-            match b {
-                b' ' => col += 1,
-                b'\t' => {
-                    self.tabs = true;
-                    col = (col / TAB + 1) * TAB;
+    /// Moves the input column over a blank (space or tab).
+    fn blank(&mut self, b: u8) {
+        if b == b'\t' {
+            self.tabs = true;
+            self.in_col = (self.in_col / TAB + 1) * TAB;
+        } else {
+            self.in_col += 1;
+        }
+    }
+
+    /// Takes the next bytes of the input.
+    fn feed(&mut self, data: &[u8], out: &mut Vec<u8>) {
+        let mut i = 0;
+        while i < data.len() {
+            if self.phase == Phase::Copy {
+                // The rest of a copied line goes out as it is.
+                match memchr::memchr(b'\n', &data[i..]) {
+                    Some(k) => {
+                        out.extend_from_slice(&data[i..=i + k]);
+                        self.new_line();
+                        i += k + 1;
+                    }
+                    None => {
+                        out.extend_from_slice(&data[i..]);
+                        return;
+                    }
                 }
-                _ => break,
+                continue;
             }
+            self.byte(data[i], out);
             i += 1;
         }
-        (col, i)
     }
 
-    fn head(&mut self, line: &[u8], newline: bool) -> Head {
-        let (mut col, mut i) = self.blanks(line, 0, 0);
-        let prefix_col;
-        if self.s.prefix.is_empty() {
-            prefix_col = self.s.prefix_lead.min(col);
-        } else {
-            prefix_col = col;
-            let mut matched = true;
-            for &pb in &self.s.prefix {
-                if line.get(i) == Some(&pb) {
-                    col += 1;
-                    i += 1;
+    fn new_line(&mut self) {
+        self.in_col = 0;
+        self.phase = Phase::Lead;
+    }
+
+    fn byte(&mut self, b: u8, out: &mut Vec<u8>) {
+        match self.phase {
+            Phase::Lead | Phase::AfterPrefix if b == b' ' || b == b'\t' => self.blank(b),
+            Phase::Lead => {
+                if self.s.prefix.is_empty() {
+                    self.prefix_col = self.s.prefix_lead.min(self.in_col);
+                    self.head_done(b, out);
                 } else {
-                    matched = false;
-                    break;
+                    self.prefix_col = self.in_col;
+                    self.phase = Phase::Prefix(0);
+                    self.byte(b, out);
                 }
             }
-            if matched {
-                (col, i) = self.blanks(line, i, col);
+            Phase::Prefix(k) => {
+                if self.s.prefix.get(k) == Some(&b) {
+                    self.in_col += 1;
+                    self.phase = if k + 1 == self.s.prefix.len() {
+                        Phase::AfterPrefix
+                    } else {
+                        Phase::Prefix(k + 1)
+                    };
+                } else {
+                    self.head_done(b, out);
+                }
             }
-        }
-        let after = if i < line.len() {
-            After::Text
-        } else if newline {
-            After::Newline
-        } else {
-            After::Eof
-        };
-        Head {
-            prefix_col,
-            col,
-            at: i,
-            after,
+            Phase::AfterPrefix => self.head_done(b, out),
+            Phase::Copy => {
+                out.push(b);
+                if b == b'\n' {
+                    self.new_line();
+                }
+            }
+            Phase::Word => {
+                if is_c_space(b) {
+                    self.end_word();
+                    self.byte(b, out);
+                } else {
+                    self.word_byte(b, out);
+                }
+            }
+            Phase::Gap => match b {
+                b' ' | b'\t' => self.blank(b),
+                b'\n' => {
+                    self.push_word(After::Newline, out);
+                    self.new_line();
+                }
+                _ => {
+                    self.push_word(After::Text, out);
+                    self.start_word(b, out);
+                }
+            },
         }
     }
 
-    /// Takes one input line (without its newline; `newline` says whether
-    /// it had one).
-    fn line(&mut self, line: &[u8], newline: bool, out: &mut Vec<u8>) {
-        let h = self.head(line, newline);
+    /// The blanks and prefix of a line are read and `b` follows them.
+    fn head_done(&mut self, b: u8, out: &mut Vec<u8>) {
+        let after = if b == b'\n' {
+            After::Newline
+        } else {
+            After::Text
+        };
+        if self.take_line(after, out) {
+            self.start_word(b, out);
+        } else {
+            self.copy_head(after, out);
+            out.push(b);
+            if b == b'\n' {
+                self.new_line();
+            } else {
+                self.phase = Phase::Copy;
+            }
+        }
+    }
+
+    /// Decides where a line whose head is read goes: `true` when it
+    /// continues or starts a paragraph, `false` when it is copied (a
+    /// paragraph it ends is printed first).
+    fn take_line(&mut self, after: After, out: &mut Vec<u8>) -> bool {
+        let (col, pcol) = (self.in_col, self.prefix_col);
         if let Some(p) = &self.para {
-            let (lines, first, pcol) = (p.lines, p.first_indent, p.prefix_col);
-            let same = h.prefix_col == pcol
-                && h.col >= h.prefix_col + self.s.prefix_span
-                && h.after == After::Text;
+            let (lines, first) = (p.lines, p.first_indent);
+            let same =
+                pcol == p.prefix_col && col >= pcol + self.s.prefix_span && after == After::Text;
             if lines == 1 {
-                self.choose_other_indent(same, h.col, first);
+                self.choose_other_indent(same, col, first);
             }
             let goes_on = if self.s.split {
                 false
             } else if lines == 1 && self.s.crown {
                 same
             } else if lines == 1 && self.s.tagged {
-                same && h.col != first
+                same && col != first
             } else {
-                same && h.col == self.other_indent
+                same && col == self.other_indent
             };
             if goes_on {
-                self.words(line, h, newline, out);
                 if let Some(p) = &mut self.para {
                     p.lines += 1;
                 }
-                return;
+                return true;
             }
             self.end_para(out);
         }
-        if h.after != After::Text
-            || h.prefix_col < self.s.prefix_lead
-            || h.col < h.prefix_col + self.s.prefix_span
-        {
-            self.copy(line, h, newline, out);
-            return;
+        if after != After::Text || pcol < self.s.prefix_lead || col < pcol + self.s.prefix_span {
+            return false;
         }
         self.para = Some(Para {
-            prefix_col: h.prefix_col,
-            first_indent: h.col,
+            prefix_col: pcol,
+            first_indent: col,
             lines: 1,
             ..Para::default()
         });
-        self.words(line, h, newline, out);
+        true
     }
 
     /// The end of the input.
     fn finish(&mut self, out: &mut Vec<u8>) {
-        self.line(b"", false, out);
+        match self.phase {
+            Phase::Copy => return,
+            Phase::Word => {
+                self.end_word();
+                self.push_word(After::Eof, out);
+                self.new_line();
+            }
+            Phase::Gap => {
+                self.push_word(After::Eof, out);
+                self.new_line();
+            }
+            Phase::Lead | Phase::Prefix(_) | Phase::AfterPrefix => {}
+        }
+        if self.phase == Phase::Lead {
+            self.prefix_col = if self.s.prefix.is_empty() {
+                self.s.prefix_lead.min(self.in_col)
+            } else {
+                self.in_col
+            };
+        }
+        if !self.take_line(After::Eof, out) {
+            self.copy_head(After::Eof, out);
+        }
     }
 
     /// Sets the indentation of the lines after the first, from whether the
@@ -490,105 +591,100 @@ impl<'a> Formatter<'a> {
         }
     }
 
-    /// Copies a line that is blank or lacks the prefix.
-    fn copy(&mut self, line: &[u8], h: Head, newline: bool, out: &mut Vec<u8>) {
+    /// Writes the start of a line that is blank or lacks the prefix: its
+    /// indentation and the part of the prefix it has.
+    fn copy_head(&mut self, after: After, out: &mut Vec<u8>) {
+        let (col, pcol) = (self.in_col, self.prefix_col);
         self.col = 0;
-        if h.col > h.prefix_col || h.after == After::Text {
-            self.space(h.prefix_col, out);
+        if col > pcol || after == After::Text {
+            self.space(pcol, out);
             for &b in &self.s.prefix {
-                if self.col == h.col {
+                if self.col == col {
                     break;
                 }
                 out.push(b);
                 self.col += 1;
             }
-            if h.after == After::Text {
-                self.space(h.col - self.col, out);
+            if after == After::Text {
+                self.space(col - self.col, out);
             }
-            if h.after == After::Eof && h.col >= h.prefix_col + to_i64(self.s.prefix.len()) {
+            if after == After::Eof && col >= pcol + to_i64(self.s.prefix.len()) {
                 out.push(b'\n');
             }
         }
-        out.extend_from_slice(&line[h.at..]);
-        if newline {
-            out.push(b'\n');
+    }
+
+    /// Starts a word with byte `b`.
+    fn start_word(&mut self, b: u8, out: &mut Vec<u8>) {
+        self.word_col = self.in_col;
+        if let Some(p) = &mut self.para {
+            p.pending = p.text.len();
+        }
+        self.phase = Phase::Word;
+        self.word_byte(b, out);
+    }
+
+    /// Adds a byte to the word being read (printing part of the paragraph
+    /// first when its text is full).
+    fn word_byte(&mut self, b: u8, out: &mut Vec<u8>) {
+        if self
+            .para
+            .as_ref()
+            .is_some_and(|p| p.text.len() >= TEXT_LIMIT)
+        {
+            self.choose_other_indent_mid(self.word_col);
+            self.print_part(out);
+        }
+        if let Some(p) = &mut self.para {
+            p.text.push(b);
         }
     }
 
-    /// Reads the words of a paragraph line from `h.at`.
-    fn words(&mut self, line: &[u8], h: Head, newline: bool, out: &mut Vec<u8>) {
-        let mut i = h.at;
-        let mut col = h.col;
-        loop {
-            // One word: its first byte, then up to a blank.
-            if let Some(p) = &mut self.para {
-                p.pending = p.text.len();
+    /// The word being read is complete: notes what it ends with.
+    fn end_word(&mut self) {
+        let Some(p) = &self.para else { return };
+        let bytes = &p.text[p.pending..];
+        let len = to_i64(bytes.len());
+        let mut w = Word {
+            start: p.pending,
+            len,
+            ..Word::default()
+        };
+        if let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) {
+            w.opener = b"(['`\"".contains(&first);
+            w.punct = last.is_ascii_punctuation();
+            let mut k = bytes.len() - 1;
+            while k > 0 && b")]'\"".contains(&bytes[k]) {
+                k -= 1;
             }
-            loop {
-                if self
-                    .para
-                    .as_ref()
-                    .is_some_and(|p| p.text.len() >= TEXT_LIMIT)
-                {
-                    self.choose_other_indent_mid(col);
-                    self.print_part(out);
-                }
-                if let Some(p) = &mut self.para {
-                    p.text.push(line[i]);
-                }
-                i += 1;
-                if i >= line.len() || is_c_space(line[i]) {
-                    break;
-                }
-            }
-            let Some(p) = &self.para else { return };
-            let bytes = &p.text[p.pending..];
-            let len = to_i64(bytes.len());
-            col += len;
-            let mut w = Word {
-                start: p.pending,
-                len,
-                ..Word::default()
-            };
-            if let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) {
-                w.opener = b"(['`\"".contains(&first);
-                w.punct = last.is_ascii_punctuation();
-                let mut k = bytes.len() - 1;
-                while k > 0 && b")]'\"".contains(&bytes[k]) {
-                    k -= 1;
-                }
-                w.period = b".?!".contains(&bytes[k]);
-            }
-            let gap_from = col;
-            (col, i) = self.blanks(line, i, col);
-            let after = if i < line.len() {
-                After::Text
-            } else if newline {
-                After::Newline
-            } else {
-                After::Eof
-            };
-            w.gap = col - gap_from;
-            w.sentence_end =
-                after == After::Eof || (w.period && (after == After::Newline || w.gap > 1));
-            if after != After::Text || self.s.uniform {
-                w.gap = if w.sentence_end { 2 } else { 1 };
-            }
-            if self
-                .para
-                .as_ref()
-                .is_some_and(|p| p.words.len() >= WORD_LIMIT)
-            {
-                self.choose_other_indent_mid(col);
-                self.print_part(out);
-            }
-            if let Some(p) = &mut self.para {
-                w.start = p.pending;
-                p.words.push(w);
-            }
-            if after != After::Text {
-                return;
-            }
+            w.period = b".?!".contains(&bytes[k]);
+        }
+        self.in_col = self.word_col + len;
+        self.gap_from = self.in_col;
+        self.last = w;
+        self.phase = Phase::Gap;
+    }
+
+    /// The blanks after the last word end with `after`: adds the word.
+    fn push_word(&mut self, after: After, out: &mut Vec<u8>) {
+        let mut w = self.last;
+        w.gap = self.in_col - self.gap_from;
+        w.sentence_end =
+            after == After::Eof || (w.period && (after == After::Newline || w.gap > 1));
+        if after != After::Text || self.s.uniform {
+            w.gap = if w.sentence_end { 2 } else { 1 };
+        }
+        if self
+            .para
+            .as_ref()
+            .is_some_and(|p| p.words.len() >= WORD_LIMIT)
+        {
+            self.choose_other_indent_mid(self.in_col);
+            self.print_part(out);
+        }
+        if let Some(p) = &mut self.para {
+            w.start = p.pending;
+            p.words.push(w);
         }
     }
 
@@ -741,14 +837,7 @@ impl<'a> Formatter<'a> {
 fn format_all(input: &[u8], s: &Settings) -> Vec<u8> {
     let mut out = Vec::new();
     let mut f = Formatter::new(s);
-    let body = input.strip_suffix(b"\n");
-    if !input.is_empty() {
-        let lines: Vec<&[u8]> = body.unwrap_or(input).split(|&b| b == b'\n').collect();
-        let count = lines.len();
-        for (k, l) in lines.into_iter().enumerate() {
-            f.line(l, k + 1 < count || body.is_some(), &mut out);
-        }
-    }
+    f.feed(input, &mut out);
     f.finish(&mut out);
     out
 }
@@ -814,26 +903,19 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
             }
         };
         let mut f = Formatter::new(&s);
-        let mut reader = RecordReader::new(src, b'\n');
+        let mut stream = src.into_stream();
         let mut failed = false;
-        loop {
-            match reader.next_record().await {
-                Ok(Some(rec)) => {
-                    let (line, nl) = match rec.strip_suffix(b"\n") {
-                        Some(l) => (l, true),
-                        None => (&rec[..], false),
-                    };
-                    f.line(line, nl, &mut out);
+        while let Some(chunk) = stream.next().await {
+            let Ok(chunk) = chunk else {
+                failed = true;
+                break;
+            };
+            for piece in chunk.chunks(OUT_CHUNK) {
+                f.feed(piece, &mut out);
+                if out.len() >= OUT_CHUNK {
+                    ctx.stdout.write(&out).await?;
+                    out.clear();
                 }
-                Ok(None) => break,
-                Err(_) => {
-                    failed = true;
-                    break;
-                }
-            }
-            if out.len() >= OUT_CHUNK {
-                ctx.stdout.write(&out).await?;
-                out.clear();
             }
         }
         f.finish(&mut out);
