@@ -3,18 +3,11 @@
 //! `--help` speak as `grep`, and no "obsolescent" warning is printed
 //! (Debian drops the one upstream GNU grep 3.8 prints).
 
-use mirage_types::args::CommandSpec;
 use mirage_types::command::{CommandCtx, CommandFuture};
 
-/// The spec of `fgrep`: grep's options, named `grep` as the script runs it.
-pub static SPEC: CommandSpec = CommandSpec {
-    name: "grep",
-    options: super::grep::OPTS,
-    paths: super::grep::SPEC.paths,
-    numeric_key: Some("context"),
-    stop_at_operand: false,
-    usage_status: 2,
-};
+/// The spec of `fgrep`: grep's own (options, and the name `grep` in
+/// messages and `--help`, as the script runs grep).
+pub use super::grep::SPEC;
 
 crate::register_command!("fgrep", SPEC, run);
 
