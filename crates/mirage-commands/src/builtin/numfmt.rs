@@ -6,10 +6,11 @@
 //! Each operand, or else each input line, is one record; the chosen field
 //! (default the first; blank-separated fields keep their leading blanks,
 //! and the result is right-aligned to that width, as GNU's auto padding)
-//! is converted. Rounding and the one-decimal rule below 10 follow
-//! `double_to_human` (in `f64` rather than `long double`). A bad number
-//! is reported and, with the default `--invalid=abort`, ends the run with
-//! status 2. Lines stream one at a time.
+//! is converted. A bad number is reported and, with the default
+//! `--invalid=abort`, ends the run with status 2. Lines stream one at a
+//! time. Behaviour as GNU coreutils 9.1 `numfmt` (the rounding rules of
+//! [`Fmt::scaled`] were read off its output); original code, in `f64`
+//! where GNU uses `long double`.
 
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
@@ -79,26 +80,24 @@ struct Fmt {
     format: Option<(String, bool, bool, usize, Option<usize>, String)>,
 }
 
+/// `v` rounded to a whole number by `--round`'s rule (`nearest` rounds
+/// halves away from zero).
 fn round(v: f64, r: Round) -> f64 {
     match r {
         Round::Up => v.ceil(),
         Round::Down => v.floor(),
-        Round::FromZero => {
-            if v < 0.0 {
-                v.floor()
-            } else {
-                v.ceil()
-            }
-        }
+        Round::FromZero if v < 0.0 => v.floor(),
+        Round::FromZero => v.ceil(),
         Round::TowardsZero => v.trunc(),
-        Round::Nearest => {
-            if v < 0.0 {
-                (v - 0.5).trunc()
-            } else {
-                (v + 0.5).trunc()
-            }
-        }
+        Round::Nearest if v < 0.0 => (v - 0.5).trunc(),
+        Round::Nearest => (v + 0.5).trunc(),
     }
+}
+
+/// `v` rounded by `r` to `decimals` places after the point.
+fn round_to(v: f64, decimals: usize, r: Round) -> f64 {
+    let unit = 10f64.powi(decimals as i32);
+    round(v * unit, r) / unit
 }
 
 const SUFFIXES: &[u8] = b"KMGTPEZY";
@@ -129,9 +128,18 @@ fn parse_number(s: &str, from: Scale) -> Result<(f64, usize), String> {
     if digits == 0 {
         return Err(format!("invalid number: {}", gnu_quote(s)));
     }
+    // GNU takes at most 27 significant digits before the point
+    let significant = t[int_start..].bytes().take_while(u8::is_ascii_digit);
+    if significant.skip_while(|&b| b == b'0').count() > 27 {
+        return Err(format!("value too large to be converted: {}", gnu_quote(s)));
+    }
     let mut v: f64 = t[..i]
         .parse()
         .map_err(|_| format!("invalid number: {}", gnu_quote(s)))?;
+    // `-0` reads as zero
+    if v == 0.0 {
+        v = 0.0;
+    }
     if i == bytes.len() {
         return Ok((v, precision));
     }
@@ -174,79 +182,90 @@ fn parse_number(s: &str, from: Scale) -> Result<(f64, usize), String> {
 }
 
 impl Fmt {
-    /// `val` in the output form (`double_to_human`), suffix and format
-    /// applied, before padding.
+    /// `val` in the output form, suffix and format applied, before
+    /// padding; `precision` is the input's number of decimals.
     fn human(&self, val: f64, precision: usize) -> Result<String, String> {
         let user_precision = self.format.as_ref().and_then(|f| f.4);
-        let precision = user_precision.unwrap_or(precision);
-        let body = if self.to == Scale::None {
+        let (num, unit) = if self.to == Scale::None {
             if val.abs() > 1e18 {
                 return Err(format!(
                     "value too large to be printed: '{}' (consider using --to)",
                     short_g(val)
                 ));
             }
-            let p = 10f64.powi(precision as i32);
-            let v = round(val * p, self.round) / p;
-            format!("{v:.precision$}")
+            let places = user_precision.unwrap_or(precision);
+            (
+                format!("{:.places$}", round_to(val, places, self.round)),
+                String::new(),
+            )
         } else {
-            let base = if self.to == Scale::Si { 1000.0 } else { 1024.0 };
-            let mut v = val;
-            let mut power = 0u32;
-            while v.abs() >= base {
-                v /= base;
-                power += 1;
-            }
-            let adjust = match user_precision {
-                Some(u) => (power as usize * 3).min(u),
-                None => usize::from(v.abs() < 10.0),
-            };
-            let p = 10f64.powi(adjust as i32);
-            v = round(v * p, self.round) / p;
-            if v.abs() >= base {
-                v /= base;
-                power += 1;
-            }
-            if power > 8 {
-                return Err(format!(
-                    "value too large to be printed: '{}' (cannot handle values > 999Y)",
-                    short_g(val)
-                ));
-            }
-            let show_point = v != 0.0 && v.abs() < 10.0 && power > 0;
-            let digits = match user_precision {
-                Some(u) => u.min(power as usize * 3),
-                None => usize::from(show_point),
-            };
-            let mut s = format!("{v:.digits$}");
-            if power > 0 {
-                s.push(SUFFIXES[power as usize - 1] as char);
-                if self.to == Scale::IecI {
-                    s.push('i');
-                }
-            }
-            s
+            self.scaled(val, user_precision)?
         };
-        let mut out = body;
-        out.push_str(&self.suffix);
-        if let Some((pre, zero, left, width, _, post)) = &self.format {
-            let w = *width;
-            let padded = if out.len() >= w {
-                out
-            } else if *left {
-                format!("{out:<w$}")
-            } else if *zero {
-                let (sign, rest) = match out.strip_prefix('-') {
-                    Some(r) => ("-", r.to_string()),
-                    None => ("", out.clone()),
-                };
-                format!("{sign}{}{rest}", "0".repeat(w - out.len()))
-            } else {
-                format!("{out:>w$}")
+        let Some((pre, zero, left, width, _, post)) = &self.format else {
+            return Ok(format!("{num}{unit}{}", self.suffix));
+        };
+        let w = *width;
+        let padded = if *zero {
+            // zeros widen the number alone, after its sign
+            let (sign, digits) = match num.strip_prefix('-') {
+                Some(r) => ("-", r),
+                None => ("", num.as_str()),
             };
-            out = format!("{pre}{padded}{post}");
-        }
+            let fill = w.saturating_sub(num.len());
+            format!("{sign}{}{digits}{unit}{}", "0".repeat(fill), self.suffix)
+        } else {
+            let all = format!("{num}{unit}{}", self.suffix);
+            if *left {
+                format!("{all:<w$}")
+            } else {
+                format!("{all:>w$}")
+            }
+        };
+        let out = format!("{pre}{padded}{post}");
         Ok(out)
+    }
+
+    /// `val` and its unit suffix (`--to` other than `none`), as GNU
+    /// prints them: the number is divided by the base (1000 or 1024) until
+    /// it is below it; then rounded by `--round`, to one decimal when it is
+    /// below 10 (none otherwise), or to the `--format` precision (at most
+    /// 3 decimals per power of the base); a rounding that reaches the base
+    /// moves up one power. The result shows the `--format` precision, else
+    /// one decimal for a nonzero value below 10 that has a suffix, else
+    /// none. Past `Y` the value is refused.
+    fn scaled(&self, val: f64, user_precision: Option<usize>) -> Result<(String, String), String> {
+        let base = if self.to == Scale::Si { 1000.0 } else { 1024.0 };
+        let mut power = 0usize;
+        let mut mant = val;
+        // (bounded: an infinite value stops past `Y` and is refused)
+        while mant.abs() >= base && power <= SUFFIXES.len() {
+            mant /= base;
+            power += 1;
+        }
+        let small = |m: f64| m.abs() < 10.0;
+        let places = user_precision.map_or(usize::from(small(mant)), |u| u.min(3 * power));
+        mant = round_to(mant, places, self.round);
+        if mant.abs() >= base {
+            mant /= base;
+            power += 1;
+        }
+        let Some(unit) = power.checked_sub(1).map(|i| SUFFIXES.get(i)) else {
+            // no suffix: the decimals asked for, else none
+            let shown = user_precision.unwrap_or(0);
+            return Ok((format!("{mant:.shown$}"), String::new()));
+        };
+        let Some(&unit) = unit else {
+            return Err(format!(
+                "value too large to be printed: '{}' (cannot handle values > 999Y)",
+                short_g(val)
+            ));
+        };
+        let shown = user_precision.unwrap_or(usize::from(mant != 0.0 && small(mant)));
+        let mut unit = (unit as char).to_string();
+        if self.to == Scale::IecI {
+            unit.push('i');
+        }
+        Ok((format!("{mant:.shown$}"), unit))
     }
 
     fn convert(&self, field: &str) -> Result<String, String> {
