@@ -9,7 +9,7 @@
 //! is converted. A bad number is reported and, with the default
 //! `--invalid=abort`, ends the run with status 2. Lines stream one at a
 //! time. Behaviour as GNU coreutils 9.1 `numfmt` (the rounding rules of
-//! [`Fmt::scaled`] were read off its output); original code, in `f64`
+//! `Fmt::scaled` were read off its output); original code, in `f64`
 //! where GNU uses `long double`.
 
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};

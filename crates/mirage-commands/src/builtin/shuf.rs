@@ -3,7 +3,7 @@
 //! `--random-source FILE`), original code.
 //!
 //! The draws are textbook ones: whole numbers by rejection sampling over
-//! a byte stream ([`Entropy`]), a partial Fisher–Yates shuffle, and
+//! a byte stream (`Entropy`), a partial Fisher–Yates shuffle, and
 //! reservoir sampling for `-n` over an input. They use the bytes of
 //! `--random-source FILE` (read through the VFS; `/dev/zero` works) the
 //! way GNU does, so the output matches GNU's byte for byte, and a source

@@ -8,7 +8,7 @@
 //! read relation first, and a successor left with no predecessor joins the
 //! end of the queue. When a round ends with items left, the input has a
 //! loop: `tsort: FILE: input contains a loop:`, the loop's items on stderr
-//! (see [`Graph::break_cycle`]), one of its relations is dropped, and the
+//! (see `Graph::break_cycle`), one of its relations is dropped, and the
 //! next round starts. A loop or an odd number of tokens makes the status
 //! 1. The whole input is held, as GNU does.
 
