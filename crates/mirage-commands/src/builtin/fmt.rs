@@ -984,6 +984,20 @@ mod tests {
     }
 
     #[test]
+    fn chunk_boundaries_do_not_matter() {
+        let s = Settings::plain(20, 18);
+        let input = b"  one two.  three\tfour\r five\n\n\tsix seven eight nine ten eleven\n  \nend";
+        let whole = format_all(input, &s);
+        let mut out = Vec::new();
+        let mut f = Formatter::new(&s);
+        for b in input.chunks(1) {
+            f.feed(b, &mut out);
+        }
+        f.finish(&mut out);
+        assert_eq!(out, whole);
+    }
+
+    #[test]
     fn matches_gnu() {
         let vfs = MemVfs::with(GNU_FILES);
         let cases: &[(&[&str], &str, &str, i32)] = &[
