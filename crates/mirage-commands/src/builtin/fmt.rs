@@ -16,8 +16,9 @@
 //! before its last word are penalised. Columns count bytes (9.1 is not
 //! multibyte-aware); a tab in the input lets the output indent with tabs.
 //!
-//! Streams by paragraph: a paragraph is printed once the line after it is
-//! seen, and, as GNU does, a paragraph of more than 998 words or 5000
+//! Streams by paragraph: input is read byte by byte as it arrives, a
+//! paragraph is printed once the start of the line after it is seen, and,
+//! as GNU does, a paragraph of more than 998 words or 5000
 //! bytes of text is printed in parts.
 
 use mirage_types::ErrorKind;
@@ -196,7 +197,8 @@ fn settings(p: &mirage_types::args::ParsedArgs, legacy: Option<&str>) -> Result<
     Ok(s)
 }
 
-/// What follows the leading blanks (and prefix) of a line.
+/// What follows the leading blanks (and prefix) of a line, or the blanks
+/// after a word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum After {
     /// More text on the line.
