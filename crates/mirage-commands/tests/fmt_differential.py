@@ -66,7 +66,12 @@ def paragraph(rng, prefix, tagged):
                 text += gap(rng, w)
         if rng.random() < 0.1:
             text += "  "
-        lines.append(prefix + (indent if k == 0 else indent2) + text)
+        ind = indent if k == 0 else indent2
+        if rng.random() < 0.15:  # ragged indentation and prefixes
+            ind = rng.choice(["", " ", "  ", "\t", "        "])
+            lines.append(rng.choice(["", " ", "  "]) + prefix.lstrip() + ind + text)
+            continue
+        lines.append(prefix + ind + text)
     return lines
 
 
