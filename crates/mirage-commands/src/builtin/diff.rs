@@ -435,30 +435,33 @@ fn normal(out: &mut Vec<u8>, a: &[&[u8]], b: &[&[u8]], changes: &[Change]) {
     }
 }
 
-/// Groups `changes` into hunks whose context overlaps (GNU's `find_hunk`).
+/// Groups `changes` into hunks: a change joins the previous one when the
+/// unchanged lines between them are fewer than `2 * context + 1` (fewer
+/// than `context` for a change that `-B` ignores); a hunk made only of
+/// ignored changes is dropped. Behaviour as GNU diff 3.8.
 fn hunks(changes: &[Change], context: usize) -> Vec<&[Change]> {
     let mut out = Vec::new();
-    let mut start = 0;
-    while start < changes.len() {
-        let mut end = start + 1;
-        while end < changes.len() {
-            let prev = changes[end - 1];
-            let top0 = prev.line0 + prev.deleted;
-            let thresh = if changes[end].ignore {
+    let mut rest = changes;
+    while !rest.is_empty() {
+        let mut len = 1;
+        while let Some(next) = rest.get(len) {
+            let prev = &rest[len - 1];
+            let gap = next.line0 - (prev.line0 + prev.deleted);
+            let limit = if next.ignore {
                 context
             } else {
                 2 * context + 1
             };
-            if changes[end].line0 - top0 < thresh {
-                end += 1;
-            } else {
+            if gap >= limit {
                 break;
             }
+            len += 1;
         }
-        if changes[start..end].iter().any(|c| !c.ignore) {
-            out.push(&changes[start..end]);
+        let (hunk, tail) = rest.split_at(len);
+        if hunk.iter().any(|c| !c.ignore) {
+            out.push(hunk);
         }
-        start = end;
+        rest = tail;
     }
     out
 }
@@ -559,87 +562,107 @@ fn context_fmt(out: &mut Vec<u8>, a: &[&[u8]], b: &[&[u8]], changes: &[Change], 
     }
 }
 
-/// GNU's `tab_from_to`: tabs then spaces from column `from` to `to`.
-fn tab_from_to(out: &mut Vec<u8>, mut from: usize, to: usize) -> usize {
-    let mut tab = from + 8 - from % 8;
-    while tab <= to {
+/// Pads from column `from` to column `to` as `diff -y` does: a tab to
+/// each tab stop (every 8 columns) that is not past `to`, then spaces.
+/// Returns `to`.
+fn pad_columns(out: &mut Vec<u8>, from: usize, to: usize) -> usize {
+    let mut col = from;
+    loop {
+        let stop = (col / 8 + 1) * 8;
+        if stop > to {
+            break;
+        }
         out.push(b'\t');
-        from = tab;
-        tab += 8;
+        col = stop;
     }
-    while from < to {
-        out.push(b' ');
-        from += 1;
-    }
+    out.resize(out.len() + to.saturating_sub(col), b' ');
     to
 }
 
-/// GNU's `print_half_line`: the line cut to `bound` columns (positions
-/// relative to the half's start); returns the output column reached. A
-/// tab that would cross the bound is dropped, an invalid byte is printed
-/// without taking a column.
+/// One element of a line, as the side-by-side format lays it out.
+enum Piece<'a> {
+    Tab,
+    Return,
+    /// A character and its width in columns (controls take none).
+    Glyph(&'a [u8], usize),
+    /// A byte that starts no valid UTF-8 character: shown, no column.
+    Stray(u8),
+}
+
+/// The piece at the start of `rest` (not empty, not a newline).
+fn piece(rest: &[u8]) -> Piece<'_> {
+    let lead = rest[0];
+    let len = match lead {
+        b'\t' => return Piece::Tab,
+        b'\r' => return Piece::Return,
+        0x00..=0x7f => 1,
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return Piece::Stray(lead),
+    };
+    let Some(ch) = rest
+        .get(..len)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(|s| s.chars().next())
+    else {
+        return Piece::Stray(lead);
+    };
+    let width = match lead {
+        0x20..=0x7e => 1,
+        _ => unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0),
+    };
+    Piece::Glyph(&rest[..len], width)
+}
+
+/// Writes one half of a `diff -y` line: `line` up to its newline, kept to
+/// `bound` columns (counted from the half's start; a character that would
+/// end past it is left out, and a tab is written only while nothing was
+/// left out and its stop is before the bound). Returns the column the
+/// output reached. Behaviour as GNU diff 3.8 `-y`.
 fn half_line(out: &mut Vec<u8>, line: &[u8], bound: usize) -> usize {
-    let (mut inp, mut outp) = (0usize, 0usize);
-    let mut k = 0;
-    while k < line.len() {
-        let c = line[k];
-        k += 1;
-        match c {
-            b'\n' => return outp,
-            b'\t' => {
-                let spaces = 8 - inp % 8;
-                if inp == outp {
-                    let tabstop = outp + spaces;
-                    if tabstop < bound {
-                        outp = tabstop;
-                        out.push(c);
-                    }
-                }
-                inp += spaces;
-            }
-            b'\r' => {
-                out.push(c);
-                inp = 0;
-                outp = 0;
-            }
-            0x20..=0x7e => {
-                let fits = inp < bound;
-                inp += 1;
-                if fits {
-                    outp = inp;
-                    out.push(c);
-                }
-            }
-            _ => {
-                let rest = &line[k - 1..line.len().min(k + 3)];
-                let ch = match std::str::from_utf8(rest) {
-                    Ok(s) => s.chars().next(),
-                    Err(e) if e.valid_up_to() > 0 => std::str::from_utf8(&rest[..e.valid_up_to()])
-                        .ok()
-                        .and_then(|s| s.chars().next()),
-                    Err(_) => None,
-                };
-                match ch {
-                    Some(ch) if c >= 0x80 || ch.is_control() => {
-                        let w = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
-                        inp += w;
-                        let n = ch.len_utf8();
-                        if inp <= bound {
-                            outp = inp;
-                            out.extend_from_slice(&line[k - 1..k - 1 + n]);
-                        }
-                        k += n - 1;
-                    }
-                    _ => {
-                        if inp < bound {
-                            out.push(c);
-                        }
-                    }
-                }
-            }
+    // `logical`: the column had the whole line been printed
+    let (mut logical, mut written) = (0usize, 0usize);
+    let mut rest = line;
+    while let Some(&first) = rest.first() {
+        if first == b'\n' {
+            break;
         }
+        let p = piece(rest);
+        let used = match p {
+            Piece::Tab => {
+                let stop = (logical / 8 + 1) * 8;
+                if written == logical && stop < bound {
+                    out.push(b'\t');
+                    written = stop;
+                }
+                logical = stop;
+                1
+            }
+            Piece::Return => {
+                out.push(b'\r');
+                logical = 0;
+                written = 0;
+                1
+            }
+            Piece::Glyph(bytes, width) => {
+                logical += width;
+                if logical <= bound {
+                    out.extend_from_slice(bytes);
+                    written = logical;
+                }
+                bytes.len()
+            }
+            Piece::Stray(b) => {
+                if logical < bound {
+                    out.push(b);
+                }
+                1
+            }
+        };
+        rest = &rest[used..];
     }
-    outp
+    written
 }
 
 /// The side-by-side format (GNU `-y`).
@@ -662,7 +685,7 @@ fn side(
             col = half_line(out, l, hw);
         }
         if sep != b' ' {
-            col = tab_from_to(out, col, (hw + c2o - 1) / 2) + 1;
+            col = pad_columns(out, col, (hw + c2o - 1) / 2) + 1;
             let rnl = right.is_some_and(|r| r.ends_with(b"\n"));
             out.push(match sep {
                 b'|' if nl != rnl && nl => b'/',
@@ -673,7 +696,7 @@ fn side(
         if let Some(r) = right {
             nl |= r.ends_with(b"\n");
             if r != b"\n" {
-                tab_from_to(out, col, c2o);
+                pad_columns(out, col, c2o);
                 half_line(out, r, hw);
             }
         }
@@ -1237,6 +1260,21 @@ mod tests {
             d("a\nb\nx\n", "a\nb\na\nb\ny\n"),
             "3c3,5\n< x\n---\n> a\n> b\n> y\n"
         );
+    }
+
+    #[test]
+    fn side_by_side_halves() {
+        let mut out = Vec::new();
+        assert_eq!(pad_columns(&mut out, 3, 17), 17);
+        assert_eq!(out, b"\t\t ");
+        // a wide character that would cross the bound is left out, and
+        // so is every tab after it
+        let mut out = Vec::new();
+        assert_eq!(half_line(&mut out, "ab\u{4e2d}\tc\n".as_bytes(), 3), 2);
+        assert_eq!(out, b"ab");
+        let mut out = Vec::new();
+        assert_eq!(half_line(&mut out, b"a\tb\xffc\n", 20), 10);
+        assert_eq!(out, b"a\tb\xffc");
     }
 
     #[test]
