@@ -310,34 +310,32 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
             |e: mirage_types::Error| CmdError::new(1, format!("{operand}: {}", e.message()));
         match head {
             Some(k) if !repeat && !known_small => {
-                // reservoir sampling, drawing as GNU does
+                // reservoir sampling (Algorithm R): the first `k` records
+                // fill the reservoir; before each later read a slot in
+                // `0..=seen` is drawn (also when the read then meets the
+                // end: that shows when `--random-source` runs out, and GNU
+                // does the same), and a slot below `k` takes the record
                 sampled = true;
-                let mut n_lines: u64 = 0;
-                let mut more = true;
-                while n_lines < k {
-                    match rd.next_record().await.map_err(read_err)? {
-                        Some(rec) => {
-                            lines.push(strip(&rec, eol).to_vec());
-                            n_lines += 1;
-                        }
-                        None => {
-                            more = false;
-                            break;
-                        }
-                    }
+                let mut seen: u64 = 0;
+                while seen < k {
+                    let Some(rec) = rd.next_record().await.map_err(read_err)? else {
+                        break;
+                    };
+                    lines.push(strip(&rec, eol).to_vec());
+                    seen += 1;
                 }
-                if more && k > 0 {
+                if k > 0 && seen == k {
                     loop {
-                        let j = r.below(n_lines + 1).await?;
-                        match rd.next_record().await.map_err(read_err)? {
-                            Some(rec) => {
-                                if j < k {
-                                    lines[j as usize] = strip(&rec, eol).to_vec();
-                                }
-                                n_lines += 1;
-                            }
-                            None => break,
+                        let slot = r.below(seen + 1).await?;
+                        let Some(rec) = rd.next_record().await.map_err(read_err)? else {
+                            break;
+                        };
+                        if let Some(kept) =
+                            usize::try_from(slot).ok().and_then(|i| lines.get_mut(i))
+                        {
+                            *kept = strip(&rec, eol).to_vec();
                         }
+                        seen += 1;
                     }
                 }
             }
