@@ -422,6 +422,114 @@ impl FileWalk {
     }
 }
 
+/// Writes `b` to stdout for one file of a [`FileWalk`]:
+/// `Err(FileEnd::BrokenPipe)` once stdout's reader has gone (the walk then
+/// stops quietly); other write errors are left to the output's own
+/// reporting.
+pub(crate) async fn write_part(ctx: &mut CommandCtx, b: Bytes) -> Result<(), FileEnd> {
+    match ctx.stdout.write_bytes(b).await {
+        Err(e) if e.kind == ErrorKind::BrokenPipe => Err(FileEnd::BrokenPipe),
+        _ => Ok(()),
+    }
+}
+
+/// Where the last `n` records (ending in `delim`; a last one may lack it)
+/// of `data` start: `data.len()` for `n == 0`, 0 when `data` holds `n`
+/// records or fewer. `head -n -N` prints what is before, `tail -n N` what
+/// is after.
+pub(crate) fn last_records_start(data: &[u8], n: u64, delim: u8) -> usize {
+    if n == 0 {
+        return data.len();
+    }
+    let mut end = data.len();
+    if end > 0 && data[end - 1] == delim {
+        end -= 1;
+    }
+    let mut remaining = n;
+    for i in memchr::memrchr_iter(delim, &data[..end]) {
+        remaining -= 1;
+        if remaining == 0 {
+            return i + 1;
+        }
+    }
+    0
+}
+
+/// The chunks of a stream that may still hold its last `n` units (bytes,
+/// or records ending in `delim`), for `head -n -N` / `tail -n N`: memory
+/// stays near `n` units plus one chunk, whatever the stream's length.
+pub(crate) struct LastUnits {
+    held: std::collections::VecDeque<Bytes>,
+    held_units: u64,
+    n: u64,
+    bytes: bool,
+    delim: u8,
+}
+
+impl LastUnits {
+    /// Keeps the last `n` bytes (`bytes`) or records ending in `delim`.
+    pub(crate) fn new(n: u64, bytes: bool, delim: u8) -> Self {
+        LastUnits {
+            held: std::collections::VecDeque::new(),
+            held_units: 0,
+            n,
+            bytes,
+            delim,
+        }
+    }
+
+    fn units(&self, b: &[u8]) -> u64 {
+        if self.bytes {
+            b.len() as u64
+        } else {
+            memchr::memchr_iter(self.delim, b).count() as u64
+        }
+    }
+
+    /// Adds the next chunk of the stream.
+    pub(crate) fn push(&mut self, chunk: Bytes) {
+        self.held_units += self.units(&chunk);
+        self.held.push_back(chunk);
+    }
+
+    /// The oldest held chunk when it lies wholly before the last `n` units
+    /// (the later chunks hold `n` bytes, or more than `n` delimiters, so the
+    /// last `n` records); call until `None` after each [`push`](Self::push).
+    pub(crate) fn pop_before(&mut self) -> Option<Bytes> {
+        if self.held.len() < 2 {
+            return None;
+        }
+        let front = self.units(self.held.front()?);
+        let others = self.held_units - front;
+        let enough = if self.bytes {
+            others >= self.n
+        } else {
+            others > self.n
+        };
+        if !enough {
+            return None;
+        }
+        self.held_units -= front;
+        self.held.pop_front()
+    }
+
+    /// The held bytes at the end of the stream, and where the last `n`
+    /// units start in them.
+    pub(crate) fn finish(self) -> (Bytes, usize) {
+        let mut rest = Vec::new();
+        for b in &self.held {
+            rest.extend_from_slice(b);
+        }
+        let start = if self.bytes {
+            rest.len()
+                .saturating_sub(usize::try_from(self.n).unwrap_or(usize::MAX))
+        } else {
+            last_records_start(&rest, self.n, self.delim)
+        };
+        (Bytes::from(rest), start)
+    }
+}
+
 /// The operands of `cp`/`mv` as GNU coreutils 9.1 reads them:
 /// `SOURCE… DEST`, `-t DIR SOURCE…` and `-T SOURCE DEST`. Returns the
 /// sources, the destination, and whether the destination is a directory to
@@ -727,5 +835,50 @@ pub(crate) mod testing {
                 .into_owned()
         };
         (get(&out), get(&err), status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `chunks` to a [`LastUnits`]; returns what it let go early and
+    /// the final (before, last n units) split, as strings.
+    fn keep(chunks: &[&'static str], n: u64, bytes: bool) -> (String, String, String) {
+        let mut k = LastUnits::new(n, bytes, b'\n');
+        let mut early = Vec::new();
+        for c in chunks {
+            k.push(Bytes::from_static(c.as_bytes()));
+            while let Some(b) = k.pop_before() {
+                early.extend_from_slice(&b);
+            }
+        }
+        let (rest, start) = k.finish();
+        let s = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap_or_default();
+        (s(&early), s(&rest[..start]), s(&rest[start..]))
+    }
+
+    #[test]
+    fn last_units_hold_only_what_may_be_last() {
+        // lines: a chunk goes once the later ones hold more than n newlines
+        let (early, before, last) = keep(&["a\nb\n", "c\n", "d\ne\n", "f"], 2, false);
+        assert_eq!(
+            (early.as_str(), before.as_str(), last.as_str()),
+            ("a\nb\n", "c\nd\n", "e\nf")
+        );
+        // bytes: once the later ones hold n bytes
+        let (early, before, last) = keep(&["abc", "de", "fg", "h"], 3, true);
+        assert_eq!(
+            (early.as_str(), before.as_str(), last.as_str()),
+            ("abcde", "", "fgh")
+        );
+        // fewer units than n: all of it is last; n = 0: none of it
+        assert_eq!(
+            keep(&["a\n", "b"], 5, false),
+            (String::new(), String::new(), "a\nb".into())
+        );
+        let (early, before, last) = keep(&["ab", "c"], 0, true);
+        assert_eq!(format!("{early}{before}"), "abc");
+        assert_eq!(last, "");
     }
 }

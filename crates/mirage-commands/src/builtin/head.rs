@@ -3,15 +3,12 @@
 //! Streams: with a positive count it stops reading as soon as it has
 //! enough, so `seq 1 100000 | head -n 3` reads one chunk.
 
-use std::collections::VecDeque;
-
-use bytes::Bytes;
 use futures::StreamExt;
+use mirage_types::ByteSource;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
-use mirage_types::{ByteSource, ErrorKind};
 
-use crate::util::{FileEnd, FileWalk, parse_cmd, parse_line_or_byte_count};
+use crate::util::{FileEnd, FileWalk, LastUnits, parse_cmd, parse_line_or_byte_count, write_part};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::value("lines", Some('n'), Some("lines")),
@@ -84,48 +81,17 @@ fn parse_count(s: &str) -> Option<Count> {
     }
 }
 
-/// The end of the part of `data` that is before its last `n` records.
-fn all_but_last_records(data: &[u8], n: u64, delim: u8) -> usize {
-    if n == 0 {
-        return data.len();
-    }
-    // Records counted from the end; a missing final delimiter still ends a record.
-    let mut remaining = n;
-    let mut end = data.len();
-    if end > 0 && data[end - 1] == delim {
-        end -= 1;
-    } else if end == 0 {
-        return 0;
-    }
-    for i in memchr::memrchr_iter(delim, &data[..end]) {
-        remaining -= 1;
-        if remaining == 0 {
-            return i + 1;
-        }
-    }
-    0
-}
-
-enum Stop {
-    BrokenPipe,
-}
-
-async fn write_out(ctx: &mut CommandCtx, b: Bytes) -> Result<(), Stop> {
-    match ctx.stdout.write_bytes(b).await {
-        Err(e) if e.kind == ErrorKind::BrokenPipe => Err(Stop::BrokenPipe),
-        _ => Ok(()),
-    }
-}
-
-/// Copies the requested part of `src` to stdout. `Err(msg)` is a read error.
+/// Copies the requested part of `src` to stdout; `Err` is how the file
+/// ended early (a read error or a closed stdout).
 async fn head_one(
     ctx: &mut CommandCtx,
     src: ByteSource,
     count: Count,
     bytes: bool,
     delim: u8,
-) -> Result<Result<(), Stop>, String> {
+) -> Result<(), FileEnd> {
     let mut stream = src.into_stream();
+    let read_err = |e: mirage_types::Error| FileEnd::ReadError(e.message().to_string());
     match count {
         Count::First(n) => {
             let mut left = n;
@@ -133,73 +99,38 @@ async fn head_one(
                 let Some(chunk) = stream.next().await else {
                     break;
                 };
-                let chunk = chunk.map_err(|e| e.message().to_string())?;
-                let take = if bytes {
-                    (left.min(chunk.len() as u64)) as usize
+                let chunk = chunk.map_err(read_err)?;
+                let (end, units) = if bytes {
+                    let end = left.min(chunk.len() as u64);
+                    (end as usize, end)
                 } else {
-                    let mut taken = 0usize;
+                    let mut taken = 0u64;
                     let mut end = chunk.len();
                     for i in memchr::memchr_iter(delim, &chunk) {
                         taken += 1;
-                        if taken as u64 == left {
+                        if taken == left {
                             end = i + 1;
                             break;
                         }
                     }
-                    left -= (taken as u64).min(left);
-                    if let Err(s) = write_out(ctx, chunk.slice(..end)).await {
-                        return Ok(Err(s));
-                    }
-                    continue;
+                    (end, taken)
                 };
-                left -= take as u64;
-                if let Err(s) = write_out(ctx, chunk.slice(..take)).await {
-                    return Ok(Err(s));
-                }
+                left -= units.min(left);
+                write_part(ctx, chunk.slice(..end)).await?;
             }
-            Ok(Ok(()))
+            Ok(())
         }
         Count::AllBut(n) => {
             // Keep only what may still be withheld; write the rest as it goes.
-            let mut held: VecDeque<Bytes> = VecDeque::new();
-            let mut held_units: u64 = 0;
-            let units = |b: &[u8]| -> u64 {
-                if bytes {
-                    b.len() as u64
-                } else {
-                    memchr::memchr_iter(delim, b).count() as u64
-                }
-            };
+            let mut keep = LastUnits::new(n, bytes, delim);
             while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| e.message().to_string())?;
-                held_units += units(&chunk);
-                held.push_back(chunk);
-                while held.len() > 1 {
-                    let front_units = held.front().map(|f| units(f)).unwrap_or(0);
-                    // The front chunk is surely printed when the others hold more than n units.
-                    if held_units - front_units > n {
-                        held_units -= front_units;
-                        if let Some(f) = held.pop_front()
-                            && let Err(s) = write_out(ctx, f).await
-                        {
-                            return Ok(Err(s));
-                        }
-                    } else {
-                        break;
-                    }
+                keep.push(chunk.map_err(read_err)?);
+                while let Some(done) = keep.pop_before() {
+                    write_part(ctx, done).await?;
                 }
             }
-            let mut rest = Vec::new();
-            for b in held {
-                rest.extend_from_slice(&b);
-            }
-            let end = if bytes {
-                rest.len().saturating_sub(n.min(usize::MAX as u64) as usize)
-            } else {
-                all_but_last_records(&rest, n, delim)
-            };
-            rest.truncate(end);
-            Ok(write_out(ctx, Bytes::from(rest)).await)
+            let (rest, start) = keep.finish();
+            write_part(ctx, rest.slice(..start)).await
         }
     }
 }
@@ -215,11 +146,10 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         };
     let mut walk = FileWalk::new(&p);
     while let Some(src) = walk.next(ctx).await {
-        let end = match head_one(ctx, src, count, bytes, delim).await {
-            Ok(Ok(())) => FileEnd::Done,
-            Ok(Err(Stop::BrokenPipe)) => FileEnd::BrokenPipe,
-            Err(msg) => FileEnd::ReadError(msg),
-        };
+        let end = head_one(ctx, src, count, bytes, delim)
+            .await
+            .err()
+            .unwrap_or(FileEnd::Done);
         if !walk.finish(ctx, end).await {
             break;
         }
@@ -236,7 +166,8 @@ mod tests {
     #[test]
     fn stops_reading_early() {
         use mirage_types::{IOResult, Input, Output, Sink};
-        let endless = futures::stream::repeat_with(|| Ok(Bytes::from_static(b"y\ny\ny\n"))).boxed();
+        let endless =
+            futures::stream::repeat_with(|| Ok(bytes::Bytes::from_static(b"y\ny\ny\n"))).boxed();
         let (sink, buf) = Sink::capture();
         let mut ctx = CommandCtx {
             name: "head".into(),
@@ -279,11 +210,11 @@ mod tests {
 
     #[test]
     fn record_prefixes() {
-        assert_eq!(all_but_last_records(b"a\nb\nc\n", 1, b'\n'), 4);
-        assert_eq!(all_but_last_records(b"a\nb\nc", 1, b'\n'), 4);
-        assert_eq!(all_but_last_records(b"a\nb\nc\n", 3, b'\n'), 0);
-        assert_eq!(all_but_last_records(b"a\nb\nc\n", 12, b'\n'), 0);
-        assert_eq!(all_but_last_records(b"a\nb\n", 0, b'\n'), 4);
+        assert_eq!(crate::util::last_records_start(b"a\nb\nc\n", 1, b'\n'), 4);
+        assert_eq!(crate::util::last_records_start(b"a\nb\nc", 1, b'\n'), 4);
+        assert_eq!(crate::util::last_records_start(b"a\nb\nc\n", 3, b'\n'), 0);
+        assert_eq!(crate::util::last_records_start(b"a\nb\nc\n", 12, b'\n'), 0);
+        assert_eq!(crate::util::last_records_start(b"a\nb\n", 0, b'\n'), 4);
     }
 
     #[test]

@@ -3,16 +3,13 @@
 //! Streams: `+N` passes chunks through once the start is reached; the last
 //! N lines or bytes keep only the chunks that may still be printed.
 
-use std::collections::VecDeque;
-
-use bytes::Bytes;
 use futures::StreamExt;
+use mirage_types::ByteSource;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
-use mirage_types::{ByteSource, ErrorKind};
 
 use super::head::parse_size;
-use crate::util::{FileEnd, FileWalk, parse_cmd, parse_line_or_byte_count};
+use crate::util::{FileEnd, FileWalk, LastUnits, parse_cmd, parse_line_or_byte_count, write_part};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::value("lines", Some('n'), Some("lines")),
@@ -99,60 +96,25 @@ fn rewrite_obsolete(args: &[String]) -> Option<Vec<String>> {
     Some(out)
 }
 
-/// Where the last `n` records of `data` start.
-fn last_records_start(data: &[u8], n: u64, delim: u8) -> usize {
-    if n == 0 {
-        return data.len();
-    }
-    let mut end = data.len();
-    if end > 0 && data[end - 1] == delim {
-        end -= 1;
-    }
-    let mut remaining = n;
-    for i in memchr::memrchr_iter(delim, &data[..end]) {
-        remaining -= 1;
-        if remaining == 0 {
-            return i + 1;
-        }
-    }
-    0
-}
-
-enum Failure {
-    BrokenPipe,
-    Read(String),
-}
-
-async fn out(ctx: &mut CommandCtx, b: Bytes) -> Result<(), Failure> {
-    match ctx.stdout.write_bytes(b).await {
-        Err(e) if e.kind == ErrorKind::BrokenPipe => Err(Failure::BrokenPipe),
-        _ => Ok(()),
-    }
-}
-
+/// Copies the requested part of `src` to stdout; `Err` is how the file
+/// ended early (a read error or a closed stdout).
 async fn tail_one(
     ctx: &mut CommandCtx,
     src: ByteSource,
     count: Count,
     bytes: bool,
     delim: u8,
-) -> Result<(), Failure> {
+) -> Result<(), FileEnd> {
     let mut stream = src.into_stream();
-    let units = |b: &[u8]| -> u64 {
-        if bytes {
-            b.len() as u64
-        } else {
-            memchr::memchr_iter(delim, b).count() as u64
-        }
-    };
+    let read_err = |e: mirage_types::Error| FileEnd::ReadError(e.message().to_string());
     match count {
         Count::From(n) => {
             // Skip n-1 units, then pass everything through.
             let mut skip = n.saturating_sub(1);
             while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| Failure::Read(e.message().to_string()))?;
+                let chunk = chunk.map_err(read_err)?;
                 if skip == 0 {
-                    out(ctx, chunk).await?;
+                    write_part(ctx, chunk).await?;
                     continue;
                 }
                 if bytes {
@@ -163,7 +125,7 @@ async fn tail_one(
                     }
                     let start = skip as usize;
                     skip = 0;
-                    out(ctx, chunk.slice(start..)).await?;
+                    write_part(ctx, chunk.slice(start..)).await?;
                 } else {
                     let mut start = None;
                     for i in memchr::memchr_iter(delim, &chunk) {
@@ -174,7 +136,7 @@ async fn tail_one(
                         }
                     }
                     if let Some(s) = start {
-                        out(ctx, chunk.slice(s..)).await?;
+                        write_part(ctx, chunk.slice(s..)).await?;
                     }
                 }
             }
@@ -184,37 +146,13 @@ async fn tail_one(
             if n == 0 {
                 return Ok(());
             }
-            let mut held: VecDeque<Bytes> = VecDeque::new();
-            let mut held_units = 0u64;
+            let mut keep = LastUnits::new(n, bytes, delim);
             while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| Failure::Read(e.message().to_string()))?;
-                held_units += units(&chunk);
-                held.push_back(chunk);
-                while held.len() > 1 {
-                    let front = held.front().map(|f| units(f)).unwrap_or(0);
-                    // Lines: the others hold n+1 delimiters, so the last n lines lie in them.
-                    let enough = if bytes {
-                        held_units - front >= n
-                    } else {
-                        held_units - front > n
-                    };
-                    if !enough {
-                        break;
-                    }
-                    held_units -= front;
-                    held.pop_front();
-                }
+                keep.push(chunk.map_err(read_err)?);
+                while keep.pop_before().is_some() {}
             }
-            let mut rest = Vec::new();
-            for b in held {
-                rest.extend_from_slice(&b);
-            }
-            let start = if bytes {
-                rest.len().saturating_sub(n.min(usize::MAX as u64) as usize)
-            } else {
-                last_records_start(&rest, n, delim)
-            };
-            out(ctx, Bytes::from(rest).slice(start..)).await
+            let (rest, start) = keep.finish();
+            write_part(ctx, rest.slice(start..)).await
         }
     }
 }
@@ -233,11 +171,10 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         };
     let mut walk = FileWalk::new(&p);
     while let Some(src) = walk.next(ctx).await {
-        let end = match tail_one(ctx, src, count, bytes, delim).await {
-            Ok(()) => FileEnd::Done,
-            Err(Failure::BrokenPipe) => FileEnd::BrokenPipe,
-            Err(Failure::Read(msg)) => FileEnd::ReadError(msg),
-        };
+        let end = tail_one(ctx, src, count, bytes, delim)
+            .await
+            .err()
+            .unwrap_or(FileEnd::Done);
         if !walk.finish(ctx, end).await {
             break;
         }
@@ -277,10 +214,10 @@ mod tests {
 
     #[test]
     fn last_lines() {
-        assert_eq!(last_records_start(b"a\nb\nc\n", 2, b'\n'), 2);
-        assert_eq!(last_records_start(b"a\nb\nc", 1, b'\n'), 4);
-        assert_eq!(last_records_start(b"a\nb\n", 5, b'\n'), 0);
-        assert_eq!(last_records_start(b"a\nb\n", 0, b'\n'), 4);
+        assert_eq!(crate::util::last_records_start(b"a\nb\nc\n", 2, b'\n'), 2);
+        assert_eq!(crate::util::last_records_start(b"a\nb\nc", 1, b'\n'), 4);
+        assert_eq!(crate::util::last_records_start(b"a\nb\n", 5, b'\n'), 0);
+        assert_eq!(crate::util::last_records_start(b"a\nb\n", 0, b'\n'), 4);
     }
 
     #[test]
