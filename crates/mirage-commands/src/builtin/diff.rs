@@ -619,8 +619,9 @@ fn piece(rest: &[u8]) -> Piece<'_> {
 /// `bound` columns (counted from the half's start; a character that would
 /// end past it is left out, and a tab is written only while nothing was
 /// left out and its stop is before the bound). Returns the column the
-/// output reached. Behaviour as GNU diff 3.8 `-y`.
-fn half_line(out: &mut Vec<u8>, line: &[u8], bound: usize) -> usize {
+/// output reached. A carriage return goes back to the half's start:
+/// `indent` columns of padding follow it. Behaviour as GNU diff 3.8 `-y`.
+fn half_line(out: &mut Vec<u8>, line: &[u8], bound: usize, indent: usize) -> usize {
     // `logical`: the column had the whole line been printed
     let (mut logical, mut written) = (0usize, 0usize);
     let mut rest = line;
@@ -641,6 +642,7 @@ fn half_line(out: &mut Vec<u8>, line: &[u8], bound: usize) -> usize {
             }
             Piece::Return => {
                 out.push(b'\r');
+                pad_columns(out, 0, indent);
                 logical = 0;
                 written = 0;
                 1
@@ -682,7 +684,7 @@ fn side(
         let mut nl = false;
         if let Some(l) = left {
             nl |= l.ends_with(b"\n");
-            col = half_line(out, l, hw);
+            col = half_line(out, l, hw, 0);
         }
         if sep != b' ' {
             col = pad_columns(out, col, (hw + c2o - 1) / 2) + 1;
@@ -697,7 +699,7 @@ fn side(
             nl |= r.ends_with(b"\n");
             if r != b"\n" {
                 pad_columns(out, col, c2o);
-                half_line(out, r, hw);
+                half_line(out, r, hw, c2o);
             }
         }
         if nl {
@@ -1270,10 +1272,10 @@ mod tests {
         // a wide character that would cross the bound is left out, and
         // so is every tab after it
         let mut out = Vec::new();
-        assert_eq!(half_line(&mut out, "ab\u{4e2d}\tc\n".as_bytes(), 3), 2);
+        assert_eq!(half_line(&mut out, "ab\u{4e2d}\tc\n".as_bytes(), 3, 0), 2);
         assert_eq!(out, b"ab");
         let mut out = Vec::new();
-        assert_eq!(half_line(&mut out, b"a\tb\xffc\n", 20), 10);
+        assert_eq!(half_line(&mut out, b"a\tb\xffc\n", 20, 0), 10);
         assert_eq!(out, b"a\tb\xffc");
     }
 
