@@ -232,23 +232,38 @@ pub(crate) async fn parse_line_or_byte_count<C>(
     Ok((count, bytes, delim))
 }
 
-/// How [`map_lines_with`] reports an operand it cannot open and ends its
-/// output lines.
+/// Where [`map_lines_with`] ends an output line with the record delimiter.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineEnd {
+    /// Where the input line had one (a last line without stays without).
+    AsInput,
+    /// After every line, the last one too (GNU `nl`).
+    Always,
+    /// Never: the line function writes it where it wants one (GNU `cut`,
+    /// which drops some lines and ends every other one).
+    Caller,
+}
+
+/// How [`map_lines_with`] splits records, reports an operand it cannot
+/// open and ends its output lines.
 pub(crate) struct LineLoop {
     /// The message (without the `NAME: ` prefix) for an operand that cannot
     /// be opened, given the operand and the error.
     pub open_error: fn(&str, &mirage_types::Error) -> String,
-    /// End every output line with a newline, the last one too (GNU `nl`),
-    /// instead of only where the input line had one.
-    pub always_newline: bool,
+    /// Where output lines get the delimiter.
+    pub end: LineEnd,
+    /// The record delimiter: `\n`, or NUL with `-z`.
+    pub delim: u8,
 }
 
 impl LineLoop {
     /// The coreutils way: `NAME: message` for an operand that cannot be
-    /// opened; a last line without newline stays without one.
+    /// opened; newline-ended records; a last line without newline stays
+    /// without one.
     pub(crate) const COREUTILS: LineLoop = LineLoop {
         open_error: |operand, e| format!("{operand}: {}", e.message()),
-        always_newline: false,
+        end: LineEnd::AsInput,
+        delim: b'\n',
     };
 }
 
@@ -266,9 +281,10 @@ pub(crate) async fn map_lines(
     map_lines_with(ctx, p, &LineLoop::COREUTILS, f).await
 }
 
-/// [`map_lines`] with the open-error wording and line ends of `how`
-/// (`rev`'s `cannot open NAME: …`, `nl`'s newline after every line). A read
-/// error still gives `NAME: message` and ends that operand.
+/// [`map_lines`] with the record delimiter, open-error wording and line
+/// ends of `how` (`rev`'s `cannot open NAME: …`, `nl`'s newline after every
+/// line, `cut -z`). A read error still gives `NAME: message` and ends that
+/// operand.
 pub(crate) async fn map_lines_with(
     ctx: &mut CommandCtx,
     p: &ParsedArgs,
@@ -286,7 +302,7 @@ pub(crate) async fn map_lines_with(
                 continue;
             }
         };
-        let mut reader = RecordReader::new(src, b'\n');
+        let mut reader = RecordReader::new(src, how.delim);
         loop {
             let rec = match reader.next_record().await {
                 Ok(Some(r)) => r,
@@ -297,13 +313,18 @@ pub(crate) async fn map_lines_with(
                     break;
                 }
             };
-            let (line, nl) = match rec.strip_suffix(b"\n") {
+            let (line, ended) = match rec.strip_suffix(&[how.delim]) {
                 Some(l) => (l, true),
                 None => (&rec[..], false),
             };
             f(line, &mut out);
-            if nl || how.always_newline {
-                out.push(b'\n');
+            let end = match how.end {
+                LineEnd::AsInput => ended,
+                LineEnd::Always => true,
+                LineEnd::Caller => false,
+            };
+            if end {
+                out.push(how.delim);
             }
             if out.len() >= 32 * 1024 {
                 if let Err(e) = ctx.stdout.write(&out).await

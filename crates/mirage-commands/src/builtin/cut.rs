@@ -2,11 +2,10 @@
 //! `cut` (`-b`, `-c` (bytes, as GNU), `-f`, `-d`, `-s`, `-n`, `-z`,
 //! `--complement`, `--output-delimiter`). Streams line by line.
 
-use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::{RecordReader, open_input_err, operands_or_stdin, parse_cmd};
+use crate::util::{LineEnd, LineLoop, map_lines_with, parse_cmd};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::value("bytes", Some('b'), Some("bytes")),
@@ -208,53 +207,24 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
     let field_delim = out_delim.clone().unwrap_or_else(|| vec![delim]);
     let only_delimited = p.has("only-delimited");
     let eol = if p.has("zero") { 0 } else { b'\n' };
-    let mut status = 0;
-    for operand in operands_or_stdin(&p) {
-        let src = match open_input_err(ctx, &operand).await {
-            Ok(s) => s,
-            Err(e) => {
-                ctx.error(format!("{operand}: {}", e.message())).await;
-                status = 1;
-                continue;
-            }
+    // GNU cut ends every line it prints, the last one too
+    let how = LineLoop {
+        end: LineEnd::Caller,
+        delim: eol,
+        ..LineLoop::COREUTILS
+    };
+    let status = map_lines_with(ctx, &p, &how, |line, out| {
+        let keep = if fields {
+            cut_fields(line, &ranges, delim, &field_delim, only_delimited, out)
+        } else {
+            cut_bytes(line, &ranges, out_delim.as_deref(), out);
+            true
         };
-        let mut reader = RecordReader::new(src, eol);
-        let mut out = Vec::with_capacity(64 * 1024);
-        loop {
-            let rec = match reader.next_record().await {
-                Ok(Some(r)) => r,
-                Ok(None) => break,
-                Err(e) => {
-                    ctx.error(format!("{operand}: {}", e.message())).await;
-                    status = 1;
-                    break;
-                }
-            };
-            let line = rec.strip_suffix(&[eol]).unwrap_or(&rec);
-            let keep = if fields {
-                cut_fields(line, &ranges, delim, &field_delim, only_delimited, &mut out)
-            } else {
-                cut_bytes(line, &ranges, out_delim.as_deref(), &mut out);
-                true
-            };
-            if keep {
-                out.push(eol);
-            }
-            if out.len() >= 32 * 1024 {
-                if let Err(e) = ctx.stdout.write(&out).await
-                    && e.kind == ErrorKind::BrokenPipe
-                {
-                    return Ok(status);
-                }
-                out.clear();
-            }
+        if keep {
+            out.push(eol);
         }
-        if let Err(e) = ctx.stdout.write(&out).await
-            && e.kind == ErrorKind::BrokenPipe
-        {
-            return Ok(status);
-        }
-    }
+    })
+    .await;
     Ok(status)
 }
 

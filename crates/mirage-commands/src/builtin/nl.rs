@@ -7,7 +7,7 @@ use mirage_regex::{Options, PosixRegex, Syntax};
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::{LineLoop, gnu_quote, map_lines_with, parse_cmd};
+use crate::util::{LineEnd, LineLoop, gnu_quote, map_lines_with, parse_cmd};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::value("body-numbering", Some('b'), Some("body-numbering")),
@@ -127,7 +127,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
     let mut blanks = 0i64;
     // GNU nl ends every line with a newline, the last one too.
     let how = LineLoop {
-        always_newline: true,
+        end: LineEnd::Always,
         ..LineLoop::COREUTILS
     };
     let status = map_lines_with(ctx, &p, &how, |line, out| {

@@ -6,7 +6,7 @@ use mirage_types::ErrorKind;
 use mirage_types::args::{CommandSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::{LineLoop, map_lines_with, parse_cmd};
+use crate::util::{LineEnd, LineLoop, map_lines_with, parse_cmd};
 
 /// The spec of `rev`.
 pub static SPEC: CommandSpec = CommandSpec::new("rev", &[], PathOperands::All);
@@ -47,7 +47,8 @@ const REV_LOOP: LineLoop = LineLoop {
             format!("cannot open {operand}: {}", e.message())
         }
     },
-    always_newline: false,
+    end: LineEnd::AsInput,
+    delim: b'\n',
 };
 
 async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
