@@ -81,9 +81,10 @@ struct Fmt {
 }
 
 /// `v` rounded to a whole number by `--round`'s rule (`nearest` rounds
-/// halves away from zero).
+/// halves away from zero). A zero result is never negative (GNU rounds
+/// through an integer).
 fn round(v: f64, r: Round) -> f64 {
-    match r {
+    let whole = match r {
         Round::Up => v.ceil(),
         Round::Down => v.floor(),
         Round::FromZero if v < 0.0 => v.floor(),
@@ -91,7 +92,51 @@ fn round(v: f64, r: Round) -> f64 {
         Round::TowardsZero => v.trunc(),
         Round::Nearest if v < 0.0 => (v - 0.5).trunc(),
         Round::Nearest => (v + 0.5).trunc(),
+    };
+    if whole == 0.0 { 0.0 } else { whole }
+}
+
+/// `text` (`[-+]DIGITS[.DIGITS]`, nothing else) rounded by `r` to
+/// `places` decimals in exact decimal arithmetic, or `None` when it is
+/// not such a number or too long. GNU computes in `long double`, which is
+/// exact for the 18 digits it prints; `f64` is not.
+fn exact_round(text: &str, places: usize, r: Round) -> Option<String> {
+    let (neg, body) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let digits = || int.bytes().chain(frac.bytes());
+    if int.len() + frac.len() == 0 || int.len() + frac.len() > 36 || places > 36 {
+        return None;
     }
+    if !digits().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mant: i128 = digits().fold(0i128, |m, b| m * 10 + i128::from(b - b'0'));
+    let scaled = if frac.len() <= places {
+        mant.checked_mul(10i128.checked_pow((places - frac.len()) as u32)?)?
+    } else {
+        let div = 10i128.checked_pow((frac.len() - places) as u32)?;
+        let (q, rem) = (mant / div, mant % div);
+        let away = match r {
+            Round::Up => !neg && rem > 0,
+            Round::Down => neg && rem > 0,
+            Round::FromZero => rem > 0,
+            Round::TowardsZero => false,
+            Round::Nearest => 2 * rem >= div,
+        };
+        q + i128::from(away)
+    };
+    let mut s = format!("{scaled:0>width$}", width = places + 1);
+    if places > 0 {
+        s.insert(s.len() - places, '.');
+    }
+    if neg && scaled != 0 {
+        s.insert(0, '-');
+    }
+    Some(s)
 }
 
 /// `v` rounded by `r` to `decimals` places after the point.
@@ -184,20 +229,36 @@ fn parse_number(s: &str, from: Scale) -> Result<(f64, usize), String> {
 impl Fmt {
     /// `val` in the output form, suffix and format applied, before
     /// padding; `precision` is the input's number of decimals.
-    fn human(&self, val: f64, precision: usize) -> Result<String, String> {
+    /// `exact`: the number as written, when it is plain decimal and no
+    /// unit applies (printed exactly with `--to=none`).
+    fn human(&self, val: f64, precision: usize, exact: Option<&str>) -> Result<String, String> {
         let user_precision = self.format.as_ref().and_then(|f| f.4);
         let (num, unit) = if self.to == Scale::None {
-            if val.abs() > 1e18 {
-                return Err(format!(
-                    "value too large to be printed: '{}' (consider using --to)",
-                    short_g(val)
-                ));
-            }
             let places = user_precision.unwrap_or(precision);
-            (
-                format!("{:.places$}", round_to(val, places, self.round)),
-                String::new(),
-            )
+            // GNU prints at most 18 digits before and after the point
+            // together (the integer digits counted as its power of ten)
+            let mut tens = 0usize;
+            let mut m = val.abs();
+            while m >= 10.0 && tens <= 400 {
+                m /= 10.0;
+                tens += 1;
+            }
+            if tens + places > 18 {
+                return Err(match places {
+                    0 => format!(
+                        "value too large to be printed: '{}' (consider using --to)",
+                        short_g(val)
+                    ),
+                    p => format!(
+                        "value/precision too large to be printed: '{}/{p}' (consider using --to)",
+                        short_g(val)
+                    ),
+                });
+            }
+            let num = exact
+                .and_then(|t| exact_round(t, places, self.round))
+                .unwrap_or_else(|| format!("{:.places$}", round_to(val, places, self.round)));
+            (num, String::new())
         } else {
             self.scaled(val, user_precision)?
         };
@@ -271,7 +332,9 @@ impl Fmt {
     fn convert(&self, field: &str) -> Result<String, String> {
         let (v, precision) = parse_number(field, self.from)?;
         let v = v * self.from_unit / self.to_unit;
-        self.human(v, precision)
+        let plain = field.trim_start_matches([' ', '\t']);
+        let exact = (self.from_unit == 1.0 && self.to_unit == 1.0).then_some(plain);
+        self.human(v, precision, exact)
     }
 }
 
