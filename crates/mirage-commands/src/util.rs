@@ -441,6 +441,30 @@ impl FileWalk {
             }
         }
     }
+
+    /// Runs `one(ctx, source, arg)` on each file of the walk in turn
+    /// (headers, open and read errors as [`FileWalk::next`] and
+    /// [`FileWalk::finish`] say; `Err` is how a file ended early) and
+    /// returns the exit status. `head` and `tail` are this walk around
+    /// their own copy of one file.
+    pub(crate) async fn each<A: Copy>(
+        mut self,
+        ctx: &mut CommandCtx,
+        arg: A,
+        one: for<'a> fn(
+            &'a mut CommandCtx,
+            ByteSource,
+            A,
+        ) -> futures::future::BoxFuture<'a, Result<(), FileEnd>>,
+    ) -> i32 {
+        while let Some(src) = self.next(ctx).await {
+            let end = one(ctx, src, arg).await.err().unwrap_or(FileEnd::Done);
+            if !self.finish(ctx, end).await {
+                break;
+            }
+        }
+        self.status
+    }
 }
 
 /// Writes `b` to stdout for one file of a [`FileWalk`]:

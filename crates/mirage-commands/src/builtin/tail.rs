@@ -169,17 +169,14 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
             Ok(x) => x,
             Err(code) => return Ok(code),
         };
-    let mut walk = FileWalk::new(&p);
-    while let Some(src) = walk.next(ctx).await {
-        let end = tail_one(ctx, src, count, bytes, delim)
-            .await
-            .err()
-            .unwrap_or(FileEnd::Done);
-        if !walk.finish(ctx, end).await {
-            break;
-        }
-    }
-    Ok(walk.status)
+    let walk = FileWalk::new(&p);
+    Ok(walk
+        .each(
+            ctx,
+            (count, bytes, delim),
+            |ctx, src, (count, bytes, delim)| Box::pin(tail_one(ctx, src, count, bytes, delim)),
+        )
+        .await)
 }
 
 #[cfg(test)]
