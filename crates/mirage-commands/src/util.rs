@@ -200,8 +200,6 @@ impl RecordReader {
     }
 }
 
-/// Test support: an in-memory [`mirage_types::Vfs`] and a runner that calls
-/// a command handler with captured output.
 /// The count options shared by `head` and `tail`: which of `-n`/`-c` was
 /// given last, its parsed value (through `parse`), and the record delimiter
 /// (`-z`). On a bad number prints GNU's `invalid number of lines: 'X'` (or
@@ -451,11 +449,7 @@ impl FileWalk {
         mut self,
         ctx: &mut CommandCtx,
         arg: A,
-        one: for<'a> fn(
-            &'a mut CommandCtx,
-            ByteSource,
-            A,
-        ) -> futures::future::BoxFuture<'a, Result<(), FileEnd>>,
+        one: OneFile<A>,
     ) -> i32 {
         while let Some(src) = self.next(ctx).await {
             let end = one(ctx, src, arg).await.err().unwrap_or(FileEnd::Done);
@@ -464,6 +458,35 @@ impl FileWalk {
             }
         }
         self.status
+    }
+}
+
+/// The copy of one file of a [`FileWalk::each`]: given stdout's context,
+/// the file's bytes and the command's argument `A`; `Err` is how the file
+/// ended early.
+pub(crate) type OneFile<A> = for<'a> fn(
+    &'a mut CommandCtx,
+    ByteSource,
+    A,
+) -> futures::future::BoxFuture<'a, Result<(), FileEnd>>;
+
+/// What one file of `head`/`tail` is given: the count, whether it counts
+/// bytes, and the record delimiter.
+pub(crate) type CountArgs<C> = (C, bool, u8);
+
+/// The body of `head` and `tail` once their options are parsed: the count
+/// of `-n`/`-c` ([`parse_line_or_byte_count`] with `parse` and `default`),
+/// then `one` on each file of a [`FileWalk`]; the exit status.
+pub(crate) async fn count_each_file<C: Copy>(
+    ctx: &mut CommandCtx,
+    p: &ParsedArgs,
+    parse: fn(&str) -> Option<C>,
+    default: C,
+    one: OneFile<CountArgs<C>>,
+) -> i32 {
+    match parse_line_or_byte_count(ctx, p, parse, default).await {
+        Ok(arg) => FileWalk::new(p).each(ctx, arg, one).await,
+        Err(code) => code,
     }
 }
 

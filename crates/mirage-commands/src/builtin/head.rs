@@ -8,7 +8,7 @@ use mirage_types::ByteSource;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::{FileEnd, FileWalk, LastUnits, parse_cmd, parse_line_or_byte_count, write_part};
+use crate::util::{FileEnd, LastUnits, count_each_file, parse_cmd, write_part};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::value("lines", Some('n'), Some("lines")),
@@ -139,19 +139,14 @@ mirage_types::command_handler!(fn run = body);
 
 async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
     let p = parse_cmd(ctx, &SPEC)?;
-    let (count, bytes, delim) =
-        match parse_line_or_byte_count(ctx, &p, parse_count, Count::First(10)).await {
-            Ok(x) => x,
-            Err(code) => return Ok(code),
-        };
-    let walk = FileWalk::new(&p);
-    Ok(walk
-        .each(
-            ctx,
-            (count, bytes, delim),
-            |ctx, src, (count, bytes, delim)| Box::pin(head_one(ctx, src, count, bytes, delim)),
-        )
-        .await)
+    Ok(count_each_file(
+        ctx,
+        &p,
+        parse_count,
+        Count::First(10),
+        |ctx, src, (count, bytes, delim)| Box::pin(head_one(ctx, src, count, bytes, delim)),
+    )
+    .await)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
 
 use super::head::parse_size;
-use crate::util::{FileEnd, FileWalk, LastUnits, parse_cmd, parse_line_or_byte_count, write_part};
+use crate::util::{FileEnd, LastUnits, count_each_file, parse_cmd, write_part};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::value("lines", Some('n'), Some("lines")),
@@ -164,19 +164,14 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         ctx.args = args;
     }
     let p = parse_cmd(ctx, &SPEC)?;
-    let (count, bytes, delim) =
-        match parse_line_or_byte_count(ctx, &p, parse_count, Count::Last(10)).await {
-            Ok(x) => x,
-            Err(code) => return Ok(code),
-        };
-    let walk = FileWalk::new(&p);
-    Ok(walk
-        .each(
-            ctx,
-            (count, bytes, delim),
-            |ctx, src, (count, bytes, delim)| Box::pin(tail_one(ctx, src, count, bytes, delim)),
-        )
-        .await)
+    Ok(count_each_file(
+        ctx,
+        &p,
+        parse_count,
+        Count::Last(10),
+        |ctx, src, (count, bytes, delim)| Box::pin(tail_one(ctx, src, count, bytes, delim)),
+    )
+    .await)
 }
 
 #[cfg(test)]
