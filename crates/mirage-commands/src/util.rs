@@ -38,6 +38,33 @@ pub fn gnu_quote(s: &str) -> String {
     format!("\u{2018}{s}\u{2019}")
 }
 
+/// GNU's `XARGMATCH` for the value `v` of `option` (`--group`): the
+/// entry of `valid` it names exactly or by a unique prefix (`ap` is
+/// `append`). Errors: a usage error `invalid argument ‘V’ for ‘OPTION’`
+/// (`ambiguous argument` for a prefix of several names), then
+/// `Valid arguments are:` and `  - ‘NAME’` for each name, as coreutils 9.1
+/// prints it.
+pub fn argmatch<T: Copy>(v: &str, option: &str, valid: &[(&str, T)]) -> Result<T, CmdError> {
+    if let Some((_, t)) = valid.iter().find(|(name, _)| *name == v) {
+        return Ok(*t);
+    }
+    let mut prefixed = valid.iter().filter(|(name, _)| name.starts_with(v));
+    let why = match (prefixed.next(), prefixed.next()) {
+        (Some((_, t)), None) => return Ok(*t),
+        (Some(_), Some(_)) => "ambiguous",
+        _ => "invalid",
+    };
+    let mut msg = format!(
+        "{why} argument {} for {}\nValid arguments are:",
+        gnu_quote(v),
+        gnu_quote(option)
+    );
+    for (name, _) in valid {
+        msg.push_str(&format!("\n  - {}", gnu_quote(name)));
+    }
+    Err(CmdError::usage(msg))
+}
+
 /// `name` quoted as GNU's `quoteaf()` shows an ordinary file name in a
 /// message: `'x'`, or `"x'y"` when it holds a single quote and no double
 /// quote (`rmdir: removing directory, 'd'`, `join: extra operand 'c'`).

@@ -8,7 +8,7 @@ use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
 use mirage_types::{ErrorKind, Input, Output, Sink};
 
-use crate::util::{RecordReader, open_input_err, parse_args};
+use crate::util::{RecordReader, argmatch, open_input_err, parse_args};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::flag("count", Some('c'), Some("count")),
@@ -232,40 +232,31 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 }
             }
         }
-        let method = |v: Option<&str>, default: Group| -> Option<Group> {
-            match v {
-                None => Some(default),
-                Some("none") => Some(Group::None),
-                Some("prepend") => Some(Group::Prepend),
-                Some("append") => Some(Group::Append),
-                Some("separate") => Some(Group::Separate),
-                Some("both") => Some(Group::Both),
-                Some(_) => None,
-            }
+        // GNU's valid names of each option, in its order
+        let method = |key: &str, default: Group, valid: &[(&str, Group)]| match p.value(key) {
+            None => Ok(default),
+            Some(v) => argmatch(v, &format!("--{key}"), valid),
         };
         let select = if p.has("group") {
-            match method(p.value("group"), Group::Separate) {
-                Some(g) => Select::Group(g),
-                None => {
-                    ctx.error(format!(
-                        "invalid argument '{}' for '--group'",
-                        p.value("group").unwrap_or("")
-                    ))
-                    .await;
-                    return 1;
-                }
+            let valid = [
+                ("prepend", Group::Prepend),
+                ("append", Group::Append),
+                ("separate", Group::Separate),
+                ("both", Group::Both),
+            ];
+            match method("group", Group::Separate, &valid) {
+                Ok(g) => Select::Group(g),
+                Err(e) => return ctx.finish(Err(e)).await,
             }
         } else if p.has("all-repeated") {
-            match method(p.value("all-repeated"), Group::None) {
-                Some(g) => Select::AllRepeated(g),
-                None => {
-                    ctx.error(format!(
-                        "invalid argument '{}' for '--all-repeated'",
-                        p.value("all-repeated").unwrap_or("")
-                    ))
-                    .await;
-                    return 1;
-                }
+            let valid = [
+                ("none", Group::None),
+                ("prepend", Group::Prepend),
+                ("separate", Group::Separate),
+            ];
+            match method("all-repeated", Group::None, &valid) {
+                Ok(g) => Select::AllRepeated(g),
+                Err(e) => return ctx.finish(Err(e)).await,
             }
         } else if p.has("repeated") && p.has("unique") {
             // GNU prints nothing: no line is both.
