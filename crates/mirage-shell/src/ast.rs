@@ -9,6 +9,28 @@ use std::sync::Arc;
 pub struct Script {
     /// The commands, in order.
     pub items: Vec<Cmd>,
+    /// The index in `items` of the first command of each input line after
+    /// the first, ascending (bash reads and runs one line at a time, and an
+    /// expansion error abandons the rest of its line). Empty: all on one
+    /// line.
+    pub line_starts: Vec<usize>,
+}
+
+impl Script {
+    /// A script of `items`, all on one line.
+    pub fn of(items: Vec<Cmd>) -> Script {
+        Script {
+            items,
+            line_starts: Vec::new(),
+        }
+    }
+
+    /// The index of the first command of the line after the one item `i`
+    /// is on (`items.len()` when it is on the last line).
+    pub fn next_line(&self, i: usize) -> usize {
+        let k = self.line_starts.partition_point(|&s| s <= i);
+        self.line_starts.get(k).copied().unwrap_or(self.items.len())
+    }
 }
 
 /// One command of any kind.
@@ -31,14 +53,17 @@ pub enum Cmd {
     Background(Box<Cmd>),
     /// `if c1; then b1; elif c2; then b2; else e; fi`.
     If(Vec<(Cmd, Cmd)>, Option<Box<Cmd>>),
-    /// `for v in words; do body; done`; `None` words means `"$@"`.
-    For(String, Option<Vec<Word>>, Box<Cmd>),
+    /// `for v in words; do body; done`; `None` words means `"$@"`. The
+    /// last field is the line of `for`.
+    For(String, Option<Vec<Word>>, Box<Cmd>, u32),
     /// `for ((init; cond; step)); do body; done`, each part arithmetic text.
-    CFor(Option<Word>, Option<Word>, Option<Word>, Box<Cmd>),
+    /// The last field is the line of `for`.
+    CFor(Option<Word>, Option<Word>, Option<Word>, Box<Cmd>, u32),
     /// `while c; do b; done` (or `until` when the flag is true).
     While(Box<Cmd>, Box<Cmd>, bool),
     /// `case word in pat) body;; esac`.
-    Case(Word, Vec<CaseItem>),
+    /// The last field is the line of `case`.
+    Case(Word, Vec<CaseItem>, u32),
     /// `name() { body; }`.
     FuncDef(String, Arc<Cmd>),
     /// `{ body; }`.
@@ -47,12 +72,12 @@ pub enum Cmd {
     Subshell(Box<Cmd>),
     /// A compound command with redirections.
     Redirected(Box<Cmd>, Vec<Redir>),
-    /// `(( expr ))`.
-    Arith(Word),
-    /// `[[ expr ]]`, as its words.
-    Cond(Vec<Word>),
+    /// `(( expr ))`, and its line.
+    Arith(Word, u32),
+    /// `[[ expr ]]`, as its words, and its line.
+    Cond(Vec<Word>, u32),
     /// `local`, `declare`, `typeset`, `export`, `readonly` with their arguments.
-    Decl(String, Vec<DeclArg>, Vec<Redir>),
+    Decl(String, Vec<DeclArg>, Vec<Redir>, u32),
     /// Nothing (an empty script or a comment).
     Empty,
 }
@@ -66,6 +91,9 @@ pub struct Simple {
     pub words: Vec<Word>,
     /// Redirections.
     pub redirs: Vec<Redir>,
+    /// The 1-based line of the input where the command starts (`$LINENO`,
+    /// and the `line N:` of bash's messages); 0 when unknown.
+    pub line: u32,
 }
 
 /// One `case` item.

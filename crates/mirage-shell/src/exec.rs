@@ -164,18 +164,36 @@ impl Interp {
 
     /// Runs a parsed script; returns the exit status (`exit N` ends it early).
     pub async fn run_script(&self, script: &Script, st: &mut ShellState, io: &Io) -> i32 {
-        for item in &script.items {
+        match self.run_lines(script, st, io).await {
+            Ok(s) | Err(Flow::Exit(s) | Flow::Return(s) | Flow::Abort(s)) => {
+                st.last_status = s;
+                s
+            }
+            Err(Flow::Break(_) | Flow::Continue(_)) => st.last_status,
+        }
+    }
+
+    /// Runs a script's commands as bash runs the lines of `-c` text, an
+    /// `eval` string or a sourced file: an error that abandons a command
+    /// ([`Flow::Abort`]: a bad substitution, an arithmetic error) skips the
+    /// rest of its line, and the next line runs. Other control flow
+    /// (`exit`, `return`, `break`) leaves at once.
+    pub async fn run_lines(&self, script: &Script, st: &mut ShellState, io: &Io) -> ExecResult {
+        let mut i = 0;
+        while let Some(item) = script.items.get(i) {
             match self.exec(item, st, io).await {
-                Ok(s) => st.last_status = s,
-                Err(Flow::Exit(s)) => {
+                Ok(s) => {
                     st.last_status = s;
-                    return s;
+                    i += 1;
                 }
-                Err(Flow::Return(s) | Flow::Abort(s)) => st.last_status = s,
-                Err(Flow::Break(_) | Flow::Continue(_)) => {}
+                Err(Flow::Abort(s)) => {
+                    st.last_status = s;
+                    i = script.next_line(i);
+                }
+                Err(f) => return Err(f),
             }
         }
-        st.last_status
+        Ok(st.last_status)
     }
 
     /// Executes one command.
@@ -188,12 +206,16 @@ impl Interp {
         Box::pin(async move {
             // each nested command polls one level deeper on this stack
             if st.limits.stack_low() {
-                io.err("bash: maximum nesting level exceeded\n").await;
+                io.err(&format!("{}maximum nesting level exceeded\n", st.diag()))
+                    .await;
                 return Err(Flow::Abort(1));
             }
             let status = match cmd {
                 Cmd::Empty => Ok(st.last_status),
-                Cmd::Simple(s) => self.exec_simple(s, st, io).await,
+                Cmd::Simple(s) => {
+                    st.set_line(s.line);
+                    self.exec_simple(s, st, io).await
+                }
                 Cmd::Seq(items) => {
                     let mut last = 0;
                     for c in items {
@@ -296,7 +318,8 @@ impl Interp {
                     st.loop_depth -= 1;
                     r
                 }
-                Cmd::For(var, words, body) => {
+                Cmd::For(var, words, body, line) => {
+                    st.set_line(*line);
                     let items = match words {
                         Some(ws) => self.expand_words(ws, st, io).await?,
                         None => st.positional.clone(),
@@ -334,7 +357,8 @@ impl Interp {
                     st.loop_depth -= 1;
                     r.map(|_| last)
                 }
-                Cmd::CFor(init, cond, step, body) => {
+                Cmd::CFor(init, cond, step, body, line) => {
+                    st.set_line(*line);
                     if let Some(w) = init {
                         self.arith(w, st, io).await?;
                     }
@@ -370,7 +394,8 @@ impl Interp {
                     st.loop_depth -= 1;
                     r
                 }
-                Cmd::Case(word, items) => {
+                Cmd::Case(word, items, line) => {
+                    st.set_line(*line);
                     let subject = self.expand_single(word, st, io).await?;
                     let mut i = 0;
                     let mut status = 0;
@@ -410,23 +435,30 @@ impl Interp {
                     };
                     let r = self.exec(inner, st, &rio).await;
                     drop(rio);
-                    self.finish_redirects(pending, io).await;
+                    self.finish_redirects(pending, st, io).await;
                     r
                 }
-                Cmd::Arith(w) => match self.arith(w, st, io).await {
-                    Ok(v) => Ok(if v != 0 { 0 } else { 1 }),
-                    Err(Flow::Exit(s)) => Ok(s),
-                    Err(f) => Err(f),
-                },
-                Cmd::Cond(words) => crate::test::cond(self, words, st, io).await,
-                Cmd::Decl(kw, args, redirs) => {
+                Cmd::Arith(w, line) => {
+                    st.set_line(*line);
+                    match self.arith(w, st, io).await {
+                        Ok(v) => Ok(if v != 0 { 0 } else { 1 }),
+                        Err(Flow::Exit(s)) => Ok(s),
+                        Err(f) => Err(f),
+                    }
+                }
+                Cmd::Cond(words, line) => {
+                    st.set_line(*line);
+                    crate::test::cond(self, words, st, io).await
+                }
+                Cmd::Decl(kw, args, redirs, line) => {
+                    st.set_line(*line);
                     let (rio, pending) = match self.apply_redirects(redirs, st, io).await {
                         Ok(x) => x,
                         Err(s) => return Ok(s),
                     };
                     let r = crate::builtins::declare(self, kw, args, st, &rio).await;
                     drop(rio);
-                    self.finish_redirects(pending, io).await;
+                    self.finish_redirects(pending, st, io).await;
                     r
                 }
             };
@@ -452,7 +484,7 @@ impl Interp {
         match crate::arith::eval(&text, st) {
             Ok(v) => Ok(v),
             Err(e) => {
-                io.err(&format!("bash: {}\n", e.report(&text))).await;
+                io.err(&format!("{}{}\n", st.diag(), e.report(&text))).await;
                 Err(Flow::Exit(1))
             }
         }
@@ -471,7 +503,8 @@ impl Interp {
         let n = stages.len();
         if n > st.limits.max_pipeline_stages {
             io.err(&format!(
-                "bash: pipeline of {n} commands exceeds the limit of {}\n",
+                "{}pipeline of {n} commands exceeds the limit of {}\n",
+                st.diag(),
                 st.limits.max_pipeline_stages
             ))
             .await;
@@ -545,7 +578,7 @@ impl Interp {
                 Err(code) => return Ok(code),
             };
             drop(rio);
-            self.finish_redirects(pending, io).await;
+            self.finish_redirects(pending, st, io).await;
             return Ok(st.last_subst_status.unwrap_or(0));
         }
         let (rio, pending) = match self.apply_redirects(&s.redirs, st, io).await {
@@ -607,7 +640,7 @@ impl Interp {
             Ok(self.run_external(argv, env, st, &rio).await)
         };
         drop(rio);
-        self.finish_redirects(pending, io).await;
+        self.finish_redirects(pending, st, io).await;
         if let Sink::Pipe(tx) = &io.stdout
             && tx.is_closed()
         {
@@ -652,6 +685,11 @@ impl Interp {
         };
         let status = if ctx.name.contains('/') {
             self.run_script_file(&mut ctx, st).await
+        } else if !self.host.resolves(&ctx) {
+            let msg = format!("{}{}: command not found\n", st.diag(), ctx.name);
+            let _ = ctx.stderr.write(&mirage_types::bytestr::encode(&msg)).await;
+            let _ = ctx.stderr.flush().await;
+            127
         } else {
             self.host.run(&mut ctx).await
         };
@@ -665,7 +703,7 @@ impl Interp {
     async fn run_script_file(&self, ctx: &mut CommandCtx, st: &ShellState) -> i32 {
         let path = ctx.resolve(&ctx.name);
         let fail = |msg: &str, code: i32, ctx: &mut CommandCtx| {
-            let line = format!("bash: {}: {msg}\n", ctx.name);
+            let line = format!("{}{}: {msg}\n", st.diag(), ctx.name);
             (line, code)
         };
         let (line, code) = match self.vfs.stat(&path).await {
@@ -685,6 +723,9 @@ impl Interp {
                 let mut sub = st.clone();
                 sub.positional = ctx.args.clone();
                 sub.arg0 = ctx.name.clone();
+                sub.script_name = ctx.name.clone();
+                sub.line_base = 0;
+                sub.func_depth = 0;
                 sub.functions.clear();
                 sub.vars.retain(|_, v| v.exported);
                 let io = Io::new(
@@ -721,14 +762,17 @@ impl Interp {
         };
         if st.local_frames.len() >= MAX_CALL_DEPTH {
             io.err(&format!(
-                "bash: {name}: maximum function nesting level exceeded ({MAX_CALL_DEPTH})\n"
+                "{}{name}: maximum function nesting level exceeded ({MAX_CALL_DEPTH})\n",
+                st.diag()
             ))
             .await;
             return Err(Flow::Exit(1));
         }
         let saved_pos = std::mem::replace(&mut st.positional, args.to_vec());
         st.local_frames.push(Vec::new());
+        st.func_depth += 1;
         let r = self.exec(&body, st, io).await;
+        st.func_depth -= 1;
         if let Some(frame) = st.local_frames.pop() {
             for (n, v) in frame.into_iter().rev() {
                 match v {
@@ -758,7 +802,7 @@ impl Interp {
         export: bool,
     ) -> Result<bool, Flow> {
         if st.vars.get(&a.name).is_some_and(|v| v.readonly) {
-            io.err(&format!("bash: {}: readonly variable\n", a.name))
+            io.err(&format!("{}{}: readonly variable\n", st.diag(), a.name))
                 .await;
             return Ok(false);
         }
@@ -778,8 +822,10 @@ impl Interp {
                 };
                 if v.len().saturating_add(old_len) > st.limits.max_value_bytes {
                     io.err(&format!(
-                        "bash: {}: value exceeds the limit of {} bytes\n",
-                        a.name, st.limits.max_value_bytes
+                        "{}{}: value exceeds the limit of {} bytes\n",
+                        st.diag(),
+                        a.name,
+                        st.limits.max_value_bytes
                     ))
                     .await;
                     return Err(Flow::Abort(1));
@@ -788,7 +834,7 @@ impl Interp {
                     v = match crate::arith::eval(&v, st) {
                         Ok(n) => n.to_string(),
                         Err(e) => {
-                            io.err(&format!("bash: {}\n", e.report(&v))).await;
+                            io.err(&format!("{}{}\n", st.diag(), e.report(&v))).await;
                             return Err(Flow::Exit(1));
                         }
                     };
@@ -921,7 +967,7 @@ impl Interp {
                     Ok(v) if r.op == RedirOp::HereString => v.join(" "),
                     Ok(_) => {
                         let shown = r.target.as_static().unwrap_or_default();
-                        io.err(&format!("bash: {shown}: ambiguous redirect\n"))
+                        io.err(&format!("{}{shown}: ambiguous redirect\n", st.diag()))
                             .await;
                         return Err(1);
                     }
@@ -949,7 +995,8 @@ impl Interp {
                                 && self.vfs.stat(&path).await.is_ok_and(|s| s.is_file())
                             {
                                 io.err(&format!(
-                                    "bash: {target}: cannot overwrite existing file\n"
+                                    "{}{target}: cannot overwrite existing file\n",
+                                    st.diag()
                                 ))
                                 .await;
                                 return Err(1);
@@ -960,7 +1007,8 @@ impl Interp {
                                 self.vfs.write(&path, ByteSource::empty()).await
                             };
                             if let Err(e) = res {
-                                io.err(&format!("bash: {target}: {}\n", e.message())).await;
+                                io.err(&format!("{}{target}: {}\n", st.diag(), e.message()))
+                                    .await;
                                 return Err(1);
                             }
                             // The file is created (or truncated) above, so errors show
@@ -1032,7 +1080,8 @@ impl Interp {
                     let path = mirage_types::join_path(&st.cwd, &target);
                     let src = match self.vfs.stat(&path).await {
                         Ok(s) if s.is_dir() => {
-                            io.err(&format!("bash: {target}: Is a directory\n")).await;
+                            io.err(&format!("{}{target}: Is a directory\n", st.diag()))
+                                .await;
                             return Err(1);
                         }
                         _ => self.vfs.read(&path).await,
@@ -1044,7 +1093,8 @@ impl Interp {
                             }
                         }
                         Err(e) => {
-                            io.err(&format!("bash: {target}: {}\n", e.message())).await;
+                            io.err(&format!("{}{target}: {}\n", st.diag(), e.message()))
+                                .await;
                             return Err(1);
                         }
                     }
@@ -1082,7 +1132,8 @@ impl Interp {
                     if target.len() >= st.limits.max_heredoc_bytes =>
                 {
                     io.err(&format!(
-                        "bash: here-document: {} bytes exceed the limit of {}\n",
+                        "{}here-document: {} bytes exceed the limit of {}\n",
+                        st.diag(),
                         target.len(),
                         st.limits.max_heredoc_bytes
                     ))
@@ -1104,7 +1155,7 @@ impl Interp {
         Ok((out, pending))
     }
 
-    async fn finish_redirects(&self, pending: Vec<PendingWrite>, io: &Io) {
+    async fn finish_redirects(&self, pending: Vec<PendingWrite>, st: &ShellState, io: &Io) {
         for p in pending {
             let res = match p.how {
                 Pending::Stream { done, task } => {
@@ -1142,7 +1193,7 @@ impl Interp {
                 }
             };
             if let Err(e) = res {
-                io.err(&format!("bash: {}: {}\n", p.path, e.message()))
+                io.err(&format!("{}{}: {}\n", st.diag(), p.path, e.message()))
                     .await;
             }
         }

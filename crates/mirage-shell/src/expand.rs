@@ -347,7 +347,7 @@ impl Interp {
         let words = match brace_words(w, &st.limits) {
             Ok(ws) => ws,
             Err(e) => {
-                io.err(&format!("bash: {e}\n")).await;
+                io.err(&format!("{}{e}\n", st.diag())).await;
                 return Err(Flow::Abort(1));
             }
         };
@@ -483,8 +483,9 @@ impl Interp {
                                 split: !in_double,
                             }),
                             Err(e) => {
-                                io.err(&format!("bash: {}\n", e.report(&text))).await;
-                                return Err(Flow::Exit(1));
+                                // bash discards the rest of the line (not the shell)
+                                io.err(&format!("{}{}\n", st.diag(), e.report(&text))).await;
+                                return Err(Flow::Abort(1));
                             }
                         }
                     }
@@ -543,7 +544,8 @@ impl Interp {
                 .is_ok_and(|m| m.size > max as u64)
             {
                 io.err(&format!(
-                    "bash: command substitution: output exceeds the limit of {max} bytes\n"
+                    "{}command substitution: output exceeds the limit of {max} bytes\n",
+                    st.diag()
                 ))
                 .await;
                 return Err(Flow::Abort(1));
@@ -551,7 +553,8 @@ impl Interp {
             let data = match self.vfs.read(&path).await {
                 Ok(src) => src.collect().await.unwrap_or_default(),
                 Err(e) => {
-                    io.err(&format!("bash: {target}: {}\n", e.message())).await;
+                    io.err(&format!("{}{target}: {}\n", st.diag(), e.message()))
+                        .await;
                     st.last_subst_status = Some(1);
                     return Ok(String::new());
                 }
@@ -573,6 +576,7 @@ impl Interp {
             stderr: io.stderr.clone(),
         };
         let mut sub = st.clone();
+        sub.lines_from_here();
         let run = async {
             let status = self.run_script(script, &mut sub, &sub_io).await;
             drop(sub_io);
@@ -593,7 +597,8 @@ impl Interp {
         st.last_status = status;
         let Some(data) = data else {
             io.err(&format!(
-                "bash: command substitution: output exceeds the limit of {max} bytes\n"
+                "{}command substitution: output exceeds the limit of {max} bytes\n",
+                st.diag()
             ))
             .await;
             return Err(Flow::Abort(1));
@@ -618,8 +623,9 @@ impl Interp {
             split: !in_double,
         };
         if let ParamOp::Bad(src) = &pe.op {
-            io.err(&format!("bash: {src}: bad substitution\n")).await;
-            return Err(Flow::Exit(1));
+            io.err(&format!("{}{src}: bad substitution\n", st.diag()))
+                .await;
+            return Err(Flow::Abort(1));
         }
         // multi-valued: $@ $* ${a[@]} ${a[*]}
         let idx_text = match &pe.index {
@@ -758,6 +764,7 @@ impl Interp {
             "!" => Some(String::new()),
             "-" => Some("hB".into()),
             "0" => Some(st.arg0.clone()),
+            "LINENO" if !st.vars.contains_key("LINENO") => Some(st.lineno.to_string()),
             n if n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty() => {
                 let i: usize = n.parse().unwrap_or(0);
                 st.positional.get(i.wrapping_sub(1)).cloned()
@@ -774,14 +781,16 @@ impl Interp {
         let result = match &pe.op {
             ParamOp::Plain => {
                 if value.is_none() && st.options.nounset && name != "@" && name != "*" {
-                    io.err(&format!("bash: {name}: unbound variable\n")).await;
+                    io.err(&format!("{}{name}: unbound variable\n", st.diag()))
+                        .await;
                     return Err(Flow::Exit(127));
                 }
                 value.unwrap_or_default()
             }
             ParamOp::Length => {
                 if value.is_none() && st.options.nounset {
-                    io.err(&format!("bash: {name}: unbound variable\n")).await;
+                    io.err(&format!("{}{name}: unbound variable\n", st.diag()))
+                        .await;
                     return Err(Flow::Exit(127));
                 }
                 value.unwrap_or_default().chars().count().to_string()
@@ -815,7 +824,7 @@ impl Interp {
                     } else {
                         msg
                     };
-                    io.err(&format!("bash: {name}: {msg}\n")).await;
+                    io.err(&format!("{}{name}: {msg}\n", st.diag())).await;
                     return Err(Flow::Exit(127));
                 }
                 value.unwrap_or_default()
@@ -835,8 +844,8 @@ impl Interp {
         match crate::arith::eval(&t, st) {
             Ok(v) => Ok(v),
             Err(e) => {
-                io.err(&format!("bash: {}\n", e.report(&t))).await;
-                Err(Flow::Exit(1))
+                io.err(&format!("{}{}\n", st.diag(), e.report(&t))).await;
+                Err(Flow::Abort(1))
             }
         }
     }

@@ -50,7 +50,10 @@ pub async fn run(
     let io = Io::new(stdin, stdout, stderr);
     let parsed = parse::parse_input(src);
     let mut exited = false;
-    for item in &parsed.script.items {
+    let script = &parsed.script;
+    let mut i = 0;
+    while let Some(item) = script.items.get(i) {
+        i += 1;
         match interp.exec(item, st, &io).await {
             Ok(s) | Err(Flow::Return(s)) => {
                 st.last_status = s;
@@ -67,7 +70,11 @@ pub async fn run(
                 exited = true;
                 break;
             }
-            Err(Flow::Abort(s)) => st.last_status = s,
+            Err(Flow::Abort(s)) => {
+                // bash discards the rest of the line
+                st.last_status = s;
+                i = script.next_line(i - 1);
+            }
             Err(Flow::Break(_) | Flow::Continue(_)) => {}
         }
     }

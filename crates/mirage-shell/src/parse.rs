@@ -160,10 +160,14 @@ pub fn parse_input(src: &str) -> Parsed {
     let chars: Vec<char> = src.chars().collect();
     let mut p = Parser::new(&chars, 0, false);
     let mut items = Vec::new();
+    let mut line_starts = Vec::new();
     let error = loop {
         match p.top_line() {
             Ok(Some(mut line)) => {
                 p.fill_heredocs(&mut line);
+                if !items.is_empty() && !line.is_empty() {
+                    line_starts.push(items.len());
+                }
                 items.extend(line);
             }
             Ok(None) => break None,
@@ -176,7 +180,7 @@ pub fn parse_input(src: &str) -> Parsed {
         }
     };
     Parsed {
-        script: Script { items },
+        script: Script { items, line_starts },
         error,
     }
 }
@@ -277,6 +281,8 @@ struct Parser<'a> {
     lexing: bool,
     /// Set when a scan met `name=(`, whose meaning depends on `array_ok`.
     array_seen: Cell<bool>,
+    /// Where each newline of `c` is (found on first use).
+    newlines: std::cell::OnceCell<Vec<usize>>,
 }
 
 fn is_meta(c: char) -> bool {
@@ -371,6 +377,7 @@ impl<'a> Parser<'a> {
             array_ok: false,
             lexing: !in_subst,
             array_seen: Cell::new(false),
+            newlines: std::cell::OnceCell::new(),
         }
     }
 
@@ -379,10 +386,24 @@ impl<'a> Parser<'a> {
     }
 
     fn line_at(&self, pos: usize) -> usize {
-        1 + self.c[..pos.min(self.c.len())]
-            .iter()
-            .filter(|c| **c == '\n')
-            .count()
+        let newlines = self.newlines.get_or_init(|| {
+            self.c
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c == '\n')
+                .map(|(i, _)| i)
+                .collect()
+        });
+        1 + newlines.partition_point(|&i| i < pos)
+    }
+
+    /// The line of the next token (the peeked one, if any).
+    fn tok_line(&self) -> u32 {
+        let at = match &self.peeked {
+            Some((start, ..)) => *start,
+            None => self.pos_after_blanks(),
+        };
+        u32::try_from(self.line_at(at)).unwrap_or(u32::MAX)
     }
 
     fn err_at(&self, mut e: SyntaxError) -> SyntaxError {
@@ -939,6 +960,7 @@ impl<'a> Parser<'a> {
     /// A compound command (the current token starts one).
     fn compound(&mut self) -> Result<Cmd, SyntaxError> {
         let t = self.peek()?;
+        let line = self.tok_line();
         match t {
             Tok::Op("(") => {
                 if self.at(self.pos_after_blanks() + 1) == Some('(') {
@@ -947,7 +969,7 @@ impl<'a> Parser<'a> {
                         let inner: String = self.c[open + 2..end].iter().collect();
                         self.peeked = None;
                         self.pos = end + 2;
-                        return Ok(Cmd::Arith(self.lex_dq(&inner)?));
+                        return Ok(Cmd::Arith(self.lex_dq(&inner)?, line));
                     }
                 }
                 self.bump()?;
@@ -975,9 +997,9 @@ impl<'a> Parser<'a> {
                         w == "until",
                     ))
                 }
-                "for" | "select" => self.for_cmd(w == "select"),
-                "case" => self.case_cmd(),
-                "[[" => self.cond_cmd(),
+                "for" | "select" => self.for_cmd(w == "select", line),
+                "case" => self.case_cmd(line),
+                "[[" => self.cond_cmd(line),
                 _ => Err(self.unexpected(&t)),
             },
             t => Err(self.unexpected(&t)),
@@ -1028,7 +1050,7 @@ impl<'a> Parser<'a> {
         Ok(seq(body))
     }
 
-    fn for_cmd(&mut self, select: bool) -> Result<Cmd, SyntaxError> {
+    fn for_cmd(&mut self, select: bool, line: u32) -> Result<Cmd, SyntaxError> {
         self.bump()?;
         let open = self.pos_after_blanks();
         if !select && self.at(open) == Some('(') && self.at(open + 1) == Some('(') {
@@ -1063,7 +1085,7 @@ impl<'a> Parser<'a> {
                 it.next().flatten(),
                 it.next().flatten(),
             );
-            return Ok(Cmd::CFor(a, b, c, Box::new(body)));
+            return Ok(Cmd::CFor(a, b, c, Box::new(body), line));
         }
         let name = match self.bump()? {
             Tok::Word(w) => w,
@@ -1098,10 +1120,10 @@ impl<'a> Parser<'a> {
             let _ = (name, words, body);
             return Ok(unsupported_cmd("select"));
         }
-        Ok(Cmd::For(name, words, Box::new(body)))
+        Ok(Cmd::For(name, words, Box::new(body), line))
     }
 
-    fn case_cmd(&mut self) -> Result<Cmd, SyntaxError> {
+    fn case_cmd(&mut self, line: u32) -> Result<Cmd, SyntaxError> {
         self.bump()?;
         let word = match self.bump()? {
             Tok::Word(w) => self.cond_word(&w)?,
@@ -1155,12 +1177,12 @@ impl<'a> Parser<'a> {
                 term,
             });
         }
-        Ok(Cmd::Case(word, items))
+        Ok(Cmd::Case(word, items, line))
     }
 
     /// `[[ … ]]`: checks the expression's shape as bash does and keeps its
     /// words in order (operators as literal words).
-    fn cond_cmd(&mut self) -> Result<Cmd, SyntaxError> {
+    fn cond_cmd(&mut self, line: u32) -> Result<Cmd, SyntaxError> {
         self.bump()?;
         let mut words = Vec::new();
         self.cond_or(&mut words)?;
@@ -1168,7 +1190,7 @@ impl<'a> Parser<'a> {
             (Tok::Word(w), _) if w == "]]" => {}
             (t, _) => return Err(self.unexpected(&t)),
         }
-        Ok(Cmd::Cond(words))
+        Ok(Cmd::Cond(words, line))
     }
 
     /// The next token inside `[[ ]]`, consumed, with its source text.
@@ -1524,7 +1546,10 @@ impl<'a> Parser<'a> {
     }
 
     fn simple(&mut self) -> Result<Cmd, SyntaxError> {
-        let mut s = Simple::default();
+        let mut s = Simple {
+            line: self.tok_line(),
+            ..Simple::default()
+        };
         let mut decl: Option<String> = None;
         let mut decl_args: Vec<DeclArg> = Vec::new();
         loop {
@@ -1578,7 +1603,7 @@ impl<'a> Parser<'a> {
         }
         self.array_ok = false;
         if let Some(kw) = decl {
-            return Ok(Cmd::Decl(kw, decl_args, s.redirs));
+            return Ok(Cmd::Decl(kw, decl_args, s.redirs, s.line));
         }
         Ok(Cmd::Simple(s))
     }
@@ -1668,6 +1693,7 @@ pub(crate) fn unsupported_cmd(what: &str) -> Cmd {
             Word::quoted(format!("echo '{msg}' >&2; (exit 2)")),
         ],
         redirs: vec![],
+        line: 0,
     })
 }
 
@@ -1680,16 +1706,15 @@ pub(crate) fn error_script(e: &SyntaxError) -> Script {
         e.message
     )
     .replace('\'', "'\\''");
-    Script {
-        items: vec![Cmd::Simple(Simple {
-            assigns: vec![],
-            words: vec![
-                Word::lit("eval"),
-                Word::quoted(format!("echo '{msg}' >&2; (exit 2)")),
-            ],
-            redirs: vec![],
-        })],
-    }
+    Script::of(vec![Cmd::Simple(Simple {
+        assigns: vec![],
+        words: vec![
+            Word::lit("eval"),
+            Word::quoted(format!("echo '{msg}' >&2; (exit 2)")),
+        ],
+        redirs: vec![],
+        line: 0,
+    })])
 }
 
 /// Drops `# comments` from the inside of a compound assignment.
@@ -1761,7 +1786,7 @@ fn fill_redirs(rs: &mut [Redir], docs: &[(String, bool)]) {
 fn fill_cmd(c: &mut Cmd, docs: &[(String, bool)]) {
     match c {
         Cmd::Simple(s) => fill_redirs(&mut s.redirs, docs),
-        Cmd::Decl(_, _, r) => fill_redirs(r, docs),
+        Cmd::Decl(_, _, r, _) => fill_redirs(r, docs),
         Cmd::Redirected(inner, r) => {
             fill_redirs(r, docs);
             fill_cmd(inner, docs);
@@ -1781,18 +1806,18 @@ fn fill_cmd(c: &mut Cmd, docs: &[(String, bool)]) {
                 fill_cmd(e, docs);
             }
         }
-        Cmd::For(_, _, b) | Cmd::CFor(_, _, _, b) => fill_cmd(b, docs),
+        Cmd::For(_, _, b, _) | Cmd::CFor(_, _, _, b, _) => fill_cmd(b, docs),
         Cmd::While(a, b, _) => {
             fill_cmd(a, docs);
             fill_cmd(b, docs);
         }
-        Cmd::Case(_, items) => items.iter_mut().for_each(|i| fill_cmd(&mut i.body, docs)),
+        Cmd::Case(_, items, _) => items.iter_mut().for_each(|i| fill_cmd(&mut i.body, docs)),
         Cmd::FuncDef(_, body) => {
             if let Some(b) = Arc::get_mut(body) {
                 fill_cmd(b, docs);
             }
         }
-        Cmd::Arith(_) | Cmd::Cond(_) | Cmd::Empty => {}
+        Cmd::Arith(..) | Cmd::Cond(..) | Cmd::Empty => {}
     }
 }
 

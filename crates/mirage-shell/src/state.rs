@@ -187,6 +187,18 @@ pub struct ShellState {
     pub(crate) source_depth: usize,
     /// Where `exec 2>&1` and the like left the shell's stdout and stderr.
     pub(crate) exec_fds: crate::execfd::ExecFds,
+    /// The line of the command being run (`$LINENO`; 0 before the first).
+    pub lineno: u32,
+    /// What bash's messages start with: `bash` for `bash -c` text, the
+    /// script's name while a script file or `source`d file runs.
+    pub script_name: String,
+    /// An interactive shell (the REPL): messages carry no `line N:`.
+    pub interactive: bool,
+    /// Added to a command's own line: the line an `eval` string or a
+    /// command substitution starts on, less one.
+    pub(crate) line_base: u32,
+    /// Active function calls.
+    pub(crate) func_depth: usize,
 }
 
 impl Default for ShellState {
@@ -215,11 +227,49 @@ impl ShellState {
             procsubs: HashMap::new(),
             limits: Limits::default(),
             source_depth: 0,
+            lineno: 0,
+            script_name: "bash".into(),
+            interactive: false,
+            line_base: 0,
+            func_depth: 0,
         };
         s.set_exported("PWD", cwd);
         s.vars.insert("IFS".into(), Var::scalar(" \t\n"));
         s
     }
+    /// Records the line of the command about to run (0 leaves it).
+    pub fn set_line(&mut self, line: u32) {
+        if line != 0 {
+            self.lineno = self.line_base.saturating_add(line);
+        }
+    }
+
+    /// The start of the shell's own messages, as bash 5.2 prints them
+    /// under `bash -c`: `bash: line 3: `; inside a function defined by
+    /// the `-c` text, `environment: line 3: ` (bash's name for where such
+    /// functions come from); in a script file, `FILE: line 3: `; in an
+    /// interactive shell, `bash: `.
+    pub fn diag(&self) -> String {
+        if self.interactive || self.lineno == 0 {
+            return format!("{}: ", self.script_name);
+        }
+        let name = if self.script_name == "bash" && self.func_depth > 0 {
+            "environment"
+        } else {
+            &self.script_name
+        };
+        format!("{name}: line {}: ", self.lineno)
+    }
+
+    /// Makes the next script's lines count from the current line (an
+    /// `eval` string's line 1 is the `eval` command's line, as in bash);
+    /// returns the base to restore afterwards.
+    pub(crate) fn lines_from_here(&mut self) -> u32 {
+        let saved = self.line_base;
+        self.line_base = self.lineno.saturating_sub(1);
+        saved
+    }
+
     /// The scalar value of `name`, if set.
     pub fn get(&self, name: &str) -> Option<String> {
         self.vars.get(name).map(|v| v.value.scalar())

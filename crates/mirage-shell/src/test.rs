@@ -18,13 +18,14 @@ pub async fn test(vfs: &dyn Vfs, st: &ShellState, args: &[String], io: &Io, name
     match p.expr_top().await {
         Ok(v) => {
             if p.pos < args.len() {
-                io.err(&format!("bash: {name}: too many arguments\n")).await;
+                io.err(&format!("{}{name}: too many arguments\n", st.diag()))
+                    .await;
                 return 2;
             }
             if v { 0 } else { 1 }
         }
         Err(msg) => {
-            io.err(&format!("bash: {name}: {msg}\n")).await;
+            io.err(&format!("{}{name}: {msg}\n", st.diag())).await;
             2
         }
     }
@@ -219,15 +220,18 @@ pub async fn cond(interp: &Interp, words: &[Word], st: &mut ShellState, io: &Io)
     let tree = match p.or() {
         Ok(t) if p.pos == words.len() => t,
         _ => {
-            io.err("bash: syntax error in conditional expression\n")
-                .await;
+            io.err(&format!(
+                "{}syntax error in conditional expression\n",
+                st.diag()
+            ))
+            .await;
             return Ok(2);
         }
     };
     match eval_cond(interp, &tree, st, io).await? {
         Ok(v) => Ok(if v { 0 } else { 1 }),
         Err(msg) => {
-            io.err(&format!("bash: {msg}\n")).await;
+            io.err(&format!("{}{msg}\n", st.diag())).await;
             Ok(2)
         }
     }

@@ -153,9 +153,9 @@ fn lex_parts_inner(
                 } else {
                     // `>(cmd)` outside a `>` redirection: parsed, refused when run
                     let cmd = crate::parse::unsupported_cmd(&format!(">({inner}) as an argument"));
-                    parts.push(WordPart::ProcSub(Arc::new(crate::ast::Script {
-                        items: vec![cmd],
-                    })));
+                    parts.push(WordPart::ProcSub(Arc::new(crate::ast::Script::of(vec![
+                        cmd,
+                    ]))));
                 }
                 *pos = end + 1;
             }

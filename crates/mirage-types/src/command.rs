@@ -289,6 +289,13 @@ pub trait CommandHost: Send + Sync {
     fn vfs(&self) -> Arc<dyn Vfs>;
     /// Whether a command of this name exists.
     fn has_command(&self, name: &str) -> bool;
+    /// Whether [`CommandHost::run`] would find a command for `ctx` (its
+    /// name, and for a command only some resources have, its path
+    /// operands). The shell asks first so that it can say `command not
+    /// found` in its own words (`bash: line 3: NAME: command not found`).
+    fn resolves(&self, ctx: &CommandCtx) -> bool {
+        self.has_command(&ctx.name)
+    }
     /// Runs the command named `ctx.name`; returns its exit status (127 and
     /// `NAME: command not found` on stderr when there is none). Flushes
     /// `ctx.stdout` and `ctx.stderr` before returning.

@@ -137,6 +137,10 @@ impl CommandHost for WorkspaceHost {
                 .any(|m| mirage_commands::registry::runs_on(name, &m.resource))
     }
 
+    fn resolves(&self, ctx: &CommandCtx) -> bool {
+        self.choose(ctx).is_some()
+    }
+
     async fn run(&self, ctx: &mut CommandCtx) -> i32 {
         let Some(choice) = self.choose(ctx) else {
             let msg = format!("mirage: {}: command not found\n", ctx.name);

@@ -23,7 +23,7 @@ impl Builtin for Alias {
         &self,
         _interp: &Interp,
         argv: &[String],
-        _st: &mut ShellState,
+        st: &mut ShellState,
         io: &Io,
     ) -> ExecResult {
         let name = argv.first().map_or("", String::as_str);
@@ -44,13 +44,15 @@ impl Builtin for Alias {
                     };
                     let bad = a.chars().nth(1).unwrap_or('-');
                     io.err(&format!(
-                        "bash: {name}: -{bad}: invalid option\n{name}: usage: {usage}\n"
+                        "{}{name}: -{bad}: invalid option\n{name}: usage: {usage}\n",
+                        st.diag()
                     ))
                     .await;
                     return Ok(2);
                 }
                 _ => {
-                    io.err(&format!("bash: {name}: {a}: not found\n")).await;
+                    io.err(&format!("{}{name}: {a}: not found\n", st.diag()))
+                        .await;
                     status = 1;
                 }
             }

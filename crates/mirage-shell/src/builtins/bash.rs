@@ -47,6 +47,9 @@ impl Builtin for Bash {
                 sub.vars.retain(|_, v| v.exported);
                 sub.local_frames.clear();
                 sub.loop_depth = 0;
+                sub.script_name = "bash".into();
+                sub.line_base = 0;
+                sub.func_depth = 0;
                 return Ok(
                     match run_source_named(interp, "bash", src, &mut sub, io).await {
                         Ok(s) | Err(Flow::Exit(s) | Flow::Return(s)) => s,
@@ -71,6 +74,9 @@ impl Builtin for Bash {
             let mut sub = st.clone();
             sub.positional = args[i + 1..].to_vec();
             sub.arg0 = args[i].clone();
+            sub.script_name = args[i].clone();
+            sub.line_base = 0;
+            sub.func_depth = 0;
             sub.functions.clear();
             sub.vars.retain(|_, v| v.exported);
             let src = bytestr::decode(&data).into_owned();
@@ -85,6 +91,9 @@ impl Builtin for Bash {
         let mut input = io.take_stdin();
         let data = input.read_all().await.unwrap_or_default();
         let mut sub = st.clone();
+        sub.script_name = "bash".into();
+        sub.line_base = 0;
+        sub.func_depth = 0;
         let src = bytestr::decode(&data).into_owned();
         Ok(
             match run_source_named(interp, "bash", &src, &mut sub, io).await {

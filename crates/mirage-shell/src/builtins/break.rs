@@ -26,14 +26,16 @@ impl Builtin for Break {
         let args = argv.get(1..).unwrap_or_default();
         if st.loop_depth == 0 {
             io.err(&format!(
-                "bash: {name}: only meaningful in a `for', `while', or `until' loop\n"
+                "{}{name}: only meaningful in a `for', `while', or `until' loop\n",
+                st.diag()
             ))
             .await;
             return Ok(0);
         }
         if args.len() > 1 {
             // a usage error of a special builtin ends a non-interactive bash
-            io.err(&format!("bash: {name}: too many arguments\n")).await;
+            io.err(&format!("{}{name}: too many arguments\n", st.diag()))
+                .await;
             return Err(Flow::Exit(1));
         }
         let n: u32 = match args.first() {
@@ -42,16 +44,22 @@ impl Builtin for Break {
                 Ok(n) if n >= 1 => u32::try_from(n).unwrap_or(u32::MAX),
                 Ok(_) => {
                     // bash leaves every enclosing loop and fails
-                    io.err(&format!("bash: {name}: {a}: loop count out of range\n"))
-                        .await;
+                    io.err(&format!(
+                        "{}{name}: {a}: loop count out of range\n",
+                        st.diag()
+                    ))
+                    .await;
                     st.last_status = 1;
                     return Err(Flow::Break(
                         u32::try_from(st.loop_depth).unwrap_or(u32::MAX),
                     ));
                 }
                 Err(_) => {
-                    io.err(&format!("bash: {name}: {a}: numeric argument required\n"))
-                        .await;
+                    io.err(&format!(
+                        "{}{name}: {a}: numeric argument required\n",
+                        st.diag()
+                    ))
+                    .await;
                     return Err(Flow::Exit(128));
                 }
             },

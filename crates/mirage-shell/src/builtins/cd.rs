@@ -36,7 +36,8 @@ impl Builtin for Cd {
             Some(a) => a.clone(),
         };
         if args.len() > 1 && args.iter().filter(|a| !a.starts_with('-')).count() > 1 {
-            io.err("bash: cd: too many arguments\n").await;
+            io.err(&format!("{}cd: too many arguments\n", st.diag()))
+                .await;
             return Ok(1);
         }
         let path = mirage_types::join_path(&st.cwd, &target);
@@ -48,12 +49,12 @@ impl Builtin for Cd {
                 Ok(0)
             }
             Ok(_) => {
-                io.err(&format!("bash: cd: {target}: Not a directory\n"))
+                io.err(&format!("{}cd: {target}: Not a directory\n", st.diag()))
                     .await;
                 Ok(1)
             }
             Err(e) => {
-                io.err(&format!("bash: cd: {target}: {}\n", e.message()))
+                io.err(&format!("{}cd: {target}: {}\n", st.diag(), e.message()))
                     .await;
                 Ok(1)
             }

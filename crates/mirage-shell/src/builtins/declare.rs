@@ -71,8 +71,11 @@ pub async fn declare(
         targets.push(a);
     }
     if kw == "local" && st.local_frames.is_empty() {
-        io.err("bash: local: can only be used in a function\n")
-            .await;
+        io.err(&format!(
+            "{}local: can only be used in a function\n",
+            st.diag()
+        ))
+        .await;
         return Ok(1);
     }
     if targets.is_empty() && (print || kw != "local") {
@@ -119,8 +122,11 @@ pub async fn declare(
                         value: crate::ast::AssignValue::Scalar(crate::ast::Word::quoted(val)),
                     };
                     if !valid_name(n) {
-                        io.err(&format!("bash: {kw}: `{v}': not a valid identifier\n"))
-                            .await;
+                        io.err(&format!(
+                            "{}{kw}: `{v}': not a valid identifier\n",
+                            st.diag()
+                        ))
+                        .await;
                         status = 1;
                         continue;
                     }
@@ -132,8 +138,11 @@ pub async fn declare(
             }
         };
         if !valid_name(&name) {
-            io.err(&format!("bash: {kw}: `{name}': not a valid identifier\n"))
-                .await;
+            io.err(&format!(
+                "{}{kw}: `{name}': not a valid identifier\n",
+                st.diag()
+            ))
+            .await;
             status = 1;
             continue;
         }
@@ -159,7 +168,8 @@ pub async fn declare(
                     out(io, &bytestr::encode(&line)).await?;
                 }
                 None => {
-                    io.err(&format!("bash: declare: {name}: not found\n")).await;
+                    io.err(&format!("{}declare: {name}: not found\n", st.diag()))
+                        .await;
                     status = 1;
                 }
             }
@@ -213,7 +223,8 @@ pub async fn declare(
         }
         if let Some(a) = assign {
             if st.vars.get(&name).is_some_and(|v| v.readonly) {
-                io.err(&format!("bash: {name}: readonly variable\n")).await;
+                io.err(&format!("{}{name}: readonly variable\n", st.diag()))
+                    .await;
                 status = 1;
                 continue;
             }

@@ -27,8 +27,11 @@ impl Builtin for Exit {
             Some(a) => match a.parse::<i64>() {
                 Ok(v) => (v & 0xff) as i32,
                 Err(_) => {
-                    io.err(&format!("bash: exit: {a}: numeric argument required\n"))
-                        .await;
+                    io.err(&format!(
+                        "{}exit: {a}: numeric argument required\n",
+                        st.diag()
+                    ))
+                    .await;
                     2
                 }
             },

@@ -23,7 +23,7 @@ impl Builtin for Hash {
         &self,
         interp: &Interp,
         argv: &[String],
-        _st: &mut ShellState,
+        st: &mut ShellState,
         io: &Io,
     ) -> ExecResult {
         let args = argv.get(1..).unwrap_or_default();
@@ -40,7 +40,8 @@ impl Builtin for Hash {
                 }
                 n if super::is_builtin(n) || interp.host.has_command(n) => {}
                 n => {
-                    io.err(&format!("bash: hash: {n}: not found\n")).await;
+                    io.err(&format!("{}hash: {n}: not found\n", st.diag()))
+                        .await;
                     status = 1;
                 }
             }

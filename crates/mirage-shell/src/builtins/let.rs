@@ -28,7 +28,8 @@ impl Builtin for Let {
             match crate::arith::eval(a, st) {
                 Ok(v) => last = v,
                 Err(e) => {
-                    io.err(&format!("bash: let: {}\n", e.report(a))).await;
+                    io.err(&format!("{}let: {}\n", st.diag(), e.report(a)))
+                        .await;
                     return Ok(1);
                 }
             }

@@ -199,26 +199,35 @@ pub async fn run_source_named(
     let max = st.limits.max_source_depth;
     if st.source_depth >= max {
         io.err(&format!(
-            "bash: {what}: maximum {what} nesting level exceeded ({max})\n"
+            "{}{what}: maximum {what} nesting level exceeded ({max})\n",
+            st.diag()
         ))
         .await;
         return Err(Flow::Abort(1));
     }
     st.source_depth += 1;
+    let base = if what == "eval" {
+        Some(st.lines_from_here())
+    } else {
+        None
+    };
     let r = Box::pin(run_parsed(interp, src, st, io)).await;
+    if let Some(b) = base {
+        st.line_base = b;
+    }
     st.source_depth -= 1;
     r
 }
 
 async fn run_parsed(interp: &Interp, src: &str, st: &mut ShellState, io: &Io) -> ExecResult {
     let parsed = crate::parse::parse_input(src);
-    let mut status = 0;
-    for item in &parsed.script.items {
-        status = interp.exec(item, st, io).await?;
-        st.last_status = status;
-    }
+    let status = if parsed.script.items.is_empty() {
+        0
+    } else {
+        interp.run_lines(&parsed.script, st, io).await?
+    };
     if let Some(e) = parsed.error {
-        io.err(&format!("bash: eval: {e}\n")).await;
+        io.err(&format!("{}eval: {e}\n", st.diag())).await;
         return Ok(2);
     }
     Ok(status)

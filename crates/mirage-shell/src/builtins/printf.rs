@@ -36,8 +36,11 @@ impl Builtin for Printf {
             args = &args[1..];
         }
         let Some(fmt) = args.first() else {
-            io.err("bash: printf: usage: printf [-v var] format [arguments]\n")
-                .await;
+            io.err(&format!(
+                "{}printf: usage: printf [-v var] format [arguments]\n",
+                st.diag()
+            ))
+            .await;
             return Ok(2);
         };
         // `%(…)T` uses the exported TZ, as bash's localtime does
@@ -48,7 +51,7 @@ impl Builtin for Printf {
             .map(|v| v.value.scalar());
         let p = crate::printf::printf_tz(fmt, &args[1..], tz.as_deref());
         for e in p.warnings.iter().chain(&p.errors) {
-            io.err(&format!("bash: printf: {e}\n")).await;
+            io.err(&format!("{}printf: {e}\n", st.diag())).await;
         }
         match var {
             Some(v) => crate::expand::assign_subscripted(st, &v, bytestr::decode_owned(p.out)),

@@ -28,8 +28,11 @@ impl Builtin for Return {
             None => st.last_status,
         };
         if st.local_frames.is_empty() {
-            io.err("bash: return: can only `return' from a function or sourced script\n")
-                .await;
+            io.err(&format!(
+                "{}return: can only `return' from a function or sourced script\n",
+                st.diag()
+            ))
+            .await;
             return Ok(2);
         }
         Err(Flow::Return(s))

@@ -118,7 +118,8 @@ impl Builtin for Set {
                 {
                     let sign = if on { '-' } else { '+' };
                     io.err(&format!(
-                        "bash: set: {sign}{bad}: invalid option\n{SET_USAGE}"
+                        "{}set: {sign}{bad}: invalid option\n{SET_USAGE}",
+                        st.diag()
                     ))
                     .await;
                     return Ok(2);
@@ -155,7 +156,7 @@ impl Builtin for Set {
                         };
                         i += 1;
                         if !SET_OPTION_NAMES.contains(&name.as_str()) {
-                            io.err(&format!("bash: set: {name}: invalid option name\n"))
+                            io.err(&format!("{}set: {name}: invalid option name\n", st.diag()))
                                 .await;
                             return Ok(2);
                         }

@@ -27,8 +27,11 @@ impl Builtin for Shift {
             Some(a) => match a.parse() {
                 Ok(n) => n,
                 Err(_) => {
-                    io.err(&format!("bash: shift: {a}: numeric argument required\n"))
-                        .await;
+                    io.err(&format!(
+                        "{}shift: {a}: numeric argument required\n",
+                        st.diag()
+                    ))
+                    .await;
                     return Ok(1);
                 }
             },

@@ -112,7 +112,7 @@ impl Builtin for Shopt {
         &self,
         _interp: &Interp,
         argv: &[String],
-        _st: &mut ShellState,
+        st: &mut ShellState,
         io: &Io,
     ) -> ExecResult {
         let mut set: Option<bool> = None;
@@ -134,7 +134,7 @@ impl Builtin for Shopt {
                         'o' => return Ok(unsupported(io, "shopt -o").await),
                         _ => {
                             io.err(&format!(
-                                "bash: shopt: -{c}: invalid option\nshopt: usage: shopt [-pqsu] [-o] [optname ...]\n"
+                                "{}shopt: -{c}: invalid option\nshopt: usage: shopt [-pqsu] [-o] [optname ...]\n", st.diag()
                             ))
                             .await;
                             return Ok(2);
@@ -152,8 +152,11 @@ impl Builtin for Shopt {
             match OPTIONS.iter().find(|(o, _)| o == n) {
                 Some(&(o, v)) => chosen.push((o, v)),
                 None => {
-                    io.err(&format!("bash: shopt: {n}: invalid shell option name\n"))
-                        .await;
+                    io.err(&format!(
+                        "{}shopt: {n}: invalid shell option name\n",
+                        st.diag()
+                    ))
+                    .await;
                     status = 1;
                 }
             }

@@ -28,8 +28,11 @@ impl Builtin for Source {
         let name = argv.first().map_or("", String::as_str);
         let args = argv.get(1..).unwrap_or_default();
         let Some(file) = args.first() else {
-            io.err(&format!("bash: {name}: filename argument required\n"))
-                .await;
+            io.err(&format!(
+                "{}{name}: filename argument required\n",
+                st.diag()
+            ))
+            .await;
             return Ok(2);
         };
         let path = mirage_types::join_path(&st.cwd, file);
@@ -37,12 +40,14 @@ impl Builtin for Source {
             Ok(src) => match src.collect().await {
                 Ok(b) => b,
                 Err(e) => {
-                    io.err(&format!("bash: {file}: {}\n", e.message())).await;
+                    io.err(&format!("{}{file}: {}\n", st.diag(), e.message()))
+                        .await;
                     return Ok(1);
                 }
             },
             Err(e) => {
-                io.err(&format!("bash: {file}: {}\n", e.message())).await;
+                io.err(&format!("{}{file}: {}\n", st.diag(), e.message()))
+                    .await;
                 return Ok(1);
             }
         };
@@ -53,7 +58,14 @@ impl Builtin for Source {
             None
         };
         st.local_frames.push(Vec::new());
+        // messages name the file and count its lines
+        let saved_name = std::mem::replace(&mut st.script_name, file.clone());
+        let saved_base = std::mem::replace(&mut st.line_base, 0);
+        let saved_lineno = st.lineno;
         let r = run_source_named(interp, "source", &src, st, io).await;
+        st.script_name = saved_name;
+        st.line_base = saved_base;
+        st.lineno = saved_lineno;
         st.local_frames.pop();
         if let Some(p) = saved {
             st.positional = p;

@@ -27,7 +27,7 @@ impl Builtin for Test {
         let mut a: Vec<String> = args.to_vec();
         if name == "[" {
             if a.last().map(std::string::String::as_str) != Some("]") {
-                io.err("bash: [: missing `]'\n").await;
+                io.err(&format!("{}[: missing `]'\n", st.diag())).await;
                 return Ok(2);
             }
             a.pop();

@@ -89,8 +89,11 @@ impl Builtin for Trap {
                 match signal_key(a) {
                     Some(k) => wanted.push(k),
                     None => {
-                        io.err(&format!("bash: trap: {a}: invalid signal specification\n"))
-                            .await;
+                        io.err(&format!(
+                            "{}trap: {a}: invalid signal specification\n",
+                            st.diag()
+                        ))
+                        .await;
                         status = 1;
                     }
                 }
@@ -112,8 +115,11 @@ impl Builtin for Trap {
             return Ok(status);
         }
         if args.len() == 1 && signal_key(&args[0]).is_none() {
-            io.err("bash: trap: usage: trap [-lp] [[arg] signal_spec ...]\n")
-                .await;
+            io.err(&format!(
+                "{}trap: usage: trap [-lp] [[arg] signal_spec ...]\n",
+                st.diag()
+            ))
+            .await;
             return Ok(2);
         }
         // `trap SIG` alone and `trap - SIG...` reset
@@ -128,7 +134,8 @@ impl Builtin for Trap {
         for sig in sigs {
             let Some(key) = signal_key(sig) else {
                 io.err(&format!(
-                    "bash: trap: {sig}: invalid signal specification\n"
+                    "{}trap: {sig}: invalid signal specification\n",
+                    st.diag()
                 ))
                 .await;
                 status = 1;

@@ -60,7 +60,8 @@ impl Builtin for Type {
             } else if interp.host.has_command(a) {
                 buf.push_str(&format!("{a} is /usr/bin/{a}\n"));
             } else {
-                io.err(&format!("bash: type: {a}: not found\n")).await;
+                io.err(&format!("{}type: {a}: not found\n", st.diag()))
+                    .await;
                 status = 1;
             }
         }

@@ -37,12 +37,13 @@ impl Builtin for Unset {
                     {
                         // one element: `unset 'b[0]'`, `unset 'b[i+1]'`, `unset 'b[-1]'`, `unset 'a[key]'`
                         if let Err(msg) = unset_element(st, base, key) {
-                            io.err(&format!("bash: unset: {msg}\n")).await;
+                            io.err(&format!("{}unset: {msg}\n", st.diag())).await;
                             status = 1;
                         }
                     } else if st.vars.get(n).is_some_and(|v| v.readonly) {
                         io.err(&format!(
-                            "bash: unset: {n}: cannot unset: readonly variable\n"
+                            "{}unset: {n}: cannot unset: readonly variable\n",
+                            st.diag()
                         ))
                         .await;
                         return Ok(1);
