@@ -6,6 +6,7 @@
 
 mod bench;
 mod conformance;
+mod fuzz;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +33,10 @@ enum Command {
     /// the line `N passed, M failed`. Exits 1 if a case outside
     /// fixtures/conformance/known-failures.txt fails.
     Conformance(conformance::Args),
+    /// Feed random bash built from real fragments to the whole shell for
+    /// `--minutes N`; a panic, hang or failed run is shrunk and saved under
+    /// fixtures/fuzz/regressions/ (replayed by the tests), and exits 1.
+    Fuzz(fuzz::Args),
     /// Time in-process workloads on a RAM mount against GNU bash + coreutils
     /// on /dev/shm, print medians and ratios, and write target/bench.json.
     Bench(bench::Args),
@@ -68,6 +73,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Conformance(args) => conformance::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Fuzz(args) => fuzz::run(args),
         Command::BenchChild { workload, runs } => bench::child(&workload, runs),
         Command::TestResources { args } => test_resources(&args),
     };

@@ -38,6 +38,7 @@ mod runner;
 
 use std::path::PathBuf;
 
+pub mod fuzz;
 pub use case::{Case, LoadError, case_files, load_cases, load_file, parse_cases};
 pub use known::{KnownCheck, KnownFailures};
 pub use report::{CaseResult, FileSummary, RenderOptions, Report, Status, line_diff};
