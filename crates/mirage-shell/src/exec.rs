@@ -327,12 +327,16 @@ impl Interp {
                     let mut last = 0;
                     st.loop_depth += 1;
                     let mut r = Ok(0);
+                    let shown = crate::trace::for_header(st, var, words.is_some(), &items);
                     for it in items {
                         crate::expand::assign_subscripted(st, var, it);
                         match self.exec(body, st, io).await {
                             Ok(s) => last = s,
                             Err(Flow::Break(n)) => {
                                 r = if n > 1 {
+                        if let Some(t) = &shown {
+                            crate::trace::line(self, st, io, t).await;
+                        }
                                     Err(Flow::Break(n - 1))
                                 } else {
                                     Ok(0)
@@ -404,6 +408,10 @@ impl Interp {
                         let item = &items[i];
                         let mut hit = falling;
                         if !hit {
+                    if st.options.xtrace {
+                        let t = format!("case {} in", crate::trace::quote_word(&subject));
+                        crate::trace::line(self, st, io, &t).await;
+                    }
                             for p in &item.patterns {
                                 let pat = self.expand_pattern(p, st, io).await?;
                                 if crate::pattern::matches(&pat, &subject) {
@@ -463,7 +471,10 @@ impl Interp {
                 }
             };
             if let Ok(s) = status {
+                    crate::trace::decl(self, st, io, kw, args).await;
+                    st.trace.in_decl = true;
                 st.last_status = s;
+                    st.trace.in_decl = false;
             }
             status
         })
@@ -487,6 +498,9 @@ impl Interp {
                 io.err(&format!("{}{}\n", st.diag(), e.report(&text))).await;
                 Err(Flow::Exit(1))
             }
+        }
+        if st.options.xtrace {
+            crate::trace::line(self, st, io, &format!("(( {text} ))")).await;
         }
     }
 
@@ -605,6 +619,7 @@ impl Interp {
             let r = if name == "exec" && argv.len() == 1 && !pending.is_empty() {
                 // `exec > FILE`: the file is opened, but later commands
                 // would not write to it; say so instead of silently
+            crate::trace::words(self, st, io, &argv).await;
                 // leaving their output where it was.
                 io.err(
                     "bash: exec: unsupported: keeping a redirection to a file for later commands\n",
@@ -643,8 +658,13 @@ impl Interp {
         self.finish_redirects(pending, st, io).await;
         if let Sink::Pipe(tx) = &io.stdout
             && tx.is_closed()
+                if st.options.xtrace {
+                    let t = crate::trace::assignment(&a.name, &v);
+                    crate::trace::line(self, st, io, &t).await;
+                }
         {
             return Err(Flow::Exit(141));
+            crate::trace::words(self, st, io, &argv).await;
         }
         if let Ok(code) = result {
             set_pipestatus(st, &[code]);
@@ -852,6 +872,9 @@ impl Interp {
                                     crate::state::Value::Indexed(m) => {
                                         let next = m.keys().next_back().map(|k| k + 1).unwrap_or(0);
                                         m.insert(next, v);
+                if st.options.xtrace && !st.trace.in_decl {
+                    crate::trace::assign_line(self, st, io, a, &v).await;
+                }
                                     }
                                     crate::state::Value::Scalar(s) if integer => {
                                         let sum = s.parse::<i64>().unwrap_or(0)
@@ -883,6 +906,9 @@ impl Interp {
                     } else {
                         Vec::new()
                     };
+                if st.options.xtrace && !st.trace.in_decl {
+                    crate::trace::array_line(self, st, io, a, items).await;
+                }
                     for w in items {
                         let text = self.expand_single(w, st, io).await?;
                         if let Some(rest) = text.strip_prefix('[')

@@ -577,6 +577,7 @@ impl Interp {
         };
         let mut sub = st.clone();
         sub.lines_from_here();
+        sub.trace.level += 1;
         let run = async {
             let status = self.run_script(script, &mut sub, &sub_io).await;
             drop(sub_io);

@@ -27,6 +27,7 @@ pub mod transform;
 pub mod word;
 
 use std::sync::Arc;
+pub mod trace;
 
 use mirage_types::command::CommandHost;
 use mirage_types::{Input, Sink};

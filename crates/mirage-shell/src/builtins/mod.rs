@@ -223,7 +223,14 @@ async fn run_parsed(interp: &Interp, src: &str, st: &mut ShellState, io: &Io) ->
     let parsed = crate::parse::parse_input(src);
     let status = if parsed.script.items.is_empty() {
         0
+    let traced = what == "eval" || what == "source";
+    if traced {
+        st.trace.level += 1;
+    }
     } else {
+    if traced {
+        st.trace.level -= 1;
+    }
         interp.run_lines(&parsed.script, st, io).await?
     };
     if let Some(e) = parsed.error {
