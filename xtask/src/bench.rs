@@ -11,6 +11,7 @@
 //! | `sed_sub` | `sed 's/foo/bar/g' /bench/foo.txt \| tail -n 2` | 50 MB of words, a quarter with `foo` |
 //! | `find` | `find /bench -name '*.txt' \| wc -l` | the 2,000 files (90% `.txt`) |
 //! | `loop` | a 10,000-iteration loop with arithmetic | none |
+//! | `cold` | `mirage execute -c 'echo hi'` as a whole process (×10 runs) | none |
 //! | `sort_k` | `sort -t, -k2,2 /bench/rows.csv \| tail -n 3` | 1,000,000 CSV lines |
 //! | `awk_sum` | `awk '{s+=$2} END{print s}' /bench/nums.txt` | 1,000,000 lines `KEY N WORD` |
 //! | `jq_select` | `jq -c 'select(.level=="error")' /bench/events.jsonl \| wc -l` | 200,000 JSON lines |
@@ -53,7 +54,7 @@ pub struct Args {
 }
 
 /// The workloads that need no generated file (see [`DATA_WORKLOADS`]).
-const SCRIPT_WORKLOADS: [&str; 4] = ["echo", "grep_r", "find", "loop"];
+const SCRIPT_WORKLOADS: [&str; 5] = ["echo", "grep_r", "find", "loop", "cold"];
 
 /// A workload over one generated file in `/bench`.
 struct DataWorkload {
@@ -120,6 +121,8 @@ const LOOP_SCRIPTS: [&str; 2] = [
     "i=0; s=0; while [ $i -lt 10000 ]; do s=$((s+i)); i=$((i+1)); done; echo $s",
 ];
 const LOOP_EXPECTED: &str = "49995000\n";
+/// The `cold` workload's line (a whole `mirage` process against `bash -c`).
+const COLD_SCRIPT: &str = "echo hi";
 /// How long one in-process run may take before the workload is abandoned.
 const OURS_TIMEOUT: Duration = Duration::from_secs(120);
 const ENV: &[(&str, &str)] = &[
@@ -395,6 +398,50 @@ fn bash_once(dir: &Path, args: &[&str]) -> anyhow::Result<(f64, Vec<u8>)> {
     Ok((t.elapsed().as_secs_f64() * 1e3, out.stdout))
 }
 
+/// The `mirage` binary of this build's profile (`target/release/mirage`
+/// next to the running xtask), built first so the `cold` workload times a
+/// fresh binary.
+fn mirage_binary() -> anyhow::Result<PathBuf> {
+    let status =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "--quiet", "--release", "--bin", "mirage"])
+            .current_dir(crate::repo_root())
+            .status()
+            .context("running cargo build --bin mirage")?;
+    if !status.success() {
+        bail!("cargo build --release --bin mirage failed");
+    }
+    let exe = std::env::current_exe().context("locating xtask")?;
+    let dir = exe
+        .parent()
+        .ok_or_else(|| anyhow!("xtask has no directory"))?;
+    Ok(dir.join("mirage"))
+}
+
+/// `mirage execute -c 'echo hi'` as a whole process, `runs` times: the
+/// cold start a user sees (runtime, registry, workspace, parse, run, exit).
+fn time_cold(runs: usize) -> anyhow::Result<(Vec<f64>, Vec<u8>)> {
+    let bin = mirage_binary()?;
+    let once = || -> anyhow::Result<(f64, Vec<u8>)> {
+        let t = Instant::now();
+        let out = std::process::Command::new(&bin)
+            .args(["execute", "-c", COLD_SCRIPT])
+            .env_clear()
+            .envs(ENV.iter().copied())
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .with_context(|| format!("running {}", bin.display()))?;
+        Ok((t.elapsed().as_secs_f64() * 1e3, out.stdout))
+    };
+    let (_, stdout) = once()?;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        times.push(once()?.0);
+    }
+    Ok((times, stdout))
+}
+
 fn time_gnu(dir: &Path, args: &[&str], runs: usize) -> anyhow::Result<(Vec<f64>, Vec<u8>)> {
     let (_, stdout) = bash_once(dir, args)?;
     let mut times = Vec::with_capacity(runs);
@@ -494,6 +541,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     gnu = time_gnu(&scratch.0, &[script], runs).map(|(t, _)| (t, b"hi\n".to_vec()));
                 }
                 notes.push("echo: ms for 1000 lines, i.e. µs per line".to_string());
+            }
+            "cold" => {
+                // ten times the runs: a process start is short and noisy
+                ours = time_cold(runs * 10);
+                if !args.no_gnu {
+                    gnu = time_gnu(&scratch.0, &["-c", COLD_SCRIPT], runs * 10);
+                }
+                notes.push("cold: one whole process (`mirage execute -c 'echo hi'` against `bash -c 'echo hi'`)".into());
             }
             "grep_r" => {
                 ours = rt.block_on(time_ours(&small_ws, GREP_SCRIPT, runs));
