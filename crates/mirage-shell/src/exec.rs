@@ -414,7 +414,7 @@ impl Interp {
                     }
                             for p in &item.patterns {
                                 let pat = self.expand_pattern(p, st, io).await?;
-                                if crate::pattern::matches(&pat, &subject) {
+                                if crate::pattern::matches_with(&pat, &subject, st.shopt.case_opts()) {
                                     hit = true;
                                     break;
                                 }
@@ -526,6 +526,8 @@ impl Interp {
         }
         let mut futs = Vec::with_capacity(n);
         let mut next_in: Option<mpsc::Receiver<Bytes>> = None;
+        // `shopt -s lastpipe`: the last stage runs in this shell
+        let mut last_io: Option<Io> = None;
         for (i, stage) in stages.iter().enumerate() {
             let stdin: StdinSlot = match next_in.take() {
                 Some(rx) => Arc::new(Mutex::new(Input::from_pipe(rx))),
@@ -548,6 +550,10 @@ impl Interp {
                 stdout,
                 stderr,
             };
+            if i + 1 == n && st.shopt.is("lastpipe") {
+                last_io = Some(sio);
+                break;
+            }
             let mut sst = st.clone();
             futs.push(async move {
                 let r = match self.exec(stage, &mut sst, &sio).await {
@@ -558,7 +564,10 @@ impl Interp {
                 r
             });
         }
-        let statuses = futures::future::join_all(futs).await;
+        let statuses = match last_io {
+            Some(sio) => crate::glob::lastpipe(self, stages, futs, sio, st).await?,
+            None => futures::future::join_all(futs).await,
+        };
         set_pipestatus(st, &statuses);
         let last = statuses.last().copied().unwrap_or(0);
         if st.options.pipefail

@@ -339,7 +339,7 @@ impl Interp {
     ) -> Result<Vec<String>, Flow> {
         // fast path: a plain literal without specials
         if let [WordPart::Lit(s)] = w.parts.as_slice()
-            && !s.contains(['*', '?', '[', '{', '~'])
+            && !s.contains(['*', '?', '[', '{', '~', '('])
         {
             return Ok(vec![s.clone()]);
         }
@@ -356,8 +356,8 @@ impl Interp {
             let fields = split_fields(pieces, &st.ifs());
             for f in fields {
                 if f.glob && !st.options.noglob {
-                    let matches = pattern::glob(self.vfs.as_ref(), &st.cwd, &f.pat).await;
-                    if !matches.is_empty() {
+                    let found = crate::glob::expand(self.vfs.as_ref(), st, &f.pat, &f.text, io);
+                    if let Some(matches) = found.await? {
                         out.extend(matches);
                         continue;
                     }
@@ -965,6 +965,9 @@ fn convert_case(v: &str, all: bool, upper: bool) -> String {
 /// The number of characters every match of glob `pat` has, when that is
 /// fixed (no `*`): each literal, `?` and `[…]` stands for one character.
 fn fixed_match_len(pat: &str) -> Option<usize> {
+    if pattern::has_extglob(pat) {
+        return None;
+    }
     let p: Vec<char> = pat.chars().collect();
     let mut n = 0;
     let mut i = 0;

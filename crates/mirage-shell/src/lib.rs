@@ -17,6 +17,8 @@ pub mod builtins;
 pub mod exec;
 pub mod execfd;
 pub mod expand;
+pub mod alias;
+pub mod glob;
 pub mod parse;
 pub mod pattern;
 pub mod printf;
@@ -49,11 +51,21 @@ pub async fn run(
     let interp = Interp::new(host);
     st.exec_fds.start_run(&stdout, &stderr);
     let io = Io::new(stdin, stdout, stderr);
-    let parsed = parse::parse_input(src);
+    let first = parse::parse_input(src);
     let mut exited = false;
-    let script = &parsed.script;
+    let mut reparsed: Option<parse::Parsed> = None;
     let mut i = 0;
-    while let Some(item) = script.items.get(i) {
+    loop {
+        // `shopt -s extglob`, `alias`: the next lines parse again
+        if let Some(p) = alias::refresh(reparsed.as_ref().unwrap_or(&first), i, st, src) {
+            reparsed = Some(p);
+            i = 0;
+        }
+        let parsed = reparsed.as_ref().unwrap_or(&first);
+        let script = &parsed.script;
+        let Some(item) = script.items.get(i) else {
+            break;
+        };
         i += 1;
         match interp.exec(item, st, &io).await {
             Ok(s) | Err(Flow::Return(s)) => {
@@ -79,6 +91,7 @@ pub async fn run(
             Err(Flow::Break(_) | Flow::Continue(_)) => {}
         }
     }
+    let parsed = reparsed.unwrap_or(first);
     if !exited && let Some(e) = parsed.error {
         io.err(&e.report(src)).await;
         st.last_status = 2;

@@ -116,6 +116,13 @@ pub struct Parsed {
     pub script: Script,
     /// The first syntax error, if any.
     pub error: Option<SyntaxError>,
+    /// The parse settings ([`crate::alias`]) this was parsed with.
+    pub epoch: u64,
+    /// For each line: the index of its first item and the character offset
+    /// in the source where it starts.
+    pub line_offsets: Vec<(usize, usize)>,
+    /// The character offset where the line with the syntax error starts.
+    pub end_offset: usize,
 }
 
 thread_local! {
@@ -157,16 +164,29 @@ pub(crate) fn grow<T>(f: impl FnOnce() -> T) -> T {
 /// command ending at a newline) at a time, so the commands of the complete
 /// lines before a syntax error are returned to run, with the error.
 pub fn parse_input(src: &str) -> Parsed {
+    parse_input_from(src, 0)
+}
+
+/// [`parse_input`] of the text from character offset `start` on (line
+/// numbers still count from the start of `src`).
+pub fn parse_input_from(src: &str, start: usize) -> Parsed {
     let chars: Vec<char> = src.chars().collect();
-    let mut p = Parser::new(&chars, 0, false);
+    let mut p = Parser::new(&chars, start, false);
     let mut items = Vec::new();
     let mut line_starts = Vec::new();
+    let mut line_offsets = Vec::new();
+    let epoch = crate::alias::current_epoch();
+    let mut end_offset;
     let error = loop {
+        end_offset = p.pos;
         match p.top_line() {
             Ok(Some(mut line)) => {
                 p.fill_heredocs(&mut line);
                 if !items.is_empty() && !line.is_empty() {
                     line_starts.push(items.len());
+                }
+                if !line.is_empty() {
+                    line_offsets.push((items.len(), end_offset));
                 }
                 items.extend(line);
             }
@@ -182,6 +202,9 @@ pub fn parse_input(src: &str) -> Parsed {
     Parsed {
         script: Script { items, line_starts },
         error,
+        epoch,
+        line_offsets,
+        end_offset,
     }
 }
 
@@ -555,6 +578,9 @@ impl<'a> Parser<'a> {
                         break;
                     }
                     i = self.scan_array(i + 1)?;
+                }
+                '(' if crate::alias::opens_group(self.c, start, i) => {
+                    i = crate::alias::group_end(self.c, i)?;
                 }
                 c if is_meta(c) => break,
                 _ => i = self.scan_piece(i, false)?,
@@ -1184,6 +1210,7 @@ impl<'a> Parser<'a> {
     /// words in order (operators as literal words).
     fn cond_cmd(&mut self, line: u32) -> Result<Cmd, SyntaxError> {
         self.bump()?;
+        let _extglob = crate::alias::CondGuard::enter();
         let mut words = Vec::new();
         self.cond_or(&mut words)?;
         match self.cond_tok()? {

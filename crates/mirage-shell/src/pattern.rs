@@ -1,23 +1,68 @@
 //! Glob patterns as bash matches them (`*`, `?`, `[…]` with `!`/`^`,
-//! ranges and `[:class:]`, `\` escapes), and pathname expansion against the
-//! [`Vfs`]. Hidden names match only a pattern that starts with `.`; results
-//! are sorted in byte order (LC_ALL=C.UTF-8).
+//! ranges and `[:class:]`, `\` escapes, and the `extglob` forms
+//! `?(…) *(…) +(…) @(…) !(…)` with `|`-separated alternatives), with
+//! optional case folding (`nocasematch`, `nocaseglob`). Pathname expansion
+//! against the VFS is in [`crate::glob`].
 
-use mirage_types::Vfs;
+/// How a pattern is matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MatchOpts {
+    /// Recognise `?(…) *(…) +(…) @(…) !(…)` (bash's `extglob`).
+    pub extglob: bool,
+    /// Compare letters without regard to case (`nocasematch`/`nocaseglob`).
+    pub nocase: bool,
+}
 
-/// Whether `pat` contains an unescaped glob character.
+impl Default for MatchOpts {
+    fn default() -> Self {
+        MatchOpts {
+            extglob: true,
+            nocase: false,
+        }
+    }
+}
+
+/// Whether `pat` contains an unescaped glob character (extglob forms
+/// included).
 pub fn has_glob(pat: &str) -> bool {
     let mut esc = false;
+    let mut prev = ' ';
     for c in pat.chars() {
         if esc {
             esc = false;
+            prev = ' ';
             continue;
         }
         match c {
             '\\' => esc = true,
             '*' | '?' | '[' => return true,
+            '(' if matches!(prev, '+' | '@' | '!') => return true,
             _ => {}
         }
+        prev = c;
+    }
+    false
+}
+
+/// Whether `pat` contains an unescaped extglob group opener (`?(`, `*(`,
+/// `+(`, `@(`, `!(`).
+pub fn has_extglob(pat: &str) -> bool {
+    let mut esc = false;
+    let mut prev = ' ';
+    for c in pat.chars() {
+        if esc {
+            esc = false;
+            prev = ' ';
+            continue;
+        }
+        if c == '\\' {
+            esc = true;
+            continue;
+        }
+        if c == '(' && matches!(prev, '?' | '*' | '+' | '@' | '!') {
+            return true;
+        }
+        prev = c;
     }
     false
 }
@@ -42,11 +87,15 @@ pub fn unescape(pat: &str) -> String {
     out
 }
 
-/// Escapes glob characters and backslashes in literal text.
+/// Escapes glob characters (extglob's `( ) | + @ !` too) and backslashes in
+/// literal text.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+        if matches!(
+            c,
+            '*' | '?' | '[' | ']' | '\\' | '(' | ')' | '|' | '+' | '@' | '!'
+        ) {
             out.push('\\');
         }
         out.push(c);
@@ -54,123 +103,340 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// Whether the whole of `text` matches `pat` (fnmatch without FNM_PATHNAME).
+/// Whether the whole of `text` matches `pat` (fnmatch without FNM_PATHNAME),
+/// extglob forms recognised, case significant.
 pub fn matches(pat: &str, text: &str) -> bool {
-    let p: Vec<char> = pat.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    match_at(&p, 0, &t, 0)
+    matches_with(pat, text, MatchOpts::default())
 }
 
-fn match_at(p: &[char], mut pi: usize, t: &[char], mut ti: usize) -> bool {
-    let mut star: Option<(usize, usize)> = None;
-    loop {
-        if pi < p.len() {
-            match p[pi] {
-                '*' => {
-                    while pi < p.len() && p[pi] == '*' {
-                        pi += 1;
-                    }
+/// Whether the whole of `text` matches `pat` under `opts`.
+pub fn matches_with(pat: &str, text: &str, opts: MatchOpts) -> bool {
+    let p: Vec<char> = pat.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let nodes = compile(&p, opts.extglob);
+    let m = Matcher {
+        t: &t,
+        nocase: opts.nocase,
+    };
+    m.seq(&nodes, 0, t.len())
+}
+
+/// One element of a compiled pattern.
+#[derive(Debug, Clone)]
+enum Node {
+    Lit(char),
+    Any,
+    Star,
+    /// A bracket expression: its text from `[` to `]` inclusive.
+    Bracket(Vec<char>),
+    /// An extglob group: its operator and alternatives.
+    Ext(char, Vec<Vec<Node>>),
+}
+
+/// The index of the `)` closing the group whose `(` is at `open`.
+fn group_end(p: &[char], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < p.len() {
+        match p[i] {
+            '\\' => i += 1,
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            '[' => {
+                if let Some(e) = bracket_close(p, i) {
+                    i = e;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The index of the `]` closing the bracket expression at `start`.
+fn bracket_close(p: &[char], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    if matches!(p.get(i), Some('!' | '^')) {
+        i += 1;
+    }
+    let mut first = true;
+    while i < p.len() {
+        let ch = p[i];
+        if ch == ']' && !first {
+            return Some(i);
+        }
+        first = false;
+        if ch == '[' && p.get(i + 1) == Some(&':') {
+            let mut j = i + 2;
+            while j + 1 < p.len() && !(p[j] == ':' && p[j + 1] == ']') {
+                j += 1;
+            }
+            if j + 1 < p.len() {
+                i = j + 2;
+                continue;
+            }
+        }
+        if ch == '\\' {
+            i += 1;
+        }
+        i += 1;
+    }
+    None
+}
+
+fn compile(p: &[char], extglob: bool) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < p.len() {
+        let c = p[i];
+        if extglob
+            && matches!(c, '?' | '*' | '+' | '@' | '!')
+            && p.get(i + 1) == Some(&'(')
+            && let Some(end) = group_end(p, i + 1)
+        {
+            let alts = split_alts(&p[i + 2..end])
+                .into_iter()
+                .map(|a| compile(a, extglob))
+                .collect();
+            out.push(Node::Ext(c, alts));
+            i = end + 1;
+            continue;
+        }
+        match c {
+            '*' => {
+                if !matches!(out.last(), Some(Node::Star)) {
+                    out.push(Node::Star);
+                }
+            }
+            '?' => out.push(Node::Any),
+            '[' => match bracket_close(p, i) {
+                Some(e) => {
+                    out.push(Node::Bracket(p[i..=e].to_vec()));
+                    i = e;
+                }
+                None => out.push(Node::Lit('[')),
+            },
+            '\\' if i + 1 < p.len() => {
+                out.push(Node::Lit(p[i + 1]));
+                i += 1;
+            }
+            _ => out.push(Node::Lit(c)),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Splits a group's inside on its top-level `|`.
+fn split_alts(p: &[char]) -> Vec<&[char]> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    let mut i = 0;
+    while i < p.len() {
+        match p[i] {
+            '\\' => i += 1,
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            '[' => {
+                if let Some(e) = bracket_close(p, i) {
+                    i = e;
+                }
+            }
+            '|' if depth == 0 => {
+                out.push(&p[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&p[start.min(p.len())..]);
+    out
+}
+
+struct Matcher<'t> {
+    t: &'t [char],
+    nocase: bool,
+}
+
+impl Matcher<'_> {
+    fn eq(&self, a: char, b: char) -> bool {
+        a == b || (self.nocase && fold(a) == fold(b))
+    }
+
+    /// Whether one single-character node matches `c`.
+    fn one(&self, n: &Node, c: char) -> bool {
+        match n {
+            Node::Lit(x) => self.eq(*x, c),
+            Node::Any => true,
+            Node::Bracket(b) => bracket(b, c, self.nocase),
+            Node::Star | Node::Ext(..) => false,
+        }
+    }
+
+    /// `nodes` without extglob groups against `t[from..to]`: the classic
+    /// star-backtracking walk (linear for one `*`).
+    fn plain(&self, p: &[Node], from: usize, to: usize) -> bool {
+        let (mut pi, mut ti) = (0, from);
+        let mut star: Option<(usize, usize)> = None;
+        loop {
+            if pi < p.len() {
+                if matches!(p[pi], Node::Star) {
+                    pi += 1;
                     if pi == p.len() {
                         return true;
                     }
                     star = Some((pi, ti));
                     continue;
                 }
-                '?' if ti < t.len() => {
+                if ti < to && self.one(&p[pi], self.t[ti]) {
                     pi += 1;
                     ti += 1;
                     continue;
                 }
-                '[' if ti < t.len() => {
-                    if let Some((ok, next)) = bracket(p, pi, t[ti]) {
-                        if ok {
-                            pi = next;
-                            ti += 1;
-                            continue;
-                        }
-                    } else if t[ti] == '[' {
-                        pi += 1;
-                        ti += 1;
-                        continue;
-                    }
-                }
-                '\\' if pi + 1 < p.len() && ti < t.len() && p[pi + 1] == t[ti] => {
-                    pi += 2;
-                    ti += 1;
-                    continue;
-                }
-                c if c != '\\' && c != '?' && c != '[' && ti < t.len() && c == t[ti] => {
-                    pi += 1;
-                    ti += 1;
-                    continue;
-                }
-                _ => {}
+            } else if ti == to {
+                return true;
             }
-        } else if ti == t.len() {
+            match star {
+                Some((sp, st)) if st < to => {
+                    star = Some((sp, st + 1));
+                    pi = sp;
+                    ti = st + 1;
+                }
+                _ => return false,
+            }
+        }
+    }
+
+    /// Whether `nodes` match exactly `t[from..to]`.
+    fn seq(&self, nodes: &[Node], from: usize, to: usize) -> bool {
+        if !nodes.iter().any(|n| matches!(n, Node::Ext(..))) {
+            return self.plain(nodes, from, to);
+        }
+        let Some(n) = nodes.first() else {
+            return from == to;
+        };
+        let rest = &nodes[1..];
+        match n {
+            Node::Lit(c) => from < to && self.eq(*c, self.t[from]) && self.seq(rest, from + 1, to),
+            Node::Any => from < to && self.seq(rest, from + 1, to),
+            Node::Bracket(b) => {
+                from < to && bracket(b, self.t[from], self.nocase) && self.seq(rest, from + 1, to)
+            }
+            Node::Star => {
+                if rest.is_empty() {
+                    return true;
+                }
+                // a literal next: only try where it can match
+                (from..=to).any(|k| match rest.first() {
+                    Some(Node::Lit(c)) => k < to && self.eq(*c, self.t[k]) && self.seq(rest, k, to),
+                    _ => self.seq(rest, k, to),
+                })
+            }
+            Node::Ext(op, alts) => match op {
+                '@' => (from..=to).any(|k| self.any_alt(alts, from, k) && self.seq(rest, k, to)),
+                '?' => {
+                    self.seq(rest, from, to)
+                        || (from..=to).any(|k| self.any_alt(alts, from, k) && self.seq(rest, k, to))
+                }
+                '*' => self.repeat(alts, rest, from, to, true),
+                '+' => self.repeat(alts, rest, from, to, false),
+                _ => (from..=to).any(|k| !self.any_alt(alts, from, k) && self.seq(rest, k, to)),
+            },
+        }
+    }
+
+    fn any_alt(&self, alts: &[Vec<Node>], from: usize, to: usize) -> bool {
+        alts.iter().any(|a| self.seq(a, from, to))
+    }
+
+    /// One or more (zero too with `zero`) repetitions of `alts` from
+    /// `from`, then `rest` to `to`.
+    fn repeat(
+        &self,
+        alts: &[Vec<Node>],
+        rest: &[Node],
+        from: usize,
+        to: usize,
+        zero: bool,
+    ) -> bool {
+        if zero && self.seq(rest, from, to) {
             return true;
         }
-        match star {
-            Some((sp, st)) if st < t.len() => {
-                star = Some((sp, st + 1));
-                pi = sp;
-                ti = st + 1;
-            }
-            _ => return false,
-        }
+        (from + 1..=to).any(|k| self.any_alt(alts, from, k) && self.repeat(alts, rest, k, to, true))
     }
 }
 
-/// Matches one bracket expression at `p[start]` (`[`) against `c`: returns
-/// whether it matched and the index after `]`, or `None` if unterminated.
-fn bracket(p: &[char], start: usize, c: char) -> Option<(bool, usize)> {
-    let mut i = start + 1;
+fn fold(c: char) -> char {
+    c.to_lowercase().next().unwrap_or(c)
+}
+
+/// Matches the bracket expression `p` (from `[` to `]`) against `c`.
+fn bracket(p: &[char], c: char, nocase: bool) -> bool {
+    let mut i = 1;
     let negate = matches!(p.get(i), Some('!' | '^'));
     if negate {
         i += 1;
     }
+    let end = p.len() - 1;
     let mut matched = false;
     let mut first = true;
-    while i < p.len() {
+    let cands: Vec<char> = if nocase {
+        let mut v = vec![c];
+        v.extend(c.to_lowercase());
+        v.extend(c.to_uppercase());
+        v
+    } else {
+        vec![c]
+    };
+    while i < end {
         let ch = p[i];
         if ch == ']' && !first {
-            return Some((matched != negate, i + 1));
+            break;
         }
         first = false;
         if ch == '[' && p.get(i + 1) == Some(&':') {
             let rest: String = p[i + 2..].iter().collect();
-            if let Some(end) = rest.find(":]") {
-                let class = &rest[..end];
-                if class_match(class, c) {
+            if let Some(e) = rest.find(":]") {
+                let class = &rest[..e];
+                if cands.iter().any(|&x| class_match(class, x)) {
                     matched = true;
                 }
-                i += 2 + end + 2;
+                i += 2 + rest[..e].chars().count() + 2;
                 continue;
             }
         }
-        let (lo, next) = if ch == '\\' && i + 1 < p.len() {
+        let (lo, next) = if ch == '\\' && i + 1 < end {
             (p[i + 1], i + 2)
         } else {
             (ch, i + 1)
         };
-        if p.get(next) == Some(&'-') && p.get(next + 1).is_some_and(|&x| x != ']') {
+        if p.get(next) == Some(&'-') && next + 1 < end {
             let hi_i = next + 1;
-            let (hi, after) = if p[hi_i] == '\\' && hi_i + 1 < p.len() {
+            let (hi, after) = if p[hi_i] == '\\' && hi_i + 1 < end {
                 (p[hi_i + 1], hi_i + 2)
             } else {
                 (p[hi_i], hi_i + 1)
             };
-            if lo <= c && c <= hi {
+            if cands.iter().any(|&x| lo <= x && x <= hi) {
                 matched = true;
             }
             i = after;
         } else {
-            if lo == c {
+            if cands.contains(&lo) {
                 matched = true;
             }
             i = next;
         }
     }
-    None
+    matched != negate
 }
 
 fn class_match(class: &str, c: char) -> bool {
@@ -191,68 +457,6 @@ fn class_match(class: &str, c: char) -> bool {
     }
 }
 
-/// Expands the pathname pattern `pat` (escaped as [`escape`] does) against
-/// the VFS, relative to `cwd`. Returns the sorted matches as they should
-/// appear (relative when the pattern was relative), or an empty list.
-pub async fn glob(vfs: &dyn Vfs, cwd: &str, pat: &str) -> Vec<String> {
-    let absolute = pat.starts_with('/');
-    let comps: Vec<&str> = pat.split('/').filter(|c| !c.is_empty()).collect();
-    // (display prefix, absolute dir)
-    let mut current: Vec<(String, String)> = vec![if absolute {
-        ("/".into(), "/".into())
-    } else {
-        (String::new(), cwd.to_string())
-    }];
-    let trailing_slash = pat.ends_with('/') && pat.len() > 1;
-    for (ci, comp) in comps.iter().enumerate() {
-        let last = ci + 1 == comps.len();
-        let mut next = Vec::new();
-        for (shown, dir) in &current {
-            if !has_glob(comp) {
-                let name = unescape(comp);
-                let abs = mirage_types::join_path(dir, &name);
-                let shown2 = format!("{shown}{name}");
-                if last {
-                    if vfs.stat(&abs).await.is_ok() {
-                        next.push((shown2, abs));
-                    }
-                } else {
-                    next.push((format!("{shown2}/"), abs));
-                }
-                continue;
-            }
-            let Ok(entries) = vfs.readdir(dir).await else {
-                continue;
-            };
-            let dot_ok = comp.starts_with('.') || comp.starts_with("\\.");
-            for e in entries {
-                if e.name.starts_with('.') && !dot_ok {
-                    continue;
-                }
-                if !matches(comp, &e.name) {
-                    continue;
-                }
-                if (!last || trailing_slash) && !e.is_dir() {
-                    continue;
-                }
-                let abs = mirage_types::join_path(dir, &e.name);
-                let shown2 = format!("{shown}{}", e.name);
-                next.push((if last { shown2 } else { format!("{shown2}/") }, abs));
-            }
-        }
-        current = next;
-        if current.is_empty() {
-            return Vec::new();
-        }
-    }
-    let mut out: Vec<String> = current
-        .into_iter()
-        .map(|(s, _)| if trailing_slash { format!("{s}/") } else { s })
-        .collect();
-    out.sort_by(|a, b| mirage_types::bytestr::cmp(a, b));
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,5 +473,34 @@ mod tests {
         assert!(!matches("\\*", "a"));
         assert!(matches("*", ""));
         assert!(matches("a*b*c", "aXbYc"));
+        assert!(matches("[]]", "]"));
+        assert!(matches("[", "["));
+    }
+
+    #[test]
+    fn extglob() {
+        assert!(matches("@(ab|c)", "ab"));
+        assert!(!matches("@(ab|c)", "abc"));
+        assert!(matches("+([0-9])", "123"));
+        assert!(!matches("+([0-9])", ""));
+        assert!(matches("*([0-9])", ""));
+        assert!(matches("?(x)y", "y"));
+        assert!(matches("?(x)y", "xy"));
+        assert!(matches("!(*.txt)", "a.c"));
+        assert!(!matches("!(*.txt)", "a.txt"));
+        assert!(matches("a!(b)c", "axc"));
+        assert!(matches("*.@(jpg|png)", "x.png"));
+        assert!(matches("@(a|b\\|c)", "b|c"));
+    }
+
+    #[test]
+    fn nocase() {
+        let o = MatchOpts {
+            extglob: true,
+            nocase: true,
+        };
+        assert!(matches_with("ABC", "abc", o));
+        assert!(matches_with("[a-c]", "B", o));
+        assert!(!matches("ABC", "abc"));
     }
 }

@@ -205,6 +205,10 @@ pub struct ShellState {
     pub(crate) line_base: u32,
     /// Active function calls.
     pub(crate) func_depth: usize,
+    /// `shopt` settings.
+    pub shopt: crate::glob::Shopts,
+    /// What the parser needs: `extglob`, `expand_aliases`, the aliases.
+    pub parse: crate::alias::ParseSettings,
 }
 
 impl Default for ShellState {
@@ -238,6 +242,8 @@ impl ShellState {
             interactive: false,
             line_base: 0,
             func_depth: 0,
+            shopt: Default::default(),
+            parse: Default::default(),
         };
         s.set_exported("PWD", cwd);
         s.vars.insert("IFS".into(), Var::scalar(" \t\n"));

@@ -341,7 +341,10 @@ fn eval_cond<'a>(
                 let rv = match op.as_str() {
                     "==" | "=" | "!=" => interp.expand_pattern(r, st, io).await?,
                     "=~" => {
-                        let re = regex_word(interp, r, st, io).await?;
+                        let mut re = regex_word(interp, r, st, io).await?;
+                        if st.shopt.is("nocasematch") {
+                            re.insert_str(0, "(?i)");
+                        }
                         return Ok(match regex::Regex::new(&re) {
                             Ok(rx) => match rx.captures(&lv) {
                                 Some(caps) => {
@@ -369,6 +372,10 @@ fn eval_cond<'a>(
                     let a = crate::arith::eval(&lv, &mut tmp).unwrap_or(0);
                     let b = crate::arith::eval(&rv, &mut tmp).unwrap_or(0);
                     return Ok(binary(&a.to_string(), op, &b.to_string(), true));
+                }
+                if matches!(op.as_str(), "==" | "=" | "!=") {
+                    let m = crate::pattern::matches_with(&rv, &lv, st.shopt.case_opts());
+                    return Ok(Ok(m != (op == "!=")));
                 }
                 binary(&lv, op, &rv, true)
             }

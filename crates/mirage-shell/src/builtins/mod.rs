@@ -20,12 +20,15 @@ mod r#break;
 mod cd;
 mod command;
 mod declare;
+mod dirstack;
 mod echo;
 mod eval;
 mod exit;
+pub(crate) mod extra;
 mod r#false;
 mod getopts;
 mod hash;
+mod help;
 mod r#let;
 mod mapfile;
 mod printf;
@@ -34,6 +37,7 @@ mod read;
 mod r#return;
 mod set;
 mod shift;
+mod signals;
 mod shopt;
 mod source;
 mod test;
@@ -98,6 +102,8 @@ pub static BUILTINS: &[&dyn Builtin] = &[
     &hash::Hash,
     &shopt::Shopt,
     &umask::Umask,
+    &dirstack::DirStack,
+    &help::Help,
     &unsupported::Unsupported,
 ];
 

@@ -20,7 +20,7 @@ const SET_LETTERS: &[(char, &str)] = &[
 
 /// Every option name bash 5.2's `set -o` accepts; the ones Mirage does not
 /// model are accepted and ignored, any other name is `invalid option name`.
-const SET_OPTION_NAMES: &[&str] = &[
+pub(crate) const SET_OPTION_NAMES: &[&str] = &[
     "allexport",
     "braceexpand",
     "emacs",
@@ -58,7 +58,7 @@ const SET_USAGE: &str =
     "set: usage: set [-abefhkmnptuvxBCEHPT] [-o option-name] [--] [-] [arg ...]\n";
 
 /// The flag of the `set -o` option `name`, if Mirage has it.
-fn option_flag<'a>(o: &'a mut crate::state::Options, name: &str) -> Option<&'a mut bool> {
+pub(crate) fn option_flag<'a>(o: &'a mut crate::state::Options, name: &str) -> Option<&'a mut bool> {
     Some(match name {
         "pipefail" => &mut o.pipefail,
         "errexit" => &mut o.errexit,
