@@ -209,6 +209,9 @@ pub struct ShellState {
     pub shopt: crate::glob::Shopts,
     /// What the parser needs: `extglob`, `expand_aliases`, the aliases.
     pub parse: crate::alias::ParseSettings,
+    /// The directory stack, history, completion specs and hash table of
+    /// the builtins that keep them (`pushd`, `history`, `complete`, `hash`).
+    pub(crate) extra: crate::builtins::extra::Extra,
 }
 
 impl Default for ShellState {
@@ -244,6 +247,7 @@ impl ShellState {
             func_depth: 0,
             shopt: Default::default(),
             parse: Default::default(),
+            extra: Default::default(),
         };
         s.set_exported("PWD", cwd);
         s.vars.insert("IFS".into(), Var::scalar(" \t\n"));

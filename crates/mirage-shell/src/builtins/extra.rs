@@ -1,0 +1,11 @@
+//! Session data kept by the builtins that remember something between
+//! commands: the directory stack (`pushd`), the history list (`history`),
+//! completion specs (`complete`) and the hash table (`hash`).
+
+/// The builtins' session data (a field of [`crate::ShellState`]).
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
+    /// The directory stack below the current directory, top first: entry
+    /// 1 of `dirs` is `dirstack[0]` (entry 0 is always the current directory).
+    pub dirstack: Vec<String>,
+}
