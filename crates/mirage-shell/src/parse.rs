@@ -222,6 +222,32 @@ pub fn check_syntax(src: &str) -> Result<(), SyntaxError> {
     parse_script(src).map(|_| ())
 }
 
+/// Whether `src` stops in the middle of a command, so that an interactive
+/// shell reads another line (on its `PS2` prompt) before running it, as
+/// bash does: an open quote, `$(`, `${` or `` ` ``, a compound command
+/// without its closing word (`if` without `fi`, `{` without `}`), a
+/// trailing `|`, `&&` or `||`, a backslash-newline at the end, or a
+/// here-document still waiting for its delimiter. A real syntax error
+/// (`fi` alone, `echo )`) is not incomplete: it is reported at once.
+pub fn is_incomplete(src: &str) -> bool {
+    if let Some(e) = parse_input(src).error {
+        return e.message.starts_with("unexpected EOF while looking for matching")
+            || e.message == SyntaxError::end_of_file().message;
+    }
+    // a backslash-newline at the end continues the line, unless it is in
+    // a comment (then a quote put in its place opens nothing)
+    let body = src.strip_suffix('\n').unwrap_or(src);
+    let backslashes = body.len() - body.trim_end_matches('\\').len();
+    if backslashes % 2 == 1 {
+        let before = &body[..body.len() - 1];
+        if parse_input(&format!("{before}'")).error.is_some() {
+            return true;
+        }
+    }
+    // an open here-document swallows a line that would otherwise be an error
+    parse_input(&format!("{src}\n)\n")).error.is_none()
+}
+
 /// For `$(`, `<(` and `>(` whose body starts at `from`: the index of the
 /// closing `)`, found by parsing the body as bash does.
 pub(crate) fn subst_end(chars: &[char], from: usize) -> Result<usize, SyntaxError> {
