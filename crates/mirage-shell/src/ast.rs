@@ -259,7 +259,8 @@ pub enum ParamOp {
     Lower(bool),
     /// `${!arr[@]}`: the keys.
     Keys,
-    /// `${x@Q}` and the other `@` transformations (`Q E P A K a U u L k`).
+    /// `${x@Q}` and the other `@` transformations (`Q E P A K a U u L k`);
+    /// with `indirect`, `Transform('@')`/`Transform('*')` is `${!prefix@}`/`${!prefix*}`.
     Transform(char),
     /// A `${…}` that bash parses but rejects when it expands (`${}`,
     /// `${x!}`): the source text, for ``${…}: bad substitution``.

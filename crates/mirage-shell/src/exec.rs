@@ -609,6 +609,7 @@ impl Interp {
             Err(code) => return Ok(code),
         };
         let name = argv[0].clone();
+        crate::special::set_last_arg(st, &argv);
         let is_func = st.functions.contains_key(&name);
         let is_builtin = !is_func && crate::builtins::is_builtin(&name);
         let result = if is_func || is_builtin {
@@ -800,7 +801,9 @@ impl Interp {
         let saved_pos = std::mem::replace(&mut st.positional, args.to_vec());
         st.local_frames.push(Vec::new());
         st.func_depth += 1;
+        crate::special::enter_function(st, name);
         let r = self.exec(&body, st, io).await;
+        crate::special::leave_function(st);
         st.func_depth -= 1;
         if let Some(frame) = st.local_frames.pop() {
             for (n, v) in frame.into_iter().rev() {
@@ -830,6 +833,8 @@ impl Interp {
         io: &Io,
         export: bool,
     ) -> Result<bool, Flow> {
+        let resolved = crate::special::resolve_assign(st, a);
+        let a = resolved.as_ref().unwrap_or(a);
         if st.vars.get(&a.name).is_some_and(|v| v.readonly) {
             io.err(&format!("{}{}: readonly variable\n", st.diag(), a.name))
                 .await;
@@ -968,6 +973,7 @@ impl Interp {
                 }
             }
         }
+        crate::special::assigned(st, &a.name);
         if (export || st.options.allexport)
             && let Some(v) = st.vars.get_mut(&a.name)
         {

@@ -36,10 +36,10 @@ struct Field {
 pub fn lookup_subscripted(st: &ShellState, name: &str) -> Option<String> {
     if let Some((n, rest)) = name.split_once('[') {
         let key = rest.strip_suffix(']').unwrap_or(rest);
-        let var = st.vars.get(n)?;
+        let var = st.vars.get(st.resolve(n).as_ref())?;
         return element(st, &var.value, key);
     }
-    st.vars.get(name).map(|v| v.value.scalar())
+    st.get(name)
 }
 
 fn element(st: &ShellState, v: &Value, key: &str) -> Option<String> {
@@ -633,10 +633,10 @@ impl Interp {
             Some(w) => Some(self.expand_single(w, st, io).await?),
             None => None,
         };
-        let name = if pe.indirect {
-            st.get(&pe.name).unwrap_or_default()
-        } else {
-            pe.name.clone()
+        let (name, idx_text) = match crate::special::param_target(st, pe, idx_text) {
+            crate::special::Target::Name(n, i) => (n, i),
+            crate::special::Target::Value(v) => return Ok(vec![text(v)]),
+            crate::special::Target::Words(w, star) => return Ok(list_pieces(w, star, in_double, st)),
         };
         let multi = name == "@" || name == "*" || matches!(idx_text.as_deref(), Some("@" | "*"));
         if let ParamOp::Transform(c @ ('a' | 'A')) = pe.op
@@ -669,6 +669,14 @@ impl Interp {
             )
         {
             let star = name == "*" || idx_text.as_deref() == Some("*");
+            if let ParamOp::Transform(c @ ('K' | 'k')) = pe.op
+                && let Some(kv) = st
+                    .vars
+                    .get(&name)
+                    .and_then(|v| crate::transform::key_values(c, &v.value))
+            {
+                return Ok(list_pieces(kv, star, in_double, st));
+            }
             let mut values: Vec<String> = if name == "@" || name == "*" {
                 st.positional.clone()
             } else if matches!(pe.op, ParamOp::Keys) {
@@ -763,7 +771,7 @@ impl Interp {
             "#" => Some(st.positional.len().to_string()),
             "$" => Some("4242".into()),
             "!" => Some(String::new()),
-            "-" => Some("hB".into()),
+            "-" => Some(crate::special::dash_flags(st)),
             "0" => Some(st.arg0.clone()),
             "LINENO" if !st.vars.contains_key("LINENO") => Some(st.lineno.to_string()),
             n if n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty() => {
@@ -772,7 +780,7 @@ impl Interp {
             }
             n => match &idx_text {
                 Some(k) => st.vars.get(n).and_then(|v| element(st, &v.value, k)),
-                None => st.vars.get(n).map(|v| v.value.scalar()),
+                None => st.get(n),
             },
         };
         let unset_or_empty = |colon: bool, v: &Option<String>| match v {
@@ -928,6 +936,13 @@ impl Interp {
             }
             ParamOp::Upper(all) => convert_case(&v, *all, true),
             ParamOp::Lower(all) => convert_case(&v, *all, false),
+            ParamOp::Transform('P') => {
+                let text = crate::transform::prompt(&v, st);
+                match crate::word::lex_heredoc(&text) {
+                    Ok(w) => self.expand_single(&w, st, io).await?,
+                    Err(_) => text,
+                }
+            }
             ParamOp::Transform(c) => match crate::transform::apply(*c, &v) {
                 Ok(s) => s,
                 Err(()) => {
@@ -1201,6 +1216,32 @@ fn split_fields(pieces: Vec<Piece>, ifs: &str) -> Vec<Field> {
     }
     fields.retain(|f| f.keep || !f.text.is_empty());
     fields
+}
+
+/// The pieces of a list of words expanded as `"$@"` (separate fields) or,
+/// `star` inside double quotes, as `"$*"` (one field joined by `$IFS`'s first
+/// character): `${!prefix@}`, `${!prefix*}`.
+fn list_pieces(values: Vec<String>, star: bool, in_double: bool, st: &ShellState) -> Vec<Piece> {
+    if in_double && star {
+        let sep: String = st.ifs().chars().next().map(String::from).unwrap_or_default();
+        return vec![Piece::Text {
+            s: values.join(&sep),
+            quoted: true,
+            split: false,
+        }];
+    }
+    let mut out = Vec::new();
+    for (i, v) in values.into_iter().enumerate() {
+        if i > 0 {
+            out.push(Piece::Break);
+        }
+        out.push(Piece::Text {
+            s: v,
+            quoted: in_double,
+            split: !in_double,
+        });
+    }
+    out
 }
 
 #[cfg(test)]

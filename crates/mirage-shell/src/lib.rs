@@ -23,6 +23,7 @@ pub mod parse;
 pub mod pattern;
 pub mod printf;
 pub mod procsub;
+pub mod special;
 pub mod state;
 pub mod test;
 pub mod transform;

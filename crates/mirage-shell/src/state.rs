@@ -34,7 +34,7 @@ impl Value {
         match self {
             Value::Scalar(s) => vec![s.clone()],
             Value::Indexed(m) => m.values().cloned().collect(),
-            Value::Assoc(v) => v.iter().map(|(_, x)| x.clone()).collect(),
+            Value::Assoc(v) => assoc_order(v).map(|(_, x)| x.clone()).collect(),
         }
     }
     /// All keys (`${!a[@]}`).
@@ -42,9 +42,31 @@ impl Value {
         match self {
             Value::Scalar(_) => vec!["0".into()],
             Value::Indexed(m) => m.keys().map(std::string::ToString::to_string).collect(),
-            Value::Assoc(v) => v.iter().map(|(k, _)| k.clone()).collect(),
+            Value::Assoc(v) => assoc_order(v).map(|(k, _)| k.clone()).collect(),
         }
     }
+}
+
+/// The pairs of an associative array (kept in insertion order) in the
+/// order bash 5.2 lists them: by bucket of its 1024-bucket hash table
+/// (32-bit FNV-1 of the key), the newest key first within a bucket.
+pub fn assoc_order(pairs: &[(String, String)]) -> impl Iterator<Item = &(String, String)> {
+    let bucket = |k: &str| {
+        let mut h: u32 = 2_166_136_261;
+        for b in mirage_types::bytestr::encode(k).iter() {
+            h = h.wrapping_mul(16_777_619) ^ u32::from(*b);
+        }
+        h & 1023
+    };
+    let mut order: Vec<(u32, usize)> = pairs
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| (bucket(k), usize::MAX - i))
+        .collect();
+    order.sort_unstable();
+    order
+        .into_iter()
+        .filter_map(move |(_, i)| pairs.get(usize::MAX - i))
 }
 
 /// A shell variable.
@@ -60,6 +82,11 @@ pub struct Var {
     pub integer: bool,
     /// `declare -u` (true) / `declare -l` (false): case conversion on assignment.
     pub case: Option<bool>,
+    /// `declare -n`: a name reference; the value is the name it stands for.
+    pub nameref: bool,
+    /// Declared (`declare x`, `local x`, `declare -i n`) but never given a
+    /// value: `declare -p` prints no `=`.
+    pub no_value: bool,
 }
 
 impl Var {
@@ -71,6 +98,8 @@ impl Var {
             readonly: false,
             integer: false,
             case: None,
+            nameref: false,
+            no_value: false,
         }
     }
 }
@@ -209,6 +238,8 @@ pub struct ShellState {
     pub shopt: crate::glob::Shopts,
     /// What the parser needs: `extglob`, `expand_aliases`, the aliases.
     pub parse: crate::alias::ParseSettings,
+    /// The dynamic variables' state (`$RANDOM`, `$SECONDS`, `$BASHPID`, the call stack).
+    pub special: crate::special::Special,
     /// The directory stack, history, completion specs and hash table of
     /// the builtins that keep them (`pushd`, `history`, `complete`, `hash`).
     pub(crate) extra: crate::builtins::extra::Extra,
@@ -247,10 +278,12 @@ impl ShellState {
             func_depth: 0,
             shopt: Default::default(),
             parse: Default::default(),
+            special: Default::default(),
             extra: Default::default(),
         };
         s.set_exported("PWD", cwd);
         s.vars.insert("IFS".into(), Var::scalar(" \t\n"));
+        crate::special::install(&mut s);
         s
     }
     /// Records the line of the command about to run (0 leaves it).
@@ -288,22 +321,89 @@ impl ShellState {
         saved
     }
 
-    /// The scalar value of `name`, if set.
-    pub fn get(&self, name: &str) -> Option<String> {
-        self.vars.get(name).map(|v| v.value.scalar())
+    /// The variable a name stands for: `name` itself, or, when `name` is a
+    /// name reference (`declare -n`), the name at the end of its chain
+    /// (which may carry a subscript, `a[2]`). A chain that loops or is
+    /// longer than bash's limit stops where it is.
+    pub fn resolve<'a>(&'a self, name: &'a str) -> std::borrow::Cow<'a, str> {
+        let mut cur = std::borrow::Cow::Borrowed(name);
+        for _ in 0..8 {
+            match self.vars.get(cur.as_ref()) {
+                Some(v) if v.nameref && !v.no_value => {
+                    let target = v.value.scalar();
+                    if target.is_empty() || target == cur.as_ref() {
+                        break;
+                    }
+                    cur = std::borrow::Cow::Owned(target);
+                }
+                _ => break,
+            }
+        }
+        cur
     }
-    /// Sets `name` to a scalar, keeping its flags.
+
+    /// The scalar value of `name`, if set (through name references; the
+    /// dynamic variables of [`crate::special`] when not set by the session).
+    pub fn get(&self, name: &str) -> Option<String> {
+        match self.vars.get(name) {
+            Some(v) if v.nameref => {
+                let target = self.resolve(name);
+                if target.contains('[') {
+                    crate::expand::lookup_subscripted(self, &target)
+                } else if target != name {
+                    self.get(&target)
+                } else {
+                    (!v.no_value).then(|| v.value.scalar())
+                }
+            }
+            Some(v) if v.no_value => None,
+            Some(v) => Some(v.value.scalar()),
+            None => crate::special::get(self, name),
+        }
+    }
+    /// Sets `name` to a scalar, keeping its flags (through name
+    /// references; `-i` evaluates the value, `-u`/`-l` convert its case).
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
         let mut value = value.into();
         let allexport = self.options.allexport;
+        if self.vars.get(name).is_some_and(|v| v.nameref) {
+            let target = self.resolve(name).into_owned();
+            if target != name {
+                if target.contains('[') {
+                    crate::expand::assign_subscripted(self, &target, value);
+                } else {
+                    self.set(&target, value);
+                }
+                return;
+            }
+        }
+        if crate::special::set(self, name, &value) {
+            return;
+        }
+        if self.vars.get(name).is_some_and(|v| v.integer) {
+            value = crate::arith::eval(&value, self)
+                .unwrap_or(0)
+                .to_string();
+        }
         match self.vars.get_mut(name) {
             Some(v) => {
+                v.no_value = false;
                 match v.case {
                     Some(true) => value = value.to_uppercase(),
                     Some(false) => value = value.to_lowercase(),
                     None => {}
                 }
-                v.value = Value::Scalar(value);
+                // `arr=x` assigns element 0 (key "0" of an associative array)
+                match &mut v.value {
+                    Value::Indexed(m) => {
+                        m.insert(0, value);
+                    }
+                    Value::Assoc(p) => match p.iter_mut().find(|(k, _)| k == "0") {
+                        Some((_, x)) => *x = value,
+                        None => p.push(("0".into(), value)),
+                    },
+                    Value::Scalar(s) => *s = value,
+                }
                 if allexport {
                     v.exported = true;
                 }

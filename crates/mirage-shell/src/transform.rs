@@ -122,6 +122,119 @@ pub fn attributes(
     })
 }
 
+/// The backslash escapes of prompt strings (`${x@P}`, bash's "PROMPTING"):
+/// `\u` (the user, `root`), `\h`/`\H` (the host), `\w`/`\W` (the current
+/// directory, `~` for `$HOME`), `\$` (`#` for root), `\s` (`bash`), `\v`/`\V`
+/// (the version), `\n`, `\r`, `\a`, `\e`, `\\`, `\NNN` (octal), and `\[`/`\]`
+/// (removed). Times and dates (`\t`, `\d`, `\D{…}`) come from the clock.
+/// Parameter and command expansion of the result is left to the caller.
+pub fn prompt(v: &str, st: &crate::state::ShellState) -> String {
+    let home = st.get("HOME").unwrap_or_default();
+    let tilde = |p: &str| {
+        if !home.is_empty() && (p == home || p.starts_with(&format!("{home}/"))) {
+            format!("~{}", &p[home.len()..])
+        } else {
+            p.to_string()
+        }
+    };
+    let mut out = String::new();
+    let chars: Vec<char> = v.chars().collect();
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        i += 1;
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(&e) = chars.get(i) else {
+            out.push('\\');
+            break;
+        };
+        i += 1;
+        match e {
+            'u' => out.push_str("root"),
+            'h' | 'H' => out.push_str(crate::special::HOST_NAME),
+            'w' => out.push_str(&tilde(&st.cwd)),
+            'W' => {
+                let t = tilde(&st.cwd);
+                if t == "/" || t == "~" {
+                    out.push_str(&t);
+                } else {
+                    out.push_str(t.rsplit('/').next().unwrap_or(&t));
+                }
+            }
+            '$' => out.push('#'),
+            's' => out.push_str("bash"),
+            'v' => out.push_str("5.2"),
+            'V' => out.push_str("5.2.15"),
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            'a' => out.push('\x07'),
+            'e' => out.push('\x1b'),
+            '\\' => out.push('\\'),
+            '[' | ']' => {}
+            '0'..='7' => {
+                let mut n = e.to_digit(8).unwrap_or(0);
+                let mut k = 1;
+                while k < 3
+                    && let Some(d) = chars.get(i).and_then(|c| c.to_digit(8))
+                {
+                    n = n * 8 + d;
+                    i += 1;
+                    k += 1;
+                }
+                out.push(char::from_u32(n & 0xff).unwrap_or('?'));
+            }
+            other => {
+                out.push('\\');
+                out.push(other);
+            }
+        }
+    }
+    out
+}
+
+/// `${a[@]@K}` / `${a[@]@k}` of an array: its keys and values as
+/// `key "value"` pairs (one word with `K`, separate words with `k`);
+/// `None` for a scalar (quoted as `@Q`).
+pub fn key_values(op: char, value: &crate::state::Value) -> Option<Vec<String>> {
+    use crate::state::Value;
+    let pairs: Vec<(String, String)> = match value {
+        Value::Scalar(_) => return None,
+        Value::Indexed(m) => m.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        Value::Assoc(p) => crate::state::assoc_order(p).cloned().collect(),
+    };
+    let dq = dquote;
+    if op == 'k' {
+        return Some(pairs.iter().flat_map(|(k, v)| [k.clone(), dq(v)]).collect());
+    }
+    Some(vec![
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k} {}", dq(v)))
+            .collect::<Vec<_>>()
+            .join(" "),
+    ])
+}
+
+/// Quotes a value as `declare -p` does: `"…"` with `"`, `\`, `$` and
+/// `` ` `` escaped, or `$'…'` when it holds control characters.
+pub fn dquote(v: &str) -> String {
+    if v.chars().any(|c| (c as u32) < 0x20 || c == '\x7f') {
+        return quote(v);
+    }
+    let mut s = String::with_capacity(v.len() + 2);
+    s.push('"');
+    for c in v.chars() {
+        if matches!(c, '"' | '\\' | '$' | '`') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('"');
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

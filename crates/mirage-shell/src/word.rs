@@ -509,6 +509,16 @@ fn lex_brace_param_strict(chars: &[char], pos: &mut usize) -> Res<ParamExp> {
         p.op = ParamOp::Keys;
         return close(chars, pos, p);
     }
+    // `${!prefix@}` / `${!prefix*}`: kept as an indirect Transform('@'/'*')
+    if p.indirect
+        && p.index.is_none()
+        && let Some(c @ ('@' | '*')) = at(*pos)
+        && at(*pos + 1) == Some('}')
+    {
+        p.op = ParamOp::Transform(c);
+        *pos += 1;
+        return close(chars, pos, p);
+    }
     let word_until_brace = |pos: &mut usize| -> Res<Word> {
         let parts = lex_parts(chars, pos, Ctx::Param, &|_, _| false)?;
         Ok(Word { parts })

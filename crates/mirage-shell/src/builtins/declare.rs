@@ -1,5 +1,13 @@
 //! `declare`, `typeset`, `local`, `export` and `readonly`: variable attributes
-//! and assignments.
+//! and assignments, as bash 5.2.
+//!
+//! Attributes: `-a` indexed array, `-A` associative array, `-i` integer
+//! (assignments are evaluated arithmetically), `-l`/`-u` case conversion,
+//! `-n` name reference, `-r` readonly, `-x` export, `-t` trace (accepted),
+//! `-g` global inside a function; `+x`, `+i`, `+n`… remove one. `-p`
+//! prints variables as bash does (`declare -a a=([0]="x")`), `-f`/`-F`
+//! functions. `export -n` unexports, `export -p`/`readonly -p` list.
+//! `local -` saves the `set` options until the function returns.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +18,7 @@ use super::{Builtin, out, valid_name};
 use crate::ast::DeclArg;
 use crate::exec::{ExecResult, Interp, Io};
 use crate::state::{ShellState, Value, Var};
+use crate::transform::dquote;
 
 /// `declare`, `typeset`, `local`, `export` and `readonly`: variable attributes
 /// and assignments.
@@ -38,6 +47,123 @@ impl Builtin for Declare {
     }
 }
 
+/// The option letters each keyword accepts.
+fn valid_flags(kw: &str) -> &'static str {
+    match kw {
+        "export" => "fnp",
+        "readonly" => "aAfp",
+        _ => "aAfFgiIlnprtux",
+    }
+}
+
+/// bash's usage line for `kw`.
+fn usage(kw: &str) -> String {
+    match kw {
+        "export" => "export: usage: export [-fn] [name[=value] ...] or export -p\n".into(),
+        "readonly" => {
+            "readonly: usage: readonly [-aAf] [name[=value] ...] or readonly -p\n".into()
+        }
+        "typeset" => "typeset: usage: typeset [-aAfFgiIlnrtux] name[=value] ... or typeset -p [-aAfFilnrtux] [name ...]\n".into(),
+        "local" => "local: usage: local [option] name[=value] ...\n".into(),
+        _ => "declare: usage: declare [-aAfFgiIlnrtux] [name[=value] ...] or declare -p [-aAfFilnrtux] [name ...]\n".into(),
+    }
+}
+
+/// The attribute letters of `v` in bash's order (`aAinrtxlu`).
+pub fn attr_letters(v: &Var) -> String {
+    let mut f = String::new();
+    match &v.value {
+        Value::Indexed(_) => f.push('a'),
+        Value::Assoc(_) => f.push('A'),
+        Value::Scalar(_) => {}
+    }
+    if v.integer {
+        f.push('i');
+    }
+    if v.nameref {
+        f.push('n');
+    }
+    if v.readonly {
+        f.push('r');
+    }
+    if v.exported {
+        f.push('x');
+    }
+    match v.case {
+        Some(false) => f.push('l'),
+        Some(true) => f.push('u'),
+        None => {}
+    }
+    f
+}
+
+/// An associative array key as `declare -p` shows it: bare, or quoted
+/// when it holds characters special to the shell.
+fn key_text(k: &str) -> String {
+    if k.is_empty()
+        || k.chars()
+            .any(|c| " \t\n'\"\\|&;()<>!{}*[]?^$`~#=%".contains(c))
+    {
+        dquote(k)
+    } else {
+        k.to_string()
+    }
+}
+
+/// One `declare -p` line for variable `name` (bash 5.2's format).
+pub fn print_var(name: &str, v: &Var) -> String {
+    let flags = attr_letters(v);
+    let flags = if flags.is_empty() {
+        "--".to_string()
+    } else {
+        format!("-{flags}")
+    };
+    if v.no_value {
+        return format!("declare {flags} {name}\n");
+    }
+    match &v.value {
+        Value::Scalar(s) => format!("declare {flags} {name}={}\n", dquote(s)),
+        Value::Indexed(m) => {
+            let items: Vec<String> = m
+                .iter()
+                .map(|(k, x)| format!("[{k}]={}", dquote(x)))
+                .collect();
+            format!("declare {flags} {name}=({})\n", items.join(" "))
+        }
+        Value::Assoc(p) => {
+            let items: String = crate::state::assoc_order(p)
+                .map(|(k, x)| format!("[{}]={} ", key_text(k), dquote(x)))
+                .collect();
+            format!("declare {flags} {name}=({items})\n")
+        }
+    }
+}
+
+/// The `set`/`declare` (no arguments) form of a variable: `name=value`.
+fn print_plain(name: &str, v: &Var) -> String {
+    match &v.value {
+        Value::Scalar(s) => format!("{name}={}\n", set_quote(s)),
+        _ => {
+            let line = print_var(name, v);
+            let rest = line.split_once(' ').map_or("", |x| x.1);
+            let rest = rest.split_once(' ').map_or("", |x| x.1);
+            rest.to_string()
+        }
+    }
+}
+
+/// `set`'s quoting: bare when safe, else `'…'` (or `$'…'`).
+fn set_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:,@%+=".contains(c))
+    {
+        s.to_string()
+    } else {
+        crate::transform::quote(s)
+    }
+}
+
 /// `declare`/`local`/`export`/`readonly`/`typeset` with their arguments.
 pub async fn declare(
     interp: &Interp,
@@ -49,26 +175,43 @@ pub async fn declare(
     let mut flags = String::new();
     let mut unflags = String::new();
     let mut status = 0;
-    let mut print = false;
-    let mut targets: Vec<&DeclArg> = Vec::new();
+    let mut targets: Vec<DeclArg> = Vec::new();
+    let mut options_done = false;
     for a in args {
-        if let DeclArg::Word(w) = a {
-            let fields = interp.expand_word(w, st, io).await?;
-            if let Some(f) = fields.first() {
-                if f.starts_with('-') && f.len() > 1 && targets.is_empty() {
-                    if f == "-p" {
-                        print = true;
+        match a {
+            DeclArg::Word(w) => {
+                for f in interp.expand_word(w, st, io).await? {
+                    if !options_done && targets.is_empty() {
+                        if f == "--" {
+                            options_done = true;
+                            continue;
+                        }
+                        if (f.starts_with('-') || f.starts_with('+')) && f.len() > 1 {
+                            let (set, letters) = f.split_at(1);
+                            for c in letters.chars() {
+                                if !valid_flags(kw).contains(c) || (set == "+" && c == 'p') {
+                                    let diag = st.diag();
+                                    io.err(&format!(
+                                        "{diag}{kw}: {set}{c}: invalid option\n{}",
+                                        usage(kw)
+                                    ))
+                                    .await;
+                                    return Ok(2);
+                                }
+                            }
+                            if set == "-" {
+                                flags.push_str(letters);
+                            } else {
+                                unflags.push_str(letters);
+                            }
+                            continue;
+                        }
                     }
-                    flags.push_str(&f[1..]);
-                    continue;
-                }
-                if f.starts_with('+') && f.len() > 1 && targets.is_empty() {
-                    unflags.push_str(&f[1..]);
-                    continue;
+                    targets.push(DeclArg::Word(crate::ast::Word::quoted(f)));
                 }
             }
+            other => targets.push(other.clone()),
         }
-        targets.push(a);
     }
     if kw == "local" && st.local_frames.is_empty() {
         io.err(&format!(
@@ -78,50 +221,47 @@ pub async fn declare(
         .await;
         return Ok(1);
     }
-    if targets.is_empty() && (print || kw != "local") {
-        let mut names: Vec<(&String, &Var)> = st.vars.iter().collect();
-        names.sort_by(|a, b| a.0.cmp(b.0));
-        let mut buf = String::new();
-        for (k, v) in names {
-            let show = match kw {
-                "export" => v.exported,
-                "readonly" => v.readonly,
-                _ => true,
-            };
-            if show {
-                let prefix = if v.exported {
-                    "-x"
-                } else if v.readonly {
-                    "-r"
-                } else {
-                    "--"
-                };
-                buf.push_str(&format!("declare {prefix} {k}=\"{}\"\n", v.value.scalar()));
-            }
-        }
-        out(io, &bytestr::encode(&buf)).await?;
-        return Ok(0);
+    let has = |c: char| flags.contains(c);
+    // functions
+    if has('f') || has('F') {
+        return functions(kw, &flags, &unflags, &targets, st, io).await;
     }
-    let export = kw == "export" || flags.contains('x');
-    let readonly = kw == "readonly" || flags.contains('r');
-    let is_local = kw == "local"
-        || ((kw == "declare" || kw == "typeset")
-            && !st.local_frames.is_empty()
-            && !flags.contains('g'));
-    for t in targets {
-        let owned: Option<crate::ast::Assign>;
+    let print = has('p');
+    if targets.is_empty() {
+        if kw == "local" && !print && flags.is_empty() && unflags.is_empty() {
+            return list_locals(st, io).await;
+        }
+        return list(kw, &flags, print, st, io).await;
+    }
+    let export = kw == "export" && !has('n') || has('x');
+    let unexport = kw == "export" && has('n') || unflags.contains('x');
+    let readonly = kw == "readonly" || has('r');
+    let in_function = !st.local_frames.is_empty();
+    let is_local =
+        kw == "local" || ((kw == "declare" || kw == "typeset") && in_function && !has('g'));
+    for t in &targets {
         let (name, assign) = match t {
-            DeclArg::Assign(a) => (a.name.clone(), Some(a)),
+            DeclArg::Assign(a) => (a.name.clone(), Some(a.clone())),
             DeclArg::Word(w) => {
-                let v = interp.expand_single(w, st, io).await?;
+                let v = w.as_static().unwrap_or_default();
                 if let Some((n, val)) = v.split_once('=') {
+                    let (n, append) = match n.strip_suffix('+') {
+                        Some(n) => (n, true),
+                        None => (n, false),
+                    };
+                    let (base, index) = match n.split_once('[') {
+                        Some((b, rest)) if rest.ends_with(']') => {
+                            (b, Some(crate::ast::Word::quoted(&rest[..rest.len() - 1])))
+                        }
+                        _ => (n, None),
+                    };
                     let a = crate::ast::Assign {
-                        name: n.to_string(),
-                        index: None,
-                        append: false,
+                        name: base.to_string(),
+                        index,
+                        append,
                         value: crate::ast::AssignValue::Scalar(crate::ast::Word::quoted(val)),
                     };
-                    if !valid_name(n) {
+                    if !valid_name(base) {
                         io.err(&format!(
                             "{}{kw}: `{v}': not a valid identifier\n",
                             st.diag()
@@ -130,13 +270,16 @@ pub async fn declare(
                         status = 1;
                         continue;
                     }
-                    owned = Some(a);
-                    (n.to_string(), owned.as_ref())
+                    (base.to_string(), Some(a))
                 } else {
                     (v, None)
                 }
             }
         };
+        if name == "-" && kw == "local" {
+            st.special.save_options(st.local_frames.len(), st.options);
+            continue;
+        }
         if !valid_name(&name) {
             io.err(&format!(
                 "{}{kw}: `{name}': not a valid identifier\n",
@@ -148,115 +291,267 @@ pub async fn declare(
         }
         if print {
             match st.vars.get(&name) {
-                Some(v) => {
-                    let line = match &v.value {
-                        Value::Scalar(s) => format!("declare -- {name}=\"{s}\"\n"),
-                        Value::Indexed(m) => format!(
-                            "declare -a {name}=({})\n",
-                            m.iter()
-                                .map(|(k, v)| format!("[{k}]=\"{v}\""))
-                                .collect::<Vec<_>>()
-                                .join(" ")
-                        ),
-                        Value::Assoc(p) => format!(
-                            "declare -A {name}=({})\n",
-                            p.iter()
-                                .map(|(k, v)| format!("[{k}]=\"{v}\" "))
-                                .collect::<String>()
-                        ),
-                    };
-                    out(io, &bytestr::encode(&line)).await?;
-                }
+                Some(v) => out(io, &bytestr::encode(&print_var(&name, v))).await?,
                 None => {
-                    io.err(&format!("{}declare: {name}: not found\n", st.diag()))
+                    io.err(&format!("{}{kw}: {name}: not found\n", st.diag()))
                         .await;
                     status = 1;
                 }
             }
             continue;
         }
+        // a name reference's target must be a valid name
+        if has('n')
+            && let Some(a) = &assign
+            && let crate::ast::AssignValue::Scalar(w) = &a.value
+        {
+            let target = interp.expand_single(w, st, io).await?;
+            let base = target.split_once('[').map_or(target.as_str(), |x| x.0);
+            if !valid_name(base) || target == name {
+                let msg = if target == name {
+                    format!("{name}: nameref variable self references not allowed")
+                } else {
+                    format!("`{target}': invalid variable name for name reference")
+                };
+                io.err(&format!("{}{kw}: {msg}\n", st.diag())).await;
+                status = 1;
+                continue;
+            }
+            let v = st
+                .vars
+                .entry(name.clone())
+                .or_insert_with(|| Var::scalar(""));
+            if v.readonly {
+                io.err(&format!("{}{kw}: {name}: readonly variable\n", st.diag()))
+                    .await;
+                status = 1;
+                continue;
+            }
+        }
+        // the variable an attribute or value goes to (through a name reference)
+        let name = if has('n') || unflags.contains('n') {
+            name
+        } else {
+            st.resolve(&name).into_owned()
+        };
         if is_local {
             if let Some(frame) = st.local_frames.last_mut()
                 && !frame.iter().any(|(n, _)| n == &name)
             {
                 frame.push((name.clone(), st.vars.get(&name).cloned()));
+                // a new local starts without a value and without the global's attributes
+                let mut v = Var::scalar("");
+                v.no_value = true;
+                st.vars.insert(name.clone(), v);
             }
-            if assign.is_none() {
-                // `local x` makes x unset-but-declared (empty) in the function
-                st.vars.insert(name.clone(), Var::scalar(""));
-                st.vars.remove(&name);
-            }
+        } else if !st.vars.contains_key(&name) {
+            let mut v = Var::scalar("");
+            v.no_value = true;
+            st.vars.insert(name.clone(), v);
         }
-        if flags.contains('A')
-            && !st
-                .vars
-                .get(&name)
-                .is_some_and(|v| matches!(v.value, Value::Assoc(_)))
+        let Some(var) = st.vars.get_mut(&name) else {
+            continue;
+        };
+        if var.readonly
+            && (assign.is_some()
+                || unflags.contains('r')
+                || ((has('a') || has('A') || has('i') || has('l') || has('u') || has('n'))
+                    && kw != "readonly"))
         {
-            let mut v = Var::scalar("");
-            v.value = Value::Assoc(Vec::new());
-            st.vars.insert(name.clone(), v);
-        } else if flags.contains('a') && !st.vars.contains_key(&name) {
-            let mut v = Var::scalar("");
-            v.value = Value::Indexed(BTreeMap::new());
-            st.vars.insert(name.clone(), v);
+            io.err(&format!("{}{kw}: {name}: readonly variable\n", st.diag()))
+                .await;
+            status = 1;
+            continue;
         }
-        if flags.contains('i') {
-            st.vars
-                .entry(name.clone())
-                .or_insert_with(|| Var::scalar(""))
-                .integer = true;
+        if has('A') {
+            match &var.value {
+                Value::Indexed(_) => {
+                    io.err(&format!(
+                        "{}{kw}: {name}: cannot convert indexed to associative array\n",
+                        st.diag()
+                    ))
+                    .await;
+                    status = 1;
+                    continue;
+                }
+                Value::Scalar(s) => {
+                    let pairs = if var.no_value {
+                        Vec::new()
+                    } else {
+                        vec![("0".to_string(), s.clone())]
+                    };
+                    var.value = Value::Assoc(pairs);
+                }
+                Value::Assoc(_) => {}
+            }
+        } else if has('a') {
+            match &var.value {
+                Value::Assoc(_) => {
+                    io.err(&format!(
+                        "{}{kw}: {name}: cannot convert associative to indexed array\n",
+                        st.diag()
+                    ))
+                    .await;
+                    status = 1;
+                    continue;
+                }
+                Value::Scalar(s) => {
+                    let mut m = BTreeMap::new();
+                    if !var.no_value {
+                        m.insert(0, s.clone());
+                    }
+                    var.value = Value::Indexed(m);
+                }
+                Value::Indexed(_) => {}
+            }
         }
-        if flags.contains('u') || flags.contains('l') {
-            let v = st
-                .vars
-                .entry(name.clone())
-                .or_insert_with(|| Var::scalar(""));
-            v.case = Some(flags.contains('u'));
-            if let Value::Scalar(s) = &mut v.value {
-                *s = if flags.contains('u') {
+        if has('i') {
+            var.integer = true;
+        }
+        if unflags.contains('i') {
+            var.integer = false;
+        }
+        if has('n') {
+            var.nameref = true;
+        }
+        if unflags.contains('n') {
+            var.nameref = false;
+        }
+        if has('u') || has('l') {
+            let upper = flags.rfind('u') > flags.rfind('l');
+            var.case = Some(upper);
+            if let Value::Scalar(s) = &mut var.value {
+                *s = if upper {
                     s.to_uppercase()
                 } else {
                     s.to_lowercase()
                 };
             }
         }
-        if let Some(a) = assign {
-            if st.vars.get(&name).is_some_and(|v| v.readonly) {
-                io.err(&format!("{}{name}: readonly variable\n", st.diag()))
-                    .await;
+        if unflags.contains('u') || unflags.contains('l') {
+            var.case = None;
+        }
+        if let Some(a) = &assign {
+            let mut a = a.clone();
+            a.name.clone_from(&name);
+            if has('n') {
+                // the value is the name referred to, not assigned through it
+                if let crate::ast::AssignValue::Scalar(w) = &a.value {
+                    let target = interp.expand_single(w, st, io).await?;
+                    if let Some(v) = st.vars.get_mut(&name) {
+                        v.value = Value::Scalar(target);
+                        v.no_value = false;
+                    }
+                }
+            } else if !interp.do_assign(&a, st, io, false).await? {
                 status = 1;
                 continue;
             }
-            interp.do_assign(a, st, io, false).await?;
         }
-        if export || readonly {
-            let v = st.vars.entry(name.clone()).or_insert_with(|| {
-                let mut v = Var::scalar("");
-                v.value = Value::Scalar(String::new());
-                v
-            });
-            if export {
-                v.exported = true;
-            }
-            if readonly {
-                v.readonly = true;
-            }
-            if assign.is_none()
-                && st
-                    .vars
-                    .get(&name)
-                    .is_none_or(|v| v.value.scalar().is_empty())
-                && kw == "export"
-            {
-                // `export NAME` of an unset variable marks it for export
-            }
+        let Some(var) = st.vars.get_mut(&name) else {
+            continue;
+        };
+        if export {
+            var.exported = true;
         }
-        if unflags.contains('x')
-            && let Some(v) = st.vars.get_mut(&name)
-        {
-            v.exported = false;
+        if unexport {
+            var.exported = false;
+        }
+        if readonly {
+            var.readonly = true;
         }
     }
+    Ok(status)
+}
+
+/// `local` with no arguments: the current function's locals, `name=value`.
+async fn list_locals(st: &ShellState, io: &Io) -> ExecResult {
+    let mut buf = String::new();
+    if let Some(frame) = st.local_frames.last() {
+        let mut names: Vec<&String> = frame.iter().map(|(n, _)| n).collect();
+        names.sort();
+        for n in names {
+            if let Some(v) = st.vars.get(n)
+                && !v.no_value
+            {
+                buf.push_str(&print_var(n, v));
+            }
+        }
+    }
+    out(io, &bytestr::encode(&buf)).await?;
+    Ok(0)
+}
+
+/// Lists variables: `declare -p` (all), `export -p`, `readonly -p`,
+/// `declare -x` (those with the attributes in `flags`), and `declare`
+/// alone (`name=value` lines, as `set` prints them).
+async fn list(kw: &str, flags: &str, print: bool, st: &ShellState, io: &Io) -> ExecResult {
+    let mut names: Vec<(&String, &Var)> = st.vars.iter().collect();
+    names.sort_by(|a, b| a.0.cmp(b.0));
+    let want: String = flags.chars().filter(|c| "aAinrxlu".contains(*c)).collect();
+    let mut buf = String::new();
+    for (k, v) in names {
+        let show = match kw {
+            "export" => v.exported,
+            "readonly" => v.readonly,
+            _ => {
+                let attrs = attr_letters(v);
+                want.chars().all(|c| attrs.contains(c))
+            }
+        };
+        if !show {
+            continue;
+        }
+        if kw == "export" || kw == "readonly" || print || !want.is_empty() {
+            buf.push_str(&print_var(k, v));
+        } else if !v.no_value {
+            buf.push_str(&print_plain(k, v));
+        }
+    }
+    out(io, &bytestr::encode(&buf)).await?;
+    Ok(0)
+}
+
+/// `declare -f`/`-F` (and `export -f`, `readonly -f`): lists or checks
+/// functions. Function bodies are not printed back as source (Mirage keeps
+/// no canonical text of a function), so `declare -f NAME` prints the
+/// `declare -F` form.
+async fn functions(
+    kw: &str,
+    flags: &str,
+    _unflags: &str,
+    targets: &[DeclArg],
+    st: &ShellState,
+    io: &Io,
+) -> ExecResult {
+    let names_only = flags.contains('F') || kw != "declare" && kw != "typeset";
+    let mut buf = String::new();
+    let mut status = 0;
+    if targets.is_empty() {
+        let mut names: Vec<&String> = st.functions.keys().collect();
+        names.sort();
+        for n in names {
+            buf.push_str(&format!("declare -f {n}\n"));
+        }
+    } else {
+        for t in targets {
+            let DeclArg::Word(w) = t else { continue };
+            let n = w.as_static().unwrap_or_default();
+            if st.functions.contains_key(&n) {
+                if names_only && flags.contains('F') && !flags.contains('p') {
+                    buf.push_str(&format!("{n}\n"));
+                } else {
+                    buf.push_str(&format!("declare -f {n}\n"));
+                }
+            } else {
+                if kw == "export" || kw == "readonly" {
+                    io.err(&format!("{}{kw}: {n}: not a function\n", st.diag()))
+                        .await;
+                }
+                status = 1;
+            }
+        }
+    }
+    out(io, &bytestr::encode(&buf)).await?;
     Ok(status)
 }

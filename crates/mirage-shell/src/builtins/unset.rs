@@ -1,4 +1,5 @@
-//! `unset [-f|-v] NAME...`, including one array element (`unset 'a[1]'`).
+//! `unset [-f|-v|-n] NAME...`, including one array element (`unset 'a[1]'`);
+//! a name reference unsets the variable it refers to (`-n`: the reference).
 
 use async_trait::async_trait;
 
@@ -24,33 +25,73 @@ impl Builtin for Unset {
     ) -> ExecResult {
         let args = argv.get(1..).unwrap_or_default();
         let mut funcs = false;
+        let mut vars_only = false;
+        let mut nameref = false;
         let mut status = 0;
-        for a in args {
-            match a.as_str() {
-                "-f" => funcs = true,
-                "-v" => funcs = false,
-                n => {
-                    if funcs {
-                        st.functions.remove(n);
-                    } else if let Some((base, key)) =
-                        n.strip_suffix(']').and_then(|n| n.split_once('['))
-                    {
-                        // one element: `unset 'b[0]'`, `unset 'b[i+1]'`, `unset 'b[-1]'`, `unset 'a[key]'`
-                        if let Err(msg) = unset_element(st, base, key) {
-                            io.err(&format!("{}unset: {msg}\n", st.diag())).await;
-                            status = 1;
+        let mut names = args.iter();
+        let mut rest: Vec<&String> = Vec::new();
+        for a in names.by_ref() {
+            if a == "--" {
+                break;
+            }
+            if a.len() > 1 && a.starts_with('-') {
+                for c in a[1..].chars() {
+                    match c {
+                        'f' => funcs = true,
+                        'v' => vars_only = true,
+                        'n' => nameref = true,
+                        c => {
+                            io.err(&format!(
+                                "{}unset: -{c}: invalid option\nunset: usage: unset [-f] [-v] [-n] [name ...]\n",
+                                st.diag()
+                            ))
+                            .await;
+                            return Ok(2);
                         }
-                    } else if st.vars.get(n).is_some_and(|v| v.readonly) {
-                        io.err(&format!(
-                            "{}unset: {n}: cannot unset: readonly variable\n",
-                            st.diag()
-                        ))
-                        .await;
-                        return Ok(1);
-                    } else if st.vars.remove(n).is_none() {
-                        st.functions.remove(n);
                     }
                 }
+                continue;
+            }
+            rest.push(a);
+            break;
+        }
+        rest.extend(names);
+        if funcs && vars_only {
+            io.err(&format!(
+                "{}unset: cannot simultaneously unset a function and a variable\n",
+                st.diag()
+            ))
+            .await;
+            return Ok(1);
+        }
+        for n in rest {
+            let n = n.as_str();
+            if funcs {
+                st.functions.remove(n);
+                continue;
+            }
+            // through a name reference, unless `-n`
+            let target = if nameref {
+                n.to_string()
+            } else {
+                st.resolve(n).into_owned()
+            };
+            let n = target.as_str();
+            if let Some((base, key)) = n.strip_suffix(']').and_then(|n| n.split_once('[')) {
+                // one element: `unset 'b[0]'`, `unset 'b[i+1]'`, `unset 'b[-1]'`, `unset 'a[key]'`
+                if let Err(msg) = unset_element(st, base, key) {
+                    io.err(&format!("{}unset: {msg}\n", st.diag())).await;
+                    status = 1;
+                }
+            } else if st.vars.get(n).is_some_and(|v| v.readonly) {
+                io.err(&format!(
+                    "{}unset: {n}: cannot unset: readonly variable\n",
+                    st.diag()
+                ))
+                .await;
+                status = 1;
+            } else if st.vars.remove(n).is_none() && !vars_only && !nameref {
+                st.functions.remove(n);
             }
         }
         Ok(status)
