@@ -10,7 +10,8 @@
 //! substitution and background jobs; then sometimes cut short or salted
 //! with a quote, `$`, a bracket or a newline, so the parser meets broken
 //! input too. Loops are bounded by construction (their counters `fz_n`,
-//! `fz_j` appear in no leaf), so a run that does not end within the
+//! `fz_j` appear in no leaf, and there is no `until`, which salt in its
+//! condition would make endless), so a run that does not end within the
 //! timeout is a hang.
 //!
 //! Each input runs as a conformance case does
@@ -162,8 +163,6 @@ fn command() -> impl Strategy<Value = String> {
                 "fz_n=0; while [ $fz_n -lt 2 ]; do fz_n=$((fz_n+1)); {a}; done"
             )),
             inner
-                .clone()
-                .prop_map(|a| format!("until true; do {a}; done")),
             inner
                 .clone()
                 .prop_map(|a| format!("case $x in a*) {a};; *) echo other;; esac")),
