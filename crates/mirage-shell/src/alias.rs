@@ -177,17 +177,174 @@ pub(crate) fn group_end(c: &[char], open: usize) -> Result<usize, SyntaxError> {
 /// stopped the parse), parses the rest of `src` again from that line with
 /// the new settings and returns it (its items start at 0).
 pub fn refresh(parsed: &Parsed, i: usize, st: &ShellState, src: &str) -> Option<Parsed> {
-    if parsed.epoch == st.parse.epoch {
+    let line_mode = parsed.epoch == LINE_MODE;
+    if parsed.epoch == st.parse.epoch && !line_mode {
         return None;
     }
     let from = if i == parsed.script.items.len() {
-        if parsed.error.is_none() {
+        if parsed.error.is_none() && !line_mode {
             return None;
         }
         parsed.end_offset
+    } else if line_mode {
+        return None;
     } else {
         parsed.line_offsets.iter().find(|(k, _)| *k == i)?.1
     };
     install(&st.parse);
+    if aliasing() {
+        return Some(parse_line(src, from, st.parse.epoch));
+    }
     Some(crate::parse::parse_input_from(src, from))
+}
+
+/// The words of simple commands seen while an alias pass parses a line:
+/// the length of the buffer they index (a nested parse of a `$(…)` body
+/// has a shorter one), then (start, end, command position) of each word.
+type Recording = (usize, Vec<(usize, usize, bool)>);
+
+thread_local! {
+    static RECORD: RefCell<Option<Recording>> = const { RefCell::new(None) };
+}
+
+/// Called by the parser for each word of a simple command (`cmd`: the
+/// first word, where an alias expands); kept only while [`expand_line`]
+/// parses, and only for words of its own buffer.
+pub(crate) fn record(buf: &[char], start: usize, end: usize, cmd: bool) {
+    RECORD.with(|r| {
+        if let Some((len, words)) = r.borrow_mut().as_mut()
+            && *len == buf.len()
+        {
+            words.push((start, end, cmd));
+        }
+    });
+}
+
+/// The parse of `src` from `from` that marks itself to be parsed again
+/// after each line ([`refresh`]): only the first line, with aliases expanded.
+const LINE_MODE: u64 = u64::MAX;
+
+/// Whether `name` can be an alias name as bash reads one (no quoting,
+/// expansion or metacharacters).
+fn plain_name(name: &[char]) -> bool {
+    !name.is_empty()
+        && name.iter().all(|c| {
+            !c.is_whitespace()
+                && !matches!(
+                    c,
+                    '\'' | '"' | '\\' | '$' | '`' | '=' | '(' | ')' | '<' | '>' | '|' | '&' | ';'
+                )
+        })
+}
+
+/// The words of `chars` that the parser reads as simple-command words,
+/// parsing from `from`.
+fn words_of(chars: &[char], from: usize) -> Vec<(usize, usize, bool)> {
+    let text: String = chars.iter().collect();
+    RECORD.with(|r| *r.borrow_mut() = Some((chars.len(), Vec::new())));
+    drop(crate::parse::parse_input_from(&text, from));
+    RECORD.with(|r| r.borrow_mut().take().map(|(_, w)| w).unwrap_or_default())
+}
+
+/// Expands the aliases of one line (`chars[from..]`): each command word
+/// (and, after an alias whose value ends in a blank, the word after it)
+/// that names an alias is replaced by its value and the line is read
+/// again; an alias is not expanded inside its own expansion.
+fn expand_line(mut chars: Vec<char>, from: usize) -> Vec<char> {
+    // (start, end, aliases whose expansion this is)
+    let mut regions: Vec<(usize, usize, Vec<String>)> = Vec::new();
+    let mut cursor = from;
+    let mut chain: Option<usize> = None;
+    for _ in 0..1000 {
+        let words = words_of(&chars, from);
+        let mut hit = None;
+        for (a, b, cmd) in words {
+            if a < cursor || b > chars.len() || a >= b {
+                continue;
+            }
+            let after_chain = chain.is_some_and(|c| {
+                let mut k = c;
+                while k < chars.len() && matches!(chars[k], ' ' | '\t') {
+                    k += 1;
+                }
+                k == a
+            });
+            if !cmd && !after_chain {
+                continue;
+            }
+            if !plain_name(&chars[a..b]) {
+                continue;
+            }
+            let name: String = chars[a..b].iter().collect();
+            let Some(value) = alias(&name) else {
+                continue;
+            };
+            let blocked = regions
+                .iter()
+                .filter(|(s, e, _)| *s <= a && b <= *e)
+                .min_by_key(|(s, e, _)| e - s)
+                .is_some_and(|(_, _, names)| names.contains(&name));
+            if blocked {
+                continue;
+            }
+            hit = Some((a, b, name, value));
+            break;
+        }
+        let Some((a, b, name, value)) = hit else {
+            break;
+        };
+        let v: Vec<char> = value.chars().collect();
+        let delta = v.len() as isize - (b - a) as isize;
+        let shift = |x: usize| (x as isize + delta).max(0) as usize;
+        let mut names = regions
+            .iter()
+            .filter(|(s, e, _)| *s <= a && b <= *e)
+            .min_by_key(|(s, e, _)| e - s)
+            .map(|r| r.2.clone())
+            .unwrap_or_default();
+        for r in &mut regions {
+            if r.0 >= b {
+                r.0 = shift(r.0);
+                r.1 = shift(r.1);
+            } else if r.1 >= b {
+                r.1 = shift(r.1);
+            }
+        }
+        names.push(name);
+        regions.push((a, a + v.len(), names));
+        chain = matches!(v.last(), Some(' ' | '\t')).then_some(a + v.len());
+        chars.splice(a..b, v);
+        cursor = a;
+    }
+    chars
+}
+
+/// Parses the first line of `src` from `from` with aliases expanded (bash
+/// expands them as it reads each line), marked to be parsed again after it.
+fn parse_line(src: &str, from: usize, epoch: u64) -> Parsed {
+    let full = crate::parse::parse_input_from(src, from);
+    let Some(&(_, start)) = full.line_offsets.first() else {
+        return Parsed { epoch, ..full };
+    };
+    let chars: Vec<char> = src.chars().collect();
+    let end = match full.line_offsets.get(1) {
+        Some(&(_, e)) => e,
+        None if full.error.is_some() => full.end_offset,
+        None => chars.len(),
+    };
+    // the lines before as newlines: line numbers stay right
+    let pad = chars[..start].iter().filter(|c| **c == '\n').count();
+    let mut buf: Vec<char> = vec!['\n'; pad];
+    buf.extend_from_slice(&chars[start..end]);
+    let buf = expand_line(buf, pad);
+    let text: String = buf.iter().collect();
+    let mut p = crate::parse::parse_input_from(&text, pad);
+    if p.error.is_some() {
+        p.epoch = epoch;
+    } else {
+        p.epoch = LINE_MODE;
+        p.end_offset = end;
+        p.line_offsets.clear();
+    }
+    p
 }
