@@ -163,7 +163,6 @@ fn command() -> impl Strategy<Value = String> {
                 "fz_n=0; while [ $fz_n -lt 2 ]; do fz_n=$((fz_n+1)); {a}; done"
             )),
             inner
-            inner
                 .clone()
                 .prop_map(|a| format!("case $x in a*) {a};; *) echo other;; esac")),
             (inner.clone(), inner.clone(), inner.clone())
