@@ -662,6 +662,7 @@ impl Interp {
                 };
                 env.insert(a.name.clone(), v);
             }
+            crate::builtins::hash::remember(self, st, &argv[0]);
             Ok(self.run_external(argv, env, st, &rio).await)
         };
         drop(rio);

@@ -8,4 +8,11 @@ pub struct Extra {
     /// The directory stack below the current directory, top first: entry
     /// 1 of `dirs` is `dirstack[0]` (entry 0 is always the current directory).
     pub dirstack: Vec<String>,
+    /// The hash table (`hash`): (name, path, hits) in insertion order.
+    pub hashed: Vec<(String, String, u32)>,
+    /// Limits changed with `ulimit`: option letter → (soft, hard), `None`
+    /// meaning unlimited.
+    pub ulimits: Vec<(char, Option<u64>, Option<u64>)>,
+    /// Builtins turned off with `enable -n`.
+    pub disabled: Vec<String>,
 }

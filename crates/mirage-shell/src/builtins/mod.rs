@@ -22,12 +22,13 @@ mod command;
 mod declare;
 mod dirstack;
 mod echo;
+mod enable;
 mod eval;
 mod exit;
 pub(crate) mod extra;
 mod r#false;
 mod getopts;
-mod hash;
+pub(crate) mod hash;
 mod help;
 mod r#let;
 mod mapfile;
@@ -44,6 +45,7 @@ mod test;
 mod trap;
 mod r#true;
 mod r#type;
+mod ulimit;
 mod umask;
 mod unset;
 mod unsupported;
@@ -104,6 +106,8 @@ pub static BUILTINS: &[&dyn Builtin] = &[
     &umask::Umask,
     &dirstack::DirStack,
     &help::Help,
+    &enable::Enable,
+    &ulimit::Ulimit,
     &unsupported::Unsupported,
 ];
 

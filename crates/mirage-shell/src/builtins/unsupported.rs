@@ -16,8 +16,8 @@ pub struct Unsupported;
 impl Builtin for Unsupported {
     fn names(&self) -> &'static [&'static str] {
         &[
-            "jobs", "fg", "bg", "disown", "suspend", "kill", "ulimit", "times", "caller",
-            "enable", "history", "fc", "logout", "bind", "complete",
+            "jobs", "fg", "bg", "disown", "suspend", "kill", "times", "caller",
+            "history", "fc", "logout", "bind", "complete",
             "compgen", "compopt",
         ]
     }
