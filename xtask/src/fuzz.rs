@@ -9,10 +9,11 @@
 //! subshells, `if`, `for`, bounded `while`, `case`, functions, command
 //! substitution and background jobs; then sometimes cut short or salted
 //! with a quote, `$`, a bracket or a newline, so the parser meets broken
-//! input too. Loops are bounded by construction (their counters `fz_n`,
-//! `fz_j` appear in no leaf, and there is no `until`, which salt in its
-//! condition would make endless), so a run that does not end within the
-//! timeout is a hang.
+//! input too. Loops are bounded by construction, even salted: `for` over
+//! two words, `for ((…))` on a counter no leaf touches, and `while read`
+//! over a two-line here-string (any damage makes its condition fail, never
+//! succeed forever); there is no `until`. So a run that does not end within
+//! the timeout is a hang.
 //!
 //! Each input runs as a conformance case does
 //! ([`mirage_conformance::fuzz::survives`]): its own
@@ -160,7 +161,7 @@ fn command() -> impl Strategy<Value = String> {
                 .clone()
                 .prop_map(|a| format!("for i in 1 \"2 3\"; do {a}; done")),
             inner.clone().prop_map(|a| format!(
-                "fz_n=0; while [ $fz_n -lt 2 ]; do fz_n=$((fz_n+1)); {a}; done"
+                "while read -r fz_l; do {a}; done <<< $'1\\n2'"
             )),
             inner
                 .clone()
