@@ -10,7 +10,8 @@
 //! substitution and background jobs; then sometimes cut short or salted
 //! with a quote, `$`, a bracket or a newline, so the parser meets broken
 //! input too. Loops are bounded by construction, even salted: `for` over
-//! two words, `for ((…))` on a counter no leaf touches, and `while read`
+//! two words, `for ((…))` whose condition is false from the start (salt in
+//! an arithmetic step could stop a counter), and `while read`
 //! over a two-line here-string (any damage makes its condition fail, never
 //! succeed forever); there is no `until`. So a run that does not end within
 //! the timeout is a hang.
@@ -170,7 +171,7 @@ fn command() -> impl Strategy<Value = String> {
                 .prop_map(|(a, b, c)| format!("if {a}; then {b}; else {c}; fi")),
             inner
                 .clone()
-                .prop_map(|a| format!("for ((j=0; j<2; j++)); do {a}; done")),
+                .prop_map(|a| format!("for ((j=0; j<0; j++)); do {a}; done")),
         ]
     })
 }
