@@ -116,7 +116,7 @@ const LEAVES: &[&str] = &[
     "source /data/s.sh arg",
     "bash /data/s.sh",
     "echo err >&2",
-    "yes | head -3",
+    "seq 5 | head -3",
     "seq 3 | tac",
     "diff /data/n.txt /data/f.txt",
     "type echo cd nosuch",
