@@ -229,6 +229,10 @@ pub struct ShellState {
     pub script_name: String,
     /// An interactive shell (the REPL): messages carry no `line N:`.
     pub interactive: bool,
+    /// Set by the `exit` builtin (in this shell, not a subshell): an
+    /// interactive front end that clears it before a line stops reading
+    /// when the line sets it.
+    pub exited: bool,
     /// Added to a command's own line: the line an `eval` string or a
     /// command substitution starts on, less one.
     pub(crate) line_base: u32,
@@ -274,6 +278,7 @@ impl ShellState {
             lineno: 0,
             script_name: "bash".into(),
             interactive: false,
+            exited: false,
             line_base: 0,
             func_depth: 0,
             shopt: Default::default(),

@@ -287,6 +287,19 @@ impl Workspace {
         Ok(self.session(id)?.state.lock().await.cwd.clone())
     }
 
+    /// Runs `f` on the shell state of session `id` and returns its result
+    /// (waiting for a running line of the session to finish first). For a
+    /// front end that reads or sets the state between lines: the REPL's
+    /// prompt (`PS1`), its completion (functions, aliases) and its
+    /// `interactive` flag.
+    pub async fn with_session_state<R>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut ShellState) -> R,
+    ) -> Result<R> {
+        Ok(f(&mut *self.session(id)?.state.lock().await))
+    }
+
     fn session(&self, id: &str) -> Result<Arc<Session>> {
         let sessions = self
             .inner

@@ -37,6 +37,7 @@ impl Builtin for Exit {
             },
             None => st.last_status,
         };
+        st.exited = true;
         Err(Flow::Exit(s))
     }
 }
