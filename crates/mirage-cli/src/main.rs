@@ -15,6 +15,8 @@ use mirage::ops::Resource;
 use mirage::types::MountMode;
 use mirage::{Workspace, WorkspaceConfig};
 
+mod repl;
+
 #[derive(Parser)]
 #[command(
     name = "mirage",
@@ -403,27 +405,5 @@ async fn shell(ws: Workspace) -> Result<i32> {
         let src = mirage::types::bytestr::decode_owned(src);
         return run_streaming(&ws, &src).await;
     }
-    let mut rl = rustyline::DefaultEditor::new()?;
-    let mut last = 0;
-    loop {
-        let cwd = ws
-            .session_cwd("default")
-            .await
-            .unwrap_or_else(|_| "/".into());
-        match rl.readline(&format!("mirage:{cwd}$ ")) {
-            Ok(line) => {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let _ = rl.add_history_entry(line.as_str());
-                last = run_streaming(&ws, &line).await?;
-                if line.trim() == "exit" || line.trim().starts_with("exit ") {
-                    return Ok(last);
-                }
-            }
-            Err(rustyline::error::ReadlineError::Eof) => return Ok(last),
-            Err(rustyline::error::ReadlineError::Interrupted) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
+    repl::interactive(ws).await
 }
