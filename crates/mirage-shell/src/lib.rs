@@ -97,8 +97,10 @@ pub async fn run(
         io.err(&e.report(src)).await;
         st.last_status = 2;
     }
-    // `trap … EXIT` runs when the script ends
-    if let Some(action) = st.traps.remove("EXIT") {
+    // `trap … EXIT` runs when the script ends (an interactive shell: when it exits)
+    if (!st.interactive || st.exited)
+        && let Some(action) = st.traps.remove("EXIT")
+    {
         let status = st.last_status;
         let _ = builtins::run_source(&interp, &action, st, &io).await;
         st.last_status = status;
