@@ -106,10 +106,11 @@ pub(crate) async fn interactive(ws: Workspace) -> Result<i32> {
                     break None;
                 }
                 Err(ReadlineError::Eof) if buf.is_empty() => {
+                    // as `exit` with the last status (the EXIT trap runs)
                     eprintln!("exit");
-                    let last = ws.with_session_state(SESSION, |st| st.last_status).await?;
+                    let status = run_line(&ws, "exit\n").await?;
                     end_session(&ws).await;
-                    return Ok(last);
+                    return Ok(status);
                 }
                 Err(ReadlineError::Eof) => {
                     // end of input inside a command: bash's EOF error
@@ -139,6 +140,7 @@ pub(crate) async fn interactive(ws: Workspace) -> Result<i32> {
             .await?;
         let status = run_line(&ws, &cmd).await?;
         if ws.with_session_state(SESSION, |st| st.exited).await? {
+            eprintln!("exit");
             end_session(&ws).await;
             return Ok(status);
         }

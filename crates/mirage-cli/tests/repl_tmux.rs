@@ -174,10 +174,16 @@ fn incomplete_lines_continue_on_ps2() {
     t.wait_for("$PS2", |s| s.ends_with("cont>"));
     t.line("2))");
     t.wait_for("$PS1", |s| s.contains("\n3\n[~]%"));
+    // the EXIT trap waits for the shell to exit
+    t.line("trap 'echo bye-trap' EXIT");
+    t.line("echo after-trap");
+    t.wait_for("the line after trap", |s| s.contains("\nafter-trap\n"));
+    assert!(!t.screen().contains("\nbye-trap"));
     t.line("echo not-exit; f() { exit 7; }");
     t.wait_for("no exit", |s| s.contains("\nnot-exit\n"));
     t.line("if true; then f; fi; echo not-reached");
     t.wait_for("exit status", |s| s.contains("MIRAGE-EXIT=7"));
+    assert!(t.screen().contains("\nbye-trap\n"));
     assert!(!t.screen().contains("\nnot-reached"));
 }
 
