@@ -178,7 +178,8 @@ pub(crate) fn group_end(c: &[char], open: usize) -> Result<usize, SyntaxError> {
 /// the new settings and returns it (its items start at 0).
 pub fn refresh(parsed: &Parsed, i: usize, st: &ShellState, src: &str) -> Option<Parsed> {
     let line_mode = parsed.epoch == LINE_MODE;
-    if parsed.epoch == st.parse.epoch && !line_mode {
+    let aliases_on = st.parse.expand_aliases && !st.parse.aliases.is_empty();
+    if parsed.epoch == LINE_DONE || (parsed.epoch == st.parse.epoch && !line_mode && !aliases_on) {
         return None;
     }
     let from = if i == parsed.script.items.len() {
@@ -193,7 +194,7 @@ pub fn refresh(parsed: &Parsed, i: usize, st: &ShellState, src: &str) -> Option<
     };
     install(&st.parse);
     if aliasing() {
-        return Some(parse_line(src, from, st.parse.epoch));
+        return Some(parse_line(src, from));
     }
     Some(crate::parse::parse_input_from(src, from))
 }
@@ -223,6 +224,9 @@ pub(crate) fn record(buf: &[char], start: usize, end: usize, cmd: bool) {
 /// The parse of `src` from `from` that marks itself to be parsed again
 /// after each line ([`refresh`]): only the first line, with aliases expanded.
 const LINE_MODE: u64 = u64::MAX;
+
+/// The last parse of a line-at-a-time input (its end, or a syntax error).
+const LINE_DONE: u64 = u64::MAX - 1;
 
 /// Whether `name` can be an alias name as bash reads one (no quoting,
 /// expansion or metacharacters).
@@ -321,10 +325,13 @@ fn expand_line(mut chars: Vec<char>, from: usize) -> Vec<char> {
 
 /// Parses the first line of `src` from `from` with aliases expanded (bash
 /// expands them as it reads each line), marked to be parsed again after it.
-fn parse_line(src: &str, from: usize, epoch: u64) -> Parsed {
+fn parse_line(src: &str, from: usize) -> Parsed {
     let full = crate::parse::parse_input_from(src, from);
     let Some(&(_, start)) = full.line_offsets.first() else {
-        return Parsed { epoch, ..full };
+        return Parsed {
+            epoch: LINE_DONE,
+            ..full
+        };
     };
     let chars: Vec<char> = src.chars().collect();
     let end = match full.line_offsets.get(1) {
@@ -340,11 +347,52 @@ fn parse_line(src: &str, from: usize, epoch: u64) -> Parsed {
     let text: String = buf.iter().collect();
     let mut p = crate::parse::parse_input_from(&text, pad);
     if p.error.is_some() {
-        p.epoch = epoch;
+        p.epoch = LINE_DONE;
     } else {
         p.epoch = LINE_MODE;
         p.end_offset = end;
         p.line_offsets.clear();
     }
     p
+}
+
+/// Runs the lines of `src` as [`crate::exec::Interp::run_lines`] does (an
+/// aborted command skips the rest of its line), parsing the rest again
+/// whenever a line changes the parse settings (an `eval` string, a
+/// `source`d file, `bash FILE`). Returns the last status (0 when nothing
+/// ran) and the syntax error that ended the input, if any.
+pub async fn run_input(
+    interp: &crate::exec::Interp,
+    src: &str,
+    st: &mut ShellState,
+    io: &crate::exec::Io,
+) -> Result<(i32, Option<SyntaxError>), crate::exec::Flow> {
+    use crate::exec::Flow;
+    install(&st.parse);
+    let mut parsed = crate::parse::parse_input(src);
+    let mut i = 0;
+    let mut status = 0;
+    loop {
+        if let Some(p) = refresh(&parsed, i, st, src) {
+            parsed = p;
+            i = 0;
+        }
+        let Some(item) = parsed.script.items.get(i) else {
+            break;
+        };
+        match interp.exec(item, st, io).await {
+            Ok(s) => {
+                st.last_status = s;
+                status = s;
+                i += 1;
+            }
+            Err(Flow::Abort(s)) => {
+                st.last_status = s;
+                status = s;
+                i = parsed.script.next_line(i);
+            }
+            Err(f) => return Err(f),
+        }
+    }
+    Ok((status, parsed.error))
 }
