@@ -64,13 +64,11 @@ pub(crate) async fn interactive(ws: Workspace) -> Result<i32> {
         .completion_type(CompletionType::List)
         .build();
     let mut rl: Editor<ShellHelper, DefaultHistory> = Editor::with_config(config)?;
-    let names = Arc::new(Mutex::new(Vec::new()));
-    let cwd = Arc::new(Mutex::new(String::from("/")));
+    let data = Arc::new(Mutex::new(CompletionData::default()));
     rl.set_helper(Some(ShellHelper {
         vfs: ws.vfs(),
         rt: tokio::runtime::Handle::current(),
-        names: names.clone(),
-        cwd: cwd.clone(),
+        data: data.clone(),
     }));
     let history = history_path();
     if let Some(p) = &history {
@@ -79,11 +77,13 @@ pub(crate) async fn interactive(ws: Workspace) -> Result<i32> {
     let mut count: u64 = 1;
     loop {
         let view = ws.with_session_state(SESSION, PromptView::of).await?;
-        if let Ok(mut n) = names.lock() {
-            n.clone_from(&view.names);
-        }
-        if let Ok(mut c) = cwd.lock() {
-            c.clone_from(&view.cwd);
+        if let Ok(mut d) = data.lock() {
+            *d = CompletionData {
+                names: view.names.clone(),
+                vars: view.vars.keys().cloned().collect(),
+                cwd: view.cwd.clone(),
+                home: view.home.clone(),
+            };
         }
         let hist_no = rl.history().len() as u64 + 1;
         let ps1 = view.ps1(hist_no, count);
@@ -468,8 +468,20 @@ fn expand_vars(s: &str, vars: &std::collections::HashMap<String, String>) -> Str
 struct ShellHelper {
     vfs: Arc<dyn Vfs>,
     rt: tokio::runtime::Handle,
-    names: Arc<Mutex<Vec<String>>>,
-    cwd: Arc<Mutex<String>>,
+    data: Arc<Mutex<CompletionData>>,
+}
+
+/// What completion knows of the session, refreshed before each prompt.
+#[derive(Default)]
+struct CompletionData {
+    /// Command names (builtins, keywords, functions, aliases, commands).
+    names: Vec<String>,
+    /// Variable names.
+    vars: Vec<String>,
+    /// The working directory.
+    cwd: String,
+    /// `$HOME`, for `~/`.
+    home: Option<String>,
 }
 
 /// Where the word under the cursor starts: after the last unquoted blank
@@ -498,8 +510,8 @@ fn in_command_position(line: &str, start: usize) -> bool {
 impl ShellHelper {
     /// The names starting with `prefix`.
     fn complete_command(&self, prefix: &str) -> Vec<Pair> {
-        let names = match self.names.lock() {
-            Ok(n) => n.clone(),
+        let names = match self.data.lock() {
+            Ok(d) => d.names.clone(),
             Err(_) => Vec::new(),
         };
         names
@@ -519,13 +531,17 @@ impl ShellHelper {
             Some(i) => (&word[..=i], &word[i + 1..]),
             None => ("", word),
         };
-        let cwd = self
-            .cwd
+        let (cwd, home) = self
+            .data
             .lock()
-            .map(|c| c.clone())
-            .unwrap_or_else(|_| "/".into());
+            .map(|d| (d.cwd.clone(), d.home.clone()))
+            .unwrap_or_else(|_| ("/".into(), None));
         let abs = if dir.starts_with('/') {
             dir.to_string()
+        } else if let Some(rest) = dir.strip_prefix("~/")
+            && let Some(h) = home
+        {
+            format!("{}/{rest}", h.trim_end_matches('/'))
         } else if dir.is_empty() {
             cwd.clone()
         } else {
@@ -604,6 +620,27 @@ impl Completer for ShellHelper {
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let start = word_start(line, pos);
         let word = &line[start..pos];
+        if let Some(i) = word.rfind('$') {
+            // `$NA` or `${NA`: a variable name
+            let (lead, part) = match word[i + 1..].strip_prefix('{') {
+                Some(p) => (&word[..i + 2], p),
+                None => (&word[..i + 1], &word[i + 1..]),
+            };
+            if part.chars().all(|c| c == '_' || c.is_ascii_alphanumeric()) {
+                let close = if lead.ends_with('{') { "}" } else { "" };
+                let mut vars = self.data.lock().map(|d| d.vars.clone()).unwrap_or_default();
+                vars.sort();
+                let pairs = vars
+                    .into_iter()
+                    .filter(|v| v.starts_with(part))
+                    .map(|v| Pair {
+                        replacement: format!("{lead}{v}{close}"),
+                        display: v,
+                    })
+                    .collect();
+                return Ok((start, pairs));
+            }
+        }
         if in_command_position(line, start) && !word.contains('/') {
             return Ok((start, self.complete_command(word)));
         }

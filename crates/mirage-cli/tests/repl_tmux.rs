@@ -315,6 +315,19 @@ fn tab_completes_commands_and_paths() {
     t.wait_for("a relative path", |s| s.ends_with("$ cat notes.txt"));
     t.keys(&["Enter"]);
     t.wait_for("notes", |s| s.contains("\nhello\n"));
+    // a variable name, and `~/` (HOME is /workspace)
+    t.line("unique_var_abc=42");
+    t.keys(&["-l", "echo $unique_var_a"]);
+    t.keys(&["Tab"]);
+    t.wait_for("a variable", |s| s.ends_with("$ echo $unique_var_abc"));
+    t.keys(&["Enter"]);
+    t.wait_for("its value", |s| s.contains("\n42\n"));
+    t.keys(&["-l", "cat ~/unique_dir/inn"]);
+    t.keys(&["Tab"]);
+    t.wait_for("a ~/ path", |s| {
+        s.ends_with("$ cat ~/unique_dir/inner_file.txt")
+    });
+    t.keys(&["C-u"]);
     t.keys(&["-l", "ls /tm"]);
     t.keys(&["Tab"]);
     t.wait_for("a mount point", |s| s.ends_with("$ ls /tmp/"));
