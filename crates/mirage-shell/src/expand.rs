@@ -911,6 +911,7 @@ impl Interp {
             }
             ParamOp::Replace(mode, pw, rw) => {
                 let pat = self.expand_pattern(pw, st, io).await?;
+                let pat = pattern::fold_case_if(pat, st.shopt.is("nocasematch"));
                 let rep = self.expand_single(rw, st, io).await?;
                 replace(&v, &pat, &rep, *mode)
             }

@@ -67,6 +67,48 @@ pub fn has_extglob(pat: &str) -> bool {
     false
 }
 
+/// Under `nocasematch` (`on`), `pat` rewritten to match letters in either
+/// case (`a` becomes `[aA]`), as bash's `${v/pat/rep}` does; bracket
+/// expressions are kept as they are. Otherwise `pat` unchanged.
+pub fn fold_case_if(pat: String, on: bool) -> String {
+    if !on {
+        return pat;
+    }
+    let p: Vec<char> = pat.chars().collect();
+    let mut out = String::with_capacity(pat.len() * 2);
+    let mut i = 0;
+    while i < p.len() {
+        let mut c = p[i];
+        if c == '[' {
+            if let Some(e) = bracket_close(&p, i) {
+                out.extend(&p[i..=e]);
+                i = e + 1;
+                continue;
+            }
+        } else if c == '\\' && i + 1 < p.len() {
+            i += 1;
+            c = p[i];
+            if !c.is_alphabetic() {
+                out.push('\\');
+                out.push(c);
+                i += 1;
+                continue;
+            }
+        }
+        let (lo, up): (String, String) = (c.to_lowercase().collect(), c.to_uppercase().collect());
+        if c.is_alphabetic() && lo != up && lo.chars().count() == 1 && up.chars().count() == 1 {
+            out.push('[');
+            out.push_str(&lo);
+            out.push_str(&up);
+            out.push(']');
+        } else {
+            out.push(c);
+        }
+        i += 1;
+    }
+    out
+}
+
 /// Removes backslash escapes (a pattern back to its literal text).
 pub fn unescape(pat: &str) -> String {
     let mut out = String::with_capacity(pat.len());
