@@ -5,9 +5,11 @@
 //!   continues on the `PS2` prompt (`> `), as bash reads it
 //!   ([`mirage::shell::parse::is_incomplete`]); a real syntax error is
 //!   reported at once as interactive bash words it, with status 2.
-//! - The prompt is `PS1` with bash's backslash escapes (`\u \h \w \W \$`
-//!   and the others of the bash manual's PROMPTING section) and `$NAME`
-//!   references, or `mirage:{cwd}$ ` when `PS1` is unset.
+//! - The prompt is `PS1` (`PS2`) expanded as bash expands it: the
+//!   backslash escapes of the bash manual's PROMPTING section (`\u \h \w
+//!   \W \$ \! \# \j \t \d \D{…}` …), then parameter, arithmetic and
+//!   command expansion through the session's shell (`${x@P}`), leaving `$?`
+//!   as it was; `mirage:{cwd}$ ` when `PS1` is unset.
 //! - Ctrl-C while a line runs cancels the line (its cancellation token)
 //!   and returns to the prompt with status 130; Ctrl-C at the prompt
 //!   clears the line (status 130, as bash); Ctrl-D exits with the last
@@ -86,8 +88,14 @@ pub(crate) async fn interactive(ws: Workspace) -> Result<i32> {
             };
         }
         let hist_no = rl.history().len() as u64 + 1;
-        let ps1 = view.ps1(hist_no, count);
-        let ps2 = view.ps2(hist_no, count);
+        let ps1 = match &view.ps1 {
+            Some(p) => shell_prompt(&ws, &view, p, hist_no, count).await,
+            None => view.ps1(hist_no, count),
+        };
+        let ps2 = match &view.ps2 {
+            Some(p) => shell_prompt(&ws, &view, p, hist_no, count).await,
+            None => view.ps2(hist_no, count),
+        };
         // read lines until the command is complete
         let mut buf = String::new();
         let cmd = loop {
@@ -144,6 +152,55 @@ pub(crate) async fn interactive(ws: Workspace) -> Result<i32> {
             end_session(&ws).await;
             return Ok(status);
         }
+    }
+}
+
+/// Expands a prompt string through the session's shell, as bash expands
+/// `PS1`: the escapes of `${x@P}`, then parameter, arithmetic and command
+/// expansion. `$?` and `$_` are left as they were. Falls back to
+/// [`PromptView::expand`] when the shell cannot run it.
+async fn shell_prompt(
+    ws: &Workspace,
+    view: &PromptView,
+    raw: &str,
+    hist: u64,
+    count: u64,
+) -> String {
+    const VAR: &str = "__mirage_prompt";
+    let text = view.counters(raw, hist, count);
+    let saved = ws
+        .with_session_state(SESSION, |st| {
+            let saved = (st.last_status, st.get("_"));
+            st.set(VAR, text);
+            saved
+        })
+        .await;
+    let Ok((status, underscore)) = saved else {
+        return view.expand(raw, hist, count);
+    };
+    let out = ws
+        .execute(SESSION, &format!("printf '%s' \"${{{VAR}@P}}\""), None)
+        .await;
+    let _ = ws
+        .with_session_state(SESSION, |st| {
+            st.vars.remove(VAR);
+            st.last_status = status;
+            match underscore {
+                Some(u) => st.set("_", u),
+                None => {
+                    st.vars.remove("_");
+                }
+            }
+        })
+        .await;
+    match out {
+        Ok(o) => {
+            if !o.stderr.is_empty() {
+                eprint!("{}", mirage::types::bytestr::decode(&o.stderr));
+            }
+            mirage::types::bytestr::decode_owned(o.stdout)
+        }
+        Err(_) => view.expand(raw, hist, count),
     }
 }
 
@@ -328,6 +385,17 @@ impl PromptView {
     }
 
     fn escapes(&self, p: &str, hist: u64, count: u64) -> String {
+        self.escapes_of(p, hist, count, false)
+    }
+
+    /// Only the escapes the shell's `${x@P}` leaves alone (the history and
+    /// command numbers, jobs, times and dates, the terminal); the others
+    /// stay as written, for the shell to expand.
+    fn counters(&self, p: &str, hist: u64, count: u64) -> String {
+        self.escapes_of(p, hist, count, true)
+    }
+
+    fn escapes_of(&self, p: &str, hist: u64, count: u64, only_counters: bool) -> String {
         let mut out = String::new();
         let chars: Vec<char> = p.chars().collect();
         let mut i = 0;
@@ -341,6 +409,13 @@ impl PromptView {
             }
             let e = chars[i];
             i += 1;
+            if only_counters
+                && !matches!(e, '!' | '#' | 'j' | 'l' | 'd' | 't' | 'T' | '@' | 'A' | 'D')
+            {
+                out.push('\\');
+                out.push(e);
+                continue;
+            }
             match e {
                 'u' => out.push_str(self.user.as_deref().unwrap_or("mirage")),
                 'h' => {

@@ -174,6 +174,13 @@ fn incomplete_lines_continue_on_ps2() {
     t.wait_for("$PS2", |s| s.ends_with("cont>"));
     t.line("2))");
     t.wait_for("$PS1", |s| s.contains("\n3\n[~]%"));
+    // PS1 gets parameter and command expansion; $? is not disturbed
+    t.line("PS1='<$?:${PWD##*/}:$(echo cs)> '");
+    t.wait_for("an expanded PS1", |s| s.ends_with("<0:workspace:cs>"));
+    t.line("false");
+    t.wait_for("$? in PS1", |s| s.ends_with("<1:workspace:cs>"));
+    t.line("echo st=$?");
+    t.wait_for("status kept", |s| s.contains("\nst=1\n"));
     // the EXIT trap waits for the shell to exit
     t.line("trap 'echo bye-trap' EXIT");
     t.line("echo after-trap");
