@@ -2,8 +2,9 @@
 //! `mirage shell` in a real terminal: tmux runs it, `send-keys` types and
 //! `capture-pane` reads the screen. Each test has its own tmux server
 //! (`tmux -L`), its own `HOME` (for `~/.mirage/history`) and its own
-//! directory mounted at `/workspace`. Skipped, with a message, when tmux
-//! is not installed.
+//! directory mounted at `/workspace`. Skipped (reported as ignored, with
+//! a message) when tmux is not installed; a libtest-mimic harness, so the
+//! skip is decided at run time.
 
 use std::path::Path;
 use std::process::Command;
@@ -11,6 +12,41 @@ use std::time::{Duration, Instant};
 
 /// How long a screen may take to show what a test waits for.
 const WAIT: Duration = Duration::from_secs(10);
+
+fn main() {
+    let args = libtest_mimic::Arguments::from_args();
+    let skip = !have_tmux();
+    let tests: [(&str, fn()); 5] = [
+        (
+            "incomplete_lines_continue_on_ps2",
+            incomplete_lines_continue_on_ps2,
+        ),
+        (
+            "ctrl_c_cancels_the_running_line",
+            ctrl_c_cancels_the_running_line,
+        ),
+        ("history_persists_across_runs", history_persists_across_runs),
+        (
+            "history_without_writable_home",
+            history_without_writable_home,
+        ),
+        (
+            "tab_completes_commands_and_paths",
+            tab_completes_commands_and_paths,
+        ),
+    ];
+    let trials = tests
+        .into_iter()
+        .map(|(name, f)| {
+            libtest_mimic::Trial::test(name, move || {
+                f();
+                Ok(())
+            })
+            .with_ignored_flag(skip)
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
 
 fn have_tmux() -> bool {
     let ok = Command::new("tmux")
@@ -130,11 +166,7 @@ fn dirs() -> (tempfile::TempDir, tempfile::TempDir) {
     (home, work)
 }
 
-#[test]
 fn incomplete_lines_continue_on_ps2() {
-    if !have_tmux() {
-        return;
-    }
     let (home, work) = dirs();
     let t = Term::start("ps2", home.path(), work.path());
     t.line("echo \"ab");
@@ -194,11 +226,7 @@ fn incomplete_lines_continue_on_ps2() {
     assert!(!t.screen().contains("\nnot-reached"));
 }
 
-#[test]
 fn ctrl_c_cancels_the_running_line() {
-    if !have_tmux() {
-        return;
-    }
     let (home, work) = dirs();
     let t = Term::start("ctrlc", home.path(), work.path());
     t.line("sleep 100");
@@ -244,11 +272,7 @@ fn ctrl_c_cancels_the_running_line() {
     t.wait_for("Ctrl-D", |s| s.contains("exit\nMIRAGE-EXIT=1"));
 }
 
-#[test]
 fn history_persists_across_runs() {
-    if !have_tmux() {
-        return;
-    }
     let (home, work) = dirs();
     {
         let t = Term::start("hist1", home.path(), work.path());
@@ -272,22 +296,14 @@ fn history_persists_across_runs() {
     });
 }
 
-#[test]
 fn history_without_writable_home() {
-    if !have_tmux() {
-        return;
-    }
     let (_home, work) = dirs();
     let t = Term::start("nohome", Path::new("/nonexistent/mirage-home"), work.path());
     t.line("echo still-works");
     t.wait_for("output", |s| s.contains("\nstill-works\n"));
 }
 
-#[test]
 fn tab_completes_commands_and_paths() {
-    if !have_tmux() {
-        return;
-    }
     let (home, work) = dirs();
     let t = Term::start("tab", home.path(), work.path());
     // a command name
