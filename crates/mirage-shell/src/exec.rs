@@ -214,6 +214,9 @@ impl Interp {
                 Cmd::Empty => Ok(st.last_status),
                 Cmd::Simple(s) => {
                     st.set_line(s.line);
+                    if !crate::trace::debug(self, st, io, cmd).await? {
+                        return Ok(st.last_status);
+                    }
                     self.exec_simple(s, st, io).await
                 }
                 Cmd::Seq(items) => {
@@ -221,7 +224,6 @@ impl Interp {
                     for c in items {
                         last = self.exec(c, st, io).await?;
                         st.last_status = last;
-                        self.check_errexit(st, c, last)?;
                     }
                     Ok(last)
                 }
@@ -265,10 +267,13 @@ impl Interp {
                 Cmd::Group(c) => self.exec(c, st, io).await,
                 Cmd::Subshell(c) => {
                     let mut sub = st.clone();
-                    match self.exec(c, &mut sub, io).await {
-                        Ok(s) | Err(Flow::Exit(s) | Flow::Return(s) | Flow::Abort(s)) => Ok(s),
-                        Err(_) => Ok(sub.last_status),
-                    }
+                    crate::trace::enter_subshell(&mut sub);
+                    let s = match self.exec(c, &mut sub, io).await {
+                        Ok(s) | Err(Flow::Exit(s) | Flow::Return(s) | Flow::Abort(s)) => s,
+                        Err(_) => sub.last_status,
+                    };
+                    st.lineno = sub.lineno;
+                    Ok(crate::trace::leave_subshell(self, &mut sub, io, s).await)
                 }
                 Cmd::If(arms, els) => {
                     for (cond, body) in arms {
@@ -330,13 +335,13 @@ impl Interp {
                     let shown = crate::trace::for_header(st, var, words.is_some(), &items);
                     for it in items {
                         crate::expand::assign_subscripted(st, var, it);
+                        if let Some(t) = &shown {
+                            crate::trace::line(self, st, io, t).await;
+                        }
                         match self.exec(body, st, io).await {
                             Ok(s) => last = s,
                             Err(Flow::Break(n)) => {
                                 r = if n > 1 {
-                        if let Some(t) = &shown {
-                            crate::trace::line(self, st, io, t).await;
-                        }
                                     Err(Flow::Break(n - 1))
                                 } else {
                                     Ok(0)
@@ -401,6 +406,10 @@ impl Interp {
                 Cmd::Case(word, items, line) => {
                     st.set_line(*line);
                     let subject = self.expand_single(word, st, io).await?;
+                    if st.options.xtrace {
+                        let t = format!("case {} in", crate::trace::quote_word(&subject));
+                        crate::trace::line(self, st, io, &t).await;
+                    }
                     let mut i = 0;
                     let mut status = 0;
                     let mut falling = false;
@@ -408,10 +417,6 @@ impl Interp {
                         let item = &items[i];
                         let mut hit = falling;
                         if !hit {
-                    if st.options.xtrace {
-                        let t = format!("case {} in", crate::trace::quote_word(&subject));
-                        crate::trace::line(self, st, io, &t).await;
-                    }
                             for p in &item.patterns {
                                 let pat = self.expand_pattern(p, st, io).await?;
                                 if crate::pattern::matches_with(&pat, &subject, st.shopt.case_opts()) {
@@ -464,43 +469,36 @@ impl Interp {
                         Ok(x) => x,
                         Err(s) => return Ok(s),
                     };
+                    crate::trace::decl(self, st, io, kw, args).await;
+                    st.trace.in_decl = true;
                     let r = crate::builtins::declare(self, kw, args, st, &rio).await;
+                    st.trace.in_decl = false;
                     drop(rio);
                     self.finish_redirects(pending, st, io).await;
                     r
                 }
             };
             if let Ok(s) = status {
-                    crate::trace::decl(self, st, io, kw, args).await;
-                    st.trace.in_decl = true;
                 st.last_status = s;
-                    st.trace.in_decl = false;
+                if s != 0 && st.cond_depth == 0 && crate::trace::counts_as_failure(cmd) {
+                    crate::trace::failed(self, st, io, s).await?;
+                }
             }
             status
         })
     }
 
-    fn check_errexit(&self, st: &ShellState, cmd: &Cmd, status: i32) -> Result<(), Flow> {
-        if st.options.errexit && status != 0 && st.cond_depth == 0 {
-            // `a && b` and `! cmd` never trigger errexit themselves.
-            if !matches!(cmd, Cmd::AndOr(..) | Cmd::Not(_)) {
-                return Err(Flow::Exit(status));
-            }
-        }
-        Ok(())
-    }
-
     async fn arith(&self, w: &Word, st: &mut ShellState, io: &Io) -> Result<i64, Flow> {
         let text = self.expand_single(w, st, io).await?;
+        if st.options.xtrace {
+            crate::trace::line(self, st, io, &format!("(( {text} ))")).await;
+        }
         match crate::arith::eval(&text, st) {
             Ok(v) => Ok(v),
             Err(e) => {
                 io.err(&format!("{}{}\n", st.diag(), e.report(&text))).await;
                 Err(Flow::Exit(1))
             }
-        }
-        if st.options.xtrace {
-            crate::trace::line(self, st, io, &format!("(( {text} ))")).await;
         }
     }
 
@@ -555,6 +553,7 @@ impl Interp {
                 break;
             }
             let mut sst = st.clone();
+            crate::trace::enter_subshell(&mut sst);
             futs.push(async move {
                 let r = match self.exec(stage, &mut sst, &sio).await {
                     Ok(s) | Err(Flow::Exit(s) | Flow::Return(s) | Flow::Abort(s)) => s,
@@ -621,6 +620,7 @@ impl Interp {
                     return Ok(1);
                 }
             }
+            crate::trace::words(self, st, io, &argv).await;
             let r = if is_func {
                 self.call_function(&name, &argv[1..], st, &rio).await
             } else {
@@ -629,7 +629,6 @@ impl Interp {
             let r = if name == "exec" && argv.len() == 1 && !pending.is_empty() {
                 // `exec > FILE`: the file is opened, but later commands
                 // would not write to it; say so instead of silently
-            crate::trace::words(self, st, io, &argv).await;
                 // leaving their output where it was.
                 io.err(
                     "bash: exec: unsupported: keeping a redirection to a file for later commands\n",
@@ -660,8 +659,13 @@ impl Interp {
                     AssignValue::Scalar(w) => self.expand_single(w, st, io).await?,
                     AssignValue::Array(_) => String::new(),
                 };
+                if st.options.xtrace {
+                    let t = crate::trace::assignment(&a.name, &v);
+                    crate::trace::line(self, st, io, &t).await;
+                }
                 env.insert(a.name.clone(), v);
             }
+            crate::trace::words(self, st, io, &argv).await;
             crate::builtins::hash::remember(self, st, &argv[0]);
             Ok(self.run_external(argv, env, st, &rio).await)
         };
@@ -669,13 +673,8 @@ impl Interp {
         self.finish_redirects(pending, st, io).await;
         if let Sink::Pipe(tx) = &io.stdout
             && tx.is_closed()
-                if st.options.xtrace {
-                    let t = crate::trace::assignment(&a.name, &v);
-                    crate::trace::line(self, st, io, &t).await;
-                }
         {
             return Err(Flow::Exit(141));
-            crate::trace::words(self, st, io, &argv).await;
         }
         if let Ok(code) = result {
             set_pipestatus(st, &[code]);
@@ -803,7 +802,9 @@ impl Interp {
         st.local_frames.push(Vec::new());
         st.func_depth += 1;
         crate::special::enter_function(st, name);
+        let hidden = crate::trace::enter_function(self, st, io).await;
         let r = self.exec(&body, st, io).await;
+        let r = crate::trace::leave_function(self, st, io, hidden, r).await;
         crate::special::leave_function(st);
         st.func_depth -= 1;
         if let Some(frame) = st.local_frames.pop() {
@@ -874,6 +875,9 @@ impl Interp {
                         }
                     };
                 }
+                if st.options.xtrace && !st.trace.in_decl {
+                    crate::trace::assign_line(self, st, io, a, &v).await;
+                }
                 match &a.index {
                     Some(idx) => {
                         let key = self.expand_single(idx, st, io).await?;
@@ -887,9 +891,6 @@ impl Interp {
                                     crate::state::Value::Indexed(m) => {
                                         let next = m.keys().next_back().map(|k| k + 1).unwrap_or(0);
                                         m.insert(next, v);
-                if st.options.xtrace && !st.trace.in_decl {
-                    crate::trace::assign_line(self, st, io, a, &v).await;
-                }
                                     }
                                     crate::state::Value::Scalar(s) if integer => {
                                         let sum = s.parse::<i64>().unwrap_or(0)
@@ -908,6 +909,9 @@ impl Interp {
                 }
             }
             AssignValue::Array(items) => {
+                if st.options.xtrace && !st.trace.in_decl {
+                    crate::trace::array_line(self, st, io, a, items).await;
+                }
                 let is_assoc = st
                     .vars
                     .get(&a.name)
@@ -921,9 +925,6 @@ impl Interp {
                     } else {
                         Vec::new()
                     };
-                if st.options.xtrace && !st.trace.in_decl {
-                    crate::trace::array_line(self, st, io, a, items).await;
-                }
                     for w in items {
                         let text = self.expand_single(w, st, io).await?;
                         if let Some(rest) = text.strip_prefix('[')

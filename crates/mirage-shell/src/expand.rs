@@ -578,6 +578,10 @@ impl Interp {
         let mut sub = st.clone();
         sub.lines_from_here();
         sub.trace.level += 1;
+        sub.trace.subshell += 1;
+        if !st.shopt.is("inherit_errexit") {
+            sub.options.errexit = false;
+        }
         let run = async {
             let status = self.run_script(script, &mut sub, &sub_io).await;
             drop(sub_io);

@@ -26,11 +26,11 @@ pub mod procsub;
 pub mod special;
 pub mod state;
 pub mod test;
+pub mod trace;
 pub mod transform;
 pub mod word;
 
 use std::sync::Arc;
-pub mod trace;
 
 use mirage_types::command::CommandHost;
 use mirage_types::{Input, Sink};
@@ -71,13 +71,6 @@ pub async fn run(
         match interp.exec(item, st, &io).await {
             Ok(s) | Err(Flow::Return(s)) => {
                 st.last_status = s;
-                if st.options.errexit
-                    && s != 0
-                    && !matches!(item, ast::Cmd::AndOr(..) | ast::Cmd::Not(_))
-                {
-                    exited = true;
-                    break;
-                }
             }
             Err(Flow::Exit(s)) => {
                 st.last_status = s;
@@ -102,8 +95,11 @@ pub async fn run(
         && let Some(action) = st.traps.remove("EXIT")
     {
         let status = st.last_status;
-        let _ = builtins::run_source(&interp, &action, st, &io).await;
-        st.last_status = status;
+        let r = builtins::run_source(&interp, &action, st, &io).await;
+        st.last_status = match r {
+            Err(Flow::Exit(s)) => s,
+            _ => status,
+        };
     }
     // forget the run's streams: the caller's sinks close when `run` returns
     // (a reader draining a pipe sink waits for that)

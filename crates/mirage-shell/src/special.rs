@@ -458,9 +458,12 @@ pub fn dash_flags(st: &ShellState) -> String {
         (o.noglob, 'f'),
         (true, 'h'),
         (o.nounset, 'u'),
+        (o.verbose, 'v'),
         (o.xtrace, 'x'),
         (true, 'B'),
         (o.noclobber, 'C'),
+        (o.errtrace, 'E'),
+        (o.functrace, 'T'),
     ] {
         if on {
             s.push(c);

@@ -121,6 +121,12 @@ pub struct Options {
     pub allexport: bool,
     /// `set -C`.
     pub noclobber: bool,
+    /// `set -E`: `ERR` traps fire inside functions and subshells too.
+    pub errtrace: bool,
+    /// `set -T`: `DEBUG` and `RETURN` traps fire inside functions too.
+    pub functrace: bool,
+    /// `set -v`: input lines are echoed to stderr as they are read.
+    pub verbose: bool,
 }
 
 /// The bounds on the shell's own data and nesting. Past one, the shell
@@ -150,12 +156,6 @@ pub struct Limits {
     pub max_arith_depth: usize,
     /// How deep arithmetic parentheses and unary operators may nest in one
     /// expression. Default 10,000 (bash has no limit and crashes on a million).
-    /// `set -E`: `ERR` traps fire inside functions and subshells too.
-    pub errtrace: bool,
-    /// `set -T`: `DEBUG` and `RETURN` traps fire inside functions too.
-    pub functrace: bool,
-    /// `set -v`: input lines are echoed to stderr as they are read.
-    pub verbose: bool,
     pub max_arith_nesting: usize,
     /// The stack that must remain free before the interpreter nests one
     /// level deeper (a command, an expansion, an arithmetic level); below it
@@ -229,6 +229,8 @@ pub struct ShellState {
     pub script_name: String,
     /// An interactive shell (the REPL): messages carry no `line N:`.
     pub interactive: bool,
+    /// `set -x` nesting and trap state ([`crate::trace`]).
+    pub trace: crate::trace::TraceState,
     /// Set by the `exit` builtin (in this shell, not a subshell): an
     /// interactive front end that clears it before a line stops reading
     /// when the line sets it.
@@ -278,6 +280,7 @@ impl ShellState {
             lineno: 0,
             script_name: "bash".into(),
             interactive: false,
+            trace: Default::default(),
             exited: false,
             line_base: 0,
             func_depth: 0,
@@ -287,6 +290,7 @@ impl ShellState {
             extra: Default::default(),
         };
         s.set_exported("PWD", cwd);
+        s.vars.insert("PS4".into(), Var::scalar("+ "));
         s.vars.insert("IFS".into(), Var::scalar(" \t\n"));
         crate::special::install(&mut s);
         s
@@ -301,8 +305,6 @@ impl ShellState {
     /// The start of the shell's own messages, as bash 5.2 prints them
     /// under `bash -c`: `bash: line 3: `; inside a function defined by
     /// the `-c` text, `environment: line 3: ` (bash's name for where such
-    /// `set -x` nesting and trap state ([`crate::trace`]).
-    pub trace: crate::trace::TraceState,
     /// functions come from); in a script file, `FILE: line 3: `; in an
     /// interactive shell, `bash: `.
     pub fn diag(&self) -> String {
@@ -421,7 +423,6 @@ impl ShellState {
         }
     }
     /// Sets and exports `name`.
-            trace: Default::default(),
     pub fn set_exported(&mut self, name: &str, value: impl Into<String>) {
         self.set(name, value);
         if let Some(v) = self.vars.get_mut(name) {
@@ -433,7 +434,6 @@ impl ShellState {
         self.vars
             .iter()
             .filter(|(_, v)| v.exported)
-        s.vars.insert("PS4".into(), Var::scalar("+ "));
             .map(|(k, v)| (k.clone(), v.value.scalar()))
             .collect()
     }

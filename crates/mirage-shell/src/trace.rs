@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use crate::ast::{Assign, AssignValue, DeclArg, ParamOp, Word, WordPart};
+use crate::ast::{Assign, AssignValue, Cmd, DeclArg, ParamOp, Word, WordPart};
 use crate::exec::{Flow, Interp, Io};
 use crate::state::ShellState;
 
@@ -24,6 +24,9 @@ pub struct TraceState {
     /// The status the `ERR` trap already ran for in this command (so a
     /// failing command inside a function does not fire it twice).
     pub err_fired: bool,
+    /// Subshell nesting (`( … )`, pipeline stages, `$( … )`): the `ERR`
+    /// trap fires inside one only under `set -E`.
+    pub subshell: usize,
     /// A declaration command (`declare`, `local`, `export`) is assigning:
     /// its own trace line shows the assignments.
     pub in_decl: bool,
@@ -322,39 +325,172 @@ pub async fn decl(interp: &Interp, st: &mut ShellState, io: &Io, kw: &str, args:
     }
 }
 
-/// Runs the trap on `sig` (`ERR`, `DEBUG`, `RETURN`) if one is set and no
-/// trap is running; `$?` is kept around it. Returns the flow the trap
-/// action ended with (`exit` in a trap ends the shell).
+/// Runs the trap on `sig` (`ERR`, `DEBUG`, `RETURN`, `EXIT`) if one is
+/// set and no trap is running, with `$?` and `$LINENO` as the command that
+/// caused it left them; `$?` is restored afterwards. Returns the action's
+/// status, or the flow it ended with when it ran `exit`.
 pub async fn run_trap(
     interp: &Interp,
     st: &mut ShellState,
     io: &Io,
     sig: &str,
-) -> Result<(), Flow> {
+) -> Result<i32, Flow> {
     if st.trace.in_trap {
-        return Ok(());
+        return Ok(0);
     }
     let Some(action) = st.traps.get(sig).cloned() else {
-        return Ok(());
+        return Ok(0);
     };
     if action.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let status = st.last_status;
+    let line = st.lineno;
+    let base = st.lines_from_here();
     st.trace.in_trap = true;
     let r = crate::builtins::run_source_named(interp, "trap", &action, st, io).await;
     st.trace.in_trap = false;
+    st.line_base = base;
+    st.lineno = line;
+    let trap_status = st.last_status;
     st.last_status = status;
     match r {
         Err(Flow::Exit(s)) => Err(Flow::Exit(s)),
-        _ => Ok(()),
+        _ => Ok(trap_status),
     }
 }
 
-/// Whether traps on `ERR` fire at the current call depth: at top level,
-/// or inside functions and subshells only under `set -E`.
+/// Whether traps on `ERR` fire here: outside functions and subshells, or
+/// anywhere under `set -E`.
 pub fn err_trap_active(st: &ShellState) -> bool {
-    st.traps.contains_key("ERR") && (st.func_depth == 0 || st.options.errtrace)
+    st.traps.contains_key("ERR")
+        && ((st.func_depth == 0 && st.trace.subshell == 0) || st.options.errtrace)
+}
+
+/// Whether a failure of `cmd` counts for `ERR` and `set -e`: simple
+/// commands (and function calls), subshells, pipelines, `(( ))`, `[[ ]]`
+/// and declarations; a compound command (`{ }`, `if`, loops, `case`,
+/// `&&`/`||` lists, `!`) never fails on its own account.
+pub fn counts_as_failure(cmd: &Cmd) -> bool {
+    matches!(
+        cmd,
+        Cmd::Simple(_)
+            | Cmd::Subshell(_)
+            | Cmd::Pipeline(..)
+            | Cmd::Arith(..)
+            | Cmd::Cond(..)
+            | Cmd::Decl(..)
+    )
+}
+
+/// A command failed with `status` outside a condition: runs the `ERR`
+/// trap (when it applies here), then ends the shell under `set -e`.
+pub async fn failed(
+    interp: &Interp,
+    st: &mut ShellState,
+    io: &Io,
+    status: i32,
+) -> Result<(), Flow> {
+    st.last_status = status;
+    if err_trap_active(st) {
+        run_trap(interp, st, io, "ERR").await?;
+    }
+    if st.options.errexit {
+        return Err(Flow::Exit(status));
+    }
+    Ok(())
+}
+
+/// Before a command: runs the `DEBUG` trap when one is set (inside
+/// functions only under `set -T`). Returns false when the command is to
+/// be skipped (`shopt -s extdebug` and the trap returned non-zero).
+pub async fn debug(interp: &Interp, st: &mut ShellState, io: &Io, cmd: &Cmd) -> Result<bool, Flow> {
+    if st.trace.in_trap
+        || !st.traps.contains_key("DEBUG")
+        || (st.func_depth > 0 && !st.options.functrace)
+    {
+        return Ok(true);
+    }
+    if let Cmd::Simple(s) = cmd {
+        let text: Vec<String> = s.words.iter().map(source_text).collect();
+        let mut all: Vec<String> = s
+            .assigns
+            .iter()
+            .map(|a| match &a.value {
+                AssignValue::Scalar(w) => format!("{}={}", a.name, source_text(w)),
+                AssignValue::Array(items) => format!(
+                    "{}=({})",
+                    a.name,
+                    items.iter().map(source_text).collect::<Vec<_>>().join(" ")
+                ),
+            })
+            .collect();
+        all.extend(text);
+        st.set("BASH_COMMAND", all.join(" "));
+    }
+    let r = run_trap(interp, st, io, "DEBUG").await?;
+    Ok(r == 0 || !st.shopt.is("extdebug"))
+}
+
+/// What a function call hides from its body (the `RETURN` trap, which a
+/// function inherits only under `set -T`) and the line it was called on
+/// (`$LINENO` again once it returns).
+pub struct Hidden(Option<String>, u32);
+
+/// A function call begins: hides the caller's `RETURN` trap and, under
+/// `set -T`, runs the `DEBUG` trap once more as bash does on entry.
+pub async fn enter_function(interp: &Interp, st: &mut ShellState, io: &Io) -> Hidden {
+    let line = st.lineno;
+    if st.options.functrace {
+        if st.traps.contains_key("DEBUG") {
+            let _ = run_trap(interp, st, io, "DEBUG").await;
+        }
+        Hidden(None, line)
+    } else {
+        Hidden(st.traps.remove("RETURN"), line)
+    }
+}
+
+/// A function body ended with `r`: runs the `RETURN` trap the body set or
+/// inherited, then restores the caller's.
+pub async fn leave_function(
+    interp: &Interp,
+    st: &mut ShellState,
+    io: &Io,
+    hidden: Hidden,
+    r: Result<i32, Flow>,
+) -> Result<i32, Flow> {
+    let mut r = r;
+    if st.traps.contains_key("RETURN") {
+        if let Ok(s) | Err(Flow::Return(s)) = r {
+            st.last_status = s;
+        }
+        if let Err(f) = run_trap(interp, st, io, "RETURN").await {
+            r = Err(f);
+        }
+    } else if let Some(t) = hidden.0 {
+        st.traps.insert("RETURN".into(), t);
+    }
+    st.lineno = hidden.1;
+    r
+}
+
+/// A subshell is about to run in `sub` (a copy of the shell): it starts
+/// with no `EXIT` trap of its own, as bash resets traps in subshells.
+pub fn enter_subshell(sub: &mut ShellState) {
+    sub.trace.subshell += 1;
+    sub.traps.remove("EXIT");
+}
+
+/// A subshell ended with `status`: runs the `EXIT` trap it set.
+pub async fn leave_subshell(interp: &Interp, sub: &mut ShellState, io: &Io, status: i32) -> i32 {
+    if sub.traps.contains_key("EXIT") {
+        sub.last_status = status;
+        if let Err(Flow::Exit(s)) = run_trap(interp, sub, io, "EXIT").await {
+            return s;
+        }
+    }
+    status
 }
 
 /// `caller [N]`, read from `FUNCNAME`, `BASH_LINENO` and `BASH_SOURCE`

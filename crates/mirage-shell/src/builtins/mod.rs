@@ -221,7 +221,14 @@ pub async fn run_source_named(
     } else {
         None
     };
+    let traced = what == "eval" || what == "source";
+    if traced {
+        st.trace.level += 1;
+    }
     let r = Box::pin(run_parsed(interp, src, st, io)).await;
+    if traced {
+        st.trace.level -= 1;
+    }
     if let Some(b) = base {
         st.line_base = b;
     }
@@ -233,14 +240,7 @@ async fn run_parsed(interp: &Interp, src: &str, st: &mut ShellState, io: &Io) ->
     let parsed = crate::parse::parse_input(src);
     let status = if parsed.script.items.is_empty() {
         0
-    let traced = what == "eval" || what == "source";
-    if traced {
-        st.trace.level += 1;
-    }
     } else {
-    if traced {
-        st.trace.level -= 1;
-    }
         interp.run_lines(&parsed.script, st, io).await?
     };
     if let Some(e) = parsed.error {

@@ -16,6 +16,9 @@ const SET_LETTERS: &[(char, &str)] = &[
     ('f', "noglob"),
     ('a', "allexport"),
     ('C', "noclobber"),
+    ('E', "errtrace"),
+    ('T', "functrace"),
+    ('v', "verbose"),
 ];
 
 /// Every option name bash 5.2's `set -o` accepts; the ones Mirage does not
@@ -58,7 +61,10 @@ const SET_USAGE: &str =
     "set: usage: set [-abefhkmnptuvxBCEHPT] [-o option-name] [--] [-] [arg ...]\n";
 
 /// The flag of the `set -o` option `name`, if Mirage has it.
-pub(crate) fn option_flag<'a>(o: &'a mut crate::state::Options, name: &str) -> Option<&'a mut bool> {
+pub(crate) fn option_flag<'a>(
+    o: &'a mut crate::state::Options,
+    name: &str,
+) -> Option<&'a mut bool> {
     Some(match name {
         "pipefail" => &mut o.pipefail,
         "errexit" => &mut o.errexit,
@@ -67,6 +73,9 @@ pub(crate) fn option_flag<'a>(o: &'a mut crate::state::Options, name: &str) -> O
         "noglob" => &mut o.noglob,
         "allexport" => &mut o.allexport,
         "noclobber" => &mut o.noclobber,
+        "errtrace" => &mut o.errtrace,
+        "functrace" => &mut o.functrace,
+        "verbose" => &mut o.verbose,
         _ => return None,
     })
 }

@@ -1,12 +1,12 @@
-//! `trap [-p] [[ACTION] SIGNAL...]`: records traps. `EXIT` runs when the
-//! script ends; traps on signals are kept and listed (`trap`, `trap -p`)
-//! but never fire, as nothing sends Mirage's shell a signal. `ERR`,
-//! `DEBUG` and `RETURN` traps and `trap -l` are not supported: they say
-//! so and exit 2 rather than be silently ignored.
+//! `trap [-lp] [[ACTION] SIGNAL...]`: records traps, as bash 5.2. `EXIT`
+//! runs when the script (or a subshell) ends; `ERR`, `DEBUG` and `RETURN`
+//! run as [`crate::trace`] says; traps on signals are kept and listed
+//! (`trap`, `trap -p`) but never fire, as nothing sends Mirage's shell a
+//! signal. `trap -l` lists Linux's signals as bash does.
 
 use async_trait::async_trait;
 
-use super::{Builtin, out, unsupported};
+use super::{Builtin, out};
 use crate::exec::{ExecResult, Interp, Io};
 use crate::state::ShellState;
 
@@ -17,23 +17,63 @@ const SIGNALS: &[&str] = &[
     "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
 ];
 
-/// The pseudo-signals bash runs traps on that Mirage does not.
-const UNSUPPORTED: &[&str] = &["ERR", "DEBUG", "RETURN"];
+/// The pseudo-signals bash runs traps on, in the order bash lists them
+/// (after the signals).
+const PSEUDO: &[&str] = &["DEBUG", "ERR", "RETURN"];
+
+/// The name of signal `n` (1–64) without `SIG`, as Linux and bash name
+/// them (32 and 33 have none).
+fn signal_name(n: usize) -> Option<String> {
+    match n {
+        0 => Some("EXIT".into()),
+        1..=31 => SIGNALS.get(n).map(|s| (*s).to_string()),
+        34 => Some("RTMIN".into()),
+        35..=49 => Some(format!("RTMIN+{}", n - 34)),
+        50..=63 => Some(format!("RTMAX-{}", 64 - n)),
+        64 => Some("RTMAX".into()),
+        _ => None,
+    }
+}
+
+/// `trap -l`: the signals five to a line, each entry followed by a tab
+/// or, every fifth, a newline (bash's layout).
+fn signal_list() -> String {
+    let mut o = String::new();
+    let mut count = 0;
+    for n in 1..=64 {
+        if let Some(name) = signal_name(n) {
+            count += 1;
+            o.push_str(&format!("{n:2}) SIG{name}"));
+            o.push(if count % 5 == 0 { '\n' } else { '\t' });
+        }
+    }
+    if count % 5 != 0 {
+        o.push('\n');
+    }
+    o
+}
+
+/// bash's usage line for `trap` (printed without the `bash: line N:`
+/// prefix, as bash's `builtin_usage` does).
+const USAGE: &str = "trap: usage: trap [-lp] [[arg] signal_spec ...]\n";
 
 /// The key `spec` is stored under (`EXIT`, `INT`, `ERR`), or `None` for an
 /// invalid signal specification.
 fn signal_key(spec: &str) -> Option<String> {
     if let Ok(n) = spec.parse::<usize>() {
-        return SIGNALS.get(n).map(|s| (*s).to_string());
+        return signal_name(n);
     }
     let upper = spec.to_ascii_uppercase();
     let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-    (SIGNALS.contains(&name) || UNSUPPORTED.contains(&name)).then(|| name.to_string())
+    if SIGNALS.contains(&name) || PSEUDO.contains(&name) {
+        return Some(name.to_string());
+    }
+    (1..=64).find_map(|n| signal_name(n).filter(|s| s == name))
 }
 
 /// The signal's name as `trap -p` prints it (`EXIT`, `SIGINT`).
 fn display_name(key: &str) -> String {
-    if key == "EXIT" || UNSUPPORTED.contains(&key) {
+    if key == "EXIT" || PSEUDO.contains(&key) {
         key.to_string()
     } else {
         format!("SIG{key}")
@@ -45,9 +85,15 @@ fn single_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-/// Signal order for listing: EXIT, then by number.
+/// Signal order for listing: EXIT, then by number, then `DEBUG`, `ERR`,
+/// `RETURN`.
 fn order(key: &str) -> usize {
-    SIGNALS.iter().position(|s| *s == key).unwrap_or(usize::MAX)
+    if let Some(i) = PSEUDO.iter().position(|s| *s == key) {
+        return 100 + i;
+    }
+    (0..=64)
+        .find(|n| signal_name(*n).as_deref() == Some(key))
+        .unwrap_or(usize::MAX)
 }
 
 /// The `trap` builtin.
@@ -73,8 +119,20 @@ impl Builtin for Trap {
                 print = true;
                 args = &args[1..];
             }
-            Some("-l") => return Ok(unsupported(io, "trap -l").await),
+            Some("-l") => {
+                out(io, signal_list().as_bytes()).await?;
+                return Ok(0);
+            }
             Some("--") => args = &args[1..],
+            Some(o) if o.starts_with('-') && o.len() > 1 && o != "-" => {
+                let bad = o.chars().nth(1).unwrap_or('-');
+                io.err(&format!(
+                    "{}trap: -{bad}: invalid option\n{USAGE}",
+                    st.diag()
+                ))
+                .await;
+                return Ok(2);
+            }
             _ => {}
         }
         if print || args.is_empty() {
@@ -115,11 +173,7 @@ impl Builtin for Trap {
             return Ok(status);
         }
         if args.len() == 1 && signal_key(&args[0]).is_none() {
-            io.err(&format!(
-                "{}trap: usage: trap [-lp] [[arg] signal_spec ...]\n",
-                st.diag()
-            ))
-            .await;
+            io.err(USAGE).await;
             return Ok(2);
         }
         // `trap SIG` alone and `trap - SIG...` reset
@@ -144,9 +198,6 @@ impl Builtin for Trap {
             match action {
                 None => {
                     st.traps.remove(&key);
-                }
-                Some(_) if UNSUPPORTED.contains(&key.as_str()) => {
-                    return Ok(unsupported(io, &format!("trap on {key}")).await);
                 }
                 Some(a) => {
                     st.traps.insert(key, a.clone());
