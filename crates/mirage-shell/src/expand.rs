@@ -645,15 +645,10 @@ impl Interp {
         let multi = name == "@" || name == "*" || matches!(idx_text.as_deref(), Some("@" | "*"));
         if let ParamOp::Transform(c @ ('a' | 'A')) = pe.op
             && (name.starts_with('_') || name.starts_with(|c: char| c.is_ascii_alphabetic()))
-            && let Some(s) = crate::transform::attributes(
-                c,
-                &name,
-                st.vars.get(&name),
-                idx_text.as_deref(),
-                multi,
-            )
+            && let Some(s) =
+                crate::transform::attributes(c, &name, st, idx_text.as_deref(), multi)
         {
-            return Ok(vec![text(s)]);
+            return Ok(list_pieces(s, false, in_double, st));
         }
         if multi
             && matches!(

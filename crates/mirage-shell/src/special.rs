@@ -67,6 +67,8 @@ pub struct Special {
     getopts: (usize, String),
     /// `$_`: the last word of the previous simple command.
     pub last_arg: String,
+    /// Dynamic variables that `unset` took away (they are ordinary from then on).
+    removed: Vec<String>,
 }
 
 /// One active function call.
@@ -92,6 +94,7 @@ impl Clone for Special {
             saved_options: self.saved_options.clone(),
             getopts: self.getopts.clone(),
             last_arg: self.last_arg.clone(),
+            removed: self.removed.clone(),
         }
     }
 }
@@ -111,6 +114,7 @@ impl Default for Special {
             saved_options: Vec::new(),
             getopts: (1, String::new()),
             last_arg: String::new(),
+            removed: Vec::new(),
         }
     }
 }
@@ -181,6 +185,9 @@ impl Special {
 /// session has not set itself, or `None` if `name` is not one.
 pub fn get(st: &ShellState, name: &str) -> Option<String> {
     let s = &st.special;
+    if !s.removed.is_empty() && s.removed.iter().any(|r| r == name) {
+        return None;
+    }
     Some(match name {
         "RANDOM" => s.random().to_string(),
         "SRANDOM" => s.srandom().to_string(),
@@ -195,6 +202,26 @@ pub fn get(st: &ShellState, name: &str) -> Option<String> {
         "_" => s.last_arg.clone(),
         _ => return None,
     })
+}
+
+/// The `declare -p` attribute word of a dynamic variable (`-i` for the
+/// integer ones, `--` for the rest), or `None` if `name` is not one.
+pub fn attrs(name: &str) -> Option<&'static str> {
+    match name {
+        "RANDOM" | "SECONDS" | "BASHPID" | "SRANDOM" => Some("-i"),
+        "LINENO" | "EPOCHSECONDS" | "EPOCHREALTIME" | "_" => Some("--"),
+        _ => None,
+    }
+}
+
+/// `unset NAME` of a dynamic variable: it loses its special meaning.
+/// Returns true if `name` was one.
+pub fn forget(st: &mut ShellState, name: &str) -> bool {
+    if attrs(name).is_some() && !st.special.removed.iter().any(|r| r == name) {
+        st.special.removed.push(name.to_string());
+        return true;
+    }
+    false
 }
 
 /// Sets the fixed special variables of a new shell: `BASH_VERSION`,
@@ -217,7 +244,7 @@ pub fn install(st: &mut ShellState) {
     put("OSTYPE", "linux-gnu".into(), false, false);
     put("HOSTTYPE", "x86_64".into(), false, false);
     put("MACHTYPE", MACHTYPE.into(), false, false);
-    put("BASH", "/bin/bash".into(), false, false);
+    put("BASH", "/usr/bin/bash".into(), false, false);
     put("OPTIND", "1".into(), false, false);
     put("OPTERR", "1".into(), false, false);
     let mut v = Var::scalar("");
@@ -236,6 +263,9 @@ pub fn install(st: &mut ShellState) {
 /// `SECONDS=N` restarts the count from N. Returns true when the value was
 /// consumed (not stored as an ordinary variable).
 pub fn set(st: &mut ShellState, name: &str, value: &str) -> bool {
+    if !st.special.removed.is_empty() && st.special.removed.iter().any(|r| r == name) {
+        return false;
+    }
     match name {
         "RANDOM" if !st.vars.contains_key("RANDOM") => {
             let n = crate::arith::eval(value, st).unwrap_or(0);

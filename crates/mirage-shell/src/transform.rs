@@ -51,75 +51,80 @@ pub fn quote(v: &str) -> String {
     s
 }
 
-/// `${x@a}` (the attribute letters, in bash's order `aAinrtxclu`) and
-/// `${x@A}` (an assignment or `declare` command that recreates the
-/// variable) for the variable `name`. `whole`: the `[@]`/`[*]` form of an
-/// array. `None` when bash's answer is not modelled (an element `[i]`).
+/// `${x@a}` (the attribute letters, in bash's order `aAinrxlu`; one
+/// word per element for `[@]`) and `${x@A}` (an assignment or `declare`
+/// command that recreates the variable, or with `[i]` its element) for the
+/// variable `name` (already resolved through name references). `whole`:
+/// the `[@]`/`[*]` form. An unset variable gives one empty word.
 pub fn attributes(
     op: char,
     name: &str,
-    var: Option<&crate::state::Var>,
+    st: &crate::state::ShellState,
     index: Option<&str>,
     whole: bool,
-) -> Option<String> {
+) -> Option<Vec<String>> {
     use crate::state::Value;
-    let Some(var) = var else {
-        return Some(String::new());
+    let Some(var) = st.vars.get(name) else {
+        return Some(vec![String::new()]);
     };
-    let mut flags = String::new();
-    match &var.value {
-        Value::Indexed(_) => flags.push('a'),
-        Value::Assoc(_) => flags.push('A'),
-        Value::Scalar(_) => {}
-    }
-    if var.integer {
-        flags.push('i');
-    }
-    if var.readonly {
-        flags.push('r');
-    }
-    if var.exported {
-        flags.push('x');
-    }
-    match var.case {
-        Some(false) => flags.push('l'),
-        Some(true) => flags.push('u'),
-        None => {}
-    }
+    let flags = attr_letters(var);
     if op == 'a' {
-        return Some(flags);
+        let n = if whole { var.value.elements().len() } else { 1 };
+        return Some(vec![flags; n]);
     }
-    if index.is_some() && !whole {
-        return None;
-    }
-    let dq = |v: &str| {
-        let mut s = String::from("\"");
-        for c in v.chars() {
-            if matches!(c, '"' | '\\' | '$' | '`') {
-                s.push('\\');
-            }
-            s.push(c);
-        }
-        s.push('"');
-        s
-    };
     let head = if flags.is_empty() {
         String::new()
     } else {
         format!("declare -{flags} ")
     };
-    Some(match &var.value {
-        Value::Scalar(v) => format!("{head}{name}={}", quote(v)),
-        Value::Indexed(m) if whole => {
-            let items: Vec<String> = m.iter().map(|(k, v)| format!("[{k}]={}", dq(v))).collect();
-            format!("{head}{name}=({})", items.join(" "))
-        }
-        Value::Assoc(m) if whole => {
-            let items: String = m.iter().map(|(k, v)| format!("[{k}]={} ", dq(v))).collect();
-            format!("{head}{name}=({items})")
-        }
-        other => format!("{head}{name}={}", quote(&other.scalar())),
-    })
+    if whole && !matches!(var.value, Value::Scalar(_)) {
+        let line = print_var(name, var);
+        return Some(vec![line.trim_end_matches('\n').replacen(
+            "declare -- ",
+            "",
+            1,
+        )]);
+    }
+    let value = match index {
+        Some(k) if !whole => crate::expand::lookup_subscripted(st, &format!("{name}[{k}]")),
+        _ if matches!(var.value, Value::Scalar(_)) => st.get(name),
+        _ => crate::expand::lookup_subscripted(st, &format!("{name}[0]")),
+    };
+    Some(vec![match value {
+        Some(v) => format!("{head}{name}={}", quote(&v)),
+        None if head.is_empty() => String::new(),
+        None => format!("declare -{flags} {name}"),
+    }])
+}
+
+/// The attribute letters of `v` in bash's order (`aAinrtxlu`), as
+/// `declare -p` and `${x@a}` show them.
+pub fn attr_letters(v: &crate::state::Var) -> String {
+    use crate::state::Value;
+    let mut f = String::new();
+    match &v.value {
+        Value::Indexed(_) => f.push('a'),
+        Value::Assoc(_) => f.push('A'),
+        Value::Scalar(_) => {}
+    }
+    if v.integer {
+        f.push('i');
+    }
+    if v.nameref {
+        f.push('n');
+    }
+    if v.readonly {
+        f.push('r');
+    }
+    if v.exported {
+        f.push('x');
+    }
+    match v.case {
+        Some(false) => f.push('l'),
+        Some(true) => f.push('u'),
+        None => {}
+    }
+    f
 }
 
 /// The backslash escapes of prompt strings (`${x@P}`, bash's "PROMPTING"):
@@ -233,6 +238,48 @@ pub fn dquote(v: &str) -> String {
     }
     s.push('"');
     s
+}
+
+/// An associative array key as `declare -p` shows it: bare, or quoted
+/// when it holds characters special to the shell.
+fn key_text(k: &str) -> String {
+    if k.is_empty()
+        || k.chars()
+            .any(|c| " \t\n'\"\\|&;()<>!{}*[]?^$`~#=%".contains(c))
+    {
+        dquote(k)
+    } else {
+        k.to_string()
+    }
+}
+
+/// One `declare -p` line for variable `name` (bash 5.2's format).
+pub fn print_var(name: &str, v: &crate::state::Var) -> String {
+    let flags = attr_letters(v);
+    let flags = if flags.is_empty() {
+        "--".to_string()
+    } else {
+        format!("-{flags}")
+    };
+    if v.no_value {
+        return format!("declare {flags} {name}\n");
+    }
+    match &v.value {
+        crate::state::Value::Scalar(s) => format!("declare {flags} {name}={}\n", dquote(s)),
+        crate::state::Value::Indexed(m) => {
+            let items: Vec<String> = m
+                .iter()
+                .map(|(k, x)| format!("[{k}]={}", dquote(x)))
+                .collect();
+            format!("declare {flags} {name}=({})\n", items.join(" "))
+        }
+        crate::state::Value::Assoc(p) => {
+            let items: String = crate::state::assoc_order(p)
+                .map(|(k, x)| format!("[{}]={} ", key_text(k), dquote(x)))
+                .collect();
+            format!("declare {flags} {name}=({items})\n")
+        }
+    }
 }
 
 #[cfg(test)]

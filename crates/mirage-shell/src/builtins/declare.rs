@@ -18,7 +18,7 @@ use super::{Builtin, out, valid_name};
 use crate::ast::DeclArg;
 use crate::exec::{ExecResult, Interp, Io};
 use crate::state::{ShellState, Value, Var};
-use crate::transform::dquote;
+use crate::transform::{attr_letters, print_var};
 
 /// `declare`, `typeset`, `local`, `export` and `readonly`: variable attributes
 /// and assignments.
@@ -66,76 +66,6 @@ fn usage(kw: &str) -> String {
         "typeset" => "typeset: usage: typeset [-aAfFgiIlnrtux] name[=value] ... or typeset -p [-aAfFilnrtux] [name ...]\n".into(),
         "local" => "local: usage: local [option] name[=value] ...\n".into(),
         _ => "declare: usage: declare [-aAfFgiIlnrtux] [name[=value] ...] or declare -p [-aAfFilnrtux] [name ...]\n".into(),
-    }
-}
-
-/// The attribute letters of `v` in bash's order (`aAinrtxlu`).
-pub fn attr_letters(v: &Var) -> String {
-    let mut f = String::new();
-    match &v.value {
-        Value::Indexed(_) => f.push('a'),
-        Value::Assoc(_) => f.push('A'),
-        Value::Scalar(_) => {}
-    }
-    if v.integer {
-        f.push('i');
-    }
-    if v.nameref {
-        f.push('n');
-    }
-    if v.readonly {
-        f.push('r');
-    }
-    if v.exported {
-        f.push('x');
-    }
-    match v.case {
-        Some(false) => f.push('l'),
-        Some(true) => f.push('u'),
-        None => {}
-    }
-    f
-}
-
-/// An associative array key as `declare -p` shows it: bare, or quoted
-/// when it holds characters special to the shell.
-fn key_text(k: &str) -> String {
-    if k.is_empty()
-        || k.chars()
-            .any(|c| " \t\n'\"\\|&;()<>!{}*[]?^$`~#=%".contains(c))
-    {
-        dquote(k)
-    } else {
-        k.to_string()
-    }
-}
-
-/// One `declare -p` line for variable `name` (bash 5.2's format).
-pub fn print_var(name: &str, v: &Var) -> String {
-    let flags = attr_letters(v);
-    let flags = if flags.is_empty() {
-        "--".to_string()
-    } else {
-        format!("-{flags}")
-    };
-    if v.no_value {
-        return format!("declare {flags} {name}\n");
-    }
-    match &v.value {
-        Value::Scalar(s) => format!("declare {flags} {name}={}\n", dquote(s)),
-        Value::Indexed(m) => {
-            let items: Vec<String> = m
-                .iter()
-                .map(|(k, x)| format!("[{k}]={}", dquote(x)))
-                .collect();
-            format!("declare {flags} {name}=({})\n", items.join(" "))
-        }
-        Value::Assoc(p) => {
-            let items: String = crate::state::assoc_order(p)
-                .map(|(k, x)| format!("[{}]={} ", key_text(k), dquote(x)))
-                .collect();
-            format!("declare {flags} {name}=({items})\n")
-        }
     }
 }
 
@@ -233,6 +163,8 @@ pub async fn declare(
         }
         return list(kw, &flags, print, st, io).await;
     }
+    // `export -n` unexports; elsewhere `-n` makes a name reference
+    let nameref = has('n') && kw != "export";
     let export = kw == "export" && !has('n') || has('x');
     let unexport = kw == "export" && has('n') || unflags.contains('x');
     let readonly = kw == "readonly" || has('r');
@@ -292,6 +224,13 @@ pub async fn declare(
         if print {
             match st.vars.get(&name) {
                 Some(v) => out(io, &bytestr::encode(&print_var(&name, v))).await?,
+                None if crate::special::attrs(&name).is_some()
+                    && let Some(value) = crate::special::get(st, &name) =>
+                {
+                    let a = crate::special::attrs(&name).unwrap_or("--");
+                    let line = format!("declare {a} {name}={}\n", crate::transform::dquote(&value));
+                    out(io, &bytestr::encode(&line)).await?;
+                }
                 None => {
                     io.err(&format!("{}{kw}: {name}: not found\n", st.diag()))
                         .await;
@@ -301,7 +240,7 @@ pub async fn declare(
             continue;
         }
         // a name reference's target must be a valid name
-        if has('n')
+        if nameref
             && let Some(a) = &assign
             && let crate::ast::AssignValue::Scalar(w) = &a.value
         {
@@ -329,11 +268,23 @@ pub async fn declare(
             }
         }
         // the variable an attribute or value goes to (through a name reference)
-        let name = if has('n') || unflags.contains('n') {
+        let name = if nameref || unflags.contains('n') {
             name
         } else {
             st.resolve(&name).into_owned()
         };
+        if is_local
+            && st.vars.get(&name).is_some_and(|v| v.readonly)
+            && st
+                .local_frames
+                .last()
+                .is_some_and(|f| !f.iter().any(|(n, _)| n == &name))
+        {
+            io.err(&format!("{}{kw}: {name}: readonly variable\n", st.diag()))
+                .await;
+            status = 1;
+            continue;
+        }
         if is_local {
             if let Some(frame) = st.local_frames.last_mut()
                 && !frame.iter().any(|(n, _)| n == &name)
@@ -349,16 +300,25 @@ pub async fn declare(
             v.no_value = true;
             st.vars.insert(name.clone(), v);
         }
+        // `declare a[2]=x` of a new name makes an array without element 0
+        if assign.as_ref().is_some_and(|a| a.index.is_some())
+            && let Some(v) = st.vars.get_mut(&name)
+            && v.no_value
+            && matches!(v.value, Value::Scalar(_))
+        {
+            v.value = Value::Indexed(BTreeMap::new());
+        }
         let Some(var) = st.vars.get_mut(&name) else {
             continue;
         };
-        if var.readonly
-            && (assign.is_some()
-                || unflags.contains('r')
-                || ((has('a') || has('A') || has('i') || has('l') || has('u') || has('n'))
-                    && kw != "readonly"))
-        {
-            io.err(&format!("{}{kw}: {name}: readonly variable\n", st.diag()))
+        if var.readonly && (assign.is_some() || unflags.contains('r')) {
+            // `export`/`readonly NAME=v` report as a plain assignment does
+            let who = if matches!(kw, "export" | "readonly") {
+                String::new()
+            } else {
+                format!("{kw}: ")
+            };
+            io.err(&format!("{}{who}{name}: readonly variable\n", st.diag()))
                 .await;
             status = 1;
             continue;
@@ -411,7 +371,7 @@ pub async fn declare(
         if unflags.contains('i') {
             var.integer = false;
         }
-        if has('n') {
+        if nameref {
             var.nameref = true;
         }
         if unflags.contains('n') {
@@ -434,7 +394,7 @@ pub async fn declare(
         if let Some(a) = &assign {
             let mut a = a.clone();
             a.name.clone_from(&name);
-            if has('n') {
+            if nameref {
                 // the value is the name referred to, not assigned through it
                 if let crate::ast::AssignValue::Scalar(w) = &a.value {
                     let target = interp.expand_single(w, st, io).await?;
@@ -491,14 +451,12 @@ async fn list(kw: &str, flags: &str, print: bool, st: &ShellState, io: &Io) -> E
     let want: String = flags.chars().filter(|c| "aAinrxlu".contains(*c)).collect();
     let mut buf = String::new();
     for (k, v) in names {
+        let attrs = attr_letters(v);
         let show = match kw {
             "export" => v.exported,
             "readonly" => v.readonly,
-            _ => {
-                let attrs = attr_letters(v);
-                want.chars().all(|c| attrs.contains(c))
-            }
-        };
+            _ => true,
+        } && want.chars().all(|c| attrs.contains(c));
         if !show {
             continue;
         }

@@ -71,7 +71,7 @@ fn getopts(args: &[String], st: &mut ShellState) -> (i32, Option<String>) {
         (1, None)
     };
     let Some(cur) = params.get(optind - 1) else {
-        return done(st, optind);
+        return done(st, optind.min(params.len() + 1));
     };
     if sub == 1 {
         if cur == "--" {

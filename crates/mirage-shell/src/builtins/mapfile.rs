@@ -62,12 +62,8 @@ impl Builtin for Mapfile {
             return Ok(1);
         }
         if st.vars.get(&o.var).is_some_and(|v| v.readonly) {
-            io.err(&format!(
-                "{}{kw}: {}: readonly variable\n",
-                st.diag(),
-                o.var
-            ))
-            .await;
+            io.err(&format!("{}{}: readonly variable\n", st.diag(), o.var))
+                .await;
             return Ok(1);
         }
         let mut input = io.take_stdin();

@@ -90,7 +90,11 @@ impl Builtin for Unset {
                 ))
                 .await;
                 status = 1;
-            } else if st.vars.remove(n).is_none() && !vars_only && !nameref {
+            } else if st.vars.remove(n).is_none()
+                && !crate::special::forget(st, n)
+                && !vars_only
+                && !nameref
+            {
                 st.functions.remove(n);
             }
         }
