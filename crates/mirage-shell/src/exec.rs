@@ -126,6 +126,8 @@ enum Pending {
     /// `> >(cmd)`: collected, then given to `cmd` (run in a copy of the
     /// state, as bash runs it in a subshell) as its standard input.
     Process(Arc<Script>, Box<ShellState>, Arc<Mutex<Vec<u8>>>),
+    /// Descriptor N (3 or more) as it was before the command's redirect.
+    RestoreFd(u32, Option<crate::execfd::FdEntry>),
 }
 
 /// The bytes sent on `rx`, as a stream that ends when every sender is gone
@@ -603,7 +605,7 @@ impl Interp {
             self.finish_redirects(pending, st, io).await;
             return Ok(st.last_subst_status.unwrap_or(0));
         }
-        let (rio, pending) = match self.apply_redirects(&s.redirs, st, io).await {
+        let (rio, mut pending) = match self.apply_redirects(&s.redirs, st, io).await {
             Ok(x) => x,
             Err(code) => return Ok(code),
         };
@@ -626,6 +628,10 @@ impl Interp {
             } else {
                 crate::builtins::run(self, &argv, st, &rio).await
             };
+            if name == "exec" && argv.len() == 1 {
+                // `exec 3>file`: the descriptors stay open
+                pending.retain(|p| !matches!(p.how, Pending::RestoreFd(..)));
+            }
             let r = if name == "exec" && argv.len() == 1 && !pending.is_empty() {
                 // `exec > FILE`: the file is opened, but later commands
                 // would not write to it; say so instead of silently
@@ -1024,6 +1030,16 @@ impl Interp {
                 | RedirOp::OutErr
                 | RedirOp::AppendOutErr => {
                     let append = matches!(r.op, RedirOp::Append | RedirOp::AppendOutErr);
+                    if let Some(n) = r.fd.filter(|n| *n >= 3)
+                        && !matches!(r.op, RedirOp::OutErr | RedirOp::AppendOutErr)
+                    {
+                        let clobber = r.op == RedirOp::Clobber;
+                        match crate::execfd::open_out(self, st, io, n, &target, append, clobber).await {
+                            Ok(prev) => pending.push(PendingWrite { path: String::new(), how: Pending::RestoreFd(n, prev) }),
+                            Err(()) => return Err(1),
+                        }
+                        continue;
+                    }
                     let sink = match target.as_str() {
                         // the streams themselves; /dev/null and /dev/zero discard
                         // without a buffer (the /dev mount serves the rest)
@@ -1094,11 +1110,35 @@ impl Interp {
                 }
                 RedirOp::DupOut => {
                     let fd = r.fd.unwrap_or(1);
+                    if fd >= 3 {
+                        let e = match target.as_str() {
+                            "-" => None,
+                            m => match m.parse::<u32>().ok().and_then(|m| crate::execfd::dup_out(st, &out, m)) {
+                                Some(e) => Some(e),
+                                None if m.bytes().all(|b| b.is_ascii_digit()) => {
+                                    crate::execfd::bad_fd(st, io, m).await;
+                                    return Err(1);
+                                }
+                                None => continue,
+                            },
+                        };
+                        let prev = crate::execfd::set_fd(st, fd, e);
+                        pending.push(PendingWrite { path: String::new(), how: Pending::RestoreFd(fd, prev) });
+                        continue;
+                    }
                     let src = match target.as_str() {
                         "1" => out.stdout.clone(),
                         "2" => out.stderr.clone(),
                         "-" => Sink::Null,
-                        _ => continue,
+                        m => match m.parse::<u32>().ok().and_then(|n| crate::execfd::out_fd(st, &out, n)) {
+                            Some(crate::execfd::OutFd::Sink(s)) => s,
+                            Some(crate::execfd::OutFd::File(path)) => self.append_sink(path, &mut pending),
+                            None if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => {
+                                crate::execfd::bad_fd(st, io, m).await;
+                                return Err(1);
+                            }
+                            None => continue,
+                        },
                     };
                     match fd {
                         1 => out.stdout = src,
@@ -1107,6 +1147,13 @@ impl Interp {
                     }
                 }
                 RedirOp::In | RedirOp::ReadWrite => {
+                    if let Some(n) = r.fd.filter(|n| *n >= 3) {
+                        match crate::execfd::open_in(self, st, io, n, &target).await {
+                            Ok(prev) => pending.push(PendingWrite { path: String::new(), how: Pending::RestoreFd(n, prev) }),
+                            Err(()) => return Err(1),
+                        }
+                        continue;
+                    }
                     if target == "/dev/null" {
                         out.stdin = Arc::new(Mutex::new(Input::empty()));
                         continue;
@@ -1143,6 +1190,28 @@ impl Interp {
                     }
                 }
                 RedirOp::DupIn => {
+                    let fd = r.fd.unwrap_or(0);
+                    if target != "-" || fd >= 3 {
+                        // `N<&M`, `N<&-` (N of 3 or more)
+                        let slot = match target.as_str() {
+                            "-" => None,
+                            m => match m.parse::<u32>().ok().and_then(|m| crate::execfd::in_fd(st, &out, m)) {
+                                Some(slot) => Some(slot),
+                                None if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => {
+                                    crate::execfd::bad_fd(st, io, m).await;
+                                    return Err(1);
+                                }
+                                None => continue,
+                            },
+                        };
+                        if fd >= 3 {
+                            let prev = crate::execfd::set_fd(st, fd, slot.map(crate::execfd::FdEntry::Input));
+                            pending.push(PendingWrite { path: String::new(), how: Pending::RestoreFd(fd, prev) });
+                        } else if fd == 0 && let Some(slot) = slot {
+                            out.stdin = slot;
+                        }
+                        continue;
+                    }
                     // `<&-` closes standard input: reading it fails with EBADF
                     if target == "-" && r.fd.unwrap_or(0) == 0 {
                         use futures::StreamExt;
@@ -1198,9 +1267,32 @@ impl Interp {
         Ok((out, pending))
     }
 
-    async fn finish_redirects(&self, pending: Vec<PendingWrite>, st: &ShellState, io: &Io) {
+    /// A sink appending to `path` as the command writes (`>&3` after
+    /// `exec 3>file`), finished with the command's other redirects.
+    fn append_sink(&self, path: String, pending: &mut Vec<PendingWrite>) -> Sink {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let (tx, rx) = mpsc::channel::<Bytes>(16);
+            let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+            let vfs = self.vfs.clone();
+            let p = path.clone();
+            let task = tokio::spawn(async move { vfs.append(&p, redirect_stream(rx, done_rx)).await });
+            pending.push(PendingWrite { path, how: Pending::Stream { done: done_tx, task } });
+            Sink::Pipe(tx)
+        } else {
+            let (sink, buf) = Sink::capture();
+            pending.push(PendingWrite { path, how: Pending::Capture(buf) });
+            sink
+        }
+    }
+
+    async fn finish_redirects(&self, pending: Vec<PendingWrite>, st: &mut ShellState, io: &Io) {
+        let mut restores = Vec::new();
         for p in pending {
             let res = match p.how {
+                Pending::RestoreFd(n, prev) => {
+                    restores.push((n, prev));
+                    continue;
+                }
                 Pending::Stream { done, task } => {
                     let _ = done.send(());
                     match task.await {
@@ -1239,6 +1331,9 @@ impl Interp {
                 io.err(&format!("{}{}: {}\n", st.diag(), p.path, e.message()))
                     .await;
             }
+        }
+        for (n, prev) in restores.into_iter().rev() {
+            crate::execfd::restore(st, n, prev);
         }
     }
 }

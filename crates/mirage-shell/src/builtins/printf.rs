@@ -32,6 +32,17 @@ impl Builtin for Printf {
             var = args.get(1).cloned();
             args = &args[args.len().min(2)..];
         }
+        if let Some(v) = &var {
+            let base = v.split('[').next().unwrap_or_default();
+            if !super::valid_name(base) || v.contains('[') && !v.ends_with(']') {
+                io.err(&format!(
+                    "{}printf: `{v}': not a valid identifier\n",
+                    st.diag()
+                ))
+                .await;
+                return Ok(2);
+            }
+        }
         if args.first().map(std::string::String::as_str) == Some("--") {
             args = &args[1..];
         }

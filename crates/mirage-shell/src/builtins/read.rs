@@ -31,49 +31,166 @@ impl Builtin for Read {
 }
 
 async fn read(_interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
+    const USAGE: &str = "read: usage: read [-ers] [-a array] [-d delim] [-i text] [-n nchars] [-N nchars] [-p prompt] [-t timeout] [-u fd] [name ...]\n";
     let mut raw = false;
     let mut array: Option<String> = None;
     let mut delim: Option<u8> = Some(b'\n');
     let mut nchars: Option<usize> = None;
+    let mut exact = false;
+    let mut timeout: Option<f64> = None;
+    let mut fd: u32 = 0;
     let mut names = Vec::new();
     let mut i = 0;
-    while i < args.len() {
-        let a = &args[i];
-        match a.as_str() {
-            "-r" => raw = true,
-            "-a" => {
-                array = args.get(i + 1).cloned();
-                i += 1;
-            }
-            "-d" => {
-                delim = args
-                    .get(i + 1)
-                    .map(|d| bytestr::encode(d).first().copied().unwrap_or(0));
-                i += 1;
-            }
-            "-p" | "-t" | "-u" => i += 1,
-            "-n" | "-N" => {
-                nchars = args.get(i + 1).and_then(|n| n.parse().ok());
-                i += 1;
-            }
-            "-s" | "-e" => {}
-            s if s.starts_with("-") && s.len() > 1 && s[1..].chars().all(|c| "rse".contains(c)) => {
-                if s.contains('r') {
-                    raw = true;
+    while let Some(a) = args.get(i) {
+        i += 1;
+        if a == "--" {
+            break;
+        }
+        let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) else {
+            i -= 1;
+            break;
+        };
+        for (k, c) in flags.char_indices() {
+            match c {
+                'r' => raw = true,
+                's' | 'e' => {}
+                'a' | 'd' | 'i' | 'n' | 'N' | 'p' | 't' | 'u' => {
+                    let rest = &flags[k + c.len_utf8()..];
+                    let v = if rest.is_empty() {
+                        i += 1;
+                        match args.get(i - 1) {
+                            Some(v) => v.clone(),
+                            None => {
+                                io.err(&format!(
+                                    "{}read: -{c}: option requires an argument\n{USAGE}",
+                                    st.diag()
+                                ))
+                                .await;
+                                return Ok(2);
+                            }
+                        }
+                    } else {
+                        rest.to_string()
+                    };
+                    match c {
+                        'a' => array = Some(v),
+                        'd' => delim = Some(bytestr::encode(&v).first().copied().unwrap_or(0)),
+                        'n' | 'N' => match v.parse::<usize>() {
+                            Ok(n) => {
+                                nchars = Some(n);
+                                exact = c == 'N';
+                            }
+                            Err(_) => {
+                                io.err(&format!("{}read: {v}: invalid number\n", st.diag()))
+                                    .await;
+                                return Ok(1);
+                            }
+                        },
+                        't' => match v.parse::<f64>() {
+                            Ok(t) if t >= 0.0 && t.is_finite() => timeout = Some(t),
+                            _ => {
+                                io.err(&format!(
+                                    "{}read: {v}: invalid timeout specification\n",
+                                    st.diag()
+                                ))
+                                .await;
+                                return Ok(1);
+                            }
+                        },
+                        'u' => match v.parse::<u32>() {
+                            Ok(n) => fd = n,
+                            Err(_) => {
+                                io.err(&format!(
+                                    "{}read: {v}: invalid file descriptor specification\n",
+                                    st.diag()
+                                ))
+                                .await;
+                                return Ok(1);
+                            }
+                        },
+                        // -p's prompt goes to a terminal only; -i needs readline
+                        _ => {}
+                    }
+                    break;
+                }
+                _ => {
+                    io.err(&format!("{}read: -{c}: invalid option\n{USAGE}", st.diag()))
+                        .await;
+                    return Ok(2);
                 }
             }
-            _ => names.push(a.clone()),
         }
-        i += 1;
+    }
+    for n in &args[i..] {
+        if !super::valid_name(n) {
+            io.err(&format!(
+                "{}read: `{n}': not a valid identifier\n",
+                st.diag()
+            ))
+            .await;
+            return Ok(1);
+        }
+        names.push(n.clone());
+    }
+    if let Some(a) = &array
+        && !super::valid_name(a)
+    {
+        io.err(&format!(
+            "{}read: `{a}': not a valid identifier\n",
+            st.diag()
+        ))
+        .await;
+        return Ok(1);
+    }
+    if exact {
+        delim = None;
+    }
+    let fd_io;
+    let io = if fd == 0 {
+        io
+    } else {
+        match crate::execfd::in_fd(st, io, fd) {
+            Some(slot) => {
+                fd_io = Io {
+                    stdin: slot,
+                    stdout: io.stdout.clone(),
+                    stderr: io.stderr.clone(),
+                };
+                &fd_io
+            }
+            None => {
+                io.err(&format!(
+                    "{}read: {fd}: invalid file descriptor: Bad file descriptor\n",
+                    st.diag()
+                ))
+                .await;
+                return Ok(1);
+            }
+        }
+    };
+    if timeout == Some(0.0) {
+        // `-t 0`: whether input is ready; nothing is read
+        return Ok(0);
     }
     let mut input = io.take_stdin();
     // read up to the delimiter, byte by byte from chunks
     let mut line: Vec<u8> = Vec::new();
     let mut got_delim = false;
-    let mut eof = false;
+    let deadline =
+        timeout.map(|t| tokio::time::Instant::now() + std::time::Duration::from_secs_f64(t));
+    let mut timed_out = false;
     'outer: loop {
-        let Ok(Some(chunk)) = input.chunk().await else {
-            eof = true;
+        let next = match deadline {
+            Some(d) => match tokio::time::timeout_at(d, input.chunk()).await {
+                Ok(r) => r,
+                Err(_) => {
+                    timed_out = true;
+                    break;
+                }
+            },
+            None => input.chunk().await,
+        };
+        let Ok(Some(chunk)) = next else {
             break;
         };
         for (k, &b) in chunk.iter().enumerate() {
@@ -95,7 +212,9 @@ async fn read(_interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -
         }
     }
     io.put_stdin(input);
-    let _ = eof;
+    if nchars == Some(0) {
+        got_delim = true;
+    }
     let text = bytestr::decode(&line).into_owned();
     let text = if raw {
         text
@@ -114,7 +233,8 @@ async fn read(_interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -
         }
         s
     };
-    let ifs = st.ifs();
+    // `-N` takes the characters as they are: no field splitting
+    let ifs = if exact { String::new() } else { st.ifs() };
     let is_ws = |c: char| ifs.contains(c) && matches!(c, ' ' | '\t' | '\n');
     if let Some(arr) = array {
         let fields: Vec<String> = text
@@ -164,6 +284,10 @@ async fn read(_interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -
                 }
             }
         }
+    }
+    if timed_out {
+        // as bash: 128 + SIGALRM
+        return Ok(142);
     }
     Ok(if got_delim || !line.is_empty() && delim.is_none() {
         0
