@@ -56,6 +56,11 @@ enum Cmd {
         /// 2 with bash's syntax error message when it does not. Runs nothing.
         #[arg(short = 'n', long = "noexec")]
         noexec: bool,
+        /// Stop the line after SECS seconds of wall time (status 124, with a
+        /// message on stderr); 0 means no limit. Default: the workspace's
+        /// `limits.wall_time_secs` (10 minutes).
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<f64>,
         #[command(flatten)]
         ws: WsArgs,
     },
@@ -307,6 +312,7 @@ async fn run(cli: Cli) -> Result<i32> {
         Cmd::Execute {
             command,
             noexec,
+            timeout,
             ws,
         } => {
             let command = mirage::types::bytestr::decode(std::os::unix::ffi::OsStrExt::as_bytes(
@@ -323,7 +329,19 @@ async fn run(cli: Cli) -> Result<i32> {
                 });
             }
             let ws = build_workspace(&ws).await?;
-            run_streaming(&ws, &command).await
+            if let Some(t) = timeout {
+                if !t.is_finite() || t < 0.0 {
+                    return Err(
+                        UsageError(format!("--timeout {t}: not a number of seconds")).into(),
+                    );
+                }
+                let mut l = ws.session_limits("default").await?;
+                l.wall_time = (t > 0.0).then(|| std::time::Duration::from_secs_f64(t.min(1e9)));
+                ws.set_session_limits("default", l).await?;
+            }
+            // background jobs end with the process, as a shell's jobs get
+            // SIGHUP when it exits
+            run_streaming(&ws, &command, true).await
         }
         Cmd::Shell { ws } => {
             let ws = build_workspace(&ws).await?;
@@ -372,7 +390,7 @@ fn forward(
 /// channels, so memory stays flat whatever the output size: `mirage
 /// execute -c 'cat /dev/zero | head -c 1G' > /dev/null`). Returns the exit
 /// status. stdin is empty, as for `bash -c` with stdin from `/dev/null`.
-async fn run_streaming(ws: &Workspace, line: &str) -> Result<i32> {
+async fn run_streaming(ws: &Workspace, line: &str, end_jobs: bool) -> Result<i32> {
     use mirage::types::{Input, Sink};
     let (out_tx, out_rx) = tokio::sync::mpsc::channel(STREAM_CHUNKS);
     let (err_tx, err_rx) = tokio::sync::mpsc::channel(STREAM_CHUNKS);
@@ -386,6 +404,10 @@ async fn run_streaming(ws: &Workspace, line: &str) -> Result<i32> {
             Sink::Pipe(err_tx),
         )
         .await;
+    if end_jobs {
+        // a job still running holds the sinks: end it so they close
+        let _ = ws.kill_jobs("default").await;
+    }
     // the sinks are gone with the run: the threads see the end and finish
     tokio::task::spawn_blocking(move || {
         for t in threads {
@@ -403,7 +425,7 @@ async fn shell(ws: Workspace) -> Result<i32> {
         let mut src = Vec::new();
         std::io::stdin().read_to_end(&mut src)?;
         let src = mirage::types::bytestr::decode_owned(src);
-        return run_streaming(&ws, &src).await;
+        return run_streaming(&ws, &src, true).await;
     }
     repl::interactive(ws).await
 }

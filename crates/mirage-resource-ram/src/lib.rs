@@ -41,6 +41,19 @@ use tree::Tree;
 /// different contents.
 pub struct RamResource {
     tree: RwLock<Tree>,
+    limits: RamLimits,
+}
+
+/// The most a `ram` mount may hold. A write or append that would pass a
+/// limit fails with `No space left on device` (`ENOSPC`), leaving the file
+/// as it was, and the data it streams is read only up to the limit (so
+/// `yes > /tmp/x` fails instead of filling the host's memory).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RamLimits {
+    /// The most bytes all files together may hold (`None`: no limit).
+    pub max_bytes: Option<u64>,
+    /// The most entries (files and directories, the root included).
+    pub max_entries: Option<usize>,
 }
 
 impl Default for RamResource {
@@ -60,9 +73,58 @@ impl std::fmt::Debug for RamResource {
 impl RamResource {
     /// An empty tree holding only the root directory `/`.
     pub fn new() -> Self {
+        Self::with_limits(RamLimits::default())
+    }
+
+    /// An empty tree that holds at most `limits`.
+    pub fn with_limits(limits: RamLimits) -> Self {
         RamResource {
             tree: RwLock::new(Tree::new()),
+            limits,
         }
+    }
+
+    /// Reads `data` for a write (`append`: added to the file) at `path`,
+    /// stopping as soon as the mount's limits would be passed: then the
+    /// bytes that fit come with a `No space left on device` error (a full
+    /// disk keeps what was written before the write failed).
+    async fn collect_within(
+        &self,
+        path: &str,
+        data: ByteSource,
+        append: bool,
+    ) -> Result<(Bytes, Option<Error>)> {
+        let (max_bytes, max_entries) = (self.limits.max_bytes, self.limits.max_entries);
+        if max_bytes.is_none() && max_entries.is_none() {
+            return Ok((data.collect().await?, None));
+        }
+        let room = {
+            let t = self.read_tree();
+            if let Some(m) = max_entries
+                && !t.exists(path)
+                && t.len() >= m
+            {
+                return Err(no_space(path));
+            }
+            let (total, own) = t.usage(path);
+            let used = if append { total } else { total - own };
+            max_bytes.map(|m| m.saturating_sub(used))
+        };
+        let Some(room) = room else {
+            return Ok((data.collect().await?, None));
+        };
+        let mut stream = data.into_stream();
+        let mut buf = bytes::BytesMut::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            let left = usize::try_from(room).unwrap_or(usize::MAX) - buf.len();
+            if chunk.len() > left {
+                buf.extend_from_slice(&chunk[..left]);
+                return Ok((buf.freeze(), Some(no_space(path))));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok((buf.freeze(), None))
     }
 
     /// Stores `data` at `path`, creating missing parent directories (as
@@ -194,19 +256,26 @@ impl Resource for RamResource {
         let path = normalize_path(path);
         // Cheap checks first, so a doomed write does not drain its stream.
         self.read_tree().check_writable(&path)?;
-        let data = data.collect().await?;
-        self.write_tree().write(&path, data)
+        let (data, full) = self.collect_within(&path, data, false).await?;
+        self.write_tree().write(&path, data)?;
+        full.map_or(Ok(()), Err)
     }
 
     async fn append(&self, path: &str, data: ByteSource) -> Result<()> {
         let path = normalize_path(path);
         self.read_tree().check_writable(&path)?;
-        let data = data.collect().await?;
-        self.write_tree().append(&path, data)
+        let (data, full) = self.collect_within(&path, data, true).await?;
+        self.write_tree().append(&path, data)?;
+        full.map_or(Ok(()), Err)
     }
 
     async fn mkdir(&self, path: &str) -> Result<()> {
-        self.write_tree().mkdir(&normalize_path(path))
+        let path = normalize_path(path);
+        let mut t = self.write_tree();
+        if self.limits.max_entries.is_some_and(|m| t.len() >= m) && !t.exists(&path) {
+            return Err(no_space(&path));
+        }
+        t.mkdir(&path)
     }
 
     async fn unlink(&self, path: &str) -> Result<()> {
@@ -226,23 +295,39 @@ impl Resource for RamResource {
 /// Entries per listing page when the caller gives no `page_size`.
 const LIST_PAGE: usize = 1000;
 
-/// Config of a `ram` mount. It has no settings: the config must be absent,
-/// `null` or `{}`, and any key is refused (`deny_unknown_fields`), so a
-/// typo is an error rather than a silently ignored setting.
+fn no_space(path: &str) -> Error {
+    Error::msg(ErrorKind::Io, "No space left on device").with_path(path)
+}
+
+/// Config of a `ram` mount: its limits ([`RamLimits`]). The config may be
+/// absent, `null` or `{}`; any other key is refused (`deny_unknown_fields`),
+/// so a typo is an error rather than a silently ignored setting.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RamConfig {}
+pub struct RamConfig {
+    /// The most bytes all files together may hold (default: no limit).
+    #[serde(default)]
+    pub max_bytes: Option<u64>,
+    /// The most entries, files and directories (default: no limit).
+    #[serde(default)]
+    pub max_entries: Option<usize>,
+}
 
 fn build(config: &serde_json::Value) -> Result<Arc<dyn Resource>> {
-    if !config.is_null() {
+    let cfg = if config.is_null() {
+        RamConfig::default()
+    } else {
         serde_json::from_value::<RamConfig>(config.clone()).map_err(|e| {
             mirage_types::Error::msg(
                 mirage_types::ErrorKind::InvalidInput,
                 format!("ram: invalid config: {e}"),
             )
-        })?;
-    }
-    Ok(Arc::new(RamResource::new()))
+        })?
+    };
+    Ok(Arc::new(RamResource::with_limits(RamLimits {
+        max_bytes: cfg.max_bytes,
+        max_entries: cfg.max_entries,
+    })))
 }
 
 inventory::submit! {

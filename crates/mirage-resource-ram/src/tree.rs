@@ -97,6 +97,27 @@ impl Tree {
         self.nodes.len()
     }
 
+    /// The bytes held by all files, and the bytes of the file at `path`
+    /// (0 when it is not a file).
+    pub(crate) fn usage(&self, path: &str) -> (u64, u64) {
+        let mut total = 0u64;
+        for n in self.nodes.values() {
+            if let Node::File { data, .. } = n {
+                total += data.len() as u64;
+            }
+        }
+        let own = match self.nodes.get(path) {
+            Some(Node::File { data, .. }) => data.len() as u64,
+            _ => 0,
+        };
+        (total, own)
+    }
+
+    /// Whether `path` names an entry.
+    pub(crate) fn exists(&self, path: &str) -> bool {
+        self.nodes.contains_key(path)
+    }
+
     fn bump(&mut self) -> u64 {
         self.generation += 1;
         self.generation

@@ -49,8 +49,9 @@ pub enum Cmd {
     Not(Box<Cmd>),
     /// Commands run one after another (`a; b` or lines).
     Seq(Vec<Cmd>),
-    /// `cmd &`: run to completion in a subshell (no job control), status 0.
-    Background(Box<Cmd>),
+    /// `cmd &`: a background job ([`crate::jobs`]), status 0; the text is
+    /// the command as written (for `jobs`).
+    Background(Box<Cmd>, String),
     /// `if c1; then b1; elif c2; then b2; else e; fi`.
     If(Vec<(Cmd, Cmd)>, Option<Box<Cmd>>),
     /// `for v in words; do body; done`; `None` words means `"$@"`. The

@@ -17,8 +17,9 @@ use tokio::sync::mpsc;
 use crate::ast::*;
 use crate::state::ShellState;
 
-/// How deep function calls may nest before the call fails (bash's
-/// `FUNCNEST`, set so that the interpreter's own stack stays bounded).
+/// How deep function calls may nest by default before the call fails
+/// (bash's `FUNCNEST`, set so that the interpreter's own stack stays
+/// bounded); [`crate::state::Limits::max_call_depth`] is the session's value.
 pub const MAX_CALL_DEPTH: usize = 200;
 
 /// Non-local control flow.
@@ -261,11 +262,7 @@ impl Interp {
                     st.cond_depth -= 1;
                     Ok(if s? == 0 { 1 } else { 0 })
                 }
-                Cmd::Background(c) => {
-                    let mut sub = st.clone();
-                    let _ = self.exec(c, &mut sub, io).await;
-                    Ok(0)
-                }
+                Cmd::Background(c, text) => crate::jobs::background(self, c, text, st, io).await,
                 Cmd::Group(c) => self.exec(c, st, io).await,
                 Cmd::Subshell(c) => {
                     let mut sub = st.clone();
@@ -295,6 +292,9 @@ impl Interp {
                     let mut last = 0;
                     st.loop_depth += 1;
                     let r = loop {
+                        if let Err(f) = crate::jobs::tick_loop(st, io).await {
+                            break Err(f);
+                        }
                         st.cond_depth += 1;
                         let c = self.exec(cond, st, io).await;
                         st.cond_depth -= 1;
@@ -336,6 +336,10 @@ impl Interp {
                     let mut r = Ok(0);
                     let shown = crate::trace::for_header(st, var, words.is_some(), &items);
                     for it in items {
+                        if let Err(f) = crate::jobs::tick_loop(st, io).await {
+                            r = Err(f);
+                            break;
+                        }
                         crate::expand::assign_subscripted(st, var, it);
                         if let Some(t) = &shown {
                             crate::trace::line(self, st, io, t).await;
@@ -376,6 +380,9 @@ impl Interp {
                     let mut last = 0;
                     st.loop_depth += 1;
                     let r = loop {
+                        if let Err(f) = crate::jobs::tick_loop(st, io).await {
+                            break Err(f);
+                        }
                         if let Some(w) = cond {
                             match self.arith(w, st, io).await {
                                 Ok(0) => break Ok(last),
@@ -580,6 +587,7 @@ impl Interp {
     }
 
     async fn exec_simple(&self, s: &Simple, st: &mut ShellState, io: &Io) -> ExecResult {
+        crate::jobs::tick_command(st, io).await?;
         let r = self.exec_simple_inner(s, st, io).await;
         st.procsubs.clear();
         r
@@ -676,7 +684,11 @@ impl Interp {
             Ok(self.run_external(argv, env, st, &rio).await)
         };
         drop(rio);
-        self.finish_redirects(pending, st, io).await;
+        // a file the output could not be written to fails the command
+        let result = match self.finish_redirects(pending, st, io).await {
+            true if matches!(result, Ok(0 | 141)) => Ok(1),
+            _ => result,
+        };
         if let Sink::Pipe(tx) = &io.stdout
             && tx.is_closed()
         {
@@ -796,10 +808,11 @@ impl Interp {
         let Some(body) = st.functions.get(name).cloned() else {
             return Ok(127);
         };
-        if st.local_frames.len() >= MAX_CALL_DEPTH {
+        if st.local_frames.len() >= st.limits.max_call_depth {
             io.err(&format!(
-                "{}{name}: maximum function nesting level exceeded ({MAX_CALL_DEPTH})\n",
-                st.diag()
+                "{}{name}: maximum function nesting level exceeded ({})\n",
+                st.diag(),
+                st.limits.max_call_depth
             ))
             .await;
             return Err(Flow::Exit(1));
@@ -1285,7 +1298,10 @@ impl Interp {
         }
     }
 
-    async fn finish_redirects(&self, pending: Vec<PendingWrite>, st: &mut ShellState, io: &Io) {
+    /// Ends the redirects of a command; true when writing a file failed
+    /// (a full RAM mount: `No space left on device`), after saying so.
+    async fn finish_redirects(&self, pending: Vec<PendingWrite>, st: &mut ShellState, io: &Io) -> bool {
+        let mut failed = false;
         let mut restores = Vec::new();
         for p in pending {
             let res = match p.how {
@@ -1330,11 +1346,13 @@ impl Interp {
             if let Err(e) = res {
                 io.err(&format!("{}{}: {}\n", st.diag(), p.path, e.message()))
                     .await;
+                failed = true;
             }
         }
         for (n, prev) in restores.into_iter().rev() {
             crate::execfd::restore(st, n, prev);
         }
+        failed
     }
 }
 

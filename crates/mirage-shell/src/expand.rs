@@ -769,7 +769,7 @@ impl Interp {
             "?" => Some(st.last_status.to_string()),
             "#" => Some(st.positional.len().to_string()),
             "$" => Some("4242".into()),
-            "!" => Some(String::new()),
+            "!" => st.jobs.last_pid(),
             "-" => Some(crate::special::dash_flags(st)),
             "0" => Some(st.arg0.clone()),
             "LINENO" if !st.vars.contains_key("LINENO") => Some(st.lineno.to_string()),

@@ -17,6 +17,7 @@ pub mod builtins;
 pub mod exec;
 pub mod execfd;
 pub mod expand;
+pub mod jobs;
 pub mod alias;
 pub mod glob;
 pub mod parse;
@@ -49,9 +50,78 @@ pub async fn run(
     stdout: Sink,
     stderr: Sink,
 ) -> i32 {
+    let cancel = jobs::CancellationToken::new();
+    run_cancellable(host, st, src, stdin, stdout, stderr, cancel).await
+}
+
+/// [`run`] under a cancellation token and the session's wall-time limit
+/// ([`state::Limits::wall_time`]): when `cancel` fires, the line stops at
+/// its next await point (loops check the token and yield) with status 130
+/// and no message; past the wall time it stops with status 124 and
+/// `bash: line N: wall time limit of S seconds exceeded` on stderr. The
+/// `EXIT` trap still runs. Background jobs the line started keep running.
+pub async fn run_cancellable(
+    host: Arc<dyn CommandHost>,
+    st: &mut ShellState,
+    src: &str,
+    stdin: Input,
+    stdout: Sink,
+    stderr: Sink,
+    cancel: jobs::CancellationToken,
+) -> i32 {
     let interp = Interp::new(host);
     st.exec_fds.start_run(&stdout, &stderr);
+    st.cancel = cancel.clone();
+    jobs::new_line(st);
     let io = Io::new(stdin, stdout, stderr);
+    let wall = st
+        .limits
+        .wall_time
+        .filter(|_| tokio::runtime::Handle::try_current().is_ok());
+    let stopped = {
+        let body = run_items(&interp, st, &io, src);
+        let deadline = async {
+            match wall {
+                Some(d) => tokio::time::sleep(d).await,
+                None => futures::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = body => None,
+            () = cancel.cancelled() => Some(jobs::CANCELLED_STATUS),
+            () = deadline => Some(jobs::TIMEOUT_STATUS),
+        }
+    };
+    if let Some(code) = stopped {
+        if code == jobs::TIMEOUT_STATUS {
+            let secs = wall.map_or(0.0, |d| d.as_secs_f64());
+            io.err(&format!(
+                "{}wall time limit of {secs} seconds exceeded\n",
+                st.diag()
+            ))
+            .await;
+        }
+        st.last_status = code;
+    }
+    // `trap … EXIT` runs when the script ends (an interactive shell: when it exits)
+    if (!st.interactive || st.exited)
+        && let Some(action) = st.traps.remove("EXIT")
+    {
+        let status = st.last_status;
+        let r = builtins::run_source(&interp, &action, st, &io).await;
+        st.last_status = match r {
+            Err(Flow::Exit(s)) => s,
+            _ => status,
+        };
+    }
+    // forget the run's streams: the caller's sinks close when `run` returns
+    // (a reader draining a pipe sink waits for that)
+    st.exec_fds.start_run(&Sink::Null, &Sink::Null);
+    st.last_status
+}
+
+/// The commands of one input, then its syntax error if it has one.
+async fn run_items(interp: &Interp, st: &mut ShellState, io: &Io, src: &str) {
     let first = parse::parse_input(src);
     let mut exited = false;
     let mut reparsed: Option<parse::Parsed> = None;
@@ -68,7 +138,7 @@ pub async fn run(
             break;
         };
         i += 1;
-        match interp.exec(item, st, &io).await {
+        match interp.exec(item, st, io).await {
             Ok(s) | Err(Flow::Return(s)) => {
                 st.last_status = s;
             }
@@ -90,19 +160,4 @@ pub async fn run(
         io.err(&e.report(src)).await;
         st.last_status = 2;
     }
-    // `trap … EXIT` runs when the script ends (an interactive shell: when it exits)
-    if (!st.interactive || st.exited)
-        && let Some(action) = st.traps.remove("EXIT")
-    {
-        let status = st.last_status;
-        let r = builtins::run_source(&interp, &action, st, &io).await;
-        st.last_status = match r {
-            Err(Flow::Exit(s)) => s,
-            _ => status,
-        };
-    }
-    // forget the run's streams: the caller's sinks close when `run` returns
-    // (a reader draining a pipe sink waits for that)
-    st.exec_fds.start_run(&Sink::Null, &Sink::Null);
-    st.last_status
 }

@@ -494,6 +494,15 @@ impl<'a> Parser<'a> {
         self.skip_blanks_from(self.pos)
     }
 
+    /// The source text from `start` to the current position, trimmed
+    /// (a background job's command, for `jobs`).
+    fn text_since(&self, start: usize) -> String {
+        self.c
+            .get(start..self.pos)
+            .map(|t| t.iter().collect::<String>().trim().to_string())
+            .unwrap_or_default()
+    }
+
     /// The next token without consuming it.
     fn peek(&mut self) -> Result<Tok, SyntaxError> {
         if let Some((p, a, t, _)) = &self.peeked {
@@ -819,6 +828,7 @@ impl<'a> Parser<'a> {
             if matches!(t, Tok::Eof | Tok::Newline) {
                 break;
             }
+            let start = self.pos_after_blanks();
             let cmd = self.and_or()?;
             match self.peek()? {
                 Tok::Op(";") => {
@@ -826,8 +836,9 @@ impl<'a> Parser<'a> {
                     items.push(cmd);
                 }
                 Tok::Op("&") => {
+                    let text = self.text_since(start);
                     self.bump()?;
-                    items.push(Cmd::Background(Box::new(cmd)));
+                    items.push(Cmd::Background(Box::new(cmd), text));
                 }
                 Tok::Newline => {
                     self.bump()?;
@@ -855,6 +866,7 @@ impl<'a> Parser<'a> {
             if self.ends_list(&t) {
                 break;
             }
+            let start = self.pos_after_blanks();
             let cmd = self.and_or()?;
             match self.peek()? {
                 Tok::Op(";") | Tok::Newline => {
@@ -862,8 +874,9 @@ impl<'a> Parser<'a> {
                     items.push(cmd);
                 }
                 Tok::Op("&") => {
+                    let text = self.text_since(start);
                     self.bump()?;
-                    items.push(Cmd::Background(Box::new(cmd)));
+                    items.push(Cmd::Background(Box::new(cmd), text));
                 }
                 t if self.ends_list(&t) => {
                     items.push(cmd);
@@ -1853,7 +1866,7 @@ fn fill_cmd(c: &mut Cmd, docs: &[(String, bool)]) {
             fill_cmd(first, docs);
             rest.iter_mut().for_each(|(_, c)| fill_cmd(c, docs));
         }
-        Cmd::Not(a) | Cmd::Background(a) | Cmd::Group(a) | Cmd::Subshell(a) => fill_cmd(a, docs),
+        Cmd::Not(a) | Cmd::Background(a, _) | Cmd::Group(a) | Cmd::Subshell(a) => fill_cmd(a, docs),
         Cmd::If(arms, els) => {
             for (a, b) in arms.iter_mut() {
                 fill_cmd(a, docs);

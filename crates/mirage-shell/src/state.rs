@@ -161,6 +161,24 @@ pub struct Limits {
     /// level deeper (a command, an expansion, an arithmetic level); below it
     /// the command fails with `maximum nesting level exceeded`. Default 256 KiB.
     pub min_free_stack: usize,
+    /// How deep shell function calls may nest (bash's `FUNCNEST`); past it
+    /// the call fails with `maximum function nesting level exceeded`.
+    /// Default 200.
+    pub max_call_depth: usize,
+    /// The most loop iterations (`while`, `until`, `for`) one line may run,
+    /// counted across its subshells. Default 100,000,000.
+    pub max_loop_iterations: u64,
+    /// The most simple commands one line may run. Default 100,000,000.
+    pub max_commands: u64,
+    /// The most background jobs running at once in a session. Default 256.
+    pub max_jobs: usize,
+    /// The longest one line may run (wall time) before it is stopped with
+    /// status 124; `None`: no limit. Default 10 minutes.
+    pub wall_time: Option<std::time::Duration>,
+    /// The most bytes one line may write to its standard output and error
+    /// together (enforced by the caller that owns the streams, the
+    /// workspace). Default 1 GiB.
+    pub max_output_bytes: u64,
 }
 
 impl Default for Limits {
@@ -175,6 +193,12 @@ impl Default for Limits {
             max_arith_depth: 1024,
             max_arith_nesting: 10_000,
             min_free_stack: 256 << 10,
+            max_call_depth: 200,
+            max_loop_iterations: 100_000_000,
+            max_commands: 100_000_000,
+            max_jobs: 256,
+            wall_time: Some(std::time::Duration::from_secs(600)),
+            max_output_bytes: 1 << 30,
         }
     }
 }
@@ -240,6 +264,15 @@ pub struct ShellState {
     pub(crate) line_base: u32,
     /// Active function calls.
     pub(crate) func_depth: usize,
+    /// The session's background jobs (`cmd &`, `jobs`, `wait`).
+    pub jobs: crate::jobs::Jobs,
+    /// Cancels the running line (shared by its subshells and stages).
+    pub cancel: crate::jobs::CancellationToken,
+    /// What the running line has used of its limits.
+    pub(crate) budget: std::sync::Arc<crate::jobs::LineBudget>,
+    /// How much the running line has written (set by the caller that
+    /// owns the streams; `None`: not limited).
+    pub output_meter: Option<crate::jobs::OutputMeter>,
     /// `shopt` settings.
     pub shopt: crate::glob::Shopts,
     /// What the parser needs: `extglob`, `expand_aliases`, the aliases.
@@ -284,6 +317,10 @@ impl ShellState {
             exited: false,
             line_base: 0,
             func_depth: 0,
+            jobs: Default::default(),
+            cancel: Default::default(),
+            budget: Default::default(),
+            output_meter: None,
             shopt: Default::default(),
             parse: Default::default(),
             special: Default::default(),

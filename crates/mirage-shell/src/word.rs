@@ -458,7 +458,10 @@ fn lex_brace_param_strict(chars: &[char], pos: &mut usize) -> Res<ParamExp> {
     if at(*pos) == Some('#') && at(*pos + 1).is_some_and(|c| c != '}') {
         length = true;
         *pos += 1;
-    } else if at(*pos) == Some('!') && at(*pos + 1).is_some_and(|c| c != '}') {
+    } else if at(*pos) == Some('!')
+        // `${!-x}`, `${!:+x}`: `$!` with an operator, not indirection
+        && at(*pos + 1).is_some_and(|c| !matches!(c, '}' | '-' | '+' | ':' | '=' | '?'))
+    {
         p.indirect = true;
         *pos += 1;
     }

@@ -24,6 +24,69 @@ pub struct WorkspaceConfig {
     /// The default session's working directory (default: the first mount).
     #[serde(default)]
     pub cwd: Option<String>,
+    /// Execution limits of every line (defaults: [`mirage_shell::state::Limits`]).
+    #[serde(default)]
+    pub limits: LimitsConfig,
+}
+
+/// The `limits:` section: each key set replaces the shell's default
+/// ([`mirage_shell::state::Limits`]); past a limit the line stops with a
+/// message on stderr and a non-zero status, and the workspace stays usable.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Wall time of one line in seconds (default 600; 0: no limit). Past
+    /// it the line stops with status 124.
+    #[serde(default)]
+    pub wall_time_secs: Option<f64>,
+    /// Loop iterations one line may run (default 100,000,000).
+    #[serde(default)]
+    pub max_loop_iterations: Option<u64>,
+    /// How deep shell functions may nest (default 200).
+    #[serde(default)]
+    pub max_call_depth: Option<usize>,
+    /// Simple commands one line may run (default 100,000,000).
+    #[serde(default)]
+    pub max_commands: Option<u64>,
+    /// Bytes of stdout and stderr together one line may produce through
+    /// `Workspace::execute` (default 1 GiB).
+    #[serde(default)]
+    pub max_output_bytes: Option<u64>,
+    /// The largest value of one variable or word, in bytes (default 256 MiB).
+    #[serde(default)]
+    pub max_value_bytes: Option<usize>,
+    /// Background jobs running at once in a session (default 256).
+    #[serde(default)]
+    pub max_jobs: Option<usize>,
+}
+
+impl LimitsConfig {
+    /// The shell's limits with the keys set here replacing the defaults.
+    pub fn apply(&self, mut l: mirage_shell::state::Limits) -> mirage_shell::state::Limits {
+        if let Some(s) = self.wall_time_secs {
+            l.wall_time =
+                (s > 0.0 && s.is_finite()).then(|| std::time::Duration::from_secs_f64(s.min(1e9)));
+        }
+        if let Some(v) = self.max_loop_iterations {
+            l.max_loop_iterations = v;
+        }
+        if let Some(v) = self.max_call_depth {
+            l.max_call_depth = v;
+        }
+        if let Some(v) = self.max_commands {
+            l.max_commands = v;
+        }
+        if let Some(v) = self.max_output_bytes {
+            l.max_output_bytes = v;
+        }
+        if let Some(v) = self.max_value_bytes {
+            l.max_value_bytes = v;
+        }
+        if let Some(v) = self.max_jobs {
+            l.max_jobs = v;
+        }
+        l
+    }
 }
 
 /// One mount.

@@ -30,7 +30,9 @@ use mirage_ops::Resource;
 use mirage_shell::ShellState;
 use mirage_types::{ByteSource, Error, ErrorKind, Input, MountInfo, MountMode, Result, Sink, Vfs};
 
-pub use config::{MountConfig, WorkspaceConfig};
+pub use config::{LimitsConfig, MountConfig, WorkspaceConfig};
+pub use mirage_shell::jobs::CancellationToken;
+pub use mirage_shell::state::Limits;
 pub use router::{Mount, Router};
 
 /// What one `execute` produced.
@@ -69,6 +71,7 @@ struct Inner {
     default_cwd: String,
     default_env: BTreeMap<String, String>,
     next_id: Mutex<u64>,
+    limits: Limits,
 }
 
 /// A workspace: mounts, router, command host and sessions. Cheap to clone.
@@ -83,9 +86,15 @@ pub struct WorkspaceBuilder {
     mounts: Vec<Mount>,
     cwd: Option<String>,
     env: BTreeMap<String, String>,
+    limits: Limits,
 }
 
 impl WorkspaceBuilder {
+    /// The execution limits of every session (default [`Limits::default`]).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
     /// Mounts `resource` at `prefix` with `mode`.
     pub fn mount(mut self, prefix: &str, resource: Arc<dyn Resource>, mode: MountMode) -> Self {
         self.mounts.push(Mount::new(prefix, resource, mode));
@@ -140,6 +149,7 @@ impl WorkspaceBuilder {
                 default_cwd,
                 default_env: self.env,
                 next_id: Mutex::new(0),
+                limits: self.limits,
             }),
         };
         ws.create_session(SessionOptions {
@@ -188,6 +198,7 @@ impl Workspace {
         for (k, v) in &cfg.env {
             b = b.env(k, v);
         }
+        b = b.limits(cfg.limits.apply(Limits::default()));
         let ws = b.build()?;
         if let Some(c) = &cfg.cwd {
             match ws.inner.router.stat(c).await {
@@ -235,6 +246,7 @@ impl Workspace {
         };
         let cwd = opts.cwd.unwrap_or_else(|| self.inner.default_cwd.clone());
         let mut st = ShellState::new(&cwd);
+        st.limits = self.inner.limits;
         for (k, v) in self.inner.default_env.iter().chain(opts.env.iter()) {
             st.set_exported(k, v.clone());
         }
@@ -268,7 +280,11 @@ impl Workspace {
             .map_err(|_| Error::new(ErrorKind::Io))?;
         sessions
             .remove(id)
-            .map(|_| ())
+            .map(|s| {
+                if let Ok(mut st) = s.state.try_lock() {
+                    st.jobs.cancel_all();
+                }
+            })
             .ok_or_else(|| Error::msg(ErrorKind::NotFound, format!("session {id} not found")))
     }
 
@@ -320,6 +336,23 @@ impl Workspace {
         command: &str,
         stdin: Option<Bytes>,
     ) -> Result<ExecOutput> {
+        self.execute_cancellable(session_id, command, stdin, CancellationToken::new())
+            .await
+    }
+
+    /// [`Workspace::execute`] under a cancellation handle: cancelling
+    /// `cancel` (from any task or thread) stops the line at its next await
+    /// point (a `sleep`, a pipe, a loop iteration) with status 130; what it
+    /// wrote so far is returned. The session's wall-time limit
+    /// ([`Limits::wall_time`]) stops it with status 124 and a message.
+    /// Background jobs the line started keep running in the session.
+    pub async fn execute_cancellable(
+        &self,
+        session_id: &str,
+        command: &str,
+        stdin: Option<Bytes>,
+        cancel: CancellationToken,
+    ) -> Result<ExecOutput> {
         let session = self.session(session_id)?;
         let mut st = session.state.lock().await;
         let (out_sink, out_buf) = Sink::capture();
@@ -329,7 +362,16 @@ impl Workspace {
             None => Input::empty(),
         };
         let host: Arc<dyn mirage_types::command::CommandHost> = self.inner.host.clone();
-        let code = mirage_shell::run(host, &mut st, command, input, out_sink, err_sink).await;
+        let (o, e) = (out_buf.clone(), err_buf.clone());
+        let len = |b: &Mutex<Vec<u8>>| b.lock().map_or(0, |g| g.len() as u64);
+        st.output_meter = Some(mirage_shell::jobs::OutputMeter(Arc::new(move || {
+            len(&o) + len(&e)
+        })));
+        let code = mirage_shell::run_cancellable(
+            host, &mut st, command, input, out_sink, err_sink, cancel,
+        )
+        .await;
+        st.output_meter = None;
         let take = |b: &Arc<Mutex<Vec<u8>>>| match b.lock() {
             Ok(mut g) => std::mem::take(&mut *g),
             Err(p) => std::mem::take(&mut *p.into_inner()),
@@ -353,9 +395,55 @@ impl Workspace {
         stdout: Sink,
         stderr: Sink,
     ) -> Result<i32> {
+        self.execute_streaming_cancellable(
+            session_id,
+            command,
+            stdin,
+            stdout,
+            stderr,
+            CancellationToken::new(),
+        )
+        .await
+    }
+
+    /// [`Workspace::execute_streaming`] under a cancellation handle, as
+    /// [`Workspace::execute_cancellable`]. Background jobs that are still
+    /// running hold clones of `stdout` and `stderr` until they end.
+    pub async fn execute_streaming_cancellable(
+        &self,
+        session_id: &str,
+        command: &str,
+        stdin: Input,
+        stdout: Sink,
+        stderr: Sink,
+        cancel: CancellationToken,
+    ) -> Result<i32> {
         let session = self.session(session_id)?;
         let mut st = session.state.lock().await;
         let host: Arc<dyn mirage_types::command::CommandHost> = self.inner.host.clone();
-        Ok(mirage_shell::run(host, &mut st, command, stdin, stdout, stderr).await)
+        Ok(
+            mirage_shell::run_cancellable(host, &mut st, command, stdin, stdout, stderr, cancel)
+                .await,
+        )
+    }
+
+    /// Cancels the background jobs of a session (`kill -HUP` to each), as
+    /// a shell does to its jobs when it exits.
+    pub async fn kill_jobs(&self, session_id: &str) -> Result<()> {
+        let session = self.session(session_id)?;
+        session.state.lock().await.jobs.cancel_all();
+        Ok(())
+    }
+
+    /// The execution limits of a session.
+    pub async fn session_limits(&self, session_id: &str) -> Result<Limits> {
+        Ok(self.session(session_id)?.state.lock().await.limits)
+    }
+
+    /// Replaces the execution limits of a session (`mirage execute
+    /// --timeout` sets the wall time this way).
+    pub async fn set_session_limits(&self, session_id: &str, limits: Limits) -> Result<()> {
+        self.session(session_id)?.state.lock().await.limits = limits;
+        Ok(())
     }
 }

@@ -409,6 +409,9 @@ impl Vfs for Router {
     }
 
     async fn read_with(&self, path: &str, opts: &ReadOptions) -> Result<ReadResult> {
+        // a cooperative point: a walk over many in-memory files (`grep -r`)
+        // lets a cancelled line stop and other tasks run between files
+        tokio::task::yield_now().await;
         let path = normalize_path(path);
         match self.resolve(&path) {
             Some((m, rel)) => match m.resource.read_with(&rel, opts).await {
@@ -424,6 +427,9 @@ impl Vfs for Router {
     }
 
     async fn read(&self, path: &str) -> Result<ByteSource> {
+        // a cooperative point: a walk over many in-memory files (`grep -r`)
+        // lets a cancelled line stop and other tasks run between files
+        tokio::task::yield_now().await;
         let path = normalize_path(path);
         match self.resolve(&path) {
             Some((m, rel)) => match m.resource.read(&rel).await {

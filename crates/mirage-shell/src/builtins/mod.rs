@@ -29,6 +29,8 @@ pub(crate) mod extra;
 mod r#false;
 mod getopts;
 pub(crate) mod hash;
+mod jobs;
+mod kill;
 mod help;
 mod r#let;
 mod mapfile;
@@ -108,6 +110,10 @@ pub static BUILTINS: &[&dyn Builtin] = &[
     &help::Help,
     &enable::Enable,
     &ulimit::Ulimit,
+    &jobs::Jobs,
+    &jobs::Disown,
+    &jobs::FgBg,
+    &kill::Kill,
     &unsupported::Unsupported,
 ];
 

@@ -16,7 +16,7 @@ pub struct Unsupported;
 impl Builtin for Unsupported {
     fn names(&self) -> &'static [&'static str] {
         &[
-            "jobs", "fg", "bg", "disown", "suspend", "kill", "times", "caller",
+            "suspend", "times", "caller",
             "history", "fc", "logout", "bind", "complete",
             "compgen", "compopt",
         ]

@@ -1,11 +1,9 @@
-//! `wait`: background jobs (`cmd &`) run to completion when started in
-//! Mirage, so `wait` with no operand has nothing to wait for and succeeds,
-//! as in bash with no jobs. Waiting for one job (`wait PID`, `wait %1`,
-//! `wait -n`) is not supported: it says so and exits 2.
+//! `wait [-fn] [-p VAR] [ID …]`: waits for background jobs (`cmd &`),
+//! which run concurrently ([`crate::jobs`]); statuses and messages as bash.
 
 use async_trait::async_trait;
 
-use super::{Builtin, unsupported};
+use super::Builtin;
 use crate::exec::{ExecResult, Interp, Io};
 use crate::state::ShellState;
 
@@ -22,12 +20,9 @@ impl Builtin for Wait {
         &self,
         _interp: &Interp,
         argv: &[String],
-        _st: &mut ShellState,
+        st: &mut ShellState,
         io: &Io,
     ) -> ExecResult {
-        if argv.len() <= 1 {
-            return Ok(0);
-        }
-        Ok(unsupported(io, "wait with an operand").await)
+        crate::jobs::wait(argv, st, io).await
     }
 }
