@@ -7,7 +7,7 @@
 //! whole input at once; when a command changes these settings
 //! ([`ParseSettings::epoch`] moves), [`refresh`] parses the rest of the input
 //! again from the next line. The parser reads the settings from a
-//! thread-local ([`current`]), set right before each parse.
+//! thread-local set by [`install`] right before each parse.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

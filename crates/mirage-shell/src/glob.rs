@@ -83,12 +83,18 @@ pub const SHOPT_OPTIONS: &[(&str, bool)] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shopts {
     on: Vec<bool>,
+    /// `nocasematch` (read by every `case` pattern and `[[ == ]]`).
+    nocasematch: bool,
+    /// `lastpipe` (read by every pipeline).
+    lastpipe: bool,
 }
 
 impl Default for Shopts {
     fn default() -> Self {
         Shopts {
             on: SHOPT_OPTIONS.iter().map(|(_, v)| *v).collect(),
+            nocasematch: false,
+            lastpipe: false,
         }
     }
 }
@@ -101,7 +107,11 @@ impl Shopts {
     }
     /// Whether option `name` is on (false for an unknown name).
     pub fn is(&self, name: &str) -> bool {
-        self.get(name).unwrap_or(false)
+        match name {
+            "nocasematch" => self.nocasematch,
+            "lastpipe" => self.lastpipe,
+            _ => self.get(name).unwrap_or(false),
+        }
     }
     /// Sets option `name`; false if bash has no such option.
     pub fn set(&mut self, name: &str, value: bool) -> bool {
@@ -109,6 +119,11 @@ impl Shopts {
             Some(i) => {
                 if let Some(v) = self.on.get_mut(i) {
                     *v = value;
+                }
+                match name {
+                    "nocasematch" => self.nocasematch = value,
+                    "lastpipe" => self.lastpipe = value,
+                    _ => {}
                 }
                 true
             }
