@@ -30,6 +30,7 @@ use anyhow::Result;
 use mirage::Workspace;
 use mirage::shell::ShellState;
 use mirage::types::{FileType, Vfs};
+use mirage::workspace::CancellationToken;
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -42,7 +43,7 @@ use rustyline::{CompletionType, Config, Context, Editor, Helper};
 const SESSION: &str = "default";
 
 /// How long a cancelled line may take to stop before its future is dropped.
-const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_millis(0);
+const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Bash's reserved words, completed in command position.
 const KEYWORDS: &[&str] = &[
@@ -214,7 +215,7 @@ async fn set_status(ws: &Workspace, status: i32) -> Result<()> {
 /// Ends the background jobs of the session, as bash sends its jobs
 /// `SIGHUP` when an interactive shell exits.
 async fn end_session(ws: &Workspace) {
-    let _ = ws;
+    let _ = ws.kill_jobs(SESSION).await;
 }
 
 /// Runs one command, its output streamed to the terminal, under a
@@ -222,6 +223,7 @@ async fn end_session(ws: &Workspace) {
 /// (130 when cancelled).
 async fn run_line(ws: &Workspace, cmd: &str) -> Result<i32> {
     use mirage::types::{Input, Sink};
+    let cancel = CancellationToken::new();
     let (out_tx, out_rx) = tokio::sync::mpsc::channel(crate::STREAM_CHUNKS);
     let (err_tx, err_rx) = tokio::sync::mpsc::channel(crate::STREAM_CHUNKS);
     let threads = [
@@ -229,12 +231,13 @@ async fn run_line(ws: &Workspace, cmd: &str) -> Result<i32> {
         crate::forward(err_rx, true)?,
     ];
     let (out_weak, err_weak) = (out_tx.downgrade(), err_tx.downgrade());
-    let run = ws.execute_streaming(
+    let run = ws.execute_streaming_cancellable(
         SESSION,
         cmd,
         Input::empty(),
         Sink::Pipe(out_tx),
         Sink::Pipe(err_tx),
+        cancel.clone(),
     );
     // boxed, so that a line that does not stop can be dropped (its
     // session lock released) before the status is set
@@ -242,6 +245,7 @@ async fn run_line(ws: &Workspace, cmd: &str) -> Result<i32> {
     let code = tokio::select! {
         r = &mut run => r.map_err(|e| anyhow::anyhow!("{e}"))?,
         _ = tokio::signal::ctrl_c() => {
+            cancel.cancel();
             // the terminal echoed `^C`; the prompt starts on a new line
             eprintln!();
             match tokio::time::timeout(CANCEL_GRACE, &mut run).await {
@@ -336,7 +340,7 @@ impl PromptView {
             user: st.get("USER"),
             host: st.get("HOSTNAME"),
             euid: st.get("EUID"),
-            jobs: 0,
+            jobs: st.jobs.running(),
             vars,
             names,
         }
