@@ -243,13 +243,8 @@ pub async fn run_source_named(
 }
 
 async fn run_parsed(interp: &Interp, src: &str, st: &mut ShellState, io: &Io) -> ExecResult {
-    let parsed = crate::parse::parse_input(src);
-    let status = if parsed.script.items.is_empty() {
-        0
-    } else {
-        interp.run_lines(&parsed.script, st, io).await?
-    };
-    if let Some(e) = parsed.error {
+    let (status, error) = crate::alias::run_input(interp, src, st, io).await?;
+    if let Some(e) = error {
         io.err(&format!("{}eval: {e}\n", st.diag())).await;
         return Ok(2);
     }
