@@ -117,7 +117,9 @@ pub fn set_element(st: &mut ShellState, name: &str, key: &str, value: String, ap
         }
         Value::Scalar(s) => {
             let mut m = BTreeMap::new();
-            m.insert(0, std::mem::take(s));
+            if !var.no_value {
+                m.insert(0, std::mem::take(s));
+            }
             m.insert(idx, value);
             var.value = Value::Indexed(m);
         }
@@ -681,11 +683,13 @@ impl Interp {
             } else if matches!(pe.op, ParamOp::Keys) {
                 st.vars
                     .get(&name)
+                    .filter(|v| !v.no_value)
                     .map(|v| v.value.keys())
                     .unwrap_or_default()
             } else {
                 st.vars
                     .get(&name)
+                    .filter(|v| !v.no_value)
                     .map(|v| v.value.elements())
                     .unwrap_or_default()
             };
@@ -1273,3 +1277,4 @@ mod tests {
         assert_eq!(replace("a.tar.gz", "*.", "", ReplaceMode::Prefix), "gz");
     }
 }
+

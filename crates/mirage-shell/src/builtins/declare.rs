@@ -379,14 +379,8 @@ pub async fn declare(
         }
         if has('u') || has('l') {
             let upper = flags.rfind('u') > flags.rfind('l');
+            // the value is converted at its next assignment, not now
             var.case = Some(upper);
-            if let Value::Scalar(s) = &mut var.value {
-                *s = if upper {
-                    s.to_uppercase()
-                } else {
-                    s.to_lowercase()
-                };
-            }
         }
         if unflags.contains('u') || unflags.contains('l') {
             var.case = None;

@@ -78,6 +78,12 @@ impl Builtin for Unset {
             };
             let n = target.as_str();
             if let Some((base, key)) = n.strip_suffix(']').and_then(|n| n.split_once('[')) {
+                let resolved = if nameref {
+                    base.to_string()
+                } else {
+                    st.resolve(base).into_owned()
+                };
+                let base = resolved.as_str();
                 // one element: `unset 'b[0]'`, `unset 'b[i+1]'`, `unset 'b[-1]'`, `unset 'a[key]'`
                 if let Err(msg) = unset_element(st, base, key) {
                     io.err(&format!("{}unset: {msg}\n", st.diag())).await;
