@@ -13,6 +13,9 @@ pub struct Extra {
     /// Limits changed with `ulimit`: option letter → (soft, hard), `None`
     /// meaning unlimited.
     pub ulimits: Vec<(char, Option<u64>, Option<u64>)>,
+    /// Completion specs (`complete`): command name → the options as
+    /// `complete -p` prints them, in the order they were defined.
+    pub completions: Vec<(String, String)>,
     /// Builtins turned off with `enable -n`.
     pub disabled: Vec<String>,
 }

@@ -19,10 +19,11 @@ mod bash;
 mod r#break;
 mod cd;
 mod command;
+mod compgen;
 mod declare;
 mod dirstack;
 mod echo;
-mod enable;
+pub(crate) mod enable;
 mod eval;
 mod exit;
 pub(crate) mod extra;
@@ -46,7 +47,7 @@ mod source;
 mod test;
 mod trap;
 mod r#true;
-mod r#type;
+pub(crate) mod r#type;
 mod ulimit;
 mod umask;
 mod unset;
@@ -109,6 +110,7 @@ pub static BUILTINS: &[&dyn Builtin] = &[
     &dirstack::DirStack,
     &help::Help,
     &enable::Enable,
+    &compgen::Compgen,
     &ulimit::Ulimit,
     &jobs::Jobs,
     &jobs::Disown,

@@ -17,8 +17,8 @@ impl Builtin for Unsupported {
     fn names(&self) -> &'static [&'static str] {
         &[
             "suspend", "times", "caller",
-            "history", "fc", "logout", "bind", "complete",
-            "compgen", "compopt",
+            "history", "fc", "logout", "bind",
+            "compopt",
         ]
     }
 
