@@ -45,6 +45,7 @@ mod signals;
 mod shopt;
 mod source;
 mod test;
+mod caller;
 mod trap;
 mod r#true;
 pub(crate) mod r#type;
@@ -100,6 +101,7 @@ pub static BUILTINS: &[&dyn Builtin] = &[
     &r#let::Let,
     &bash::Bash,
     &trap::Trap,
+    &caller::Caller,
     &mapfile::Mapfile,
     &getopts::Getopts,
     &wait::Wait,
