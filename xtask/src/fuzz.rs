@@ -163,9 +163,9 @@ fn command() -> impl Strategy<Value = String> {
             inner
                 .clone()
                 .prop_map(|a| format!("for i in 1 \"2 3\"; do {a}; done")),
-            inner.clone().prop_map(|a| format!(
-                "while read -r fz_l; do {a}; done <<< $'1\\n2'"
-            )),
+            inner
+                .clone()
+                .prop_map(|a| format!("while read -r fz_l; do {a}; done <<< $'1\\n2'")),
             inner
                 .clone()
                 .prop_map(|a| format!("case $x in a*) {a};; *) echo other;; esac")),

@@ -428,7 +428,11 @@ impl Interp {
                         if !hit {
                             for p in &item.patterns {
                                 let pat = self.expand_pattern(p, st, io).await?;
-                                if crate::pattern::matches_with(&pat, &subject, st.shopt.case_opts()) {
+                                if crate::pattern::matches_with(
+                                    &pat,
+                                    &subject,
+                                    st.shopt.case_opts(),
+                                ) {
                                     hit = true;
                                     break;
                                 }
@@ -1047,8 +1051,13 @@ impl Interp {
                         && !matches!(r.op, RedirOp::OutErr | RedirOp::AppendOutErr)
                     {
                         let clobber = r.op == RedirOp::Clobber;
-                        match crate::execfd::open_out(self, st, io, n, &target, append, clobber).await {
-                            Ok(prev) => pending.push(PendingWrite { path: String::new(), how: Pending::RestoreFd(n, prev) }),
+                        match crate::execfd::open_out(self, st, io, n, &target, append, clobber)
+                            .await
+                        {
+                            Ok(prev) => pending.push(PendingWrite {
+                                path: String::new(),
+                                how: Pending::RestoreFd(n, prev),
+                            }),
                             Err(()) => return Err(1),
                         }
                         continue;
@@ -1126,7 +1135,11 @@ impl Interp {
                     if fd >= 3 {
                         let e = match target.as_str() {
                             "-" => None,
-                            m => match m.parse::<u32>().ok().and_then(|m| crate::execfd::dup_out(st, &out, m)) {
+                            m => match m
+                                .parse::<u32>()
+                                .ok()
+                                .and_then(|m| crate::execfd::dup_out(st, &out, m))
+                            {
                                 Some(e) => Some(e),
                                 None if m.bytes().all(|b| b.is_ascii_digit()) => {
                                     crate::execfd::bad_fd(st, io, m).await;
@@ -1136,16 +1149,25 @@ impl Interp {
                             },
                         };
                         let prev = crate::execfd::set_fd(st, fd, e);
-                        pending.push(PendingWrite { path: String::new(), how: Pending::RestoreFd(fd, prev) });
+                        pending.push(PendingWrite {
+                            path: String::new(),
+                            how: Pending::RestoreFd(fd, prev),
+                        });
                         continue;
                     }
                     let src = match target.as_str() {
                         "1" => out.stdout.clone(),
                         "2" => out.stderr.clone(),
                         "-" => Sink::Null,
-                        m => match m.parse::<u32>().ok().and_then(|n| crate::execfd::out_fd(st, &out, n)) {
+                        m => match m
+                            .parse::<u32>()
+                            .ok()
+                            .and_then(|n| crate::execfd::out_fd(st, &out, n))
+                        {
                             Some(crate::execfd::OutFd::Sink(s)) => s,
-                            Some(crate::execfd::OutFd::File(path)) => self.append_sink(path, &mut pending),
+                            Some(crate::execfd::OutFd::File(path)) => {
+                                self.append_sink(path, &mut pending)
+                            }
                             None if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => {
                                 crate::execfd::bad_fd(st, io, m).await;
                                 return Err(1);
@@ -1162,7 +1184,10 @@ impl Interp {
                 RedirOp::In | RedirOp::ReadWrite => {
                     if let Some(n) = r.fd.filter(|n| *n >= 3) {
                         match crate::execfd::open_in(self, st, io, n, &target).await {
-                            Ok(prev) => pending.push(PendingWrite { path: String::new(), how: Pending::RestoreFd(n, prev) }),
+                            Ok(prev) => pending.push(PendingWrite {
+                                path: String::new(),
+                                how: Pending::RestoreFd(n, prev),
+                            }),
                             Err(()) => return Err(1),
                         }
                         continue;
@@ -1208,7 +1233,11 @@ impl Interp {
                         // `N<&M`, `N<&-` (N of 3 or more)
                         let slot = match target.as_str() {
                             "-" => None,
-                            m => match m.parse::<u32>().ok().and_then(|m| crate::execfd::in_fd(st, &out, m)) {
+                            m => match m
+                                .parse::<u32>()
+                                .ok()
+                                .and_then(|m| crate::execfd::in_fd(st, &out, m))
+                            {
                                 Some(slot) => Some(slot),
                                 None if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => {
                                     crate::execfd::bad_fd(st, io, m).await;
@@ -1218,9 +1247,18 @@ impl Interp {
                             },
                         };
                         if fd >= 3 {
-                            let prev = crate::execfd::set_fd(st, fd, slot.map(crate::execfd::FdEntry::Input));
-                            pending.push(PendingWrite { path: String::new(), how: Pending::RestoreFd(fd, prev) });
-                        } else if fd == 0 && let Some(slot) = slot {
+                            let prev = crate::execfd::set_fd(
+                                st,
+                                fd,
+                                slot.map(crate::execfd::FdEntry::Input),
+                            );
+                            pending.push(PendingWrite {
+                                path: String::new(),
+                                how: Pending::RestoreFd(fd, prev),
+                            });
+                        } else if fd == 0
+                            && let Some(slot) = slot
+                        {
                             out.stdin = slot;
                         }
                         continue;
@@ -1288,19 +1326,34 @@ impl Interp {
             let (done_tx, done_rx) = tokio::sync::oneshot::channel();
             let vfs = self.vfs.clone();
             let p = path.clone();
-            let task = tokio::spawn(async move { vfs.append(&p, redirect_stream(rx, done_rx)).await });
-            pending.push(PendingWrite { path, how: Pending::Stream { done: done_tx, task } });
+            let task =
+                tokio::spawn(async move { vfs.append(&p, redirect_stream(rx, done_rx)).await });
+            pending.push(PendingWrite {
+                path,
+                how: Pending::Stream {
+                    done: done_tx,
+                    task,
+                },
+            });
             Sink::Pipe(tx)
         } else {
             let (sink, buf) = Sink::capture();
-            pending.push(PendingWrite { path, how: Pending::Capture(buf) });
+            pending.push(PendingWrite {
+                path,
+                how: Pending::Capture(buf),
+            });
             sink
         }
     }
 
     /// Ends the redirects of a command; true when writing a file failed
     /// (a full RAM mount: `No space left on device`), after saying so.
-    async fn finish_redirects(&self, pending: Vec<PendingWrite>, st: &mut ShellState, io: &Io) -> bool {
+    async fn finish_redirects(
+        &self,
+        pending: Vec<PendingWrite>,
+        st: &mut ShellState,
+        io: &Io,
+    ) -> bool {
         let mut failed = false;
         let mut restores = Vec::new();
         for p in pending {

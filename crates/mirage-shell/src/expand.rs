@@ -642,13 +642,14 @@ impl Interp {
         let (name, idx_text) = match crate::special::param_target(st, pe, idx_text) {
             crate::special::Target::Name(n, i) => (n, i),
             crate::special::Target::Value(v) => return Ok(vec![text(v)]),
-            crate::special::Target::Words(w, star) => return Ok(list_pieces(w, star, in_double, st)),
+            crate::special::Target::Words(w, star) => {
+                return Ok(list_pieces(w, star, in_double, st));
+            }
         };
         let multi = name == "@" || name == "*" || matches!(idx_text.as_deref(), Some("@" | "*"));
         if let ParamOp::Transform(c @ ('a' | 'A')) = pe.op
             && (name.starts_with('_') || name.starts_with(|c: char| c.is_ascii_alphabetic()))
-            && let Some(s) =
-                crate::transform::attributes(c, &name, st, idx_text.as_deref(), multi)
+            && let Some(s) = crate::transform::attributes(c, &name, st, idx_text.as_deref(), multi)
         {
             return Ok(list_pieces(s, false, in_double, st));
         }
@@ -1227,7 +1228,12 @@ fn split_fields(pieces: Vec<Piece>, ifs: &str) -> Vec<Field> {
 /// character): `${!prefix@}`, `${!prefix*}`.
 fn list_pieces(values: Vec<String>, star: bool, in_double: bool, st: &ShellState) -> Vec<Piece> {
     if in_double && star {
-        let sep: String = st.ifs().chars().next().map(String::from).unwrap_or_default();
+        let sep: String = st
+            .ifs()
+            .chars()
+            .next()
+            .map(String::from)
+            .unwrap_or_default();
         return vec![Piece::Text {
             s: values.join(&sep),
             quoted: true,
@@ -1277,4 +1283,3 @@ mod tests {
         assert_eq!(replace("a.tar.gz", "*.", "", ReplaceMode::Prefix), "gz");
     }
 }
-

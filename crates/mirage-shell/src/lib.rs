@@ -11,15 +11,15 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod alias;
 pub mod arith;
 pub mod ast;
 pub mod builtins;
 pub mod exec;
 pub mod execfd;
 pub mod expand;
-pub mod jobs;
-pub mod alias;
 pub mod glob;
+pub mod jobs;
 pub mod parse;
 pub mod pattern;
 pub mod printf;

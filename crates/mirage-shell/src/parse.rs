@@ -231,7 +231,9 @@ pub fn check_syntax(src: &str) -> Result<(), SyntaxError> {
 /// (`fi` alone, `echo )`) is not incomplete: it is reported at once.
 pub fn is_incomplete(src: &str) -> bool {
     if let Some(e) = parse_input(src).error {
-        return e.message.starts_with("unexpected EOF while looking for matching")
+        return e
+            .message
+            .starts_with("unexpected EOF while looking for matching")
             || e.message == SyntaxError::end_of_file().message;
     }
     // a backslash-newline at the end continues the line, unless it is in

@@ -425,9 +425,7 @@ impl ShellState {
             return;
         }
         if self.vars.get(name).is_some_and(|v| v.integer) {
-            value = crate::arith::eval(&value, self)
-                .unwrap_or(0)
-                .to_string();
+            value = crate::arith::eval(&value, self).unwrap_or(0).to_string();
         }
         match self.vars.get_mut(name) {
             Some(v) => {
