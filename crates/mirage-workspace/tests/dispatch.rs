@@ -148,7 +148,7 @@ async fn resource_only_command_elsewhere_is_not_found() {
         run(&ws, "t-only /tmp/f").await,
         (
             String::new(),
-            "mirage: t-only: command not found\n".into(),
+            "bash: line 1: t-only: command not found\n".into(),
             127
         )
     );
