@@ -256,39 +256,7 @@ impl Jobs {
 }
 
 /// Linux's signal numbers and bash's names for them (without `SIG`).
-pub const SIGNALS: &[(&str, i32)] = &[
-    ("HUP", 1),
-    ("INT", 2),
-    ("QUIT", 3),
-    ("ILL", 4),
-    ("TRAP", 5),
-    ("ABRT", 6),
-    ("BUS", 7),
-    ("FPE", 8),
-    ("KILL", 9),
-    ("USR1", 10),
-    ("SEGV", 11),
-    ("USR2", 12),
-    ("PIPE", 13),
-    ("ALRM", 14),
-    ("TERM", 15),
-    ("STKFLT", 16),
-    ("CHLD", 17),
-    ("CONT", 18),
-    ("STOP", 19),
-    ("TSTP", 20),
-    ("TTIN", 21),
-    ("TTOU", 22),
-    ("URG", 23),
-    ("XCPU", 24),
-    ("XFSZ", 25),
-    ("VTALRM", 26),
-    ("PROF", 27),
-    ("WINCH", 28),
-    ("IO", 29),
-    ("PWR", 30),
-    ("SYS", 31),
-];
+pub use mirage_types::signal::SIGNALS;
 
 fn libc_sig(name: &str) -> i32 {
     SIGNALS
@@ -300,12 +268,7 @@ fn libc_sig(name: &str) -> i32 {
 /// The signal a `kill` argument names: a number (0–64), a name with or
 /// without `SIG`, in any case (`TERM`, `sigterm`, `KILL`).
 pub fn parse_signal(s: &str) -> Option<i32> {
-    if let Ok(n) = s.parse::<i32>() {
-        return (0..=64).contains(&n).then_some(n);
-    }
-    let up = s.to_ascii_uppercase();
-    let name = up.strip_prefix("SIG").unwrap_or(&up);
-    SIGNALS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    mirage_types::signal::number(s)
 }
 
 /// How bash describes a job killed by `sig` when it reports it

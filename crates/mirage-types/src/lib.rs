@@ -15,6 +15,7 @@ pub mod command;
 mod error;
 mod io;
 mod path;
+pub mod signal;
 mod stat;
 mod vfs;
 

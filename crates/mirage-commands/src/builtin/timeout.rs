@@ -39,58 +39,15 @@ mirage_types::command_handler!(fn run = body);
 #[cfg(test)]
 pub(crate) const SPEC_RUN: mirage_types::command::CommandFn = run;
 
-/// The signals `timeout -s` knows by name (Linux numbers).
-const SIGNALS: &[(&str, i32)] = &[
-    ("HUP", 1),
-    ("INT", 2),
-    ("QUIT", 3),
-    ("ILL", 4),
-    ("TRAP", 5),
-    ("ABRT", 6),
-    ("BUS", 7),
-    ("FPE", 8),
-    ("KILL", 9),
-    ("USR1", 10),
-    ("SEGV", 11),
-    ("USR2", 12),
-    ("PIPE", 13),
-    ("ALRM", 14),
-    ("TERM", 15),
-    ("STKFLT", 16),
-    ("CHLD", 17),
-    ("CONT", 18),
-    ("STOP", 19),
-    ("TSTP", 20),
-    ("TTIN", 21),
-    ("TTOU", 22),
-    ("URG", 23),
-    ("XCPU", 24),
-    ("XFSZ", 25),
-    ("VTALRM", 26),
-    ("PROF", 27),
-    ("WINCH", 28),
-    ("IO", 29),
-    ("PWR", 30),
-    ("SYS", 31),
-];
-
 /// The number of a signal given as `timeout -s` takes it: a number from 0
 /// to 64, or a name with or without `SIG`, in any case (`KILL`, `sigterm`).
 pub fn signal_number(s: &str) -> Option<i32> {
-    if let Ok(n) = s.parse::<i32>() {
-        return (0..=64).contains(&n).then_some(n);
-    }
-    let upper = s.to_ascii_uppercase();
-    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-    SIGNALS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    mirage_types::signal::number(s)
 }
 
 /// The name of signal `n` as `timeout -v` prints it (`TERM`), or its number.
 fn signal_name(n: i32) -> String {
-    SIGNALS
-        .iter()
-        .find(|(_, v)| *v == n)
-        .map_or_else(|| n.to_string(), |(name, _)| (*name).to_string())
+    mirage_types::signal::name(n).map_or_else(|| n.to_string(), str::to_string)
 }
 
 async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
