@@ -21,8 +21,12 @@
 //!
 //! Each input runs as a conformance case does
 //! ([`mirage_conformance::fuzz::survives`]): its own
-//! thread and runtime, a panic caught, a timeout measured from outside. A
-//! panic, a hang or a failed set-up is a failure: proptest shrinks it to a
+//! thread and runtime, a panic caught, under small execution limits
+//! ([`mirage_conformance::fuzz::fuzz_limits`]: a wall time of 2 s, 100,000
+//! loop iterations, …), so an endless loop salt made anyway (`while read
+//! -<<r v; …`) ends on its own; an input still running long past its wall
+//! time (the timeout, measured from outside) is a hang: a path that does not
+//! check the limits. A panic, a hang or a failed set-up is a failure: proptest shrinks it to a
 //! small input, which is saved under `fixtures/fuzz/regressions/` (the
 //! `fuzz_regressions` test of mirage-conformance replays every file there)
 //! and the run stops with status 1.
@@ -47,8 +51,9 @@ pub struct Args {
     /// from its seed.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// How long one input may run, in seconds, before it counts as a hang.
-    #[arg(long, default_value_t = 30)]
+    /// How long one input may run, in seconds (measured from outside),
+    /// before it counts as a hang; its own wall-time limit is 2 s.
+    #[arg(long, default_value_t = mirage_conformance::fuzz::HANG_TIMEOUT.as_secs())]
     pub timeout: u64,
     /// Print each input before running it.
     #[arg(long)]

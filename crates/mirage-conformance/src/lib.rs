@@ -43,8 +43,9 @@ pub use case::{Case, LoadError, case_files, load_cases, load_file, parse_cases};
 pub use known::{KnownCheck, KnownFailures};
 pub use report::{CaseResult, FileSummary, RenderOptions, Report, Status, line_diff};
 pub use runner::{
-    CASE_ENV, CaseOutput, DATA_MOUNT, RunOptions, SHELL_NAME, case_workspace, execute_case, judge,
-    run_case, run_cases, run_cases_with, stderr_matches,
+    CASE_ENV, CaseLimits, CaseOutput, DATA_MOUNT, RunOptions, SHELL_NAME, case_workspace,
+    case_workspace_with, execute_case, execute_case_with, judge, run_case, run_case_with,
+    run_cases, run_cases_with, stderr_matches,
 };
 
 /// `fixtures/conformance` of this source tree (README, oracle, `cases/`,

@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use mirage_resource_ram::RamResource;
+use mirage_resource_ram::{RamLimits, RamResource};
 use mirage_types::{ByteSource, MountMode, dirname};
-use mirage_workspace::Workspace;
+use mirage_workspace::{Limits, Workspace};
 
 use crate::{Case, CaseResult, Report, Status};
 
@@ -64,10 +64,30 @@ pub struct CaseOutput {
 /// Files are written through the workspace's VFS (the one door for bytes),
 /// after `mkdir -p` of their parent directory.
 pub async fn case_workspace(case: &Case) -> Result<Workspace, String> {
-    let ram = Arc::new(RamResource::new());
+    case_workspace_with(case, &CaseLimits::default()).await
+}
+
+/// Execution limits a case may run under (the fuzzer gives every input
+/// small ones, so an endless loop it made ends on its own). The default
+/// adds none: the workspace's and the mount's own defaults apply.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CaseLimits {
+    /// The shell's limits of the case's session (`None`: [`Limits::default`]).
+    pub shell: Option<Limits>,
+    /// The limits of the RAM mount at [`DATA_MOUNT`] (default: none).
+    pub ram: RamLimits,
+}
+
+/// [`case_workspace`] under `limits`: the session runs with
+/// `limits.shell`, the `/data` mount holds at most `limits.ram`.
+pub async fn case_workspace_with(case: &Case, limits: &CaseLimits) -> Result<Workspace, String> {
+    let ram = Arc::new(RamResource::with_limits(limits.ram));
     let mut builder = Workspace::builder()
         .mount(DATA_MOUNT, ram, MountMode::Write)
         .cwd(DATA_MOUNT);
+    if let Some(l) = limits.shell {
+        builder = builder.limits(l);
+    }
     for (k, v) in CASE_ENV {
         builder = builder.env(k, v);
     }
@@ -96,7 +116,12 @@ pub async fn case_workspace(case: &Case) -> Result<Workspace, String> {
 /// Runs a case's script in a fresh workspace (see [`case_workspace`]) with
 /// empty stdin, on the current tokio runtime, without a timeout.
 pub async fn execute_case(case: &Case) -> Result<CaseOutput, String> {
-    let ws = case_workspace(case).await?;
+    execute_case_with(case, &CaseLimits::default()).await
+}
+
+/// [`execute_case`] in a workspace built by [`case_workspace_with`].
+pub async fn execute_case_with(case: &Case, limits: &CaseLimits) -> Result<CaseOutput, String> {
+    let ws = case_workspace_with(case, limits).await?;
     let out = ws
         .execute("default", &case.script, Some(Bytes::new()))
         .await
@@ -169,14 +194,22 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// without ever yielding counts as [`Status::TimedOut`] instead of hanging
 /// the run (its thread is abandoned).
 pub fn run_case(case: &Case, timeout: Duration) -> CaseResult {
+    run_case_with(case, timeout, CaseLimits::default())
+}
+
+/// [`run_case`] in a workspace built by [`case_workspace_with`] under
+/// `limits`; `timeout` is still measured from outside (a path that never
+/// checks a limit is still caught).
+pub fn run_case_with(case: &Case, timeout: Duration, limits: CaseLimits) -> CaseResult {
     let start = Instant::now();
     let (tx, rx) = mpsc::channel::<Status>();
     let owned = case.clone();
     let spawned = std::thread::Builder::new()
         .name(format!("case {}", case.name))
         .spawn(move || {
-            let status = std::panic::catch_unwind(AssertUnwindSafe(|| run_on_own_runtime(owned)))
-                .unwrap_or_else(|p| Status::Panicked(panic_message(p.as_ref())));
+            let status =
+                std::panic::catch_unwind(AssertUnwindSafe(|| run_on_own_runtime(owned, limits)))
+                    .unwrap_or_else(|p| Status::Panicked(panic_message(p.as_ref())));
             let _ = tx.send(status);
         });
     let status = match spawned {
@@ -203,7 +236,7 @@ pub fn run_case(case: &Case, timeout: Duration) -> CaseResult {
     }
 }
 
-fn run_on_own_runtime(case: Case) -> Status {
+fn run_on_own_runtime(case: Case, limits: CaseLimits) -> Status {
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name(format!("case {}", case.name))
@@ -216,7 +249,7 @@ fn run_on_own_runtime(case: Case) -> Status {
     };
     let status = rt.block_on(async move {
         let task = tokio::spawn(async move {
-            match execute_case(&case).await {
+            match execute_case_with(&case, &limits).await {
                 Ok(out) => judge(&case, out),
                 Err(e) => Status::SetupFailed(e),
             }
