@@ -7,7 +7,10 @@
 //! every expansion, heredocs, redirects, arrays, arithmetic, pipelines into
 //! real commands), combined by lists, pipelines, `&&`/`||`, `!`, groups,
 //! subshells, `if`, `for`, bounded `while`, `case`, functions, command
-//! substitution and background jobs; then sometimes cut short or salted
+//! substitution, background jobs, `time`, process substitution, `select`,
+//! `set -x`, `EXIT` traps and extglob patterns (the leaves cover issue 12's
+//! features too: `{var}>f`, `exec N<f`, `declare -f/-p/-n`, `history`,
+//! traps, shopt options, `pushd`, `mapfile`, `getopts`, jobs); then sometimes cut short or salted
 //! with a quote, `$`, a bracket or a newline, so the parser meets broken
 //! input too. Loops are bounded by construction, even salted: `for` over
 //! two words, `for ((…))` whose condition is false from the start (salt in
@@ -139,6 +142,55 @@ const LEAVES: &[&str] = &[
     ";;",
     "done",
     "echo 'unterminated",
+    // issue 12: descriptors, process substitution, `time`, `select`, …
+    "exec {fd}>/data/fdf; echo via >&$fd; exec {fd}>&-; cat /data/fdf",
+    "exec 3</data/f.txt; read -u 3 l; echo \"$l\"; exec 3<&-",
+    "echo closed >&-; cat <&- /data/n.txt 2>&1",
+    "echo 4 >&3",
+    "echo ps > >(cat); tee >(wc -c) < /data/n.txt >/dev/null",
+    "diff <(sort /data/n.txt) <(sort -n /data/n.txt)",
+    "time echo t",
+    "TIMEFORMAT=%R; time { true; }",
+    "select s in a b; do echo \"$s $REPLY\"; break; done <<< 1",
+    "g() { echo g; }; declare -f g; declare -F; unset -f g",
+    "declare -p x a m 2>&1",
+    "declare -i n=3+4; declare -u up=abc; declare -l lo=ABC; echo $n $up $lo",
+    "history; history 2; fc -l",
+    "trap 'echo err $?' ERR; false",
+    "trap 'echo ret' RETURN; trap 'echo dbg' DEBUG; trap -p; trap - DEBUG RETURN",
+    "trap -l | head -2; trap 'echo usr' USR1; kill -USR1 $$",
+    "set -x; echo traced $x; set +x",
+    "PS4='+ $LINENO: '; set -xv; echo v; set +xv",
+    "set -eE -o pipefail; false | true; echo ok",
+    "shopt -s extglob",
+    "shopt -s extglob; echo /data/!(*.txt) /data/@(f|n).txt",
+    "[[ abc == @(a|b)+(c|b)* ]]; case ab in +(a|b)) echo m;; esac",
+    "shopt -s nullglob dotglob globstar nocaseglob; echo /data/** /data/*.TXT",
+    "shopt -s failglob; echo /data/*.none",
+    "shopt -s nocasematch; [[ ABC == abc ]] && echo nc",
+    "shopt -s lastpipe; echo lp | read lv; echo $lv",
+    "shopt -s expand_aliases; alias ll='ls /data'; ll; unalias ll",
+    "declare -n ref=x; ref=5; echo $x ${!ref}; unset -n ref",
+    "local -n lref=a; echo ${lref[1]}",
+    "local -; set -f",
+    "pushd /data/d; dirs -v; popd; dirs +0",
+    "echo ${x@Q} ${x@A} ${x@U} ${x@L} ${x@E} ${x@P} ${a@K} ${!B*}",
+    "echo $[1+2] $_",
+    "mapfile -t -s 1 -n 2 arr < /data/f.txt; echo ${#arr[@]} \"${arr[@]}\"",
+    "mapfile -O 3 -d ' ' arr <<< 'a b'; declare -p arr",
+    "getopts ab: o -a -b v; echo $o $OPTIND; getopts ':x' o -y; echo $o $OPTARG",
+    "printf -v pv '%05d' 42; echo $pv",
+    "read -t 0.01 -n 2 -s rv <<< abc; echo $rv",
+    "kill -l 9; jobs -l; wait -n; echo $?",
+    "sleep 0.01 & echo $!; kill %1; wait; disown; fg; bg",
+    "compgen -v B | head -2; complete -W 'a b' cmd; complete -p",
+    "caller; help cd | head -2; type -a echo; hash; enable -a | head -2; ulimit -n",
+    "coproc { echo co; }",
+    "echo $BASHPID $PPID $RANDOM $SECONDS $LINENO $FUNCNAME $BASH_VERSION",
+    "RANDOM=7; echo $RANDOM $EPOCHSECONDS ${BASH_VERSINFO[0]}",
+    "x=$(( 1/0 )); echo after",
+    "export -n E; declare +x E; readonly -p | head -2",
+    "GLOBIGNORE='*.txt'; echo /data/*",
 ];
 
 /// A leaf command.
@@ -179,6 +231,17 @@ fn command() -> impl Strategy<Value = String> {
             inner
                 .clone()
                 .prop_map(|a| format!("for ((j=0; j<0; j++)); do {a}; done")),
+            inner.clone().prop_map(|a| format!("time {a}")),
+            inner.clone().prop_map(|a| format!("cat <({a})")),
+            inner.clone().prop_map(|a| format!("{a} > >(cat)")),
+            inner
+                .clone()
+                .prop_map(|a| format!("select s in p q; do {a}; break; done <<< 2")),
+            inner.clone().prop_map(|a| format!("set -x; {a}; set +x")),
+            inner.clone().prop_map(|a| format!("trap '{a}' EXIT")),
+            inner
+                .clone()
+                .prop_map(|a| format!("shopt -s extglob\ncase $x in @(a|b)*) {a};; esac")),
         ]
     })
 }
