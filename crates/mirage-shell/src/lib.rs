@@ -125,6 +125,7 @@ async fn run_items(interp: &Interp, st: &mut ShellState, io: &Io, src: &str) {
     let first = parse::parse_input(src);
     let mut exited = false;
     let mut reparsed: Option<parse::Parsed> = None;
+    let mut history = builtins::history::Reader::new(src);
     let mut i = 0;
     loop {
         // `shopt -s extglob`, `alias`: the next lines parse again
@@ -137,6 +138,7 @@ async fn run_items(interp: &Interp, st: &mut ShellState, io: &Io, src: &str) {
         let Some(item) = script.items.get(i) else {
             break;
         };
+        history.before(st, parsed, i);
         i += 1;
         match interp.exec(item, st, io).await {
             Ok(s) | Err(Flow::Return(s)) => {

@@ -127,6 +127,9 @@ pub struct Options {
     pub functrace: bool,
     /// `set -v`: input lines are echoed to stderr as they are read.
     pub verbose: bool,
+    /// `set -o history`: lines read are added to the history list (off
+    /// under `bash -c`, on in the interactive shell).
+    pub history: bool,
 }
 
 /// The bounds on the shell's own data and nesting. Past one, the shell

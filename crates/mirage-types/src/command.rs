@@ -300,4 +300,11 @@ pub trait CommandHost: Send + Sync {
     /// `NAME: command not found` on stderr when there is none). Flushes
     /// `ctx.stdout` and `ctx.stderr` before returning.
     async fn run(&self, ctx: &mut CommandCtx) -> i32;
+    /// The names of the commands this host can run, sorted and without
+    /// repeats (`compgen -c` lists them after the shell's own names; bash
+    /// lists the programs of each `PATH` directory in its hash order).
+    /// Default: none.
+    fn command_names(&self) -> Vec<String> {
+        Vec::new()
+    }
 }

@@ -141,6 +141,16 @@ impl CommandHost for WorkspaceHost {
         self.choose(ctx).is_some()
     }
 
+    /// Every registered command [`CommandHost::has_command`] finds here
+    /// (the general ones and those of the mounted resources), sorted.
+    fn command_names(&self) -> Vec<String> {
+        mirage_commands::registry::command_names()
+            .into_iter()
+            .filter(|n| self.has_command(n))
+            .map(String::from)
+            .collect()
+    }
+
     async fn run(&self, ctx: &mut CommandCtx) -> i32 {
         let Some(choice) = self.choose(ctx) else {
             let msg = format!("mirage: {}: command not found\n", ctx.name);

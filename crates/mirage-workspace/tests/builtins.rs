@@ -31,8 +31,7 @@ async fn run(ws: &Workspace, line: &str) -> (String, String, i32) {
 async fn unimplemented_builtins_say_so_and_exit_2() {
     let ws = ws();
     for (line, what) in [
-        ("history", "history"),
-        ("fc -l", "fc"),
+        ("compopt", "compopt"),
         ("times", "times"),
         ("umask 077", "changing the umask"),
     ] {
@@ -77,4 +76,35 @@ async fn gnu_programs_are_commands_and_run_commands() {
     // timeout stops a command that runs too long
     let (out, _, _) = run(&ws, "timeout 0.1 sleep 10; echo rc=$?").await;
     assert_eq!(out, "rc=124\n");
+}
+
+#[tokio::test]
+async fn history_records_the_lines_of_each_execute_once_on() {
+    let ws = ws();
+    // off, as under `bash -c`
+    let (out, _, code) = run(&ws, "history; fc -l").await;
+    assert_eq!((out.as_str(), code), ("", 0));
+    run(&ws, "set -o history").await;
+    run(&ws, "echo a\nif true; then\n  echo b\nfi").await;
+    let (out, _, _) = run(&ws, "history").await;
+    assert_eq!(
+        out,
+        "    1  echo a\n    2  if true; then   echo b; fi\n    3  history\n"
+    );
+    let (out, err, _) = run(&ws, "fc -s echo").await;
+    assert_eq!((out.as_str(), err.as_str()), ("a\n", "echo a\n"));
+    let (out, _, _) = run(&ws, "fc -l -2").await;
+    assert_eq!(out, "3\t history\n4\t echo a\n");
+}
+
+#[tokio::test]
+async fn compgen_c_lists_the_registered_commands() {
+    let ws = ws();
+    let (out, _, code) = run(&ws, "compgen -c gre").await;
+    assert_eq!(code, 0);
+    assert!(out.lines().any(|l| l == "grep"), "{out}");
+    // a registered command is listed once, after the shell's own names
+    let (out, _, _) = run(&ws, "f_head() { :; }; compgen -c hea; compgen -c f_h").await;
+    assert_eq!(out.lines().filter(|l| *l == "head").count(), 1, "{out}");
+    assert!(out.ends_with("f_head\n"), "{out}");
 }

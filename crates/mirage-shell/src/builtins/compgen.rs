@@ -3,7 +3,9 @@
 //! `compgen [-abcdefkv] [-A ACTION] [-W WORDS] [-P PREFIX] [-S SUFFIX]
 //! [-X FILTER] [WORD]` prints the candidates that start with WORD: aliases
 //! (`-a`), builtins (`-b`), commands (`-c`: aliases, builtins, functions
-//! and keywords; the registered commands are not listed), directories
+//! and keywords, then the host's registered commands sorted and without
+//! repeats, where bash lists each `PATH` directory's programs in its hash
+//! table's order, a name once per directory), directories
 //! (`-d`) and files (`-f`) through the VFS, exported (`-e`) and all (`-v`)
 //! variables, keywords (`-k`), functions (`-A function`), the words of
 //! `-W` split by `IFS`. `-X PAT` drops the candidates matching PAT (`!PAT`
@@ -212,6 +214,7 @@ async fn candidates(interp: &Interp, st: &ShellState, sp: &Spec, word: &str) -> 
                 f.sort();
                 v.extend(f);
                 v.extend(super::r#type::KEYWORDS.iter().map(|s| (*s).to_string()));
+                v.extend(interp.host.command_names());
             }
             "file" | "directory" => {
                 let (dir, _) = match word.rfind('/') {

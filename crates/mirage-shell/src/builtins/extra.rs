@@ -18,4 +18,6 @@ pub struct Extra {
     pub completions: Vec<(String, String)>,
     /// Builtins turned off with `enable -n`.
     pub disabled: Vec<String>,
+    /// The history list (`history`, `fc`).
+    pub history: super::history::HistoryList,
 }

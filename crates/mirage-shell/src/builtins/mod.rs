@@ -32,6 +32,7 @@ mod r#false;
 mod getopts;
 pub(crate) mod hash;
 mod help;
+pub mod history;
 mod jobs;
 mod kill;
 mod r#let;
@@ -118,6 +119,7 @@ pub static BUILTINS: &[&dyn Builtin] = &[
     &jobs::Disown,
     &jobs::FgBg,
     &kill::Kill,
+    &history::History,
     &unsupported::Unsupported,
 ];
 

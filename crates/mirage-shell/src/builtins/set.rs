@@ -76,6 +76,7 @@ pub(crate) fn option_flag<'a>(
         "errtrace" => &mut o.errtrace,
         "functrace" => &mut o.functrace,
         "verbose" => &mut o.verbose,
+        "history" => &mut o.history,
         _ => return None,
     })
 }

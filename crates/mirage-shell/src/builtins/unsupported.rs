@@ -16,7 +16,7 @@ pub struct Unsupported;
 impl Builtin for Unsupported {
     fn names(&self) -> &'static [&'static str] {
         &[
-            "suspend", "times", "history", "fc", "logout", "bind", "compopt",
+            "suspend", "times", "logout", "bind", "compopt",
         ]
     }
 
