@@ -193,10 +193,24 @@ pub enum RedirOp {
 }
 
 /// A word: parts that expand and concatenate.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Word {
     /// The parts in order.
     pub parts: Vec<WordPart>,
+    /// The word as written, kept only for words of a function body (and
+    /// of text parsed for printing), for [`crate::funcprint`]: bash prints a
+    /// function's words with their original quoting. For a here-document
+    /// target: the header as bash prints it (`<<-'EOF'`), a newline, the
+    /// body as read and the delimiter. `None` elsewhere (no cost to the
+    /// words of an ordinary line).
+    pub src: Option<Box<str>>,
+}
+
+impl PartialEq for Word {
+    /// Words are equal when their parts are (the source text is ignored).
+    fn eq(&self, other: &Self) -> bool {
+        self.parts == other.parts
+    }
 }
 
 /// One piece of a word.
@@ -286,12 +300,14 @@ impl Word {
     pub fn lit(s: impl Into<String>) -> Self {
         Word {
             parts: vec![WordPart::Lit(s.into())],
+            src: None,
         }
     }
     /// A word of one quoted part.
     pub fn quoted(s: impl Into<String>) -> Self {
         Word {
             parts: vec![WordPart::Quoted(s.into())],
+            src: None,
         }
     }
     /// The text if the word is made of literal and quoted text only.

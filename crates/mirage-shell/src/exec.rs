@@ -263,6 +263,8 @@ impl Interp {
                     Ok(if s? == 0 { 1 } else { 0 })
                 }
                 Cmd::Background(c, text) => crate::jobs::background(self, c, text, st, io).await,
+                Cmd::Time { posix, cmd } => crate::timecmd::run(self, *posix, cmd, st, io).await,
+                Cmd::Select { .. } => crate::select::run(self, cmd, st, io).await,
                 Cmd::Group(c) => self.exec(c, st, io).await,
                 Cmd::Subshell(c) => {
                     let mut sub = st.clone();

@@ -309,7 +309,7 @@ fn brace_words(w: &Word, limits: &crate::state::Limits) -> Result<Vec<Word>, Str
         let mut parts = w.parts[..idx].to_vec();
         parts.push(WordPart::Lit(a));
         parts.extend_from_slice(&w.parts[idx + 1..]);
-        out.extend(brace_words(&Word { parts }, limits)?);
+        out.extend(brace_words(&Word { parts, src: None }, limits)?);
         if out.len() > limits.max_brace_words {
             return Err(brace_limit_error(limits));
         }

@@ -18,6 +18,7 @@ pub mod builtins;
 pub mod exec;
 pub mod execfd;
 pub mod expand;
+pub mod funcprint;
 pub mod glob;
 pub mod jobs;
 pub mod parse;

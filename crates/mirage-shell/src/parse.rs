@@ -127,6 +127,32 @@ pub struct Parsed {
 
 thread_local! {
     static DEPTH: Cell<usize> = const { Cell::new(0) };
+    /// Above zero while a function body (or text for the function printer)
+    /// is parsed: words then keep their source text ([`Word::src`]).
+    static RECORD: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Whether words being parsed keep their source text (inside a function
+/// body, or text parsed for [`crate::funcprint`]).
+pub(crate) fn recording() -> bool {
+    RECORD.with(|r| r.get() > 0)
+}
+
+/// Words keep their source text while this lives (released on drop).
+pub(crate) struct RecordGuard;
+
+impl RecordGuard {
+    /// Starts recording words' source text.
+    pub(crate) fn enter() -> RecordGuard {
+        RECORD.with(|r| r.set(r.get() + 1));
+        RecordGuard
+    }
+}
+
+impl Drop for RecordGuard {
+    fn drop(&mut self) {
+        RECORD.with(|r| r.set(r.get().saturating_sub(1)));
+    }
 }
 
 /// One level of nesting, released on drop. Shared by the parser and the word
@@ -1134,11 +1160,17 @@ impl<'a> Parser<'a> {
             }
             let mut ws = Vec::new();
             for p in &parts {
+                let raw = p;
                 let p = p.trim();
                 ws.push(if p.is_empty() {
                     None
                 } else {
-                    Some(self.lex_dq(p)?)
+                    let mut w = self.lex_dq(p)?;
+                    if w.src.is_some() {
+                        // bash prints each part from its first non-blank on
+                        w.src = Some(raw.trim_start().into());
+                    }
+                    Some(w)
                 });
             }
             if self.peek()? == Tok::Op(";") {
@@ -1318,14 +1350,22 @@ impl<'a> Parser<'a> {
         if !self.lexing {
             return Ok(Word::default());
         }
-        lex_word(w).map_err(|e| self.err_at(e))
+        let mut word = lex_word(w).map_err(|e| self.err_at(e))?;
+        if recording() {
+            word.src = Some(w.into());
+        }
+        Ok(word)
     }
 
     fn lex_dq(&self, w: &str) -> Result<Word, SyntaxError> {
         if !self.lexing {
             return Ok(Word::default());
         }
-        lex_heredoc(w).map_err(|e| self.err_at(e))
+        let mut word = lex_heredoc(w).map_err(|e| self.err_at(e))?;
+        if recording() {
+            word.src = Some(w.into());
+        }
+        Ok(word)
     }
 
     fn cond_term(&mut self, out: &mut Vec<Word>) -> Result<(), SyntaxError> {
@@ -1483,6 +1523,7 @@ impl<'a> Parser<'a> {
         }
         let body = {
             let _g = DepthGuard::enter().map_err(|e| self.err_at(e))?;
+            let _rec = RecordGuard::enter();
             let c = self.compound()?;
             self.with_redirects(c)?
         };
@@ -1524,6 +1565,7 @@ impl<'a> Parser<'a> {
                     op: RedirOp::OutProcess,
                     target: Word {
                         parts: vec![WordPart::CmdSub(Arc::new(script))],
+                        src: recording().then(|| target.as_str().into()),
                     },
                 }));
             }
@@ -1532,16 +1574,28 @@ impl<'a> Parser<'a> {
             "<<" | "<<-" => {
                 let (delim, quoted) = unquote_delim(&target);
                 let index = self.docs.len() + self.pending.len();
+                // the header as bash prints it, for the function printer
+                let header = recording().then(|| {
+                    let dash = if op == "<<-" { "-" } else { "" };
+                    let d = if quoted {
+                        crate::trace::single_quote(&delim)
+                    } else {
+                        delim.clone()
+                    };
+                    format!("<<{dash}{d}\n{delim}")
+                });
                 self.pending.push(PendingDoc {
                     delim,
                     strip: op == "<<-",
                     quoted,
                     index,
                 });
+                let mut target = Word::lit(format!("{HEREDOC_MARK}{index}"));
+                target.src = header.map(String::into_boxed_str);
                 Redir {
                     fd,
                     op: RedirOp::HereDoc,
-                    target: Word::lit(format!("{HEREDOC_MARK}{index}")),
+                    target,
                 }
             }
             "<<<" => Redir {
@@ -1846,11 +1900,17 @@ fn fill_redirs(rs: &mut [Redir], docs: &[(String, bool)]) {
         };
         if let Some(i) = idx {
             let (body, quoted) = docs.get(i).cloned().unwrap_or_default();
+            // a recorded header `<<EOF\nEOF` becomes `<<EOF\nBODYEOF`
+            let src = r.target.src.take().map(|h| {
+                let (head, delim) = h.split_once('\n').unwrap_or((&h, ""));
+                format!("{head}\n{body}{delim}").into_boxed_str()
+            });
             r.target = if quoted {
                 Word::quoted(body)
             } else {
                 lex_heredoc(&body).unwrap_or_else(|_| Word::quoted(body))
             };
+            r.target.src = src;
         }
     }
 }

@@ -398,6 +398,7 @@ async fn regex_word(
             other => {
                 let one = Word {
                     parts: vec![other.clone()],
+                    src: None,
                 };
                 let v = interp.expand_single(&one, st, io).await?;
                 if matches!(other, WordPart::Double(_)) {

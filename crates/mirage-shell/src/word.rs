@@ -13,7 +13,7 @@ pub fn lex_word(text: &str) -> Res<Word> {
     let chars: Vec<char> = text.chars().collect();
     let mut pos = 0;
     let parts = lex_parts(&chars, &mut pos, Ctx::Unquoted, &|_, _| false)?;
-    Ok(Word { parts })
+    Ok(Word { parts, src: None })
 }
 
 /// Lexes text with double-quote rules but no closing quote (here-document
@@ -24,6 +24,7 @@ pub fn lex_heredoc(text: &str) -> Res<Word> {
     let parts = lex_parts(&chars, &mut pos, Ctx::HereDoc, &|_, _| false)?;
     Ok(Word {
         parts: vec![WordPart::Double(parts)],
+        src: None,
     })
 }
 
@@ -44,10 +45,13 @@ pub fn lex_words(text: &str) -> Res<Vec<Word>> {
             pos += 2;
             continue;
         }
+        let start = pos;
         let parts = lex_parts(&chars, &mut pos, Ctx::Unquoted, &|c, _| {
             matches!(c, ' ' | '\t' | '\n')
         })?;
-        out.push(Word { parts });
+        // the element as written, for the function printer
+        let src = crate::parse::recording().then(|| chars[start..pos].iter().collect());
+        out.push(Word { parts, src });
     }
     Ok(out)
 }
@@ -524,7 +528,7 @@ fn lex_brace_param_strict(chars: &[char], pos: &mut usize) -> Res<ParamExp> {
     }
     let word_until_brace = |pos: &mut usize| -> Res<Word> {
         let parts = lex_parts(chars, pos, Ctx::Param, &|_, _| false)?;
-        Ok(Word { parts })
+        Ok(Word { parts, src: None })
     };
     let Some(c) = at(*pos) else {
         return Err(SyntaxError::eof("}"));
@@ -551,7 +555,10 @@ fn lex_brace_param_strict(chars: &[char], pos: &mut usize) -> Res<ParamExp> {
             } else {
                 None
             };
-            p.op = ParamOp::Substr(Word { parts: off }, len);
+            p.op = ParamOp::Substr(Word {
+                    parts: off,
+                    src: None,
+                }, len);
         }
         '#' | '%' => {
             let longest = at(*pos + 1) == Some(c);
@@ -587,7 +594,10 @@ fn lex_brace_param_strict(chars: &[char], pos: &mut usize) -> Res<ParamExp> {
             } else {
                 Word::default()
             };
-            p.op = ParamOp::Replace(mode, Word { parts: pat }, rep);
+            p.op = ParamOp::Replace(mode, Word {
+                    parts: pat,
+                    src: None,
+                }, rep);
         }
         '@' if at(*pos + 1).is_some_and(|o| "QEPAKaUuLk".contains(o))
             && at(*pos + 2) == Some('}') =>

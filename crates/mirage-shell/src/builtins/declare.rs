@@ -465,9 +465,10 @@ async fn list(kw: &str, flags: &str, print: bool, st: &ShellState, io: &Io) -> E
 }
 
 /// `declare -f`/`-F` (and `export -f`, `readonly -f`): lists or checks
-/// functions. Function bodies are not printed back as source (Mirage keeps
-/// no canonical text of a function), so `declare -f NAME` prints the
-/// `declare -F` form.
+/// functions. `declare -f [NAME…]` prints each function's text as bash
+/// re-formats it ([`crate::funcprint`]), all of them sorted by name when no
+/// name is given; `-F` prints `declare -f NAME` lines (only the names when
+/// names are given).
 async fn functions(
     kw: &str,
     flags: &str,
@@ -480,20 +481,29 @@ async fn functions(
     let mut buf = String::new();
     let mut status = 0;
     if targets.is_empty() {
-        let mut names: Vec<&String> = st.functions.keys().collect();
-        names.sort();
-        for n in names {
-            buf.push_str(&format!("declare -f {n}\n"));
+        let mut names: Vec<(&String, &std::sync::Arc<crate::ast::Cmd>)> =
+            st.functions.iter().collect();
+        names.sort_by(|a, b| a.0.cmp(b.0));
+        for (n, body) in names {
+            if names_only {
+                buf.push_str(&format!("declare -f {n}\n"));
+            } else {
+                buf.push_str(&crate::funcprint::print_function(n, body));
+                buf.push('\n');
+            }
         }
     } else {
         for t in targets {
             let DeclArg::Word(w) = t else { continue };
             let n = w.as_static().unwrap_or_default();
-            if st.functions.contains_key(&n) {
+            if let Some(body) = st.functions.get(&n) {
                 if names_only && flags.contains('F') && !flags.contains('p') {
                     buf.push_str(&format!("{n}\n"));
-                } else {
+                } else if names_only {
                     buf.push_str(&format!("declare -f {n}\n"));
+                } else {
+                    buf.push_str(&crate::funcprint::print_function(&n, body));
+                    buf.push('\n');
                 }
             } else {
                 if kw == "export" || kw == "readonly" {

@@ -59,10 +59,14 @@ async fn meanings(interp: &Interp, st: &mut ShellState, name: &str, f: &Flags) -
                 path: None,
             });
         }
-        if !f.no_func && st.functions.contains_key(name) {
+        if !f.no_func
+            && let Some(body) = st.functions.get(name)
+        {
+            // bash prints the function's text after the line
+            let text = crate::funcprint::print_function(name, body);
             v.push(Meaning {
                 kind: "function",
-                line: format!("{name} is a function\n"),
+                line: format!("{name} is a function\n{text}\n"),
                 path: None,
             });
         }
