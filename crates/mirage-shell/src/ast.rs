@@ -79,6 +79,26 @@ pub enum Cmd {
     Cond(Vec<Word>, u32),
     /// `local`, `declare`, `typeset`, `export`, `readonly` with their arguments.
     Decl(String, Vec<DeclArg>, Vec<Redir>, u32),
+    /// `time [-p] pipeline` ([`crate::timecmd`]): runs `cmd`, then reports
+    /// its times on stderr; `posix` for `-p` (or `--`). `cmd` is
+    /// [`Cmd::Empty`] for `time` alone.
+    Time {
+        /// `time -p`: the POSIX report, whatever `TIMEFORMAT` says.
+        posix: bool,
+        /// The timed pipeline.
+        cmd: Box<Cmd>,
+    },
+    /// `select name [in words]; do body; done` ([`crate::select`]).
+    Select {
+        /// The variable set to the chosen word.
+        name: String,
+        /// The menu words; `None` means `"$@"`.
+        words: Option<Vec<Word>>,
+        /// The loop body.
+        body: Box<Cmd>,
+        /// The line of `select`.
+        line: u32,
+    },
     /// Nothing (an empty script or a comment).
     Empty,
 }

@@ -252,6 +252,24 @@ impl Printer {
                 self.semicolon();
                 self.newline("done");
             }
+            Cmd::Time { posix, cmd } => {
+                self.out.push_str(if *posix { "time -p " } else { "time " });
+                self.skip_indent += 1;
+                self.make(cmd);
+            }
+            Cmd::Select {
+                name, words, body, ..
+            } => {
+                self.out.push_str("select ");
+                self.out.push_str(name);
+                self.out.push_str(" in ");
+                match words {
+                    None => self.out.push_str("\"$@\""),
+                    Some(ws) => self.words(ws, " "),
+                }
+                self.out.push(';');
+                self.do_body(body);
+            }
             Cmd::For(name, words, body, _) => {
                 self.out.push_str("for ");
                 self.out.push_str(name);
@@ -725,6 +743,11 @@ fn walk_lines(c: &Cmd, f: &mut dyn FnMut(u32)) {
             walk_lines(b, f);
         }
         Cmd::FuncDef(_, b) => walk_lines(b, f),
+        Cmd::Time { cmd, .. } => walk_lines(cmd, f),
+        Cmd::Select { body, line, .. } => {
+            f(*line);
+            walk_lines(body, f);
+        }
         Cmd::Empty => {}
     }
 }

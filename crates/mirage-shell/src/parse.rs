@@ -954,6 +954,7 @@ impl<'a> Parser<'a> {
     fn pipeline(&mut self) -> Result<Cmd, SyntaxError> {
         let mut negate = false;
         let mut prefix = false;
+        let mut timed: Option<bool> = None;
         loop {
             if self.is_word("!")? {
                 self.bump()?;
@@ -962,9 +963,17 @@ impl<'a> Parser<'a> {
             } else if self.is_word("time")? {
                 self.bump()?;
                 prefix = true;
+                // `time -p`, and `time --` (bash 5.2 gives the POSIX form too)
+                let mut posix = timed.unwrap_or(false);
                 if self.is_word("-p")? {
                     self.bump()?;
+                    posix = true;
                 }
+                if self.is_word("--")? {
+                    self.bump()?;
+                    posix = true;
+                }
+                timed = Some(posix);
             } else {
                 break;
             }
@@ -973,7 +982,7 @@ impl<'a> Parser<'a> {
         let first = if prefix
             && matches!(
                 t,
-                Tok::Eof | Tok::Newline | Tok::Op(";" | "&" | ")" | ";;" | ";&" | ";;&")
+                Tok::Eof | Tok::Newline | Tok::Op(";" | ")" | ";;" | ";&" | ";;&")
             ) {
             // `!` or `time` alone
             Cmd::Empty
@@ -1005,7 +1014,11 @@ impl<'a> Parser<'a> {
         } else {
             Cmd::Pipeline(stages, errs)
         };
-        Ok(if negate { Cmd::Not(Box::new(cmd)) } else { cmd })
+        let cmd = if negate { Cmd::Not(Box::new(cmd)) } else { cmd };
+        Ok(match timed {
+            Some(posix) => Cmd::Time { posix, cmd: Box::new(cmd) },
+            None => cmd,
+        })
     }
 
     fn command(&mut self) -> Result<Cmd, SyntaxError> {
@@ -1022,6 +1035,7 @@ impl<'a> Parser<'a> {
                     Some(self.compound()?)
                 }
                 "function" => return self.function_kw(),
+                "coproc" => return self.coproc_kw(),
                 "}" | "fi" | "then" | "else" | "elif" | "do" | "done" | "esac" | "in" | "!"
                 | "]]" => return Err(self.unexpected(&t)),
                 _ => None,
@@ -1215,9 +1229,8 @@ impl<'a> Parser<'a> {
         self.skip_newlines()?;
         let body = self.loop_body()?;
         if select {
-            // bash's select menu is interactive; it runs as an error
-            let _ = (name, words, body);
-            return Ok(unsupported_cmd("select"));
+            let body = Box::new(body);
+            return Ok(Cmd::Select { name, words, body, line });
         }
         Ok(Cmd::For(name, words, Box::new(body), line))
     }
@@ -1492,6 +1505,30 @@ impl<'a> Parser<'a> {
             }
         }
         Ok(i)
+    }
+
+    /// `coproc [NAME] command`: parsed as bash parses it (`NAME` only
+    /// before a compound command), then run as an honest error
+    /// ([`unsupported_cmd`]): the command does not run.
+    fn coproc_kw(&mut self) -> Result<Cmd, SyntaxError> {
+        self.bump()?;
+        if let Tok::Word(w) = self.peek()?
+            && !is_compound_start(&w)
+        {
+            // `coproc NAME { …; }`: look one word further
+            let saved = (self.pos, self.peeked.clone());
+            self.bump()?;
+            let next = self.peek()?;
+            if !(matches!(&next, Tok::Word(n) if is_compound_start(n)) || next == Tok::Op("(")) {
+                (self.pos, self.peeked) = saved;
+            }
+        }
+        if self.peek()? == Tok::Eof {
+            // bash reads the end of `-c` text here as a newline
+            return Err(self.err_at(SyntaxError::near("newline")));
+        }
+        self.command()?;
+        Ok(unsupported_cmd("coproc"))
     }
 
     fn function_kw(&mut self) -> Result<Cmd, SyntaxError> {
@@ -1808,6 +1845,14 @@ fn seq(mut v: Vec<Cmd>) -> Cmd {
     }
 }
 
+/// Whether a word opens a compound command.
+fn is_compound_start(w: &str) -> bool {
+    matches!(
+        w,
+        "{" | "if" | "while" | "until" | "for" | "select" | "case" | "[["
+    )
+}
+
 /// A command that fails at run time with `mirage: WHAT: not supported` on
 /// stderr and status 2 (for constructs bash accepts that Mirage does not run).
 pub(crate) fn unsupported_cmd(what: &str) -> Cmd {
@@ -1929,6 +1974,7 @@ fn fill_cmd(c: &mut Cmd, docs: &[(String, bool)]) {
             rest.iter_mut().for_each(|(_, c)| fill_cmd(c, docs));
         }
         Cmd::Not(a) | Cmd::Background(a, _) | Cmd::Group(a) | Cmd::Subshell(a) => fill_cmd(a, docs),
+        Cmd::Time { cmd: a, .. } | Cmd::Select { body: a, .. } => fill_cmd(a, docs),
         Cmd::If(arms, els) => {
             for (a, b) in arms.iter_mut() {
                 fill_cmd(a, docs);
