@@ -81,6 +81,7 @@ pub async fn run_cancellable(
         .limits
         .wall_time
         .filter(|_| tokio::runtime::Handle::try_current().is_ok());
+    let started = tokio::time::Instant::now();
     let stopped = {
         let body = run_items(&interp, st, &io, src);
         let deadline = async {
@@ -111,7 +112,42 @@ pub async fn run_cancellable(
         && let Some(action) = st.traps.remove("EXIT")
     {
         let status = st.last_status;
-        let r = builtins::run_source(&interp, &action, st, &io).await;
+        // the trap runs under the line's limits too: what is left of its
+        // wall time (at least a grace of a second) and its token (unless
+        // the token stopped the line: then the trap still runs, in its grace)
+        let left = wall.map(|d| trap_time_left(d, started.elapsed()));
+        let watch_cancel = !cancel.is_cancelled();
+        let trap = builtins::run_source(&interp, &action, st, &io);
+        let deadline = async {
+            match left {
+                Some(d) => tokio::time::sleep(d).await,
+                None => futures::future::pending().await,
+            }
+        };
+        let cancelled = async {
+            if watch_cancel {
+                cancel.cancelled().await;
+            } else {
+                futures::future::pending::<()>().await;
+            }
+        };
+        let mut timed_out = false;
+        let r = tokio::select! {
+            r = trap => r,
+            () = cancelled => Err(Flow::Exit(jobs::CANCELLED_STATUS)),
+            () = deadline => {
+                timed_out = true;
+                Err(Flow::Exit(jobs::TIMEOUT_STATUS))
+            }
+        };
+        if timed_out {
+            let secs = wall.map_or(0.0, |d| d.as_secs_f64());
+            io.err(&format!(
+                "{}wall time limit of {secs} seconds exceeded\n",
+                st.diag()
+            ))
+            .await;
+        }
         st.last_status = match r {
             Err(Flow::Exit(s)) => s,
             _ => status,
@@ -121,6 +157,14 @@ pub async fn run_cancellable(
     // (a reader draining a pipe sink waits for that)
     st.exec_fds.start_run(&Sink::Null, &Sink::Null);
     st.last_status
+}
+
+/// How long the `EXIT` trap of a line may run: what is left of the line's
+/// `wall` time after `spent`, but at least a grace of one second (or
+/// `wall`, if shorter), so a line stopped by its wall time still runs it.
+fn trap_time_left(wall: std::time::Duration, spent: std::time::Duration) -> std::time::Duration {
+    wall.saturating_sub(spent)
+        .max(wall.min(std::time::Duration::from_secs(1)))
 }
 
 /// The commands of one input, then its syntax error if it has one.

@@ -201,3 +201,27 @@ async fn limits_come_from_the_config() {
     let e = WorkspaceConfig::from_yaml("limits: {wall_tme: 1}\n").unwrap_err();
     assert!(e.to_string().contains("wall_tme"), "{e}");
 }
+
+/// The `EXIT` trap runs under the line's wall time too (found by the
+/// fuzzer: an endless trap outlived the line's limit): after a line that
+/// ended in time it gets what is left (at least a second's grace, or the
+/// wall time if shorter), after a stopped line its grace, then stops with
+/// the limit's message and status 124.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wall_time_covers_the_exit_trap() {
+    let ws = ws(Limits {
+        wall_time: Some(Duration::from_millis(300)),
+        ..Limits::default()
+    });
+    let t = Instant::now();
+    fires(
+        &ws,
+        "trap 'while :; do sleep 0.01; done' EXIT; echo body",
+        "wall time limit of 0.3 seconds exceeded",
+        124,
+    )
+    .await;
+    let (out, _, code) = run(&ws, "trap 'echo trapped' EXIT; sleep 100").await;
+    assert_eq!((out.as_str(), code), ("trapped\n", 124));
+    assert!(t.elapsed() < Duration::from_secs(5));
+}
