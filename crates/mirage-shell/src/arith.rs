@@ -24,10 +24,11 @@ impl ArithError {
 
 type R<T> = Result<T, ArithError>;
 
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
+/// A token of an expression; names borrow the expression's text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tok<'a> {
     Num(i64),
-    Ident(String),
+    Ident(&'a str),
     Op(&'static str),
 }
 
@@ -80,41 +81,40 @@ fn parse_number(s: &str) -> R<i64> {
         .map_err(|_| bad())
 }
 
-fn tokenize(src: &str) -> R<Vec<Tok>> {
-    let b: Vec<char> = src.chars().collect();
+fn tokenize(src: &str) -> R<Vec<Tok<'_>>> {
+    // bytes, not chars: every token is ASCII, and a byte that starts no
+    // token (non-ASCII included) is an invalid operator, as in bash
+    let b = src.as_bytes();
     let mut i = 0;
     let mut out = Vec::new();
     while i < b.len() {
         let c = b[i];
-        if c.is_whitespace() {
+        if c.is_ascii_whitespace() {
             i += 1;
             continue;
         }
         if c.is_ascii_digit() {
             let st = i;
             while i < b.len()
-                && (b[i].is_ascii_alphanumeric() || b[i] == '#' || b[i] == '_' || b[i] == '@')
+                && (b[i].is_ascii_alphanumeric() || b[i] == b'#' || b[i] == b'_' || b[i] == b'@')
             {
                 i += 1;
             }
-            let s: String = b[st..i].iter().collect();
-            out.push(Tok::Num(parse_number(&s)?));
+            out.push(Tok::Num(parse_number(&src[st..i])?));
             continue;
         }
-        if c.is_ascii_alphabetic() || c == '_' {
+        if c.is_ascii_alphabetic() || c == b'_' {
             let st = i;
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == '_') {
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
                 i += 1;
             }
-            let mut s: String = b[st..i].iter().collect();
-            if i < b.len() && b[i] == '[' {
+            if i < b.len() && b[i] == b'[' {
                 // array element: keep the subscript text
-                let st2 = i;
                 let mut depth = 0;
                 while i < b.len() {
-                    if b[i] == '[' {
+                    if b[i] == b'[' {
                         depth += 1;
-                    } else if b[i] == ']' {
+                    } else if b[i] == b']' {
                         depth -= 1;
                         if depth == 0 {
                             i += 1;
@@ -123,19 +123,24 @@ fn tokenize(src: &str) -> R<Vec<Tok>> {
                     }
                     i += 1;
                 }
-                s.extend(b[st2..i].iter());
             }
-            out.push(Tok::Ident(s));
+            // `i` is a char boundary: it stops after `]` or an ASCII byte,
+            // or at the end
+            out.push(Tok::Ident(src.get(st..i).unwrap_or_default()));
             continue;
         }
-        let rest: String = b[i..(i + 3).min(b.len())].iter().collect();
-        match OPS.iter().find(|op| rest.starts_with(**op)) {
+        let rest = &b[i..];
+        // the first byte picks the few candidates worth comparing
+        match OPS
+            .iter()
+            .find(|op| op.as_bytes()[0] == c && rest.starts_with(op.as_bytes()))
+        {
             Some(op) => {
                 out.push(Tok::Op(op));
                 i += op.len();
             }
             None => {
-                let tail: String = b[i..].iter().collect();
+                let tail = src.get(i..).unwrap_or_default();
                 return Err(ArithError::new(format!(
                     "syntax error: invalid arithmetic operator (error token is \"{tail}\")"
                 )));
@@ -181,7 +186,7 @@ fn eval_at(src: &str, state: &mut ShellState, depth: usize) -> R<i64> {
 }
 
 struct P<'a> {
-    toks: Vec<Tok>,
+    toks: Vec<Tok<'a>>,
     pos: usize,
     st: &'a mut ShellState,
     src: &'a str,
@@ -193,8 +198,8 @@ struct P<'a> {
     nest: usize,
 }
 
-enum LVal {
-    Name(String),
+enum LVal<'a> {
+    Name(&'a str),
 }
 
 impl<'a> P<'a> {
@@ -203,7 +208,7 @@ impl<'a> P<'a> {
             .iter()
             .map(|t| match t {
                 Tok::Num(n) => n.to_string(),
-                Tok::Ident(s) => s.clone(),
+                Tok::Ident(s) => s.to_string(),
                 Tok::Op(o) => o.to_string(),
             })
             .collect::<Vec<_>>()
@@ -224,6 +229,23 @@ impl<'a> P<'a> {
         }
     }
     fn var_value(&mut self, name: &str) -> R<i64> {
+        // the common case, without a copy: a set scalar holding a decimal
+        if let Some(v) = self.st.vars.get(name)
+            && !v.nameref
+            && !v.no_value
+            && let crate::state::Value::Scalar(s) = &v.value
+        {
+            let t = s.trim();
+            if t.is_empty() {
+                return Ok(0);
+            }
+            let digits = t.strip_prefix('-').unwrap_or(t);
+            if digits.bytes().all(|b| b.is_ascii_digit())
+                && let Ok(n) = t.parse::<i64>()
+            {
+                return Ok(n);
+            }
+        }
         let raw = crate::expand::lookup_subscripted(self.st, name);
         match raw {
             None => {
@@ -253,7 +275,7 @@ impl<'a> P<'a> {
             }
         }
     }
-    fn assign(&mut self, lv: &LVal, v: i64) {
+    fn assign(&mut self, lv: &LVal<'_>, v: i64) {
         if self.skip > 0 {
             return;
         }
@@ -287,15 +309,15 @@ impl<'a> P<'a> {
     }
     fn assignment_inner(&mut self) -> R<i64> {
         if let (Some(Tok::Ident(name)), Some(Tok::Op(op))) = (
-            self.toks.get(self.pos).cloned(),
-            self.toks.get(self.pos + 1).cloned(),
+            self.toks.get(self.pos).copied(),
+            self.toks.get(self.pos + 1).copied(),
         ) && matches!(
             op,
             "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "<<=" | ">>=" | "&=" | "|=" | "^="
         ) {
             self.pos += 2;
             let rhs = self.assignment()?;
-            let lv = LVal::Name(name.clone());
+            let lv = LVal::Name(name);
             let v = if op == "=" {
                 rhs
             } else {
@@ -472,7 +494,7 @@ impl<'a> P<'a> {
             }
             Some(op @ ("++" | "--")) => {
                 self.pos += 1;
-                let Some(Tok::Ident(name)) = self.toks.get(self.pos).cloned() else {
+                let Some(Tok::Ident(name)) = self.toks.get(self.pos).copied() else {
                     return Err(ArithError::new("syntax error: operand expected"));
                 };
                 self.pos += 1;
@@ -484,7 +506,7 @@ impl<'a> P<'a> {
         }
     }
     fn postfix(&mut self) -> R<i64> {
-        match self.toks.get(self.pos).cloned() {
+        match self.toks.get(self.pos).copied() {
             Some(Tok::Num(n)) => {
                 self.pos += 1;
                 Ok(n)

@@ -69,6 +69,12 @@ pub fn assoc_order(pairs: &[(String, String)]) -> impl Iterator<Item = &(String,
         .filter_map(move |(_, i)| pairs.get(usize::MAX - i))
 }
 
+/// A map keyed by shell names (variables, functions, trap names), hashed
+/// with `foldhash` (fast on short keys, seeded per process) instead of the
+/// standard library's SipHash: a lookup per word expanded and per command
+/// run made SipHash a tenth of a tight loop's time.
+pub type NameMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
+
 /// A shell variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Var {
@@ -220,9 +226,9 @@ pub struct ShellState {
     /// The current directory (absolute virtual path).
     pub cwd: String,
     /// Variables.
-    pub vars: HashMap<String, Var>,
+    pub vars: NameMap<Var>,
     /// Functions.
-    pub functions: HashMap<String, Arc<Cmd>>,
+    pub functions: NameMap<Arc<Cmd>>,
     /// `$1…`.
     pub positional: Vec<String>,
     /// `$0`.
@@ -240,7 +246,7 @@ pub struct ShellState {
     /// The status of the last command substitution in the current command.
     pub(crate) last_subst_status: Option<i32>,
     /// `trap` actions by condition (`EXIT`).
-    pub traps: HashMap<String, String>,
+    pub traps: NameMap<String>,
     /// Outputs of `<(…)` in the current command, by `/dev/fd/N` path.
     pub(crate) procsubs: HashMap<String, bytes::Bytes>,
     /// The bounds on the shell's data and nesting.
@@ -298,8 +304,8 @@ impl ShellState {
     pub fn new(cwd: &str) -> Self {
         let mut s = ShellState {
             cwd: cwd.to_string(),
-            vars: HashMap::new(),
-            functions: HashMap::new(),
+            vars: NameMap::default(),
+            functions: NameMap::default(),
             positional: Vec::new(),
             arg0: "bash".into(),
             last_status: 0,
@@ -309,7 +315,7 @@ impl ShellState {
             cond_depth: 0,
             last_subst_status: None,
             exec_fds: Default::default(),
-            traps: HashMap::new(),
+            traps: NameMap::default(),
             procsubs: HashMap::new(),
             limits: Limits::default(),
             source_depth: 0,
@@ -413,6 +419,18 @@ impl ShellState {
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
         let mut value = value.into();
         let allexport = self.options.allexport;
+        // the common case, in one lookup: a plain scalar already set
+        if let Some(v) = self.vars.get_mut(name)
+            && !v.nameref
+            && !v.integer
+            && v.case.is_none()
+            && let Value::Scalar(s) = &mut v.value
+        {
+            *s = value;
+            v.no_value = false;
+            v.exported |= allexport;
+            return;
+        }
         if self.vars.get(name).is_some_and(|v| v.nameref) {
             let target = self.resolve(name).into_owned();
             if target != name {
