@@ -175,6 +175,9 @@ pub enum AssignValue {
 pub struct Redir {
     /// The file descriptor (`2>`), or the operator's default.
     pub fd: Option<u32>,
+    /// `{name}>file`: the variable that gets (or, for `{name}>&-`, gives)
+    /// the descriptor's number; then `fd` is `None`.
+    pub var: Option<String>,
     /// The operator.
     pub op: RedirOp,
     /// The target word, or the here-document body.

@@ -457,7 +457,7 @@ impl Interp {
                     Ok(0)
                 }
                 Cmd::Redirected(inner, redirs) => {
-                    let (rio, pending) = match self.apply_redirects(redirs, st, io).await {
+                    let (rio, pending) = match self.apply_redirects(redirs, st, io, false).await {
                         Ok(x) => x,
                         Err(s) => return Ok(s),
                     };
@@ -480,14 +480,22 @@ impl Interp {
                 }
                 Cmd::Decl(kw, args, redirs, line) => {
                     st.set_line(*line);
-                    let (rio, pending) = match self.apply_redirects(redirs, st, io).await {
+                    let (rio, pending) = match self.apply_redirects(redirs, st, io, false).await {
                         Ok(x) => x,
                         Err(s) => return Ok(s),
                     };
                     crate::trace::decl(self, st, io, kw, args).await;
                     st.trace.in_decl = true;
+                    let closed_before = rio.stdout.closed_writes();
                     let r = crate::builtins::declare(self, kw, args, st, &rio).await;
                     st.trace.in_decl = false;
+                    let r = match (closed_before, r) {
+                        (Some(n), Ok(code)) => Ok(crate::execfd::closed_stdout(
+                            st, &rio, n, kw, true, code,
+                        )
+                        .await),
+                        (_, r) => r,
+                    };
                     drop(rio);
                     self.finish_redirects(pending, st, io).await;
                     r
@@ -611,7 +619,7 @@ impl Interp {
                     return Err(Flow::Abort(1));
                 }
             }
-            let (rio, pending) = match self.apply_redirects(&s.redirs, st, io).await {
+            let (rio, pending) = match self.apply_redirects(&s.redirs, st, io, false).await {
                 Ok(x) => x,
                 Err(code) => return Ok(code),
             };
@@ -619,10 +627,13 @@ impl Interp {
             self.finish_redirects(pending, st, io).await;
             return Ok(st.last_subst_status.unwrap_or(0));
         }
-        let (rio, mut pending) = match self.apply_redirects(&s.redirs, st, io).await {
+        // `exec` alone: its redirects stay for the rest of the session
+        let bare_exec = argv.len() == 1 && argv[0] == "exec";
+        let (rio, mut pending) = match self.apply_redirects(&s.redirs, st, io, bare_exec).await {
             Ok(x) => x,
             Err(code) => return Ok(code),
         };
+        let closed_before = rio.stdout.closed_writes();
         let name = argv[0].clone();
         crate::special::set_last_arg(st, &argv);
         let is_func = st.functions.contains_key(&name);
@@ -642,21 +653,21 @@ impl Interp {
             } else {
                 crate::builtins::run(self, &argv, st, &rio).await
             };
-            if name == "exec" && argv.len() == 1 {
+            if bare_exec {
                 // `exec 3>file`: the descriptors stay open
                 pending.retain(|p| !matches!(p.how, Pending::RestoreFd(..)));
             }
-            let r = if name == "exec" && argv.len() == 1 && !pending.is_empty() {
-                // `exec > FILE`: the file is opened, but later commands
-                // would not write to it; say so instead of silently
-                // leaving their output where it was.
-                io.err(
-                    "bash: exec: unsupported: keeping a redirection to a file for later commands\n",
-                )
+            let r = if bare_exec && !pending.is_empty() {
+                // `exec > >(cmd)`: later commands would not write to it;
+                // say so instead of silently leaving their output where it was.
+                io.err(&format!(
+                    "{}exec: unsupported: keeping a redirection to a process substitution\n",
+                    st.diag()
+                ))
                 .await;
                 Ok(1)
             } else {
-                if name == "exec" && argv.len() == 1 {
+                if bare_exec {
                     crate::execfd::record(st, io, &rio);
                 }
                 r
@@ -688,6 +699,13 @@ impl Interp {
             crate::trace::words(self, st, io, &argv).await;
             crate::builtins::hash::remember(self, st, &argv[0]);
             Ok(self.run_external(argv, env, st, &rio).await)
+        };
+        // a write to a closed stdout (`echo hi >&-`) as bash and GNU report it
+        let result = match (closed_before, result) {
+            (Some(n), Ok(code)) if !is_func => {
+                Ok(crate::execfd::closed_stdout(st, &rio, n, &name, is_builtin, code).await)
+            }
+            (_, r) => r,
         };
         drop(rio);
         // a file the output could not be written to fails the command
@@ -1009,18 +1027,48 @@ impl Interp {
         Ok(true)
     }
 
+    /// Applies `redirs` over `io`: the streams the command gets, and what
+    /// [`Self::finish_redirects`] must end after it. `keep` is `exec` with
+    /// no command: a file for fd 1 or 2 becomes a [`Sink::File`] that
+    /// outlives the command.
     async fn apply_redirects(
         &self,
         redirs: &[Redir],
         st: &mut ShellState,
         io: &Io,
+        keep: bool,
     ) -> Result<(Io, Vec<PendingWrite>), i32> {
         let mut out = io.clone();
         let mut pending: Vec<PendingWrite> = Vec::new();
         if redirs.is_empty() {
             return Ok((out, pending));
         }
+        // `{name}>file`: descriptors opened for a variable, given to it at the end
+        let mut var_fds: Vec<(&str, u32)> = Vec::new();
         for r in redirs {
+            let var_redir;
+            let r = match &r.var {
+                None => r,
+                Some(v)
+                    if matches!(r.op, RedirOp::DupOut | RedirOp::DupIn)
+                        && r.target.as_static().as_deref() == Some("-") =>
+                {
+                    match crate::execfd::var_close(st, io, v).await {
+                        Ok(()) => continue,
+                        Err(()) => return Err(1),
+                    }
+                }
+                Some(v) => {
+                    let n = crate::execfd::var_alloc(st);
+                    var_fds.push((v, n));
+                    var_redir = Redir {
+                        fd: Some(n),
+                        var: None,
+                        ..r.clone()
+                    };
+                    &var_redir
+                }
+            };
             let target = match r.op {
                 RedirOp::HereDoc => match self.expand_single(&r.target, st, io).await {
                     Ok(t) => t,
@@ -1034,13 +1082,35 @@ impl Interp {
                     Ok(mut v) if v.len() == 1 => v.remove(0),
                     Ok(v) if r.op == RedirOp::HereString => v.join(" "),
                     Ok(_) => {
-                        let shown = r.target.as_static().unwrap_or_default();
+                        let shown = crate::execfd::word_text(&r.target);
                         io.err(&format!("{}{shown}: ambiguous redirect\n", st.diag()))
                             .await;
                         return Err(1);
                     }
                     Err(_) => return Err(1),
                 },
+            };
+            // `>&WORD` / `<&WORD` whose WORD is not a descriptor number:
+            // `>&file` and `1>&file` write stdout and stderr to the file;
+            // any other is bash's `WORD: ambiguous redirect`
+            let dup_file;
+            let r = match r.op {
+                RedirOp::DupOut | RedirOp::DupIn if !crate::execfd::is_fd_word(&target) => {
+                    if r.op == RedirOp::DupOut && r.fd.unwrap_or(1) == 1 {
+                        dup_file = Redir {
+                            fd: None,
+                            var: None,
+                            op: RedirOp::OutErr,
+                            target: r.target.clone(),
+                        };
+                        &dup_file
+                    } else {
+                        io.err(&format!("{}{target}: ambiguous redirect\n", st.diag()))
+                            .await;
+                        return Err(1);
+                    }
+                }
+                _ => r,
             };
             match r.op {
                 RedirOp::Out
@@ -1097,7 +1167,9 @@ impl Interp {
                             // The file is created (or truncated) above, so errors show
                             // before the command runs; its output is then appended as
                             // it is produced.
-                            if tokio::runtime::Handle::try_current().is_ok() {
+                            if keep {
+                                Sink::File(self.vfs.clone(), path.into())
+                            } else if tokio::runtime::Handle::try_current().is_ok() {
                                 let (tx, rx) = mpsc::channel::<Bytes>(16);
                                 let (done_tx, done_rx) = tokio::sync::oneshot::channel();
                                 let vfs = self.vfs.clone();
@@ -1144,7 +1216,7 @@ impl Interp {
                             {
                                 Some(e) => Some(e),
                                 None if m.bytes().all(|b| b.is_ascii_digit()) => {
-                                    crate::execfd::bad_fd(st, io, m).await;
+                                    crate::execfd::bad_fd(st, io, &crate::execfd::word_text(&r.target)).await;
                                     return Err(1);
                                 }
                                 None => continue,
@@ -1160,7 +1232,7 @@ impl Interp {
                     let src = match target.as_str() {
                         "1" => out.stdout.clone(),
                         "2" => out.stderr.clone(),
-                        "-" => Sink::Null,
+                        "-" => Sink::closed(),
                         m => match m
                             .parse::<u32>()
                             .ok()
@@ -1171,7 +1243,7 @@ impl Interp {
                                 self.append_sink(path, &mut pending)
                             }
                             None if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => {
-                                crate::execfd::bad_fd(st, io, m).await;
+                                crate::execfd::bad_fd(st, io, &crate::execfd::word_text(&r.target)).await;
                                 return Err(1);
                             }
                             None => continue,
@@ -1242,7 +1314,7 @@ impl Interp {
                             {
                                 Some(slot) => Some(slot),
                                 None if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => {
-                                    crate::execfd::bad_fd(st, io, m).await;
+                                    crate::execfd::bad_fd(st, io, &crate::execfd::word_text(&r.target)).await;
                                     return Err(1);
                                 }
                                 None => continue,
@@ -1264,6 +1336,12 @@ impl Interp {
                             out.stdin = slot;
                         }
                         continue;
+                    }
+                    // `1<&-` closes like `1>&-`
+                    match r.fd {
+                        Some(1) => out.stdout = Sink::closed(),
+                        Some(2) => out.stderr = Sink::closed(),
+                        _ => {}
                     }
                     // `<&-` closes standard input: reading it fails with EBADF
                     if target == "-" && r.fd.unwrap_or(0) == 0 {
@@ -1305,16 +1383,39 @@ impl Interp {
                     .await;
                     return Err(1);
                 }
-                RedirOp::HereDoc => {
-                    out.stdin = Arc::new(Mutex::new(Input::from_source(ByteSource::from(
-                        mirage_types::bytestr::encode(&target).into_owned(),
-                    ))));
-                }
-                RedirOp::HereString => {
+                RedirOp::HereDoc | RedirOp::HereString => {
                     let mut b = mirage_types::bytestr::encode(&target).into_owned();
-                    b.push(b'\n');
-                    out.stdin = Arc::new(Mutex::new(Input::from_source(ByteSource::from(b))));
+                    if r.op == RedirOp::HereString {
+                        b.push(b'\n');
+                    }
+                    let slot = Arc::new(Mutex::new(Input::from_source(ByteSource::from(b))));
+                    match r.fd.unwrap_or(0) {
+                        0 => out.stdin = slot,
+                        n if n >= 3 => {
+                            // `3<<<text`, `{fd}<<EOF`
+                            let e = crate::execfd::FdEntry::Input(slot);
+                            let prev = crate::execfd::set_fd(st, n, Some(e));
+                            pending.push(PendingWrite {
+                                path: String::new(),
+                                how: Pending::RestoreFd(n, prev),
+                            });
+                        }
+                        _ => {}
+                    }
                 }
+            }
+        }
+        if !var_fds.is_empty() {
+            for (name, n) in &var_fds {
+                if crate::execfd::var_assign(st, io, name, *n).await.is_err() {
+                    return Err(1);
+                }
+            }
+            // bash 5.2 leaves them open after the command (`shopt -s varredir_close` closes)
+            if !st.shopt.is("varredir_close") {
+                pending.retain(|p| {
+                    !matches!(p.how, Pending::RestoreFd(n, _) if var_fds.iter().any(|v| v.1 == n))
+                });
             }
         }
         Ok((out, pending))

@@ -40,6 +40,19 @@ pub enum FdEntry {
     Input(StdinSlot),
 }
 
+impl std::fmt::Debug for FdEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FdEntry::File(p) => write!(f, "File({p:?})"),
+            FdEntry::Std(t) => write!(f, "Std({t:?})"),
+            FdEntry::Sink(Sink::File(_, p)) => write!(f, "Sink(File({p:?}))"),
+            FdEntry::Sink(Sink::Closed(_)) => f.write_str("Sink(Closed)"),
+            FdEntry::Sink(_) => f.write_str("Sink(..)"),
+            FdEntry::Input(_) => f.write_str("Input(..)"),
+        }
+    }
+}
+
 /// Where `exec` pointed one of the shell's own output streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FdTarget {
@@ -55,10 +68,12 @@ pub enum FdTarget {
 /// [`ShellState`] between lines), plus the streams of the current run.
 #[derive(Clone, Default)]
 pub struct ExecFds {
-    /// Where fd 1 points (`None`: the run's stdout).
-    pub stdout: Option<FdTarget>,
-    /// Where fd 2 points (`None`: the run's stderr).
-    pub stderr: Option<FdTarget>,
+    /// Where fd 1 points (`None`: the run's stdout): [`FdEntry::Std`], or
+    /// [`FdEntry::Sink`] holding a [`Sink::File`] (`exec >FILE`) or a
+    /// [`Sink::Closed`] (`exec >&-`).
+    pub stdout: Option<FdEntry>,
+    /// Where fd 2 points (`None`: the run's stderr), as `stdout`.
+    pub stderr: Option<FdEntry>,
     /// The current run's stdout and stderr (set by [`crate::run`]).
     run: Option<(Sink, Sink)>,
     /// Descriptors 3 and up (`exec 3>file`), by number.
@@ -101,6 +116,24 @@ impl ExecFds {
             None
         }
     }
+
+    /// The entry that keeps `s` beyond the current command: one of the
+    /// run's streams, `/dev/null`, a kept file or a closed descriptor.
+    fn keepable(&self, s: &Sink) -> Option<FdEntry> {
+        match s {
+            Sink::File(..) | Sink::Closed(_) => Some(FdEntry::Sink(s.clone())),
+            _ => self.target_of(s).map(FdEntry::Std),
+        }
+    }
+
+    /// The sink an entry of fd 1 or 2 stands for in the current run.
+    fn sink_of(&self, e: &FdEntry) -> Option<Sink> {
+        match e {
+            FdEntry::Std(t) => self.resolve(*t),
+            FdEntry::Sink(s) => Some(s.clone()),
+            FdEntry::File(_) | FdEntry::Input(_) => None,
+        }
+    }
 }
 
 /// `io` with the run's own stdout and stderr replaced by where `exec` left
@@ -111,30 +144,38 @@ pub fn remap(st: &ShellState, io: &Io) -> Option<Io> {
         return None;
     }
     let (out, err) = fds.run.as_ref()?;
-    let pick = |cur: &Sink, own: &Sink, t: Option<FdTarget>| match t.and_then(|t| fds.resolve(t)) {
+    let pick = |cur: &Sink, own: &Sink, e: &Option<FdEntry>| match e
+        .as_ref()
+        .and_then(|e| fds.sink_of(e))
+    {
         Some(s) if cur.same_as(own) => s,
         _ => cur.clone(),
     };
     Some(Io {
         stdin: io.stdin.clone(),
-        stdout: pick(&io.stdout, out, fds.stdout),
-        stderr: pick(&io.stderr, err, fds.stderr),
+        stdout: pick(&io.stdout, out, &fds.stdout),
+        stderr: pick(&io.stderr, err, &fds.stderr),
     })
 }
 
 /// After `exec REDIRECTS` with no command: keeps where the redirects pointed
-/// stdout and stderr (`io` before them, `rio` after), when that is one of
-/// the run's streams or `/dev/null`.
+/// stdin, stdout and stderr (`io` before them, `rio` after): for output,
+/// when that is one of the run's streams, `/dev/null`, a file (`exec >f`
+/// makes a [`Sink::File`]) or a closed descriptor; a new stdin replaces
+/// the input every later command of the run reads (`exec <f`).
 pub fn record(st: &mut ShellState, io: &Io, rio: &Io) {
     if !rio.stdout.same_as(&io.stdout)
-        && let Some(t) = st.exec_fds.target_of(&rio.stdout)
+        && let Some(e) = st.exec_fds.keepable(&rio.stdout)
     {
-        st.exec_fds.stdout = Some(t).filter(|t| *t != FdTarget::Stdout);
+        st.exec_fds.stdout = Some(e).filter(|e| !matches!(e, FdEntry::Std(FdTarget::Stdout)));
     }
     if !rio.stderr.same_as(&io.stderr)
-        && let Some(t) = st.exec_fds.target_of(&rio.stderr)
+        && let Some(e) = st.exec_fds.keepable(&rio.stderr)
     {
-        st.exec_fds.stderr = Some(t).filter(|t| *t != FdTarget::Stderr);
+        st.exec_fds.stderr = Some(e).filter(|e| !matches!(e, FdEntry::Std(FdTarget::Stderr)));
+    }
+    if !Arc::ptr_eq(&rio.stdin, &io.stdin) {
+        io.put_stdin(rio.take_stdin());
     }
 }
 
@@ -192,10 +233,11 @@ pub fn dup_out(st: &ShellState, io: &Io, m: u32) -> Option<FdEntry> {
         2 => &io.stderr,
         _ => return None,
     };
-    Some(match st.exec_fds.target_of(s) {
-        Some(t) => FdEntry::Std(t),
-        None => FdEntry::Sink(s.clone()),
-    })
+    Some(
+        st.exec_fds
+            .keepable(s)
+            .unwrap_or_else(|| FdEntry::Sink(s.clone())),
+    )
 }
 
 /// The input behind descriptor `m` (`io`'s stdin for 0), for `<&m` and
@@ -300,4 +342,151 @@ pub async fn open_in(
 pub async fn bad_fd(st: &ShellState, io: &Io, n: &str) {
     io.err(&format!("{}{n}: Bad file descriptor\n", st.diag()))
         .await;
+}
+
+/// After a builtin or command ran with a closed stdout (`>&-`, `exec >&-`;
+/// `before` is the closed sink's count of refused writes when it started):
+/// reports the failed write as bash (`NAME: write error: Bad file
+/// descriptor`, status 1) or the GNU tool (each with its own words and
+/// status) reports it, and returns the command's status. A command that
+/// wrote nothing succeeds, except `cat`, which checks its output first.
+pub async fn closed_stdout(
+    st: &ShellState,
+    rio: &Io,
+    before: usize,
+    name: &str,
+    builtin: bool,
+    code: i32,
+) -> i32 {
+    let wrote = rio.stdout.closed_writes().is_some_and(|n| n > before);
+    if builtin {
+        if !wrote {
+            return code;
+        }
+        rio.err(&format!(
+            "{}{name}: write error: Bad file descriptor\n",
+            st.diag()
+        ))
+        .await;
+        return 1;
+    }
+    if code != 0 && code != 141 || !wrote && name != "cat" {
+        return code;
+    }
+    let (msg, status) = match name {
+        "cat" | "yes" => (format!("{name}: standard output: Bad file descriptor\n"), 1),
+        "tee" => ("tee: 'standard output': Bad file descriptor\n".to_string(), 1),
+        "sed" => ("sed: couldn't close stdout: Bad file descriptor\n".to_string(), 4),
+        "sort" => (
+            "sort: fflush failed: 'standard output': Bad file descriptor\n\
+             sort: write error: Bad file descriptor\n"
+                .to_string(),
+            2,
+        ),
+        "ls" | "grep" | "egrep" | "fgrep" | "diff" | "cmp" => {
+            (format!("{name}: write error: Bad file descriptor\n"), 2)
+        }
+        _ => (format!("{name}: write error: Bad file descriptor\n"), 1),
+    };
+    rio.err(&msg).await;
+    status
+}
+
+/// The first descriptor bash gives a `{name}` redirection.
+const VAR_FD_MIN: u32 = 10;
+
+/// `{name}>&-` / `{name}<&-` (bash 5.2): closes the descriptor whose
+/// number `name` holds (a value that is not a number closes nothing; an
+/// unset `name` is `name: ambiguous redirect`, `Err(())` after saying so).
+pub async fn var_close(st: &mut ShellState, io: &Io, name: &str) -> Result<(), ()> {
+    let Some(v) = st.get(name) else {
+        io.err(&format!("{}{name}: ambiguous redirect\n", st.diag()))
+            .await;
+        return Err(());
+    };
+    if let Ok(n) = v.trim().parse::<u32>()
+        && n >= 3
+    {
+        set_fd(st, n, None);
+    }
+    Ok(())
+}
+
+/// The descriptor a `{name}>file`, `{name}<file`, `{name}>&M`… redirection
+/// opens: the lowest free one of 10 or more, as bash allocates them.
+pub fn var_alloc(st: &ShellState) -> u32 {
+    let mut n = VAR_FD_MIN;
+    while st.exec_fds.fds.contains_key(&n) {
+        n += 1;
+    }
+    n
+}
+
+/// Stores descriptor `n`, opened by a `{name}` redirection, in `name`.
+/// A readonly `name` closes it again and fails (`Err(())`) after bash's two
+/// messages (`readonly variable`, `cannot assign fd to variable`).
+pub async fn var_assign(st: &mut ShellState, io: &Io, name: &str, n: u32) -> Result<(), ()> {
+    let target = st.resolve(name).into_owned();
+    if st.vars.get(&target).is_some_and(|v| v.readonly) {
+        set_fd(st, n, None);
+        io.err(&format!(
+            "{d}{target}: readonly variable\n{d}{target}: cannot assign fd to variable\n",
+            d = st.diag()
+        ))
+        .await;
+        return Err(());
+    }
+    st.set(&target, n.to_string());
+    Ok(())
+}
+
+/// A redirection target as bash names it in `ambiguous redirect` and
+/// `Bad file descriptor` messages: the word as written (`$fd`), rebuilt
+/// from its parts when the source text was not kept.
+pub fn word_text(w: &crate::ast::Word) -> String {
+    use crate::ast::{ParamOp, WordPart};
+    fn parts(ps: &[WordPart], out: &mut String) {
+        for p in ps {
+            match p {
+                WordPart::Lit(t) => out.push_str(t),
+                WordPart::Quoted(t) => {
+                    out.push('\'');
+                    out.push_str(t);
+                    out.push('\'');
+                }
+                WordPart::Double(inner) => {
+                    out.push('"');
+                    parts(inner, out);
+                    out.push('"');
+                }
+                WordPart::Param(pe) => {
+                    if pe.index.is_none() && !pe.indirect && matches!(pe.op, ParamOp::Plain) {
+                        out.push('$');
+                        out.push_str(&pe.name);
+                    } else {
+                        out.push_str("${");
+                        out.push_str(&pe.name);
+                        out.push('}');
+                    }
+                }
+                WordPart::CmdSub(_) => out.push_str("$(...)"),
+                WordPart::Arith(_) => out.push_str("$((...))"),
+                #[allow(unreachable_patterns)]
+                _ => out.push_str("<(...)"),
+            }
+        }
+    }
+    if let Some(src) = &w.src {
+        return src.to_string();
+    }
+    let mut s = String::new();
+    parts(&w.parts, &mut s);
+    s
+}
+
+/// Whether an expanded `>&WORD` / `<&WORD` target names a descriptor (a
+/// number) or closes one (`-`); anything else is a file (`>&file`) or
+/// an ambiguous redirect.
+pub fn is_fd_word(t: &str) -> bool {
+    t == "-" || (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
 }

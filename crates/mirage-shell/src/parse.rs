@@ -322,6 +322,8 @@ enum Tok {
     Word(String),
     /// A file descriptor number right before a redirection operator.
     IoNum(u32),
+    /// `{name}` right before a redirection operator (`{fd}>file`).
+    IoVar(String),
     /// An operator (`;`, `&&`, `>>`, `(`, …).
     Op(&'static str),
     Newline,
@@ -497,6 +499,7 @@ impl<'a> Parser<'a> {
             Tok::Newline => SyntaxError::near("newline"),
             Tok::Op(o) => SyntaxError::near(o),
             Tok::IoNum(n) => SyntaxError::near(&n.to_string()),
+            Tok::IoVar(v) => SyntaxError::near(&format!("{{{v}}}")),
             Tok::Word(w) => SyntaxError::near(w),
         };
         self.err_at(e)
@@ -623,6 +626,11 @@ impl<'a> Parser<'a> {
             && let Ok(n) = text.parse::<u32>()
         {
             return Ok((Tok::IoNum(n), end));
+        }
+        if let Some(v) = io_var(&text)
+            && matches!(self.at(end), Some('<' | '>'))
+        {
+            return Ok((Tok::IoVar(v), end));
         }
         Ok((Tok::Word(text), end))
     }
@@ -1042,7 +1050,7 @@ impl<'a> Parser<'a> {
             },
             Tok::Op("(") => Some(self.compound()?),
             Tok::Op(o) if o.contains('<') || o.contains('>') => None,
-            Tok::IoNum(_) => None,
+            Tok::IoNum(_) | Tok::IoVar(_) => None,
             _ => return Err(self.unexpected(&t)),
         };
         match compound {
@@ -1313,6 +1321,7 @@ impl<'a> Parser<'a> {
             Tok::Word(w) => w.clone(),
             Tok::Op(o) => o.to_string(),
             Tok::IoNum(n) => n.to_string(),
+            Tok::IoVar(v) => format!("{{{v}}}"),
             _ => String::new(),
         };
         Ok((t, s))
@@ -1321,6 +1330,12 @@ impl<'a> Parser<'a> {
     fn cond_peek(&mut self) -> Result<Tok, SyntaxError> {
         let t = self.peek()?;
         // an fd number before `<`/`>` is a plain word here
+        if let Tok::IoVar(v) = &t {
+            let text = format!("{{{v}}}");
+            let end = self.pos_after_blanks() + text.chars().count();
+            self.peeked = Some((self.pos, None, Tok::Word(text.clone()), end));
+            return Ok(Tok::Word(text));
+        }
         if let Tok::IoNum(_) = t {
             let start = self.pos_after_blanks();
             let mut end = start;
@@ -1570,10 +1585,16 @@ impl<'a> Parser<'a> {
     /// A redirection if one comes next.
     fn try_redirect(&mut self) -> Result<Option<Redir>, SyntaxError> {
         let t = self.peek()?;
+        let mut var = None;
         let fd = match t {
             Tok::IoNum(n) => {
                 self.bump()?;
                 Some(n)
+            }
+            Tok::IoVar(v) => {
+                self.bump()?;
+                var = Some(v);
+                None
             }
             Tok::Op(o) if is_redir_op(o) => None,
             _ => return Ok(None),
@@ -1599,6 +1620,7 @@ impl<'a> Parser<'a> {
                 };
                 return Ok(Some(Redir {
                     fd,
+                    var: var.clone(),
                     op: RedirOp::OutProcess,
                     target: Word {
                         parts: vec![WordPart::CmdSub(Arc::new(script))],
@@ -1631,52 +1653,62 @@ impl<'a> Parser<'a> {
                 target.src = header.map(String::into_boxed_str);
                 Redir {
                     fd,
+                    var: var.clone(),
                     op: RedirOp::HereDoc,
                     target,
                 }
             }
             "<<<" => Redir {
                 fd,
+                var: var.clone(),
                 op: RedirOp::HereString,
                 target: lex(&target)?,
             },
             ">" => Redir {
                 fd,
+                var: var.clone(),
                 op: RedirOp::Out,
                 target: lex(&target)?,
             },
             ">|" => Redir {
                 fd,
+                var: var.clone(),
                 op: RedirOp::Clobber,
                 target: lex(&target)?,
             },
             ">>" => Redir {
                 fd,
+                var: var.clone(),
                 op: RedirOp::Append,
                 target: lex(&target)?,
             },
             "<" => Redir {
                 fd,
+                var: var.clone(),
                 op: RedirOp::In,
                 target: lex(&target)?,
             },
             "&>" => Redir {
                 fd,
+                var: var.clone(),
                 op: RedirOp::OutErr,
                 target: lex(&target)?,
             },
             "&>>" => Redir {
                 fd,
+                var: var.clone(),
                 op: RedirOp::AppendOutErr,
                 target: lex(&target)?,
             },
             "<>" => Redir {
                 fd,
+                var: var.clone(),
                 op: RedirOp::ReadWrite,
                 target: lex(&target)?,
             },
             "<&" => Redir {
                 fd,
+                var: var.clone(),
                 op: RedirOp::DupIn,
                 target: lex(&target)?,
             },
@@ -1685,6 +1717,7 @@ impl<'a> Parser<'a> {
                 // file name without a descriptor is `&>`
                 let is_fd = target == "-"
                     || (target.bytes().all(|b| b.is_ascii_digit()))
+                    || target.contains(['$', '`'])
                     || (target.ends_with('-')
                         && target[..target.len() - 1]
                             .bytes()
@@ -1696,6 +1729,7 @@ impl<'a> Parser<'a> {
                 };
                 Redir {
                     fd,
+                    var: var.clone(),
                     op,
                     target: lex(&target)?,
                 }
@@ -1829,6 +1863,16 @@ impl<'a> Parser<'a> {
 }
 
 const HEREDOC_MARK: &str = "\u{0}mirage-heredoc:";
+
+/// The name in a `{name}` redirection word (bash's `{varname}>file`): a
+/// valid identifier between braces, or `None`.
+fn io_var(text: &str) -> Option<String> {
+    let name = text.strip_prefix('{')?.strip_suffix('}')?;
+    let mut c = name.chars();
+    let ok = matches!(c.next(), Some(ch) if ch == '_' || ch.is_ascii_alphabetic())
+        && c.all(|ch| ch == '_' || ch.is_ascii_alphanumeric());
+    ok.then(|| name.to_string())
+}
 
 fn is_redir_op(o: &str) -> bool {
     matches!(

@@ -52,6 +52,17 @@ impl Builtin for Command {
             return Ok(0);
         }
         let r = if name == "exec" {
+            let cmd = &args[i];
+            if !cmd.contains('/')
+                && !is_builtin(cmd)
+                && !st.functions.contains_key(cmd)
+                && !interp.host.has_command(cmd)
+            {
+                // bash: `exec: NAME: not found`, and the shell exits 127
+                io.err(&format!("{}exec: {cmd}: not found\n", st.diag()))
+                    .await;
+                return Err(Flow::Exit(127));
+            }
             run_command_words(interp, &args[i..], st, io).await
         } else {
             run_command_words_nofunc(interp, &args[i..], st, io).await
