@@ -298,16 +298,6 @@ pub enum Sink {
     Pipe(mpsc::Sender<Bytes>),
     /// An in-memory capture (the final stdout/stderr of a run, `$(…)`).
     Capture(Arc<Mutex<Vec<u8>>>),
-    /// A closed descriptor (`>&-`, `exec >&-`): every write fails with
-    /// `EBADF` ([`ErrorKind::Io`], "Bad file descriptor") and counts one in
-    /// the shared counter, so the shell can tell that a command tried to
-    /// write and report it as bash does (`echo: write error: Bad file
-    /// descriptor`).
-    Closed(Arc<std::sync::atomic::AtomicUsize>),
-    /// A file kept open by the shell (`exec >FILE`): each block is appended
-    /// to `path` through `vfs` as it is sent, so the next command already
-    /// sees it (the writer waits for the append; its error is the write's).
-    File(Arc<dyn crate::Vfs>, Arc<str>),
 }
 
 impl Sink {
@@ -319,7 +309,13 @@ impl Sink {
 
     async fn send(&self, b: Bytes) -> Result<()> {
         match self {
-            Sink::Null => Ok(()),
+            Sink::Null => {
+                // a sink that never waits is a cooperative point: an endless
+                // writer (`yes > /dev/null`) still lets the line's wall time
+                // and cancel token stop it
+                tokio::task::coop::consume_budget().await;
+                Ok(())
+            }
             Sink::Pipe(tx) => tx
                 .send(b)
                 .await
@@ -329,26 +325,9 @@ impl Sink {
                     Ok(mut g) => g.extend_from_slice(&b),
                     Err(p) => p.into_inner().extend_from_slice(&b),
                 }
+                tokio::task::coop::consume_budget().await;
                 Ok(())
             }
-            Sink::Closed(n) => {
-                n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                Err(Error::msg(ErrorKind::Io, "Bad file descriptor"))
-            }
-            Sink::File(vfs, path) => vfs.append(path, ByteSource::Bytes(b)).await,
-        }
-    }
-
-    /// A fresh closed descriptor (see [`Sink::Closed`]).
-    pub fn closed() -> Sink {
-        Sink::Closed(Arc::new(std::sync::atomic::AtomicUsize::new(0)))
-    }
-
-    /// For a [`Sink::Closed`], how many writes it has refused so far.
-    pub fn closed_writes(&self) -> Option<usize> {
-        match self {
-            Sink::Closed(n) => Some(n.load(std::sync::atomic::Ordering::Relaxed)),
-            _ => None,
         }
     }
 
@@ -358,8 +337,6 @@ impl Sink {
             (Sink::Null, Sink::Null) => true,
             (Sink::Pipe(a), Sink::Pipe(b)) => a.same_channel(b),
             (Sink::Capture(a), Sink::Capture(b)) => Arc::ptr_eq(a, b),
-            (Sink::Closed(a), Sink::Closed(b)) => Arc::ptr_eq(a, b),
-            (Sink::File(_, a), Sink::File(_, b)) => a == b,
             _ => false,
         }
     }
@@ -399,6 +376,7 @@ impl Output {
     /// Errors with [`ErrorKind::BrokenPipe`] when the reader has gone.
     pub async fn write(&mut self, data: &[u8]) -> Result<()> {
         if matches!(self.sink, Sink::Null) {
+            tokio::task::coop::consume_budget().await;
             return Ok(());
         }
         self.buf.extend_from_slice(data);
@@ -415,6 +393,7 @@ impl Output {
     /// Writes a chunk, passing it on without a copy when it is large.
     pub async fn write_bytes(&mut self, data: Bytes) -> Result<()> {
         if matches!(self.sink, Sink::Null) {
+            tokio::task::coop::consume_budget().await;
             return Ok(());
         }
         if data.len() < 4096 {

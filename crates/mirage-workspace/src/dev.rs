@@ -145,7 +145,14 @@ impl Resource for DevResource {
         let p = normalize_path(path);
         match p.as_str() {
             "/zero" => Ok(ByteSource::Stream(
-                futures::stream::repeat_with(|| Ok(Bytes::from_static(&ZEROS))).boxed(),
+                futures::stream::unfold((), |()| async {
+                    // a cooperative point: a reader that never waits
+                    // otherwise (`read v < /dev/zero`) still lets the line's
+                    // wall time and cancel token stop it
+                    tokio::task::coop::consume_budget().await;
+                    Some((Ok(Bytes::from_static(&ZEROS)), ()))
+                })
+                .boxed(),
             )),
             "/" | "/fd" => Err(Error::at(ErrorKind::IsADirectory, p)),
             f if FILES.contains(&f) => Ok(ByteSource::empty()),

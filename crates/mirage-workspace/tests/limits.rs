@@ -225,3 +225,27 @@ async fn wall_time_covers_the_exit_trap() {
     assert_eq!((out.as_str(), code), ("trapped\n", 124));
     assert!(t.elapsed() < Duration::from_secs(5));
 }
+
+/// A reader of an endless source that never waits (`/dev/zero`) and a
+/// writer into a sink that never waits (`/dev/null`, a capture) are
+/// cooperative points too: the wall time stops them (found by probing the
+/// paths the fuzzer's limits rely on).
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn wall_time_stops_endless_sources_and_sinks() {
+    let ws = ws(Limits {
+        wall_time: Some(Duration::from_millis(300)),
+        ..Limits::default()
+    });
+    let t = Instant::now();
+    for line in [
+        "read v < /dev/zero",
+        "mapfile a < /dev/zero",
+        "sed -n p /dev/zero",
+        "yes > /dev/null",
+        "cat /dev/zero > /dev/null",
+        "seq inf > /dev/null",
+    ] {
+        fires(&ws, line, "wall time limit of 0.3 seconds exceeded", 124).await;
+    }
+    assert!(t.elapsed() < Duration::from_secs(30));
+}
