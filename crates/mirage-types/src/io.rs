@@ -298,6 +298,16 @@ pub enum Sink {
     Pipe(mpsc::Sender<Bytes>),
     /// An in-memory capture (the final stdout/stderr of a run, `$(…)`).
     Capture(Arc<Mutex<Vec<u8>>>),
+    /// A closed descriptor (`>&-`, `exec >&-`): every write fails with
+    /// `EBADF` ([`ErrorKind::Io`], "Bad file descriptor") and counts one in
+    /// the shared counter, so the shell can tell that a command tried to
+    /// write and report it as bash does (`echo: write error: Bad file
+    /// descriptor`).
+    Closed(Arc<std::sync::atomic::AtomicUsize>),
+    /// A file kept open by the shell (`exec >FILE`): each block is appended
+    /// to `path` through `vfs` as it is sent, so the next command already
+    /// sees it (the writer waits for the append; its error is the write's).
+    File(Arc<dyn crate::Vfs>, Arc<str>),
 }
 
 impl Sink {
@@ -328,6 +338,24 @@ impl Sink {
                 tokio::task::coop::consume_budget().await;
                 Ok(())
             }
+            Sink::Closed(n) => {
+                n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Err(Error::msg(ErrorKind::Io, "Bad file descriptor"))
+            }
+            Sink::File(vfs, path) => vfs.append(path, ByteSource::Bytes(b)).await,
+        }
+    }
+
+    /// A fresh closed descriptor (see [`Sink::Closed`]).
+    pub fn closed() -> Sink {
+        Sink::Closed(Arc::new(std::sync::atomic::AtomicUsize::new(0)))
+    }
+
+    /// For a [`Sink::Closed`], how many writes it has refused so far.
+    pub fn closed_writes(&self) -> Option<usize> {
+        match self {
+            Sink::Closed(n) => Some(n.load(std::sync::atomic::Ordering::Relaxed)),
+            _ => None,
         }
     }
 
@@ -337,6 +365,8 @@ impl Sink {
             (Sink::Null, Sink::Null) => true,
             (Sink::Pipe(a), Sink::Pipe(b)) => a.same_channel(b),
             (Sink::Capture(a), Sink::Capture(b)) => Arc::ptr_eq(a, b),
+            (Sink::Closed(a), Sink::Closed(b)) => Arc::ptr_eq(a, b),
+            (Sink::File(_, a), Sink::File(_, b)) => a == b,
             _ => false,
         }
     }
