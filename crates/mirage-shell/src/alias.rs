@@ -369,12 +369,12 @@ pub async fn run_input(
 ) -> Result<(i32, Option<SyntaxError>), crate::exec::Flow> {
     use crate::exec::Flow;
     install(&st.parse);
-    let mut parsed = crate::parse::parse_input(src);
+    let mut parsed = crate::parsecache::parse(src);
     let mut i = 0;
     let mut status = 0;
     loop {
         if let Some(p) = refresh(&parsed, i, st, src) {
-            parsed = p;
+            parsed = std::sync::Arc::new(p);
             i = 0;
         }
         let Some(item) = parsed.script.items.get(i) else {
@@ -394,5 +394,5 @@ pub async fn run_input(
             Err(f) => return Err(f),
         }
     }
-    Ok((status, parsed.error))
+    Ok((status, parsed.error.clone()))
 }

@@ -97,6 +97,22 @@ pub struct Interp {
 }
 
 fn set_pipestatus(st: &mut ShellState, statuses: &[i32]) {
+    // the common case without allocating: a plain array of as many
+    // elements, indexed 0…, rewritten in place
+    if let Some(v) = st.vars.get_mut("PIPESTATUS")
+        && let crate::state::Value::Indexed(m) = &mut v.value
+        && m.len() == statuses.len()
+        && m.keys().enumerate().all(|(i, k)| *k == i as i64)
+    {
+        for (x, s) in m.values_mut().zip(statuses) {
+            x.clear();
+            let _ = std::fmt::Write::write_fmt(x, format_args!("{s}"));
+        }
+        let value = std::mem::replace(&mut v.value, crate::state::Value::Scalar(String::new()));
+        *v = crate::state::Var::scalar("");
+        v.value = value;
+        return;
+    }
     let m = statuses
         .iter()
         .enumerate()

@@ -289,6 +289,121 @@ fn sequence(inner: &str, max: usize) -> Option<Result<Vec<String>, String>> {
     None
 }
 
+/// Whether brace expansion could apply to `w` (a literal part holds `{`
+/// and `}`).
+fn has_brace(w: &Word) -> bool {
+    w.parts
+        .iter()
+        .any(|p| matches!(p, WordPart::Lit(s) if s.contains('{') && s.contains('}')))
+}
+
+/// The value of `$name` when it is a plain expansion of a set scalar
+/// variable (no operator, subscript, indirection or name reference), the
+/// case [`simple_parts`] takes without the general path.
+fn plain_scalar<'a>(pe: &ParamExp, st: &'a ShellState) -> Option<&'a str> {
+    if !matches!(pe.op, ParamOp::Plain) || pe.indirect || pe.index.is_some() {
+        return None;
+    }
+    if !pe
+        .name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+    {
+        return None;
+    }
+    let v = st.vars.get(&pe.name)?;
+    if v.nameref || v.no_value {
+        return None;
+    }
+    match &v.value {
+        Value::Scalar(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// Whether `parts` expand with no I/O and no rare case: literals (no
+/// leading `~` to expand), quoted text, `"…"` of such parts, `$name` of a
+/// set scalar ([`plain_scalar`]) and `$((…))` over literals and such
+/// names. [`pieces_now`] expands them exactly as [`Interp::pieces`] does.
+fn simple_parts(parts: &[WordPart], st: &ShellState, tilde: bool, in_double: bool) -> bool {
+    parts.iter().enumerate().all(|(i, p)| match p {
+        WordPart::Lit(s) => !(i == 0 && tilde && !in_double && s.starts_with('~')),
+        WordPart::Quoted(_) => true,
+        WordPart::Double(inner) => simple_parts(inner, st, false, true),
+        WordPart::Param(pe) => plain_scalar(pe, st).is_some(),
+        WordPart::Arith(w) => w.parts.iter().all(|p| match p {
+            WordPart::Lit(_) | WordPart::Quoted(_) => true,
+            WordPart::Param(pe) => plain_scalar(pe, st).is_some(),
+            _ => false,
+        }),
+        _ => false,
+    })
+}
+
+/// Expands parts that [`simple_parts`] accepted into `out`; an arithmetic
+/// error gives its message (without the `bash: line N: ` prefix).
+fn pieces_now(
+    parts: &[WordPart],
+    in_double: bool,
+    st: &mut ShellState,
+    out: &mut Vec<Piece>,
+) -> Result<(), String> {
+    for p in parts {
+        match p {
+            WordPart::Lit(s) => out.push(Piece::Text {
+                s: s.clone(),
+                quoted: in_double,
+                split: false,
+            }),
+            WordPart::Quoted(s) => out.push(Piece::Text {
+                s: s.clone(),
+                quoted: true,
+                split: false,
+            }),
+            WordPart::Double(inner) => {
+                let before = out.len();
+                pieces_now(inner, true, st, out)?;
+                if out.len() == before {
+                    out.push(Piece::Text {
+                        s: String::new(),
+                        quoted: true,
+                        split: false,
+                    });
+                }
+            }
+            WordPart::Param(pe) => {
+                let s = plain_scalar(pe, st).unwrap_or_default().to_string();
+                out.push(Piece::Text {
+                    s,
+                    quoted: in_double,
+                    split: !in_double,
+                });
+            }
+            WordPart::Arith(w) => {
+                let mut text = String::new();
+                for q in &w.parts {
+                    match q {
+                        WordPart::Lit(t) | WordPart::Quoted(t) => text.push_str(t),
+                        WordPart::Param(pe) => text.push_str(plain_scalar(pe, st).unwrap_or_default()),
+                        _ => {}
+                    }
+                }
+                match crate::arith::eval(&text, st) {
+                    Ok(v) => out.push(Piece::Text {
+                        s: v.to_string(),
+                        quoted: in_double,
+                        split: !in_double,
+                    }),
+                    Err(e) => return Err(e.report(&text)),
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn brace_words(w: &Word, limits: &crate::state::Limits) -> Result<Vec<Word>, String> {
     let idx = w
         .parts
@@ -346,15 +461,21 @@ impl Interp {
             return Ok(vec![s.clone()]);
         }
         let mut out = Vec::new();
-        let words = match brace_words(w, &st.limits) {
-            Ok(ws) => ws,
-            Err(e) => {
-                io.err(&format!("{}{e}\n", st.diag())).await;
-                return Err(Flow::Abort(1));
-            }
+        let braced;
+        let words: &[Word] = if has_brace(w) {
+            braced = match brace_words(w, &st.limits) {
+                Ok(ws) => ws,
+                Err(e) => {
+                    io.err(&format!("{}{e}\n", st.diag())).await;
+                    return Err(Flow::Abort(1));
+                }
+            };
+            &braced
+        } else {
+            std::slice::from_ref(w)
         };
         for bw in words {
-            let pieces = self.pieces(&bw.parts, false, st, io, true).await?;
+            let pieces = self.pieces_any(&bw.parts, false, st, io, true).await?;
             let fields = split_fields(pieces, &st.ifs());
             for f in fields {
                 if f.glob && !st.options.noglob {
@@ -378,7 +499,10 @@ impl Interp {
         st: &mut ShellState,
         io: &Io,
     ) -> Result<String, Flow> {
-        let pieces = self.pieces(&w.parts, false, st, io, false).await?;
+        if let [WordPart::Lit(t) | WordPart::Quoted(t)] = w.parts.as_slice() {
+            return Ok(t.clone());
+        }
+        let pieces = self.pieces_any(&w.parts, false, st, io, false).await?;
         let mut s = String::new();
         for p in pieces {
             match p {
@@ -418,6 +542,30 @@ impl Interp {
             }
         }
         Ok(s)
+    }
+
+    /// [`Interp::pieces`], without an allocated future for words whose
+    /// parts need no I/O ([`simple_parts`]).
+    async fn pieces_any(
+        &self,
+        parts: &[WordPart],
+        in_double: bool,
+        st: &mut ShellState,
+        io: &Io,
+        tilde: bool,
+    ) -> Result<Vec<Piece>, Flow> {
+        if simple_parts(parts, st, tilde, in_double) {
+            let mut out = Vec::with_capacity(parts.len());
+            return match pieces_now(parts, in_double, st, &mut out) {
+                Ok(()) => Ok(out),
+                Err(msg) => {
+                    // as the arithmetic arm of `pieces` reports it
+                    io.err(&format!("{}{msg}\n", st.diag())).await;
+                    Err(Flow::Abort(1))
+                }
+            };
+        }
+        self.pieces(parts, in_double, st, io, tilde).await
     }
 
     fn pieces<'a>(

@@ -22,6 +22,7 @@ pub mod funcprint;
 pub mod glob;
 pub mod jobs;
 pub mod parse;
+pub mod parsecache;
 pub mod pattern;
 pub mod printf;
 pub mod procsub;
@@ -169,7 +170,10 @@ fn trap_time_left(wall: std::time::Duration, spent: std::time::Duration) -> std:
 
 /// The commands of one input, then its syntax error if it has one.
 async fn run_items(interp: &Interp, st: &mut ShellState, io: &Io, src: &str) {
-    let first = parse::parse_input(src);
+    // parse under the session's settings (`extglob`, aliases), from the
+    // cache when this text ran before
+    alias::install(&st.parse);
+    let first = parsecache::parse(src);
     let mut exited = false;
     let mut reparsed: Option<parse::Parsed> = None;
     let mut history = builtins::history::Reader::new(src);
@@ -204,8 +208,11 @@ async fn run_items(interp: &Interp, st: &mut ShellState, io: &Io, src: &str) {
             Err(Flow::Break(_) | Flow::Continue(_)) => {}
         }
     }
-    let parsed = reparsed.unwrap_or(first);
-    if !exited && let Some(e) = parsed.error {
+    let error = match reparsed {
+        Some(p) => p.error,
+        None => first.error.clone(),
+    };
+    if !exited && let Some(e) = error {
         io.err(&e.report(src)).await;
         st.last_status = 2;
     }
