@@ -17,6 +17,11 @@
 //! - History is kept in `~/.mirage/history` (`HOME` of the host
 //!   environment), loaded at start and appended after every line; a
 //!   directory or file that cannot be written only loses the history.
+//!   History is on (`set -o history`): the session's list starts with the
+//!   loaded lines and gets every line typed, so `history`, `fc -l` and
+//!   `fc -s` see them and `\!` counts them. `HISTFILE`, `HISTSIZE` and
+//!   `HISTCONTROL` are ignored; `history -c`/`-d` change the session's
+//!   list, not the line editor's recall (Up) or the file.
 //! - Aliases expand (`expand_aliases` is on, as in an interactive bash).
 //! - Tab completes the first word from the builtins, shell keywords,
 //!   functions, aliases and registered commands, and later words as
@@ -35,7 +40,7 @@ use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
-use rustyline::history::{DefaultHistory, History};
+use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
 use rustyline::{CompletionType, Config, Context, Editor, Helper};
 
@@ -77,6 +82,15 @@ pub(crate) async fn interactive(ws: Workspace) -> Result<i32> {
     if let Some(p) = &history {
         let _ = rl.load_history(p);
     }
+    // the session's history list (`history`, `fc`) starts with the file's lines
+    let loaded: Vec<String> = rl.history().iter().cloned().collect();
+    ws.with_session_state(SESSION, move |st| {
+        st.options.history = true;
+        for line in &loaded {
+            st.add_history(line);
+        }
+    })
+    .await?;
     let mut count: u64 = 1;
     loop {
         let view = ws.with_session_state(SESSION, PromptView::of).await?;
@@ -88,7 +102,7 @@ pub(crate) async fn interactive(ws: Workspace) -> Result<i32> {
                 home: view.home.clone(),
             };
         }
-        let hist_no = rl.history().len() as u64 + 1;
+        let hist_no = view.hist_len as u64 + 1;
         let ps1 = match &view.ps1 {
             Some(p) => shell_prompt(&ws, &view, p, hist_no, count).await,
             None => view.ps1(hist_no, count),
@@ -138,6 +152,9 @@ pub(crate) async fn interactive(ws: Workspace) -> Result<i32> {
         {
             let _ = rl.append_history(p);
         }
+        let typed = entry.to_string();
+        ws.with_session_state(SESSION, move |st| st.add_history(&typed))
+            .await?;
         count += 1;
         if let Err(e) = mirage::shell::parse::check_syntax(&cmd) {
             // interactive bash names no line: `bash: syntax error near …`
@@ -305,6 +322,8 @@ struct PromptView {
     host: Option<String>,
     euid: Option<String>,
     jobs: usize,
+    /// Entries in the session's history list (`\!` is one more).
+    hist_len: usize,
     vars: std::collections::HashMap<String, String>,
     /// Command names for completion: builtins, keywords, functions,
     /// aliases and registered commands, sorted and deduplicated.
@@ -341,6 +360,7 @@ impl PromptView {
             host: st.get("HOSTNAME"),
             euid: st.get("EUID"),
             jobs: st.jobs.running(),
+            hist_len: st.history().len(),
             vars,
             names,
         }

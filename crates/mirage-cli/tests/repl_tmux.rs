@@ -294,6 +294,37 @@ fn history_persists_across_runs() {
     t.wait_for("the recalled line's output", |s| {
         s.contains("\nhistory-marker-42\n")
     });
+    // the history builtins see the loaded lines and the ones typed
+    t.line("echo typed-$((1+1))");
+    t.wait_for("the typed line", |s| s.contains("\ntyped-2\n"));
+    t.line("history");
+    t.wait_for("history", |s| {
+        s.contains(
+            "    2  echo history-marker-$((6*7))\n    3  echo typed-$((1+1))\n    4  history\n",
+        )
+    });
+    t.line("fc -l -2");
+    // (the terminal shows fc's tab as blanks)
+    t.wait_for("fc -l", |s| {
+        s.lines()
+            .any(|l| l.starts_with("3 ") && l.ends_with(" echo typed-$((1+1))"))
+            && s.lines()
+                .any(|l| l.starts_with("4 ") && l.ends_with(" history"))
+    });
+    t.line("fc -s typed=again echo");
+    // (its stderr and the command's stdout reach the terminal by two streams)
+    t.wait_for("fc -s", |s| {
+        s.contains("\necho again-$((1+1))\n") && s.contains("\nagain-2\n")
+    });
+    t.line("if true; then");
+    t.line("echo multi");
+    t.line("fi");
+    t.line("history 1");
+    t.wait_for("a multi-line entry", |s| s.contains("    8  history 1\n"));
+    t.line("history 3 | head -n 1");
+    t.wait_for("joined as bash joins it", |s| {
+        s.contains("    7  if true; then echo multi; fi\n")
+    });
 }
 
 fn history_without_writable_home() {

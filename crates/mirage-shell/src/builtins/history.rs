@@ -77,6 +77,8 @@ impl ShellState {
 /// Records the lines of a `bash -c` input in the history list as the
 /// shell reads them: before the first command of each line runs, that
 /// line (and any comment lines before it) is added when history is on.
+/// Not in an interactive shell, whose front end adds what the user typed
+/// ([`ShellState::add_history`]) and runs prompt expansions of its own.
 pub(crate) struct Reader<'a> {
     src: &'a str,
     /// The character offset up to which the input has been read.
@@ -91,6 +93,10 @@ impl<'a> Reader<'a> {
 
     /// Called before item `i` of `parsed` runs.
     pub(crate) fn before(&mut self, st: &mut ShellState, parsed: &crate::parse::Parsed, i: usize) {
+        // the interactive shell records the lines the user types itself
+        if st.interactive {
+            return;
+        }
         let Some(k) = parsed.line_offsets.iter().position(|(x, _)| *x == i) else {
             return;
         };
