@@ -469,6 +469,9 @@ impl Interp {
                     Ok(status)
                 }
                 Cmd::FuncDef(name, body) => {
+                    if crate::builtins::readonly_function(st, io, name).await {
+                        return Ok(1);
+                    }
                     st.functions.insert(name.clone(), body.clone());
                     Ok(0)
                 }

@@ -464,20 +464,29 @@ async fn list(kw: &str, flags: &str, print: bool, st: &ShellState, io: &Io) -> E
     Ok(0)
 }
 
-/// `declare -f`/`-F` (and `export -f`, `readonly -f`): lists or checks
-/// functions. `declare -f [NAME…]` prints each function's text as bash
-/// re-formats it ([`crate::funcprint`]), all of them sorted by name when no
-/// name is given; `-F` prints `declare -f NAME` lines (only the names when
-/// names are given).
+/// `declare -f`/`-F` (and `export -f`, `readonly -f`): lists functions,
+/// prints them, or sets their attributes, as bash does.
+///
+/// With no name: every function (sorted by name) that has the attributes
+/// asked for (`-x`, `-r`, or the keyword's own), as its text
+/// ([`crate::funcprint`]) followed by `declare -fATTRS NAME` when it has
+/// attributes; with `-F` only those `declare -f…` lines. With names:
+/// `export`/`readonly`/`-x`/`-r`/`+x` set or clear the attribute; otherwise
+/// each function's text (`-F`: its name; `-pF`: its `declare -f…` line).
+/// A name that is no function gives status 1 (and, for `export` and
+/// `readonly`, bash's `NAME: not a function`).
 async fn functions(
     kw: &str,
     flags: &str,
-    _unflags: &str,
+    unflags: &str,
     targets: &[DeclArg],
-    st: &ShellState,
+    st: &mut ShellState,
     io: &Io,
 ) -> ExecResult {
-    let names_only = flags.contains('F') || kw != "declare" && kw != "typeset";
+    let set_x = kw == "export" && !flags.contains('n') || flags.contains('x');
+    let clear_x = kw == "export" && flags.contains('n') || unflags.contains('x');
+    let set_r = kw == "readonly" || flags.contains('r');
+    let names_only = flags.contains('F');
     let mut buf = String::new();
     let mut status = 0;
     if targets.is_empty() {
@@ -485,35 +494,96 @@ async fn functions(
             st.functions.iter().collect();
         names.sort_by(|a, b| a.0.cmp(b.0));
         for (n, body) in names {
-            if names_only {
-                buf.push_str(&format!("declare -f {n}\n"));
-            } else {
+            let attrs = func_attrs(st, n);
+            if set_x && !attrs.contains('x') || set_r && !attrs.contains('r') {
+                continue;
+            }
+            if !names_only {
                 buf.push_str(&crate::funcprint::print_function(n, body));
                 buf.push('\n');
             }
-        }
-    } else {
-        for t in targets {
-            let DeclArg::Word(w) = t else { continue };
-            let n = w.as_static().unwrap_or_default();
-            if let Some(body) = st.functions.get(&n) {
-                if names_only && flags.contains('F') && !flags.contains('p') {
-                    buf.push_str(&format!("{n}\n"));
-                } else if names_only {
-                    buf.push_str(&format!("declare -f {n}\n"));
-                } else {
-                    buf.push_str(&crate::funcprint::print_function(&n, body));
-                    buf.push('\n');
-                }
-            } else {
-                if kw == "export" || kw == "readonly" {
-                    io.err(&format!("{}{kw}: {n}: not a function\n", st.diag()))
-                        .await;
-                }
-                status = 1;
+            if names_only || !attrs.is_empty() {
+                buf.push_str(&format!("declare -f{attrs} {n}\n"));
             }
+        }
+        out(io, &bytestr::encode(&buf)).await?;
+        return Ok(0);
+    }
+    let setting = set_x || clear_x || set_r;
+    for t in targets {
+        let DeclArg::Word(w) = t else { continue };
+        let n = w.as_static().unwrap_or_default();
+        let Some(body) = st.functions.get(&n) else {
+            if kw == "export" || kw == "readonly" {
+                io.err(&format!("{}{kw}: {n}: not a function\n", st.diag()))
+                    .await;
+            }
+            status = 1;
+            continue;
+        };
+        if setting {
+            let extra = &mut st.extra;
+            if set_x {
+                extra.func_exported.insert(n.clone());
+            }
+            if clear_x {
+                extra.func_exported.remove(&n);
+            }
+            if set_r {
+                extra.func_readonly.insert(n.clone());
+            }
+        } else if names_only && flags.contains('p') {
+            buf.push_str(&format!("declare -f{} {n}\n", func_attrs(st, &n)));
+        } else if names_only {
+            buf.push_str(&format!("{n}\n"));
+        } else {
+            buf.push_str(&crate::funcprint::print_function(&n, body));
+            buf.push('\n');
         }
     }
     out(io, &bytestr::encode(&buf)).await?;
     Ok(status)
+}
+
+/// A function's attribute letters as `declare -F` shows them after `-f`
+/// (`r`, `x`, `rx`).
+fn func_attrs(st: &ShellState, name: &str) -> String {
+    let mut a = String::new();
+    if st.extra.func_readonly.contains(name) {
+        a.push('r');
+    }
+    if st.extra.func_exported.contains(name) {
+        a.push('x');
+    }
+    a
+}
+
+/// Whether `name` is a readonly function, which a definition may not
+/// replace: then bash's `NAME: readonly function` is written (the
+/// definition gives status 1).
+pub(crate) async fn readonly_function(st: &ShellState, io: &Io, name: &str) -> bool {
+    if st.extra.func_readonly.is_empty() || !st.extra.func_readonly.contains(name) {
+        return false;
+    }
+    io.err(&format!("{}{name}: readonly function\n", st.diag()))
+        .await;
+    true
+}
+
+/// `unset -f NAME`: removes the function and its attributes; a readonly
+/// one stays, with bash's `unset: NAME: cannot unset: readonly function`
+/// (status 1).
+pub(crate) async fn unset_function(st: &mut ShellState, io: &Io, name: &str) -> i32 {
+    if st.extra.func_readonly.contains(name) && st.functions.contains_key(name) {
+        io.err(&format!(
+            "{}unset: {name}: cannot unset: readonly function\n",
+            st.diag()
+        ))
+        .await;
+        return 1;
+    }
+    st.functions.remove(name);
+    st.extra.func_exported.remove(name);
+    st.extra.func_readonly.remove(name);
+    0
 }

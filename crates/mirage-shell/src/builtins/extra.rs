@@ -20,4 +20,8 @@ pub struct Extra {
     pub disabled: Vec<String>,
     /// The history list (`history`, `fc`).
     pub history: super::history::HistoryList,
+    /// Functions marked exported (`export -f`, `declare -fx`).
+    pub func_exported: std::collections::BTreeSet<String>,
+    /// Functions marked readonly (`readonly -f`, `declare -fr`).
+    pub func_readonly: std::collections::BTreeSet<String>,
 }

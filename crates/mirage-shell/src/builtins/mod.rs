@@ -57,6 +57,7 @@ mod unsupported;
 mod wait;
 
 pub use declare::declare;
+pub(crate) use declare::readonly_function;
 
 /// One shell builtin (or a family sharing one implementation, such as
 /// `test` and `[`).

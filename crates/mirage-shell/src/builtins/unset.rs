@@ -67,7 +67,7 @@ impl Builtin for Unset {
         for n in rest {
             let n = n.as_str();
             if funcs {
-                st.functions.remove(n);
+                status |= super::declare::unset_function(st, io, n).await;
                 continue;
             }
             // through a name reference, unless `-n`
