@@ -253,6 +253,9 @@ pub enum WordPart {
     Arith(Word),
     /// `<(…)`: process substitution, read as a file.
     ProcSub(Arc<Script>),
+    /// `>(…)` as an argument: a file the command writes, given to the
+    /// inner command as its stdin ([`crate::procsub`]).
+    OutProcSub(Arc<Script>),
 }
 
 /// A parameter expansion.
@@ -369,7 +372,7 @@ impl PartialEq for WordPart {
             (Param(a), Param(b)) => a == b,
             (CmdSub(a), CmdSub(b)) => Arc::ptr_eq(a, b),
             (Arith(a), Arith(b)) => a == b,
-            (ProcSub(a), ProcSub(b)) => Arc::ptr_eq(a, b),
+            (ProcSub(a), ProcSub(b)) | (OutProcSub(a), OutProcSub(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
     }

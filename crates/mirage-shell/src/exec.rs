@@ -623,6 +623,7 @@ impl Interp {
         crate::jobs::tick_command(st, io).await?;
         let r = self.exec_simple_inner(s, st, io).await;
         st.procsubs.clear();
+        crate::procsub::finish_outs(self, st, io).await;
         r
     }
 
@@ -753,12 +754,13 @@ impl Interp {
     ) -> i32 {
         let mut it = argv.into_iter();
         let name = it.next().unwrap_or_default();
-        let vfs: Arc<dyn Vfs> = if st.procsubs.is_empty() {
+        let vfs: Arc<dyn Vfs> = if st.procsubs.is_empty() && st.exec_fds.outsubs.is_empty() {
             self.vfs.clone()
         } else {
             Arc::new(crate::procsub::ProcSubVfs {
                 inner: self.vfs.clone(),
                 files: st.procsubs.clone(),
+                outs: crate::procsub::out_files(st),
             })
         };
         let mut ctx = CommandCtx {

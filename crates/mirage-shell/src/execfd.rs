@@ -78,6 +78,8 @@ pub struct ExecFds {
     run: Option<(Sink, Sink)>,
     /// Descriptors 3 and up (`exec 3>file`), by number.
     pub fds: BTreeMap<u32, FdEntry>,
+    /// The `>(cmd)` arguments of the command being expanded and run.
+    pub(crate) outsubs: Vec<crate::procsub::OutSub>,
 }
 
 impl std::fmt::Debug for ExecFds {

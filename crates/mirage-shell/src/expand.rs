@@ -639,6 +639,13 @@ impl Interp {
                             }
                         }
                     }
+                    WordPart::OutProcSub(script) => {
+                        out.push(Piece::Text {
+                            s: crate::procsub::out_path(st, script),
+                            quoted: true,
+                            split: false,
+                        });
+                    }
                     WordPart::ProcSub(script) => {
                         let (sink, buf) = mirage_types::Sink::capture();
                         let sub_io = Io {
@@ -653,7 +660,7 @@ impl Interp {
                             Ok(mut g) => std::mem::take(&mut *g),
                             Err(e) => std::mem::take(&mut *e.into_inner()),
                         };
-                        let path = format!("/dev/fd/{}", 63 - st.procsubs.len());
+                        let path = crate::procsub::next_path(st);
                         st.procsubs.insert(path.clone(), bytes::Bytes::from(data));
                         out.push(Piece::Text {
                             s: path,

@@ -986,6 +986,11 @@ fn part_text(p: &WordPart) -> String {
             p.list(&s.items);
             format!("<({})", p.out)
         }
+        WordPart::OutProcSub(s) => {
+            let mut p = Printer::default();
+            p.list(&s.items);
+            format!(">({})", p.out)
+        }
         WordPart::Arith(w) => format!("$(({}))", arith_parts(w)),
     }
 }

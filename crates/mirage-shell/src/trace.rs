@@ -248,7 +248,9 @@ fn source_text(w: &Word) -> String {
                     o.push_str(&format!("${}", pe.name));
                 }
                 WordPart::Param(pe) => o.push_str(&format!("${{{}}}", pe.name)),
-                WordPart::CmdSub(_) | WordPart::ProcSub(_) => o.push_str("$(…)"),
+                WordPart::CmdSub(_) | WordPart::ProcSub(_) | WordPart::OutProcSub(_) => {
+                    o.push_str("$(…)");
+                }
                 WordPart::Arith(_) => o.push_str("$((…))"),
             }
         }

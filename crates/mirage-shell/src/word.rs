@@ -155,11 +155,7 @@ fn lex_parts_inner(
                 if c == '<' {
                     parts.push(WordPart::ProcSub(Arc::new(script)));
                 } else {
-                    // `>(cmd)` outside a `>` redirection: parsed, refused when run
-                    let cmd = crate::parse::unsupported_cmd(&format!(">({inner}) as an argument"));
-                    parts.push(WordPart::ProcSub(Arc::new(crate::ast::Script::of(vec![
-                        cmd,
-                    ]))));
+                    parts.push(WordPart::OutProcSub(Arc::new(script)));
                 }
                 *pos = end + 1;
             }
