@@ -1162,57 +1162,19 @@ impl Interp {
                         "/dev/stdout" | "/dev/fd/1" => out.stdout.clone(),
                         "/dev/stderr" | "/dev/fd/2" => out.stderr.clone(),
                         _ => {
-                            let path = mirage_types::join_path(&st.cwd, &target);
-                            if st.options.noclobber
-                                && r.op != RedirOp::Clobber
-                                && !append
-                                && self.vfs.stat(&path).await.is_ok_and(|s| s.is_file())
-                            {
-                                io.err(&format!(
-                                    "{}{target}: cannot overwrite existing file\n",
-                                    st.diag()
-                                ))
-                                .await;
+                            let clobber = r.op == RedirOp::Clobber;
+                            let Ok(path) =
+                                crate::execfd::create(self, st, io, &target, append, clobber).await
+                            else {
                                 return Err(1);
-                            }
-                            let res = if append {
-                                self.vfs.append(&path, ByteSource::empty()).await
-                            } else {
-                                self.vfs.write(&path, ByteSource::empty()).await
                             };
-                            if let Err(e) = res {
-                                io.err(&format!("{}{target}: {}\n", st.diag(), e.message()))
-                                    .await;
-                                return Err(1);
-                            }
                             // The file is created (or truncated) above, so errors show
                             // before the command runs; its output is then appended as
                             // it is produced.
                             if keep {
                                 Sink::File(self.vfs.clone(), path.into())
-                            } else if tokio::runtime::Handle::try_current().is_ok() {
-                                let (tx, rx) = mpsc::channel::<Bytes>(16);
-                                let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-                                let vfs = self.vfs.clone();
-                                let p = path.clone();
-                                let task = tokio::spawn(async move {
-                                    vfs.append(&p, redirect_stream(rx, done_rx)).await
-                                });
-                                pending.push(PendingWrite {
-                                    path,
-                                    how: Pending::Stream {
-                                        done: done_tx,
-                                        task,
-                                    },
-                                });
-                                Sink::Pipe(tx)
                             } else {
-                                let (sink, buf) = Sink::capture();
-                                pending.push(PendingWrite {
-                                    path,
-                                    how: Pending::Capture(buf),
-                                });
-                                sink
+                                self.append_sink(path, &mut pending)
                             }
                         }
                     };

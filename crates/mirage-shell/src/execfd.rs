@@ -7,9 +7,16 @@
 //! stdout or stderr is still the run's own stream gets the target instead
 //! ([`remap`]); a stream that a redirect or a pipe already replaced is left
 //! alone, so `{ ls /x; } 2>/dev/null` still discards after `exec 2>&1`.
-//! Redirecting to a file with `exec > FILE` is not kept yet: the file is
-//! opened as bash opens it, then `exec` says `unsupported` and returns 1,
-//! so a script never silently writes where it did not ask to.
+//! `exec > FILE` (and `>>`, `2>`) keeps a [`Sink::File`], which appends
+//! each block through the VFS as it is written, so the next command sees
+//! it; `exec >&-` keeps a [`Sink::Closed`], whose writes fail with
+//! `Bad file descriptor` ([`closed_stdout`] reports them as bash and the
+//! GNU tools do). `exec < FILE` replaces the run's standard input.
+//!
+//! `{name}>file` and the other `{name}` forms ([`var_alloc`],
+//! [`var_assign`], [`var_close`]) open descriptors from 10 up and leave
+//! them open after the command, as bash 5.2 does unless
+//! `shopt -s varredir_close`.
 //!
 //! Descriptors 3 and up live in a table ([`ExecFds::fds`]): `3>file`,
 //! `3>>file`, `3<file`, `3>&1`, `3<&0`, `3>&-` on any command set an entry
@@ -146,13 +153,12 @@ pub fn remap(st: &ShellState, io: &Io) -> Option<Io> {
         return None;
     }
     let (out, err) = fds.run.as_ref()?;
-    let pick = |cur: &Sink, own: &Sink, e: &Option<FdEntry>| match e
-        .as_ref()
-        .and_then(|e| fds.sink_of(e))
-    {
-        Some(s) if cur.same_as(own) => s,
-        _ => cur.clone(),
-    };
+    let pick =
+        |cur: &Sink, own: &Sink, e: &Option<FdEntry>| match e.as_ref().and_then(|e| fds.sink_of(e))
+        {
+            Some(s) if cur.same_as(own) => s,
+            _ => cur.clone(),
+        };
     Some(Io {
         stdin: io.stdin.clone(),
         stdout: pick(&io.stdout, out, &fds.stdout),
@@ -270,34 +276,48 @@ pub async fn open_out(
         "/dev/null" | "/dev/zero" => FdEntry::Std(FdTarget::Null),
         "/dev/stdout" | "/dev/fd/1" => dup_out(st, io, 1).ok_or(())?,
         "/dev/stderr" | "/dev/fd/2" => dup_out(st, io, 2).ok_or(())?,
-        _ => {
-            let path = mirage_types::join_path(&st.cwd, target);
-            if st.options.noclobber
-                && !clobber
-                && !append
-                && interp.vfs.stat(&path).await.is_ok_and(|s| s.is_file())
-            {
-                io.err(&format!(
-                    "{}{target}: cannot overwrite existing file\n",
-                    st.diag()
-                ))
-                .await;
-                return Err(());
-            }
-            let res = if append {
-                interp.vfs.append(&path, ByteSource::empty()).await
-            } else {
-                interp.vfs.write(&path, ByteSource::empty()).await
-            };
-            if let Err(e) = res {
-                io.err(&format!("{}{target}: {}\n", st.diag(), e.message()))
-                    .await;
-                return Err(());
-            }
-            FdEntry::File(path)
-        }
+        _ => FdEntry::File(create(interp, st, io, target, append, clobber).await?),
     };
     Ok(set_fd(st, n, Some(entry)))
+}
+
+/// Opens `target` for output as `>`, `>|` and `>>` do, for any descriptor:
+/// refuses an existing file under `noclobber` unless `clobber` or
+/// `append` (`cannot overwrite existing file`), then creates or truncates
+/// it (or creates it for appending), so errors show before the command
+/// runs. The virtual path, or `Err(())` after reporting the error.
+pub async fn create(
+    interp: &Interp,
+    st: &ShellState,
+    io: &Io,
+    target: &str,
+    append: bool,
+    clobber: bool,
+) -> Result<String, ()> {
+    let path = mirage_types::join_path(&st.cwd, target);
+    if st.options.noclobber
+        && !clobber
+        && !append
+        && interp.vfs.stat(&path).await.is_ok_and(|s| s.is_file())
+    {
+        io.err(&format!(
+            "{}{target}: cannot overwrite existing file\n",
+            st.diag()
+        ))
+        .await;
+        return Err(());
+    }
+    let res = if append {
+        interp.vfs.append(&path, ByteSource::empty()).await
+    } else {
+        interp.vfs.write(&path, ByteSource::empty()).await
+    };
+    if let Err(e) = res {
+        io.err(&format!("{}{target}: {}\n", st.diag(), e.message()))
+            .await;
+        return Err(());
+    }
+    Ok(path)
 }
 
 /// `N<file` for N of 3 or more: opens `target` for reading and points N
@@ -377,8 +397,14 @@ pub async fn closed_stdout(
     }
     let (msg, status) = match name {
         "cat" | "yes" => (format!("{name}: standard output: Bad file descriptor\n"), 1),
-        "tee" => ("tee: 'standard output': Bad file descriptor\n".to_string(), 1),
-        "sed" => ("sed: couldn't close stdout: Bad file descriptor\n".to_string(), 4),
+        "tee" => (
+            "tee: 'standard output': Bad file descriptor\n".to_string(),
+            1,
+        ),
+        "sed" => (
+            "sed: couldn't close stdout: Bad file descriptor\n".to_string(),
+            4,
+        ),
         "sort" => (
             "sort: fflush failed: 'standard output': Bad file descriptor\n\
              sort: write error: Bad file descriptor\n"
