@@ -4,27 +4,13 @@
 //! and `sleep` are registered commands that run commands through the
 //! shell's runner.
 
-use std::sync::Arc;
-
-use mirage_resource_ram::RamResource;
-use mirage_types::MountMode;
+use common::run;
 use mirage_workspace::Workspace;
 
-fn ws() -> Workspace {
-    Workspace::builder()
-        .mount("/data", Arc::new(RamResource::new()), MountMode::Write)
-        .cwd("/data")
-        .build()
-        .unwrap()
-}
+mod common;
 
-async fn run(ws: &Workspace, line: &str) -> (String, String, i32) {
-    let o = ws.execute("default", line, None).await.unwrap();
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-        o.exit_code,
-    )
+fn ws() -> Workspace {
+    common::ram_ws("/data")
 }
 
 #[tokio::test]

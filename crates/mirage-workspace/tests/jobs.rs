@@ -6,25 +6,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::run;
 use mirage_resource_ram::RamResource;
 use mirage_types::MountMode;
 use mirage_workspace::Workspace;
 
-fn ws() -> Workspace {
-    Workspace::builder()
-        .mount("/tmp", Arc::new(RamResource::new()), MountMode::Write)
-        .cwd("/tmp")
-        .build()
-        .unwrap()
-}
+mod common;
 
-async fn run(ws: &Workspace, line: &str) -> (String, String, i32) {
-    let o = ws.execute("default", line, None).await.unwrap();
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-        o.exit_code,
-    )
+fn ws() -> Workspace {
+    common::ram_ws("/tmp")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,6 +16,7 @@
 use async_trait::async_trait;
 use mirage_types::bytestr;
 
+use super::getopt::Opt;
 use super::{Builtin, out};
 use crate::exec::{ExecResult, Interp, Io};
 use crate::state::ShellState;
@@ -95,83 +96,55 @@ async fn parse(name: &str, args: &[String], st: &ShellState, io: &Io) -> Result<
         "complete: usage: complete [-abcdefgjksuv] [-pr] [-DEI] [-o option] [-A action] [-G globpat] [-W wordlist] [-F function] [-C command] [-X filterpat] [-P prefix] [-S suffix] [name ...]\n"
     };
     let mut sp = Spec::default();
-    let mut i = 0;
-    while let Some(a) = args.get(i) {
-        i += 1;
-        if a == "--" {
-            break;
-        }
-        let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) else {
-            i -= 1;
-            break;
-        };
-        for (k, c) in flags.char_indices() {
-            let simple = match c {
-                'a' => Some("alias"),
-                'b' => Some("builtin"),
-                'c' => Some("command"),
-                'd' => Some("directory"),
-                'e' => Some("export"),
-                'f' => Some("file"),
-                'k' => Some("keyword"),
-                'v' => Some("variable"),
-                'g' => Some("group"),
-                'j' => Some("job"),
-                's' => Some("service"),
-                'u' => Some("user"),
-                _ => None,
-            };
-            if let Some(s) = simple {
-                sp.actions.push(s.into());
-                continue;
-            }
-            match c {
-                'p' if name == "complete" => sp.print = true,
-                'r' if name == "complete" => sp.remove = true,
-                'D' | 'E' | 'I' if name == "complete" => {}
-                'o' | 'A' | 'G' | 'W' | 'F' | 'C' | 'X' | 'P' | 'S' => {
-                    let rest = &flags[k + 1..];
-                    let v = if rest.is_empty() {
-                        i += 1;
-                        match args.get(i - 1) {
-                            Some(v) => v.clone(),
-                            None => {
-                                io.err(&format!(
-                                    "{}{name}: -{c}: option requires an argument\n{usage}",
-                                    st.diag()
-                                ))
-                                .await;
-                                return Err(2);
-                            }
-                        }
-                    } else {
-                        rest.to_string()
-                    };
-                    match c {
-                        'o' => sp.options.push(v),
-                        'A' => sp.actions.push(v),
-                        'G' => sp.glob = Some(v),
-                        'W' => sp.words = Some(v),
-                        'F' => sp.func = Some(v),
-                        'C' => sp.command = Some(v),
-                        'X' => sp.filter = Some(v),
-                        'P' => sp.prefix = v,
-                        _ => sp.suffix = v,
+    let flags = if name == "compgen" {
+        "abcdefkvgjsu"
+    } else {
+        "abcdefkvgjsuprDEI"
+    };
+    let mut opts = super::getopt::Getopt::new(args, flags, "oAGWFCXPS");
+    while let Some(opt) = opts.next_opt() {
+        match opt {
+            Opt::Flag(c) => {
+                let simple = match c {
+                    'a' => "alias",
+                    'b' => "builtin",
+                    'c' => "command",
+                    'd' => "directory",
+                    'e' => "export",
+                    'f' => "file",
+                    'k' => "keyword",
+                    'v' => "variable",
+                    'g' => "group",
+                    'j' => "job",
+                    's' => "service",
+                    'u' => "user",
+                    'p' => {
+                        sp.print = true;
+                        continue;
                     }
-                    break;
-                }
-                _ => {
-                    io.err(&format!(
-                        "{}{name}: -{c}: invalid option\n{usage}",
-                        st.diag()
-                    ))
-                    .await;
-                    return Err(2);
-                }
+                    'r' => {
+                        sp.remove = true;
+                        continue;
+                    }
+                    _ => continue,
+                };
+                sp.actions.push(simple.into());
             }
+            Opt::Arg(c, v) => match c {
+                'o' => sp.options.push(v),
+                'A' => sp.actions.push(v),
+                'G' => sp.glob = Some(v),
+                'W' => sp.words = Some(v),
+                'F' => sp.func = Some(v),
+                'C' => sp.command = Some(v),
+                'X' => sp.filter = Some(v),
+                'P' => sp.prefix = v,
+                _ => sp.suffix = v,
+            },
+            bad => return Err(super::getopt::usage_error(&bad, name, usage, st, io).await),
         }
     }
-    sp.names = args[i..].to_vec();
+    sp.names = opts.rest().to_vec();
     Ok(sp)
 }
 

@@ -26,6 +26,7 @@
 use async_trait::async_trait;
 use mirage_types::bytestr;
 
+use super::getopt::{Getopt, Opt, usage_error};
 use super::{Builtin, out};
 use crate::exec::{ExecResult, Flow, Interp, Io};
 use crate::state::ShellState;
@@ -321,51 +322,15 @@ impl Builtin for History {
 async fn history(interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
     let mut flags = String::new();
     let mut delete: Option<String> = None;
-    let mut i = 0;
-    while let Some(a) = args.get(i) {
-        if a == "--" {
-            i += 1;
-            break;
-        }
-        let Some(f) = a.strip_prefix('-').filter(|f| !f.is_empty()) else {
-            break;
-        };
-        if f.starts_with(|c: char| c.is_ascii_digit()) {
-            break;
-        }
-        i += 1;
-        for (k, c) in f.char_indices() {
-            match c {
-                'a' | 'c' | 'n' | 'p' | 'r' | 's' | 'w' => flags.push(c),
-                'd' => {
-                    let rest = &f[k + 1..];
-                    if !rest.is_empty() {
-                        delete = Some(rest.to_string());
-                    } else if let Some(v) = args.get(i) {
-                        delete = Some(v.clone());
-                        i += 1;
-                    } else {
-                        io.err(&format!(
-                            "{}history: -d: option requires an argument\n{HISTORY_USAGE}",
-                            st.diag()
-                        ))
-                        .await;
-                        return Ok(2);
-                    }
-                    break;
-                }
-                _ => {
-                    io.err(&format!(
-                        "{}history: -{c}: invalid option\n{HISTORY_USAGE}",
-                        st.diag()
-                    ))
-                    .await;
-                    return Ok(2);
-                }
-            }
+    let mut opts = Getopt::new(args, "acnprsw", "d").numbers_are_operands();
+    while let Some(opt) = opts.next_opt() {
+        match opt {
+            Opt::Flag(c) => flags.push(c),
+            Opt::Arg(_, v) => delete = Some(v),
+            bad => return Ok(usage_error(&bad, "history", HISTORY_USAGE, st, io).await),
         }
     }
-    let rest = &args[i..];
+    let rest = opts.rest();
     let files: String = flags.chars().filter(|c| "anrw".contains(*c)).collect();
     let mut distinct: Vec<char> = files.chars().collect();
     distinct.dedup();
@@ -661,54 +626,18 @@ fn fc_spec(spec: Option<&str>, st: &ShellState, listing: bool, first: bool) -> S
 async fn fc(interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
     let (mut listing, mut numbers, mut reverse, mut execute) = (false, true, false, false);
     let mut editor: Option<String> = None;
-    let mut i = 0;
-    while let Some(a) = args.get(i) {
-        if a == "--" {
-            i += 1;
-            break;
-        }
-        let Some(f) = a.strip_prefix('-').filter(|f| !f.is_empty()) else {
-            break;
-        };
-        if f.starts_with(|c: char| c.is_ascii_digit()) {
-            break;
-        }
-        i += 1;
-        for (k, c) in f.char_indices() {
-            match c {
-                'l' => listing = true,
-                'n' => numbers = false,
-                'r' => reverse = true,
-                's' => execute = true,
-                'e' => {
-                    let rest = &f[k + 1..];
-                    if !rest.is_empty() {
-                        editor = Some(rest.to_string());
-                    } else if let Some(v) = args.get(i) {
-                        editor = Some(v.clone());
-                        i += 1;
-                    } else {
-                        io.err(&format!(
-                            "{}fc: -e: option requires an argument\n{FC_USAGE}",
-                            st.diag()
-                        ))
-                        .await;
-                        return Ok(2);
-                    }
-                    break;
-                }
-                _ => {
-                    io.err(&format!(
-                        "{}fc: -{c}: invalid option\n{FC_USAGE}",
-                        st.diag()
-                    ))
-                    .await;
-                    return Ok(2);
-                }
-            }
+    let mut opts = Getopt::new(args, "lnrs", "e").numbers_are_operands();
+    while let Some(opt) = opts.next_opt() {
+        match opt {
+            Opt::Flag('l') => listing = true,
+            Opt::Flag('n') => numbers = false,
+            Opt::Flag('r') => reverse = true,
+            Opt::Flag(_) => execute = true,
+            Opt::Arg(_, v) => editor = Some(v),
+            bad => return Ok(usage_error(&bad, "fc", FC_USAGE, st, io).await),
         }
     }
-    let mut rest = &args[i..];
+    let mut rest = opts.rest();
     if editor.as_deref() == Some("-") {
         execute = true;
     }

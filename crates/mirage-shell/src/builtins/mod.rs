@@ -29,6 +29,7 @@ mod eval;
 mod exit;
 pub(crate) mod extra;
 mod r#false;
+mod getopt;
 mod getopts;
 pub(crate) mod hash;
 mod help;

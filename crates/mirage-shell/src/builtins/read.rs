@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use mirage_types::bytestr;
 
 use super::Builtin;
+use super::getopt::Opt;
 use crate::exec::{ExecResult, Interp, Io};
 use crate::state::{ShellState, Value, Var};
 
@@ -40,88 +41,57 @@ async fn read(_interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -
     let mut timeout: Option<f64> = None;
     let mut fd: u32 = 0;
     let mut names = Vec::new();
-    let mut i = 0;
-    while let Some(a) = args.get(i) {
-        i += 1;
-        if a == "--" {
-            break;
-        }
-        let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) else {
-            i -= 1;
-            break;
-        };
-        for (k, c) in flags.char_indices() {
-            match c {
-                'r' => raw = true,
-                's' | 'e' => {}
-                'a' | 'd' | 'i' | 'n' | 'N' | 'p' | 't' | 'u' => {
-                    let rest = &flags[k + c.len_utf8()..];
-                    let v = if rest.is_empty() {
-                        i += 1;
-                        match args.get(i - 1) {
-                            Some(v) => v.clone(),
-                            None => {
-                                io.err(&format!(
-                                    "{}read: -{c}: option requires an argument\n{USAGE}",
-                                    st.diag()
-                                ))
-                                .await;
-                                return Ok(2);
-                            }
-                        }
-                    } else {
-                        rest.to_string()
-                    };
-                    match c {
-                        'a' => array = Some(v),
-                        'd' => delim = Some(bytestr::encode(&v).first().copied().unwrap_or(0)),
-                        'n' | 'N' => match v.parse::<usize>() {
-                            Ok(n) => {
-                                nchars = Some(n);
-                                exact = c == 'N';
-                            }
-                            Err(_) => {
-                                io.err(&format!("{}read: {v}: invalid number\n", st.diag()))
-                                    .await;
-                                return Ok(1);
-                            }
-                        },
-                        't' => match v.parse::<f64>() {
-                            Ok(t) if t >= 0.0 && t.is_finite() => timeout = Some(t),
-                            _ => {
-                                io.err(&format!(
-                                    "{}read: {v}: invalid timeout specification\n",
-                                    st.diag()
-                                ))
-                                .await;
-                                return Ok(1);
-                            }
-                        },
-                        'u' => match v.parse::<u32>() {
-                            Ok(n) => fd = n,
-                            Err(_) => {
-                                io.err(&format!(
-                                    "{}read: {v}: invalid file descriptor specification\n",
-                                    st.diag()
-                                ))
-                                .await;
-                                return Ok(1);
-                            }
-                        },
-                        // -p's prompt goes to a terminal only; -i needs readline
-                        _ => {}
-                    }
-                    break;
-                }
-                _ => {
-                    io.err(&format!("{}read: -{c}: invalid option\n{USAGE}", st.diag()))
-                        .await;
-                    return Ok(2);
-                }
+    let mut opts = super::getopt::Getopt::new(args, "rse", "adinNptu");
+    while let Some(opt) = opts.next_opt() {
+        let (c, v) = match opt {
+            Opt::Flag(c) => {
+                raw |= c == 'r';
+                continue;
             }
+            Opt::Arg(c, v) => (c, v),
+            bad => return Ok(super::getopt::usage_error(&bad, "read", USAGE, st, io).await),
+        };
+        match c {
+            'a' => array = Some(v),
+            'd' => delim = Some(bytestr::encode(&v).first().copied().unwrap_or(0)),
+            'n' | 'N' => match v.parse::<usize>() {
+                Ok(n) => {
+                    nchars = Some(n);
+                    exact = c == 'N';
+                }
+                Err(_) => {
+                    io.err(&format!("{}read: {v}: invalid number\n", st.diag()))
+                        .await;
+                    return Ok(1);
+                }
+            },
+            't' => match v.parse::<f64>() {
+                Ok(t) if t >= 0.0 && t.is_finite() => timeout = Some(t),
+                _ => {
+                    io.err(&format!(
+                        "{}read: {v}: invalid timeout specification\n",
+                        st.diag()
+                    ))
+                    .await;
+                    return Ok(1);
+                }
+            },
+            'u' => match v.parse::<u32>() {
+                Ok(n) => fd = n,
+                Err(_) => {
+                    io.err(&format!(
+                        "{}read: {v}: invalid file descriptor specification\n",
+                        st.diag()
+                    ))
+                    .await;
+                    return Ok(1);
+                }
+            },
+            // -p's prompt goes to a terminal only; -i needs readline
+            _ => {}
         }
     }
-    for n in &args[i..] {
+    for n in opts.rest() {
         if !super::valid_name(n) {
             io.err(&format!(
                 "{}read: `{n}': not a valid identifier\n",

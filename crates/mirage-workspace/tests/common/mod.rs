@@ -72,6 +72,16 @@ pub async fn run(ws: &Workspace, line: &str) -> (String, String, i32) {
     )
 }
 
+/// A workspace with one writable RAM mount at `prefix`, which is also the
+/// cwd.
+pub fn ram_ws(prefix: &str) -> Workspace {
+    Workspace::builder()
+        .mount(prefix, Arc::new(RamResource::new()), MountMode::Write)
+        .cwd(prefix)
+        .build()
+        .unwrap()
+}
+
 /// A workspace with a writable `/tmp` (the cwd) and a read-only `/etc`
 /// holding `conf` (`keep\n`), for the awk/sed isolation tests.
 pub async fn ro_etc_ws() -> Workspace {
