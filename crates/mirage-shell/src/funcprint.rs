@@ -530,7 +530,9 @@ impl Printer {
                 self.out.push(' ');
             }
             if r.op == RedirOp::HereDoc {
-                if let Some(fd) = r.fd.filter(|&f| f != 0) {
+                if let Some(v) = &r.var {
+                    let _ = write!(self.out, "{{{v}}}");
+                } else if let Some(fd) = r.fd.filter(|&f| f != 0) {
                     let _ = write!(self.out, "{fd}");
                 }
                 let (head, body) = heredoc_parts(&r.target);
@@ -553,6 +555,11 @@ impl Printer {
     fn redir(&mut self, r: &Redir) {
         let t = word_text(&r.target);
         let fd = r.fd;
+        // `{name}>file`: the name stands where a number would
+        if let Some(v) = &r.var {
+            let _ = write!(self.out, "{{{v}}}");
+        }
+        let var = r.var.is_some();
         let num = |d: u32| {
             fd.filter(|&f| f != d)
                 .map(|f| f.to_string())
@@ -563,6 +570,7 @@ impl Printer {
             RedirOp::Out => format!("{}> {t}", num(1)),
             RedirOp::Clobber => format!("{}>| {t}", num(1)),
             RedirOp::Append => format!("{}>> {t}", num(1)),
+            RedirOp::ReadWrite if var => format!("<> {t}"),
             RedirOp::ReadWrite => format!("{}<> {t}", fd.unwrap_or(0)),
             RedirOp::HereString => format!("{}<<< {t}", num(0)),
             RedirOp::OutErr => format!("&> {t}"),
@@ -571,7 +579,8 @@ impl Printer {
             RedirOp::HereDoc => String::new(),
             RedirOp::DupOut | RedirOp::DupIn => {
                 let out = r.op == RedirOp::DupOut;
-                let d = fd.unwrap_or(if out { 1 } else { 0 });
+                let n = fd.unwrap_or(if out { 1 } else { 0 });
+                let d = if var { String::new() } else { n.to_string() };
                 let arrow = if out { ">&" } else { "<&" };
                 let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
                 match r.target.as_static() {
@@ -580,7 +589,7 @@ impl Printer {
                     Some(s) if s.ends_with('-') && digits(&s[..s.len() - 1]) => {
                         format!("{d}{arrow}{s}")
                     }
-                    _ if d == u32::from(out) => format!("{arrow}{t}"),
+                    _ if var || n == u32::from(out) => format!("{arrow}{t}"),
                     _ => format!("{d}{arrow}{t}"),
                 }
             }

@@ -109,6 +109,13 @@ impl Builtin for Set {
                     crate::printf::shell_quote(&v.value.scalar())
                 ));
             }
+            // then the functions, as `declare -f` prints them
+            let mut funcs: Vec<_> = st.functions.iter().collect();
+            funcs.sort_by(|a, b| a.0.cmp(b.0));
+            for (name, body) in funcs {
+                buf.push_str(&crate::funcprint::print_function(name, body));
+                buf.push('\n');
+            }
             out(io, &bytestr::encode(&buf)).await?;
             return Ok(0);
         }
