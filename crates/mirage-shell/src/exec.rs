@@ -487,6 +487,9 @@ impl Interp {
                 }
                 Cmd::Arith(w, line) => {
                     st.set_line(*line);
+                    // its errors go where `exec 2>…` left stderr
+                    let remapped = crate::execfd::remap(st, io);
+                    let io = remapped.as_ref().unwrap_or(io);
                     match self.arith(w, st, io).await {
                         Ok(v) => Ok(if v != 0 { 0 } else { 1 }),
                         Err(Flow::Exit(s)) => Ok(s),
@@ -495,6 +498,8 @@ impl Interp {
                 }
                 Cmd::Cond(words, line) => {
                     st.set_line(*line);
+                    let remapped = crate::execfd::remap(st, io);
+                    let io = remapped.as_ref().unwrap_or(io);
                     crate::test::cond(self, words, st, io).await
                 }
                 Cmd::Decl(kw, args, redirs, line) => {
@@ -669,7 +674,7 @@ impl Interp {
             }
             crate::trace::words(self, st, io, &argv).await;
             let r = if is_func {
-                Box::pin(self.call_function(&name, &argv[1..], st, &rio)).await
+                self.call_function(&name, &argv[1..], st, &rio).await
             } else {
                 crate::builtins::run(self, &argv, st, &rio).await
             };
@@ -718,7 +723,7 @@ impl Interp {
             }
             crate::trace::words(self, st, io, &argv).await;
             crate::builtins::hash::remember(self, st, &argv[0]);
-            Ok(Box::pin(self.run_external(argv, env, st, &rio)).await)
+            Ok(self.run_external(argv, env, st, &rio).await)
         };
         // a write to a closed stdout (`echo hi >&-`) as bash and GNU report it
         let result = match (closed_before, result) {
@@ -1052,24 +1057,7 @@ impl Interp {
     /// [`Self::finish_redirects`] must end after it. `keep` is `exec` with
     /// no command: a file for fd 1 or 2 becomes a [`Sink::File`] that
     /// outlives the command.
-    /// [`Interp::apply_redirects_now`] in its own allocation, and nothing
-    /// at all without redirects: the future of every simple command holds
-    /// this one, so it stays a few bytes instead of the whole redirect
-    /// machinery's (a big future costs a copy per command run).
     async fn apply_redirects(
-        &self,
-        redirs: &[Redir],
-        st: &mut ShellState,
-        io: &Io,
-        keep: bool,
-    ) -> Result<(Io, Vec<PendingWrite>), i32> {
-        if redirs.is_empty() {
-            return Ok((io.clone(), Vec::new()));
-        }
-        Box::pin(self.apply_redirects_now(redirs, st, io, keep)).await
-    }
-
-    async fn apply_redirects_now(
         &self,
         redirs: &[Redir],
         st: &mut ShellState,
@@ -1451,21 +1439,7 @@ impl Interp {
 
     /// Ends the redirects of a command; true when writing a file failed
     /// (a full RAM mount: `No space left on device`), after saying so.
-    /// [`Interp::finish_redirects_now`] in its own allocation, and nothing
-    /// when nothing is pending (as [`Interp::apply_redirects`]).
     async fn finish_redirects(
-        &self,
-        pending: Vec<PendingWrite>,
-        st: &mut ShellState,
-        io: &Io,
-    ) -> bool {
-        if pending.is_empty() {
-            return false;
-        }
-        Box::pin(self.finish_redirects_now(pending, st, io)).await
-    }
-
-    async fn finish_redirects_now(
         &self,
         pending: Vec<PendingWrite>,
         st: &mut ShellState,
