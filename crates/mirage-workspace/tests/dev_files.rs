@@ -125,7 +125,7 @@ async fn config_cwd_and_resource_config_are_checked() {
 }
 
 #[tokio::test]
-async fn exec_to_a_file_says_unsupported_instead_of_writing_elsewhere() {
+async fn exec_to_a_file_keeps_writing_there_in_later_lines() {
     let ram = Arc::new(mirage_resource_ram::RamResource::new());
     let w = Workspace::builder()
         .mount("/data", ram, MountMode::Write)
@@ -133,15 +133,16 @@ async fn exec_to_a_file_says_unsupported_instead_of_writing_elsewhere() {
         .build()
         .unwrap();
     let o = w
-        .execute("default", "exec > out.txt; echo rc=$?", None)
+        .execute("default", "exec 3>&1 > out.txt; echo one", None)
         .await
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "rc=1\n");
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("unsupported"),
-        "{:?}",
-        o.stderr
-    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "");
+    // the next line still writes to the file, until fd 1 is put back
+    let o = w
+        .execute("default", "echo two; exec >&3; cat out.txt", None)
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "one\ntwo\n");
     // `exec 2>&1` and friends still work
     let o = w
         .execute("default", "exec 2>&1; ls /nope 2>&1 | wc -l", None)
