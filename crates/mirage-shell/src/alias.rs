@@ -380,6 +380,7 @@ pub async fn run_input(
         let Some(item) = parsed.script.items.get(i) else {
             break;
         };
+        crate::verbose::before(st, io, &parsed, i, src).await;
         match interp.exec(item, st, io).await {
             Ok(s) => {
                 st.last_status = s;
@@ -394,5 +395,6 @@ pub async fn run_input(
             Err(f) => return Err(f),
         }
     }
+    crate::verbose::before_error(st, io, &parsed, src).await;
     Ok((status, parsed.error.clone()))
 }

@@ -33,6 +33,7 @@ pub mod test;
 pub mod timecmd;
 pub mod trace;
 pub mod transform;
+pub mod verbose;
 pub mod word;
 
 use std::sync::Arc;
@@ -190,6 +191,7 @@ async fn run_items(interp: &Interp, st: &mut ShellState, io: &Io, src: &str) {
             break;
         };
         history.before(st, parsed, i);
+        verbose::before(st, io, parsed, i, src).await;
         i += 1;
         match interp.exec(item, st, io).await {
             Ok(s) | Err(Flow::Return(s)) => {
@@ -207,6 +209,9 @@ async fn run_items(interp: &Interp, st: &mut ShellState, io: &Io, src: &str) {
             }
             Err(Flow::Break(_) | Flow::Continue(_)) => {}
         }
+    }
+    if !exited {
+        verbose::before_error(st, io, reparsed.as_ref().unwrap_or(&first), src).await;
     }
     let error = match reparsed {
         Some(p) => p.error,
