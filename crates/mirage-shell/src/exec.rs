@@ -233,6 +233,7 @@ impl Interp {
                 Cmd::Empty => Ok(st.last_status),
                 Cmd::Simple(s) => {
                     st.set_line(s.line);
+                    st.trace.eval_span = crate::trace::eval_span(s);
                     if !crate::trace::debug(self, st, io, cmd).await? {
                         return Ok(st.last_status);
                     }

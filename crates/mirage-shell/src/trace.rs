@@ -30,6 +30,35 @@ pub struct TraceState {
     /// A declaration command (`declare`, `local`, `export`) is assigning:
     /// its own trace line shows the assignments.
     pub in_decl: bool,
+    /// The newlines inside the words of the `eval` command being run:
+    /// bash numbers an `eval` string's lines from the line where the
+    /// command ends.
+    pub eval_span: u32,
+}
+
+/// For a simple command whose name is literally `eval`: how many lines its
+/// first argument spans past the first (the newlines in its written text;
+/// bash takes a command's line from the lexer after the token that follows
+/// the command name); 0 for any other command.
+pub fn eval_span(s: &crate::ast::Simple) -> u32 {
+    fn count(parts: &[WordPart]) -> usize {
+        parts
+            .iter()
+            .map(|p| match p {
+                WordPart::Lit(t) | WordPart::Quoted(t) => t.matches('\n').count(),
+                WordPart::Double(inner) => count(inner),
+                _ => 0,
+            })
+            .sum()
+    }
+    match s.words.first().map(|w| w.parts.as_slice()) {
+        Some([WordPart::Lit(t)]) if t == "eval" => {
+            // bash's line when it runs a simple command is the lexer's after
+            // the token that follows the first word
+            u32::try_from(s.words.get(1).map_or(0, |w| count(&w.parts))).unwrap_or(0)
+        }
+        _ => 0,
+    }
 }
 
 /// True when bash's `sh_contains_shell_metas` is true for `s`: the word

@@ -1,0 +1,431 @@
+//! `mirage`: run shell lines over a Mirage workspace.
+//!
+//! `mirage execute -c LINE` runs in-process on an embedded workspace: the
+//! current directory mounted read-only at `/workspace` (writable with
+//! `--write`), RAM at `/tmp`, cwd `/workspace`. `--mount` adds mounts and
+//! `--config` loads a workspace config instead.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use mirage::ops::Resource;
+use mirage::types::MountMode;
+use mirage::{Workspace, WorkspaceConfig};
+
+mod repl;
+
+#[derive(Parser)]
+#[command(
+    name = "mirage",
+    version,
+    about = "A unified virtual filesystem and bash-compatible shell for AI agents"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(clap::Args, Clone)]
+struct WsArgs {
+    /// Make /workspace (the current directory) writable.
+    #[arg(long)]
+    write: bool,
+    /// Add a mount: `PREFIX=TYPE[:ARG][:MODE]`, TYPE any registered
+    /// resource (`mirage resources`), ARG its main setting (disk's root
+    /// directory), MODE read|write|exec (default: write without ARG, read
+    /// with one). E.g. `/scratch=ram`, `/docs=disk:./docs:write`. Repeatable.
+    #[arg(long = "mount", value_name = "PREFIX=SPEC")]
+    mounts: Vec<String>,
+    /// Load a workspace config (YAML) instead of the default mounts.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run one line (or script) and exit with its status.
+    Execute {
+        /// The line to run.
+        /// (Any bytes: a line that is not UTF-8 is carried byte for byte.)
+        #[arg(short = 'c', long = "command")]
+        command: std::ffi::OsString,
+        /// Check the syntax only, as `bash -n`: exit 0 when the line parses,
+        /// 2 with bash's syntax error message when it does not. Runs nothing.
+        #[arg(short = 'n', long = "noexec")]
+        noexec: bool,
+        /// Stop the line after SECS seconds of wall time (status 124, with a
+        /// message on stderr); 0 means no limit. Default: the workspace's
+        /// `limits.wall_time_secs` (10 minutes).
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<f64>,
+        #[command(flatten)]
+        ws: WsArgs,
+    },
+    /// An interactive shell over the same workspace.
+    Shell {
+        #[command(flatten)]
+        ws: WsArgs,
+    },
+    /// List the resource types this binary can mount (name and summary,
+    /// one per line, sorted).
+    Resources,
+    /// Config helpers.
+    Config {
+        #[command(subcommand)]
+        what: ConfigCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// Print the JSON Schema of the workspace config.
+    Schema,
+}
+
+/// A problem with the workspace the command line asks for (`--config`,
+/// `--mount`): `mirage` prints it and exits 2, as clap does for a usage error.
+#[derive(Debug)]
+struct UsageError(String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// The exit status of a config or `--mount` error.
+const USAGE_EXIT: i32 = 2;
+
+/// The largest `--config` file read (1 MiB).
+const CONFIG_LIMIT: u64 = 1 << 20;
+
+/// Reads a `--config` file: a regular file (checked on the open descriptor,
+/// opened non-blocking so a FIFO cannot hang us) of at most 1 MiB of UTF-8.
+fn read_config(path: &Path) -> std::result::Result<String, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let shown = path.display();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+        .map_err(|e| format!("{shown}: {}", io_message(&e)))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("{shown}: {}", io_message(&e)))?;
+    if meta.is_dir() {
+        return Err(format!("{shown}: Is a directory"));
+    }
+    if !meta.is_file() {
+        return Err(format!("{shown}: not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(CONFIG_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{shown}: {}", io_message(&e)))?;
+    if bytes.len() as u64 > CONFIG_LIMIT {
+        return Err(format!("{shown}: larger than the 1 MiB a config may have"));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{shown}: not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// An I/O error's message without Rust's ` (os error N)` suffix.
+fn io_message(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// The mode words of `--mount …:MODE`.
+const MODE_WORDS: &[&str] = &["read", "write", "exec", "ro", "rw"];
+
+/// One `--mount PREFIX=TYPE[:ARG][:MODE]`: the prefix, the resource and
+/// its mode. TYPE is any registered resource type (`mirage resources`),
+/// built through its registration's factory; ARG sets the type's main
+/// config key ([`mirage::ops::ResourceRegistration::main_key`], disk's
+/// `root`) and may itself contain `:`. MODE is `read`, `write` or `exec`
+/// (`ro`, `rw`); it defaults to `write` for a type that takes no ARG
+/// (scratch space: `ram`) and to `read` for one that does (existing data:
+/// `disk:PATH`). Errors name the problem (the caller exits 2).
+fn parse_mount(m: &str) -> std::result::Result<(String, Arc<dyn Resource>, MountMode), String> {
+    let (prefix, spec) = m
+        .split_once('=')
+        .ok_or_else(|| format!("--mount {m}: expected PREFIX=SPEC (PREFIX=TYPE[:ARG][:MODE])"))?;
+    if !prefix.starts_with('/') {
+        return Err(format!(
+            "--mount {m}: the prefix '{prefix}' must be an absolute path"
+        ));
+    }
+    let (ty, rest) = match spec.split_once(':') {
+        Some((t, r)) => (t, Some(r)),
+        None => (spec, None),
+    };
+    let Some(reg) = mirage::ops::resource_type(ty) else {
+        let known: Vec<&str> = mirage::resource_names();
+        return Err(format!(
+            "--mount {m}: unknown resource type '{ty}' (known: {}; see 'mirage resources')",
+            known.join(", ")
+        ));
+    };
+    // split off a trailing MODE: `disk:PATH:write`, `ram:exec`; a lone
+    // word after a type that takes an ARG is the ARG (`disk:write` is a
+    // directory named "write")
+    let (arg, mode) = match rest {
+        None => (None, None),
+        Some(r) => match r.rsplit_once(':') {
+            Some((a, w)) if MODE_WORDS.contains(&w) => (Some(a), Some(w)),
+            _ if reg.main_key.is_none() && MODE_WORDS.contains(&r) => (None, Some(r)),
+            _ => (Some(r), None),
+        },
+    };
+    let mut config = serde_json::Map::new();
+    match (reg.main_key, arg) {
+        (Some(key), Some(a)) if !a.is_empty() => {
+            config.insert(key.to_string(), serde_json::Value::String(a.to_string()));
+        }
+        (Some(key), _) => {
+            return Err(format!(
+                "--mount {m}: missing the {ty} {key} after '{ty}:' (PREFIX={ty}:{}[:MODE])",
+                key.to_uppercase()
+            ));
+        }
+        (None, Some(a)) => {
+            return Err(format!(
+                "--mount {m}: resource type '{ty}' takes no argument, got '{a}' \
+                 (PREFIX={ty}[:MODE]; use --config for its settings)"
+            ));
+        }
+        (None, None) => {}
+    }
+    let mode = match mode {
+        Some(w) => MountMode::parse(w).ok_or_else(|| format!("--mount {m}: bad mode '{w}'"))?,
+        None if reg.main_key.is_some() => MountMode::Read,
+        None => MountMode::Write,
+    };
+    let res =
+        (reg.build)(&serde_json::Value::Object(config)).map_err(|e| format!("--mount {m}: {e}"))?;
+    Ok((prefix.to_string(), res, mode))
+}
+
+/// The workspace of `execute` and `shell`: from `--config`, or the default
+/// mounts plus `--mount`s. Every error is a [`UsageError`] (exit 2).
+async fn build_workspace(args: &WsArgs) -> Result<Workspace> {
+    build_workspace_inner(args)
+        .await
+        .map_err(|e| anyhow::Error::new(UsageError(e)))
+}
+
+async fn build_workspace_inner(args: &WsArgs) -> std::result::Result<Workspace, String> {
+    if let Some(path) = &args.config {
+        if !args.mounts.is_empty() {
+            return Err("--mount cannot be combined with --config".into());
+        }
+        let text = read_config(path)?;
+        let cfg =
+            WorkspaceConfig::from_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        return Workspace::from_config(&cfg)
+            .await
+            .map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("current directory: {}", io_message(&e)))?;
+    let mode = if args.write {
+        MountMode::Write
+    } else {
+        MountMode::Read
+    };
+    let disk: Arc<dyn Resource> = Arc::new(
+        mirage::disk::DiskResource::open(&cwd).map_err(|e| format!("{}: {e}", cwd.display()))?,
+    );
+    let ram: Arc<dyn Resource> = Arc::new(mirage::ram::RamResource::new());
+    let mut b = Workspace::builder()
+        .mount("/workspace", disk, mode)
+        .mount("/tmp", ram, MountMode::Write)
+        .cwd("/workspace");
+    for m in &args.mounts {
+        let (prefix, res, mode) = parse_mount(m)?;
+        b = b.mount(&prefix, res, mode);
+    }
+    b.env("HOME", "/workspace")
+        .env("PATH", "/usr/bin:/bin")
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(64 * 1024 * 1024)
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mirage: {e}");
+            std::process::exit(1);
+        }
+    };
+    // run on a worker thread: its stack is sized for deep shell recursion
+    let code = match rt.block_on(async move { tokio::spawn(run(cli)).await }) {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
+            eprintln!("mirage: {e:#}");
+            if e.is::<UsageError>() { USAGE_EXIT } else { 1 }
+        }
+        Err(e) => {
+            eprintln!("mirage: {e:#}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+async fn run(cli: Cli) -> Result<i32> {
+    match cli.cmd {
+        Cmd::Resources => {
+            let mut so = std::io::stdout().lock();
+            for r in mirage::ops::resource_types() {
+                writeln!(so, "{}\t{}", r.name, r.summary)?;
+            }
+            Ok(0)
+        }
+        Cmd::Config {
+            what: ConfigCmd::Schema,
+        } => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&mirage::workspace::schema::workspace_schema())?
+            );
+            Ok(0)
+        }
+        Cmd::Execute {
+            command,
+            noexec,
+            timeout,
+            ws,
+        } => {
+            let command = mirage::types::bytestr::decode(std::os::unix::ffi::OsStrExt::as_bytes(
+                command.as_os_str(),
+            ))
+            .into_owned();
+            if noexec {
+                return Ok(match mirage::shell::parse::check_syntax(&command) {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        eprint!("{}", e.report(&command));
+                        2
+                    }
+                });
+            }
+            let ws = build_workspace(&ws).await?;
+            if let Some(t) = timeout {
+                if !t.is_finite() || t < 0.0 {
+                    return Err(
+                        UsageError(format!("--timeout {t}: not a number of seconds")).into(),
+                    );
+                }
+                let mut l = ws.session_limits("default").await?;
+                l.wall_time = (t > 0.0).then(|| std::time::Duration::from_secs_f64(t.min(1e9)));
+                ws.set_session_limits("default", l).await?;
+            }
+            // background jobs end with the process, as a shell's jobs get
+            // SIGHUP when it exits
+            run_streaming(&ws, &command, true).await
+        }
+        Cmd::Shell { ws } => {
+            let ws = build_workspace(&ws).await?;
+            shell(ws).await
+        }
+    }
+}
+
+/// How many chunks (each up to a command's output block, 32 KiB, or one
+/// large chunk passed through) may wait for the terminal per stream.
+const STREAM_CHUNKS: usize = 16;
+
+/// Copies the chunks of `rx` to `out` on a thread of its own, flushing
+/// each, until the channel closes. When `out` fails (the reader of our
+/// stdout went away) it stops and drops `rx`, so the command writing gets
+/// `BrokenPipe` and stops, as `SIGPIPE` stops a GNU tool.
+fn forward(
+    rx: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+    stderr: bool,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(if stderr { "stderr" } else { "stdout" }.into())
+        .spawn(move || {
+            let mut rx = rx;
+            let write = |b: &[u8]| -> std::io::Result<()> {
+                if stderr {
+                    let mut e = std::io::stderr().lock();
+                    e.write_all(b)?;
+                    e.flush()
+                } else {
+                    let mut o = std::io::stdout().lock();
+                    o.write_all(b)?;
+                    o.flush()
+                }
+            };
+            while let Some(b) = rx.blocking_recv() {
+                if write(&b).is_err() {
+                    break;
+                }
+            }
+        })
+}
+
+/// Runs `line` in the default session with its stdout and stderr written
+/// to the process's streams as they are produced (through bounded
+/// channels, so memory stays flat whatever the output size: `mirage
+/// execute -c 'cat /dev/zero | head -c 1G' > /dev/null`). Returns the exit
+/// status. stdin is empty, as for `bash -c` with stdin from `/dev/null`.
+async fn run_streaming(ws: &Workspace, line: &str, end_jobs: bool) -> Result<i32> {
+    use mirage::types::{Input, Sink};
+    let (out_tx, out_rx) = tokio::sync::mpsc::channel(STREAM_CHUNKS);
+    let (err_tx, err_rx) = tokio::sync::mpsc::channel(STREAM_CHUNKS);
+    let threads = [forward(out_rx, false)?, forward(err_rx, true)?];
+    let code = ws
+        .execute_streaming(
+            "default",
+            line,
+            Input::empty(),
+            Sink::Pipe(out_tx),
+            Sink::Pipe(err_tx),
+        )
+        .await;
+    if end_jobs {
+        // a job still running holds the sinks: end it so they close
+        let _ = ws.kill_jobs("default").await;
+    }
+    // the sinks are gone with the run: the threads see the end and finish
+    tokio::task::spawn_blocking(move || {
+        for t in threads {
+            let _ = t.join();
+        }
+    })
+    .await?;
+    code.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+async fn shell(ws: Workspace) -> Result<i32> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        // a script on stdin
+        let mut src = Vec::new();
+        std::io::stdin().read_to_end(&mut src)?;
+        let src = mirage::types::bytestr::decode_owned(src);
+        return run_streaming(&ws, &src, true).await;
+    }
+    repl::interactive(ws).await
+}

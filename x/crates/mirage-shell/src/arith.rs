@@ -1,0 +1,577 @@
+//! Shell arithmetic (bash 5.2 manual, "Shell Arithmetic"): 64-bit signed
+//! integers with wrapping, C operators and precedence, assignments, `++`/`--`,
+//! `?:`, `,`, bases `0x`, `0` (octal) and `B#N`.
+
+use crate::state::ShellState;
+
+/// An arithmetic error, worded as bash prints it after `bash: EXPR: `.
+/// The second field, when set, is the (nested) expression the error is in,
+/// which bash names instead of the outer one (`a=b; b=a; $((a))` reports
+/// `b: expression recursion level exceeded`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArithError(pub String, pub Option<String>);
+
+impl ArithError {
+    fn new(msg: impl Into<String>) -> Self {
+        ArithError(msg.into(), None)
+    }
+    /// `EXPR: MESSAGE` as bash prints it after `bash: `, where `EXPR` is the
+    /// nested expression the error is in, else `outer` (trimmed).
+    pub fn report(&self, outer: &str) -> String {
+        format!("{}: {}", self.1.as_deref().unwrap_or(outer.trim()), self.0)
+    }
+}
+
+type R<T> = Result<T, ArithError>;
+
+/// A token of an expression; names borrow the expression's text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tok<'a> {
+    Num(i64),
+    Ident(&'a str),
+    Op(&'static str),
+}
+
+const OPS: &[&str] = &[
+    "<<=", ">>=", "**", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=",
+    "*=", "/=", "%=", "&=", "|=", "^=", "+", "-", "*", "/", "%", "<", ">", "=", "!", "~", "&", "|",
+    "^", "?", ":", ",", "(", ")",
+];
+
+fn parse_number(s: &str) -> R<i64> {
+    let bad = || {
+        ArithError::new(format!(
+            "{s}: value too great for base (error token is \"{s}\")"
+        ))
+    };
+    if let Some((base, digits)) = s.split_once('#') {
+        let b: u32 = base.parse().map_err(|_| bad())?;
+        if !(2..=64).contains(&b) {
+            return Err(ArithError::new(format!(
+                "{s}: invalid arithmetic base (error token is \"{s}\")"
+            )));
+        }
+        let mut v: i64 = 0;
+        for c in digits.chars() {
+            let d = match c {
+                '0'..='9' => c as u32 - '0' as u32,
+                'a'..='z' => c as u32 - 'a' as u32 + 10,
+                'A'..='Z' => c as u32 - 'A' as u32 + if b <= 36 { 10 } else { 36 },
+                '@' => 62,
+                '_' => 63,
+                _ => return Err(bad()),
+            };
+            if d >= b {
+                return Err(bad());
+            }
+            v = v.wrapping_mul(i64::from(b)).wrapping_add(i64::from(d));
+        }
+        return Ok(v);
+    }
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        return i64::from_str_radix(h, 16)
+            .or_else(|_| u64::from_str_radix(h, 16).map(|v| v as i64))
+            .map_err(|_| bad());
+    }
+    if s.len() > 1 && s.starts_with('0') {
+        return i64::from_str_radix(&s[1..], 8).map_err(|_| bad());
+    }
+    s.parse::<i64>()
+        .or_else(|_| s.parse::<u64>().map(|v| v as i64))
+        .map_err(|_| bad())
+}
+
+fn tokenize(src: &str) -> R<Vec<Tok<'_>>> {
+    // bytes, not chars: every token is ASCII, and a byte that starts no
+    // token (non-ASCII included) is an invalid operator, as in bash
+    let b = src.as_bytes();
+    let mut i = 0;
+    let mut out = Vec::new();
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c.is_ascii_digit() {
+            let st = i;
+            while i < b.len()
+                && (b[i].is_ascii_alphanumeric() || b[i] == b'#' || b[i] == b'_' || b[i] == b'@')
+            {
+                i += 1;
+            }
+            out.push(Tok::Num(parse_number(&src[st..i])?));
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let st = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            if i < b.len() && b[i] == b'[' {
+                // array element: keep the subscript text
+                let mut depth = 0;
+                while i < b.len() {
+                    if b[i] == b'[' {
+                        depth += 1;
+                    } else if b[i] == b']' {
+                        depth -= 1;
+                        if depth == 0 {
+                            i += 1;
+                            break;
+                        }
+                    }
+                    i += 1;
+                }
+            }
+            // `i` is a char boundary: it stops after `]` or an ASCII byte,
+            // or at the end
+            out.push(Tok::Ident(src.get(st..i).unwrap_or_default()));
+            continue;
+        }
+        let rest = &b[i..];
+        // the first byte picks the few candidates worth comparing
+        match OPS
+            .iter()
+            .find(|op| op.as_bytes()[0] == c && rest.starts_with(op.as_bytes()))
+        {
+            Some(op) => {
+                out.push(Tok::Op(op));
+                i += op.len();
+            }
+            None => {
+                let tail = src.get(i..).unwrap_or_default();
+                return Err(ArithError::new(format!(
+                    "syntax error: invalid arithmetic operator (error token is \"{tail}\")"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Evaluates `src` in `state` (assignments change variables).
+///
+/// A variable whose value is itself an expression is evaluated one level
+/// deeper; past `state.limits.max_arith_depth` levels (bash: 1024) this fails
+/// with bash's `expression recursion level exceeded`. Parentheses and unary
+/// operators nest at most `state.limits.max_arith_nesting` deep, and never
+/// closer to the end of the stack than `state.limits.min_free_stack`.
+pub fn eval(src: &str, state: &mut ShellState) -> R<i64> {
+    eval_at(src, state, 0)
+}
+
+fn eval_at(src: &str, state: &mut ShellState, depth: usize) -> R<i64> {
+    let toks = tokenize(src)?;
+    if toks.is_empty() {
+        return Ok(0);
+    }
+    let mut p = P {
+        toks,
+        pos: 0,
+        st: state,
+        src,
+        skip: 0,
+        depth,
+        nest: 0,
+    };
+    let v = p.comma()?;
+    if p.pos < p.toks.len() {
+        let rest = p.rest();
+        return Err(ArithError::new(format!(
+            "syntax error in expression (error token is \"{rest}\")"
+        )));
+    }
+    Ok(v)
+}
+
+struct P<'a> {
+    toks: Vec<Tok<'a>>,
+    pos: usize,
+    st: &'a mut ShellState,
+    src: &'a str,
+    /// >0 while evaluating a branch whose value is discarded (no side effects).
+    skip: u32,
+    /// How many variable values deep this expression is (0: the outer one).
+    depth: usize,
+    /// Open parentheses, unary operators and right operands being parsed.
+    nest: usize,
+}
+
+enum LVal<'a> {
+    Name(&'a str),
+}
+
+impl<'a> P<'a> {
+    fn rest(&self) -> String {
+        self.toks[self.pos..]
+            .iter()
+            .map(|t| match t {
+                Tok::Num(n) => n.to_string(),
+                Tok::Ident(s) => s.to_string(),
+                Tok::Op(o) => o.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+    fn peek_op(&self) -> Option<&'static str> {
+        match self.toks.get(self.pos) {
+            Some(Tok::Op(o)) => Some(o),
+            _ => None,
+        }
+    }
+    fn eat(&mut self, op: &str) -> bool {
+        if self.peek_op() == Some(op) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn var_value(&mut self, name: &str) -> R<i64> {
+        // the common case, without a copy: a set scalar holding a decimal
+        if let Some(v) = self.st.vars.get(name)
+            && !v.nameref
+            && !v.no_value
+            && let crate::state::Value::Scalar(s) = &v.value
+        {
+            let t = s.trim();
+            if t.is_empty() {
+                return Ok(0);
+            }
+            let digits = t.strip_prefix('-').unwrap_or(t);
+            if digits.bytes().all(|b| b.is_ascii_digit())
+                && let Ok(n) = t.parse::<i64>()
+            {
+                return Ok(n);
+            }
+        }
+        let raw = crate::expand::lookup_subscripted(self.st, name);
+        match raw {
+            None => {
+                if self.st.options.nounset {
+                    return Err(ArithError::new(format!("{name}: unbound variable")));
+                }
+                Ok(0)
+            }
+            Some(s) if s.trim().is_empty() => Ok(0),
+            Some(s) => {
+                let s = s.trim();
+                let digits = s.strip_prefix('-').unwrap_or(s);
+                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                    // a plain number needs no nested evaluation
+                    if let Ok(v) = s.parse::<i64>() {
+                        return Ok(v);
+                    }
+                }
+                let depth = self.depth + 1;
+                if depth + 1 >= self.st.limits.max_arith_depth {
+                    return Err(ArithError(
+                        format!("expression recursion level exceeded (error token is \"{s}\")"),
+                        Some(s.to_string()),
+                    ));
+                }
+                eval_at(s, self.st, depth)
+            }
+        }
+    }
+    fn assign(&mut self, lv: &LVal<'_>, v: i64) {
+        if self.skip > 0 {
+            return;
+        }
+        let LVal::Name(n) = lv;
+        crate::expand::assign_subscripted(self.st, n, v.to_string());
+    }
+    /// Enters one more nested level (a parenthesis, a unary operator, a right
+    /// operand); fails past the nesting limit or when the stack runs low.
+    fn enter(&mut self) -> R<()> {
+        self.nest += 1;
+        if self.nest > self.st.limits.max_arith_nesting || self.st.limits.stack_low() {
+            return Err(ArithError::new(format!(
+                "expression nesting level exceeded (max {})",
+                self.st.limits.max_arith_nesting
+            )));
+        }
+        Ok(())
+    }
+    fn comma(&mut self) -> R<i64> {
+        let mut v = self.assignment()?;
+        while self.eat(",") {
+            v = self.assignment()?;
+        }
+        Ok(v)
+    }
+    fn assignment(&mut self) -> R<i64> {
+        self.enter()?;
+        let r = self.assignment_inner();
+        self.nest -= 1;
+        r
+    }
+    fn assignment_inner(&mut self) -> R<i64> {
+        if let (Some(Tok::Ident(name)), Some(Tok::Op(op))) = (
+            self.toks.get(self.pos).copied(),
+            self.toks.get(self.pos + 1).copied(),
+        ) && matches!(
+            op,
+            "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "<<=" | ">>=" | "&=" | "|=" | "^="
+        ) {
+            self.pos += 2;
+            let rhs = self.assignment()?;
+            let lv = LVal::Name(name);
+            let v = if op == "=" {
+                rhs
+            } else {
+                let cur = self.var_value(&name)?;
+                self.binop(&op[..op.len() - 1], cur, rhs)?
+            };
+            self.assign(&lv, v);
+            return Ok(v);
+        }
+        self.ternary()
+    }
+    fn ternary(&mut self) -> R<i64> {
+        let c = self.binary(0)?;
+        if self.eat("?") {
+            if c == 0 {
+                self.skip += 1;
+            }
+            let a = self.assignment();
+            if c == 0 {
+                self.skip -= 1;
+            }
+            let a = a?;
+            if !self.eat(":") {
+                return Err(ArithError::new(format!(
+                    "{}: expected `:'",
+                    self.src.trim()
+                )));
+            }
+            if c != 0 {
+                self.skip += 1;
+            }
+            let b = self.assignment();
+            if c != 0 {
+                self.skip -= 1;
+            }
+            let b = b?;
+            return Ok(if c != 0 { a } else { b });
+        }
+        Ok(c)
+    }
+    fn prec(op: &str) -> Option<u8> {
+        Some(match op {
+            "||" => 1,
+            "&&" => 2,
+            "|" => 3,
+            "^" => 4,
+            "&" => 5,
+            "==" | "!=" => 6,
+            "<" | ">" | "<=" | ">=" => 7,
+            "<<" | ">>" => 8,
+            "+" | "-" => 9,
+            "*" | "/" | "%" => 10,
+            _ => return None,
+        })
+    }
+    fn binary(&mut self, min: u8) -> R<i64> {
+        let mut lhs = self.power()?;
+        while let Some(op) = self.peek_op() {
+            let Some(p) = Self::prec(op) else { break };
+            if p <= min {
+                break;
+            }
+            self.pos += 1;
+            if op == "&&" || op == "||" {
+                let short = (op == "&&" && lhs == 0) || (op == "||" && lhs != 0);
+                if short {
+                    self.skip += 1;
+                }
+                let rhs = self.binary(p);
+                if short {
+                    self.skip -= 1;
+                }
+                let rhs = rhs?;
+                lhs = if op == "&&" {
+                    i64::from(lhs != 0 && rhs != 0)
+                } else {
+                    i64::from(lhs != 0 || rhs != 0)
+                };
+                continue;
+            }
+            let rhs = self.binary(p)?;
+            lhs = self.binop(op, lhs, rhs)?;
+        }
+        Ok(lhs)
+    }
+    fn binop(&self, op: &str, a: i64, b: i64) -> R<i64> {
+        Ok(match op {
+            "+" => a.wrapping_add(b),
+            "-" => a.wrapping_sub(b),
+            "*" => a.wrapping_mul(b),
+            "/" | "%" => {
+                if b == 0 {
+                    if self.skip > 0 {
+                        return Ok(0);
+                    }
+                    return Err(ArithError::new(format!(
+                        "division by 0 (error token is \"{}\")",
+                        self.rest_after()
+                    )));
+                }
+                if op == "/" {
+                    a.wrapping_div(b)
+                } else {
+                    a.wrapping_rem(b)
+                }
+            }
+            "<<" => a.wrapping_shl(b as u32),
+            ">>" => a.wrapping_shr(b as u32),
+            "&" => a & b,
+            "|" => a | b,
+            "^" => a ^ b,
+            "==" => i64::from(a == b),
+            "!=" => i64::from(a != b),
+            "<" => i64::from(a < b),
+            ">" => i64::from(a > b),
+            "<=" => i64::from(a <= b),
+            ">=" => i64::from(a >= b),
+            _ => 0,
+        })
+    }
+    fn rest_after(&self) -> String {
+        let r = self.rest();
+        if r.is_empty() {
+            self.src
+                .trim()
+                .rsplit(['/', '%'])
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        } else {
+            r
+        }
+    }
+    fn power(&mut self) -> R<i64> {
+        let base = self.unary()?;
+        if self.eat("**") {
+            self.enter()?;
+            let e = self.power();
+            self.nest -= 1;
+            let e = e?;
+            if e < 0 {
+                return Err(ArithError::new(
+                    "exponent less than 0 (error token is \"".to_string() + &e.to_string() + "\")",
+                ));
+            }
+            return Ok(base.wrapping_pow(e.min(i64::from(u32::MAX)) as u32));
+        }
+        Ok(base)
+    }
+    fn unary(&mut self) -> R<i64> {
+        self.enter()?;
+        let r = self.unary_inner();
+        self.nest -= 1;
+        r
+    }
+    fn unary_inner(&mut self) -> R<i64> {
+        match self.peek_op() {
+            Some("-") => {
+                self.pos += 1;
+                Ok(self.unary()?.wrapping_neg())
+            }
+            Some("+") => {
+                self.pos += 1;
+                self.unary()
+            }
+            Some("!") => {
+                self.pos += 1;
+                Ok(i64::from(self.unary()? == 0))
+            }
+            Some("~") => {
+                self.pos += 1;
+                Ok(!self.unary()?)
+            }
+            Some(op @ ("++" | "--")) => {
+                self.pos += 1;
+                let Some(Tok::Ident(name)) = self.toks.get(self.pos).copied() else {
+                    return Err(ArithError::new("syntax error: operand expected"));
+                };
+                self.pos += 1;
+                let v = self.var_value(&name)? + if op == "++" { 1 } else { -1 };
+                self.assign(&LVal::Name(name), v);
+                Ok(v)
+            }
+            _ => self.postfix(),
+        }
+    }
+    fn postfix(&mut self) -> R<i64> {
+        match self.toks.get(self.pos).copied() {
+            Some(Tok::Num(n)) => {
+                self.pos += 1;
+                Ok(n)
+            }
+            Some(Tok::Ident(name)) => {
+                self.pos += 1;
+                let v = self.var_value(&name)?;
+                if let Some(op @ ("++" | "--")) = self.peek_op() {
+                    self.pos += 1;
+                    let nv = if op == "++" {
+                        v.wrapping_add(1)
+                    } else {
+                        v.wrapping_sub(1)
+                    };
+                    self.assign(&LVal::Name(name), nv);
+                }
+                Ok(v)
+            }
+            Some(Tok::Op("(")) => {
+                self.pos += 1;
+                let v = self.comma()?;
+                if !self.eat(")") {
+                    return Err(ArithError::new("syntax error: `)' expected"));
+                }
+                Ok(v)
+            }
+            _ => {
+                let rest = self.rest();
+                Err(ArithError::new(format!(
+                    "syntax error: operand expected (error token is \"{rest}\")"
+                )))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(s: &str) -> i64 {
+        eval(s, &mut ShellState::new("/")).unwrap()
+    }
+
+    #[test]
+    fn precedence_and_ops() {
+        assert_eq!(ev("1 + 2 * 3"), 7);
+        assert_eq!(ev("(1 + 2) * 3"), 9);
+        assert_eq!(ev("2 ** 10"), 1024);
+        assert_eq!(ev("7 % 3 == 1 && 4 > 3"), 1);
+        assert_eq!(ev("0x10 + 010 + 2#101"), 16 + 8 + 5);
+        assert_eq!(ev("-3 / 2"), -1);
+        assert_eq!(ev("1 ? 2 : 3"), 2);
+        assert_eq!(ev("1 << 4"), 16);
+        assert_eq!(ev("10 - 2 - 3"), 5);
+    }
+
+    #[test]
+    fn variables_and_assignment() {
+        let mut st = ShellState::new("/");
+        st.set("x", "5");
+        assert_eq!(eval("x += 2, x * 2", &mut st).unwrap(), 14);
+        assert_eq!(st.get("x").as_deref(), Some("7"));
+        assert_eq!(eval("i++", &mut st).unwrap(), 0);
+        assert_eq!(st.get("i").as_deref(), Some("1"));
+        assert!(eval("1 / 0", &mut st).is_err());
+    }
+}

@@ -1,0 +1,63 @@
+//! `cd [-L|-P] [DIR]`, `cd -`: changes the session's directory (checked
+//! through the VFS).
+
+use async_trait::async_trait;
+use mirage_types::bytestr;
+
+use super::{Builtin, out};
+use crate::exec::{ExecResult, Interp, Io};
+use crate::state::ShellState;
+
+/// `cd [-L|-P] [DIR]`, `cd -`: changes the session's directory (checked
+/// through the VFS).
+pub struct Cd;
+
+#[async_trait]
+impl Builtin for Cd {
+    fn names(&self) -> &'static [&'static str] {
+        &["cd"]
+    }
+
+    async fn run(
+        &self,
+        interp: &Interp,
+        argv: &[String],
+        st: &mut ShellState,
+        io: &Io,
+    ) -> ExecResult {
+        let args = argv.get(1..).unwrap_or_default();
+        let target = match args.iter().find(|a| *a != "-L" && *a != "-P") {
+            None => st.get("HOME").unwrap_or_else(|| "/".into()),
+            Some(a) if a == "-" => {
+                let old = st.get("OLDPWD").unwrap_or_else(|| st.cwd.clone());
+                out(io, &bytestr::encode(&format!("{old}\n"))).await?;
+                old
+            }
+            Some(a) => a.clone(),
+        };
+        if args.len() > 1 && args.iter().filter(|a| !a.starts_with('-')).count() > 1 {
+            io.err(&format!("{}cd: too many arguments\n", st.diag()))
+                .await;
+            return Ok(1);
+        }
+        let path = mirage_types::join_path(&st.cwd, &target);
+        match interp.vfs.stat(&path).await {
+            Ok(s) if s.is_dir() => {
+                let old = std::mem::replace(&mut st.cwd, path.clone());
+                st.set_exported("OLDPWD", old);
+                st.set_exported("PWD", path);
+                Ok(0)
+            }
+            Ok(_) => {
+                io.err(&format!("{}cd: {target}: Not a directory\n", st.diag()))
+                    .await;
+                Ok(1)
+            }
+            Err(e) => {
+                io.err(&format!("{}cd: {target}: {}\n", st.diag(), e.message()))
+                    .await;
+                Ok(1)
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! `enable [-a] [-nps] [NAME…]`: lists the shell's builtins in bash 5.2's
+//! order (`enable NAME` lines; `-n` the disabled ones, `-a` all, `-s` the
+//! POSIX special ones) and records `enable -n NAME` / `enable NAME`.
+//! Disabling is recorded for the listings only: the builtin still runs
+//! (Mirage has no program of that name to fall back to). Loading builtins
+//! from shared objects (`-f`, `-d`) is not supported.
+
+use async_trait::async_trait;
+
+use super::{Builtin, out, unsupported};
+use crate::exec::{ExecResult, Interp, Io};
+use crate::state::ShellState;
+
+/// The `enable` builtin.
+pub struct Enable;
+
+/// bash 5.2's builtins, in the order `enable` and `compgen -b` list them.
+pub(crate) const BASH_BUILTINS: &[&str] = &[
+    ".",
+    ":",
+    "[",
+    "alias",
+    "bg",
+    "bind",
+    "break",
+    "builtin",
+    "caller",
+    "cd",
+    "command",
+    "compgen",
+    "complete",
+    "compopt",
+    "continue",
+    "declare",
+    "dirs",
+    "disown",
+    "echo",
+    "enable",
+    "eval",
+    "exec",
+    "exit",
+    "export",
+    "false",
+    "fc",
+    "fg",
+    "getopts",
+    "hash",
+    "help",
+    "history",
+    "jobs",
+    "kill",
+    "let",
+    "local",
+    "logout",
+    "mapfile",
+    "popd",
+    "printf",
+    "pushd",
+    "pwd",
+    "read",
+    "readarray",
+    "readonly",
+    "return",
+    "set",
+    "shift",
+    "shopt",
+    "source",
+    "suspend",
+    "test",
+    "times",
+    "trap",
+    "true",
+    "type",
+    "typeset",
+    "ulimit",
+    "umask",
+    "unalias",
+    "unset",
+    "wait",
+];
+
+/// The POSIX special builtins (`enable -s`).
+const SPECIAL: &[&str] = &[
+    ".", ":", "break", "continue", "eval", "exec", "exit", "export", "readonly", "return", "set",
+    "shift", "source", "times", "trap", "unset",
+];
+
+#[async_trait]
+impl Builtin for Enable {
+    fn names(&self) -> &'static [&'static str] {
+        &["enable"]
+    }
+
+    async fn run(
+        &self,
+        _interp: &Interp,
+        argv: &[String],
+        st: &mut ShellState,
+        io: &Io,
+    ) -> ExecResult {
+        let args = argv.get(1..).unwrap_or_default();
+        let (mut all, mut off, mut special) = (false, false, false);
+        let mut i = 0;
+        while let Some(a) = args.get(i) {
+            if a == "--" {
+                i += 1;
+                break;
+            }
+            let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) else {
+                break;
+            };
+            for c in flags.chars() {
+                match c {
+                    'a' => all = true,
+                    'n' => off = true,
+                    's' => special = true,
+                    'p' => {}
+                    'f' | 'd' => return Ok(unsupported(io, &format!("enable -{c}")).await),
+                    _ => {
+                        io.err(&format!(
+                            "{}enable: -{c}: invalid option\nenable: usage: enable [-a] [-dnps] [-f filename] [name ...]\n",
+                            st.diag()
+                        ))
+                        .await;
+                        return Ok(2);
+                    }
+                }
+            }
+            i += 1;
+        }
+        let names = &args[i..];
+        if names.is_empty() {
+            let mut text = String::new();
+            for b in BASH_BUILTINS {
+                let disabled = st.extra.disabled.iter().any(|d| d == b);
+                if special && !SPECIAL.contains(b) || !all && disabled != off {
+                    continue;
+                }
+                let flag = if disabled { "-n " } else { "" };
+                text.push_str(&format!("enable {flag}{b}\n"));
+            }
+            out(io, text.as_bytes()).await?;
+            return Ok(0);
+        }
+        let mut status = 0;
+        for n in names {
+            if !BASH_BUILTINS.contains(&n.as_str()) && !super::is_builtin(n) {
+                io.err(&format!("{}enable: {n}: not a shell builtin\n", st.diag()))
+                    .await;
+                status = 1;
+                continue;
+            }
+            st.extra.disabled.retain(|d| d != n);
+            if off {
+                st.extra.disabled.push(n.clone());
+            }
+        }
+        Ok(status)
+    }
+}

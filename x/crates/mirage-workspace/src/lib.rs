@@ -1,0 +1,449 @@
+//! The Mirage Workspace (seed 000): the mount table, the VFS router (the one
+//! door for bytes), command dispatch, and sessions with their shell state.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> mirage_types::Result<()> {
+//! use std::sync::Arc;
+//! let ram = Arc::new(mirage_resource_ram::RamResource::new());
+//! let ws = mirage_workspace::Workspace::builder()
+//!     .mount("/data", ram, mirage_types::MountMode::Write)
+//!     .cwd("/data")
+//!     .build()?;
+//! let out = ws.execute("default", "echo hi > a.txt; cat a.txt", None).await?;
+//! assert_eq!(out.stdout, b"hi\n");
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod dev;
+pub mod host;
+pub mod router;
+pub mod schema;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use mirage_ops::Resource;
+use mirage_shell::ShellState;
+use mirage_types::{ByteSource, Error, ErrorKind, Input, MountInfo, MountMode, Result, Sink, Vfs};
+
+pub use config::{LimitsConfig, MountConfig, WorkspaceConfig};
+pub use mirage_shell::jobs::CancellationToken;
+pub use mirage_shell::state::Limits;
+pub use router::{Mount, Router};
+
+/// What one `execute` produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecOutput {
+    /// Standard output bytes.
+    pub stdout: Vec<u8>,
+    /// Standard error bytes.
+    pub stderr: Vec<u8>,
+    /// The exit status (0–255).
+    pub exit_code: i32,
+}
+
+/// Options for a new session.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// The id (generated when `None`).
+    pub id: Option<String>,
+    /// The working directory (the workspace default when `None`).
+    pub cwd: Option<String>,
+    /// Extra exported variables.
+    pub env: BTreeMap<String, String>,
+}
+
+/// One session: a shell state (cwd, env, functions, last status).
+pub struct Session {
+    /// The id.
+    pub id: String,
+    state: tokio::sync::Mutex<ShellState>,
+}
+
+struct Inner {
+    router: Arc<Router>,
+    host: Arc<host::WorkspaceHost>,
+    sessions: Mutex<HashMap<String, Arc<Session>>>,
+    default_cwd: String,
+    default_env: BTreeMap<String, String>,
+    next_id: Mutex<u64>,
+    limits: Limits,
+}
+
+/// A workspace: mounts, router, command host and sessions. Cheap to clone.
+#[derive(Clone)]
+pub struct Workspace {
+    inner: Arc<Inner>,
+}
+
+/// Builds a [`Workspace`].
+#[derive(Default)]
+pub struct WorkspaceBuilder {
+    mounts: Vec<Mount>,
+    cwd: Option<String>,
+    env: BTreeMap<String, String>,
+    limits: Limits,
+}
+
+impl WorkspaceBuilder {
+    /// The execution limits of every session (default [`Limits::default`]).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+    /// Mounts `resource` at `prefix` with `mode`.
+    pub fn mount(mut self, prefix: &str, resource: Arc<dyn Resource>, mode: MountMode) -> Self {
+        self.mounts.push(Mount::new(prefix, resource, mode));
+        self
+    }
+    /// The default session's working directory.
+    pub fn cwd(mut self, cwd: &str) -> Self {
+        self.cwd = Some(cwd.to_string());
+        self
+    }
+    /// An exported variable of new sessions.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.insert(key.to_string(), value.to_string());
+        self
+    }
+    /// Builds the workspace with a `default` session. Every workspace gets
+    /// the `/dev` files ([`dev::DevResource`]) unless a mount is at `/dev`
+    /// already. Errors: `InvalidInput` for a relative `cwd`, `AlreadyExists`
+    /// for a prefix mounted twice.
+    pub fn build(mut self) -> Result<Workspace> {
+        if let Some(c) = self.cwd.as_deref().filter(|c| !c.starts_with('/')) {
+            return Err(Error::msg(
+                ErrorKind::InvalidInput,
+                format!("cwd '{c}': must be an absolute path"),
+            ));
+        }
+        let default_cwd = self.cwd.unwrap_or_else(|| {
+            self.mounts
+                .iter()
+                .map(|m| mirage_types::normalize_path(&m.prefix))
+                .min()
+                .unwrap_or_else(|| "/".into())
+        });
+        if !self
+            .mounts
+            .iter()
+            .any(|m| mirage_types::normalize_path(&m.prefix) == dev::DEV_PREFIX)
+        {
+            self.mounts.push(Mount::new(
+                dev::DEV_PREFIX,
+                Arc::new(dev::DevResource::new()),
+                MountMode::Write,
+            ));
+        }
+        let router = Arc::new(Router::new(self.mounts)?);
+        let host = Arc::new(host::WorkspaceHost::new(router.clone()));
+        let ws = Workspace {
+            inner: Arc::new(Inner {
+                router,
+                host,
+                sessions: Mutex::new(HashMap::new()),
+                default_cwd,
+                default_env: self.env,
+                next_id: Mutex::new(0),
+                limits: self.limits,
+            }),
+        };
+        ws.create_session(SessionOptions {
+            id: Some("default".into()),
+            ..Default::default()
+        })?;
+        Ok(ws)
+    }
+}
+
+impl Workspace {
+    /// A builder.
+    pub fn builder() -> WorkspaceBuilder {
+        WorkspaceBuilder::default()
+    }
+
+    /// Builds a workspace from a config, constructing each resource through
+    /// its link-time registration (which rejects unknown keys in a mount's
+    /// `config:`). Errors (`InvalidInput`, naming the mount or the cwd): an
+    /// unknown resource, a bad resource config, a `cwd:` that is relative,
+    /// or one that is not an existing directory of the workspace.
+    pub async fn from_config(cfg: &WorkspaceConfig) -> Result<Workspace> {
+        let mut b = Workspace::builder();
+        for (prefix, m) in &cfg.mounts {
+            let Some(reg) = mirage_ops::resource_type(&m.resource) else {
+                let known: Vec<&str> = mirage_ops::resource_types()
+                    .iter()
+                    .map(|r| r.name)
+                    .collect();
+                return Err(Error::msg(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "mount {prefix}: unknown resource '{}' (known: {})",
+                        m.resource,
+                        known.join(", ")
+                    ),
+                ));
+            };
+            let res = (reg.build)(&m.config)
+                .map_err(|e| Error::msg(e.kind, format!("mount {prefix}: {}", e.message())))?;
+            b = b.mount(prefix, res, m.mode);
+        }
+        if let Some(c) = &cfg.cwd {
+            b = b.cwd(c);
+        }
+        for (k, v) in &cfg.env {
+            b = b.env(k, v);
+        }
+        b = b.limits(cfg.limits.apply(Limits::default()));
+        let ws = b.build()?;
+        if let Some(c) = &cfg.cwd {
+            match ws.inner.router.stat(c).await {
+                Ok(s) if s.is_dir() => {}
+                Ok(_) => {
+                    return Err(Error::msg(
+                        ErrorKind::InvalidInput,
+                        format!("cwd '{c}': Not a directory"),
+                    ));
+                }
+                Err(e) => {
+                    return Err(Error::msg(
+                        ErrorKind::InvalidInput,
+                        format!("cwd '{c}': {}", e.kind.gnu_message()),
+                    ));
+                }
+            }
+        }
+        Ok(ws)
+    }
+
+    /// The VFS router (the one door for bytes).
+    pub fn vfs(&self) -> Arc<dyn Vfs> {
+        self.inner.router.clone()
+    }
+
+    /// The mount table.
+    pub fn mounts(&self) -> Vec<MountInfo> {
+        self.inner.router.mounts()
+    }
+
+    /// Creates a session; returns its id. Errors with `AlreadyExists` for a taken id.
+    pub fn create_session(&self, opts: SessionOptions) -> Result<String> {
+        let id = match opts.id {
+            Some(id) => id,
+            None => {
+                let mut n = self
+                    .inner
+                    .next_id
+                    .lock()
+                    .map_err(|_| Error::new(ErrorKind::Io))?;
+                *n += 1;
+                format!("s{}", *n)
+            }
+        };
+        let cwd = opts.cwd.unwrap_or_else(|| self.inner.default_cwd.clone());
+        let mut st = ShellState::new(&cwd);
+        st.limits = self.inner.limits;
+        for (k, v) in self.inner.default_env.iter().chain(opts.env.iter()) {
+            st.set_exported(k, v.clone());
+        }
+        let mut sessions = self
+            .inner
+            .sessions
+            .lock()
+            .map_err(|_| Error::new(ErrorKind::Io))?;
+        if sessions.contains_key(&id) {
+            return Err(Error::msg(
+                ErrorKind::AlreadyExists,
+                format!("session {id} exists"),
+            ));
+        }
+        sessions.insert(
+            id.clone(),
+            Arc::new(Session {
+                id: id.clone(),
+                state: tokio::sync::Mutex::new(st),
+            }),
+        );
+        Ok(id)
+    }
+
+    /// Deletes a session.
+    pub fn delete_session(&self, id: &str) -> Result<()> {
+        let mut sessions = self
+            .inner
+            .sessions
+            .lock()
+            .map_err(|_| Error::new(ErrorKind::Io))?;
+        sessions
+            .remove(id)
+            .map(|s| {
+                if let Ok(mut st) = s.state.try_lock() {
+                    st.jobs.cancel_all();
+                }
+            })
+            .ok_or_else(|| Error::msg(ErrorKind::NotFound, format!("session {id} not found")))
+    }
+
+    /// The session ids, sorted.
+    pub fn session_ids(&self) -> Vec<String> {
+        let mut v: Vec<String> = match self.inner.sessions.lock() {
+            Ok(s) => s.keys().cloned().collect(),
+            Err(_) => Vec::new(),
+        };
+        v.sort();
+        v
+    }
+
+    /// The working directory of a session.
+    pub async fn session_cwd(&self, id: &str) -> Result<String> {
+        Ok(self.session(id)?.state.lock().await.cwd.clone())
+    }
+
+    /// Runs `f` on the shell state of session `id` and returns its result
+    /// (waiting for a running line of the session to finish first). For a
+    /// front end that reads or sets the state between lines: the REPL's
+    /// prompt (`PS1`), its completion (functions, aliases) and its
+    /// `interactive` flag.
+    pub async fn with_session_state<R>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut ShellState) -> R,
+    ) -> Result<R> {
+        Ok(f(&mut *self.session(id)?.state.lock().await))
+    }
+
+    fn session(&self, id: &str) -> Result<Arc<Session>> {
+        let sessions = self
+            .inner
+            .sessions
+            .lock()
+            .map_err(|_| Error::new(ErrorKind::Io))?;
+        sessions
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::msg(ErrorKind::NotFound, format!("session {id} not found")))
+    }
+
+    /// Runs `command` (one line or a script) in session `session_id`,
+    /// collecting stdout and stderr. Lines in one session run one at a time.
+    pub async fn execute(
+        &self,
+        session_id: &str,
+        command: &str,
+        stdin: Option<Bytes>,
+    ) -> Result<ExecOutput> {
+        self.execute_cancellable(session_id, command, stdin, CancellationToken::new())
+            .await
+    }
+
+    /// [`Workspace::execute`] under a cancellation handle: cancelling
+    /// `cancel` (from any task or thread) stops the line at its next await
+    /// point (a `sleep`, a pipe, a loop iteration) with status 130; what it
+    /// wrote so far is returned. The session's wall-time limit
+    /// ([`Limits::wall_time`]) stops it with status 124 and a message.
+    /// Background jobs the line started keep running in the session.
+    pub async fn execute_cancellable(
+        &self,
+        session_id: &str,
+        command: &str,
+        stdin: Option<Bytes>,
+        cancel: CancellationToken,
+    ) -> Result<ExecOutput> {
+        let session = self.session(session_id)?;
+        let mut st = session.state.lock().await;
+        let (out_sink, out_buf) = Sink::capture();
+        let (err_sink, err_buf) = Sink::capture();
+        let input = match stdin {
+            Some(b) => Input::from_source(ByteSource::Bytes(b)),
+            None => Input::empty(),
+        };
+        let host: Arc<dyn mirage_types::command::CommandHost> = self.inner.host.clone();
+        let (o, e) = (out_buf.clone(), err_buf.clone());
+        let len = |b: &Mutex<Vec<u8>>| b.lock().map_or(0, |g| g.len() as u64);
+        st.output_meter = Some(mirage_shell::jobs::OutputMeter(Arc::new(move || {
+            len(&o) + len(&e)
+        })));
+        let code = mirage_shell::run_cancellable(
+            host, &mut st, command, input, out_sink, err_sink, cancel,
+        )
+        .await;
+        st.output_meter = None;
+        let take = |b: &Arc<Mutex<Vec<u8>>>| match b.lock() {
+            Ok(mut g) => std::mem::take(&mut *g),
+            Err(p) => std::mem::take(&mut *p.into_inner()),
+        };
+        Ok(ExecOutput {
+            stdout: take(&out_buf),
+            stderr: take(&err_buf),
+            exit_code: code,
+        })
+    }
+
+    /// Runs `command` with stdout and stderr sent to the given sinks as they
+    /// are produced (for streaming replies and the terminal). When it
+    /// returns, the workspace holds no clone of `stdout` or `stderr`: a
+    /// [`Sink::Pipe`]'s receiver sees the channel close.
+    pub async fn execute_streaming(
+        &self,
+        session_id: &str,
+        command: &str,
+        stdin: Input,
+        stdout: Sink,
+        stderr: Sink,
+    ) -> Result<i32> {
+        self.execute_streaming_cancellable(
+            session_id,
+            command,
+            stdin,
+            stdout,
+            stderr,
+            CancellationToken::new(),
+        )
+        .await
+    }
+
+    /// [`Workspace::execute_streaming`] under a cancellation handle, as
+    /// [`Workspace::execute_cancellable`]. Background jobs that are still
+    /// running hold clones of `stdout` and `stderr` until they end.
+    pub async fn execute_streaming_cancellable(
+        &self,
+        session_id: &str,
+        command: &str,
+        stdin: Input,
+        stdout: Sink,
+        stderr: Sink,
+        cancel: CancellationToken,
+    ) -> Result<i32> {
+        let session = self.session(session_id)?;
+        let mut st = session.state.lock().await;
+        let host: Arc<dyn mirage_types::command::CommandHost> = self.inner.host.clone();
+        Ok(
+            mirage_shell::run_cancellable(host, &mut st, command, stdin, stdout, stderr, cancel)
+                .await,
+        )
+    }
+
+    /// Cancels the background jobs of a session (`kill -HUP` to each), as
+    /// a shell does to its jobs when it exits.
+    pub async fn kill_jobs(&self, session_id: &str) -> Result<()> {
+        let session = self.session(session_id)?;
+        session.state.lock().await.jobs.cancel_all();
+        Ok(())
+    }
+
+    /// The execution limits of a session.
+    pub async fn session_limits(&self, session_id: &str) -> Result<Limits> {
+        Ok(self.session(session_id)?.state.lock().await.limits)
+    }
+
+    /// Replaces the execution limits of a session (`mirage execute
+    /// --timeout` sets the wall time this way).
+    pub async fn set_session_limits(&self, session_id: &str, limits: Limits) -> Result<()> {
+        self.session(session_id)?.state.lock().await.limits = limits;
+        Ok(())
+    }
+}
