@@ -159,6 +159,7 @@ pub fn matches_with(pat: &str, text: &str, opts: MatchOpts) -> bool {
     let m = Matcher {
         t: &t,
         nocase: opts.nocase,
+        memo: std::cell::RefCell::new(std::collections::HashMap::new()),
     };
     m.seq(&nodes, 0, t.len())
 }
@@ -306,7 +307,16 @@ fn split_alts(p: &[char]) -> Vec<&[char]> {
 struct Matcher<'t> {
     t: &'t [char],
     nocase: bool,
+    /// Results of the extglob walk already computed, by (the nodes' address
+    /// and length, a repetition's extra key, from, to): nested groups
+    /// (`*(*(0))c`) would otherwise take exponential time. Kept only for
+    /// texts up to [`MEMO_MAX_TEXT`] characters.
+    memo: std::cell::RefCell<std::collections::HashMap<(usize, usize, usize, usize, usize), bool>>,
 }
+
+/// The longest text whose extglob walk is memoised (the table grows with
+/// the square of the text's length).
+const MEMO_MAX_TEXT: usize = 4096;
 
 impl Matcher<'_> {
     fn eq(&self, a: char, b: char) -> bool {
@@ -362,6 +372,25 @@ impl Matcher<'_> {
         if !nodes.iter().any(|n| matches!(n, Node::Ext(..))) {
             return self.plain(nodes, from, to);
         }
+        let key = (nodes.as_ptr() as usize, nodes.len(), 0, from, to);
+        self.memoised(key, || self.seq_walk(nodes, from, to))
+    }
+
+    /// `f()`, remembered under `key` for a short text.
+    fn memoised(&self, key: (usize, usize, usize, usize, usize), f: impl FnOnce() -> bool) -> bool {
+        if self.t.len() > MEMO_MAX_TEXT {
+            return f();
+        }
+        if let Some(&r) = self.memo.borrow().get(&key) {
+            return r;
+        }
+        let r = f();
+        self.memo.borrow_mut().insert(key, r);
+        r
+    }
+
+    /// [`Matcher::seq`] for nodes holding an extglob group.
+    fn seq_walk(&self, nodes: &[Node], from: usize, to: usize) -> bool {
         let Some(n) = nodes.first() else {
             return from == to;
         };
@@ -409,10 +438,24 @@ impl Matcher<'_> {
         to: usize,
         zero: bool,
     ) -> bool {
-        if zero && self.seq(rest, from, to) {
+        // zero repetitions, or one that matches nothing (`+(*(0))` matches
+        // the empty string, as in bash)
+        if (zero || self.any_alt(alts, from, from)) && self.seq(rest, from, to) {
             return true;
         }
-        (from + 1..=to).any(|k| self.any_alt(alts, from, k) && self.repeat(alts, rest, k, to, true))
+        // keyed by the alternatives and the rest (`rest` is a suffix of the
+        // nodes `alts` belongs to, so its address and length tell it apart)
+        let key = (
+            alts.as_ptr() as usize,
+            rest.as_ptr() as usize,
+            rest.len() * 2 + usize::from(zero),
+            from,
+            to,
+        );
+        self.memoised(key, || {
+            (from + 1..=to)
+                .any(|k| self.any_alt(alts, from, k) && self.repeat(alts, rest, k, to, true))
+        })
     }
 }
 
