@@ -311,8 +311,12 @@ struct Matcher<'t> {
     /// and length, a repetition's extra key, from, to): nested groups
     /// (`*(*(0))c`) would otherwise take exponential time. Kept only for
     /// texts up to [`MEMO_MAX_TEXT`] characters.
-    memo: std::cell::RefCell<std::collections::HashMap<(usize, usize, usize, usize, usize), bool>>,
+    memo: std::cell::RefCell<std::collections::HashMap<MemoKey, bool>>,
 }
+
+/// A memo entry's key: two addresses (or an address and a length), a
+/// discriminator, from, to.
+type MemoKey = (usize, usize, usize, usize, usize);
 
 /// The longest text whose extglob walk is memoised (the table grows with
 /// the square of the text's length).
@@ -377,7 +381,7 @@ impl Matcher<'_> {
     }
 
     /// `f()`, remembered under `key` for a short text.
-    fn memoised(&self, key: (usize, usize, usize, usize, usize), f: impl FnOnce() -> bool) -> bool {
+    fn memoised(&self, key: MemoKey, f: impl FnOnce() -> bool) -> bool {
         if self.t.len() > MEMO_MAX_TEXT {
             return f();
         }
