@@ -225,7 +225,9 @@ impl Printer {
                 self.skip_indent += 1;
                 self.make(first);
                 for (and, c) in rest {
-                    self.deferred(if *and { " && " } else { " || " });
+                    // here-document bodies come before the operator
+                    self.deferred("");
+                    self.out.push_str(if *and { " && " } else { " || " });
                     self.skip_indent += 1;
                     self.make(c);
                 }
@@ -407,22 +409,21 @@ impl Printer {
             }
             let newline = self.in_func == 0
                 && matches!((last_line(c), first_line(&items[i + 1])), (Some(a), Some(b)) if b > a);
-            let sep = if newline { "\n" } else { ";" };
             if self.deferred_docs.is_empty() {
                 if self.was_heredoc {
                     self.was_heredoc = false;
-                } else {
-                    self.out.push_str(sep);
+                } else if !newline {
+                    self.out.push(';');
                 }
             } else {
-                self.deferred(if self.in_func > 0 { "" } else { sep });
+                self.deferred(if self.in_func > 0 { "" } else { ";" });
             }
-            if self.in_func > 0 {
+            if self.in_func > 0 || newline {
                 self.out.push('\n');
             } else {
-                if !newline {
-                    self.out.push(' ');
-                }
+                self.out.push(' ');
+            }
+            if self.in_func == 0 {
                 self.skip_indent += 1;
             }
         }
@@ -945,10 +946,12 @@ fn subst(c: &[char], i: &mut usize, out: &mut String, open: usize) {
     };
     let inner: String = c[start..close].iter().collect();
     out.extend(&c[*i..start]);
-    match comsub_text(&inner) {
-        Some(t) => out.push_str(&t),
-        None => out.push_str(&inner),
+    let text = comsub_text(&inner).unwrap_or(inner);
+    // `$( (…))`, not the arithmetic `$((`
+    if c[*i] == '$' && text.starts_with('(') {
+        out.push(' ');
     }
+    out.push_str(&text);
     out.push(')');
     *i = close + 1;
 }
