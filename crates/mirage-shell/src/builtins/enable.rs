@@ -7,6 +7,7 @@
 
 use async_trait::async_trait;
 
+use super::getopt::{Getopt, Opt, usage_error};
 use super::{Builtin, out, unsupported};
 use crate::exec::{ExecResult, Interp, Io};
 use crate::state::ShellState;
@@ -100,35 +101,24 @@ impl Builtin for Enable {
     ) -> ExecResult {
         let args = argv.get(1..).unwrap_or_default();
         let (mut all, mut off, mut special) = (false, false, false);
-        let mut i = 0;
-        while let Some(a) = args.get(i) {
-            if a == "--" {
-                i += 1;
-                break;
-            }
-            let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) else {
-                break;
-            };
-            for c in flags.chars() {
-                match c {
-                    'a' => all = true,
-                    'n' => off = true,
-                    's' => special = true,
-                    'p' => {}
-                    'f' | 'd' => return Ok(unsupported(io, &format!("enable -{c}")).await),
-                    _ => {
-                        io.err(&format!(
-                            "{}enable: -{c}: invalid option\nenable: usage: enable [-a] [-dnps] [-f filename] [name ...]\n",
-                            st.diag()
-                        ))
-                        .await;
-                        return Ok(2);
-                    }
+        let mut opts = Getopt::new(args, "anspfd", "");
+        while let Some(opt) = opts.next_opt() {
+            match opt {
+                Opt::Flag('a') => all = true,
+                Opt::Flag('n') => off = true,
+                Opt::Flag('s') => special = true,
+                Opt::Flag(c @ ('f' | 'd')) => {
+                    return Ok(unsupported(io, &format!("enable -{c}")).await);
+                }
+                Opt::Flag(_) => {}
+                bad => {
+                    const USAGE: &str =
+                        "enable: usage: enable [-a] [-dnps] [-f filename] [name ...]\n";
+                    return Ok(usage_error(&bad, "enable", USAGE, st, io).await);
                 }
             }
-            i += 1;
         }
-        let names = &args[i..];
+        let names = opts.rest();
         if names.is_empty() {
             let mut text = String::new();
             for b in BASH_BUILTINS {
