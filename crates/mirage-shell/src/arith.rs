@@ -321,7 +321,7 @@ impl<'a> P<'a> {
             let v = if op == "=" {
                 rhs
             } else {
-                let cur = self.var_value(&name)?;
+                let cur = self.var_value(name)?;
                 self.binop(&op[..op.len() - 1], cur, rhs)?
             };
             self.assign(&lv, v);
@@ -498,7 +498,7 @@ impl<'a> P<'a> {
                     return Err(ArithError::new("syntax error: operand expected"));
                 };
                 self.pos += 1;
-                let v = self.var_value(&name)? + if op == "++" { 1 } else { -1 };
+                let v = self.var_value(name)? + if op == "++" { 1 } else { -1 };
                 self.assign(&LVal::Name(name), v);
                 Ok(v)
             }
@@ -513,7 +513,7 @@ impl<'a> P<'a> {
             }
             Some(Tok::Ident(name)) => {
                 self.pos += 1;
-                let v = self.var_value(&name)?;
+                let v = self.var_value(name)?;
                 if let Some(op @ ("++" | "--")) = self.peek_op() {
                     self.pos += 1;
                     let nv = if op == "++" {

@@ -515,10 +515,9 @@ impl Interp {
                     let r = crate::builtins::declare(self, kw, args, st, &rio).await;
                     st.trace.in_decl = false;
                     let r = match (closed_before, r) {
-                        (Some(n), Ok(code)) => Ok(crate::execfd::closed_stdout(
-                            st, &rio, n, kw, true, code,
-                        )
-                        .await),
+                        (Some(n), Ok(code)) => {
+                            Ok(crate::execfd::closed_stdout(st, &rio, n, kw, true, code).await)
+                        }
                         (_, r) => r,
                     };
                     drop(rio);
@@ -537,14 +536,22 @@ impl Interp {
     }
 
     async fn arith(&self, w: &Word, st: &mut ShellState, io: &Io) -> Result<i64, Flow> {
-        let text = self.expand_single(w, st, io).await?;
+        // `i < 10` of `for ((…))` and `(( … ))`: the text itself, no copy
+        let expanded;
+        let text: &str = match w.parts.as_slice() {
+            [WordPart::Lit(t)] => t,
+            _ => {
+                expanded = self.expand_single(w, st, io).await?;
+                &expanded
+            }
+        };
         if st.options.xtrace {
-            crate::trace::line(self, st, io, &format!("(( {text} ))")).await;
+            Box::pin(crate::trace::line(self, st, io, &format!("(( {text} ))"))).await;
         }
-        match crate::arith::eval(&text, st) {
+        match crate::arith::eval(text, st) {
             Ok(v) => Ok(v),
             Err(e) => {
-                io.err(&format!("{}{}\n", st.diag(), e.report(&text))).await;
+                io.err(&format!("{}{}\n", st.diag(), e.report(text))).await;
                 Err(Flow::Exit(1))
             }
         }
@@ -675,7 +682,7 @@ impl Interp {
             }
             crate::trace::words(self, st, io, &argv).await;
             let r = if is_func {
-                self.call_function(&name, &argv[1..], st, &rio).await
+                Box::pin(self.call_function(&name, &argv[1..], st, &rio)).await
             } else {
                 crate::builtins::run(self, &argv, st, &rio).await
             };
@@ -724,7 +731,7 @@ impl Interp {
             }
             crate::trace::words(self, st, io, &argv).await;
             crate::builtins::hash::remember(self, st, &argv[0]);
-            Ok(self.run_external(argv, env, st, &rio).await)
+            Ok(Box::pin(self.run_external(argv, env, st, &rio)).await)
         };
         // a write to a closed stdout (`echo hi >&-`) as bash and GNU report it
         let result = match (closed_before, result) {
@@ -1058,7 +1065,25 @@ impl Interp {
     /// [`Self::finish_redirects`] must end after it. `keep` is `exec` with
     /// no command: a file for fd 1 or 2 becomes a [`Sink::File`] that
     /// outlives the command.
+    ///
+    /// The work is [`Interp::apply_redirects_now`]'s, in its own
+    /// allocation, and none at all without redirects: the future of every simple command holds
+    /// this one, so it stays a few bytes instead of the whole redirect
+    /// machinery's (a big future costs a copy per command run).
     async fn apply_redirects(
+        &self,
+        redirs: &[Redir],
+        st: &mut ShellState,
+        io: &Io,
+        keep: bool,
+    ) -> Result<(Io, Vec<PendingWrite>), i32> {
+        if redirs.is_empty() {
+            return Ok((io.clone(), Vec::new()));
+        }
+        Box::pin(self.apply_redirects_now(redirs, st, io, keep)).await
+    }
+
+    async fn apply_redirects_now(
         &self,
         redirs: &[Redir],
         st: &mut ShellState,
@@ -1205,7 +1230,12 @@ impl Interp {
                             {
                                 Some(e) => Some(e),
                                 None if m.bytes().all(|b| b.is_ascii_digit()) => {
-                                    crate::execfd::bad_fd(st, io, &crate::execfd::word_text(&r.target)).await;
+                                    crate::execfd::bad_fd(
+                                        st,
+                                        io,
+                                        &crate::execfd::word_text(&r.target),
+                                    )
+                                    .await;
                                     return Err(1);
                                 }
                                 None => continue,
@@ -1232,7 +1262,8 @@ impl Interp {
                                 self.append_sink(path, &mut pending)
                             }
                             None if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => {
-                                crate::execfd::bad_fd(st, io, &crate::execfd::word_text(&r.target)).await;
+                                crate::execfd::bad_fd(st, io, &crate::execfd::word_text(&r.target))
+                                    .await;
                                 return Err(1);
                             }
                             None => continue,
@@ -1303,7 +1334,12 @@ impl Interp {
                             {
                                 Some(slot) => Some(slot),
                                 None if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => {
-                                    crate::execfd::bad_fd(st, io, &crate::execfd::word_text(&r.target)).await;
+                                    crate::execfd::bad_fd(
+                                        st,
+                                        io,
+                                        &crate::execfd::word_text(&r.target),
+                                    )
+                                    .await;
                                     return Err(1);
                                 }
                                 None => continue,
@@ -1440,7 +1476,23 @@ impl Interp {
 
     /// Ends the redirects of a command; true when writing a file failed
     /// (a full RAM mount: `No space left on device`), after saying so.
+    ///
+    /// The work is [`Interp::finish_redirects_now`]'s, in its own
+    /// allocation, and none when nothing is pending (as
+    /// [`Interp::apply_redirects`]).
     async fn finish_redirects(
+        &self,
+        pending: Vec<PendingWrite>,
+        st: &mut ShellState,
+        io: &Io,
+    ) -> bool {
+        if pending.is_empty() {
+            return false;
+        }
+        Box::pin(self.finish_redirects_now(pending, st, io)).await
+    }
+
+    async fn finish_redirects_now(
         &self,
         pending: Vec<PendingWrite>,
         st: &mut ShellState,

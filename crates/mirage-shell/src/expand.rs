@@ -385,7 +385,9 @@ fn pieces_now(
                 for q in &w.parts {
                     match q {
                         WordPart::Lit(t) | WordPart::Quoted(t) => text.push_str(t),
-                        WordPart::Param(pe) => text.push_str(plain_scalar(pe, st).unwrap_or_default()),
+                        WordPart::Param(pe) => {
+                            text.push_str(plain_scalar(pe, st).unwrap_or_default());
+                        }
                         _ => {}
                     }
                 }

@@ -85,17 +85,27 @@ pub async fn run_cancellable(
         .filter(|_| tokio::runtime::Handle::try_current().is_ok());
     let started = tokio::time::Instant::now();
     let stopped = {
-        let body = run_items(&interp, st, &io, src);
-        let deadline = async {
-            match wall {
-                Some(d) => tokio::time::sleep(d).await,
-                None => futures::future::pending().await,
+        let mut body = std::pin::pin!(run_items(&interp, st, &io, src));
+        // most lines end on their first poll: then no timer and no
+        // cancellation waiter is ever registered
+        if cancel.is_cancelled() {
+            Some(jobs::CANCELLED_STATUS)
+        } else if futures::poll!(body.as_mut()).is_ready() {
+            None
+        } else {
+            let deadline = async {
+                match wall {
+                    Some(d) => tokio::time::sleep_until(started + d).await,
+                    None => futures::future::pending().await,
+                }
+            };
+            // not biased: a body that spends the task's whole coop budget
+            // each poll must not starve the deadline
+            tokio::select! {
+                () = body => None,
+                () = cancel.cancelled() => Some(jobs::CANCELLED_STATUS),
+                () = deadline => Some(jobs::TIMEOUT_STATUS),
             }
-        };
-        tokio::select! {
-            () = body => None,
-            () = cancel.cancelled() => Some(jobs::CANCELLED_STATUS),
-            () = deadline => Some(jobs::TIMEOUT_STATUS),
         }
     };
     if let Some(code) = stopped {

@@ -1024,7 +1024,10 @@ impl<'a> Parser<'a> {
         };
         let cmd = if negate { Cmd::Not(Box::new(cmd)) } else { cmd };
         Ok(match timed {
-            Some(posix) => Cmd::Time { posix, cmd: Box::new(cmd) },
+            Some(posix) => Cmd::Time {
+                posix,
+                cmd: Box::new(cmd),
+            },
             None => cmd,
         })
     }
@@ -1238,7 +1241,12 @@ impl<'a> Parser<'a> {
         let body = self.loop_body()?;
         if select {
             let body = Box::new(body);
-            return Ok(Cmd::Select { name, words, body, line });
+            return Ok(Cmd::Select {
+                name,
+                words,
+                body,
+                line,
+            });
         }
         Ok(Cmd::For(name, words, Box::new(body), line))
     }

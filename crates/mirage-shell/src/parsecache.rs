@@ -20,10 +20,13 @@ pub const MAX_BYTES: usize = 4 << 20;
 /// The longest input (bytes) that is kept.
 pub const MAX_INPUT: usize = 64 << 10;
 
+/// (text, settings epoch).
+type Key = (Box<str>, u64);
+
 #[derive(Default)]
 struct Cache {
-    /// (text, settings epoch) → (parse, last use).
-    map: HashMap<(Box<str>, u64), (Arc<Parsed>, u64), foldhash::fast::RandomState>,
+    /// key → (parse, last use).
+    map: HashMap<Key, (Arc<Parsed>, u64), foldhash::fast::RandomState>,
     bytes: usize,
     clock: u64,
 }

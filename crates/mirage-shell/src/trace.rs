@@ -216,7 +216,8 @@ pub async fn line(interp: &Interp, st: &mut ShellState, io: &Io, text: &str) {
 pub async fn words(interp: &Interp, st: &mut ShellState, io: &Io, argv: &[String]) {
     if st.options.xtrace {
         let text = quote_words(argv);
-        line(interp, st, io, &text).await;
+        // boxed: every simple command's future holds this one
+        Box::pin(line(interp, st, io, &text)).await;
     }
 }
 

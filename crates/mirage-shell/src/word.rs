@@ -551,10 +551,13 @@ fn lex_brace_param_strict(chars: &[char], pos: &mut usize) -> Res<ParamExp> {
             } else {
                 None
             };
-            p.op = ParamOp::Substr(Word {
+            p.op = ParamOp::Substr(
+                Word {
                     parts: off,
                     src: None,
-                }, len);
+                },
+                len,
+            );
         }
         '#' | '%' => {
             let longest = at(*pos + 1) == Some(c);
@@ -590,10 +593,14 @@ fn lex_brace_param_strict(chars: &[char], pos: &mut usize) -> Res<ParamExp> {
             } else {
                 Word::default()
             };
-            p.op = ParamOp::Replace(mode, Word {
+            p.op = ParamOp::Replace(
+                mode,
+                Word {
                     parts: pat,
                     src: None,
-                }, rep);
+                },
+                rep,
+            );
         }
         '@' if at(*pos + 1).is_some_and(|o| "QEPAKaUuLk".contains(o))
             && at(*pos + 2) == Some('}') =>

@@ -232,7 +232,9 @@ pub async fn run_source_named(
     st.source_depth += 1;
     let base = if what == "eval" {
         // bash counts an eval string's lines from where the command ends
-        st.lineno = st.lineno.saturating_add(std::mem::take(&mut st.trace.eval_span));
+        st.lineno = st
+            .lineno
+            .saturating_add(std::mem::take(&mut st.trace.eval_span));
         Some(st.lines_from_here())
     } else {
         None

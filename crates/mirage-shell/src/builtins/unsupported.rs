@@ -15,9 +15,7 @@ pub struct Unsupported;
 #[async_trait]
 impl Builtin for Unsupported {
     fn names(&self) -> &'static [&'static str] {
-        &[
-            "suspend", "times", "logout", "bind", "compopt",
-        ]
+        &["suspend", "times", "logout", "bind", "compopt"]
     }
 
     async fn run(
