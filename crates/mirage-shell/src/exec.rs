@@ -105,8 +105,19 @@ fn set_pipestatus(st: &mut ShellState, statuses: &[i32]) {
         && m.keys().enumerate().all(|(i, k)| *k == i as i64)
     {
         for (x, s) in m.values_mut().zip(statuses) {
-            x.clear();
-            let _ = std::fmt::Write::write_fmt(x, format_args!("{s}"));
+            // the usual 0…9 without the formatting machinery
+            match u8::try_from(*s) {
+                Ok(d @ 0..=9) => {
+                    if x.len() != 1 || x.as_bytes()[0] != b'0' + d {
+                        x.clear();
+                        x.push(char::from(b'0' + d));
+                    }
+                }
+                _ => {
+                    x.clear();
+                    let _ = std::fmt::Write::write_fmt(x, format_args!("{s}"));
+                }
+            }
         }
         let value = std::mem::replace(&mut v.value, crate::state::Value::Scalar(String::new()));
         *v = crate::state::Var::scalar("");

@@ -317,7 +317,11 @@ impl Sink {
         (Sink::Capture(buf.clone()), buf)
     }
 
-    async fn send(&self, b: Bytes) -> Result<()> {
+    /// Sends one block as it is, unbuffered (an [`Output`] gathers small
+    /// writes into blocks and sends them with this). Errors: a closed pipe
+    /// gives [`ErrorKind::BrokenPipe`]; a closed descriptor and a kept
+    /// file give theirs (see the variants).
+    pub async fn send(&self, b: Bytes) -> Result<()> {
         match self {
             Sink::Null => {
                 // a sink that never waits is a cooperative point: an endless

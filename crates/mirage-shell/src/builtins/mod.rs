@@ -9,7 +9,6 @@
 //! ([`unsupported`]).
 
 use async_trait::async_trait;
-use mirage_types::Output;
 
 use crate::exec::{ExecResult, Flow, Interp, Io};
 use crate::state::ShellState;
@@ -136,13 +135,12 @@ pub fn is_builtin(name: &str) -> bool {
 }
 
 async fn out(io: &Io, data: &[u8]) -> Result<(), Flow> {
-    let mut o = Output::new(io.stdout.clone());
-    let r = async {
-        o.write(data).await?;
-        o.flush().await
+    if data.is_empty() {
+        return Ok(());
     }
-    .await;
-    match r {
+    // one block, sent as is: what an `Output` written once and flushed
+    // sends, without its buffer
+    match io.stdout.send(bytes::Bytes::copy_from_slice(data)).await {
         Ok(()) => Ok(()),
         Err(e) if e.kind == mirage_types::ErrorKind::BrokenPipe => Err(Flow::Exit(141)),
         Err(_) => Ok(()),
