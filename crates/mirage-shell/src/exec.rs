@@ -296,8 +296,11 @@ impl Interp {
                 Cmd::Group(c) => self.exec(c, st, io).await,
                 Cmd::Subshell(c) => {
                     let mut sub = st.clone();
+                    sub.expansion_exit = false;
                     crate::trace::enter_subshell(&mut sub);
                     let s = match self.exec(c, &mut sub, io).await {
+                        // bash: a subshell ended by an expansion error exits 1
+                        Err(Flow::Exit(127)) if sub.expansion_exit => 1,
                         Ok(s) | Err(Flow::Exit(s) | Flow::Return(s) | Flow::Abort(s)) => s,
                         Err(_) => sub.last_status,
                     };

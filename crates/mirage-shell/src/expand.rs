@@ -953,6 +953,7 @@ impl Interp {
                 if value.is_none() && st.options.nounset && name != "@" && name != "*" {
                     io.err(&format!("{}{name}: unbound variable\n", st.diag()))
                         .await;
+                    st.expansion_exit = true;
                     return Err(Flow::Exit(127));
                 }
                 value.unwrap_or_default()
@@ -961,6 +962,7 @@ impl Interp {
                 if value.is_none() && st.options.nounset {
                     io.err(&format!("{}{name}: unbound variable\n", st.diag()))
                         .await;
+                    st.expansion_exit = true;
                     return Err(Flow::Exit(127));
                 }
                 value.unwrap_or_default().chars().count().to_string()
@@ -995,6 +997,7 @@ impl Interp {
                         msg
                     };
                     io.err(&format!("{}{name}: {msg}\n", st.diag())).await;
+                    st.expansion_exit = true;
                     return Err(Flow::Exit(127));
                 }
                 value.unwrap_or_default()

@@ -225,6 +225,10 @@ impl Limits {
 pub struct ShellState {
     /// The current directory (absolute virtual path).
     pub cwd: String,
+    /// Set when an expansion error (`set -u`, `${x?msg}`) ended the shell
+    /// with status 127: a subshell that ends so gives its parent status 1,
+    /// as bash's subshells do, where `( exit 127 )` gives 127.
+    pub(crate) expansion_exit: bool,
     /// Variables.
     pub vars: NameMap<Var>,
     /// Functions.
@@ -316,6 +320,7 @@ impl ShellState {
             last_subst_status: None,
             exec_fds: Default::default(),
             traps: NameMap::default(),
+            expansion_exit: false,
             procsubs: HashMap::new(),
             limits: Limits::default(),
             source_depth: 0,
