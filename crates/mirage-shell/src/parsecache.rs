@@ -3,7 +3,9 @@
 //!
 //! A parse depends only on the text and on the parse settings installed on
 //! the thread ([`crate::alias`]: `extglob`, aliases), which the settings'
-//! epoch names; the key is both. The cache is process-wide and bounded:
+//! epoch names. One parse is kept per text, used only under the epoch it
+//! was made with (a parse under other settings replaces it); the lookup
+//! borrows the text, so a hit copies nothing. The cache is process-wide and bounded:
 //! at most [`MAX_ENTRIES`] inputs and [`MAX_BYTES`] bytes of source text in
 //! all; an input longer than [`MAX_INPUT`] is parsed every time and not
 //! kept. When full, the least recently used entry goes.
@@ -20,13 +22,17 @@ pub const MAX_BYTES: usize = 4 << 20;
 /// The longest input (bytes) that is kept.
 pub const MAX_INPUT: usize = 64 << 10;
 
-/// (text, settings epoch).
-type Key = (Box<str>, u64);
+/// One kept parse (its settings epoch is [`Parsed::epoch`]) and its last use.
+struct Entry {
+    parsed: Arc<Parsed>,
+    used: u64,
+}
 
 #[derive(Default)]
 struct Cache {
-    /// key → (parse, last use).
-    map: HashMap<Key, (Arc<Parsed>, u64), foldhash::fast::RandomState>,
+    /// text → its latest parse (one per text: a parse under other settings
+    /// replaces it), looked up by `&str` with no copy of the text.
+    map: HashMap<Box<str>, Entry, foldhash::fast::RandomState>,
     bytes: usize,
     clock: u64,
 }
@@ -41,13 +47,14 @@ pub fn parse(src: &str) -> Arc<Parsed> {
         return Arc::new(crate::parse::parse_input(src));
     }
     let epoch = crate::alias::current_epoch();
-    let key = (Box::<str>::from(src), epoch);
     if let Ok(mut c) = CACHE.lock() {
         c.clock += 1;
         let now = c.clock;
-        if let Some((p, used)) = c.map.get_mut(&key) {
-            *used = now;
-            return p.clone();
+        if let Some(e) = c.map.get_mut(src)
+            && e.parsed.epoch == epoch
+        {
+            e.used = now;
+            return e.parsed.clone();
         }
     }
     let parsed = Arc::new(crate::parse::parse_input(src));
@@ -57,21 +64,34 @@ pub fn parse(src: &str) -> Arc<Parsed> {
         return parsed;
     }
     if let Ok(mut c) = CACHE.lock() {
+        let now = c.clock;
+        if let Some(e) = c.map.get_mut(src) {
+            *e = Entry {
+                parsed: parsed.clone(),
+                used: now,
+            };
+            return parsed;
+        }
         while c.map.len() >= MAX_ENTRIES || c.bytes + src.len() > MAX_BYTES {
             let Some(oldest) = c
                 .map
                 .iter()
-                .min_by_key(|(_, (_, used))| *used)
+                .min_by_key(|(_, e)| e.used)
                 .map(|(k, _)| k.clone())
             else {
                 break;
             };
             c.map.remove(&oldest);
-            c.bytes -= oldest.0.len();
+            c.bytes -= oldest.len();
         }
         c.bytes += src.len();
-        let now = c.clock;
-        c.map.insert(key, (parsed.clone(), now));
+        c.map.insert(
+            src.into(),
+            Entry {
+                parsed: parsed.clone(),
+                used: now,
+            },
+        );
     }
     parsed
 }
