@@ -1,5 +1,6 @@
 //! Ops, the fingers every resource implements (seed 000): read, readdir,
-//! stat, write, append, mkdir, unlink, rmdir, rename.
+//! stat, write, append, mkdir, unlink, rmdir, rename (and, where the
+//! resource keeps them, links and mode bits: symlink, readlink, chmod).
 //!
 //! A resource crate implements [`Resource`] and registers a
 //! [`ResourceRegistration`] with `inventory::submit!`, so the workspace can
@@ -230,6 +231,15 @@ pub trait Resource: Send + Sync + 'static {
     /// Renames `from` to `to` within this resource (replacing a file at `to`).
     async fn rename(&self, from: &str, to: &str) -> Result<()> {
         let _ = (from, to);
+        Err(Error::new(ErrorKind::Unsupported))
+    }
+    /// Sets the permission bits of `path` to `mode & 0o7777`, following a
+    /// symlink as `chmod(2)` does (confined to the resource); `stat` then
+    /// reports the new bits. The router calls it only on a writable mount.
+    /// Errors: `NotFound`; `Unsupported` (the default, "Operation not
+    /// supported") for a resource that keeps no mode bits.
+    async fn chmod(&self, path: &str, mode: u32) -> Result<()> {
+        let _ = (path, mode);
         Err(Error::new(ErrorKind::Unsupported))
     }
 }

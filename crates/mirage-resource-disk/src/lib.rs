@@ -23,8 +23,8 @@
 //! its data). Writes are not fsynced.
 //!
 //! Symlinks behave as on Linux, confined to the root: `stat`, `read`,
-//! `write` and `append` follow them (a link leading out of the root, or
-//! absolute, is refused with `PermissionDenied`; a loop gives
+//! `write`, `append` and `chmod` follow them (a link leading out of the
+//! root, or absolute, is refused with `PermissionDenied`; a loop gives
 //! `TooManyLinks`); `lstat`, `readdir`, `readlink`, `unlink` and `rename`
 //! act on the link itself, wherever it points.
 #![deny(missing_docs)]
@@ -386,6 +386,22 @@ impl Resource for DiskResource {
             }
             _ => e,
         })
+    }
+
+    /// `chmod(2)` confined to the root: cap-std resolves the path relative
+    /// to the root (following symlinks only while they stay inside it;
+    /// one leading out gives `PermissionDenied`) and changes the bits of
+    /// what it resolved.
+    async fn chmod(&self, path: &str, mode: u32) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let rel = relative(path)?;
+        let root = self.root.clone();
+        blocking(path, move || {
+            let perm =
+                cap_std::fs::Permissions::from_std(std::fs::Permissions::from_mode(mode & 0o7777));
+            Ok(root.set_permissions(&rel, perm)?)
+        })
+        .await
     }
 }
 

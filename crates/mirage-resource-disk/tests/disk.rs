@@ -12,6 +12,8 @@ use mirage_types::{ByteSource, Error, ErrorKind, FileType};
 struct Fixture {
     tmp: tempfile::TempDir,
     res: DiskResource,
+    /// The host modes of `outside`, `outside/secret.txt` and `x` at the start.
+    modes: Vec<u32>,
 }
 
 impl Fixture {
@@ -22,7 +24,8 @@ impl Fixture {
         std::fs::write(tmp.path().join("outside/secret.txt"), "secret").unwrap();
         std::fs::write(tmp.path().join("x"), "host x").unwrap();
         let res = DiskResource::open(&tmp.path().join("root")).unwrap();
-        Fixture { tmp, res }
+        let modes = outside_modes(tmp.path());
+        Fixture { tmp, res, modes }
     }
     fn host(&self, p: &str) -> std::path::PathBuf {
         self.tmp.path().join(p)
@@ -49,7 +52,21 @@ impl Fixture {
             .collect();
         top.sort();
         assert_eq!(top, ["outside", "root", "x"]);
+        assert_eq!(
+            outside_modes(self.tmp.path()),
+            self.modes,
+            "modes outside changed"
+        );
     }
+}
+
+/// The permission bits of the entries outside the root.
+fn outside_modes(tmp: &Path) -> Vec<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    ["outside", "outside/secret.txt", "x"]
+        .iter()
+        .map(|p| std::fs::metadata(tmp.join(p)).unwrap().permissions().mode() & 0o7777)
+        .collect()
 }
 
 fn refused<T: std::fmt::Debug>(r: Result<T, Error>, what: &str) {
@@ -86,6 +103,7 @@ async fn all_ops_refused(f: &Fixture, path: &str) {
     refused(r.rmdir(path).await, &format!("rmdir {path}"));
     refused(r.mkdir(path).await, &format!("mkdir {path}"));
     refused(r.rename(path, "/stolen").await, &format!("rename {path}"));
+    refused(r.chmod(path, 0o777).await, &format!("chmod {path}"));
     f.assert_outside_intact();
 }
 
@@ -101,6 +119,8 @@ async fn link_refused(f: &Fixture, link: &str) {
         r.append(link, data("pwned")).await,
         &format!("append {link}"),
     );
+    refused(r.chmod(link, 0o777).await, &format!("chmod {link}"));
+    refused(r.chmod(link, 0o000).await, &format!("chmod {link}"));
     f.assert_outside_intact();
     r.unlink(link).await.unwrap();
     assert!(std::fs::symlink_metadata(f.host("root").join(link.trim_start_matches('/'))).is_err());
@@ -554,4 +574,48 @@ async fn registered_as_disk_with_strict_config() {
     assert_eq!(e.kind, ErrorKind::NotFound);
     let e = DiskResource::open(&tmp.path().join("a")).unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotADirectory);
+}
+
+/// `chmod` sets the bits `stat` reports, on files, directories and the
+/// root; a link inside the root changes its target and stays a link; a
+/// missing path is `NotFound`.
+#[tokio::test]
+async fn chmod_sets_mode_bits_inside_the_root() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new();
+    let r = &f.res;
+    r.write("/s.sh", data("echo hi\n")).await.unwrap();
+    r.mkdir("/d").await.unwrap();
+    r.chmod("/s.sh", 0o755).await.unwrap();
+    assert_eq!(r.stat("/s.sh").await.unwrap().mode, Some(0o755));
+    let host = std::fs::metadata(f.host("root/s.sh")).unwrap();
+    assert_eq!(host.permissions().mode() & 0o7777, 0o755);
+    r.chmod("/s.sh", 0o4711).await.unwrap();
+    assert_eq!(r.stat("/s.sh").await.unwrap().mode, Some(0o4711));
+    // bits above 0o7777 are ignored
+    r.chmod("/s.sh", 0o100_640).await.unwrap();
+    assert_eq!(r.stat("/s.sh").await.unwrap().mode, Some(0o640));
+    r.chmod("/d", 0o700).await.unwrap();
+    assert_eq!(r.stat("/d").await.unwrap().mode, Some(0o700));
+    // a rewrite keeps the bits
+    r.write("/s.sh", data("echo again\n")).await.unwrap();
+    assert_eq!(r.stat("/s.sh").await.unwrap().mode, Some(0o640));
+    // through a link inside the root: the target changes, the link stays
+    f.link("s.sh", "ln");
+    r.chmod("/ln", 0o751).await.unwrap();
+    assert_eq!(r.stat("/s.sh").await.unwrap().mode, Some(0o751));
+    assert_eq!(r.lstat("/ln").await.unwrap().file_type, FileType::Symlink);
+    // the root itself
+    r.chmod("/", 0o750).await.unwrap();
+    assert_eq!(r.stat("/").await.unwrap().mode, Some(0o750));
+    r.chmod("/", 0o755).await.unwrap();
+    assert_eq!(
+        r.chmod("/missing", 0o644).await.unwrap_err().kind,
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        r.chmod("/d/../../x", 0o777).await.unwrap_err().kind,
+        ErrorKind::PermissionDenied
+    );
+    f.assert_outside_intact();
 }

@@ -34,8 +34,10 @@ use tree::Tree;
 /// (`page_size`, default 1000) and continues after the last key it saw,
 /// so a listing sees a consistent page, and a change between pages shows
 /// up or not. The root `/`
-/// always exists. `stat` reports mode `0o644` for files and `0o755` for
-/// directories, the last modification time, and a
+/// always exists. Each entry keeps its permission bits: `0o644` for a
+/// new file and `0o755` for a new directory, changed by `chmod` (a
+/// rewritten file keeps its bits). `stat` reports them, the last
+/// modification time, and a
 /// [`mirage_types::VersionToken::Generation`] taken from a counter that
 /// grows on every change, so a (path, generation) pair never names two
 /// different contents.
@@ -289,6 +291,10 @@ impl Resource for RamResource {
     async fn rename(&self, from: &str, to: &str) -> Result<()> {
         self.write_tree()
             .rename(&normalize_path(from), &normalize_path(to))
+    }
+
+    async fn chmod(&self, path: &str, mode: u32) -> Result<()> {
+        self.write_tree().chmod(&normalize_path(path), mode)
     }
 }
 

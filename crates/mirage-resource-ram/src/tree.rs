@@ -14,12 +14,21 @@ enum Node {
         data: Bytes,
         modified: SystemTime,
         generation: u64,
+        /// Permission bits (`0o644` for a new file).
+        mode: u32,
     },
     Dir {
         modified: SystemTime,
         generation: u64,
+        /// Permission bits (`0o755` for a new directory).
+        mode: u32,
     },
 }
+
+/// The permission bits of a new file, as GNU tools make one under umask 022.
+const FILE_MODE: u32 = 0o644;
+/// The permission bits of a new directory, as `mkdir` makes one under umask 022.
+const DIR_MODE: u32 = 0o755;
 
 impl Node {
     fn is_dir(&self) -> bool {
@@ -85,6 +94,7 @@ impl Tree {
             Node::Dir {
                 modified: SystemTime::now(),
                 generation: 0,
+                mode: DIR_MODE,
             },
         );
         Tree {
@@ -129,6 +139,7 @@ impl Tree {
         if let Some(Node::Dir {
             modified,
             generation,
+            ..
         }) = self.nodes.get_mut(parent_of(path))
         {
             *modified = SystemTime::now();
@@ -184,23 +195,25 @@ impl Tree {
                 data,
                 modified,
                 generation,
+                mode,
             } => FileStat {
                 name: name_of(path).to_string(),
                 file_type: FileType::File,
                 size: data.len() as u64,
                 modified: Some(*modified),
-                mode: Some(0o644),
+                mode: Some(*mode),
                 version: VersionToken::Generation(*generation),
             },
             Node::Dir {
                 modified,
                 generation,
+                mode,
             } => FileStat {
                 name: name_of(path).to_string(),
                 file_type: FileType::Directory,
                 size: 0,
                 modified: Some(*modified),
-                mode: Some(0o755),
+                mode: Some(*mode),
                 version: VersionToken::Generation(*generation),
             },
         }
@@ -287,19 +300,59 @@ impl Tree {
         }
     }
 
+    /// Replaces or creates the file `path`; a file that exists keeps its
+    /// mode bits (as `open(2)` with `O_TRUNC`).
     pub(crate) fn write(&mut self, path: &str, data: Bytes) -> Result<()> {
         self.check_writable(path)?;
         let generation = self.bump();
-        let old = self.nodes.insert(
+        if let Some(Node::File {
+            data: old,
+            modified,
+            generation: g,
+            ..
+        }) = self.nodes.get_mut(path)
+        {
+            *old = data;
+            *modified = SystemTime::now();
+            *g = generation;
+            return Ok(());
+        }
+        self.nodes.insert(
             path.to_string(),
             Node::File {
                 data,
                 modified: SystemTime::now(),
                 generation,
+                mode: FILE_MODE,
             },
         );
-        if old.is_none() {
-            self.touch_parent(path);
+        self.touch_parent(path);
+        Ok(())
+    }
+
+    /// Sets the permission bits of `path` (`mode & 0o7777`). Changes the
+    /// entry's generation (its metadata changed) but not its modification
+    /// time, as `chmod(2)` changes only the ctime.
+    pub(crate) fn chmod(&mut self, path: &str, new_mode: u32) -> Result<()> {
+        if !self.nodes.contains_key(path) {
+            return Err(self.missing(path));
+        }
+        let generation = self.bump();
+        if let Some(
+            Node::File {
+                generation: g,
+                mode,
+                ..
+            }
+            | Node::Dir {
+                generation: g,
+                mode,
+                ..
+            },
+        ) = self.nodes.get_mut(path)
+        {
+            *mode = new_mode & 0o7777;
+            *g = generation;
         }
         Ok(())
     }
@@ -312,6 +365,7 @@ impl Tree {
                 data: old,
                 modified,
                 generation: g,
+                ..
             }) => {
                 *old = concat(old, data);
                 *modified = SystemTime::now();
@@ -338,6 +392,7 @@ impl Tree {
             Node::Dir {
                 modified: SystemTime::now(),
                 generation,
+                mode: DIR_MODE,
             },
         );
         self.touch_parent(path);

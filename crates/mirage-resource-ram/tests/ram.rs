@@ -200,3 +200,53 @@ async fn behaviour_suite_catches_a_broken_resource() {
     }
     assert!(!err.contains("write_read"), "{err}");
 }
+
+/// Each entry keeps its own mode bits: new files 0644, directories 0755;
+/// `chmod` changes them (and the generation, not the contents); a rewrite,
+/// an append and a rename keep them; a missing path is `NotFound`.
+#[tokio::test]
+async fn chmod_keeps_mode_bits_per_entry() {
+    let r = RamResource::new();
+    r.insert_file("/d/s.sh", Bytes::from_static(b"echo hi\n"))
+        .unwrap();
+    assert_eq!(r.stat("/d/s.sh").await.unwrap().mode, Some(0o644));
+    assert_eq!(r.stat("/d").await.unwrap().mode, Some(0o755));
+    let before = r.stat("/d/s.sh").await.unwrap();
+    r.chmod("/d/s.sh", 0o755).await.unwrap();
+    let after = r.stat("/d/s.sh").await.unwrap();
+    assert_eq!(after.mode, Some(0o755));
+    assert_ne!(after.version, before.version);
+    assert_eq!(after.modified, before.modified);
+    assert_eq!(&read(&r, "/d/s.sh").await[..], b"echo hi\n");
+    // only the permission bits are kept
+    r.chmod("/d/s.sh", 0o107_4755).await.unwrap();
+    assert_eq!(r.stat("/d/s.sh").await.unwrap().mode, Some(0o4755));
+    r.write("/d/s.sh", ByteSource::from(b"new\n".to_vec()))
+        .await
+        .unwrap();
+    r.append("/d/s.sh", ByteSource::from(b"more\n".to_vec()))
+        .await
+        .unwrap();
+    r.rename("/d/s.sh", "/d/t.sh").await.unwrap();
+    assert_eq!(r.stat("/d/t.sh").await.unwrap().mode, Some(0o4755));
+    // the listing shows the same bits
+    let listed = r.readdir("/d").await.unwrap();
+    assert_eq!(listed[0].mode, Some(0o4755));
+    // directories and the root
+    r.chmod("/d", 0o700).await.unwrap();
+    assert_eq!(r.stat("/d").await.unwrap().mode, Some(0o700));
+    r.mkdir("/e").await.unwrap();
+    assert_eq!(r.stat("/e").await.unwrap().mode, Some(0o755));
+    r.chmod("/", 0o750).await.unwrap();
+    assert_eq!(r.stat("/").await.unwrap().mode, Some(0o750));
+    // a file newly written at the old name starts at 0644 again
+    r.write("/d/s.sh", ByteSource::from(b"x".to_vec()))
+        .await
+        .unwrap();
+    assert_eq!(r.stat("/d/s.sh").await.unwrap().mode, Some(0o644));
+    assert_eq!(kind(r.chmod("/missing", 0o644).await), ErrorKind::NotFound);
+    assert_eq!(
+        kind(r.chmod("/d/t.sh/x", 0o644).await),
+        ErrorKind::NotADirectory
+    );
+}

@@ -364,6 +364,20 @@ pub trait Vfs: Send + Sync {
     async fn rmdir(&self, path: &str) -> Result<()>;
     /// Renames `from` to `to`; across mounts this is copy then delete.
     async fn rename(&self, from: &str, to: &str) -> Result<()>;
+    /// Sets the permission bits of `path` to `mode` (`& 0o7777`: the
+    /// `rwx` bits plus setuid, setgid and sticky), following a symlink as
+    /// `chmod(2)` does (a link that leads out of its mount is refused). A
+    /// change: a `read` mount refuses it with `ReadOnly`.
+    ///
+    /// Errors: `NotFound`, `ReadOnly`, `Unsupported` ("Operation not
+    /// supported") where the mount keeps no mode bits. The default answers
+    /// `Unsupported`; an overlay must pass the call on to its inner VFS
+    /// (it has a default, unlike the link methods, so that an overlay
+    /// written before it still builds).
+    async fn chmod(&self, path: &str, mode: u32) -> Result<()> {
+        let _ = mode;
+        Err(crate::Error::at(crate::ErrorKind::Unsupported, path))
+    }
     /// The mount that owns `path` (longest prefix), if any.
     fn mount_of(&self, path: &str) -> Option<MountInfo>;
     /// Every mount, sorted by prefix.

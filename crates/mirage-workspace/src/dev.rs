@@ -304,6 +304,9 @@ impl Vfs for DevStreams {
     async fn rename(&self, from: &str, to: &str) -> Result<()> {
         self.inner.rename(from, to).await
     }
+    async fn chmod(&self, path: &str, mode: u32) -> Result<()> {
+        self.inner.chmod(path, mode).await
+    }
     fn mount_of(&self, path: &str) -> Option<MountInfo> {
         self.inner.mount_of(path)
     }

@@ -516,6 +516,15 @@ impl Vfs for Router {
         self.remove_tree(&from).await
     }
 
+    async fn chmod(&self, path: &str, mode: u32) -> Result<()> {
+        let path = normalize_path(path);
+        let (m, rel) = self.writable(&path)?;
+        m.resource
+            .chmod(&rel, mode & 0o7777)
+            .await
+            .map_err(|e| at(e, &path))
+    }
+
     fn mount_of(&self, path: &str) -> Option<MountInfo> {
         self.resolve(path).map(|(m, _)| MountInfo {
             prefix: m.prefix.clone(),

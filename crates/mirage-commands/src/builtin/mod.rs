@@ -3,6 +3,7 @@
 pub mod awk;
 pub mod basename;
 pub mod cat;
+pub mod chmod;
 pub mod cmp;
 pub mod column;
 pub mod comm;
