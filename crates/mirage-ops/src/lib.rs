@@ -113,6 +113,9 @@ pub struct Capability {
     pub recursive_list: bool,
     /// The backend has a search API a resource-specific `grep` may use.
     pub search: bool,
+    /// Permission bits are kept: [`Resource::chmod`] is implemented and
+    /// `stat` reports the bits it set (`chmod +x ./tool && ./tool`).
+    pub chmod: bool,
 }
 
 /// A backend mounted into the workspace.

@@ -156,6 +156,9 @@ fn with_dir_rename(c: Capability) -> bool {
 fn with_links(c: Capability) -> bool {
     c.symlinks && c.write && c.real_directories && c.rename
 }
+fn with_chmod(c: Capability) -> bool {
+    c.write && c.chmod
+}
 fn always(_: Capability) -> bool {
     true
 }
@@ -251,6 +254,11 @@ pub const CHECKS: &[Check] = &[
         name: "symlink_loop",
         applies: with_links,
         run: CheckFn::Resource(|r, b| Box::pin(check_symlink_loop(r, b))),
+    },
+    Check {
+        name: "chmod",
+        applies: with_chmod,
+        run: CheckFn::Resource(|r, b| Box::pin(check_chmod(r, b))),
     },
     Check {
         name: "range_read",
@@ -1225,9 +1233,74 @@ pub async fn check_large_read_early_drop(res: &dyn Resource, base: &str) -> Chec
     ctx(res.unlink(&p).await, "unlink")
 }
 
+/// `chmod` sets the bits `stat` and the listing report (set-ID and sticky
+/// bits too, nothing above `0o7777`); a rewrite and a rename keep them, the
+/// contents stay; a directory takes them too (with real directories); a
+/// missing path is `NotFound`.
+pub async fn check_chmod(res: &dyn Resource, base: &str) -> CheckResult {
+    let p = format!("{base}/tool.sh");
+    put(res, &p, b"echo hi\n").await?;
+    ctx(res.chmod(&p, 0o755).await, "chmod 755")?;
+    let st = ctx(res.stat(&p).await, "stat")?;
+    ensure!(
+        st.mode == Some(0o755),
+        "after chmod 755: mode {:?}",
+        st.mode
+    );
+    ctx(res.chmod(&p, 0o10_4710).await, "chmod 104710")?;
+    let st = ctx(res.stat(&p).await, "stat")?;
+    ensure!(
+        st.mode == Some(0o4710),
+        "after chmod 4710: mode {:?}",
+        st.mode
+    );
+    expect_content(res, &p, b"echo hi\n").await?;
+    put(res, &p, b"echo again\n").await?;
+    let st = ctx(res.stat(&p).await, "stat after rewrite")?;
+    ensure!(
+        st.mode == Some(0o4710),
+        "rewrite changed the mode: {:?}",
+        st.mode
+    );
+    ctx(res.chmod(&p, 0o640).await, "chmod 640")?;
+    if res.capability().rename {
+        let q = format!("{base}/moved.sh");
+        ctx(res.rename(&p, &q).await, "rename")?;
+        let st = ctx(res.stat(&q).await, "stat after rename")?;
+        ensure!(
+            st.mode == Some(0o640),
+            "rename changed the mode: {:?}",
+            st.mode
+        );
+        ctx(res.rename(&q, &p).await, "rename back")?;
+    }
+    let listed = ctx(res.readdir(base).await, "readdir")?;
+    let entry = listed.iter().find(|e| e.name == "tool.sh");
+    ensure!(
+        entry.is_some_and(|e| e.mode == Some(0o640)),
+        "readdir {base}: {entry:?}"
+    );
+    if res.capability().real_directories {
+        let d = format!("{base}/dir");
+        ctx(res.mkdir(&d).await, "mkdir")?;
+        ctx(res.chmod(&d, 0o700).await, "chmod dir")?;
+        let st = ctx(res.stat(&d).await, "stat dir")?;
+        ensure!(
+            st.is_dir() && st.mode == Some(0o700),
+            "dir after chmod 700: {st:?}"
+        );
+        ctx(res.chmod(&d, 0o755).await, "chmod dir back")?;
+    }
+    expect_kind(
+        res.chmod(&format!("{base}/missing"), 0o644).await,
+        ErrorKind::NotFound,
+        "chmod missing",
+    )
+}
+
 /// Through a read-only mount, every change is refused with `ReadOnly`:
 /// write, append, mkdir (with and without parents), unlink, rmdir,
-/// rename and symlink.
+/// rename, symlink and chmod.
 pub async fn check_read_only_refuses(vfs: &dyn Vfs, res: &dyn Resource, base: &str) -> CheckResult {
     let writable = res.capability().write;
     let f = format!("{base}/f");
@@ -1268,7 +1341,17 @@ pub async fn check_read_only_refuses(vfs: &dyn Vfs, res: &dyn Resource, base: &s
         ErrorKind::ReadOnly,
         "symlink",
     )?;
+    expect_kind(vfs.chmod(&f, 0o777).await, ErrorKind::ReadOnly, "chmod")?;
     if writable {
+        if let Ok(st) = res.stat(&f).await
+            && res.capability().chmod
+        {
+            ensure!(
+                st.mode != Some(0o777),
+                "chmod through a read-only mount changed {f}: {:?}",
+                st.mode
+            );
+        }
         expect_content(res, &f, b"keep me").await?;
         let names = listing(res, base).await?;
         let mut want = vec!["f"];

@@ -54,7 +54,7 @@ use path::{is_root, relative};
 /// A host directory mounted as a resource (registered as `disk`).
 ///
 /// Capability: `write`, native `append` (`O_APPEND`) and `rename`,
-/// `real_directories`, `symlinks`, native range reads (a seek) and
+/// `real_directories`, `symlinks`, `chmod`, native range reads (a seek) and
 /// conditional reads (the version checked on the open descriptor).
 /// Listings stream from a blocking reader (`page_size` entries buffered at
 /// most); a recursive listing is walked by the router. `stat` reports the
@@ -168,6 +168,7 @@ impl Resource for DiskResource {
             symlinks: true,
             range_read: true,
             conditional_read: true,
+            chmod: true,
             ..Capability::default()
         }
     }

@@ -28,7 +28,7 @@ use tree::Tree;
 
 /// An in-memory resource (registered as `ram`; its config is ignored).
 ///
-/// Capability: `write`, native `append` and `rename`, `real_directories`,
+/// Capability: `write`, native `append` and `rename`, `real_directories`, `chmod`,
 /// native range and conditional reads, and native (paged) recursive
 /// listings: a listing takes the lock for one page of entries at a time
 /// (`page_size`, default 1000) and continues after the last key it saw,
@@ -190,6 +190,7 @@ impl Resource for RamResource {
             real_directories: true,
             range_read: true,
             conditional_read: true,
+            chmod: true,
             recursive_list: true,
             ..Capability::default()
         }
