@@ -246,6 +246,7 @@ impl<'a> P<'a> {
                 return Ok(n);
             }
         }
+        crate::bashargv::on_lookup(self.st, name);
         let raw = crate::expand::lookup_subscripted(self.st, name);
         match raw {
             None => {

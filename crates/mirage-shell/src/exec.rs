@@ -848,6 +848,7 @@ impl Interp {
                 sub.func_depth = 0;
                 sub.functions.clear();
                 sub.vars.retain(|_, v| v.exported);
+                crate::bashargv::new_shell(&mut sub);
                 let io = Io::new(
                     std::mem::replace(&mut ctx.stdin, Input::empty()),
                     ctx.stdout.sink().clone(),
@@ -893,9 +894,11 @@ impl Interp {
         st.local_frames.push(Vec::new());
         st.func_depth += 1;
         crate::special::enter_function(st, name);
+        let argv_pushed = crate::bashargv::enter_function(st, args);
         let hidden = crate::trace::enter_function(self, st, io).await;
         let r = self.exec(&body, st, io).await;
         let r = crate::trace::leave_function(self, st, io, hidden, r).await;
+        crate::bashargv::leave_function(st, argv_pushed);
         crate::special::leave_function(st);
         st.func_depth -= 1;
         if let Some(frame) = st.local_frames.pop() {
@@ -932,6 +935,9 @@ impl Interp {
             io.err(&format!("{}{}: readonly variable\n", st.diag(), a.name))
                 .await;
             return Ok(false);
+        }
+        if crate::bashargv::is_argv(&a.name) {
+            return Ok(crate::bashargv::assign_allowed(a));
         }
         match &a.value {
             AssignValue::Scalar(w) => {

@@ -803,6 +803,7 @@ impl Interp {
                 return Ok(list_pieces(w, star, in_double, st));
             }
         };
+        crate::bashargv::on_lookup(st, &name);
         let multi = name == "@" || name == "*" || matches!(idx_text.as_deref(), Some("@" | "*"));
         if let ParamOp::Transform(c @ ('a' | 'A')) = pe.op
             && (name.starts_with('_') || name.starts_with(|c: char| c.is_ascii_alphabetic()))

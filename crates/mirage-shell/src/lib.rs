@@ -14,6 +14,7 @@
 pub mod alias;
 pub mod arith;
 pub mod ast;
+pub mod bashargv;
 pub mod builtins;
 pub mod exec;
 pub mod execfd;

@@ -292,6 +292,8 @@ pub struct ShellState {
     pub parse: crate::alias::ParseSettings,
     /// The dynamic variables' state (`$RANDOM`, `$SECONDS`, `$BASHPID`, the call stack).
     pub special: crate::special::Special,
+    /// `BASH_ARGV` / `BASH_ARGC` bookkeeping ([`crate::bashargv`]).
+    pub(crate) bashargv: crate::bashargv::ArgvState,
     /// The directory stack, history, completion specs and hash table of
     /// the builtins that keep them (`pushd`, `history`, `complete`, `hash`).
     pub(crate) extra: crate::builtins::extra::Extra,
@@ -338,12 +340,14 @@ impl ShellState {
             shopt: Default::default(),
             parse: Default::default(),
             special: Default::default(),
+            bashargv: Default::default(),
             extra: Default::default(),
         };
         s.set_exported("PWD", cwd);
         s.vars.insert("PS4".into(), Var::scalar("+ "));
         s.vars.insert("IFS".into(), Var::scalar(" \t\n"));
         crate::special::install(&mut s);
+        crate::bashargv::install(&mut s);
         s
     }
     /// Records the line of the command about to run (0 leaves it).

@@ -45,6 +45,7 @@ impl Builtin for Bash {
                 }
                 sub.functions.clear();
                 sub.vars.retain(|_, v| v.exported);
+                crate::bashargv::new_shell(&mut sub);
                 sub.local_frames.clear();
                 sub.loop_depth = 0;
                 sub.script_name = "bash".into();
@@ -79,6 +80,7 @@ impl Builtin for Bash {
             sub.func_depth = 0;
             sub.functions.clear();
             sub.vars.retain(|_, v| v.exported);
+            crate::bashargv::new_shell(&mut sub);
             let src = bytestr::decode(&data).into_owned();
             return Ok(
                 match run_source_named(interp, "bash", &src, &mut sub, io).await {

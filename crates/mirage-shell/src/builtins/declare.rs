@@ -221,6 +221,7 @@ pub async fn declare(
             status = 1;
             continue;
         }
+        crate::bashargv::on_lookup(st, &name);
         if print {
             match st.vars.get(&name) {
                 Some(v) => out(io, &bytestr::encode(&print_var(&name, v))).await?,
@@ -273,6 +274,12 @@ pub async fn declare(
         } else {
             st.resolve(&name).into_owned()
         };
+        if crate::bashargv::is_argv(&name)
+            && let Some(s) = crate::bashargv::declare_refused(kw, &name, assign.as_ref(), st, io).await?
+        {
+            status = s;
+            continue;
+        }
         if is_local
             && st.vars.get(&name).is_some_and(|v| v.readonly)
             && st

@@ -160,6 +160,8 @@ impl Builtin for Shopt {
                     ))
                     .await;
                     status = 1;
+                } else {
+                    crate::bashargv::shopt_changed(st, n, set);
                 }
             }
             return Ok(status);

@@ -57,6 +57,7 @@ impl Builtin for Source {
         } else {
             None
         };
+        let argv_pushed = crate::bashargv::enter_source(st, file, saved.is_some());
         st.local_frames.push(Vec::new());
         // messages name the file and count its lines
         let saved_name = std::mem::replace(&mut st.script_name, file.clone());
@@ -67,6 +68,7 @@ impl Builtin for Source {
         st.line_base = saved_base;
         st.lineno = saved_lineno;
         st.local_frames.pop();
+        crate::bashargv::leave_source(st, argv_pushed);
         if let Some(p) = saved {
             st.positional = p;
         }

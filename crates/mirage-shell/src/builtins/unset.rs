@@ -77,6 +77,11 @@ impl Builtin for Unset {
                 st.resolve(n).into_owned()
             };
             let n = target.as_str();
+            if let Some(msg) = crate::bashargv::unset_refused(n) {
+                io.err(&format!("{}unset: {msg}\n", st.diag())).await;
+                status = 1;
+                continue;
+            }
             if let Some((base, key)) = n.strip_suffix(']').and_then(|n| n.split_once('[')) {
                 let resolved = if nameref {
                     base.to_string()
