@@ -491,6 +491,10 @@ impl Interp {
                     Ok(0)
                 }
                 Cmd::Redirected(inner, redirs) => {
+                    // its errors name the command's (last) line
+                    if let Some(l) = crate::funcprint::last_line(inner) {
+                        st.set_line(l);
+                    }
                     let (rio, pending) = match self.apply_redirects(redirs, st, io, false).await {
                         Ok(x) => x,
                         Err(s) => return Ok(s),
@@ -1100,24 +1104,47 @@ impl Interp {
         if redirs.is_empty() {
             return Ok((io.clone(), Vec::new()));
         }
-        Box::pin(self.apply_redirects_now(redirs, st, io, keep)).await
+        let mut pending = Vec::new();
+        let mut var_fds = Vec::new();
+        let res = Box::pin(self.apply_redirects_now(redirs, st, io, keep, &mut pending, &mut var_fds))
+            .await;
+        let res = match res {
+            Ok(out) if var_fds.is_empty() => Ok(out),
+            res => {
+                self.redirect_vars(res, &var_fds, st, io, &mut pending)
+                    .await
+            }
+        };
+        match res {
+            Ok(out) => Ok((out, pending)),
+            Err(code) => {
+                // a later redirect failed: undo the ones applied (as bash:
+                // `exec 3>f 4<nope` leaves fd 3 as it was, the files made stay)
+                self.finish_redirects(pending, st, io).await;
+                Err(code)
+            }
+        }
     }
 
-    async fn apply_redirects_now(
+    async fn apply_redirects_now<'a>(
         &self,
-        redirs: &[Redir],
+        redirs: &'a [Redir],
         st: &mut ShellState,
         io: &Io,
         keep: bool,
-    ) -> Result<(Io, Vec<PendingWrite>), i32> {
+        pending: &mut Vec<PendingWrite>,
+        var_fds: &mut Vec<(&'a str, u32)>,
+    ) -> Result<Io, i32> {
         let mut out = io.clone();
-        let mut pending: Vec<PendingWrite> = Vec::new();
-        if redirs.is_empty() {
-            return Ok((out, pending));
-        }
-        // `{name}>file`: descriptors opened for a variable, given to it at the end
-        let mut var_fds: Vec<(&str, u32)> = Vec::new();
+        // `N>&M-` / `N<&M-`: M closes once N is its copy
+        let mut moved: Option<(u32, bool)> = None;
         for r in redirs {
+            crate::execfd::close_moved(st, moved.take(), |n, prev| {
+                pending.push(PendingWrite {
+                    path: String::new(),
+                    how: Pending::RestoreFd(n, prev),
+                });
+            });
             let var_redir;
             let r = match &r.var {
                 None => r,
@@ -1125,7 +1152,7 @@ impl Interp {
                     if matches!(r.op, RedirOp::DupOut | RedirOp::DupIn)
                         && r.target.as_static().as_deref() == Some("-") =>
                 {
-                    match crate::execfd::var_close(st, io, v).await {
+                    match crate::execfd::var_close(st, &out, v).await {
                         Ok(()) => continue,
                         Err(()) => return Err(1),
                     }
@@ -1142,26 +1169,27 @@ impl Interp {
                 }
             };
             let target = match r.op {
-                RedirOp::HereDoc => match self.expand_single(&r.target, st, io).await {
+                RedirOp::HereDoc => match self.expand_single(&r.target, st, &out).await {
                     Ok(t) => t,
                     Err(_) => return Err(1),
                 },
                 RedirOp::OutProcess => String::new(),
                 _ => match self
-                    .expand_words(std::slice::from_ref(&r.target), st, io)
+                    .expand_words(std::slice::from_ref(&r.target), st, &out)
                     .await
                 {
                     Ok(mut v) if v.len() == 1 => v.remove(0),
                     Ok(v) if r.op == RedirOp::HereString => v.join(" "),
                     Ok(_) => {
                         let shown = crate::execfd::word_text(&r.target);
-                        io.err(&format!("{}{shown}: ambiguous redirect\n", st.diag()))
+                        out.err(&format!("{}{shown}: ambiguous redirect\n", st.diag()))
                             .await;
                         return Err(1);
                     }
                     Err(_) => return Err(1),
                 },
             };
+            let target = crate::execfd::split_move(st, r, target, &mut moved);
             // `>&WORD` / `<&WORD` whose WORD is not a descriptor number:
             // `>&file` and `1>&file` write stdout and stderr to the file;
             // any other is bash's `WORD: ambiguous redirect`
@@ -1177,7 +1205,7 @@ impl Interp {
                         };
                         &dup_file
                     } else {
-                        io.err(&format!("{}{target}: ambiguous redirect\n", st.diag()))
+                        out.err(&format!("{}{target}: ambiguous redirect\n", st.diag()))
                             .await;
                         return Err(1);
                     }
@@ -1195,7 +1223,7 @@ impl Interp {
                         && !matches!(r.op, RedirOp::OutErr | RedirOp::AppendOutErr)
                     {
                         let clobber = r.op == RedirOp::Clobber;
-                        match crate::execfd::open_out(self, st, io, n, &target, append, clobber)
+                        match crate::execfd::open_out(self, st, &out, n, &target, append, clobber)
                             .await
                         {
                             Ok(prev) => pending.push(PendingWrite {
@@ -1215,7 +1243,7 @@ impl Interp {
                         _ => {
                             let clobber = r.op == RedirOp::Clobber;
                             let Ok(path) =
-                                crate::execfd::create(self, st, io, &target, append, clobber).await
+                                crate::execfd::create(self, st, &out, &target, append, clobber).await
                             else {
                                 return Err(1);
                             };
@@ -1225,7 +1253,7 @@ impl Interp {
                             if keep {
                                 Sink::File(self.vfs.clone(), path.into())
                             } else {
-                                self.append_sink(path, &mut pending)
+                                self.append_sink(path, pending)
                             }
                         }
                     };
@@ -1252,7 +1280,7 @@ impl Interp {
                                 None if m.bytes().all(|b| b.is_ascii_digit()) => {
                                     crate::execfd::bad_fd(
                                         st,
-                                        io,
+                                        &out,
                                         &crate::execfd::word_text(&r.target),
                                     )
                                     .await;
@@ -1279,10 +1307,10 @@ impl Interp {
                         {
                             Some(crate::execfd::OutFd::Sink(s)) => s,
                             Some(crate::execfd::OutFd::File(path)) => {
-                                self.append_sink(path, &mut pending)
+                                self.append_sink(path, pending)
                             }
                             None if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => {
-                                crate::execfd::bad_fd(st, io, &crate::execfd::word_text(&r.target))
+                                crate::execfd::bad_fd(st, &out, &crate::execfd::word_text(&r.target))
                                     .await;
                                 return Err(1);
                             }
@@ -1297,7 +1325,7 @@ impl Interp {
                 }
                 RedirOp::In | RedirOp::ReadWrite => {
                     if let Some(n) = r.fd.filter(|n| *n >= 3) {
-                        match crate::execfd::open_in(self, st, io, n, &target).await {
+                        match crate::execfd::open_in(self, st, &out, n, &target).await {
                             Ok(prev) => pending.push(PendingWrite {
                                 path: String::new(),
                                 how: Pending::RestoreFd(n, prev),
@@ -1322,7 +1350,7 @@ impl Interp {
                     let path = mirage_types::join_path(&st.cwd, &target);
                     let src = match self.vfs.stat(&path).await {
                         Ok(s) if s.is_dir() => {
-                            io.err(&format!("{}{target}: Is a directory\n", st.diag()))
+                            out.err(&format!("{}{target}: Is a directory\n", st.diag()))
                                 .await;
                             return Err(1);
                         }
@@ -1335,7 +1363,7 @@ impl Interp {
                             }
                         }
                         Err(e) => {
-                            io.err(&format!("{}{target}: {}\n", st.diag(), e.message()))
+                            out.err(&format!("{}{target}: {}\n", st.diag(), e.message()))
                                 .await;
                             return Err(1);
                         }
@@ -1356,7 +1384,7 @@ impl Interp {
                                 None if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => {
                                     crate::execfd::bad_fd(
                                         st,
-                                        io,
+                                        &out,
                                         &crate::execfd::word_text(&r.target),
                                     )
                                     .await;
@@ -1419,7 +1447,7 @@ impl Interp {
                 RedirOp::HereDoc | RedirOp::HereString
                     if target.len() >= st.limits.max_heredoc_bytes =>
                 {
-                    io.err(&format!(
+                    out.err(&format!(
                         "{}here-document: {} bytes exceed the limit of {}\n",
                         st.diag(),
                         target.len(),
@@ -1450,20 +1478,42 @@ impl Interp {
                 }
             }
         }
-        if !var_fds.is_empty() {
-            for (name, n) in &var_fds {
-                if crate::execfd::var_assign(st, io, name, *n).await.is_err() {
-                    return Err(1);
-                }
+        crate::execfd::close_moved(st, moved, |n, prev| {
+            pending.push(PendingWrite {
+                path: String::new(),
+                how: Pending::RestoreFd(n, prev),
+            });
+        });
+        Ok(out)
+    }
+
+    /// `{name}>file`: gives each name its descriptor, even when a later
+    /// redirect failed (as bash); bash 5.2 leaves them open after the
+    /// command (`shopt -s varredir_close` closes).
+    async fn redirect_vars(
+        &self,
+        res: Result<Io, i32>,
+        var_fds: &[(&str, u32)],
+        st: &mut ShellState,
+        io: &Io,
+        pending: &mut Vec<PendingWrite>,
+    ) -> Result<Io, i32> {
+        let mut res = res;
+        for (name, n) in var_fds {
+            // the one whose own open failed gets nothing
+            if res.is_err() && !st.exec_fds.fds.contains_key(n) {
+                continue;
             }
-            // bash 5.2 leaves them open after the command (`shopt -s varredir_close` closes)
-            if !st.shopt.is("varredir_close") {
-                pending.retain(|p| {
-                    !matches!(p.how, Pending::RestoreFd(n, _) if var_fds.iter().any(|v| v.1 == n))
-                });
+            if crate::execfd::var_assign(st, io, name, *n).await.is_err() {
+                res = Err(1);
             }
         }
-        Ok((out, pending))
+        if !st.shopt.is("varredir_close") {
+            pending.retain(|p| {
+                !matches!(p.how, Pending::RestoreFd(n, _) if var_fds.iter().any(|v| v.1 == n))
+            });
+        }
+        res
     }
 
     /// A sink appending to `path` as the command writes (`>&3` after

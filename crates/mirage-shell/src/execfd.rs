@@ -204,6 +204,48 @@ pub fn set_fd(st: &mut ShellState, n: u32, e: Option<FdEntry>) -> Option<FdEntry
     }
 }
 
+/// `N>&M-` / `N<&M-` (bash's move): the target `M-` becomes `M`, and `M`
+/// goes to `moved`, for [`close_moved`] once the copy is made, with
+/// whether `N` was open before. Any other target is returned as it is.
+pub fn split_move(
+    st: &ShellState,
+    r: &crate::ast::Redir,
+    target: String,
+    moved: &mut Option<(u32, bool)>,
+) -> String {
+    use crate::ast::RedirOp;
+    let n = match r.op {
+        RedirOp::DupOut => r.fd.unwrap_or(1),
+        RedirOp::DupIn => r.fd.unwrap_or(0),
+        _ => return target,
+    };
+    match target.strip_suffix('-').map(|m| (m, m.parse::<u32>())) {
+        Some((m, Ok(from))) if m.bytes().all(|b| b.is_ascii_digit()) => {
+            let was_open = r.var.is_none() && (n < 3 || st.exec_fds.fds.contains_key(&n));
+            *moved = Some((from, was_open));
+            m.to_string()
+        }
+        _ => target,
+    }
+}
+
+/// Closes the descriptor a move (`>&3-`) copied, if it is 3 or more.
+/// `undo` gets what it was, so the command's redirects restore it after,
+/// only when the copy replaced a descriptor that was open: bash leaves
+/// `3` closed after `echo hi 5>&3-` but not after `echo hi >&3-`.
+pub fn close_moved(
+    st: &mut ShellState,
+    moved: Option<(u32, bool)>,
+    undo: impl FnOnce(u32, Option<FdEntry>),
+) {
+    if let Some((m, was_open)) = moved.filter(|m| m.0 >= 3) {
+        let prev = set_fd(st, m, None);
+        if was_open {
+            undo(m, prev);
+        }
+    }
+}
+
 /// Puts descriptor `n` back as it was before a command's redirect.
 pub fn restore(st: &mut ShellState, n: u32, prev: Option<FdEntry>) {
     set_fd(st, n, prev);

@@ -129,6 +129,17 @@ impl Printer {
         }
     }
 
+    /// Before the operator after the `i`th command of a list or an
+    /// `&&`/`||` chain: bash builds these as left-nested connections, so
+    /// the bodies of every command but the first are printed at the end
+    /// of the inner connection, before the operator; the first's follow
+    /// the operator.
+    fn inner_end(&mut self, i: usize) {
+        if i > 0 {
+            self.deferred("");
+        }
+    }
+
     /// Here-document bodies, each followed by a newline, after a newline.
     fn bodies(&mut self, docs: &[String]) {
         self.out.push('\n');
@@ -224,10 +235,11 @@ impl Printer {
                 self.connection += 1;
                 self.skip_indent += 1;
                 self.make(first);
-                for (and, c) in rest {
-                    // here-document bodies come before the operator
-                    self.deferred("");
-                    self.out.push_str(if *and { " && " } else { " || " });
+                for (i, (and, c)) in rest.iter().enumerate() {
+                    // the bodies of the first command come after the
+                    // operator, the others' before it
+                    self.inner_end(i);
+                    self.deferred(if *and { " && " } else { " || " });
                     self.skip_indent += 1;
                     self.make(c);
                 }
@@ -407,6 +419,7 @@ impl Printer {
             if last {
                 break;
             }
+            self.inner_end(i);
             let newline = self.in_func == 0
                 && matches!((last_line(c), first_line(&items[i + 1])), (Some(a), Some(b)) if b > a);
             if self.deferred_docs.is_empty() {
@@ -416,6 +429,8 @@ impl Printer {
                     self.out.push(';');
                 }
             } else {
+                // the first command's bodies: its `;` is not printed, and
+                // neither is the next command's (bash's `was_heredoc`)
                 self.deferred(if self.in_func > 0 { "" } else { ";" });
             }
             if self.in_func > 0 || newline {
@@ -525,6 +540,8 @@ impl Printer {
     /// A redirection list; here-document bodies follow at once, or after
     /// the next operator inside a list.
     fn redirs(&mut self, rs: &[Redir]) {
+        // bash's `print_redirection_list` forgets an earlier body
+        self.was_heredoc = false;
         let mut docs = Vec::new();
         for (i, r) in rs.iter().enumerate() {
             if i > 0 {
@@ -590,6 +607,8 @@ impl Printer {
                     Some(s) if s.ends_with('-') && digits(&s[..s.len() - 1]) => {
                         format!("{d}{arrow}{s}")
                     }
+                    // `>&$fd-` moves: bash names the descriptor
+                    _ if !var && t.ends_with('-') => format!("{d}{arrow}{t}"),
                     _ if var || n == u32::from(out) => format!("{arrow}{t}"),
                     _ => format!("{d}{arrow}{t}"),
                 }
@@ -702,7 +721,8 @@ fn first_line(c: &Cmd) -> Option<u32> {
 }
 
 /// The last line a command in `c` starts on.
-fn last_line(c: &Cmd) -> Option<u32> {
+/// The line of the last command of `c` that knows its line.
+pub(crate) fn last_line(c: &Cmd) -> Option<u32> {
     lines(c).map(|(_, b)| b)
 }
 

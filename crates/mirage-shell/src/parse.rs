@@ -1720,28 +1720,15 @@ impl<'a> Parser<'a> {
                 op: RedirOp::DupIn,
                 target: lex(&target)?,
             },
-            _ => {
-                // `>&`: a descriptor number or `-` duplicates or closes; a
-                // file name without a descriptor is `&>`
-                let is_fd = target == "-"
-                    || (target.bytes().all(|b| b.is_ascii_digit()))
-                    || target.contains(['$', '`'])
-                    || (target.ends_with('-')
-                        && target[..target.len() - 1]
-                            .bytes()
-                            .all(|b| b.is_ascii_digit()));
-                let op = if is_fd || fd.is_some() {
-                    RedirOp::DupOut
-                } else {
-                    RedirOp::OutErr
-                };
-                Redir {
-                    fd,
-                    var: var.clone(),
-                    op,
-                    target: lex(&target)?,
-                }
-            }
+            // `>&`: a descriptor number or `-` duplicates or closes; a file
+            // name (known once expanded) is `&>` there, but stays `>&file`
+            // for the function printer, as bash keeps it
+            _ => Redir {
+                fd,
+                var: var.clone(),
+                op: RedirOp::DupOut,
+                target: lex(&target)?,
+            },
         };
         Ok(Some(r))
     }
