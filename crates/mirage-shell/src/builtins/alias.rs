@@ -18,7 +18,7 @@ const UNALIAS_USAGE: &str = "unalias: usage: unalias [-a] name [name ...]\n";
 
 /// `alias NAME='VALUE'` as bash prints a definition (`--` before a name
 /// that starts with `-`).
-fn definition(name: &str, value: &str) -> String {
+pub(crate) fn definition(name: &str, value: &str) -> String {
     let dash = if name.starts_with('-') { "-- " } else { "" };
     format!("alias {dash}{name}='{}'\n", value.replace('\'', "'\\''"))
 }

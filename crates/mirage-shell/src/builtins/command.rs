@@ -27,26 +27,29 @@ impl Builtin for Command {
     ) -> ExecResult {
         let name = argv.first().map_or("", String::as_str);
         let args = argv.get(1..).unwrap_or_default();
-        let mut i = 0;
-        let mut verbose = false;
-        while i < args.len() && args[i].starts_with('-') {
-            if args[i] == "-v" || args[i] == "-V" {
-                verbose = true;
-            }
-            i += 1;
-        }
-        if verbose {
-            let mut status = 0;
-            for a in &args[i..] {
-                if is_builtin(a) || st.functions.contains_key(a) {
-                    out(io, &bytestr::encode(&format!("{a}\n"))).await?;
-                } else if interp.host.has_command(a) {
-                    out(io, &bytestr::encode(&format!("/usr/bin/{a}\n"))).await?;
-                } else {
-                    status = 1;
+        if name == "command" {
+            let (i, how) = match command_options(args) {
+                Ok(x) => x,
+                Err(c) => {
+                    io.err(&format!(
+                        "{}command: -{c}: invalid option\ncommand: usage: command [-pVv] command [arg ...]\n",
+                        st.diag()
+                    ))
+                    .await;
+                    return Ok(2);
                 }
+            };
+            if let Some(verbose) = how.describe {
+                return describe(interp, &args[i..], verbose, how.std_path, st, io).await;
             }
-            return Ok(status);
+            if i >= args.len() {
+                return Ok(0);
+            }
+            return run_command_words_nofunc(interp, &args[i..], st, io).await;
+        }
+        let mut i = 0;
+        while i < args.len() && args[i].starts_with('-') {
+            i += 1;
         }
         if i >= args.len() {
             return Ok(0);
@@ -72,4 +75,67 @@ impl Builtin for Command {
         }
         r
     }
+}
+
+/// The options of `command`: `-p`, and `-v`/`-V` (the last one given wins).
+#[derive(Default)]
+struct CommandOpts {
+    /// `-p`: bash's standard path.
+    std_path: bool,
+    /// `-v` (false) or `-V` (true): describe the names instead of running.
+    describe: Option<bool>,
+}
+
+/// Reads `command`'s options (grouped letters, `--`, a lone `-` ends them):
+/// the index of the first name and the options, or the bad letter.
+fn command_options(args: &[String]) -> Result<(usize, CommandOpts), char> {
+    let mut o = CommandOpts::default();
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        if a == "--" {
+            i += 1;
+            break;
+        }
+        let Some(letters) = a.strip_prefix('-').filter(|l| !l.is_empty()) else {
+            break;
+        };
+        for c in letters.chars() {
+            match c {
+                'p' => o.std_path = true,
+                'v' => o.describe = Some(false),
+                'V' => o.describe = Some(true),
+                c => return Err(c),
+            }
+        }
+        i += 1;
+    }
+    Ok((i, o))
+}
+
+/// `command -v NAME…` / `command -V NAME…`: each name as bash describes it
+/// (see `type::describe`); `-V` says `command: NAME: not found` for a name
+/// with no meaning. Status 0 when any name was found, else 1.
+async fn describe(
+    interp: &Interp,
+    names: &[String],
+    verbose: bool,
+    std_path: bool,
+    st: &mut ShellState,
+    io: &Io,
+) -> ExecResult {
+    let mut found = names.is_empty();
+    for n in names {
+        match super::r#type::describe(interp, st, n, verbose, std_path).await {
+            Some(text) => {
+                found = true;
+                out(io, &bytestr::encode(&text)).await?;
+            }
+            None if verbose => {
+                io.err(&format!("{}command: {n}: not found\n", st.diag()))
+                    .await;
+            }
+            None => {}
+        }
+    }
+    Ok(if found { 0 } else { 1 })
 }

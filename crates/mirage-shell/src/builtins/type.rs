@@ -114,6 +114,39 @@ async fn meanings(interp: &Interp, st: &mut ShellState, name: &str, f: &Flags) -
     v
 }
 
+/// What `command -v` (`verbose` false) or `command -V` (true) prints for
+/// `name`, as bash 5.2: the first meaning `type` finds, `-V` in `type`'s
+/// words (a function with its text), `-v` as something to type again (an
+/// alias definition, the name of a keyword, function or builtin, the path
+/// of a file). `std_path` (`command -p`) looks commands up along bash's
+/// standard path (`/bin/NAME`). `None`: the name has no meaning.
+pub(crate) async fn describe(
+    interp: &Interp,
+    st: &mut ShellState,
+    name: &str,
+    verbose: bool,
+    std_path: bool,
+) -> Option<String> {
+    let m = meanings(interp, st, name, &Flags::default())
+        .await
+        .into_iter()
+        .next()?;
+    let path = match m.path {
+        Some(_) if std_path && !name.contains('/') => Some(format!("/bin/{name}")),
+        p => p,
+    };
+    Some(match (verbose, m.kind, path) {
+        (true, "file", Some(p)) if std_path => format!("{name} is {p}\n"),
+        (true, ..) => m.line,
+        (false, "alias", _) => {
+            let value = st.parse.aliases.get(name).cloned().unwrap_or_default();
+            super::alias::definition(name, &value)
+        }
+        (false, _, Some(p)) => format!("{p}\n"),
+        (false, ..) => format!("{name}\n"),
+    })
+}
+
 #[async_trait]
 impl Builtin for Type {
     fn names(&self) -> &'static [&'static str] {
