@@ -145,7 +145,9 @@ impl Router {
     /// symlink is copied as a link when the destination keeps links;
     /// otherwise the file it points to is copied (a link to a directory is
     /// refused with `Unsupported`, so no loop can make the copy endless).
-    /// Links are never descended into.
+    /// Links are never descended into. Files and directories keep their
+    /// mode bits (as GNU `mv` across file systems) where the destination
+    /// keeps them.
     fn copy_tree<'a>(&'a self, from: &'a str, to: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let st = self.lstat(from).await?;
@@ -157,7 +159,7 @@ impl Router {
                         let t = format!("{}/{}", to.trim_end_matches('/'), e.name);
                         self.copy_tree(&f, &t).await?;
                     }
-                    Ok(())
+                    self.copy_mode(&st, to).await
                 }
                 FileType::Symlink => {
                     let target = self.readlink(from).await?;
@@ -179,10 +181,23 @@ impl Router {
                 }
                 FileType::File => {
                     let data = self.read(from).await?;
-                    self.write(to, data).await
+                    self.write(to, data).await?;
+                    self.copy_mode(&st, to).await
                 }
             }
         })
+    }
+
+    /// Gives `to` the mode bits of `st` (a no-op where the destination
+    /// keeps none, or where `st` has none).
+    async fn copy_mode(&self, st: &FileStat, to: &str) -> Result<()> {
+        let Some(mode) = st.mode else {
+            return Ok(());
+        };
+        match self.chmod(to, mode).await {
+            Err(e) if e.kind == ErrorKind::Unsupported => Ok(()),
+            r => r,
+        }
     }
 
     /// Removes the tree at `path`; symlinks are unlinked, never followed.

@@ -123,3 +123,25 @@ async fn disk_chmod_stays_in_the_root() {
     assert_eq!(mode(&root), 0o777);
     std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// `mv` across mounts (copy then delete) keeps the mode bits, of files and
+/// of directories, as GNU `mv` across file systems does.
+#[tokio::test]
+async fn mv_across_mounts_keeps_mode_bits() {
+    let w = Workspace::builder()
+        .mount("/a", Arc::new(RamResource::new()), MountMode::Write)
+        .mount("/b", Arc::new(RamResource::new()), MountMode::Write)
+        .cwd("/a")
+        .build()
+        .unwrap();
+    let line = format!(
+        "printf '{}' > s.sh; chmod 750 s.sh; mkdir d; touch d/f; chmod 4711 d/f; chmod 700 d; \
+         mv s.sh d /b/; ls -l /b/s.sh /b/d/f | cut -c1-10; ls -ld /b/d | cut -c1-10; /b/s.sh 1 2 3",
+        SCRIPT.replace('\n', "\\n")
+    );
+    let (out, err, _) = run(&w, &line).await;
+    assert_eq!(
+        out, "-rws--x--x\n-rwxr-x---\ndrwx------\nran 3\n",
+        "stderr: {err}"
+    );
+}
