@@ -131,6 +131,27 @@ impl Term {
             .to_string()
     }
 
+    /// Types `text` and Enter ([`Term::line`]), then waits for the screen
+    /// to satisfy `pred` ([`Term::wait_for`]): one step of a session.
+    fn run(&self, text: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        self.line(text);
+        self.wait_for(what, pred)
+    }
+
+    /// Presses Enter, then waits for the screen to satisfy `pred`.
+    fn enter(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        self.keys(&["Enter"]);
+        self.wait_for(what, pred)
+    }
+
+    /// Types `text` (no Enter) and Tab, then waits for the screen to
+    /// satisfy `pred`: one completion.
+    fn complete(&self, text: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        self.keys(&["-l", text]);
+        self.keys(&["Tab"]);
+        self.wait_for(what, pred)
+    }
+
     /// Waits until the screen satisfies `pred`; fails the test (showing the
     /// screen) after [`WAIT`].
     fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
@@ -169,59 +190,60 @@ fn dirs() -> (tempfile::TempDir, tempfile::TempDir) {
 fn incomplete_lines_continue_on_ps2() {
     let (home, work) = dirs();
     let t = Term::start("ps2", home.path(), work.path());
-    t.line("echo \"ab");
-    t.wait_for("PS2 after an open quote", |s| s.ends_with("\n>"));
-    t.line("cd\"");
-    t.wait_for("the quoted lines", |s| {
+    t.run("echo \"ab", "PS2 after an open quote", |s| {
+        s.ends_with("\n>")
+    });
+    t.run("cd\"", "the quoted lines", |s| {
         s.contains("\nab\ncd\nmirage:/workspace$")
     });
     t.line("if true; then");
     t.line("echo yes-if");
-    t.line("fi");
-    t.wait_for("the if", |s| s.contains("> fi\nyes-if\n"));
+    t.run("fi", "the if", |s| s.contains("> fi\nyes-if\n"));
     t.line("echo one |");
-    t.line("tr o 0");
-    t.wait_for("the pipe", |s| s.contains("0ne\n"));
+    t.run("tr o 0", "the pipe", |s| s.contains("0ne\n"));
     t.line("cat <<END");
     t.line("doc line");
-    t.line("END");
-    t.wait_for("the here-document", |s| s.contains("> END\ndoc line\n"));
+    t.run("END", "the here-document", |s| {
+        s.contains("> END\ndoc line\n")
+    });
     t.line("echo back\\");
-    t.line("slash");
-    t.wait_for("the backslash-newline", |s| s.contains("\nbackslash\n"));
+    t.run("slash", "the backslash-newline", |s| {
+        s.contains("\nbackslash\n")
+    });
     // aliases expand, as in an interactive bash
     t.line("alias hi='echo aliased'");
-    t.line("hi there");
-    t.wait_for("the alias", |s| s.contains("\naliased there\n"));
+    t.run("hi there", "the alias", |s| s.contains("\naliased there\n"));
     // a real syntax error: reported at once, status 2
-    t.line("fi");
-    t.wait_for("the syntax error", |s| {
+    t.run("fi", "the syntax error", |s| {
         s.contains("bash: syntax error near unexpected token `fi'")
     });
-    t.line("echo st=$?");
-    t.wait_for("status 2", |s| s.contains("st=2"));
+    t.run("echo st=$?", "status 2", |s| s.contains("st=2"));
     // PS2 and PS1 from the variables (HOME is /workspace: `\\W` is `~`)
     t.line("PS2='cont> '; PS1='[\\W]% '");
-    t.line("echo $((1 +");
-    t.wait_for("$PS2", |s| s.ends_with("cont>"));
-    t.line("2))");
-    t.wait_for("$PS1", |s| s.contains("\n3\n[~]%"));
+    t.run("echo $((1 +", "$PS2", |s| s.ends_with("cont>"));
+    t.run("2))", "$PS1", |s| s.contains("\n3\n[~]%"));
     // PS1 gets parameter and command expansion; $? is not disturbed
-    t.line("PS1='<$?:${PWD##*/}:$(echo cs)> '");
-    t.wait_for("an expanded PS1", |s| s.ends_with("<0:workspace:cs>"));
-    t.line("false");
-    t.wait_for("$? in PS1", |s| s.ends_with("<1:workspace:cs>"));
-    t.line("echo st=$?");
-    t.wait_for("status kept", |s| s.contains("\nst=1\n"));
+    t.run(
+        "PS1='<$?:${PWD##*/}:$(echo cs)> '",
+        "an expanded PS1",
+        |s| s.ends_with("<0:workspace:cs>"),
+    );
+    t.run("false", "$? in PS1", |s| s.ends_with("<1:workspace:cs>"));
+    t.run("echo st=$?", "status kept", |s| s.contains("\nst=1\n"));
     // the EXIT trap waits for the shell to exit
     t.line("trap 'echo bye-trap' EXIT");
-    t.line("echo after-trap");
-    t.wait_for("the line after trap", |s| s.contains("\nafter-trap\n"));
+    t.run("echo after-trap", "the line after trap", |s| {
+        s.contains("\nafter-trap\n")
+    });
     assert!(!t.screen().contains("\nbye-trap"));
-    t.line("echo not-exit; f() { exit 7; }");
-    t.wait_for("no exit", |s| s.contains("\nnot-exit\n"));
-    t.line("if true; then f; fi; echo not-reached");
-    t.wait_for("exit status", |s| s.contains("MIRAGE-EXIT=7"));
+    t.run("echo not-exit; f() { exit 7; }", "no exit", |s| {
+        s.contains("\nnot-exit\n")
+    });
+    t.run(
+        "if true; then f; fi; echo not-reached",
+        "exit status",
+        |s| s.contains("MIRAGE-EXIT=7"),
+    );
     assert!(t.screen().contains("\nbye-trap\n"));
     assert!(!t.screen().contains("\nnot-reached"));
 }
@@ -241,25 +263,25 @@ fn ctrl_c_cancels_the_running_line() {
     eprintln!("Ctrl-C of sleep 100 returned to the prompt in {took:?}");
     // a second is the brief's bound; the margin is for a loaded machine
     assert!(took < Duration::from_secs(5), "Ctrl-C took {took:?}");
-    t.line("echo st=$?");
-    t.wait_for("status 130", |s| s.contains("st=130"));
+    t.run("echo st=$?", "status 130", |s| s.contains("st=130"));
     // a tight loop is cancelled too, and the shell goes on
     t.line("while true; do :; done");
     std::thread::sleep(Duration::from_millis(300));
     t.keys(&["C-c"]);
-    t.line("echo after=$?");
-    t.wait_for("the loop cancelled", |s| s.contains("after=130"));
+    t.run("echo after=$?", "the loop cancelled", |s| {
+        s.contains("after=130")
+    });
     // Ctrl-C at the prompt drops the typed text; $? is 130
-    t.line("true");
-    t.wait_for("true ran", |s| s.ends_with("true\nmirage:/workspace$"));
+    t.run("true", "true ran", |s| {
+        s.ends_with("true\nmirage:/workspace$")
+    });
     t.keys(&["-l", "echo not-run"]);
     t.wait_for("the typed text", |s| s.ends_with("$ echo not-run"));
     t.keys(&["C-c"]);
     t.wait_for("a fresh prompt", |s| {
         s.ends_with("echo not-run\nmirage:/workspace$")
     });
-    t.line("echo st2=$?");
-    t.wait_for("status after Ctrl-C at the prompt", |s| {
+    t.run("echo st2=$?", "status after Ctrl-C at the prompt", |s| {
         s.contains("st2=130")
     });
     assert!(!t.screen().contains("\nnot-run"));
@@ -276,10 +298,11 @@ fn history_persists_across_runs() {
     let (home, work) = dirs();
     {
         let t = Term::start("hist1", home.path(), work.path());
-        t.line("echo history-marker-$((6*7))");
-        t.wait_for("the first run's output", |s| {
-            s.ends_with("history-marker-42\nmirage:/workspace$")
-        });
+        t.run(
+            "echo history-marker-$((6*7))",
+            "the first run's output",
+            |s| s.ends_with("history-marker-42\nmirage:/workspace$"),
+        );
         t.keys(&["C-d"]);
         t.wait_for("exit", |s| s.contains("MIRAGE-EXIT=0"));
     }
@@ -290,15 +313,14 @@ fn history_persists_across_runs() {
     t.wait_for("the recalled line", |s| {
         s.ends_with("mirage:/workspace$ echo history-marker-$((6*7))")
     });
-    t.keys(&["Enter"]);
-    t.wait_for("the recalled line's output", |s| {
+    t.enter("the recalled line's output", |s| {
         s.contains("\nhistory-marker-42\n")
     });
     // the history builtins see the loaded lines and the ones typed
-    t.line("echo typed-$((1+1))");
-    t.wait_for("the typed line", |s| s.contains("\ntyped-2\n"));
-    t.line("history");
-    t.wait_for("history", |s| {
+    t.run("echo typed-$((1+1))", "the typed line", |s| {
+        s.contains("\ntyped-2\n")
+    });
+    t.run("history", "history", |s| {
         s.contains(
             "    2  echo history-marker-$((6*7))\n    3  echo typed-$((1+1))\n    4  history\n",
         )
@@ -319,10 +341,10 @@ fn history_persists_across_runs() {
     t.line("if true; then");
     t.line("echo multi");
     t.line("fi");
-    t.line("history 1");
-    t.wait_for("a multi-line entry", |s| s.contains("    8  history 1\n"));
-    t.line("history 3 | head -n 1");
-    t.wait_for("joined as bash joins it", |s| {
+    t.run("history 1", "a multi-line entry", |s| {
+        s.contains("    8  history 1\n")
+    });
+    t.run("history 3 | head -n 1", "joined as bash joins it", |s| {
         s.contains("    7  if true; then echo multi; fi\n")
     });
 }
@@ -330,17 +352,16 @@ fn history_persists_across_runs() {
 fn history_without_writable_home() {
     let (_home, work) = dirs();
     let t = Term::start("nohome", Path::new("/nonexistent/mirage-home"), work.path());
-    t.line("echo still-works");
-    t.wait_for("output", |s| s.contains("\nstill-works\n"));
+    t.run("echo still-works", "output", |s| {
+        s.contains("\nstill-works\n")
+    });
 }
 
 fn tab_completes_commands_and_paths() {
     let (home, work) = dirs();
     let t = Term::start("tab", home.path(), work.path());
     // a command name
-    t.keys(&["-l", "ech"]);
-    t.keys(&["Tab"]);
-    t.wait_for("the command name", |s| {
+    t.complete("ech", "the command name", |s| {
         s.ends_with("mirage:/workspace$ echo")
     });
     t.keys(&["C-u"]);
@@ -348,41 +369,29 @@ fn tab_completes_commands_and_paths() {
     t.line("my_func_xyz() { echo from-func; }");
     t.keys(&["-l", "my_func_x"]);
     t.keys(&["Tab"]);
-    t.keys(&["Enter"]);
-    t.wait_for("the function", |s| s.contains("\nfrom-func\n"));
+    t.enter("the function", |s| s.contains("\nfrom-func\n"));
     // a virtual path: the directory gets a `/`, then a file inside it
-    t.keys(&["-l", "cat /workspace/uniq"]);
-    t.keys(&["Tab"]);
-    t.wait_for("the directory", |s| {
+    t.complete("cat /workspace/uniq", "the directory", |s| {
         s.ends_with("$ cat /workspace/unique_dir/")
     });
-    t.keys(&["-l", "inn"]);
-    t.keys(&["Tab"]);
-    t.wait_for("the file", |s| {
+    t.complete("inn", "the file", |s| {
         s.ends_with("$ cat /workspace/unique_dir/inner_file.txt")
     });
-    t.keys(&["Enter"]);
-    t.wait_for("the file's contents", |s| s.contains("\ninner\n"));
+    t.enter("the file's contents", |s| s.contains("\ninner\n"));
     // relative to the cwd, through the mount at /tmp
-    t.keys(&["-l", "cat no"]);
-    t.keys(&["Tab"]);
-    t.wait_for("a relative path", |s| s.ends_with("$ cat notes.txt"));
-    t.keys(&["Enter"]);
-    t.wait_for("notes", |s| s.contains("\nhello\n"));
+    t.complete("cat no", "a relative path", |s| {
+        s.ends_with("$ cat notes.txt")
+    });
+    t.enter("notes", |s| s.contains("\nhello\n"));
     // a variable name, and `~/` (HOME is /workspace)
     t.line("unique_var_abc=42");
-    t.keys(&["-l", "echo $unique_var_a"]);
-    t.keys(&["Tab"]);
-    t.wait_for("a variable", |s| s.ends_with("$ echo $unique_var_abc"));
-    t.keys(&["Enter"]);
-    t.wait_for("its value", |s| s.contains("\n42\n"));
-    t.keys(&["-l", "cat ~/unique_dir/inn"]);
-    t.keys(&["Tab"]);
-    t.wait_for("a ~/ path", |s| {
+    t.complete("echo $unique_var_a", "a variable", |s| {
+        s.ends_with("$ echo $unique_var_abc")
+    });
+    t.enter("its value", |s| s.contains("\n42\n"));
+    t.complete("cat ~/unique_dir/inn", "a ~/ path", |s| {
         s.ends_with("$ cat ~/unique_dir/inner_file.txt")
     });
     t.keys(&["C-u"]);
-    t.keys(&["-l", "ls /tm"]);
-    t.keys(&["Tab"]);
-    t.wait_for("a mount point", |s| s.ends_with("$ ls /tmp/"));
+    t.complete("ls /tm", "a mount point", |s| s.ends_with("$ ls /tmp/"));
 }

@@ -443,48 +443,24 @@ pub fn new_line(st: &mut ShellState) {
 pub async fn wait(argv: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
     let mut any = false;
     let mut var: Option<String> = None;
-    let mut i = 1;
-    while let Some(a) = argv.get(i) {
-        if a == "--" {
-            i += 1;
-            break;
+    let usage = "wait [-fn] [-p var] [id ...]";
+    let i = match options(argv, "wait", usage, "p", st, io, |c, v| match c {
+        'n' => {
+            any = true;
+            true
         }
-        if !a.starts_with('-') || a == "-" {
-            break;
+        'f' => true,
+        'p' => {
+            var = v;
+            true
         }
-        let mut chars = a[1..].chars();
-        while let Some(c) = chars.next() {
-            match c {
-                'n' => any = true,
-                'f' => {}
-                'p' => {
-                    let rest: String = chars.by_ref().collect();
-                    if rest.is_empty() {
-                        i += 1;
-                        match argv.get(i) {
-                            Some(v) => var = Some(v.clone()),
-                            None => {
-                                io.err(&format!("{}wait: -p: option requires an argument\nwait: usage: wait [-fn] [-p var] [id ...]\n", st.diag())).await;
-                                return Ok(2);
-                            }
-                        }
-                    } else {
-                        var = Some(rest);
-                    }
-                    break;
-                }
-                c => {
-                    io.err(&format!(
-                        "{}wait: -{c}: invalid option\nwait: usage: wait [-fn] [-p var] [id ...]\n",
-                        st.diag()
-                    ))
-                    .await;
-                    return Ok(2);
-                }
-            }
-        }
-        i += 1;
-    }
+        _ => false,
+    })
+    .await
+    {
+        Ok(i) => i,
+        Err(code) => return Ok(code),
+    };
     let ids = &argv[i..];
     if let Some(v) = &var {
         st.vars.remove(v);
@@ -523,6 +499,66 @@ pub async fn wait(argv: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
         };
     }
     Ok(status)
+}
+
+/// The leading options of `wait`, `jobs` and `disown`, as bash's
+/// `internal_getopt` reads them: `-` words up to `--` or the first operand,
+/// each letter given to `set` (with its value for a letter of `values`:
+/// the rest of the word, or the next word). Returns the index of the first
+/// operand; `Err(2)` after bash's `NAME: -c: invalid option` (an unknown
+/// letter: `set` answered false) or `option requires an argument`, each
+/// followed by `NAME: usage: USAGE`.
+async fn options(
+    argv: &[String],
+    name: &str,
+    usage: &str,
+    values: &str,
+    st: &ShellState,
+    io: &Io,
+    mut set: impl FnMut(char, Option<String>) -> bool,
+) -> Result<usize, i32> {
+    let mut i = 1;
+    while let Some(a) = argv.get(i) {
+        if a == "--" {
+            return Ok(i + 1);
+        }
+        if !a.starts_with('-') || a == "-" {
+            break;
+        }
+        let mut chars = a[1..].chars();
+        while let Some(c) = chars.next() {
+            let mut value = None;
+            if values.contains(c) {
+                let rest: String = chars.by_ref().collect();
+                if rest.is_empty() {
+                    i += 1;
+                    match argv.get(i) {
+                        Some(v) => value = Some(v.clone()),
+                        None => {
+                            io.err(&format!(
+                                "{}{name}: -{c}: option requires an argument\n{name}: usage: {usage}\n",
+                                st.diag()
+                            ))
+                            .await;
+                            return Err(2);
+                        }
+                    }
+                } else {
+                    value = Some(rest);
+                }
+            }
+            if !set(c, value) {
+                io.err(&format!(
+                    "{}{name}: -{c}: invalid option\n{name}: usage: {usage}\n",
+                    st.diag()
+                ))
+                .await;
+                return Err(2);
+            }
+        }
+        i += 1;
+    }
+    Ok(i)
 }
 
 /// `wait -n`: the first of the jobs (or of `ids`) to finish.
@@ -585,32 +621,24 @@ async fn wait_any(ids: &[String], var: Option<&str>, st: &mut ShellState, io: &I
 /// removed silently, as in bash's non-interactive shell).
 pub async fn jobs(argv: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
     let (mut long, mut pids) = (false, false);
-    let mut i = 1;
-    while let Some(a) = argv.get(i) {
-        if a == "--" {
-            i += 1;
-            break;
+    let usage = "jobs [-lnprs] [jobspec ...] or jobs -x command [args]";
+    let i = match options(argv, "jobs", usage, "", st, io, |c, _| match c {
+        'l' => {
+            long = true;
+            true
         }
-        if !a.starts_with('-') || a == "-" {
-            break;
+        'p' => {
+            pids = true;
+            true
         }
-        for c in a[1..].chars() {
-            match c {
-                'l' => long = true,
-                'p' => pids = true,
-                'n' | 'r' | 's' => {}
-                c => {
-                    io.err(&format!(
-                        "{}jobs: -{c}: invalid option\njobs: usage: jobs [-lnprs] [jobspec ...] or jobs -x command [args]\n",
-                        st.diag()
-                    ))
-                    .await;
-                    return Ok(2);
-                }
-            }
-        }
-        i += 1;
-    }
+        'n' | 'r' | 's' => true,
+        _ => false,
+    })
+    .await
+    {
+        Ok(i) => i,
+        Err(code) => return Ok(code),
+    };
     st.jobs.reap_finished();
     let n = st.jobs.list.len();
     let mut chosen: Vec<usize> = Vec::new();
@@ -758,31 +786,20 @@ pub async fn kill(argv: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
 /// `disown [-ar] [-h] [JOBSPEC … | PID …]`: forgets jobs (they keep running).
 pub async fn disown(argv: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
     let mut all = false;
-    let mut i = 1;
-    while let Some(a) = argv.get(i) {
-        if !a.starts_with('-') || a == "-" {
-            break;
+    let usage = "disown [-h] [-ar] [jobspec ... | pid ...]";
+    let i = match options(argv, "disown", usage, "", st, io, |c, _| match c {
+        'a' => {
+            all = true;
+            true
         }
-        if a == "--" {
-            i += 1;
-            break;
-        }
-        for c in a[1..].chars() {
-            match c {
-                'a' => all = true,
-                'h' | 'r' => {}
-                c => {
-                    io.err(&format!(
-                        "{}disown: -{c}: invalid option\ndisown: usage: disown [-h] [-ar] [jobspec ... | pid ...]\n",
-                        st.diag()
-                    ))
-                    .await;
-                    return Ok(2);
-                }
-            }
-        }
-        i += 1;
-    }
+        'h' | 'r' => true,
+        _ => false,
+    })
+    .await
+    {
+        Ok(i) => i,
+        Err(code) => return Ok(code),
+    };
     if all {
         st.jobs.list.clear();
         return Ok(0);

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use mirage_types::bytestr;
 
 use super::getopt::Opt;
-use super::{Builtin, out};
+use super::{Builtin, lines_or_errors, out};
 use crate::exec::{ExecResult, Interp, Io};
 use crate::state::ShellState;
 
@@ -288,29 +288,22 @@ impl Builtin for Compgen {
             || !sp.prefix.is_empty()
             || !sp.suffix.is_empty();
         if sp.print || !defining {
-            let mut text = String::new();
-            let mut status = 0;
+            let mut items = Vec::new();
             if sp.names.is_empty() {
                 for (n, spec) in &st.extra.completions {
-                    text.push_str(&format!("complete {spec} {n}\n"));
+                    items.push(Ok(format!("complete {spec} {n}\n")));
                 }
             }
             for n in &sp.names {
-                match st.extra.completions.iter().find(|(k, _)| k == n) {
-                    Some((_, spec)) => text.push_str(&format!("complete {spec} {n}\n")),
-                    None => {
-                        out(io, &bytestr::encode(&std::mem::take(&mut text))).await?;
-                        io.err(&format!(
-                            "{}complete: {n}: no completion specification\n",
-                            st.diag()
-                        ))
-                        .await;
-                        status = 1;
-                    }
-                }
+                items.push(match st.extra.completions.iter().find(|(k, _)| k == n) {
+                    Some((_, spec)) => Ok(format!("complete {spec} {n}\n")),
+                    None => Err(format!(
+                        "{}complete: {n}: no completion specification\n",
+                        st.diag()
+                    )),
+                });
             }
-            out(io, &bytestr::encode(&text)).await?;
-            return Ok(status);
+            return lines_or_errors(io, items).await;
         }
         let spec = sp.render();
         for n in &sp.names {

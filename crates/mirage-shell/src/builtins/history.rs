@@ -27,7 +27,7 @@ use async_trait::async_trait;
 use mirage_types::bytestr;
 
 use super::getopt::{Getopt, Opt, usage_error};
-use super::{Builtin, out};
+use super::{Builtin, lines_or_errors, out};
 use crate::exec::{ExecResult, Flow, Interp, Io};
 use crate::state::ShellState;
 
@@ -368,27 +368,17 @@ async fn history(interp: &Interp, args: &[String], st: &mut ShellState, io: &Io)
             st.extra.history.entries.pop();
             st.extra.history.current_added = false;
         }
-        let mut status = 0;
-        let mut text = String::new();
-        for a in rest {
-            match expand(a, &st.extra.history.entries) {
-                Some(s) => {
-                    text.push_str(&s);
-                    text.push('\n');
-                }
-                None => {
-                    out(io, &bytestr::encode(&std::mem::take(&mut text))).await?;
-                    io.err(&format!(
-                        "{}history: {a}: history expansion failed\n",
-                        st.diag()
-                    ))
-                    .await;
-                    status = 1;
-                }
-            }
-        }
-        out(io, &bytestr::encode(&text)).await?;
-        return Ok(status);
+        let items = rest
+            .iter()
+            .map(|a| match expand(a, &st.extra.history.entries) {
+                Some(s) => Ok(format!("{s}\n")),
+                None => Err(format!(
+                    "{}history: {a}: history expansion failed\n",
+                    st.diag()
+                )),
+            })
+            .collect();
+        return lines_or_errors(io, items).await;
     }
     if let Some(d) = delete {
         return delete_entries(&d, st, io).await;

@@ -147,6 +147,27 @@ async fn out(io: &Io, data: &[u8]) -> Result<(), Flow> {
     }
 }
 
+/// Writes each item in order: an `Ok` line (its newline included) on
+/// stdout, an `Err` message on stderr, the lines before it written first so
+/// the two streams keep bash's order. Returns 1 if there was an error, else
+/// 0 (`complete -p NAME…`, `history -p WORD…`).
+async fn lines_or_errors(io: &Io, items: Vec<Result<String, String>>) -> Result<i32, Flow> {
+    let mut text = String::new();
+    let mut status = 0;
+    for item in items {
+        match item {
+            Ok(line) => text.push_str(&line),
+            Err(msg) => {
+                out(io, &mirage_types::bytestr::encode(&std::mem::take(&mut text))).await?;
+                io.err(&msg).await;
+                status = 1;
+            }
+        }
+    }
+    out(io, &mirage_types::bytestr::encode(&text)).await?;
+    Ok(status)
+}
+
 fn valid_name(n: &str) -> bool {
     let mut c = n.chars();
     matches!(c.next(), Some(ch) if ch == '_' || ch.is_ascii_alphabetic())
