@@ -284,6 +284,8 @@ impl Interp {
                     }
                     Ok(status)
                 }
+                // `!` alone negates the empty command's status 0
+                Cmd::Not(c) if matches!(**c, Cmd::Empty) => Ok(1),
                 Cmd::Not(c) => {
                     st.cond_depth += 1;
                     let s = self.exec(c, st, io).await;

@@ -961,6 +961,7 @@ impl<'a> Parser<'a> {
 
     fn pipeline(&mut self) -> Result<Cmd, SyntaxError> {
         let mut negate = false;
+        let mut bangs = false;
         let mut prefix = false;
         let mut timed: Option<bool> = None;
         loop {
@@ -968,6 +969,7 @@ impl<'a> Parser<'a> {
                 self.bump()?;
                 negate = !negate;
                 prefix = true;
+                bangs = true;
             } else if self.is_word("time")? {
                 self.bump()?;
                 prefix = true;
@@ -1023,6 +1025,11 @@ impl<'a> Parser<'a> {
             Cmd::Pipeline(stages, errs)
         };
         let cmd = if negate { Cmd::Not(Box::new(cmd)) } else { cmd };
+        // `! !` alone: the empty command's 0, negated twice (see Cmd::Not)
+        let cmd = match cmd {
+            Cmd::Empty if bangs => Cmd::Not(Box::new(Cmd::Not(Box::new(Cmd::Empty)))),
+            c => c,
+        };
         Ok(match timed {
             Some(posix) => Cmd::Time {
                 posix,
