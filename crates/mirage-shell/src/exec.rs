@@ -725,6 +725,9 @@ impl Interp {
                 }
                 r
             };
+            if st.options.posix && !is_func && crate::builtins::enable::is_special(&name) {
+                saved.clear();
+            }
             for (n, v) in saved.into_iter().rev() {
                 match v {
                     Some(v) => {

@@ -136,6 +136,9 @@ pub struct Options {
     /// `set -o history`: lines read are added to the history list (off
     /// under `bash -c`, on in the interactive shell).
     pub history: bool,
+    /// `set -o posix`: prefix assignments before a special builtin stay
+    /// (exported); `export -p`/`readonly -p` list `export NAME=…` lines.
+    pub posix: bool,
 }
 
 /// The bounds on the shell's own data and nesting. Past one, the shell

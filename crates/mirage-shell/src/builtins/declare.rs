@@ -461,7 +461,15 @@ async fn list(kw: &str, flags: &str, print: bool, st: &ShellState, io: &Io) -> E
         if !show {
             continue;
         }
-        if kw == "export" || kw == "readonly" || print || !want.is_empty() {
+        if (kw == "export" || kw == "readonly") && st.options.posix {
+            // POSIX mode lists `export NAME="v"` / `readonly -a NAME=(…)`:
+            // the array attributes alone
+            let line = print_var(k, v);
+            let rest = line.splitn(3, ' ').nth(2).unwrap_or_default();
+            let arr: String = attrs.chars().filter(|c| matches!(c, 'a' | 'A')).collect();
+            let dash = if arr.is_empty() { String::new() } else { format!("-{arr} ") };
+            buf.push_str(&format!("{kw} {dash}{rest}"));
+        } else if kw == "export" || kw == "readonly" || print || !want.is_empty() {
             buf.push_str(&print_var(k, v));
         } else if !v.no_value {
             buf.push_str(&print_plain(k, v));

@@ -86,6 +86,12 @@ const SPECIAL: &[&str] = &[
     "shift", "source", "times", "trap", "unset",
 ];
 
+/// Whether `name` is a POSIX special builtin: in `set -o posix` mode the
+/// assignments before one stay in the shell after it.
+pub(crate) fn is_special(name: &str) -> bool {
+    SPECIAL.contains(&name)
+}
+
 #[async_trait]
 impl Builtin for Enable {
     fn names(&self) -> &'static [&'static str] {

@@ -77,6 +77,7 @@ pub(crate) fn option_flag<'a>(
         "functrace" => &mut o.functrace,
         "verbose" => &mut o.verbose,
         "history" => &mut o.history,
+        "posix" => &mut o.posix,
         _ => return None,
     })
 }
