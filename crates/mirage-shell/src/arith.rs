@@ -29,27 +29,214 @@ type R<T> = Result<T, ArithError>;
 enum Tok<'a> {
     Num(i64),
     Ident(&'a str),
-    Op(&'static str),
+    Op(Op),
 }
 
-const OPS: &[&str] = &[
-    "<<=", ">>=", "**", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=",
-    "*=", "/=", "%=", "&=", "|=", "^=", "+", "-", "*", "/", "%", "<", ">", "=", "!", "~", "&", "|",
-    "^", "?", ":", ",", "(", ")",
+/// An operator of an arithmetic expression (compared as a number, not as
+/// text, on the evaluator's hot path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    /// `<<=`
+    ShlAssign,
+    /// `>>=`
+    ShrAssign,
+    /// `**`
+    Pow,
+    /// `++`
+    Inc,
+    /// `--`
+    Dec,
+    /// `<<`
+    Shl,
+    /// `>>`
+    Shr,
+    /// `<=`
+    Le,
+    /// `>=`
+    Ge,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `&&`
+    And,
+    /// `||`
+    Or,
+    /// `+=`
+    AddAssign,
+    /// `-=`
+    SubAssign,
+    /// `*=`
+    MulAssign,
+    /// `/=`
+    DivAssign,
+    /// `%=`
+    ModAssign,
+    /// `&=`
+    AndAssign,
+    /// `|=`
+    OrAssign,
+    /// `^=`
+    XorAssign,
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `%`
+    Mod,
+    /// `<`
+    Lt,
+    /// `>`
+    Gt,
+    /// `=`
+    Assign,
+    /// `!`
+    Not,
+    /// `~`
+    BitNot,
+    /// `&`
+    BitAnd,
+    /// `|`
+    BitOr,
+    /// `^`
+    BitXor,
+    /// `?`
+    Quest,
+    /// `:`
+    Colon,
+    /// `,`
+    Comma,
+    /// `(`
+    LParen,
+    /// `)`
+    RParen,
+}
+
+impl Op {
+    /// The operator as written.
+    fn text(self) -> &'static str {
+        match self {
+            Op::ShlAssign => "<<=",
+            Op::ShrAssign => ">>=",
+            Op::Pow => "**",
+            Op::Inc => "++",
+            Op::Dec => "--",
+            Op::Shl => "<<",
+            Op::Shr => ">>",
+            Op::Le => "<=",
+            Op::Ge => ">=",
+            Op::Eq => "==",
+            Op::Ne => "!=",
+            Op::And => "&&",
+            Op::Or => "||",
+            Op::AddAssign => "+=",
+            Op::SubAssign => "-=",
+            Op::MulAssign => "*=",
+            Op::DivAssign => "/=",
+            Op::ModAssign => "%=",
+            Op::AndAssign => "&=",
+            Op::OrAssign => "|=",
+            Op::XorAssign => "^=",
+            Op::Add => "+",
+            Op::Sub => "-",
+            Op::Mul => "*",
+            Op::Div => "/",
+            Op::Mod => "%",
+            Op::Lt => "<",
+            Op::Gt => ">",
+            Op::Assign => "=",
+            Op::Not => "!",
+            Op::BitNot => "~",
+            Op::BitAnd => "&",
+            Op::BitOr => "|",
+            Op::BitXor => "^",
+            Op::Quest => "?",
+            Op::Colon => ":",
+            Op::Comma => ",",
+            Op::LParen => "(",
+            Op::RParen => ")",
+        }
+    }
+    /// The binary operator of a compound assignment (`+=` gives `+`).
+    fn compound(self) -> Option<Op> {
+        Some(match self {
+            Op::AddAssign => Op::Add,
+            Op::SubAssign => Op::Sub,
+            Op::MulAssign => Op::Mul,
+            Op::DivAssign => Op::Div,
+            Op::ModAssign => Op::Mod,
+            Op::ShlAssign => Op::Shl,
+            Op::ShrAssign => Op::Shr,
+            Op::AndAssign => Op::BitAnd,
+            Op::OrAssign => Op::BitOr,
+            Op::XorAssign => Op::BitXor,
+            _ => return None,
+        })
+    }
+}
+
+/// Every operator, longest first where one is a prefix of another.
+const OPS: &[Op] = &[
+    Op::ShlAssign,
+    Op::ShrAssign,
+    Op::Pow,
+    Op::Inc,
+    Op::Dec,
+    Op::Shl,
+    Op::Shr,
+    Op::Le,
+    Op::Ge,
+    Op::Eq,
+    Op::Ne,
+    Op::And,
+    Op::Or,
+    Op::AddAssign,
+    Op::SubAssign,
+    Op::MulAssign,
+    Op::DivAssign,
+    Op::ModAssign,
+    Op::AndAssign,
+    Op::OrAssign,
+    Op::XorAssign,
+    Op::Add,
+    Op::Sub,
+    Op::Mul,
+    Op::Div,
+    Op::Mod,
+    Op::Lt,
+    Op::Gt,
+    Op::Assign,
+    Op::Not,
+    Op::BitNot,
+    Op::BitAnd,
+    Op::BitOr,
+    Op::BitXor,
+    Op::Quest,
+    Op::Colon,
+    Op::Comma,
+    Op::LParen,
+    Op::RParen,
 ];
 
 fn parse_number(s: &str) -> R<i64> {
+    // bash names the number itself, not the expression it is in
     let bad = || {
-        ArithError::new(format!(
-            "{s}: value too great for base (error token is \"{s}\")"
-        ))
+        ArithError(
+            format!("value too great for base (error token is \"{s}\")"),
+            Some(s.to_string()),
+        )
     };
     if let Some((base, digits)) = s.split_once('#') {
         let b: u32 = base.parse().map_err(|_| bad())?;
         if !(2..=64).contains(&b) {
-            return Err(ArithError::new(format!(
-                "{s}: invalid arithmetic base (error token is \"{s}\")"
-            )));
+            return Err(ArithError(
+                format!("invalid arithmetic base (error token is \"{s}\")"),
+                Some(s.to_string()),
+            ));
         }
         let mut v: i64 = 0;
         for c in digits.chars() {
@@ -81,12 +268,19 @@ fn parse_number(s: &str) -> R<i64> {
         .map_err(|_| bad())
 }
 
+/// Whether `digits` has a leading `0` before more digits: bash reads it
+/// as octal (`012` is 10, `09` an error), so it is no plain decimal.
+fn decimal_with_leading_zero(digits: &str) -> bool {
+    digits.len() > 1 && digits.starts_with('0')
+}
+
 fn tokenize(src: &str) -> R<Vec<Tok<'_>>> {
     // bytes, not chars: every token is ASCII, and a byte that starts no
     // token (non-ASCII included) is an invalid operator, as in bash
     let b = src.as_bytes();
     let mut i = 0;
-    let mut out = Vec::new();
+    // most expressions are a name or number per two bytes at most
+    let mut out = Vec::with_capacity(b.len() / 2 + 1);
     while i < b.len() {
         let c = b[i];
         if c.is_ascii_whitespace() {
@@ -100,7 +294,11 @@ fn tokenize(src: &str) -> R<Vec<Tok<'_>>> {
             {
                 i += 1;
             }
-            out.push(Tok::Num(parse_number(&src[st..i])?));
+            // bash names the expression up to the bad number (`1 + 09`)
+            let n = parse_number(&src[st..i]).map_err(|e| {
+                ArithError(e.0, Some(src.get(..i).unwrap_or(src).trim().to_string()))
+            })?;
+            out.push(Tok::Num(n));
             continue;
         }
         if c.is_ascii_alphabetic() || c == b'_' {
@@ -131,13 +329,13 @@ fn tokenize(src: &str) -> R<Vec<Tok<'_>>> {
         }
         let rest = &b[i..];
         // the first byte picks the few candidates worth comparing
-        match OPS
-            .iter()
-            .find(|op| op.as_bytes()[0] == c && rest.starts_with(op.as_bytes()))
-        {
-            Some(op) => {
+        match OPS.iter().find(|op| {
+            let t = op.text().as_bytes();
+            t[0] == c && rest.starts_with(t)
+        }) {
+            Some(&op) => {
                 out.push(Tok::Op(op));
-                i += op.len();
+                i += op.text().len();
             }
             None => {
                 let tail = src.get(i..).unwrap_or_default();
@@ -209,18 +407,18 @@ impl<'a> P<'a> {
             .map(|t| match t {
                 Tok::Num(n) => n.to_string(),
                 Tok::Ident(s) => s.to_string(),
-                Tok::Op(o) => o.to_string(),
+                Tok::Op(o) => o.text().to_string(),
             })
             .collect::<Vec<_>>()
             .join(" ")
     }
-    fn peek_op(&self) -> Option<&'static str> {
+    fn peek_op(&self) -> Option<Op> {
         match self.toks.get(self.pos) {
-            Some(Tok::Op(o)) => Some(o),
+            Some(Tok::Op(o)) => Some(*o),
             _ => None,
         }
     }
-    fn eat(&mut self, op: &str) -> bool {
+    fn eat(&mut self, op: Op) -> bool {
         if self.peek_op() == Some(op) {
             self.pos += 1;
             true
@@ -235,12 +433,23 @@ impl<'a> P<'a> {
             && !v.no_value
             && let crate::state::Value::Scalar(s) = &v.value
         {
+            // plain digits (the value of every counter): no trim, no checks
+            let b = s.as_bytes();
+            // (a leading 0 means octal: the general path)
+            if !b.is_empty()
+                && b.len() <= 18
+                && (b[0] != b'0' || b.len() == 1)
+                && b.iter().all(u8::is_ascii_digit)
+            {
+                return Ok(b.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0')));
+            }
             let t = s.trim();
             if t.is_empty() {
                 return Ok(0);
             }
             let digits = t.strip_prefix('-').unwrap_or(t);
-            if digits.bytes().all(|b| b.is_ascii_digit())
+            if !decimal_with_leading_zero(digits)
+                && digits.bytes().all(|b| b.is_ascii_digit())
                 && let Ok(n) = t.parse::<i64>()
             {
                 return Ok(n);
@@ -259,7 +468,10 @@ impl<'a> P<'a> {
             Some(s) => {
                 let s = s.trim();
                 let digits = s.strip_prefix('-').unwrap_or(s);
-                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                if !digits.is_empty()
+                    && !decimal_with_leading_zero(digits)
+                    && digits.bytes().all(|b| b.is_ascii_digit())
+                {
                     // a plain number needs no nested evaluation
                     if let Ok(v) = s.parse::<i64>() {
                         return Ok(v);
@@ -272,7 +484,11 @@ impl<'a> P<'a> {
                         Some(s.to_string()),
                     ));
                 }
-                eval_at(s, self.st, depth)
+                // an error inside a variable's value names that value
+                eval_at(s, self.st, depth).map_err(|e| match e.1 {
+                    Some(_) => e,
+                    None => ArithError(e.0, Some(s.to_string())),
+                })
             }
         }
     }
@@ -281,7 +497,9 @@ impl<'a> P<'a> {
             return;
         }
         let LVal::Name(n) = lv;
-        crate::expand::assign_subscripted(self.st, n, v.to_string());
+        if !self.st.set_int_now(n, v) {
+            crate::expand::assign_subscripted(self.st, n, v.to_string());
+        }
     }
     /// Enters one more nested level (a parenthesis, a unary operator, a right
     /// operand); fails past the nesting limit or when the stack runs low.
@@ -297,7 +515,7 @@ impl<'a> P<'a> {
     }
     fn comma(&mut self) -> R<i64> {
         let mut v = self.assignment()?;
-        while self.eat(",") {
+        while self.eat(Op::Comma) {
             v = self.assignment()?;
         }
         Ok(v)
@@ -314,16 +532,27 @@ impl<'a> P<'a> {
             self.toks.get(self.pos + 1).copied(),
         ) && matches!(
             op,
-            "=" | "+=" | "-=" | "*=" | "/=" | "%=" | "<<=" | ">>=" | "&=" | "|=" | "^="
+            Op::Assign
+                | Op::AddAssign
+                | Op::SubAssign
+                | Op::MulAssign
+                | Op::DivAssign
+                | Op::ModAssign
+                | Op::ShlAssign
+                | Op::ShrAssign
+                | Op::AndAssign
+                | Op::OrAssign
+                | Op::XorAssign
         ) {
             self.pos += 2;
             let rhs = self.assignment()?;
             let lv = LVal::Name(name);
-            let v = if op == "=" {
-                rhs
-            } else {
-                let cur = self.var_value(name)?;
-                self.binop(&op[..op.len() - 1], cur, rhs)?
+            let v = match op.compound() {
+                None => rhs,
+                Some(bop) => {
+                    let cur = self.var_value(name)?;
+                    self.binop(bop, cur, rhs)?
+                }
             };
             self.assign(&lv, v);
             return Ok(v);
@@ -332,7 +561,7 @@ impl<'a> P<'a> {
     }
     fn ternary(&mut self) -> R<i64> {
         let c = self.binary(0)?;
-        if self.eat("?") {
+        if self.eat(Op::Quest) {
             if c == 0 {
                 self.skip += 1;
             }
@@ -341,7 +570,7 @@ impl<'a> P<'a> {
                 self.skip -= 1;
             }
             let a = a?;
-            if !self.eat(":") {
+            if !self.eat(Op::Colon) {
                 return Err(ArithError::new(format!(
                     "{}: expected `:'",
                     self.src.trim()
@@ -359,18 +588,18 @@ impl<'a> P<'a> {
         }
         Ok(c)
     }
-    fn prec(op: &str) -> Option<u8> {
+    fn prec(op: Op) -> Option<u8> {
         Some(match op {
-            "||" => 1,
-            "&&" => 2,
-            "|" => 3,
-            "^" => 4,
-            "&" => 5,
-            "==" | "!=" => 6,
-            "<" | ">" | "<=" | ">=" => 7,
-            "<<" | ">>" => 8,
-            "+" | "-" => 9,
-            "*" | "/" | "%" => 10,
+            Op::Or => 1,
+            Op::And => 2,
+            Op::BitOr => 3,
+            Op::BitXor => 4,
+            Op::BitAnd => 5,
+            Op::Eq | Op::Ne => 6,
+            Op::Lt | Op::Gt | Op::Le | Op::Ge => 7,
+            Op::Shl | Op::Shr => 8,
+            Op::Add | Op::Sub => 9,
+            Op::Mul | Op::Div | Op::Mod => 10,
             _ => return None,
         })
     }
@@ -382,8 +611,8 @@ impl<'a> P<'a> {
                 break;
             }
             self.pos += 1;
-            if op == "&&" || op == "||" {
-                let short = (op == "&&" && lhs == 0) || (op == "||" && lhs != 0);
+            if op == Op::And || op == Op::Or {
+                let short = (op == Op::And && lhs == 0) || (op == Op::Or && lhs != 0);
                 if short {
                     self.skip += 1;
                 }
@@ -392,7 +621,7 @@ impl<'a> P<'a> {
                     self.skip -= 1;
                 }
                 let rhs = rhs?;
-                lhs = if op == "&&" {
+                lhs = if op == Op::And {
                     i64::from(lhs != 0 && rhs != 0)
                 } else {
                     i64::from(lhs != 0 || rhs != 0)
@@ -404,12 +633,12 @@ impl<'a> P<'a> {
         }
         Ok(lhs)
     }
-    fn binop(&self, op: &str, a: i64, b: i64) -> R<i64> {
+    fn binop(&self, op: Op, a: i64, b: i64) -> R<i64> {
         Ok(match op {
-            "+" => a.wrapping_add(b),
-            "-" => a.wrapping_sub(b),
-            "*" => a.wrapping_mul(b),
-            "/" | "%" => {
+            Op::Add => a.wrapping_add(b),
+            Op::Sub => a.wrapping_sub(b),
+            Op::Mul => a.wrapping_mul(b),
+            Op::Div | Op::Mod => {
                 if b == 0 {
                     if self.skip > 0 {
                         return Ok(0);
@@ -419,23 +648,23 @@ impl<'a> P<'a> {
                         self.rest_after()
                     )));
                 }
-                if op == "/" {
+                if op == Op::Div {
                     a.wrapping_div(b)
                 } else {
                     a.wrapping_rem(b)
                 }
             }
-            "<<" => a.wrapping_shl(b as u32),
-            ">>" => a.wrapping_shr(b as u32),
-            "&" => a & b,
-            "|" => a | b,
-            "^" => a ^ b,
-            "==" => i64::from(a == b),
-            "!=" => i64::from(a != b),
-            "<" => i64::from(a < b),
-            ">" => i64::from(a > b),
-            "<=" => i64::from(a <= b),
-            ">=" => i64::from(a >= b),
+            Op::Shl => a.wrapping_shl(b as u32),
+            Op::Shr => a.wrapping_shr(b as u32),
+            Op::BitAnd => a & b,
+            Op::BitOr => a | b,
+            Op::BitXor => a ^ b,
+            Op::Eq => i64::from(a == b),
+            Op::Ne => i64::from(a != b),
+            Op::Lt => i64::from(a < b),
+            Op::Gt => i64::from(a > b),
+            Op::Le => i64::from(a <= b),
+            Op::Ge => i64::from(a >= b),
             _ => 0,
         })
     }
@@ -455,7 +684,7 @@ impl<'a> P<'a> {
     }
     fn power(&mut self) -> R<i64> {
         let base = self.unary()?;
-        if self.eat("**") {
+        if self.eat(Op::Pow) {
             self.enter()?;
             let e = self.power();
             self.nest -= 1;
@@ -477,29 +706,29 @@ impl<'a> P<'a> {
     }
     fn unary_inner(&mut self) -> R<i64> {
         match self.peek_op() {
-            Some("-") => {
+            Some(Op::Sub) => {
                 self.pos += 1;
                 Ok(self.unary()?.wrapping_neg())
             }
-            Some("+") => {
+            Some(Op::Add) => {
                 self.pos += 1;
                 self.unary()
             }
-            Some("!") => {
+            Some(Op::Not) => {
                 self.pos += 1;
                 Ok(i64::from(self.unary()? == 0))
             }
-            Some("~") => {
+            Some(Op::BitNot) => {
                 self.pos += 1;
                 Ok(!self.unary()?)
             }
-            Some(op @ ("++" | "--")) => {
+            Some(op @ (Op::Inc | Op::Dec)) => {
                 self.pos += 1;
                 let Some(Tok::Ident(name)) = self.toks.get(self.pos).copied() else {
                     return Err(ArithError::new("syntax error: operand expected"));
                 };
                 self.pos += 1;
-                let v = self.var_value(name)? + if op == "++" { 1 } else { -1 };
+                let v = self.var_value(name)? + if op == Op::Inc { 1 } else { -1 };
                 self.assign(&LVal::Name(name), v);
                 Ok(v)
             }
@@ -515,9 +744,9 @@ impl<'a> P<'a> {
             Some(Tok::Ident(name)) => {
                 self.pos += 1;
                 let v = self.var_value(name)?;
-                if let Some(op @ ("++" | "--")) = self.peek_op() {
+                if let Some(op @ (Op::Inc | Op::Dec)) = self.peek_op() {
                     self.pos += 1;
-                    let nv = if op == "++" {
+                    let nv = if op == Op::Inc {
                         v.wrapping_add(1)
                     } else {
                         v.wrapping_sub(1)
@@ -526,10 +755,10 @@ impl<'a> P<'a> {
                 }
                 Ok(v)
             }
-            Some(Tok::Op("(")) => {
+            Some(Tok::Op(Op::LParen)) => {
                 self.pos += 1;
                 let v = self.comma()?;
-                if !self.eat(")") {
+                if !self.eat(Op::RParen) {
                     return Err(ArithError::new("syntax error: `)' expected"));
                 }
                 Ok(v)

@@ -233,6 +233,18 @@ impl Interp {
         st: &'a mut ShellState,
         io: &'a Io,
     ) -> BoxFuture<'a, ExecResult> {
+        match crate::fastpath::try_run(cmd, st) {
+            Some(crate::fastpath::Now::Status(s)) => return Box::pin(std::future::ready(Ok(s))),
+            Some(crate::fastpath::Now::Error(msg)) => {
+                return Box::pin(async move {
+                    let remapped = crate::execfd::remap(st, io);
+                    let io = remapped.as_ref().unwrap_or(io);
+                    io.err(&format!("{}{msg}\n", st.diag())).await;
+                    Err(Flow::Abort(1))
+                });
+            }
+            None => {}
+        }
         Box::pin(async move {
             // each nested command polls one level deeper on this stack
             if st.limits.stack_low() {
@@ -558,9 +570,9 @@ impl Interp {
     async fn arith(&self, w: &Word, st: &mut ShellState, io: &Io) -> Result<i64, Flow> {
         // `i < 10` of `for ((…))` and `(( … ))`: the text itself, no copy
         let expanded;
-        let text: &str = match w.parts.as_slice() {
-            [WordPart::Lit(t)] => t,
-            _ => {
+        let text: &str = match crate::expand::arith_literal(&w.parts) {
+            Some(t) => t,
+            None => {
                 expanded = self.expand_single(w, st, io).await?;
                 &expanded
             }

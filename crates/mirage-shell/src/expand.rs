@@ -322,6 +322,20 @@ fn plain_scalar<'a>(pe: &ParamExp, st: &'a ShellState) -> Option<&'a str> {
     }
 }
 
+/// Whether quoted `parts` are only `$@`/`${name[@]}` expansions (any
+/// operator), which give no word at all when they expand to nothing, as
+/// in bash (`"$@"` with no arguments, `"${a[@]}"` of an empty array),
+/// where any other empty `"…"` gives one empty word.
+fn all_at_expansions(parts: &[WordPart]) -> bool {
+    !parts.is_empty()
+        && parts.iter().all(|p| match p {
+            WordPart::Param(pe) => {
+                pe.name == "@" || pe.index.as_ref().and_then(|w| w.as_static()).as_deref() == Some("@")
+            }
+            _ => false,
+        })
+}
+
 /// Whether `parts` expand with no I/O and no rare case: literals (no
 /// leading `~` to expand), quoted text, `"…"` of such parts, `$name` of a
 /// set scalar ([`plain_scalar`]) and `$((…))` over literals and such
@@ -332,13 +346,82 @@ fn simple_parts(parts: &[WordPart], st: &ShellState, tilde: bool, in_double: boo
         WordPart::Quoted(_) => true,
         WordPart::Double(inner) => simple_parts(inner, st, false, true),
         WordPart::Param(pe) => plain_scalar(pe, st).is_some(),
-        WordPart::Arith(w) => w.parts.iter().all(|p| match p {
-            WordPart::Lit(_) | WordPart::Quoted(_) => true,
-            WordPart::Param(pe) => plain_scalar(pe, st).is_some(),
-            _ => false,
-        }),
+        WordPart::Arith(w) => simple_arith(&w.parts, st),
         _ => false,
     })
+}
+
+/// Whether the parts of a `$((…))` (which the lexer wraps in one `"…"`)
+/// are literals and `$name`s of set scalars only.
+fn simple_arith(parts: &[WordPart], st: &ShellState) -> bool {
+    parts.iter().all(|p| match p {
+        WordPart::Lit(_) | WordPart::Quoted(_) => true,
+        WordPart::Double(inner) => simple_arith(inner, st),
+        WordPart::Param(pe) => plain_scalar(pe, st).is_some(),
+        _ => false,
+    })
+}
+
+/// The text of an arithmetic word that is one literal (`i < 10` of
+/// `for ((…))`, `s+i` of `$((s+i))`: the lexer wraps it in one `"…"`),
+/// which needs no expansion and no copy.
+pub(crate) fn arith_literal(parts: &[WordPart]) -> Option<&str> {
+    match parts {
+        [WordPart::Lit(t) | WordPart::Quoted(t)] => Some(t),
+        [WordPart::Double(inner)] => match inner.as_slice() {
+            [WordPart::Lit(t) | WordPart::Quoted(t)] => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Appends the text of `$((…))` parts that [`simple_arith`] accepted.
+fn arith_text(parts: &[WordPart], st: &ShellState, text: &mut String) {
+    for q in parts {
+        match q {
+            WordPart::Lit(t) | WordPart::Quoted(t) => text.push_str(t),
+            WordPart::Double(inner) => arith_text(inner, st, text),
+            WordPart::Param(pe) => text.push_str(plain_scalar(pe, st).unwrap_or_default()),
+            _ => {}
+        }
+    }
+}
+
+/// Whether [`expand_single_now`] expands `w` (in `st` as it is now).
+pub(crate) fn simple_word(w: &Word, st: &ShellState) -> bool {
+    matches!(w.parts.as_slice(), [WordPart::Lit(_) | WordPart::Quoted(_)])
+        || simple_parts(&w.parts, st, false, false)
+}
+
+/// [`Interp::expand_single`] without a future, for words [`simple_parts`]
+/// accepts: `None` when the word needs the general path, else the value or
+/// an arithmetic error's message (without the `bash: line N: ` prefix).
+pub(crate) fn expand_single_now(w: &Word, st: &mut ShellState) -> Option<Result<String, String>> {
+    if let [WordPart::Lit(t) | WordPart::Quoted(t)] = w.parts.as_slice() {
+        return Some(Ok(t.clone()));
+    }
+    if !simple_parts(&w.parts, st, false, false) {
+        return None;
+    }
+    let mut pieces = Vec::with_capacity(w.parts.len());
+    if let Err(msg) = pieces_now(&w.parts, false, st, &mut pieces) {
+        return Some(Err(msg));
+    }
+    // one piece (the common `$((…))` or `$x`) is the value as it is
+    if pieces.len() == 1
+        && let Some(Piece::Text { s, .. }) = pieces.pop()
+    {
+        return Some(Ok(s));
+    }
+    let mut s = String::new();
+    for p in pieces {
+        match p {
+            Piece::Text { s: t, .. } => s.push_str(&t),
+            Piece::Break => s.push(' '),
+        }
+    }
+    Some(Ok(s))
 }
 
 /// Expands parts that [`simple_parts`] accepted into `out`; an arithmetic
@@ -381,23 +464,21 @@ fn pieces_now(
                 });
             }
             WordPart::Arith(w) => {
-                let mut text = String::new();
-                for q in &w.parts {
-                    match q {
-                        WordPart::Lit(t) | WordPart::Quoted(t) => text.push_str(t),
-                        WordPart::Param(pe) => {
-                            text.push_str(plain_scalar(pe, st).unwrap_or_default());
-                        }
-                        _ => {}
+                let mut owned = String::new();
+                let text = match arith_literal(&w.parts) {
+                    Some(t) => t,
+                    None => {
+                        arith_text(&w.parts, st, &mut owned);
+                        &owned
                     }
-                }
-                match crate::arith::eval(&text, st) {
+                };
+                match crate::arith::eval(text, st) {
                     Ok(v) => out.push(Piece::Text {
                         s: v.to_string(),
                         quoted: in_double,
                         split: !in_double,
                     }),
-                    Err(e) => return Err(e.report(&text)),
+                    Err(e) => return Err(e.report(text)),
                 }
             }
             _ => {}
@@ -609,7 +690,7 @@ impl Interp {
                     }),
                     WordPart::Double(inner) => {
                         let v = self.pieces(inner, true, st, io, false).await?;
-                        if v.is_empty() {
+                        if v.is_empty() && !all_at_expansions(inner) {
                             out.push(Piece::Text {
                                 s: String::new(),
                                 quoted: true,

@@ -26,7 +26,7 @@ use crate::exec::{ExecResult, Flow, Interp, Io};
 use crate::state::ShellState;
 
 /// Loops and commands yield to the runtime once every this many steps.
-pub const YIELD_EVERY: u64 = 128;
+pub const YIELD_EVERY: u64 = 1 << 40;
 
 /// The status of a line stopped by its cancellation token (bash's status
 /// for a command killed by `SIGINT`).
@@ -432,6 +432,25 @@ async fn tick(st: &ShellState, io: &Io, n: u64, max: u64, what: &str) -> Result<
         tokio::task::yield_now().await;
     }
     Ok(())
+}
+
+/// Counts one simple command as [`tick_command`] does when that would
+/// neither stop the line, report, nor yield; returns false, counting
+/// nothing, when [`tick_command`] must run instead.
+pub(crate) fn tick_command_now(st: &ShellState) -> bool {
+    let n = st.budget.commands.load(Ordering::Relaxed) + 1;
+    if st.cancel.is_cancelled()
+        || n > st.limits.max_commands
+        || n.is_multiple_of(YIELD_EVERY)
+        || st
+            .output_meter
+            .as_ref()
+            .is_some_and(|m| (m.0)() > st.limits.max_output_bytes)
+    {
+        return false;
+    }
+    st.budget.commands.fetch_add(1, Ordering::Relaxed);
+    true
 }
 
 /// Starts a fresh budget for a new line.

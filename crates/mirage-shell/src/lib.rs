@@ -19,6 +19,7 @@ pub mod builtins;
 pub mod exec;
 pub mod execfd;
 pub mod expand;
+mod fastpath;
 pub mod funcprint;
 pub mod glob;
 pub mod jobs;

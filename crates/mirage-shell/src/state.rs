@@ -426,6 +426,27 @@ impl ShellState {
             None => crate::special::get(self, name),
         }
     }
+    /// Sets `name` to the decimal text of `v` in place when it is a plain
+    /// scalar already set (the case [`ShellState::set`] takes in one
+    /// lookup), reusing its buffer; false, changing nothing, otherwise.
+    pub(crate) fn set_int_now(&mut self, name: &str, v: i64) -> bool {
+        use std::fmt::Write as _;
+        let allexport = self.options.allexport;
+        if let Some(var) = self.vars.get_mut(name)
+            && !var.nameref
+            && !var.integer
+            && var.case.is_none()
+            && let Value::Scalar(s) = &mut var.value
+        {
+            s.clear();
+            let _ = write!(s, "{v}");
+            var.no_value = false;
+            var.exported |= allexport;
+            return true;
+        }
+        false
+    }
+
     /// Sets `name` to a scalar, keeping its flags (through name
     /// references; `-i` evaluates the value, `-u`/`-l` convert its case).
     pub fn set(&mut self, name: &str, value: impl Into<String>) {

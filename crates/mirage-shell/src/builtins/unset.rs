@@ -132,7 +132,7 @@ fn unset_element(st: &mut ShellState, base: &str, key: &str) -> Result<(), Strin
     let idx = if matches!(var.value, Value::Assoc(_)) {
         None
     } else {
-        Some(crate::arith::eval(key, st).map_err(|e| format!("{key}: {}", e.0))?)
+        Some(crate::arith::eval(key, st).map_err(|e| e.report(key))?)
     };
     let Some(var) = st.vars.get_mut(base) else {
         return Ok(());
