@@ -330,7 +330,8 @@ fn all_at_expansions(parts: &[WordPart]) -> bool {
     !parts.is_empty()
         && parts.iter().all(|p| match p {
             WordPart::Param(pe) => {
-                pe.name == "@" || pe.index.as_ref().and_then(|w| w.as_static()).as_deref() == Some("@")
+                pe.name == "@"
+                    || pe.index.as_ref().and_then(Word::as_static).as_deref() == Some("@")
             }
             _ => false,
         })
