@@ -9,7 +9,8 @@
 //! Accepted today: a simple command that is one scalar assignment `NAME=WORD`
 //! (no words, redirects, subscript or `+=`), whose word expands without I/O
 //! (literals, quotes, `$name` of a set scalar, `$((…))` over those), to a
-//! variable that is not readonly, integer or a name reference, while no
+//! variable that is not readonly, integer, a name reference or one of
+//! `BASH_ARGV`/`BASH_ARGC` (which drop assignments), while no
 //! `DEBUG` trap, `set -x`, process substitution or yield is due. Anything
 //! else returns `None` before any effect, and the general path runs.
 
@@ -40,6 +41,7 @@ pub(crate) fn try_run(cmd: &Cmd, st: &mut ShellState) -> Option<Now> {
         || !st.procsubs.is_empty()
         || !st.exec_fds.outsubs.is_empty()
         || st.traps.contains_key("DEBUG")
+        || crate::bashargv::is_argv(&a.name)
     {
         return None;
     }

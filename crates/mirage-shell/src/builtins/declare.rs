@@ -70,7 +70,7 @@ fn usage(kw: &str) -> String {
 }
 
 /// The `set`/`declare` (no arguments) form of a variable: `name=value`.
-fn print_plain(name: &str, v: &Var) -> String {
+pub(crate) fn print_plain(name: &str, v: &Var) -> String {
     match &v.value {
         Value::Scalar(s) => format!("{name}={}\n", set_quote(s)),
         _ => {
@@ -82,10 +82,9 @@ fn print_plain(name: &str, v: &Var) -> String {
     }
 }
 
-/// `set`'s quoting: bare when safe, else `'…'` (or `$'…'`).
+/// `set`'s quoting: bare when safe (an empty value too), else `'…'` (or `$'…'`).
 fn set_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
+    if s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "_-./:,@%+=".contains(c))
     {
         s.to_string()

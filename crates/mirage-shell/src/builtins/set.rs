@@ -104,11 +104,12 @@ impl Builtin for Set {
             let mut names: Vec<(&String, &Var)> = st.vars.iter().collect();
             names.sort_by(|a, b| a.0.cmp(b.0));
             let mut buf = String::new();
+            // as `declare` alone prints them: arrays as `([0]="x")`, bash's
+            // quoting, declared-only variables left out
             for (k, v) in names {
-                buf.push_str(&format!(
-                    "{k}={}\n",
-                    crate::printf::shell_quote(&v.value.scalar())
-                ));
+                if !v.no_value {
+                    buf.push_str(&super::declare::print_plain(k, v));
+                }
             }
             // then the functions, as `declare -f` prints them
             let mut funcs: Vec<_> = st.functions.iter().collect();
