@@ -48,6 +48,10 @@ pub(crate) fn try_run(cmd: &Cmd, st: &mut ShellState) -> Option<Now> {
     let AssignValue::Scalar(w) = &a.value else {
         return None;
     };
+    // BASH_ARGV/BASH_ARGC ignore assignments: do_assign decides
+    if crate::bashargv::is_argv(&a.name) {
+        return None;
+    }
     if st
         .vars
         .get(&a.name)
