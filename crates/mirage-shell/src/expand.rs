@@ -76,6 +76,9 @@ pub fn assign_subscripted(st: &mut ShellState, name: &str, value: String) {
 
 /// Sets element `key` of array `name` (creating an indexed array).
 pub fn set_element(st: &mut ShellState, name: &str, key: &str, value: String, append: bool) {
+    if crate::bashargv::is_argv(name) {
+        return;
+    }
     let is_assoc = st
         .vars
         .get(name)

@@ -475,7 +475,7 @@ impl ShellState {
                 return;
             }
         }
-        if crate::special::set(self, name, &value) {
+        if crate::special::set(self, name, &value) || crate::bashargv::is_argv(name) {
             return;
         }
         if self.vars.get(name).is_some_and(|v| v.integer) {

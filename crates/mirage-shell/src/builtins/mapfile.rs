@@ -66,6 +66,9 @@ impl Builtin for Mapfile {
                 .await;
             return Ok(1);
         }
+        if crate::bashargv::is_argv(&o.var) {
+            return Ok(1);
+        }
         let mut input = io.take_stdin();
         let mut m: BTreeMap<i64, String> = match (o.origin, st.vars.get(&o.var)) {
             (

@@ -207,6 +207,9 @@ async fn read(_interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -
     let ifs = if exact { String::new() } else { st.ifs() };
     let is_ws = |c: char| ifs.contains(c) && matches!(c, ' ' | '\t' | '\n');
     if let Some(arr) = array {
+        if crate::bashargv::is_argv(&arr) {
+            return Ok(1);
+        }
         let fields: Vec<String> = text
             .split(|c: char| ifs.contains(c))
             .filter(|s| !s.is_empty())
