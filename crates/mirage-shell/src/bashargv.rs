@@ -24,7 +24,13 @@
 //!   `source`, when it has some).
 //! - the variables have bash's `noassign` and `nounset` attributes:
 //!   `unset` refuses (`cannot unset`, status 1) and assignments to them
-//!   change nothing ([`is_argv`] lets the assigning code tell).
+//!   change nothing ([`is_argv`] lets the assigning code tell: statement
+//!   and prefix assignments, `declare` and friends, `ShellState::set`
+//!   and `expand::set_element` (so `for`, `read`, `printf -v`, `let`,
+//!   `(( ))`), `read -a` and `mapfile`, which fail with status 1).
+//!   Still differing from bash: the status of `for`, `read NAME`,
+//!   `printf -v`, `let` and `(( ))` into them (bash: 1, here 0) and
+//!   `${BASH_ARGV:=x}` (bash abandons the line).
 //!
 //! A function call without `extdebug` costs one flag test here and no
 //! allocation.
