@@ -318,6 +318,8 @@ impl Interp {
                         Ok(s) | Err(Flow::Exit(s) | Flow::Return(s) | Flow::Abort(s)) => s,
                         Err(_) => sub.last_status,
                     };
+                    let kept = st.exec_fds.kept.len();
+                    crate::procsub::flush_kept(self, &mut sub, io, kept).await;
                     st.lineno = sub.lineno;
                     Ok(crate::trace::leave_subshell(self, &mut sub, io, s).await)
                 }
@@ -721,6 +723,15 @@ impl Interp {
             if bare_exec {
                 // `exec 3>file`: the descriptors stay open
                 pending.retain(|p| !matches!(p.how, Pending::RestoreFd(..)));
+                // `exec > >(cmd)`: cmd gets what the shell sends there
+                for p in std::mem::take(&mut pending) {
+                    match p.how {
+                        Pending::Process(script, sub, buf) => {
+                            crate::procsub::keep(st, io, script, sub, buf);
+                        }
+                        how => pending.push(PendingWrite { path: p.path, how }),
+                    }
+                }
             }
             let r = if bare_exec && !pending.is_empty() {
                 // `exec > >(cmd)`: later commands would not write to it;
@@ -1323,6 +1334,10 @@ impl Interp {
                             .and_then(|n| crate::execfd::out_fd(st, &out, n))
                         {
                             Some(crate::execfd::OutFd::Sink(s)) => s,
+                            // `exec >&3` keeps the file, as `exec >file`
+                            Some(crate::execfd::OutFd::File(path)) if keep => {
+                                Sink::File(self.vfs.clone(), path.into())
+                            }
                             Some(crate::execfd::OutFd::File(path)) => {
                                 self.append_sink(path, pending)
                             }
@@ -1458,7 +1473,15 @@ impl Interp {
                     match r.fd.unwrap_or(1) {
                         1 => out.stdout = sink,
                         2 => out.stderr = sink,
-                        _ => {}
+                        n => {
+                            // `3> >(cmd)`
+                            let e = crate::execfd::FdEntry::Sink(sink);
+                            let prev = crate::execfd::set_fd(st, n, Some(e));
+                            pending.push(PendingWrite {
+                                path: String::new(),
+                                how: Pending::RestoreFd(n, prev),
+                            });
+                        }
                     }
                 }
                 RedirOp::HereDoc | RedirOp::HereString

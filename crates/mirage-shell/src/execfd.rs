@@ -87,6 +87,9 @@ pub struct ExecFds {
     pub fds: BTreeMap<u32, FdEntry>,
     /// The `>(cmd)` arguments of the command being expanded and run.
     pub(crate) outsubs: Vec<crate::procsub::OutSub>,
+    /// `exec > >(cmd)`: the process substitutions kept by `exec`
+    /// ([`crate::procsub::keep`]), in the order made.
+    pub(crate) kept: Vec<crate::procsub::Kept>,
 }
 
 impl std::fmt::Debug for ExecFds {
@@ -102,6 +105,12 @@ impl ExecFds {
     /// Records the streams of a new run (one `execute`).
     pub fn start_run(&mut self, stdout: &Sink, stderr: &Sink) {
         self.run = Some((stdout.clone(), stderr.clone()));
+    }
+
+    /// Takes the run's streams of `other` (a kept copy of the shell must
+    /// not hold a finished run's pipes open).
+    pub(crate) fn run_from(&mut self, other: &ExecFds) {
+        self.run = other.run.clone();
     }
 
     fn resolve(&self, t: FdTarget) -> Option<Sink> {
@@ -128,15 +137,18 @@ impl ExecFds {
 
     /// The entry that keeps `s` beyond the current command: one of the
     /// run's streams, `/dev/null`, a kept file or a closed descriptor.
-    fn keepable(&self, s: &Sink) -> Option<FdEntry> {
+    pub(crate) fn keepable(&self, s: &Sink) -> Option<FdEntry> {
         match s {
             Sink::File(..) | Sink::Closed(_) => Some(FdEntry::Sink(s.clone())),
+            Sink::Capture(_) if self.kept.iter().any(|k| k.sink.same_as(s)) => {
+                Some(FdEntry::Sink(s.clone()))
+            }
             _ => self.target_of(s).map(FdEntry::Std),
         }
     }
 
     /// The sink an entry of fd 1 or 2 stands for in the current run.
-    fn sink_of(&self, e: &FdEntry) -> Option<Sink> {
+    pub(crate) fn sink_of(&self, e: &FdEntry) -> Option<Sink> {
         match e {
             FdEntry::Std(t) => self.resolve(*t),
             FdEntry::Sink(s) => Some(s.clone()),

@@ -167,6 +167,8 @@ pub async fn run_cancellable(
             _ => status,
         };
     }
+    // `exec > >(cmd)`: the shell is done writing to cmd
+    procsub::flush_kept(&interp, st, &io, 0).await;
     // forget the run's streams: the caller's sinks close when `run` returns
     // (a reader draining a pipe sink waits for that)
     st.exec_fds.start_run(&Sink::Null, &Sink::Null);

@@ -101,6 +101,85 @@ pub async fn finish_outs(
     }
 }
 
+/// `exec > >(cmd)` (also `2>`, `N>`): a process substitution the shell
+/// keeps writing to. What it is sent is gathered in `sink`; when the shell
+/// (or the subshell that made it) ends, `cmd` runs with it as its standard
+/// input ([`flush_kept`]). bash runs `cmd` at the same time, but a filter
+/// such as `tr` or `sed` writes its output only once its input ends, when
+/// the shell exits: the same place Mirage puts it.
+#[derive(Clone)]
+pub struct Kept {
+    script: Arc<crate::ast::Script>,
+    /// The shell as it was at the `exec` (the substitution's own copy).
+    state: Box<crate::state::ShellState>,
+    /// The capture the shell's descriptor writes to.
+    pub(crate) sink: mirage_types::Sink,
+    buf: Arc<Mutex<Vec<u8>>>,
+    /// Where the shell's stdout and stderr pointed at the `exec`: the
+    /// substitution's own (`None`: the run's streams).
+    out: Option<crate::execfd::FdEntry>,
+    err: Option<crate::execfd::FdEntry>,
+}
+
+/// Keeps the process substitution `script` whose output capture is `buf`,
+/// made by `exec` with `io` its streams before the redirects.
+pub fn keep(
+    st: &mut crate::state::ShellState,
+    io: &crate::exec::Io,
+    script: Arc<crate::ast::Script>,
+    state: Box<crate::state::ShellState>,
+    buf: Arc<Mutex<Vec<u8>>>,
+) {
+    let out = st.exec_fds.keepable(&io.stdout);
+    let err = st.exec_fds.keepable(&io.stderr);
+    // the copy holds no run's streams: they are the current run's when it runs
+    let mut state = state;
+    state
+        .exec_fds
+        .start_run(&mirage_types::Sink::Null, &mirage_types::Sink::Null);
+    st.exec_fds.kept.push(Kept {
+        script,
+        state,
+        sink: mirage_types::Sink::Capture(buf.clone()),
+        buf,
+        out,
+        err,
+    });
+}
+
+/// Runs the kept process substitutions from index `from` on (those a
+/// subshell made, or all at the end of a run), the latest first (one may
+/// write into an earlier one), each with what it was sent; the entries stay
+/// (a later run of the session sends them more).
+pub async fn flush_kept(
+    interp: &crate::exec::Interp,
+    st: &mut crate::state::ShellState,
+    io: &crate::exec::Io,
+    from: usize,
+) {
+    let kept: Vec<Kept> = st.exec_fds.kept.get(from..).unwrap_or_default().to_vec();
+    for k in kept.into_iter().rev() {
+        let data = match k.buf.lock() {
+            Ok(mut g) => std::mem::take(&mut *g),
+            Err(e) => std::mem::take(&mut *e.into_inner()),
+        };
+        let pick = |e: &Option<crate::execfd::FdEntry>, own: &mirage_types::Sink| {
+            e.as_ref()
+                .and_then(|e| st.exec_fds.sink_of(e))
+                .unwrap_or_else(|| own.clone())
+        };
+        let sub_io = crate::exec::Io::new(
+            mirage_types::Input::from_source(ByteSource::from(data)),
+            pick(&k.out, &io.stdout),
+            pick(&k.err, &io.stderr),
+        );
+        let mut sub = *k.state;
+        sub.exec_fds.run_from(&st.exec_fds);
+        crate::trace::enter_subshell(&mut sub);
+        let _ = interp.run_script(&k.script, &mut sub, &sub_io).await;
+    }
+}
+
 impl ProcSubVfs {
     /// Appends `data` to the `>(cmd)` file `path`, if it is one.
     async fn write_out(&self, path: &str, data: ByteSource) -> Option<Result<()>> {
