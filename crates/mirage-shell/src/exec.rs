@@ -1009,7 +1009,41 @@ impl Interp {
                 }
                 match &a.index {
                     Some(idx) => {
-                        let key = self.expand_single(idx, st, io).await?;
+                        let mut key = self.expand_single(idx, st, io).await?;
+                        let assoc = st
+                            .vars
+                            .get(&a.name)
+                            .is_some_and(|v| matches!(v.value, crate::state::Value::Assoc(_)));
+                        if !assoc {
+                            // evaluated once, here, so an error ends the line as in bash
+                            match crate::arith::eval(&key, st) {
+                                Ok(n) => {
+                                    let len = match st.vars.get(&a.name).map(|v| &v.value) {
+                                        Some(crate::state::Value::Indexed(m)) => {
+                                            m.keys().next_back().map_or(0, |k| k + 1)
+                                        }
+                                        Some(crate::state::Value::Scalar(_)) => 1,
+                                        _ => 0,
+                                    };
+                                    if n < 0 && n + len < 0 {
+                                        // bash: the rest of the line is abandoned
+                                        io.err(&format!(
+                                            "{}{}[{key}]: bad array subscript\n",
+                                            st.diag(),
+                                            a.name
+                                        ))
+                                        .await;
+                                        return Err(Flow::Abort(1));
+                                    }
+                                    key = n.to_string();
+                                }
+                                Err(e) => {
+                                    // bash: an error in a subscript ends the shell
+                                    io.err(&format!("{}{}\n", st.diag(), e.report(&key))).await;
+                                    return Err(Flow::Exit(1));
+                                }
+                            }
+                        }
                         crate::expand::set_element(st, &a.name, &key, v, a.append);
                     }
                     None => {

@@ -42,20 +42,64 @@ pub fn lookup_subscripted(st: &ShellState, name: &str) -> Option<String> {
     st.get(name)
 }
 
+/// The value of the subscript `key` when it needs no evaluation that could
+/// change the state: a decimal (`a[3]`, `a[-1]`, `a[$i]` once expanded) or
+/// the name of a variable holding one (`a[i]`).
+fn plain_index(st: &ShellState, key: &str) -> Option<i64> {
+    fn decimal(t: &str) -> Option<i64> {
+        let t = t.trim();
+        let digits = t.strip_prefix('-').unwrap_or(t);
+        if digits.is_empty()
+            || (digits.len() > 1 && digits.starts_with('0'))
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        t.parse().ok()
+    }
+    if let Some(n) = decimal(key) {
+        return Some(n);
+    }
+    let name = key.trim();
+    if name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        let v = st.vars.get(name)?;
+        if v.nameref || v.no_value {
+            return None;
+        }
+        if let Value::Scalar(s) = &v.value {
+            return decimal(s);
+        }
+    }
+    None
+}
+
+/// The arithmetic value of the subscript `key` read in `st`: without a
+/// copy of the state when [`plain_index`] knows it (the common case), else
+/// evaluated in a copy (a read does not keep the subscript's side effects).
+fn read_index(st: &ShellState, key: &str) -> i64 {
+    plain_index(st, key).unwrap_or_else(|| {
+        let mut tmp = st.clone();
+        crate::arith::eval(key, &mut tmp).unwrap_or(0)
+    })
+}
+
 fn element(st: &ShellState, v: &Value, key: &str) -> Option<String> {
     match v {
         Value::Assoc(pairs) => pairs.iter().find(|(k, _)| k == key).map(|(_, x)| x.clone()),
         Value::Indexed(m) => {
-            let mut tmp = st.clone();
-            let mut i = crate::arith::eval(key, &mut tmp).unwrap_or(0);
+            let mut i = read_index(st, key);
             if i < 0 {
                 i += m.keys().next_back().map(|k| k + 1).unwrap_or(0);
             }
             m.get(&i).cloned()
         }
         Value::Scalar(s) => {
-            let mut tmp = st.clone();
-            if crate::arith::eval(key, &mut tmp).unwrap_or(0) == 0 {
+            if read_index(st, key) == 0 {
                 Some(s.clone())
             } else {
                 None
@@ -83,11 +127,11 @@ pub fn set_element(st: &mut ShellState, name: &str, key: &str, value: String, ap
         .vars
         .get(name)
         .is_some_and(|v| matches!(v.value, Value::Assoc(_)));
+    // the subscript is evaluated in the shell itself: `a[i++]=x` moves `i`
     let idx = if is_assoc {
         0
     } else {
-        let mut tmp = st.clone();
-        crate::arith::eval(key, &mut tmp).unwrap_or(0)
+        plain_index(st, key).unwrap_or_else(|| crate::arith::eval(key, st).unwrap_or(0))
     };
     let var = st.vars.entry(name.to_string()).or_insert_with(|| {
         let mut v = Var::scalar("");
