@@ -179,6 +179,21 @@ pub fn assign_allowed(a: &Assign) -> bool {
     !matches!(a.value, AssignValue::Array(_))
 }
 
+/// A `for` loop is about to assign its variable `var`: bash stops the
+/// loop with status 1 when it cannot, before running the body: a
+/// readonly variable (the message `NAME: readonly variable`, returned
+/// with its `st.diag()` start) or `BASH_ARGV`/`BASH_ARGC` (silently: an
+/// empty message). `None`: go on.
+pub fn loop_var_refused(st: &ShellState, var: &str) -> Option<String> {
+    if is_argv(var) {
+        return Some(String::new());
+    }
+    st.vars
+        .get(var)
+        .is_some_and(|v| v.readonly)
+        .then(|| format!("{}{var}: readonly variable\n", st.diag()))
+}
+
 /// `unset NAME` (or `unset 'NAME[I]'`) of `BASH_ARGV`/`BASH_ARGC`: bash's
 /// message after `unset: ` (`BASH_ARGV: cannot unset`), or `None` for any
 /// other name.

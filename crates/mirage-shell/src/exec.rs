@@ -389,6 +389,11 @@ impl Interp {
                             r = Err(f);
                             break;
                         }
+                        if let Some(msg) = crate::bashargv::loop_var_refused(st, var) {
+                            io.err(&msg).await;
+                            last = 1;
+                            break;
+                        }
                         crate::expand::assign_subscripted(st, var, it);
                         if let Some(t) = &shown {
                             crate::trace::line(self, st, io, t).await;
