@@ -41,7 +41,6 @@ pub(crate) fn try_run(cmd: &Cmd, st: &mut ShellState) -> Option<Now> {
         || !st.procsubs.is_empty()
         || !st.exec_fds.outsubs.is_empty()
         || st.traps.contains_key("DEBUG")
-        || crate::bashargv::is_argv(&a.name)
     {
         return None;
     }
