@@ -26,7 +26,7 @@ use crate::exec::{ExecResult, Flow, Interp, Io};
 use crate::state::ShellState;
 
 /// Loops and commands yield to the runtime once every this many steps.
-pub const YIELD_EVERY: u64 = 1 << 40;
+pub const YIELD_EVERY: u64 = 128;
 
 /// The status of a line stopped by its cancellation token (bash's status
 /// for a command killed by `SIGINT`).
