@@ -495,7 +495,13 @@ impl<'a> Parser<'a> {
     /// The error for an unexpected token.
     fn unexpected(&self, t: &Tok) -> SyntaxError {
         let e = match t {
-            Tok::Eof => SyntaxError::end_of_file(),
+            Tok::Eof => {
+                // bash's lexer reads one more (empty) line at the end of
+                // the text before it knows the input is over
+                let mut e = SyntaxError::end_of_file();
+                e.line = self.line_at(self.c.len()) + usize::from(self.c.last() != Some(&'\n'));
+                e
+            }
             Tok::Newline => SyntaxError::near("newline"),
             Tok::Op(o) => SyntaxError::near(o),
             Tok::IoNum(n) => SyntaxError::near(&n.to_string()),

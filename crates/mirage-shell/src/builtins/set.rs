@@ -60,6 +60,11 @@ const SET_VALID_LETTERS: &str = "abefhkmnptuvxBCEHPT";
 const SET_USAGE: &str =
     "set: usage: set [-abefhkmnptuvxBCEHPT] [-o option-name] [--] [-] [arg ...]\n";
 
+/// The `set -o` name of the single-letter option `c` (`e` is `errexit`).
+pub(crate) fn letter_option(c: char) -> Option<&'static str> {
+    SET_LETTERS.iter().find(|(l, _)| *l == c).map(|(_, n)| *n)
+}
+
 /// The flag of the `set -o` option `name`, if Mirage has it.
 pub(crate) fn option_flag<'a>(
     o: &'a mut crate::state::Options,

@@ -150,18 +150,13 @@ impl Builtin for Shopt {
                 return Ok(0);
             }
             for n in names {
-                if matches!(n.as_str(), "extglob" | "expand_aliases") {
-                    sync_parse(st, n, set);
-                }
-                if !st.shopt.set(n, set) {
+                if !apply(st, n, set) {
                     io.err(&format!(
                         "{}shopt: {n}: invalid shell option name\n",
                         st.diag()
                     ))
                     .await;
                     status = 1;
-                } else {
-                    crate::bashargv::shopt_changed(st, n, set);
                 }
             }
             return Ok(status);
@@ -203,6 +198,20 @@ impl Builtin for Shopt {
 }
 
 use super::Builtin;
+
+/// Turns shell option `name` on or off with everything that follows from
+/// it (the parser's settings, `extdebug`'s bookkeeping); false when there
+/// is no such option.
+pub(crate) fn apply(st: &mut ShellState, name: &str, on: bool) -> bool {
+    if matches!(name, "extglob" | "expand_aliases") {
+        sync_parse(st, name, on);
+    }
+    if !st.shopt.set(name, on) {
+        return false;
+    }
+    crate::bashargv::shopt_changed(st, name, on);
+    true
+}
 
 /// Passes a change of `extglob` or `expand_aliases` on to the parser's
 /// settings (the next line is parsed with it).
