@@ -1173,8 +1173,9 @@ impl Interp {
         }
         let mut pending = Vec::new();
         let mut var_fds = Vec::new();
-        let res = Box::pin(self.apply_redirects_now(redirs, st, io, keep, &mut pending, &mut var_fds))
-            .await;
+        let res =
+            Box::pin(self.apply_redirects_now(redirs, st, io, keep, &mut pending, &mut var_fds))
+                .await;
         let res = match res {
             Ok(out) if var_fds.is_empty() => Ok(out),
             res => {
@@ -1310,7 +1311,8 @@ impl Interp {
                         _ => {
                             let clobber = r.op == RedirOp::Clobber;
                             let Ok(path) =
-                                crate::execfd::create(self, st, &out, &target, append, clobber).await
+                                crate::execfd::create(self, st, &out, &target, append, clobber)
+                                    .await
                             else {
                                 return Err(1);
                             };
@@ -1381,8 +1383,12 @@ impl Interp {
                                 self.append_sink(path, pending)
                             }
                             None if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => {
-                                crate::execfd::bad_fd(st, &out, &crate::execfd::word_text(&r.target))
-                                    .await;
+                                crate::execfd::bad_fd(
+                                    st,
+                                    &out,
+                                    &crate::execfd::word_text(&r.target),
+                                )
+                                .await;
                                 return Err(1);
                             }
                             None => continue,
@@ -1588,9 +1594,9 @@ impl Interp {
             }
         }
         if !st.shopt.is("varredir_close") {
-            pending.retain(|p| {
-                !matches!(p.how, Pending::RestoreFd(n, _) if var_fds.iter().any(|v| v.1 == n))
-            });
+            pending.retain(
+                |p| !matches!(p.how, Pending::RestoreFd(n, _) if var_fds.iter().any(|v| v.1 == n)),
+            );
         }
         res
     }

@@ -85,7 +85,7 @@ pub(crate) fn print_plain(name: &str, v: &Var) -> String {
 /// `set`'s quoting: bare when safe (an empty value too), else `'…'` (or `$'…'`).
 fn set_quote(s: &str) -> String {
     if s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./:,@%+=".contains(c))
+        .all(|c| c.is_ascii_alphanumeric() || "_-./:,@%+=".contains(c))
     {
         s.to_string()
     } else {
@@ -274,7 +274,8 @@ pub async fn declare(
             st.resolve(&name).into_owned()
         };
         if crate::bashargv::is_argv(&name)
-            && let Some(s) = crate::bashargv::declare_refused(kw, &name, assign.as_ref(), st, io).await?
+            && let Some(s) =
+                crate::bashargv::declare_refused(kw, &name, assign.as_ref(), st, io).await?
         {
             status = s;
             continue;
@@ -466,7 +467,11 @@ async fn list(kw: &str, flags: &str, print: bool, st: &ShellState, io: &Io) -> E
             let line = print_var(k, v);
             let rest = line.splitn(3, ' ').nth(2).unwrap_or_default();
             let arr: String = attrs.chars().filter(|c| matches!(c, 'a' | 'A')).collect();
-            let dash = if arr.is_empty() { String::new() } else { format!("-{arr} ") };
+            let dash = if arr.is_empty() {
+                String::new()
+            } else {
+                format!("-{arr} ")
+            };
             buf.push_str(&format!("{kw} {dash}{rest}"));
         } else if kw == "export" || kw == "readonly" || print || !want.is_empty() {
             buf.push_str(&print_var(k, v));

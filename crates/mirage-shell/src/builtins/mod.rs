@@ -158,7 +158,11 @@ async fn lines_or_errors(io: &Io, items: Vec<Result<String, String>>) -> Result<
         match item {
             Ok(line) => text.push_str(&line),
             Err(msg) => {
-                out(io, &mirage_types::bytestr::encode(&std::mem::take(&mut text))).await?;
+                out(
+                    io,
+                    &mirage_types::bytestr::encode(&std::mem::take(&mut text)),
+                )
+                .await?;
                 io.err(&msg).await;
                 status = 1;
             }
