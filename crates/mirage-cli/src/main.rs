@@ -263,29 +263,49 @@ async fn build_workspace_inner(args: &WsArgs) -> std::result::Result<Workspace, 
         .map_err(|e| e.to_string())
 }
 
+/// The stack of the thread the shell runs on: sized for deep shell
+/// recursion (the shell's own depth limits stop well before it).
+const SHELL_STACK: usize = 64 * 1024 * 1024;
+
 fn main() {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(64 * 1024 * 1024)
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("mirage: {e}");
-            std::process::exit(1);
-        }
+    // `execute` runs one line: one thread with a current-thread runtime
+    // starts faster than a worker pool (the `cold` bench); background jobs
+    // still run concurrently, as tasks that take turns. The REPL reads its
+    // input with `block_in_place`, which needs the multi-thread runtime.
+    let result = if matches!(cli.cmd, Cmd::Execute { .. }) {
+        std::thread::Builder::new()
+            .name("mirage".into())
+            .stack_size(SHELL_STACK)
+            .spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(anyhow::Error::from)
+                    .and_then(|rt| rt.block_on(run(cli)))
+            })
+            .map_err(anyhow::Error::from)
+            .and_then(|t| {
+                t.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the shell thread panicked")))
+            })
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_stack_size(SHELL_STACK)
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| {
+                // run on a worker thread: its stack is SHELL_STACK
+                rt.block_on(async move { tokio::spawn(run(cli)).await })
+                    .unwrap_or_else(|e| Err(anyhow::Error::from(e)))
+            })
     };
-    // run on a worker thread: its stack is sized for deep shell recursion
-    let code = match rt.block_on(async move { tokio::spawn(run(cli)).await }) {
-        Ok(Ok(code)) => code,
-        Ok(Err(e)) => {
+    let code = match result {
+        Ok(code) => code,
+        Err(e) => {
             eprintln!("mirage: {e:#}");
             if e.is::<UsageError>() { USAGE_EXIT } else { 1 }
-        }
-        Err(e) => {
-            eprintln!("mirage: {e:#}");
-            1
         }
     };
     std::process::exit(code);
