@@ -6,6 +6,16 @@ use mirage_types::args::{CommandSpec, ParsedArgs, parse};
 use mirage_types::command::{CmdError, CommandCtx};
 use mirage_types::{ByteSource, ErrorKind, Input};
 
+/// Joins a display or absolute path with a child name, with no doubled
+/// `/` (`/` and `a` give `/a`; `d/` and `a` give `d/a`).
+pub fn child_path(parent: &str, name: &str) -> String {
+    if parent.ends_with('/') {
+        format!("{parent}{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
 /// Parses the context's arguments by `spec`; on a usage error prints
 /// `NAME: MSG` and `Try 'NAME --help' for more information.` on stderr and
 /// returns `Err(spec.usage_status)`.

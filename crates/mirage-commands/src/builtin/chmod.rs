@@ -538,8 +538,8 @@ impl Chmod {
             match ctx.vfs.readdir(&a).await {
                 Ok(entries) => {
                     for e in entries.into_iter().rev() {
-                        let cd = child(&d, &e.name);
-                        let ca = child(&a, &e.name);
+                        let cd = crate::util::child_path(&d, &e.name);
+                        let ca = crate::util::child_path(&a, &e.name);
                         stack.push((cd, ca, e));
                     }
                 }
@@ -599,15 +599,6 @@ impl Chmod {
                 self.status = 1;
             }
         }
-    }
-}
-
-/// Joins a display or absolute path with a child name.
-fn child(parent: &str, name: &str) -> String {
-    if parent.ends_with('/') {
-        format!("{parent}{name}")
-    } else {
-        format!("{parent}/{name}")
     }
 }
 

@@ -48,15 +48,6 @@ pub static SPEC: CommandSpec = CommandSpec::new("cp", OPTS, PathOperands::All);
 
 crate::register_command!("cp", SPEC, run, true);
 
-/// Joins a path with a child name (no doubled `/`).
-fn child(parent: &str, name: &str) -> String {
-    if parent.ends_with('/') {
-        format!("{parent}{name}")
-    } else {
-        format!("{parent}/{name}")
-    }
-}
-
 /// The last component of an operand as typed (`a/b/` gives `b`).
 fn last_name(op: &str) -> String {
     mirage_types::basename(op)
@@ -217,7 +208,7 @@ impl Cp {
                 .await;
             return;
         }
-        if dst_abs == src_abs || dst_abs.starts_with(&child(src_abs, "")) {
+        if dst_abs == src_abs || dst_abs.starts_with(&crate::util::child_path(src_abs, "")) {
             self.err(
                 ctx,
                 format!("cannot copy a directory, '{src}', into itself, '{dst}'"),
@@ -298,7 +289,10 @@ impl Cp {
             };
             let mut children = Vec::with_capacity(entries.len());
             for ent in entries {
-                let (cs, csa) = (child(&s, &ent.name), child(&sa, &ent.name));
+                let (cs, csa) = (
+                    crate::util::child_path(&s, &ent.name),
+                    crate::util::child_path(&sa, &ent.name),
+                );
                 let mut ft = ent.file_type;
                 if ft == FileType::Symlink && self.dereference {
                     match ctx.vfs.stat(&csa).await {
@@ -313,8 +307,8 @@ impl Cp {
                 children.push((
                     cs,
                     csa,
-                    child(&d, &ent.name),
-                    child(&da, &ent.name),
+                    crate::util::child_path(&d, &ent.name),
+                    crate::util::child_path(&da, &ent.name),
                     ft,
                     ancestors.clone(),
                 ));
@@ -378,7 +372,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
             }
         };
         let dst = if into_dir {
-            child(&dest, &last_name(src))
+            crate::util::child_path(&dest, &last_name(src))
         } else {
             dest.clone()
         };

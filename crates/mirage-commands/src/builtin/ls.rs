@@ -197,7 +197,7 @@ async fn read_targets(ctx: &mut CommandCtx, entries: &mut [Entry], dir: Option<&
         .filter(|e| e.stat.file_type == FileType::Symlink)
     {
         let abs = match dir {
-            Some(d) => child(d, &e.name),
+            Some(d) => crate::util::child_path(d, &e.name),
             None => ctx.resolve(&e.name),
         };
         e.target = ctx.vfs.readlink(&abs).await.ok();
@@ -336,14 +336,6 @@ fn shown(name: &str, o: &Opts) -> bool {
     o.all || o.almost_all || !name.starts_with('.')
 }
 
-fn child(parent: &str, name: &str) -> String {
-    if parent.ends_with('/') {
-        format!("{parent}{name}")
-    } else {
-        format!("{parent}/{name}")
-    }
-}
-
 /// Lists the directory `display` (`abs`), recursing with `-R`.
 async fn list_dir(
     ctx: &mut CommandCtx,
@@ -426,7 +418,13 @@ async fn list_dir(
             let subs: Vec<(String, String, bool)> = entries
                 .iter()
                 .filter(|e| e.stat.is_dir() && e.name != "." && e.name != "..")
-                .map(|e| (child(&display, &e.name), child(&abs, &e.name), true))
+                .map(|e| {
+                    (
+                        crate::util::child_path(&display, &e.name),
+                        crate::util::child_path(&abs, &e.name),
+                        true,
+                    )
+                })
                 .collect();
             stack.extend(subs.into_iter().rev());
         }

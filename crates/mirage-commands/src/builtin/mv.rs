@@ -37,15 +37,6 @@ pub static SPEC: CommandSpec = CommandSpec::new("mv", OPTS, PathOperands::All);
 
 crate::register_command!("mv", SPEC, run, true);
 
-/// Joins a path with a child name (no doubled `/`).
-fn child(parent: &str, name: &str) -> String {
-    if parent.ends_with('/') {
-        format!("{parent}{name}")
-    } else {
-        format!("{parent}/{name}")
-    }
-}
-
 mirage_types::command_handler!(fn run = body);
 
 async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
@@ -79,7 +70,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
             }
         };
         let dst = if into_dir {
-            child(&dest, &mirage_types::basename(src))
+            crate::util::child_path(&dest, &mirage_types::basename(src))
         } else {
             dest.clone()
         };
@@ -90,7 +81,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
             status = 1;
             continue;
         }
-        if st.is_dir() && dabs.starts_with(&child(&sabs, "")) {
+        if st.is_dir() && dabs.starts_with(&crate::util::child_path(&sabs, "")) {
             ctx.error(format!(
                 "cannot move '{src}' to a subdirectory of itself, '{dst}'"
             ))

@@ -32,15 +32,6 @@ pub static SPEC: CommandSpec = CommandSpec::new("rm", OPTS, PathOperands::All);
 
 crate::register_command!("rm", SPEC, run, true);
 
-/// Joins a display or absolute path with a child name.
-fn child(parent: &str, name: &str) -> String {
-    if parent.ends_with('/') {
-        format!("{parent}{name}")
-    } else {
-        format!("{parent}/{name}")
-    }
-}
-
 /// Whether the last component of `op` is `.` or `..`.
 fn is_dot_or_dotdot(op: &str) -> bool {
     let t = op.trim_end_matches('/');
@@ -108,7 +99,12 @@ impl Rm {
                     stack.push((d.clone(), a.clone(), true, true));
                     for ent in entries.into_iter().rev() {
                         let dir = ent.file_type == FileType::Directory;
-                        stack.push((child(&d, &ent.name), child(&a, &ent.name), dir, false));
+                        stack.push((
+                            crate::util::child_path(&d, &ent.name),
+                            crate::util::child_path(&a, &ent.name),
+                            dir,
+                            false,
+                        ));
                     }
                 }
                 Err(e) => self.fail(ctx, &d, e.message()).await,
