@@ -20,7 +20,7 @@ use futures::StreamExt;
 use mirage_types::FileType;
 use mirage_types::{
     ByteSource, EntryStream, Error, ErrorKind, FileStat, ListChildren, ListOptions, ReadOptions,
-    ReadResult, Result,
+    ReadResult, Result, VersionToken, WriteOptions,
 };
 
 pub use mirage_types;
@@ -111,6 +111,10 @@ pub struct Capability {
     /// delimiter). Otherwise the router walks the tree with non-recursive
     /// listings, and the resource never sees `recursive: true`.
     pub recursive_list: bool,
+    /// `write_with` checks `if_match` atomically with the write (S3
+    /// conditional PUT, Redis `WATCH`/`MULTI`), so `write: conditional`
+    /// has no race window.
+    pub conditional_write: bool,
     /// The backend has a search API a resource-specific `grep` may use.
     pub search: bool,
     /// Permission bits are kept: [`Resource::chmod`] is implemented and
@@ -198,6 +202,37 @@ pub trait Resource: Send + Sync + 'static {
     async fn write(&self, path: &str, data: ByteSource) -> Result<()> {
         let _ = (path, data);
         Err(Error::new(ErrorKind::Unsupported))
+    }
+    /// A write with options: with `opts.if_match`, only if the file's
+    /// current version equals that token (S3 `If-Match`, Redis `WATCH`),
+    /// else `Conflict` and nothing changes. Answers the new version of the
+    /// file where the backend reports it in the same call (S3's `ETag`),
+    /// else [`VersionToken::Unknown`] (a cache then takes no version and
+    /// revalidates).
+    ///
+    /// The default, for a backend with no conditional write: `stat`,
+    /// compare, then `write` (a race window between the two remains, which
+    /// a resource with [`Capability::conditional_write`] closes).
+    async fn write_with(
+        &self,
+        path: &str,
+        data: ByteSource,
+        opts: &WriteOptions,
+    ) -> Result<VersionToken> {
+        if let Some(want) = &opts.if_match {
+            let current = match self.stat(path).await {
+                Ok(s) => s.version,
+                Err(e) if e.kind == ErrorKind::NotFound => {
+                    return Err(Error::at(ErrorKind::Conflict, path));
+                }
+                Err(e) => return Err(e),
+            };
+            if *want == VersionToken::Unknown || current != *want {
+                return Err(Error::at(ErrorKind::Conflict, path));
+            }
+        }
+        self.write(path, data).await?;
+        Ok(VersionToken::Unknown)
     }
     /// Appends `data` to `path`, creating it if missing.
     ///

@@ -371,7 +371,17 @@ pub fn trials(
 ) -> Vec<libtest_mimic::Trial> {
     // Whether a check applies needs an instance; build one to ask (an
     // error is reported by every trial).
-    let cap = (reg.test_config)()
+    let made = (reg.test_config)();
+    // A remote resource whose server is not running here skips (see
+    // [`no_server`]), unless servers are required.
+    let skip = match &made {
+        Err(e) if e.kind == ErrorKind::Unsupported && !servers_required() => {
+            eprintln!("{}: behaviour suite skipped: {e}", reg.name);
+            true
+        }
+        _ => false,
+    };
+    let cap = made
         .and_then(|t| (reg.build)(&t.config).map(|r| (r.capability(), t.guard)))
         .ok()
         .map(|(c, _guard)| c);
@@ -379,13 +389,36 @@ pub fn trials(
         .iter()
         .map(|check| {
             let name = format!("{}::{}", reg.name, check.name);
-            let applies = cap.is_none_or(|c| (check.applies)(c));
+            let applies = !skip && cap.is_none_or(|c| (check.applies)(c));
             libtest_mimic::Trial::test(name, move || {
                 run_trial(reg, check, mount_read_only).map_err(Into::into)
             })
             .with_ignored_flag(!applies)
         })
         .collect()
+}
+
+/// The environment variable that makes a missing test server an error
+/// instead of a skip: `cargo xtask test-resources` and CI set it to `1`
+/// after starting the servers.
+pub const REQUIRE_SERVERS_VAR: &str = "MIRAGE_TEST_REQUIRE_SERVERS";
+
+fn servers_required() -> bool {
+    std::env::var(REQUIRE_SERVERS_VAR).is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The error a remote resource's `test_config` gives when its test server
+/// is not configured (`var`, such as `MIRAGE_TEST_REDIS_URL`, is unset):
+/// kind `Unsupported`, so [`trials`] lists its checks as ignored with this
+/// message, unless [`REQUIRE_SERVERS_VAR`] is set (then every check fails
+/// with it).
+pub fn no_server(resource: &str, var: &str) -> Error {
+    Error::msg(
+        ErrorKind::Unsupported,
+        format!(
+            "no {resource} test server: {var} is not set (`cargo xtask test-resources` starts one and sets it)"
+        ),
+    )
 }
 
 fn run_trial(

@@ -38,6 +38,10 @@ pub enum ErrorKind {
         /// Whether a retry may succeed (timeouts, 5xx, throttling).
         retryable: bool,
     },
+    /// A conditional write (`write: conditional`) lost: the file changed
+    /// since its version was last read (S3 `412 Precondition Failed`, a
+    /// Redis `WATCH` that fired). `ESTALE`; the message says what to do.
+    Conflict,
     /// Any other I/O failure ("Input/output error").
     Io,
 }
@@ -59,6 +63,7 @@ impl ErrorKind {
             ErrorKind::CrossDevice => "Invalid cross-device link",
             ErrorKind::BrokenPipe => "Broken pipe",
             ErrorKind::TooManyLinks => "Too many levels of symbolic links",
+            ErrorKind::Conflict => "changed since it was read; read it again before writing",
             ErrorKind::Remote { .. } | ErrorKind::Io => "Input/output error",
         }
     }
@@ -78,6 +83,7 @@ impl ErrorKind {
             ErrorKind::CrossDevice => 18,
             ErrorKind::BrokenPipe => 32,
             ErrorKind::TooManyLinks => 40,
+            ErrorKind::Conflict => 116,
             ErrorKind::Remote { .. } | ErrorKind::Io => 5,
         }
     }
@@ -88,6 +94,7 @@ impl ErrorKind {
             ErrorKind::NotFound => 404,
             ErrorKind::PermissionDenied | ErrorKind::ReadOnly => 403,
             ErrorKind::AlreadyExists | ErrorKind::DirectoryNotEmpty => 409,
+            ErrorKind::Conflict => 412,
             ErrorKind::Unsupported => 501,
             ErrorKind::InvalidInput
             | ErrorKind::NotADirectory

@@ -25,7 +25,7 @@ pub use path::{PathSpec, basename, dirname, join_path, normalize_path, strip_mou
 pub use stat::{FileStat, FileType, VersionToken};
 pub use vfs::{
     ByteRange, EntryStream, ListChildren, ListOptions, MountInfo, MountMode, ReadOptions,
-    ReadResult, Vfs, filter_start_after, list_from_vec, walk,
+    ReadResult, Vfs, WriteOptions, filter_start_after, list_from_vec, walk,
 };
 
 use serde::{Deserialize, Serialize};

@@ -88,6 +88,17 @@ impl ReadOptions {
     }
 }
 
+/// Options of a write (`Resource::write_with`): a conditional write, as
+/// HTTP's `If-Match` (S3 conditional PUT) and Redis `WATCH`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Write only if the file's current version equals this token;
+    /// otherwise fail with [`crate::ErrorKind::Conflict`] and change
+    /// nothing. A missing file also fails (it changed: it was deleted).
+    /// `None`: an unconditional write (the last write wins).
+    pub if_match: Option<VersionToken>,
+}
+
 /// The answer of [`Vfs::read_with`].
 #[derive(Debug)]
 pub enum ReadResult {

@@ -35,4 +35,8 @@ pub fn link_resources() {
     std::hint::black_box(mirage_resource_ram::RamResource::new as fn() -> _);
     #[cfg(feature = "disk")]
     std::hint::black_box(mirage_resource_disk::DiskResource::open as fn(&_) -> _);
+    #[cfg(feature = "s3")]
+    std::hint::black_box(mirage_resource_s3::build as fn(&_) -> _);
+    #[cfg(feature = "redis")]
+    std::hint::black_box(mirage_resource_redis::build as fn(&_) -> _);
 }
