@@ -2,11 +2,14 @@
 //!
 //! - `cargo xtask conformance [PATH...]` runs the GNU conformance corpus.
 //! - `cargo xtask bench` compares Mirage with GNU bash + coreutils.
-//! - `cargo xtask test-resources` runs the resource test suites.
+//! - `cargo xtask test-resources` starts the test servers (redis, moto's
+//!   S3) and runs the tests against them.
+//! - `cargo xtask servers` starts them and prints their environment.
 
 mod bench;
 mod conformance;
 mod fuzz;
+mod servers;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,16 +43,23 @@ enum Command {
     /// Time in-process workloads on a RAM mount against GNU bash + coreutils
     /// on /dev/shm, print medians and ratios, and write target/bench.json.
     Bench(bench::Args),
-    /// Run the resource test suites.
+    /// Start the test servers, run `cargo nextest run --workspace` against
+    /// them, stop them, and exit with nextest's status.
     ///
-    /// For now this runs `cargo nextest run --workspace` (every resource's
-    /// behaviour suite runs in its crate's tests). Later issues start real
-    /// servers here (S3-compatible store, HTTP fixtures) before the tests.
+    /// Installs what is missing (redis-server from apt, moto in a venv at
+    /// target/test-servers/moto-venv), starts both on free loopback ports,
+    /// creates the bucket `mirage-test`, and sets MIRAGE_TEST_REDIS_URL,
+    /// MIRAGE_TEST_S3_ENDPOINT, MIRAGE_TEST_S3_BUCKET, MIRAGE_TEST_S3_LOG
+    /// (moto's access log) and MIRAGE_TEST_REQUIRE_SERVERS=1 for the tests.
+    /// The servers are stopped even when a test fails or on Ctrl-C.
     TestResources {
         /// Extra arguments passed to `cargo nextest run`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Start the test servers, print their environment as `export` lines,
+    /// and stay in the foreground until Ctrl-C (to run single tests by hand).
+    Servers,
     /// (internal) Runs one bench workload in a fresh process and prints its
     /// timings and peak memory as JSON.
     #[command(hide = true)]
@@ -76,6 +86,7 @@ fn main() -> ExitCode {
         Command::Fuzz(args) => fuzz::run(args),
         Command::BenchChild { workload, runs } => bench::child(&workload, runs),
         Command::TestResources { args } => test_resources(&args),
+        Command::Servers => run_servers(),
     };
     match result {
         Ok(code) => code,
@@ -87,14 +98,43 @@ fn main() -> ExitCode {
 }
 
 fn test_resources(args: &[String]) -> anyhow::Result<ExitCode> {
+    let servers = servers::Servers::start()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let status = std::process::Command::new(&cargo)
+    let mut child = std::process::Command::new(&cargo)
         .args(["nextest", "run", "--workspace"])
         .args(args)
+        .envs(servers.env())
         .current_dir(repo_root())
-        .status()?;
+        .spawn()?;
+    // On Ctrl-C (which nextest, in our process group, also gets) or a
+    // SIGTERM to xtask alone: stop the servers and interrupt nextest.
+    let pid = child.id().to_string();
+    servers.stop_on_signal(move || {
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status();
+    })?;
+    let status = child.wait()?;
+    drop(servers);
     Ok(match status.code() {
         Some(0) => ExitCode::SUCCESS,
-        _ => ExitCode::FAILURE,
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::FAILURE,
     })
+}
+
+fn run_servers() -> anyhow::Result<ExitCode> {
+    let servers = servers::Servers::start()?;
+    for (k, v) in servers.env() {
+        println!("export {k}='{}'", v.replace('\'', "'\\''"));
+    }
+    eprintln!("xtask: servers running; Ctrl-C stops them");
+    let (tx, rx) = std::sync::mpsc::channel();
+    servers.stop_on_signal(move || {
+        let _ = tx.send(());
+    })?;
+    let _ = rx.recv();
+    drop(servers);
+    eprintln!("xtask: servers stopped");
+    Ok(ExitCode::SUCCESS)
 }
