@@ -8,6 +8,8 @@ use mirage_types::{Error, ErrorKind, MountMode, Result};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use mirage_recall::{CacheConfig, IndexConfig};
+
 /// A whole workspace config.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -15,9 +17,15 @@ pub struct WorkspaceConfig {
     /// Mount prefix → mount.
     #[serde(default)]
     pub mounts: BTreeMap<String, MountConfig>,
-    /// The cache (Recall) settings (used from a later release on).
+    /// Where Recall keeps cached bytes: `{type: ram|redis|disk, limit,
+    /// url, key_prefix, root}` (the model product's `cache:` block, plus
+    /// `disk`).
     #[serde(default)]
     pub cache: Option<CacheConfig>,
+    /// Where Recall keeps stat results and listings: `{type: ram|redis,
+    /// ttl, url, key_prefix}` (the model product's `index:` block).
+    #[serde(default)]
+    pub index: Option<IndexConfig>,
     /// Environment of new sessions (exported).
     #[serde(default)]
     pub env: BTreeMap<String, String>,
@@ -103,24 +111,20 @@ pub struct MountConfig {
     /// The resource's own config object.
     #[serde(default)]
     pub config: serde_json::Value,
-    /// Cache policy for reads: `fresh` (revalidate) or `bounded` (trust for `ttl`).
+    /// How a remote mount's reads use the cache: `fresh` (revalidate
+    /// each read with a conditional request), `bounded` (trust an entry
+    /// for `ttl`; the default, with 600 s) or `off`. See
+    /// [`mirage_recall::MountPolicy::from_keys`].
     #[serde(default)]
     pub read: Option<String>,
-    /// Seconds a `bounded` cache entry is trusted.
+    /// Seconds a `bounded` cache entry is trusted (at least 1).
     #[serde(default)]
     pub ttl: Option<u64>,
-}
-
-/// Cache settings.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CacheConfig {
-    /// Size limit, e.g. `512MB`.
+    /// `unconditional` (default: the last write wins) or `conditional`
+    /// (a write carries the version last read and is refused when the
+    /// object changed since).
     #[serde(default)]
-    pub limit: Option<String>,
-    /// Keep the cache on disk between runs.
-    #[serde(default)]
-    pub persist: Option<bool>,
+    pub write: Option<String>,
 }
 
 /// Replaces `${VAR}` with environment values via `lookup`; names every

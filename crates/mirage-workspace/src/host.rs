@@ -29,12 +29,119 @@ use crate::dev::{DevStreams, StdStream, std_stream};
 /// The [`CommandHost`] of a workspace.
 pub struct WorkspaceHost {
     vfs: Arc<dyn Vfs>,
+    caches: Vec<(String, Arc<mirage_recall::MountCache>)>,
 }
 
 impl WorkspaceHost {
-    /// A host over the router `vfs`.
-    pub fn new(vfs: Arc<dyn Vfs>) -> Self {
-        WorkspaceHost { vfs }
+    /// A host over the router `vfs`, with Recall's handles of the cached
+    /// mounts (for the `cache` command).
+    pub fn new(vfs: Arc<dyn Vfs>, caches: Vec<(String, Arc<mirage_recall::MountCache>)>) -> Self {
+        WorkspaceHost { vfs, caches }
+    }
+}
+
+/// The name of the workspace's own command over Recall: `cache stats
+/// [--json]`, `cache forget PATH...`, `cache refresh PATH...` (rclone's
+/// `vfs/stats`, `vfs/forget`, `vfs/refresh`).
+pub const CACHE_COMMAND: &str = "cache";
+
+/// Drops every cached entry of the virtual `path` and below it. Errors:
+/// `InvalidInput` when no cached mount holds `path`.
+pub(crate) async fn cache_forget(
+    caches: &[(String, Arc<mirage_recall::MountCache>)],
+    path: &str,
+) -> mirage_types::Result<()> {
+    let p = mirage_types::normalize_path(path);
+    let mut hit = false;
+    for (prefix, mc) in caches {
+        if prefix == "/" || p == *prefix || p.starts_with(&format!("{prefix}/")) {
+            mc.forget(&mirage_types::strip_mount_prefix(&p, prefix))
+                .await;
+            hit = true;
+        } else if prefix.starts_with(&format!("{}/", p.trim_end_matches('/'))) {
+            // a parent of the mount: forget the whole mount
+            mc.forget("/").await;
+            hit = true;
+        }
+    }
+    if hit {
+        Ok(())
+    } else {
+        Err(mirage_types::Error::msg(
+            mirage_types::ErrorKind::InvalidInput,
+            format!("{p}: not on a cached mount"),
+        ))
+    }
+}
+
+impl WorkspaceHost {
+    async fn run_cache(&self, ctx: &mut CommandCtx) -> i32 {
+        let args = ctx.args.clone();
+        let usage = "usage: cache stats [--json] | cache forget PATH... | cache refresh PATH...";
+        match args.first().map(String::as_str) {
+            Some("stats") => {
+                let json = args.get(1).is_some_and(|a| a == "--json");
+                let mut out = String::new();
+                if json {
+                    let v: serde_json::Map<String, serde_json::Value> = self
+                        .caches
+                        .iter()
+                        .map(|(p, c)| {
+                            (
+                                p.clone(),
+                                serde_json::to_value(c.stats()).unwrap_or_default(),
+                            )
+                        })
+                        .collect();
+                    out = serde_json::Value::Object(v).to_string();
+                    out.push('\n');
+                } else {
+                    out.push_str("MOUNT\tHITS\tMISSES\tBYTES_SERVED\tBACKEND_REQUESTS\tREVALIDATED\tCONFLICTS\n");
+                    for (p, c) in &self.caches {
+                        let s = c.stats();
+                        out.push_str(&format!(
+                            "{p}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                            s.hits,
+                            s.misses,
+                            s.bytes_served,
+                            s.backend_requests,
+                            s.revalidated,
+                            s.conflicts
+                        ));
+                    }
+                }
+                let _ = ctx.stdout.write_str(&out).await;
+                let _ = ctx.stdout.flush().await;
+                0
+            }
+            Some(op @ ("forget" | "refresh")) if args.len() > 1 => {
+                let mut status = 0;
+                for a in &args[1..] {
+                    let p = if a.starts_with('/') {
+                        a.clone()
+                    } else {
+                        format!("{}/{a}", ctx.cwd.trim_end_matches('/'))
+                    };
+                    let mut r = cache_forget(&self.caches, &p).await;
+                    if r.is_ok() && op == "refresh" {
+                        r = match self.vfs.stat(&p).await {
+                            Ok(st) if st.is_dir() => self.vfs.readdir(&p).await.map(|_| ()),
+                            Ok(_) => Ok(()),
+                            Err(e) => Err(e),
+                        };
+                    }
+                    if let Err(e) = r {
+                        ctx.error(format!("{a}: {}", e.message())).await;
+                        status = 1;
+                    }
+                }
+                status
+            }
+            _ => {
+                ctx.error(usage).await;
+                2
+            }
+        }
     }
 }
 
@@ -129,7 +236,8 @@ impl CommandHost for WorkspaceHost {
     /// A general command, or one registered for a resource this workspace
     /// mounts (it runs on that mount).
     fn has_command(&self, name: &str) -> bool {
-        mirage_commands::resolve(name, None, None).is_some()
+        name == CACHE_COMMAND
+            || mirage_commands::resolve(name, None, None).is_some()
             || self
                 .vfs
                 .mounts()
@@ -138,20 +246,29 @@ impl CommandHost for WorkspaceHost {
     }
 
     fn resolves(&self, ctx: &CommandCtx) -> bool {
-        self.choose(ctx).is_some()
+        ctx.name == CACHE_COMMAND || self.choose(ctx).is_some()
     }
 
     /// Every registered command [`CommandHost::has_command`] finds here
     /// (the general ones and those of the mounted resources), sorted.
     fn command_names(&self) -> Vec<String> {
-        mirage_commands::registry::command_names()
+        let mut v: Vec<String> = mirage_commands::registry::command_names()
             .into_iter()
             .filter(|n| self.has_command(n))
             .map(String::from)
-            .collect()
+            .chain(std::iter::once(CACHE_COMMAND.to_string()))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
     }
 
     async fn run(&self, ctx: &mut CommandCtx) -> i32 {
+        if ctx.name == CACHE_COMMAND
+            && mirage_commands::resolve(CACHE_COMMAND, None, None).is_none()
+        {
+            return self.run_cache(ctx).await;
+        }
         let Some(choice) = self.choose(ctx) else {
             let msg = format!("mirage: {}: command not found\n", ctx.name);
             let _ = ctx.stderr.write_str(&msg).await;

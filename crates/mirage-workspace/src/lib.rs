@@ -66,6 +66,8 @@ pub struct Session {
 
 struct Inner {
     router: Arc<Router>,
+    /// Recall's handle of each cached (remote) mount, by prefix.
+    caches: Vec<(String, Arc<mirage_recall::MountCache>)>,
     host: Arc<host::WorkspaceHost>,
     sessions: Mutex<HashMap<String, Arc<Session>>>,
     default_cwd: String,
@@ -84,6 +86,8 @@ pub struct Workspace {
 #[derive(Default)]
 pub struct WorkspaceBuilder {
     mounts: Vec<Mount>,
+    recall: Option<mirage_recall::Recall>,
+    policies: HashMap<String, mirage_recall::MountPolicy>,
     cwd: Option<String>,
     env: BTreeMap<String, String>,
     limits: Limits,
@@ -98,6 +102,20 @@ impl WorkspaceBuilder {
     /// Mounts `resource` at `prefix` with `mode`.
     pub fn mount(mut self, prefix: &str, resource: Arc<dyn Resource>, mode: MountMode) -> Self {
         self.mounts.push(Mount::new(prefix, resource, mode));
+        self
+    }
+    /// The cache of the remote mounts (default: memory, 512 MiB; see
+    /// [`mirage_recall::Recall::from_config`]).
+    pub fn cache(mut self, recall: mirage_recall::Recall) -> Self {
+        self.recall = Some(recall);
+        self
+    }
+    /// The cache policy of the mount at `prefix` (default: `read:
+    /// bounded`, `ttl: 600`, `write: unconditional`). Only remote
+    /// resources ([`mirage_ops::Capability::remote`]) are cached.
+    pub fn mount_policy(mut self, prefix: &str, policy: mirage_recall::MountPolicy) -> Self {
+        self.policies
+            .insert(mirage_types::normalize_path(prefix), policy);
         self
     }
     /// The default session's working directory.
@@ -139,11 +157,33 @@ impl WorkspaceBuilder {
                 MountMode::Write,
             ));
         }
+        // Recall in front of every remote resource: the router mounts the
+        // cached resource, so no path reaches the backend or the cached
+        // bytes around it.
+        let mut caches = Vec::new();
+        if self.mounts.iter().any(|m| m.resource.capability().remote) {
+            let recall = match self.recall.take() {
+                Some(r) => r,
+                None => mirage_recall::Recall::from_config(None, None)?,
+            };
+            for m in &mut self.mounts {
+                if !m.resource.capability().remote {
+                    continue;
+                }
+                let prefix = mirage_types::normalize_path(&m.prefix);
+                let policy = self.policies.get(&prefix).copied().unwrap_or_default();
+                let ns = format!("{}@{}", m.resource.name(), prefix.trim_end_matches('/'));
+                let (res, mc) = recall.wrap(&ns, m.resource.clone(), policy);
+                m.resource = res;
+                caches.push((prefix, mc));
+            }
+        }
         let router = Arc::new(Router::new(self.mounts)?);
-        let host = Arc::new(host::WorkspaceHost::new(router.clone()));
+        let host = Arc::new(host::WorkspaceHost::new(router.clone(), caches.clone()));
         let ws = Workspace {
             inner: Arc::new(Inner {
                 router,
+                caches,
                 host,
                 sessions: Mutex::new(HashMap::new()),
                 default_cwd,
@@ -172,7 +212,9 @@ impl Workspace {
     /// unknown resource, a bad resource config, a `cwd:` that is relative,
     /// or one that is not an existing directory of the workspace.
     pub async fn from_config(cfg: &WorkspaceConfig) -> Result<Workspace> {
-        let mut b = Workspace::builder();
+        let recall = mirage_recall::Recall::from_config(cfg.cache.as_ref(), cfg.index.as_ref())?;
+        let index_ttl = recall.index_ttl();
+        let mut b = Workspace::builder().cache(recall);
         for (prefix, m) in &cfg.mounts {
             let Some(reg) = mirage_ops::resource_type(&m.resource) else {
                 let known: Vec<&str> = mirage_ops::resource_types()
@@ -190,7 +232,20 @@ impl Workspace {
             };
             let res = (reg.build)(&m.config)
                 .map_err(|e| Error::msg(e.kind, format!("mount {prefix}: {}", e.message())))?;
-            b = b.mount(prefix, res, m.mode);
+            let policy = mirage_recall::MountPolicy::from_keys(
+                prefix,
+                m.read.as_deref(),
+                m.ttl,
+                m.write.as_deref(),
+                index_ttl,
+            )?;
+            if policy.write == mirage_recall::WritePolicy::Conditional && !m.mode.allows_write() {
+                return Err(Error::msg(
+                    ErrorKind::InvalidInput,
+                    format!("mount '{prefix}': write: conditional on a read-only mount"),
+                ));
+            }
+            b = b.mount(prefix, res, m.mode).mount_policy(prefix, policy);
         }
         if let Some(c) = &cfg.cwd {
             b = b.cwd(c);
@@ -228,6 +283,36 @@ impl Workspace {
     /// The mount table.
     pub fn mounts(&self) -> Vec<MountInfo> {
         self.inner.router.mounts()
+    }
+
+    /// Recall's counters of each cached (remote) mount, by prefix, sorted.
+    pub fn cache_stats(&self) -> Vec<(String, mirage_recall::CacheStats)> {
+        let mut v: Vec<_> = self
+            .inner
+            .caches
+            .iter()
+            .map(|(p, c)| (p.clone(), c.stats()))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    /// Drops every cached entry of `path` and below it (as rclone's
+    /// `vfs/forget`). Errors: `InvalidInput` when `path` is on no cached mount.
+    pub async fn cache_forget(&self, path: &str) -> Result<()> {
+        host::cache_forget(&self.inner.caches, path).await
+    }
+
+    /// Forgets `path` (see [`Workspace::cache_forget`]), then reads its
+    /// stat and, for a directory, its listing again (as rclone's
+    /// `vfs/refresh`). Errors: those of `cache_forget` and of the stat.
+    pub async fn cache_refresh(&self, path: &str) -> Result<()> {
+        self.cache_forget(path).await?;
+        let st = self.inner.router.stat(path).await?;
+        if st.is_dir() {
+            self.inner.router.readdir(path).await?;
+        }
+        Ok(())
     }
 
     /// Creates a session; returns its id. Errors with `AlreadyExists` for a taken id.
