@@ -22,7 +22,7 @@ use futures::future::BoxFuture;
 use futures::stream::StreamExt;
 use mirage_types::{
     ByteRange, ByteSource, Error, ErrorKind, FileType, ListOptions, ReadOptions, ReadResult,
-    Result as MResult, VersionToken, Vfs,
+    Result as MResult, VersionToken, Vfs, WriteOptions,
 };
 
 use crate::{Capability, Resource, ResourceRegistration};
@@ -204,6 +204,21 @@ pub const CHECKS: &[Check] = &[
         name: "odd_names",
         applies: writable,
         run: CheckFn::Resource(|r, b| Box::pin(check_odd_names(r, b))),
+    },
+    Check {
+        name: "large_file",
+        applies: writable,
+        run: CheckFn::Resource(|r, b| Box::pin(check_large_file(r, b))),
+    },
+    Check {
+        name: "concurrent_writers",
+        applies: writable,
+        run: CheckFn::Resource(|r, b| Box::pin(check_concurrent_writers(r, b))),
+    },
+    Check {
+        name: "conditional_write",
+        applies: writable,
+        run: CheckFn::Resource(|r, b| Box::pin(check_conditional_write(r, b))),
     },
     Check {
         name: "mkdir_readdir",
@@ -587,9 +602,21 @@ pub async fn check_append(res: &dyn Resource, base: &str) -> CheckResult {
     Ok(())
 }
 
-/// Names with spaces, non-ASCII letters and leading dots round-trip.
+/// Names with spaces, non-ASCII letters, leading dots, `%` (also as a
+/// would-be percent escape such as `%2F`), `+` and `~` round-trip, for
+/// files and for directories (made with `mkdir` when the resource has real
+/// directories, else implied by a file under them): `stat` names them,
+/// `readdir` lists them with their type.
 pub async fn check_odd_names(res: &dyn Resource, base: &str) -> CheckResult {
-    let names = ["with space.txt", "ünïcödé-名前", ".hidden", "a=b,c;d"];
+    let names = [
+        "with space.txt",
+        "ünïcödé-名前",
+        ".hidden",
+        "a=b,c;d",
+        "100% done.txt",
+        "%2F%41%",
+        "a+b ~c",
+    ];
     for n in names {
         let p = format!("{base}/{n}");
         ctx(
@@ -603,10 +630,229 @@ pub async fn check_odd_names(res: &dyn Resource, base: &str) -> CheckResult {
     let listed = listing(res, base).await?;
     for n in names {
         ensure!(
-            listed.contains_key(n),
-            "readdir {base} lacks {n:?}: {listed:?}"
+            listed.get(n) == Some(&FileType::File),
+            "readdir {base} lacks file {n:?}: {listed:?}"
         );
     }
+    let dirs = ["dir with space", "dïr-名前", "50%25 off"];
+    for d in dirs {
+        let dp = format!("{base}/{d}");
+        if res.capability().real_directories {
+            ctx(res.mkdir(&dp).await, &format!("mkdir {dp}"))?;
+            let st = ctx(res.stat(&dp).await, &format!("stat {dp}"))?;
+            ensure!(st.is_dir() && st.name == d, "stat {dp}: {st:?}");
+        }
+        let f = format!("{dp}/ä b%c.txt");
+        ctx(
+            res.write(&f, ByteSource::from(d.as_bytes().to_vec())).await,
+            &format!("write {f}"),
+        )?;
+        expect_content(res, &f, d.as_bytes()).await?;
+        let inner = listing(res, &dp).await?;
+        ensure!(
+            inner.len() == 1 && inner.get("ä b%c.txt") == Some(&FileType::File),
+            "readdir {dp}: {inner:?}"
+        );
+    }
+    let listed = listing(res, base).await?;
+    for d in dirs {
+        ensure!(
+            listed.get(d) == Some(&FileType::Directory),
+            "readdir {base} lacks directory {d:?}: {listed:?}"
+        );
+    }
+    ensure!(
+        listed.len() == names.len() + dirs.len(),
+        "readdir {base}: {} entries, expected {}: {listed:?}",
+        listed.len(),
+        names.len() + dirs.len()
+    );
+    Ok(())
+}
+
+/// Byte `i` of the large file: a pattern that shows an offset error, a
+/// lost or repeated chunk, and chunks out of order.
+fn large_byte(i: usize) -> u8 {
+    ((i % 251) as u8) ^ ((i / 1_000_000) as u8)
+}
+
+/// A 20 MB (20,000,000 bytes) file written as a stream of 1 MB chunks is
+/// read back the same (compared chunk by chunk as it streams, whatever the
+/// resource's chunking), and `stat` reports its size.
+pub async fn check_large_file(res: &dyn Resource, base: &str) -> CheckResult {
+    const SIZE: usize = 20_000_000;
+    const CHUNK: usize = 1_000_000;
+    let p = format!("{base}/large.bin");
+    let chunks = futures::stream::iter((0..SIZE / CHUNK).map(|c| {
+        let start = c * CHUNK;
+        Ok(Bytes::from(
+            (start..start + CHUNK).map(large_byte).collect::<Vec<u8>>(),
+        ))
+    }));
+    ctx(
+        res.write(&p, ByteSource::Stream(chunks.boxed())).await,
+        "write 20 MB",
+    )?;
+    let st = ctx(res.stat(&p).await, "stat")?;
+    ensure!(st.size == SIZE as u64, "stat size {} != {SIZE}", st.size);
+    let src = ctx(res.read(&p).await, "read")?;
+    let mut s = src.into_stream();
+    let mut offset = 0usize;
+    while let Some(chunk) = s.next().await {
+        let chunk = ctx(chunk, &format!("read at offset {offset}"))?;
+        if let Some(k) = chunk
+            .iter()
+            .enumerate()
+            .position(|(k, b)| *b != large_byte(offset + k))
+        {
+            return Err(format!(
+                "read back differs at byte {} (got {}, expected {})",
+                offset + k,
+                chunk[k],
+                large_byte(offset + k)
+            ));
+        }
+        offset += chunk.len();
+        ensure!(offset <= SIZE, "read back more than {SIZE} bytes");
+    }
+    ensure!(offset == SIZE, "read back {offset} bytes, expected {SIZE}");
+    Ok(())
+}
+
+/// 8 concurrent writers (interleaved futures) each write their own file 20
+/// times and, each round, one shared file (as a 3-chunk stream, so writes
+/// can interleave mid-way): at the end every own file holds its last
+/// round, and the shared file holds exactly one writer's complete contents,
+/// never a mix.
+pub async fn check_concurrent_writers(res: &dyn Resource, base: &str) -> CheckResult {
+    const WRITERS: usize = 8;
+    const ROUNDS: usize = 20;
+    const PART: usize = 16 * 1024;
+    let shared = format!("{base}/shared");
+    let writer = |w: usize| {
+        let shared = shared.clone();
+        async move {
+            let own = format!("{base}/own-{w}");
+            for r in 0..ROUNDS {
+                let text = format!("writer {w} round {r}\n");
+                ctx(
+                    res.write(&own, ByteSource::from(text.into_bytes())).await,
+                    &format!("write {own}"),
+                )?;
+                // Byte value w * ROUNDS + r (< 160) tells writer and round.
+                let byte = (w * ROUNDS + r) as u8;
+                let parts =
+                    futures::stream::iter((0..3).map(move |_| Ok(Bytes::from(vec![byte; PART]))))
+                        .then(|part| async move {
+                            tokio::task::yield_now().await;
+                            part
+                        });
+                ctx(
+                    res.write(&shared, ByteSource::Stream(parts.boxed())).await,
+                    &format!("write {shared}"),
+                )?;
+            }
+            Ok::<(), String>(())
+        }
+    };
+    let results = futures::future::join_all((0..WRITERS).map(writer)).await;
+    for r in results {
+        r?;
+    }
+    for w in 0..WRITERS {
+        let want = format!("writer {w} round {}\n", ROUNDS - 1);
+        expect_content(res, &format!("{base}/own-{w}"), want.as_bytes()).await?;
+    }
+    let got = read_all(res, &shared).await?;
+    ensure!(
+        got.len() == 3 * PART,
+        "{shared}: {} bytes, expected {} (one writer's contents)",
+        got.len(),
+        3 * PART
+    );
+    let first = got[0];
+    ensure!(
+        usize::from(first) < WRITERS * ROUNDS && got.iter().all(|b| *b == first),
+        "{shared} mixes writers' contents (first byte {first}, others differ)"
+    );
+    let listed = listing(res, base).await?;
+    ensure!(
+        listed.len() == WRITERS + 1,
+        "readdir {base}: {listed:?}, expected {} files",
+        WRITERS + 1
+    );
+    Ok(())
+}
+
+async fn write_if(
+    res: &dyn Resource,
+    path: &str,
+    data: &'static [u8],
+    version: &VersionToken,
+) -> MResult<VersionToken> {
+    let opts = WriteOptions {
+        if_match: Some(version.clone()),
+    };
+    res.write_with(path, ByteSource::Bytes(Bytes::from_static(data)), &opts)
+        .await
+}
+
+/// `write_with(if_match)`: with the current version it writes (and a
+/// version it answers is the one `stat` then reports); after another
+/// write, the old version is refused with `Conflict` and the bytes stay
+/// those of the other write; a missing file is a `Conflict` too. A
+/// resource whose `stat` gives [`VersionToken::Unknown`] passes after the
+/// first step (it cannot take part in conditional writes).
+pub async fn check_conditional_write(res: &dyn Resource, base: &str) -> CheckResult {
+    let p = format!("{base}/cond.txt");
+    put(res, &p, b"one").await?;
+    let v = ctx(res.stat(&p).await, "stat")?.version;
+    if v == VersionToken::Unknown {
+        // No version token: nothing to condition on; skipped.
+        return Ok(());
+    }
+    // Every write changes the size: an `MtimeSize` token of two writes
+    // within one tick of a filesystem's coarse clock differs only there.
+    let answered = ctx(
+        write_if(res, &p, b"two!!", &v).await,
+        "write_with(if_match: current version)",
+    )?;
+    expect_content(res, &p, b"two!!").await?;
+    let v2 = ctx(res.stat(&p).await, "stat after conditional write")?.version;
+    ensure!(
+        v2 != v,
+        "version did not change on a conditional write: {v:?}"
+    );
+    if answered != VersionToken::Unknown {
+        ensure!(
+            answered == v2,
+            "write_with answered version {answered:?}, stat reports {v2:?}"
+        );
+    }
+    put(res, &p, b"three!").await?;
+    expect_kind(
+        write_if(res, &p, b"four", &v).await,
+        ErrorKind::Conflict,
+        "write_with(if_match: a stale version)",
+    )?;
+    expect_content(res, &p, b"three!").await?;
+    expect_kind(
+        write_if(res, &p, b"four", &v2).await,
+        ErrorKind::Conflict,
+        "write_with(if_match: the version before the last write)",
+    )?;
+    expect_content(res, &p, b"three!").await?;
+    let gone = format!("{base}/missing.txt");
+    expect_kind(
+        write_if(res, &gone, b"x", &v).await,
+        ErrorKind::Conflict,
+        "write_with(if_match) on a missing file",
+    )?;
+    expect_kind(
+        res.stat(&gone).await,
+        ErrorKind::NotFound,
+        "stat after a refused conditional create",
+    )?;
     Ok(())
 }
 
