@@ -271,6 +271,17 @@ pub trait Resource: Send + Sync + 'static {
         let _ = (from, to);
         Err(Error::new(ErrorKind::Unsupported))
     }
+    /// A hint that the caller is about to walk the whole tree below the
+    /// directory `path` (`grep -r`, `find`, `du`): a cache in front of a
+    /// resource with [`Capability::recursive_list`] fetches it in one
+    /// recursive listing (seed 003's scope push-down) and answers the
+    /// walk's per-directory listings and stats from it. The default does
+    /// nothing. Errors: none that the caller must act on (it may ignore
+    /// them; the walk reports its own).
+    async fn prefetch_tree(&self, path: &str) -> Result<()> {
+        let _ = path;
+        Ok(())
+    }
     /// Sets the permission bits of `path` to `mode & 0o7777`, following a
     /// symlink as `chmod(2)` does (confined to the resource); `stat` then
     /// reports the new bits. The router calls it only on a writable mount.

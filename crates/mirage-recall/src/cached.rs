@@ -552,6 +552,7 @@ impl CachedResource {
         self.backend();
         let s = self.inner.list(&p, opts).await?;
         let cache = self.cache.clone();
+        let recursive = opts.recursive;
         struct St<'a> {
             s: EntryStream<'a>,
             got: Option<Vec<FileStat>>,
@@ -581,7 +582,12 @@ impl CachedResource {
                         Some((Err(e), st))
                     }
                     None => {
-                        if let Some(v) = st.got.take() {
+                        if let Some(v) = st.got.take()
+                            && !(recursive && v.is_empty())
+                        {
+                            if recursive {
+                                derive_tree(&cache, &p, &v, snap).await;
+                            }
                             // each entry's stat, so `stat` after `ls` costs nothing
                             let base = if p == "/" { String::new() } else { p.clone() };
                             for e in &v {
@@ -608,6 +614,99 @@ impl CachedResource {
             }
         });
         Ok(out.boxed())
+    }
+}
+
+/// From a complete recursive listing of `p` (names relative to it), the
+/// listing of every directory in the tree and `p`'s own stat (a directory
+/// when anything is under it), so a walk (`grep -r`, `find`) that lists
+/// each directory in turn asks the backend nothing more. Directories only
+/// implied by deeper names are made up as entries.
+async fn derive_tree(cache: &MountCache, p: &str, entries: &[FileStat], snap: u64) {
+    use std::collections::BTreeMap;
+    let mut dirs: BTreeMap<String, Vec<FileStat>> = BTreeMap::new();
+    dirs.insert(String::new(), Vec::new());
+    for e in entries {
+        let rel = e.name.trim_matches('/');
+        if rel.is_empty() {
+            continue;
+        }
+        // every ancestor directory of the entry exists and lists its child
+        let parts: Vec<&str> = rel.split('/').collect();
+        for i in 0..parts.len() {
+            let parent = parts[..i].join("/");
+            let child = parts[..=i].join("/");
+            let is_leaf = i + 1 == parts.len();
+            let listing = dirs.entry(parent).or_default();
+            if !listing.iter().any(|c| c.name == parts[i]) {
+                let mut st = if is_leaf {
+                    e.clone()
+                } else {
+                    FileStat::dir(parts[i])
+                };
+                st.name = parts[i].to_string();
+                listing.push(st);
+            }
+            if !is_leaf || e.is_dir() {
+                dirs.entry(child).or_default();
+            }
+        }
+    }
+    let base = if p == "/" {
+        String::new()
+    } else {
+        p.to_string()
+    };
+    let full = |rel: &str| {
+        if rel.is_empty() {
+            if base.is_empty() {
+                "/".to_string()
+            } else {
+                base.clone()
+            }
+        } else {
+            format!("{base}/{rel}")
+        }
+    };
+    if !entries.is_empty() {
+        let k = cache.key('s', &full(""));
+        let st = FileStat::dir(basename(&full("")));
+        cache
+            .store(
+                &cache.index,
+                &k,
+                encode_index(&IndexBody::Stat(Some(st))),
+                snap,
+            )
+            .await;
+    }
+    for (rel, listing) in dirs {
+        let dir = full(&rel);
+        for e in &listing {
+            let child = if dir == "/" {
+                format!("/{}", e.name)
+            } else {
+                format!("{dir}/{}", e.name)
+            };
+            let k = cache.key('s', &child);
+            cache
+                .store(
+                    &cache.index,
+                    &k,
+                    encode_index(&IndexBody::Stat(Some(e.clone()))),
+                    snap,
+                )
+                .await;
+        }
+        let k = cache.key('l', &dir);
+        cache
+            .store(
+                &cache.index,
+                &k,
+                encode_index(&IndexBody::List(listing)),
+                snap,
+            )
+            .await;
     }
 }
 
@@ -729,6 +828,20 @@ impl Resource for CachedResource {
     async fn rename(&self, from: &str, to: &str) -> Result<()> {
         self.change(&[(from, true), (to, true)], self.inner.rename(from, to))
             .await
+    }
+    async fn prefetch_tree(&self, path: &str) -> Result<()> {
+        if self.off() || !self.inner.capability().recursive_list {
+            return Ok(());
+        }
+        let opts = ListOptions {
+            recursive: true,
+            ..ListOptions::default()
+        };
+        let mut s = self.list_cached(path, &opts).await?;
+        while let Some(e) = s.next().await {
+            e?;
+        }
+        Ok(())
     }
     async fn chmod(&self, path: &str, mode: u32) -> Result<()> {
         self.change(&[(path, false)], self.inner.chmod(path, mode))

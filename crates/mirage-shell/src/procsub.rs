@@ -220,6 +220,9 @@ impl Vfs for ProcSubVfs {
     async fn symlink(&self, target: &str, path: &str) -> Result<()> {
         self.inner.symlink(target, path).await
     }
+    async fn prefetch_tree(&self, path: &str) -> Result<()> {
+        self.inner.prefetch_tree(path).await
+    }
     async fn realpath(&self, path: &str) -> Result<String> {
         match self.files.get(path) {
             Some(_) => Ok(path.to_string()),

@@ -389,6 +389,15 @@ pub trait Vfs: Send + Sync {
         let _ = mode;
         Err(crate::Error::at(crate::ErrorKind::Unsupported, path))
     }
+    /// A hint that the caller is about to walk the whole tree below the
+    /// directory `path` (`grep -r`, `find`, `du`, `rg`): the router passes
+    /// it to the mount's cache, which may fetch the tree in one recursive
+    /// listing (seed 003's scope push-down). The default (an overlay, a
+    /// local mount) does nothing. Callers ignore its errors.
+    async fn prefetch_tree(&self, path: &str) -> Result<()> {
+        let _ = path;
+        Ok(())
+    }
     /// The mount that owns `path` (longest prefix), if any.
     fn mount_of(&self, path: &str) -> Option<MountInfo>;
     /// Every mount, sorted by prefix.

@@ -247,6 +247,9 @@ impl Vfs for DevStreams {
     async fn symlink(&self, target: &str, path: &str) -> Result<()> {
         self.inner.symlink(target, path).await
     }
+    async fn prefetch_tree(&self, path: &str) -> Result<()> {
+        self.inner.prefetch_tree(path).await
+    }
     async fn realpath(&self, path: &str) -> Result<String> {
         self.inner.realpath(path).await
     }

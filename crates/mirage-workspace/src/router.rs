@@ -540,6 +540,18 @@ impl Vfs for Router {
             .map_err(|e| at(e, &path))
     }
 
+    async fn prefetch_tree(&self, path: &str) -> Result<()> {
+        let path = normalize_path(path);
+        match self.resolve(&path) {
+            Some((m, rel)) => m
+                .resource
+                .prefetch_tree(&rel)
+                .await
+                .map_err(|e| at(e, &path)),
+            None => Ok(()),
+        }
+    }
+
     fn mount_of(&self, path: &str) -> Option<MountInfo> {
         self.resolve(path).map(|(m, _)| MountInfo {
             prefix: m.prefix.clone(),

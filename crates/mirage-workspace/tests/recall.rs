@@ -471,3 +471,41 @@ async fn chaos_never_reads_older_than_the_last_write() {
     let n = direct.await.unwrap();
     assert!(reads > 100 && n > 10, "reads {reads}, direct writes {n}");
 }
+
+/// Scope push-down: `grep -r` and `find` over a nested tree cost one
+/// (recursive) listing, and a warm run under `bounded` costs nothing.
+#[tokio::test]
+async fn a_tree_walk_costs_one_listing() {
+    let remote = Remote::new();
+    for d in ["/logs", "/logs/a", "/logs/a/b", "/logs/c"] {
+        remote.ram.mkdir(d).await.unwrap();
+    }
+    for (i, d) in ["/logs", "/logs/a", "/logs/a/b", "/logs/c"]
+        .iter()
+        .enumerate()
+    {
+        for j in 0..3 {
+            let body = if j == 1 { "ERROR here\n" } else { "fine\n" };
+            remote.put_behind(&format!("{d}/f{i}{j}.log"), body).await;
+        }
+    }
+    let w = ws(&remote, MountPolicy::default());
+    let (out, code) = sh(&w, "grep -rc ERROR /r/logs | sort").await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.lines().count(), 12, "{out}");
+    assert_eq!(
+        remote.count("list"),
+        1,
+        "one recursive listing for 4 directories"
+    );
+    assert_eq!(remote.count("stat"), 0, "stats came from the listing");
+    assert_eq!(remote.count("read"), 12);
+    let before = remote.total();
+    let (out2, _) = sh(
+        &w,
+        "grep -rc ERROR /r/logs | sort; find /r/logs -name '*.log' | wc -l",
+    )
+    .await;
+    assert!(out2.starts_with(&out) && out2.ends_with("12\n"), "{out2}");
+    assert_eq!(remote.total(), before, "warm: no backend request");
+}

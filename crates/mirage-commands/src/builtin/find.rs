@@ -1028,6 +1028,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         let mut status = 0;
         'outer: for start in &paths {
             let abs = ctx.resolve(start);
+            // one recursive listing of the tree where the mount can (a hint)
+            let _ = ctx.vfs.prefetch_tree(&abs).await;
             let st = if follow == Follow::Never {
                 ctx.vfs.lstat(&abs).await
             } else {

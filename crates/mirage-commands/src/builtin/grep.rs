@@ -1239,6 +1239,10 @@ impl Grep {
             return self.search_stdin(ctx, show).await;
         }
         let abs = ctx.resolve(operand);
+        if self.recursive && !self.skip_dirs {
+            // one recursive listing of the tree where the mount can (a hint)
+            let _ = ctx.vfs.prefetch_tree(&abs).await;
+        }
         let st = match ctx.vfs.stat(&abs).await {
             Ok(s) => s,
             Err(e) => {
