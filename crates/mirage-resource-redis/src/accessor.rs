@@ -78,9 +78,13 @@ impl Accessor {
 
     /// Runs `op` on the connection; when it fails because the connection
     /// dropped (a restarted server), runs it once more on the manager's new
-    /// connection. `idempotent: false` ops are retried only when the
-    /// server refused the connection (nothing was sent).
-    pub(crate) async fn run<T, F, Fut>(&self, idempotent: bool, op: F) -> Result<T>
+    /// connection. `repeatable` ops (reads, `SET`, and the scripts, which
+    /// re-check their conditions) are retried after any dropped
+    /// connection; a retried mkdir, unlink or rename whose first attempt
+    /// did land but lost its reply then reports `AlreadyExists` or
+    /// `NotFound`. Other ops (a plain `APPEND`) are retried only when the
+    /// command cannot have been sent.
+    pub(crate) async fn run<T, F, Fut>(&self, repeatable: bool, op: F) -> Result<T>
     where
         F: Fn(ConnectionManager) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
@@ -88,7 +92,7 @@ impl Accessor {
         let c = self.conn().await?;
         match op(c.clone()).await {
             Ok(v) => Ok(v),
-            Err(e) if retryable(&e, idempotent) => {
+            Err(e) if retryable(&e, repeatable) => {
                 tracing::debug!(url = %self.url, error = %e, "redis: retrying once");
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 op(c).await.map_err(|e| self.error(&e))
@@ -163,12 +167,32 @@ impl Accessor {
     }
 }
 
-fn retryable(e: &redis::RedisError, idempotent: bool) -> bool {
-    if idempotent {
-        e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal()
-    } else {
-        e.is_connection_refusal()
+/// Whether `op` may run again after failing with `e`: any dropped
+/// connection for a `repeatable` op; for another (an append) only when
+/// the command cannot have reached the server (refused, broken pipe, not
+/// connected), so bytes are never appended twice.
+fn retryable(e: &redis::RedisError, repeatable: bool) -> bool {
+    use std::io::ErrorKind as Io;
+    if repeatable {
+        return e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal();
     }
+    e.is_connection_refusal()
+        || matches!(
+            io_kind(e),
+            Some(Io::BrokenPipe | Io::NotConnected | Io::ConnectionRefused)
+        )
+}
+
+/// The kind of the I/O error under a redis error, if it is one.
+fn io_kind(e: &redis::RedisError) -> Option<std::io::ErrorKind> {
+    let src = std::error::Error::source(e)?;
+    if let Some(io) = src.downcast_ref::<std::io::Error>() {
+        return Some(io.kind());
+    }
+    let inner = src.downcast_ref::<std::sync::Arc<dyn std::error::Error + Send + Sync>>()?;
+    inner
+        .downcast_ref::<std::io::Error>()
+        .map(std::io::Error::kind)
 }
 
 /// `s` with Redis glob metacharacters (`* ? [ ] \`) escaped by `\`.

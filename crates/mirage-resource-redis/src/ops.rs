@@ -40,9 +40,9 @@ impl Accessor {
         script: &Script,
         keys: &[Vec<u8>],
         args: &[Bytes],
-        idempotent: bool,
+        repeatable: bool,
     ) -> Result<String> {
-        self.run(idempotent, |mut c| async move {
+        self.run(repeatable, |mut c| async move {
             let mut inv = script.prepare_invoke();
             for k in keys {
                 inv.key(k.as_slice());
@@ -360,7 +360,7 @@ impl Accessor {
         if is_dir {
             return Err(Error::at(ErrorKind::IsADirectory, p));
         }
-        if !parent_ok {
+        if !parent_ok && par != "/" {
             return Err(self.missing(p).await);
         }
         let mut staged: Option<Vec<u8>> = None;
@@ -422,8 +422,10 @@ impl Accessor {
             em,
             Bytes::from(es),
         ];
-        let idempotent = op == "set";
-        let reply = self.eval(&scripts::PUT, &keys, &args, idempotent).await;
+        // a plain append would add its bytes twice if its first attempt
+        // landed; a staged one finds its tmp key gone and adds nothing
+        let repeatable = op != "append";
+        let reply = self.eval(&scripts::PUT, &keys, &args, repeatable).await;
         let reply = match reply {
             Ok(r) => r,
             Err(e) => {
@@ -616,7 +618,7 @@ impl Resource for RedisResource {
             Bytes::from(bytestr::encode(&parent(&p)).into_owned()),
             Bytes::from(stamp),
         ];
-        let r = self.acc.eval(&scripts::MKDIR, &keys, &args, false).await?;
+        let r = self.acc.eval(&scripts::MKDIR, &keys, &args, true).await?;
         self.acc.status(&r, &p).await
     }
 
@@ -632,7 +634,7 @@ impl Resource for RedisResource {
             self.acc.attrs_key(&p),
         ];
         let args = [Bytes::from(bytestr::encode(&p).into_owned())];
-        let r = self.acc.eval(&scripts::UNLINK, &keys, &args, false).await?;
+        let r = self.acc.eval(&scripts::UNLINK, &keys, &args, true).await?;
         self.acc.status(&r, &p).await
     }
 
@@ -649,7 +651,7 @@ impl Resource for RedisResource {
             Bytes::from(children_pattern(&p)),
             Bytes::from(self.acc.file_children_pattern(&p)),
         ];
-        let r = self.acc.eval(&scripts::RMDIR, &keys, &args, false).await?;
+        let r = self.acc.eval(&scripts::RMDIR, &keys, &args, true).await?;
         self.acc.status(&r, &p).await
     }
 
@@ -670,7 +672,7 @@ impl Resource for RedisResource {
             Bytes::from(children_pattern(&t)),
             Bytes::from(self.acc.file_children_pattern(&t)),
         ];
-        let r = self.acc.eval(&scripts::RENAME, &keys, &args, false).await?;
+        let r = self.acc.eval(&scripts::RENAME, &keys, &args, true).await?;
         match r.as_str() {
             "NOENT" => self.acc.status(&r, &f).await,
             "INVAL" if f == "/" => self.acc.status(&r, &f).await,

@@ -6,7 +6,9 @@
 //!
 //! Replies are status words the Rust side maps to errors: `ISDIR`,
 //! `NOPARENT`, `NOENT`, `NOTDIR`, `EXIST`, `NOTEMPTY`, `CONFLICT`, `INVAL`,
-//! `ROOT`; success is `OK` or the new size.
+//! `ROOT`; success is `OK` or the new size. The root `/` is a directory
+//! whether or not the set holds it (a flushed or restarted server), and a
+//! write or mkdir adds it back.
 
 use std::sync::LazyLock;
 
@@ -23,7 +25,9 @@ pub(crate) static PUT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 'ISDIR' end
-if redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 0 then return 'NOPARENT' end
+if ARGV[2] ~= '/' and redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 0 then
+  return 'NOPARENT'
+end
 if ARGV[6] == '1' then
   if redis.call('EXISTS', KEYS[2]) == 0 then return 'CONFLICT' end
   local m = redis.call('GET', KEYS[3]) or ''
@@ -44,6 +48,7 @@ else
   redis.call('DEL', KEYS[4])
 end
 redis.call('SET', KEYS[3], ARGV[3])
+redis.call('SADD', KEYS[1], '/')
 return tostring(redis.call('STRLEN', KEYS[2]))
 ",
     )
@@ -56,8 +61,10 @@ pub(crate) static MKDIR: LazyLock<Script> = LazyLock::new(|| {
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then
   return 'EXIST'
 end
-if redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 0 then return 'NOPARENT' end
-redis.call('SADD', KEYS[1], ARGV[1])
+if ARGV[2] ~= '/' and redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 0 then
+  return 'NOPARENT'
+end
+redis.call('SADD', KEYS[1], '/', ARGV[1])
 redis.call('SET', KEYS[3], ARGV[3])
 return 'OK'
 ",
@@ -102,7 +109,7 @@ end
 pub(crate) static RMDIR: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
         r"{HAS_CHILDREN}
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then
+if ARGV[1] ~= '/' and redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then
   if redis.call('EXISTS', KEYS[2]) == 1 then return 'NOTDIR' end
   return 'NOENT'
 end
@@ -137,13 +144,13 @@ local function ak(p) return P .. 'attrs:' .. p end
 local function move(a, b)
   if redis.call('EXISTS', a) == 1 then redis.call('RENAME', a, b) else redis.call('DEL', b) end
 end
-local src_dir = redis.call('SISMEMBER', dirset, from) == 1
+local src_dir = from == '/' or redis.call('SISMEMBER', dirset, from) == 1
 if not src_dir and redis.call('EXISTS', fk(from)) == 0 then return 'NOENT' end
 if from == '/' then return 'INVAL' end
 if from == to then return 'OK' end
 if src_dir and string.sub(to, 1, #from + 1) == from .. '/' then return 'INVAL' end
-if to ~= '/' and redis.call('SISMEMBER', dirset, ARGV[4]) == 0 then return 'NOPARENT' end
-local dst_dir = redis.call('SISMEMBER', dirset, to) == 1
+if ARGV[4] ~= '/' and redis.call('SISMEMBER', dirset, ARGV[4]) == 0 then return 'NOPARENT' end
+local dst_dir = to == '/' or redis.call('SISMEMBER', dirset, to) == 1
 if not src_dir then
   if dst_dir then return 'ISDIR' end
   move(fk(from), fk(to)); move(mk(from), mk(to)); move(ak(from), ak(to))
@@ -185,7 +192,7 @@ return 'OK'
 pub(crate) static CHMOD: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 0 then
+if ARGV[1] ~= '/' and redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 0 then
   return 'NOENT'
 end
 redis.call('HSET', KEYS[3], 'mode', ARGV[2])
