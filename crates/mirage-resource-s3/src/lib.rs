@@ -87,6 +87,7 @@ impl Resource for S3Resource {
             range_read: true,
             conditional_read: true,
             recursive_list: true,
+            real_directories: true,
             conditional_write: true,
             ..Capability::default()
         }

@@ -84,7 +84,9 @@ impl Accessor {
     }
 
     /// `stat(2)`: HEAD the key; if absent, a directory when its prefix
-    /// holds a key (one listing request). Errors: `NotFound`.
+    /// holds a key (one listing request, with a HEAD of the parent at the
+    /// same time). Errors: `NotFound`; `NotADirectory` when the parent is
+    /// a file.
     pub async fn stat(&self, path: &str) -> Result<FileStat> {
         let path = normalize_path(path);
         if path == "/" {
@@ -94,8 +96,24 @@ impl Accessor {
         match self.store.head(&loc).await {
             Ok(meta) => Ok(file_stat(last_name(&path), &meta)),
             Err(object_store::Error::NotFound { .. }) => {
-                if self.dir_exists(&path).await? {
+                let parent = mirage_types::dirname(&path);
+                // Concurrently: is it a directory, and is its parent a file
+                // (then `NotADirectory`, as stat(2) answers)?
+                let parent_file = async {
+                    if parent == "/" {
+                        return Ok(false);
+                    }
+                    match self.store.head(&self.location(&parent)?).await {
+                        Ok(_) => Ok(true),
+                        Err(object_store::Error::NotFound { .. }) => Ok(false),
+                        Err(e) => Err(map_err(self.name, e, &path)),
+                    }
+                };
+                let (is_dir, parent_file) = futures::join!(self.dir_exists(&path), parent_file);
+                if is_dir? {
                     Ok(FileStat::dir(last_name(&path)))
+                } else if parent_file? {
+                    Err(Error::at(ErrorKind::NotADirectory, path))
                 } else {
                     Err(Error::at(ErrorKind::NotFound, path))
                 }
@@ -347,6 +365,7 @@ impl Accessor {
     pub async fn write(&self, path: &str, data: ByteSource, mode: PutMode) -> Result<VersionToken> {
         let path = normalize_path(path);
         let loc = self.location(&path)?;
+        self.check_writable(&path).await?;
         let conditional = !matches!(mode, PutMode::Overwrite);
         let mut stream = data.into_stream();
         let mut chunks: Vec<Bytes> = Vec::new();
@@ -397,6 +416,40 @@ impl Accessor {
         }
         let r = w.finish().await.map_err(|e| map_err(self.name, e, &path))?;
         Ok(etag(r.e_tag.as_ref()))
+    }
+
+    /// Checks that a file may be written at `path`, as a file system
+    /// would: it is not a directory, and its parent is one. The requests
+    /// run concurrently: a listing (`max-keys` 1) under `path`, and, below
+    /// the root, a HEAD of the parent and a listing under it. Errors:
+    /// `IsADirectory`, `NotADirectory` (the parent is a file), `NotFound`
+    /// (no parent).
+    async fn check_writable(&self, path: &str) -> Result<()> {
+        let parent = mirage_types::dirname(path);
+        if parent == "/" {
+            if self.dir_exists(path).await? {
+                return Err(Error::at(ErrorKind::IsADirectory, path));
+            }
+            return Ok(());
+        }
+        let parent_loc = self.location(&parent)?;
+        let (is_dir, parent_file, parent_dir) = futures::join!(
+            self.dir_exists(path),
+            self.store.head(&parent_loc),
+            self.dir_exists(&parent)
+        );
+        if is_dir? {
+            return Err(Error::at(ErrorKind::IsADirectory, path));
+        }
+        match parent_file {
+            Ok(_) => return Err(Error::at(ErrorKind::NotADirectory, path)),
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(map_err(self.name, e, path)),
+        }
+        if !parent_dir? {
+            return Err(Error::at(ErrorKind::NotFound, path));
+        }
+        Ok(())
     }
 
     /// The put mode of a conditional write on `if_match`. Errors:
@@ -480,6 +533,19 @@ impl Accessor {
         }
     }
 
+    /// Whether the directory `path` holds no key but its marker (one
+    /// listing request).
+    async fn dir_is_empty(&self, path: &str) -> Result<bool> {
+        let prefix = self.dir_prefix(path);
+        let stripped = prefix.trim_end_matches('/');
+        let page = self.list_page(&prefix, false, 2, None, None, path).await?;
+        Ok(!page
+            .result
+            .objects
+            .iter()
+            .any(|m| m.location.as_ref() != stripped))
+    }
+
     /// Removes the empty directory `path` (one listing request, then the
     /// marker's DELETE). Errors: `DirectoryNotEmpty`, `NotADirectory`,
     /// `NotFound`.
@@ -492,15 +558,7 @@ impl Accessor {
         if !st.is_dir() {
             return Err(Error::at(ErrorKind::NotADirectory, path));
         }
-        let prefix = self.dir_prefix(&path);
-        let stripped = prefix.trim_end_matches('/');
-        let page = self.list_page(&prefix, false, 2, None, None, &path).await?;
-        if page
-            .result
-            .objects
-            .iter()
-            .any(|m| m.location.as_ref() != stripped)
-        {
+        if !self.dir_is_empty(&path).await? {
             return Err(Error::at(ErrorKind::DirectoryNotEmpty, path));
         }
         self.delete_marker(&path).await
@@ -518,7 +576,15 @@ impl Accessor {
             return Ok(());
         }
         let st = self.stat(&from).await?;
+        let target = match self.stat(&to).await {
+            Ok(t) => Some(t),
+            Err(e) if e.kind == ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
         if !st.is_dir() {
+            if target.as_ref().is_some_and(FileStat::is_dir) {
+                return Err(Error::at(ErrorKind::IsADirectory, to));
+            }
             let (a, b) = (self.location(&from)?, self.location(&to)?);
             self.store
                 .copy(&a, &b)
@@ -533,8 +599,12 @@ impl Accessor {
         if to == "/" || to.starts_with(&format!("{from}/")) {
             return Err(Error::at(ErrorKind::InvalidInput, to));
         }
-        if self.stat(&to).await.is_ok_and(|s| !s.is_dir()) {
-            return Err(Error::at(ErrorKind::NotADirectory, to));
+        match target {
+            Some(t) if !t.is_dir() => return Err(Error::at(ErrorKind::NotADirectory, to)),
+            Some(_) if !self.dir_is_empty(&to).await? => {
+                return Err(Error::at(ErrorKind::DirectoryNotEmpty, to));
+            }
+            _ => {}
         }
         let src_prefix = self.dir_prefix(&from);
         let dst_prefix = self.dir_prefix(&to);
