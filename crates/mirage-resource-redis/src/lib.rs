@@ -14,7 +14,10 @@
 //! with six fraction digits, and read them with or without a fraction.
 //!
 //! Listings use `SSCAN` on the directory set and `SCAN MATCH
-//! {key_prefix}file:{dir}/*` (never `KEYS`), keeping direct children.
+//! {key_prefix}file:{dir}/*` (never `KEYS`), keeping direct children, or
+//! every descendant for a recursive listing (`find`, `grep -r`: one scan
+//! for the whole subtree, not one per directory).
+//!
 //! Every change is one Lua script, so it is atomic on the server: a write
 //! checks that the parent is a directory in the same step, a rename moves
 //! a whole subtree at once (the model product moves key by key), and a
@@ -51,7 +54,7 @@ pub use config::RedisConfig;
 /// A directory tree stored in one Redis database under a key prefix (see
 /// the crate docs for the layout). Capability: write, native append and
 /// rename, real directories, remote, range reads, conditional writes,
-/// chmod.
+/// chmod, recursive listings (one SCAN for a whole subtree).
 pub struct RedisResource {
     acc: Arc<Accessor>,
 }

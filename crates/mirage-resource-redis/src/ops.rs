@@ -8,8 +8,8 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use mirage_ops::{Capability, Resource};
 use mirage_types::{
-    ByteSource, Error, ErrorKind, FileStat, ReadOptions, ReadResult, Result, VersionToken,
-    WriteOptions, bytestr, normalize_path,
+    ByteSource, EntryStream, Error, ErrorKind, FileStat, ListOptions, ReadOptions, ReadResult,
+    Result, VersionToken, WriteOptions, bytestr, normalize_path,
 };
 use redis::Script;
 
@@ -161,12 +161,15 @@ impl Accessor {
         }
     }
 
-    /// The direct children of the directory `dir`, with their details.
-    async fn children(&self, dir: &str) -> Result<Vec<FileStat>> {
+    /// The direct children of the directory `dir` with their details, or
+    /// with `recursive` every descendant, named by its path relative to
+    /// `dir` and sorted (so a directory comes before its contents): one
+    /// `SSCAN` and one `SCAN` either way.
+    async fn children(&self, dir: &str, recursive: bool) -> Result<Vec<FileStat>> {
         let base = child_prefix(dir);
         let direct = |full: String| -> Option<String> {
             let rest = full.strip_prefix(base.as_str())?;
-            (!rest.is_empty() && !rest.contains('/')).then(|| full.clone())
+            (!rest.is_empty() && (recursive || !rest.contains('/'))).then(|| full.clone())
         };
         let dir_key = self.dir_key();
         let mut dirs: Vec<String> = self
@@ -235,6 +238,13 @@ impl Accessor {
                 };
                 out.push(file_stat(f, size, bytes(1), bytes(2)));
             }
+        }
+        if recursive {
+            let full: Vec<&String> = dirs.iter().chain(files.iter()).collect();
+            for (st, f) in out.iter_mut().zip(full) {
+                st.name = f[base.len()..].to_string();
+            }
+            out.sort_by(|a, b| a.name.cmp(&b.name));
         }
         Ok(out)
     }
@@ -502,6 +512,7 @@ impl Resource for RedisResource {
             range_read: true,
             conditional_write: true,
             chmod: true,
+            recursive_list: true,
             ..Capability::default()
         }
     }
@@ -527,7 +538,23 @@ impl Resource for RedisResource {
             }
             return Err(self.acc.missing(&p).await);
         }
-        self.acc.children(&p).await
+        self.acc.children(&p, false).await
+    }
+
+    /// A listing from one `SSCAN` of the directory set and one `SCAN` of
+    /// the file keys under `path` (recursive or not), then the details in
+    /// pipelines of 512 entries; `start_after` applied after.
+    async fn list<'a>(&'a self, path: &str, opts: &ListOptions) -> Result<EntryStream<'a>> {
+        let p = normalize_path(path);
+        let (is_dir, is_file, ..) = self.acc.stat_reply(&p).await?;
+        if !is_dir && p != "/" {
+            if is_file {
+                return Err(Error::at(ErrorKind::NotADirectory, p));
+            }
+            return Err(self.acc.missing(&p).await);
+        }
+        let entries = self.acc.children(&p, opts.recursive).await?;
+        Ok(mirage_types::list_from_vec(entries, opts))
     }
 
     async fn read(&self, path: &str) -> Result<ByteSource> {
