@@ -52,6 +52,7 @@ enum Command {
     /// MIRAGE_TEST_S3_ENDPOINT, MIRAGE_TEST_S3_BUCKET, MIRAGE_TEST_S3_LOG
     /// (moto's access log) and MIRAGE_TEST_REQUIRE_SERVERS=1 for the tests.
     /// The servers are stopped even when a test fails or on Ctrl-C.
+    /// With `-p CRATE` among the arguments, only those crates run.
     TestResources {
         /// Extra arguments passed to `cargo nextest run`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -100,8 +101,14 @@ fn main() -> ExitCode {
 fn test_resources(args: &[String]) -> anyhow::Result<ExitCode> {
     let servers = servers::Servers::start()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    // `-p CRATE` among the arguments narrows the run to those crates.
+    let narrowed = args
+        .iter()
+        .any(|a| a == "-p" || a.starts_with("--package") || a.starts_with("-p"));
+    let scope: &[&str] = if narrowed { &[] } else { &["--workspace"] };
     let mut child = std::process::Command::new(&cargo)
-        .args(["nextest", "run", "--workspace"])
+        .args(["nextest", "run"])
+        .args(scope)
         .args(args)
         .envs(servers.env())
         .current_dir(repo_root())
