@@ -402,13 +402,13 @@ impl Accessor {
         }
         loop {
             if let Err(e) = w.wait_for_capacity(PART_CONCURRENCY).await {
-                let _ = w.abort().await;
+                self.abort(w, &path).await;
                 return Err(map_err(self.name, e, &path));
             }
             match stream.next().await {
                 Some(Ok(c)) => w.put(c),
                 Some(Err(e)) => {
-                    let _ = w.abort().await;
+                    self.abort(w, &path).await;
                     return Err(e);
                 }
                 None => break,
@@ -416,6 +416,16 @@ impl Accessor {
         }
         let r = w.finish().await.map_err(|e| map_err(self.name, e, &path))?;
         Ok(etag(r.e_tag.as_ref()))
+    }
+
+    /// Aborts a multipart upload (its parts are dropped, nothing becomes
+    /// visible); a failure to abort is only logged, as the write's own
+    /// error is what the caller needs (the bucket's lifecycle rule, if
+    /// any, cleans up the parts).
+    async fn abort(&self, w: WriteMultipart, path: &str) {
+        if let Err(e) = w.abort().await {
+            tracing::warn!(path, error = %map_err(self.name, e, path), "s3: aborting a multipart upload failed");
+        }
     }
 
     /// Checks that a file may be written at `path`, as a file system
