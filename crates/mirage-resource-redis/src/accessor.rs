@@ -244,13 +244,17 @@ pub(crate) fn name_of(path: &str) -> String {
 /// epoch (truncated to the microsecond, so the token we compute from the
 /// string we wrote is the token a later `stat` computes).
 pub(crate) fn now_stamp() -> (String, i128) {
-    let ts = jiff::Timestamp::now();
-    let micros = ts.as_microsecond();
-    let ts = jiff::Timestamp::from_microsecond(micros).unwrap_or(ts);
-    (
-        ts.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-        i128::from(micros) * 1000,
-    )
+    let micros = jiff::Timestamp::now().as_microsecond();
+    let nanos = i128::from(micros) * 1000;
+    (format_stamp(nanos), nanos)
+}
+
+/// The mtime string we write for `nanos` since the epoch (six fraction
+/// digits), to compare a version token with a stored string.
+pub(crate) fn format_stamp(nanos: i128) -> String {
+    jiff::Timestamp::from_nanosecond(nanos)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+        .unwrap_or_default()
 }
 
 /// A stored mtime: RFC 3339 with or without a fraction (Python's

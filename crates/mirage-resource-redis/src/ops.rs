@@ -15,8 +15,8 @@ use redis::Script;
 
 use crate::RedisResource;
 use crate::accessor::{
-    Accessor, child_prefix, children_pattern, name_of, now_stamp, parent, parse_mode, parse_stamp,
-    stamp_time, version,
+    Accessor, child_prefix, children_pattern, format_stamp, name_of, now_stamp, parent, parse_mode,
+    parse_stamp, stamp_time, version,
 };
 use crate::scripts;
 
@@ -254,30 +254,76 @@ impl Accessor {
     /// [`CHUNK`], then one per chunk, each checking that the file's mtime
     /// and size stayed (else the stream ends with an `Io` error: the file
     /// changed while it was read).
+    ///
+    /// With `unless` (a conditional read), the first round trip is the
+    /// `CGET` script, which answers without the bytes when the file still
+    /// has that version: then `None`, in one round trip either way.
     async fn read_range(
         self: &Arc<Self>,
         p: &str,
         offset: u64,
         len: Option<u64>,
-    ) -> Result<(ByteSource, VersionToken)> {
+        unless: Option<&VersionToken>,
+    ) -> Result<Option<(ByteSource, VersionToken)>> {
         let (fk, mk) = (self.file_key(p), self.modified_key(p));
         let want = len.unwrap_or(u64::MAX);
         let first = want.min(CHUNK);
-        let (exists, size, modified, data) = self
-            .run(true, |mut c| {
-                let mut pipe = redis::pipe();
-                let (start, end) = getrange_bounds(offset, first);
-                pipe.atomic()
-                    .exists(&fk)
-                    .strlen(&fk)
-                    .get(&mk)
-                    .getrange(&fk, start, end);
-                async move {
-                    pipe.query_async::<(bool, u64, Option<Vec<u8>>, Vec<u8>)>(&mut c)
-                        .await
+        let (start, stop) = getrange_bounds(offset, first);
+        let (exists, size, modified, data) = match unless {
+            Some(VersionToken::MtimeSize(nanos, expect_size)) => {
+                let keys = [fk.clone(), mk.clone()];
+                let args = [
+                    Bytes::from(format_stamp(*nanos)),
+                    Bytes::from(expect_size.to_string()),
+                    Bytes::from(start.to_string()),
+                    Bytes::from(stop.to_string()),
+                ];
+                let reply: Vec<redis::Value> = self
+                    .run(true, |mut c| {
+                        let mut inv = scripts::CGET.prepare_invoke();
+                        for k in &keys {
+                            inv.key(k.as_slice());
+                        }
+                        for a in &args {
+                            inv.arg(a.as_ref());
+                        }
+                        async move { inv.invoke_async(&mut c).await }
+                    })
+                    .await?;
+                let bulk = |i: usize| match reply.get(i) {
+                    Some(redis::Value::BulkString(b)) => b.clone(),
+                    Some(redis::Value::SimpleString(s)) => s.clone().into_bytes(),
+                    _ => Vec::new(),
+                };
+                match bulk(0).as_slice() {
+                    b"SAME" => return Ok(None),
+                    b"NOENT" => (false, 0, None, Vec::new()),
+                    _ => {
+                        let size = match reply.get(1) {
+                            Some(redis::Value::Int(n)) => u64::try_from(*n).unwrap_or(0),
+                            _ => 0,
+                        };
+                        let m = Some(bulk(2)).filter(|m| !m.is_empty());
+                        (true, size, m, bulk(3))
+                    }
                 }
-            })
-            .await?;
+            }
+            _ => {
+                self.run(true, |mut c| {
+                    let mut pipe = redis::pipe();
+                    pipe.atomic()
+                        .exists(&fk)
+                        .strlen(&fk)
+                        .get(&mk)
+                        .getrange(&fk, start, stop);
+                    async move {
+                        pipe.query_async::<(bool, u64, Option<Vec<u8>>, Vec<u8>)>(&mut c)
+                            .await
+                    }
+                })
+                .await?
+            }
+        };
         if !exists {
             let (is_dir, ..) = self.stat_reply(p).await?;
             if is_dir || p == "/" {
@@ -287,11 +333,15 @@ impl Accessor {
         }
         let ts = parse_stamp(modified.as_deref());
         let v = version(ts, size);
+        if unless == Some(&v) {
+            // the same instant written another way (`...:31Z`)
+            return Ok(None);
+        }
         let end = offset.saturating_add(want).min(size);
         let total = end.saturating_sub(offset);
         let got = data.len() as u64;
         if got >= total {
-            return Ok((ByteSource::Bytes(Bytes::from(data)), v));
+            return Ok(Some((ByteSource::Bytes(Bytes::from(data)), v)));
         }
         let acc = Arc::clone(self);
         let path = p.to_string();
@@ -334,7 +384,7 @@ impl Accessor {
                 }
             }
         });
-        Ok((ByteSource::Stream(head.chain(rest).boxed()), v))
+        Ok(Some((ByteSource::Stream(head.chain(rest).boxed()), v)))
     }
 
     /// Writes (`append`: appends) `data` to the file `p` in one atomic
@@ -510,6 +560,7 @@ impl Resource for RedisResource {
             real_directories: true,
             remote: true,
             range_read: true,
+            conditional_read: true,
             conditional_write: true,
             chmod: true,
             recursive_list: true,
@@ -559,24 +610,27 @@ impl Resource for RedisResource {
 
     async fn read(&self, path: &str) -> Result<ByteSource> {
         let p = normalize_path(path);
-        Ok(self.acc.read_range(&p, 0, None).await?.0)
+        match self.acc.read_range(&p, 0, None, None).await? {
+            Some((source, _)) => Ok(source),
+            None => Err(Error::at(ErrorKind::Io, p)),
+        }
     }
 
+    /// A range read (`GETRANGE`, the file's size, mtime and existence in
+    /// one atomic pipeline) and/or a conditional one: the `CGET` script
+    /// compares the stored mtime and size with the token and sends the
+    /// bytes only when they differ, one round trip either way.
     async fn read_with(&self, path: &str, opts: &ReadOptions) -> Result<ReadResult> {
         let p = normalize_path(path);
-        if opts.if_none_match.is_some() {
-            // A cheap version check first, so a hit transfers no bytes.
-            let st = self.stat(&p).await?;
-            if st.is_dir() {
-                return Err(Error::at(ErrorKind::IsADirectory, p));
-            }
-            if opts.is_unchanged(&st.version) {
-                return Ok(ReadResult::Unchanged);
-            }
-        }
         let (offset, len) = opts.range.map_or((0, None), |r| (r.offset, r.len));
-        let (source, version) = self.acc.read_range(&p, offset, len).await?;
-        Ok(ReadResult::Data { source, version })
+        let unless = opts
+            .if_none_match
+            .as_ref()
+            .filter(|v| **v != VersionToken::Unknown);
+        Ok(match self.acc.read_range(&p, offset, len, unless).await? {
+            Some((source, version)) => ReadResult::Data { source, version },
+            None => ReadResult::Unchanged,
+        })
     }
 
     async fn write(&self, path: &str, data: ByteSource) -> Result<()> {

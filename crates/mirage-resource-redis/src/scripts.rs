@@ -200,3 +200,18 @@ return 'OK'
 ",
     )
 });
+
+/// A read that can answer "unchanged": KEYS 1 file, 2 modified; ARGV 1 the
+/// expected mtime string, 2 expected size, 3 and 4 GETRANGE bounds.
+/// Reply: `{'NOENT'}`, `{'SAME'}`, or `{'DATA', size, mtime, bytes}`.
+pub(crate) static CGET: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'NOENT'} end
+local size = redis.call('STRLEN', KEYS[1])
+local m = redis.call('GET', KEYS[2]) or ''
+if m == ARGV[1] and tostring(size) == ARGV[2] then return {'SAME'} end
+return {'DATA', size, m, redis.call('GETRANGE', KEYS[1], ARGV[3], ARGV[4])}
+",
+    )
+});

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use futures::StreamExt;
 use mirage_ops::Resource;
-use mirage_types::{ByteSource, ErrorKind, VersionToken, WriteOptions};
+use mirage_types::{
+    ByteRange, ByteSource, ErrorKind, ReadOptions, ReadResult, VersionToken, WriteOptions,
+};
 
 /// A `redis-server` of this test's own, killed when dropped.
 struct Server {
@@ -375,6 +377,100 @@ fn globs_and_staged_writes() {
     assert_eq!(ttl, -1);
 }
 
+/// The commands the server ran while `f` ran, as `MONITOR` prints them:
+/// those sent by a client and those run inside a script (`[0 lua]`).
+fn monitor(server: &Server, f: impl FnOnce()) -> (Vec<String>, Vec<String>) {
+    let mut mon = Command::new("redis-cli")
+        .args(["-p", &server.port.to_string(), "monitor"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = mon.stdout.take().unwrap();
+    let lines = std::thread::spawn(move || {
+        BufReader::new(out)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    f();
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = mon.kill();
+    let _ = mon.wait();
+    let lines = lines.join().unwrap();
+    let clients = lines
+        .iter()
+        .filter(|l| l.contains(" 127.0.0.1:") && !l.to_lowercase().contains("\"monitor\""))
+        .cloned()
+        .collect();
+    let lua = lines
+        .iter()
+        .filter(|l| l.contains("[0 lua]"))
+        .cloned()
+        .collect();
+    (clients, lua)
+}
+
+/// A conditional read is one round trip, hit or miss, and a hit on an
+/// mtime the model product wrote without a fraction is still a hit.
+#[test]
+fn conditional_read_is_one_round_trip() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let res = server.resource("mirage:fs:");
+    let rt = rt();
+    let cond = |v: VersionToken| ReadOptions {
+        if_none_match: Some(v),
+        ..ReadOptions::default()
+    };
+    let v = rt.block_on(async {
+        res.write("/f", src(b"0123456789")).await.unwrap();
+        let v = res.stat("/f").await.unwrap().version;
+        // load the script
+        res.read_with("/f", &cond(v.clone())).await.unwrap();
+        v
+    });
+    let (clients, _) = monitor(&server, || {
+        let r = rt.block_on(res.read_with("/f", &cond(v.clone()))).unwrap();
+        assert!(matches!(r, ReadResult::Unchanged), "{r:?}");
+    });
+    assert_eq!(clients.len(), 1, "{clients:#?}");
+    let stale = VersionToken::MtimeSize(1, 10);
+    let (clients, _) = monitor(&server, || {
+        let opts = ReadOptions {
+            range: Some(ByteRange::new(2, 3)),
+            if_none_match: Some(stale),
+        };
+        match rt.block_on(res.read_with("/f", &opts)).unwrap() {
+            ReadResult::Data { source, version } => {
+                assert_eq!(version, v);
+                let b = rt.block_on(source.collect()).unwrap();
+                assert_eq!(b.as_ref(), b"234");
+            }
+            ReadResult::Unchanged => panic!("stale token matched"),
+        }
+    });
+    assert_eq!(clients.len(), 1, "{clients:#?}");
+    let mut c = server.raw();
+    redis::cmd("SET")
+        .arg("mirage:fs:modified:/f")
+        .arg("2026-12-02T18:02:31Z")
+        .query::<()>(&mut c)
+        .unwrap();
+    rt.block_on(async {
+        let v = res.stat("/f").await.unwrap().version;
+        assert_eq!(v, VersionToken::MtimeSize(1_796_234_551_000_000_000, 10));
+        let r = res.read_with("/f", &cond(v)).await.unwrap();
+        assert!(matches!(r, ReadResult::Unchanged), "{r:?}");
+        let e = res
+            .read_with("/nope", &cond(VersionToken::MtimeSize(1, 1)))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NotFound);
+    });
+}
+
 /// A subtree rename is one script call: `MONITOR` shows a single command
 /// from our client (EVALSHA), and the moves happen inside it.
 #[test]
@@ -395,34 +491,13 @@ fn subtree_rename_is_one_eval() {
         res.mkdir("/w").await.unwrap();
         res.rename("/w", "/w2").await.unwrap();
     });
-    let mut mon = Command::new("redis-cli")
-        .args(["-p", &server.port.to_string(), "monitor"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = mon.stdout.take().unwrap();
-    let lines = std::thread::spawn(move || {
-        BufReader::new(out)
-            .lines()
-            .map_while(Result::ok)
-            .collect::<Vec<_>>()
-    });
-    std::thread::sleep(Duration::from_millis(300));
-    rt.block_on(res.rename("/a", "/z")).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    let _ = mon.kill();
-    let _ = mon.wait();
-    let lines = lines.join().unwrap();
-    let from_clients: Vec<&String> = lines
-        .iter()
-        .filter(|l| l.contains(" 127.0.0.1:") && !l.contains("\"monitor\""))
-        .collect();
+    let (from_clients, lua) = monitor(&server, || rt.block_on(res.rename("/a", "/z")).unwrap());
     assert_eq!(from_clients.len(), 1, "{from_clients:#?}");
     assert!(
         from_clients[0].to_lowercase().contains("\"evalsha\""),
         "{from_clients:?}"
     );
-    let inside = lines.iter().filter(|l| l.contains("[0 lua]")).count();
+    let inside = lua.len();
     assert!(inside > 40, "only {inside} commands inside the script");
     rt.block_on(async {
         assert!(res.stat("/a").await.is_err());
