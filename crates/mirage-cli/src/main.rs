@@ -77,6 +77,43 @@ enum Cmd {
         #[command(subcommand)]
         what: ConfigCmd,
     },
+    /// The cache (Recall) of the workspace's remote mounts, as the shell's
+    /// `cache` command. Embedded, it acts on this process's workspace:
+    /// useful for a `type: disk` or `redis` cache, which outlives the
+    /// process.
+    Cache {
+        #[command(subcommand)]
+        what: CacheCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum CacheCmd {
+    /// Hits, misses, bytes served from the cache and backend requests,
+    /// per cached mount (tab-separated, or JSON with --json).
+    Stats {
+        /// Print one JSON object: mount prefix → counters.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        ws: WsArgs,
+    },
+    /// Drop every cached entry of PATH and below it (rclone's `vfs/forget`).
+    Forget {
+        /// Virtual paths on cached mounts.
+        #[arg(required = true)]
+        paths: Vec<String>,
+        #[command(flatten)]
+        ws: WsArgs,
+    },
+    /// Forget PATH, then read its stat and listing again (rclone's `vfs/refresh`).
+    Refresh {
+        /// Virtual paths on cached mounts.
+        #[arg(required = true)]
+        paths: Vec<String>,
+        #[command(flatten)]
+        ws: WsArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -363,11 +400,43 @@ async fn run(cli: Cli) -> Result<i32> {
             // SIGHUP when it exits
             run_streaming(&ws, &command, true).await
         }
+        Cmd::Cache { what } => {
+            let (words, ws) = match what {
+                CacheCmd::Stats { json, ws } => {
+                    let mut w = vec!["stats".to_string()];
+                    if json {
+                        w.push("--json".into());
+                    }
+                    (w, ws)
+                }
+                CacheCmd::Forget { paths, ws } => (
+                    std::iter::once("forget".to_string()).chain(paths).collect(),
+                    ws,
+                ),
+                CacheCmd::Refresh { paths, ws } => (
+                    std::iter::once("refresh".to_string())
+                        .chain(paths)
+                        .collect(),
+                    ws,
+                ),
+            };
+            let ws = build_workspace(&ws).await?;
+            let line = std::iter::once("cache".to_string())
+                .chain(words.iter().map(|a| shell_quote(a)))
+                .collect::<Vec<_>>()
+                .join(" ");
+            run_streaming(&ws, &line, true).await
+        }
         Cmd::Shell { ws } => {
             let ws = build_workspace(&ws).await?;
             shell(ws).await
         }
     }
+}
+
+/// `s` quoted for the shell (single quotes; `'` as `'\''`).
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 /// How many chunks (each up to a command's output block, 32 KiB, or one

@@ -69,7 +69,7 @@ pub(crate) async fn cache_forget(
     } else {
         Err(mirage_types::Error::msg(
             mirage_types::ErrorKind::InvalidInput,
-            format!("{p}: not on a cached mount"),
+            "not on a cached mount",
         ))
     }
 }
