@@ -645,3 +645,28 @@ fn reconnects_after_a_restart() {
         assert_eq!(read(res.as_ref(), "/log").await, b"xy");
     });
 }
+
+/// One mount used from two runtimes in turn (the first one gone before
+/// the second starts), as a resource built once and used by successive
+/// `mirage execute` runs in one process would be.
+#[test]
+fn outlives_the_runtime_that_connected() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let res = server.resource("mirage:fs:");
+    {
+        let rt1 = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt1.block_on(res.write("/a", src(b"one"))).unwrap();
+    }
+    let rt2 = rt();
+    rt2.block_on(async {
+        let t = Instant::now();
+        assert_eq!(read(res.as_ref(), "/a").await, b"one");
+        res.write("/b", src(b"two")).await.unwrap();
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    });
+}
