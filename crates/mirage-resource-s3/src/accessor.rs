@@ -58,8 +58,12 @@ impl Accessor {
     /// the settings (a malformed endpoint or proxy URL).
     pub fn new(s: &Settings) -> Result<Self> {
         let name = s.resource;
+        // `timeout` bounds connecting and each wait for data, as the model
+        // product's botocore connect and read timeouts; not the whole
+        // request, so a long streamed GET of a large object is not cut.
         let mut opts = ClientOptions::new()
-            .with_timeout(s.timeout)
+            .with_timeout_disabled()
+            .with_read_timeout(s.timeout)
             .with_connect_timeout(s.timeout);
         let http_endpoint = s
             .endpoint

@@ -68,7 +68,8 @@ pub struct S3Config {
     /// endpoint they are always path style (as botocore does).
     #[serde(default)]
     pub path_style: bool,
-    /// Connect and request timeout, in seconds (default 30).
+    /// Connect timeout and read timeout (the longest wait for data), in
+    /// seconds (default 30).
     #[serde(default = "default_timeout")]
     pub timeout: u64,
     /// An HTTP(S) proxy URL.
@@ -134,7 +135,8 @@ pub struct S3AliasConfig {
     /// A prefix put before every key.
     #[serde(default)]
     pub key_prefix: Option<String>,
-    /// Connect and request timeout, in seconds (default 30).
+    /// Connect timeout and read timeout (the longest wait for data), in
+    /// seconds (default 30).
     #[serde(default = "default_timeout")]
     pub timeout: u64,
     /// An HTTP(S) proxy URL.
@@ -177,7 +179,7 @@ pub struct Settings {
     pub endpoint: Option<String>,
     /// Virtual-hosted addressing (only without an endpoint).
     pub virtual_hosted: bool,
-    /// Connect and request timeout.
+    /// Connect and read timeout.
     pub timeout: Duration,
     /// Proxy URL.
     pub proxy: Option<Secret>,

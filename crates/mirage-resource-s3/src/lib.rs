@@ -26,10 +26,20 @@
 //! listing (`find`, `grep -r`) is one listing without a delimiter,
 //! streamed page by page. A read is one streaming GET; a ranged read one
 //! ranged GET; a conditional read sends `If-None-Match` and answers
-//! `Unchanged` on 304. A write of up to 8 MiB is one PUT; a larger one a
-//! multipart upload in 8 MiB parts, aborted on error (no partial object
-//! is ever visible). A conditional write (`If-Match`) is one PUT of the
-//! whole content. Rename is a copy and a delete per key: not atomic.
+//! `Unchanged` on 304. A write first checks, as a file system would, that
+//! the target is not a directory and that its parent is one (a listing
+//! request under the target, and below the root a HEAD of the parent and
+//! a listing under it, all three at once); then up to 8 MiB is one PUT,
+//! more a multipart upload in 8 MiB parts, streamed and aborted on error
+//! (no partial object is ever visible). A conditional write (`If-Match`)
+//! is one PUT of the whole content (S3 takes up to 5 GiB in one PUT), and
+//! answers the new ETag. `append` rewrites the object (S3 has no append).
+//! Rename is a copy and a delete per key: not atomic (a reader may see
+//! both names for a moment, and a failure half-way leaves both).
+//!
+//! Capability: `write`, `rename` (copy + delete), `real_directories`
+//! (through the markers), `remote`, `range_read`, `conditional_read`,
+//! `recursive_list`, `conditional_write`.
 #![deny(missing_docs)]
 
 pub mod accessor;

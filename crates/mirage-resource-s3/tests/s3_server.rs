@@ -396,6 +396,10 @@ async fn recursive_listing_is_one_list_request() {
     .collect();
     assert_eq!(got, want);
     let lines = s.lines_since(mark, &p).await;
+    // A listed file's version is the one stat and read give.
+    let d = entries.iter().find(|e| e.name == "a/b/c/d.txt").unwrap();
+    assert_eq!(d.version, r.stat("/a/b/c/d.txt").await.unwrap().version);
+    assert_eq!(d.size, 4);
     let lists: Vec<_> = lines.iter().filter(|l| l.contains("list-type=2")).collect();
     assert_eq!(lists.len(), 1, "{lines:#?}");
     assert!(!lists[0].contains("delimiter"), "{lists:#?}");
