@@ -340,3 +340,52 @@ impl Tier for RedisTier {
 
 /// A shared tier.
 pub type SharedTier = Arc<dyn Tier>;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn the_memory_tier_stays_within_its_byte_bound() {
+        let t = MemoryTier::new(1 << 20);
+        for i in 0..200 {
+            t.put(&format!("d:/f{i}"), Bytes::from(vec![b'x'; 64 << 10]))
+                .await;
+        }
+        let w = t.weight().unwrap();
+        assert!(w <= 1 << 20, "{w} bytes held for a 1 MiB bound");
+        assert!(w > 512 << 10, "the bound is used: {w}");
+        // prefix removal reaches exactly the keys under the prefix
+        t.put("d:/dir/a", Bytes::from_static(b"a")).await;
+        t.put("d:/dirx", Bytes::from_static(b"b")).await;
+        t.remove_prefix("d:/dir/").await;
+        assert!(t.get("d:/dir/a").await.is_none());
+        assert_eq!(t.get("d:/dirx").await.unwrap(), Bytes::from_static(b"b"));
+    }
+
+    #[tokio::test]
+    async fn the_redb_tier_survives_a_reopen_and_keeps_its_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let t = RedbTier::open(dir.path(), 1 << 20).unwrap();
+            t.put("d:/a", Bytes::from_static(b"alpha")).await;
+            t.put("d:/sub/b", Bytes::from_static(b"beta")).await;
+            t.put("d:/subx", Bytes::from_static(b"gamma")).await;
+            t.remove_prefix("d:/sub/").await;
+        }
+        let t = RedbTier::open(dir.path(), 1 << 20).unwrap();
+        assert_eq!(t.get("d:/a").await.unwrap(), Bytes::from_static(b"alpha"));
+        assert!(t.get("d:/sub/b").await.is_none());
+        assert_eq!(
+            t.get("d:/subx").await.unwrap(),
+            Bytes::from_static(b"gamma")
+        );
+        assert_eq!(t.weight(), Some(10));
+        for i in 0..40 {
+            t.put(&format!("d:/big{i}"), Bytes::from(vec![0u8; 64 << 10]))
+                .await;
+        }
+        assert!(t.weight().unwrap() <= 1 << 20, "{:?}", t.weight());
+    }
+}
