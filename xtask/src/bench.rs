@@ -15,6 +15,12 @@
 //! | `sort_k` | `sort -t, -k2,2 /bench/rows.csv \| tail -n 3` | 1,000,000 CSV lines |
 //! | `awk_sum` | `awk '{s+=$2} END{print s}' /bench/nums.txt` | 1,000,000 lines `KEY N WORD` |
 //! | `jq_select` | `jq -c 'select(.level=="error")' /bench/events.jsonl \| wc -l` | 200,000 JSON lines |
+//! | `s3_grep_cold` | `grep -r ERROR /s3/logs` on a fresh workspace (empty cache) | 200 objects in the local moto S3 server |
+//! | `s3_grep_warm` | the same, again on the same workspace (`read: bounded, ttl: 600`) | the same |
+//!
+//! The S3 rows ([`crate::bench_s3`]) start the test servers
+//! ([`crate::servers`]) and add the requests each run sent, counted from
+//! the server's access log, to `target/bench.json` (`requests`).
 //!
 //! Workloads over one generated file (`cat_wc`, `sort_k`, …) are rows of
 //! [`DATA_WORKLOADS`]: adding one is one row (a name, a script, a file name
@@ -45,7 +51,8 @@ pub struct Args {
     /// Timed runs per workload (after one warm-up run); the median is reported.
     #[arg(long, default_value_t = 7)]
     runs: usize,
-    /// Only these workloads (comma-separated: echo,grep_r,cat_wc,sort_k,find,loop).
+    /// Only these workloads (comma-separated: echo,grep_r,cat_wc,sort_k,find,loop,
+    /// s3_grep_cold,s3_grep_warm).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Skip the GNU side.
@@ -55,6 +62,8 @@ pub struct Args {
 
 /// The workloads that need no generated file (see [`DATA_WORKLOADS`]).
 const SCRIPT_WORKLOADS: [&str; 5] = ["echo", "grep_r", "find", "loop", "cold"];
+/// The workloads against the local S3 server (see [`crate::bench_s3`]).
+const S3_WORKLOADS: [&str; 2] = ["s3_grep_cold", "s3_grep_warm"];
 
 /// A workload over one generated file in `/bench`.
 struct DataWorkload {
@@ -107,6 +116,7 @@ fn workload_names() -> Vec<&'static str> {
     let mut v: Vec<&'static str> = SCRIPT_WORKLOADS[..2].to_vec();
     v.extend(DATA_WORKLOADS.iter().map(|d| d.name));
     v.extend_from_slice(&SCRIPT_WORKLOADS[2..]);
+    v.extend_from_slice(&S3_WORKLOADS);
     v
 }
 const N_FILES: usize = 2000;
@@ -140,6 +150,9 @@ struct Row {
     gnu_ms: Option<f64>,
     ratio: Option<f64>,
     peak_rss_mb: Option<f64>,
+    /// The S3 requests of one run (the S3 rows only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    requests: Option<crate::bench_s3::Requests>,
 }
 
 /// What the `bench-child` process prints.
@@ -519,6 +532,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&big_dir)?;
     let small_ws = workspace_with(&small)?;
     let empty_ws = workspace_with(&[])?;
+    let s3 = selected
+        .iter()
+        .any(|w| S3_WORKLOADS.contains(w))
+        .then(|| crate::bench_s3::bench(&rt, runs, args.no_gnu, &scratch.0.join("s3logs")));
 
     let mut rows = Vec::new();
     let mut notes = Vec::new();
@@ -527,6 +544,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut ours: anyhow::Result<(Vec<f64>, Vec<u8>)> = Err(anyhow!("not run"));
         let mut gnu: anyhow::Result<(Vec<f64>, Vec<u8>)> = Err(anyhow!("not run"));
         let mut peak = None;
+        let mut requests = None;
         let mut compare_sorted = false;
         match w {
             "echo" => {
@@ -601,6 +619,40 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     let _ = std::fs::remove_file(big_dir.join(d.file));
                 }
             }
+            "s3_grep_cold" | "s3_grep_warm" => match &s3 {
+                Some(Ok(r)) => {
+                    let cold = w == "s3_grep_cold";
+                    let times = if cold { &r.cold_ms } else { &r.warm_ms };
+                    ours = Ok((times.clone(), r.stdout.clone()));
+                    let q = if cold {
+                        r.cold_requests
+                    } else {
+                        r.warm_requests
+                    };
+                    requests = Some(q);
+                    if let Some(g) = &r.gnu {
+                        gnu = match g {
+                            Ok(x) => Ok(x.clone()),
+                            Err(e) => Err(anyhow!("{e:#}")),
+                        };
+                    }
+                    compare_sorted = true;
+                    notes.push(format!(
+                        "{w}: requests per run (moto's log): {} listings, {} GETs, {} answered 304, {} other{}",
+                        q.listings,
+                        q.gets,
+                        q.not_modified,
+                        q.other,
+                        if cold {
+                            format!("; {} objects, each run on a fresh workspace", crate::bench_s3::OBJECTS)
+                        } else {
+                            String::new()
+                        }
+                    ));
+                }
+                Some(Err(e)) => ours = Err(anyhow!("{e:#}")),
+                None => {}
+            },
             "loop" => {
                 let mut chosen = None;
                 let mut got = Vec::new();
@@ -682,6 +734,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             gnu_ms,
             ratio,
             peak_rss_mb: peak,
+            requests,
         });
     }
 
@@ -711,12 +764,12 @@ fn print_table(rows: &[Row], runs: usize) {
     };
     println!("median of {runs} runs");
     println!(
-        "{:<10} {:>12} {:>12} {:>10} {:>13}",
+        "{:<12} {:>12} {:>12} {:>10} {:>13}",
         "workload", "ours ms", "gnu ms", "ours/gnu", "peak RSS MB"
     );
     for r in rows {
         println!(
-            "{:<10} {:>12} {:>12} {:>10} {:>13}",
+            "{:<12} {:>12} {:>12} {:>10} {:>13}",
             r.workload,
             f(r.ours_ms, ""),
             f(r.gnu_ms, ""),

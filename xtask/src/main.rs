@@ -7,6 +7,7 @@
 //! - `cargo xtask servers` starts them and prints their environment.
 
 mod bench;
+mod bench_s3;
 mod conformance;
 mod fuzz;
 mod servers;
