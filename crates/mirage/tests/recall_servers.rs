@@ -52,6 +52,19 @@ fn unique() -> String {
 }
 
 fn s3_mount(e: &Env, prefix: &str, policy: &str) -> String {
+    // `config_timeout: N` in `policy` sets the S3 config's `timeout`
+    let mut timeout = String::new();
+    let policy: String = policy
+        .lines()
+        .filter(|l| match l.trim().strip_prefix("config_timeout:") {
+            Some(t) => {
+                timeout = format!("      timeout: {}\n", t.trim());
+                false
+            }
+            None => true,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
     format!(
         r#"
   /s3:
@@ -65,7 +78,7 @@ fn s3_mount(e: &Env, prefix: &str, policy: &str) -> String {
       aws_access_key_id: test
       aws_secret_access_key: test
       key_prefix: {prefix}/
-"#,
+{timeout}"#,
         e.bucket, e.endpoint
     )
 }
@@ -429,4 +442,100 @@ async fn chaos_on_s3() {
     let n = direct.await.unwrap();
     println!("chaos: {reads} reads, {n} direct writes in {secs} s");
     assert!(reads > 16 && n > 2, "reads {reads}, direct {n}");
+}
+
+/// A TCP proxy in front of the S3 server that dies (drops every
+/// connection and stops listening) once `limit` bytes went from the client
+/// to the server: to Mirage, the server died in the middle of an upload,
+/// while the real server stays up so the test can look at what it holds.
+async fn dying_proxy(upstream: String, limit: u64) -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let up = upstream.trim_start_matches("http://").to_string();
+    let handle = tokio::spawn(async move {
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let dead = std::sync::Arc::new(tokio::sync::Notify::new());
+        let mut conns = tokio::task::JoinSet::new();
+        loop {
+            tokio::select! {
+                () = dead.notified() => break,
+                r = listener.accept() => {
+                    let Ok((mut client, _)) = r else { break };
+                    let up = up.clone();
+                    let (sent, dead) = (sent.clone(), dead.clone());
+                    conns.spawn(async move {
+                        let Ok(mut server) = tokio::net::TcpStream::connect(&up).await else { return };
+                        let (mut cr, mut cw) = client.split();
+                        let (mut sr, mut sw) = server.split();
+                        let up_dir = async {
+                            let mut buf = vec![0u8; 64 << 10];
+                            loop {
+                                let n = match cr.read(&mut buf).await { Ok(0) | Err(_) => return, Ok(n) => n };
+                                if sent.fetch_add(n as u64, Ordering::SeqCst) + n as u64 > limit {
+                                    dead.notify_one();
+                                    return;
+                                }
+                                if sw.write_all(&buf[..n]).await.is_err() { return; }
+                            }
+                        };
+                        let down = async {
+                            let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                        };
+                        tokio::select! { () = up_dir => {}, () = down => {} }
+                    });
+                }
+            }
+        }
+        conns.abort_all();
+    });
+    (addr, handle)
+}
+
+/// Faults: the S3 server dies in the middle of a `cp` of a 40 MB file
+/// (a multipart upload): the command fails with a clear error, no partial
+/// object is visible, and the workspace keeps serving its other mounts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_dying_mid_cp_leaves_no_partial_object() {
+    let Some(e) = env() else { return };
+    let pfx = unique();
+    let (proxy, handle) = dying_proxy(e.endpoint.clone(), 12 << 20).await;
+    let dying = Env {
+        endpoint: proxy,
+        bucket: e.bucket.clone(),
+        log: None,
+        redis: None,
+    };
+    let w = workspace(
+        &dying,
+        &pfx,
+        "    read: bounded\n    ttl: 600\n    config_timeout: 3",
+        "",
+    )
+    .await;
+    let (_, err, code) = sh(
+        &w,
+        "head -c 40000000 /dev/zero > /tmp/big; echo kept > /tmp/small",
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let started = std::time::Instant::now();
+    let (out, cp_err, code) = sh(&w, "cp /tmp/big /s3/big").await;
+    let took = started.elapsed();
+    let err = cp_err.clone();
+    assert_eq!(code, 1, "cp must fail: {out} {err}");
+    assert!(
+        err.starts_with("cp: ") && err.contains("/s3/big"),
+        "a clear error: {err}"
+    );
+    assert!(took < Duration::from_secs(60), "failed in {took:?}");
+    handle.await.unwrap();
+    // the workspace keeps serving other mounts
+    let (out, _, code) = sh(&w, "cat /tmp/small; wc -c < /tmp/big").await;
+    assert_eq!((out.as_str(), code), ("kept\n40000000\n", 0));
+    // and the server holds no object, partial or whole
+    let direct = workspace(&e, &pfx, "    read: off", "").await;
+    let (out, err, code) = sh(&direct, "ls -A /s3; test -e /s3/big && echo visible").await;
+    assert_eq!((out.as_str(), code), ("", 1), "{err}");
+    println!("cp failed after {took:?}: {}", cp_err.trim_end());
 }
