@@ -121,7 +121,7 @@ fn test_resources(args: &[String]) -> anyhow::Result<ExitCode> {
         let _ = std::process::Command::new("kill")
             .args(["-INT", &pid])
             .status();
-    })?;
+    });
     let status = child.wait()?;
     drop(servers);
     Ok(match status.code() {
@@ -140,7 +140,7 @@ fn run_servers() -> anyhow::Result<ExitCode> {
     let (tx, rx) = std::sync::mpsc::channel();
     servers.stop_on_signal(move || {
         let _ = tx.send(());
-    })?;
+    });
     let _ = rx.recv();
     drop(servers);
     eprintln!("xtask: servers stopped");

@@ -3,9 +3,11 @@
 //!
 //! [`Servers::start`] finds or installs both, starts them on free loopback
 //! ports, waits until each answers, creates the bucket `mirage-test`, and
-//! returns a guard that kills and waits for both on drop (and on Ctrl-C
-//! or SIGTERM, see [`Servers::stop_on_signal`]). [`Servers::env`] is the
-//! environment the behaviour suites and cache tests read.
+//! returns a guard that kills and waits for both on drop, and on Ctrl-C,
+//! SIGTERM or SIGHUP from the moment they start (then the process exits
+//! 130, unless [`Servers::stop_on_signal`] set another action).
+//! [`Servers::env`] is the environment the behaviour suites and cache
+//! tests read.
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
@@ -19,6 +21,40 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 
 use crate::repo_root;
+
+/// The servers the signal handler stops (those of the last [`Servers`]).
+static ON_SIGNAL_STOP: Mutex<Option<Stopper>> = Mutex::new(None);
+/// What the signal handler does after stopping them (default: exit 130).
+type Action = Box<dyn Fn() + Send>;
+static ON_SIGNAL_THEN: Mutex<Option<Action>> = Mutex::new(None);
+
+/// Installs the process's one Ctrl-C / SIGTERM / SIGHUP handler (once).
+fn install_handler() -> Result<()> {
+    static INSTALLED: std::sync::OnceLock<std::result::Result<(), String>> =
+        std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            ctrlc::set_handler(|| {
+                let stopper = ON_SIGNAL_STOP
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone();
+                if let Some(s) = stopper {
+                    s.stop();
+                }
+                let then = ON_SIGNAL_THEN
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                match then.as_ref() {
+                    Some(f) => f(),
+                    None => std::process::exit(130),
+                }
+            })
+            .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(|e| anyhow!("installing the Ctrl-C handler: {e}"))
+}
 
 /// The moto version installed into the venv.
 const MOTO: &str = "moto[server]==5.2.5";
@@ -70,6 +106,10 @@ impl Servers {
         let moto_bin = find_or_install_moto(&dir)?;
 
         let children = Arc::new(Mutex::new(Vec::new()));
+        install_handler()?;
+        *ON_SIGNAL_STOP
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Stopper(Arc::clone(&children)));
         let redis_port = free_port()?;
         let s3_port = free_port()?;
         let servers = Servers {
@@ -133,17 +173,12 @@ impl Servers {
         Stopper(self.children.clone())
     }
 
-    /// Installs a Ctrl-C / SIGTERM / SIGHUP handler that stops the servers,
-    /// then runs `then` (once per signal). Only one handler per process.
-    ///
-    /// Errors: a handler already installed.
-    pub fn stop_on_signal(&self, then: impl Fn() + Send + 'static) -> Result<()> {
-        let stopper = self.stopper();
-        ctrlc::set_handler(move || {
-            stopper.stop();
-            then();
-        })
-        .context("installing the Ctrl-C handler")
+    /// On Ctrl-C, SIGTERM or SIGHUP, after stopping the servers, run `then`
+    /// (once per signal) instead of exiting 130.
+    pub fn stop_on_signal(&self, then: impl Fn() + Send + 'static) {
+        *ON_SIGNAL_THEN
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Box::new(then));
     }
 
     /// The environment for the tests: the servers' addresses, the bucket,
