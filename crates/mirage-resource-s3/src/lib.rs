@@ -28,8 +28,8 @@
 //! ranged GET; a conditional read sends `If-None-Match` and answers
 //! `Unchanged` on 304. A write first checks, as a file system would, that
 //! the target is not a directory and that its parent is one (a listing
-//! request under the target, and below the root a HEAD of the parent and
-//! a listing under it, all three at once); then up to 8 MiB is one PUT,
+//! request under the target and, below the root, one under the parent,
+//! both at once); then up to 8 MiB is one PUT,
 //! more a multipart upload in 8 MiB parts, streamed and aborted on error
 //! (no partial object is ever visible). A conditional write (`If-Match`)
 //! is one PUT of the whole content (S3 takes up to 5 GiB in one PUT), and

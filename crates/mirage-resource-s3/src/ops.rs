@@ -429,37 +429,25 @@ impl Accessor {
     }
 
     /// Checks that a file may be written at `path`, as a file system
-    /// would: it is not a directory, and its parent is one. The requests
-    /// run concurrently: a listing (`max-keys` 1) under `path`, and, below
-    /// the root, a HEAD of the parent and a listing under it. Errors:
-    /// `IsADirectory`, `NotADirectory` (the parent is a file), `NotFound`
-    /// (no parent).
+    /// would: it is not a directory, and its parent is one. Two listing
+    /// requests (`max-keys` 1) at once: under `path`, and, below the root,
+    /// under its parent; only when the parent holds nothing, a HEAD of the
+    /// parent tells a file (`NotADirectory`) from nothing (`NotFound`).
+    /// Errors: `IsADirectory`, `NotADirectory`, `NotFound`.
     async fn check_writable(&self, path: &str) -> Result<()> {
         let parent = mirage_types::dirname(path);
-        if parent == "/" {
-            if self.dir_exists(path).await? {
-                return Err(Error::at(ErrorKind::IsADirectory, path));
-            }
-            return Ok(());
-        }
-        let parent_loc = self.location(&parent)?;
-        let (is_dir, parent_file, parent_dir) = futures::join!(
-            self.dir_exists(path),
-            self.store.head(&parent_loc),
-            self.dir_exists(&parent)
-        );
+        let (is_dir, parent_dir) = futures::join!(self.dir_exists(path), self.dir_exists(&parent));
         if is_dir? {
             return Err(Error::at(ErrorKind::IsADirectory, path));
         }
-        match parent_file {
-            Ok(_) => return Err(Error::at(ErrorKind::NotADirectory, path)),
-            Err(object_store::Error::NotFound { .. }) => {}
-            Err(e) => return Err(map_err(self.name, e, path)),
+        if parent_dir? {
+            return Ok(());
         }
-        if !parent_dir? {
-            return Err(Error::at(ErrorKind::NotFound, path));
+        match self.store.head(&self.location(&parent)?).await {
+            Ok(_) => Err(Error::at(ErrorKind::NotADirectory, path)),
+            Err(object_store::Error::NotFound { .. }) => Err(Error::at(ErrorKind::NotFound, path)),
+            Err(e) => Err(map_err(self.name, e, path)),
         }
-        Ok(())
     }
 
     /// The put mode of a conditional write on `if_match`. Errors:

@@ -521,3 +521,28 @@ async fn unreachable_server_is_a_clear_retryable_error() {
     assert!(!text.contains("SECRET"), "{text}");
     assert!(text.contains("s3"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_write_is_two_listings_and_one_put() {
+    let Some(s) = server(true) else { return };
+    let p = unique("wr");
+    let r = s.mount(&p);
+    r.mkdir("/d").await.unwrap();
+    let mark = s.mark();
+    put(r.as_ref(), "/d/f.txt", "x").await;
+    let lines = s.lines_since(mark, &p).await;
+    let lists = lines.iter().filter(|l| l.contains("list-type=2")).count();
+    let puts = lines.iter().filter(|l| l.contains("\"PUT ")).count();
+    assert_eq!((lists, puts, lines.len()), (2, 1, 3), "{lines:#?}");
+    // Under a file and under nothing: refused, nothing written.
+    let e = r
+        .write("/d/f.txt/x", ByteSource::from(b"x".to_vec()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotADirectory, "{e}");
+    let e = r
+        .write("/nope/x", ByteSource::from(b"x".to_vec()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+}
