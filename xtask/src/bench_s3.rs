@@ -138,26 +138,50 @@ impl Log<'_> {
         std::thread::sleep(Duration::from_millis(200));
         let all = std::fs::read(self.0).unwrap_or_default();
         let start = usize::try_from(from).unwrap_or(usize::MAX).min(all.len());
-        let text = String::from_utf8_lossy(&all[start..]);
-        let mut r = Requests::default();
-        // 127.0.0.1 - - [date] "GET /bucket/key?query HTTP/1.1" 200 -
-        for line in text.lines().filter(|l| l.contains(prefix)) {
-            let mut parts = line.split('"');
-            let (Some(req), Some(rest)) = (parts.nth(1), parts.next()) else {
-                continue;
-            };
-            let status = rest.split_whitespace().next().unwrap_or("");
-            let mut words = req.split_whitespace();
-            let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
-            match (method, status) {
-                (_, "304") => r.not_modified += 1,
-                ("GET", "200") if target.contains("list-type=2") => r.listings += 1,
-                ("GET", "200" | "206") => r.gets += 1,
-                _ => r.other += 1,
-            }
-        }
-        r
+        count(&String::from_utf8_lossy(&all[start..]), prefix)
     }
+}
+
+/// `text` without terminal colour sequences (`ESC [ … letter`): werkzeug
+/// colours the request of a 304 or an error.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Counts the access-log lines of `text` that name `prefix`.
+fn count(text: &str, prefix: &str) -> Requests {
+    let text = strip_ansi(text);
+    let mut r = Requests::default();
+    // 127.0.0.1 - - [date] "GET /bucket/key?query HTTP/1.1" 200 -
+    for line in text.lines().filter(|l| l.contains(prefix)) {
+        let mut parts = line.split('"');
+        let (Some(req), Some(rest)) = (parts.nth(1), parts.next()) else {
+            continue;
+        };
+        let status = rest.split_whitespace().next().unwrap_or("");
+        let mut words = req.split_whitespace();
+        let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+        match (method, status) {
+            (_, "304") => r.not_modified += 1,
+            ("GET", "200") if target.contains("list-type=2") => r.listings += 1,
+            ("GET", "200" | "206") => r.gets += 1,
+            _ => r.other += 1,
+        }
+    }
+    r
 }
 
 /// Writes the objects, times both rows (`runs` timed runs each after a
@@ -265,4 +289,39 @@ pub fn bench(
         warm_requests,
         gnu,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_listings_gets_304s_and_others_of_one_prefix() {
+        let log = "\
+ * Running on http://127.0.0.1:5000
+127.0.0.1 - - [02/Dec/2026 20:53:17] \"GET /mirage-test?list-type=2&prefix=bx1%2Flogs%2F HTTP/1.1\" 200 -
+127.0.0.1 - - [02/Dec/2026 20:53:17] \"GET /mirage-test/bx1/logs/a.log HTTP/1.1\" 200 -
+127.0.0.1 - - [02/Dec/2026 20:53:17] \"GET /mirage-test/bx1/logs/b.log HTTP/1.1\" 206 -
+127.0.0.1 - - [02/Dec/2026 20:53:17] \"\u{1b}[36mGET /mirage-test/bx1/logs/c.log HTTP/1.1\u{1b}[0m\" 304 -
+127.0.0.1 - - [02/Dec/2026 20:53:17] \"\u{1b}[33mHEAD /mirage-test/bx1/logs/d.log HTTP/1.1\u{1b}[0m\" 404 -
+127.0.0.1 - - [02/Dec/2026 20:53:17] \"GET /mirage-test/other/logs/a.log HTTP/1.1\" 200 -
+";
+        let r = count(log, "bx1");
+        assert_eq!(
+            (r.listings, r.gets, r.not_modified, r.other),
+            (1, 2, 1, 1),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn objects_are_under_four_directories_and_some_have_errors() {
+        let objects: Vec<_> = (0..OBJECTS).map(object).collect();
+        let with_error = objects
+            .iter()
+            .filter(|(_, d)| d.windows(5).any(|w| w == b"ERROR"))
+            .count();
+        assert_eq!(with_error, OBJECTS / 10);
+        assert!(objects.iter().all(|(p, _)| p.matches('/').count() == 1));
+    }
 }

@@ -416,3 +416,59 @@ fn make_venv(venv: &Path) -> Result<bool> {
         .success()
         && venv.join("bin/pip").is_file())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-shot fake server on a free port: reads one request, answers `reply`.
+    fn fake(reply: &'static [u8]) -> (u16, std::thread::JoinHandle<Vec<u8>>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let h = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut buf = vec![0u8; 1024];
+            let n = s.read(&mut buf).unwrap();
+            s.write_all(reply).unwrap();
+            buf.truncate(n);
+            buf
+        });
+        (port, h)
+    }
+
+    #[test]
+    fn http_sends_a_bodiless_request_and_reads_the_status() {
+        let (port, h) = fake(b"HTTP/1.1 409 Conflict\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(http(port, "PUT", "/mirage-test").unwrap(), 409);
+        let req = String::from_utf8(h.join().unwrap()).unwrap();
+        assert!(req.starts_with("PUT /mirage-test HTTP/1.1\r\n"), "{req}");
+        assert!(req.contains("Content-Length: 0\r\n"), "{req}");
+        let (port, _h) = fake(b"+PONG\r\n");
+        assert!(http(port, "GET", "/").is_err());
+    }
+
+    #[test]
+    fn redis_ping_wants_pong() {
+        let (port, h) = fake(b"+PONG\r\n");
+        redis_ping(port).unwrap();
+        assert_eq!(h.join().unwrap(), b"PING\r\n");
+        let (port, _h) = fake(b"-LOADING\r\n");
+        assert!(redis_ping(port).is_err());
+    }
+
+    #[test]
+    fn dropping_the_guard_kills_and_reaps_its_children() {
+        let children = Arc::new(Mutex::new(Vec::new()));
+        let child = Command::new("sleep").arg("60").spawn().unwrap();
+        let pid = child.id();
+        children.lock().unwrap().push(("sleep", child));
+        drop(Servers {
+            children,
+            redis_port: 0,
+            s3_port: 0,
+            s3_log: PathBuf::new(),
+        });
+        // Reaped: no /proc entry (not even a zombie) is left.
+        assert!(!Path::new(&format!("/proc/{pid}")).exists());
+    }
+}
