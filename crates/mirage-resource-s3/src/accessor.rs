@@ -21,7 +21,7 @@ pub struct Accessor {
     pub store: Arc<AmazonS3>,
     http: HttpClient,
     /// `{endpoint}/{bucket}` (path style) or the virtual-hosted bucket URL.
-    bucket_url: String,
+    pub(crate) bucket_url: String,
     region: String,
     /// Whether requests are signed (false: no credentials anywhere).
     signed: bool,
@@ -154,6 +154,11 @@ impl Accessor {
         })
     }
 
+    /// Our error for an object_store error at `path` ([`map_err`]).
+    pub fn err(&self, e: object_store::Error, path: &str) -> Error {
+        map_err(self.name, &self.bucket_url, e, path)
+    }
+
     /// The key of the resource path `path` (`/a/b.txt` → `{prefix}a/b.txt`;
     /// `/` → the prefix itself).
     pub fn key(&self, path: &str) -> String {
@@ -211,10 +216,10 @@ impl Accessor {
             let cred =
                 object_store::CredentialProvider::get_credential(self.store.credentials().as_ref())
                     .await
-                    .map_err(|e| map_err(self.name, e, key))?;
+                    .map_err(|e| self.err(e, key))?;
             AwsAuthorizer::new(&cred, "s3", &self.region)
                 .try_authorize(&mut req, None)
-                .map_err(|e| map_err(self.name, e, key))?;
+                .map_err(|e| self.err(e, key))?;
         }
         let resp = self
             .http
@@ -257,7 +262,9 @@ pub fn encode_key(key: &str) -> String {
 /// the rest `Remote { retryable: false }`. `path` is the resource path
 /// the error is reported at. object_store's messages carry no credentials
 /// (request URLs only; presigned URLs are never used here).
-pub fn map_err(name: &str, e: object_store::Error, path: &str) -> Error {
+/// A remote failure's message names the bucket URL (`s3:
+/// http://127.0.0.1:9000/bkt: Connection refused (os error 111)`).
+pub fn map_err(name: &str, url: &str, e: object_store::Error, path: &str) -> Error {
     use object_store::Error as E;
     let kind = match &e {
         E::NotFound { .. } => return Error::at(ErrorKind::NotFound, path),
@@ -277,7 +284,13 @@ pub fn map_err(name: &str, e: object_store::Error, path: &str) -> Error {
             ErrorKind::Remote { retryable }
         }
     };
-    Error::msg(kind, format!("{name}: {}", error_chain(&e))).with_path(path)
+    let full = error_chain(&e);
+    tracing::debug!(path, error = %full, "{name}: request failed");
+    let msg = match kind {
+        ErrorKind::Remote { .. } => format!("{name}: {url}: {}", root_cause(&e)),
+        _ => format!("{name}: {}", root_cause(&e)),
+    };
+    Error::msg(kind, msg).with_path(path)
 }
 
 /// The error and its sources, joined by `: ` (deduplicated where a source
@@ -294,6 +307,18 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         cur = c.source();
     }
     s
+}
+
+/// The innermost error's text (`Connection refused (os error 111)`,
+/// `Server returned non-2xx status code: 503 ...`): what a user can act
+/// on, without object_store's wrappers and retry bookkeeping.
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cur = e;
+    while let Some(c) = cur.source() {
+        cur = c;
+    }
+    let t = cur.to_string();
+    if t.is_empty() { e.to_string() } else { t }
 }
 
 #[cfg(test)]

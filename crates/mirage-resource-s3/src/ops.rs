@@ -69,7 +69,7 @@ impl Accessor {
         self.store
             .list_paginated(p, opts)
             .await
-            .map_err(|e| map_err(self.name, e, path))
+            .map_err(|e| self.err(e, path))
     }
 
     /// Whether the directory `path` exists: its marker or any key under
@@ -106,7 +106,7 @@ impl Accessor {
                     match self.store.head(&self.location(&parent)?).await {
                         Ok(_) => Ok(true),
                         Err(object_store::Error::NotFound { .. }) => Ok(false),
-                        Err(e) => Err(map_err(self.name, e, &path)),
+                        Err(e) => Err(self.err(e, &path)),
                     }
                 };
                 let (is_dir, parent_file) = futures::join!(self.dir_exists(&path), parent_file);
@@ -118,7 +118,7 @@ impl Accessor {
                     Err(Error::at(ErrorKind::NotFound, path))
                 }
             }
-            Err(e) => Err(map_err(self.name, e, &path)),
+            Err(e) => Err(self.err(e, &path)),
         }
     }
 
@@ -163,7 +163,7 @@ impl Accessor {
                 Err(object_store::Error::NotFound { .. }) => {
                     Err(Error::at(ErrorKind::NotFound, path))
                 }
-                Err(e) => Err(map_err(self.name, e, &path)),
+                Err(e) => Err(self.err(e, &path)),
             };
         }
         struct State {
@@ -255,7 +255,7 @@ impl Accessor {
                     _ => match self.store.head(&m.location).await {
                         Ok(_) => {}
                         Err(object_store::Error::NotFound { .. }) => is_dir = true,
-                        Err(e) => out.push(Err(map_err(self.name, e, &name))),
+                        Err(e) => out.push(Err(self.err(e, &name))),
                     },
                 }
             }
@@ -285,16 +285,16 @@ impl Accessor {
         match self.store.get(&loc).await {
             Ok(r) => Ok(self.source(r, &path)),
             Err(object_store::Error::NotFound { .. }) => Err(self.missing_file(&path).await),
-            Err(e) => Err(map_err(self.name, e, &path)),
+            Err(e) => Err(self.err(e, &path)),
         }
     }
 
     fn source(&self, r: object_store::GetResult, path: &str) -> ByteSource {
-        let name = self.name;
+        let (name, url) = (self.name, self.bucket_url.clone());
         let path = path.to_string();
         ByteSource::Stream(
             r.into_stream()
-                .map(move |c| c.map_err(|e| map_err(name, e, &path)))
+                .map(move |c| c.map_err(|e| map_err(name, &url, e, &path)))
                 .boxed(),
         )
     }
@@ -350,10 +350,10 @@ impl Accessor {
                         })
                     }
                     Err(object_store::Error::NotModified { .. }) => Ok(ReadResult::Unchanged),
-                    _ => Err(map_err(self.name, e, &path)),
+                    _ => Err(self.err(e, &path)),
                 }
             }
-            Err(e) => Err(map_err(self.name, e, &path)),
+            Err(e) => Err(self.err(e, &path)),
         }
     }
 
@@ -386,7 +386,7 @@ impl Accessor {
                         .store
                         .put_opts(&loc, PutPayload::from_iter(chunks), opts)
                         .await
-                        .map_err(|e| map_err(self.name, e, &path))?;
+                        .map_err(|e| self.err(e, &path))?;
                     return Ok(etag(r.e_tag.as_ref()));
                 }
             }
@@ -395,7 +395,7 @@ impl Accessor {
             .store
             .put_multipart(&loc)
             .await
-            .map_err(|e| map_err(self.name, e, &path))?;
+            .map_err(|e| self.err(e, &path))?;
         let mut w = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
         for c in chunks {
             w.put(c);
@@ -403,7 +403,7 @@ impl Accessor {
         loop {
             if let Err(e) = w.wait_for_capacity(PART_CONCURRENCY).await {
                 self.abort(w, &path).await;
-                return Err(map_err(self.name, e, &path));
+                return Err(self.err(e, &path));
             }
             match stream.next().await {
                 Some(Ok(c)) => w.put(c),
@@ -414,7 +414,7 @@ impl Accessor {
                 None => break,
             }
         }
-        let r = w.finish().await.map_err(|e| map_err(self.name, e, &path))?;
+        let r = w.finish().await.map_err(|e| self.err(e, &path))?;
         Ok(etag(r.e_tag.as_ref()))
     }
 
@@ -424,7 +424,7 @@ impl Accessor {
     /// any, cleans up the parts).
     async fn abort(&self, w: WriteMultipart, path: &str) {
         if let Err(e) = w.abort().await {
-            tracing::warn!(path, error = %map_err(self.name, e, path), "s3: aborting a multipart upload failed");
+            tracing::warn!(path, error = %self.err(e, path), "s3: aborting a multipart upload failed");
         }
     }
 
@@ -446,7 +446,7 @@ impl Accessor {
         match self.store.head(&self.location(&parent)?).await {
             Ok(_) => Err(Error::at(ErrorKind::NotADirectory, path)),
             Err(object_store::Error::NotFound { .. }) => Err(Error::at(ErrorKind::NotFound, path)),
-            Err(e) => Err(map_err(self.name, e, path)),
+            Err(e) => Err(self.err(e, path)),
         }
     }
 
@@ -472,12 +472,12 @@ impl Accessor {
             Err(object_store::Error::NotFound { .. }) => {
                 return Err(self.missing_file(&path).await);
             }
-            Err(e) => return Err(map_err(self.name, e, &path)),
+            Err(e) => return Err(self.err(e, &path)),
         }
         self.store
             .delete(&loc)
             .await
-            .map_err(|e| map_err(self.name, e, &path))
+            .map_err(|e| self.err(e, &path))
     }
 
     /// Creates the directory `path`: writes the zero-byte marker key
@@ -587,12 +587,8 @@ impl Accessor {
             self.store
                 .copy(&a, &b)
                 .await
-                .map_err(|e| map_err(self.name, e, &from))?;
-            return self
-                .store
-                .delete(&a)
-                .await
-                .map_err(|e| map_err(self.name, e, &from));
+                .map_err(|e| self.err(e, &from))?;
+            return self.store.delete(&a).await.map_err(|e| self.err(e, &from));
         }
         if to == "/" || to.starts_with(&format!("{from}/")) {
             return Err(Error::at(ErrorKind::InvalidInput, to));
@@ -625,7 +621,7 @@ impl Accessor {
                         .store
                         .delete(&m.location)
                         .await
-                        .map_err(|e| map_err(self.name, e, &from))?,
+                        .map_err(|e| self.err(e, &from))?,
                     // A zero-byte listing entry without its key: a marker.
                     Err(object_store::Error::NotFound { .. }) if m.size == 0 => {
                         let sub = format!("{from}/{rest}");
@@ -633,7 +629,7 @@ impl Accessor {
                         self.put_marker(&dsub).await?;
                         self.delete_marker(&sub).await?;
                     }
-                    Err(e) => return Err(map_err(self.name, e, &from)),
+                    Err(e) => return Err(self.err(e, &from)),
                 }
             }
             token = page.page_token;

@@ -519,7 +519,9 @@ async fn unreachable_server_is_a_clear_retryable_error() {
     assert_eq!(e.kind, ErrorKind::Remote { retryable: true }, "{e}");
     let text = e.to_string();
     assert!(!text.contains("SECRET"), "{text}");
-    assert!(text.contains("s3"), "{text}");
+    assert!(text.contains("s3: "), "{text}");
+    assert!(text.contains("Connection refused"), "{text}");
+    assert!(text.contains("http://127.0.0.1:9/b"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
