@@ -374,8 +374,10 @@ fn find_or_install_moto(dir: &Path) -> Result<PathBuf> {
         return Ok(bin);
     }
     let start = Instant::now();
-    let python = venv.join("bin/python3");
-    if !python.is_file() {
+    // A venv without pip (a python3 -m venv that failed half-way for lack
+    // of python3-venv) is made again.
+    if !venv.join("bin/pip").is_file() {
+        let _ = fs::remove_dir_all(&venv);
         eprintln!("xtask: making a Python venv at {}", venv.display());
         if !make_venv(&venv)? {
             eprintln!("xtask: python3 -m venv failed; installing python3-venv");
