@@ -84,9 +84,9 @@ impl Accessor {
     }
 
     /// `stat(2)`: HEAD the key; if absent, a directory when its prefix
-    /// holds a key (one listing request, with a HEAD of the parent at the
-    /// same time). Errors: `NotFound`; `NotADirectory` when the parent is
-    /// a file.
+    /// holds a key (one listing request); if not, below the root, a HEAD
+    /// of the parent tells `NotADirectory` (the parent is a file) from
+    /// `NotFound`. A file costs 1 request, a directory 2, a miss 3.
     pub async fn stat(&self, path: &str) -> Result<FileStat> {
         let path = normalize_path(path);
         if path == "/" {
@@ -96,27 +96,19 @@ impl Accessor {
         match self.store.head(&loc).await {
             Ok(meta) => Ok(file_stat(last_name(&path), &meta)),
             Err(object_store::Error::NotFound { .. }) => {
-                let parent = mirage_types::dirname(&path);
-                // Concurrently: is it a directory, and is its parent a file
-                // (then `NotADirectory`, as stat(2) answers)?
-                let parent_file = async {
-                    if parent == "/" {
-                        return Ok(false);
-                    }
-                    match self.store.head(&self.location(&parent)?).await {
-                        Ok(_) => Ok(true),
-                        Err(object_store::Error::NotFound { .. }) => Ok(false),
-                        Err(e) => Err(self.err(e, &path)),
-                    }
-                };
-                let (is_dir, parent_file) = futures::join!(self.dir_exists(&path), parent_file);
-                if is_dir? {
-                    Ok(FileStat::dir(last_name(&path)))
-                } else if parent_file? {
-                    Err(Error::at(ErrorKind::NotADirectory, path))
-                } else {
-                    Err(Error::at(ErrorKind::NotFound, path))
+                if self.dir_exists(&path).await? {
+                    return Ok(FileStat::dir(last_name(&path)));
                 }
+                // Missing: under a file it is `NotADirectory`, as stat(2).
+                let parent = mirage_types::dirname(&path);
+                if parent != "/" {
+                    match self.store.head(&self.location(&parent)?).await {
+                        Ok(_) => return Err(Error::at(ErrorKind::NotADirectory, path)),
+                        Err(object_store::Error::NotFound { .. }) => {}
+                        Err(e) => return Err(self.err(e, &path)),
+                    }
+                }
+                Err(Error::at(ErrorKind::NotFound, path))
             }
             Err(e) => Err(self.err(e, &path)),
         }

@@ -592,3 +592,25 @@ async fn unsigned_requests_are_refused_as_permission_denied() {
     let e = r.read("/x").await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::PermissionDenied, "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stat_costs_one_head_or_a_head_and_a_listing() {
+    let Some(s) = server(true) else { return };
+    let p = unique("stat");
+    let r = s.mount(&p);
+    r.mkdir("/d").await.unwrap();
+    put(r.as_ref(), "/d/f", "x").await;
+    let mark = s.mark();
+    assert!(r.stat("/d/f").await.unwrap().is_file());
+    let lines = s.lines_since(mark, &p).await;
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(lines[0].contains("\"HEAD "), "{lines:#?}");
+    let mark = s.mark();
+    assert!(r.stat("/d").await.unwrap().is_dir());
+    let lines = s.lines_since(mark, &p).await;
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert_eq!(
+        r.stat("/d/f/x").await.unwrap_err().kind,
+        ErrorKind::NotADirectory
+    );
+}
