@@ -566,15 +566,9 @@ impl Accessor {
             return Ok(());
         }
         let st = self.stat(&from).await?;
-        let target = match self.stat(&to).await {
-            Ok(t) => Some(t),
-            Err(e) if e.kind == ErrorKind::NotFound => None,
-            Err(e) => return Err(e),
-        };
         if !st.is_dir() {
-            if target.as_ref().is_some_and(FileStat::is_dir) {
-                return Err(Error::at(ErrorKind::IsADirectory, to));
-            }
+            // As a write: `to` is not a directory, its parent is one.
+            self.check_writable(&to).await?;
             let (a, b) = (self.location(&from)?, self.location(&to)?);
             self.store
                 .copy(&a, &b)
@@ -585,12 +579,19 @@ impl Accessor {
         if to == "/" || to.starts_with(&format!("{from}/")) {
             return Err(Error::at(ErrorKind::InvalidInput, to));
         }
-        match target {
-            Some(t) if !t.is_dir() => return Err(Error::at(ErrorKind::NotADirectory, to)),
-            Some(_) if !self.dir_is_empty(&to).await? => {
-                return Err(Error::at(ErrorKind::DirectoryNotEmpty, to));
+        match self.stat(&to).await {
+            Ok(t) if !t.is_dir() => return Err(Error::at(ErrorKind::NotADirectory, to)),
+            Ok(_) => {
+                if !self.dir_is_empty(&to).await? {
+                    return Err(Error::at(ErrorKind::DirectoryNotEmpty, to));
+                }
             }
-            _ => {}
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                if !self.dir_exists(&mirage_types::dirname(&to)).await? {
+                    return Err(Error::at(ErrorKind::NotFound, to));
+                }
+            }
+            Err(e) => return Err(e),
         }
         let src_prefix = self.dir_prefix(&from);
         let dst_prefix = self.dir_prefix(&to);

@@ -614,3 +614,24 @@ async fn stat_costs_one_head_or_a_head_and_a_listing() {
         ErrorKind::NotADirectory
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rename_needs_the_target_parent() {
+    let Some(s) = server(false) else { return };
+    let p = unique("mv");
+    let r = s.mount(&p);
+    put(r.as_ref(), "/f", "x").await;
+    r.mkdir("/d").await.unwrap();
+    for to in ["/missing/f", "/missing/d"] {
+        let from = if to.ends_with('f') { "/f" } else { "/d" };
+        let e = r.rename(from, to).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NotFound, "{from} -> {to}: {e}");
+    }
+    assert_eq!(
+        r.rename("/f", "/f/g").await.unwrap_err().kind,
+        ErrorKind::NotADirectory
+    );
+    r.rename("/f", "/d/f").await.unwrap();
+    assert_eq!(&content(r.as_ref(), "/d/f").await[..], b"x");
+    assert_eq!(r.stat("/f").await.unwrap_err().kind, ErrorKind::NotFound);
+}
