@@ -26,6 +26,10 @@ pub const PART_SIZE: usize = 8 * 1024 * 1024;
 /// maximum).
 pub const LIST_PAGE: usize = 1000;
 
+/// HEAD requests at once when a recursive listing tells empty files from
+/// directory markers.
+const HEAD_CONCURRENCY: usize = 8;
+
 /// Parts uploaded at once by a multipart write.
 const PART_CONCURRENCY: usize = 2;
 
@@ -224,9 +228,12 @@ impl Accessor {
     }
 
     /// The entries of one page of a recursive listing (see [`Self::list`]).
-    /// A zero-byte object with nothing under it in the page may be a
-    /// directory marker (object_store drops the key's trailing `/`): one
-    /// HEAD of the key without the `/` tells (404: a marker).
+    /// A zero-byte object may be a directory marker (object_store drops
+    /// the key's trailing `/`): it is one when the next key lies under it
+    /// or the previous key sorts after it (so its key must end with `/`);
+    /// otherwise a HEAD of the key without the `/` tells (404: a marker).
+    /// Those HEADs run [`HEAD_CONCURRENCY`] at a time, so a tree of many
+    /// empty files costs one HEAD per empty file.
     async fn recursive_entries(
         &self,
         objects: &[ObjectMeta],
@@ -234,23 +241,53 @@ impl Accessor {
         dirs: &mut Vec<String>,
         out: &mut Vec<Result<FileStat>>,
     ) {
-        for (i, m) in objects.iter().enumerate() {
+        let mut marker: Vec<Option<bool>> = objects
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                if m.size != 0 {
+                    return Some(false);
+                }
+                let k = m.location.as_ref();
+                let under = format!("{k}/");
+                let next_under = objects
+                    .get(i + 1)
+                    .is_some_and(|n| n.location.as_ref().starts_with(&under));
+                let prev_after = i > 0 && objects[i - 1].location.as_ref() >= k;
+                (next_under || prev_after).then_some(true)
+            })
+            .collect();
+        let unknown: Vec<usize> = (0..objects.len())
+            .filter(|&i| marker[i].is_none())
+            .collect();
+        let heads: Vec<(usize, std::result::Result<bool, Error>)> = futures::stream::iter(unknown)
+            .map(|i| async move {
+                let m = &objects[i];
+                let r = match self.store.head(&m.location).await {
+                    Ok(_) => Ok(false),
+                    Err(object_store::Error::NotFound { .. }) => Ok(true),
+                    Err(e) => Err(self.err(e, m.location.as_ref())),
+                };
+                (i, r)
+            })
+            .buffered(HEAD_CONCURRENCY)
+            .collect()
+            .await;
+        for (i, r) in heads {
+            match r {
+                Ok(d) => marker[i] = Some(d),
+                Err(e) => {
+                    out.push(Err(e));
+                    marker[i] = Some(false);
+                }
+            }
+        }
+        for (m, is_dir) in objects.iter().zip(marker) {
             let Some(name) = rel(m.location.as_ref(), stripped) else {
                 continue;
             };
             let name = name.to_string();
-            let mut is_dir = false;
-            if m.size == 0 {
-                let under = format!("{}/", m.location.as_ref());
-                match objects.get(i + 1) {
-                    Some(next) if next.location.as_ref().starts_with(&under) => is_dir = true,
-                    _ => match self.store.head(&m.location).await {
-                        Ok(_) => {}
-                        Err(object_store::Error::NotFound { .. }) => is_dir = true,
-                        Err(e) => out.push(Err(self.err(e, &name))),
-                    },
-                }
-            }
+            let is_dir = is_dir.unwrap_or(false);
             let comps: Vec<&str> = name.split('/').collect();
             let parents = if is_dir { comps.len() } else { comps.len() - 1 };
             // Keep the emitted directories that are ancestors of this key.

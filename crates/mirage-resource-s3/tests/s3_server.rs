@@ -635,3 +635,44 @@ async fn rename_needs_the_target_parent() {
     assert_eq!(&content(r.as_ref(), "/d/f").await[..], b"x");
     assert_eq!(r.stat("/f").await.unwrap_err().kind, ErrorKind::NotFound);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recursive_listing_tells_empty_files_from_markers() {
+    let Some(s) = server(true) else { return };
+    let p = unique("empty");
+    let r = s.mount(&p);
+    r.mkdir("/m").await.unwrap();
+    put(r.as_ref(), "/m.txt", "data").await;
+    for f in ["/e1", "/e2", "/e3"] {
+        put(r.as_ref(), f, "").await;
+    }
+    let mark = s.mark();
+    let opts = ListOptions {
+        recursive: true,
+        ..ListOptions::default()
+    };
+    let mut got: Vec<(String, bool)> = mirage_ops::collect_list(r.list("/", &opts).await.unwrap())
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| (e.name.clone(), e.is_dir()))
+        .collect();
+    got.sort();
+    let want: Vec<(String, bool)> = [
+        ("e1", false),
+        ("e2", false),
+        ("e3", false),
+        ("m", true),
+        ("m.txt", false),
+    ]
+    .iter()
+    .map(|(n, d)| (n.to_string(), *d))
+    .collect();
+    assert_eq!(got, want);
+    let lines = s.lines_since(mark, &p).await;
+    let lists = lines.iter().filter(|l| l.contains("list-type=2")).count();
+    let heads = lines.iter().filter(|l| l.contains("\"HEAD ")).count();
+    // `m/` sorts after `m.txt`, so it is a marker without asking; each
+    // empty file takes one HEAD.
+    assert_eq!((lists, heads), (1, 3), "{lines:#?}");
+}
