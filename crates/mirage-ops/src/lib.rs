@@ -112,7 +112,7 @@ pub struct Capability {
     /// listings, and the resource never sees `recursive: true`.
     pub recursive_list: bool,
     /// `write_with` checks `if_match` atomically with the write (S3
-    /// conditional PUT, Redis `WATCH`/`MULTI`), so `write: conditional`
+    /// conditional PUT, a Redis compare-and-set script), so `write: conditional`
     /// has no race window.
     pub conditional_write: bool,
     /// The backend has a search API a resource-specific `grep` may use.
@@ -204,7 +204,7 @@ pub trait Resource: Send + Sync + 'static {
         Err(Error::new(ErrorKind::Unsupported))
     }
     /// A write with options: with `opts.if_match`, only if the file's
-    /// current version equals that token (S3 `If-Match`, Redis `WATCH`),
+    /// current version equals that token (S3 `If-Match`, a Redis compare-and-set script),
     /// else `Conflict` and nothing changes. Answers the new version of the
     /// file where the backend reports it in the same call (S3's `ETag`),
     /// else [`VersionToken::Unknown`] (a cache then takes no version and

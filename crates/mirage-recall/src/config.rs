@@ -138,9 +138,9 @@ pub enum WritePolicy {
     /// The last write wins (default).
     #[default]
     Unconditional,
-    /// A write carries the version token last read (`If-Match` on S3,
-    /// `WATCH` on Redis) and is refused with `Conflict` when the object
-    /// changed since.
+    /// A write carries the version token last read (`If-Match` on S3, a
+    /// compare-and-set script on Redis) and is refused with `Conflict`
+    /// when the object changed since.
     Conditional,
 }
 

@@ -23,9 +23,9 @@
 //!   directory rename or removal everything below it. A read that was in
 //!   flight during the change never stores what it saw (an epoch guard).
 //! - `write: conditional` sends the version last read with the write
-//!   (`If-Match` on S3, `WATCH` on Redis); the backend refuses a stale one
-//!   with [`mirage_types::ErrorKind::Conflict`]. A path never read or
-//!   stat'ed here is written unconditionally.
+//!   (`If-Match` on S3, a compare-and-set script on Redis); the backend
+//!   refuses a stale one with [`mirage_types::ErrorKind::Conflict`]. A path
+//!   never read, stat'ed or written here is written unconditionally.
 #![deny(missing_docs)]
 
 mod cached;
@@ -165,8 +165,9 @@ impl Recall {
     }
 
     /// `inner` behind this cache for a mount whose keys live under `ns`
-    /// (the workspace passes the mount prefix and the resource type, so
-    /// daemons sharing a Redis tier share entries of the same mount), with
+    /// (the workspace passes the resource type, a hash of the mount's
+    /// config and the mount prefix, so daemons sharing a Redis tier share
+    /// entries only of the same backend at the same prefix), with
     /// `policy`. Returns the resource to mount and the mount's cache
     /// handle (stats, forget).
     pub fn wrap(

@@ -88,6 +88,7 @@ pub struct WorkspaceBuilder {
     mounts: Vec<Mount>,
     recall: Option<mirage_recall::Recall>,
     policies: HashMap<String, mirage_recall::MountPolicy>,
+    identities: HashMap<String, String>,
     cwd: Option<String>,
     env: BTreeMap<String, String>,
     limits: Limits,
@@ -116,6 +117,21 @@ impl WorkspaceBuilder {
     pub fn mount_policy(mut self, prefix: &str, policy: mirage_recall::MountPolicy) -> Self {
         self.policies
             .insert(mirage_types::normalize_path(prefix), policy);
+        self
+    }
+    /// Tells the cache which backend the mount at `prefix` is (its config,
+    /// credentials included: only a hash of it is kept), so that daemons
+    /// sharing a Redis cache share entries only for the same backend at
+    /// the same prefix.
+    pub fn mount_identity(mut self, prefix: &str, config: &serde_json::Value) -> Self {
+        // FNV-1a over the canonical JSON (keys sorted): stable across runs
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in config.to_string().bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.identities
+            .insert(mirage_types::normalize_path(prefix), format!("{h:016x}"));
         self
     }
     /// The default session's working directory.
@@ -172,7 +188,12 @@ impl WorkspaceBuilder {
                 }
                 let prefix = mirage_types::normalize_path(&m.prefix);
                 let policy = self.policies.get(&prefix).copied().unwrap_or_default();
-                let ns = format!("{}@{}", m.resource.name(), prefix.trim_end_matches('/'));
+                let id = self.identities.get(&prefix).map_or("", String::as_str);
+                let ns = format!(
+                    "{}#{id}@{}",
+                    m.resource.name(),
+                    prefix.trim_end_matches('/')
+                );
                 let (res, mc) = recall.wrap(&ns, m.resource.clone(), policy);
                 m.resource = res;
                 caches.push((prefix, mc));
@@ -245,7 +266,10 @@ impl Workspace {
                     format!("mount '{prefix}': write: conditional on a read-only mount"),
                 ));
             }
-            b = b.mount(prefix, res, m.mode).mount_policy(prefix, policy);
+            b = b
+                .mount(prefix, res, m.mode)
+                .mount_policy(prefix, policy)
+                .mount_identity(prefix, &m.config);
         }
         if let Some(c) = &cfg.cwd {
             b = b.cwd(c);

@@ -211,6 +211,18 @@ async fn grep_r_costs_one_listing_and_one_get_per_object_then_nothing() {
                 &reqs[..5]
             );
         }
+        // a glob over a directory: one listing, the stats come from it
+        let g = workspace(&e, &pfx, policy, "").await;
+        let from = log.offset();
+        let (out, err, code) = sh(&g, "cat /s3/logs/a/*.log | grep -c ERROR").await;
+        assert_eq!((out.as_str(), code), ("5\n", 0), "{name}: {err}");
+        let reqs = log.since(from, &pfx);
+        let lists = reqs.iter().filter(|r| is_list(r)).count();
+        let gets = reqs.iter().filter(|r| r.0 == "GET" && !is_list(r)).count();
+        assert!(
+            lists <= 1 && gets == 50 && reqs.len() == lists + gets,
+            "{name} glob: {reqs:?}"
+        );
         let stats = w.cache_stats();
         assert_eq!(stats[0].0, "/s3");
         println!("{name}: {:?}", stats[0].1);
