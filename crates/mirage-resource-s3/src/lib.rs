@@ -225,16 +225,64 @@ fn no_server(resource: &str, var: &str) -> Error {
     )
 }
 
+/// Deletes every key under a test instance's key prefix when dropped (the
+/// [`TestConfig::guard`] of the behaviour suite), so repeated runs do not
+/// pile objects up in the test server. Runs on its own thread and
+/// runtime, so it may be dropped anywhere; failures are only logged.
+struct Cleanup(serde_json::Value, &'static str);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let (config, name) = (self.0.clone(), self.1);
+        let job = std::thread::spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => return tracing::warn!("{name}: test cleanup: {e}"),
+            };
+            if let Err(e) = rt.block_on(cleanup(&config, name)) {
+                tracing::warn!("{name}: test cleanup: {e}");
+            }
+        });
+        let _ = job.join();
+    }
+}
+
+/// Deletes the keys (markers included) under the prefix of `config`.
+async fn cleanup(config: &serde_json::Value, name: &'static str) -> Result<()> {
+    let settings = match Preset::ALL.iter().find(|p| p.name() == name) {
+        Some(p) => p.resolve(parse::<S3AliasConfig>(name, config)?)?,
+        None => parse::<S3Config>(name, config)?.resolve()?,
+    };
+    if settings.key_prefix.is_empty() {
+        return Ok(());
+    }
+    let acc = Accessor::new(&settings)?;
+    acc.delete_prefix().await
+}
+
 fn s3_test_config() -> Result<TestConfig> {
     let (endpoint, bucket, prefix) = test_server("s3")?;
-    Ok(TestConfig::new(serde_json::json!({
-        "bucket": bucket,
-        "endpoint_url": endpoint,
-        "region": "us-east-1",
-        "key_prefix": prefix,
-        "aws_access_key_id": "test",
-        "aws_secret_access_key": "test",
-    })))
+    with_cleanup(
+        "s3",
+        serde_json::json!({
+            "bucket": bucket,
+            "endpoint_url": endpoint,
+            "region": "us-east-1",
+            "key_prefix": prefix,
+            "aws_access_key_id": "test",
+            "aws_secret_access_key": "test",
+        }),
+    )
+}
+
+fn with_cleanup(name: &'static str, config: serde_json::Value) -> Result<TestConfig> {
+    Ok(TestConfig {
+        guard: Box::new(Cleanup(config.clone(), name)),
+        config,
+    })
 }
 
 /// A test config of `preset` against the test server (its endpoint given
@@ -257,7 +305,7 @@ fn preset_test_config(preset: Preset) -> Result<TestConfig> {
     if let (Some((k, val)), Some(o)) = (extra, v.as_object_mut()) {
         o.insert(k.into(), val.into());
     }
-    Ok(TestConfig::new(v))
+    with_cleanup(preset.name(), v)
 }
 
 fn s3_schema() -> mirage_ops::schemars::Schema {

@@ -591,6 +591,43 @@ impl Accessor {
         self.delete_marker(&path).await
     }
 
+    /// Deletes every key under the mount's key prefix, markers included
+    /// (bulk deletes of up to 1000 keys; a marker by its own request).
+    /// For test cleanup. Errors: the first failed request.
+    pub async fn delete_prefix(&self) -> Result<()> {
+        let mut token = None;
+        loop {
+            let page = self
+                .list_page(&self.prefix, false, LIST_PAGE, None, token, "/")
+                .await?;
+            let (markers, files): (Vec<&ObjectMeta>, Vec<&ObjectMeta>) =
+                page.result.objects.iter().partition(|m| m.size == 0);
+            let locs = files
+                .iter()
+                .map(|m| Ok(m.location.clone()))
+                .collect::<Vec<_>>();
+            let mut deleted = self
+                .store
+                .delete_stream(futures::stream::iter(locs).boxed());
+            while let Some(r) = deleted.next().await {
+                r.map_err(|e| self.err(e, "/"))?;
+            }
+            for m in markers {
+                // An empty file, or a marker whose key ends with `/`.
+                let k = m.location.as_ref();
+                self.store
+                    .delete(&m.location)
+                    .await
+                    .map_err(|e| self.err(e, k))?;
+                self.raw("DELETE", &format!("{k}/")).await?;
+            }
+            token = page.page_token;
+            if token.is_none() {
+                return Ok(());
+            }
+        }
+    }
+
     /// Renames by copy + delete (not atomic: a reader may see both names
     /// for a moment, and a failure half-way leaves both). A directory is
     /// renamed key by key (one recursive listing, a copy and a delete per
