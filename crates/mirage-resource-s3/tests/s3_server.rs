@@ -89,6 +89,26 @@ impl Server {
         .unwrap()
     }
 
+    /// Deletes the test's keys (the large ones would pile up in the
+    /// server across runs).
+    async fn clean(&self, prefix: &str) {
+        let settings = serde_json::from_value::<mirage_resource_s3::config::S3Config>(json!({
+            "bucket": self.bucket,
+            "endpoint_url": self.endpoint,
+            "key_prefix": prefix,
+            "aws_access_key_id": "test",
+            "aws_secret_access_key": "test",
+        }))
+        .unwrap()
+        .resolve()
+        .unwrap();
+        mirage_resource_s3::accessor::Accessor::new(&settings)
+            .unwrap()
+            .delete_prefix()
+            .await
+            .unwrap();
+    }
+
     /// The size of the log now (requests after it are the test's).
     fn mark(&self) -> u64 {
         std::fs::metadata(self.log.as_ref().unwrap()).map_or(0, |m| m.len())
@@ -197,6 +217,11 @@ async fn ranged_read_is_one_ranged_get() {
             .await
             .unwrap()
             .is_empty()
+    );
+    s.clean(&p).await;
+    assert_eq!(
+        r.stat("/big.bin").await.unwrap_err().kind,
+        ErrorKind::NotFound
     );
 }
 
@@ -313,6 +338,7 @@ async fn large_write_is_multipart_and_small_is_one_put() {
     let puts: Vec<_> = lines.iter().filter(|l| l.contains("\"PUT ")).collect();
     assert_eq!(puts.len(), 1, "{lines:#?}");
     assert!(!lines.iter().any(|l| l.contains("uploads")), "{lines:#?}");
+    s.clean(&p).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
