@@ -101,9 +101,6 @@ impl Accessor {
                 retry_timeout: s.timeout,
                 ..RetryConfig::default()
             });
-        if let Some(r) = &s.region {
-            b = b.with_region(r);
-        }
         let region = s
             .region
             .clone()
@@ -117,6 +114,8 @@ impl Accessor {
                 }
             })
             .unwrap_or_else(|| "us-east-1".into());
+        // The same region for object_store and for the marker requests.
+        b = b.with_region(&region);
         let bucket_url = match (&s.endpoint, s.virtual_hosted) {
             (Some(e), _) => {
                 b = b.with_endpoint(e);
