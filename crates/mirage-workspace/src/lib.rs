@@ -260,6 +260,15 @@ impl Workspace {
                 m.write.as_deref(),
                 index_ttl,
             )?;
+            if policy.write == mirage_recall::WritePolicy::Conditional && !res.capability().remote {
+                return Err(Error::msg(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "mount '{prefix}': write: conditional is not supported on a {} mount (only remote mounts such as s3 and redis keep the version last read)",
+                        m.resource
+                    ),
+                ));
+            }
             if policy.write == mirage_recall::WritePolicy::Conditional && !m.mode.allows_write() {
                 return Err(Error::msg(
                     ErrorKind::InvalidInput,

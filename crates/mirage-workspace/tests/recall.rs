@@ -509,3 +509,35 @@ async fn a_tree_walk_costs_one_listing() {
     assert!(out2.starts_with(&out) && out2.ends_with("12\n"), "{out2}");
     assert_eq!(remote.total(), before, "warm: no backend request");
 }
+
+/// The cache keys of a mount block are checked when the workspace is
+/// built, with the model product's rules, and `write: conditional` on a
+/// local mount says it is not supported instead of doing nothing.
+#[tokio::test]
+async fn mount_cache_keys_are_validated() {
+    let bad = [
+        (
+            "{resource: ram, mode: write, write: conditional}",
+            "write: conditional is not supported on a ram mount",
+        ),
+        (
+            "{resource: ram, read: fresh, ttl: 5}",
+            "ttl pins the read bound",
+        ),
+        (
+            "{resource: ram, read: sometimes}",
+            "read: \"sometimes\" is not one of fresh, bounded, off",
+        ),
+        ("{resource: ram, ttl: 0}", "ttl must be at least 1 second"),
+    ];
+    for (mount, want) in bad {
+        let cfg =
+            mirage_workspace::WorkspaceConfig::from_yaml(&format!("mounts:\n  /m: {mount}\n"))
+                .unwrap();
+        let e = match Workspace::from_config(&cfg).await {
+            Ok(_) => panic!("{mount}: accepted"),
+            Err(e) => e,
+        };
+        assert!(e.to_string().contains(want), "{mount}: {e}");
+    }
+}
