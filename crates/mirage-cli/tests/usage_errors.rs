@@ -118,8 +118,14 @@ fn mount_errors_exit_2_and_name_what_is_missing() {
         ("/x=disk", "missing the disk root"),
         ("/x", "expected PREFIX=SPEC"),
         ("x=ram", "must be an absolute path"),
-        ("/x=s3", "missing the s3 bucket after 's3:' (PREFIX=s3:BUCKET[:MODE])"),
-        ("/x=nosuch", "unknown resource type 'nosuch' (known: backblaze, ceph,"),
+        (
+            "/x=s3",
+            "missing the s3 bucket after 's3:' (PREFIX=s3:BUCKET[:MODE])",
+        ),
+        (
+            "/x=nosuch",
+            "unknown resource type 'nosuch' (known: backblaze, ceph,",
+        ),
         ("/x=ram:foo", "'ram' takes no argument, got 'foo'"),
         ("/x=ram:foo:write", "'ram' takes no argument, got 'foo'"),
         ("/x=disk:./no-such-dir", "no-such-dir"),
