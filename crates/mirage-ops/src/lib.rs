@@ -275,11 +275,13 @@ pub trait Resource: Send + Sync + 'static {
     /// directory `path` (`grep -r`, `find`, `du`): a cache in front of a
     /// resource with [`Capability::recursive_list`] fetches it in one
     /// recursive listing (seed 003's scope push-down) and answers the
-    /// walk's per-directory listings and stats from it. The default does
+    /// walk's per-directory listings and stats from it; with `contents`
+    /// (the walk reads every file: `grep -r`) it may also fetch the files'
+    /// bytes concurrently, within a budget. The default does
     /// nothing. Errors: none that the caller must act on (it may ignore
     /// them; the walk reports its own).
-    async fn prefetch_tree(&self, path: &str) -> Result<()> {
-        let _ = path;
+    async fn prefetch_tree(&self, path: &str, contents: bool) -> Result<()> {
+        let _ = (path, contents);
         Ok(())
     }
     /// Sets the permission bits of `path` to `mode & 0o7777`, following a

@@ -21,6 +21,12 @@ use crate::entry::{FileEntry, IndexBody, decode_index, encode_index, now_ms, you
 use crate::tier::SharedTier;
 use crate::{CacheStats, Counters};
 
+/// How many files a tree walk that reads them (`grep -r`) fetches at once.
+const READ_AHEAD: usize = 16;
+/// A walk's read-ahead is skipped for a tree of more files than this…
+const READ_AHEAD_FILES: usize = 10_000;
+/// …or of more bytes than this (or than one cache entry may hold).
+const READ_AHEAD_BYTES: u64 = 64 << 20;
 /// Listings longer than this are streamed through but not cached.
 const MAX_LISTING: usize = 100_000;
 /// How many exact keys the stale-store guard remembers before it forgets
@@ -829,7 +835,7 @@ impl Resource for CachedResource {
         self.change(&[(from, true), (to, true)], self.inner.rename(from, to))
             .await
     }
-    async fn prefetch_tree(&self, path: &str) -> Result<()> {
+    async fn prefetch_tree(&self, path: &str, contents: bool) -> Result<()> {
         if self.off() || !self.inner.capability().recursive_list {
             return Ok(());
         }
@@ -838,9 +844,51 @@ impl Resource for CachedResource {
             ..ListOptions::default()
         };
         let mut s = self.list_cached(path, &opts).await?;
+        let mut files = Vec::new();
+        let mut total = 0u64;
+        let mut within = contents && matches!(self.cache.policy.read, ReadPolicy::Bounded(_));
         while let Some(e) = s.next().await {
-            e?;
+            let e = e?;
+            if within && e.is_file() {
+                total += e.size;
+                files.push(e.name);
+                within = files.len() <= READ_AHEAD_FILES
+                    && total <= self.cache.max_entry.min(READ_AHEAD_BYTES);
+            }
         }
+        if !within {
+            return Ok(());
+        }
+        // read-ahead: the walk reads every file, so fetch them `READ_AHEAD`
+        // at a time now (each through the cache: one GET, stored), instead
+        // of one after another later; only under `bounded`, where the walk's
+        // own reads are then answered without a request
+        let base = normalize_path(path);
+        futures::stream::iter(files)
+            .for_each_concurrent(READ_AHEAD, |rel| {
+                let p = if base == "/" {
+                    format!("/{rel}")
+                } else {
+                    format!("{base}/{rel}")
+                };
+                async move {
+                    // already cached and trusted: nothing to fetch (and no
+                    // hit counted for a read nobody asked for)
+                    if let ReadPolicy::Bounded(t) = self.cache.policy.read
+                        && let Some(raw) = self.cache.files.get(&self.cache.key('d', &p)).await
+                        && FileEntry::decode(&raw).is_some_and(|e| young(e.stored_ms, t))
+                    {
+                        return;
+                    }
+                    if let Ok(ReadResult::Data { source, .. }) =
+                        self.read_cached(&p, &ReadOptions::default()).await
+                    {
+                        let mut s = source.into_stream();
+                        while let Some(Ok(_)) = s.next().await {}
+                    }
+                }
+            })
+            .await;
         Ok(())
     }
     async fn chmod(&self, path: &str, mode: u32) -> Result<()> {

@@ -220,8 +220,8 @@ impl Vfs for ProcSubVfs {
     async fn symlink(&self, target: &str, path: &str) -> Result<()> {
         self.inner.symlink(target, path).await
     }
-    async fn prefetch_tree(&self, path: &str) -> Result<()> {
-        self.inner.prefetch_tree(path).await
+    async fn prefetch_tree(&self, path: &str, contents: bool) -> Result<()> {
+        self.inner.prefetch_tree(path, contents).await
     }
     async fn realpath(&self, path: &str) -> Result<String> {
         match self.files.get(path) {

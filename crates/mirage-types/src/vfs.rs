@@ -390,12 +390,14 @@ pub trait Vfs: Send + Sync {
         Err(crate::Error::at(crate::ErrorKind::Unsupported, path))
     }
     /// A hint that the caller is about to walk the whole tree below the
-    /// directory `path` (`grep -r`, `find`, `du`, `rg`): the router passes
-    /// it to the mount's cache, which may fetch the tree in one recursive
-    /// listing (seed 003's scope push-down). The default (an overlay, a
+    /// directory `path` (`grep -r`, `find`, `du`, `rg`), and with
+    /// `contents` also to read every file in it (`grep -r`, `rg`): the
+    /// router passes it to the mount's cache, which may fetch the tree in
+    /// one recursive listing (seed 003's scope push-down) and the files'
+    /// bytes concurrently, within a budget. The default (an overlay, a
     /// local mount) does nothing. Callers ignore its errors.
-    async fn prefetch_tree(&self, path: &str) -> Result<()> {
-        let _ = path;
+    async fn prefetch_tree(&self, path: &str, contents: bool) -> Result<()> {
+        let _ = (path, contents);
         Ok(())
     }
     /// The mount that owns `path` (longest prefix), if any.

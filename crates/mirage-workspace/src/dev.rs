@@ -247,8 +247,8 @@ impl Vfs for DevStreams {
     async fn symlink(&self, target: &str, path: &str) -> Result<()> {
         self.inner.symlink(target, path).await
     }
-    async fn prefetch_tree(&self, path: &str) -> Result<()> {
-        self.inner.prefetch_tree(path).await
+    async fn prefetch_tree(&self, path: &str, contents: bool) -> Result<()> {
+        self.inner.prefetch_tree(path, contents).await
     }
     async fn realpath(&self, path: &str) -> Result<String> {
         self.inner.realpath(path).await

@@ -540,12 +540,12 @@ impl Vfs for Router {
             .map_err(|e| at(e, &path))
     }
 
-    async fn prefetch_tree(&self, path: &str) -> Result<()> {
+    async fn prefetch_tree(&self, path: &str, contents: bool) -> Result<()> {
         let path = normalize_path(path);
         match self.resolve(&path) {
             Some((m, rel)) => m
                 .resource
-                .prefetch_tree(&rel)
+                .prefetch_tree(&rel, contents)
                 .await
                 .map_err(|e| at(e, &path)),
             None => Ok(()),

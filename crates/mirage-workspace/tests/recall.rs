@@ -489,6 +489,12 @@ async fn a_tree_walk_costs_one_listing() {
             remote.put_behind(&format!("{d}/f{i}{j}.log"), body).await;
         }
     }
+    // find walks the tree without reading it: one listing, no read
+    let f = ws(&remote, MountPolicy::default());
+    let (out, _) = sh(&f, "find /r/logs -name '*.log' | wc -l").await;
+    assert_eq!(out, "12\n");
+    assert_eq!((remote.count("list"), remote.count("read")), (1, 0));
+    remote.calls.lock().unwrap().clear();
     let w = ws(&remote, MountPolicy::default());
     let (out, code) = sh(&w, "grep -rc ERROR /r/logs | sort").await;
     assert_eq!(code, 0, "{out}");

@@ -1029,7 +1029,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         'outer: for start in &paths {
             let abs = ctx.resolve(start);
             // one recursive listing of the tree where the mount can (a hint)
-            let _ = ctx.vfs.prefetch_tree(&abs).await;
+            let _ = ctx.vfs.prefetch_tree(&abs, false).await;
             let st = if follow == Follow::Never {
                 ctx.vfs.lstat(&abs).await
             } else {

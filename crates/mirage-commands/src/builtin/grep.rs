@@ -1241,7 +1241,7 @@ impl Grep {
         let abs = ctx.resolve(operand);
         if self.recursive && !self.skip_dirs {
             // one recursive listing of the tree where the mount can (a hint)
-            let _ = ctx.vfs.prefetch_tree(&abs).await;
+            let _ = ctx.vfs.prefetch_tree(&abs, true).await;
         }
         let st = match ctx.vfs.stat(&abs).await {
             Ok(s) => s,

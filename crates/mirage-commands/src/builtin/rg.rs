@@ -613,7 +613,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
             } else {
                 display
             };
-            let _ = ctx.vfs.prefetch_tree(&abs).await;
+            let _ = ctx.vfs.prefetch_tree(&abs, true).await;
             let found = walk(ctx, &mut g, &filter, &display, &abs).await;
             files.extend(found.into_iter().map(|(d, a)| {
                 let d = if implicit {
