@@ -397,6 +397,80 @@ pub(crate) struct FileWalk {
     name: String,
     /// The exit status so far.
     pub status: i32,
+    /// Which part of each file the walk's command prints, when it is a
+    /// part a ranged read can fetch alone (see [`Part`]).
+    pub part: Option<Part>,
+}
+
+/// A part of a file that a ranged read fetches without the rest (where
+/// the mount reads ranges natively, an S3 `Range` GET): only for regular
+/// files of at least [`RANGED_FROM`] bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// The first N bytes (`head -c N`).
+    FirstBytes(u64),
+    /// The last N bytes (`tail -c N`).
+    LastBytes(u64),
+    /// The last N records ending in the delimiter (`tail -n N`): read in
+    /// blocks from the end until they hold N records.
+    LastRecords(u64, u8),
+}
+
+/// Files smaller than this are read whole (one request either way).
+pub(crate) const RANGED_FROM: u64 = 1 << 20;
+
+/// The bytes of `abs` that hold `part` (a suffix or prefix the command's
+/// own code then cuts exactly as it would cut the whole file), or `None`
+/// to read the whole file (not a large regular file, or any error: the
+/// normal open reports it).
+async fn ranged_part(vfs: &dyn mirage_types::Vfs, abs: &str, part: Part) -> Option<ByteSource> {
+    use mirage_types::{ByteRange, ReadOptions};
+    let st = vfs.stat(abs).await.ok()?;
+    if !st.is_file() || st.size < RANGED_FROM {
+        return None;
+    }
+    let size = st.size;
+    let read = |range: ByteRange| async move {
+        let opts = ReadOptions {
+            range: Some(range),
+            if_none_match: None,
+        };
+        vfs.read_with(abs, &opts).await.ok()?.into_source()
+    };
+    match part {
+        Part::FirstBytes(n) => read(ByteRange::new(0, n)).await,
+        Part::LastBytes(n) => read(ByteRange::from_offset(size.saturating_sub(n))).await,
+        Part::LastRecords(n, delim) => {
+            // blocks from the end, doubling, until the suffix holds n
+            // records after its first delimiter (or is the whole file)
+            let mut start = size;
+            let mut block: u64 = 64 << 10;
+            let mut suffix = bytes::BytesMut::new();
+            loop {
+                let from = start.saturating_sub(block);
+                let chunk = read(ByteRange::new(from, start - from))
+                    .await?
+                    .collect()
+                    .await
+                    .ok()?;
+                let mut joined = bytes::BytesMut::with_capacity(chunk.len() + suffix.len());
+                joined.extend_from_slice(&chunk);
+                joined.extend_from_slice(&suffix);
+                suffix = joined;
+                start = from;
+                if start == 0 {
+                    break;
+                }
+                let body = suffix.strip_suffix(&[delim]).unwrap_or(&suffix);
+                // n records need n delimiters before them in the suffix
+                if memchr::memchr_iter(delim, body).count() as u64 >= n {
+                    break;
+                }
+                block = block.saturating_mul(2);
+            }
+            Some(ByteSource::Bytes(suffix.freeze()))
+        }
+    }
 }
 
 impl FileWalk {
@@ -411,6 +485,7 @@ impl FileWalk {
             first: true,
             name: String::new(),
             status: 0,
+            part: None,
         }
     }
 
@@ -428,7 +503,19 @@ impl FileWalk {
                 if self.first { "" } else { "\n" },
                 self.name
             );
-            let src = match open_input_err(ctx, &operand).await {
+            let ranged = match self.part {
+                Some(part) if operand != "-" => {
+                    let abs = ctx.resolve(&operand);
+                    let vfs = ctx.vfs.clone();
+                    ranged_part(vfs.as_ref(), &abs, part).await
+                }
+                _ => None,
+            };
+            let opened = match ranged {
+                Some(src) => Ok(src),
+                None => open_input_err(ctx, &operand).await,
+            };
+            let src = match opened {
                 Ok(s) => s,
                 Err(e) if e.kind == ErrorKind::IsADirectory => {
                     if self.headers {
@@ -519,10 +606,15 @@ pub(crate) async fn count_each_file<C: Copy>(
     p: &ParsedArgs,
     parse: fn(&str) -> Option<C>,
     default: C,
+    part: fn(CountArgs<C>) -> Option<Part>,
     one: OneFile<CountArgs<C>>,
 ) -> i32 {
     match parse_line_or_byte_count(ctx, p, parse, default).await {
-        Ok(arg) => FileWalk::new(p).each(ctx, arg, one).await,
+        Ok(arg) => {
+            let mut walk = FileWalk::new(p);
+            walk.part = part(arg);
+            walk.each(ctx, arg, one).await
+        }
         Err(code) => code,
     }
 }

@@ -82,6 +82,8 @@ impl Resource for Remote {
     async fn read_with(&self, path: &str, opts: &ReadOptions) -> Result<ReadResult> {
         self.hit(if opts.if_none_match.is_some() {
             "conditional_read"
+        } else if opts.range.is_some() {
+            "ranged_read"
         } else {
             "read"
         });
@@ -357,7 +359,7 @@ async fn ranges_are_cached_and_served_from_whole_entries() {
             .unwrap();
         assert_eq!(&b.collect().await.unwrap()[..], b"234");
     }
-    assert_eq!(remote.count("read"), 1, "the range was cached");
+    assert_eq!(remote.count("ranged_read"), 1, "the range was cached");
     assert_eq!(cat(v.as_ref(), "/r/big").await, "0123456789");
     let before = remote.total();
     let b = v
@@ -545,4 +547,54 @@ async fn mount_cache_keys_are_validated() {
         };
         assert!(e.to_string().contains(want), "{mount}: {e}");
     }
+}
+
+/// `head -c`, `tail -c` and `tail -n` of a large file read only its ends
+/// (ranged reads), with the same output as reading it whole.
+#[tokio::test]
+async fn head_and_tail_of_a_large_file_are_ranged_reads() {
+    let remote = Remote::new();
+    let mut text = String::new();
+    for i in 0..300_000 {
+        text.push_str(&format!("line {i}\n"));
+    }
+    let size = text.len();
+    assert!(size > 3 << 20);
+    remote
+        .ram
+        .write("/big", ByteSource::Bytes(Bytes::from(text.clone())))
+        .await
+        .unwrap();
+    remote
+        .ram
+        .write(
+            "/nonl",
+            ByteSource::Bytes(Bytes::from(text.trim_end().to_string())),
+        )
+        .await
+        .unwrap();
+    let w = ws(&remote, policy(ReadPolicy::Off, WritePolicy::Unconditional));
+    let lines: Vec<&str> = text.lines().collect();
+    let last = |n: usize| lines[lines.len() - n..].join("\n") + "\n";
+    let cases: Vec<(&str, String)> = vec![
+        ("tail -n 5 /r/big", last(5)),
+        (
+            "tail -n 20000 /r/big | sed -n '1p;$p'",
+            format!(
+                "{}\n{}\n",
+                lines[lines.len() - 20000],
+                lines[lines.len() - 1]
+            ),
+        ),
+        ("tail -n 20000 /r/big | wc -l", "20000\n".to_string()),
+        ("tail -c 13 /r/big", text[size - 13..].to_string()),
+        ("head -c 12 /r/big", text[..12].to_string()),
+        ("tail -n 2 /r/nonl", last(2).trim_end().to_string()),
+    ];
+    for (line, want) in cases {
+        let (out, code) = sh(&w, line).await;
+        assert_eq!((out, code), (want, 0), "{line}");
+    }
+    assert_eq!(remote.count("read"), 0, "no command read the whole file");
+    assert!(remote.count("ranged_read") >= 5);
 }

@@ -8,7 +8,7 @@ use mirage_types::ByteSource;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
 
-use crate::util::{FileEnd, LastUnits, count_each_file, parse_cmd, write_part};
+use crate::util::{FileEnd, LastUnits, Part, count_each_file, parse_cmd, write_part};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::value("lines", Some('n'), Some("lines")),
@@ -144,6 +144,11 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         &p,
         parse_count,
         Count::First(10),
+        // `head -c N` of a large file: one ranged read of N bytes
+        |arg| match arg {
+            (Count::First(n), true, _) => Some(Part::FirstBytes(n)),
+            _ => None,
+        },
         |ctx, src, (count, bytes, delim)| Box::pin(head_one(ctx, src, count, bytes, delim)),
     )
     .await)

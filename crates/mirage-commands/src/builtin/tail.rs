@@ -9,7 +9,7 @@ use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
 
 use super::head::parse_size;
-use crate::util::{FileEnd, LastUnits, count_each_file, parse_cmd, write_part};
+use crate::util::{FileEnd, LastUnits, Part, count_each_file, parse_cmd, write_part};
 
 const OPTS: &[OptSpec] = &[
     OptSpec::value("lines", Some('n'), Some("lines")),
@@ -169,6 +169,13 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         &p,
         parse_count,
         Count::Last(10),
+        // `tail -c N` / `tail -n N` of a large file: ranged reads of its end
+        |arg| match arg {
+            (Count::Last(0), _, _) => None,
+            (Count::Last(n), true, _) => Some(Part::LastBytes(n)),
+            (Count::Last(n), false, delim) => Some(Part::LastRecords(n, delim)),
+            _ => None,
+        },
         |ctx, src, (count, bytes, delim)| Box::pin(tail_one(ctx, src, count, bytes, delim)),
     )
     .await)
