@@ -592,23 +592,19 @@ impl CachedResource {
                             && !(recursive && v.is_empty())
                         {
                             if recursive {
+                                // every directory's listing and every stat
                                 derive_tree(&cache, &p, &v, snap).await;
-                            }
-                            // each entry's stat, so `stat` after `ls` costs nothing
-                            let base = if p == "/" { String::new() } else { p.clone() };
-                            for e in &v {
-                                let child = format!("{base}/{}", e.name);
-                                let mut s = e.clone();
-                                s.name = basename(&child);
-                                let k = cache.key('s', &child);
-                                cache
-                                    .store(
-                                        &cache.index,
-                                        &k,
-                                        encode_index(&IndexBody::Stat(Some(s))),
-                                        snap,
-                                    )
-                                    .await;
+                            } else {
+                                // each entry's stat, so `stat` after `ls` costs nothing
+                                let base = if p == "/" { String::new() } else { p.clone() };
+                                for e in &v {
+                                    let child = format!("{base}/{}", e.name);
+                                    let mut s = e.clone();
+                                    s.name = basename(&child);
+                                    let k = cache.key('s', &child);
+                                    let body = encode_index(&IndexBody::Stat(Some(s)));
+                                    cache.store(&cache.index, &k, body, snap).await;
+                                }
                             }
                             cache
                                 .store(&cache.index, &key, encode_index(&IndexBody::List(v)), snap)
