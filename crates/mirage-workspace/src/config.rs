@@ -35,6 +35,19 @@ pub struct WorkspaceConfig {
     /// Execution limits of every line (defaults: [`mirage_shell::state::Limits`]).
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// The mode of every mount that names none (`read`, `write` or
+    /// `exec`; the model product's workspace-level `mode`). Unset: `read`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub mode: Option<MountMode>,
+    /// The workspace id the daemon gives it when the create request names
+    /// none (the model product's `workspace_id`).
+    #[serde(default)]
+    pub workspace_id: Option<String>,
+    /// The id of the session lines run in when they name none (default
+    /// `default`; the model product's `default_session_id`).
+    #[serde(default)]
+    pub default_session_id: Option<String>,
 }
 
 /// The `limits:` section: each key set replaces the shell's default
@@ -104,10 +117,10 @@ pub struct MountConfig {
     /// The registered resource name (`ram`, `disk`, …); `vfs` is an alias.
     #[serde(alias = "vfs")]
     pub resource: String,
-    /// `read` (default), `write` or `exec`.
+    /// `read`, `write` or `exec`; unset: the workspace's `mode`, else `read`.
     #[serde(default)]
-    #[schemars(with = "String")]
-    pub mode: MountMode,
+    #[schemars(with = "Option<String>")]
+    pub mode: Option<MountMode>,
     /// The resource's own config object.
     #[serde(default)]
     pub config: serde_json::Value,
@@ -174,10 +187,157 @@ impl WorkspaceConfig {
             .map_err(|e| Error::msg(ErrorKind::InvalidInput, format!("config: {e}")))
     }
 
+    /// Parses a config already held as JSON (a daemon request's `config`),
+    /// without interpolation. Errors (`InvalidInput`) name the unknown or
+    /// malformed key.
+    pub fn from_json_value(value: serde_json::Value) -> Result<Self> {
+        serde_json::from_value(value)
+            .map_err(|e| Error::msg(ErrorKind::InvalidInput, format!("config: {e}")))
+    }
+
+    /// The mode of mount `m`: its own `mode`, else the workspace's, else `read`.
+    pub fn mode_of(&self, m: &MountConfig) -> MountMode {
+        m.mode.or(self.mode).unwrap_or(MountMode::Read)
+    }
+
+    /// This config with every credential replaced by [`REDACTED`]: the value
+    /// of each key whose name says it holds one (`secret`, `password`,
+    /// `token`, `access_key`, `api_key`, `credential`, `private_key`, in any
+    /// case, at any depth: mount configs, `env:`, `cache:`), and the password
+    /// of any URL (`redis://:pw@host` becomes `redis://:***@host`). What
+    /// snapshots, replies and logs carry.
+    pub fn redacted(&self) -> WorkspaceConfig {
+        let Ok(mut v) = serde_json::to_value(self) else {
+            return WorkspaceConfig::default();
+        };
+        redact_value(&mut v);
+        serde_json::from_value(v).unwrap_or_default()
+    }
+
+    /// Fills every [`REDACTED`] value (as [`WorkspaceConfig::redacted`]
+    /// left it) from the environment variable named as its key in upper
+    /// case (`aws_secret_access_key` from `AWS_SECRET_ACCESS_KEY`), looked up
+    /// with `lookup`. Errors (`InvalidInput`): the missing variables, all
+    /// named at once; a URL whose password was redacted (give the config
+    /// again with it).
+    pub fn restore_secrets(&mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<()> {
+        let mut v = serde_json::to_value(&*self)
+            .map_err(|e| Error::msg(ErrorKind::InvalidInput, format!("config: {e}")))?;
+        let mut missing = Vec::new();
+        restore_value(&mut v, &lookup, &mut missing);
+        if !missing.is_empty() {
+            missing.dedup();
+            return Err(Error::msg(
+                ErrorKind::InvalidInput,
+                format!(
+                    "missing environment variables for redacted credentials: {}",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        *self = Self::from_json_value(v)?;
+        Ok(())
+    }
+
     /// The JSON Schema of the config document.
     pub fn json_schema() -> serde_json::Value {
         serde_json::to_value(schemars::schema_for!(WorkspaceConfig))
             .unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// What a redacted credential reads as.
+pub const REDACTED: &str = "***";
+
+/// The words that mark a key as holding a credential.
+const SECRET_WORDS: &[&str] = &[
+    "secret",
+    "password",
+    "passwd",
+    "token",
+    "access_key",
+    "api_key",
+    "apikey",
+    "credential",
+    "private_key",
+];
+
+/// Whether a key's name says its value is a credential.
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|w| k.contains(w))
+}
+
+/// `text` with the password of a URL in it replaced by [`REDACTED`]
+/// (`scheme://user:pw@host…`); other text unchanged.
+fn redact_url(text: &str) -> Option<String> {
+    let scheme_end = text.find("://")? + 3;
+    let rest = &text[scheme_end..];
+    let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = rest[..auth_end].rfind('@')?;
+    let colon = rest[..at].find(':')?;
+    if &rest[colon + 1..at] == REDACTED {
+        return None;
+    }
+    Some(format!(
+        "{}{}:{REDACTED}{}",
+        &text[..scheme_end],
+        &rest[..colon],
+        &rest[at..]
+    ))
+}
+
+fn redact_value(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                match val {
+                    serde_json::Value::String(s) if is_secret_key(k) && !s.is_empty() => {
+                        *s = REDACTED.to_string();
+                    }
+                    _ => redact_value(val),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_value),
+        serde_json::Value::String(s) => {
+            if let Some(r) = redact_url(s) {
+                *s = r;
+            }
+        }
+        _ => {}
+    }
+}
+
+fn restore_value(
+    v: &mut serde_json::Value,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    missing: &mut Vec<String>,
+) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                match val {
+                    serde_json::Value::String(s) if s == REDACTED => {
+                        let name = k.to_ascii_uppercase();
+                        match lookup(&name) {
+                            Some(x) => *s = x,
+                            None => missing.push(name),
+                        }
+                    }
+                    serde_json::Value::String(s) if s.contains(&format!(":{REDACTED}@")) => {
+                        missing.push(format!("(the password of {k}: give the config again)"));
+                    }
+                    _ => restore_value(val, lookup, missing),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for x in items {
+                restore_value(x, lookup, missing);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -191,12 +351,44 @@ mod tests {
             "mounts:\n  /data: {resource: ram, mode: write}\n  /b: {vfs: ram}\n",
         )
         .unwrap();
-        assert_eq!(c.mounts["/data"].mode, MountMode::Write);
+        assert_eq!(c.mode_of(&c.mounts["/data"]), MountMode::Write);
         assert_eq!(c.mounts["/b"].resource, "ram");
-        assert_eq!(c.mounts["/b"].mode, MountMode::Read);
+        assert_eq!(c.mode_of(&c.mounts["/b"]), MountMode::Read);
+        let c = WorkspaceConfig::from_yaml("mode: write\nmounts:\n  /b: {vfs: ram}\n").unwrap();
+        assert_eq!(c.mode_of(&c.mounts["/b"]), MountMode::Write);
         let e = WorkspaceConfig::from_yaml("mounts:\n  /data: {resource: ram, colour: red}\n")
             .unwrap_err();
         assert!(e.to_string().contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn redaction_round_trips_through_the_environment() {
+        let c = WorkspaceConfig::from_yaml(
+            "mounts:\n  /s3: {resource: s3, config: {bucket: b, aws_access_key_id: AKIA1, aws_secret_access_key: s3cr3t}}\n\
+             env: {API_TOKEN: tok1, GREETING: hi}\n\
+             cache: {type: redis, url: 'redis://:pw9@127.0.0.1:6379/0'}\n",
+        )
+        .unwrap();
+        let r = c.redacted();
+        let text = serde_json::to_string(&r).unwrap();
+        for secret in ["AKIA1", "s3cr3t", "tok1", "pw9"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("\"GREETING\":\"hi\""), "{text}");
+        assert!(text.contains("redis://:***@127.0.0.1:6379/0"), "{text}");
+        let mut back = r.clone();
+        let e = back.restore_secrets(|_| None).unwrap_err().to_string();
+        assert!(
+            e.contains("AWS_SECRET_ACCESS_KEY") && e.contains("API_TOKEN"),
+            "{e}"
+        );
+        let mut back = WorkspaceConfig { cache: None, ..r };
+        back.restore_secrets(|n| Some(format!("from-{n}"))).unwrap();
+        assert_eq!(back.env["API_TOKEN"], "from-API_TOKEN");
+        assert_eq!(
+            back.mounts["/s3"].config["aws_secret_access_key"],
+            "from-AWS_SECRET_ACCESS_KEY"
+        );
     }
 
     #[test]

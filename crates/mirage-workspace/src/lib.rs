@@ -21,6 +21,7 @@ pub mod dev;
 pub mod host;
 pub mod router;
 pub mod schema;
+pub mod session;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -34,6 +35,7 @@ pub use config::{LimitsConfig, MountConfig, WorkspaceConfig};
 pub use mirage_shell::jobs::CancellationToken;
 pub use mirage_shell::state::Limits;
 pub use router::{Mount, Router};
+pub use session::{HistoryEntry, SessionSnapshot};
 
 /// What one `execute` produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,6 +64,7 @@ pub struct Session {
     /// The id.
     pub id: String,
     state: tokio::sync::Mutex<ShellState>,
+    history: Mutex<session::History>,
 }
 
 struct Inner {
@@ -74,12 +77,40 @@ struct Inner {
     default_env: BTreeMap<String, String>,
     next_id: Mutex<u64>,
     limits: Limits,
+    /// Whether each line run is also added to the session's shell history
+    /// list, as an interactive shell adds what it reads.
+    shell_history: std::sync::atomic::AtomicBool,
 }
 
 /// A workspace: mounts, router, command host and sessions. Cheap to clone.
 #[derive(Clone)]
 pub struct Workspace {
     inner: Arc<Inner>,
+}
+
+/// Where and when a line started (for its [`HistoryEntry`]).
+struct LineStart {
+    cwd: String,
+    at: std::time::Instant,
+    unix: f64,
+}
+
+impl Session {
+    /// Adds the history entry of a line that ended with `code`.
+    fn record(&self, start: LineStart, line: &str, code: i32, bytes_out: Option<u64>) {
+        let e = HistoryEntry {
+            line: line.to_string(),
+            cwd: start.cwd,
+            exit_code: code,
+            duration_ms: start.at.elapsed().as_secs_f64() * 1000.0,
+            bytes_out,
+            started_at: start.unix,
+        };
+        match self.history.lock() {
+            Ok(mut h) => h.push(e),
+            Err(p) => p.into_inner().push(e),
+        }
+    }
 }
 
 /// Builds a [`Workspace`].
@@ -210,6 +241,7 @@ impl WorkspaceBuilder {
                 default_cwd,
                 default_env: self.env,
                 next_id: Mutex::new(0),
+                shell_history: std::sync::atomic::AtomicBool::new(false),
                 limits: self.limits,
             }),
         };
@@ -269,14 +301,15 @@ impl Workspace {
                     ),
                 ));
             }
-            if policy.write == mirage_recall::WritePolicy::Conditional && !m.mode.allows_write() {
+            let mode = cfg.mode_of(m);
+            if policy.write == mirage_recall::WritePolicy::Conditional && !mode.allows_write() {
                 return Err(Error::msg(
                     ErrorKind::InvalidInput,
                     format!("mount '{prefix}': write: conditional on a read-only mount"),
                 ));
             }
             b = b
-                .mount(prefix, res, m.mode)
+                .mount(prefix, res, mode)
                 .mount_policy(prefix, policy)
                 .mount_identity(prefix, &m.config);
         }
@@ -288,6 +321,16 @@ impl Workspace {
         }
         b = b.limits(cfg.limits.apply(Limits::default()));
         let ws = b.build()?;
+        if let Some(id) = cfg
+            .default_session_id
+            .as_deref()
+            .filter(|id| *id != "default")
+        {
+            ws.create_session(SessionOptions {
+                id: Some(id.to_string()),
+                ..Default::default()
+            })?;
+        }
         if let Some(c) = &cfg.cwd {
             match ws.inner.router.stat(c).await {
                 Ok(s) if s.is_dir() => {}
@@ -384,6 +427,7 @@ impl Workspace {
             Arc::new(Session {
                 id: id.clone(),
                 state: tokio::sync::Mutex::new(st),
+                history: Mutex::new(session::History::default()),
             }),
         );
         Ok(id)
@@ -473,6 +517,7 @@ impl Workspace {
     ) -> Result<ExecOutput> {
         let session = self.session(session_id)?;
         let mut st = session.state.lock().await;
+        let started = self.begin_line(&mut st, command);
         let (out_sink, out_buf) = Sink::capture();
         let (err_sink, err_buf) = Sink::capture();
         let input = match stdin {
@@ -494,11 +539,14 @@ impl Workspace {
             Ok(mut g) => std::mem::take(&mut *g),
             Err(p) => std::mem::take(&mut *p.into_inner()),
         };
-        Ok(ExecOutput {
+        let out = ExecOutput {
             stdout: take(&out_buf),
             stderr: take(&err_buf),
             exit_code: code,
-        })
+        };
+        let bytes = (out.stdout.len() + out.stderr.len()) as u64;
+        session.record(started, command, code, Some(bytes));
+        Ok(out)
     }
 
     /// Runs `command` with stdout and stderr sent to the given sinks as they
@@ -538,11 +586,150 @@ impl Workspace {
     ) -> Result<i32> {
         let session = self.session(session_id)?;
         let mut st = session.state.lock().await;
+        let started = self.begin_line(&mut st, command);
         let host: Arc<dyn mirage_types::command::CommandHost> = self.inner.host.clone();
-        Ok(
+        let code =
             mirage_shell::run_cancellable(host, &mut st, command, stdin, stdout, stderr, cancel)
-                .await,
+                .await;
+        session.record(started, command, code, None);
+        Ok(code)
+    }
+
+    /// Sets the output size of the last line session `session_id` ran
+    /// (its [`HistoryEntry::bytes_out`]): a caller of
+    /// [`Workspace::execute_streaming`] counts what it forwarded.
+    pub fn note_bytes_out(&self, session_id: &str, bytes: u64) -> Result<()> {
+        let session = self.session(session_id)?;
+        let mut h = session
+            .history
+            .lock()
+            .map_err(|_| Error::new(ErrorKind::Io))?;
+        if let Some(e) = h.entries.back_mut() {
+            e.bytes_out = Some(bytes);
+        }
+        Ok(())
+    }
+
+    /// The lines session `session_id` ran, oldest first (at most
+    /// [`session::HISTORY_LIMIT`]). Errors: `NotFound` for an unknown session.
+    pub fn history(&self, session_id: &str) -> Result<Vec<HistoryEntry>> {
+        let session = self.session(session_id)?;
+        let h = session
+            .history
+            .lock()
+            .map_err(|_| Error::new(ErrorKind::Io))?;
+        Ok(h.entries.iter().cloned().collect())
+    }
+
+    /// Turns on (or off) adding every line run to its session's shell
+    /// history list, where the `history` builtin lists it, as an
+    /// interactive bash adds what it reads. Off by default (`bash -c`
+    /// semantics); the daemon turns it on.
+    pub fn record_shell_history(&self, on: bool) {
+        self.inner
+            .shell_history
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The portable picture of session `session_id`: cwd, exported
+    /// variables, functions (as `declare -f` prints them) and history.
+    /// Waits for a running line of the session to end. Errors: `NotFound`.
+    pub async fn session_snapshot(&self, session_id: &str) -> Result<SessionSnapshot> {
+        let session = self.session(session_id)?;
+        let st = session.state.lock().await;
+        let h = session
+            .history
+            .lock()
+            .map_err(|_| Error::new(ErrorKind::Io))?;
+        Ok(session::snapshot_of(session_id, &st, &h))
+    }
+
+    /// Starts (or replaces the state of) the session `snap.id` from a
+    /// snapshot: its cwd, exported variables, functions and history. The
+    /// function text is run in the session (its definitions only; nothing
+    /// else runs). Errors: the function text does not run cleanly
+    /// (`InvalidInput`, with its stderr).
+    pub async fn restore_session(&self, snap: &SessionSnapshot) -> Result<()> {
+        if self.session(&snap.id).is_err() {
+            self.create_session(SessionOptions {
+                id: Some(snap.id.clone()),
+                cwd: Some(snap.cwd.clone()),
+                env: snap.env.clone(),
+            })?;
+        }
+        let session = self.session(&snap.id)?;
+        {
+            let mut st = session.state.lock().await;
+            st.cwd = snap.cwd.clone();
+            st.set_exported("PWD", snap.cwd.clone());
+            for (k, v) in &snap.env {
+                st.set_exported(k, v.clone());
+            }
+        }
+        if !snap.functions.trim().is_empty() {
+            let out = self.execute_quiet(&snap.id, &snap.functions).await?;
+            if out.exit_code != 0 {
+                return Err(Error::msg(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "session {}: its functions did not load: {}",
+                        snap.id,
+                        mirage_types::bytestr::decode(&out.stderr).trim_end()
+                    ),
+                ));
+            }
+        }
+        let mut h = session
+            .history
+            .lock()
+            .map_err(|_| Error::new(ErrorKind::Io))?;
+        h.entries = snap.history.iter().cloned().collect();
+        Ok(())
+    }
+
+    /// Runs `command` without recording it anywhere (restoring functions).
+    async fn execute_quiet(&self, session_id: &str, command: &str) -> Result<ExecOutput> {
+        let session = self.session(session_id)?;
+        let mut st = session.state.lock().await;
+        let (out_sink, out_buf) = Sink::capture();
+        let (err_sink, err_buf) = Sink::capture();
+        let host: Arc<dyn mirage_types::command::CommandHost> = self.inner.host.clone();
+        let code = mirage_shell::run_cancellable(
+            host,
+            &mut st,
+            command,
+            Input::empty(),
+            out_sink,
+            err_sink,
+            CancellationToken::new(),
         )
+        .await;
+        let take = |b: &Arc<Mutex<Vec<u8>>>| match b.lock() {
+            Ok(mut g) => std::mem::take(&mut *g),
+            Err(p) => std::mem::take(&mut *p.into_inner()),
+        };
+        Ok(ExecOutput {
+            stdout: take(&out_buf),
+            stderr: take(&err_buf),
+            exit_code: code,
+        })
+    }
+
+    /// Notes the start of a line: adds it to the shell history list when
+    /// [`Workspace::record_shell_history`] is on.
+    fn begin_line(&self, st: &mut ShellState, command: &str) -> LineStart {
+        if self
+            .inner
+            .shell_history
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            st.record_history(command);
+        }
+        LineStart {
+            cwd: st.cwd.clone(),
+            at: std::time::Instant::now(),
+            unix: session::unix_now(),
+        }
     }
 
     /// Cancels the background jobs of a session (`kill -HUP` to each), as

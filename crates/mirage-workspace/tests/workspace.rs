@@ -179,3 +179,55 @@ async fn syntax_errors_exit_2_and_name_the_token() {
     assert_eq!(code, 2);
     assert!(err.contains("`done'"), "{err}");
 }
+
+#[tokio::test]
+async fn history_records_each_line_and_the_history_builtin_lists_them_when_on() {
+    let ws = ws_with(Arc::new(RamResource::new()), Arc::new(RamResource::new()));
+    ws.execute("default", "cd /rw; echo hello", None)
+        .await
+        .unwrap();
+    ws.execute("default", "false", None).await.unwrap();
+    let h = ws.history("default").unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[0].line, "cd /rw; echo hello");
+    assert_eq!(h[0].exit_code, 0);
+    assert_eq!(h[0].bytes_out, Some(6));
+    assert_eq!(h[1].cwd, "/rw");
+    assert_eq!(h[1].exit_code, 1);
+    assert!(h[0].started_at > 1.7e9);
+    // off by default: `history` lists nothing, as under `bash -c`
+    assert_eq!(run(&ws, "history").await.0, "");
+    ws.record_shell_history(true);
+    ws.execute("default", "echo one", None).await.unwrap();
+    assert_eq!(
+        run(&ws, "history").await.0,
+        "    1  echo one\n    2  history\n"
+    );
+}
+
+#[tokio::test]
+async fn a_session_snapshot_restores_cwd_env_functions_and_history_elsewhere() {
+    let ws = ws_with(Arc::new(RamResource::new()), Arc::new(RamResource::new()));
+    let line = "cd /rw; export COLOR=blue; greet() { echo \"hi $1 from $COLOR\"; }; greet x";
+    let out = ws.execute("default", line, None).await.unwrap();
+    assert_eq!(out.stdout, b"hi x from blue\n");
+    let snap = ws.session_snapshot("default").await.unwrap();
+    assert_eq!(snap.cwd, "/rw");
+    assert_eq!(snap.env.get("COLOR").map(String::as_str), Some("blue"));
+    assert!(!snap.env.contains_key("PWD"));
+    assert!(snap.functions.contains("greet ()"), "{}", snap.functions);
+    let json = serde_json::to_string(&snap).unwrap();
+
+    let other = ws_with(Arc::new(RamResource::new()), Arc::new(RamResource::new()));
+    let mut snap2: mirage_workspace::SessionSnapshot = serde_json::from_str(&json).unwrap();
+    snap2.id = "agent".into();
+    other.restore_session(&snap2).await.unwrap();
+    let (out, _, code) = {
+        let o = other.execute("agent", "pwd; greet y", None).await.unwrap();
+        (String::from_utf8(o.stdout).unwrap(), o.stderr, o.exit_code)
+    };
+    assert_eq!((out.as_str(), code), ("/rw\nhi y from blue\n", 0));
+    let h = other.history("agent").unwrap();
+    assert_eq!(h.len(), 2, "the restored line plus the new one");
+    assert_eq!(h[0].line, line);
+}

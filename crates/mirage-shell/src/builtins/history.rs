@@ -73,6 +73,20 @@ impl ShellState {
         self.extra.history.entries.push(text);
         self.extra.history.current_added = true;
     }
+
+    /// Adds a line a front end ran to the history list whether or not
+    /// `set -o history` is on: the daemon's sessions record every line
+    /// they are given, as an interactive bash records what it reads. Blank
+    /// lines are not recorded.
+    pub fn record_history(&mut self, line: &str) {
+        let text = entry_text(line);
+        if text.trim().is_empty() {
+            self.extra.history.current_added = false;
+            return;
+        }
+        self.extra.history.entries.push(text);
+        self.extra.history.current_added = true;
+    }
 }
 
 /// Records the lines of a `bash -c` input in the history list as the
