@@ -304,8 +304,15 @@ impl CommandHost for WorkspaceHost {
             ctx.mount = choice.mount;
         }
         bind_std_streams(ctx);
-        tracing::debug!(command = %ctx.name, resource = ?handler.resource, filetype = ?handler.filetype, "dispatch");
-        let status = (handler.handler)(ctx).await;
+        let span = tracing::debug_span!(
+            "command",
+            name = %ctx.name,
+            resource = ?handler.resource,
+            filetype = ?handler.filetype,
+            status = tracing::field::Empty,
+        );
+        let status = tracing::Instrument::instrument((handler.handler)(ctx), span.clone()).await;
+        span.record("status", status);
         let _ = ctx.stdout.flush().await;
         let _ = ctx.stderr.flush().await;
         status

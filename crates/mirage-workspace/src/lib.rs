@@ -88,6 +88,17 @@ pub struct Workspace {
     inner: Arc<Inner>,
 }
 
+/// The tracing span of one line run in session `session_id` (its
+/// `exit_code` is recorded when it ends). The line's text is not a field:
+/// it may carry what an agent typed, credentials included.
+fn line_span(session_id: &str) -> tracing::Span {
+    tracing::info_span!(
+        "line",
+        session = session_id,
+        exit_code = tracing::field::Empty
+    )
+}
+
 /// Where and when a line started (for its [`HistoryEntry`]).
 struct LineStart {
     cwd: String,
@@ -530,10 +541,15 @@ impl Workspace {
         st.output_meter = Some(mirage_shell::jobs::OutputMeter(Arc::new(move || {
             len(&o) + len(&e)
         })));
-        let code = mirage_shell::run_cancellable(
-            host, &mut st, command, input, out_sink, err_sink, cancel,
+        let span = line_span(session_id);
+        let code = tracing::Instrument::instrument(
+            mirage_shell::run_cancellable(
+                host, &mut st, command, input, out_sink, err_sink, cancel,
+            ),
+            span.clone(),
         )
         .await;
+        span.record("exit_code", code);
         st.output_meter = None;
         let take = |b: &Arc<Mutex<Vec<u8>>>| match b.lock() {
             Ok(mut g) => std::mem::take(&mut *g),
@@ -588,9 +604,13 @@ impl Workspace {
         let mut st = session.state.lock().await;
         let started = self.begin_line(&mut st, command);
         let host: Arc<dyn mirage_types::command::CommandHost> = self.inner.host.clone();
-        let code =
-            mirage_shell::run_cancellable(host, &mut st, command, stdin, stdout, stderr, cancel)
-                .await;
+        let span = line_span(session_id);
+        let code = tracing::Instrument::instrument(
+            mirage_shell::run_cancellable(host, &mut st, command, stdin, stdout, stderr, cancel),
+            span.clone(),
+        )
+        .await;
+        span.record("exit_code", code);
         session.record(started, command, code, None);
         Ok(code)
     }
