@@ -17,6 +17,11 @@
 //! | `jq_select` | `jq -c 'select(.level=="error")' /bench/events.jsonl \| wc -l` | 200,000 JSON lines |
 //! | `s3_grep_cold` | `grep -r ERROR /s3/logs` on a fresh workspace (empty cache) | 200 objects in the local moto S3 server |
 //! | `s3_grep_warm` | the same, again on the same workspace (`read: bounded, ttl: 600`) | the same |
+//! | `daemon_rps` | 16 clients × 500 `POST /v1/workspaces/{id}/shell` `{"command":"echo hi"}` to the release `mirage daemon run` on loopback: lines per second (`value`, unit `lines/s`) | none |
+//! | `daemon_p99_ms` | the same run's 99th-percentile latency per call (`ours_ms`) | none |
+//!
+//! The daemon rows run [`crate::loadtest`] once (no GNU side); the run
+//! fails the rows if any request failed.
 //!
 //! The S3 rows ([`crate::bench_s3`]) start the test servers
 //! ([`crate::servers`]) and add the requests each run sent, counted from
@@ -52,7 +57,7 @@ pub struct Args {
     #[arg(long, default_value_t = 7)]
     runs: usize,
     /// Only these workloads (comma-separated: echo,grep_r,cat_wc,sort_k,find,loop,
-    /// s3_grep_cold,s3_grep_warm).
+    /// s3_grep_cold,s3_grep_warm,daemon_rps,daemon_p99_ms).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Skip the GNU side.
@@ -64,6 +69,8 @@ pub struct Args {
 const SCRIPT_WORKLOADS: [&str; 5] = ["echo", "grep_r", "find", "loop", "cold"];
 /// The workloads against the local S3 server (see [`crate::bench_s3`]).
 const S3_WORKLOADS: [&str; 2] = ["s3_grep_cold", "s3_grep_warm"];
+/// The daemon's rows (see [`crate::loadtest`]).
+const DAEMON_WORKLOADS: [&str; 2] = ["daemon_rps", "daemon_p99_ms"];
 
 /// A workload over one generated file in `/bench`.
 struct DataWorkload {
@@ -117,6 +124,7 @@ fn workload_names() -> Vec<&'static str> {
     v.extend(DATA_WORKLOADS.iter().map(|d| d.name));
     v.extend_from_slice(&SCRIPT_WORKLOADS[2..]);
     v.extend_from_slice(&S3_WORKLOADS);
+    v.extend_from_slice(&DAEMON_WORKLOADS);
     v
 }
 const N_FILES: usize = 2000;
@@ -153,6 +161,12 @@ struct Row {
     /// The S3 requests of one run (the S3 rows only).
     #[serde(skip_serializing_if = "Option::is_none")]
     requests: Option<crate::bench_s3::Requests>,
+    /// A figure that is not a time (`daemon_rps`), in `unit`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<f64>,
+    /// The unit of `value` (`lines/s`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unit: Option<&'static str>,
 }
 
 /// What the `bench-child` process prints.
@@ -414,7 +428,7 @@ fn bash_once(dir: &Path, args: &[&str]) -> anyhow::Result<(f64, Vec<u8>)> {
 /// The `mirage` binary of this build's profile (`target/release/mirage`
 /// next to the running xtask), built first so the `cold` workload times a
 /// fresh binary.
-fn mirage_binary() -> anyhow::Result<PathBuf> {
+pub(crate) fn mirage_binary() -> anyhow::Result<PathBuf> {
     let status =
         std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .args(["build", "--quiet", "--release", "--bin", "mirage"])
@@ -536,6 +550,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .iter()
         .any(|w| S3_WORKLOADS.contains(w))
         .then(|| crate::bench_s3::bench(&rt, runs, args.no_gnu, &scratch.0.join("s3logs")));
+    let daemon = selected
+        .iter()
+        .any(|w| DAEMON_WORKLOADS.contains(w))
+        .then(|| crate::loadtest::measure_release(&rt));
 
     let mut rows = Vec::new();
     let mut notes = Vec::new();
@@ -545,6 +563,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut gnu: anyhow::Result<(Vec<f64>, Vec<u8>)> = Err(anyhow!("not run"));
         let mut peak = None;
         let mut requests = None;
+        let mut value = None;
         let mut compare_sorted = false;
         match w {
             "echo" => {
@@ -653,6 +672,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Some(Err(e)) => ours = Err(anyhow!("{e:#}")),
                 None => {}
             },
+            "daemon_rps" | "daemon_p99_ms" => match &daemon {
+                Some(Ok(r)) => {
+                    if w == "daemon_rps" {
+                        // not a time: the figure is `value`
+                        ours = Ok((Vec::new(), Vec::new()));
+                        value = Some(r.lines_per_s);
+                        notes.push(format!(
+                            "daemon: {} clients x {} `echo hi` calls: {:.0} lines/s, p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms, 0 failed; daemon RSS {} MB before, {} MB after",
+                            r.clients,
+                            r.calls_per_client,
+                            r.lines_per_s,
+                            r.p50_ms,
+                            r.p99_ms,
+                            r.max_ms,
+                            r.rss_before_kb.map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0)),
+                            r.rss_after_kb.map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0)),
+                        ));
+                    } else {
+                        ours = Ok((vec![r.p99_ms], Vec::new()));
+                    }
+                }
+                Some(Err(e)) => ours = Err(anyhow!("{e:#}")),
+                None => {}
+            },
             "loop" => {
                 let mut chosen = None;
                 let mut got = Vec::new();
@@ -735,6 +778,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ratio,
             peak_rss_mb: peak,
             requests,
+            value,
+            unit: value.map(|_| "lines/s"),
         });
     }
 
@@ -771,7 +816,10 @@ fn print_table(rows: &[Row], runs: usize) {
         println!(
             "{:<12} {:>12} {:>12} {:>10} {:>13}",
             r.workload,
-            f(r.ours_ms, ""),
+            match (r.ours_ms, r.value) {
+                (None, Some(v)) => format!("{v:.0} {}", r.unit.unwrap_or("")),
+                _ => f(r.ours_ms, ""),
+            },
             f(r.gnu_ms, ""),
             r.ratio
                 .map_or_else(|| "-".to_string(), |x| format!("{x:.2}x")),

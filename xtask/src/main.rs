@@ -2,6 +2,8 @@
 //!
 //! - `cargo xtask conformance [PATH...]` runs the GNU conformance corpus.
 //! - `cargo xtask bench` compares Mirage with GNU bash + coreutils.
+//! - `cargo xtask loadtest` puts the daemon under load (16 clients × 500
+//!   `shell` calls) and reports lines/s, latency and RSS.
 //! - `cargo xtask test-resources` starts the test servers (redis, moto's
 //!   S3) and runs the tests against them.
 //! - `cargo xtask servers` starts them and prints their environment.
@@ -10,6 +12,7 @@ mod bench;
 mod bench_s3;
 mod conformance;
 mod fuzz;
+mod loadtest;
 mod servers;
 
 use std::path::PathBuf;
@@ -44,6 +47,12 @@ enum Command {
     /// Time in-process workloads on a RAM mount against GNU bash + coreutils
     /// on /dev/shm, print medians and ratios, and write target/bench.json.
     Bench(bench::Args),
+    /// Start the release `mirage daemon run` on a free port and load it:
+    /// 16 concurrent clients × 500 `POST /v1/workspaces/{id}/shell`
+    /// `{"command":"echo hi"}` calls; print lines/s, p50/p99 latency, failed
+    /// requests and the daemon's RSS before and after. Exits 1 if a request
+    /// failed.
+    Loadtest(loadtest::Args),
     /// Start the test servers, run `cargo nextest run --workspace` against
     /// them, stop them, and exit with nextest's status.
     ///
@@ -85,6 +94,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Conformance(args) => conformance::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Loadtest(args) => loadtest::run(args),
         Command::Fuzz(args) => fuzz::run(args),
         Command::BenchChild { workload, runs } => bench::child(&workload, runs),
         Command::TestResources { args } => test_resources(&args),
