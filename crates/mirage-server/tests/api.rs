@@ -1,0 +1,443 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The daemon's routes, driven over HTTP on 127.0.0.1:0 in-process.
+
+use std::time::{Duration, Instant};
+
+use mirage_server::DaemonSettings;
+use serde_json::{Value, json};
+
+struct Daemon {
+    url: String,
+    client: reqwest::Client,
+    token: String,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Daemon {
+    async fn start(f: impl FnOnce(&mut DaemonSettings)) -> Daemon {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut s = DaemonSettings::local();
+        s.addr = addr;
+        s.idle_grace = None;
+        s.token = "test-token".into();
+        f(&mut s);
+        let token = s.token.clone();
+        let handle = tokio::spawn(mirage_server::serve(listener, s));
+        Daemon {
+            url: format!("http://{addr}"),
+            client: reqwest::Client::builder().no_proxy().build().unwrap(),
+            token,
+            handle,
+        }
+    }
+    fn req(&self, m: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let r = self.client.request(m, format!("{}{path}", self.url));
+        if self.token.is_empty() {
+            r
+        } else {
+            r.bearer_auth(&self.token)
+        }
+    }
+    async fn call(&self, m: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut r = self.req(m, path);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+    async fn delete(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::DELETE, path, None).await
+    }
+    async fn shell(&self, ws: &str, session: &str, line: &str) -> Value {
+        let (s, v) = self
+            .post(
+                &format!("/v1/workspaces/{ws}/shell?session_id={session}"),
+                json!({"command": line}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        v
+    }
+    async fn stop(self) {
+        let (s, v) = self.post("/v1/shutdown", json!({})).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["status"], "shutting_down");
+        tokio::time::timeout(Duration::from_secs(10), self.handle)
+            .await
+            .expect("the daemon stops")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+fn ram_config() -> Value {
+    json!({"mounts": {
+        "/data": {"resource": "ram", "mode": "write"},
+        "/ro": {"vfs": "ram", "mode": "read"}
+    }})
+}
+
+async fn with_ws(d: &Daemon, id: &str) {
+    let (s, v) = d
+        .post("/v1/workspaces", json!({"config": ram_config(), "id": id}))
+        .await;
+    assert_eq!(s, 201, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_auth_and_host_check() {
+    let d = Daemon::start(|_| {}).await;
+    let r = d
+        .client
+        .get(format!("{}/v1/health", d.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["workspaces"], 0);
+    assert!(
+        v["pid"].as_u64().is_some() && v["uptime_s"].as_f64().is_some(),
+        "{v}"
+    );
+    // no token, a wrong token
+    let r = d
+        .client
+        .get(format!("{}/v1/workspaces", d.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+    let v: Value = r.json().await.unwrap();
+    assert!(v["detail"].is_string(), "{v}");
+    let r = d
+        .client
+        .get(format!("{}/v1/workspaces", d.url))
+        .bearer_auth("test-tokeN")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let (s, v) = d.get("/v1/workspaces").await;
+    assert_eq!((s, v), (200, json!([])));
+    // DNS rebinding: a Host that is not loopback
+    let r = d
+        .req(reqwest::Method::GET, "/v1/workspaces")
+        .header("host", "evil.example:8765")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["detail"], "Invalid host header");
+    let r = d
+        .req(reqwest::Method::GET, "/v1/health")
+        .header("host", "localhost:1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // unknown route: JSON 404
+    let (s, v) = d.get("/v1/nothing").await;
+    assert_eq!(s, 404);
+    assert!(v["detail"].is_string());
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workspace_lifecycle_and_errors() {
+    let d = Daemon::start(|_| {}).await;
+    with_ws(&d, "w1").await;
+    let (s, v) = d
+        .post(
+            "/v1/workspaces",
+            json!({"config": ram_config(), "id": "w1"}),
+        )
+        .await;
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(v["detail"], "workspace id already exists: 'w1'");
+    let (s, v) = d
+        .post(
+            "/v1/workspaces",
+            json!({"config": {"mounts": {"/d": {"resource": "ram", "colour": "red"}}}}),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("colour"), "{v}");
+    let (s, v) = d
+        .post(
+            "/v1/workspaces",
+            json!({"config": {"mounts": {"/d": {"resource": "nosuch"}}}}),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    let (s, _) = d.post("/v1/workspaces", json!({"id": "x"})).await;
+    assert_eq!(s, 400);
+    let (s, v) = d.get("/v1/workspaces").await;
+    assert_eq!(s, 200);
+    assert_eq!(v[0]["id"], "w1");
+    assert_eq!(v[0]["mount_count"], 2);
+    assert_eq!(v[0]["mode"], "write");
+    let (s, v) = d.get("/v1/workspaces/w1?verbose=true").await;
+    assert_eq!(s, 200, "{v}");
+    let mounts = v["mounts"].as_array().unwrap();
+    assert_eq!(mounts.len(), 2, "{v}");
+    assert_eq!(mounts[0]["prefix"], "/data");
+    assert_eq!(mounts[0]["resource"], "ram");
+    assert_eq!(mounts[1]["mode"], "read");
+    assert_eq!(v["sessions"][0]["session_id"], "default");
+    assert_eq!(v["internals"]["in_flight_jobs"], 0);
+    let (s, v) = d.get("/v1/workspaces/nope").await;
+    assert_eq!(
+        (s, v["detail"].as_str()),
+        (404, Some("workspace not found"))
+    );
+    // clone: fresh RAM
+    d.shell("w1", "default", "echo a > /data/a").await;
+    let (s, v) = d.post("/v1/workspaces/w1/clone", json!({"id": "w2"})).await;
+    assert_eq!(s, 201, "{v}");
+    let out = d.shell("w2", "default", "ls /data | wc -l").await;
+    assert_eq!(out["stdout"], "0\n");
+    let (s, _) = d.post("/v1/workspaces/w1/clone", json!({"id": "w2"})).await;
+    assert_eq!(s, 409);
+    let (s, v) = d.delete("/v1/workspaces/w1").await;
+    assert_eq!(s, 200);
+    assert_eq!(v["id"], "w1");
+    let (s, _) = d.delete("/v1/workspaces/w1").await;
+    assert_eq!(s, 404);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_keep_cwd_and_env_apart() {
+    let d = Daemon::start(|_| {}).await;
+    with_ws(&d, "w").await;
+    for sid in ["a", "b"] {
+        let (s, v) = d
+            .post("/v1/workspaces/w/sessions", json!({"session_id": sid}))
+            .await;
+        assert_eq!(s, 201, "{v}");
+        assert_eq!(v["session_id"], sid);
+    }
+    let (s, _) = d
+        .post("/v1/workspaces/w/sessions", json!({"session_id": "a"}))
+        .await;
+    assert_eq!(s, 409);
+    d.shell("w", "a", "mkdir -p /data/x && cd /data/x && export V=one")
+        .await;
+    let a = d.shell("w", "a", "pwd; echo \"[$V]\"").await;
+    let b = d.shell("w", "b", "pwd; echo \"[$V]\"").await;
+    assert_eq!(a["stdout"], "/data/x\n[one]\n");
+    assert_eq!(b["stdout"], "/data\n[]\n");
+    assert_eq!(a["kind"], "io");
+    assert_eq!(a["exit_code"], 0);
+    let (s, v) = d
+        .call(
+            reqwest::Method::PATCH,
+            "/v1/workspaces/w/sessions/b",
+            Some(json!({"cwd": "/data/x", "env": {"W": "two"}})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["cwd"], "/data/x");
+    let b = d.shell("w", "b", "pwd; echo \"[$W]\"").await;
+    assert_eq!(b["stdout"], "/data/x\n[two]\n");
+    let (s, _) = d
+        .call(
+            reqwest::Method::PATCH,
+            "/v1/workspaces/w/sessions/b",
+            Some(json!({"cwd": "/nope"})),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let (s, v) = d.get("/v1/workspaces/w/sessions").await;
+    assert_eq!(s, 200);
+    assert_eq!(v.as_array().unwrap().len(), 3, "{v}");
+    let (s, _) = d
+        .post(
+            "/v1/workspaces/w/shell?session_id=zz",
+            json!({"command": "true"}),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, v) = d.delete("/v1/workspaces/w/sessions/a").await;
+    assert_eq!((s, v), (200, json!({"session_id": "a"})));
+    let (s, _) = d.delete("/v1/workspaces/w/sessions/a").await;
+    assert_eq!(s, 404);
+    // history
+    let (s, v) = d.get("/v1/workspaces/w/history?session_id=b").await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v[0]["line"], "pwd; echo \"[$V]\"");
+    // the execute alias, stdin, non-UTF-8 output
+    let (s, v) = d
+        .post(
+            "/v1/workspaces/w/execute",
+            json!({"command": "cat; printf '\\377'", "stdin": "in\n"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["stdout_encoding"], "base64");
+    assert_eq!(v["stdout"], "aW4K/w==");
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_background_wait_and_cancel() {
+    let d = Daemon::start(|_| {}).await;
+    with_ws(&d, "w").await;
+    let r = d
+        .req(
+            reqwest::Method::POST,
+            "/v1/workspaces/w/shell?background=true",
+        )
+        .json(&json!({"command": "sleep 0.2; echo bg"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let job_hdr = r.headers()["x-mirage-job-id"].to_str().unwrap().to_string();
+    let v: Value = r.json().await.unwrap();
+    let job = v["job_id"].as_str().unwrap().to_string();
+    assert_eq!(job, job_hdr);
+    assert_eq!(v["workspace_id"], "w");
+    let (s, v) = d
+        .post(&format!("/v1/jobs/{job}/wait"), json!({"timeout_s": 10}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "done");
+    assert_eq!(v["result"]["stdout"], "bg\n");
+    let (s, v) = d.get("/v1/jobs?workspace_id=w").await;
+    assert_eq!(s, 200);
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["job_id"] == job.as_str())
+    );
+    let (s, _) = d.get("/v1/jobs/nope").await;
+    assert_eq!(s, 404);
+    // cancel a sleep 100 through its cancellation handle
+    let (s, v) = d
+        .post(
+            "/v1/workspaces/w/shell?background=true",
+            json!({"command": "sleep 100"}),
+        )
+        .await;
+    assert_eq!(s, 202);
+    let job = v["job_id"].as_str().unwrap().to_string();
+    let (_, v) = d
+        .post(&format!("/v1/jobs/{job}/wait"), json!({"timeout_s": 0.2}))
+        .await;
+    assert_eq!(v["status"], "running", "{v}");
+    let t0 = Instant::now();
+    let (s, v) = d.delete(&format!("/v1/jobs/{job}")).await;
+    assert_eq!((s, v["canceled"].as_bool()), (200, Some(true)));
+    let (_, v) = d
+        .post(&format!("/v1/jobs/{job}/wait"), json!({"timeout_s": 10}))
+        .await;
+    let took = t0.elapsed();
+    eprintln!("cancel of sleep 100 took {took:?}");
+    assert_eq!(v["status"], "canceled", "{v}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    // workspace cancel stops a running line
+    let (_, v) = d
+        .post(
+            "/v1/workspaces/w/shell?background=true",
+            json!({"command": "sleep 100"}),
+        )
+        .await;
+    let job = v["job_id"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (s, v) = d.post("/v1/workspaces/w/cancel", json!({})).await;
+    assert_eq!((s, v), (200, json!({"canceled": 1})));
+    let (_, v) = d.get(&format!("/v1/jobs/{job}")).await;
+    assert_eq!(v["status"], "canceled");
+    // kill: background jobs
+    let (_, v) = d
+        .post(
+            "/v1/workspaces/w/shell?background=true",
+            json!({"command": "sleep 100"}),
+        )
+        .await;
+    let job = v["job_id"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (s, v) = d.post("/v1/workspaces/w/kill", json!({})).await;
+    assert_eq!(s, 200);
+    assert!(v["killed"].as_u64().unwrap() >= 1, "{v}");
+    let (_, v) = d.get(&format!("/v1/jobs/{job}")).await;
+    assert_eq!(v["status"], "canceled");
+    // a caller that goes away cancels its synchronous line
+    let r = d
+        .req(reqwest::Method::POST, "/v1/workspaces/w/shell")
+        .json(&json!({"command": "sleep 100"}))
+        .timeout(Duration::from_millis(300))
+        .send()
+        .await;
+    assert!(r.is_err());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, v) = d.get("/v1/jobs?workspace_id=w").await;
+    let last = v.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["command"], "sleep 100");
+    assert_eq!(last["status"], "canceled", "{last}");
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamed_line_is_ndjson() {
+    let d = Daemon::start(|_| {}).await;
+    with_ws(&d, "w").await;
+    let r = d
+        .req(reqwest::Method::POST, "/v1/workspaces/w/shell?stream=true")
+        .json(&json!({"command": "echo hi; echo oops >&2; pwd; exit 3"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/x-ndjson");
+    let text = r.text().await.unwrap();
+    let recs: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let last = recs.last().unwrap();
+    assert_eq!(last["status"], "done", "{text}");
+    assert_eq!(last["result"]["exit_code"], 3);
+    assert!(last["error"].is_null());
+    use base64::Engine;
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    for r in &recs[..recs.len() - 1] {
+        let b = base64::engine::general_purpose::STANDARD
+            .decode(r["data"].as_str().unwrap())
+            .unwrap();
+        match r["stream"].as_str().unwrap() {
+            "stdout" => out.extend(b),
+            _ => err.extend(b),
+        }
+    }
+    assert_eq!(out, b"hi\n/data\n");
+    assert_eq!(err, b"oops\n");
+    let (s, _) = d
+        .post(
+            "/v1/workspaces/w/shell?stream=true&background=true",
+            json!({"command": "true"}),
+        )
+        .await;
+    assert_eq!(s, 400);
+    d.stop().await;
+}
