@@ -4,6 +4,10 @@
 //! current directory mounted read-only at `/workspace` (writable with
 //! `--write`), RAM at `/tmp`, cwd `/workspace`. `--mount` adds mounts and
 //! `--config` loads a workspace config instead.
+//!
+//! With `-w WORKSPACE` (and in the `workspace`, `session`, `job`, `vfs`,
+//! `glob` and `daemon` commands) it is the stateless client of the Mirage
+//! daemon instead: every command one HTTP call (see `remote`).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -15,13 +19,36 @@ use mirage::ops::Resource;
 use mirage::types::MountMode;
 use mirage::{Workspace, WorkspaceConfig};
 
+mod client;
+mod remote;
 mod repl;
+mod settings;
+
+/// The examples under `mirage --help`.
+const MAIN_HELP: &str = "\
+Examples, embedded (no daemon):
+  mirage execute -c 'ls /workspace | wc -l'        run one line over the current directory
+  mirage shell                                     an interactive shell over it
+
+Examples with the daemon (the first `workspace create` starts it):
+  mirage workspace create ws.yaml --id demo
+  mirage execute -w demo -c 'echo hi > /data/a; cat /data/a'
+  job=$(mirage execute -w demo --bg -c 'sleep 5; echo done')
+  mirage job wait \"$job\"
+  mirage vfs read -w demo /data/a
+  mirage workspace snapshot demo demo.tar
+  mirage daemon stop
+
+Settings: MIRAGE_DAEMON_URL (default http://127.0.0.1:8765), MIRAGE_TOKEN,
+then ~/.mirage/config.toml [daemon] (url, auth_token, persist_dir,
+idle_grace_seconds). Add --json to any daemon command for its raw reply.";
 
 #[derive(Parser)]
 #[command(
     name = "mirage",
     version,
-    about = "A unified virtual filesystem and bash-compatible shell for AI agents"
+    about = "A unified virtual filesystem and bash-compatible shell for AI agents",
+    after_help = MAIN_HELP
 )]
 struct Cli {
     #[command(subcommand)]
@@ -44,14 +71,70 @@ struct WsArgs {
     config: Option<PathBuf>,
 }
 
+/// Where a line runs on the daemon (`execute -w`, `shell -w`).
+#[derive(clap::Args, Clone)]
+struct RemoteArgs {
+    /// Run the line in this workspace of the daemon (`mirage workspace
+    /// create`) instead of an embedded one.
+    #[arg(
+        short = 'w',
+        long = "workspace",
+        visible_alias = "workspace-id",
+        alias = "workspace_id",
+        value_name = "WS"
+    )]
+    workspace: Option<String>,
+    /// The daemon session to run in (default: the workspace's default
+    /// session).
+    #[arg(
+        short = 's',
+        long = "session",
+        alias = "session_id",
+        requires = "workspace"
+    )]
+    session: Option<String>,
+    /// The working directory of this line only (a workspace path).
+    #[arg(long, requires = "workspace", value_name = "DIR")]
+    cwd: Option<String>,
+    /// Run in the background: print the job id and return at once
+    /// (`mirage job wait ID`).
+    #[arg(long = "bg", alias = "background", requires = "workspace")]
+    bg: bool,
+    /// Print the result as one JSON object (exit_code, stdout, stderr)
+    /// instead of streaming the output.
+    #[arg(long, requires = "workspace")]
+    json: bool,
+}
+
+/// The examples under `mirage execute --help`.
+const EXECUTE_HELP: &str = "\
+Examples:
+  mirage execute -c 'grep -rn TODO /workspace | head'     embedded, read-only
+  mirage execute --write -c 'echo hi > /workspace/a'      embedded, writable
+  mirage execute -w demo -c 'cat /data/a'                 on the daemon
+  mirage execute -w demo -s agent_a --bg -c 'sleep 9'     a background job
+  printf 'b\\na\\n' | mirage execute -w demo -c sort      stdin is forwarded";
+
+/// The `--json` flag of the daemon's command groups.
+#[derive(clap::Args, Clone, Copy)]
+struct JsonFlag {
+    /// Print the daemon's raw JSON reply.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
-    /// Run one line (or script) and exit with its status.
+    /// Run one line (or script) and exit with its status: embedded, or on
+    /// the daemon with -w.
+    #[command(after_help = EXECUTE_HELP)]
     Execute {
         /// The line to run.
         /// (Any bytes: a line that is not UTF-8 is carried byte for byte.)
         #[arg(short = 'c', long = "command")]
         command: std::ffi::OsString,
+        #[command(flatten)]
+        remote: RemoteArgs,
         /// Check the syntax only, as `bash -n`: exit 0 when the line parses,
         /// 2 with bash's syntax error message when it does not. Runs nothing.
         #[arg(short = 'n', long = "noexec")]
@@ -64,10 +147,78 @@ enum Cmd {
         #[command(flatten)]
         ws: WsArgs,
     },
-    /// An interactive shell over the same workspace.
+    /// An interactive shell over an embedded workspace; with -w WS -c
+    /// LINE, one line on the daemon (the model product's spelling of
+    /// `execute -w`).
+    #[command(after_help = "Examples:\n  mirage shell\n  mirage shell -w demo -c 'ls /data'")]
     Shell {
+        /// Run this line and exit with its status instead of the
+        /// interactive shell.
+        #[arg(short = 'c', long = "command")]
+        command: Option<std::ffi::OsString>,
+        #[command(flatten)]
+        remote: RemoteArgs,
         #[command(flatten)]
         ws: WsArgs,
+    },
+    /// Workspaces on the daemon: create, list, get, delete, close, clone,
+    /// snapshot, load, cancel, kill.
+    #[command(subcommand_required = true, arg_required_else_help = true)]
+    Workspace {
+        #[command(subcommand)]
+        cmd: remote::WorkspaceCmd,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Sessions of a daemon workspace (each its own cwd, env and history).
+    #[command(subcommand_required = true, arg_required_else_help = true)]
+    Session {
+        #[command(subcommand)]
+        cmd: remote::SessionCmd,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Background and running lines on the daemon: list, get, wait, cancel.
+    #[command(subcommand_required = true, arg_required_else_help = true)]
+    Job {
+        #[command(subcommand)]
+        cmd: remote::JobCmd,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// One VFS call on a daemon workspace, without a shell.
+    #[command(subcommand_required = true, arg_required_else_help = true)]
+    Vfs {
+        #[command(subcommand)]
+        cmd: remote::VfsCmd,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Every path a pattern matches in a daemon workspace, as the session
+    /// sees them.
+    #[command(after_help = "Example:\n  mirage glob -w demo '/data/**/*.csv'")]
+    Glob {
+        #[command(flatten)]
+        args: remote::GlobArgs,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// The daemon process: run (foreground), status, stop, restart, kill.
+    #[command(subcommand_required = true, arg_required_else_help = true)]
+    Daemon {
+        #[command(subcommand)]
+        cmd: remote::DaemonCmd,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:\n  \
+        mirage completions bash > ~/.local/share/bash-completion/completions/mirage\n  \
+        mirage completions zsh > ~/.zfunc/_mirage\n  \
+        mirage completions fish > ~/.config/fish/completions/mirage.fish")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
     /// List the resource types this binary can mount (name and summary,
     /// one per line, sorted).
@@ -341,8 +492,21 @@ fn main() {
     let code = match result {
         Ok(code) => code,
         Err(e) => {
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                // the reader of our output went away (`| head`): quiet, as
+                // a GNU tool stopped by SIGPIPE
+                std::process::exit(141);
+            }
             eprintln!("mirage: {e:#}");
-            if e.is::<UsageError>() { USAGE_EXIT } else { 1 }
+            if e.is::<UsageError>() {
+                USAGE_EXIT
+            } else if let Some(f) = e.downcast_ref::<client::Failure>() {
+                f.code
+            } else {
+                1
+            }
         }
     };
     std::process::exit(code);
@@ -368,6 +532,7 @@ async fn run(cli: Cli) -> Result<i32> {
         }
         Cmd::Execute {
             command,
+            remote,
             noexec,
             timeout,
             ws,
@@ -376,6 +541,16 @@ async fn run(cli: Cli) -> Result<i32> {
                 command.as_os_str(),
             ))
             .into_owned();
+            if remote.workspace.is_some() {
+                if noexec || timeout.is_some() {
+                    return Err(UsageError(
+                        "-n and --timeout run an embedded line; they cannot be combined with -w"
+                            .into(),
+                    )
+                    .into());
+                }
+                return run_remote(remote, command, &ws).await;
+            }
             if noexec {
                 return Ok(match mirage::shell::parse::check_syntax(&command) {
                     Ok(()) => 0,
@@ -427,11 +602,73 @@ async fn run(cli: Cli) -> Result<i32> {
                 .join(" ");
             run_streaming(&ws, &line, true).await
         }
-        Cmd::Shell { ws } => {
+        Cmd::Shell {
+            command,
+            remote,
+            ws,
+        } => {
+            let command = command.map(|c| {
+                mirage::types::bytestr::decode(std::os::unix::ffi::OsStrExt::as_bytes(
+                    c.as_os_str(),
+                ))
+                .into_owned()
+            });
+            if remote.workspace.is_some() {
+                let Some(command) = command else {
+                    return Err(UsageError(
+                        "mirage shell -w WS needs -c LINE (the interactive shell is embedded only)"
+                            .into(),
+                    )
+                    .into());
+                };
+                return run_remote(remote, command, &ws).await;
+            }
             let ws = build_workspace(&ws).await?;
-            shell(ws).await
+            match command {
+                Some(line) => run_streaming(&ws, &line, true).await,
+                None => shell(ws).await,
+            }
+        }
+        Cmd::Workspace { cmd, json } => remote::workspace(cmd, json.json).await,
+        Cmd::Session { cmd, json } => remote::session(cmd, json.json).await,
+        Cmd::Job { cmd, json } => remote::job(cmd, json.json).await,
+        Cmd::Vfs { cmd, json } => remote::vfs::vfs(cmd, json.json).await,
+        Cmd::Glob { args, json } => remote::vfs::glob(args, json.json).await,
+        Cmd::Daemon { cmd, json } => remote::daemon_cmd(cmd, json.json).await,
+        Cmd::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            let mut so = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut cmd, "mirage", &mut so);
+            so.flush()?;
+            Ok(0)
         }
     }
+}
+
+/// `execute -w` and `shell -w`: the line on the daemon. The embedded
+/// workspace's flags (`--config`, `--mount`, `--write`) are refused.
+async fn run_remote(remote: RemoteArgs, command: String, ws: &WsArgs) -> Result<i32> {
+    if ws.config.is_some() || !ws.mounts.is_empty() || ws.write {
+        return Err(UsageError(
+            "--config, --mount and --write make an embedded workspace; they cannot be combined with -w"
+                .into(),
+        )
+        .into());
+    }
+    let client = client::Client::from_env()?;
+    remote::exec::execute(
+        &client,
+        remote::exec::RemoteLine {
+            workspace: remote.workspace.unwrap_or_default(),
+            session: remote.session,
+            cwd: remote.cwd,
+            command,
+            background: remote.bg,
+            json: remote.json,
+        },
+    )
+    .await
 }
 
 /// `s` quoted for the shell (single quotes; `'` as `'\''`).

@@ -1,0 +1,419 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The stateless CLI of the daemon through the real binary: every
+//! command's `--help`, completions, the errors that say what to do (no
+//! daemon, a refused token, a config with missing variables), and a small
+//! session with our daemon — `mirage workspace create` starting it,
+//! `execute -w` streaming and exit codes, a background job waited for,
+//! `daemon stop`. (The big scenario is `daemon_e2e.rs`.)
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A loopback port nothing listens on right now.
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// `mirage ARGS` with HOME in `home`, the daemon URL on `port`, no token
+/// or proxy from the caller, stdin from /dev/null.
+fn mirage_in(home: &Path, port: u16, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mirage"));
+    c.args(args)
+        .current_dir(home)
+        .env("HOME", home)
+        .env("MIRAGE_DAEMON_URL", format!("http://127.0.0.1:{port}"))
+        .env_remove("MIRAGE_TOKEN")
+        .env_remove("http_proxy")
+        .env_remove("HTTP_PROXY")
+        .stdin(Stdio::null());
+    c
+}
+
+fn run(home: &Path, port: u16, args: &[&str]) -> Output {
+    mirage_in(home, port, args).output().expect("run mirage")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn every_command_has_help() {
+    let d = tempfile::tempdir().unwrap();
+    let commands: &[&[&str]] = &[
+        &[],
+        &["execute"],
+        &["shell"],
+        &["workspace"],
+        &["workspace", "create"],
+        &["workspace", "list"],
+        &["workspace", "get"],
+        &["workspace", "delete"],
+        &["workspace", "close"],
+        &["workspace", "clone"],
+        &["workspace", "snapshot"],
+        &["workspace", "load"],
+        &["workspace", "cancel"],
+        &["workspace", "kill"],
+        &["session"],
+        &["session", "create"],
+        &["session", "list"],
+        &["session", "patch"],
+        &["session", "delete"],
+        &["job"],
+        &["job", "list"],
+        &["job", "get"],
+        &["job", "wait"],
+        &["job", "cancel"],
+        &["daemon"],
+        &["daemon", "run"],
+        &["daemon", "status"],
+        &["daemon", "stop"],
+        &["daemon", "restart"],
+        &["daemon", "kill"],
+        &["vfs"],
+        &["vfs", "read"],
+        &["vfs", "write"],
+        &["vfs", "ls"],
+        &["vfs", "rm"],
+        &["vfs", "mv"],
+        &["glob"],
+        &["completions"],
+    ];
+    for c in commands {
+        let mut args = c.to_vec();
+        args.push("--help");
+        let o = run(d.path(), 1, &args);
+        let out = stdout(&o);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(out.contains("Usage: mirage"), "{args:?}: {out}");
+        // a one-line about above the usage
+        let first = out.lines().next().unwrap_or("");
+        assert!(!first.starts_with("Usage"), "{args:?} has no about: {out}");
+    }
+    // the main help and the main commands' show examples
+    for c in [
+        &["--help"][..],
+        &["execute", "--help"],
+        &["workspace", "create", "--help"],
+        &["job", "wait", "--help"],
+        &["vfs", "write", "--help"],
+    ] {
+        let out = stdout(&run(d.path(), 1, c));
+        assert!(out.contains("Example"), "{c:?}: {out}");
+    }
+    let out = stdout(&run(d.path(), 1, &["--help"]));
+    for word in [
+        "workspace",
+        "session",
+        "job",
+        "vfs",
+        "glob",
+        "daemon",
+        "completions",
+    ] {
+        assert!(out.contains(word), "{word} not in --help: {out}");
+    }
+}
+
+#[test]
+fn completions_mention_the_commands() {
+    let d = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let o = run(d.path(), 1, &["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.len() > 1000, "{shell}: {out}");
+        for word in ["workspace", "session", "daemon", "execute", "snapshot"] {
+            assert!(out.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let o = run(d.path(), 1, &["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn no_daemon_says_what_to_do() {
+    let d = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let want = format!(
+        "mirage: no daemon at http://127.0.0.1:{port}; run `mirage workspace create CONFIG` to start one\n"
+    );
+    for args in [
+        &["workspace", "list"][..],
+        &["workspace", "get", "x"],
+        &["execute", "-w", "x", "-c", "true"],
+        &["shell", "-w", "x", "-c", "true"],
+        &["session", "list", "x"],
+        &["job", "list"],
+        &["vfs", "read", "-w", "x", "/a"],
+        &["glob", "-w", "x", "/*"],
+        &["daemon", "stop"],
+    ] {
+        let o = run(d.path(), port, args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o), want, "{args:?}");
+        assert_eq!(stdout(&o), "", "{args:?}");
+    }
+    // status answers (exit 1) rather than failing
+    let o = run(d.path(), port, &["daemon", "status"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stdout(&o),
+        format!("Daemon not running. URL: http://127.0.0.1:{port}\n")
+    );
+    let o = run(d.path(), port, &["daemon", "status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["running"], false);
+    // nothing was started
+    assert!(!d.path().join(".mirage/daemon.log").exists());
+}
+
+#[test]
+fn embedded_flags_do_not_mix_with_a_workspace() {
+    let d = tempfile::tempdir().unwrap();
+    let o = run(
+        d.path(),
+        1,
+        &["execute", "-w", "x", "--write", "-c", "true"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("cannot be combined with -w"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(d.path(), 1, &["execute", "--bg", "-c", "true"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = run(d.path(), 1, &["shell", "-w", "x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("needs -c"), "{}", stderr(&o));
+    // without -w: embedded, as before
+    let o = run(d.path(), 1, &["shell", "-c", "echo embedded; exit 4"]);
+    assert_eq!(o.status.code(), Some(4));
+    assert_eq!(stdout(&o), "embedded\n");
+}
+
+#[test]
+fn bad_config_fails_before_any_daemon_starts() {
+    let d = tempfile::tempdir().unwrap();
+    let port = free_port();
+    std::fs::write(
+        d.path().join("ws.yaml"),
+        "mounts:\n  /s3: {resource: s3, config: {bucket: \"${NO_SUCH_B}\", endpoint_url: \"${NO_SUCH_A}\"}}\n",
+    )
+    .unwrap();
+    let o = run(d.path(), port, &["workspace", "create", "ws.yaml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("NO_SUCH_B") && e.contains("NO_SUCH_A"), "{e}");
+    std::fs::write(
+        d.path().join("ws.yaml"),
+        "mounts:\n  /a: {resource: ram, colour: red}\n",
+    )
+    .unwrap();
+    let o = run(d.path(), port, &["workspace", "create", "ws.yaml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("colour"), "{}", stderr(&o));
+    let o = run(d.path(), port, &["workspace", "create", "missing.yaml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("missing.yaml: No such file"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.path().join(".mirage/daemon.log").exists());
+}
+
+/// Kills the daemon a test started (`mirage daemon kill`, by its pid
+/// file) however the test ends.
+struct KillOnDrop<'a> {
+    home: &'a Path,
+    port: u16,
+}
+
+impl Drop for KillOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = run(self.home, self.port, &["daemon", "kill"]);
+    }
+}
+
+#[test]
+fn a_session_with_our_daemon() {
+    let d = tempfile::tempdir().unwrap();
+    let home = d.path();
+    let port = free_port();
+    let _guard = KillOnDrop { home, port };
+    std::fs::write(
+        home.join("ws.yaml"),
+        "mounts:\n  /data: {resource: ram, mode: write}\n",
+    )
+    .unwrap();
+    // no daemon: create starts one (detached, logging to ~/.mirage/daemon.log)
+    let o = run(
+        home,
+        port,
+        &["workspace", "create", "ws.yaml", "--id", "demo"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("ID:        demo"), "{}", stdout(&o));
+    assert!(home.join(".mirage/daemon.log").exists());
+    let o = run(home, port, &["daemon", "status", "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["running"], true);
+    let pid = v["pid"].as_i64().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(home.join(".mirage/daemon.pid"))
+            .unwrap()
+            .trim(),
+        pid.to_string()
+    );
+    // a line: its output, its exit status
+    let o = run(
+        home,
+        port,
+        &[
+            "execute",
+            "-w",
+            "demo",
+            "-c",
+            "echo hi; echo oops >&2; exit 3",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(stdout(&o), "hi\n");
+    assert_eq!(stderr(&o), "oops\n");
+    // the model product's spelling, and stdin forwarded from a pipe
+    let mut c = mirage_in(
+        home,
+        port,
+        &["shell", "-w", "demo", "-c", "sort > /data/s; cat /data/s"],
+    );
+    c.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut i = child.stdin.take().unwrap();
+        i.write_all(b"b\na\n").unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "a\nb\n");
+    // --json: the result as one object
+    let o = run(
+        home,
+        port,
+        &["execute", "-w", "demo", "--json", "-c", "printf x; exit 5"],
+    );
+    assert_eq!(o.status.code(), Some(5));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["stdout"], "x");
+    assert_eq!(v["exit_code"], 5);
+    // a background job, waited for
+    let o = run(
+        home,
+        port,
+        &[
+            "execute",
+            "-w",
+            "demo",
+            "--bg",
+            "-c",
+            "sleep 0.3; echo bg; exit 6",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let job = stdout(&o).trim().to_string();
+    assert!(!job.is_empty());
+    let o = run(home, port, &["job", "wait", &job, "--timeout", "20"]);
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "bg\n");
+    let o = run(home, port, &["job", "get", &job, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["status"], "done");
+    // VFS calls and glob
+    let o = run(
+        home,
+        port,
+        &["vfs", "write", "-w", "demo", "/data/f", "--data", "hello"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(home, port, &["vfs", "read", "-w", "demo", "/data/f"]);
+    assert_eq!(stdout(&o), "hello");
+    let o = run(home, port, &["glob", "-w", "demo", "/data/*"]);
+    assert_eq!(stdout(&o), "/data/f\n/data/s\n");
+    let o = run(home, port, &["vfs", "read", "-w", "demo", "/data/nope"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("ENOENT"), "{}", stderr(&o));
+    // an unknown workspace: the reply's detail
+    let o = run(home, port, &["workspace", "get", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("mirage: daemon error 404: "),
+        "{}",
+        stderr(&o)
+    );
+    // stop: graceful, and the daemon is gone
+    let o = run(home, port, &["daemon", "stop"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("Stopped (via graceful"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(home, port, &["daemon", "status"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn a_refused_token_says_how_to_give_one() {
+    let d = tempfile::tempdir().unwrap();
+    let home = d.path();
+    let port = free_port();
+    let _guard = KillOnDrop { home, port };
+    let mut daemon = mirage_in(home, port, &["daemon", "run", "--port", &port.to_string()])
+        .env("MIRAGE_TOKEN", "sesame")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        let o = run(home, port, &["daemon", "status"]);
+        if o.status.code() == Some(0) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the daemon did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let o = run(home, port, &["workspace", "list"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("refused the token; set MIRAGE_TOKEN"),
+        "{}",
+        stderr(&o)
+    );
+    // the token from the config file
+    std::fs::write(
+        home.join(".mirage/config.toml"),
+        "[daemon]\nauth_token = \"sesame\"\n",
+    )
+    .unwrap();
+    let o = run(home, port, &["workspace", "list", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "[]");
+    let o = run(home, port, &["daemon", "stop"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let st = daemon.wait().unwrap();
+    assert!(st.success(), "{st}");
+}
