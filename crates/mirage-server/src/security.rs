@@ -69,7 +69,11 @@ pub async fn guard(State(state): State<Shared>, req: Request, next: Next) -> Res
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .or_else(|| req.uri().authority().map(axum::http::uri::Authority::as_str));
+        .or_else(|| {
+            req.uri()
+                .authority()
+                .map(axum::http::uri::Authority::as_str)
+        });
     if !host_allowed(host, &state.settings.allowed_hosts) {
         tracing::warn!(host = ?host, "rejecting request: Host not in the allowlist");
         return ApiError::bad_request("Invalid host header").into_response();

@@ -441,3 +441,305 @@ async fn streamed_line_is_ndjson() {
     assert_eq!(s, 400);
     d.stop().await;
 }
+
+fn b64(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vfs_calls_through_the_router() {
+    let d = Daemon::start(|_| {}).await;
+    with_ws(&d, "w").await;
+    let v = |c: &str| format!("/v1/workspaces/w/vfs/{c}");
+    let (s, r) = d
+        .post(
+            &v("write"),
+            json!({"path": "/data/a.txt", "data_base64": b64(b"hello\n")}),
+        )
+        .await;
+    assert_eq!((s, r), (200, json!({})));
+    let (s, r) = d
+        .post(
+            &v("read"),
+            json!({"path": "/data/a.txt", "offset": 1, "size": 2}),
+        )
+        .await;
+    assert_eq!((s, r), (200, json!({"data_base64": b64(b"el")})));
+    let (s, _) = d
+        .post(
+            &v("append"),
+            json!({"path": "a.txt", "data_base64": b64(b"more\n")}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, r) = d.post(&v("stat"), json!({"path": "/data/a.txt"})).await;
+    assert_eq!(s, 200);
+    assert_eq!(r["stat"]["size"], 11);
+    assert_eq!(r["stat"]["type"], "file");
+    assert_eq!(r["stat"]["name"], "a.txt");
+    let (s, r) = d.post(&v("readdir"), json!({"path": "/data"})).await;
+    assert_eq!((s, r), (200, json!({"entries": ["/data/a.txt"]})));
+    let (_, r) = d.post(&v("exists"), json!({"path": "/data/zz"})).await;
+    assert_eq!(r, json!({"exists": false}));
+    let (_, r) = d.post(&v("is_dir"), json!({"path": "/data"})).await;
+    assert_eq!(r, json!({"is_dir": true}));
+    let (s, _) = d.post(&v("mkdir"), json!({"path": "/data/d"})).await;
+    assert_eq!(s, 200);
+    let (s, r) = d.post(&v("mkdir"), json!({"path": "/data/d"})).await;
+    assert_eq!(
+        (s, r),
+        (409, json!({"detail": "File exists", "errno": "EEXIST"}))
+    );
+    let (s, _) = d
+        .post(
+            &v("rename"),
+            json!({"src": "/data/a.txt", "dst": "/data/b.txt"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = d
+        .post(&v("truncate"), json!({"path": "/data/b.txt", "length": 3}))
+        .await;
+    assert_eq!(s, 200);
+    let (_, r) = d.post(&v("read"), json!({"path": "/data/b.txt"})).await;
+    assert_eq!(r, json!({"data_base64": b64(b"hel")}));
+    let (s, r) = d.post(&v("read"), json!({"path": "/data/zzz"})).await;
+    assert_eq!((s, r["errno"].as_str()), (404, Some("ENOENT")));
+    let (s, r) = d
+        .post(&v("read"), json!({"path": "/data/b.txt", "bogus": 1}))
+        .await;
+    assert_eq!(s, 400);
+    assert!(r["detail"].as_str().unwrap().contains("bogus"), "{r}");
+    let (s, _) = d.post(&v("read"), json!([1])).await;
+    assert_eq!(s, 400);
+    let (s, _) = d.post(&v("nosuch"), json!({"path": "/"})).await;
+    assert_eq!(s, 404);
+    // the read-only mount refuses every change, as it does to the shell
+    let (s, r) = d
+        .post(
+            &v("write"),
+            json!({"path": "/ro/x", "data_base64": b64(b"x")}),
+        )
+        .await;
+    assert_eq!(
+        (s, r),
+        (
+            403,
+            json!({"detail": "Read-only file system", "errno": "EROFS"})
+        )
+    );
+    let (s, _) = d.post(&v("mkdir"), json!({"path": "/ro/d"})).await;
+    assert_eq!(s, 403);
+    let out = d.shell("w", "default", "echo x > /ro/x").await;
+    assert_eq!(out["exit_code"], 1);
+    // read_stream
+    let r = d
+        .req(reqwest::Method::POST, &v("read_stream"))
+        .json(&json!({"path": "/data/b.txt"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(&r.bytes().await.unwrap()[..], b"hel");
+    // glob, relative to the session's cwd
+    let (s, r) = d
+        .post("/v1/workspaces/w/glob", json!({"pattern": "/data/*"}))
+        .await;
+    assert_eq!((s, r), (200, json!({"paths": ["/data/b.txt", "/data/d"]})));
+    let (_, r) = d
+        .post("/v1/workspaces/w/glob", json!({"pattern": "*.txt"}))
+        .await;
+    assert_eq!(r, json!({"paths": ["b.txt"]}));
+    let (s, _) = d.post("/v1/workspaces/w/glob", json!({"pattern": 1})).await;
+    assert_eq!(s, 400);
+    let (s, _) = d.post(&v("unlink"), json!({"path": "/data/b.txt"})).await;
+    assert_eq!(s, 200);
+    let (s, _) = d.post(&v("rmdir"), json!({"path": "/data/d"})).await;
+    assert_eq!(s, 200);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_delete_load_answers_the_same() {
+    let d = Daemon::start(|_| {}).await;
+    with_ws(&d, "w").await;
+    d.post("/v1/workspaces/w/sessions", json!({"session_id": "s"}))
+        .await;
+    d.shell(
+        "w",
+        "s",
+        "mkdir -p /data/sub/deep && printf 'one\\n' > /data/sub/deep/f.txt && cd /data/sub && export KEEP=kept && greet() { echo \"hi $1\"; }",
+    )
+    .await;
+    let out = d
+        .shell(
+            "w",
+            "default",
+            "printf '\\377bin' > /data/b; chmod 600 /data/b",
+        )
+        .await;
+    assert_eq!(out["exit_code"], 0, "{out}");
+    let r = d
+        .req(reqwest::Method::GET, "/v1/workspaces/w/snapshot")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/x-tar");
+    let tar = r.bytes().await.unwrap();
+    let (s, _) = d.delete("/v1/workspaces/w").await;
+    assert_eq!(s, 200);
+    // raw tar body
+    let r = d
+        .req(reqwest::Method::POST, "/v1/workspaces/load?id=w")
+        .header("content-type", "application/x-tar")
+        .body(tar.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let out = d
+        .shell("w", "s", "pwd; echo $KEEP; greet you; cat deep/f.txt")
+        .await;
+    assert_eq!(out["stdout"], "/data/sub\nkept\nhi you\none\n", "{out}");
+    let out = d
+        .shell(
+            "w",
+            "default",
+            "od -An -c /data/b; ls -l /data/b | cut -c1-10",
+        )
+        .await;
+    assert_eq!(out["stdout"], " 377   b   i   n\n-rw-------\n", "{out}");
+    let (_, h) = d.get("/v1/workspaces/w/history?session_id=s").await;
+    assert!(h.as_array().unwrap().len() >= 2, "{h}");
+    // the model CLI's multipart upload, with an id in the request part
+    let form = "--BOUND\r\nContent-Disposition: form-data; name=\"request\"; filename=\"request.json\"\r\nContent-Type: application/json\r\n\r\n{\"id\": \"w2\"}\r\n--BOUND\r\nContent-Disposition: form-data; name=\"snapshot\"; filename=\"s.tar\"\r\nContent-Type: application/x-tar\r\n\r\n";
+    let mut body = form.as_bytes().to_vec();
+    body.extend_from_slice(&tar);
+    body.extend_from_slice(b"\r\n--BOUND--\r\n");
+    let r = d
+        .req(reqwest::Method::POST, "/v1/workspaces/load")
+        .header("content-type", "multipart/form-data; boundary=BOUND")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["id"], "w2");
+    let out = d.shell("w2", "s", "pwd; greet me").await;
+    assert_eq!(out["stdout"], "/data/sub\nhi me\n");
+    // a taken id, a body that is no snapshot
+    let r = d
+        .req(reqwest::Method::POST, "/v1/workspaces/load?id=w")
+        .body(tar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let r = d
+        .req(reqwest::Method::POST, "/v1/workspaces/load")
+        .body("not a tar")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn body_limit_is_413_json() {
+    let d = Daemon::start(|s| s.max_body_bytes = 1024).await;
+    with_ws(&d, "w").await;
+    let (s, v) = d
+        .post(
+            "/v1/workspaces/w/shell",
+            json!({"command": format!("echo {}", "x".repeat(4096))}),
+        )
+        .await;
+    assert_eq!(s, 413, "{v}");
+    assert!(v["detail"].is_string(), "{v}");
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_and_lines() {
+    let d = Daemon::start(|_| {}).await;
+    with_ws(&d, "w").await;
+    d.shell("w", "default", "echo hi").await;
+    let r = d
+        .req(reqwest::Method::GET, "/metrics")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("mirage_lines_total 1"), "{text}");
+    assert!(
+        text.contains("route=\"/v1/workspaces/{workspace_id}/shell\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("mirage_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    assert!(
+        text.contains("mirage_jobs_total{status=\"done\"} 1"),
+        "{text}"
+    );
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn persist_dir_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().to_path_buf();
+    let d = Daemon::start(|s| s.persist_dir = Some(p.clone())).await;
+    with_ws(&d, "keep").await;
+    d.shell(
+        "keep",
+        "default",
+        "echo saved > /data/f; cd /data; X=1; export E=2",
+    )
+    .await;
+    d.stop().await;
+    assert!(dir.path().join("keep.tar").exists());
+    let d = Daemon::start(|s| s.persist_dir = Some(p.clone())).await;
+    let out = d.shell("keep", "default", "cat f; pwd; echo $E").await;
+    assert_eq!(out["stdout"], "saved\n/data\n2\n");
+    let (s, _) = d.delete("/v1/workspaces/keep").await;
+    assert_eq!(s, 200);
+    assert!(!dir.path().join("keep.tar").exists());
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_mode_needs_no_token_and_idle_grace_stops() {
+    let d = Daemon::start(|s| {
+        s.token = String::new();
+        s.idle_grace = Some(Duration::from_millis(200));
+    })
+    .await;
+    with_ws(&d, "w").await;
+    let (s, _) = d.delete("/v1/workspaces/w").await;
+    assert_eq!(s, 200);
+    tokio::time::timeout(Duration::from_secs(5), d.handle)
+        .await
+        .expect("idle grace stops the daemon")
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_names_a_taken_address() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut s = DaemonSettings::local();
+    s.addr = l.local_addr().unwrap();
+    let e = mirage_server::run(s).await.unwrap_err().to_string();
+    assert!(e.contains(&l.local_addr().unwrap().to_string()), "{e}");
+    let mut s = DaemonSettings::local();
+    s.addr = "0.0.0.0:0".parse().unwrap();
+    let e = mirage_server::run(s).await.unwrap_err().to_string();
+    assert!(e.contains("token"), "{e}");
+}
