@@ -125,6 +125,7 @@ fn allowed_hosts(args: &RunArgs) -> Vec<String> {
 pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     let settings = Settings::load().map_err(|e| fail(2, e))?;
     let ds = daemon_settings(&args, &settings)?;
+    init_log()?;
     let pid_file = settings.pid_file();
     let pid = std::process::id();
     let wrote = std::fs::create_dir_all(&settings.home)
@@ -135,6 +136,33 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         let _ = std::fs::remove_file(&pid_file);
     }
     result.map(|()| 0)
+}
+
+/// The daemon's log on stderr (`~/.mirage/daemon.log` when `workspace
+/// create` started it): lifecycle events at `info`, or the level
+/// MIRAGE_LOG names (`error`, `warn`, `info`, `debug`, `trace`).
+fn init_log() -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let level = match std::env::var("MIRAGE_LOG").as_deref().unwrap_or("info") {
+        "error" => tracing_subscriber::filter::LevelFilter::ERROR,
+        "warn" => tracing_subscriber::filter::LevelFilter::WARN,
+        "info" | "" => tracing_subscriber::filter::LevelFilter::INFO,
+        "debug" => tracing_subscriber::filter::LevelFilter::DEBUG,
+        "trace" => tracing_subscriber::filter::LevelFilter::TRACE,
+        "off" => tracing_subscriber::filter::LevelFilter::OFF,
+        other => {
+            return Err(fail(
+                2,
+                format!("MIRAGE_LOG={other}: expected error, warn, info, debug, trace or off"),
+            ));
+        }
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+    Ok(())
 }
 
 /// The pid in `~/.mirage/daemon.pid`, if any.
