@@ -316,6 +316,21 @@ fn a_session_with_our_daemon() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["stdout"], "x");
     assert_eq!(v["exit_code"], 5);
+    // bytes that are not UTF-8 come through as they are
+    let o = run(
+        home,
+        port,
+        &["execute", "-w", "demo", "-c", "printf '\\377\\376x'"],
+    );
+    assert_eq!(o.stdout, b"\xff\xfex");
+    let o = run(
+        home,
+        port,
+        &["execute", "-w", "demo", "--json", "-c", "printf '\\377'"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["stdout"], "/w==");
+    assert_eq!(v["stdout_encoding"], "base64");
     // a background job, waited for
     let o = run(
         home,

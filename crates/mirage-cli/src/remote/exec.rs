@@ -197,13 +197,18 @@ pub async fn execute(client: &Client, line: RemoteLine) -> anyhow::Result<i32> {
 }
 
 /// Sets `v[key]` to the bytes as text when they are UTF-8, else as base64
-/// with `<key>_base64: true` (as the daemon's own replies carry them).
+/// with `<key>_encoding: "base64"` (as the daemon's own replies carry them).
 fn put_stream(v: &mut Value, key: &str, bytes: Vec<u8>) {
     match String::from_utf8(bytes) {
-        Ok(s) => v[key] = json!(s),
+        Ok(s) => {
+            v[key] = json!(s);
+            if let Some(o) = v.as_object_mut() {
+                o.remove(&format!("{key}_encoding"));
+            }
+        }
         Err(e) => {
             v[key] = json!(base64::engine::general_purpose::STANDARD.encode(e.as_bytes()));
-            v[format!("{key}_base64")] = json!(true);
+            v[format!("{key}_encoding")] = json!("base64");
         }
     }
 }

@@ -92,8 +92,8 @@ pub fn span(secs: f64) -> String {
 }
 
 /// The bytes of a result's `stdout` or `stderr`: text as is, or decoded
-/// base64 when the result flags it (`<key>_base64: true`, or an
-/// `encoding: base64` field).
+/// base64 when the result flags it (`<key>_encoding: "base64"`, as our
+/// daemon marks bytes that are not UTF-8, or `<key>_base64: true`).
 pub fn stream_bytes(result: &Value, key: &str) -> Vec<u8> {
     use base64::Engine;
     let Some(s) = result.get(key).and_then(Value::as_str) else {
@@ -103,7 +103,10 @@ pub fn stream_bytes(result: &Value, key: &str) -> Vec<u8> {
         .get(format!("{key}_base64"))
         .and_then(Value::as_bool)
         .unwrap_or(false)
-        || result.get("encoding").and_then(Value::as_str) == Some("base64");
+        || result
+            .get(format!("{key}_encoding"))
+            .and_then(Value::as_str)
+            == Some("base64");
     if flagged && let Ok(b) = base64::engine::general_purpose::STANDARD.decode(s) {
         return b;
     }
@@ -160,7 +163,7 @@ mod tests {
 
     #[test]
     fn base64_streams() {
-        let r = json!({"stdout":"aGkK","stdout_base64":true,"stderr":"x"});
+        let r = json!({"stdout":"aGkK","stdout_encoding":"base64","stderr":"x"});
         assert_eq!(stream_bytes(&r, "stdout"), b"hi\n");
         assert_eq!(stream_bytes(&r, "stderr"), b"x");
     }
