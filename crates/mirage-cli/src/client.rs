@@ -186,7 +186,9 @@ impl Client {
         r.json().await.ok()
     }
 
-    /// Makes sure a daemon answers: when none does and `spawn` is set and
+    /// Makes sure a daemon answers (commands other than `workspace create`
+    /// and `load` do not ask first: their one request fails with
+    /// [`Client::no_daemon`]). When none does and `spawn` is set and
     /// the URL is on this machine, starts `mirage daemon run` detached
     /// (its output in `~/.mirage/daemon.log`) and waits up to 5 s for it.
     pub async fn ensure_running(&self, spawn: bool) -> anyhow::Result<()> {

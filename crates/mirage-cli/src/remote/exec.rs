@@ -105,7 +105,6 @@ fn multipart(request: &Value) -> (reqwest::Body, String) {
 
 /// Runs the line on the daemon; returns the exit status to leave with.
 pub async fn execute(client: &Client, line: RemoteLine) -> anyhow::Result<i32> {
-    client.ensure_running(false).await?;
     let mut request = json!({ "command": line.command });
     if let Some(cwd) = &line.cwd {
         request["cwd"] = json!(cwd);

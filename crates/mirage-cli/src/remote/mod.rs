@@ -374,7 +374,6 @@ pub async fn workspace(cmd: WorkspaceCmd, json: bool) -> anyhow::Result<i32> {
             output::emit(json, &v, workspace_detail)?;
         }
         WorkspaceCmd::List => {
-            client.ensure_running(false).await?;
             let v = client.call(Method::GET, "/v1/workspaces", None).await?;
             output::emit(json, &v, |v| {
                 let items = v.as_array().cloned().unwrap_or_default();
@@ -397,7 +396,6 @@ pub async fn workspace(cmd: WorkspaceCmd, json: bool) -> anyhow::Result<i32> {
             })?;
         }
         WorkspaceCmd::Get { id, verbose } => {
-            client.ensure_running(false).await?;
             let mut path = format!("/v1/workspaces/{}", seg(&id));
             if verbose {
                 path.push_str("?verbose=true");
@@ -406,7 +404,6 @@ pub async fn workspace(cmd: WorkspaceCmd, json: bool) -> anyhow::Result<i32> {
             output::emit(json, &v, workspace_detail)?;
         }
         WorkspaceCmd::Delete { id } => {
-            client.ensure_running(false).await?;
             let v = client
                 .call(
                     Method::DELETE,
@@ -417,7 +414,6 @@ pub async fn workspace(cmd: WorkspaceCmd, json: bool) -> anyhow::Result<i32> {
             output::emit(json, &v, |_| format!("Deleted workspace {id}."))?;
         }
         WorkspaceCmd::Close { id } => {
-            client.ensure_running(false).await?;
             let v = client
                 .call(
                     Method::POST,
@@ -428,7 +424,6 @@ pub async fn workspace(cmd: WorkspaceCmd, json: bool) -> anyhow::Result<i32> {
             output::emit(json, &v, |_| format!("Closed workspace {id}."))?;
         }
         WorkspaceCmd::Cancel { id } => {
-            client.ensure_running(false).await?;
             let v = client
                 .call(
                     Method::POST,
@@ -439,7 +434,6 @@ pub async fn workspace(cmd: WorkspaceCmd, json: bool) -> anyhow::Result<i32> {
             output::emit(json, &v, stopped)?;
         }
         WorkspaceCmd::Kill { id } => {
-            client.ensure_running(false).await?;
             let v = client
                 .call(
                     Method::POST,
@@ -461,7 +455,6 @@ pub async fn workspace(cmd: WorkspaceCmd, json: bool) -> anyhow::Result<i32> {
             if let Some(f) = override_file {
                 body["override"] = config_document(&f)?;
             }
-            client.ensure_running(false).await?;
             let v = client
                 .call(
                     Method::POST,
@@ -472,7 +465,6 @@ pub async fn workspace(cmd: WorkspaceCmd, json: bool) -> anyhow::Result<i32> {
             output::emit(json, &v, workspace_detail)?;
         }
         WorkspaceCmd::Snapshot { id, out } => {
-            client.ensure_running(false).await?;
             let r = client
                 .send(client.request(
                     Method::GET,
@@ -564,7 +556,6 @@ fn form(parts: &[(&str, &str, &str, Vec<u8>)]) -> (Vec<u8>, String) {
 /// Runs `mirage session …`.
 pub async fn session(cmd: SessionCmd, json: bool) -> anyhow::Result<i32> {
     let client = Client::from_env()?;
-    client.ensure_running(false).await?;
     let base = |ws: &str| format!("/v1/workspaces/{}/sessions", seg(ws));
     match cmd {
         SessionCmd::Create {
@@ -675,7 +666,6 @@ fn job_output(v: &Value) -> anyhow::Result<()> {
 /// Runs `mirage job …`.
 pub async fn job(cmd: JobCmd, json: bool) -> anyhow::Result<i32> {
     let client = Client::from_env()?;
-    client.ensure_running(false).await?;
     match cmd {
         JobCmd::List { workspace } => {
             let query: Vec<(&str, &str)> = workspace

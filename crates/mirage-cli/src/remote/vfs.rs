@@ -193,7 +193,6 @@ async fn post(client: &Client, at: &Target, route: &str, body: &Value) -> anyhow
 /// Runs `mirage vfs …`.
 pub async fn vfs(cmd: VfsCmd, json: bool) -> anyhow::Result<i32> {
     let client = Client::from_env()?;
-    client.ensure_running(false).await?;
     let (name, at, body) = match &cmd {
         VfsCmd::Read {
             path,
@@ -272,7 +271,6 @@ fn lines(v: &Value, key: &str) -> String {
 /// Runs `mirage glob`.
 pub async fn glob(args: GlobArgs, json: bool) -> anyhow::Result<i32> {
     let client = Client::from_env()?;
-    client.ensure_running(false).await?;
     let v = post(
         &client,
         &args.at,
