@@ -316,7 +316,7 @@ impl Table {
                 || self
                     .jobs
                     .get(id)
-                    .is_none_or(|j| j.state().finished_at.is_some_and(|f| f < cutoff));
+                    .is_none_or(|j| lock(&j.state).finished_at.is_some_and(|f| f < cutoff));
             if !old {
                 break;
             }

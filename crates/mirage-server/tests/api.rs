@@ -743,3 +743,20 @@ async fn run_names_a_taken_address() {
     let e = mirage_server::run(s).await.unwrap_err().to_string();
     assert!(e.contains("token"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_keeps_the_state_for_the_same_id() {
+    let d = Daemon::start(|_| {}).await;
+    with_ws(&d, "w").await;
+    d.shell("w", "default", "echo kept > /data/k; cd /data")
+        .await;
+    let (s, v) = d.post("/v1/workspaces/w/close", json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["id"], "w");
+    let (s, _) = d.get("/v1/workspaces/w").await;
+    assert_eq!(s, 404);
+    with_ws(&d, "w").await;
+    let out = d.shell("w", "default", "cat k").await;
+    assert_eq!(out["stdout"], "kept\n");
+    d.stop().await;
+}
