@@ -173,6 +173,28 @@ fn no_daemon_says_what_to_do() {
     assert_eq!(v["running"], false);
     // nothing was started
     assert!(!d.path().join(".mirage/daemon.log").exists());
+    // the URL from ~/.mirage/config.toml when MIRAGE_DAEMON_URL is unset
+    std::fs::create_dir_all(d.path().join(".mirage")).unwrap();
+    std::fs::write(
+        d.path().join(".mirage/config.toml"),
+        format!("[daemon]\nurl = \"http://localhost:{port}\"\n"),
+    )
+    .unwrap();
+    let o = mirage_in(d.path(), port, &["workspace", "list"])
+        .env_remove("MIRAGE_DAEMON_URL")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(&format!("no daemon at http://localhost:{port};")),
+        "{}",
+        stderr(&o)
+    );
+    // a broken config file is named
+    std::fs::write(d.path().join(".mirage/config.toml"), "[daemon]\nurl = 5\n").unwrap();
+    let o = run(d.path(), port, &["workspace", "list"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("config.toml"), "{}", stderr(&o));
 }
 
 #[test]
@@ -431,4 +453,32 @@ fn a_refused_token_says_how_to_give_one() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let st = daemon.wait().unwrap();
     assert!(st.success(), "{st}");
+}
+
+#[test]
+fn daemon_kill_ends_a_daemon_that_will_not_stop() {
+    let d = tempfile::tempdir().unwrap();
+    let home = d.path();
+    let port = free_port();
+    let _guard = KillOnDrop { home, port };
+    std::fs::write(home.join("ws.yaml"), "mounts:\n  /t: {resource: ram}\n").unwrap();
+    let o = run(home, port, &["workspace", "create", "ws.yaml", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let id = v["id"].as_str().unwrap().to_string();
+    let o = run(home, port, &["workspace", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["id"], id.as_str());
+    let pid = std::fs::read_to_string(home.join(".mirage/daemon.pid")).unwrap();
+    let o = run(home, port, &["daemon", "kill"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), format!("Killed PID {}.\n", pid.trim()));
+    let start = Instant::now();
+    while run(home, port, &["daemon", "status"]).status.code() == Some(0) {
+        assert!(start.elapsed() < Duration::from_secs(5), "still answering");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = run(home, port, &["daemon", "kill"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!stdout(&o).starts_with("Killed"), "{}", stdout(&o));
 }
