@@ -104,6 +104,10 @@ struct RemoteArgs {
     /// instead of streaming the output.
     #[arg(long, requires = "workspace")]
     json: bool,
+    /// Do not send this process's stdin to the line (by default a pipe or
+    /// file on stdin is forwarded; a terminal or /dev/null never is).
+    #[arg(long, requires = "workspace")]
+    no_stdin: bool,
 }
 
 /// The examples under `mirage execute --help`.
@@ -666,6 +670,7 @@ async fn run_remote(remote: RemoteArgs, command: String, ws: &WsArgs) -> Result<
             command,
             background: remote.bg,
             json: remote.json,
+            stdin: !remote.no_stdin,
         },
     )
     .await

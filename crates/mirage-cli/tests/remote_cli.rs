@@ -328,6 +328,18 @@ fn a_session_with_our_daemon() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "a\nb\n");
+    // --no-stdin: a stdin that never ends is not waited for
+    let mut c = mirage_in(
+        home,
+        port,
+        &["execute", "-w", "demo", "--no-stdin", "-c", "echo free"],
+    );
+    c.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let held = child.stdin.take();
+    let o = child.wait_with_output().unwrap();
+    drop(held);
+    assert_eq!(stdout(&o), "free\n");
     // --json: the result as one object
     let o = run(
         home,

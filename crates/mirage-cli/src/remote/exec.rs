@@ -32,6 +32,8 @@ pub struct RemoteLine {
     pub background: bool,
     /// Print the result as one JSON object instead of streaming.
     pub json: bool,
+    /// Forward our stdin when it is a pipe or a file.
+    pub stdin: bool,
 }
 
 /// Whether stdin carries data for the line: not a terminal and not a
@@ -120,7 +122,7 @@ pub async fn execute(client: &Client, line: RemoteLine) -> anyhow::Result<i32> {
     }
     let path = format!("/v1/workspaces/{}/shell", seg(&line.workspace));
     let mut rb = client.request(Method::POST, &with_query(&path, &query));
-    rb = if stdin_has_data() {
+    rb = if line.stdin && stdin_has_data() {
         let (body, ty) = multipart(&request);
         rb.header(reqwest::header::CONTENT_TYPE, ty).body(body)
     } else {
