@@ -328,6 +328,44 @@ fn a_session_with_our_daemon() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "a\nb\n");
+    // output streams as it comes: the first line is read while the line
+    // still waits for a file only the test writes
+    {
+        use std::io::BufRead;
+        let mut c = mirage_in(
+            home,
+            port,
+            &[
+                "execute",
+                "-w",
+                "demo",
+                "-c",
+                // bounded (30 s): output held back until the end fails
+                // the test instead of hanging it
+                "echo first; i=0; while ! test -e /data/go && [ $i -lt 1500 ]; do \
+                 sleep 0.02; i=$((i+1)); done; if test -e /data/go; then echo second; \
+                 else echo timeout; fi",
+            ],
+        );
+        c.stdout(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        assert_eq!(first, "first\n");
+        let o = run(
+            home,
+            port,
+            &["vfs", "write", "-w", "demo", "/data/go", "--data", ""],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+        assert_eq!(rest, "second\n");
+        assert!(child.wait().unwrap().success());
+        let o = run(home, port, &["vfs", "unlink", "-w", "demo", "/data/go"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
     // --no-stdin: a stdin that never ends is not waited for
     let mut c = mirage_in(
         home,
