@@ -69,7 +69,8 @@ impl Settings {
         env: impl Fn(&str) -> Option<String>,
         home: Option<&Path>,
     ) -> Result<Settings, String> {
-        let home = home.unwrap_or_else(|| Path::new("/")).join(".mirage");
+        let user_home = home.unwrap_or_else(|| Path::new("/"));
+        let home = user_home.join(".mirage");
         let path = home.join("config.toml");
         let table = match std::fs::read_to_string(&path) {
             Ok(text) => {
@@ -97,7 +98,11 @@ impl Settings {
         Ok(Settings {
             url: url.trim_end_matches('/').to_string(),
             token,
-            persist_dir: nonempty(table.persist_dir).map(PathBuf::from),
+            // `~/…` is the user's home, as a shell would read it
+            persist_dir: nonempty(table.persist_dir).map(|p| match p.strip_prefix("~/") {
+                Some(rest) => user_home.join(rest),
+                None => PathBuf::from(p),
+            }),
             idle_grace_seconds: idle,
             home,
         })
@@ -219,6 +224,9 @@ mod tests {
 
     #[test]
     fn bad_files_are_errors_naming_the_file() {
+        let d = home_with("[daemon]\npersist_dir = \"~/state\"\n");
+        let s = Settings::resolve(env(&[]), Some(d.path())).unwrap();
+        assert_eq!(s.persist_dir, Some(d.path().join("state")));
         let d = home_with("[daemon\n");
         let e = Settings::resolve(env(&[]), Some(d.path())).unwrap_err();
         assert!(e.contains("config.toml"), "{e}");
