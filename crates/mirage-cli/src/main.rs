@@ -117,7 +117,7 @@ Examples:
   mirage execute --write -c 'echo hi > /workspace/a'      embedded, writable
   mirage execute -w demo -c 'cat /data/a'                 on the daemon
   mirage execute -w demo -s agent_a --bg -c 'sleep 9'     a background job
-  printf 'b\\na\\n' | mirage execute -w demo -c sort      stdin is forwarded";
+  printf 'b\\na\\n' | mirage execute -w demo -c sort        stdin is forwarded";
 
 /// The `--json` flag of the daemon's command groups.
 #[derive(clap::Args, Clone, Copy)]
@@ -152,8 +152,7 @@ enum Cmd {
         ws: WsArgs,
     },
     /// An interactive shell over an embedded workspace; with -w WS -c
-    /// LINE, one line on the daemon (the model product's spelling of
-    /// `execute -w`).
+    /// LINE, one line on the daemon (as `execute -w`).
     #[command(after_help = "Examples:\n  mirage shell\n  mirage shell -w demo -c 'ls /data'")]
     Shell {
         /// Run this line and exit with its status instead of the
