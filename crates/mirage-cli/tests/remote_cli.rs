@@ -436,6 +436,26 @@ fn a_session_with_our_daemon() {
     assert_eq!(stdout(&o), "hello");
     let o = run(home, port, &["glob", "-w", "demo", "/data/*"]);
     assert_eq!(stdout(&o), "/data/f\n/data/s\n");
+    let o = run(
+        home,
+        port,
+        &[
+            "vfs", "pwrite", "-w", "demo", "/data/f", "1", "--data", "EL",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(
+        home,
+        port,
+        &[
+            "vfs", "read", "-w", "demo", "/data/f", "--offset", "1", "--size", "3",
+        ],
+    );
+    assert_eq!(stdout(&o), "ELl");
+    let o = run(home, port, &["vfs", "is-dir", "-w", "demo", "/data"]);
+    assert_eq!(stdout(&o), "true\n");
+    let o = run(home, port, &["vfs", "exists", "-w", "demo", "/data/nope"]);
+    assert_eq!(stdout(&o), "false\n");
     let o = run(home, port, &["vfs", "read", "-w", "demo", "/data/nope"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("ENOENT"), "{}", stderr(&o));

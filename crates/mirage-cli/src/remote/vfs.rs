@@ -81,6 +81,24 @@ pub enum VfsCmd {
         #[command(flatten)]
         at: Target,
     },
+    /// Write bytes into a file at OFFSET (from --data, --from or stdin).
+    Pwrite {
+        /// The file.
+        path: String,
+        /// The byte offset to write at.
+        offset: u64,
+        #[command(flatten)]
+        data: Data,
+        #[command(flatten)]
+        at: Target,
+    },
+    /// Create an empty file.
+    Create {
+        /// The file.
+        path: String,
+        #[command(flatten)]
+        at: Target,
+    },
     /// A path's metadata (JSON).
     Stat {
         /// The path.
@@ -99,6 +117,43 @@ pub enum VfsCmd {
     /// Whether a path exists (`true` or `false`).
     Exists {
         /// The path.
+        path: String,
+        #[command(flatten)]
+        at: Target,
+    },
+    /// Whether a path is a directory (`true` or `false`).
+    IsDir {
+        /// The path.
+        path: String,
+        #[command(flatten)]
+        at: Target,
+    },
+    /// Whether a path is a file (`true` or `false`).
+    IsFile {
+        /// The path.
+        path: String,
+        #[command(flatten)]
+        at: Target,
+    },
+    /// The names of a directory's files, one per line.
+    ListFiles {
+        /// The directory.
+        path: String,
+        #[command(flatten)]
+        at: Target,
+    },
+    /// Make a symbolic link PATH pointing at TARGET.
+    Symlink {
+        /// The link to make.
+        path: String,
+        /// Where it points.
+        target: String,
+        #[command(flatten)]
+        at: Target,
+    },
+    /// Where a symbolic link points.
+    Readlink {
+        /// The link.
         path: String,
         #[command(flatten)]
         at: Target,
@@ -219,6 +274,24 @@ pub async fn vfs(cmd: VfsCmd, json: bool) -> anyhow::Result<i32> {
             at,
             json!({"path": path, "data_base64": data_base64(data)?}),
         ),
+        VfsCmd::Pwrite {
+            path,
+            offset,
+            data,
+            at,
+        } => (
+            "pwrite",
+            at,
+            json!({"path": path, "offset": offset, "data_base64": data_base64(data)?}),
+        ),
+        VfsCmd::Create { path, at } => ("create", at, json!({ "path": path })),
+        VfsCmd::IsDir { path, at } => ("is_dir", at, json!({ "path": path })),
+        VfsCmd::IsFile { path, at } => ("is_file", at, json!({ "path": path })),
+        VfsCmd::ListFiles { path, at } => ("list_files", at, json!({ "path": path })),
+        VfsCmd::Symlink { path, target, at } => {
+            ("symlink", at, json!({"path": path, "target": target}))
+        }
+        VfsCmd::Readlink { path, at } => ("readlink", at, json!({ "path": path })),
         VfsCmd::Stat { path, at } => ("stat", at, json!({ "path": path })),
         VfsCmd::Readdir { path, at } => ("readdir", at, json!({ "path": path })),
         VfsCmd::Exists { path, at } => ("exists", at, json!({ "path": path })),
@@ -246,7 +319,9 @@ pub async fn vfs(cmd: VfsCmd, json: bool) -> anyhow::Result<i32> {
             o.flush()?;
         }
         "readdir" => output::emit(false, &v, |v| lines(v, "entries"))?,
-        "exists" => output::emit(false, &v, |v| output::text(v, "exists"))?,
+        "exists" | "is_dir" | "is_file" => output::emit(false, &v, |v| output::text(v, name))?,
+        "list_files" => output::emit(false, &v, |v| lines(v, "files"))?,
+        "readlink" => output::emit(false, &v, |v| output::text(v, "target"))?,
         "stat" => output::emit(false, &v, |v| {
             serde_json::to_string_pretty(v.get("stat").unwrap_or(v)).unwrap_or_default()
         })?,
