@@ -61,6 +61,7 @@ fn every_command_has_help() {
         &["workspace", "load"],
         &["workspace", "cancel"],
         &["workspace", "kill"],
+        &["workspace", "history"],
         &["session"],
         &["session", "create"],
         &["session", "list"],
@@ -459,6 +460,19 @@ fn a_session_with_our_daemon() {
     let o = run(home, port, &["vfs", "read", "-w", "demo", "/data/nope"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("ENOENT"), "{}", stderr(&o));
+    // the history: every line run, with its status
+    let o = run(home, port, &["workspace", "history", "demo", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let first = &v.as_array().unwrap()[0];
+    assert_eq!(first["line"], "echo hi; echo oops >&2; exit 3");
+    assert_eq!(first["exit_code"], 3);
+    let o = run(home, port, &["workspace", "history", "demo"]);
+    assert!(
+        stdout(&o).starts_with("SESSION  EXIT  MS"),
+        "{}",
+        stdout(&o)
+    );
     // an unknown workspace: the reply's detail
     let o = run(home, port, &["workspace", "get", "nope"]);
     assert_eq!(o.status.code(), Some(2));

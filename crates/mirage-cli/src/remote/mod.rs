@@ -93,6 +93,15 @@ pub enum WorkspaceCmd {
         #[arg(long)]
         id: Option<String>,
     },
+    /// The lines run in a workspace, oldest first: session, exit status,
+    /// duration, cwd, line.
+    History {
+        /// The workspace id.
+        id: String,
+        /// Only this session's lines.
+        #[arg(short = 's', long = "session", alias = "session_id")]
+        session: Option<String>,
+    },
     /// Cancel every running line of every session.
     Cancel {
         /// The workspace id.
@@ -422,6 +431,33 @@ pub async fn workspace(cmd: WorkspaceCmd, json: bool) -> anyhow::Result<i32> {
                 )
                 .await?;
             output::emit(json, &v, |_| format!("Closed workspace {id}."))?;
+        }
+        WorkspaceCmd::History { id, session } => {
+            let query: Vec<(&str, &str)> =
+                session.iter().map(|s| ("session_id", s.as_str())).collect();
+            let path = with_query(&format!("/v1/workspaces/{}/history", seg(&id)), &query);
+            let v = client.call(Method::GET, &path, None).await?;
+            output::emit(json, &v, |v| {
+                let rows: Vec<Vec<String>> = v
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|h| {
+                                vec![
+                                    output::text(h, "session_id"),
+                                    output::text(h, "exit_code"),
+                                    h.get("duration_ms")
+                                        .and_then(Value::as_f64)
+                                        .map_or_else(|| "-".into(), |ms| format!("{ms:.1}")),
+                                    output::text(h, "cwd"),
+                                    output::text(h, "line"),
+                                ]
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                output::table(&["SESSION", "EXIT", "MS", "CWD", "LINE"], &rows)
+            })?;
         }
         WorkspaceCmd::Cancel { id } => {
             let v = client
