@@ -54,6 +54,22 @@ struct ConfigFile {
     daemon: Option<DaemonTable>,
 }
 
+/// Refuses a daemon URL this client cannot reach: not a URL, or not
+/// `http://` (this build speaks no TLS).
+fn check_url(url: &str) -> Result<(), String> {
+    let u = reqwest::Url::parse(url).map_err(|e| {
+        format!("the daemon URL '{url}' is not a URL ({e}); expected http://HOST:PORT")
+    })?;
+    match u.scheme() {
+        "http" if u.host_str().is_some() => Ok(()),
+        "https" => Err(format!(
+            "the daemon URL '{url}': https is not supported by this client; \
+             use http:// (over an SSH tunnel or behind a TLS-terminating proxy)"
+        )),
+        _ => Err(format!("the daemon URL '{url}': expected http://HOST:PORT")),
+    }
+}
+
 impl Settings {
     /// Settings from the process environment and `$HOME/.mirage/config.toml`.
     /// Errors: the config file exists but is not valid TOML or has an
@@ -85,6 +101,7 @@ impl Settings {
         let url = nonempty(env("MIRAGE_DAEMON_URL"))
             .or(nonempty(table.url))
             .unwrap_or_else(|| DEFAULT_URL.to_string());
+        check_url(&url)?;
         let token = nonempty(env("MIRAGE_TOKEN"))
             .or(table.auth_token)
             .unwrap_or_default();
@@ -233,6 +250,12 @@ mod tests {
         let d = home_with("[daemon]\nurll = \"x\"\n");
         let e = Settings::resolve(env(&[]), Some(d.path())).unwrap_err();
         assert!(e.contains("urll"), "{e}");
+        for bad in ["notaurl", "https://127.0.0.1:1", "ftp://x"] {
+            let d = tempfile::tempdir().unwrap();
+            let e =
+                Settings::resolve(env(&[("MIRAGE_DAEMON_URL", bad)]), Some(d.path())).unwrap_err();
+            assert!(e.contains(bad), "{e}");
+        }
         let d = home_with("[daemon]\nidle_grace_seconds = -1\n");
         assert!(Settings::resolve(env(&[]), Some(d.path())).is_err());
     }
