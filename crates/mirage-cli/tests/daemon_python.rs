@@ -92,10 +92,13 @@ fn model_venv() -> Option<PathBuf> {
         .unwrap();
     if !pip.status.success() {
         let _ = std::fs::remove_dir_all(&partial);
+        // pip's last lines say why (the first are its retry warnings)
+        let err = String::from_utf8_lossy(&pip.stderr);
+        let lines: Vec<&str> = err.trim().lines().collect();
         let why = format!(
             "pip install {spec} failed, so the model product's CLI cannot be tested \
              (is PyPI reachable?): {}",
-            String::from_utf8_lossy(&pip.stderr).trim()
+            lines[lines.len().saturating_sub(3)..].join("\n")
         );
         if std::env::var("MIRAGE_TEST_ALLOW_NO_PYPI").as_deref() == Ok("1") {
             eprintln!("daemon_python: SKIPPED (MIRAGE_TEST_ALLOW_NO_PYPI=1): {why}");
