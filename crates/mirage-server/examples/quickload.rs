@@ -7,6 +7,25 @@ use std::time::{Duration, Instant};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("direct") {
+        // the line alone, without HTTP, for comparison
+        mirage::link_resources();
+        let cfg =
+            mirage::WorkspaceConfig::from_yaml("mounts:\n  /data: {resource: ram, mode: write}\n")?;
+        let ws = mirage::Workspace::from_config(&cfg).await?;
+        ws.record_shell_history(true);
+        let n = 2000;
+        let t0 = Instant::now();
+        for _ in 0..n {
+            ws.execute("default", "echo hi", None).await?;
+        }
+        let el = t0.elapsed();
+        println!(
+            "direct: {n} lines in {el:.2?}: {:.0} lines/s",
+            f64::from(n) / el.as_secs_f64()
+        );
+        return Ok(());
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let mut s = mirage_server::DaemonSettings::local();
@@ -20,6 +39,19 @@ async fn main() -> anyhow::Result<()> {
         .json(&cfg)
         .send()
         .await?;
+    if std::env::args().nth(3).as_deref() == Some("raw") {
+        let clients: usize = std::env::args()
+            .nth(1)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(16);
+        let per: usize = std::env::args()
+            .nth(2)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(500);
+        raw_load(addr, clients, per).await?;
+        server.abort();
+        return Ok(());
+    }
     let clients: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
@@ -79,5 +111,78 @@ async fn main() -> anyhow::Result<()> {
         pct(0.99)
     );
     server.abort();
+    Ok(())
+}
+
+/// The same load with a minimal keep-alive HTTP/1.1 client on raw TCP, so
+/// that the figures are the server's (reqwest in a debug build costs as
+/// much as the server).
+async fn raw_load(addr: std::net::SocketAddr, clients: usize, per: usize) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..clients {
+        tasks.push(tokio::spawn(async move {
+            let mut s = tokio::net::TcpStream::connect(addr).await?;
+            s.set_nodelay(true)?;
+            let send = |path: String, body: String| {
+                format!(
+                    "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+            };
+            let mut buf = vec![0u8; 65536];
+            let mut roundtrip = async |s: &mut tokio::net::TcpStream, req: String| -> anyhow::Result<()> {
+                s.write_all(req.as_bytes()).await?;
+                let mut got = 0;
+                loop {
+                    let n = s.read(&mut buf[got..]).await?;
+                    anyhow::ensure!(n > 0, "closed");
+                    got += n;
+                    let text = &buf[..got];
+                    if let Some(h) = text.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = std::str::from_utf8(&text[..h])?.to_ascii_lowercase();
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        if got >= h + 4 + len {
+                            anyhow::ensure!(head.starts_with("http/1.1 2"), "{head}");
+                            return Ok(());
+                        }
+                    }
+                }
+            };
+            let sid = format!("r{i}");
+            roundtrip(&mut s, send("/v1/workspaces/load/sessions".into(), format!("{{\"session_id\":\"{sid}\"}}"))).await?;
+            let mut lat = Vec::with_capacity(per);
+            for _ in 0..per {
+                let t = Instant::now();
+                roundtrip(
+                    &mut s,
+                    send(format!("/v1/workspaces/load/shell?session_id={sid}"), "{\"command\":\"echo hi\"}".into()),
+                )
+                .await?;
+                lat.push(t.elapsed());
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let el = t0.elapsed();
+    all.sort();
+    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+    println!(
+        "raw: {} lines in {:.2?}: {:.0} lines/s, p50 {:.2?}, p99 {:.2?}",
+        all.len(),
+        el,
+        all.len() as f64 / el.as_secs_f64(),
+        pct(0.5),
+        pct(0.99)
+    );
     Ok(())
 }

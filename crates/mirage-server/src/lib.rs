@@ -86,18 +86,29 @@ impl Default for DaemonSettings {
 
 impl DaemonSettings {
     /// Local mode on `127.0.0.1:8765`: no token, no persistence, an idle
-    /// grace of 30 s, bodies up to 256 MiB, loopback hosts only.
+    /// grace of 30 s, bodies up to 256 MiB, loopback hosts only (or the
+    /// comma-separated list in `MIRAGE_ALLOWED_HOSTS`, as the model
+    /// product reads it).
     pub fn local() -> Self {
+        let allowed_hosts = match std::env::var("MIRAGE_ALLOWED_HOSTS") {
+            Ok(v) if !v.trim().is_empty() => v
+                .split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(ToString::to_string)
+                .collect(),
+            _ => DEFAULT_ALLOWED_HOSTS
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        };
         DaemonSettings {
             addr: SocketAddr::from(([127, 0, 0, 1], 8765)),
             token: String::new(),
             persist_dir: None,
             idle_grace: Some(Duration::from_secs(30)),
             max_body_bytes: 256 << 20,
-            allowed_hosts: DEFAULT_ALLOWED_HOSTS
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
+            allowed_hosts,
         }
     }
 }

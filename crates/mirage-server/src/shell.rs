@@ -358,6 +358,10 @@ struct StreamState {
     job: Arc<Job>,
     guard: Option<CancelOnDrop>,
     done: bool,
+    /// Output bytes forwarded, for the history's `bytes_out`.
+    bytes: u64,
+    entry: Arc<WsEntry>,
+    line: String,
 }
 
 /// `?stream=true`: runs the line with its output sent through pipes, and
@@ -372,6 +376,8 @@ fn stream_line(
     let (otx, orx) = mpsc::channel::<Bytes>(16);
     let (etx, erx) = mpsc::channel::<Bytes>(16);
     let j = job.clone();
+    let e2 = entry.clone();
+    let line2 = line.clone();
     tokio::spawn(async move {
         if !j.start() {
             finish(&state, &j, Err("canceled before it started".into()));
@@ -414,6 +420,9 @@ fn stream_line(
         guard: Some(CancelOnDrop(Some(job.clone()))),
         job: job.clone(),
         done: false,
+        bytes: 0,
+        entry: e2,
+        line: line2,
     };
     let stream = futures::stream::unfold(st, |mut st| async move {
         if st.done {
@@ -426,8 +435,14 @@ fn stream_line(
                 g = recv_opt(&mut st.err) => (1, g),
             };
             match (which, got) {
-                (0, Some(b)) => record("stdout", &b, &mut buf),
-                (_, Some(b)) => record("stderr", &b, &mut buf),
+                (0, Some(b)) => {
+                    st.bytes += b.len() as u64;
+                    record("stdout", &b, &mut buf);
+                }
+                (_, Some(b)) => {
+                    st.bytes += b.len() as u64;
+                    record("stderr", &b, &mut buf);
+                }
                 (0, None) => st.out = None,
                 (_, None) => st.err = None,
             }
@@ -439,6 +454,17 @@ fn stream_line(
         st.job.wait(None).await;
         if let Some(g) = st.guard.take() {
             g.disarm();
+        }
+        let sid = &st.job.session_id;
+        let is_this_line = st
+            .entry
+            .ws
+            .history(sid)
+            .ok()
+            .and_then(|h| h.last().cloned())
+            .is_some_and(|h| h.line == st.line && h.bytes_out.is_none());
+        if is_this_line {
+            let _ = st.entry.ws.note_bytes_out(sid, st.bytes);
         }
         let s = st.job.state();
         let terminal = json!({

@@ -760,3 +760,23 @@ async fn close_keeps_the_state_for_the_same_id() {
     assert_eq!(out["stdout"], "kept\n");
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamed_lines_are_in_the_history_with_their_bytes() {
+    let d = Daemon::start(|_| {}).await;
+    with_ws(&d, "w").await;
+    let r = d
+        .req(reqwest::Method::POST, "/v1/workspaces/w/shell?stream=true")
+        .json(&json!({"command": "echo hello"}))
+        .send()
+        .await
+        .unwrap();
+    r.text().await.unwrap();
+    let (_, h) = d.get("/v1/workspaces/w/history").await;
+    let last = h.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["line"], "echo hello");
+    assert_eq!(last["bytes_out"], 6, "{last}");
+    assert_eq!(last["exit_code"], 0);
+    assert_eq!(last["session_id"], "default");
+    d.stop().await;
+}
