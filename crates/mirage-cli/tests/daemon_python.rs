@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use common::{COMMAND_LIMIT, Daemon, Out, Scratch, ok, run};
 use serde_json::Value;
 
@@ -275,6 +276,51 @@ fn the_model_products_cli_drives_our_daemon() {
         "the refusal names the cause: {out:#?}"
     );
     assert!(!disk.join("new.txt").exists(), "the write reached the disk");
+
+    // --- VFS calls without a shell, and glob
+    ok(world.py(&[
+        "vfs",
+        "write",
+        "/data/v.txt",
+        "--data",
+        "vfs bytes\n",
+        "-w",
+        "w1",
+    ]));
+    let read = ok(world.py(&["vfs", "read", "/data/v.txt", "-w", "w1"])).json();
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(str_field(&read, "data_base64"))
+        .unwrap();
+    assert_eq!(data, b"vfs bytes\n", "{read:#}");
+    let st = ok(world.py(&["vfs", "stat", "/data/v.txt", "-w", "w1"])).json();
+    assert_eq!(st["stat"]["size"], 10, "{st:#}");
+    assert_eq!(st["stat"]["type"], "file", "{st:#}");
+    ok(world.py(&["vfs", "mkdir", "/data/d", "-w", "w1"]));
+    ok(world.py(&["vfs", "rename", "/data/v.txt", "/data/d/v.txt", "-w", "w1"]));
+    let ex = ok(world.py(&["vfs", "exists", "/data/v.txt", "-w", "w1"])).json();
+    assert_eq!(ex["exists"], false, "{ex:#}");
+    let rd = ok(world.py(&["vfs", "readdir", "/data/d", "-w", "w1"])).json();
+    let entries: Vec<&str> = rd["entries"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{rd:#}"))
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(entries, ["/data/d/v.txt"], "{rd:#}");
+    let g = ok(world.py(&["glob", "/data/d/*.txt", "-w", "w1"])).json();
+    assert_eq!(g["paths"], serde_json::json!(["/data/d/v.txt"]), "{g:#}");
+    let out = ok(world.sh("w1", Some("s1"), "cat /data/d/v.txt"));
+    assert_eq!(
+        out.stdout, "vfs bytes\n",
+        "the shell sees the VFS call's file"
+    );
+    let out = world.py(&["vfs", "write", "/disk/x", "--data", "x", "-w", "w1"]);
+    assert_eq!(out.code, 1, "{out:#?}");
+    assert!(
+        out.stderr.contains("EROFS"),
+        "the refusal names its errno: {out:#?}"
+    );
+    assert!(!disk.join("x").exists());
 
     // --- a background job, waited for
     let job = ok(world.py(&[
