@@ -25,8 +25,27 @@ impl Builtin for Cd {
         st: &mut ShellState,
         io: &Io,
     ) -> ExecResult {
-        let args = argv.get(1..).unwrap_or_default();
-        let target = match args.iter().find(|a| *a != "-L" && *a != "-P") {
+        let mut args = argv.get(1..).unwrap_or_default();
+        // options (-L, -P, -e, -@, grouped) up to `--` or the first operand
+        while let Some(a) = args.first() {
+            if a == "--" {
+                args = &args[1..];
+                break;
+            }
+            if a.len() < 2 || !a.starts_with('-') {
+                break;
+            }
+            if let Some(bad) = a[1..].chars().find(|c| !"LPe@".contains(*c)) {
+                io.err(&format!(
+                    "{}cd: -{bad}: invalid option\ncd: usage: cd [-L|[-P [-e]] [-@]] [dir]\n",
+                    st.diag()
+                ))
+                .await;
+                return Ok(2);
+            }
+            args = &args[1..];
+        }
+        let target = match args.first() {
             None => st.get("HOME").unwrap_or_else(|| "/".into()),
             Some(a) if a == "-" => {
                 let old = st.get("OLDPWD").unwrap_or_else(|| st.cwd.clone());
@@ -35,7 +54,7 @@ impl Builtin for Cd {
             }
             Some(a) => a.clone(),
         };
-        if args.len() > 1 && args.iter().filter(|a| !a.starts_with('-')).count() > 1 {
+        if args.len() > 1 {
             io.err(&format!("{}cd: too many arguments\n", st.diag()))
                 .await;
             return Ok(1);
