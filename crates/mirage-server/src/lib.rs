@@ -176,17 +176,12 @@ pub fn router(state: Shared) -> Router {
             get(shell::get_job).delete(shell::cancel_job),
         )
         .route("/v1/jobs/{job_id}/wait", post(shell::wait_job))
-        .route("/v1/jobs/{job_id}/cancel", post(shell::cancel_job))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            security::observe,
-        ));
+        .route("/v1/jobs/{job_id}/cancel", post(shell::cancel_job));
     api.fallback(security::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            security::guard,
+            security::front,
         ))
-        .layer(axum::middleware::from_fn(security::json_errors))
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
         .with_state(state)
 }

@@ -62,9 +62,10 @@ pub fn host_allowed(raw: Option<&str>, allowed: &[String]) -> bool {
 }
 
 /// The `Host` check, then the bearer token (every path but
-/// [`PUBLIC_PATHS`]). A refused host is 400 `Invalid host header`; a
-/// missing or wrong token 401 with `WWW-Authenticate: Bearer`.
-pub async fn guard(State(state): State<Shared>, req: Request, next: Next) -> Response {
+/// [`PUBLIC_PATHS`]): `Some(refusal)` for a refused request. A refused
+/// host is 400 `Invalid host header`; a missing or wrong token 401 with
+/// `WWW-Authenticate: Bearer`.
+pub fn check(state: &Shared, req: &Request) -> Option<Response> {
     let host = req
         .headers()
         .get(header::HOST)
@@ -76,7 +77,7 @@ pub async fn guard(State(state): State<Shared>, req: Request, next: Next) -> Res
         });
     if !host_allowed(host, &state.settings.allowed_hosts) {
         tracing::warn!(host = ?host, "rejecting request: Host not in the allowlist");
-        return ApiError::bad_request("Invalid host header").into_response();
+        return Some(ApiError::bad_request("Invalid host header").into_response());
     }
     let token = state.settings.token.as_bytes();
     if !token.is_empty() && !PUBLIC_PATHS.contains(&req.uri().path()) {
@@ -88,13 +89,19 @@ pub async fn guard(State(state): State<Shared>, req: Request, next: Next) -> Res
             .map(str::trim)
             .unwrap_or("");
         if given.is_empty() {
-            return ApiError::new(StatusCode::UNAUTHORIZED, "missing bearer token").into_response();
+            tracing::warn!("rejecting request: missing bearer token");
+            return Some(
+                ApiError::new(StatusCode::UNAUTHORIZED, "missing bearer token").into_response(),
+            );
         }
         if !bool::from(given.as_bytes().ct_eq(token)) {
-            return ApiError::new(StatusCode::UNAUTHORIZED, "bearer mismatch").into_response();
+            tracing::warn!("rejecting request: bearer mismatch");
+            return Some(
+                ApiError::new(StatusCode::UNAUTHORIZED, "bearer mismatch").into_response(),
+            );
         }
     }
-    next.run(req).await
+    None
 }
 
 /// The route pattern of a path: each workspace, session, job and VFS
@@ -110,22 +117,64 @@ pub fn route_of(path: &str) -> String {
             "workspaces" if *s != "load" => Some("{workspace_id}"),
             "sessions" => Some("{session_id}"),
             "jobs" => Some("{job_id}"),
-            "vfs" => None,
+            "vfs" => Some("{call}"),
             _ => None,
         };
         out.push(placeholder.unwrap_or(s));
     }
-    out.join("/")
+    let r = out.join("/");
+    if ROUTES.contains(&r.as_str()) {
+        r
+    } else {
+        "other".to_string()
+    }
 }
 
-/// A tracing span and the request metrics (count by route, method and
-/// status; latency by route) around each routed request.
-pub async fn observe(State(state): State<Shared>, req: Request, next: Next) -> Response {
+/// Every route pattern the daemon serves (others are labelled `other`).
+pub const ROUTES: &[&str] = &[
+    "/v1/health",
+    "/v1/shutdown",
+    "/metrics",
+    "/v1/workspaces",
+    "/v1/workspaces/load",
+    "/v1/workspaces/{workspace_id}",
+    "/v1/workspaces/{workspace_id}/close",
+    "/v1/workspaces/{workspace_id}/cancel",
+    "/v1/workspaces/{workspace_id}/kill",
+    "/v1/workspaces/{workspace_id}/clone",
+    "/v1/workspaces/{workspace_id}/snapshot",
+    "/v1/workspaces/{workspace_id}/history",
+    "/v1/workspaces/{workspace_id}/sessions",
+    "/v1/workspaces/{workspace_id}/sessions/{session_id}",
+    "/v1/workspaces/{workspace_id}/sessions/{session_id}/cancel",
+    "/v1/workspaces/{workspace_id}/sessions/{session_id}/kill",
+    "/v1/workspaces/{workspace_id}/shell",
+    "/v1/workspaces/{workspace_id}/execute",
+    "/v1/workspaces/{workspace_id}/glob",
+    "/v1/workspaces/{workspace_id}/vfs/{call}",
+    "/v1/jobs",
+    "/v1/jobs/{job_id}",
+    "/v1/jobs/{job_id}/wait",
+    "/v1/jobs/{job_id}/cancel",
+];
+
+/// The one middleware every request passes: a tracing span, the
+/// [`check`] (Host, token), the handler, JSON error bodies for axum's own
+/// errors ([`json_error_body`]), and the request metrics (count by route,
+/// method and status; latency by route).
+pub async fn front(State(state): State<Shared>, req: Request, next: Next) -> Response {
     let route = route_of(req.uri().path());
     let method = req.method().as_str().to_string();
     let span = tracing::info_span!("request", method = %method, route = %route);
     let t0 = Instant::now();
-    let resp = next.run(req).instrument(span).await;
+    let resp = async {
+        if let Some(refused) = check(&state, &req) {
+            return refused;
+        }
+        json_error_body(next.run(req).await).await
+    }
+    .instrument(span)
+    .await;
     let m = &state.metrics;
     m.latency
         .get_or_create(&RouteLabels {
@@ -144,8 +193,7 @@ pub async fn observe(State(state): State<Shared>, req: Request, next: Next) -> R
 
 /// Rewrites an error reply that is not JSON (axum's own: a body over the
 /// limit, a bad query string, a wrong method) as `{"detail": TEXT}`.
-pub async fn json_errors(req: Request, next: Next) -> Response {
-    let resp = next.run(req).await;
+pub async fn json_error_body(resp: Response) -> Response {
     let status = resp.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
