@@ -96,6 +96,9 @@ struct RemoteArgs {
     /// The working directory of this line only (a workspace path).
     #[arg(long, requires = "workspace", value_name = "DIR")]
     cwd: Option<String>,
+    /// An environment variable of this line only, `NAME=VALUE`. Repeatable.
+    #[arg(long, requires = "workspace", value_name = "NAME=VALUE")]
+    env: Vec<String>,
     /// Run in the background: print the job id and return at once
     /// (`mirage job wait ID`).
     #[arg(long = "bg", alias = "background", requires = "workspace")]
@@ -666,6 +669,7 @@ async fn run_remote(remote: RemoteArgs, command: String, ws: &WsArgs) -> Result<
             workspace: remote.workspace.unwrap_or_default(),
             session: remote.session,
             cwd: remote.cwd,
+            env: remote.env,
             command,
             background: remote.bg,
             json: remote.json,

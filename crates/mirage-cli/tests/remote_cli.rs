@@ -389,6 +389,29 @@ fn a_session_with_our_daemon() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["stdout"], "x");
     assert_eq!(v["exit_code"], 5);
+    // --cwd and --env for this line only
+    let o = run(
+        home,
+        port,
+        &[
+            "execute",
+            "-w",
+            "demo",
+            "--cwd",
+            "/",
+            "--env",
+            "A=x=y",
+            "-c",
+            "echo $A; pwd",
+        ],
+    );
+    assert_eq!(stdout(&o), "x=y\n/\n", "{}", stderr(&o));
+    let o = run(
+        home,
+        port,
+        &["execute", "-w", "demo", "-c", "echo \"[$A]\"; pwd"],
+    );
+    assert_eq!(stdout(&o), "[]\n/data\n");
     // bytes that are not UTF-8 come through as they are
     let o = run(
         home,

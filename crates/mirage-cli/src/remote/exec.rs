@@ -26,6 +26,8 @@ pub struct RemoteLine {
     pub session: Option<String>,
     /// The working directory of this line only.
     pub cwd: Option<String>,
+    /// `NAME=VALUE` variables of this line only.
+    pub env: Vec<String>,
     /// The line.
     pub command: String,
     /// Run as a background job and print its id.
@@ -110,6 +112,9 @@ pub async fn execute(client: &Client, line: RemoteLine) -> anyhow::Result<i32> {
     let mut request = json!({ "command": line.command });
     if let Some(cwd) = &line.cwd {
         request["cwd"] = json!(cwd);
+    }
+    if !line.env.is_empty() {
+        request["env"] = crate::remote::env_object(&line.env)?;
     }
     let mut query: Vec<(&str, &str)> = Vec::new();
     if let Some(s) = &line.session {

@@ -275,7 +275,7 @@ fn config_document(path: &Path) -> anyhow::Result<Value> {
 }
 
 /// `NAME=VALUE` words as a JSON object.
-fn env_object(pairs: &[String]) -> anyhow::Result<Value> {
+pub(crate) fn env_object(pairs: &[String]) -> anyhow::Result<Value> {
     let mut m = serde_json::Map::new();
     for p in pairs {
         let (k, v) = p
