@@ -297,3 +297,77 @@ fn daemon_end_to_end() {
     let out = w.m(&["daemon", "status"]);
     assert_eq!(out.code, 1, "no daemon answers now: {out:#?}");
 }
+
+/// Kills a daemon the CLI spawned (not our child) by its pid if the test
+/// ends while it still runs.
+struct SpawnedDaemon(Option<u32>);
+
+impl Drop for SpawnedDaemon {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0
+            && common::rss_kb(pid).is_some()
+        {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+    }
+}
+
+/// `mirage workspace create` starts a daemon when none answers; the daemon
+/// exits `idle_grace_seconds` (here 1, from `~/.mirage/config.toml`) after
+/// its last workspace is deleted.
+#[test]
+fn create_spawns_the_daemon_which_exits_when_idle() {
+    let (w, port) = World::new();
+    w.scratch.write(
+        "home/.mirage/config.toml",
+        b"[daemon]\nidle_grace_seconds = 1\n",
+    );
+    let disk = w.scratch.path().join("disk");
+    w.scratch.write("disk/hello.txt", b"disk content\n");
+    let cfg = w.scratch.write("ws.yaml", yaml(&disk).as_bytes());
+    assert!(!common::listening(port));
+
+    let created = w.mj(&["workspace", "create", cfg.to_str().unwrap(), "--id", "solo"]);
+    assert_eq!(created["id"], "solo", "{created:#}");
+    let status = w.mj(&["daemon", "status"]);
+    let pid = status["pid"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no pid in {status:#}")) as u32;
+    let guard = SpawnedDaemon(Some(pid));
+    let out = ok(w.ex("solo", None, "cat /disk/hello.txt"));
+    assert_eq!(out.stdout, "disk content\n");
+
+    // still up while a workspace exists, even past the grace
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        common::health_ok(port),
+        "the daemon left with a workspace open"
+    );
+    ok(w.m(&["workspace", "delete", "solo"]));
+    let start = Instant::now();
+    while common::rss_kb(pid).is_some() && start.elapsed() < Duration::from_secs(15) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let gone_after = start.elapsed();
+    assert!(
+        common::rss_kb(pid).is_none() || is_zombie(pid),
+        "the daemon (pid {pid}) still runs {gone_after:?} after its last workspace was deleted"
+    );
+    assert!(
+        gone_after >= Duration::from_millis(500),
+        "the daemon left {gone_after:?} after the delete, before its 1 s grace"
+    );
+    assert!(!common::listening(port));
+    drop(guard);
+}
+
+/// Whether the process is a zombie (exited, not yet reaped by its parent).
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
