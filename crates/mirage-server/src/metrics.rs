@@ -71,6 +71,9 @@ pub struct Metrics {
     pub cache_misses: Family<CacheLabels, Gauge<u64, AtomicU64>>,
     /// Workspaces held (set at each scrape).
     pub workspaces: Gauge,
+    /// Jobs not ended yet, by status `pending`, `running` or `stopping`
+    /// (set at each scrape).
+    pub jobs_active: Family<JobLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -92,6 +95,7 @@ impl Metrics {
         let cache_hits = Family::<CacheLabels, Gauge<u64, AtomicU64>>::default();
         let cache_misses = Family::<CacheLabels, Gauge<u64, AtomicU64>>::default();
         let workspaces = Gauge::default();
+        let jobs_active = Family::<JobLabels, Gauge>::default();
         registry.register(
             "http_requests",
             "HTTP requests answered, by route, method and status",
@@ -115,6 +119,11 @@ impl Metrics {
             cache_misses.clone(),
         );
         registry.register("workspaces", "Workspaces held", workspaces.clone());
+        registry.register(
+            "jobs_active",
+            "Jobs not ended yet, by status",
+            jobs_active.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -124,6 +133,7 @@ impl Metrics {
             cache_hits,
             cache_misses,
             workspaces,
+            jobs_active,
         }
     }
 

@@ -52,6 +52,14 @@ pub async fn metrics(State(state): State<Shared>) -> Response {
     m.cache_misses.clear();
     let list = state.list();
     m.workspaces.set(list.len() as i64);
+    m.jobs_active.clear();
+    for j in state.jobs.running(|_| true) {
+        m.jobs_active
+            .get_or_create(&crate::metrics::JobLabels {
+                status: j.state().status.as_str().to_string(),
+            })
+            .inc();
+    }
     for e in &list {
         for (prefix, st) in e.ws.cache_stats() {
             let l = CacheLabels {

@@ -780,3 +780,27 @@ async fn streamed_lines_are_in_the_history_with_their_bytes() {
     assert_eq!(last["session_id"], "default");
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_reader_that_goes_away_cancels_its_line() {
+    let d = Daemon::start(|_| {}).await;
+    with_ws(&d, "w").await;
+    let r = d
+        .req(reqwest::Method::POST, "/v1/workspaces/w/shell?stream=true")
+        .json(&json!({"command": "echo started; sleep 100"}))
+        .send()
+        .await
+        .unwrap();
+    let job = r.headers()["x-mirage-job-id"].to_str().unwrap().to_string();
+    let mut r = r;
+    let first = r.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("stdout"));
+    let (_, v) = d.get(&format!("/v1/jobs/{job}")).await;
+    assert_eq!(v["status"], "running");
+    drop(r);
+    let (_, v) = d
+        .post(&format!("/v1/jobs/{job}/wait"), json!({"timeout_s": 5}))
+        .await;
+    assert_eq!(v["status"], "canceled", "{v}");
+    d.stop().await;
+}
