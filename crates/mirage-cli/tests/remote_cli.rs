@@ -496,6 +496,45 @@ fn a_session_with_our_daemon() {
         "{}",
         stdout(&o)
     );
+    // clone with an override (YAML, ${VAR} filled from our environment)
+    std::fs::write(home.join("over.yaml"), "env: {X: \"${I7_OVER}\"}\n").unwrap();
+    let o = mirage_in(
+        home,
+        port,
+        &[
+            "workspace",
+            "clone",
+            "demo",
+            "--id",
+            "twin",
+            "--override",
+            "over.yaml",
+        ],
+    )
+    .env("I7_OVER", "over")
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(home, port, &["execute", "-w", "twin", "-c", "echo $X"]);
+    assert_eq!(stdout(&o), "over\n", "{}", stderr(&o));
+    // snapshot, delete, load: the file is back
+    let o = run(home, port, &["workspace", "snapshot", "demo", "demo.tar"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("Snapshot demo -> demo.tar ("),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(home, port, &["workspace", "delete", "demo"]);
+    assert_eq!(stdout(&o), "Deleted workspace demo.\n", "{}", stderr(&o));
+    let o = run(
+        home,
+        port,
+        &["workspace", "load", "demo.tar", "--id", "demo"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(home, port, &["vfs", "read", "-w", "demo", "/data/f"]);
+    assert_eq!(stdout(&o), "hELlo", "{}", stderr(&o));
     // an unknown workspace: the reply's detail
     let o = run(home, port, &["workspace", "get", "nope"]);
     assert_eq!(o.status.code(), Some(2));
