@@ -679,7 +679,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         ours = Ok((Vec::new(), Vec::new()));
                         value = Some(r.lines_per_s);
                         notes.push(format!(
-                            "daemon: {} clients x {} `echo hi` calls: {:.0} lines/s, p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms, 0 failed; daemon RSS {} MB before, {} MB after",
+                            "daemon (one run, not a median): {} clients x {} `echo hi` calls: {:.0} lines/s, p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms, 0 failed; daemon RSS {} MB before, {} MB after; load average {} at the start",
                             r.clients,
                             r.calls_per_client,
                             r.lines_per_s,
@@ -688,6 +688,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                             r.max_ms,
                             r.rss_before_kb.map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0)),
                             r.rss_after_kb.map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0)),
+                            r.load_avg.map_or("?".into(), |l| format!("{l:.2}")),
                         ));
                     } else {
                         ours = Ok((vec![r.p99_ms], Vec::new()));

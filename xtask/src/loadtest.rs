@@ -79,6 +79,9 @@ pub struct Report {
     pub rss_before_kb: Option<u64>,
     /// The daemon's VmRSS after the timed phase (KiB).
     pub rss_after_kb: Option<u64>,
+    /// The machine's 1-minute load average when the run started (other
+    /// processes competing for the cores widen the latency tail).
+    pub load_avg: Option<f64>,
 }
 
 impl Report {
@@ -106,6 +109,12 @@ impl Report {
                 b as f64 / 1024.0,
                 a as f64 / 1024.0,
                 (a as f64 - b as f64) / 1024.0
+            );
+        }
+        if let Some(l) = self.load_avg {
+            println!(
+                "  load average {l:.2} on {} cores at the start",
+                std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
             );
         }
         if let Some(f) = &self.first_failure {
@@ -418,6 +427,9 @@ async fn load(
     }
     barrier.wait().await;
     let rss_before_kb = pid.and_then(rss_kb);
+    let load_avg = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok());
     let start = Instant::now();
     let mut lat = Vec::with_capacity(opts.clients * opts.calls);
     let mut failed = 0;
@@ -455,5 +467,6 @@ async fn load(
         max_ms: round(lat.last().copied().unwrap_or(0.0)),
         rss_before_kb,
         rss_after_kb,
+        load_avg,
     })
 }
