@@ -263,7 +263,7 @@ pub async fn restore(id: &str, tar: &[u8], over: Option<Value>) -> ApiResult<WsE
         serde_json::from_slice(get("config.json").ok_or_else(|| bad("no config.json".into()))?)
             .map_err(|e| bad(format!("config.json: {e}")))?;
     if let Some(o) = over {
-        crate::workspaces::merge(&mut cfg_v, o);
+        crate::workspaces::merge_config(&mut cfg_v, o);
     }
     let mut cfg = crate::workspaces::parse_config(cfg_v)?;
     cfg.restore_secrets(|k| std::env::var(k).ok())

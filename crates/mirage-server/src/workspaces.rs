@@ -212,9 +212,13 @@ pub async fn build(cfg: &WorkspaceConfig) -> ApiResult<Workspace> {
 /// reopens it from its snapshot.
 pub async fn create(State(state): State<Shared>, body: Bytes) -> ApiResult<Response> {
     let req: CreateRequest = parse_body(&body, "create request")?;
+    // the REST id, else the config's `workspace_id`, else a fresh one
     let id = match req.id {
         Some(id) => id,
-        None => state.new_id(),
+        None => match req.config.get("workspace_id").and_then(Value::as_str) {
+            Some(w) => w.to_string(),
+            None => state.new_id(),
+        },
     };
     let reservation = state.reserve(&id)?;
     let closed = crate::state::lock(&state.closed).get(&id).cloned();
@@ -335,6 +339,29 @@ pub struct CloneRequest {
     pub r#override: Option<Value>,
 }
 
+/// Spells every mount's resource `resource` (the model product's `vfs`
+/// is an alias), so that a merge does not leave both keys.
+fn normalize_mounts(v: &mut Value) {
+    if let Some(Value::Object(mounts)) = v.get_mut("mounts") {
+        for m in mounts.values_mut() {
+            if let Value::Object(m) = m
+                && !m.contains_key("resource")
+                && let Some(r) = m.remove("vfs")
+            {
+                m.insert("resource".into(), r);
+            }
+        }
+    }
+}
+
+/// Merges the config document `over` into `base` (objects key by key,
+/// anything else replaced; a mount's `vfs` counts as its `resource`).
+pub fn merge_config(base: &mut Value, mut over: Value) {
+    normalize_mounts(base);
+    normalize_mounts(&mut over);
+    merge(base, over);
+}
+
 /// Merges `over` into `base`: objects key by key, anything else replaced.
 pub fn merge(base: &mut Value, over: Value) {
     match (base, over) {
@@ -368,7 +395,7 @@ pub async fn clone(
         Some(o) => {
             let mut v =
                 serde_json::to_value(&src.config).map_err(|e| ApiError::internal(e.to_string()))?;
-            merge(&mut v, o);
+            merge_config(&mut v, o);
             parse_config(v)?
         }
         None => src.config.clone(),

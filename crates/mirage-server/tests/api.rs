@@ -804,3 +804,33 @@ async fn a_stream_reader_that_goes_away_cancels_its_line() {
     assert_eq!(v["status"], "canceled", "{v}");
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_and_clone_take_an_override_in_either_spelling() {
+    let d = Daemon::start(|_| {}).await;
+    let (s, v) = d
+        .post(
+            "/v1/workspaces",
+            json!({"config": {"workspace_id": "fromcfg", "mounts": {"/data": {"vfs": "ram", "mode": "write"}}}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["id"], "fromcfg");
+    let over = json!({"mounts": {"/data": {"vfs": "ram", "mode": "read"}}});
+    let (s, v) = d
+        .post(
+            "/v1/workspaces/fromcfg/clone",
+            json!({"id": "c", "override": over}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["mounts"][0]["mode"], "read");
+    let (s, v) = d
+        .post(
+            "/v1/workspaces/fromcfg/clone",
+            json!({"id": "bad", "override": {"mounts": {"/data": {"colour": 1}}}}),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    d.stop().await;
+}
