@@ -620,12 +620,25 @@ async fn run(cli: Cli) -> Result<i32> {
                 .into_owned()
             });
             if remote.workspace.is_some() {
-                let Some(command) = command else {
-                    return Err(UsageError(
-                        "mirage shell -w WS needs -c LINE (the interactive shell is embedded only)"
-                            .into(),
-                    )
-                    .into());
+                let command = match command {
+                    Some(c) => c,
+                    // a script on stdin, as the embedded shell takes one
+                    None if !std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+                        let mut src = Vec::new();
+                        std::io::stdin().read_to_end(&mut src)?;
+                        let mut remote = remote;
+                        remote.no_stdin = true;
+                        return run_remote(remote, mirage::types::bytestr::decode_owned(src), &ws)
+                            .await;
+                    }
+                    None => {
+                        return Err(UsageError(
+                            "mirage shell -w WS needs -c LINE or a script on stdin \
+                             (the interactive shell is embedded only)"
+                                .into(),
+                        )
+                        .into());
+                    }
                 };
                 return run_remote(remote, command, &ws).await;
             }

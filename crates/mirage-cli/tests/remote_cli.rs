@@ -214,9 +214,6 @@ fn embedded_flags_do_not_mix_with_a_workspace() {
     );
     let o = run(d.path(), 1, &["execute", "--bg", "-c", "true"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    let o = run(d.path(), 1, &["shell", "-w", "x"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("needs -c"), "{}", stderr(&o));
     // without -w: embedded, as before
     let o = run(d.path(), 1, &["shell", "-c", "echo embedded; exit 4"]);
     assert_eq!(o.status.code(), Some(4));
@@ -367,6 +364,18 @@ fn a_session_with_our_daemon() {
         let o = run(home, port, &["vfs", "unlink", "-w", "demo", "/data/go"]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     }
+    // shell -w without -c: the script on stdin runs on the daemon
+    let mut c = mirage_in(home, port, &["shell", "-w", "demo"]);
+    c.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut i = child.stdin.take().unwrap();
+        i.write_all(b"x=script\necho $x\nexit 7\n").unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "script\n");
     // --no-stdin: a stdin that never ends is not waited for
     let mut c = mirage_in(
         home,
