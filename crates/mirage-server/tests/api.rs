@@ -834,3 +834,51 @@ async fn load_and_clone_take_an_override_in_either_spelling() {
     assert_eq!(s, 422, "{v}");
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multipart_stdin_and_one_line_cwd_env() {
+    let d = Daemon::start(|_| {}).await;
+    with_ws(&d, "w").await;
+    // the model CLI's upload: a request part, then the stdin part
+    let body = "--B\r\nContent-Disposition: form-data; name=\"request\"; filename=\"request.json\"\r\nContent-Type: application/json\r\n\r\n{\"command\": \"tr a-z A-Z\"}\r\n--B\r\nContent-Disposition: form-data; name=\"stdin\"; filename=\"stdin.bin\"\r\nContent-Type: application/octet-stream\r\n\r\npiped\n\r\n--B--\r\n";
+    let r = d
+        .req(reqwest::Method::POST, "/v1/workspaces/w/shell?stream=true")
+        .header("content-type", "multipart/form-data; boundary=B")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains(&format!("\"data\":\"{}\"", b64(b"PIPED\n"))),
+        "{text}"
+    );
+    // cwd and env for one line only
+    d.shell("w", "default", "mkdir -p /data/sub").await;
+    let (s, v) = d
+        .post(
+            "/v1/workspaces/w/shell",
+            json!({"command": "pwd; echo $ONE", "cwd": "/data/sub", "env": {"ONE": "it's 1"}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["stdout"], "/data/sub\nit's 1\n");
+    let out = d.shell("w", "default", "pwd; echo \"[$ONE]\"").await;
+    assert_eq!(out["stdout"], "/data\n[]\n");
+    let (s, _) = d
+        .post(
+            "/v1/workspaces/w/shell",
+            json!({"command": "true", "env": {"bad name": "x"}}),
+        )
+        .await;
+    assert_eq!(s, 400);
+    let (s, _) = d
+        .post(
+            "/v1/workspaces/w/shell",
+            json!({"command": "true", "nope": 1}),
+        )
+        .await;
+    assert_eq!(s, 400);
+    d.stop().await;
+}
