@@ -637,3 +637,39 @@ fn daemon_kill_ends_a_daemon_that_will_not_stop() {
     assert_eq!(o.status.code(), Some(0));
     assert!(!stdout(&o).starts_with("Killed"), "{}", stdout(&o));
 }
+
+#[test]
+fn a_spawned_daemon_leaves_after_its_idle_grace() {
+    let d = tempfile::tempdir().unwrap();
+    let home = d.path();
+    let port = free_port();
+    let _guard = KillOnDrop { home, port };
+    std::fs::create_dir_all(home.join(".mirage")).unwrap();
+    std::fs::write(
+        home.join(".mirage/config.toml"),
+        "[daemon]\nidle_grace_seconds = 0.5\n",
+    )
+    .unwrap();
+    std::fs::write(home.join("ws.yaml"), "mounts:\n  /t: {resource: ram}\n").unwrap();
+    let o = run(home, port, &["workspace", "create", "ws.yaml", "--id", "w"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(home, port, &["workspace", "delete", "w"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let start = Instant::now();
+    while run(home, port, &["daemon", "status"]).status.code() == Some(0) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the daemon is still up long after its idle grace"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // its pid file is gone with it
+    let start = Instant::now();
+    while home.join(".mirage/daemon.pid").exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the pid file stays"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
