@@ -344,6 +344,17 @@ pub fn stat_json(s: &FileStat) -> Value {
     })
 }
 
+/// The largest file `pwrite` and `truncate` make (they rewrite it whole).
+const MAX_EDIT_BYTES: usize = 1 << 30;
+
+fn too_large() -> ApiError {
+    ApiError {
+        status: axum::http::StatusCode::BAD_REQUEST,
+        detail: "File too large".into(),
+        errno: Some("EFBIG"),
+    }
+}
+
 async fn whole(vfs: &dyn Vfs, path: &str) -> Result<Vec<u8>, VfsError> {
     Ok(vfs.read(path).await?.collect().await?.to_vec())
 }
@@ -394,7 +405,9 @@ async fn run_call(
         "pwrite" => {
             let data = bytes_arg(args, "data_base64")?;
             let off = usize::try_from(int(args, "offset").unwrap_or(0))
-                .map_err(|_| ApiError::bad_request("offset too large"))?;
+                .ok()
+                .filter(|o| o.saturating_add(data.len()) <= MAX_EDIT_BYTES)
+                .ok_or_else(too_large)?;
             let path = p("path");
             let mut cur = match whole(vfs, &path).await {
                 Ok(b) => b,
@@ -497,7 +510,9 @@ async fn run_call(
                 return Err(ApiError::bad_request("length must not be negative"));
             }
             let len = usize::try_from(int(args, "length").unwrap_or(0))
-                .map_err(|_| ApiError::bad_request("length too large"))?;
+                .ok()
+                .filter(|l| *l <= MAX_EDIT_BYTES)
+                .ok_or_else(too_large)?;
             let path = p("path");
             let mut cur = whole(vfs, &path).await.map_err(e)?;
             cur.resize(len, 0);

@@ -882,3 +882,38 @@ async fn multipart_stdin_and_one_line_cwd_env() {
     assert_eq!(s, 400);
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pwrite_and_truncate_are_bounded() {
+    let d = Daemon::start(|_| {}).await;
+    with_ws(&d, "w").await;
+    let v = |c: &str| format!("/v1/workspaces/w/vfs/{c}");
+    let (s, _) = d
+        .post(
+            &v("pwrite"),
+            json!({"path": "/data/p", "data_base64": b64(b"xy"), "offset": 3}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, r) = d.post(&v("read"), json!({"path": "/data/p"})).await;
+    assert_eq!(r, json!({"data_base64": b64(b"\0\0\0xy")}));
+    let (s, r) = d
+        .post(
+            &v("truncate"),
+            json!({"path": "/data/p", "length": 1u64 << 50}),
+        )
+        .await;
+    assert_eq!((s, r["errno"].as_str()), (400, Some("EFBIG")));
+    let (s, _) = d
+        .post(
+            &v("pwrite"),
+            json!({"path": "/data/p", "data_base64": b64(b"x"), "offset": u64::MAX}),
+        )
+        .await;
+    assert_eq!(s, 400);
+    let (s, _) = d
+        .post(&v("truncate"), json!({"path": "/data/p", "length": -1}))
+        .await;
+    assert_eq!(s, 400);
+    d.stop().await;
+}
