@@ -4,6 +4,7 @@
 //! token), then `~/.mirage/config.toml`'s `[daemon]` table (`url`,
 //! `auth_token`, `persist_dir`, `idle_grace_seconds`), then the defaults
 //! (`http://127.0.0.1:8765`, no token, no persistence, 30 s of grace).
+//! `MIRAGE_HOME` replaces `~/.mirage` (as the model product's CLI reads it).
 
 use std::path::{Path, PathBuf};
 
@@ -86,7 +87,10 @@ impl Settings {
         home: Option<&Path>,
     ) -> Result<Settings, String> {
         let user_home = home.unwrap_or_else(|| Path::new("/"));
-        let home = user_home.join(".mirage");
+        let home = match env("MIRAGE_HOME").filter(|h| !h.is_empty()) {
+            Some(h) => std::path::absolute(&h).unwrap_or_else(|_| PathBuf::from(h)),
+            None => user_home.join(".mirage"),
+        };
         let path = home.join("config.toml");
         let table = match std::fs::read_to_string(&path) {
             Ok(text) => {
@@ -244,6 +248,20 @@ mod tests {
         let d = home_with("[daemon]\npersist_dir = \"~/state\"\n");
         let s = Settings::resolve(env(&[]), Some(d.path())).unwrap();
         assert_eq!(s.persist_dir, Some(d.path().join("state")));
+        // MIRAGE_HOME holds the config file instead of ~/.mirage
+        let other = tempfile::tempdir().unwrap();
+        std::fs::write(
+            other.path().join("config.toml"),
+            "[daemon]\nauth_token = \"t2\"\n",
+        )
+        .unwrap();
+        let s = Settings::resolve(
+            env(&[("MIRAGE_HOME", other.path().to_str().unwrap())]),
+            Some(d.path()),
+        )
+        .unwrap();
+        assert_eq!(s.token, "t2");
+        assert_eq!(s.pid_file(), other.path().join("daemon.pid"));
         let d = home_with("[daemon\n");
         let e = Settings::resolve(env(&[]), Some(d.path())).unwrap_err();
         assert!(e.contains("config.toml"), "{e}");

@@ -25,6 +25,7 @@ fn mirage_in(home: &Path, port: u16, args: &[&str]) -> Command {
         .env("HOME", home)
         .env("MIRAGE_DAEMON_URL", format!("http://127.0.0.1:{port}"))
         .env_remove("MIRAGE_TOKEN")
+        .env_remove("MIRAGE_HOME")
         .env_remove("http_proxy")
         .env_remove("HTTP_PROXY")
         .stdin(Stdio::null());
