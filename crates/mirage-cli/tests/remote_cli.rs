@@ -596,6 +596,14 @@ fn a_refused_token_says_how_to_give_one() {
         "{}",
         stderr(&o)
     );
+    // stop without the token: refused at once, the daemon stays
+    let o = run(home, port, &["daemon", "stop"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("refused the token"), "{}", stderr(&o));
+    assert_eq!(
+        run(home, port, &["daemon", "status"]).status.code(),
+        Some(0)
+    );
     // the token from the config file
     std::fs::write(
         home.join(".mirage/config.toml"),

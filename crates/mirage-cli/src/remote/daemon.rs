@@ -259,24 +259,20 @@ async fn stop_inner(client: &Client, timeout: Duration) -> anyhow::Result<Value>
         return Err(client.no_daemon());
     };
     let mut pid = pid_of(Some(&health), &client.settings);
-    let reply = client.call(Method::POST, "/v1/shutdown", None).await;
-    match reply {
-        Ok(r) => {
-            if pid.is_none() {
-                pid = r
-                    .get("pid")
-                    .and_then(Value::as_i64)
-                    .and_then(|p| i32::try_from(p).ok());
-            }
+    // a reply of 400 or more (a refused token) is the answer; a daemon
+    // that goes before answering is stopping
+    if let Ok(r) = client.request(Method::POST, "/v1/shutdown").send().await {
+        if r.status().as_u16() >= 400 {
+            return Err(client.refusal(r).await);
         }
-        // a daemon that goes before answering is stopping
-        Err(e)
-            if e.downcast_ref::<crate::client::Failure>()
-                .is_some_and(|f| f.code == 2) =>
+        if pid.is_none()
+            && let Ok(v) = r.json::<Value>().await
         {
-            return Err(e);
+            pid = v
+                .get("pid")
+                .and_then(Value::as_i64)
+                .and_then(|p| i32::try_from(p).ok());
         }
-        Err(_) => {}
     }
     if gone(client, timeout).await {
         return Ok(json!({"stopped": true, "via": "graceful", "pid": pid}));
