@@ -229,6 +229,12 @@ pub async fn serve(
     let app = router(state.clone());
     let stop = state.shutdown.clone();
     let shutdown_state = state.clone();
+    // no Nagle delay between a reply's header and body writes
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             stop.cancelled().await;
@@ -267,20 +273,4 @@ async fn wait_for_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-/// Serves the daemon's router on an already-bound listener with a fresh
-/// state, returning the state (tests drive it with an HTTP client and
-/// stop it with `state.shutdown.cancel()`).
-pub fn spawn_for_tests(listener: tokio::net::TcpListener, settings: DaemonSettings) -> Shared {
-    let state = AppState::new(settings);
-    mirage::link_resources();
-    let app = router(state.clone());
-    let stop = state.shutdown.clone();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await;
-    });
-    state
 }
