@@ -436,11 +436,14 @@ pub async fn persist_all(state: &Shared, all: bool) {
         }
         match snapshot_tar(&e).await {
             Ok(tar) => {
-                if let Some(p) = persisted_path(state, &e.id, false)
-                    && let Err(er) = write_atomic(&p, &tar).await
-                {
-                    tracing::warn!(workspace = %e.id, "cannot persist: {er}");
-                    e.touch();
+                if let Some(p) = persisted_path(state, &e.id, false) {
+                    if let Err(er) = write_atomic(&p, &tar).await {
+                        tracing::warn!(workspace = %e.id, "cannot persist: {er}");
+                        e.touch();
+                    } else if state.get(&e.id).is_err() {
+                        // deleted or closed while it was being written
+                        let _ = tokio::fs::remove_file(&p).await;
+                    }
                 }
             }
             Err(er) => {
