@@ -127,6 +127,7 @@ fn cancel_foreground(w: &World, ws: &str, session: &str, cancel: &[&str]) -> (Du
         std::thread::sleep(Duration::from_millis(1));
     };
     let took = t0.elapsed();
+    eprintln!("{cancel:?}: the line ended {took:?} after the cancel command started");
     assert!(canceller.wait().unwrap().success(), "{cancel:?} failed");
     let out = child.wait_with_output().unwrap();
     let out = Out {
