@@ -917,3 +917,36 @@ async fn pwrite_and_truncate_are_bounded() {
     assert_eq!(s, 400);
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_but_health_needs_the_token() {
+    let d = Daemon::start(|_| {}).await;
+    with_ws(&d, "w").await;
+    for pattern in mirage_server::security::ROUTES {
+        let path = pattern
+            .replace("{workspace_id}", "w")
+            .replace("{session_id}", "default")
+            .replace("{job_id}", "j")
+            .replace("{call}", "read");
+        for m in [
+            reqwest::Method::GET,
+            reqwest::Method::POST,
+            reqwest::Method::DELETE,
+        ] {
+            let r = d
+                .client
+                .request(m.clone(), format!("{}{path}", d.url))
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            let s = r.status().as_u16();
+            if path == "/v1/health" {
+                assert_ne!(s, 401, "{m} {path}");
+            } else {
+                assert_eq!(s, 401, "{m} {path}");
+            }
+        }
+    }
+    d.stop().await;
+}
