@@ -682,3 +682,146 @@ fn a_spawned_daemon_leaves_after_its_idle_grace() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The model product's venv that `daemon_python.rs` makes
+/// (`target/test-venv/mirage-ai-0.0.7`), when it is there.
+fn model_venv() -> Option<std::path::PathBuf> {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let venv = tmp.parent()?.join("test-venv/mirage-ai-0.0.7");
+    (venv.join(".complete").is_file() && venv.join("bin/python").exists()).then_some(venv)
+}
+
+/// Our CLI against the model product's own daemon (uvicorn from the venv
+/// `daemon_python.rs` makes; skipped when it is not there yet): the same
+/// `/v1` protocol both ways.
+#[test]
+fn our_cli_drives_the_model_products_daemon() {
+    let Some(venv) = model_venv() else {
+        eprintln!("skipped: no model product venv (daemon_python.rs makes it)");
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let home = d.path();
+    let port = free_port();
+    let mut daemon = Command::new(venv.join("bin/python"))
+        .args([
+            "-m",
+            "uvicorn",
+            "mirage.server.daemon:app",
+            "--host",
+            "127.0.0.1",
+        ])
+        .args(["--port", &port.to_string(), "--log-level", "warning"])
+        .current_dir(home)
+        .env("HOME", home)
+        .env("MIRAGE_IDLE_GRACE_SECONDS", "600")
+        .env_remove("MIRAGE_TOKEN")
+        .env_remove("MIRAGE_AUTH_TOKEN")
+        .env_remove("MIRAGE_HOME")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Reap(std::process::Child);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let start = Instant::now();
+    while run(home, port, &["daemon", "status"]).status.code() != Some(0) {
+        if let Ok(Some(st)) = daemon.try_wait() {
+            panic!("the model daemon exited: {st}");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the model daemon did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut daemon = Reap(daemon);
+    // the model product spells a mount's resource `vfs:`
+    std::fs::write(
+        home.join("ws.yaml"),
+        "mounts:\n  /data: {vfs: ram, mode: write}\n",
+    )
+    .unwrap();
+    let o = run(
+        home,
+        port,
+        &["workspace", "create", "ws.yaml", "--id", "m1"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(
+        home,
+        port,
+        &[
+            "execute",
+            "-w",
+            "m1",
+            "-c",
+            "echo hi; echo oops >&2; exit 3",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "hi\n");
+    assert_eq!(stderr(&o), "oops\n");
+    let mut c = mirage_in(home, port, &["shell", "-w", "m1", "-c", "sort"]);
+    c.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"b\na\n").unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(stdout(&o), "a\nb\n", "{}", stderr(&o));
+    let o = run(
+        home,
+        port,
+        &["execute", "-w", "m1", "--bg", "-c", "sleep 0.2; echo bg"],
+    );
+    let job = stdout(&o).trim().to_string();
+    let o = run(home, port, &["job", "wait", &job, "--timeout", "20"]);
+    assert_eq!(
+        (o.status.code(), stdout(&o).as_str()),
+        (Some(0), "bg\n"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(
+        home,
+        port,
+        &["vfs", "write", "-w", "m1", "/data/f", "--data", "hello"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&run(home, port, &["vfs", "read", "-w", "m1", "/data/f"])),
+        "hello"
+    );
+    assert_eq!(
+        stdout(&run(home, port, &["glob", "-w", "m1", "/data/*"])),
+        "/data/f\n"
+    );
+    let o = run(home, port, &["vfs", "read", "-w", "m1", "/data/nope"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("ENOENT"), "{}", stderr(&o));
+    let o = run(home, port, &["workspace", "snapshot", "m1", "m1.tar"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    run(home, port, &["workspace", "delete", "m1"]);
+    let o = run(home, port, &["workspace", "load", "m1.tar", "--id", "m2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&run(home, port, &["vfs", "read", "-w", "m2", "/data/f"])),
+        "hello"
+    );
+    let o = run(home, port, &["daemon", "stop"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        run(home, port, &["daemon", "status"]).status.code(),
+        Some(1)
+    );
+    // (the model daemon ends itself by a signal: its status is not checked)
+    let _ = daemon.0.wait();
+}
