@@ -26,6 +26,27 @@ async fn main() -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    if let Ok(target) = std::env::var("QUICKLOAD_ADDR") {
+        // drive a daemon already running there (its workspace `load` made here)
+        let addr: std::net::SocketAddr = target.parse()?;
+        let c = reqwest::Client::builder().no_proxy().build()?;
+        let cfg = serde_json::json!({"config": {"mounts": {"/data": {"resource": "ram", "mode": "write"}}}, "id": "load"});
+        c.post(format!("http://{addr}/v1/workspaces"))
+            .json(&cfg)
+            .send()
+            .await?;
+        let clients: usize = std::env::args()
+            .nth(1)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(16);
+        let per: usize = std::env::args()
+            .nth(2)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(500);
+        // warm-up, then the timed run
+        raw_load(addr, clients, 50).await?;
+        return raw_load(addr, clients, per).await;
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let mut s = mirage_server::DaemonSettings::local();
@@ -155,7 +176,7 @@ async fn raw_load(addr: std::net::SocketAddr, clients: usize, per: usize) -> any
                 }
             };
             let sid = format!("r{i}");
-            roundtrip(&mut s, send("/v1/workspaces/load/sessions".into(), format!("{{\"session_id\":\"{sid}\"}}"))).await?;
+            let _ = roundtrip(&mut s, send("/v1/workspaces/load/sessions".into(), format!("{{\"session_id\":\"{sid}\"}}"))).await;
             let mut lat = Vec::with_capacity(per);
             for _ in 0..per {
                 let t = Instant::now();
