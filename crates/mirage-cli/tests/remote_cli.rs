@@ -377,6 +377,44 @@ fn a_session_with_our_daemon() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
     assert_eq!(stdout(&o), "script\n");
+    // Ctrl-C: exit 130, and the line is cancelled on the daemon
+    {
+        use std::io::BufRead;
+        let mut c = mirage_in(
+            home,
+            port,
+            &["execute", "-w", "demo", "-c", "echo go; sleep 100"],
+        );
+        c.stdout(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        assert_eq!(first, "go\n");
+        let st = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        assert_eq!(child.wait().unwrap().code(), Some(130));
+        let start = Instant::now();
+        loop {
+            let o = run(home, port, &["job", "list", "--json"]);
+            let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+            let job = v
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|j| j["command"] == "echo go; sleep 100")
+                .cloned()
+                .unwrap();
+            if job["status"] == "canceled" {
+                break;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "{job}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
     // --no-stdin: a stdin that never ends is not waited for
     let mut c = mirage_in(
         home,

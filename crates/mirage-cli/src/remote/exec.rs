@@ -151,7 +151,7 @@ pub async fn execute(client: &Client, line: RemoteLine) -> anyhow::Result<i32> {
         return Err(client.refusal(r).await);
     }
     let mut captured = (Vec::new(), Vec::new());
-    let terminal = consume(r, |stream, data| {
+    let reading = consume(r, |stream, data| {
         if line.json {
             if stream == Stream::Out {
                 &mut captured.0
@@ -170,8 +170,13 @@ pub async fn execute(client: &Client, line: RemoteLine) -> anyhow::Result<i32> {
             e.write_all(data)?;
             e.flush()
         }
-    })
-    .await;
+    });
+    // Ctrl-C: leave with 130 (as bash reports an interrupted command); the
+    // dropped connection cancels the line on the daemon
+    let terminal = tokio::select! {
+        t = reading => t,
+        _ = tokio::signal::ctrl_c() => return Ok(130),
+    };
     let terminal = match terminal {
         Ok(t) => t,
         Err(Consumed::BrokenPipe) => return Ok(141),
