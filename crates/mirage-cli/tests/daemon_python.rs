@@ -4,8 +4,10 @@
 //! (`mirage daemon run`) through the whole scenario of `daemon_e2e.rs` —
 //! a workspace from YAML, two sessions whose cwd and env stay apart, piped
 //! stdin, exit codes, a read-only mount refusing a write, a background job
-//! waited for, `sleep 100` cancelled, snapshot, delete, load, the loaded
-//! workspace answering the same, and `mirage daemon stop`.
+//! waited for, `sleep 100` cancelled, VFS calls and glob, snapshot,
+//! delete, load, the loaded workspace answering the same, and `mirage
+//! daemon stop` — every call with the bearer token (`MIRAGE_TOKEN`), and a
+//! call without it refused.
 //!
 //! The venv is made once under `target/test-venv/mirage-ai-VERSION/`
 //! (`python3 -m venv` + pip, about 40 s) and reused by later runs. When
@@ -119,11 +121,13 @@ fn model_venv() -> Option<PathBuf> {
     Some(venv)
 }
 
-/// One test's world: the scratch dir, the venv, the daemon's URL.
+/// One test's world: the scratch dir, the venv, the daemon's URL and the
+/// bearer token the daemon requires.
 struct World {
     scratch: Scratch,
     venv: PathBuf,
     url: String,
+    token: String,
 }
 
 impl World {
@@ -133,11 +137,18 @@ impl World {
     }
 
     fn py_in(&self, args: &[&str], stdin: Option<&[u8]>) -> Out {
+        let mut c = self.py_cmd(args);
+        c.env("MIRAGE_TOKEN", &self.token);
+        run(&mut c, stdin, COMMAND_LIMIT)
+    }
+
+    /// The command without the token.
+    fn py_cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(self.venv.join("bin/python"));
         c.args(["-c", PY_MAIN]).args(args);
         common::clean_env(&mut c, &self.scratch.home(), &self.url);
         c.current_dir(self.scratch.path());
-        run(&mut c, stdin, COMMAND_LIMIT)
+        c
     }
 
     /// `mirage shell -w WS [-s S] -c LINE`.
@@ -169,6 +180,9 @@ fn start_daemon(world: &World, port: u16) -> Daemon {
         c
     };
     common::clean_env(&mut cmd, &world.scratch.home(), &world.url);
+    // ours reads MIRAGE_TOKEN, the model product's daemon MIRAGE_AUTH_TOKEN
+    cmd.env("MIRAGE_TOKEN", &world.token)
+        .env("MIRAGE_AUTH_TOKEN", &world.token);
     cmd.current_dir(world.scratch.path());
     Daemon::start(cmd, port, log, Duration::from_secs(60))
 }
@@ -203,8 +217,22 @@ fn the_model_products_cli_drives_our_daemon() {
         scratch,
         venv,
         url: format!("http://127.0.0.1:{port}"),
+        token: format!("test-token-{port}"),
     };
     let mut daemon = start_daemon(&world, port);
+
+    // --- the daemon requires the token; the CLI sends MIRAGE_TOKEN
+    let refused = run(
+        &mut world.py_cmd(&["workspace", "list"]),
+        None,
+        COMMAND_LIMIT,
+    );
+    assert_eq!(refused.code, 2, "{refused:#?}");
+    assert!(refused.stderr.contains("401"), "{refused:#?}");
+    let mut wrong = world.py_cmd(&["workspace", "list"]);
+    wrong.env("MIRAGE_TOKEN", "not-the-token");
+    let refused = run(&mut wrong, None, COMMAND_LIMIT);
+    assert!(refused.stderr.contains("401"), "{refused:#?}");
 
     // --- a workspace from YAML, as the CLI validates and sends it
     let created = ok(world.py(&["workspace", "create", yaml, "--id", "w1"])).json();
