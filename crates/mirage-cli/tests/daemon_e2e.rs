@@ -372,3 +372,53 @@ fn is_zombie(pid: u32) -> bool {
         })
         .unwrap_or(false)
 }
+
+/// With `persist_dir` (here from `~/.mirage/config.toml`), a stopped
+/// daemon's workspaces, RAM contents and sessions come back when a new
+/// daemon starts.
+#[test]
+fn persist_dir_keeps_workspaces_across_a_restart() {
+    let (w, port) = World::new();
+    let persist = w.scratch.path().join("persist");
+    w.scratch.write(
+        "home/.mirage/config.toml",
+        format!("[daemon]\npersist_dir = \"{}\"\n", persist.display()).as_bytes(),
+    );
+    let disk = w.scratch.path().join("disk");
+    w.scratch.write("disk/hello.txt", b"disk content\n");
+    let cfg = w.scratch.write("ws.yaml", yaml(&disk).as_bytes());
+
+    let mut daemon = w.start_daemon(port);
+    ok(w.m(&["workspace", "create", cfg.to_str().unwrap(), "--id", "kept"]));
+    ok(w.m(&[
+        "session", "create", "kept", "--id", "s1", "--cwd", "/data", "--env", "X=one",
+    ]));
+    ok(w.ex(
+        "kept",
+        Some("s1"),
+        "mkdir -p a && cd a && echo persisted > f.txt && export Y=two",
+    ));
+    ok(w.m(&["daemon", "stop"]));
+    assert!(
+        daemon.wait_exit(Duration::from_secs(10)).is_some(),
+        "the daemon did not stop; its log:\n{}",
+        daemon.log_text()
+    );
+    drop(daemon);
+
+    let _daemon = w.start_daemon(port);
+    let listed = w.mj(&["workspace", "list"]);
+    assert!(
+        listed.as_array().unwrap().iter().any(|x| x["id"] == "kept"),
+        "{listed:#}"
+    );
+    let out = ok(w.ex(
+        "kept",
+        Some("s1"),
+        "pwd; echo $X $Y; cat f.txt /disk/hello.txt",
+    ));
+    assert_eq!(out.stdout, "/data/a\none two\npersisted\ndisk content\n");
+    let out = w.ex("kept", Some("s1"), "echo x > /disk/new.txt");
+    assert_ne!(out.code, 0, "/disk is still read-only: {out:#?}");
+    ok(w.m(&["daemon", "stop"]));
+}
