@@ -64,6 +64,19 @@ fn model_venv() -> Option<PathBuf> {
     ));
     let _ = std::fs::remove_dir_all(&partial);
     let start = Instant::now();
+    // mirage-ai 0.0.7 requires Python 3.11 or later
+    let version = Command::new("python3")
+        .args([
+            "-c",
+            "import sys; print(sys.version_info >= (3, 11), sys.version.split()[0])",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python3 (is it installed?): {e}"));
+    let version = String::from_utf8_lossy(&version.stdout).trim().to_string();
+    assert!(
+        version.starts_with("True"),
+        "mirage-ai=={MODEL_VERSION} needs Python 3.11 or later; python3 is {version:?}"
+    );
     eprintln!("daemon_python: making a venv at {}", partial.display());
     let made = Command::new("python3")
         .args(["-m", "venv"])
