@@ -51,6 +51,11 @@ pub struct Args {
     /// release `mirage daemon run` (its RSS is then not reported).
     #[arg(long)]
     url: Option<String>,
+    /// Run in this existing workspace instead of creating one (with
+    /// `--url`: a second run on the same workspace shows whether its memory
+    /// keeps growing).
+    #[arg(long, value_name = "ID")]
+    workspace: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -137,6 +142,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         calls: args.calls,
         command: args.command.clone(),
         session_per_client: args.session_per_client,
+        workspace: args.workspace.clone(),
     };
     let report = match &args.url {
         Some(url) => {
@@ -173,6 +179,7 @@ pub fn measure_release(rt: &tokio::runtime::Runtime) -> anyhow::Result<Report> {
         calls: 500,
         command: "echo hi".into(),
         session_per_client: false,
+        workspace: None,
     };
     let r = rt.block_on(load(&daemon.url, None, Some(daemon.pid()), &opts));
     daemon.stop();
@@ -200,6 +207,8 @@ struct Load {
     calls: usize,
     command: String,
     session_per_client: bool,
+    /// Run in this existing workspace instead of creating one.
+    workspace: Option<String>,
 }
 
 /// `mirage daemon run` on a free loopback port with HOME in a scratch
@@ -311,15 +320,12 @@ struct ShellAnswer {
     stdout: String,
 }
 
-/// Creates the workspace, warms up, runs the timed phase.
-async fn load(
+/// Creates a workspace with one RAM mount; returns its id.
+async fn create_workspace(
+    setup: &reqwest::Client,
     url: &str,
     token: Option<&str>,
-    pid: Option<u32>,
-    opts: &Load,
-) -> anyhow::Result<Report> {
-    let url = url.trim_end_matches('/').to_string();
-    let setup = client()?;
+) -> anyhow::Result<String> {
     // `vfs:` is the model product's key (ours accepts it too), so `--url`
     // can drive either daemon.
     let body = serde_json::json!({
@@ -335,10 +341,25 @@ async fn load(
     if !status.is_success() {
         bail!("creating the workspace: {status}: {created}");
     }
-    let id = created["id"]
+    Ok(created["id"]
         .as_str()
         .ok_or_else(|| anyhow!("no id in the created workspace: {created}"))?
-        .to_string();
+        .to_string())
+}
+
+/// Creates the workspace (unless given), warms up, runs the timed phase.
+async fn load(
+    url: &str,
+    token: Option<&str>,
+    pid: Option<u32>,
+    opts: &Load,
+) -> anyhow::Result<Report> {
+    let url = url.trim_end_matches('/').to_string();
+    let setup = client()?;
+    let id = match &opts.workspace {
+        Some(id) => id.clone(),
+        None => create_workspace(&setup, &url, token).await?,
+    };
     let shell = format!("{url}/v1/workspaces/{id}/shell");
     let mut sessions = Vec::with_capacity(opts.clients);
     for i in 0..opts.clients {
@@ -354,7 +375,8 @@ async fn load(
         .json(&serde_json::json!({"session_id": sid}))
         .send()
         .await?;
-        if !resp.status().is_success() {
+        // 409: the session exists (a second run on --workspace)
+        if !resp.status().is_success() && resp.status() != reqwest::StatusCode::CONFLICT {
             bail!("creating session {sid}: {}", resp.status());
         }
         sessions.push(Some(sid));
