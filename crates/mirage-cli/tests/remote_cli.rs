@@ -6,6 +6,8 @@
 //! `execute -w` streaming and exit codes, a background job waited for,
 //! `daemon stop`. (The big scenario is `daemon_e2e.rs`.)
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -595,7 +597,7 @@ fn a_session_with_our_daemon() {
     let o = run(home, port, &["daemon", "stop"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
-        stdout(&o).starts_with("Stopped (via graceful"),
+        stdout(&o).starts_with("Daemon stopped (PID"),
         "{}",
         stdout(&o)
     );
@@ -723,19 +725,13 @@ fn a_spawned_daemon_leaves_after_its_idle_grace() {
 
 /// The model product's venv that `daemon_python.rs` makes
 /// (`target/test-venv/mirage-ai-0.0.7`), when it is there.
-fn model_venv() -> Option<std::path::PathBuf> {
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let venv = tmp.parent()?.join("test-venv/mirage-ai-0.0.7");
-    (venv.join(".complete").is_file() && venv.join("bin/python").exists()).then_some(venv)
-}
-
 /// Our CLI against the model product's own daemon (uvicorn from the venv
-/// `daemon_python.rs` makes; skipped when it is not there yet): the same
-/// `/v1` protocol both ways.
+/// `common/venv.rs` makes when it is missing, as `daemon_python.rs` does;
+/// skipped only under `MIRAGE_TEST_ALLOW_NO_PYPI=1` without PyPI): the
+/// same `/v1` protocol both ways.
 #[test]
 fn our_cli_drives_the_model_products_daemon() {
-    let Some(venv) = model_venv() else {
-        eprintln!("skipped: no model product venv (daemon_python.rs makes it)");
+    let Some(venv) = common::venv::model_venv() else {
         return;
     };
     let d = tempfile::tempdir().unwrap();

@@ -343,18 +343,9 @@ fn record(stream: &str, data: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// The next chunk of a pipe, `None` once it is closed; never ready for a
-/// pipe already gone.
-async fn recv_opt(rx: &mut Option<mpsc::Receiver<Bytes>>) -> Option<Bytes> {
-    match rx {
-        Some(r) => r.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
 struct StreamState {
-    out: Option<mpsc::Receiver<Bytes>>,
-    err: Option<mpsc::Receiver<Bytes>>,
+    /// Output blocks tagged 1 (stdout) or 2 (stderr), in the order written.
+    rx: mpsc::Receiver<(u8, Bytes)>,
     job: Arc<Job>,
     guard: Option<CancelOnDrop>,
     done: bool,
@@ -373,8 +364,9 @@ fn stream_line(
     line: String,
     stdin: Option<Bytes>,
 ) -> Response {
-    let (otx, orx) = mpsc::channel::<Bytes>(16);
-    let (etx, erx) = mpsc::channel::<Bytes>(16);
+    // one channel for both streams keeps their blocks in the order the
+    // line wrote them
+    let (tx, rx) = mpsc::channel::<(u8, Bytes)>(16);
     let j = job.clone();
     let e2 = entry.clone();
     let line2 = line.clone();
@@ -394,8 +386,8 @@ fn stream_line(
                 &j.session_id,
                 &line,
                 input,
-                Sink::Pipe(otx),
-                Sink::Pipe(etx),
+                Sink::Tagged(tx.clone(), 1),
+                Sink::Tagged(tx, 2),
                 j.token.clone(),
             )
             .instrument(span)
@@ -415,8 +407,7 @@ fn stream_line(
         }
     });
     let st = StreamState {
-        out: Some(orx),
-        err: Some(erx),
+        rx,
         guard: Some(CancelOnDrop(Some(job.clone()))),
         job: job.clone(),
         done: false,
@@ -429,26 +420,18 @@ fn stream_line(
             return None;
         }
         let mut buf = Vec::new();
-        while st.out.is_some() || st.err.is_some() {
-            let (which, got) = tokio::select! {
-                g = recv_opt(&mut st.out) => (0, g),
-                g = recv_opt(&mut st.err) => (1, g),
-            };
-            match (which, got) {
-                (0, Some(b)) => {
-                    st.bytes += b.len() as u64;
-                    record("stdout", &b, &mut buf);
-                }
-                (_, Some(b)) => {
-                    st.bytes += b.len() as u64;
-                    record("stderr", &b, &mut buf);
-                }
-                (0, None) => st.out = None,
-                (_, None) => st.err = None,
+        if let Some((tag, b)) = st.rx.recv().await {
+            st.bytes += b.len() as u64;
+            record(if tag == 1 { "stdout" } else { "stderr" }, &b, &mut buf);
+            // gather what is already waiting into the same response chunk
+            while buf.len() < 64 * 1024 {
+                let Ok((tag, b)) = st.rx.try_recv() else {
+                    break;
+                };
+                st.bytes += b.len() as u64;
+                record(if tag == 1 { "stdout" } else { "stderr" }, &b, &mut buf);
             }
-            if !buf.is_empty() {
-                return Some((Ok::<_, std::convert::Infallible>(Bytes::from(buf)), st));
-            }
+            return Some((Ok::<_, std::convert::Infallible>(Bytes::from(buf)), st));
         }
         // both pipes closed: the line has ended (or is ending)
         st.job.wait(None).await;
@@ -456,16 +439,7 @@ fn stream_line(
             g.disarm();
         }
         let sid = &st.job.session_id;
-        let is_this_line = st
-            .entry
-            .ws
-            .history(sid)
-            .ok()
-            .and_then(|h| h.last().cloned())
-            .is_some_and(|h| h.line == st.line && h.bytes_out.is_none());
-        if is_this_line {
-            let _ = st.entry.ws.note_bytes_out(sid, st.bytes);
-        }
+        let _ = st.entry.ws.note_bytes_out(sid, &st.line, st.bytes);
         let s = st.job.state();
         let terminal = json!({
             "status": match s.status { JobStatus::Done => "done", JobStatus::Canceled => "canceled", _ => "failed" },

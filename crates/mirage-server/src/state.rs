@@ -59,7 +59,7 @@ impl WsEntry {
     }
     /// Whether session `sid` exists.
     pub fn has_session(&self, sid: &str) -> bool {
-        self.ws.session_ids().iter().any(|s| s == sid)
+        self.ws.has_session(sid)
     }
     /// Marks it changed (written by the next persist pass).
     pub fn touch(&self) {

@@ -308,6 +308,12 @@ pub enum Sink {
     /// to `path` through `vfs` as it is sent, so the next command already
     /// sees it (the writer waits for the append; its error is the write's).
     File(Arc<dyn crate::Vfs>, Arc<str>),
+    /// One of several streams sharing one bounded channel, each block
+    /// sent with the stream's tag (for example 1 for stdout, 2 for
+    /// stderr), so the reader sees the blocks of all of them in the order
+    /// they were written (the daemon's NDJSON output). A closed channel
+    /// gives [`ErrorKind::BrokenPipe`].
+    Tagged(mpsc::Sender<(u8, Bytes)>, u8),
 }
 
 impl Sink {
@@ -347,6 +353,10 @@ impl Sink {
                 Err(Error::msg(ErrorKind::Io, "Bad file descriptor"))
             }
             Sink::File(vfs, path) => vfs.append(path, ByteSource::Bytes(b)).await,
+            Sink::Tagged(tx, tag) => tx
+                .send((*tag, b))
+                .await
+                .map_err(|_| Error::new(ErrorKind::BrokenPipe)),
         }
     }
 
@@ -371,6 +381,7 @@ impl Sink {
             (Sink::Capture(a), Sink::Capture(b)) => Arc::ptr_eq(a, b),
             (Sink::Closed(a), Sink::Closed(b)) => Arc::ptr_eq(a, b),
             (Sink::File(_, a), Sink::File(_, b)) => a == b,
+            (Sink::Tagged(a, x), Sink::Tagged(b, y)) => x == y && a.same_channel(b),
             _ => false,
         }
     }

@@ -461,7 +461,16 @@ impl Workspace {
             .ok_or_else(|| Error::msg(ErrorKind::NotFound, format!("session {id} not found")))
     }
 
-    /// The session ids, sorted.
+    /// Whether session `id` exists (without listing them all).
+    pub fn has_session(&self, id: &str) -> bool {
+        self.inner
+            .sessions
+            .lock()
+            .map(|s| s.contains_key(id))
+            .unwrap_or(false)
+    }
+
+    /// The ids of the sessions, sorted.
     pub fn session_ids(&self) -> Vec<String> {
         let mut v: Vec<String> = match self.inner.sessions.lock() {
             Ok(s) => s.keys().cloned().collect(),
@@ -616,18 +625,24 @@ impl Workspace {
     }
 
     /// Sets the output size of the last line session `session_id` ran
-    /// (its [`HistoryEntry::bytes_out`]): a caller of
-    /// [`Workspace::execute_streaming`] counts what it forwarded.
-    pub fn note_bytes_out(&self, session_id: &str, bytes: u64) -> Result<()> {
+    /// (its [`HistoryEntry::bytes_out`]) when that entry is `line` and has
+    /// no size yet: a caller of [`Workspace::execute_streaming`] counts
+    /// what it forwarded. Returns whether the entry was updated (`false`
+    /// when another line has been recorded since). Errors: `NotFound` for
+    /// an unknown session.
+    pub fn note_bytes_out(&self, session_id: &str, line: &str, bytes: u64) -> Result<bool> {
         let session = self.session(session_id)?;
         let mut h = session
             .history
             .lock()
             .map_err(|_| Error::new(ErrorKind::Io))?;
-        if let Some(e) = h.entries.back_mut() {
-            e.bytes_out = Some(bytes);
+        match h.entries.back_mut() {
+            Some(e) if e.line == line && e.bytes_out.is_none() => {
+                e.bytes_out = Some(bytes);
+                Ok(true)
+            }
+            _ => Ok(false),
         }
-        Ok(())
     }
 
     /// The lines session `session_id` ran, oldest first (at most

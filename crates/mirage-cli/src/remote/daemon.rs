@@ -294,9 +294,14 @@ async fn stop_inner(client: &Client, timeout: Duration) -> anyhow::Result<Value>
 }
 
 fn stopped(v: &Value) -> String {
+    // "via" is "graceful" (POST /v1/shutdown) or "sigterm"
+    let how = match output::text(v, "via").as_str() {
+        "graceful" => String::new(),
+        other => format!(" by {}", other.to_uppercase()),
+    };
     match v.get("pid").and_then(Value::as_i64) {
-        Some(p) => format!("Stopped (via {}, PID {p}).", output::text(v, "via")),
-        None => format!("Stopped (via {}).", output::text(v, "via")),
+        Some(p) => format!("Daemon stopped{how} (PID {p})."),
+        None => format!("Daemon stopped{how}."),
     }
 }
 

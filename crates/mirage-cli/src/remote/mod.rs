@@ -89,7 +89,8 @@ pub enum WorkspaceCmd {
     Load {
         /// The tar written by `mirage workspace snapshot`.
         tar: PathBuf,
-        /// The restored workspace's id (default: the snapshot's).
+        /// The restored workspace's id (default: a fresh one, as the
+        /// model product's daemon gives).
         #[arg(long)]
         id: Option<String>,
     },

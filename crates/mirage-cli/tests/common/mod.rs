@@ -3,6 +3,8 @@
 //! the test ends, and commands run with a time limit.
 #![allow(dead_code)]
 
+pub mod venv;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -43,6 +43,10 @@ pub struct HistoryList {
     /// Whether the line being run was added to the list (bash's
     /// `hist_last_line_added`): `fc` and `history -s/-p` skip it.
     pub(crate) current_added: bool,
+    /// How many entries have been dropped from the front by `HISTSIZE`
+    /// (bash's `history_base` less one): `history` numbers entry `k` as
+    /// `base + k + 1`.
+    pub(crate) base: usize,
     /// How many entries `history -a` has already appended to a file.
     pub(crate) appended: usize,
     /// How many lines `history -n` has read from each file.
@@ -70,8 +74,7 @@ impl ShellState {
             self.extra.history.current_added = false;
             return;
         }
-        self.extra.history.entries.push(text);
-        self.extra.history.current_added = true;
+        self.push_history(text);
     }
 
     /// Adds a line a front end ran to the history list whether or not
@@ -84,10 +87,32 @@ impl ShellState {
             self.extra.history.current_added = false;
             return;
         }
-        self.extra.history.entries.push(text);
-        self.extra.history.current_added = true;
+        self.push_history(text);
+    }
+
+    /// Appends an entry and trims the list to `HISTSIZE` entries (500
+    /// when unset or not a number, bash 5.2's default for an interactive
+    /// shell), dropping the oldest, so a long-lived session's list stays
+    /// bounded.
+    fn push_history(&mut self, text: String) {
+        let limit = self
+            .get("HISTSIZE")
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(DEFAULT_HISTSIZE);
+        let h = &mut self.extra.history;
+        h.entries.push(text);
+        h.current_added = true;
+        if h.entries.len() > limit {
+            let drop = h.entries.len() - limit;
+            h.entries.drain(..drop);
+            h.appended = h.appended.saturating_sub(drop);
+            h.base += drop;
+        }
     }
 }
+
+/// bash's `HISTSIZE` when the variable is unset (bash 5.2, `config-top.h`).
+const DEFAULT_HISTSIZE: usize = 500;
 
 /// Records the lines of a `bash -c` input in the history list as the
 /// shell reads them: before the first command of each line runs, that
@@ -359,6 +384,7 @@ async fn history(interp: &Interp, args: &[String], st: &mut ShellState, io: &Io)
     if flags.contains('c') {
         st.extra.history.entries.clear();
         st.extra.history.appended = 0;
+        st.extra.history.base = 0;
         if rest.is_empty() {
             return Ok(0);
         }
@@ -432,8 +458,9 @@ async fn list(rest: &[String], st: &mut ShellState, io: &Io) -> ExecResult {
         from = entries.len().saturating_sub(n);
     }
     let mut text = String::new();
+    let base = st.extra.history.base;
     for (k, e) in entries.iter().enumerate().skip(from) {
-        text.push_str(&format!("{:>5}  {e}\n", k + 1));
+        text.push_str(&format!("{:>5}  {e}\n", base + k + 1));
     }
     out(io, &bytestr::encode(&text)).await?;
     Ok(0)
