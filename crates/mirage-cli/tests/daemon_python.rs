@@ -29,8 +29,6 @@ use common::venv::model_venv;
 use common::{COMMAND_LIMIT, Daemon, Out, Scratch, ok, run};
 use serde_json::Value;
 
-/// The model product's release the test installs.
-
 /// Runs the model product's CLI as its `mirage` script does (the script's
 /// own shebang names the venv's path before the rename, so it is not used).
 const PY_MAIN: &str =
