@@ -442,6 +442,50 @@ async fn streamed_line_is_ndjson() {
     d.stop().await;
 }
 
+/// stdout and stderr records come in the order the line wrote them (one
+/// channel carries both), run after run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamed_stdout_and_stderr_keep_their_order() {
+    use base64::Engine;
+    let d = Daemon::start(|_| {}).await;
+    with_ws(&d, "w").await;
+    for _ in 0..20 {
+        let r = d
+            .req(reqwest::Method::POST, "/v1/workspaces/w/shell?stream=true")
+            .json(&json!({"command": "echo a; echo b >&2; echo c; echo d >&2"}))
+            .send()
+            .await
+            .unwrap();
+        let text = r.text().await.unwrap();
+        let mut seq: Vec<(String, Vec<u8>)> = Vec::new();
+        for l in text.lines() {
+            let v: Value = serde_json::from_str(l).unwrap();
+            let Some(data) = v["data"].as_str() else {
+                continue;
+            };
+            let b = base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .unwrap();
+            let stream = v["stream"].as_str().unwrap().to_string();
+            match seq.last_mut() {
+                Some((s, acc)) if *s == stream => acc.extend(b),
+                _ => seq.push((stream, b)),
+            }
+        }
+        let want: Vec<(String, Vec<u8>)> = [
+            ("stdout", "a\n"),
+            ("stderr", "b\n"),
+            ("stdout", "c\n"),
+            ("stderr", "d\n"),
+        ]
+        .iter()
+        .map(|(s, d)| (s.to_string(), d.as_bytes().to_vec()))
+        .collect();
+        assert_eq!(seq, want, "{text}");
+    }
+    d.stop().await;
+}
+
 fn b64(b: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(b)
