@@ -1016,6 +1016,7 @@ pub(crate) mod testing {
             io: IOResult::default(),
             mount: None,
             runner: None,
+            net: None,
         };
         let rt = tokio::runtime::Builder::new_current_thread().build();
         let Ok(rt) = rt else {

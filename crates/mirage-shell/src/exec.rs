@@ -839,6 +839,7 @@ impl Interp {
             io: IOResult::default(),
             mount: None,
             runner: Some(Arc::new(self.clone())),
+            net: None,
         };
         let status = if ctx.name.contains('/') {
             self.run_script_file(&mut ctx, st).await

@@ -41,6 +41,9 @@ pub struct CommandCtx {
     pub mount: Option<MountInfo>,
     /// Runs other command lines (for `find -exec`), when the caller provides it.
     pub runner: Option<Arc<dyn ArgvRunner>>,
+    /// The network, when the workspace's config allows some of it (`curl`,
+    /// `wget`); `None` means no network at all.
+    pub net: Option<Arc<dyn crate::net::Network>>,
 }
 
 /// Runs one command line (`argv`: builtins and registered commands, never

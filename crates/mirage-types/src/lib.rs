@@ -14,6 +14,7 @@ pub mod bytestr;
 pub mod command;
 mod error;
 mod io;
+pub mod net;
 mod path;
 pub mod signal;
 mod stat;

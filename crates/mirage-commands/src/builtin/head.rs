@@ -178,6 +178,7 @@ mod tests {
             io: IOResult::default(),
             mount: None,
             runner: None,
+            net: None,
         };
         let rt = tokio::runtime::Builder::new_current_thread().build();
         let Ok(rt) = rt else { return };

@@ -205,6 +205,7 @@ mod tests {
             io: IOResult::default(),
             mount: None,
             runner: None,
+            net: None,
         };
         let Ok(rt) = tokio::runtime::Builder::new_current_thread().build() else {
             return Default::default();
