@@ -1443,6 +1443,7 @@ mod tests {
             io: IOResult::default(),
             mount: None,
             runner: Some(std::sync::Arc::new(Echo)),
+            net: None,
         };
         let Ok(rt) = tokio::runtime::Builder::new_current_thread().build() else {
             return (String::new(), "no runtime".into(), -1);
