@@ -1,6 +1,7 @@
 //! The general commands, one module per command. Each registers itself.
 
 pub mod awk;
+pub mod base64;
 pub mod basename;
 pub mod cat;
 pub mod chmod;
@@ -20,6 +21,7 @@ pub mod fmt;
 pub mod fold;
 pub mod grep;
 pub mod head;
+pub mod iconv;
 pub mod join;
 pub mod jq;
 pub mod look;
@@ -42,6 +44,7 @@ pub mod seq;
 pub mod shuf;
 pub mod sleep;
 pub mod sort;
+pub mod sums;
 pub mod tac;
 pub mod tail;
 pub mod tee;
@@ -53,4 +56,5 @@ pub mod unexpand;
 pub mod uniq;
 pub mod wc;
 pub mod xargs;
+pub mod xxd;
 pub mod yes;
