@@ -1019,7 +1019,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     ev.newer.insert(r, st.modified);
                 }
                 Err(e) => {
-                    ctx.error(format!("'{r}': {}", e.message())).await;
+                    ctx.error(format!("{}: {}", crate::util::gnu_quote(&r), e.message()))
+                        .await;
                     return 1;
                 }
             }
@@ -1044,7 +1045,12 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             let st = match st {
                 Ok(s) => s,
                 Err(e) => {
-                    ctx.error(format!("'{start}': {}", e.message())).await;
+                    ctx.error(format!(
+                        "{}: {}",
+                        crate::util::gnu_quote(start),
+                        e.message()
+                    ))
+                    .await;
                     status = 1;
                     continue;
                 }
@@ -1093,7 +1099,12 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                                     if ev.flush_err(ctx).await {
                                         return status;
                                     }
-                                    ctx.error(format!("'{display}': {}", e.message())).await;
+                                    ctx.error(format!(
+                                        "{}: {}",
+                                        crate::util::gnu_quote(&display),
+                                        e.message()
+                                    ))
+                                    .await;
                                     status = 1;
                                 }
                             }
@@ -1158,7 +1169,12 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                                             if ev.flush_err(ctx).await {
                                                 return status;
                                             }
-                                            ctx.error(format!("'{d}': {}", e.message())).await;
+                                            ctx.error(format!(
+                                                "{}: {}",
+                                                crate::util::gnu_quote(&d),
+                                                e.message()
+                                            ))
+                                            .await;
                                             status = 1;
                                             continue;
                                         }
@@ -1216,8 +1232,12 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                             if ev.flush_err(ctx).await {
                                 return status;
                             }
-                            ctx.error(format!("cannot delete '{display}': {}", e.message()))
-                                .await;
+                            ctx.error(format!(
+                                "cannot delete {}: {}",
+                                crate::util::gnu_quote(&display),
+                                e.message()
+                            ))
+                            .await;
                             status = 1;
                         }
                     }
@@ -1381,7 +1401,11 @@ mod tests {
         let (o, e, s) = f(&t, &["9.txt", "missing", "-name", "*.txt"], "/m");
         assert_eq!(
             (o.as_str(), e.as_str(), s),
-            ("9.txt\n", "find: 'missing': No such file or directory\n", 1)
+            (
+                "9.txt\n",
+                "find: \u{2018}missing\u{2019}: No such file or directory\n",
+                1
+            )
         );
         let (o, e, s) = f(&t, &[".", "-foo"], "/m");
         assert_eq!(

@@ -1,11 +1,24 @@
 //! `ls`: list directory contents, as GNU coreutils 9.1 `ls` writing to a
-//! pipe (one name per line, no quoting): `-a`, `-A`, `-l`, `-n`, `-g`,
-//! `-o`, `-h`, `-R`, `-d`, `-r`, `-t`, `-S`, `-X`, `-U`, `-F`, `-p`, `-1`,
-//! `--group-directories-first`. Names sort in byte order (`LC_ALL=C.UTF-8`).
-//! File operands are listed first, then each directory under a `NAME:`
-//! header when there is more than one operand (or with `-R`). Exit status:
-//! 2 when a command-line operand cannot be accessed, 1 for a directory that
-//! cannot be read below it, 0 otherwise.
+//! pipe (one name per line unless `-C`, `-x` or `-m` ask for columns; no
+//! quoting, no colour). Options: `-a`, `-A`, `-l`, `-n`, `-g`, `-o`, `-G`,
+//! `-h`, `-s`, `-i`, `-R`, `-d`, `-r`, `-t`, `-S`, `-X`, `-U`, `-f`,
+//! `--sort`, `-F`, `-p`, `-1`, `-C`, `-x`, `-m`, `-w`/`COLUMNS` (80 when
+//! unset), `--group-directories-first`, `--full-time`, `--time-style`
+//! (and `TIME_STYLE`), `--color=never` (colour is never used).
+//!
+//! Names sort in byte order (`LC_ALL=C.UTF-8`). File operands are listed
+//! first, then each directory under a `NAME:` header when there is more
+//! than one operand (or with `-R`); each directory is written as soon as it
+//! is read, so `ls -R` of a big tree streams. Exit status: 2 when a
+//! command-line operand cannot be accessed, 1 for a directory that cannot
+//! be read below it, 0 otherwise.
+//!
+//! What a virtual resource does not keep is shown as on a fresh ext4 file
+//! system: the owner and group are the session user (`USER`, else
+//! `LOGNAME`, else `root`; uid/gid 0 for root, 1000 otherwise), a
+//! directory's link count is 2 plus its subdirectories, a directory's size
+//! 4096, blocks are counted in 4 KiB units, modes default to 0644/0755/0777
+//! and the inode (`-i`) is a stable number derived from the path.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,6 +26,7 @@ use mirage_format::time::{Zone, strftime};
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
 use mirage_types::{ErrorKind, FileStat, FileType};
+use unicode_width::UnicodeWidthStr;
 
 use crate::util::parse_args;
 
@@ -25,6 +39,8 @@ const OPTS: &[OptSpec] = &[
     OptSpec::flag("o-long", Some('o'), None),
     OptSpec::flag("no-group", Some('G'), Some("no-group")),
     OptSpec::flag("human", Some('h'), Some("human-readable")),
+    OptSpec::flag("blocks", Some('s'), Some("size")),
+    OptSpec::flag("inode", Some('i'), Some("inode")),
     OptSpec::flag("recursive", Some('R'), Some("recursive")),
     OptSpec::flag("directory", Some('d'), Some("directory")),
     OptSpec::flag("reverse", Some('r'), Some("reverse")),
@@ -33,12 +49,18 @@ const OPTS: &[OptSpec] = &[
     OptSpec::flag("extension", Some('X'), None),
     OptSpec::flag("unsorted", Some('U'), None),
     OptSpec::flag("unsorted-all", Some('f'), None),
+    OptSpec::flag("ctime", Some('c'), None),
+    OptSpec::flag("atime", Some('u'), None),
     OptSpec::value("sort", None, Some("sort")),
+    OptSpec::value("time-word", None, Some("time")),
     OptSpec::flag("classify", Some('F'), Some("classify")),
     OptSpec::flag("slash", Some('p'), None),
     OptSpec::flag("one", Some('1'), None),
     OptSpec::flag("columns", Some('C'), None),
     OptSpec::flag("across", Some('x'), None),
+    OptSpec::flag("commas", Some('m'), None),
+    OptSpec::value("width", Some('w'), Some("width")),
+    OptSpec::value("tabsize", Some('T'), Some("tabsize")),
     OptSpec::flag("literal", Some('N'), Some("literal")),
     OptSpec::flag("escape", Some('b'), Some("escape")),
     OptSpec::flag("hide-control", Some('q'), Some("hide-control-chars")),
@@ -46,6 +68,7 @@ const OPTS: &[OptSpec] = &[
     OptSpec::flag("group-dirs", None, Some("group-directories-first")),
     OptSpec::optional("color", None, Some("color")),
     OptSpec::flag("full-time", None, Some("full-time")),
+    OptSpec::value("time-style", None, Some("time-style")),
 ];
 
 /// The spec of `ls` (usage errors exit 2).
@@ -70,14 +93,78 @@ enum SortBy {
     None,
 }
 
+/// How a listing is laid out (the last of `-l -1 -C -x -m` wins).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Long,
+    OnePerLine,
+    Columns,
+    Across,
+    Commas,
+}
+
+/// The date column's formats (`--time-style`): strftime formats for an
+/// old and a recent time (`%N` is the nanoseconds).
+#[derive(Clone, PartialEq, Eq)]
+struct TimeStyle {
+    old: String,
+    recent: String,
+}
+
+impl TimeStyle {
+    fn both(f: &str) -> TimeStyle {
+        TimeStyle {
+            old: f.to_string(),
+            recent: f.to_string(),
+        }
+    }
+}
+
+/// The default (`locale` in the C locale) date formats.
+const OLD_FMT: &str = "%b %e  %Y";
+const RECENT_FMT: &str = "%b %e %H:%M";
+
+/// Parses a `--time-style` value as GNU `ls` does (`posix-` prefixes are
+/// dropped: the conformance locale is not POSIX). `None`: not valid.
+fn parse_time_style(v: &str) -> Option<TimeStyle> {
+    if let Some(f) = v.strip_prefix('+') {
+        return Some(match f.split_once('\n') {
+            Some((old, recent)) => TimeStyle {
+                old: old.to_string(),
+                recent: recent.to_string(),
+            },
+            None => TimeStyle::both(f),
+        });
+    }
+    let mut v = v;
+    while let Some(rest) = v.strip_prefix("posix-") {
+        v = rest;
+    }
+    Some(match v {
+        "full-iso" => TimeStyle::both("%Y-%m-%d %H:%M:%S.%N %z"),
+        "long-iso" => TimeStyle::both("%Y-%m-%d %H:%M"),
+        "iso" => TimeStyle {
+            old: "%Y-%m-%d ".into(),
+            recent: "%m-%d %H:%M".into(),
+        },
+        "locale" => TimeStyle {
+            old: OLD_FMT.into(),
+            recent: RECENT_FMT.into(),
+        },
+        _ => return None,
+    })
+}
+
 struct Opts {
     all: bool,
     almost_all: bool,
-    long: bool,
+    format: Format,
     numeric: bool,
     owner: bool,
     group: bool,
     human: bool,
+    blocks: bool,
+    inode: bool,
     recursive: bool,
     directory: bool,
     reverse: bool,
@@ -85,9 +172,23 @@ struct Opts {
     classify: bool,
     slash: bool,
     group_dirs: bool,
-    full_time: bool,
+    dereference: bool,
+    time_style: TimeStyle,
+    /// The line width of `-C`, `-x` and `-m` (0: no limit).
+    width: usize,
+    /// Tab stops used to pad columns (0: spaces only).
+    tabsize: usize,
+    /// The session user shown as owner and group, and its number.
+    user: String,
+    uid: u32,
     /// The zone of the date column (`TZ` of the command's environment).
     zone: Zone,
+}
+
+impl Opts {
+    fn long(&self) -> bool {
+        self.format == Format::Long
+    }
 }
 
 /// The permission string of `ls -l` (`-rw-r--r--`, `drwxr-xr-x`) for a
@@ -154,31 +255,61 @@ pub fn human_size(n: u64) -> String {
     format!("{}{}", t as u64, UNITS[u])
 }
 
-fn epoch_secs(t: Option<SystemTime>) -> i64 {
+/// Seconds and nanoseconds since the epoch (0 when the backend keeps no
+/// time).
+fn epoch(t: Option<SystemTime>) -> (i64, u32) {
     match t {
         Some(t) => match t.duration_since(UNIX_EPOCH) {
-            Ok(d) => d.as_secs() as i64,
-            Err(e) => -(e.duration().as_secs() as i64),
+            Ok(d) => (d.as_secs() as i64, d.subsec_nanos()),
+            Err(e) => {
+                let d = e.duration();
+                if d.subsec_nanos() == 0 {
+                    (-(d.as_secs() as i64), 0)
+                } else {
+                    (-(d.as_secs() as i64) - 1, 1_000_000_000 - d.subsec_nanos())
+                }
+            }
         },
-        None => 0,
+        None => (0, 0),
     }
 }
+
+fn epoch_secs(t: Option<SystemTime>) -> i64 {
+    epoch(t).0
+}
+
+/// GNU's six months (half of 365.2425 days), in seconds.
+const SIX_MONTHS: i64 = 31_556_952 / 2;
 
 /// The date column of `ls -l` in `zone`, as GNU `ls`: `Mon DD HH:MM` for
 /// times within the past six months of `now`, `Mon DD  YYYY` otherwise
 /// (also for a time in the future); `--full-time` prints
-/// `YYYY-MM-DD HH:MM:SS.NNNNNNNNN +ZZZZ`. A time outside the calendar's
+/// `YYYY-MM-DD HH:MM:SS.000000000 +ZZZZ`. A time outside the calendar's
 /// range prints as its number of seconds, as GNU does.
 pub fn format_time(secs: i64, now: i64, full: bool, zone: &Zone) -> String {
-    let six_months = 31_556_952 / 2;
-    let fmt = if full {
-        "%Y-%m-%d %H:%M:%S.000000000 %z"
-    } else if secs > now || now - secs > six_months {
-        "%b %e  %Y"
+    let style = if full {
+        TimeStyle::both("%Y-%m-%d %H:%M:%S.%N %z")
     } else {
-        "%b %e %H:%M"
+        TimeStyle {
+            old: OLD_FMT.into(),
+            recent: RECENT_FMT.into(),
+        }
     };
-    strftime(fmt, secs, zone).unwrap_or_else(|| secs.to_string())
+    format_time_style(secs, 0, now, &style, zone)
+}
+
+/// The date column for `--time-style`: the recent format when
+/// `now - 6 months < secs <= now`, else the old one; `%N` is `nanos` as
+/// nine digits.
+fn format_time_style(secs: i64, nanos: u32, now: i64, style: &TimeStyle, zone: &Zone) -> String {
+    let recent = secs <= now && now - secs < SIX_MONTHS;
+    let fmt = if recent { &style.recent } else { &style.old };
+    let fmt = if fmt.contains("%N") {
+        fmt.replace("%N", &format!("{nanos:09}"))
+    } else {
+        fmt.clone()
+    };
+    strftime(&fmt, secs, zone).unwrap_or_else(|| secs.to_string())
 }
 
 /// One entry to print: the name as shown and its metadata.
@@ -187,20 +318,49 @@ struct Entry {
     stat: FileStat,
     /// A symlink's target, shown by `-l` as `name -> target`.
     target: Option<String>,
+    /// The absolute path (for `-i`'s number).
+    abs: String,
+    /// The link count `-l` shows.
+    nlink: u64,
 }
 
-/// Reads the targets of the symlinks among `entries` (for `-l`); `dir` is
-/// the directory they are in (`None`: the names are operands).
-async fn read_targets(ctx: &mut CommandCtx, entries: &mut [Entry], dir: Option<&str>) {
-    for e in entries
-        .iter_mut()
-        .filter(|e| e.stat.file_type == FileType::Symlink)
-    {
-        let abs = match dir {
-            Some(d) => crate::util::child_path(d, &e.name),
-            None => ctx.resolve(&e.name),
-        };
-        e.target = ctx.vfs.readlink(&abs).await.ok();
+impl Entry {
+    fn new(name: String, stat: FileStat, abs: String) -> Entry {
+        let nlink = if stat.is_dir() { 2 } else { 1 };
+        Entry {
+            name,
+            stat,
+            target: None,
+            abs,
+            nlink,
+        }
+    }
+}
+
+/// A stable inode-like number for a path (FNV-1a folded to 23 bits above
+/// a base, so it looks like an ext4 inode).
+fn inode_of(abs: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in abs.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    1_000_000 + (h % 8_000_000)
+}
+
+/// Reads what `-l` needs beyond the listing: symlink targets and the link
+/// counts of directories (2 plus their subdirectories).
+async fn read_long_info(ctx: &mut CommandCtx, entries: &mut [Entry]) {
+    for e in entries.iter_mut() {
+        match e.stat.file_type {
+            FileType::Symlink => e.target = ctx.vfs.readlink(&e.abs).await.ok(),
+            FileType::Directory => {
+                if let Ok(list) = ctx.vfs.readdir(&e.abs).await {
+                    e.nlink = 2 + list.iter().filter(|s| s.is_dir()).count() as u64;
+                }
+            }
+            FileType::File => {}
+        }
     }
 }
 
@@ -250,7 +410,8 @@ fn suffix(st: &FileStat, o: &Opts) -> &'static str {
     }
 }
 
-/// The size shown for an entry: directories without a size show 4096, as on ext4.
+/// The size shown for an entry: directories without a size show 4096, as
+/// on ext4; a symlink without one the length of its target.
 fn eff_size(st: &FileStat) -> u64 {
     if st.is_dir() && st.size == 0 {
         4096
@@ -259,6 +420,14 @@ fn eff_size(st: &FileStat) -> u64 {
     }
 }
 
+fn entry_size(e: &Entry) -> u64 {
+    match (&e.target, e.stat.size) {
+        (Some(t), 0) => t.len() as u64,
+        _ => eff_size(&e.stat),
+    }
+}
+
+/// Blocks used, in KiB (4 KiB ext4 blocks).
 fn blocks_k(st: &FileStat) -> u64 {
     if st.file_type == FileType::Symlink {
         return 0; // a short link's target lives in its inode
@@ -267,17 +436,79 @@ fn blocks_k(st: &FileStat) -> u64 {
     size.div_ceil(4096) * 4
 }
 
+fn blocks_str(st: &FileStat, o: &Opts) -> String {
+    let k = blocks_k(st);
+    if o.human {
+        human_size(k * 1024)
+    } else {
+        k.to_string()
+    }
+}
+
+/// The width of a name as a terminal shows it.
+fn width_of(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// Pads from column `from` to column `to` as GNU `ls` does: a tab when it
+/// reaches a tab stop not beyond `to`, spaces otherwise.
+fn indent(out: &mut String, mut from: usize, to: usize, tabsize: usize) {
+    while from < to {
+        if tabsize != 0 && to / tabsize > (from + 1) / tabsize {
+            out.push('\t');
+            from += tabsize - from % tabsize;
+        } else {
+            out.push(' ');
+            from += 1;
+        }
+    }
+}
+
+/// The widths of the columns of the widest layout that fits `width`:
+/// GNU's choice (each column as wide as its longest name plus two, the
+/// last without the two; the line must stay under `width`).
+fn column_widths(lens: &[usize], width: usize, across: bool) -> Vec<usize> {
+    let n = lens.len();
+    let max_cols = if width == 0 {
+        n
+    } else {
+        (width / 3).max(1).min(n)
+    };
+    let mut best = vec![lens.iter().copied().max().unwrap_or(0)];
+    for cols in (2..=max_cols).rev() {
+        let rows = n.div_ceil(cols);
+        let mut w = vec![0usize; cols];
+        for (i, &len) in lens.iter().enumerate() {
+            let c = if across { i % cols } else { i / rows };
+            let real = len + if c == cols - 1 { 0 } else { 2 };
+            if w[c] < real {
+                w[c] = real;
+            }
+        }
+        let line: usize = w.iter().sum();
+        if width == 0 || line < width {
+            best = w;
+            break;
+        }
+    }
+    best
+}
+
+/// The prefix of `-i` and `-s` before a name in the short formats.
+fn short_prefix(e: &Entry, o: &Opts, iw: usize, bw: usize) -> String {
+    let mut s = String::new();
+    if o.inode {
+        s.push_str(&format!("{:>iw$} ", inode_of(&e.abs)));
+    }
+    if o.blocks {
+        s.push_str(&format!("{:>bw$} ", blocks_str(&e.stat, o)));
+    }
+    s
+}
+
 /// Formats a block of entries (one listing) into `out`.
 fn format_block(entries: &[Entry], o: &Opts, with_total: bool, now: i64, out: &mut String) {
-    if !o.long {
-        for e in entries {
-            out.push_str(&e.name);
-            out.push_str(suffix(&e.stat, o));
-            out.push('\n');
-        }
-        return;
-    }
-    if with_total {
+    if (o.long() || o.blocks) && with_total {
         let total: u64 = entries.iter().map(|e| blocks_k(&e.stat)).sum();
         let t = if o.human {
             human_size(total * 1024)
@@ -286,10 +517,46 @@ fn format_block(entries: &[Entry], o: &Opts, with_total: bool, now: i64, out: &m
         };
         out.push_str(&format!("total {t}\n"));
     }
-    let user = if o.numeric { "0" } else { "root" };
-    let nlink = |e: &Entry| if e.stat.is_dir() { 2 } else { 1 };
+    let iw = if o.inode {
+        entries
+            .iter()
+            .map(|e| inode_of(&e.abs).to_string().len())
+            .max()
+            .unwrap_or(1)
+    } else {
+        0
+    };
+    let bw = if o.blocks {
+        entries
+            .iter()
+            .map(|e| blocks_str(&e.stat, o).len())
+            .max()
+            .unwrap_or(1)
+    } else {
+        0
+    };
+    if !o.long() {
+        let items: Vec<String> = entries
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}{}{}",
+                    short_prefix(e, o, iw, bw),
+                    e.name,
+                    suffix(&e.stat, o)
+                )
+            })
+            .collect();
+        format_short(&items, o, out);
+        return;
+    }
+    let (user, group) = if o.numeric {
+        (o.uid.to_string(), o.uid.to_string())
+    } else {
+        (o.user.clone(), o.user.clone())
+    };
     let size_str = |e: &Entry| {
-        let s = eff_size(&e.stat);
+        let s = entry_size(e);
         if o.human {
             human_size(s)
         } else {
@@ -298,27 +565,29 @@ fn format_block(entries: &[Entry], o: &Opts, with_total: bool, now: i64, out: &m
     };
     let lw = entries
         .iter()
-        .map(|e| nlink(e).to_string().len())
+        .map(|e| e.nlink.to_string().len())
         .max()
         .unwrap_or(1);
     let sw = entries.iter().map(|e| size_str(e).len()).max().unwrap_or(1);
     for e in entries {
+        if o.inode {
+            out.push_str(&format!("{:>iw$} ", inode_of(&e.abs)));
+        }
+        if o.blocks {
+            out.push_str(&format!("{:>bw$} ", blocks_str(&e.stat, o)));
+        }
         out.push_str(&mode_string(e.stat.file_type, default_mode(&e.stat)));
-        out.push_str(&format!(" {:>lw$}", nlink(e)));
+        out.push_str(&format!(" {:>lw$}", e.nlink));
         if o.owner {
             out.push_str(&format!(" {user}"));
         }
         if o.group {
-            out.push_str(&format!(" {user}"));
+            out.push_str(&format!(" {group}"));
         }
         out.push_str(&format!(" {:>sw$}", size_str(e)));
         out.push(' ');
-        out.push_str(&format_time(
-            epoch_secs(e.stat.modified),
-            now,
-            o.full_time,
-            &o.zone,
-        ));
+        let (secs, nanos) = epoch(e.stat.modified);
+        out.push_str(&format_time_style(secs, nanos, now, &o.time_style, &o.zone));
         out.push(' ');
         out.push_str(&e.name);
         match &e.target {
@@ -332,11 +601,74 @@ fn format_block(entries: &[Entry], o: &Opts, with_total: bool, now: i64, out: &m
     }
 }
 
+/// Lays out the short items (names with their `-i`/`-s` prefixes and
+/// `-F` indicators) one per line, in columns (`-C`, `-x`) or separated by
+/// commas (`-m`), as GNU `ls` fills them.
+fn format_short(items: &[String], o: &Opts, out: &mut String) {
+    match o.format {
+        Format::Long | Format::OnePerLine => {
+            for it in items {
+                out.push_str(it);
+                out.push('\n');
+            }
+        }
+        Format::Commas => {
+            let mut pos = 0usize;
+            for (i, it) in items.iter().enumerate() {
+                let len = width_of(it);
+                if i != 0 {
+                    out.push(',');
+                    if o.width == 0 || pos + len + 2 < o.width {
+                        out.push(' ');
+                        pos += 2;
+                    } else {
+                        out.push('\n');
+                        pos = 0;
+                    }
+                }
+                out.push_str(it);
+                pos += len;
+            }
+            if !items.is_empty() {
+                out.push('\n');
+            }
+        }
+        Format::Columns | Format::Across => {
+            if items.is_empty() {
+                return;
+            }
+            let lens: Vec<usize> = items.iter().map(|s| width_of(s)).collect();
+            let across = o.format == Format::Across;
+            let widths = column_widths(&lens, o.width, across);
+            let cols = widths.len();
+            let n = items.len();
+            let rows = n.div_ceil(cols);
+            for r in 0..rows {
+                let mut pos = 0usize;
+                let mut c = 0usize;
+                loop {
+                    let i = if across { r * cols + c } else { c * rows + r };
+                    out.push_str(&items[i]);
+                    let next = if across { i + 1 } else { i + rows };
+                    if next >= n || (across && c + 1 == cols) {
+                        break;
+                    }
+                    indent(out, pos + lens[i], pos + widths[c], o.tabsize);
+                    pos += widths[c];
+                    c += 1;
+                }
+                out.push('\n');
+            }
+        }
+    }
+}
+
 fn shown(name: &str, o: &Opts) -> bool {
     o.all || o.almost_all || !name.starts_with('.')
 }
 
-/// Lists the directory `display` (`abs`), recursing with `-R`.
+/// Lists the directory `display` (`abs`), recursing with `-R`; each
+/// directory's block is written as soon as it is read.
 async fn list_dir(
     ctx: &mut CommandCtx,
     display: &str,
@@ -363,15 +695,27 @@ async fn list_dir(
                 continue;
             }
         };
+        let subdirs = list.iter().filter(|s| s.is_dir()).count() as u64;
         let mut entries: Vec<Entry> = list
             .into_iter()
             .filter(|s| shown(&s.name, o))
-            .map(|s| Entry {
-                name: s.name.clone(),
-                stat: s,
-                target: None,
+            .map(|s| {
+                let child = crate::util::child_path(&abs, &s.name);
+                Entry::new(s.name.clone(), s, child)
             })
             .collect();
+        if o.dereference {
+            for e in &mut entries {
+                if e.stat.file_type == FileType::Symlink
+                    && let Ok(st) = ctx.vfs.stat(&e.abs).await
+                {
+                    e.stat = st;
+                }
+            }
+        }
+        if o.long() {
+            read_long_info(ctx, &mut entries).await;
+        }
         if o.all {
             let dot = ctx
                 .vfs
@@ -384,19 +728,15 @@ async fn list_dir(
                 .stat(&parent)
                 .await
                 .unwrap_or_else(|_| FileStat::dir(".."));
-            entries.push(Entry {
-                name: ".".into(),
-                stat: dot,
-                target: None,
-            });
-            entries.push(Entry {
-                name: "..".into(),
-                stat: dotdot,
-                target: None,
-            });
-        }
-        if o.long {
-            read_targets(ctx, &mut entries, Some(&abs)).await;
+            let mut d = Entry::new(".".into(), dot, abs.clone());
+            d.nlink = 2 + subdirs;
+            let mut dd = Entry::new("..".into(), dotdot, parent.clone());
+            if o.long() {
+                read_long_info(ctx, std::slice::from_mut(&mut dd)).await;
+            }
+            d.abs = abs.clone();
+            entries.push(d);
+            entries.push(dd);
         }
         sort_entries(&mut entries, o);
         let mut out = String::new();
@@ -421,7 +761,7 @@ async fn list_dir(
                 .map(|e| {
                     (
                         crate::util::child_path(&display, &e.name),
-                        crate::util::child_path(&abs, &e.name),
+                        e.abs.clone(),
                         true,
                     )
                 })
@@ -438,24 +778,23 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             Ok(p) => p,
             Err(code) => return code,
         };
-        let long = p.has("long")
-            || p.has("numeric")
-            || p.has("g-long")
-            || p.has("o-long")
-            || p.has("full-time");
         let sort = if p.has("unsorted") || p.has("unsorted-all") {
             SortBy::None
         } else {
             match p.value("sort") {
-                Some("time") => SortBy::Time,
-                Some("size") => SortBy::Size,
-                Some("extension") => SortBy::Ext,
-                Some("none") => SortBy::None,
-                Some("name") => SortBy::Name,
-                Some(other) => {
-                    ctx.error(format!("invalid argument '{other}' for '--sort'"))
-                        .await;
-                    return 2;
+                Some(v) => {
+                    let valid = [
+                        ("none", SortBy::None),
+                        ("time", SortBy::Time),
+                        ("size", SortBy::Size),
+                        ("extension", SortBy::Ext),
+                        ("version", SortBy::Name),
+                        ("width", SortBy::Name),
+                    ];
+                    match crate::util::argmatch(v, "--sort", &valid) {
+                        Ok(s) => s,
+                        Err(e) => return ctx.finish(Err(e.with_status(1))).await,
+                    }
                 }
                 None => match p.last_of(&["time", "size", "extension"]) {
                     Some("time") => SortBy::Time,
@@ -465,14 +804,117 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 },
             }
         };
+        if let Some(v) = p.value("color") {
+            let valid = [
+                "always", "yes", "force", "never", "no", "none", "auto", "tty", "if-tty",
+            ];
+            let hits = valid.iter().filter(|c| c.starts_with(v)).count();
+            if !valid.contains(&v) && hits != 1 {
+                let why = if hits > 1 { "ambiguous" } else { "invalid" };
+                let msg = format!(
+                    "{why} argument {} for {}\nValid arguments are:\n  - \u{2018}always\u{2019}, \u{2018}yes\u{2019}, \u{2018}force\u{2019}\n  - \u{2018}never\u{2019}, \u{2018}no\u{2019}, \u{2018}none\u{2019}\n  - \u{2018}auto\u{2019}, \u{2018}tty\u{2019}, \u{2018}if-tty\u{2019}",
+                    crate::util::gnu_quote(v),
+                    crate::util::gnu_quote("--color")
+                );
+                return ctx
+                    .finish(Err(mirage_types::command::CmdError::usage(msg)))
+                    .await;
+            }
+        }
+        // the last of -l (and -n -g -o --full-time), -1, -C, -x, -m wins
+        let format = match p.last_of(&[
+            "long",
+            "numeric",
+            "g-long",
+            "o-long",
+            "full-time",
+            "one",
+            "columns",
+            "across",
+            "commas",
+        ]) {
+            Some("one") => Format::OnePerLine,
+            Some("columns") => Format::Columns,
+            Some("across") => Format::Across,
+            Some("commas") => Format::Commas,
+            Some(_) => Format::Long,
+            None => Format::OnePerLine,
+        };
+        let style_src = p
+            .value("time-style")
+            .map(str::to_string)
+            .or_else(|| ctx.var("TIME_STYLE").map(str::to_string));
+        let time_style = if p.has("full-time")
+            && p.last_of(&["full-time", "time-style"]) == Some("full-time")
+        {
+            TimeStyle::both("%Y-%m-%d %H:%M:%S.%N %z")
+        } else {
+            match style_src.as_deref() {
+                None => TimeStyle {
+                    old: OLD_FMT.into(),
+                    recent: RECENT_FMT.into(),
+                },
+                Some(v) => match parse_time_style(v) {
+                    Some(s) => s,
+                    None if format != Format::Long => TimeStyle::both(""),
+                    None => {
+                        let msg = format!(
+                            "invalid argument {} for {}\nValid arguments are:\n  - [posix-]full-iso\n  - [posix-]long-iso\n  - [posix-]iso\n  - [posix-]locale\n  - +FORMAT (e.g., +%H:%M) for a 'date'-style format",
+                            crate::util::gnu_quote(v),
+                            crate::util::gnu_quote("time style")
+                        );
+                        return ctx
+                            .finish(Err(
+                                mirage_types::command::CmdError::usage(msg).with_status(2)
+                            ))
+                            .await;
+                    }
+                },
+            }
+        };
+        let width = match p.value("width") {
+            Some(v) => match v.parse::<usize>() {
+                Ok(w) => w,
+                Err(_) => {
+                    ctx.error(format!("invalid line width: {}", crate::util::gnu_quote(v)))
+                        .await;
+                    return 2;
+                }
+            },
+            None => ctx
+                .var("COLUMNS")
+                .and_then(|c| c.parse::<usize>().ok())
+                .filter(|&c| c > 0)
+                .unwrap_or(80),
+        };
+        let tabsize = match p.value("tabsize") {
+            Some(v) => match v.parse::<usize>() {
+                Ok(t) => t,
+                Err(_) => {
+                    ctx.error(format!("invalid tab size: {}", crate::util::gnu_quote(v)))
+                        .await;
+                    return 2;
+                }
+            },
+            None => 8,
+        };
+        let user = ctx
+            .var("USER")
+            .or_else(|| ctx.var("LOGNAME"))
+            .filter(|u| !u.is_empty())
+            .unwrap_or("root")
+            .to_string();
+        let uid = if user == "root" { 0 } else { 1000 };
         let o = Opts {
             all: p.has("all") || p.has("unsorted-all"),
             almost_all: p.has("almost-all"),
-            long,
+            format,
             numeric: p.has("numeric"),
             owner: !p.has("g-long"),
             group: !(p.has("o-long") || p.has("no-group")),
             human: p.has("human"),
+            blocks: p.has("blocks"),
+            inode: p.has("inode"),
             recursive: p.has("recursive"),
             directory: p.has("directory"),
             reverse: p.has("reverse"),
@@ -480,7 +922,12 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             classify: p.has("classify"),
             slash: p.has("slash"),
             group_dirs: p.has("group-dirs"),
-            full_time: p.has("full-time"),
+            dereference: p.has("dereference"),
+            time_style,
+            width,
+            tabsize,
+            user,
+            uid,
             zone: Zone::from_tz(ctx.var("TZ")),
         };
         let now = epoch_secs(Some(SystemTime::now()));
@@ -496,7 +943,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             let abs = ctx.resolve(op);
             // GNU: an operand link is followed, except by -l, -d and -F
             // (which show the link itself); a broken one is shown as itself.
-            let st = if o.long || o.directory || o.classify {
+            let st = if (o.long() || o.directory || o.classify) && !o.dereference {
                 ctx.vfs.lstat(&abs).await
             } else {
                 match ctx.vfs.stat(&abs).await {
@@ -508,18 +955,11 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             };
             match st {
                 Ok(st) => {
-                    if st.is_dir() && !o.directory {
-                        dirs.push(Entry {
-                            name: op.clone(),
-                            stat: st,
-                            target: None,
-                        });
+                    let e = Entry::new(op.clone(), st, abs);
+                    if e.stat.is_dir() && !o.directory {
+                        dirs.push(e);
                     } else {
-                        files.push(Entry {
-                            name: op.clone(),
-                            stat: st,
-                            target: None,
-                        });
+                        files.push(e);
                     }
                 }
                 Err(e) => {
@@ -529,8 +969,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 }
             }
         }
-        if o.long {
-            read_targets(ctx, &mut files, None).await;
+        if o.long() {
+            read_long_info(ctx, &mut files).await;
         }
         sort_entries(&mut files, &o);
         sort_entries(&mut dirs, &o);
@@ -547,8 +987,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         }
         let header = operands.len() > 1 || o.recursive;
         for d in &dirs {
-            let abs = ctx.resolve(&d.name);
-            match list_dir(ctx, &d.name, &abs, &o, header, &mut first, now).await {
+            match list_dir(ctx, &d.name, &d.abs, &o, header, &mut first, now).await {
                 Ok(s) => status = status.max(s),
                 Err(()) => return status,
             }
@@ -669,5 +1108,56 @@ mod tests {
             o.contains("-rw-r--r-- 1 root root    1 Nov 14  2023 inner.txt\n"),
             "{o}"
         );
+    }
+    #[test]
+    fn columns_fill_as_gnu() {
+        let t = MemVfs::with(&[
+            ("/c/alpha", ""),
+            ("/c/beta", ""),
+            ("/c/delta.txt", ""),
+            ("/c/epsilon-long-name.md", ""),
+            ("/c/z", ""),
+        ]);
+        // down the columns, padded with a tab where it reaches a tab stop
+        assert_eq!(
+            ls(&t, &["-C", "-w", "30"], "/c").0,
+            "alpha\nbeta\ndelta.txt\nepsilon-long-name.md\nz\n"
+        );
+        assert_eq!(
+            ls(&t, &["-C", "-w", "40"], "/c").0,
+            "alpha  delta.txt\t     z\nbeta   epsilon-long-name.md\n"
+        );
+        assert_eq!(
+            ls(&t, &["-x", "-w", "40"], "/c").0,
+            "alpha\t\t      beta  delta.txt\nepsilon-long-name.md  z\n"
+        );
+        assert_eq!(
+            ls(&t, &["-m", "-w", "20"], "/c").0,
+            "alpha, beta,\ndelta.txt,\nepsilon-long-name.md,\nz\n"
+        );
+        // the last of -1/-C/-l wins
+        assert_eq!(ls(&t, &["-C", "-1"], "/c").0.lines().count(), 5);
+    }
+
+    #[test]
+    fn time_styles() {
+        let utc = Zone::from_tz(Some("UTC"));
+        let iso = parse_time_style("iso").unwrap();
+        assert_eq!(
+            format_time_style(0, 0, 1_700_000_000, &iso, &utc),
+            "1970-01-01 "
+        );
+        assert_eq!(
+            format_time_style(1_700_000_000, 5, 1_700_000_100, &iso, &utc),
+            "11-14 22:13"
+        );
+        let full = parse_time_style("posix-full-iso").unwrap();
+        assert_eq!(
+            format_time_style(0, 5, 1, &full, &utc),
+            "1970-01-01 00:00:00.000000005 +0000"
+        );
+        let two = parse_time_style("+%Y\n%H:%M").unwrap();
+        assert_eq!(format_time_style(0, 0, 1_700_000_000, &two, &utc), "1970");
+        assert!(parse_time_style("bogus").is_none());
     }
 }

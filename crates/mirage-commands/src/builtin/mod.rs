@@ -51,6 +51,7 @@ pub mod tee;
 pub mod timeout;
 pub mod touch;
 pub mod tr;
+pub mod tree;
 pub mod tsort;
 pub mod unexpand;
 pub mod uniq;
