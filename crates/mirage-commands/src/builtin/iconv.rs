@@ -166,6 +166,8 @@ struct Reader {
     le: Option<bool>,
     rs: Option<encoding_rs::Decoder>,
     skip_invalid: bool,
+    /// Whether an invalid sequence was skipped.
+    skipped: bool,
 }
 
 impl Reader {
@@ -180,6 +182,7 @@ impl Reader {
                 _ => None,
             },
             skip_invalid,
+            skipped: false,
         }
     }
 
@@ -199,6 +202,7 @@ impl Reader {
         if last && !self.carry.is_empty() {
             if self.skip_invalid {
                 self.carry.clear();
+                self.skipped = true;
                 return Ok(());
             }
             return Err(Stop::Incomplete);
@@ -227,6 +231,8 @@ impl Reader {
                         f(char::from(b), base + i as u64)?;
                     } else if !self.skip_invalid {
                         return Err(Stop::Illegal(base + i as u64));
+                    } else {
+                        self.skipped = true;
                     }
                 }
                 Ok(buf.len())
@@ -253,6 +259,7 @@ impl Reader {
                                     if !self.skip_invalid {
                                         return Err(Stop::Illegal(base + i as u64));
                                     }
+                                    self.skipped = true;
                                     i += n;
                                 }
                                 None => return Ok(i),
@@ -312,7 +319,7 @@ impl Reader {
                     }
                     match char::from_u32(u32::from(u)) {
                         Some(c) => f(c, base + i as u64)?,
-                        None if self.skip_invalid => {}
+                        None if self.skip_invalid => self.skipped = true,
                         None => return Err(Stop::Illegal(base + i as u64)),
                     }
                     i += 2;
@@ -351,7 +358,7 @@ impl Reader {
                     };
                     match char::from_u32(v) {
                         Some(c) => f(c, base + i as u64)?,
-                        None if self.skip_invalid => {}
+                        None if self.skip_invalid => self.skipped = true,
                         None => return Err(Stop::Illegal(base + i as u64)),
                     }
                     i += 4;
@@ -381,6 +388,7 @@ impl Reader {
                             if !self.skip_invalid {
                                 return Err(Stop::Illegal(base + at as u64));
                             }
+                            self.skipped = true;
                             i += read;
                         }
                     }
@@ -529,6 +537,8 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         ));
     };
     let skip = p.has("c") || ignore;
+    // glibc: `//IGNORE` without `-c` still fails once something was dropped
+    let ignore_fails = ignore && !p.has("c");
     let operands: Vec<String> = if p.operands.is_empty() {
         vec!["-".into()]
     } else {
@@ -576,6 +586,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         let mut out = Vec::with_capacity(64 * 1024);
         for (operand, src) in sources {
             let mut r = Reader::new(from, skip);
+            let mut dropped = false;
             let mut stream = src.into_stream();
             loop {
                 let next = stream.next().await;
@@ -586,7 +597,10 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
                 };
                 out.clear();
                 let res = r.feed(&data, last, &mut |c, at| {
-                    if w.put(c, &mut out) || skip {
+                    if w.put(c, &mut out) {
+                        Ok(())
+                    } else if skip {
+                        dropped = true;
                         Ok(())
                     } else if translit {
                         out.push(b'?');
@@ -613,6 +627,9 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
                     }
                 }
                 if last {
+                    if ignore_fails && (dropped || r.skipped) {
+                        return Err(format!("illegal input sequence at position {}", r.pos));
+                    }
                     break;
                 }
             }
