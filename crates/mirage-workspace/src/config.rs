@@ -48,6 +48,10 @@ pub struct WorkspaceConfig {
     /// `default`; the model product's `default_session_id`).
     #[serde(default)]
     pub default_session_id: Option<String>,
+    /// What `curl` and `wget` may reach (default: nothing). See
+    /// [`crate::net::NetworkConfig`].
+    #[serde(default)]
+    pub network: crate::net::NetworkConfig,
 }
 
 /// The `limits:` section: each key set replaces the shell's default
@@ -295,6 +299,17 @@ fn redact_value(v: &mut serde_json::Value) {
                     serde_json::Value::String(s) if is_secret_key(k) && !s.is_empty() => {
                         *s = REDACTED.to_string();
                     }
+                    // the headers `network.allow` injects carry tokens: all
+                    // of their values are secret
+                    serde_json::Value::Object(h) if k == "headers" => {
+                        for hv in h.values_mut() {
+                            if let serde_json::Value::String(s) = hv
+                                && !s.is_empty()
+                            {
+                                *s = REDACTED.to_string();
+                            }
+                        }
+                    }
                     _ => redact_value(val),
                 }
             }
@@ -319,7 +334,7 @@ fn restore_value(
             for (k, val) in map.iter_mut() {
                 match val {
                     serde_json::Value::String(s) if s == REDACTED => {
-                        let name = k.to_ascii_uppercase();
+                        let name = k.to_ascii_uppercase().replace('-', "_");
                         match lookup(&name) {
                             Some(x) => *s = x,
                             None => missing.push(name),

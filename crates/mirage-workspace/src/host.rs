@@ -17,11 +17,11 @@
 //!   operand (with none, the working directory) is on an `exec` mount;
 //!   otherwise `NAME: PATH: Permission denied (mount is not exec)`, status 1.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
-use mirage_types::args::parse;
-use mirage_types::command::{CommandCtx, CommandHost, CommandRegistration, Effect};
+use mirage_types::args::{CommandSpec, parse};
+use mirage_types::command::{CommandCtx, CommandFn, CommandHost, CommandRegistration, Effect};
 use mirage_types::{Input, MountInfo, MountMode, PathSpec, Vfs};
 
 use crate::dev::{DevStreams, StdStream, std_stream};
@@ -30,13 +30,143 @@ use crate::dev::{DevStreams, StdStream, std_stream};
 pub struct WorkspaceHost {
     vfs: Arc<dyn Vfs>,
     caches: Vec<(String, Arc<mirage_recall::MountCache>)>,
+    /// Commands added at run time ([`crate::Workspace::register_command`]),
+    /// newest first: at each level of the resolution order they are tried
+    /// before the link-time registrations.
+    custom: RwLock<Vec<Arc<CustomCommand>>>,
+    /// The network its commands get ([`CommandCtx::net`]); `None`: none.
+    net: Option<Arc<dyn mirage_types::net::Network>>,
 }
 
 impl WorkspaceHost {
     /// A host over the router `vfs`, with Recall's handles of the cached
     /// mounts (for the `cache` command).
     pub fn new(vfs: Arc<dyn Vfs>, caches: Vec<(String, Arc<mirage_recall::MountCache>)>) -> Self {
-        WorkspaceHost { vfs, caches }
+        WorkspaceHost {
+            vfs,
+            caches,
+            custom: RwLock::new(Vec::new()),
+            net: None,
+        }
+    }
+
+    /// Sets the network every command run here gets (`None`: no network).
+    pub fn set_network(&mut self, net: Option<Arc<dyn mirage_types::net::Network>>) {
+        self.net = net;
+    }
+
+    /// Adds (or, for the same name and scope, replaces) a command of this
+    /// workspace (see [`crate::Workspace::register_command`]).
+    pub fn register(&self, cmd: CustomCommand) {
+        let mut v = match self.custom.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        v.retain(|c| {
+            !(c.name == cmd.name && c.resource == cmd.resource && c.filetype == cmd.filetype)
+        });
+        v.insert(0, Arc::new(cmd));
+    }
+
+    fn customs(&self) -> Vec<Arc<CustomCommand>> {
+        match self.custom.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+}
+
+/// A command added to one workspace at run time, as seed 001's `@command`
+/// decorator adds one: for every resource (`resource: None`), for one
+/// resource type (`Some("s3")`), or for one file type on it or on all
+/// (`filetype: Some("parquet")`, the extension without its dot).
+#[derive(Clone)]
+pub struct CustomCommand {
+    /// The command name.
+    pub name: String,
+    /// The resource type it is for (`"s3"`), or `None` for every mount.
+    pub resource: Option<String>,
+    /// The file extension it is for (`"parquet"`), or `None`.
+    pub filetype: Option<String>,
+    /// Its options and operands (for finding the path operands, and for
+    /// `--help`).
+    pub spec: &'static CommandSpec,
+    /// Its side effects ([`Effect::Exec`] runs only on `exec` mounts).
+    pub effect: Effect,
+    /// The handler (write it with [`mirage_types::command_handler!`]).
+    pub handler: CommandFn,
+}
+
+impl CustomCommand {
+    /// A command for every mount, reading only.
+    pub fn new(name: impl Into<String>, spec: &'static CommandSpec, handler: CommandFn) -> Self {
+        CustomCommand {
+            name: name.into(),
+            resource: None,
+            filetype: None,
+            spec,
+            effect: Effect::Read,
+            handler,
+        }
+    }
+
+    /// Limits it to mounts of resource type `resource` (`"s3"`).
+    pub fn for_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(resource.into());
+        self
+    }
+
+    /// Limits it to files with extension `filetype` (`"parquet"`).
+    pub fn for_filetype(mut self, filetype: impl Into<String>) -> Self {
+        self.filetype = Some(filetype.into().trim_start_matches('.').to_string());
+        self
+    }
+
+    /// Declares its side effects.
+    pub fn with_effect(mut self, effect: Effect) -> Self {
+        self.effect = effect;
+        self
+    }
+}
+
+/// A handler found by dispatch: one registered at link time or one added
+/// to this workspace.
+#[derive(Clone)]
+enum Handler {
+    Static(&'static CommandRegistration),
+    Custom(Arc<CustomCommand>),
+}
+
+impl Handler {
+    fn spec(&self) -> &'static CommandSpec {
+        match self {
+            Handler::Static(r) => r.spec,
+            Handler::Custom(c) => c.spec,
+        }
+    }
+    fn effect(&self) -> Effect {
+        match self {
+            Handler::Static(r) => r.effect,
+            Handler::Custom(c) => c.effect,
+        }
+    }
+    fn func(&self) -> CommandFn {
+        match self {
+            Handler::Static(r) => r.handler,
+            Handler::Custom(c) => c.handler,
+        }
+    }
+    fn resource(&self) -> Option<&str> {
+        match self {
+            Handler::Static(r) => r.resource,
+            Handler::Custom(c) => c.resource.as_deref(),
+        }
+    }
+    fn filetype(&self) -> Option<&str> {
+        match self {
+            Handler::Static(r) => r.filetype,
+            Handler::Custom(c) => c.filetype.as_deref(),
+        }
     }
 }
 
@@ -147,7 +277,7 @@ impl WorkspaceHost {
 
 /// The handler dispatch picked for one command line.
 struct Choice {
-    handler: &'static CommandRegistration,
+    handler: Handler,
     /// The mount of the first path operand (for a resource-only command
     /// without one, the working directory's mount).
     mount: Option<MountInfo>,
@@ -157,11 +287,10 @@ struct Choice {
 
 /// The path operands of `args` by `reg`'s spec (`-` left out); none when
 /// the arguments do not parse (the handler reports that).
-fn path_operands(reg: &CommandRegistration, args: &[String]) -> Vec<String> {
-    parse(reg.spec, args)
+fn path_operands(spec: &'static CommandSpec, args: &[String]) -> Vec<String> {
+    parse(spec, args)
         .map(|p| {
-            reg.spec
-                .paths
+            spec.paths
                 .select(&p)
                 .iter()
                 .filter(|o| *o != "-")
@@ -176,17 +305,29 @@ impl WorkspaceHost {
     /// here (no command of that name, or only handlers for resources that
     /// do not hold the path).
     fn choose(&self, ctx: &CommandCtx) -> Option<Choice> {
-        let general = mirage_commands::resolve(&ctx.name, None, None);
+        let customs: Vec<Arc<CustomCommand>> = self
+            .customs()
+            .into_iter()
+            .filter(|c| c.name == ctx.name)
+            .collect();
+        let general = self.resolve(&customs, &ctx.name, None, None);
         // The registrations whose spec finds the path operands: the general
         // one, else each resource handler (the first that matches its mount wins).
-        let specs: Vec<&'static CommandRegistration> = match general {
-            Some(g) => vec![g],
-            None => mirage_commands::registry::registrations(&ctx.name)
-                .filter(|r| r.resource.is_some())
+        let specs: Vec<Handler> = match &general {
+            Some(g) => vec![g.clone()],
+            None => customs
+                .iter()
+                .filter(|c| c.resource.is_some())
+                .map(|c| Handler::Custom(c.clone()))
+                .chain(
+                    mirage_commands::registry::registrations(&ctx.name)
+                        .filter(|r| r.resource.is_some())
+                        .map(Handler::Static),
+                )
                 .collect(),
         };
         for reg in specs {
-            let paths = path_operands(reg, &ctx.args);
+            let paths = path_operands(reg.spec(), &ctx.args);
             let (mount, filetype) = match paths.first() {
                 Some(op) => {
                     let spec = PathSpec::new(ctx.resolve(op));
@@ -195,18 +336,55 @@ impl WorkspaceHost {
                 None if general.is_none() => (self.vfs.mount_of(&ctx.cwd), None),
                 None => (None, None),
             };
-            let specific = mount.as_ref().and_then(|m| {
-                mirage_commands::resolve(&ctx.name, Some(&m.resource), filetype.as_deref())
-            });
-            match (specific, general) {
-                (Some(handler), _) | (None, Some(handler)) => {
-                    return Some(Choice {
-                        handler,
-                        mount,
-                        paths,
-                    });
-                }
-                (None, None) => {}
+            let specific = self.resolve(
+                &customs,
+                &ctx.name,
+                mount.as_ref().map(|m| m.resource.as_str()),
+                filetype.as_deref(),
+            );
+            if let Some(handler) = specific.or_else(|| general.clone()) {
+                return Some(Choice {
+                    handler,
+                    mount,
+                    paths,
+                });
+            }
+        }
+        None
+    }
+
+    /// Seed 001's order over this workspace's commands and the link-time
+    /// ones: `(name, resource, filetype)`, `(name, resource)`,
+    /// `(name, filetype)`, `(name)`; at each level a command added to the
+    /// workspace wins.
+    fn resolve(
+        &self,
+        customs: &[Arc<CustomCommand>],
+        name: &str,
+        resource: Option<&str>,
+        filetype: Option<&str>,
+    ) -> Option<Handler> {
+        let levels = [
+            (resource, filetype),
+            (resource, None),
+            (None, filetype),
+            (None, None),
+        ];
+        for (k, (res, ft)) in levels.iter().copied().enumerate() {
+            // a level whose resource or filetype is absent repeats a later one
+            if (k < 2 && res.is_none()) || (k % 2 == 0 && ft.is_none()) {
+                continue;
+            }
+            if let Some(c) = customs
+                .iter()
+                .find(|c| c.resource.as_deref() == res && c.filetype.as_deref() == ft)
+            {
+                return Some(Handler::Custom(c.clone()));
+            }
+            if let Some(r) = mirage_commands::registry::registrations(name)
+                .find(|r| r.resource == res && r.filetype == ft)
+            {
+                return Some(Handler::Static(r));
             }
         }
         None
@@ -237,6 +415,12 @@ impl CommandHost for WorkspaceHost {
     /// mounts (it runs on that mount).
     fn has_command(&self, name: &str) -> bool {
         name == CACHE_COMMAND
+            || self.customs().iter().any(|c| {
+                c.name == name
+                    && c.resource
+                        .as_ref()
+                        .is_none_or(|r| self.vfs.mounts().iter().any(|m| &m.resource == r))
+            })
             || mirage_commands::resolve(name, None, None).is_some()
             || self
                 .vfs
@@ -254,8 +438,9 @@ impl CommandHost for WorkspaceHost {
     fn command_names(&self) -> Vec<String> {
         let mut v: Vec<String> = mirage_commands::registry::command_names()
             .into_iter()
-            .filter(|n| self.has_command(n))
             .map(String::from)
+            .chain(self.customs().iter().map(|c| c.name.clone()))
+            .filter(|n| self.has_command(n))
             .chain(std::iter::once(CACHE_COMMAND.to_string()))
             .collect();
         v.sort();
@@ -279,11 +464,11 @@ impl CommandHost for WorkspaceHost {
         // GNU's standard `--help` / `--version`, answered from the spec for
         // every command (as getopt meets them: an earlier bad option is the
         // command's own usage error).
-        if let Some(which) = mirage_types::args::standard_request(handler.spec, &ctx.args) {
+        if let Some(which) = mirage_types::args::standard_request(handler.spec(), &ctx.args) {
             let text = if which == mirage_types::args::HELP_KEY {
-                mirage_types::args::help_text(handler.spec)
+                mirage_types::args::help_text(handler.spec())
             } else {
-                mirage_types::args::version_text(handler.spec)
+                mirage_types::args::version_text(handler.spec())
             };
             let status = match ctx.stdout.write_str(&text).await {
                 Ok(()) => 0,
@@ -293,7 +478,7 @@ impl CommandHost for WorkspaceHost {
             let _ = ctx.stdout.flush().await;
             return status;
         }
-        if handler.effect == Effect::Exec
+        if handler.effect() == Effect::Exec
             && let Some(p) = self.not_exec(ctx, &choice.paths)
         {
             ctx.error(format!("{p}: Permission denied (mount is not exec)"))
@@ -303,15 +488,16 @@ impl CommandHost for WorkspaceHost {
         if choice.mount.is_some() {
             ctx.mount = choice.mount;
         }
+        ctx.net = self.net.clone();
         bind_std_streams(ctx);
         let span = tracing::debug_span!(
             "command",
             name = %ctx.name,
-            resource = ?handler.resource,
-            filetype = ?handler.filetype,
+            resource = ?handler.resource(),
+            filetype = ?handler.filetype(),
             status = tracing::field::Empty,
         );
-        let status = tracing::Instrument::instrument((handler.handler)(ctx), span.clone()).await;
+        let status = tracing::Instrument::instrument((handler.func())(ctx), span.clone()).await;
         span.record("status", status);
         let _ = ctx.stdout.flush().await;
         let _ = ctx.stderr.flush().await;

@@ -19,6 +19,7 @@
 pub mod config;
 pub mod dev;
 pub mod host;
+pub mod net;
 pub mod router;
 pub mod schema;
 pub mod session;
@@ -32,6 +33,7 @@ use mirage_shell::ShellState;
 use mirage_types::{ByteSource, Error, ErrorKind, Input, MountInfo, MountMode, Result, Sink, Vfs};
 
 pub use config::{LimitsConfig, MountConfig, WorkspaceConfig};
+pub use host::CustomCommand;
 pub use mirage_shell::jobs::CancellationToken;
 pub use mirage_shell::state::Limits;
 pub use router::{Mount, Router};
@@ -134,9 +136,18 @@ pub struct WorkspaceBuilder {
     cwd: Option<String>,
     env: BTreeMap<String, String>,
     limits: Limits,
+    net: Option<Arc<dyn mirage_types::net::Network>>,
 }
 
 impl WorkspaceBuilder {
+    /// The network its commands (`curl`, `wget`) may use (default: none;
+    /// [`Workspace::from_config`] builds an [`net::AllowListNetwork`] from
+    /// the config's `network:` section).
+    pub fn network(mut self, net: Arc<dyn mirage_types::net::Network>) -> Self {
+        self.net = Some(net);
+        self
+    }
+
     /// The execution limits of every session (default [`Limits::default`]).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -242,7 +253,9 @@ impl WorkspaceBuilder {
             }
         }
         let router = Arc::new(Router::new(self.mounts)?);
-        let host = Arc::new(host::WorkspaceHost::new(router.clone(), caches.clone()));
+        let mut host = host::WorkspaceHost::new(router.clone(), caches.clone());
+        host.set_network(self.net);
+        let host = Arc::new(host);
         let ws = Workspace {
             inner: Arc::new(Inner {
                 router,
@@ -331,6 +344,9 @@ impl Workspace {
             b = b.env(k, v);
         }
         b = b.limits(cfg.limits.apply(Limits::default()));
+        if let Some(n) = net::AllowListNetwork::from_config(&cfg.network)? {
+            b = b.network(Arc::new(n));
+        }
         let ws = b.build()?;
         if let Some(id) = cfg
             .default_session_id
@@ -654,6 +670,45 @@ impl Workspace {
             .lock()
             .map_err(|_| Error::new(ErrorKind::Io))?;
         Ok(h.entries.iter().cloned().collect())
+    }
+    /// Adds a command to this workspace at run time, or overrides one, as
+    /// seed 001's `@command` decorator does: for every mount, for one
+    /// resource type ([`CustomCommand::for_resource`]) or for one file type
+    /// ([`CustomCommand::for_filetype`]). At each level of the resolution
+    /// order (`(name, resource, filetype)`, `(name, resource)`,
+    /// `(name, filetype)`, `(name)`) a command added here wins over the
+    /// link-time ones; the same name and scope registered again replaces
+    /// the earlier one. Every session sees it at its next command; `type`,
+    /// `command -v` and completion list it.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use mirage_types::args::{CommandSpec, PathOperands};
+    /// use mirage_types::command::{CmdError, CommandCtx};
+    /// use mirage_types::MountMode;
+    /// use mirage_workspace::{CustomCommand, Workspace};
+    ///
+    /// // `hello [NAME]`: greets; no options of its own.
+    /// static HELLO: CommandSpec = CommandSpec::new("hello", &[], PathOperands::None);
+    /// mirage_types::command_handler!(fn hello = hello_body);
+    /// async fn hello_body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
+    ///     let who = ctx.args.first().cloned().unwrap_or_else(|| "world".into());
+    ///     ctx.stdout.write_str(&format!("hello, {who}\n")).await?;
+    ///     Ok(0)
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let ws = Workspace::builder()
+    ///     .mount("/data", Arc::new(mirage_resource_ram::RamResource::new()), MountMode::Write)
+    ///     .build()
+    ///     .unwrap();
+    /// ws.register_command(CustomCommand::new("hello", &HELLO, hello));
+    /// let out = ws.execute("default", "hello agent | tr a-z A-Z", None).await.unwrap();
+    /// assert_eq!(out.stdout, b"HELLO, AGENT\n");
+    /// # });
+    /// ```
+    pub fn register_command(&self, cmd: CustomCommand) {
+        self.inner.host.register(cmd);
     }
 
     /// Turns on (or off) adding every line run to its session's shell
