@@ -15,6 +15,7 @@
 //! | `sort_k` | `sort -t, -k2,2 /bench/rows.csv \| tail -n 3` | 1,000,000 CSV lines |
 //! | `awk_sum` | `awk '{s+=$2} END{print s}' /bench/nums.txt` | 1,000,000 lines `KEY N WORD` |
 //! | `jq_select` | `jq -c 'select(.level=="error")' /bench/events.jsonl \| wc -l` | 200,000 JSON lines |
+//! | `sha256` | `sha256sum /bench/big` | the 50 MB file of `cat_wc` |
 //! | `s3_grep_cold` | `grep -r ERROR /s3/logs` on a fresh workspace (empty cache) | 200 objects in the local moto S3 server |
 //! | `s3_grep_warm` | the same, again on the same workspace (`read: bounded, ttl: 600`) | the same |
 //! | `daemon_rps` | 16 clients × 500 `POST /v1/workspaces/{id}/shell` `{"command":"echo hi"}` to the release `mirage daemon run` on loopback: lines per second (`value`, unit `lines/s`) | none |
@@ -115,6 +116,12 @@ const DATA_WORKLOADS: &[DataWorkload] = &[
         script: "jq -c 'select(.level==\"error\")' /bench/events.jsonl | wc -l",
         file: "events.jsonl",
         data: json_lines,
+    },
+    DataWorkload {
+        name: "sha256",
+        script: "sha256sum /bench/big",
+        file: "big",
+        data: || big_file().0,
     },
 ];
 
