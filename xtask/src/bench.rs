@@ -641,7 +641,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     let data = (d.data)();
                     std::fs::write(big_dir.join(d.file), &data)?;
                     drop(data);
-                    gnu = time_gnu(&scratch.0, &["-c", &gnu_script(d.script, &big_dir)], runs);
+                    gnu = time_gnu(&scratch.0, &["-c", &gnu_script(d.script, &big_dir)], runs)
+                        .map(|(t, out)| (t, fix_paths(&out, &big_dir)));
                     let _ = std::fs::remove_file(big_dir.join(d.file));
                 }
             }
