@@ -53,8 +53,14 @@ const OPTS: &[OptSpec] = &[
     OptSpec::flag("atime", Some('u'), None),
     OptSpec::value("sort", None, Some("sort")),
     OptSpec::value("time-word", None, Some("time")),
-    OptSpec::flag("classify", Some('F'), Some("classify")),
+    OptSpec::flag("classify", Some('F'), None),
+    OptSpec::optional("classify-when", None, Some("classify")),
+    OptSpec::flag("file-type", None, Some("file-type")),
+    OptSpec::value("indicator-style", None, Some("indicator-style")),
     OptSpec::flag("slash", Some('p'), None),
+    OptSpec::flag("version-sort", Some('v'), None),
+    OptSpec::value("ignore", Some('I'), Some("ignore")),
+    OptSpec::value("hide", None, Some("hide")),
     OptSpec::flag("one", Some('1'), None),
     OptSpec::flag("columns", Some('C'), None),
     OptSpec::flag("across", Some('x'), None),
@@ -87,6 +93,7 @@ crate::register_command!("ls", SPEC, run);
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum SortBy {
     Name,
+    Version,
     Time,
     Size,
     Ext,
@@ -155,6 +162,18 @@ fn parse_time_style(v: &str) -> Option<TimeStyle> {
     })
 }
 
+/// The indicator style (GNU's `--indicator-style`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Indicator {
+    None,
+    /// `/` after directories (`-p`).
+    Slash,
+    /// `/`, `@`, `|`, `=` but no `*` (`--file-type`).
+    FileType,
+    /// All of them, `*` after executables too (`-F`).
+    Classify,
+}
+
 struct Opts {
     all: bool,
     almost_all: bool,
@@ -169,8 +188,10 @@ struct Opts {
     directory: bool,
     reverse: bool,
     sort: SortBy,
-    classify: bool,
-    slash: bool,
+    /// What `-F`/`-p`/`--file-type`/`--indicator-style` append to names.
+    indicator: Indicator,
+    /// `-I`/`--ignore` patterns, and `--hide` ones (dropped by `-a`/`-A`).
+    ignore: Vec<globset::GlobMatcher>,
     group_dirs: bool,
     dereference: bool,
     time_style: TimeStyle,
@@ -322,6 +343,8 @@ struct Entry {
     abs: String,
     /// The link count `-l` shows.
     nlink: u64,
+    /// What a symlink points to (for `-lF`'s indicator after the target).
+    target_stat: Option<FileStat>,
 }
 
 impl Entry {
@@ -333,6 +356,7 @@ impl Entry {
             target: None,
             abs,
             nlink,
+            target_stat: None,
         }
     }
 }
@@ -353,7 +377,10 @@ fn inode_of(abs: &str) -> u64 {
 async fn read_long_info(ctx: &mut CommandCtx, entries: &mut [Entry]) {
     for e in entries.iter_mut() {
         match e.stat.file_type {
-            FileType::Symlink => e.target = ctx.vfs.readlink(&e.abs).await.ok(),
+            FileType::Symlink => {
+                e.target = ctx.vfs.readlink(&e.abs).await.ok();
+                e.target_stat = ctx.vfs.stat(&e.abs).await.ok();
+            }
             FileType::Directory => {
                 if let Ok(list) = ctx.vfs.readdir(&e.abs).await {
                     e.nlink = 2 + list.iter().filter(|s| s.is_dir()).count() as u64;
@@ -375,6 +402,7 @@ fn sort_entries(v: &mut [Entry], o: &Opts) {
     match o.sort {
         SortBy::None => {}
         SortBy::Name => v.sort_by(|a, b| mirage_types::bytestr::cmp(&a.name, &b.name)),
+        SortBy::Version => v.sort_by(|a, b| version_cmp(&a.name, &b.name)),
         SortBy::Time => v.sort_by(|a, b| {
             b.stat
                 .modified
@@ -402,12 +430,124 @@ fn sort_entries(v: &mut [Entry], o: &Opts) {
 }
 
 fn suffix(st: &FileStat, o: &Opts) -> &'static str {
-    match st.file_type {
-        FileType::Directory if o.classify || o.slash => "/",
-        FileType::Symlink if o.classify => "@",
-        FileType::File if o.classify && default_mode(st) & 0o111 != 0 => "*",
+    match (st.file_type, o.indicator) {
+        (_, Indicator::None) => "",
+        (FileType::Directory, _) => "/",
+        (FileType::Symlink, Indicator::FileType | Indicator::Classify) => "@",
+        (FileType::File, Indicator::Classify) if default_mode(st) & 0o111 != 0 => "*",
         _ => "",
     }
+}
+
+/// GNU's version order of two names (`ls -v`, `--sort=version`), as
+/// coreutils' `filevercmp` defines it: `.` and `..` first, then hidden
+/// names; a trailing suffix like `.tar.gz` is compared only when the rest
+/// is equal; digit runs compare as numbers, other runs character by
+/// character with letters before other characters and `~` before all.
+pub fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    if a == b {
+        return Ordering::Equal;
+    }
+    for special in ["", ".", ".."] {
+        match (a == special, b == special) {
+            (true, _) => return Ordering::Less,
+            (_, true) => return Ordering::Greater,
+            _ => {}
+        }
+    }
+    match (a.starts_with('.'), b.starts_with('.')) {
+        (true, false) => return Ordering::Less,
+        (false, true) => return Ordering::Greater,
+        _ => {}
+    }
+    let (ab, bb) = (a.as_bytes(), b.as_bytes());
+    let (ap, bp) = (
+        ab.len() - file_suffix_len(ab),
+        bb.len() - file_suffix_len(bb),
+    );
+    let r = if ap == bp && ab[..ap] == bb[..bp] {
+        deb_cmp(ab, bb)
+    } else {
+        deb_cmp(&ab[..ap], &bb[..bp])
+    };
+    r.then_with(|| ab.cmp(bb))
+}
+
+/// The length of a name's trailing suffix `(\.[A-Za-z~][A-Za-z0-9~]*)*`.
+fn file_suffix_len(s: &[u8]) -> usize {
+    let mut start = s.len();
+    let mut i = s.len();
+    // scan backwards for `.X...` runs
+    loop {
+        let mut j = i;
+        while j > 0 && (s[j - 1].is_ascii_alphanumeric() || s[j - 1] == b'~') {
+            j -= 1;
+        }
+        if j == 0 || s[j - 1] != b'.' || j == i {
+            break;
+        }
+        let first = s[j];
+        if !(first.is_ascii_alphabetic() || first == b'~') {
+            break;
+        }
+        // a suffix may not be the whole name
+        if j - 1 == 0 {
+            break;
+        }
+        start = j - 1;
+        i = j - 1;
+    }
+    s.len() - start
+}
+
+/// The Debian version comparison of two byte strings.
+fn deb_cmp(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let order = |c: Option<&u8>| -> i32 {
+        match c {
+            None => 0,
+            Some(&c) if c.is_ascii_digit() => 0,
+            Some(&c) if c.is_ascii_alphabetic() => i32::from(c),
+            Some(b'~') => -1,
+            Some(&c) => i32::from(c) + 256,
+        }
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        while (i < a.len() && !a[i].is_ascii_digit()) || (j < b.len() && !b[j].is_ascii_digit()) {
+            let (x, y) = (order(a.get(i)), order(b.get(j)));
+            if x != y {
+                return x.cmp(&y);
+            }
+            i += 1;
+            j += 1;
+        }
+        while a.get(i) == Some(&b'0') {
+            i += 1;
+        }
+        while b.get(j) == Some(&b'0') {
+            j += 1;
+        }
+        let mut first = Ordering::Equal;
+        while i < a.len() && a[i].is_ascii_digit() && j < b.len() && b[j].is_ascii_digit() {
+            if first == Ordering::Equal {
+                first = a[i].cmp(&b[j]);
+            }
+            i += 1;
+            j += 1;
+        }
+        if i < a.len() && a[i].is_ascii_digit() {
+            return Ordering::Greater;
+        }
+        if j < b.len() && b[j].is_ascii_digit() {
+            return Ordering::Less;
+        }
+        if first != Ordering::Equal {
+            return first;
+        }
+    }
+    Ordering::Equal
 }
 
 /// The size shown for an entry: directories without a size show 4096, as
@@ -594,6 +734,9 @@ fn format_block(entries: &[Entry], o: &Opts, with_total: bool, now: i64, out: &m
             Some(t) => {
                 out.push_str(" -> ");
                 out.push_str(t);
+                if let Some(ts) = &e.target_stat {
+                    out.push_str(suffix(ts, o));
+                }
             }
             None => out.push_str(suffix(&e.stat, o)),
         }
@@ -664,7 +807,11 @@ fn format_short(items: &[String], o: &Opts, out: &mut String) {
 }
 
 fn shown(name: &str, o: &Opts) -> bool {
-    o.all || o.almost_all || !name.starts_with('.')
+    (o.all || o.almost_all || !name.starts_with('.'))
+        && !o.ignore.iter().any(|g| {
+            // fnmatch with FNM_PERIOD: a leading dot is matched only by a dot
+            g.is_match(name) && (!name.starts_with('.') || g.glob().glob().starts_with('.'))
+        })
 }
 
 /// Lists the directory `display` (`abs`), recursing with `-R`; each
@@ -735,8 +882,7 @@ async fn list_dir(
                 read_long_info(ctx, std::slice::from_mut(&mut dd)).await;
             }
             d.abs = abs.clone();
-            entries.push(d);
-            entries.push(dd);
+            entries.extend([d, dd].into_iter().filter(|e| shown(&e.name, o)));
         }
         sort_entries(&mut entries, o);
         let mut out = String::new();
@@ -788,7 +934,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                         ("time", SortBy::Time),
                         ("size", SortBy::Size),
                         ("extension", SortBy::Ext),
-                        ("version", SortBy::Name),
+                        ("version", SortBy::Version),
                         ("width", SortBy::Name),
                     ];
                     match crate::util::argmatch(v, "--sort", &valid) {
@@ -796,8 +942,9 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                         Err(e) => return ctx.finish(Err(e.with_status(1))).await,
                     }
                 }
-                None => match p.last_of(&["time", "size", "extension"]) {
+                None => match p.last_of(&["time", "size", "extension", "version-sort"]) {
                     Some("time") => SortBy::Time,
+                    Some("version-sort") => SortBy::Version,
                     Some("size") => SortBy::Size,
                     Some("extension") => SortBy::Ext,
                     _ => SortBy::Name,
@@ -905,9 +1052,51 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             .unwrap_or("root")
             .to_string();
         let uid = if user == "root" { 0 } else { 1000 };
+        // -a and -A: the last one wins (-f implies -a)
+        let (all, almost_all) = match p.last_of(&["all", "almost-all", "unsorted-all"]) {
+            Some("almost-all") => (false, true),
+            Some(_) => (true, false),
+            None => (false, false),
+        };
+        let mut indicator = Indicator::None;
+        for (k, v) in &p.opts {
+            indicator = match (*k, v.as_deref()) {
+                ("classify", _) => Indicator::Classify,
+                ("classify-when", None | Some("always" | "yes" | "force")) => Indicator::Classify,
+                ("classify-when", Some(_)) => Indicator::None,
+                ("slash", _) => Indicator::Slash,
+                ("file-type", _) => Indicator::FileType,
+                ("indicator-style", Some(v)) => {
+                    let valid = [
+                        ("none", Indicator::None),
+                        ("slash", Indicator::Slash),
+                        ("file-type", Indicator::FileType),
+                        ("classify", Indicator::Classify),
+                    ];
+                    match crate::util::argmatch(v, "--indicator-style", &valid) {
+                        Ok(i) => i,
+                        Err(e) => return ctx.finish(Err(e)).await,
+                    }
+                }
+                _ => indicator,
+            };
+        }
+        let mut ignore = Vec::new();
+        let hide: &[&str] = if all || almost_all { &[] } else { &["hide"] };
+        for (k, v) in &p.opts {
+            if let Some(pat) = v
+                && (*k == "ignore" || hide.contains(k))
+                && let Ok(g) = globset::GlobBuilder::new(pat)
+                    .literal_separator(true)
+                    .backslash_escape(true)
+                    .build()
+            {
+                ignore.push(g.compile_matcher());
+            }
+        }
         let o = Opts {
-            all: p.has("all") || p.has("unsorted-all"),
-            almost_all: p.has("almost-all"),
+            all,
+            almost_all,
             format,
             numeric: p.has("numeric"),
             owner: !p.has("g-long"),
@@ -919,8 +1108,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             directory: p.has("directory"),
             reverse: p.has("reverse"),
             sort,
-            classify: p.has("classify"),
-            slash: p.has("slash"),
+            indicator,
+            ignore,
             group_dirs: p.has("group-dirs"),
             dereference: p.has("dereference"),
             time_style,
@@ -943,7 +1132,9 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             let abs = ctx.resolve(op);
             // GNU: an operand link is followed, except by -l, -d and -F
             // (which show the link itself); a broken one is shown as itself.
-            let st = if (o.long() || o.directory || o.classify) && !o.dereference {
+            let st = if (o.long() || o.directory || o.indicator == Indicator::Classify)
+                && !o.dereference
+            {
                 ctx.vfs.lstat(&abs).await
             } else {
                 match ctx.vfs.stat(&abs).await {
@@ -1159,5 +1350,73 @@ mod tests {
         let two = parse_time_style("+%Y\n%H:%M").unwrap();
         assert_eq!(format_time_style(0, 0, 1_700_000_000, &two, &utc), "1970");
         assert!(parse_time_style("bogus").is_none());
+    }
+    #[test]
+    fn version_order() {
+        let mut v = vec![
+            "x-1.0.1",
+            "a10",
+            "v1.2",
+            "a1.10.txt",
+            "img12.png",
+            "a2",
+            "x-1.0a",
+            "a1.txt",
+            "..",
+            "v1.2~rc1",
+            "a1.9.txt",
+            ".h",
+            "x-1.0",
+            "b.tar.gz",
+            ".",
+        ];
+        v.sort_by(|a, b| version_cmp(a, b));
+        assert_eq!(
+            v,
+            [
+                ".",
+                "..",
+                ".h",
+                "a1.txt",
+                "a1.9.txt",
+                "a1.10.txt",
+                "a2",
+                "a10",
+                "b.tar.gz",
+                "img12.png",
+                "v1.2~rc1",
+                "v1.2",
+                "x-1.0",
+                "x-1.0a",
+                "x-1.0.1"
+            ]
+        );
+    }
+
+    #[test]
+    fn ignore_hide_and_indicators() {
+        let t = tree();
+        assert_eq!(
+            ls(&t, &["-I", "*.txt", "-I", "sub"], "/m").0,
+            "C.md\na.TXT\n"
+        );
+        // --hide is dropped by -A; -I is not, and `*` skips leading dots
+        assert_eq!(
+            ls(&t, &["-A", "--hide=*.txt", "-I", "[a-zC]*"], "/m").0,
+            ".hidden\n10.txt\n9.txt\n"
+        );
+        assert_eq!(
+            ls(&t, &["-a", "-I", ".*", "sub"], "/m").0,
+            "deep\ninner.txt\n"
+        );
+        assert_eq!(ls(&t, &["-aA", "sub"], "/m").0, "deep\ninner.txt\n");
+        assert_eq!(
+            ls(&t, &["--file-type", "sub"], "/m").0,
+            "deep/\ninner.txt\n"
+        );
+        assert_eq!(
+            ls(&t, &["--indicator-style=none", "-F", "-d", "sub"], "/m").0,
+            "sub/\n"
+        );
     }
 }
