@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod builtin;
+pub mod filetype;
 pub mod fixed_set;
 pub mod registry;
 mod search_setup;
