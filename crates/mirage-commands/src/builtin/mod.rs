@@ -74,3 +74,4 @@ pub mod wget;
 pub mod xargs;
 pub mod xxd;
 pub mod yes;
+pub mod zip;
