@@ -7,8 +7,8 @@
 //! connection is made:
 //!
 //! - the URL is parsed and normalised first (`/v1/../admin` is `/admin`),
-//!   and only `http` is spoken (this build has no TLS: an `https` URL is
-//!   refused as an unsupported protocol);
+//!   and only `http` and `https` are spoken (TLS through rustls, the
+//!   platform's roots); another scheme is an unsupported protocol;
 //! - a rule matches when the scheme, host and port are equal and the path
 //!   is under the rule's path: `http://h/api/` admits `/api/x`; `http://h/api`
 //!   admits `/api` and `/api/x` but not `/apix`;
@@ -54,7 +54,7 @@ pub struct NetworkConfig {
 #[serde(deny_unknown_fields)]
 pub struct AllowRule {
     /// The URL prefix: scheme, host, optional port and path
-    /// (`http://127.0.0.1:8080/api/`).
+    /// (`https://api.example.com/v1/`).
     pub url: String,
     /// The methods allowed (upper case; default `GET` and `HEAD`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -105,8 +105,8 @@ pub struct AllowListNetwork {
 
 impl AllowListNetwork {
     /// The network `cfg` describes; `None` when it allows nothing. Errors
-    /// (`InvalidInput`): a rule whose URL does not parse or is not `http`,
-    /// a method or header that is not valid.
+    /// (`InvalidInput`): a rule whose URL does not parse or is not `http`
+    /// or `https`, a method or header that is not valid.
     pub fn from_config(cfg: &NetworkConfig) -> Result<Option<AllowListNetwork>> {
         if cfg.allow.is_empty() {
             return Ok(None);
@@ -120,9 +120,9 @@ impl AllowListNetwork {
                 )
             };
             let u = url::Url::parse(&r.url).map_err(|e| bad(format!("url '{}': {e}", r.url)))?;
-            if u.scheme() != "http" {
+            if !matches!(u.scheme(), "http" | "https") {
                 return Err(bad(format!(
-                    "url '{}': only http is supported (this build has no TLS)",
+                    "url '{}': only http and https are supported",
                     r.url
                 )));
             }
@@ -189,7 +189,7 @@ fn parse_url(raw: &str) -> std::result::Result<url::Url, NetError> {
             "URL rejected: Malformed input to a URL function",
         )
     })?;
-    if u.scheme() != "http" {
+    if !matches!(u.scheme(), "http" | "https") {
         return Err(NetError::new(
             NetErrorKind::BadUrl,
             format!("Protocol \"{}\" not supported", u.scheme()),

@@ -16,7 +16,8 @@
 //! `-I`/`--head`, `-w FORMAT` (`%{http_code}`, `%{response_code}`,
 //! `%{url_effective}`, `%{size_download}`, `%{content_type}`,
 //! `%{num_redirects}`, `%{method}`, `\n` `\t` `\r`), `-A`, `-e`, `-m`;
-//! `-u` is refused as unsupported (credentials belong in the config). Exit codes as curl: 2 usage, 3 bad URL, 1 protocol,
+//! `-u` is refused as unsupported (credentials belong in the config).
+//! `https` works where the allow-list names it (rustls). Exit codes as curl: 2 usage, 3 bad URL, 1 protocol,
 //! 6 resolve, 7 connect (and a refused request), 22, 23 write, 28 timeout,
 //! 47. The body streams to stdout or the file as it arrives.
 
