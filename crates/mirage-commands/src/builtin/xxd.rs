@@ -81,6 +81,7 @@ enum Style {
 #[derive(Debug)]
 struct Opts {
     style: Style,
+    autoskip: bool,
     cols: Option<i64>,
     group: Option<i64>,
     upper: bool,
@@ -134,6 +135,7 @@ fn strtol(s: &str) -> i64 {
 fn parse_opts(args: &[String]) -> Result<Opts, ParseEnd> {
     let mut o = Opts {
         style: Style::Normal,
+        autoskip: false,
         cols: None,
         group: None,
         upper: false,
@@ -173,7 +175,7 @@ fn parse_opts(args: &[String]) -> Result<Opts, ParseEnd> {
             }
         };
         match letter {
-            b'a' => {}
+            b'a' => o.autoskip = !o.autoskip,
             b'b' => o.style = Style::Bits,
             b'e' | b'E' => return Err(ParseEnd::Error("option not supported".into())),
             b'u' => o.upper = true,
@@ -278,6 +280,15 @@ struct Dumper {
     line: Vec<u8>,
     /// Bytes dumped so far (`-i` counts them; separators between bytes).
     total: u64,
+    /// `-a`: runs of all-NUL lines become one `*`.
+    autoskip: bool,
+    /// `-a`: how many all-NUL lines in a row were seen (xxd's `zero_seen`).
+    zero_seen: i32,
+    /// `-a`: the second NUL line of a run, shown instead of `*` when the
+    /// run is exactly two lines long.
+    saved: Vec<u8>,
+    /// `-a`: the last full line, shown at the end if it was held back.
+    last: Vec<u8>,
 }
 
 impl Dumper {
@@ -289,11 +300,61 @@ impl Dumper {
         out.push(d[usize::from(b & 15)]);
     }
 
-    /// Writes one normal or bits line of `self.line`.
-    fn flush_line(&mut self, out: &mut Vec<u8>) {
+    /// Writes one normal or bits line of `self.line`, through `-a`'s
+    /// NUL-line skipping (`forced`: the last, partial line, always shown).
+    fn flush_line(&mut self, out: &mut Vec<u8>, forced: bool) {
         if self.line.is_empty() {
             return;
         }
+        let nz = if forced || !self.autoskip || self.line.iter().any(|&b| b != 0) {
+            1
+        } else {
+            0
+        };
+        let mut l = Vec::with_capacity(80);
+        self.format_line(&mut l);
+        self.emit(l, nz, out);
+    }
+
+    /// xxd's `xxdline`: shows line `l` (`nz`: 1 holds a non-NUL byte, 0
+    /// is all NUL, -1 is the final flush of a held-back line).
+    fn emit(&mut self, l: Vec<u8>, nz: i32, out: &mut Vec<u8>) {
+        if !self.autoskip {
+            out.extend_from_slice(&l);
+            return;
+        }
+        if nz == 0 && self.zero_seen == 1 {
+            self.saved.clone_from(&l);
+        }
+        let show = nz != 0 || {
+            let first = self.zero_seen == 0;
+            self.zero_seen += 1;
+            first
+        };
+        if show {
+            if nz != 0 {
+                if nz < 0 {
+                    self.zero_seen -= 1;
+                }
+                if self.zero_seen == 2 {
+                    out.extend_from_slice(&self.saved);
+                }
+                if self.zero_seen > 2 {
+                    out.extend_from_slice(b"*\n");
+                }
+            }
+            if nz >= 0 || self.zero_seen > 0 {
+                out.extend_from_slice(&l);
+            }
+            if nz != 0 {
+                self.zero_seen = 0;
+            }
+        }
+        self.last = l;
+    }
+
+    /// Formats `self.line` into `out` and moves the offset past it.
+    fn format_line(&mut self, out: &mut Vec<u8>) {
         let off = if self.decimal {
             format!("{:08}: ", self.offset)
         } else {
@@ -340,7 +401,7 @@ impl Dumper {
                 for &b in data {
                     self.line.push(b);
                     if self.line.len() == self.cols {
-                        self.flush_line(out);
+                        self.flush_line(out, false);
                     }
                 }
             }
@@ -373,7 +434,14 @@ impl Dumper {
     /// Ends the dump.
     fn finish(&mut self, out: &mut Vec<u8>) {
         match self.style {
-            Style::Normal | Style::Bits => self.flush_line(out),
+            Style::Normal | Style::Bits => {
+                if !self.line.is_empty() {
+                    self.flush_line(out, true);
+                } else if self.autoskip && !self.last.is_empty() {
+                    let l = std::mem::take(&mut self.last);
+                    self.emit(l, -1, out);
+                }
+            }
             Style::Plain => {
                 if self.total > 0
                     && (self.cols == 0 || !self.total.is_multiple_of(self.cols as u64))
@@ -660,6 +728,10 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
             offset: skip.wrapping_add(o.display_off as u64),
             line: Vec::new(),
             total: 0,
+            autoskip: o.autoskip,
+            zero_seen: 0,
+            saved: Vec::new(),
+            last: Vec::new(),
         };
         if o.style == Style::Include
             && let Some(n) = &var_name
@@ -749,6 +821,29 @@ mod tests {
         );
         assert_eq!(xxd(&["-ps", "-c", "2"], "abc").0, "6162\n63\n");
         assert_eq!(xxd(&["-p"], "").0, "");
+    }
+
+    #[test]
+    fn autoskip() {
+        let z = |n: usize| "\0".repeat(n);
+        let (out, _, _) = xxd(&["-a"], &format!("a{}b", z(63)));
+        assert_eq!(
+            out,
+            "00000000: 6100 0000 0000 0000 0000 0000 0000 0000  a...............\n\
+             00000010: 0000 0000 0000 0000 0000 0000 0000 0000  ................\n\
+             *\n\
+             00000040: 62                                       b\n"
+        );
+        let (out, _, _) = xxd(&["-a"], &z(64));
+        assert_eq!(
+            out,
+            "00000000: 0000 0000 0000 0000 0000 0000 0000 0000  ................\n\
+             *\n\
+             00000030: 0000 0000 0000 0000 0000 0000 0000 0000  ................\n"
+        );
+        let (out, _, _) = xxd(&["-a"], &format!("{}x", z(32)));
+        assert_eq!(out.lines().count(), 3);
+        assert!(!out.contains('*'));
     }
 
     #[test]
