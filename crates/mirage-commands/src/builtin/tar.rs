@@ -1455,4 +1455,130 @@ mod tests {
         assert_eq!(mode_string('-', 0o644), "-rw-r--r--");
         assert_eq!(mode_string('d', 0o1777), "drwxrwxrwt");
     }
+
+    /// An archive holding members with unsafe names, as GNU tar 1.34 was
+    /// tested with (built by Python's tarfile in GNU format).
+    fn evil_archive() -> String {
+        let mut a = Vec::new();
+        for n in ["../evil.txt", "/abs.txt", "ok.txt", "a/../../b.txt"] {
+            a.extend(header_blocks(
+                n.as_bytes(),
+                tar::EntryType::Regular,
+                2,
+                0o644,
+                0,
+                None,
+                "root",
+            ));
+            a.extend_from_slice(b"x\n");
+            a.resize(a.len() + 510, 0);
+        }
+        a.resize(10240, 0);
+        String::from_utf8(a).unwrap()
+    }
+
+    #[test]
+    fn refuses_dot_dot_and_strips_absolute_members_as_gnu() {
+        use crate::util::testing::{MemVfs, run as run_cmd};
+        let evil = evil_archive();
+        let v = MemVfs::with(&[("/d/evil.tar", evil.as_str()), ("/out/", "")]);
+        let (out, err, status) =
+            run_cmd(&v, run, "tar", &["-xf", "evil.tar", "-C", "/out"], "/d", "");
+        assert_eq!(out, "");
+        assert_eq!(
+            err,
+            "tar: Removing leading `../' from member names\n\
+             tar: ../evil.txt: Member name contains '..'\n\
+             tar: Removing leading `/' from member names\n\
+             tar: Removing leading `a/../../' from member names\n\
+             tar: a/../../b.txt: Member name contains '..'\n\
+             tar: Exiting with failure status due to previous errors\n"
+        );
+        assert_eq!(status, 2);
+        let t = v.tree.lock().unwrap();
+        assert!(t.contains_key("/out/ok.txt"));
+        assert!(t.contains_key("/out/abs.txt"));
+        for bad in [
+            "/evil.txt",
+            "/out/evil.txt",
+            "/b.txt",
+            "/out/b.txt",
+            "/d/b.txt",
+            "/abs.txt",
+        ] {
+            assert!(!t.contains_key(bad), "{bad} was written");
+        }
+        drop(t);
+        // listing shows the stored names, reports the prefixes, succeeds
+        let (out, err, status) = run_cmd(&v, run, "tar", &["-tf", "/d/evil.tar"], "/", "");
+        assert_eq!(out, "../evil.txt\n/abs.txt\nok.txt\na/../../b.txt\n");
+        assert_eq!(err.lines().count(), 3);
+        assert_eq!(status, 0);
+    }
+
+    #[test]
+    fn create_streams_the_archive_in_bounded_pieces() {
+        use crate::util::testing::MemVfs;
+        use mirage_types::{ByteSource, IOResult, Input, Output, Sink};
+        // 4 MB that gzip cannot shrink much (an LCG's letters)
+        let mut x: u64 = 12345;
+        let big: String = (0..4_000_000)
+            .map(|_| {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                char::from(b'a' + ((x >> 33) % 26) as u8)
+            })
+            .collect();
+        let v = MemVfs::with(&[("/d/big.txt", big.as_str()), ("/d/small.txt", "hi\n")]);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let (pieces, max, total, status) = rt.block_on(async {
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(1);
+            let (err_sink, _err) = Sink::capture();
+            let mut ctx = CommandCtx {
+                name: "tar".into(),
+                args: ["-czf", "-", "d"]
+                    .iter()
+                    .map(|s| (*s).to_string())
+                    .collect(),
+                cwd: "/".into(),
+                env: Default::default(),
+                vfs: v.clone(),
+                stdin: Input::from_source(ByteSource::empty()),
+                stdout: Output::new(Sink::Pipe(tx)),
+                stderr: Output::new(err_sink),
+                io: IOResult::default(),
+                mount: None,
+                runner: None,
+                net: None,
+            };
+            let reader = async {
+                let (mut n, mut max, mut total) = (0usize, 0usize, 0usize);
+                let mut head = Vec::new();
+                while let Some(b) = rx.recv().await {
+                    n += 1;
+                    max = max.max(b.len());
+                    total += b.len();
+                    if head.len() < 2 {
+                        head.extend_from_slice(&b[..b.len().min(2)]);
+                    }
+                }
+                assert_eq!(&head[..2], &[0x1f, 0x8b]);
+                (n, max, total)
+            };
+            let writer = async {
+                let s = run(&mut ctx).await;
+                let _ = ctx.stdout.flush().await;
+                drop(ctx);
+                s
+            };
+            let ((n, max, total), s) = tokio::join!(reader, writer);
+            (n, max, total, s)
+        });
+        assert_eq!(status, 0);
+        assert!(total > 2_000_000, "{total}");
+        // the archive went out as it was made: many pieces, none large
+        assert!(pieces >= 20, "{pieces} pieces");
+        assert!(max <= 256 * 1024, "a piece of {max} bytes");
+    }
 }
