@@ -851,6 +851,11 @@ pub(crate) mod testing {
     }
 
     impl MemVfs {
+        /// The router underneath, whose stats keep the real times (this
+        /// VFS pins every mtime).
+        pub(crate) fn router(&self) -> &mirage_workspace::Router {
+            &self.router
+        }
         /// A tree with `/`, `/ro` and the given files (parents created; a
         /// path ending in `/` is a directory).
         pub(crate) fn with(files: &[(&str, &str)]) -> Arc<MemVfs> {
@@ -983,6 +988,9 @@ pub(crate) mod testing {
         }
         async fn rename(&self, from: &str, to: &str) -> Result<()> {
             self.router.rename(from, to).await
+        }
+        async fn set_modified(&self, path: &str, time: std::time::SystemTime) -> Result<()> {
+            self.router.set_modified(path, time).await
         }
         fn mount_of(&self, path: &str) -> Option<MountInfo> {
             self.router.mount_of(path)

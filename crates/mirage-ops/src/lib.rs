@@ -293,6 +293,14 @@ pub trait Resource: Send + Sync + 'static {
         let _ = (path, mode);
         Err(Error::new(ErrorKind::Unsupported))
     }
+    /// Sets the modification time of `path` (following a symlink, confined
+    /// to the resource), as `touch -d` does; `stat` then reports it. The
+    /// router calls it only on a writable mount. Errors: `NotFound`;
+    /// `Unsupported` (the default) for a resource that keeps no times.
+    async fn set_modified(&self, path: &str, time: std::time::SystemTime) -> Result<()> {
+        let _ = (path, time);
+        Err(Error::new(ErrorKind::Unsupported))
+    }
 }
 
 /// Builds a resource from its mount's `config` object.

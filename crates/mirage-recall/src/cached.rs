@@ -891,4 +891,8 @@ impl Resource for CachedResource {
         self.change(&[(path, false)], self.inner.chmod(path, mode))
             .await
     }
+    async fn set_modified(&self, path: &str, time: std::time::SystemTime) -> Result<()> {
+        self.change(&[(path, false)], self.inner.set_modified(path, time))
+            .await
+    }
 }

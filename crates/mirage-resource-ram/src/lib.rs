@@ -297,6 +297,10 @@ impl Resource for RamResource {
     async fn chmod(&self, path: &str, mode: u32) -> Result<()> {
         self.write_tree().chmod(&normalize_path(path), mode)
     }
+
+    async fn set_modified(&self, path: &str, time: std::time::SystemTime) -> Result<()> {
+        self.write_tree().set_modified(&normalize_path(path), time)
+    }
 }
 
 /// Entries per listing page when the caller gives no `page_size`.

@@ -357,6 +357,32 @@ impl Tree {
         Ok(())
     }
 
+    /// Sets the modification time of `path` (`touch -d`); the entry's
+    /// generation changes with it.
+    pub(crate) fn set_modified(&mut self, path: &str, time: SystemTime) -> Result<()> {
+        if !self.nodes.contains_key(path) {
+            return Err(self.missing(path));
+        }
+        let generation = self.bump();
+        if let Some(
+            Node::File {
+                generation: g,
+                modified,
+                ..
+            }
+            | Node::Dir {
+                generation: g,
+                modified,
+                ..
+            },
+        ) = self.nodes.get_mut(path)
+        {
+            *modified = time;
+            *g = generation;
+        }
+        Ok(())
+    }
+
     pub(crate) fn append(&mut self, path: &str, data: Bytes) -> Result<()> {
         self.check_writable(path)?;
         let generation = self.bump();

@@ -389,6 +389,16 @@ pub trait Vfs: Send + Sync {
         let _ = mode;
         Err(crate::Error::at(crate::ErrorKind::Unsupported, path))
     }
+    /// Sets the modification time of `path` (`utimensat(2)` for the
+    /// mtime, following a symlink), as `touch -d/-t/-r` does. A change: a
+    /// `read` mount refuses it with `ReadOnly`.
+    ///
+    /// Errors: `NotFound`, `ReadOnly`, `Unsupported` where the mount keeps
+    /// no times (the default; an overlay must pass the call on).
+    async fn set_modified(&self, path: &str, time: std::time::SystemTime) -> Result<()> {
+        let _ = time;
+        Err(crate::Error::at(crate::ErrorKind::Unsupported, path))
+    }
     /// A hint that the caller is about to walk the whole tree below the
     /// directory `path` (`grep -r`, `find`, `du`, `rg`), and with
     /// `contents` also to read every file in it (`grep -r`, `rg`): the

@@ -310,6 +310,9 @@ impl Vfs for DevStreams {
     async fn chmod(&self, path: &str, mode: u32) -> Result<()> {
         self.inner.chmod(path, mode).await
     }
+    async fn set_modified(&self, path: &str, time: std::time::SystemTime) -> Result<()> {
+        self.inner.set_modified(path, time).await
+    }
     fn mount_of(&self, path: &str) -> Option<MountInfo> {
         self.inner.mount_of(path)
     }

@@ -540,6 +540,15 @@ impl Vfs for Router {
             .map_err(|e| at(e, &path))
     }
 
+    async fn set_modified(&self, path: &str, time: std::time::SystemTime) -> Result<()> {
+        let path = normalize_path(path);
+        let (m, rel) = self.writable(&path)?;
+        m.resource
+            .set_modified(&rel, time)
+            .await
+            .map_err(|e| at(e, &path))
+    }
+
     async fn prefetch_tree(&self, path: &str, contents: bool) -> Result<()> {
         let path = normalize_path(path);
         match self.resolve(&path) {

@@ -179,8 +179,14 @@ async fn make(
     };
     if let Ok(st) = ctx.vfs.lstat(&abs).await {
         if !p.has("force") {
-            ctx.error(fail(ErrorKind::AlreadyExists.gnu_message()))
-                .await;
+            // GNU names only the link here, for both kinds
+            ctx.error(format!(
+                "failed to create {} link {}: {}",
+                if symbolic { "symbolic" } else { "hard" },
+                quoteaf(link),
+                ErrorKind::AlreadyExists.gnu_message()
+            ))
+            .await;
             return Ok(false);
         }
         if st.is_dir() {

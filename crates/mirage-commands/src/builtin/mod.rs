@@ -34,6 +34,7 @@ pub mod ln;
 pub mod look;
 pub mod ls;
 pub mod mkdir;
+pub mod mktemp;
 pub mod mv;
 pub mod nl;
 pub mod numfmt;
