@@ -26,7 +26,7 @@ use mirage_format::time::{Zone, strftime};
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CommandCtx, CommandFuture};
 use mirage_types::{ErrorKind, FileStat, FileType};
-use unicode_width::UnicodeWidthStr;
+use unicode_width::UnicodeWidthChar;
 
 use crate::util::parse_args;
 
@@ -69,6 +69,9 @@ const OPTS: &[OptSpec] = &[
     OptSpec::value("tabsize", Some('T'), Some("tabsize")),
     OptSpec::flag("literal", Some('N'), Some("literal")),
     OptSpec::flag("escape", Some('b'), Some("escape")),
+    OptSpec::flag("quote-name", Some('Q'), Some("quote-name")),
+    OptSpec::value("quoting-style", None, Some("quoting-style")),
+    OptSpec::flag("kibibytes", Some('k'), Some("kibibytes")),
     OptSpec::flag("hide-control", Some('q'), Some("hide-control-chars")),
     OptSpec::flag("dereference", Some('L'), Some("dereference")),
     OptSpec::flag("group-dirs", None, Some("group-directories-first")),
@@ -162,6 +165,146 @@ fn parse_time_style(v: &str) -> Option<TimeStyle> {
     })
 }
 
+/// How names are quoted (GNU's `--quoting-style`; `literal` is the
+/// default for a pipe).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    Literal,
+    Shell,
+    ShellAlways,
+    ShellEscape,
+    ShellEscapeAlways,
+    C,
+    /// `c` only for names that need an escape.
+    CMaybe,
+    Escape,
+    Locale,
+}
+
+/// The C-style escape of one character, if it needs one (`\t`, `\\`,
+/// `\033`).
+fn c_escape(c: char, out: &mut String) -> bool {
+    let e = match c {
+        '\\' => "\\\\",
+        '\x07' => "\\a",
+        '\x08' => "\\b",
+        '\x0c' => "\\f",
+        '\n' => "\\n",
+        '\r' => "\\r",
+        '\t' => "\\t",
+        '\x0b' => "\\v",
+        c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+            out.push_str(&format!("\\{:03o}", c as u32));
+            return true;
+        }
+        _ => return false,
+    };
+    out.push_str(e);
+    true
+}
+
+/// Whether a shell needs `name` quoted (GNU quotearg's shell test).
+fn shell_needs_quotes(name: &str) -> bool {
+    name.is_empty()
+        || name.chars().enumerate().any(|(i, c)| match c {
+            '#' | '~' => i == 0,
+            ' ' | '!' | '"' | '$' | '&' | '\'' | '(' | ')' | '*' | ';' | '<' | '=' | '>' | '?'
+            | '[' | '\\' | '^' | '`' | '|' | '{' | '}' => true,
+            c => c.is_control(),
+        })
+}
+
+/// `name` as `ls` shows it under quoting style `q`, and whether it got
+/// quotes (for the alignment of the others).
+fn quote_name(name: &str, q: Quoting) -> (String, bool) {
+    match q {
+        Quoting::Literal => (name.to_string(), false),
+        Quoting::CMaybe => {
+            if name
+                .chars()
+                .any(|c| c.is_control() || c == '\\' || c == '"')
+            {
+                quote_name(name, Quoting::C)
+            } else {
+                (name.to_string(), false)
+            }
+        }
+        Quoting::C | Quoting::Escape | Quoting::Locale => {
+            let mut out = String::with_capacity(name.len() + 2);
+            let (open, close) = match q {
+                Quoting::C => ("\"", "\""),
+                Quoting::Locale => ("\u{2018}", "\u{2019}"),
+                _ => ("", ""),
+            };
+            out.push_str(open);
+            for c in name.chars() {
+                if c_escape(c, &mut out) {
+                    continue;
+                }
+                match (c, q) {
+                    ('"', Quoting::C) => out.push_str("\\\""),
+                    (' ', Quoting::Escape) => out.push_str("\\ "),
+                    _ => out.push(c),
+                }
+            }
+            out.push_str(close);
+            (out, q != Quoting::Escape)
+        }
+        Quoting::Shell
+        | Quoting::ShellAlways
+        | Quoting::ShellEscape
+        | Quoting::ShellEscapeAlways => {
+            let always = matches!(q, Quoting::ShellAlways | Quoting::ShellEscapeAlways);
+            let escape = matches!(q, Quoting::ShellEscape | Quoting::ShellEscapeAlways);
+            if !always && !shell_needs_quotes(name) {
+                return (name.to_string(), false);
+            }
+            let has_ctrl = escape && name.chars().any(char::is_control);
+            if name.contains('\'') && !name.contains('"') && !has_ctrl {
+                let mut out = String::from("\"");
+                for c in name.chars() {
+                    if matches!(c, '"' | '$' | '`' | '\\') {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                out.push('"');
+                return (out, true);
+            }
+            let mut out = String::from("'");
+            for c in name.chars() {
+                if c == '\'' {
+                    out.push_str("'\\''");
+                } else if escape && c.is_control() {
+                    out.push_str("'$'");
+                    c_escape(c, &mut out);
+                    out.push_str("''");
+                } else {
+                    out.push(c);
+                }
+            }
+            out.push('\'');
+            (out, true)
+        }
+    }
+}
+
+/// A `QUOTING_STYLE` value.
+fn parse_quoting(v: &str) -> Option<Quoting> {
+    Some(match v {
+        "literal" => Quoting::Literal,
+        "shell" => Quoting::Shell,
+        "shell-always" => Quoting::ShellAlways,
+        "shell-escape" => Quoting::ShellEscape,
+        "shell-escape-always" => Quoting::ShellEscapeAlways,
+        "c" => Quoting::C,
+        "c-maybe" => Quoting::CMaybe,
+        "escape" => Quoting::Escape,
+        "locale" | "clocale" => Quoting::Locale,
+        _ => return None,
+    })
+}
+
 /// The indicator style (GNU's `--indicator-style`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Indicator {
@@ -194,6 +337,7 @@ struct Opts {
     ignore: Vec<globset::GlobMatcher>,
     group_dirs: bool,
     dereference: bool,
+    quoting: Quoting,
     time_style: TimeStyle,
     /// The line width of `-C`, `-x` and `-m` (0: no limit).
     width: usize,
@@ -586,8 +730,17 @@ fn blocks_str(st: &FileStat, o: &Opts) -> String {
 }
 
 /// The width of a name as a terminal shows it.
+/// Control characters count 0, as gnulib's `mbsnwidth` counts them.
 fn width_of(s: &str) -> usize {
-    UnicodeWidthStr::width(s)
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                0
+            } else {
+                UnicodeWidthChar::width(c).unwrap_or(0)
+            }
+        })
+        .sum()
 }
 
 /// Pads from column `from` to column `to` as GNU `ls` does: a tab when it
@@ -675,14 +828,28 @@ fn format_block(entries: &[Entry], o: &Opts, with_total: bool, now: i64, out: &m
     } else {
         0
     };
+    let quoted: Vec<(String, bool)> = entries
+        .iter()
+        .map(|e| quote_name(&e.name, o.quoting))
+        .collect();
+    // shell quoting in columns and -l: unquoted names get a space so the
+    // names line up with the quoted ones
+    let align = matches!(o.format, Format::Long | Format::Columns | Format::Across)
+        && matches!(o.quoting, Quoting::Shell | Quoting::ShellEscape)
+        && quoted.iter().any(|q| q.1);
+    let names: Vec<String> = quoted
+        .into_iter()
+        .map(|(n, q)| if align && !q { format!(" {n}") } else { n })
+        .collect();
     if !o.long() {
         let items: Vec<String> = entries
             .iter()
-            .map(|e| {
+            .zip(&names)
+            .map(|(e, name)| {
                 format!(
                     "{}{}{}",
                     short_prefix(e, o, iw, bw),
-                    e.name,
+                    name,
                     suffix(&e.stat, o)
                 )
             })
@@ -709,7 +876,7 @@ fn format_block(entries: &[Entry], o: &Opts, with_total: bool, now: i64, out: &m
         .max()
         .unwrap_or(1);
     let sw = entries.iter().map(|e| size_str(e).len()).max().unwrap_or(1);
-    for e in entries {
+    for (e, name) in entries.iter().zip(&names) {
         if o.inode {
             out.push_str(&format!("{:>iw$} ", inode_of(&e.abs)));
         }
@@ -729,11 +896,11 @@ fn format_block(entries: &[Entry], o: &Opts, with_total: bool, now: i64, out: &m
         let (secs, nanos) = epoch(e.stat.modified);
         out.push_str(&format_time_style(secs, nanos, now, &o.time_style, &o.zone));
         out.push(' ');
-        out.push_str(&e.name);
+        out.push_str(name);
         match &e.target {
             Some(t) => {
                 out.push_str(" -> ");
-                out.push_str(t);
+                out.push_str(&quote_name(t, o.quoting).0);
                 if let Some(ts) = &e.target_stat {
                     out.push_str(suffix(ts, o));
                 }
@@ -891,7 +1058,7 @@ async fn list_dir(
         }
         *first = false;
         if header {
-            out.push_str(&display);
+            out.push_str(&quote_name(&display, o.quoting).0);
             out.push_str(":\n");
         }
         format_block(&entries, o, true, now, &mut out);
@@ -1028,11 +1195,20 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     return 2;
                 }
             },
-            None => ctx
-                .var("COLUMNS")
-                .and_then(|c| c.parse::<usize>().ok())
-                .filter(|&c| c > 0)
-                .unwrap_or(80),
+            None => match ctx.var("COLUMNS").map(str::to_string) {
+                Some(c) if !c.is_empty() => match c.parse::<usize>() {
+                    Ok(w) => w,
+                    Err(_) => {
+                        ctx.error(format!(
+                            "ignoring invalid width in environment variable COLUMNS: {}",
+                            crate::util::gnu_quote(&c)
+                        ))
+                        .await;
+                        80
+                    }
+                },
+                _ => 80,
+            },
         };
         let tabsize = match p.value("tabsize") {
             Some(v) => match v.parse::<usize>() {
@@ -1043,6 +1219,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                     return 2;
                 }
             },
+            // no line limit: no tabs either
+            None if width == 0 => 0,
             None => 8,
         };
         let user = ctx
@@ -1081,6 +1259,36 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 _ => indicator,
             };
         }
+        let mut quoting = match ctx.var("QUOTING_STYLE") {
+            Some(v) => parse_quoting(v).unwrap_or(Quoting::Literal),
+            None => Quoting::Literal,
+        };
+        for (k, v) in &p.opts {
+            quoting = match (*k, v.as_deref()) {
+                ("literal", _) => Quoting::Literal,
+                ("escape", _) => Quoting::Escape,
+                ("quote-name", _) => Quoting::C,
+                ("quoting-style", Some(v)) => {
+                    let valid = [
+                        ("literal", Quoting::Literal),
+                        ("shell", Quoting::Shell),
+                        ("shell-always", Quoting::ShellAlways),
+                        ("shell-escape", Quoting::ShellEscape),
+                        ("shell-escape-always", Quoting::ShellEscapeAlways),
+                        ("c", Quoting::C),
+                        ("c-maybe", Quoting::CMaybe),
+                        ("escape", Quoting::Escape),
+                        ("locale", Quoting::Locale),
+                        ("clocale", Quoting::Locale),
+                    ];
+                    match crate::util::argmatch(v, "--quoting-style", &valid) {
+                        Ok(q) => q,
+                        Err(e) => return ctx.finish(Err(e)).await,
+                    }
+                }
+                _ => quoting,
+            };
+        }
         let mut ignore = Vec::new();
         let hide: &[&str] = if all || almost_all { &[] } else { &["hide"] };
         for (k, v) in &p.opts {
@@ -1112,6 +1320,7 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             ignore,
             group_dirs: p.has("group-dirs"),
             dereference: p.has("dereference"),
+            quoting,
             time_style,
             width,
             tabsize,
