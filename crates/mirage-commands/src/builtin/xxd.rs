@@ -81,6 +81,7 @@ enum Style {
 #[derive(Debug)]
 struct Opts {
     style: Style,
+    little_endian: bool,
     autoskip: bool,
     cols: Option<i64>,
     group: Option<i64>,
@@ -135,6 +136,7 @@ fn strtol(s: &str) -> i64 {
 fn parse_opts(args: &[String]) -> Result<Opts, ParseEnd> {
     let mut o = Opts {
         style: Style::Normal,
+        little_endian: false,
         autoskip: false,
         cols: None,
         group: None,
@@ -177,7 +179,8 @@ fn parse_opts(args: &[String]) -> Result<Opts, ParseEnd> {
         match letter {
             b'a' => o.autoskip = !o.autoskip,
             b'b' => o.style = Style::Bits,
-            b'e' | b'E' => return Err(ParseEnd::Error("option not supported".into())),
+            b'e' => o.little_endian = true,
+            b'E' => return Err(ParseEnd::Error("EBCDIC (-E) is not supported".into())),
             b'u' => o.upper = true,
             b'p' => o.style = Style::Plain,
             b'i' => o.style = Style::Include,
@@ -280,6 +283,8 @@ struct Dumper {
     line: Vec<u8>,
     /// Bytes dumped so far (`-i` counts them; separators between bytes).
     total: u64,
+    /// `-e`: little-endian groups.
+    little_endian: bool,
     /// `-a`: runs of all-NUL lines become one `*`.
     autoskip: bool,
     /// `-a`: how many all-NUL lines in a row were seen (xxd's `zero_seen`).
@@ -368,7 +373,27 @@ impl Dumper {
             self.group
         };
         let mut used = 0;
+        if self.little_endian {
+            // -e: each group's bytes in reverse order, a short last group
+            // right-aligned in its column
+            let groups = self.cols.div_ceil(group);
+            for gi in 0..groups {
+                let start = (gi * group).min(self.line.len());
+                let end = ((gi + 1) * group).min(self.line.len());
+                let part = &self.line[start..end];
+                out.extend(std::iter::repeat_n(b' ', (group - part.len()) * 2));
+                for &b in part.iter().rev() {
+                    self.hex_byte(b, out);
+                }
+                if gi + 1 < groups {
+                    out.push(b' ');
+                }
+            }
+        }
         for i in 0..self.cols {
+            if self.little_endian {
+                break;
+            }
             if let Some(&b) = self.line.get(i) {
                 if self.style == Style::Bits {
                     out.extend_from_slice(format!("{b:08b}").as_bytes());
@@ -613,16 +638,26 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         Some(c) => c as usize,
         None => cols_default,
     };
+    let little = o.little_endian && o.style == Style::Normal && !o.reverse;
     let group = match o.group {
         Some(g) if g >= 0 => g as usize,
         Some(_) | None => {
             if o.style == Style::Bits {
                 1
+            } else if little {
+                4
             } else {
                 2
             }
         }
     };
+    if little && !(group == 0 || group.is_power_of_two()) {
+        return Err(CmdError::new(
+            1,
+            "number of octets per group must be a power of 2 with -e.",
+        ));
+    }
+    let group = if little && group == 0 { cols } else { group };
     let operand = o.infile.clone().unwrap_or_else(|| "-".into());
     let src = match open_input_err(ctx, &operand).await {
         Ok(s) => s,
@@ -728,6 +763,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
             offset: skip.wrapping_add(o.display_off as u64),
             line: Vec::new(),
             total: 0,
+            little_endian: o.little_endian && o.style == Style::Normal,
             autoskip: o.autoskip,
             zero_seen: 0,
             saved: Vec::new(),
@@ -821,6 +857,32 @@ mod tests {
         );
         assert_eq!(xxd(&["-ps", "-c", "2"], "abc").0, "6162\n63\n");
         assert_eq!(xxd(&["-p"], "").0, "");
+    }
+
+    #[test]
+    fn little_endian() {
+        assert_eq!(
+            xxd(&["-e"], "abcdefghijklmnopqrstu").0,
+            "00000000: 64636261 68676665 6c6b6a69 706f6e6d  abcdefghijklmnop\n\
+             00000010: 74737271       75                    qrstu\n"
+        );
+        assert_eq!(
+            xxd(&["-e", "-g", "2"], "abcdefghijklmnopqrstu").0,
+            "00000000: 6261 6463 6665 6867 6a69 6c6b 6e6d 706f  abcdefghijklmnop\n\
+             00000010: 7271 7473   75                           qrstu\n"
+        );
+        assert_eq!(
+            xxd(&["-e", "-g", "8"], "abcdefghij").0,
+            "00000000: 6867666564636261             6a69  abcdefghij\n"
+        );
+        let (_, err, st) = xxd(&["-e", "-g", "3"], "abc");
+        assert_eq!(
+            (err.as_str(), st),
+            (
+                "xxd: number of octets per group must be a power of 2 with -e.\n",
+                1
+            )
+        );
     }
 
     #[test]
