@@ -16,6 +16,7 @@
 //! | `awk_sum` | `awk '{s+=$2} END{print s}' /bench/nums.txt` | 1,000,000 lines `KEY N WORD` |
 //! | `jq_select` | `jq -c 'select(.level=="error")' /bench/events.jsonl \| wc -l` | 200,000 JSON lines |
 //! | `sha256` | `sha256sum /bench/big` | the 50 MB file of `cat_wc` |
+//! | `tar_gz` | `tar -czf /out/b.tgz -C /bench . && tar -tzf /out/b.tgz \| wc -l` (`/out`: a second RAM mount; GNU: a dir on /dev/shm) | the 2,000 files of `grep_r` |
 //! | `s3_grep_cold` | `grep -r ERROR /s3/logs` on a fresh workspace (empty cache) | 200 objects in the local moto S3 server |
 //! | `s3_grep_warm` | the same, again on the same workspace (`read: bounded, ttl: 600`) | the same |
 //! | `daemon_rps` | 16 clients × 500 `POST /v1/workspaces/{id}/shell` `{"command":"echo hi"}` to the release `mirage daemon run` on loopback: lines per second (`value`, unit `lines/s`) | none |
@@ -58,7 +59,7 @@ pub struct Args {
     #[arg(long, default_value_t = 7)]
     runs: usize,
     /// Only these workloads (comma-separated: echo,grep_r,cat_wc,sort_k,find,loop,
-    /// s3_grep_cold,s3_grep_warm,daemon_rps,daemon_p99_ms).
+    /// tar_gz,s3_grep_cold,s3_grep_warm,daemon_rps,daemon_p99_ms).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Skip the GNU side.
@@ -67,7 +68,7 @@ pub struct Args {
 }
 
 /// The workloads that need no generated file (see [`DATA_WORKLOADS`]).
-const SCRIPT_WORKLOADS: [&str; 5] = ["echo", "grep_r", "find", "loop", "cold"];
+const SCRIPT_WORKLOADS: [&str; 6] = ["echo", "grep_r", "find", "loop", "cold", "tar_gz"];
 /// The workloads against the local S3 server (see [`crate::bench_s3`]).
 const S3_WORKLOADS: [&str; 2] = ["s3_grep_cold", "s3_grep_warm"];
 /// The daemon's rows (see [`crate::loadtest`]).
@@ -141,6 +142,9 @@ const ECHO_LINES: usize = 1000;
 const GREP_SCRIPT: &str = "grep -r needle /bench";
 const CAT_SCRIPT: &str = "cat /bench/big | wc -l";
 const FIND_SCRIPT: &str = "find /bench -name '*.txt' | wc -l";
+/// The `tar_gz` workload: the 2,000 files to a gzip archive on a second
+/// RAM mount, then listed.
+const TAR_SCRIPT: &str = "tar -czf /out/b.tgz -C /bench . && tar -tzf /out/b.tgz | wc -l";
 const LOOP_SCRIPTS: [&str; 2] = [
     "s=0; for ((i=0; i<10000; i++)); do s=$((s+i)); done; echo $s",
     "i=0; s=0; while [ $i -lt 10000 ]; do s=$((s+i)); i=$((i+1)); done; echo $s",
@@ -354,6 +358,25 @@ fn workspace_with(files: &[(String, Bytes)]) -> anyhow::Result<Workspace> {
     }
     let mut b = Workspace::builder()
         .mount("/bench", ram, MountMode::Write)
+        .cwd("/bench");
+    for (k, v) in ENV {
+        b = b.env(k, v);
+    }
+    b.build()
+        .map_err(|e| anyhow!("building the workspace: {e}"))
+}
+
+/// The `tar_gz` workspace: the files at `/bench` and an empty RAM mount at
+/// `/out` for the archive.
+fn tar_workspace(files: &[(String, Bytes)]) -> anyhow::Result<Workspace> {
+    let ram = Arc::new(RamResource::new());
+    for (path, data) in files {
+        ram.insert_file(&format!("/{path}"), data.clone())
+            .map_err(|e| anyhow!("inserting {path}: {e}"))?;
+    }
+    let mut b = Workspace::builder()
+        .mount("/bench", ram, MountMode::Write)
+        .mount("/out", Arc::new(RamResource::new()), MountMode::Write)
         .cwd("/bench");
     for (k, v) in ENV {
         b = b.env(k, v);
@@ -605,6 +628,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     .map(|(t, out)| (t, fix_paths(&out, &small_dir)));
                 }
                 compare_sorted = true;
+            }
+            "tar_gz" => {
+                let ws = tar_workspace(&small);
+                ours = match ws {
+                    Ok(ws) => rt.block_on(time_ours(&ws, TAR_SCRIPT, runs)),
+                    Err(e) => Err(e),
+                };
+                if !args.no_gnu {
+                    let out_dir = scratch.0.join("tarout");
+                    std::fs::create_dir_all(&out_dir)?;
+                    let script = gnu_script(TAR_SCRIPT, &small_dir)
+                        .replace("/out/", &format!("{}/", out_dir.display()));
+                    gnu = time_gnu(&scratch.0, &["-c", &script], runs);
+                }
             }
             "find" => {
                 ours = rt.block_on(time_ours(&small_ws, FIND_SCRIPT, runs));
