@@ -14,6 +14,7 @@ pub mod csplit;
 pub mod curl;
 pub mod cut;
 pub mod date;
+pub mod dd;
 pub mod diff;
 pub mod dirname;
 pub mod du;
