@@ -7,7 +7,8 @@
 //!
 //! The input is streamed and cut into `ibs`-byte records (the last may be
 //! partial, counted `+1`); `skip` records are dropped and `count` records
-//! taken. Output goes to stdout or, with `of=`, is written through the VFS
+//! taken. Output goes to stdout record by record or, with `of=`, is
+//! gathered (the copied range only) and written through the VFS
 //! (kept beyond the copied range with `conv=notrunc`, the first `seek`
 //! `obs`-byte blocks kept or zero-filled). The transfer summary goes to
 //! stderr as GNU prints it (`2+0 records in`, `2+0 records out`, `8 bytes
@@ -213,6 +214,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
     let ibs_u = usize::try_from(ibs).unwrap_or(usize::MAX);
     let mut pending = BytesMut::new();
     let mut copied = BytesMut::new();
+    let mut written = 0u64;
     let (mut full_in, mut part_in) = (0u64, 0u64);
     let mut skipped = 0u64;
     let mut done = false;
@@ -256,7 +258,13 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         } else if has("lcase") {
             rec.make_ascii_lowercase();
         }
-        copied.extend_from_slice(&rec);
+        written += rec.len() as u64;
+        if output.is_none() {
+            // to stdout: each record goes as soon as it is read
+            ctx.stdout.write(&rec).await?;
+        } else {
+            copied.extend_from_slice(&rec);
+        }
         if count.is_some_and(|c| full_in + part_in >= c) {
             done = true;
         }
@@ -265,11 +273,9 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         ctx.error("cannot skip to specified offset").await;
     }
     let data: Bytes = copied.freeze();
-    let n = data.len() as u64;
+    let n = written;
     match &output {
-        None => {
-            ctx.stdout.write(&data).await?;
-        }
+        None => {}
         Some(f) => {
             let abs = ctx.resolve(f);
             let offset = seek.saturating_mul(obs);
