@@ -23,10 +23,12 @@
 //! Input runs line by line as GNU's does: a line is parsed whole, then
 //! run. A syntax error prints `(standard_in) N: syntax error` and drops
 //! that line; a runtime error (`Divide by zero`) prints a `Runtime error`
-//! line and abandons the rest of the line. Numbers longer than 70
-//! columns are split with `\` as GNU does (`BC_LINE_LENGTH` is honoured;
-//! 0 turns splitting off). Exit status is 0, as GNU's, unless a file
-//! cannot be read (then 1... GNU prints `File NAME is unavailable.`).
+//! line and abandons the rest of the line. Numbers longer than the line
+//! are split with `\` as GNU does (68 digits and the `\` on a line of
+//! 70; `BC_LINE_LENGTH` changes the length, 0 turns splitting off). The
+//! file operands run first, then standard input, unless `quit` or `halt`
+//! ends the program. Exit status is 0, as GNU's, except for a file that
+//! cannot be read: `File NAME is unavailable.` and status 1.
 
 use std::collections::HashMap;
 
@@ -1042,7 +1044,7 @@ impl Bc {
             return;
         }
         for c in s.chars() {
-            if self.col + 1 >= self.line_len {
+            if self.col + 2 >= self.line_len {
                 self.out.extend_from_slice(b"\\\n");
                 self.col = 0;
             }
@@ -1752,9 +1754,11 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         let text = match read_input(ctx, &src).await {
             Ok(b) => mirage_types::bytestr::decode_owned(b.to_vec()),
             Err(_) => {
-                ctx.error(format!("File {src} is unavailable.")).await;
-                status = 1;
-                return Err(CmdError::status(status));
+                ctx.stdout.flush().await?;
+                ctx.stderr
+                    .write_str(&format!("File {src} is unavailable.\n"))
+                    .await?;
+                return Ok(1);
             }
         };
         let mut err = Vec::new();
