@@ -72,6 +72,8 @@ const OPTS: &[OptSpec] = &[
     OptSpec::flag("quote-name", Some('Q'), Some("quote-name")),
     OptSpec::value("quoting-style", None, Some("quoting-style")),
     OptSpec::flag("kibibytes", Some('k'), Some("kibibytes")),
+    OptSpec::flag("si", None, Some("si")),
+    OptSpec::value("block-size", None, Some("block-size")),
     OptSpec::flag("hide-control", Some('q'), Some("hide-control-chars")),
     OptSpec::flag("dereference", Some('L'), Some("dereference")),
     OptSpec::flag("group-dirs", None, Some("group-directories-first")),
@@ -324,7 +326,9 @@ struct Opts {
     numeric: bool,
     owner: bool,
     group: bool,
-    human: bool,
+    /// How `-l` shows sizes and `-s`/`total` block counts.
+    size_units: Units,
+    block_units: Units,
     blocks: bool,
     inode: bool,
     recursive: bool,
@@ -395,29 +399,99 @@ fn default_mode(st: &FileStat) -> u32 {
 /// GNU `ls -h` sizes: plain bytes below 1024, else one decimal below 10
 /// and whole units above, always rounded up (`1.1K`, `12K`, `1.5M`).
 pub fn human_size(n: u64) -> String {
-    if n < 1024 {
+    human_base(n, 1024)
+}
+
+/// [`human_size`] in powers of `base` (1000 for `--si`, whose kilo is `k`).
+fn human_base(n: u64, base: u64) -> String {
+    if n < base {
         return n.to_string();
     }
-    const UNITS: &[char] = &['K', 'M', 'G', 'T', 'P', 'E'];
-    let mut v = n as f64;
+    let units: [char; 6] = if base == 1000 {
+        ['k', 'M', 'G', 'T', 'P', 'E']
+    } else {
+        ['K', 'M', 'G', 'T', 'P', 'E']
+    };
+    let b = base as f64;
+    let mut v = n as f64 / b;
     let mut u = 0;
-    v /= 1024.0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
+    while v >= b && u + 1 < units.len() {
+        v /= b;
         u += 1;
     }
     if v < 10.0 {
         let t = (v * 10.0).ceil() / 10.0;
         if t < 10.0 {
-            return format!("{t:.1}{}", UNITS[u]);
+            return format!("{t:.1}{}", units[u]);
         }
-        return format!("{}{}", t as u64, UNITS[u]);
+        return format!("{}{}", t as u64, units[u]);
     }
     let t = v.ceil();
-    if t >= 1024.0 && u + 1 < UNITS.len() {
-        return format!("1.0{}", UNITS[u + 1]);
+    if t >= b && u + 1 < units.len() {
+        return format!("1.0{}", units[u + 1]);
     }
-    format!("{}{}", t as u64, UNITS[u])
+    format!("{}{}", t as u64, units[u])
+}
+
+/// How sizes and block counts are shown (`-h`, `--si`, `--block-size`,
+/// `-k`, `LS_BLOCK_SIZE`/`BLOCK_SIZE`).
+#[derive(Clone, PartialEq, Eq)]
+enum Units {
+    /// Human-readable in powers of 1024 or 1000.
+    Human(u64),
+    /// Whole blocks of this many bytes (rounded up), then the suffix.
+    Blocks(u64, String),
+}
+
+impl Units {
+    fn show(&self, bytes: u64) -> String {
+        match self {
+            Units::Human(base) => human_base(bytes, *base),
+            Units::Blocks(1, suffix) => format!("{bytes}{suffix}"),
+            Units::Blocks(size, suffix) => format!("{}{suffix}", bytes.div_ceil(*size)),
+        }
+    }
+}
+
+/// Parses a `--block-size` value as GNU does (`1`, `K`, `1M`, `KB`,
+/// `KiB`, `human-readable`, `si`; a leading `'` is accepted). `None`: not
+/// valid.
+fn parse_block_size(v: &str) -> Option<Units> {
+    let v = v.strip_prefix('\'').unwrap_or(v);
+    match v {
+        "human-readable" => return Some(Units::Human(1024)),
+        "si" => return Some(Units::Human(1000)),
+        _ => {}
+    }
+    let digits = v.len() - v.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let (num, unit) = v.split_at(digits);
+    let n: u64 = if num.is_empty() { 1 } else { num.parse().ok()? };
+    let (letter, rest) = match unit.chars().next() {
+        None => return (n > 0).then(|| Units::Blocks(n, String::new())),
+        Some(c) => (c, &unit[c.len_utf8()..]),
+    };
+    let power = "KMGTPEZY".find(letter.to_ascii_uppercase())? as u32 + 1;
+    let (base, suffix): (u64, String) = match rest {
+        "" => (1024, letter.to_ascii_uppercase().to_string()),
+        "iB" => (1024, format!("{}iB", letter.to_ascii_uppercase())),
+        "B" => (
+            1000,
+            if letter.eq_ignore_ascii_case(&'k') {
+                "kB".to_string()
+            } else {
+                format!("{}B", letter.to_ascii_uppercase())
+            },
+        ),
+        _ => return None,
+    };
+    let size = base.checked_pow(power)?.checked_mul(n)?;
+    // a number before the unit shows no suffix (`--block-size=1K`)
+    let suffix = if num.is_empty() {
+        suffix
+    } else {
+        String::new()
+    };
+    Some(Units::Blocks(size, suffix))
 }
 
 /// Seconds and nanoseconds since the epoch (0 when the backend keeps no
@@ -721,12 +795,7 @@ fn blocks_k(st: &FileStat) -> u64 {
 }
 
 fn blocks_str(st: &FileStat, o: &Opts) -> String {
-    let k = blocks_k(st);
-    if o.human {
-        human_size(k * 1024)
-    } else {
-        k.to_string()
-    }
+    o.block_units.show(blocks_k(st) * 1024)
 }
 
 /// The width of a name as a terminal shows it.
@@ -799,20 +868,26 @@ fn short_prefix(e: &Entry, o: &Opts, iw: usize, bw: usize) -> String {
     s
 }
 
-/// Formats a block of entries (one listing) into `out`.
-fn format_block(entries: &[Entry], o: &Opts, with_total: bool, now: i64, out: &mut String) {
+/// Formats a block of entries (one listing) into `out`. The column
+/// widths also cover `also` (GNU sizes the block of file operands with the
+/// directory operands too).
+fn format_block(
+    entries: &[Entry],
+    also: &[Entry],
+    o: &Opts,
+    with_total: bool,
+    now: i64,
+    out: &mut String,
+) {
     if (o.long() || o.blocks) && with_total {
         let total: u64 = entries.iter().map(|e| blocks_k(&e.stat)).sum();
-        let t = if o.human {
-            human_size(total * 1024)
-        } else {
-            total.to_string()
-        };
+        let t = o.block_units.show(total * 1024);
         out.push_str(&format!("total {t}\n"));
     }
     let iw = if o.inode {
         entries
             .iter()
+            .chain(also)
             .map(|e| inode_of(&e.abs).to_string().len())
             .max()
             .unwrap_or(1)
@@ -822,6 +897,7 @@ fn format_block(entries: &[Entry], o: &Opts, with_total: bool, now: i64, out: &m
     let bw = if o.blocks {
         entries
             .iter()
+            .chain(also)
             .map(|e| blocks_str(&e.stat, o).len())
             .max()
             .unwrap_or(1)
@@ -862,20 +938,19 @@ fn format_block(entries: &[Entry], o: &Opts, with_total: bool, now: i64, out: &m
     } else {
         (o.user.clone(), o.user.clone())
     };
-    let size_str = |e: &Entry| {
-        let s = entry_size(e);
-        if o.human {
-            human_size(s)
-        } else {
-            s.to_string()
-        }
-    };
+    let size_str = |e: &Entry| o.size_units.show(entry_size(e));
     let lw = entries
         .iter()
+        .chain(also)
         .map(|e| e.nlink.to_string().len())
         .max()
         .unwrap_or(1);
-    let sw = entries.iter().map(|e| size_str(e).len()).max().unwrap_or(1);
+    let sw = entries
+        .iter()
+        .chain(also)
+        .map(|e| size_str(e).len())
+        .max()
+        .unwrap_or(1);
     for (e, name) in entries.iter().zip(&names) {
         if o.inode {
             out.push_str(&format!("{:>iw$} ", inode_of(&e.abs)));
@@ -1061,7 +1136,7 @@ async fn list_dir(
             out.push_str(&quote_name(&display, o.quoting).0);
             out.push_str(":\n");
         }
-        format_block(&entries, o, true, now, &mut out);
+        format_block(&entries, &[], o, true, now, &mut out);
         if let Err(e) = ctx.stdout.write_str(&out).await
             && e.kind == ErrorKind::BrokenPipe
         {
@@ -1289,6 +1364,42 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
                 _ => quoting,
             };
         }
+        // sizes: the last of -h, --si, --block-size; then LS_BLOCK_SIZE,
+        // BLOCK_SIZE; -k sets 1K blocks for -s and total only
+        let env_bs = ctx
+            .var("LS_BLOCK_SIZE")
+            .or_else(|| ctx.var("BLOCK_SIZE"))
+            .and_then(parse_block_size);
+        let (size_units, block_units) = match p.last_of(&["human", "si", "block-size"]) {
+            Some("human") => (Units::Human(1024), Units::Human(1024)),
+            Some("si") => (Units::Human(1000), Units::Human(1000)),
+            Some(_) => {
+                let v = p.value("block-size").unwrap_or("");
+                match parse_block_size(v) {
+                    Some(u) => (u.clone(), u),
+                    None => {
+                        ctx.error(format!(
+                            "invalid --block-size argument {}",
+                            crate::util::quoteaf(v)
+                        ))
+                        .await;
+                        return 2;
+                    }
+                }
+            }
+            None => match env_bs {
+                Some(u) => (u.clone(), u),
+                None => (
+                    Units::Blocks(1, String::new()),
+                    Units::Blocks(1024, String::new()),
+                ),
+            },
+        };
+        let block_units = if p.has("kibibytes") && !matches!(block_units, Units::Human(_)) {
+            Units::Blocks(1024, String::new())
+        } else {
+            block_units
+        };
         let mut ignore = Vec::new();
         let hide: &[&str] = if all || almost_all { &[] } else { &["hide"] };
         for (k, v) in &p.opts {
@@ -1309,7 +1420,8 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
             numeric: p.has("numeric"),
             owner: !p.has("g-long"),
             group: !(p.has("o-long") || p.has("no-group")),
-            human: p.has("human"),
+            size_units,
+            block_units,
             blocks: p.has("blocks"),
             inode: p.has("inode"),
             recursive: p.has("recursive"),
@@ -1371,13 +1483,16 @@ fn run(ctx: &mut CommandCtx) -> CommandFuture<'_> {
         }
         if o.long() {
             read_long_info(ctx, &mut files).await;
+            if !files.is_empty() {
+                read_long_info(ctx, &mut dirs).await;
+            }
         }
         sort_entries(&mut files, &o);
         sort_entries(&mut dirs, &o);
         let mut first = true;
         if !files.is_empty() {
             let mut out = String::new();
-            format_block(&files, &o, false, now, &mut out);
+            format_block(&files, &dirs, &o, false, now, &mut out);
             if let Err(e) = ctx.stdout.write_str(&out).await
                 && e.kind == ErrorKind::BrokenPipe
             {
@@ -1627,5 +1742,17 @@ mod tests {
             ls(&t, &["--indicator-style=none", "-F", "-d", "sub"], "/m").0,
             "sub/\n"
         );
+    }
+    #[test]
+    fn block_sizes() {
+        let k = parse_block_size("K").unwrap();
+        assert_eq!(k.show(1500), "2K");
+        assert_eq!(k.show(0), "0K");
+        assert_eq!(parse_block_size("KB").unwrap().show(250_000), "250kB");
+        assert_eq!(parse_block_size("1024").unwrap().show(1500), "2");
+        assert_eq!(parse_block_size("1K").unwrap().show(1500), "2");
+        assert_eq!(parse_block_size("si").unwrap().show(4096), "4.1k");
+        assert!(parse_block_size("x").is_none());
+        assert!(parse_block_size("0").is_none());
     }
 }

@@ -12,7 +12,8 @@
 //! (full paths), `-i` (no indentation lines), `--noreport`, `-F`
 //! (`/`, `*`, `@`… after names), `-s` and `-h` (sizes in brackets), `-p`
 //! (permissions), `-r`, `-t`, `-U` (sort order), `-J` (tree's JSON).
-//! `-n`, `-N`, `-C`, `-q` and `--charset` are accepted and change nothing.
+//! `-n`, `-N`, `-C`, `-q`, `-x` and `--charset` are accepted and change
+//! nothing (there is one file system per mount).
 //!
 //! Patterns are tree's: `*`, `?`, `[...]`, `[^...]` and `|` between
 //! alternatives, matched against an entry's name; a pattern ending in `/`
@@ -51,6 +52,7 @@ const OPTS: &[OptSpec] = &[
     OptSpec::flag("color", Some('C'), None),
     OptSpec::flag("literal", Some('N'), None),
     OptSpec::flag("quote-np", Some('q'), None),
+    OptSpec::flag("one-fs", Some('x'), None),
     OptSpec::flag("noreport", None, Some("noreport")),
     OptSpec::flag("dirsfirst", None, Some("dirsfirst")),
     OptSpec::flag("filesfirst", None, Some("filesfirst")),
