@@ -93,9 +93,6 @@ fn line(fmt: Fmt, off: u64, b: &[u8], out: &mut String) {
                     _ => out.push_str("        "),
                 }
             }
-            if fmt != Fmt::Default {
-                out.push(' ');
-            }
             out.push('\n');
         }
         Fmt::ByteOct | Fmt::ByteChar => {
@@ -123,7 +120,6 @@ fn line(fmt: Fmt, off: u64, b: &[u8], out: &mut String) {
                     None => out.push_str("    "),
                 }
             }
-            out.push(' ');
             out.push('\n');
         }
     }
