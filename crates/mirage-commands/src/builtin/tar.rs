@@ -363,6 +363,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
                 keep_old: p.has("keep-old-files"),
                 strip,
                 made_dirs: HashSet::new(),
+                excludes: Excludes::new(&p.values("exclude")).unwrap_or(Excludes(Vec::new())),
             };
             ex.run(&mut io, reader, &operands).await
         }
@@ -403,12 +404,17 @@ impl Excludes {
             return false;
         }
         let name = name.trim_end_matches('/');
+        // any part starting after a `/` (unanchored), and any leading
+        // directories of it (GNU's FNM_LEADING_DIR)
         let mut starts = vec![0];
         starts.extend(name.match_indices('/').map(|(i, _)| i + 1));
-        starts
-            .into_iter()
-            .filter(|&s| s < name.len())
-            .any(|s| self.0.iter().any(|m| m.is_match(&name[s..])))
+        let mut ends: Vec<usize> = name.match_indices('/').map(|(i, _)| i).collect();
+        ends.push(name.len());
+        starts.into_iter().filter(|&s| s < name.len()).any(|s| {
+            ends.iter()
+                .filter(|&&e| e > s)
+                .any(|&e| self.0.iter().any(|m| m.is_match(&name[s..e])))
+        })
     }
 }
 
@@ -958,6 +964,8 @@ struct Extract {
     keep_old: bool,
     strip: usize,
     made_dirs: HashSet<String>,
+    /// `--exclude` applies to reading too, as GNU's.
+    excludes: Excludes,
 }
 
 /// Whether `header`'s checksum is right (as unsigned bytes, the checksum
@@ -1107,13 +1115,14 @@ impl Extract {
                 link,
                 owner,
             };
-            let wanted = operands.is_empty() || {
-                let hit = operands.iter().position(|op| member_matches(&m.name, op));
-                if let Some(i) = hit {
-                    matched.insert(i);
-                }
-                hit.is_some()
-            };
+            let wanted = !self.excludes.excluded(&m.name)
+                && (operands.is_empty() || {
+                    let hit = operands.iter().position(|op| member_matches(&m.name, op));
+                    if let Some(i) = hit {
+                        matched.insert(i);
+                    }
+                    hit.is_some()
+                });
             let data_size = m.size;
             let res = if !wanted {
                 r.skip(data_size).await
