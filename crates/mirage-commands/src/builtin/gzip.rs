@@ -17,9 +17,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::StreamExt;
+use mirage_types::Output;
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
-use mirage_types::Output;
 use mirage_types::{ByteSource, Error, ErrorKind, Input, Vfs};
 use tokio::sync::mpsc;
 
@@ -167,6 +167,8 @@ impl GzError {
 pub(crate) struct GzDec {
     dec: flate2::write::MultiGzDecoder<Vec<u8>>,
     magic: Vec<u8>,
+    /// The first bytes, for the header's length (`gzip -v`).
+    head: Vec<u8>,
     total_in: u64,
 }
 
@@ -176,6 +178,7 @@ impl GzDec {
         GzDec {
             dec: flate2::write::MultiGzDecoder::new(Vec::new()),
             magic: Vec::with_capacity(2),
+            head: Vec::new(),
             total_in: 0,
         }
     }
@@ -189,6 +192,10 @@ impl GzDec {
             }
         }
         self.total_in += data.len() as u64;
+        if self.head.len() < 512 {
+            let n = (512 - self.head.len()).min(data.len());
+            self.head.extend_from_slice(&data[..n]);
+        }
         self.dec.write_all(data).map_err(|_| GzError::Corrupt)?;
         Ok(std::mem::take(self.dec.get_mut()))
     }
@@ -248,8 +255,9 @@ enum FlowError {
 }
 
 /// Streams `src` through the decoder to `out`; returns the number of
-/// compressed and decompressed bytes.
-async fn decompress(src: ByteSource, out: &mut Out<'_>) -> Result<(u64, u64), FlowError> {
+/// compressed and decompressed bytes and the size of the gzip header and
+/// trailer.
+async fn decompress(src: ByteSource, out: &mut Out<'_>) -> Result<(u64, u64, u64), FlowError> {
     let mut dec = GzDec::new();
     let mut stream = src.into_stream();
     let (mut n_in, mut n_out) = (0u64, 0u64);
@@ -262,27 +270,37 @@ async fn decompress(src: ByteSource, out: &mut Out<'_>) -> Result<(u64, u64), Fl
             return Err(FlowError::Write);
         }
     }
+    let overhead = header_len(&dec.head).unwrap_or(10) + 8;
     let plain = dec.finish().map_err(FlowError::Gz)?;
     n_out += plain.len() as u64;
     if !out.send(plain).await {
         return Err(FlowError::Write);
     }
-    Ok((n_in, n_out))
+    Ok((n_in, n_out, overhead))
 }
 
-/// Streams `src` through an encoder to `out`.
-async fn compress(src: ByteSource, mut enc: GzEnc, out: &mut Out<'_>) -> Result<(), FlowError> {
+/// Streams `src` through an encoder to `out`; returns the number of
+/// compressed and plain bytes.
+async fn compress(
+    src: ByteSource,
+    mut enc: GzEnc,
+    out: &mut Out<'_>,
+) -> Result<(u64, u64), FlowError> {
     let mut stream = src.into_stream();
+    let (mut n_in, mut n_out) = (0u64, 0u64);
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| FlowError::Read(e.message().to_string()))?;
+        n_in += chunk.len() as u64;
         let z = enc.push(&chunk).map_err(|_| FlowError::Write)?;
+        n_out += z.len() as u64;
         if !out.send(z).await {
             return Err(FlowError::Write);
         }
     }
     let z = enc.finish().map_err(|_| FlowError::Write)?;
+    n_out += z.len() as u64;
     if out.send(z).await {
-        Ok(())
+        Ok((n_out, n_in))
     } else {
         Err(FlowError::Write)
     }
@@ -393,6 +411,12 @@ fn list_line(compressed: u64, uncompressed: u64, overhead: u64, name: &str) -> S
         100.0 * (un - data) / un
     };
     format!("{compressed:>19} {uncompressed:>19} {ratio:5.1}% {name}\n")
+}
+
+/// The header and trailer bytes of a stream written by [`GzEnc`] with the
+/// stored name `name`.
+fn compress_overhead(name: Option<&str>) -> u64 {
+    10 + name.map_or(0, |n| n.len() as u64 + 1) + 8
 }
 
 /// The size of the gzip header at the start of `head` (10 bytes plus the
@@ -609,11 +633,13 @@ async fn stream_one(
         let (w, r) = write_streamed(&vfs, &abs, |tx| async move {
             let mut out = Out::Chan(tx);
             let r = if o.decompress {
-                decompress(src, &mut out).await.map(|_| ())
+                decompress(src, &mut out).await
             } else {
                 let stored = if o.no_name { None } else { base.as_deref() };
                 let enc = GzEnc::new(o.level, stored.map(str::as_bytes), mtime);
-                compress(src, enc, &mut out).await
+                compress(src, enc, &mut out)
+                    .await
+                    .map(|(z, n)| (z, n, compress_overhead(stored)))
             };
             if r.is_err() {
                 out.fail(Error::msg(ErrorKind::Io, "aborted")).await;
@@ -626,15 +652,15 @@ async fn stream_one(
                 let _ = ctx.vfs.unlink(&abs).await;
                 Err(e)
             }
-            (Ok(()), Err(e)) => {
+            (Ok(_), Err(e)) => {
                 let _ = ctx.vfs.unlink(&abs).await;
                 gz_err(ctx, format!("{file}: {}", e.message())).await;
                 status.error();
                 return Ok(());
             }
-            (Ok(()), Ok(())) => {
+            (Ok(counts), Ok(())) => {
                 ctx.io.wrote(&abs);
-                Ok((0, 0, 0))
+                Ok(counts)
             }
         }
     } else if o.decompress {
@@ -643,13 +669,13 @@ async fn stream_one(
         } else {
             Out::Std(&mut ctx.stdout)
         };
-        decompress(src, &mut out).await.map(|(a, b)| (a, b, 0))
+        decompress(src, &mut out).await
     } else {
         let stored = if o.no_name { None } else { base.as_deref() };
         let enc = GzEnc::new(o.level, stored.map(str::as_bytes), mtime);
         compress(src, enc, &mut Out::Std(&mut ctx.stdout))
             .await
-            .map(|()| (0, 0, 0))
+            .map(|(z, n)| (z, n, compress_overhead(stored)))
     };
     match result {
         Ok((n_in, n_out, overhead)) => {
@@ -665,6 +691,21 @@ async fn stream_one(
                 ctx.stdout.write_str(&line).await?;
             } else if o.test && o.verbose {
                 let _ = ctx.stderr.write_str(&format!("{name}:\t OK\n")).await;
+            } else if o.verbose && !o.test {
+                // GNU's ratio counts the deflate data only
+                let data = n_in.saturating_sub(overhead) as f64;
+                let ratio = if n_out == 0 {
+                    0.0
+                } else {
+                    100.0 * (n_out as f64 - data) / n_out as f64
+                };
+                let line = match &out_file {
+                    _ if name == "stdin" => format!("{ratio:5.1}%\n"),
+                    Some(f) if o.keep => format!("{name}:\t{ratio:5.1}% -- created {f}\n"),
+                    Some(f) => format!("{name}:\t{ratio:5.1}% -- replaced with {f}\n"),
+                    None => format!("{name}:\t{ratio:5.1}% -- replaced with stdout\n"),
+                };
+                let _ = ctx.stderr.write_str(&line).await;
             }
             if let Some(_file) = out_file
                 && !o.keep
