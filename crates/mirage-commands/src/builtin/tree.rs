@@ -11,7 +11,10 @@
 //! directories), `--ignore-case`, `--dirsfirst`, `--filesfirst`, `-f`
 //! (full paths), `-i` (no indentation lines), `--noreport`, `-F`
 //! (`/`, `*`, `@`… after names), `-s` and `-h` (sizes in brackets), `-p`
-//! (permissions), `-r`, `-t`, `-U` (sort order), `-J` (tree's JSON).
+//! (permissions), `-u`/`-g` (the session user as owner and group), `-D`
+//! and `--timefmt` (dates, as `ls -l` prints them by default), `-Q`,
+//! `-r`, `-t` (oldest first), `-c`, `-v`, `-U`, `--sort=name|version|size|mtime|ctime`,
+//! `-J` (tree's JSON).
 //! `-n`, `-N`, `-C`, `-q`, `-x` and `--charset` are accepted and change
 //! nothing (there is one file system per mount).
 //!
@@ -26,6 +29,9 @@
 //! counted as a file when it exists); a missing one makes the exit status 2.
 //! Output is written as the walk goes (one directory read at a time).
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use mirage_format::time::{Zone, strftime};
 use mirage_types::args::{CommandSpec, OptSpec, PathOperands};
 use mirage_types::command::{CmdError, CommandCtx};
 use mirage_types::{FileStat, FileType};
@@ -53,6 +59,14 @@ const OPTS: &[OptSpec] = &[
     OptSpec::flag("literal", Some('N'), None),
     OptSpec::flag("quote-np", Some('q'), None),
     OptSpec::flag("one-fs", Some('x'), None),
+    OptSpec::flag("date", Some('D'), None),
+    OptSpec::value("timefmt", None, Some("timefmt")),
+    OptSpec::flag("user", Some('u'), None),
+    OptSpec::flag("group", Some('g'), None),
+    OptSpec::flag("version-sort", Some('v'), None),
+    OptSpec::flag("ctime", Some('c'), None),
+    OptSpec::flag("quote", Some('Q'), None),
+    OptSpec::value("sort", None, Some("sort")),
     OptSpec::flag("noreport", None, Some("noreport")),
     OptSpec::flag("dirsfirst", None, Some("dirsfirst")),
     OptSpec::flag("filesfirst", None, Some("filesfirst")),
@@ -178,11 +192,22 @@ impl Pattern {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Sort {
     Name,
+    Version,
+    Size,
     Time,
     None,
 }
 
 struct Opts {
+    /// `-u`/`-g`: the owner and group shown (the session user).
+    user: bool,
+    group: bool,
+    owner: String,
+    /// `-D`: the date column, in `--timefmt` when given.
+    date: Option<Option<String>>,
+    quote: bool,
+    zone: Zone,
+    now: i64,
     all: bool,
     dirs_only: bool,
     level: Option<usize>,
@@ -407,10 +432,18 @@ fn sort_items(v: &mut [Item], o: &Opts) {
     match o.sort {
         Sort::None => {}
         Sort::Name => v.sort_by(|a, b| mirage_types::bytestr::cmp(&a.name, &b.name)),
+        Sort::Version => v.sort_by(|a, b| super::ls::version_cmp(&a.name, &b.name)),
+        // oldest first, as tree's mtime sort
         Sort::Time => v.sort_by(|a, b| {
-            b.stat
+            a.stat
                 .modified
-                .cmp(&a.stat.modified)
+                .cmp(&b.stat.modified)
+                .then_with(|| mirage_types::bytestr::cmp(&a.name, &b.name))
+        }),
+        // largest first
+        Sort::Size => v.sort_by(|a, b| {
+            shown_size(b)
+                .cmp(&shown_size(a))
                 .then_with(|| mirage_types::bytestr::cmp(&a.name, &b.name))
         }),
     }
@@ -430,12 +463,31 @@ fn info_field(it: &Item, o: &Opts) -> String {
     if o.perms {
         parts.push(super::ls::mode_string(it.stat.file_type, mode_of(&it.stat)));
     }
+    if o.user {
+        parts.push(format!("{:<8}", o.owner));
+    }
+    if o.group {
+        parts.push(format!("{:<8}", o.owner));
+    }
     if o.size || o.human {
         let s = shown_size(it);
         parts.push(if o.human {
             human_size(s)
         } else {
             format!("{s:>11}")
+        });
+    }
+    if let Some(fmt) = &o.date {
+        let secs = it
+            .stat
+            .modified
+            .map_or(0, |t| match t.duration_since(UNIX_EPOCH) {
+                Ok(d) => d.as_secs() as i64,
+                Err(e) => -(e.duration().as_secs() as i64),
+            });
+        parts.push(match fmt {
+            Some(f) => strftime(f, secs, &o.zone).unwrap_or_else(|| secs.to_string()),
+            None => super::ls::format_time(secs, o.now, false, &o.zone),
         });
     }
     if parts.is_empty() {
@@ -447,7 +499,11 @@ fn info_field(it: &Item, o: &Opts) -> String {
 
 /// The shown name of an entry, with `-F`'s indicator and ` -> target`.
 fn name_field(it: &Item, path: &str, o: &Opts) -> String {
-    let mut s = String::from(path);
+    let mut s = if o.quote {
+        format!("\"{}\"", path.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        String::from(path)
+    };
     match &it.target {
         Some(t) => {
             s.push_str(" -> ");
@@ -655,6 +711,25 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
             _ => return Err(CmdError::new(1, "Invalid level, must be greater than 0.")),
         },
     };
+    let sort = match p.value("sort") {
+        Some("name") => Sort::Name,
+        Some("version") => Sort::Version,
+        Some("size") => Sort::Size,
+        Some("mtime" | "ctime") => Sort::Time,
+        Some(v) => {
+            // tree 2.1 writes the message to stderr and the list to stdout
+            let msg = format!("tree: Sort type '{v}' not valid, should be one of: ");
+            ctx.stderr.write_str(&msg).await?;
+            ctx.stdout
+                .write_str("name,version,size,mtime,ctime\n")
+                .await?;
+            return Ok(1);
+        }
+        None if p.has("unsorted") => Sort::None,
+        None if p.has("time") || p.has("ctime") => Sort::Time,
+        None if p.has("version-sort") => Sort::Version,
+        None => Sort::Name,
+    };
     let pats = |key: &str| {
         let v = p.values(key);
         (!v.is_empty()).then(|| Pattern::new(&v))
@@ -672,13 +747,27 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         human: p.has("human"),
         perms: p.has("perms"),
         reverse: p.has("reverse"),
-        sort: if p.has("unsorted") {
-            Sort::None
-        } else if p.has("time") {
-            Sort::Time
+        sort,
+        user: p.has("user"),
+        group: p.has("group"),
+        owner: ctx
+            .var("USER")
+            .or_else(|| ctx.var("LOGNAME"))
+            .filter(|u| !u.is_empty())
+            .unwrap_or("root")
+            .to_string(),
+        date: if let Some(f) = p.value("timefmt") {
+            Some(Some(f.to_string()))
+        } else if p.has("date") {
+            Some(None)
         } else {
-            Sort::Name
+            None
         },
+        quote: p.has("quote"),
+        zone: Zone::from_tz(ctx.var("TZ")),
+        now: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64),
         json: p.has("json"),
         noreport: p.has("noreport"),
         dirsfirst: p.has("dirsfirst"),
