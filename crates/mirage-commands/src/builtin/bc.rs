@@ -1747,7 +1747,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         .and_then(|v| v.trim().parse::<usize>().ok())
         .unwrap_or(70);
     let mut bc = Bc::new(p.has("mathlib"), line_len);
-    let mut status = 0;
+    let status = 0;
     let mut sources = p.operands.clone();
     sources.push("-".into());
     for src in sources {
