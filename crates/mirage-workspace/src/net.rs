@@ -291,7 +291,7 @@ mod tests {
         let cfg = NetworkConfig {
             allow: vec![AllowRule {
                 url: url.into(),
-                methods: methods.iter().map(|m| m.to_string()).collect(),
+                methods: methods.iter().map(ToString::to_string).collect(),
                 headers: BTreeMap::new(),
             }],
             timeout: None,
