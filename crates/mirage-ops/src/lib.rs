@@ -149,6 +149,23 @@ pub trait Resource: Send + Sync + 'static {
         let _ = (target, path);
         Err(Error::new(ErrorKind::Unsupported))
     }
+    /// Where `path` leads when a symlink on the way has an absolute target:
+    /// `Ok(Some(virtual_path))`, the link's target joined with the rest of
+    /// `path`, which the router resolves again from the workspace root
+    /// (an absolute target names a virtual path, possibly in another
+    /// mount, as `ln -s /data/real /data/alias` means). `Ok(None)` when
+    /// `path` stays in this resource; the operation then follows the
+    /// relative links itself. The last component is followed only with
+    /// `follow_last` (`stat` follows it, `lstat`, `unlink` and `rename` do
+    /// not). Synchronous and cheap: the router asks before every call.
+    ///
+    /// The default answers `Ok(None)`: a resource without links, or one
+    /// that confines every link to its own root (disk). Errors:
+    /// `TooManyLinks` for a loop.
+    fn link_redirect(&self, path: &str, follow_last: bool) -> Result<Option<String>> {
+        let _ = (path, follow_last);
+        Ok(None)
+    }
     /// The canonical resource path of `path` with every symlink resolved
     /// (`realpath(3)`); used by walkers to detect loops. The default, for a
     /// resource without links, checks that `path` exists and returns it

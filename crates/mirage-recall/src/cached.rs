@@ -734,6 +734,9 @@ impl Resource for CachedResource {
         }
         self.stat_cached(path).await
     }
+    fn link_redirect(&self, path: &str, follow_last: bool) -> Result<Option<String>> {
+        self.inner.link_redirect(path, follow_last)
+    }
     async fn readlink(&self, path: &str) -> Result<String> {
         self.backend();
         self.inner.readlink(path).await

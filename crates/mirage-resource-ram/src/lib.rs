@@ -24,11 +24,13 @@ use mirage_types::{
     Result, normalize_path,
 };
 
-use tree::Tree;
+use tree::{Tree, Walk};
 
 /// An in-memory resource (registered as `ram`; its config is ignored).
 ///
 /// Capability: `write`, native `append` and `rename`, `real_directories`, `chmod`,
+/// `symlinks` (a relative target is followed here; an absolute one names a
+/// virtual path, which [`Resource::link_redirect`] hands to the router),
 /// native range and conditional reads, and native (paged) recursive
 /// listings: a listing takes the lock for one page of entries at a time
 /// (`page_size`, default 1000) and continues after the last key it saw,
@@ -192,20 +194,62 @@ impl Resource for RamResource {
             conditional_read: true,
             chmod: true,
             recursive_list: true,
+            symlinks: true,
             ..Capability::default()
         }
     }
 
+    fn link_redirect(&self, path: &str, follow_last: bool) -> Result<Option<String>> {
+        match self
+            .read_tree()
+            .walk(&normalize_path(path), follow_last, true)?
+        {
+            Walk::Here(_) => Ok(None),
+            Walk::Out(v) => Ok(Some(v)),
+        }
+    }
+
     async fn stat(&self, path: &str) -> Result<FileStat> {
-        self.read_tree().stat(&normalize_path(path))
+        let t = self.read_tree();
+        let p = t.lookup(&normalize_path(path), true)?;
+        let mut st = t.stat(&p)?;
+        st.name = mirage_types::basename(&normalize_path(path));
+        Ok(st)
+    }
+
+    async fn lstat(&self, path: &str) -> Result<FileStat> {
+        let t = self.read_tree();
+        t.stat(&t.lookup(&normalize_path(path), false)?)
+    }
+
+    async fn readlink(&self, path: &str) -> Result<String> {
+        let t = self.read_tree();
+        t.readlink(&t.lookup(&normalize_path(path), false)?)
+    }
+
+    async fn symlink(&self, target: &str, path: &str) -> Result<()> {
+        let mut t = self.write_tree();
+        let p = t.lookup(&normalize_path(path), false)?;
+        if self.limits.max_entries.is_some_and(|m| t.len() >= m) {
+            return Err(no_space(&p));
+        }
+        t.symlink(target, &p)
+    }
+
+    async fn realpath(&self, path: &str) -> Result<String> {
+        let t = self.read_tree();
+        let p = t.lookup(&normalize_path(path), true)?;
+        t.stat(&p)?;
+        Ok(p)
     }
 
     async fn readdir(&self, path: &str) -> Result<Vec<FileStat>> {
-        self.read_tree().readdir(&normalize_path(path))
+        let t = self.read_tree();
+        t.readdir(&t.lookup(&normalize_path(path), true)?)
     }
 
     async fn list<'a>(&'a self, path: &str, opts: &ListOptions) -> Result<EntryStream<'a>> {
-        let dir = normalize_path(path);
+        let dir = self.read_tree().lookup(&normalize_path(path), true)?;
         if !self.read_tree().stat(&dir)?.is_dir() {
             return Err(Error::at(ErrorKind::NotADirectory, dir));
         }
@@ -238,7 +282,10 @@ impl Resource for RamResource {
     }
 
     async fn read_with(&self, path: &str, opts: &ReadOptions) -> Result<ReadResult> {
-        let (data, version) = self.read_tree().read_versioned(&normalize_path(path))?;
+        let (data, version) = {
+            let t = self.read_tree();
+            t.read_versioned(&t.lookup(&normalize_path(path), true)?)?
+        };
         if opts.is_unchanged(&version) {
             return Ok(ReadResult::Unchanged);
         }
@@ -250,13 +297,13 @@ impl Resource for RamResource {
     }
 
     async fn read(&self, path: &str) -> Result<ByteSource> {
-        self.read_tree()
-            .read(&normalize_path(path))
+        let t = self.read_tree();
+        t.read(&t.lookup(&normalize_path(path), true)?)
             .map(ByteSource::Bytes)
     }
 
     async fn write(&self, path: &str, data: ByteSource) -> Result<()> {
-        let path = normalize_path(path);
+        let path = self.read_tree().lookup(&normalize_path(path), true)?;
         // Cheap checks first, so a doomed write does not drain its stream.
         self.read_tree().check_writable(&path)?;
         let (data, full) = self.collect_within(&path, data, false).await?;
@@ -265,7 +312,7 @@ impl Resource for RamResource {
     }
 
     async fn append(&self, path: &str, data: ByteSource) -> Result<()> {
-        let path = normalize_path(path);
+        let path = self.read_tree().lookup(&normalize_path(path), true)?;
         self.read_tree().check_writable(&path)?;
         let (data, full) = self.collect_within(&path, data, true).await?;
         self.write_tree().append(&path, data)?;
@@ -273,8 +320,8 @@ impl Resource for RamResource {
     }
 
     async fn mkdir(&self, path: &str) -> Result<()> {
-        let path = normalize_path(path);
         let mut t = self.write_tree();
+        let path = t.lookup(&normalize_path(path), false)?;
         if self.limits.max_entries.is_some_and(|m| t.len() >= m) && !t.exists(&path) {
             return Err(no_space(&path));
         }
@@ -282,24 +329,34 @@ impl Resource for RamResource {
     }
 
     async fn unlink(&self, path: &str) -> Result<()> {
-        self.write_tree().unlink(&normalize_path(path))
+        let mut t = self.write_tree();
+        let p = t.lookup(&normalize_path(path), false)?;
+        t.unlink(&p)
     }
 
     async fn rmdir(&self, path: &str) -> Result<()> {
-        self.write_tree().rmdir(&normalize_path(path))
+        let mut t = self.write_tree();
+        let p = t.lookup(&normalize_path(path), false)?;
+        t.rmdir(&p)
     }
 
     async fn rename(&self, from: &str, to: &str) -> Result<()> {
-        self.write_tree()
-            .rename(&normalize_path(from), &normalize_path(to))
+        let mut t = self.write_tree();
+        let from = t.lookup(&normalize_path(from), false)?;
+        let to = t.lookup(&normalize_path(to), false)?;
+        t.rename(&from, &to)
     }
 
     async fn chmod(&self, path: &str, mode: u32) -> Result<()> {
-        self.write_tree().chmod(&normalize_path(path), mode)
+        let mut t = self.write_tree();
+        let p = t.lookup(&normalize_path(path), true)?;
+        t.chmod(&p, mode)
     }
 
     async fn set_modified(&self, path: &str, time: std::time::SystemTime) -> Result<()> {
-        self.write_tree().set_modified(&normalize_path(path), time)
+        let mut t = self.write_tree();
+        let p = t.lookup(&normalize_path(path), true)?;
+        t.set_modified(&p, time)
     }
 }
 

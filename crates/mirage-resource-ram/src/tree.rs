@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use bytes::{Bytes, BytesMut};
-use mirage_types::{Error, ErrorKind, FileStat, FileType, Result, VersionToken};
+use mirage_types::{
+    Error, ErrorKind, FileStat, FileType, MAX_SYMLINK_HOPS, Result, VersionToken, normalize_path,
+};
 
 /// One entry.
 enum Node {
@@ -23,6 +25,22 @@ enum Node {
         /// Permission bits (`0o755` for a new directory).
         mode: u32,
     },
+    /// A symbolic link: its target, stored as given.
+    Symlink {
+        target: String,
+        modified: SystemTime,
+        generation: u64,
+    },
+}
+
+/// Where a lookup led ([`Tree::walk`]).
+pub(crate) enum Walk {
+    /// A path in this tree, with no link left on the way (the last
+    /// component may be one when it was not to be followed).
+    Here(String),
+    /// A link with an absolute target was met: the virtual path to go on
+    /// at (the target joined with the rest of the path).
+    Out(String),
 }
 
 /// The permission bits of a new file, as GNU tools make one under umask 022.
@@ -39,6 +57,9 @@ impl Node {
 /// The whole tree. All paths given to its methods are already normalised.
 pub(crate) struct Tree {
     nodes: BTreeMap<String, Node>,
+    /// Whether a symlink was ever made: until then a lookup is the path
+    /// itself, with no walk.
+    has_links: bool,
     /// The last generation handed out; grows on every change.
     generation: u64,
 }
@@ -99,6 +120,7 @@ impl Tree {
         );
         Tree {
             nodes,
+            has_links: false,
             generation: 0,
         }
     }
@@ -154,7 +176,9 @@ impl Tree {
         let mut p = parent_of(path);
         loop {
             match self.nodes.get(p) {
-                Some(Node::File { .. }) => return Error::at(ErrorKind::NotADirectory, path),
+                Some(Node::File { .. } | Node::Symlink { .. }) => {
+                    return Error::at(ErrorKind::NotADirectory, path);
+                }
                 Some(Node::Dir { .. }) => return Error::not_found(path),
                 None if p == "/" => return Error::not_found(path),
                 None => p = parent_of(p),
@@ -170,7 +194,9 @@ impl Tree {
     fn check_parent(&self, path: &str) -> Result<()> {
         match self.nodes.get(parent_of(path)) {
             Some(Node::Dir { .. }) => Ok(()),
-            Some(Node::File { .. }) => Err(Error::at(ErrorKind::NotADirectory, path)),
+            Some(Node::File { .. } | Node::Symlink { .. }) => {
+                Err(Error::at(ErrorKind::NotADirectory, path))
+            }
             None => Err(self.missing(path)),
         }
     }
@@ -216,6 +242,103 @@ impl Tree {
                 mode: Some(*mode),
                 version: VersionToken::Generation(*generation),
             },
+            Node::Symlink {
+                target,
+                modified,
+                generation,
+            } => FileStat {
+                name: name_of(path).to_string(),
+                file_type: FileType::Symlink,
+                size: target.len() as u64,
+                modified: Some(*modified),
+                mode: Some(0o777),
+                version: VersionToken::Generation(*generation),
+            },
+        }
+    }
+
+    /// Follows the symlinks in `path` (the last component only with
+    /// `follow_last`), at most [`MAX_SYMLINK_HOPS`] of them. A relative
+    /// target is taken from the link's directory (`..` never climbs above
+    /// this tree's root). An absolute target names a virtual path: with
+    /// `stop_at_absolute` the walk ends there with [`Walk::Out`] (the
+    /// router goes on from the workspace root); otherwise it is taken from
+    /// this tree's root (a caller that holds the resource directly, with
+    /// no router above it). Errors: `TooManyLinks` for a loop.
+    pub(crate) fn walk(&self, path: &str, follow_last: bool, stop_at_absolute: bool) -> Result<Walk> {
+        if !self.has_links {
+            return Ok(Walk::Here(path.to_string()));
+        }
+        let mut path = path.to_string();
+        let mut hops = 0usize;
+        'lookup: loop {
+            let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+            let mut cur = String::new();
+            for (i, c) in comps.iter().enumerate() {
+                let next = format!("{cur}/{c}");
+                let last = i + 1 == comps.len();
+                if let Some(Node::Symlink { target, .. }) = self.nodes.get(&next)
+                    && (!last || follow_last)
+                {
+                    hops += 1;
+                    if hops > MAX_SYMLINK_HOPS {
+                        return Err(Error::at(ErrorKind::TooManyLinks, path));
+                    }
+                    let rest = comps[i + 1..].join("/");
+                    let joined = if target.starts_with('/') {
+                        if stop_at_absolute {
+                            return Ok(Walk::Out(normalize_path(&format!("{target}/{rest}"))));
+                        }
+                        normalize_path(&format!("{target}/{rest}"))
+                    } else {
+                        normalize_path(&format!("{cur}/{target}/{rest}"))
+                    };
+                    path = joined;
+                    continue 'lookup;
+                }
+                cur = next;
+            }
+            return Ok(Walk::Here(if cur.is_empty() { "/".to_string() } else { cur }));
+        }
+    }
+
+    /// `path` with its links followed within this tree ([`Tree::walk`]
+    /// without stopping at absolute targets).
+    pub(crate) fn lookup(&self, path: &str, follow_last: bool) -> Result<String> {
+        match self.walk(path, follow_last, false)? {
+            Walk::Here(p) | Walk::Out(p) => Ok(p),
+        }
+    }
+
+    /// Creates the symlink `path` pointing at `target` (stored as given).
+    pub(crate) fn symlink(&mut self, target: &str, path: &str) -> Result<()> {
+        if self.nodes.contains_key(path) {
+            return Err(Error::at(ErrorKind::AlreadyExists, path));
+        }
+        if target.is_empty() {
+            return Err(Error::not_found(path));
+        }
+        self.check_parent(path)?;
+        let generation = self.bump();
+        self.nodes.insert(
+            path.to_string(),
+            Node::Symlink {
+                target: target.to_string(),
+                modified: SystemTime::now(),
+                generation,
+            },
+        );
+        self.has_links = true;
+        self.touch_parent(path);
+        Ok(())
+    }
+
+    /// The stored target of the link `path`. Errors: `InvalidInput` when
+    /// `path` is not a link (`EINVAL`).
+    pub(crate) fn readlink(&self, path: &str) -> Result<String> {
+        match self.get(path)? {
+            Node::Symlink { target, .. } => Ok(target.clone()),
+            _ => Err(Error::at(ErrorKind::InvalidInput, path)),
         }
     }
 
@@ -280,6 +403,7 @@ impl Tree {
                 data, generation, ..
             } => Ok((data.clone(), VersionToken::Generation(*generation))),
             Node::Dir { .. } => Err(Error::at(ErrorKind::IsADirectory, path)),
+            Node::Symlink { .. } => Err(Error::at(ErrorKind::TooManyLinks, path)),
         }
     }
 
@@ -287,6 +411,7 @@ impl Tree {
         match self.get(path)? {
             Node::File { data, .. } => Ok(data.clone()),
             Node::Dir { .. } => Err(Error::at(ErrorKind::IsADirectory, path)),
+            Node::Symlink { .. } => Err(Error::at(ErrorKind::TooManyLinks, path)),
         }
     }
 
@@ -296,6 +421,7 @@ impl Tree {
         match self.nodes.get(path) {
             Some(Node::Dir { .. }) => Err(Error::at(ErrorKind::IsADirectory, path)),
             Some(Node::File { .. }) => Ok(()),
+            Some(Node::Symlink { .. }) => Err(Error::at(ErrorKind::TooManyLinks, path)),
             None => self.check_parent(path),
         }
     }
@@ -374,6 +500,11 @@ impl Tree {
                 generation: g,
                 modified,
                 ..
+            }
+            | Node::Symlink {
+                generation: g,
+                modified,
+                ..
             },
         ) = self.nodes.get_mut(path)
         {
@@ -435,7 +566,9 @@ impl Tree {
         for a in ancestors.into_iter().rev() {
             match self.nodes.get(a) {
                 Some(Node::Dir { .. }) => {}
-                Some(Node::File { .. }) => return Err(Error::at(ErrorKind::NotADirectory, a)),
+                Some(Node::File { .. } | Node::Symlink { .. }) => {
+                    return Err(Error::at(ErrorKind::NotADirectory, a));
+                }
                 None => {
                     let a = a.to_string();
                     self.insert_dir(&a);
@@ -449,7 +582,9 @@ impl Tree {
     pub(crate) fn mkdir_p_leaf(&mut self, path: &str) -> Result<()> {
         match self.nodes.get(path) {
             Some(Node::Dir { .. }) => Ok(()),
-            Some(Node::File { .. }) => Err(Error::at(ErrorKind::AlreadyExists, path)),
+            Some(Node::File { .. } | Node::Symlink { .. }) => {
+                Err(Error::at(ErrorKind::AlreadyExists, path))
+            }
             None => self.mkdir(path),
         }
     }
@@ -498,7 +633,9 @@ impl Tree {
         }
         match (from_dir, self.nodes.get(to)) {
             (false, Some(Node::Dir { .. })) => return Err(Error::at(ErrorKind::IsADirectory, to)),
-            (true, Some(Node::File { .. })) => return Err(Error::at(ErrorKind::NotADirectory, to)),
+            (true, Some(Node::File { .. } | Node::Symlink { .. })) => {
+                return Err(Error::at(ErrorKind::NotADirectory, to));
+            }
             (true, Some(Node::Dir { .. })) if self.has_children(to) => {
                 return Err(Error::at(ErrorKind::DirectoryNotEmpty, to));
             }

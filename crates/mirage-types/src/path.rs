@@ -78,6 +78,10 @@ pub fn strip_mount_prefix(path: &str, prefix: &str) -> String {
     }
 }
 
+/// The most symlinks one path lookup follows before it fails with
+/// `TooManyLinks` (`ELOOP`), as Linux's `MAXSYMLINKS` (40).
+pub const MAX_SYMLINK_HOPS: usize = 40;
+
 /// Normalises an absolute path lexically: collapses `//`, removes `.`,
 /// applies `..` (never above `/`), drops a trailing `/`.
 /// `"/a/./b/../c/"` gives `"/a/c"`.

@@ -10,8 +10,8 @@ use futures::future::BoxFuture;
 use mirage_ops::Resource;
 use mirage_types::{
     ByteSource, EntryStream, Error, ErrorKind, FileStat, FileType, ListChildren, ListOptions,
-    MountInfo, MountMode, ReadOptions, ReadResult, Result, Vfs, basename, normalize_path,
-    strip_mount_prefix,
+    MAX_SYMLINK_HOPS, MountInfo, MountMode, ReadOptions, ReadResult, Result, Vfs, basename,
+    normalize_path, strip_mount_prefix,
 };
 
 /// One mount: a resource attached at a prefix with a mode.
@@ -121,6 +121,28 @@ impl Router {
         out
     }
 
+    /// `path` with every symlink whose target is an absolute virtual path
+    /// followed ([`Resource::link_redirect`]; the last component only with
+    /// `follow_last`), so the call goes to the mount where the path really
+    /// is, and that mount's mode applies: a link in a writable mount never
+    /// opens a read-only one for writing. Links with relative targets stay
+    /// in their mount, which follows them itself. Errors: `TooManyLinks`
+    /// after [`MAX_SYMLINK_HOPS`] redirects, as Linux's `ELOOP`.
+    fn locate(&self, path: &str, follow_last: bool) -> Result<String> {
+        let mut p = normalize_path(path);
+        for _ in 0..=MAX_SYMLINK_HOPS {
+            let Some((m, rel)) = self.resolve(&p) else {
+                return Ok(p);
+            };
+            match m.resource.link_redirect(&rel, follow_last) {
+                Ok(None) => return Ok(p),
+                Ok(Some(v)) => p = normalize_path(&v),
+                Err(e) => return Err(at(e, path)),
+            }
+        }
+        Err(Error::at(ErrorKind::TooManyLinks, path))
+    }
+
     fn writable(&self, path: &str) -> Result<(&Mount, String)> {
         match self.resolve(path) {
             Some((m, rel)) if m.mode.allows_write() => Ok((m, rel)),
@@ -223,7 +245,8 @@ impl Router {
     /// directory (`/`, or a parent of mount points) the mount does not hold
     /// is a directory.
     async fn stat_with(&self, path: &str, follow: bool) -> Result<FileStat> {
-        let path = normalize_path(path);
+        let asked = normalize_path(path);
+        let path = self.locate(&asked, follow)?;
         match self.resolve(&path) {
             Some((m, rel)) => {
                 let r = if follow {
@@ -233,8 +256,8 @@ impl Router {
                 };
                 match r {
                     Ok(mut s) => {
-                        if rel == "/" {
-                            s.name = basename(&path);
+                        if rel == "/" || path != asked {
+                            s.name = basename(&asked);
                         }
                         Ok(s)
                     }
@@ -331,7 +354,7 @@ impl Vfs for Router {
     }
 
     async fn readlink(&self, path: &str) -> Result<String> {
-        let path = normalize_path(path);
+        let path = self.locate(path, false)?;
         match self.resolve(&path) {
             Some((_, rel)) if rel == "/" => Err(Error::at(ErrorKind::InvalidInput, path)),
             Some((m, rel)) => m.resource.readlink(&rel).await.map_err(|e| at(e, &path)),
@@ -341,7 +364,7 @@ impl Vfs for Router {
     }
 
     async fn symlink(&self, target: &str, path: &str) -> Result<()> {
-        let path = normalize_path(path);
+        let path = self.locate(path, false)?;
         if self.is_virtual_dir(&path) || self.mounts.iter().any(|m| m.prefix == path) {
             return Err(Error::at(ErrorKind::AlreadyExists, path));
         }
@@ -353,7 +376,7 @@ impl Vfs for Router {
     }
 
     async fn realpath(&self, path: &str) -> Result<String> {
-        let path = normalize_path(path);
+        let path = self.locate(path, true)?;
         match self.resolve(&path) {
             Some((m, rel)) => match m.resource.realpath(&rel).await {
                 Ok(r) if r == "/" || r.is_empty() => Ok(m.prefix.clone()),
@@ -372,7 +395,7 @@ impl Vfs for Router {
     }
 
     async fn readdir(&self, path: &str) -> Result<Vec<FileStat>> {
-        let path = normalize_path(path);
+        let path = self.locate(path, true)?;
         let mut entries = match self.resolve(&path) {
             Some((m, rel)) => match m.resource.readdir(&rel).await {
                 Ok(v) => v,
@@ -392,7 +415,7 @@ impl Vfs for Router {
     }
 
     async fn list<'a>(&'a self, path: &str, opts: &ListOptions) -> Result<EntryStream<'a>> {
-        let path = normalize_path(path);
+        let path = self.locate(path, true)?;
         if !opts.recursive {
             return self.list_dir(path, opts).await;
         }
@@ -427,7 +450,7 @@ impl Vfs for Router {
         // a cooperative point: a walk over many in-memory files (`grep -r`)
         // lets a cancelled line stop and other tasks run between files
         tokio::task::yield_now().await;
-        let path = normalize_path(path);
+        let path = self.locate(path, true)?;
         match self.resolve(&path) {
             Some((m, rel)) => match m.resource.read_with(&rel, opts).await {
                 // A directory made by mount points below it.
@@ -445,7 +468,7 @@ impl Vfs for Router {
         // a cooperative point: a walk over many in-memory files (`grep -r`)
         // lets a cancelled line stop and other tasks run between files
         tokio::task::yield_now().await;
-        let path = normalize_path(path);
+        let path = self.locate(path, true)?;
         match self.resolve(&path) {
             Some((m, rel)) => match m.resource.read(&rel).await {
                 // A directory made by mount points below it.
@@ -460,13 +483,13 @@ impl Vfs for Router {
     }
 
     async fn write(&self, path: &str, data: ByteSource) -> Result<()> {
-        let path = normalize_path(path);
+        let path = self.locate(path, true)?;
         let (m, rel) = self.writable(&path)?;
         m.resource.write(&rel, data).await.map_err(|e| at(e, &path))
     }
 
     async fn append(&self, path: &str, data: ByteSource) -> Result<()> {
-        let path = normalize_path(path);
+        let path = self.locate(path, true)?;
         let (m, rel) = self.writable(&path)?;
         m.resource
             .append(&rel, data)
@@ -475,7 +498,7 @@ impl Vfs for Router {
     }
 
     async fn mkdir(&self, path: &str, parents: bool) -> Result<()> {
-        let path = normalize_path(path);
+        let path = self.locate(path, false)?;
         if !parents {
             if self.is_virtual_dir(&path) || self.mounts.iter().any(|m| m.prefix == path) {
                 return Err(Error::at(ErrorKind::AlreadyExists, path));
@@ -491,7 +514,8 @@ impl Vfs for Router {
                 Ok(s) if s.is_dir() => continue,
                 Ok(_) => return Err(Error::at(ErrorKind::NotADirectory, cur)),
                 Err(e) if e.kind == ErrorKind::NotFound => {
-                    let (m, rel) = self.writable(&cur)?;
+                    let at_path = self.locate(&cur, false)?;
+                    let (m, rel) = self.writable(&at_path)?;
                     match m.resource.mkdir(&rel).await {
                         Ok(()) => {}
                         Err(e) if e.kind == ErrorKind::AlreadyExists => {}
@@ -505,13 +529,13 @@ impl Vfs for Router {
     }
 
     async fn unlink(&self, path: &str) -> Result<()> {
-        let path = normalize_path(path);
+        let path = self.locate(path, false)?;
         let (m, rel) = self.writable(&path)?;
         m.resource.unlink(&rel).await.map_err(|e| at(e, &path))
     }
 
     async fn rmdir(&self, path: &str) -> Result<()> {
-        let path = normalize_path(path);
+        let path = self.locate(path, false)?;
         if self.mounts.iter().any(|m| m.prefix == path) {
             return Err(Error::at(ErrorKind::PermissionDenied, path));
         }
@@ -520,7 +544,7 @@ impl Vfs for Router {
     }
 
     async fn rename(&self, from: &str, to: &str) -> Result<()> {
-        let (from, to) = (normalize_path(from), normalize_path(to));
+        let (from, to) = (self.locate(from, false)?, self.locate(to, false)?);
         let (mf, rf) = self.writable(&from)?;
         let (mt, rt) = self.writable(&to)?;
         if mf.prefix == mt.prefix {
@@ -532,7 +556,7 @@ impl Vfs for Router {
     }
 
     async fn chmod(&self, path: &str, mode: u32) -> Result<()> {
-        let path = normalize_path(path);
+        let path = self.locate(path, true)?;
         let (m, rel) = self.writable(&path)?;
         m.resource
             .chmod(&rel, mode & 0o7777)
@@ -541,7 +565,7 @@ impl Vfs for Router {
     }
 
     async fn set_modified(&self, path: &str, time: std::time::SystemTime) -> Result<()> {
-        let path = normalize_path(path);
+        let path = self.locate(path, true)?;
         let (m, rel) = self.writable(&path)?;
         m.resource
             .set_modified(&rel, time)
@@ -550,7 +574,7 @@ impl Vfs for Router {
     }
 
     async fn prefetch_tree(&self, path: &str, contents: bool) -> Result<()> {
-        let path = normalize_path(path);
+        let path = self.locate(path, true)?;
         match self.resolve(&path) {
             Some((m, rel)) => m
                 .resource

@@ -26,6 +26,9 @@ impl Builtin for Cd {
         io: &Io,
     ) -> ExecResult {
         let mut args = argv.get(1..).unwrap_or_default();
+        // `-P`: the new directory with its symlinks resolved (the last of
+        // `-L`/`-P` wins, as bash's)
+        let mut physical = false;
         // options (-L, -P, -e, -@, grouped) up to `--` or the first operand
         while let Some(a) = args.first() {
             if a == "--" {
@@ -42,6 +45,13 @@ impl Builtin for Cd {
                 ))
                 .await;
                 return Ok(2);
+            }
+            for c in a[1..].chars() {
+                match c {
+                    'P' => physical = true,
+                    'L' => physical = false,
+                    _ => {}
+                }
             }
             args = &args[1..];
         }
@@ -62,6 +72,11 @@ impl Builtin for Cd {
         let path = mirage_types::join_path(&st.cwd, &target);
         match interp.vfs.stat(&path).await {
             Ok(s) if s.is_dir() => {
+                let path = if physical {
+                    interp.vfs.realpath(&path).await.unwrap_or(path)
+                } else {
+                    path
+                };
                 let old = std::mem::replace(&mut st.cwd, path.clone());
                 st.set_exported("OLDPWD", old);
                 st.set_exported("PWD", path);

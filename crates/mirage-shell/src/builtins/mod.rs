@@ -266,7 +266,7 @@ pub async fn run_source_named(
     if traced {
         st.trace.level += 1;
     }
-    let r = Box::pin(run_parsed(interp, src, st, io)).await;
+    let r = Box::pin(run_parsed(interp, what, src, st, io)).await;
     if traced {
         st.trace.level -= 1;
     }
@@ -277,10 +277,30 @@ pub async fn run_source_named(
     r
 }
 
-async fn run_parsed(interp: &Interp, src: &str, st: &mut ShellState, io: &Io) -> ExecResult {
+async fn run_parsed(
+    interp: &Interp,
+    what: &str,
+    src: &str,
+    st: &mut ShellState,
+    io: &Io,
+) -> ExecResult {
     let (status, error) = crate::alias::run_input(interp, src, st, io).await?;
     if let Some(e) = error {
-        io.err(&format!("{}eval: {e}\n", st.diag())).await;
+        if what == "eval" && !st.interactive {
+            // bash 5.2: `bash: eval: line N: MESSAGE`, then the line with
+            // an unexpected token, N counted from the `eval` command's line
+            let line = st.line_base.saturating_add(u32::try_from(e.line.max(1)).unwrap_or(1));
+            let head = format!("{}: eval: line {line}: ", st.script_name);
+            let mut msg = format!("{head}{e}\n");
+            if e.message.starts_with("syntax error near")
+                && let Some(text) = src.split('\n').nth(e.line.max(1) - 1)
+            {
+                msg.push_str(&format!("{head}`{text}'\n"));
+            }
+            io.err(&msg).await;
+        } else {
+            io.err(&format!("{}eval: {e}\n", st.diag())).await;
+        }
         return Ok(2);
     }
     Ok(status)

@@ -1,4 +1,4 @@
-//! `pwd`: prints the session's current directory.
+//! `pwd [-LP]`: prints the session's current directory.
 
 use async_trait::async_trait;
 use mirage_types::bytestr;
@@ -7,7 +7,10 @@ use super::{Builtin, out};
 use crate::exec::{ExecResult, Interp, Io};
 use crate::state::ShellState;
 
-/// `pwd`: prints the session's current directory.
+/// `pwd [-LP]`: prints the session's current directory, as bash 5.2's
+/// builtin: `-L` (the default) the logical path the session went through,
+/// `-P` the same directory with every symlink resolved (the last of the
+/// two wins).
 pub struct Pwd;
 
 #[async_trait]
@@ -18,12 +21,45 @@ impl Builtin for Pwd {
 
     async fn run(
         &self,
-        _interp: &Interp,
-        _argv: &[String],
+        interp: &Interp,
+        argv: &[String],
         st: &mut ShellState,
         io: &Io,
     ) -> ExecResult {
-        out(io, &bytestr::encode(&format!("{}\n", st.cwd))).await?;
+        let mut physical = false;
+        for a in argv.get(1..).unwrap_or_default() {
+            if a == "--" {
+                break;
+            }
+            if a.len() < 2 || !a.starts_with('-') {
+                // bash ignores operands
+                break;
+            }
+            for c in a[1..].chars() {
+                match c {
+                    'P' => physical = true,
+                    'L' => physical = false,
+                    bad => {
+                        io.err(&format!(
+                            "{}pwd: -{bad}: invalid option\npwd: usage: pwd [-LP]\n",
+                            st.diag()
+                        ))
+                        .await;
+                        return Ok(2);
+                    }
+                }
+            }
+        }
+        let dir = if physical {
+            interp
+                .vfs
+                .realpath(&st.cwd)
+                .await
+                .unwrap_or_else(|_| st.cwd.clone())
+        } else {
+            st.cwd.clone()
+        };
+        out(io, &bytestr::encode(&format!("{dir}\n"))).await?;
         Ok(0)
     }
 }
