@@ -28,7 +28,7 @@ impl Builtin for Help {
 
     async fn run(
         &self,
-        _interp: &Interp,
+        interp: &Interp,
         argv: &[String],
         st: &mut ShellState,
         io: &Io,
@@ -49,7 +49,9 @@ impl Builtin for Help {
         }
         let patterns = opts.rest();
         if patterns.is_empty() {
-            out(io, listing().as_bytes()).await?;
+            let mut text = listing();
+            text.push_str(&command_listing(&interp.host.command_names()));
+            out(io, text.as_bytes()).await?;
             return Ok(0);
         }
         let mut text = String::new();
@@ -133,6 +135,47 @@ fn listing() -> String {
             Some(right) => s.push_str(&format!("{left:<40} {}\n", cut(right.1, 36))),
             None => s.push_str(&format!("{left}\n")),
         }
+    }
+    s
+}
+
+/// What `help` adds after bash's list: Mirage's commands (the workspace's
+/// commands that are not shell builtins), in columns filled down to 80
+/// characters as `ls -C` fills them. Bash lists only its builtins, since
+/// its other commands are programs on `PATH`; in Mirage every command is
+/// built in, so `help` names them too (issue 8: "`help` lists the
+/// builtins and commands"; see docs/decisions.md).
+fn command_listing(names: &[String]) -> String {
+    let builtin: std::collections::HashSet<&str> = topics().map(|t| t.0).collect();
+    let mut names: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !builtin.contains(n))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "\nMirage commands (`NAME --help' or `man NAME' describes one):\n\n",
+    );
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(1) + 2;
+    let cols = (80 / width).max(1);
+    let rows = names.len().div_ceil(cols);
+    for r in 0..rows {
+        let mut line = String::from(" ");
+        for c in 0..cols {
+            if let Some(n) = names.get(c * rows + r) {
+                if c + 1 < cols && names.get((c + 1) * rows + r).is_some() {
+                    line.push_str(&format!("{n:<width$}"));
+                } else {
+                    line.push_str(n);
+                }
+            }
+        }
+        s.push_str(line.trim_end());
+        s.push('\n');
     }
     s
 }
@@ -223,4 +266,34 @@ pub(crate) fn topics() -> impl Iterator<Item = (&'static str, &'static str, &'st
         let mut f = l.splitn(3, " -- ");
         Some((f.next()?, f.next()?, f.next()?))
     })
+}
+
+#[cfg(test)]
+mod command_listing_tests {
+    use super::command_listing;
+
+    #[test]
+    fn lists_the_commands_that_are_not_builtins_in_columns_filled_down() {
+        let names: Vec<String> = ["grep", "echo", "awk", "cat", "cd", "zcat"]
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect();
+        let text = command_listing(&names);
+        let body: Vec<&str> = text.lines().skip(3).collect();
+        // echo and cd are builtins; 4 names of width 4+2 fit in one row
+        assert_eq!(body, [" awk   cat   grep  zcat"]);
+        assert!(text.starts_with("\nMirage commands"));
+        assert_eq!(command_listing(&[]), "");
+    }
+
+    #[test]
+    fn a_long_list_fills_columns_top_to_bottom() {
+        let names: Vec<String> = (0..30).map(|i| format!("command{i:02}")).collect();
+        let text = command_listing(&names);
+        let body: Vec<&str> = text.lines().skip(3).collect();
+        // width 9+2 = 11 → 7 columns, 5 rows; the first column is 00..04
+        assert_eq!(body.len(), 5);
+        assert!(body[0].starts_with(" command00  command05"), "{:?}", body[0]);
+        assert!(body.iter().all(|l| l.chars().count() <= 80));
+    }
 }
