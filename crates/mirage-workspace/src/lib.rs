@@ -383,6 +383,13 @@ impl Workspace {
         self.inner.router.clone()
     }
 
+    /// The paths that change through this workspace, as they change
+    /// ([`Router::changes`]): what a FUSE mount needs to keep the kernel's
+    /// caches true to writes made through the shell or the API.
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.inner.router.changes()
+    }
+
     /// The mount table.
     pub fn mounts(&self) -> Vec<MountInfo> {
         self.inner.router.mounts()

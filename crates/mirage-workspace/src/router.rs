@@ -58,6 +58,8 @@ impl Mount {
 pub struct Router {
     /// Mounts, longest prefix first.
     mounts: Vec<Mount>,
+    /// Every change that went through, as its virtual path ([`Router::changes`]).
+    changes: tokio::sync::broadcast::Sender<String>,
 }
 
 impl Router {
@@ -81,7 +83,35 @@ impl Router {
                 ));
             }
         }
-        Ok(Router { mounts })
+        let (changes, _) = tokio::sync::broadcast::channel(CHANGE_FEED_DEPTH);
+        Ok(Router { mounts, changes })
+    }
+
+    /// A feed of the virtual paths that changed through this router: after
+    /// every successful write, append, mkdir, unlink, rmdir, symlink,
+    /// chmod and time change, the path (the path the change really
+    /// landed on, links followed); after a rename, both paths. A FUSE
+    /// mount uses it to drop the kernel's cached attributes and pages at
+    /// once. A receiver that falls more than 4,096 changes behind gets
+    /// `Lagged` and should drop everything it caches. Costs nothing while
+    /// nobody listens.
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.changes.subscribe()
+    }
+
+    /// Tells the listeners of [`Router::changes`] that `path` changed.
+    fn changed(&self, path: &str) {
+        if self.changes.receiver_count() > 0 {
+            let _ = self.changes.send(path.to_string());
+        }
+    }
+
+    /// Runs `r`'s change and, when it succeeded, reports `path` changed.
+    fn report<T>(&self, path: &str, r: Result<T>) -> Result<T> {
+        if r.is_ok() {
+            self.changed(path);
+        }
+        r
     }
 
     /// The mount owning `path` (longest prefix) and the resource path.
@@ -273,6 +303,9 @@ impl Router {
     }
 }
 
+/// How many changes [`Router::changes`] keeps for a slow listener.
+const CHANGE_FEED_DEPTH: usize = 4096;
+
 fn at(e: Error, path: &str) -> Error {
     e.with_path(path)
 }
@@ -369,10 +402,12 @@ impl Vfs for Router {
             return Err(Error::at(ErrorKind::AlreadyExists, path));
         }
         let (m, rel) = self.writable(&path)?;
-        m.resource
+        let r = m
+            .resource
             .symlink(target, &rel)
             .await
-            .map_err(|e| at(e, &path))
+            .map_err(|e| at(e, &path));
+        self.report(&path, r)
     }
 
     async fn realpath(&self, path: &str) -> Result<String> {
@@ -485,16 +520,19 @@ impl Vfs for Router {
     async fn write(&self, path: &str, data: ByteSource) -> Result<()> {
         let path = self.locate(path, true)?;
         let (m, rel) = self.writable(&path)?;
-        m.resource.write(&rel, data).await.map_err(|e| at(e, &path))
+        let r = m.resource.write(&rel, data).await.map_err(|e| at(e, &path));
+        self.report(&path, r)
     }
 
     async fn append(&self, path: &str, data: ByteSource) -> Result<()> {
         let path = self.locate(path, true)?;
         let (m, rel) = self.writable(&path)?;
-        m.resource
+        let r = m
+            .resource
             .append(&rel, data)
             .await
-            .map_err(|e| at(e, &path))
+            .map_err(|e| at(e, &path));
+        self.report(&path, r)
     }
 
     async fn mkdir(&self, path: &str, parents: bool) -> Result<()> {
@@ -504,7 +542,8 @@ impl Vfs for Router {
                 return Err(Error::at(ErrorKind::AlreadyExists, path));
             }
             let (m, rel) = self.writable(&path)?;
-            return m.resource.mkdir(&rel).await.map_err(|e| at(e, &path));
+            let r = m.resource.mkdir(&rel).await.map_err(|e| at(e, &path));
+            return self.report(&path, r);
         }
         let mut cur = String::new();
         for comp in path.split('/').filter(|c| !c.is_empty()) {
@@ -517,7 +556,7 @@ impl Vfs for Router {
                     let at_path = self.locate(&cur, false)?;
                     let (m, rel) = self.writable(&at_path)?;
                     match m.resource.mkdir(&rel).await {
-                        Ok(()) => {}
+                        Ok(()) => self.changed(&at_path),
                         Err(e) if e.kind == ErrorKind::AlreadyExists => {}
                         Err(e) => return Err(at(e, &cur)),
                     }
@@ -531,7 +570,8 @@ impl Vfs for Router {
     async fn unlink(&self, path: &str) -> Result<()> {
         let path = self.locate(path, false)?;
         let (m, rel) = self.writable(&path)?;
-        m.resource.unlink(&rel).await.map_err(|e| at(e, &path))
+        let r = m.resource.unlink(&rel).await.map_err(|e| at(e, &path));
+        self.report(&path, r)
     }
 
     async fn rmdir(&self, path: &str) -> Result<()> {
@@ -540,7 +580,8 @@ impl Vfs for Router {
             return Err(Error::at(ErrorKind::PermissionDenied, path));
         }
         let (m, rel) = self.writable(&path)?;
-        m.resource.rmdir(&rel).await.map_err(|e| at(e, &path))
+        let r = m.resource.rmdir(&rel).await.map_err(|e| at(e, &path));
+        self.report(&path, r)
     }
 
     async fn rename(&self, from: &str, to: &str) -> Result<()> {
@@ -548,7 +589,12 @@ impl Vfs for Router {
         let (mf, rf) = self.writable(&from)?;
         let (mt, rt) = self.writable(&to)?;
         if mf.prefix == mt.prefix {
-            return mf.resource.rename(&rf, &rt).await.map_err(|e| at(e, &from));
+            let r = mf.resource.rename(&rf, &rt).await.map_err(|e| at(e, &from));
+            if r.is_ok() {
+                self.changed(&from);
+                self.changed(&to);
+            }
+            return r;
         }
         // across mounts: copy, then delete the source
         self.copy_tree(&from, &to).await?;
@@ -558,19 +604,23 @@ impl Vfs for Router {
     async fn chmod(&self, path: &str, mode: u32) -> Result<()> {
         let path = self.locate(path, true)?;
         let (m, rel) = self.writable(&path)?;
-        m.resource
+        let r = m
+            .resource
             .chmod(&rel, mode & 0o7777)
             .await
-            .map_err(|e| at(e, &path))
+            .map_err(|e| at(e, &path));
+        self.report(&path, r)
     }
 
     async fn set_modified(&self, path: &str, time: std::time::SystemTime) -> Result<()> {
         let path = self.locate(path, true)?;
         let (m, rel) = self.writable(&path)?;
-        m.resource
+        let r = m
+            .resource
             .set_modified(&rel, time)
             .await
-            .map_err(|e| at(e, &path))
+            .map_err(|e| at(e, &path));
+        self.report(&path, r)
     }
 
     async fn prefetch_tree(&self, path: &str, contents: bool) -> Result<()> {

@@ -1,0 +1,272 @@
+//! Mirage over FUSE: any program on the host (git, python, a compiler, an
+//! editor) sees a [`Workspace`] — its whole tree or one subtree — as a real
+//! directory.
+//!
+//! Every operation goes through the workspace's router, so mount modes,
+//! the cache and (later) policy apply exactly as in the shell: a write to
+//! a `read` mount fails with `EROFS`, a missing path with `ENOENT`, and
+//! every error kind maps to its errno through the one table,
+//! [`mirage_types::ErrorKind::errno`].
+//!
+//! - **Concurrency:** requests are answered on the tokio runtime the mount
+//!   was made on, each in its own task: a slow S3 read never holds up an
+//!   `ls` of a RAM mount.
+//! - **Reads** go through a sequential reader per open file, re-opened
+//!   with a range read when the offset jumps: a small read never fetches
+//!   the whole object from a resource with range reads.
+//! - **Writes** are staged per open file and committed in one
+//!   [`Vfs::write`] at `flush` (`close(2)`), `fsync` or `release`, so the
+//!   resource sees one atomic replace: a writer that dies leaves the old
+//!   bytes. `O_TRUNC` is taken atomically (`FUSE_ATOMIC_O_TRUNC`).
+//! - **Caches:** the kernel keeps attributes and entries for
+//!   [`FuseOptions::ttl`], and every change made through the workspace
+//!   (the shell, the API, this mount) drops the kernel's cached attributes
+//!   and pages for that path at once ([`Workspace::changes`]).
+//! - `rename` across mounts answers `EXDEV`, as the kernel expects between
+//!   file systems (`mv` then copies); hard links, special files and
+//!   extended attributes answer `ENOSYS`/`EOPNOTSUPP`.
+#![deny(missing_docs)]
+
+mod fs;
+mod inodes;
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use fuser::{Config, INodeNo, MountOption, SessionACL};
+use mirage_types::{Error, ErrorKind, Result, normalize_path};
+use mirage_workspace::Workspace;
+
+/// How a workspace is mounted.
+#[derive(Debug, Clone)]
+pub struct FuseOptions {
+    /// Refuse every change with `EROFS`, whatever the mounts' own modes
+    /// (`mirage mount --read-only`); the kernel mount is read-only too.
+    pub read_only: bool,
+    /// The virtual directory shown as the mount's root: `/` for the whole
+    /// workspace, or a mount prefix (`/data`) for one mount.
+    pub root: String,
+    /// How long the kernel may keep attributes and directory entries
+    /// without asking again. Changes made through the workspace drop
+    /// them at once anyway; the TTL bounds how stale a change made
+    /// outside Mirage (a host edit under a disk mount) can look.
+    pub ttl: Duration,
+    /// The source name the host's mount table shows (`mirage`).
+    pub fs_name: String,
+    /// Request threads reading from `/dev/fuse` (answers run on tokio).
+    pub threads: usize,
+    /// Let other users than the one who mounted see the tree
+    /// (`allow_other`; needs `user_allow_other` in `/etc/fuse.conf` for
+    /// a user other than root).
+    pub allow_other: bool,
+}
+
+impl Default for FuseOptions {
+    fn default() -> Self {
+        FuseOptions {
+            read_only: false,
+            root: "/".to_string(),
+            ttl: Duration::from_secs(1),
+            fs_name: "mirage".to_string(),
+            threads: 2,
+            allow_other: false,
+        }
+    }
+}
+
+/// A mounted workspace. Dropping it (or [`FuseMount::unmount`]) unmounts.
+pub struct FuseMount {
+    session: Option<fuser::BackgroundSession>,
+    mountpoint: PathBuf,
+    invalidator: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for FuseMount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FuseMount")
+            .field("mountpoint", &self.mountpoint)
+            .finish()
+    }
+}
+
+impl FuseMount {
+    /// The host directory the tree is mounted on.
+    pub fn mountpoint(&self) -> &Path {
+        &self.mountpoint
+    }
+
+    /// Unmounts and waits for the request threads to end. Errors: the
+    /// kernel refused to unmount (a process still has the tree busy; the
+    /// mount is then detached lazily).
+    pub fn unmount(mut self) -> Result<()> {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> Result<()> {
+        if let Some(t) = self.invalidator.take() {
+            t.abort();
+        }
+        if let Some(s) = self.session.take() {
+            s.umount_and_join().map_err(|e| {
+                let _ = detach(&self.mountpoint);
+                Error::msg(
+                    ErrorKind::Io,
+                    format!("{}: cannot unmount: {e}", self.mountpoint.display()),
+                )
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for FuseMount {
+    fn drop(&mut self) {
+        if let Err(e) = self.stop() {
+            tracing::warn!(error = %e, "fuse: unmount at drop failed");
+        }
+    }
+}
+
+/// Whether FUSE can be used here: `/dev/fuse` opens for reading and
+/// writing. Errors: why not, in words a user can act on.
+pub fn fuse_available() -> std::result::Result<(), String> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/fuse")
+        .map(|_| ())
+        .map_err(|e| format!("/dev/fuse cannot be opened ({e}); FUSE needs the fuse kernel module and, here, root"))
+}
+
+/// Detects a stale mount left at `mountpoint` by a process that was
+/// killed (`stat` fails with `ENOTCONN`, "Transport endpoint is not
+/// connected") and detaches it (`umount2(MNT_DETACH)`). Answers whether
+/// one was cleaned. Errors: the detach failed.
+pub fn clean_stale_mount(mountpoint: &Path) -> Result<bool> {
+    match std::fs::metadata(mountpoint) {
+        Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {
+            detach(mountpoint)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+fn detach(mountpoint: &Path) -> Result<()> {
+    let c = std::ffi::CString::new(mountpoint.as_os_str().as_bytes())
+        .map_err(|_| Error::at(ErrorKind::InvalidInput, mountpoint.display().to_string()))?;
+    // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
+    let rc = unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(Error::from(std::io::Error::last_os_error())
+            .with_path(mountpoint.display().to_string()))
+    }
+}
+
+/// Mounts `ws` (its tree below `opts.root`) at `mountpoint`, which must be
+/// an existing empty directory; a stale mount left there by a killed
+/// process is cleaned first. Must be called inside a tokio runtime (the
+/// requests are answered on it) that is multi-threaded, or the caller must
+/// not block it while the mount is used.
+///
+/// Errors: `/dev/fuse` cannot be opened, the mount point is missing or
+/// not a directory, `opts.root` is not a directory of the workspace, or
+/// the kernel refused the mount.
+pub async fn mount(ws: &Workspace, mountpoint: &Path, opts: FuseOptions) -> Result<FuseMount> {
+    fuse_available().map_err(|m| Error::msg(ErrorKind::Unsupported, m))?;
+    clean_stale_mount(mountpoint)?;
+    let mountpoint = std::fs::canonicalize(mountpoint)
+        .map_err(|e| Error::from(e).with_path(mountpoint.display().to_string()))?;
+    if !mountpoint.is_dir() {
+        return Err(Error::at(
+            ErrorKind::NotADirectory,
+            mountpoint.display().to_string(),
+        ));
+    }
+    let root = normalize_path(&opts.root);
+    let vfs = ws.vfs();
+    let st = vfs.stat(&root).await?;
+    if !st.is_dir() {
+        return Err(Error::at(ErrorKind::NotADirectory, root));
+    }
+    let rt = tokio::runtime::Handle::current();
+    let fs = fs::MirageFs::new(
+        vfs,
+        rt.clone(),
+        fs::Settings {
+            read_only: opts.read_only,
+            ttl: opts.ttl,
+            mountpoint: mountpoint.clone(),
+            root: root.clone(),
+        },
+    );
+    let shared = fs.shared.clone();
+    let mut options = vec![
+        MountOption::FSName(opts.fs_name.clone()),
+        MountOption::Subtype("mirage".to_string()),
+        MountOption::NoDev,
+        MountOption::NoSuid,
+    ];
+    options.push(if opts.read_only {
+        MountOption::RO
+    } else {
+        MountOption::RW
+    });
+    let mut config = Config::default();
+    config.mount_options = options;
+    config.n_threads = Some(opts.threads.max(1));
+    config.clone_fd = opts.threads > 1;
+    if opts.allow_other {
+        config.acl = SessionACL::All;
+    }
+    let mp = mountpoint.clone();
+    let session = tokio::task::spawn_blocking(move || fuser::spawn_mount(fs, &mp, &config))
+        .await
+        .map_err(|e| Error::msg(ErrorKind::Io, format!("fuse: mount task failed: {e}")))?
+        .map_err(|e| Error::from(e).with_path(mountpoint.display().to_string()))?;
+    // Changes made through the workspace drop what the kernel caches.
+    let notifier = session.notifier();
+    let mut changes = ws.changes();
+    let invalidator = rt.spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            let path = match changes.recv().await {
+                Ok(p) => p,
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return,
+            };
+            let (ino, parent) = {
+                let t = fs::lock_inodes(&shared);
+                let parent_path = match path.rfind('/') {
+                    Some(0) | None => "/".to_string(),
+                    Some(i) => path[..i].to_string(),
+                };
+                (t.known(&path), t.known(&parent_path))
+            };
+            let n = notifier.clone();
+            let name = path.rsplit('/').next().unwrap_or("").to_string();
+            // The notifier writes to /dev/fuse and may wait on the kernel:
+            // keep it off the runtime's workers.
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Some(i) = ino {
+                    let _ = n.inval_inode(INodeNo(i), 0, 0);
+                }
+                if let Some(p) = parent {
+                    let raw = mirage_types::bytestr::encode(&name).into_owned();
+                    let _ = n.inval_entry(INodeNo(p), OsStr::from_bytes(&raw));
+                    let _ = n.inval_inode(INodeNo(p), 0, 0);
+                }
+            })
+            .await;
+        }
+    });
+    Ok(FuseMount {
+        session: Some(session),
+        mountpoint,
+        invalidator: Some(invalidator),
+    })
+}
