@@ -383,6 +383,25 @@ impl Workspace {
         self.inner.router.clone()
     }
 
+    /// How long a cache outside the workspace (the kernel's, under FUSE)
+    /// may keep what it learnt of `path` (attributes, entries) without
+    /// asking again, following the cache policy of the mount that holds
+    /// it: a cached (remote) mount under `read: fresh` or `read: off`
+    /// answers zero (every stat reaches the workspace, which revalidates);
+    /// under `read: bounded` its `ttl`. `None` for a mount without a
+    /// cache (RAM, disk): the caller picks (changes made through the
+    /// workspace are announced by [`Workspace::changes`] anyway).
+    pub fn cache_ttl(&self, path: &str) -> Option<std::time::Duration> {
+        let m = self.inner.router.mount_of(path)?;
+        let (_, cache) = self.inner.caches.iter().find(|(p, _)| *p == m.prefix)?;
+        Some(match cache.policy().read {
+            mirage_recall::ReadPolicy::Bounded(t) => t,
+            mirage_recall::ReadPolicy::Fresh | mirage_recall::ReadPolicy::Off => {
+                std::time::Duration::ZERO
+            }
+        })
+    }
+
     /// The paths that change through this workspace, as they change
     /// ([`Router::changes`]): what a FUSE mount needs to keep the kernel's
     /// caches true to writes made through the shell or the API.

@@ -598,3 +598,26 @@ async fn head_and_tail_of_a_large_file_are_ranged_reads() {
     assert_eq!(remote.count("read"), 0, "no command read the whole file");
     assert!(remote.count("ranged_read") >= 5);
 }
+
+#[tokio::test]
+async fn cache_ttl_follows_the_mount_policy() {
+    let remote = Remote::new();
+    let bounded = ws(
+        &remote,
+        policy(
+            ReadPolicy::Bounded(Duration::from_secs(42)),
+            WritePolicy::Unconditional,
+        ),
+    );
+    assert_eq!(bounded.cache_ttl("/r/a.txt"), Some(Duration::from_secs(42)));
+    for read in [ReadPolicy::Fresh, ReadPolicy::Off] {
+        let w = ws(&remote, policy(read, WritePolicy::Unconditional));
+        assert_eq!(w.cache_ttl("/r/x"), Some(Duration::ZERO), "{read:?}");
+    }
+    let local = Workspace::builder()
+        .mount("/m", Arc::new(RamResource::new()), MountMode::Write)
+        .build()
+        .unwrap();
+    assert_eq!(local.cache_ttl("/m/x"), None, "a mount without a cache");
+    assert_eq!(local.cache_ttl("/elsewhere"), None);
+}
