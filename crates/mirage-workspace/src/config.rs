@@ -142,6 +142,55 @@ pub struct MountConfig {
     /// object changed since).
     #[serde(default)]
     pub write: Option<String>,
+    /// How the mount is shown to the host (the model product's
+    /// `backend`): `workspace` (the default: only inside Mirage), `fuse`
+    /// (the daemon also mounts this mount's subtree, rooted at its
+    /// prefix, with FUSE at `mountpoint` when the workspace is created,
+    /// and unmounts it at delete, close and shutdown) or `fskit`/`nfs`
+    /// (the model's macOS and NFS kernel mounts: refused as unsupported
+    /// by [`WorkspaceConfig::kernel_mounts`]).
+    #[serde(default, skip_serializing_if = "MountBackend::is_workspace")]
+    pub backend: MountBackend,
+    /// The host directory a `backend: fuse` mount appears at: an existing
+    /// directory, absolute (the CLI makes a relative one absolute against
+    /// its current directory). Unset: the daemon makes a fresh directory
+    /// under the system's temp directory, as the model product does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mountpoint: Option<String>,
+}
+
+/// How a mount is shown to the host (`backend:` of a mount block; the
+/// model product's `MountBackend`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MountBackend {
+    /// Only inside Mirage's own filesystem (shell, API): nothing is
+    /// registered with the kernel.
+    #[default]
+    Workspace,
+    /// Also a FUSE mount of the mount's subtree at `mountpoint`
+    /// (`mirage-fuse`; Linux, `/dev/fuse`).
+    Fuse,
+    /// The model product's macOS FSKit mount: not supported here.
+    Fskit,
+    /// The model product's NFS mount: not supported here.
+    Nfs,
+}
+
+impl MountBackend {
+    /// Whether this is the default `workspace` backend.
+    pub fn is_workspace(&self) -> bool {
+        *self == MountBackend::Workspace
+    }
+    /// The word the config spells it with.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MountBackend::Workspace => "workspace",
+            MountBackend::Fuse => "fuse",
+            MountBackend::Fskit => "fskit",
+            MountBackend::Nfs => "nfs",
+        }
+    }
 }
 
 /// Replaces `${VAR}` with environment values via `lookup`; names every
@@ -241,6 +290,44 @@ impl WorkspaceConfig {
         }
         *self = Self::from_json_value(v)?;
         Ok(())
+    }
+
+    /// The mounts to show to the host with FUSE (the model product's
+    /// `kernel_mounts()`): mount prefix → its `mountpoint` (`None`: the
+    /// caller picks a fresh directory), for every mount whose `backend`
+    /// is `fuse`, in prefix order. Mounts on the default `workspace`
+    /// backend are absent. Errors (`Unsupported`): a mount asks for
+    /// `fskit` or `nfs`, which this build cannot serve (the message
+    /// names the prefix and the backend); (`InvalidInput`) a relative
+    /// `mountpoint`.
+    pub fn kernel_mounts(&self) -> Result<Vec<(String, Option<String>)>> {
+        let mut out = Vec::new();
+        for (prefix, m) in &self.mounts {
+            match m.backend {
+                MountBackend::Workspace => {}
+                MountBackend::Fuse => {
+                    if let Some(mp) = &m.mountpoint
+                        && !mp.starts_with('/')
+                    {
+                        return Err(Error::msg(
+                            ErrorKind::InvalidInput,
+                            format!("mounts.{prefix}.mountpoint: '{mp}' must be an absolute path"),
+                        ));
+                    }
+                    out.push((prefix.clone(), m.mountpoint.clone()));
+                }
+                b @ (MountBackend::Fskit | MountBackend::Nfs) => {
+                    return Err(Error::msg(
+                        ErrorKind::Unsupported,
+                        format!(
+                            "mounts.{prefix}.backend: '{}' is unsupported here (only 'workspace' and 'fuse')",
+                            b.as_str()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The JSON Schema of the config document.
@@ -404,6 +491,43 @@ mod tests {
             back.mounts["/s3"].config["aws_secret_access_key"],
             "from-AWS_SECRET_ACCESS_KEY"
         );
+    }
+
+    #[test]
+    fn kernel_mounts_of_the_backend_keys() {
+        let c = WorkspaceConfig::from_yaml(
+            "mounts:\n  /data: {vfs: ram, backend: fuse, mountpoint: /mnt/d}\n  \
+             /b: {vfs: ram, backend: workspace}\n  /c: {vfs: ram, backend: fuse}\n  /e: {vfs: ram}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.kernel_mounts().unwrap(),
+            vec![
+                ("/c".to_string(), None),
+                ("/data".to_string(), Some("/mnt/d".to_string()))
+            ]
+        );
+        // the default backend is not written back
+        let v = serde_json::to_value(&c).unwrap();
+        assert!(v["mounts"]["/e"].get("backend").is_none(), "{v}");
+        assert_eq!(v["mounts"]["/data"]["backend"], "fuse");
+        let c = WorkspaceConfig::from_yaml("mounts:\n  /m: {vfs: ram, backend: fskit}\n").unwrap();
+        let e = c.kernel_mounts().unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Unsupported);
+        assert!(e.to_string().contains("'fskit' is unsupported"), "{e}");
+        let c = WorkspaceConfig::from_yaml(
+            "mounts:\n  /m: {vfs: ram, backend: fuse, mountpoint: rel}\n",
+        )
+        .unwrap();
+        assert!(
+            c.kernel_mounts()
+                .unwrap_err()
+                .to_string()
+                .contains("absolute")
+        );
+        let e =
+            WorkspaceConfig::from_yaml("mounts:\n  /m: {vfs: ram, backend: kernel}\n").unwrap_err();
+        assert!(e.to_string().contains("kernel"), "{e}");
     }
 
     #[test]
