@@ -21,6 +21,13 @@
 //! | `s3_grep_warm` | the same, again on the same workspace (`read: bounded, ttl: 600`) | the same |
 //! | `daemon_rps` | 16 clients × 500 `POST /v1/workspaces/{id}/shell` `{"command":"echo hi"}` to the release `mirage daemon run` on loopback: lines per second (`value`, unit `lines/s`) | none |
 //! | `daemon_p99_ms` | the same run's 99th-percentile latency per call (`ours_ms`) | none |
+//! | `fuse_read` | a RAM workspace mounted with FUSE: sequential read with a 1 MiB buffer (`value`: MB/s through FUSE); GNU column: the same file on /dev/shm | one 1 GiB file |
+//! | `fuse_small` | `stat` + read of each file through FUSE, against the same on /dev/shm | the 2,000 files of `grep_r` |
+//! | `fuse_git` | `git status` on a clone of this repository copied (`cp -a`) into the FUSE mount, against the clone on /dev/shm | this repository |
+//!
+//! The FUSE rows ([`crate::bench_fuse`], which says how the caches are made
+//! fair) are skipped, with the reason in a note, when `/dev/fuse` cannot be
+//! opened; the GNU column is then the host's tmpfs, not GNU tools.
 //!
 //! The daemon rows run [`crate::loadtest`] once (no GNU side); the run
 //! fails the rows if any request failed.
@@ -59,7 +66,8 @@ pub struct Args {
     #[arg(long, default_value_t = 7)]
     runs: usize,
     /// Only these workloads (comma-separated: echo,grep_r,cat_wc,sort_k,find,loop,
-    /// tar_gz,s3_grep_cold,s3_grep_warm,daemon_rps,daemon_p99_ms).
+    /// tar_gz,s3_grep_cold,s3_grep_warm,daemon_rps,daemon_p99_ms,fuse_read,
+    /// fuse_small,fuse_git); `fuse` selects the three FUSE rows.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Skip the GNU side.
@@ -133,6 +141,7 @@ fn workload_names() -> Vec<&'static str> {
     v.extend_from_slice(&SCRIPT_WORKLOADS[2..]);
     v.extend_from_slice(&S3_WORKLOADS);
     v.extend_from_slice(&DAEMON_WORKLOADS);
+    v.extend_from_slice(&crate::bench_fuse::WORKLOADS);
     v
 }
 const N_FILES: usize = 2000;
@@ -210,9 +219,9 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 // ---------------------------------------------------------------- data ---
 
 /// A deterministic pseudo-random generator (no dependency needed).
-struct Lcg(u64);
+pub(crate) struct Lcg(pub(crate) u64);
 impl Lcg {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
@@ -556,13 +565,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         all.clone()
     } else {
         for w in &args.only {
-            if !all.contains(&w.as_str()) {
+            if w != "fuse" && !all.contains(&w.as_str()) {
                 bail!("unknown workload {w:?} (known: {})", all.join(", "));
             }
         }
         all.iter()
             .copied()
-            .filter(|w| args.only.iter().any(|o| o == w))
+            .filter(|w| {
+                args.only
+                    .iter()
+                    .any(|o| o == w || (o == "fuse" && w.starts_with("fuse_")))
+            })
             .collect()
     };
     let rt = runtime()?;
@@ -594,6 +607,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut peak = None;
         let mut requests = None;
         let mut value = None;
+        let mut unit = "lines/s";
+        let mut skipped = None;
         let mut compare_sorted = false;
         match w {
             "echo" => {
@@ -651,6 +666,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         &["-c", &gnu_script(FIND_SCRIPT, &small_dir)],
                         runs,
                     );
+                }
+            }
+            _ if crate::bench_fuse::WORKLOADS.contains(&w) => {
+                use crate::bench_fuse::Outcome;
+                match crate::bench_fuse::bench(
+                    &rt,
+                    w,
+                    runs,
+                    args.no_gnu,
+                    &small,
+                    &small_dir,
+                    &scratch.0,
+                ) {
+                    Outcome::Skipped(why) => skipped = Some(why),
+                    Outcome::Done(Ok(m)) => {
+                        ours = Ok((m.fuse_ms, m.fuse_out));
+                        if let Some(t) = m.tmpfs {
+                            gnu = Ok(t);
+                        }
+                        if let Some((v, u)) = m.value {
+                            value = Some(v);
+                            unit = u;
+                        }
+                        notes.extend(m.notes);
+                    }
+                    Outcome::Done(Err(e)) => ours = Err(e),
                 }
             }
             _ if data_workload(w).is_some() => {
@@ -781,8 +822,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             _ => {}
         }
+        if let Some(why) = &skipped {
+            notes.push(format!("{w}: SKIPPED: {why}"));
+            gnu = Err(anyhow!("skipped"));
+        }
         let ours_ms = match &ours {
             Ok((t, _)) => median(t.clone()),
+            Err(_) if skipped.is_some() => None,
             Err(e) => {
                 notes.push(format!("{w}: ours failed: {e:#}"));
                 None
@@ -791,7 +837,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let gnu_ms = match &gnu {
             Ok((t, _)) => median(t.clone()),
             Err(e) => {
-                if !args.no_gnu {
+                if !args.no_gnu && skipped.is_none() {
                     notes.push(format!("{w}: GNU failed: {e:#}"));
                 }
                 None
@@ -825,7 +871,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             peak_rss_mb: peak,
             requests,
             value,
-            unit: value.map(|_| "lines/s"),
+            unit: value.map(|_| unit),
         });
     }
 

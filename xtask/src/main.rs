@@ -7,12 +7,16 @@
 //! - `cargo xtask test-resources` starts the test servers (redis, moto's
 //!   S3) and runs the tests against them.
 //! - `cargo xtask servers` starts them and prints their environment.
+//! - `cargo xtask pjdfstest` runs the POSIX suite pjdfstest in a RAM
+//!   workspace mounted with FUSE (and on tmpfs, for comparison).
 
 mod bench;
+mod bench_fuse;
 mod bench_s3;
 mod conformance;
 mod fuzz;
 mod loadtest;
+mod pjdfstest;
 mod servers;
 
 use std::path::PathBuf;
@@ -71,6 +75,13 @@ enum Command {
     /// Start the test servers, print their environment as `export` lines,
     /// and stay in the foreground until Ctrl-C (to run single tests by hand).
     Servers,
+    /// Install pjdfstest (the Rust port, from crates.io, into
+    /// target/pjdfstest), run it on tmpfs and then in a RAM workspace
+    /// mounted with FUSE, and print the failed tests and the counts.
+    ///
+    /// Exits 1 if a test failed through FUSE; prints `SKIPPED:` and exits 0
+    /// when /dev/fuse cannot be opened.
+    Pjdfstest(pjdfstest::Args),
     /// (internal) Runs one bench workload in a fresh process and prints its
     /// timings and peak memory as JSON.
     #[command(hide = true)]
@@ -99,6 +110,7 @@ fn main() -> ExitCode {
         Command::BenchChild { workload, runs } => bench::child(&workload, runs),
         Command::TestResources { args } => test_resources(&args),
         Command::Servers => run_servers(),
+        Command::Pjdfstest(args) => pjdfstest::run(args),
     };
     match result {
         Ok(code) => code,
