@@ -33,6 +33,8 @@ mod inodes;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use fuser::{Config, INodeNo, MountOption, SessionACL};
@@ -80,7 +82,8 @@ impl Default for FuseOptions {
 pub struct FuseMount {
     session: Option<fuser::BackgroundSession>,
     mountpoint: PathBuf,
-    invalidator: Option<tokio::task::JoinHandle<()>>,
+    /// Tells the invalidation thread to end.
+    invalidator: Option<Arc<AtomicBool>>,
 }
 
 impl std::fmt::Debug for FuseMount {
@@ -106,7 +109,7 @@ impl FuseMount {
 
     fn stop(&mut self) -> Result<()> {
         if let Some(t) = self.invalidator.take() {
-            t.abort();
+            t.store(true, Ordering::Release);
         }
         if let Some(s) = self.session.take() {
             s.umount_and_join().map_err(|e| {
@@ -228,45 +231,57 @@ pub async fn mount(ws: &Workspace, mountpoint: &Path, opts: FuseOptions) -> Resu
         .await
         .map_err(|e| Error::msg(ErrorKind::Io, format!("fuse: mount task failed: {e}")))?
         .map_err(|e| Error::from(e).with_path(mountpoint.display().to_string()))?;
-    // Changes made through the workspace drop what the kernel caches.
+    // Changes made through the workspace drop what the kernel caches. A
+    // plain thread (not a runtime task) waits on the feed, so the kernel
+    // hears of a change within microseconds of the write, however busy
+    // the runtime is; it ends at unmount (`stop` flag, checked at the next
+    // change) or when the workspace goes.
     let notifier = session.notifier();
     let mut changes = ws.changes();
-    let invalidator = rt.spawn(async move {
-        use tokio::sync::broadcast::error::RecvError;
-        loop {
-            let path = match changes.recv().await {
-                Ok(p) => p,
-                Err(RecvError::Lagged(_)) => continue,
-                Err(RecvError::Closed) => return,
-            };
-            let (ino, parent) = {
-                let t = fs::lock_inodes(&shared);
-                let parent_path = match path.rfind('/') {
-                    Some(0) | None => "/".to_string(),
-                    Some(i) => path[..i].to_string(),
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let spawned = std::thread::Builder::new()
+        .name("mirage-fuse-inval".to_string())
+        .spawn(move || {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                let path = match changes.blocking_recv() {
+                    Ok(p) => p,
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return,
                 };
-                (t.known(&path), t.known(&parent_path))
-            };
-            let n = notifier.clone();
-            let name = path.rsplit('/').next().unwrap_or("").to_string();
-            // The notifier writes to /dev/fuse and may wait on the kernel:
-            // keep it off the runtime's workers.
-            let _ = tokio::task::spawn_blocking(move || {
+                if stop2.load(Ordering::Acquire) {
+                    return;
+                }
+                let (ino, parent) = {
+                    let t = fs::lock_inodes(&shared);
+                    let parent_path = match path.rfind('/') {
+                        Some(0) | None => "/".to_string(),
+                        Some(i) => path[..i].to_string(),
+                    };
+                    (t.known(&path), t.known(&parent_path))
+                };
+                let name = path.rsplit('/').next().unwrap_or("").to_string();
                 if let Some(i) = ino {
-                    let _ = n.inval_inode(INodeNo(i), 0, 0);
+                    let _ = notifier.inval_inode(INodeNo(i), 0, 0);
                 }
                 if let Some(p) = parent {
                     let raw = mirage_types::bytestr::encode(&name).into_owned();
-                    let _ = n.inval_entry(INodeNo(p), OsStr::from_bytes(&raw));
-                    let _ = n.inval_inode(INodeNo(p), 0, 0);
+                    let _ = notifier.inval_entry(INodeNo(p), OsStr::from_bytes(&raw));
+                    let _ = notifier.inval_inode(INodeNo(p), 0, 0);
                 }
-            })
-            .await;
-        }
-    });
+            }
+        });
+    if let Err(e) = spawned {
+        return Err(Error::msg(
+            ErrorKind::Io,
+            format!("fuse: cannot start the invalidation thread: {e}"),
+        ));
+    }
+    let invalidator = Some(stop);
     Ok(FuseMount {
         session: Some(session),
         mountpoint,
-        invalidator: Some(invalidator),
+        invalidator,
     })
 }

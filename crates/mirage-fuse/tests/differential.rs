@@ -84,9 +84,15 @@ enum Op {
 fn random_path(rng: &mut Rng, existing: &[(String, bool)]) -> String {
     let roll = rng.below(10);
     if !existing.is_empty() && roll < 5 {
-        return existing[rng.below(existing.len() as u64) as usize].0.clone();
+        return existing[rng.below(existing.len() as u64) as usize]
+            .0
+            .clone();
     }
-    let dirs: Vec<&String> = existing.iter().filter(|(_, d)| *d).map(|(p, _)| p).collect();
+    let dirs: Vec<&String> = existing
+        .iter()
+        .filter(|(_, d)| *d)
+        .map(|(p, _)| p)
+        .collect();
     if !dirs.is_empty() && roll < 7 {
         let d = dirs[rng.below(dirs.len() as u64) as usize];
         if d.matches('/').count() < 2 {
@@ -205,7 +211,12 @@ fn apply(root: &Path, op: &Op) -> Outcome {
         }
         Op::Stat(p) => {
             let m = fs::metadata(at(p))?;
-            Ok(format!("dir={} len={}", m.is_dir(), if m.is_dir() { 0 } else { m.len() }).into_bytes())
+            Ok(format!(
+                "dir={} len={}",
+                m.is_dir(),
+                if m.is_dir() { 0 } else { m.len() }
+            )
+            .into_bytes())
         }
     })();
     r.map_err(errno)
@@ -225,7 +236,11 @@ fn snapshot(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
                 walk(root, &p, out);
             } else {
                 let data = fs::read(&p).unwrap();
-                assert_eq!(m.len(), data.len() as u64, "{rel}: size from stat vs bytes read");
+                assert_eq!(
+                    m.len(),
+                    data.len() as u64,
+                    "{rel}: size from stat vs bytes read"
+                );
                 out.insert(rel, Some(data));
             }
         }
@@ -262,14 +277,18 @@ async fn fuse_on_ram_matches_tmpfs_op_for_op() {
     }
     let seed = env_u64("MIRAGE_FUSE_SEED").unwrap_or(DEFAULT_SEED);
     let ops = env_u64("MIRAGE_FUSE_OPS").map_or(DEFAULT_OPS, |n| n as usize);
-    eprintln!("differential: seed {seed:#x} ({seed}), {ops} operations (MIRAGE_FUSE_SEED to replay)");
+    eprintln!(
+        "differential: seed {seed:#x} ({seed}), {ops} operations (MIRAGE_FUSE_SEED to replay)"
+    );
 
     let ws = Workspace::builder()
         .mount("/data", Arc::new(RamResource::new()), MountMode::Write)
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let m = mount(&ws, dir.path(), FuseOptions::default()).await.unwrap();
+    let m = mount(&ws, dir.path(), FuseOptions::default())
+        .await
+        .unwrap();
     let fuse_root = dir.path().join("data");
     let host = host_tmp();
     let host_root = host.path().to_path_buf();

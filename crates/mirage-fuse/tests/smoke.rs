@@ -28,12 +28,17 @@ async fn files_written_through_fuse_are_in_the_workspace_and_back() {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let m = mount(&ws, dir.path(), FuseOptions::default()).await.unwrap();
+    let m = mount(&ws, dir.path(), FuseOptions::default())
+        .await
+        .unwrap();
     let root = dir.path().to_path_buf();
     let ws2 = ws.clone();
     tokio::task::spawn_blocking(move || {
         let d = root.join("data");
-        assert_eq!(std::fs::read_to_string(d.join("hello.txt")).unwrap(), "hello\n");
+        assert_eq!(
+            std::fs::read_to_string(d.join("hello.txt")).unwrap(),
+            "hello\n"
+        );
         std::fs::write(d.join("new.txt"), "made here\n").unwrap();
         std::fs::create_dir(d.join("sub")).unwrap();
         std::fs::rename(d.join("new.txt"), d.join("sub/moved.txt")).unwrap();
@@ -51,7 +56,10 @@ async fn files_written_through_fuse_are_in_the_workspace_and_back() {
         // a write through the shell is visible through FUSE at once
         rt.block_on(ws2.execute("default", "echo changed > /data/hello.txt", None))
             .unwrap();
-        assert_eq!(std::fs::read_to_string(d.join("hello.txt")).unwrap(), "changed\n");
+        assert_eq!(
+            std::fs::read_to_string(d.join("hello.txt")).unwrap(),
+            "changed\n"
+        );
         std::fs::remove_file(d.join("sub/moved.txt")).unwrap();
         std::fs::remove_dir(d.join("sub")).unwrap();
         assert!(!d.join("sub").exists());

@@ -1,0 +1,303 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Real programs on a RAM mount through FUSE: git, python3, tar, cp, diff,
+//! rg. A program that is not installed is skipped with a `SKIPPED:` line;
+//! every program runs under `timeout 120` and its exit code is asserted.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use mirage_fuse::{FuseMount, FuseOptions, fuse_available, mount};
+use mirage_resource_ram::RamResource;
+use mirage_types::MountMode;
+use mirage_workspace::Workspace;
+
+/// The repository's root (two levels above this crate).
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn installed(prog: &str) -> bool {
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {prog}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIPPED: {prog} is not installed");
+    }
+    ok
+}
+
+/// Runs `prog args…` under `timeout 120` in `cwd`; panics unless it exits 0.
+fn run(cwd: &Path, prog: &str, args: &[&str]) -> Output {
+    let out = Command::new("timeout")
+        .arg("120")
+        .arg(prog)
+        .args(args)
+        .current_dir(cwd)
+        .env("LC_ALL", "C")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{prog} {args:?} in {} exited {:?}\nstdout: {}\nstderr: {}",
+        cwd.display(),
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn sh(cwd: &Path, script: &str) -> Output {
+    run(cwd, "sh", &["-c", script])
+}
+
+/// A workspace with one writable RAM mount at `/data`, mounted with FUSE;
+/// answers the mount guard (unmounts on drop) and the host path of `/data`.
+async fn ram_mount(files: &[(&str, &str)]) -> (FuseMount, tempfile::TempDir, PathBuf) {
+    let ram = Arc::new(RamResource::new());
+    for (p, c) in files {
+        ram.insert_file(p, c.to_string()).unwrap();
+    }
+    let ws = Workspace::builder()
+        .mount("/data", ram, MountMode::Write)
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let m = mount(&ws, dir.path(), FuseOptions::default())
+        .await
+        .unwrap();
+    let data = dir.path().join("data");
+    (m, dir, data)
+}
+
+fn skip() -> bool {
+    if let Err(why) = fuse_available() {
+        eprintln!("SKIPPED: {why}");
+        return true;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn git_init_add_commit_log_status() {
+    if skip() || !installed("git") {
+        return;
+    }
+    let (m, _dir, data) = ram_mount(&[
+        ("/README.md", "# hello\n"),
+        ("/src/main.rs", "fn main() {}\n"),
+        ("/src/lib/mod.rs", "pub fn f() -> u8 { 1 }\n"),
+    ])
+    .await;
+    tokio::task::spawn_blocking(move || {
+        let g = [
+            "-c",
+            "user.name=Mirage Test",
+            "-c",
+            "user.email=test@example.com",
+        ];
+        run(&data, "git", &["init", "-q"]);
+        run(&data, "git", &["add", "-A"]);
+        let mut commit = g.to_vec();
+        commit.extend(["commit", "-q", "-m", "x"]);
+        run(&data, "git", &commit);
+        let log = run(&data, "git", &["log", "--oneline"]);
+        let log = String::from_utf8_lossy(&log.stdout).into_owned();
+        assert_eq!(log.lines().count(), 1, "one commit: {log}");
+        assert!(
+            log.trim_end().ends_with(" x"),
+            "the commit's message: {log}"
+        );
+        let st = run(&data, "git", &["status", "--porcelain"]);
+        assert_eq!(
+            String::from_utf8_lossy(&st.stdout),
+            "",
+            "clean after commit"
+        );
+        let files = run(&data, "git", &["ls-files"]);
+        assert_eq!(
+            String::from_utf8_lossy(&files.stdout),
+            "README.md\nsrc/lib/mod.rs\nsrc/main.rs\n"
+        );
+        // a change shows, and a second commit lands
+        std::fs::write(data.join("README.md"), "# changed\n").unwrap();
+        let st = run(&data, "git", &["status", "--porcelain"]);
+        assert_eq!(String::from_utf8_lossy(&st.stdout), " M README.md\n");
+        let mut commit = g.to_vec();
+        commit.extend(["commit", "-q", "-am", "y"]);
+        run(&data, "git", &commit);
+        let log = run(&data, "git", &["log", "--oneline"]);
+        assert_eq!(String::from_utf8_lossy(&log.stdout).lines().count(), 2);
+        let st = run(&data, "git", &["status", "--porcelain"]);
+        assert_eq!(String::from_utf8_lossy(&st.stdout), "");
+        run(&data, "git", &["fsck", "--no-progress"]);
+    })
+    .await
+    .unwrap();
+    drop(m);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn python_writes_appends_seeks_renames_lists() {
+    if skip() || !installed("python3") {
+        return;
+    }
+    let (m, _dir, data) = ram_mount(&[("/keep.txt", "kept\n")]).await;
+    tokio::task::spawn_blocking(move || {
+        let script = r#"
+import os
+with open("a.txt", "w") as f:
+    f.write("hello\n")
+with open("a.txt", "a") as f:
+    f.write("world\n")
+assert open("a.txt").read() == "hello\nworld\n", open("a.txt").read()
+with open("a.txt", "r+b") as f:
+    f.seek(2)
+    f.write(b"LL")
+    f.seek(0)
+    assert f.read() == b"heLLo\nworld\n"
+    f.seek(-6, 2)
+    assert f.read(5) == b"world"
+    f.truncate(5)
+assert os.path.getsize("a.txt") == 5
+with open("a.txt", "ab") as f:
+    f.write(b"!")
+    assert f.tell() == 6, f.tell()
+assert open("a.txt", "rb").read() == b"heLLo!"
+with open("b.bin", "wb") as f:
+    f.seek(100)
+    f.write(b"x")
+d = open("b.bin", "rb").read()
+assert len(d) == 101 and d[:100] == bytes(100) and d[100:] == b"x"
+os.mkdir("sub")
+os.rename("a.txt", "sub/a.txt")
+os.rename("sub", "sub2")
+assert open("sub2/a.txt").read() == "heLLo!"
+assert sorted(os.listdir(".")) == ["b.bin", "keep.txt", "sub2"], os.listdir(".")
+assert os.listdir("sub2") == ["a.txt"]
+os.replace("b.bin", "keep.txt")
+assert sorted(os.listdir(".")) == ["keep.txt", "sub2"]
+assert os.stat("keep.txt").st_size == 101
+os.remove("sub2/a.txt")
+os.rmdir("sub2")
+print("ok")
+"#;
+        let out = run(&data, "python3", &["-c", script]);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
+        assert_eq!(std::fs::read(data.join("keep.txt")).unwrap().len(), 101);
+    })
+    .await
+    .unwrap();
+    drop(m);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tar_lists_every_file_and_extracts_into_the_mount() {
+    if skip() || !installed("tar") || !installed("diff") {
+        return;
+    }
+    let (m, _dir, data) = ram_mount(&[
+        ("/t/one.txt", "1\n"),
+        ("/t/two/three.txt", "3\n"),
+        ("/t/two/four/five.txt", "5\n"),
+    ])
+    .await;
+    let types = repo_root().join("crates/mirage-types");
+    tokio::task::spawn_blocking(move || {
+        let out = sh(&data, "tar -cf - t | tar -tf - | sort");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "t/\nt/one.txt\nt/two/\nt/two/four/\nt/two/four/five.txt\nt/two/three.txt\n"
+        );
+        // an archive made on the host, extracted into the mount
+        let host = tempfile::tempdir().unwrap();
+        let archive = host.path().join("types.tar");
+        let parent = types.parent().unwrap();
+        run(
+            parent,
+            "tar",
+            &[
+                "-cf",
+                archive.to_str().unwrap(),
+                "--exclude=target",
+                "mirage-types",
+            ],
+        );
+        std::fs::create_dir(data.join("x")).unwrap();
+        run(&data.join("x"), "tar", &["-xf", archive.to_str().unwrap()]);
+        run(
+            &data,
+            "diff",
+            &[
+                "-r",
+                types.to_str().unwrap(),
+                data.join("x/mirage-types").to_str().unwrap(),
+            ],
+        );
+        // and made from the mount again, it lists the same files
+        let a = sh(parent, "tar -cf - mirage-types | tar -tf - | sort");
+        let b = sh(&data.join("x"), "tar -cf - mirage-types | tar -tf - | sort");
+        assert_eq!(a.stdout, b.stdout);
+        assert!(a.stdout.len() > 100);
+    })
+    .await
+    .unwrap();
+    drop(m);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cp_r_of_crates_then_diff_r_and_rg_counts() {
+    if skip() || !installed("cp") || !installed("diff") {
+        return;
+    }
+    let (m, _dir, data) = ram_mount(&[]).await;
+    let crates = repo_root().join("crates");
+    tokio::task::spawn_blocking(move || {
+        // copy the sources only (no build output lives under crates/)
+        let t = std::time::Instant::now();
+        run(
+            &data,
+            "cp",
+            &["-r", crates.to_str().unwrap(), data.to_str().unwrap()],
+        );
+        let copy = t.elapsed();
+        let t = std::time::Instant::now();
+        run(
+            &data,
+            "diff",
+            &[
+                "-r",
+                crates.to_str().unwrap(),
+                data.join("crates").to_str().unwrap(),
+            ],
+        );
+        let diff = t.elapsed();
+        let n = sh(&data, "find crates -type f | wc -l");
+        let files: usize = String::from_utf8_lossy(&n.stdout).trim().parse().unwrap();
+        let n0 = sh(crates.parent().unwrap(), "find crates -type f | wc -l");
+        assert_eq!(
+            String::from_utf8_lossy(&n0.stdout).trim(),
+            files.to_string()
+        );
+        eprintln!("cp -r of {files} files: {copy:?}; diff -r: {diff:?}");
+        assert!(files > 100, "crates/ has many files: {files}");
+        if installed("rg") {
+            let ours = sh(&data, "rg -c fn crates | sort");
+            let theirs = sh(crates.parent().unwrap(), "rg -c fn crates | sort");
+            assert!(!theirs.stdout.is_empty());
+            assert_eq!(
+                String::from_utf8_lossy(&ours.stdout),
+                String::from_utf8_lossy(&theirs.stdout)
+            );
+        }
+    })
+    .await
+    .unwrap();
+    drop(m);
+}
