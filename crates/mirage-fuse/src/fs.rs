@@ -12,13 +12,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
-use futures::StreamExt;
 use fuser::{
-    Errno, FileAttr, FileHandle, FileType as FuseType, Filesystem, FopenFlags, Generation,
-    INodeNo, InitFlags, KernelConfig, LockOwner, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate,
-    ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite,
-    Request, TimeOrNow, WriteFlags,
+    Errno, FileAttr, FileHandle, FileType as FuseType, Filesystem, FopenFlags, Generation, INodeNo,
+    InitFlags, KernelConfig, LockOwner, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData,
+    ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow,
+    WriteFlags,
 };
+use futures::StreamExt;
 use mirage_types::{
     ByteRange, ByteSource, ByteStream, Error, ErrorKind, FileStat, FileType, ReadOptions,
     ReadResult, Vfs, bytestr,
@@ -285,10 +285,7 @@ impl Shared {
             return Ok(());
         };
         let data = Bytes::from(st.stage.take().unwrap_or_default());
-        let r = self
-            .vfs
-            .write(&path, ByteSource::Bytes(data.clone()))
-            .await;
+        let r = self.vfs.write(&path, ByteSource::Bytes(data.clone())).await;
         match r {
             Ok(()) => {
                 f.dirty.store(false, Ordering::Release);
@@ -308,17 +305,16 @@ impl Shared {
     async fn read_at(&self, f: &OpenFile, offset: u64, size: u32) -> Result<Bytes, Errno> {
         let mut st = f.state.lock().await;
         if let Some(stage) = &st.stage {
-            let start = usize::try_from(offset).unwrap_or(usize::MAX).min(stage.len());
+            let start = usize::try_from(offset)
+                .unwrap_or(usize::MAX)
+                .min(stage.len());
             let end = start.saturating_add(size as usize).min(stage.len());
             return Ok(Bytes::copy_from_slice(&stage[start..end]));
         }
         if st.reader.as_ref().is_none_or(|r| r.pos != offset) {
             let path = self.path(f.ino)?;
             let opts = ReadOptions {
-                range: Some(ByteRange {
-                    offset,
-                    len: None,
-                }),
+                range: Some(ByteRange { offset, len: None }),
                 if_none_match: None,
             };
             let source = match self.vfs.read_with(&path, &opts).await {
@@ -373,13 +369,22 @@ impl Shared {
 
     /// Sets the size of `path` (`truncate(2)`), on the open file `fh`'s
     /// staged bytes when it is open for writing, else on the resource.
-    async fn truncate(&self, ino: u64, path: &str, fh: Option<u64>, size: u64) -> Result<(), Errno> {
-        let open = fh.and_then(|h| self.file(h).ok()).filter(|f| f.write).or_else(|| {
-            lock(&self.files)
-                .values()
-                .find(|f| f.ino == ino && f.write)
-                .cloned()
-        });
+    async fn truncate(
+        &self,
+        ino: u64,
+        path: &str,
+        fh: Option<u64>,
+        size: u64,
+    ) -> Result<(), Errno> {
+        let open = fh
+            .and_then(|h| self.file(h).ok())
+            .filter(|f| f.write)
+            .or_else(|| {
+                lock(&self.files)
+                    .values()
+                    .find(|f| f.ino == ino && f.write)
+                    .cloned()
+            });
         let new_len = usize::try_from(size).map_err(|_| Errno::EFBIG)?;
         if let Some(f) = open {
             let mut st = f.state.lock().await;
@@ -411,7 +416,9 @@ impl Shared {
             } else if target == root {
                 Some("")
             } else {
-                target.strip_prefix(root.as_str()).filter(|r| r.starts_with('/'))
+                target
+                    .strip_prefix(root.as_str())
+                    .filter(|r| r.starts_with('/'))
             };
             if let Some(rest) = rest {
                 let mut out = self.settings.mountpoint.as_os_str().as_bytes().to_vec();
@@ -988,7 +995,12 @@ impl Filesystem for MirageFs {
         };
         let start = usize::try_from(offset).unwrap_or(usize::MAX);
         for (i, (ino, kind, name)) in d.entries.iter().enumerate().skip(start) {
-            if reply.add(INodeNo(*ino), (i + 1) as u64, *kind, OsStr::from_bytes(name)) {
+            if reply.add(
+                INodeNo(*ino),
+                (i + 1) as u64,
+                *kind,
+                OsStr::from_bytes(name),
+            ) {
                 break;
             }
         }

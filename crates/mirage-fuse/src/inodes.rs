@@ -104,7 +104,11 @@ mod tests {
         t.rename("/data/a", "/data/b");
         assert_eq!(t.path(a).as_deref(), Some("/data/b"));
         assert_eq!(t.path(f).as_deref(), Some("/data/b/f"));
-        assert_eq!(t.path(other).as_deref(), Some("/data/ab"), "a sibling with the same prefix stays");
+        assert_eq!(
+            t.path(other).as_deref(),
+            Some("/data/ab"),
+            "a sibling with the same prefix stays"
+        );
         t.remove("/data/b");
         assert_eq!(t.path(f), None);
         assert_ne!(t.ino("/data/b/f"), f, "a new entry gets a new number");
