@@ -122,6 +122,18 @@ Examples:
   mirage execute -w demo -s agent_a --bg -c 'sleep 9'     a background job
   printf 'b\\na\\n' | mirage execute -w demo -c sort        stdin is forwarded";
 
+/// The examples under `mirage mount --help`.
+const MOUNT_HELP: &str = "\
+Examples:
+  mirage mount --config ws.yaml /mnt/ws             the whole workspace
+  mirage mount --config ws.yaml --root /data /mnt/d one mount of it
+  mirage mount --read-only /mnt/here                the current directory, read-only
+
+It prints where it is mounted and stays in the foreground; Ctrl-C or
+SIGTERM unmounts (exit 0). A mount left by a killed `mirage mount` is
+cleaned by the next one. Needs /dev/fuse (root, or a user allowed by
+fusermount3).";
+
 /// The `--json` flag of the daemon's command groups.
 #[derive(clap::Args, Clone, Copy)]
 struct JsonFlag {
@@ -216,6 +228,28 @@ enum Cmd {
         cmd: remote::DaemonCmd,
         #[command(flatten)]
         json: JsonFlag,
+    },
+    /// Mount the workspace on a host directory with FUSE, in the
+    /// foreground, until Ctrl-C or SIGTERM: any program (git, python, an
+    /// editor) then works on it, through the workspace's router.
+    #[command(after_help = MOUNT_HELP)]
+    Mount {
+        /// The host directory to mount on (an existing directory).
+        mountpoint: PathBuf,
+        /// The workspace directory shown as the mount's root (default
+        /// `/`, the whole tree; e.g. `/data` for one mount).
+        #[arg(long, default_value = "/", value_name = "DIR")]
+        root: String,
+        /// Refuse every change (`EROFS`), whatever the mounts' own modes;
+        /// the kernel mount is read-only too.
+        #[arg(long)]
+        read_only: bool,
+        /// Seconds the kernel may keep attributes and entries without
+        /// asking (changes made through Mirage drop them at once).
+        #[arg(long, default_value_t = 1.0, value_name = "SECS")]
+        ttl: f64,
+        #[command(flatten)]
+        ws: WsArgs,
     },
     /// Print a shell completion script.
     #[command(after_help = "Examples:\n  \
@@ -648,6 +682,13 @@ async fn run(cli: Cli) -> Result<i32> {
                 None => shell(ws).await,
             }
         }
+        Cmd::Mount {
+            mountpoint,
+            root,
+            read_only,
+            ttl,
+            ws,
+        } => mount(&mountpoint, root, read_only, ttl, &ws).await,
         Cmd::Workspace { cmd, json } => remote::workspace(cmd, json.json).await,
         Cmd::Session { cmd, json } => remote::session(cmd, json.json).await,
         Cmd::Job { cmd, json } => remote::job(cmd, json.json).await,
@@ -690,6 +731,75 @@ async fn run_remote(remote: RemoteArgs, command: String, ws: &WsArgs) -> Result<
         },
     )
     .await
+}
+
+/// `mirage mount`: builds the workspace as `execute` does
+/// ([`build_workspace`]; exit 2 on a bad config), mounts its tree below
+/// `root` at `mountpoint` ([`mirage_fuse::mount`], which first cleans a
+/// stale mount left by a killed process), prints one line, and waits for
+/// SIGINT or SIGTERM; then unmounts and returns 0. Errors (exit 1): FUSE
+/// unavailable, a missing mount point, a `root` that is not a directory
+/// of the workspace, the kernel refusing the mount or (busy) the unmount.
+async fn mount(
+    mountpoint: &Path,
+    root: String,
+    read_only: bool,
+    ttl: f64,
+    args: &WsArgs,
+) -> Result<i32> {
+    use tokio::signal::unix::{SignalKind, signal};
+    if !ttl.is_finite() || ttl < 0.0 {
+        return Err(UsageError(format!("--ttl {ttl}: not a number of seconds")).into());
+    }
+    if !root.starts_with('/') {
+        return Err(
+            UsageError(format!("--root {root}: must be an absolute workspace path")).into(),
+        );
+    }
+    let ws = build_workspace(args).await?;
+    match ws.vfs().stat(&root).await {
+        Ok(st) if st.is_dir() => {}
+        Ok(_) => {
+            return Err(UsageError(format!("--root {root}: Not a directory")).into());
+        }
+        Err(e) => {
+            return Err(UsageError(format!("--root {root}: {}", e.kind.gnu_message())).into());
+        }
+    }
+    // listen before mounting: a signal that comes once the line is out
+    // must unmount, never kill us with the mount left behind
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let opts = mirage_fuse::FuseOptions {
+        read_only,
+        root: root.clone(),
+        ttl: std::time::Duration::from_secs_f64(ttl.min(1e6)),
+        ..mirage_fuse::FuseOptions::default()
+    };
+    let m = mirage_fuse::mount(&ws, mountpoint, opts)
+        .await
+        .map_err(|e| anyhow::anyhow!("mount: {e}"))?;
+    {
+        let mut so = std::io::stdout().lock();
+        writeln!(
+            so,
+            "mirage: {root} mounted at {}{} (pid {}); Ctrl-C or `kill {}` unmounts",
+            m.mountpoint().display(),
+            if read_only { ", read-only" } else { "" },
+            std::process::id(),
+            std::process::id(),
+        )?;
+        so.flush()?;
+    }
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    let shown = m.mountpoint().display().to_string();
+    tokio::task::spawn_blocking(move || m.unmount())
+        .await?
+        .map_err(|e| anyhow::anyhow!("unmount {shown}: {e}"))?;
+    Ok(0)
 }
 
 /// `s` quoted for the shell (single quotes; `'` as `'\''`).

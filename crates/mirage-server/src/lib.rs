@@ -22,6 +22,7 @@
 //! | POST | `/v1/workspaces/{id}/sessions/{sid}/cancel`, `/kill` | |
 //! | POST | `/v1/workspaces/{id}/shell` (also `/execute`) | run a line ([`shell`]) |
 //! | POST | `/v1/workspaces/{id}/vfs/{call}`, `/glob` | VFS calls ([`vfs`]) |
+//! | GET, POST, DELETE | `/v1/workspaces/{id}/mounts` | FUSE mounts on the host ([`fuse`]) |
 //! | GET | `/v1/jobs`, `/v1/jobs/{job_id}` | list (`?workspace_id=`); detail |
 //! | POST | `/v1/jobs/{job_id}/wait` | `{timeout_s?}` |
 //! | DELETE | `/v1/jobs/{job_id}` | cancel (also `POST …/cancel`) |
@@ -32,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod fuse;
 pub mod jobs;
 pub mod metrics;
 pub mod multipart;
@@ -170,6 +172,10 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/workspaces/{workspace_id}/execute", post(shell::shell))
         .route("/v1/workspaces/{workspace_id}/glob", post(vfs::glob))
         .route("/v1/workspaces/{workspace_id}/vfs/{call}", post(vfs::call))
+        .route(
+            "/v1/workspaces/{workspace_id}/mounts",
+            get(fuse::list).post(fuse::mount).delete(fuse::unmount),
+        )
         .route("/v1/jobs", get(shell::list_jobs))
         .route(
             "/v1/jobs/{job_id}",
@@ -188,7 +194,7 @@ pub fn router(state: Shared) -> Router {
 
 /// Runs the daemon until it is shut down (`POST /v1/shutdown`, SIGTERM,
 /// Ctrl-C or the idle grace after the last workspace is deleted), then
-/// cancels the running lines, writes every workspace to `persist_dir`
+/// cancels the running lines, unmounts every FUSE mount, writes every workspace to `persist_dir`
 /// (when set) and returns. Workspaces found in `persist_dir` are loaded
 /// first.
 ///
@@ -246,6 +252,9 @@ pub async fn serve(
         .await?;
     signals.abort();
     persister.abort();
+    for e in state.list() {
+        fuse::remove_all(&e).await;
+    }
     snapshot::persist_all(&state, true).await;
     tracing::info!("mirage daemon stopped");
     Ok(())

@@ -33,6 +33,8 @@ pub struct WsEntry {
     /// The last working directory seen of each session (for listings taken
     /// while a line runs and holds the session).
     pub cwds: Mutex<HashMap<String, String>>,
+    /// Its FUSE mounts on the host ([`crate::fuse`]).
+    pub fuse: crate::fuse::FuseMounts,
 }
 
 impl WsEntry {
@@ -47,6 +49,7 @@ impl WsEntry {
             created_at: unix_now(),
             dirty: AtomicBool::new(true),
             cwds: Mutex::new(HashMap::new()),
+            fuse: crate::fuse::FuseMounts::default(),
         }
     }
     /// The session a request that names none uses: the config's

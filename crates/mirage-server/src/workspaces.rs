@@ -151,7 +151,7 @@ pub async fn detail_of(state: &Shared, e: &WsEntry, verbose: bool) -> Value {
         "id": e.id,
         "mode": ws_mode(&user_mounts(&e.ws)),
         "created_at": e.created_at,
-        "fuse_mountpoints": {},
+        "fuse_mountpoints": e.fuse.list(),
         "sessions": sessions,
         "mounts": mounts,
         "internals": internals,
@@ -208,8 +208,11 @@ pub async fn build(cfg: &WorkspaceConfig) -> ApiResult<Workspace> {
 
 /// `POST /v1/workspaces` `{config, id?}`: 201 with the detail. Errors: 400
 /// a bad body, 409 `workspace id already exists`, 422 an invalid config
-/// (the text names the key). A create naming a closed workspace's id
-/// reopens it from its snapshot.
+/// (the text names the key) or a `backend` this daemon cannot serve
+/// (`fskit`, `nfs`). A create naming a closed workspace's id reopens it
+/// from its snapshot. Each mount with `backend: fuse` is then mounted at
+/// its `mountpoint` ([`crate::fuse::mount_config`]; errors as
+/// [`crate::fuse::add`], and the workspace is not created).
 pub async fn create(State(state): State<Shared>, body: Bytes) -> ApiResult<Response> {
     let req: CreateRequest = parse_body(&body, "create request")?;
     // the REST id, else the config's `workspace_id`, else a fresh one
@@ -226,11 +229,15 @@ pub async fn create(State(state): State<Shared>, body: Bytes) -> ApiResult<Respo
         Some(tar) => crate::snapshot::restore(&id, &tar, None).await?,
         None => {
             let cfg = parse_config(req.config)?;
+            // refuse an unsupported backend before building anything
+            cfg.kernel_mounts()
+                .map_err(|e| ApiError::unprocessable(format!("invalid workspace config: {e}")))?;
             let ws = build(&cfg).await?;
             WsEntry::new(id.clone(), ws, cfg)
         }
     };
     let entry = Arc::new(entry);
+    crate::fuse::mount_config(&entry).await?;
     state.insert(reservation, entry.clone());
     tracing::info!(workspace = %id, "workspace created");
     let d = detail_of(&state, &entry, false).await;
@@ -255,17 +262,18 @@ pub async fn detail(
     Ok(Json(detail_of(&state, &e, q.verbose).await))
 }
 
-/// `DELETE /v1/workspaces/{id}`: cancels its lines and jobs, forgets it
-/// (and its persisted copy); `{id, closed_at}`.
+/// `DELETE /v1/workspaces/{id}`: cancels its lines and jobs, unmounts
+/// its FUSE mounts, forgets it (and its persisted copy); `{id, closed_at}`.
 pub async fn delete(State(state): State<Shared>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    state.remove(&id)?;
+    let e = state.remove(&id)?;
+    crate::fuse::remove_all(&e).await;
     crate::snapshot::forget_persisted(&state, &id).await;
     tracing::info!(workspace = %id, "workspace deleted");
     Ok(Json(json!({"id": id, "closed_at": unix_now()})))
 }
 
-/// `POST /v1/workspaces/{id}/close`: stops the workspace and keeps its
-/// state (a snapshot, also in `persist_dir`) for a later create of the
+/// `POST /v1/workspaces/{id}/close`: stops the workspace (unmounting its
+/// FUSE mounts) and keeps its state (a snapshot, also in `persist_dir`) for a later create of the
 /// same id; `{id, closed_at}`.
 pub async fn close(State(state): State<Shared>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let e = state.get(&id)?;
@@ -274,6 +282,7 @@ pub async fn close(State(state): State<Shared>, Path(id): Path<String>) -> ApiRe
     }
     let tar = crate::snapshot::snapshot_tar(&e).await?;
     state.remove(&id)?;
+    crate::fuse::remove_all(&e).await;
     crate::state::lock(&state.closed).insert(id.clone(), tar);
     Ok(Json(json!({"id": id, "closed_at": unix_now()})))
 }

@@ -113,6 +113,47 @@ pub enum WorkspaceCmd {
         /// The workspace id.
         id: String,
     },
+    /// Mount a running workspace on a host directory with FUSE (the
+    /// daemon holds the mount until `workspace unmount`, delete, close or
+    /// its shutdown).
+    #[command(after_help = "Examples:\n  \
+        mirage workspace mount demo /mnt/demo\n  \
+        mirage workspace mount demo /mnt/data --prefix /data --read-only\n  \
+        mirage workspace unmount demo /mnt/demo")]
+    Mount {
+        /// The workspace id.
+        id: String,
+        /// The host directory (an existing directory; relative to the
+        /// current one).
+        dir: PathBuf,
+        /// The workspace directory shown as the mount's root (default `/`).
+        #[arg(long, default_value = "/")]
+        prefix: String,
+        /// Refuse every change (`EROFS`), whatever the mounts' modes.
+        #[arg(long)]
+        read_only: bool,
+    },
+    /// Unmount a FUSE mount of a workspace (`workspace mount`, or a mount
+    /// block's `backend: fuse`).
+    Unmount {
+        /// The workspace id.
+        id: String,
+        /// The host directory it is mounted on.
+        dir: PathBuf,
+    },
+}
+
+/// `dir` made absolute against the current directory (the daemon runs
+/// elsewhere), without touching `dir` itself.
+fn absolute(dir: &Path) -> anyhow::Result<String> {
+    let p = if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| fail(1, format!("current directory: {}", crate::io_message(&e))))?
+            .join(dir)
+    };
+    Ok(p.to_string_lossy().into_owned())
 }
 
 /// `mirage session …`.
@@ -257,6 +298,12 @@ fn config_document(path: &Path) -> anyhow::Result<Value> {
     let cwd = std::env::current_dir().ok();
     if let (Some(mounts), Some(cwd)) = (doc.get_mut("mounts").and_then(Value::as_object_mut), cwd) {
         for m in mounts.values_mut() {
+            // a FUSE mount point is a host path too
+            if let Some(mp) = m.get_mut("mountpoint")
+                && let Some(r) = mp.as_str().filter(|r| !r.starts_with('/'))
+            {
+                *mp = json!(cwd.join(r).to_string_lossy());
+            }
             let kind = m
                 .get("resource")
                 .or_else(|| m.get("vfs"))
@@ -311,6 +358,21 @@ fn workspace_detail(d: &Value) -> String {
         lines.push(String::new());
         lines.push("Mounts:".into());
         for l in output::table(&["PREFIX", "RESOURCE", "MODE"], &rows).lines() {
+            lines.push(format!("  {l}"));
+        }
+    }
+    if let Some(fm) = d
+        .get("fuse_mountpoints")
+        .and_then(Value::as_object)
+        .filter(|m| !m.is_empty())
+    {
+        let rows: Vec<Vec<String>> = fm
+            .iter()
+            .map(|(p, mp)| vec![p.clone(), mp.as_str().unwrap_or_default().to_string()])
+            .collect();
+        lines.push(String::new());
+        lines.push("FUSE mounts:".into());
+        for l in output::table(&["PREFIX", "MOUNTPOINT"], &rows).lines() {
             lines.push(format!("  {l}"));
         }
     }
@@ -479,6 +541,50 @@ pub async fn workspace(cmd: WorkspaceCmd, json: bool) -> anyhow::Result<i32> {
                 )
                 .await?;
             output::emit(json, &v, stopped)?;
+        }
+        WorkspaceCmd::Mount {
+            id,
+            dir,
+            prefix,
+            read_only,
+        } => {
+            let body =
+                json!({"mountpoint": absolute(&dir)?, "prefix": prefix, "read_only": read_only});
+            let v = client
+                .call(
+                    Method::POST,
+                    &format!("/v1/workspaces/{}/mounts", seg(&id)),
+                    Some(&body),
+                )
+                .await?;
+            output::emit(json, &v, |v| {
+                format!(
+                    "Mounted {} of {id} at {}{}.",
+                    output::text(v, "prefix"),
+                    output::text(v, "mountpoint"),
+                    if read_only { " (read-only)" } else { "" }
+                )
+            })?;
+        }
+        WorkspaceCmd::Unmount { id, dir } => {
+            let path = with_query(
+                &format!("/v1/workspaces/{}/mounts", seg(&id)),
+                &[("mountpoint", &absolute(&dir)?)],
+            );
+            let v = client.call(Method::DELETE, &path, None).await?;
+            output::emit(json, &v, |v| {
+                let lazy = v.get("lazy").and_then(Value::as_bool).unwrap_or(false);
+                format!(
+                    "Unmounted {} of {id} from {}{}.",
+                    output::text(v, "prefix"),
+                    output::text(v, "mountpoint"),
+                    if lazy {
+                        " (busy: detached, gone when its last user leaves)"
+                    } else {
+                        ""
+                    }
+                )
+            })?;
         }
         WorkspaceCmd::Clone {
             id,
