@@ -74,6 +74,12 @@ enum Op {
     ReadRange(String, u64, usize),
     /// `read_dir` of a directory (names and types, sorted).
     List(String),
+    /// Open the file for writing, write, rename it (or its top directory)
+    /// `from` → `to` while open, write again, close: the bytes follow.
+    OpenRename(String, String, String, Vec<u8>, Vec<u8>),
+    /// Open the file for writing, write, unlink it while open, write
+    /// again, close: the name stays gone.
+    OpenUnlink(String, Vec<u8>),
     /// `metadata`: type and size.
     Stat(String),
 }
@@ -110,7 +116,7 @@ fn random_path(rng: &mut Rng, existing: &[(String, bool)]) -> String {
 
 fn random_op(rng: &mut Rng, existing: &[(String, bool)]) -> Op {
     let p = random_path(rng, existing);
-    match rng.below(100) {
+    match rng.below(104) {
         0..=14 => {
             let n = rng.below(40) as usize;
             Op::Create(p, rng.bytes(n))
@@ -137,7 +143,22 @@ fn random_op(rng: &mut Rng, existing: &[(String, bool)]) -> Op {
         78..=85 => Op::ReadAll(p),
         86..=91 => Op::ReadRange(p, rng.below(60), 1 + rng.below(40) as usize),
         92..=95 => Op::List(if rng.below(3) == 0 { String::new() } else { p }),
-        _ => Op::Stat(p),
+        98..=99 => Op::Stat(p),
+        100..=101 => {
+            let from = if rng.below(2) == 0 {
+                p.split('/').next().unwrap_or("").to_string()
+            } else {
+                p.clone()
+            };
+            let to = random_path(rng, existing);
+            let (n1, n2) = (1 + rng.below(20) as usize, 1 + rng.below(20) as usize);
+            let (d1, d2) = (rng.bytes(n1), rng.bytes(n2));
+            Op::OpenRename(p, from, to, d1, d2)
+        }
+        _ => {
+            let n = 1 + rng.below(20) as usize;
+            Op::OpenUnlink(p, rng.bytes(n))
+        }
     }
 }
 
@@ -208,6 +229,22 @@ fn apply(root: &Path, op: &Op) -> Outcome {
                 .collect::<std::io::Result<_>>()?;
             names.sort();
             Ok(names.join("\n").into_bytes())
+        }
+        Op::OpenRename(p, from, to, d1, d2) => {
+            let mut f = OpenOptions::new().write(true).open(at(p))?;
+            f.write_all(d1)?;
+            fs::rename(at(from), at(to))?;
+            f.write_all(d2)?;
+            drop(f);
+            Ok(Vec::new())
+        }
+        Op::OpenUnlink(p, data) => {
+            let mut f = OpenOptions::new().write(true).open(at(p))?;
+            f.write_all(data)?;
+            fs::remove_file(at(p))?;
+            f.write_all(data)?;
+            drop(f);
+            Ok(Vec::new())
         }
         Op::Stat(p) => {
             let m = fs::metadata(at(p))?;
@@ -294,7 +331,11 @@ async fn fuse_on_ram_matches_tmpfs_op_for_op() {
     let host_root = host.path().to_path_buf();
 
     let done = tokio::task::spawn_blocking(move || {
-        let mut rng = Rng(seed | 1);
+        // splitmix64 of the seed: every seed gives its own non-zero state
+        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        let mut rng = Rng((z ^ (z >> 31)) | 1);
         let mut log: Vec<String> = Vec::new();
         let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         let mut existing: Vec<(String, bool)> = Vec::new();

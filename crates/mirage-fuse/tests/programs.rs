@@ -296,6 +296,68 @@ async fn cp_r_of_crates_then_diff_r_and_rg_counts() {
                 String::from_utf8_lossy(&theirs.stdout)
             );
         }
+        if installed("git") {
+            // the copy as a git repository: committed, then clean
+            let c = data.join("crates");
+            let id = ["-c", "user.name=T", "-c", "user.email=t@example.com"];
+            run(&c, "git", &["init", "-q"]);
+            run(&c, "git", &["add", "-A"]);
+            let mut commit = id.to_vec();
+            commit.extend(["commit", "-q", "-m", "copy"]);
+            run(&c, "git", &commit);
+            let st = run(&c, "git", &["status", "--porcelain"]);
+            assert_eq!(String::from_utf8_lossy(&st.stdout), "");
+            let n = run(&c, "git", &["ls-files"]);
+            assert_eq!(String::from_utf8_lossy(&n.stdout).lines().count(), files);
+        }
+    })
+    .await
+    .unwrap();
+    drop(m);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn shell_tools_sed_i_symlinks_exec_dd_mmap_mv() {
+    if skip() || !installed("sed") || !installed("dd") || !installed("python3") {
+        return;
+    }
+    let (m, _dir, data) = ram_mount(&[]).await;
+    tokio::task::spawn_blocking(move || {
+        let script = r#"
+set -e
+printf 'a\nb\n' > s.txt
+sed -i 's/a/A/' s.txt
+test "$(cat s.txt)" = "$(printf 'A\nb')"
+ln -s s.txt link
+test "$(readlink link)" = s.txt
+test "$(cat link)" = "$(printf 'A\nb')"
+printf '#!/bin/sh\necho ran\n' > x.sh
+chmod +x x.sh
+test -x x.sh
+test "$(./x.sh)" = ran
+touch t
+test -f t
+test ! -s t
+dd if=/dev/zero of=z bs=1k count=64 2>/dev/null
+test "$(stat -c %s z)" = 65536
+printf 'XY' | dd of=z bs=1 seek=10 conv=notrunc 2>/dev/null
+test "$(stat -c %s z)" = 65536
+python3 -c "import mmap; f = open('z', 'rb'); m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ); assert m[8:14] == b'\0\0XY\0\0', m[8:14]"
+mkdir -p p/q/r
+echo deep > p/q/r/f
+mv p p2
+test "$(cat p2/q/r/f)" = deep
+test ! -e p
+cat p2/q/r/f >> s.txt
+test "$(tail -n 1 s.txt)" = deep
+ls -la > /dev/null
+find . -type f | sort | tr '\n' ' '
+"#;
+        let out = sh(&data, script);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "./p2/q/r/f ./s.txt ./t ./x.sh ./z "
+        );
     })
     .await
     .unwrap();
