@@ -207,7 +207,9 @@ pub async fn mount(ws: &Workspace, mountpoint: &Path, opts: FuseOptions) -> Resu
             root: root.clone(),
         },
     );
-    let shared = fs.shared.clone();
+    // Weak: the thread must not keep the file system (and through it the
+    // workspace's router, the feed's sender) alive after unmount.
+    let shared = Arc::downgrade(&fs.shared);
     let mut options = vec![
         MountOption::FSName(opts.fs_name.clone()),
         MountOption::Subtype("mirage".to_string()),
@@ -235,7 +237,7 @@ pub async fn mount(ws: &Workspace, mountpoint: &Path, opts: FuseOptions) -> Resu
     // plain thread (not a runtime task) waits on the feed, so the kernel
     // hears of a change within microseconds of the write, however busy
     // the runtime is; it ends at unmount (`stop` flag, checked at the next
-    // change) or when the workspace goes.
+    // change, or once the file system is gone) or when the workspace goes.
     let notifier = session.notifier();
     let mut changes = ws.changes();
     let stop = Arc::new(AtomicBool::new(false));
@@ -253,6 +255,9 @@ pub async fn mount(ws: &Workspace, mountpoint: &Path, opts: FuseOptions) -> Resu
                 if stop2.load(Ordering::Acquire) {
                     return;
                 }
+                let Some(shared) = shared.upgrade() else {
+                    return;
+                };
                 let (ino, parent) = {
                     let t = fs::lock_inodes(&shared);
                     let parent_path = match path.rfind('/') {

@@ -222,3 +222,39 @@ async fn rename_across_mounts_is_exdev_and_mv_copies() {
     .unwrap();
     drop(m);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unmount_lets_the_workspace_go() {
+    if skip() {
+        return;
+    }
+    let ram = Arc::new(RamResource::new());
+    ram.insert_file("/f", "x\n").unwrap();
+    let ws = Workspace::builder()
+        .mount("/data", ram.clone(), MountMode::Write)
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let m = mount(&ws, dir.path(), FuseOptions::default())
+        .await
+        .unwrap();
+    let d = dir.path().join("data");
+    tokio::task::spawn_blocking(move || {
+        std::fs::write(d.join("g"), "y\n").unwrap();
+        assert_eq!(std::fs::read_to_string(d.join("f")).unwrap(), "x\n");
+    })
+    .await
+    .unwrap();
+    m.unmount().unwrap();
+    drop(ws);
+    // nothing of the mount (request tasks, the invalidation thread) keeps
+    // the workspace's resources alive
+    let t = std::time::Instant::now();
+    while Arc::strong_count(&ram) > 1 {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "the RAM resource is still held"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
