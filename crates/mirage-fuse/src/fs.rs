@@ -515,7 +515,7 @@ impl Filesystem for MirageFs {
         uid: Option<u32>,
         gid: Option<u32>,
         size: Option<u64>,
-        _atime: Option<TimeOrNow>,
+        atime: Option<TimeOrNow>,
         mtime: Option<TimeOrNow>,
         _ctime: Option<SystemTime>,
         fh: Option<FileHandle>,
@@ -528,9 +528,18 @@ impl Filesystem for MirageFs {
         self.spawn(move |s| async move {
             let r = async {
                 let path = s.path(ino.0)?;
-                let changes = mode.is_some() || size.is_some() || mtime.is_some();
+                // Any change asked (even one that changes nothing, as a
+                // chown to the same owner or an atime-only touch, which
+                // never reach the router) fails with EROFS on a read-only
+                // mount, as on Linux.
+                let changes = mode.is_some()
+                    || size.is_some()
+                    || mtime.is_some()
+                    || atime.is_some()
+                    || uid.is_some()
+                    || gid.is_some();
                 if changes {
-                    s.check_write()?;
+                    s.writable(&path)?;
                 }
                 if uid.is_some_and(|u| u != s.uid) || gid.is_some_and(|g| g != s.gid) {
                     return Err(Errno::EPERM);
