@@ -44,22 +44,32 @@ struct OpenFile {
     write: bool,
     /// `O_APPEND`: every write goes to the end.
     append: bool,
+    /// The inode's staged bytes, shared by every descriptor open on it.
+    stage: Arc<Stage>,
+    /// This descriptor's sequential reader: where it is and what it has
+    /// not handed out.
+    reader: tokio::sync::Mutex<Option<Reader>>,
+}
+
+/// The staged (not yet committed) contents of one inode, shared by every
+/// descriptor open on it, as the page cache is on Linux: a write through
+/// one descriptor is seen by reads through the others at once, and two
+/// writers never overwrite each other's bytes at commit.
+struct Stage {
     /// Set while writes are staged and not yet committed; with `size`,
     /// lets `getattr` report the staged size without the lock.
     dirty: AtomicBool,
     size: AtomicU64,
-    state: tokio::sync::Mutex<FileState>,
-}
-
-#[derive(Default)]
-struct FileState {
-    /// The sequential reader: where it is and what it has not handed out.
-    reader: Option<Reader>,
-    /// The staged contents (`None`: not loaded; `O_TRUNC` starts empty).
-    stage: Option<Vec<u8>>,
+    /// Bumped at every change of the bytes (staged or committed): a
+    /// reader opened before it is stale.
+    generation: AtomicU64,
+    /// The bytes (`None`: not loaded; `O_TRUNC` starts empty).
+    data: tokio::sync::Mutex<Option<Vec<u8>>>,
 }
 
 struct Reader {
+    /// The [`Stage::generation`] the reader was opened at.
+    generation: u64,
     pos: u64,
     pending: Bytes,
     rest: Option<ByteStream>,
@@ -86,6 +96,8 @@ pub(crate) struct Shared {
     vfs: Arc<dyn Vfs>,
     pub(crate) inodes: Mutex<Inodes>,
     files: Mutex<HashMap<u64, Arc<OpenFile>>>,
+    /// The staged bytes of every inode open now, by inode number.
+    stages: Mutex<HashMap<u64, std::sync::Weak<Stage>>>,
     dirs: Mutex<HashMap<u64, OpenDir>>,
     next_fh: AtomicU64,
     settings: Settings,
@@ -140,6 +152,7 @@ impl MirageFs {
                 vfs,
                 inodes,
                 files: Mutex::new(HashMap::new()),
+                stages: Mutex::new(HashMap::new()),
                 dirs: Mutex::new(HashMap::new()),
                 next_fh: AtomicU64::new(1),
                 settings,
@@ -200,12 +213,13 @@ impl Shared {
 
     fn attr(&self, ino: u64, st: &FileStat) -> FileAttr {
         let mut size = st.size;
-        if st.file_type == FileType::File {
-            for f in lock(&self.files).values() {
-                if f.ino == ino && f.dirty.load(Ordering::Acquire) {
-                    size = f.size.load(Ordering::Acquire);
-                }
-            }
+        if st.file_type == FileType::File
+            && let Some(stage) = lock(&self.stages)
+                .get(&ino)
+                .and_then(std::sync::Weak::upgrade)
+            && stage.dirty.load(Ordering::Acquire)
+        {
+            size = stage.size.load(Ordering::Acquire);
         }
         let kind = kind_of(st.file_type);
         let perm = st.mode.unwrap_or(match st.file_type {
@@ -244,57 +258,115 @@ impl Shared {
         lock(&self.files).get(&fh).cloned().ok_or(Errno::EBADF)
     }
 
+    /// The shared stage of `ino`, made when the first descriptor opens it.
+    fn stage(&self, ino: u64) -> Arc<Stage> {
+        let mut stages = lock(&self.stages);
+        if let Some(s) = stages.get(&ino).and_then(std::sync::Weak::upgrade) {
+            return s;
+        }
+        let s = Arc::new(Stage {
+            dirty: AtomicBool::new(false),
+            size: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
+            data: tokio::sync::Mutex::new(None),
+        });
+        stages.insert(ino, Arc::downgrade(&s));
+        s
+    }
+
+    /// A descriptor on `ino`; with `trunc`, the file's bytes are now none
+    /// (staged, committed at close), for every descriptor open on it.
+    async fn open_file(&self, ino: u64, write: bool, append: bool, trunc: bool) -> OpenFile {
+        let stage = self.stage(ino);
+        if trunc {
+            let mut data = stage.data.lock().await;
+            *data = Some(Vec::new());
+            stage.size.store(0, Ordering::Release);
+            stage.dirty.store(true, Ordering::Release);
+            stage.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        OpenFile {
+            ino,
+            write,
+            append,
+            stage,
+            reader: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Forgets the descriptor `fh`, and its inode's stage once no
+    /// descriptor holds it.
+    fn remove_file(&self, fh: u64) {
+        let f = lock(&self.files).remove(&fh);
+        if let Some(f) = f {
+            let ino = f.ino;
+            drop(f);
+            let mut stages = lock(&self.stages);
+            if stages.get(&ino).is_some_and(|w| w.strong_count() == 0) {
+                stages.remove(&ino);
+            }
+        }
+    }
+
     fn add_file(&self, f: OpenFile) -> u64 {
         let fh = self.next_fh.fetch_add(1, Ordering::Relaxed);
         lock(&self.files).insert(fh, Arc::new(f));
         fh
     }
 
-    /// Loads the staged contents of `f` (the file's bytes) if not loaded.
+    /// Loads the staged bytes of `ino` (the file's bytes) if not loaded.
     async fn load_stage<'a>(
         &self,
-        f: &OpenFile,
-        st: &'a mut FileState,
+        ino: u64,
+        data: &'a mut Option<Vec<u8>>,
     ) -> Result<&'a mut Vec<u8>, Errno> {
-        if st.stage.is_none() {
-            let path = self.path(f.ino)?;
-            let data = match self.vfs.read(&path).await {
+        if data.is_none() {
+            let path = self.path(ino)?;
+            let bytes = match self.vfs.read(&path).await {
                 Ok(src) => src.collect().await.map_err(|e| errno(&e))?.to_vec(),
                 Err(e) if e.kind == ErrorKind::NotFound => Vec::new(),
                 Err(e) => return Err(errno(&e)),
             };
-            st.stage = Some(data);
+            *data = Some(bytes);
         }
-        Ok(st.stage.get_or_insert_with(Vec::new))
+        Ok(data.get_or_insert_with(Vec::new))
     }
 
-    /// Writes the staged contents of `f` to the resource in one `write`
-    /// (atomic there: a failed write leaves the old bytes), if any are
-    /// waiting. A file removed meanwhile is not brought back.
+    /// Writes the staged bytes of `f`'s inode to the resource in one
+    /// `write` (atomic there: a failed write leaves the old bytes), if any
+    /// are waiting. A file removed meanwhile is not brought back.
     async fn commit(&self, f: &OpenFile) -> Result<(), Errno> {
-        if !f.dirty.load(Ordering::Acquire) {
+        self.commit_stage(f.ino, &f.stage).await
+    }
+
+    /// [`Shared::commit`] of the stage of `ino`.
+    async fn commit_stage(&self, ino: u64, stage: &Stage) -> Result<(), Errno> {
+        if !stage.dirty.load(Ordering::Acquire) {
             return Ok(());
         }
-        let mut st = f.state.lock().await;
-        if !f.dirty.load(Ordering::Acquire) {
+        let mut data = stage.data.lock().await;
+        if !stage.dirty.load(Ordering::Acquire) {
             return Ok(());
         }
-        let Some(path) = lock(&self.inodes).path(f.ino) else {
-            f.dirty.store(false, Ordering::Release);
-            st.stage = None;
+        let Some(path) = lock(&self.inodes).path(ino) else {
+            stage.dirty.store(false, Ordering::Release);
+            *data = None;
             return Ok(());
         };
-        let data = Bytes::from(st.stage.take().unwrap_or_default());
-        let r = self.vfs.write(&path, ByteSource::Bytes(data.clone())).await;
+        let bytes = Bytes::from(data.take().unwrap_or_default());
+        let r = self
+            .vfs
+            .write(&path, ByteSource::Bytes(bytes.clone()))
+            .await;
         match r {
             Ok(()) => {
-                f.dirty.store(false, Ordering::Release);
-                st.reader = None;
+                stage.dirty.store(false, Ordering::Release);
+                stage.generation.fetch_add(1, Ordering::AcqRel);
                 Ok(())
             }
             Err(e) => {
                 // keep the bytes staged: a later fsync or close may retry
-                st.stage = Some(data.to_vec());
+                *data = Some(bytes.to_vec());
                 Err(errno(&e))
             }
         }
@@ -303,15 +375,22 @@ impl Shared {
     /// `size` bytes of `f` from `offset`, through its sequential reader
     /// (re-opened with a range read when the offset jumps).
     async fn read_at(&self, f: &OpenFile, offset: u64, size: u32) -> Result<Bytes, Errno> {
-        let mut st = f.state.lock().await;
-        if let Some(stage) = &st.stage {
-            let start = usize::try_from(offset)
-                .unwrap_or(usize::MAX)
-                .min(stage.len());
-            let end = start.saturating_add(size as usize).min(stage.len());
-            return Ok(Bytes::copy_from_slice(&stage[start..end]));
-        }
-        if st.reader.as_ref().is_none_or(|r| r.pos != offset) {
+        let mut reader = f.reader.lock().await;
+        let generation = {
+            let data = f.stage.data.lock().await;
+            if let Some(stage) = &*data {
+                let start = usize::try_from(offset)
+                    .unwrap_or(usize::MAX)
+                    .min(stage.len());
+                let end = start.saturating_add(size as usize).min(stage.len());
+                return Ok(Bytes::copy_from_slice(&stage[start..end]));
+            }
+            f.stage.generation.load(Ordering::Acquire)
+        };
+        if reader
+            .as_ref()
+            .is_none_or(|r| r.pos != offset || r.generation != generation)
+        {
             let path = self.path(f.ino)?;
             let opts = ReadOptions {
                 range: Some(ByteRange { offset, len: None }),
@@ -322,20 +401,22 @@ impl Shared {
                 Ok(_) => return Err(Errno::EIO),
                 Err(e) => return Err(errno(&e)),
             };
-            st.reader = Some(match source {
+            *reader = Some(match source {
                 ByteSource::Bytes(b) => Reader {
+                    generation,
                     pos: offset,
                     pending: b,
                     rest: None,
                 },
                 ByteSource::Stream(s) => Reader {
+                    generation,
                     pos: offset,
                     pending: Bytes::new(),
                     rest: Some(s),
                 },
             });
         }
-        let Some(r) = st.reader.as_mut() else {
+        let Some(r) = reader.as_mut() else {
             return Err(Errno::EIO);
         };
         let want = size as usize;
@@ -357,7 +438,7 @@ impl Shared {
                     buf.extend_from_slice(&chunk);
                 }
                 Some(Err(e)) => {
-                    st.reader = None;
+                    *reader = None;
                     return Err(errno(&e));
                 }
                 None => r.rest = None,
@@ -378,21 +459,26 @@ impl Shared {
     ) -> Result<(), Errno> {
         let open = fh
             .and_then(|h| self.file(h).ok())
-            .filter(|f| f.write)
+            .map(|f| f.stage.clone())
             .or_else(|| {
-                lock(&self.files)
-                    .values()
-                    .find(|f| f.ino == ino && f.write)
-                    .cloned()
+                lock(&self.stages)
+                    .get(&ino)
+                    .and_then(std::sync::Weak::upgrade)
             });
         let new_len = usize::try_from(size).map_err(|_| Errno::EFBIG)?;
-        if let Some(f) = open {
-            let mut st = f.state.lock().await;
-            let stage = self.load_stage(&f, &mut st).await?;
-            stage.resize(new_len, 0);
-            f.size.store(size, Ordering::Release);
-            f.dirty.store(true, Ordering::Release);
-            st.reader = None;
+        if let Some(stage) = open {
+            // open somewhere: the new size is staged with the other writes
+            let mut data = stage.data.lock().await;
+            let bytes = self.load_stage(ino, &mut data).await?;
+            bytes.resize(new_len, 0);
+            stage.size.store(size, Ordering::Release);
+            stage.dirty.store(true, Ordering::Release);
+            stage.generation.fetch_add(1, Ordering::AcqRel);
+            drop(data);
+            if fh.is_none() {
+                // truncate(2) by path: on the resource now
+                return self.commit_stage(ino, &stage).await;
+            }
             return Ok(());
         }
         let mut data = match self.vfs.read(path).await {
@@ -706,16 +792,17 @@ impl Filesystem for MirageFs {
                     return Err(Errno::EEXIST);
                 }
                 // staged writes land before the name moves
-                let open: Vec<Arc<OpenFile>> = {
+                let open = {
                     let ino = lock(&s.inodes).known(&from);
-                    lock(&s.files)
-                        .values()
-                        .filter(|f| Some(f.ino) == ino)
-                        .cloned()
-                        .collect()
+                    ino.and_then(|i| {
+                        lock(&s.stages)
+                            .get(&i)
+                            .and_then(std::sync::Weak::upgrade)
+                            .map(|st| (i, st))
+                    })
                 };
-                for f in open {
-                    s.commit(&f).await?;
+                if let Some((i, stage)) = open {
+                    s.commit_stage(i, &stage).await?;
                 }
                 s.vfs.rename(&from, &to).await.map_err(|e| errno(&e))?;
                 lock(&s.inodes).rename(&from, &to);
@@ -743,17 +830,9 @@ impl Filesystem for MirageFs {
                 if st.is_dir() && write {
                     return Err(Errno::EISDIR);
                 }
-                let f = OpenFile {
-                    ino: ino.0,
-                    write,
-                    append: flags.0 & libc::O_APPEND != 0,
-                    dirty: AtomicBool::new(trunc),
-                    size: AtomicU64::new(if trunc { 0 } else { st.size }),
-                    state: tokio::sync::Mutex::new(FileState {
-                        reader: None,
-                        stage: trunc.then(Vec::new),
-                    }),
-                };
+                let f = s
+                    .open_file(ino.0, write, flags.0 & libc::O_APPEND != 0, trunc)
+                    .await;
                 Ok::<_, Errno>(s.add_file(f))
             }
             .await;
@@ -793,17 +872,15 @@ impl Filesystem for MirageFs {
                 }
                 let attr = s.stat_attr(&path).await?;
                 let acc = flags & libc::O_ACCMODE;
-                let f = OpenFile {
-                    ino: attr.ino.0,
-                    write: acc == libc::O_WRONLY || acc == libc::O_RDWR,
-                    append: flags & libc::O_APPEND != 0,
-                    dirty: AtomicBool::new(exists && trunc),
-                    size: AtomicU64::new(if trunc { 0 } else { attr.size }),
-                    state: tokio::sync::Mutex::new(FileState {
-                        reader: None,
-                        stage: trunc.then(Vec::new),
-                    }),
-                };
+                // a new file is empty on the resource already
+                let f = s
+                    .open_file(
+                        attr.ino.0,
+                        acc == libc::O_WRONLY || acc == libc::O_RDWR,
+                        flags & libc::O_APPEND != 0,
+                        exists && trunc,
+                    )
+                    .await;
                 Ok::<_, Errno>((attr, s.add_file(f)))
             }
             .await;
@@ -863,8 +940,8 @@ impl Filesystem for MirageFs {
                 if !f.write {
                     return Err(Errno::EBADF);
                 }
-                let mut st = f.state.lock().await;
-                let stage = s.load_stage(&f, &mut st).await?;
+                let mut staged = f.stage.data.lock().await;
+                let stage = s.load_stage(f.ino, &mut staged).await?;
                 let at = if f.append {
                     stage.len()
                 } else {
@@ -876,9 +953,9 @@ impl Filesystem for MirageFs {
                 }
                 stage[at..end].copy_from_slice(&data);
                 let len = stage.len() as u64;
-                st.reader = None;
-                f.size.store(len, Ordering::Release);
-                f.dirty.store(true, Ordering::Release);
+                f.stage.size.store(len, Ordering::Release);
+                f.stage.dirty.store(true, Ordering::Release);
+                f.stage.generation.fetch_add(1, Ordering::AcqRel);
                 u32::try_from(data.len()).map_err(|_| Errno::EFBIG)
             }
             .await;
@@ -925,7 +1002,7 @@ impl Filesystem for MirageFs {
                 Some(f) => s.commit(&f).await,
                 None => Ok(()),
             };
-            lock(&s.files).remove(&fh.0);
+            s.remove_file(fh.0);
             match r {
                 Ok(()) => reply.ok(),
                 Err(e) => reply.error(e),

@@ -14,7 +14,9 @@
 //! - **Reads** go through a sequential reader per open file, re-opened
 //!   with a range read when the offset jumps: a small read never fetches
 //!   the whole object from a resource with range reads.
-//! - **Writes** are staged per open file and committed in one
+//! - **Writes** are staged per file (shared by every descriptor open on
+//!   it, so a read through another descriptor sees them and two writers
+//!   never lose each other's bytes) and committed in one
 //!   [`Vfs::write`] at `flush` (`close(2)`), `fsync` or `release`, so the
 //!   resource sees one atomic replace: a writer that dies leaves the old
 //!   bytes. `O_TRUNC` is taken atomically (`FUSE_ATOMIC_O_TRUNC`).

@@ -80,6 +80,11 @@ enum Op {
     /// Open the file for writing, write, unlink it while open, write
     /// again, close: the name stays gone.
     OpenUnlink(String, Vec<u8>),
+    /// Two descriptors open for writing at once (both `O_APPEND` when the
+    /// flag is set), writing in turn, with the file read through a third
+    /// descriptor between the writes and closes: no write is lost, and
+    /// every reader sees every write so far.
+    TwoWriters(String, bool, u64, Vec<u8>, u64, Vec<u8>),
     /// `metadata`: type and size.
     Stat(String),
 }
@@ -116,7 +121,7 @@ fn random_path(rng: &mut Rng, existing: &[(String, bool)]) -> String {
 
 fn random_op(rng: &mut Rng, existing: &[(String, bool)]) -> Op {
     let p = random_path(rng, existing);
-    match rng.below(104) {
+    match rng.below(108) {
         0..=14 => {
             let n = rng.below(40) as usize;
             Op::Create(p, rng.bytes(n))
@@ -155,9 +160,16 @@ fn random_op(rng: &mut Rng, existing: &[(String, bool)]) -> Op {
             let (d1, d2) = (rng.bytes(n1), rng.bytes(n2));
             Op::OpenRename(p, from, to, d1, d2)
         }
-        _ => {
+        102..=103 => {
             let n = 1 + rng.below(20) as usize;
             Op::OpenUnlink(p, rng.bytes(n))
+        }
+        _ => {
+            let append = rng.below(2) == 0;
+            let (o1, o2) = (rng.below(50), rng.below(50));
+            let (n1, n2) = (1 + rng.below(20) as usize, 1 + rng.below(20) as usize);
+            let (d1, d2) = (rng.bytes(n1), rng.bytes(n2));
+            Op::TwoWriters(p, append, o1, d1, o2, d2)
         }
     }
 }
@@ -245,6 +257,32 @@ fn apply(root: &Path, op: &Op) -> Outcome {
             f.write_all(data)?;
             drop(f);
             Ok(Vec::new())
+        }
+        Op::TwoWriters(p, append, o1, d1, o2, d2) => {
+            let open = || {
+                let mut o = OpenOptions::new();
+                if *append {
+                    o.append(true);
+                } else {
+                    o.write(true);
+                }
+                o.open(at(p))
+            };
+            let mut out = Vec::new();
+            let (mut a, mut b) = (open()?, open()?);
+            a.seek(SeekFrom::Start(*o1))?;
+            a.write_all(d1)?;
+            out.extend(fs::read(at(p))?);
+            out.push(b'|');
+            b.seek(SeekFrom::Start(*o2))?;
+            b.write_all(d2)?;
+            out.extend(fs::read(at(p))?);
+            out.push(b'|');
+            drop(a);
+            out.extend(fs::read(at(p))?);
+            out.push(b'|');
+            drop(b);
+            Ok(out)
         }
         Op::Stat(p) => {
             let m = fs::metadata(at(p))?;
@@ -352,9 +390,15 @@ async fn fuse_on_ram_matches_tmpfs_op_for_op() {
                 c.1 += 1;
             }
             let tail = || log[log.len().saturating_sub(12)..].join("\n");
-            assert_eq!(
-                a, b,
-                "seed {seed:#x}, step {step}: {op:?}: FUSE answered {a:?}, tmpfs {b:?}\nlast operations:\n{}",
+            let show = |o: &Outcome| match o {
+                Ok(v) => format!("Ok({:?})", String::from_utf8_lossy(v)),
+                Err(e) => format!("Err(errno {e})"),
+            };
+            assert!(
+                a == b,
+                "seed {seed:#x}, step {step}: {op:?}: FUSE answered {}, tmpfs {}\nlast operations:\n{}",
+                show(&a),
+                show(&b),
                 tail()
             );
             let (ta, tb) = (snapshot(&fuse_root), snapshot(&host_root));
