@@ -8,10 +8,14 @@
 //! - After **every** operation the whole tree (names, types, sizes and
 //!   contents) must be the same on both sides.
 //!
-//! Names come from a pool of 6 at depth ≤ 3, so operations collide: writes
-//! past EOF, truncates shorter and longer, renames of files and
-//! directories over existing entries, rmdir of non-empty directories,
-//! unlink of directories, creating below files, and so on.
+//! Names come from a pool of 6 at depth ≤ 3 (half the time an entry that
+//! exists, or a new name in an existing directory), so operations collide:
+//! writes past EOF, `O_APPEND`, truncates shorter and longer, renames of
+//! files and directories over existing entries, rmdir of non-empty
+//! directories, unlink of directories, creating below files, `fstat` and
+//! `stat` of a file with staged writes, a descriptor kept open across a
+//! rename (of the file or its directory) or an unlink, and two descriptors
+//! writing one file in turn with reads through a third between.
 //!
 //! The seed is printed; `MIRAGE_FUSE_SEED=N` replays another sequence, and
 //! `MIRAGE_FUSE_OPS=N` changes the count.
