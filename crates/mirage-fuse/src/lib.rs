@@ -150,13 +150,26 @@ pub fn fuse_available() -> std::result::Result<(), String> {
 /// connected") and detaches it (`umount2(MNT_DETACH)`). Answers whether
 /// one was cleaned. Errors: the detach failed.
 pub fn clean_stale_mount(mountpoint: &Path) -> Result<bool> {
-    match std::fs::metadata(mountpoint) {
-        Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {
-            detach(mountpoint)?;
-            Ok(true)
+    // `statfs` always asks the file system's process (the kernel may still
+    // answer `stat` from attributes it cached before the process died).
+    let stale = match std::ffi::CString::new(mountpoint.as_os_str().as_bytes()) {
+        Ok(c) => {
+            // SAFETY: `c` is a valid NUL-terminated path; `buf` is a
+            // zeroed statfs the call fills.
+            let mut buf: libc::statfs = unsafe { std::mem::zeroed() };
+            // SAFETY: as above; both outlive the call.
+            let rc = unsafe { libc::statfs(c.as_ptr(), &mut buf) };
+            rc != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ENOTCONN)
         }
-        _ => Ok(false),
+        Err(_) => false,
+    };
+    let stale = stale
+        || matches!(std::fs::metadata(mountpoint),
+            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN));
+    if stale {
+        detach(mountpoint)?;
     }
+    Ok(stale)
 }
 
 fn detach(mountpoint: &Path) -> Result<()> {
