@@ -387,7 +387,11 @@ async fn a_64_mib_file_round_trips_with_cp_cmp_and_pread() {
         let dst = data.join("big");
         run(&data, "cp", &[src.to_str().unwrap(), dst.to_str().unwrap()]);
         assert_eq!(std::fs::metadata(&dst).unwrap().len(), 64 << 20);
-        run(&data, "cmp", &[src.to_str().unwrap(), dst.to_str().unwrap()]);
+        run(
+            &data,
+            "cmp",
+            &[src.to_str().unwrap(), dst.to_str().unwrap()],
+        );
         // reads at scattered offsets through one descriptor
         let f = std::fs::File::open(&dst).unwrap();
         for off in [0u64, 5 << 20, 1, (64 << 20) - 10, 33 << 20, 7] {
@@ -396,6 +400,42 @@ async fn a_64_mib_file_round_trips_with_cp_cmp_and_pread() {
             let end = (off as usize + 4096).min(bytes.len());
             assert_eq!(&buf[..n], &bytes[off as usize..end], "pread at {off}");
         }
+    })
+    .await
+    .unwrap();
+    drop(m);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_directory_of_3000_entries_lists_whole_while_it_changes() {
+    if skip() || !installed("python3") {
+        return;
+    }
+    let (m, _dir, data) = ram_mount(&[]).await;
+    tokio::task::spawn_blocking(move || {
+        let script = r#"
+import os
+os.mkdir("many")
+for i in range(3000):
+    with open(f"many/f{i:05}-{'x' * (i % 40)}", "w") as f:
+        f.write(str(i))
+names = os.listdir("many")
+assert len(names) == 3000 and len(set(names)) == 3000, len(names)
+# removing while iterating one directory stream: every name seen once
+seen = []
+with os.scandir("many") as it:
+    for e in it:
+        seen.append(e.name)
+        if len(seen) % 2 == 0:
+            os.remove(os.path.join("many", e.name))
+assert len(seen) == 3000 and len(set(seen)) == 3000, (len(seen), len(set(seen)))
+assert len(os.listdir("many")) == 1500
+print("ok")
+"#;
+        let out = run(&data, "python3", &["-c", script]);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
+        let ls = sh(&data, "ls many | wc -l");
+        assert_eq!(String::from_utf8_lossy(&ls.stdout).trim(), "1500");
     })
     .await
     .unwrap();
