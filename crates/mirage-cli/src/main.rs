@@ -29,6 +29,7 @@ const MAIN_HELP: &str = "\
 Examples, embedded (no daemon):
   mirage execute -c 'ls /workspace | wc -l'        run one line over the current directory
   mirage shell                                     an interactive shell over it
+  mirage mount --config ws.yaml /mnt/ws            a workspace as a host directory (FUSE)
 
 Examples with the daemon (the first `workspace create` starts it):
   mirage workspace create ws.yaml --id demo

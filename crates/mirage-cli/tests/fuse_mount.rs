@@ -4,7 +4,7 @@
 //! SIGTERM unmounts with exit 0, `--read-only` refuses writes with EROFS,
 //! a mount left by `kill -9` is cleaned by the next `mirage mount`, clear
 //! errors with exit 1/2), and the daemon's FUSE mounts (`backend: fuse`
-//! + `mountpoint:` in a workspace config, `workspace unmount`,
+//! and `mountpoint:` in a workspace config, `workspace unmount`,
 //! `workspace mount` of a running workspace, unmounted at delete and at
 //! daemon stop). Every test prints `SKIPPED:` and returns when /dev/fuse
 //! cannot be opened.
@@ -469,7 +469,23 @@ fn daemon_mounts_config_backend_fuse_and_running_workspaces() {
     let o = w.m(&["workspace", "create", "fskit.yaml", "--id", "fk"]);
     assert_ne!(o.code, 0, "{o:#?}");
     assert!(o.stderr.contains("'fskit' is unsupported"), "{o:#?}");
-    assert_eq!(w.m(&["workspace", "get", "fk"]).code == 0, false);
+    assert_ne!(w.m(&["workspace", "get", "fk"]).code, 0);
+
+    // no mountpoint: a fresh directory, removed after the unmount
+    std::fs::write(
+        w.root.join("tmp.yaml"),
+        "mounts:\n  /data:\n    vfs: ram\n    mode: write\n    backend: fuse\n",
+    )
+    .unwrap();
+    let d = ok(w.m(&["workspace", "create", "tmp.yaml", "--id", "ft", "--json"])).json();
+    let made = PathBuf::from(d["fuse_mountpoints"]["/data"].as_str().unwrap());
+    let _guard2 = Unmounter(vec![made.clone()]);
+    assert!(is_mounted(&made), "{d}");
+    ok(w.m(&["execute", "-w", "ft", "-c", "echo t > /data/t"]));
+    assert_eq!(std::fs::read_to_string(made.join("t")).unwrap(), "t\n");
+    ok(w.m(&["workspace", "delete", "ft"]));
+    assert!(!is_mounted(&made));
+    assert!(!made.exists(), "{} left behind", made.display());
 
     // daemon stop unmounts what it holds
     std::fs::write(
