@@ -494,9 +494,11 @@ impl Shared {
 
     /// A link target as the host should see it: an absolute virtual path
     /// inside the mounted tree becomes the same path under the mount point.
+    /// An absolute target that no mount of the workspace holds (a host
+    /// path given through FUSE, as `ln -s /etc/hostname`) is left as it is.
     fn host_target(&self, target: &str) -> Vec<u8> {
         let root = &self.settings.root;
-        if target.starts_with('/') {
+        if target.starts_with('/') && self.vfs.mount_of(target).is_some() {
             let rest = if root == "/" {
                 Some(target)
             } else if target == root {

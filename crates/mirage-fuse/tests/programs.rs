@@ -441,3 +441,42 @@ print("ok")
     .unwrap();
     drop(m);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn symlink_targets_read_back_as_written() {
+    if skip() {
+        return;
+    }
+    let (m, dir, data) = ram_mount(&[("/t.txt", "t\n")]).await;
+    let mp = dir.path().canonicalize().unwrap();
+    tokio::task::spawn_blocking(move || {
+        use std::os::unix::fs::symlink;
+        let inside = mp.join("data/t.txt");
+        for (name, target) in [
+            ("rel", std::path::PathBuf::from("t.txt")),
+            ("up", std::path::PathBuf::from("../data/t.txt")),
+            ("abs_inside", inside.clone()),
+            ("abs_host", std::path::PathBuf::from("/etc/hostname")),
+        ] {
+            symlink(&target, data.join(name)).unwrap();
+            assert_eq!(
+                std::fs::read_link(data.join(name)).unwrap(),
+                target,
+                "{name}"
+            );
+        }
+        assert_eq!(std::fs::read_to_string(data.join("rel")).unwrap(), "t\n");
+        assert_eq!(std::fs::read_to_string(data.join("up")).unwrap(), "t\n");
+        assert_eq!(
+            std::fs::read_to_string(data.join("abs_inside")).unwrap(),
+            "t\n"
+        );
+        assert_eq!(
+            std::fs::read(data.join("abs_host")).unwrap(),
+            std::fs::read("/etc/hostname").unwrap()
+        );
+    })
+    .await
+    .unwrap();
+    drop(m);
+}
