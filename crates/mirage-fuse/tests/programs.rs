@@ -480,3 +480,60 @@ async fn symlink_targets_read_back_as_written() {
     .unwrap();
     drop(m);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eight_processes_write_and_read_at_once() {
+    if skip() || !installed("python3") {
+        return;
+    }
+    let (m, _dir, data) = ram_mount(&[]).await;
+    tokio::task::spawn_blocking(move || {
+        let script = r#"
+import os, sys
+w = sys.argv[1]
+os.makedirs(f"w{w}/a/b", exist_ok=True)
+for i in range(150):
+    p = f"w{w}/a/b/f{i}"
+    with open(p, "w") as f:
+        f.write(f"{w}:{i}\n" * (i + 1))
+    with open("shared.log", "a") as f:
+        f.write(f"{w} {i}\n")
+    if i % 3 == 0:
+        os.rename(p, p + ".r")
+for i in range(150):
+    p = f"w{w}/a/b/f{i}" + (".r" if i % 3 == 0 else "")
+    assert open(p).read() == f"{w}:{i}\n" * (i + 1), p
+print("ok")
+"#;
+        let kids: Vec<_> = (0..8)
+            .map(|w| {
+                Command::new("timeout")
+                    .arg("120")
+                    .arg("python3")
+                    .arg("-c")
+                    .arg(script)
+                    .arg(w.to_string())
+                    .current_dir(&data)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect::<Vec<_>>();
+        // all eight run at once; now collect them
+        for (w, k) in kids.into_iter().enumerate() {
+            let k = k.wait_with_output().unwrap();
+            assert!(
+                k.status.success() && k.stdout == b"ok\n",
+                "writer {w}: {:?} {}",
+                k.status,
+                String::from_utf8_lossy(&k.stderr)
+            );
+        }
+        let log = std::fs::read_to_string(data.join("shared.log")).unwrap();
+        assert_eq!(log.lines().count(), 8 * 150, "no append lost");
+    })
+    .await
+    .unwrap();
+    drop(m);
+}
