@@ -128,7 +128,7 @@ const MOUNT_HELP: &str = "\
 Examples:
   mirage mount --config ws.yaml /mnt/ws             the whole workspace
   mirage mount --config ws.yaml --root /data /mnt/d one mount of it
-  mirage mount --read-only /mnt/here                the current directory, read-only
+  mirage mount --read-only /mnt/here                the current directory (/workspace) and a RAM /tmp, read-only
 
 It prints where it is mounted and stays in the foreground; Ctrl-C or
 SIGTERM unmounts (exit 0). A mount left by a killed `mirage mount` is
