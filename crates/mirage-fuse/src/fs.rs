@@ -274,6 +274,49 @@ impl Shared {
         s
     }
 
+    /// Before `path` is removed or replaced: when a descriptor is open on
+    /// it, its bytes are loaded into the stage, so the descriptor keeps
+    /// reading and writing them after the name is gone, as an unlinked
+    /// open file on Linux (`tempfile.TemporaryFile`, `mkstemp` + unlink).
+    async fn keep_open_bytes(&self, path: &str) {
+        let Some(ino) = lock(&self.inodes).known(path) else {
+            return;
+        };
+        let Some(stage) = lock(&self.stages)
+            .get(&ino)
+            .and_then(std::sync::Weak::upgrade)
+        else {
+            return;
+        };
+        let mut data = stage.data.lock().await;
+        match self.load_stage(ino, &mut data).await {
+            Ok(bytes) => stage.size.store(bytes.len() as u64, Ordering::Release),
+            Err(e) => tracing::debug!(path, ?e, "fuse: bytes of an open file not kept"),
+        }
+    }
+
+    /// The attributes of `ino` when it has no name any more but is still
+    /// open (its bytes kept by `keep_open_bytes`), after setting its size
+    /// to `size` if asked.
+    async fn orphan_attr(&self, ino: u64, size: Option<u64>) -> Option<FileAttr> {
+        let stage = lock(&self.stages)
+            .get(&ino)
+            .and_then(std::sync::Weak::upgrade)?;
+        let mut data = stage.data.lock().await;
+        let bytes = data.as_mut()?;
+        if let Some(n) = size {
+            bytes.resize(usize::try_from(n).ok()?, 0);
+            stage.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        let len = bytes.len() as u64;
+        stage.size.store(len, Ordering::Release);
+        let mut a = self.attr(ino, &FileStat::file("", len));
+        a.size = len;
+        a.blocks = len.div_ceil(512);
+        a.nlink = 0;
+        Some(a)
+    }
+
     /// A descriptor on `ino`; with `trunc`, the file's bytes are now none
     /// (staged, committed at close), for every descriptor open on it.
     async fn open_file(&self, ino: u64, write: bool, append: bool, trunc: bool) -> OpenFile {
@@ -349,8 +392,9 @@ impl Shared {
             return Ok(());
         }
         let Some(path) = lock(&self.inodes).path(ino) else {
+            // removed meanwhile: the bytes stay for the descriptors still
+            // open on it (see `keep_open_bytes`), and go with the last
             stage.dirty.store(false, Ordering::Release);
-            *data = None;
             return Ok(());
         };
         let bytes = Bytes::from(data.take().unwrap_or_default());
@@ -583,7 +627,11 @@ impl Filesystem for MirageFs {
     fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
         self.spawn(move |s| async move {
             let r = async {
-                let path = s.path(ino.0)?;
+                let path = match s.path(ino.0) {
+                    Ok(p) => p,
+                    // an unlinked file still open (`fstat`)
+                    Err(e) => return s.orphan_attr(ino.0, None).await.ok_or(e),
+                };
                 let st = s.vfs.lstat(&path).await.map_err(|e| errno(&e))?;
                 Ok::<_, Errno>(s.attr(ino.0, &st))
             }
@@ -615,7 +663,11 @@ impl Filesystem for MirageFs {
     ) {
         self.spawn(move |s| async move {
             let r = async {
-                let path = s.path(ino.0)?;
+                let path = match s.path(ino.0) {
+                    Ok(p) => p,
+                    // an unlinked file still open (`ftruncate`, `fchmod`)
+                    Err(e) => return s.orphan_attr(ino.0, size).await.ok_or(e),
+                };
                 // Any change asked (even one that changes nothing, as a
                 // chown to the same owner or an atime-only touch, which
                 // never reach the router) fails with EROFS on a read-only
@@ -710,6 +762,7 @@ impl Filesystem for MirageFs {
             let r = async {
                 s.check_write()?;
                 let path = s.child(parent.0, &name)?;
+                s.keep_open_bytes(&path).await;
                 s.vfs.unlink(&path).await.map_err(|e| errno(&e))?;
                 lock(&s.inodes).remove(&path);
                 Ok::<_, Errno>(())
@@ -806,6 +859,8 @@ impl Filesystem for MirageFs {
                 if let Some((i, stage)) = open {
                     s.commit_stage(i, &stage).await?;
                 }
+                // a file open under the name replaced keeps its bytes
+                s.keep_open_bytes(&to).await;
                 s.vfs.rename(&from, &to).await.map_err(|e| errno(&e))?;
                 lock(&s.inodes).rename(&from, &to);
                 Ok::<_, Errno>(())

@@ -81,8 +81,9 @@ enum Op {
     /// Open the file for writing, write, rename it (or its top directory)
     /// `from` → `to` while open, write again, close: the bytes follow.
     OpenRename(String, String, String, Vec<u8>, Vec<u8>),
-    /// Open the file for writing, write, unlink it while open, write
-    /// again, close: the name stays gone.
+    /// Open the file for reading and writing, write, unlink it while
+    /// open, write again, `fstat` and read it back through the
+    /// descriptor, close: the name stays gone.
     OpenUnlink(String, Vec<u8>),
     /// Two descriptors open for writing at once (both `O_APPEND` when the
     /// flag is set), writing in turn, with the file read through a third
@@ -255,12 +256,18 @@ fn apply(root: &Path, op: &Op) -> Outcome {
             Ok(Vec::new())
         }
         Op::OpenUnlink(p, data) => {
-            let mut f = OpenOptions::new().write(true).open(at(p))?;
+            let mut f = OpenOptions::new().read(true).write(true).open(at(p))?;
             f.write_all(data)?;
             fs::remove_file(at(p))?;
             f.write_all(data)?;
+            // the descriptor still has the bytes, and their size
+            let len = f.metadata()?.len();
+            f.seek(SeekFrom::Start(0))?;
+            let mut out = Vec::new();
+            f.read_to_end(&mut out)?;
+            out.extend(format!("|{len}").into_bytes());
             drop(f);
-            Ok(Vec::new())
+            Ok(out)
         }
         Op::TwoWriters(p, append, o1, d1, o2, d2) => {
             let open = || {

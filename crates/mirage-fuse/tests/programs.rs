@@ -537,3 +537,47 @@ print("ok")
     .unwrap();
     drop(m);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unlinked_open_file_stays_usable_through_its_descriptor() {
+    if skip() || !installed("python3") {
+        return;
+    }
+    let (m, _dir, data) = ram_mount(&[("/old.txt", "old bytes\n")]).await;
+    tokio::task::spawn_blocking(move || {
+        let script = r#"
+import os, tempfile
+# tempfile.TemporaryFile: O_TMPFILE, else mkstemp + unlink, then the fd
+with tempfile.TemporaryFile(dir=".") as t:
+    t.write(b"scratch data")
+    t.seek(0)
+    assert t.read() == b"scratch data"
+    assert os.fstat(t.fileno()).st_size == 12
+# an existing file opened, unlinked, then read and written through its fd
+f = open("old.txt", "r+b")
+os.remove("old.txt")
+assert f.read() == b"old bytes\n"
+f.write(b"more")
+f.seek(0)
+assert f.read() == b"old bytes\nmore"
+assert os.fstat(f.fileno()).st_size == 14
+f.close()
+assert sorted(os.listdir(".")) == [], os.listdir(".")
+# a file replaced by a rename (an editor's save) while open for reading
+open("doc", "w").write("version 1\n")
+r = open("doc", "rb")
+open("doc.tmp", "w").write("version 2\n")
+os.rename("doc.tmp", "doc")
+assert r.read() == b"version 1\n"
+r.close()
+assert open("doc").read() == "version 2\n"
+os.remove("doc")
+print("ok")
+"#;
+        let out = run(&data, "python3", &["-c", script]);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
+    })
+    .await
+    .unwrap();
+    drop(m);
+}
