@@ -581,3 +581,34 @@ print("ok")
     .unwrap();
     drop(m);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_shared_mmap_write_lands_in_the_file() {
+    if skip() || !installed("python3") {
+        return;
+    }
+    let (m, _dir, data) = ram_mount(&[("/m.bin", "0123456789abcdef")]).await;
+    tokio::task::spawn_blocking(move || {
+        let script = r#"
+import mmap, os
+with open("m.bin", "r+b") as f:
+    mm = mmap.mmap(f.fileno(), 0)
+    mm[2:6] = b"WXYZ"
+    mm.flush()
+    mm.close()
+assert open("m.bin", "rb").read() == b"01WXYZ6789abcdef", open("m.bin", "rb").read()
+# unmapped after close
+f = open("m.bin", "r+b")
+mm = mmap.mmap(f.fileno(), 0)
+f.close()
+mm[0:2] = b"QQ"
+mm.close()
+print(open("m.bin", "rb").read().decode())
+"#;
+        let out = run(&data, "python3", &["-c", script]);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "QQWXYZ6789abcdef\n");
+    })
+    .await
+    .unwrap();
+    drop(m);
+}
