@@ -258,3 +258,58 @@ async fn unmount_lets_the_workspace_go() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_mount_as_the_root_with_its_links() {
+    if skip() {
+        return;
+    }
+    let ram = Arc::new(RamResource::new());
+    ram.insert_file("/f", "f\n").unwrap();
+    let ws = Workspace::builder()
+        .mount("/data", ram, MountMode::Write)
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = FuseOptions {
+        root: "/data".to_string(),
+        ..FuseOptions::default()
+    };
+    let m = mount(&ws, dir.path(), opts).await.unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let ws2 = ws.clone();
+    tokio::task::spawn_blocking(move || {
+        let rt = tokio::runtime::Handle::current();
+        assert_eq!(std::fs::read_to_string(root.join("f")).unwrap(), "f\n");
+        std::fs::create_dir(root.join("d")).unwrap();
+        std::fs::write(root.join("d/g"), "g\n").unwrap();
+        // an absolute link made in the shell reads as the host path
+        rt.block_on(ws2.execute("default", "ln -s /data/d/g /data/abs", None))
+            .unwrap();
+        assert_eq!(
+            std::fs::read_link(root.join("abs")).unwrap(),
+            root.join("d/g")
+        );
+        assert_eq!(std::fs::read_to_string(root.join("abs")).unwrap(), "g\n");
+        // and one made through FUSE to a host path under the mount point
+        // is the virtual path in the shell
+        std::os::unix::fs::symlink(root.join("f"), root.join("abs2")).unwrap();
+        let out = rt
+            .block_on(ws2.execute(
+                "default",
+                "readlink /data/abs2; cat /data/abs2 /data/d/g",
+                None,
+            ))
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "/data/f\nf\ng\n");
+        let mut names: Vec<String> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["abs", "abs2", "d", "f"]);
+    })
+    .await
+    .unwrap();
+    drop(m);
+}
