@@ -264,7 +264,20 @@ pub async fn mount(ws: &Workspace, mountpoint: &Path, opts: FuseOptions) -> Resu
             loop {
                 let path = match changes.blocking_recv() {
                     Ok(p) => p,
-                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Lagged(_)) => {
+                        // changes were missed: drop everything cached
+                        if stop2.load(Ordering::Acquire) {
+                            return;
+                        }
+                        let Some(shared) = shared.upgrade() else {
+                            return;
+                        };
+                        let all = fs::lock_inodes(&shared).all();
+                        for i in all {
+                            let _ = notifier.inval_inode(INodeNo(i), 0, 0);
+                        }
+                        continue;
+                    }
                     Err(RecvError::Closed) => return,
                 };
                 if stop2.load(Ordering::Acquire) {
