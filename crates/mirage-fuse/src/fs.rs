@@ -270,6 +270,11 @@ impl Shared {
             generation: AtomicU64::new(0),
             data: tokio::sync::Mutex::new(None),
         });
+        // a descriptor released while a request still held it leaves a
+        // dead entry behind: sweep them now and then
+        if stages.len() >= 1024 && stages.len().is_power_of_two() {
+            stages.retain(|_, w| w.strong_count() > 0);
+        }
         stages.insert(ino, Arc::downgrade(&s));
         s
     }
