@@ -34,6 +34,16 @@ pub(crate) fn errno(e: &Error) -> Errno {
     Errno::from_i32(e.kind.errno())
 }
 
+tokio::task_local! {
+    /// Set while a FUSE request is answered: a change it makes must not
+    /// wait for the kernel to drop its caches (the kernel may hold a lock
+    /// until this very request is answered).
+    pub(crate) static IN_FUSE_REQUEST: ();
+}
+
+/// The longest name a directory entry may have, as Linux's `NAME_MAX`.
+const NAME_MAX: usize = 255;
+
 /// The largest write the kernel sends at once (and the read-ahead asked).
 const MAX_IO: u32 = 1 << 20;
 
@@ -84,7 +94,11 @@ struct OpenDir {
 /// Settings of a mounted [`MirageFs`].
 pub(crate) struct Settings {
     pub(crate) read_only: bool,
+    /// The kernel cache time of a path whose mount has no cache policy.
     pub(crate) ttl: Duration,
+    /// Mount prefixes whose cache policy sets the kernel cache time
+    /// ([`mirage_workspace::Workspace::cache_ttl`]), longest first.
+    pub(crate) mount_ttls: Vec<(String, Duration)>,
     /// Where the tree is mounted on the host (for absolute link targets).
     pub(crate) mountpoint: PathBuf,
     /// The virtual directory shown as the root.
@@ -163,14 +177,22 @@ impl MirageFs {
         }
     }
 
-    /// Runs `f` on the runtime with the shared state.
+    /// Answers a request with `f` on the shared state: polled once here,
+    /// on the FUSE thread, so a request that needs no waiting (most on a
+    /// RAM mount) is answered without a hand-off between threads; one
+    /// that must wait goes on as a task on the runtime, so a slow read
+    /// never holds up the others. Runs inside [`IN_FUSE_REQUEST`].
     fn spawn<F, Fut>(&self, f: F)
     where
         F: FnOnce(Arc<Shared>) -> Fut,
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
-        let fut = f(self.shared.clone());
-        self.rt.spawn(fut);
+        let _rt = self.rt.enter();
+        let mut fut = Box::pin(IN_FUSE_REQUEST.scope((), f(self.shared.clone())));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        if fut.as_mut().poll(&mut cx).is_pending() {
+            self.rt.spawn(fut);
+        }
     }
 }
 
@@ -181,6 +203,9 @@ impl Shared {
 
     fn child(&self, parent: u64, name: &OsStr) -> Result<String, Errno> {
         let dir = self.path(parent)?;
+        if name.len() > NAME_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
         let name = name_str(name);
         if name.contains('/') || name.is_empty() {
             return Err(Errno::EINVAL);
@@ -594,9 +619,20 @@ impl Shared {
     }
 }
 
-/// What a reply to a whole-attribute request needs.
-fn ttl(s: &Shared) -> Duration {
-    s.settings.ttl
+/// How long the kernel may keep what it learns of inode `ino`: the cache
+/// time of its mount's policy, else [`Settings::ttl`].
+fn ttl_of(s: &Shared, ino: u64) -> Duration {
+    if s.settings.mount_ttls.is_empty() {
+        return s.settings.ttl;
+    }
+    let Some(path) = lock(&s.inodes).path(ino) else {
+        return s.settings.ttl;
+    };
+    s.settings
+        .mount_ttls
+        .iter()
+        .find(|(p, _)| p == "/" || path == *p || path.starts_with(&format!("{p}/")))
+        .map_or(s.settings.ttl, |(_, t)| *t)
 }
 
 impl Filesystem for MirageFs {
@@ -604,7 +640,8 @@ impl Filesystem for MirageFs {
         let wanted = InitFlags::FUSE_ATOMIC_O_TRUNC
             | InitFlags::FUSE_BIG_WRITES
             | InitFlags::FUSE_PARALLEL_DIROPS
-            | InitFlags::FUSE_MAX_PAGES;
+            | InitFlags::FUSE_MAX_PAGES
+            | InitFlags::FUSE_AUTO_INVAL_DATA;
         if let Err(missing) = config.add_capabilities(wanted) {
             tracing::debug!(?missing, "fuse: kernel lacks some capabilities");
             let _ = config.add_capabilities(wanted - missing);
@@ -623,7 +660,7 @@ impl Filesystem for MirageFs {
             }
             .await;
             match r {
-                Ok(a) => reply.entry(&ttl(&s), &a, Generation(0)),
+                Ok(a) => reply.entry(&ttl_of(&s, a.ino.0), &a, Generation(0)),
                 Err(e) => reply.error(e),
             }
         });
@@ -642,7 +679,7 @@ impl Filesystem for MirageFs {
             }
             .await;
             match r {
-                Ok(a) => reply.attr(&ttl(&s), &a),
+                Ok(a) => reply.attr(&ttl_of(&s, a.ino.0), &a),
                 Err(e) => reply.error(e),
             }
         });
@@ -714,7 +751,7 @@ impl Filesystem for MirageFs {
             }
             .await;
             match r {
-                Ok(a) => reply.attr(&ttl(&s), &a),
+                Ok(a) => reply.attr(&ttl_of(&s, a.ino.0), &a),
                 Err(e) => reply.error(e),
             }
         });
@@ -755,7 +792,7 @@ impl Filesystem for MirageFs {
             }
             .await;
             match r {
-                Ok(a) => reply.entry(&ttl(&s), &a, Generation(0)),
+                Ok(a) => reply.entry(&ttl_of(&s, a.ino.0), &a, Generation(0)),
                 Err(e) => reply.error(e),
             }
         });
@@ -818,7 +855,7 @@ impl Filesystem for MirageFs {
             }
             .await;
             match r {
-                Ok(a) => reply.entry(&ttl(&s), &a, Generation(0)),
+                Ok(a) => reply.entry(&ttl_of(&s, a.ino.0), &a, Generation(0)),
                 Err(e) => reply.error(e),
             }
         });
@@ -899,7 +936,11 @@ impl Filesystem for MirageFs {
             }
             .await;
             match r {
-                Ok(fh) => reply.opened(FileHandle(fh), FopenFlags::empty()),
+                // The kernel keeps the file's pages across opens: every
+                // change through the workspace drops them (the change
+                // hook), and one made elsewhere shows in the attributes
+                // (FUSE_AUTO_INVAL_DATA) once their cache time ends.
+                Ok(fh) => reply.opened(FileHandle(fh), FopenFlags::FOPEN_KEEP_CACHE),
                 Err(e) => reply.error(e),
             }
         });
@@ -948,7 +989,7 @@ impl Filesystem for MirageFs {
             .await;
             match r {
                 Ok((a, fh)) => reply.created(
-                    &ttl(&s),
+                    &ttl_of(&s, a.ino.0),
                     &a,
                     Generation(0),
                     FileHandle(fh),

@@ -49,11 +49,6 @@ impl Inodes {
         self.by_path.get(path).copied()
     }
 
-    /// Every number given and not forgotten.
-    pub(crate) fn all(&self) -> Vec<u64> {
-        self.by_ino.keys().copied().collect()
-    }
-
     /// Forgets `path` and everything below it (it was removed): a new
     /// entry at the same path later gets a new number, so the kernel never
     /// mixes the two up.

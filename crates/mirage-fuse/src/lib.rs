@@ -21,12 +21,19 @@
 //!   resource sees one atomic replace: a writer that dies leaves the old
 //!   bytes. `O_TRUNC` is taken atomically (`FUSE_ATOMIC_O_TRUNC`).
 //! - **Caches:** the kernel keeps attributes and entries for
-//!   [`FuseOptions::ttl`], and every change made through the workspace
-//!   (the shell, the API, this mount) drops the kernel's cached attributes
-//!   and pages for that path at once ([`Workspace::changes`]).
+//!   [`FuseOptions::ttl`] (for a cached remote mount, the cache time of its
+//!   read policy, [`Workspace::cache_ttl`]), and keeps file pages across
+//!   opens. Every change made through the workspace (the shell, the API,
+//!   this mount) drops the kernel's cached attributes and pages for that
+//!   path: a change made elsewhere than this mount returns only once the
+//!   kernel has dropped them ([`Workspace::add_change_hook`]), so it is
+//!   seen through FUSE at once.
 //! - `rename` across mounts answers `EXDEV`, as the kernel expects between
-//!   file systems (`mv` then copies); hard links, special files and
-//!   extended attributes answer `ENOSYS`/`EOPNOTSUPP`.
+//!   file systems (`mv` then copies); a hard link answers `EPERM` (as on a
+//!   file system without them), special files (fifos, sockets, devices)
+//!   and extended attributes `ENOSYS`. The kernel checks permissions
+//!   against the mode bits shown (`default_permissions`); every entry is
+//!   owned by the user who mounted.
 #![deny(missing_docs)]
 
 mod fs;
@@ -80,12 +87,18 @@ impl Default for FuseOptions {
     }
 }
 
+/// The longest a change made through the workspace waits for the kernel
+/// to drop its caches of the path.
+const INVALIDATION_WAIT: Duration = Duration::from_secs(2);
+
 /// A mounted workspace. Dropping it (or [`FuseMount::unmount`]) unmounts.
 pub struct FuseMount {
     session: Option<fuser::BackgroundSession>,
     mountpoint: PathBuf,
     /// Tells the invalidation thread to end.
     invalidator: Option<Arc<AtomicBool>>,
+    /// Removes the workspace's change hook (and with it the thread's feed).
+    unhook: Option<Box<dyn FnOnce() + Send>>,
 }
 
 impl std::fmt::Debug for FuseMount {
@@ -112,6 +125,9 @@ impl FuseMount {
     fn stop(&mut self) -> Result<()> {
         if let Some(t) = self.invalidator.take() {
             t.store(true, Ordering::Release);
+        }
+        if let Some(u) = self.unhook.take() {
+            u();
         }
         if let Some(s) = self.session.take() {
             s.umount_and_join().map_err(|e| {
@@ -218,6 +234,15 @@ pub async fn mount(ws: &Workspace, mountpoint: &Path, opts: FuseOptions) -> Resu
         fs::Settings {
             read_only: opts.read_only,
             ttl: opts.ttl,
+            mount_ttls: {
+                let mut v: Vec<(String, Duration)> = ws
+                    .mounts()
+                    .into_iter()
+                    .filter_map(|m| ws.cache_ttl(&m.prefix).map(|t| (m.prefix, t)))
+                    .collect();
+                v.sort_by_key(|m| std::cmp::Reverse(m.0.len()));
+                v
+            },
             mountpoint: mountpoint.clone(),
             root: root.clone(),
         },
@@ -230,6 +255,8 @@ pub async fn mount(ws: &Workspace, mountpoint: &Path, opts: FuseOptions) -> Resu
         MountOption::Subtype("mirage".to_string()),
         MountOption::NoDev,
         MountOption::NoSuid,
+        // the kernel checks permissions against the mode bits it is shown
+        MountOption::DefaultPermissions,
     ];
     options.push(if opts.read_only {
         MountOption::RO
@@ -249,37 +276,21 @@ pub async fn mount(ws: &Workspace, mountpoint: &Path, opts: FuseOptions) -> Resu
         .map_err(|e| Error::msg(ErrorKind::Io, format!("fuse: mount task failed: {e}")))?
         .map_err(|e| Error::from(e).with_path(mountpoint.display().to_string()))?;
     // Changes made through the workspace drop what the kernel caches. A
-    // plain thread (not a runtime task) waits on the feed, so the kernel
-    // hears of a change within microseconds of the write, however busy
-    // the runtime is; it ends at unmount (`stop` flag, checked at the next
-    // change, or once the file system is gone) or when the workspace goes.
+    // plain thread (not a runtime task) does the notifications, which
+    // write to /dev/fuse and may wait on the kernel. A change made
+    // elsewhere (the shell, the API) waits until the kernel has dropped
+    // its caches of that path, so it is seen through FUSE at once; one
+    // made by this mount's own requests does not wait (the kernel may
+    // hold a lock until that very request is answered).
     let notifier = session.notifier();
-    let mut changes = ws.changes();
+    type Note = (String, Option<tokio::sync::oneshot::Sender<()>>);
+    let (tx, rx) = std::sync::mpsc::channel::<Note>();
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = stop.clone();
     let spawned = std::thread::Builder::new()
         .name("mirage-fuse-inval".to_string())
         .spawn(move || {
-            use tokio::sync::broadcast::error::RecvError;
-            loop {
-                let path = match changes.blocking_recv() {
-                    Ok(p) => p,
-                    Err(RecvError::Lagged(_)) => {
-                        // changes were missed: drop everything cached
-                        if stop2.load(Ordering::Acquire) {
-                            return;
-                        }
-                        let Some(shared) = shared.upgrade() else {
-                            return;
-                        };
-                        let all = fs::lock_inodes(&shared).all();
-                        for i in all {
-                            let _ = notifier.inval_inode(INodeNo(i), 0, 0);
-                        }
-                        continue;
-                    }
-                    Err(RecvError::Closed) => return,
-                };
+            while let Ok((path, ack)) = rx.recv() {
                 if stop2.load(Ordering::Acquire) {
                     return;
                 }
@@ -294,6 +305,7 @@ pub async fn mount(ws: &Workspace, mountpoint: &Path, opts: FuseOptions) -> Resu
                     };
                     (t.known(&path), t.known(&parent_path))
                 };
+                drop(shared);
                 let name = path.rsplit('/').next().unwrap_or("").to_string();
                 if let Some(i) = ino {
                     let _ = notifier.inval_inode(INodeNo(i), 0, 0);
@@ -303,6 +315,9 @@ pub async fn mount(ws: &Workspace, mountpoint: &Path, opts: FuseOptions) -> Resu
                     let _ = notifier.inval_entry(INodeNo(p), OsStr::from_bytes(&raw));
                     let _ = notifier.inval_inode(INodeNo(p), 0, 0);
                 }
+                if let Some(a) = ack {
+                    let _ = a.send(());
+                }
             }
         });
     if let Err(e) = spawned {
@@ -311,10 +326,29 @@ pub async fn mount(ws: &Workspace, mountpoint: &Path, opts: FuseOptions) -> Resu
             format!("fuse: cannot start the invalidation thread: {e}"),
         ));
     }
+    let hook: mirage_workspace::ChangeHook = Arc::new(move |path: &str| {
+        if fs::IN_FUSE_REQUEST.try_with(|()| ()).is_ok() {
+            let _ = tx.send((path.to_string(), None));
+            return None;
+        }
+        let (ack, done) = tokio::sync::oneshot::channel();
+        if tx.send((path.to_string(), Some(ack))).is_err() {
+            return None;
+        }
+        Some(Box::pin(async move {
+            // never hold a change up for long, whatever the kernel does
+            let _ = tokio::time::timeout(INVALIDATION_WAIT, done).await;
+        }))
+    });
+    let hook_id = ws.add_change_hook(hook);
+    let ws_for_unhook = ws.clone();
+    let unhook: Box<dyn FnOnce() + Send> =
+        Box::new(move || ws_for_unhook.remove_change_hook(hook_id));
     let invalidator = Some(stop);
     Ok(FuseMount {
         session: Some(session),
         mountpoint,
         invalidator,
+        unhook: Some(unhook),
     })
 }

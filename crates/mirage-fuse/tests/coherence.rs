@@ -40,11 +40,11 @@ fn settles(cond: impl Fn() -> bool, what: &str) {
 }
 
 /// The strict form of the "visible at once": a `stat` right after
-/// the shell's write returns. Fails about 17 times in 100 while the
-/// kernel's cache is dropped asynchronously (see the report: the router
-/// needs a synchronous change hook).
+/// the shell's write returns sees the new size, 100 times out of 100 (the
+/// write waits, through the workspace's change hook, until the kernel has
+/// dropped its cache; it failed about 17 times in 100 when the cache was
+/// dropped after the write returned).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "the kernel cache is invalidated asynchronously after Workspace::changes; needs a synchronous router hook"]
 async fn a_shell_write_is_visible_immediately() {
     if skip() {
         return;

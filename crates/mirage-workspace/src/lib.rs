@@ -36,7 +36,7 @@ pub use config::{LimitsConfig, MountConfig, WorkspaceConfig};
 pub use host::CustomCommand;
 pub use mirage_shell::jobs::CancellationToken;
 pub use mirage_shell::state::Limits;
-pub use router::{Mount, Router};
+pub use router::{ChangeHook, Mount, Router};
 pub use session::{HistoryEntry, SessionSnapshot};
 
 /// What one `execute` produced.
@@ -400,6 +400,18 @@ impl Workspace {
                 std::time::Duration::ZERO
             }
         })
+    }
+
+    /// Adds a listener that every change through this workspace waits
+    /// for ([`router::ChangeHook`]); answers its id for
+    /// [`Workspace::remove_change_hook`].
+    pub fn add_change_hook(&self, hook: router::ChangeHook) -> u64 {
+        self.inner.router.add_change_hook(hook)
+    }
+
+    /// Removes the change listener `id`.
+    pub fn remove_change_hook(&self, id: u64) {
+        self.inner.router.remove_change_hook(id);
     }
 
     /// The paths that change through this workspace, as they change

@@ -60,7 +60,19 @@ pub struct Router {
     mounts: Vec<Mount>,
     /// Every change that went through, as its virtual path ([`Router::changes`]).
     changes: tokio::sync::broadcast::Sender<String>,
+    /// Listeners the change waits for ([`Router::add_change_hook`]).
+    hooks: std::sync::RwLock<Vec<(u64, ChangeHook)>>,
+    next_hook: std::sync::atomic::AtomicU64,
 }
+
+/// A listener of changes that the change itself waits for: called with the
+/// virtual path after each change, before the call that made it returns;
+/// the future it may answer is awaited (a FUSE mount answers one that ends
+/// once the kernel has dropped what it cached of that path, so a write made
+/// through the shell is seen through FUSE at once). Must be cheap, and
+/// must answer `None` where waiting could deadlock (a FUSE mount's own
+/// requests).
+pub type ChangeHook = Arc<dyn Fn(&str) -> Option<BoxFuture<'static, ()>> + Send + Sync>;
 
 impl Router {
     /// A router over `mounts` (any order). Errors with `AlreadyExists` if a
@@ -84,7 +96,12 @@ impl Router {
             }
         }
         let (changes, _) = tokio::sync::broadcast::channel(CHANGE_FEED_DEPTH);
-        Ok(Router { mounts, changes })
+        Ok(Router {
+            mounts,
+            changes,
+            hooks: std::sync::RwLock::new(Vec::new()),
+            next_hook: std::sync::atomic::AtomicU64::new(1),
+        })
     }
 
     /// A feed of the virtual paths that changed through this router: after
@@ -99,17 +116,52 @@ impl Router {
         self.changes.subscribe()
     }
 
-    /// Tells the listeners of [`Router::changes`] that `path` changed.
-    fn changed(&self, path: &str) {
+    /// Adds a listener every change waits for ([`ChangeHook`]); answers
+    /// its id for [`Router::remove_change_hook`].
+    pub fn add_change_hook(&self, hook: ChangeHook) -> u64 {
+        let id = self
+            .next_hook
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.hooks
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((id, hook));
+        id
+    }
+
+    /// Removes the listener `id` (a no-op when it is gone already).
+    pub fn remove_change_hook(&self, id: u64) {
+        self.hooks
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|(i, _)| *i != id);
+    }
+
+    /// Tells the listeners of [`Router::changes`] and the change hooks
+    /// that `path` changed, and waits for the hooks.
+    async fn changed(&self, path: &str) {
         if self.changes.receiver_count() > 0 {
             let _ = self.changes.send(path.to_string());
+        }
+        let waits: Vec<BoxFuture<'static, ()>> = {
+            let hooks = self
+                .hooks
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if hooks.is_empty() {
+                return;
+            }
+            hooks.iter().filter_map(|(_, h)| h(path)).collect()
+        };
+        for w in waits {
+            w.await;
         }
     }
 
     /// Runs `r`'s change and, when it succeeded, reports `path` changed.
-    fn report<T>(&self, path: &str, r: Result<T>) -> Result<T> {
+    async fn report<T>(&self, path: &str, r: Result<T>) -> Result<T> {
         if r.is_ok() {
-            self.changed(path);
+            self.changed(path).await;
         }
         r
     }
@@ -407,7 +459,7 @@ impl Vfs for Router {
             .symlink(target, &rel)
             .await
             .map_err(|e| at(e, &path));
-        self.report(&path, r)
+        self.report(&path, r).await
     }
 
     async fn realpath(&self, path: &str) -> Result<String> {
@@ -521,7 +573,7 @@ impl Vfs for Router {
         let path = self.locate(path, true)?;
         let (m, rel) = self.writable(&path)?;
         let r = m.resource.write(&rel, data).await.map_err(|e| at(e, &path));
-        self.report(&path, r)
+        self.report(&path, r).await
     }
 
     async fn append(&self, path: &str, data: ByteSource) -> Result<()> {
@@ -532,7 +584,7 @@ impl Vfs for Router {
             .append(&rel, data)
             .await
             .map_err(|e| at(e, &path));
-        self.report(&path, r)
+        self.report(&path, r).await
     }
 
     async fn mkdir(&self, path: &str, parents: bool) -> Result<()> {
@@ -543,7 +595,7 @@ impl Vfs for Router {
             }
             let (m, rel) = self.writable(&path)?;
             let r = m.resource.mkdir(&rel).await.map_err(|e| at(e, &path));
-            return self.report(&path, r);
+            return self.report(&path, r).await;
         }
         let mut cur = String::new();
         for comp in path.split('/').filter(|c| !c.is_empty()) {
@@ -556,7 +608,7 @@ impl Vfs for Router {
                     let at_path = self.locate(&cur, false)?;
                     let (m, rel) = self.writable(&at_path)?;
                     match m.resource.mkdir(&rel).await {
-                        Ok(()) => self.changed(&at_path),
+                        Ok(()) => self.changed(&at_path).await,
                         Err(e) if e.kind == ErrorKind::AlreadyExists => {}
                         Err(e) => return Err(at(e, &cur)),
                     }
@@ -571,7 +623,7 @@ impl Vfs for Router {
         let path = self.locate(path, false)?;
         let (m, rel) = self.writable(&path)?;
         let r = m.resource.unlink(&rel).await.map_err(|e| at(e, &path));
-        self.report(&path, r)
+        self.report(&path, r).await
     }
 
     async fn rmdir(&self, path: &str) -> Result<()> {
@@ -581,7 +633,7 @@ impl Vfs for Router {
         }
         let (m, rel) = self.writable(&path)?;
         let r = m.resource.rmdir(&rel).await.map_err(|e| at(e, &path));
-        self.report(&path, r)
+        self.report(&path, r).await
     }
 
     async fn rename(&self, from: &str, to: &str) -> Result<()> {
@@ -591,8 +643,8 @@ impl Vfs for Router {
         if mf.prefix == mt.prefix {
             let r = mf.resource.rename(&rf, &rt).await.map_err(|e| at(e, &from));
             if r.is_ok() {
-                self.changed(&from);
-                self.changed(&to);
+                self.changed(&from).await;
+                self.changed(&to).await;
             }
             return r;
         }
@@ -609,7 +661,7 @@ impl Vfs for Router {
             .chmod(&rel, mode & 0o7777)
             .await
             .map_err(|e| at(e, &path));
-        self.report(&path, r)
+        self.report(&path, r).await
     }
 
     async fn set_modified(&self, path: &str, time: std::time::SystemTime) -> Result<()> {
@@ -620,7 +672,7 @@ impl Vfs for Router {
             .set_modified(&rel, time)
             .await
             .map_err(|e| at(e, &path));
-        self.report(&path, r)
+        self.report(&path, r).await
     }
 
     async fn prefetch_tree(&self, path: &str, contents: bool) -> Result<()> {

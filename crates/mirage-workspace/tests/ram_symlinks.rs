@@ -87,11 +87,7 @@ async fn a_link_never_opens_a_read_only_mount_for_writing() {
         Some(5),
         "the target is intact"
     );
-    assert!(
-        ro.stat("/new.txt")
-            .await
-            .is_err()
-    );
+    assert!(ro.stat("/new.txt").await.is_err());
 }
 
 #[tokio::test]
