@@ -932,15 +932,23 @@ impl Filesystem for MirageFs {
                 let f = s
                     .open_file(ino.0, write, flags.0 & libc::O_APPEND != 0, trunc)
                     .await;
-                Ok::<_, Errno>(s.add_file(f))
+                Ok::<_, Errno>((s.add_file(f), write || trunc))
             }
             .await;
             match r {
                 // The kernel keeps the file's pages across opens: every
                 // change through the workspace drops them (the change
                 // hook), and one made elsewhere shows in the attributes
-                // (FUSE_AUTO_INVAL_DATA) once their cache time ends.
-                Ok(fh) => reply.opened(FileHandle(fh), FopenFlags::FOPEN_KEEP_CACHE),
+                // (FUSE_AUTO_INVAL_DATA) once their cache time ends. A
+                // descriptor that cannot write has nothing to flush at
+                // close(2): the kernel skips that round trip.
+                Ok((fh, writes)) => {
+                    let mut flags = FopenFlags::FOPEN_KEEP_CACHE;
+                    if !writes {
+                        flags |= FopenFlags::FOPEN_NOFLUSH;
+                    }
+                    reply.opened(FileHandle(fh), flags);
+                }
                 Err(e) => reply.error(e),
             }
         });

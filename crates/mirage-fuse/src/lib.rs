@@ -22,7 +22,8 @@
 //!   bytes. `O_TRUNC` is taken atomically (`FUSE_ATOMIC_O_TRUNC`).
 //! - **Caches:** the kernel keeps attributes and entries for
 //!   [`FuseOptions::ttl`] (for a cached remote mount, the cache time of its
-//!   read policy, [`Workspace::cache_ttl`]), and keeps file pages across
+//!   read policy, [`Workspace::cache_ttl`]; an hour for a RAM mount, which
+//!   changes only through the workspace), and keeps file pages across
 //!   opens. Every change made through the workspace (the shell, the API,
 //!   this mount) drops the kernel's cached attributes and pages for that
 //!   path: a change made elsewhere than this mount returns only once the
@@ -86,6 +87,10 @@ impl Default for FuseOptions {
         }
     }
 }
+
+/// The kernel cache time of a RAM mount: its contents change only
+/// through the workspace, and each change drops what the kernel caches.
+const RAM_TTL: Duration = Duration::from_secs(3600);
 
 /// The longest a change made through the workspace waits for the kernel
 /// to drop its caches of the path.
@@ -238,7 +243,14 @@ pub async fn mount(ws: &Workspace, mountpoint: &Path, opts: FuseOptions) -> Resu
                 let mut v: Vec<(String, Duration)> = ws
                     .mounts()
                     .into_iter()
-                    .filter_map(|m| ws.cache_ttl(&m.prefix).map(|t| (m.prefix, t)))
+                    .filter_map(|m| {
+                        let t = ws.cache_ttl(&m.prefix).or(
+                            // RAM changes only through the workspace, and
+                            // every such change drops the kernel's caches
+                            (m.resource == "ram").then_some(RAM_TTL),
+                        )?;
+                        Some((m.prefix, t))
+                    })
                     .collect();
                 v.sort_by_key(|m| std::cmp::Reverse(m.0.len()));
                 v
