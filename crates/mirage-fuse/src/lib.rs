@@ -17,7 +17,7 @@
 //! - **Writes** are staged per file (shared by every descriptor open on
 //!   it, so a read through another descriptor sees them and two writers
 //!   never lose each other's bytes) and committed in one
-//!   [`Vfs::write`] at `flush` (`close(2)`), `fsync` or `release`, so the
+//!   [`Vfs::write`](mirage_types::Vfs::write) at `flush` (`close(2)`), `fsync` or `release`, so the
 //!   resource sees one atomic replace: a writer that dies leaves the old
 //!   bytes. `O_TRUNC` is taken atomically (`FUSE_ATOMIC_O_TRUNC`).
 //! - **Caches:** the kernel keeps attributes and entries for

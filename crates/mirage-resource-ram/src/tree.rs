@@ -265,7 +265,12 @@ impl Tree {
     /// router goes on from the workspace root); otherwise it is taken from
     /// this tree's root (a caller that holds the resource directly, with
     /// no router above it). Errors: `TooManyLinks` for a loop.
-    pub(crate) fn walk(&self, path: &str, follow_last: bool, stop_at_absolute: bool) -> Result<Walk> {
+    pub(crate) fn walk(
+        &self,
+        path: &str,
+        follow_last: bool,
+        stop_at_absolute: bool,
+    ) -> Result<Walk> {
         if !self.has_links {
             return Ok(Walk::Here(path.to_string()));
         }
@@ -298,7 +303,11 @@ impl Tree {
                 }
                 cur = next;
             }
-            return Ok(Walk::Here(if cur.is_empty() { "/".to_string() } else { cur }));
+            return Ok(Walk::Here(if cur.is_empty() {
+                "/".to_string()
+            } else {
+                cur
+            }));
         }
     }
 

@@ -22,7 +22,9 @@ mod vfs;
 
 pub use error::{Error, ErrorKind, Result};
 pub use io::{ByteSource, ByteStream, Input, Output, Sink};
-pub use path::{MAX_SYMLINK_HOPS, PathSpec, basename, dirname, join_path, normalize_path, strip_mount_prefix};
+pub use path::{
+    MAX_SYMLINK_HOPS, PathSpec, basename, dirname, join_path, normalize_path, strip_mount_prefix,
+};
 pub use stat::{FileStat, FileType, VersionToken};
 pub use vfs::{
     ByteRange, EntryStream, ListChildren, ListOptions, MountInfo, MountMode, ReadOptions,

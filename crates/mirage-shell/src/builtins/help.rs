@@ -157,9 +157,7 @@ fn command_listing(names: &[String]) -> String {
     if names.is_empty() {
         return String::new();
     }
-    let mut s = String::from(
-        "\nMirage commands (`NAME --help' or `man NAME' describes one):\n\n",
-    );
+    let mut s = String::from("\nMirage commands (`NAME --help' or `man NAME' describes one):\n\n");
     let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(1) + 2;
     let cols = (80 / width).max(1);
     let rows = names.len().div_ceil(cols);
@@ -293,7 +291,11 @@ mod command_listing_tests {
         let body: Vec<&str> = text.lines().skip(3).collect();
         // width 9+2 = 11 → 7 columns, 5 rows; the first column is 00..04
         assert_eq!(body.len(), 5);
-        assert!(body[0].starts_with(" command00  command05"), "{:?}", body[0]);
+        assert!(
+            body[0].starts_with(" command00  command05"),
+            "{:?}",
+            body[0]
+        );
         assert!(body.iter().all(|l| l.chars().count() <= 80));
     }
 }

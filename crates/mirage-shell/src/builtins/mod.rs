@@ -289,7 +289,9 @@ async fn run_parsed(
         if what == "eval" && !st.interactive {
             // bash 5.2: `bash: eval: line N: MESSAGE`, then the line with
             // an unexpected token, N counted from the `eval` command's line
-            let line = st.line_base.saturating_add(u32::try_from(e.line.max(1)).unwrap_or(1));
+            let line = st
+                .line_base
+                .saturating_add(u32::try_from(e.line.max(1)).unwrap_or(1));
             let head = format!("{}: eval: line {line}: ", st.script_name);
             let mut msg = format!("{head}{e}\n");
             if e.message.starts_with("syntax error near")
