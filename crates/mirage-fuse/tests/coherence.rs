@@ -22,12 +22,10 @@ fn skip() -> bool {
 }
 
 /// Waits (at most 2 s, far below the 600 s TTL the test mounts with, so
-/// only an invalidation can make it true) until `cond` holds.
-///
-/// Not "at once": the kernel hears of a change from a thread listening on
-/// [`Workspace::changes`], a broadcast delivered after the write returned,
-/// so a `stat` right after `execute` can still see the cached size (about
-/// 1 time in 6 here; see `a_shell_write_is_visible_immediately`).
+/// only an invalidation can make it true) until `cond` holds. (A change
+/// made through the workspace returns only once the kernel has dropped its
+/// caches, so `cond` normally holds at once; `a_shell_write_is_visible_immediately`
+/// checks that strictly.)
 fn settles(cond: impl Fn() -> bool, what: &str) {
     let t = std::time::Instant::now();
     while !cond() {
