@@ -1171,7 +1171,15 @@ impl Filesystem for MirageFs {
             }
             .await;
             match r {
-                Ok(fh) => reply.opened(FileHandle(fh), FopenFlags::empty()),
+                // The kernel may keep the listing (FOPEN_CACHE_DIR) until
+                // the directory changes: every change through the
+                // workspace drops it (the change hook invalidates the
+                // parent's inode), and one made elsewhere shows in its
+                // attributes once their cache time ends.
+                Ok(fh) => reply.opened(
+                    FileHandle(fh),
+                    FopenFlags::FOPEN_KEEP_CACHE | FopenFlags::FOPEN_CACHE_DIR,
+                ),
                 Err(e) => reply.error(e),
             }
         });
