@@ -109,6 +109,11 @@ fn multipart(request: &Value) -> (reqwest::Body, String) {
 
 /// Runs the line on the daemon; returns the exit status to leave with.
 pub async fn execute(client: &Client, line: RemoteLine) -> anyhow::Result<i32> {
+    // Ctrl-C is taken over before the line starts: a SIGINT that comes as
+    // soon as its first output shows must not kill the process with the
+    // default action (the listener of `tokio::signal::ctrl_c` is set only
+    // when it is first polled, which raced with the first output)
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let mut request = json!({ "command": line.command });
     if let Some(cwd) = &line.cwd {
         request["cwd"] = json!(cwd);
@@ -175,7 +180,7 @@ pub async fn execute(client: &Client, line: RemoteLine) -> anyhow::Result<i32> {
     // dropped connection cancels the line on the daemon
     let terminal = tokio::select! {
         t = reading => t,
-        _ = tokio::signal::ctrl_c() => return Ok(130),
+        _ = interrupt.recv() => return Ok(130),
     };
     let terminal = match terminal {
         Ok(t) => t,
