@@ -177,6 +177,21 @@ impl MirageFs {
         }
     }
 
+    /// Commits the staged writes of the open file `fh` and answers
+    /// (`flush` at `close(2)`, and `fsync`).
+    fn commit_and_reply(&self, fh: FileHandle, reply: ReplyEmpty) {
+        self.spawn(move |s| async move {
+            let r = match s.file(fh.0) {
+                Ok(f) => s.commit(&f).await,
+                Err(e) => Err(e),
+            };
+            match r {
+                Ok(()) => reply.ok(),
+                Err(e) => reply.error(e),
+            }
+        });
+    }
+
     /// Answers a request with `f` on the shared state: polled once here,
     /// on the FUSE thread, so a request that needs no waiting (most on a
     /// RAM mount) is answered without a hand-off between threads; one
@@ -1085,16 +1100,7 @@ impl Filesystem for MirageFs {
         _lock_owner: LockOwner,
         reply: ReplyEmpty,
     ) {
-        self.spawn(move |s| async move {
-            let r = match s.file(fh.0) {
-                Ok(f) => s.commit(&f).await,
-                Err(e) => Err(e),
-            };
-            match r {
-                Ok(()) => reply.ok(),
-                Err(e) => reply.error(e),
-            }
-        });
+        self.commit_and_reply(fh, reply);
     }
 
     fn release(
@@ -1129,16 +1135,7 @@ impl Filesystem for MirageFs {
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
-        self.spawn(move |s| async move {
-            let r = match s.file(fh.0) {
-                Ok(f) => s.commit(&f).await,
-                Err(e) => Err(e),
-            };
-            match r {
-                Ok(()) => reply.ok(),
-                Err(e) => reply.error(e),
-            }
-        });
+        self.commit_and_reply(fh, reply);
     }
 
     fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
