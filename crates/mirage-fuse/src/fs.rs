@@ -288,10 +288,12 @@ impl Shared {
     }
 
     /// `lstat` of `path` as a FUSE attribute (FUSE never follows the last
-    /// link: the kernel does).
-    async fn stat_attr(&self, path: &str) -> Result<FileAttr, Errno> {
+    /// link: the kernel does), for an entry reply: the kernel counts the
+    /// inode once more (given back by `forget`).
+    async fn entry_attr(&self, path: &str) -> Result<FileAttr, Errno> {
         let st = self.vfs.lstat(path).await.map_err(|e| errno(&e))?;
-        Ok(self.attr(self.ino(path), &st))
+        let ino = lock(&self.inodes).entry(path);
+        Ok(self.attr(ino, &st))
     }
 
     fn file(&self, fh: u64) -> Result<Arc<OpenFile>, Errno> {
@@ -671,7 +673,7 @@ impl Filesystem for MirageFs {
         self.spawn(move |s| async move {
             let r = async {
                 let path = s.child(parent.0, &name)?;
-                s.stat_attr(&path).await
+                s.entry_attr(&path).await
             }
             .await;
             match r {
@@ -679,6 +681,12 @@ impl Filesystem for MirageFs {
                 Err(e) => reply.error(e),
             }
         });
+    }
+
+    // (fuser's default `batch_forget` calls this for each inode: its
+    // `ForgetOne` is not public, so it cannot be taken over.)
+    fn forget(&self, _req: &Request, ino: INodeNo, nlookup: u64) {
+        lock(&self.shared.inodes).forget(ino.0, nlookup);
     }
 
     fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
@@ -803,7 +811,7 @@ impl Filesystem for MirageFs {
                 let path = s.child(parent.0, &name)?;
                 s.vfs.mkdir(&path, false).await.map_err(|e| errno(&e))?;
                 s.apply_mode(&path, mode & !umask, 0o755).await;
-                s.stat_attr(&path).await
+                s.entry_attr(&path).await
             }
             .await;
             match r {
@@ -866,7 +874,7 @@ impl Filesystem for MirageFs {
                 let path = s.child(parent.0, &name)?;
                 let t = s.virtual_target(&target);
                 s.vfs.symlink(&t, &path).await.map_err(|e| errno(&e))?;
-                s.stat_attr(&path).await
+                s.entry_attr(&path).await
             }
             .await;
             match r {
@@ -996,7 +1004,7 @@ impl Filesystem for MirageFs {
                         .map_err(|e| errno(&e))?;
                     s.apply_mode(&path, mode & !umask, 0o644).await;
                 }
-                let attr = s.stat_attr(&path).await?;
+                let attr = s.entry_attr(&path).await?;
                 let acc = flags & libc::O_ACCMODE;
                 // a new file is empty on the resource already
                 let f = s

@@ -104,6 +104,8 @@ pub struct FuseMount {
     invalidator: Option<Arc<AtomicBool>>,
     /// Removes the workspace's change hook (and with it the thread's feed).
     unhook: Option<Box<dyn FnOnce() + Send>>,
+    /// The file system's state, for [`FuseMount::inode_count`].
+    shared: std::sync::Weak<fs::Shared>,
 }
 
 impl std::fmt::Debug for FuseMount {
@@ -118,6 +120,16 @@ impl FuseMount {
     /// The host directory the tree is mounted on.
     pub fn mountpoint(&self) -> &Path {
         &self.mountpoint
+    }
+
+    /// How many inode numbers the mount remembers now, the root included:
+    /// those the kernel still holds (given back by its `forget` when it
+    /// drops them from its cache) and at most
+    /// 65,536 more handed out in directory listings. 0 once unmounted.
+    pub fn inode_count(&self) -> usize {
+        self.shared
+            .upgrade()
+            .map_or(0, |s| fs::lock_inodes(&s).len())
     }
 
     /// Unmounts and waits for the request threads to end. Errors: the
@@ -262,6 +274,7 @@ pub async fn mount(ws: &Workspace, mountpoint: &Path, opts: FuseOptions) -> Resu
     // Weak: the thread must not keep the file system (and through it the
     // workspace's router, the feed's sender) alive after unmount.
     let shared = Arc::downgrade(&fs.shared);
+    let shared_for_count = shared.clone();
     let mut options = vec![
         MountOption::FSName(opts.fs_name.clone()),
         MountOption::Subtype("mirage".to_string()),
@@ -362,5 +375,6 @@ pub async fn mount(ws: &Workspace, mountpoint: &Path, opts: FuseOptions) -> Resu
         mountpoint,
         invalidator,
         unhook: Some(unhook),
+        shared: shared_for_count,
     })
 }

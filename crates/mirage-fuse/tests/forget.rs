@@ -1,0 +1,94 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The mount remembers only the inodes the kernel holds: when the kernel
+//! drops them from its cache (`forget`), the mount's inode table shrinks,
+//! and the files are found again afterwards.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mirage_fuse::{FuseOptions, fuse_available, mount};
+use mirage_resource_ram::RamResource;
+use mirage_types::MountMode;
+use mirage_workspace::Workspace;
+
+const FILES: usize = 3000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn forgotten_inodes_leave_the_table_and_come_back_on_lookup() {
+    if let Err(why) = fuse_available() {
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    // dropping the kernel's dentry and inode caches needs root
+    if std::fs::OpenOptions::new()
+        .write(true)
+        .open("/proc/sys/vm/drop_caches")
+        .is_err()
+    {
+        eprintln!("SKIPPED: /proc/sys/vm/drop_caches cannot be written (not root)");
+        return;
+    }
+    let ram = Arc::new(RamResource::new());
+    for i in 0..FILES {
+        ram.insert_file(&format!("/d/f{i}"), format!("{i}\n"))
+            .unwrap();
+    }
+    let ws = Workspace::builder()
+        .mount("/data", ram, MountMode::Write)
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let m = mount(&ws, dir.path(), FuseOptions::default())
+        .await
+        .unwrap();
+    let root = dir.path().join("data/d");
+    let m2 = &m;
+    // blocking file calls on this worker (the others answer FUSE)
+    tokio::task::block_in_place(|| {
+        let before = m2.inode_count();
+        for i in 0..FILES {
+            assert!(
+                std::fs::metadata(root.join(format!("f{i}")))
+                    .unwrap()
+                    .is_file()
+            );
+        }
+        let looked_up = m2.inode_count();
+        assert!(
+            looked_up >= before + FILES,
+            "every looked-up file has a number: {before} then {looked_up}"
+        );
+        // the kernel drops its unused dentries and inodes, and tells the
+        // mount with FORGET
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            std::fs::write("/proc/sys/vm/drop_caches", "2\n").unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            if m2.inode_count() < FILES / 10 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the table kept {} of {} numbers after the kernel dropped its caches",
+                m2.inode_count(),
+                looked_up
+            );
+        }
+        // forgotten files are found again, with their contents
+        for i in (0..FILES).step_by(7) {
+            assert_eq!(
+                std::fs::read_to_string(root.join(format!("f{i}"))).unwrap(),
+                format!("{i}\n")
+            );
+        }
+        let mut n = std::fs::read_dir(&root).unwrap().count();
+        assert_eq!(n, FILES);
+        // a rename and a removal after forgetting still work
+        std::fs::rename(root.join("f1"), root.join("g1")).unwrap();
+        std::fs::remove_file(root.join("f2")).unwrap();
+        n = std::fs::read_dir(&root).unwrap().count();
+        assert_eq!(n, FILES - 1);
+        assert_eq!(std::fs::read_to_string(root.join("g1")).unwrap(), "1\n");
+    });
+    m.unmount().unwrap();
+}
