@@ -404,6 +404,34 @@ impl Resource for DiskResource {
         })
         .await
     }
+
+    /// As `touch -m -d`: opens `path` inside the root (following symlinks,
+    /// confined) and sets its mtime with `futimens(2)`. A FIFO, socket or
+    /// device is `Unsupported` (opening one could block).
+    async fn set_modified(&self, path: &str, time: std::time::SystemTime) -> Result<()> {
+        let rel = relative(path)?;
+        let root = self.root.clone();
+        blocking(path, move || {
+            // a directory opens read-only too (cap-std's directory
+            // handles are O_PATH, which futimens refuses)
+            let at: &Path = &rel; // "." for the root
+            let m = root.metadata(at)?;
+            if !m.is_dir() && !m.is_file() {
+                return Err(Error::new(ErrorKind::Unsupported));
+            }
+            let file = match root.open(at) {
+                Ok(f) => f.into_std(),
+                // a file the user may write but not read
+                Err(_) if m.is_file() => root
+                    .open_with(at, cap_std::fs::OpenOptions::new().write(true))?
+                    .into_std(),
+                Err(e) => return Err(e.into()),
+            };
+            file.set_times(std::fs::FileTimes::new().set_modified(time))?;
+            Ok(())
+        })
+        .await
+    }
 }
 
 /// Entries buffered between the directory reader and the consumer when

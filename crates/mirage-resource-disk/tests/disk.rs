@@ -104,6 +104,10 @@ async fn all_ops_refused(f: &Fixture, path: &str) {
     refused(r.mkdir(path).await, &format!("mkdir {path}"));
     refused(r.rename(path, "/stolen").await, &format!("rename {path}"));
     refused(r.chmod(path, 0o777).await, &format!("chmod {path}"));
+    refused(
+        r.set_modified(path, std::time::UNIX_EPOCH).await,
+        &format!("set_modified {path}"),
+    );
     f.assert_outside_intact();
 }
 
@@ -618,4 +622,71 @@ async fn chmod_sets_mode_bits_inside_the_root() {
         ErrorKind::PermissionDenied
     );
     f.assert_outside_intact();
+}
+
+#[tokio::test]
+async fn set_modified_sets_mtime_inside_the_root_only() {
+    use std::time::{Duration, UNIX_EPOCH};
+    let f = Fixture::new();
+    let r = &f.res;
+    let t = UNIX_EPOCH + Duration::from_secs(1_577_836_800); // 2020-01-01
+    r.write("/a.txt", data("a")).await.unwrap();
+    r.mkdir("/d").await.unwrap();
+    r.set_modified("/a.txt", t).await.unwrap();
+    assert_eq!(r.stat("/a.txt").await.unwrap().modified, Some(t));
+    assert_eq!(
+        std::fs::metadata(f.host("root/a.txt"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        t
+    );
+    r.set_modified("/d", t).await.unwrap();
+    assert_eq!(r.stat("/d").await.unwrap().modified, Some(t));
+    r.set_modified("/", t).await.unwrap();
+    assert_eq!(r.stat("/").await.unwrap().modified, Some(t));
+    // a file that can be written but not read
+    r.write("/wo", data("w")).await.unwrap();
+    r.chmod("/wo", 0o200).await.unwrap();
+    r.set_modified("/wo", t).await.unwrap();
+    assert_eq!(r.stat("/wo").await.unwrap().modified, Some(t));
+    // through a link inside the root: the target's time changes
+    f.link("a.txt", "ln");
+    let t2 = t + Duration::from_secs(60);
+    r.set_modified("/ln", t2).await.unwrap();
+    assert_eq!(r.stat("/a.txt").await.unwrap().modified, Some(t2));
+    // a link leading out is refused, and the outside file keeps its time
+    let before = std::fs::metadata(f.host("outside/secret.txt"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    f.link(f.host("outside/secret.txt"), "out");
+    assert!(r.set_modified("/out", t).await.is_err());
+    assert!(r.set_modified("/../outside/secret.txt", t).await.is_err());
+    assert_eq!(
+        std::fs::metadata(f.host("outside/secret.txt"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        before
+    );
+    assert_eq!(
+        r.set_modified("/missing", t).await.unwrap_err().kind,
+        ErrorKind::NotFound
+    );
+    // a FIFO is not opened (that could block)
+    let root = std::fs::File::open(f.host("root")).unwrap();
+    rustix::fs::mknodat(
+        &root,
+        "fifo",
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+    let e = tokio::time::timeout(Duration::from_secs(5), r.set_modified("/fifo", t))
+        .await
+        .expect("set_modified blocked on a FIFO")
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Unsupported);
 }

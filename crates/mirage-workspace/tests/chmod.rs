@@ -145,3 +145,52 @@ async fn mv_across_mounts_keeps_mode_bits() {
         "stderr: {err}"
     );
 }
+
+/// `touch -d` on a disk mount sets the host file's mtime (it used to be
+/// silently skipped: only RAM kept times), and a link leading out of the
+/// root is refused with the outside file's time untouched.
+#[tokio::test]
+async fn disk_touch_sets_times_inside_the_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(tmp.path().join("secret"), "s").unwrap();
+    std::os::unix::fs::symlink("../secret", root.join("out")).unwrap();
+    let before = std::fs::metadata(tmp.path().join("secret"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let disk = mirage_resource_disk::DiskResource::open(&root).unwrap();
+    let w = Workspace::builder()
+        .mount("/disk", Arc::new(disk), MountMode::Write)
+        .build()
+        .unwrap();
+    let (out, err, code) = run(
+        &w,
+        "touch /disk/f && touch -d '2020-01-01 00:00:00 UTC' /disk/f && mkdir /disk/d && touch -d @86400 /disk/d && stat -c '%Y %n' /disk/f /disk/d",
+    )
+    .await;
+    assert_eq!(
+        (out.as_str(), err.as_str(), code),
+        ("1577836800 /disk/f\n86400 /disk/d\n", "", 0)
+    );
+    let host = std::fs::metadata(root.join("f"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(
+        host.duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+        1_577_836_800
+    );
+    let (_, err, code) = run(&w, "touch -d @0 /disk/out").await;
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        std::fs::metadata(tmp.path().join("secret"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        before
+    );
+}
