@@ -567,27 +567,46 @@ async fn one(
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(0));
     let base = name.rsplit('/').next().unwrap_or(&name).to_string();
-    let meta = Some((base, mtime, out_name));
+    let meta = Some(Meta {
+        base,
+        mtime,
+        out_name,
+        stat: (st.modified, st.mode),
+    });
     stream_one(ctx, o, &name, src, meta, status, totals).await?;
     Ok(())
 }
 
+/// What a file operand brings to [`stream_one`].
+struct Meta {
+    /// The base name stored in the header (unless `-n`).
+    base: String,
+    /// The mtime stored in the header (unless `-n`), in seconds.
+    mtime: u32,
+    /// The output file, if not standard output.
+    out_name: Option<String>,
+    /// The input's mtime and mode, given to the output file as GNU gzip
+    /// 1.12 does (`copy_stat`).
+    stat: (Option<std::time::SystemTime>, Option<u32>),
+}
+
 /// Compresses, decompresses, tests or lists one input `src` named `name`
-/// (`stdin` for standard input); `meta` is (base name, mtime, output file)
-/// for a file operand.
+/// (`stdin` for standard input); `meta` describes a file operand.
 async fn stream_one(
     ctx: &mut CommandCtx,
     o: &Opts,
     name: &str,
     src: ByteSource,
-    meta: Option<(String, u32, Option<String>)>,
+    meta: Option<Meta>,
     status: &mut Status,
     totals: &mut ListTotals,
 ) -> Result<(), CmdError> {
-    let (base, mtime, out_file) = match meta {
-        Some((b, m, f)) => (Some(b), m, f),
-        None => (None, 0, None),
+    let (base, mtime, out_file, in_stat) = match meta {
+        Some(m) => (Some(m.base), m.mtime, m.out_name, m.stat),
+        None => (None, 0, None, (None, None)),
     };
+    // -n: "do not save the original file name and timestamp" (GNU gzip)
+    let mtime = if o.no_name { 0 } else { mtime };
     let result: Result<(u64, u64, u64), FlowError> = if o.list {
         // count the bytes and keep the header and the last 4 (ISIZE)
         let mut stream = src.into_stream();
@@ -660,6 +679,14 @@ async fn stream_one(
             }
             (Ok(counts), Ok(())) => {
                 ctx.io.wrote(&abs);
+                // the output keeps the input's time and mode, where the
+                // resource keeps them
+                if let Some(t) = in_stat.0 {
+                    let _ = ctx.vfs.set_modified(&abs, t).await;
+                }
+                if let Some(m) = in_stat.1 {
+                    let _ = ctx.vfs.chmod(&abs, m).await;
+                }
                 Ok(counts)
             }
         }
