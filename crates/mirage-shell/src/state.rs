@@ -452,6 +452,9 @@ impl ShellState {
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
         let mut value = value.into();
         let allexport = self.options.allexport;
+        if name == "HISTSIZE" {
+            self.stifle_history(&value);
+        }
         // the common case, in one lookup: a plain scalar already set
         if let Some(v) = self.vars.get_mut(name)
             && !v.nameref
@@ -478,6 +481,7 @@ impl ShellState {
         if crate::special::set(self, name, &value) || crate::bashargv::is_argv(name) {
             return;
         }
+
         if self.vars.get(name).is_some_and(|v| v.integer) {
             value = crate::arith::eval(&value, self).unwrap_or(0).to_string();
         }

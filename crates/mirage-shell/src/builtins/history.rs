@@ -95,10 +95,11 @@ impl ShellState {
     /// shell), dropping the oldest, so a long-lived session's list stays
     /// bounded.
     fn push_history(&mut self, text: String) {
-        let limit = self
-            .get("HISTSIZE")
-            .and_then(|v| v.trim().parse::<usize>().ok())
-            .unwrap_or(DEFAULT_HISTSIZE);
+        // a negative HISTSIZE keeps everything (bash 5.2)
+        let limit = match self.get("HISTSIZE").map(|v| v.trim().parse::<i64>()) {
+            Some(Ok(n)) => usize::try_from(n).unwrap_or(usize::MAX),
+            _ => DEFAULT_HISTSIZE,
+        };
         let h = &mut self.extra.history;
         h.entries.push(text);
         h.current_added = true;
@@ -107,6 +108,28 @@ impl ShellState {
             h.entries.drain(..drop);
             h.appended = h.appended.saturating_sub(drop);
             h.base += drop;
+        }
+    }
+}
+
+impl ShellState {
+    /// `HISTSIZE` was given the number `value`: as bash 5.2's
+    /// `stifle_history`, a list longer than that loses its oldest entries
+    /// at once, and the numbering starts again from the count dropped (a
+    /// quirk of bash: `history_base` is set to it, not advanced by it).
+    pub(crate) fn stifle_history(&mut self, value: &str) {
+        let Ok(max) = value.trim().parse::<i64>() else {
+            return;
+        };
+        let Ok(max) = usize::try_from(max) else {
+            return;
+        };
+        let h = &mut self.extra.history;
+        if h.entries.len() > max {
+            let drop = h.entries.len() - max;
+            h.entries.drain(..drop);
+            h.appended = h.appended.saturating_sub(drop);
+            h.base = drop - 1;
         }
     }
 }
@@ -155,11 +178,13 @@ impl<'a> Reader<'a> {
             return;
         }
         let text = char_slice(self.src, from, self.cursor);
-        let before = st.extra.history.entries.len();
+        // counted with the dropped ones: a full list stays as long
+        let added = |st: &ShellState| st.extra.history.entries.len() + st.extra.history.base;
+        let before = added(st);
         for e in split_entries(text) {
             st.add_history(&e);
         }
-        st.extra.history.current_added = st.extra.history.entries.len() > before;
+        st.extra.history.current_added = added(st) > before;
     }
 }
 
@@ -410,13 +435,15 @@ async fn history(interp: &Interp, args: &[String], st: &mut ShellState, io: &Io)
         }
         let items = rest
             .iter()
-            .map(|a| match expand(a, &st.extra.history.entries) {
-                Some(s) => Ok(format!("{s}\n")),
-                None => Err(format!(
-                    "{}history: {a}: history expansion failed\n",
-                    st.diag()
-                )),
-            })
+            .map(
+                |a| match expand(a, &st.extra.history.entries, st.extra.history.base) {
+                    Some(s) => Ok(format!("{s}\n")),
+                    None => Err(format!(
+                        "{}history: {a}: history expansion failed\n",
+                        st.diag()
+                    )),
+                },
+            )
             .collect();
         return lines_or_errors(io, items).await;
     }
@@ -479,6 +506,8 @@ fn parse_number(s: &str) -> Option<i64> {
 /// `history -d OFFSET` and `history -d START-END`.
 async fn delete_entries(arg: &str, st: &mut ShellState, io: &Io) -> ExecResult {
     let len = st.extra.history.entries.len() as i64;
+    // history numbers start after the entries HISTSIZE dropped
+    let base = st.extra.history.base as i64;
     // a 0-based index from one position: negative counts from the end
     let position = |s: &str| -> Option<i64> {
         let n = parse_number(s)?;
@@ -489,7 +518,7 @@ async fn delete_entries(arg: &str, st: &mut ShellState, io: &Io) -> ExecResult {
             }
             ind
         } else {
-            n - 1
+            n - 1 - base
         };
         (0..len).contains(&ind).then_some(ind)
     };
@@ -640,7 +669,8 @@ fn fc_spec(spec: Option<&str>, st: &ShellState, listing: bool, first: bool) -> S
                 Spec::Invalid
             };
         }
-        let k = n - 1;
+        // numbers below the oldest kept entry mean the oldest
+        let k = (n - 1 - st.extra.history.base as i64).max(0);
         if k >= last {
             return Spec::At(if first { 0 } else { last });
         }
@@ -713,6 +743,7 @@ async fn fc(interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -> E
     }
     let last = last_index(st);
     let entries = &st.extra.history.entries;
+    let base = st.extra.history.base;
     let (beg, end) = if let Some(a) = rest.first() {
         let beg = fc_spec(Some(a), st, true, true);
         let end = match rest.get(1) {
@@ -757,7 +788,7 @@ async fn fc(interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -> E
     for k in order {
         let e = &entries[k];
         if numbers {
-            text.push_str(&format!("{}\t {e}\n", k + 1));
+            text.push_str(&format!("{}\t {e}\n", base + k + 1));
         } else {
             text.push_str(&format!("\t {e}\n"));
         }
@@ -767,8 +798,10 @@ async fn fc(interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -> E
 }
 
 /// History expansion of one word, as `history -p` does it; `None` when
-/// an event or word designator fails.
-fn expand(word: &str, entries: &[String]) -> Option<String> {
+/// an event or word designator fails. `!N` is history number N, counted
+/// from `base` + 1 (bash's `history_base`) once `HISTSIZE` dropped the
+/// oldest entries.
+fn expand(word: &str, entries: &[String], base: usize) -> Option<String> {
     let c: Vec<char> = word.chars().collect();
     let mut out = String::new();
     let mut i = 0;
@@ -843,7 +876,7 @@ fn expand(word: &str, entries: &[String]) -> Option<String> {
                 let k = if neg {
                     entries.len().checked_sub(n)?
                 } else {
-                    n.checked_sub(1)?
+                    n.checked_sub(base + 1)?
                 };
                 event = entries.get(k)?;
                 i = start + digits.len();
