@@ -129,6 +129,7 @@ Examples:
   mirage mount --config ws.yaml /mnt/ws             the whole workspace
   mirage mount --config ws.yaml --root /data /mnt/d one mount of it
   mirage mount --read-only /mnt/here                the current directory (/workspace) and a RAM /tmp, read-only
+  mirage mount --config ws.yaml                     each mount with `backend: fuse` at its `mountpoint:`
 
 It prints where it is mounted and stays in the foreground; Ctrl-C or
 SIGTERM unmounts (exit 0). A mount left by a killed `mirage mount` is
@@ -236,7 +237,10 @@ enum Cmd {
     #[command(after_help = MOUNT_HELP)]
     Mount {
         /// The host directory to mount on (an existing directory).
-        mountpoint: PathBuf,
+        /// Without it, every mount block of `--config` with
+        /// `backend: fuse` is mounted at its `mountpoint:` (a fresh
+        /// directory under the temporary directory when it has none).
+        mountpoint: Option<PathBuf>,
         /// The workspace directory shown as the mount's root (default
         /// `/`, the whole tree; e.g. `/data` for one mount).
         #[arg(long, default_value = "/", value_name = "DIR")]
@@ -689,7 +693,7 @@ async fn run(cli: Cli) -> Result<i32> {
             read_only,
             ttl,
             ws,
-        } => mount(&mountpoint, root, read_only, ttl, &ws).await,
+        } => mount(mountpoint.as_deref(), root, read_only, ttl, &ws).await,
         Cmd::Workspace { cmd, json } => remote::workspace(cmd, json.json).await,
         Cmd::Session { cmd, json } => remote::session(cmd, json.json).await,
         Cmd::Job { cmd, json } => remote::job(cmd, json.json).await,
@@ -738,11 +742,16 @@ async fn run_remote(remote: RemoteArgs, command: String, ws: &WsArgs) -> Result<
 /// ([`build_workspace`]; exit 2 on a bad config), mounts its tree below
 /// `root` at `mountpoint` ([`mirage_fuse::mount`], which first cleans a
 /// stale mount left by a killed process), prints one line, and waits for
-/// SIGINT or SIGTERM; then unmounts and returns 0. Errors (exit 1): FUSE
-/// unavailable, a missing mount point, a `root` that is not a directory
-/// of the workspace, the kernel refusing the mount or (busy) the unmount.
+/// SIGINT or SIGTERM; then unmounts and returns 0. Without `mountpoint`,
+/// mounts each `backend: fuse` mount block of `--config` at its
+/// `mountpoint:` (the model product's `kernel_mounts()`; a fresh
+/// directory under the temporary directory, removed at the end, when it
+/// has none), one line each. Errors (exit 1): FUSE unavailable, a missing
+/// mount point, a `root` that is not a directory of the workspace, the
+/// kernel refusing the mount or (busy) the unmount; (exit 2) no mount
+/// point and no `backend: fuse` mount.
 async fn mount(
-    mountpoint: &Path,
+    mountpoint: Option<&Path>,
     root: String,
     read_only: bool,
     ttl: f64,
@@ -757,50 +766,148 @@ async fn mount(
             UsageError(format!("--root {root}: must be an absolute workspace path")).into(),
         );
     }
-    let ws = build_workspace(args).await?;
-    match ws.vfs().stat(&root).await {
-        Ok(st) if st.is_dir() => {}
-        Ok(_) => {
-            return Err(UsageError(format!("--root {root}: Not a directory")).into());
+    // (workspace directory, host directory, whether we made it)
+    let mut targets: Vec<(String, PathBuf, bool)> = Vec::new();
+    match mountpoint {
+        Some(mp) => targets.push((root.clone(), mp.to_path_buf(), false)),
+        None => {
+            let Some(path) = &args.config else {
+                return Err(UsageError(
+                    "mount: give a MOUNTPOINT, or --config with mounts on `backend: fuse`".into(),
+                )
+                .into());
+            };
+            if root != "/" {
+                return Err(UsageError(
+                    "--root needs a MOUNTPOINT (a `backend: fuse` mount is rooted at its prefix)"
+                        .into(),
+                )
+                .into());
+            }
+            let mut cfg = WorkspaceConfig::from_yaml(&read_config(path).map_err(UsageError)?)
+                .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+            // a relative `mountpoint:` is from the current directory, as
+            // for `workspace create`
+            let cwd = std::env::current_dir()?;
+            for m in cfg.mounts.values_mut() {
+                if let Some(mp) = &mut m.mountpoint
+                    && !mp.starts_with('/')
+                {
+                    *mp = cwd.join(&*mp).to_string_lossy().into_owned();
+                }
+            }
+            let wanted = cfg
+                .kernel_mounts()
+                .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+            if wanted.is_empty() {
+                return Err(UsageError(format!(
+                    "{}: no mount has `backend: fuse`; give a MOUNTPOINT",
+                    path.display()
+                ))
+                .into());
+            }
+            for (prefix, mp) in wanted {
+                targets.push(match mp {
+                    Some(mp) => (prefix, PathBuf::from(mp), false),
+                    None => {
+                        let tag: String = prefix
+                            .chars()
+                            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                            .collect();
+                        let dir = std::env::temp_dir()
+                            .join(format!("mirage-fuse{tag}-{}", std::process::id()));
+                        std::fs::create_dir_all(&dir).map_err(|e| {
+                            anyhow::anyhow!("{}: {}", dir.display(), io_message(&e))
+                        })?;
+                        (prefix, dir, true)
+                    }
+                });
+            }
         }
+    }
+    let ws = match build_workspace(args).await {
+        Ok(ws) => ws,
         Err(e) => {
-            return Err(UsageError(format!("--root {root}: {}", e.kind.gnu_message())).into());
+            remove_made(&targets);
+            return Err(e);
+        }
+    };
+    for (dir, _, _) in &targets {
+        match ws.vfs().stat(dir).await {
+            Ok(st) if st.is_dir() => {}
+            Ok(_) => {
+                return Err(UsageError(format!("--root {dir}: Not a directory")).into());
+            }
+            Err(e) => {
+                return Err(UsageError(format!("--root {dir}: {}", e.kind.gnu_message())).into());
+            }
         }
     }
     // listen before mounting: a signal that comes once the line is out
     // must unmount, never kill us with the mount left behind
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
-    let opts = mirage_fuse::FuseOptions {
-        read_only,
-        root: root.clone(),
-        ttl: std::time::Duration::from_secs_f64(ttl.min(1e6)),
-        ..mirage_fuse::FuseOptions::default()
-    };
-    let m = mirage_fuse::mount(&ws, mountpoint, opts)
-        .await
-        .map_err(|e| anyhow::anyhow!("mount: {e}"))?;
+    let mut mounted = Vec::new();
+    for (dir, host, _) in &targets {
+        let opts = mirage_fuse::FuseOptions {
+            read_only,
+            root: dir.clone(),
+            ttl: std::time::Duration::from_secs_f64(ttl.min(1e6)),
+            ..mirage_fuse::FuseOptions::default()
+        };
+        match mirage_fuse::mount(&ws, host, opts).await {
+            Ok(m) => mounted.push((dir.clone(), m)),
+            Err(e) => {
+                let _ = unmount_all(mounted).await;
+                remove_made(&targets);
+                return Err(anyhow::anyhow!("mount: {e}"));
+            }
+        }
+    }
     {
         let mut so = std::io::stdout().lock();
-        writeln!(
-            so,
-            "mirage: {root} mounted at {}{} (pid {}); Ctrl-C or `kill {}` unmounts",
-            m.mountpoint().display(),
-            if read_only { ", read-only" } else { "" },
-            std::process::id(),
-            std::process::id(),
-        )?;
+        for (dir, m) in &mounted {
+            writeln!(
+                so,
+                "mirage: {dir} mounted at {}{} (pid {}); Ctrl-C or `kill {}` unmounts",
+                m.mountpoint().display(),
+                if read_only { ", read-only" } else { "" },
+                std::process::id(),
+                std::process::id(),
+            )?;
+        }
         so.flush()?;
     }
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}
     }
-    let shown = m.mountpoint().display().to_string();
-    tokio::task::spawn_blocking(move || m.unmount())
-        .await?
-        .map_err(|e| anyhow::anyhow!("unmount {shown}: {e}"))?;
-    Ok(0)
+    let r = unmount_all(mounted).await;
+    remove_made(&targets);
+    r.map(|()| 0)
+}
+
+/// Unmounts each of `mounted` (all are tried); the first error.
+async fn unmount_all(mounted: Vec<(String, mirage_fuse::FuseMount)>) -> Result<()> {
+    let mut first = None;
+    for (_, m) in mounted {
+        let shown = m.mountpoint().display().to_string();
+        let r = tokio::task::spawn_blocking(move || m.unmount()).await?;
+        if let Err(e) = r {
+            first.get_or_insert_with(|| anyhow::anyhow!("unmount {shown}: {e}"));
+        }
+    }
+    first.map_or(Ok(()), Err)
+}
+
+/// Removes the mount point directories `mirage mount` made (empty once
+/// unmounted).
+fn remove_made(targets: &[(String, PathBuf, bool)]) {
+    for (_, host, made) in targets {
+        if *made {
+            let _ = std::fs::remove_dir(host);
+        }
+    }
 }
 
 /// `s` quoted for the shell (single quotes; `'` as `'\''`).

@@ -365,6 +365,85 @@ fn mount_errors_are_one_line() {
         assert!(o.stderr.contains("/dev/fuse"), "{o:#?}");
     }
     assert!(!is_mounted(&mp));
+    // no MOUNTPOINT: a config without `backend: fuse` mounts, or none
+    let o = w.m(&["mount", "--config", "ws.yaml"]);
+    assert_eq!(o.code, 2, "{o:#?}");
+    assert_eq!(
+        o.stderr,
+        "mirage: ws.yaml: no mount has `backend: fuse`; give a MOUNTPOINT\n"
+    );
+    let o = w.m(&["mount"]);
+    assert_eq!(o.code, 2, "{o:#?}");
+    assert_eq!(
+        o.stderr,
+        "mirage: mount: give a MOUNTPOINT, or --config with mounts on `backend: fuse`\n"
+    );
+}
+
+/// `mirage mount --config ws.yaml` without a MOUNTPOINT mounts each
+/// `backend: fuse` block at its `mountpoint:`, or at a fresh directory it
+/// removes again; SIGTERM unmounts them all.
+#[test]
+fn mount_without_mountpoint_uses_the_configs_fuse_blocks() {
+    if !fuse_ok("mount_without_mountpoint_uses_the_configs_fuse_blocks") {
+        return;
+    }
+    let w = World::new();
+    let a = w.dir("a");
+    let _guard = Unmounter(vec![a.clone()]);
+    // a relative mountpoint is from the current directory (the scratch dir)
+    let yaml = "mounts:\n  /a: {resource: ram, mode: write, backend: fuse, mountpoint: a}\n  /b: {resource: ram, mode: write, backend: fuse}\n  /c: {resource: ram, mode: write}\n";
+    std::fs::write(w.root.join("ws.yaml"), yaml).unwrap();
+    let mut child = w
+        .cmd(&["mount", "--config", "ws.yaml"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut r = BufReader::new(out);
+        for _ in 0..2 {
+            let mut line = String::new();
+            let _ = r.read_line(&mut line);
+            let _ = tx.send(line);
+        }
+    });
+    let l1 = rx.recv_timeout(MOUNT_LIMIT).unwrap();
+    let l2 = rx.recv_timeout(MOUNT_LIMIT).unwrap();
+    let mut m = Mounted {
+        child,
+        line: l1.clone(),
+    };
+    assert!(
+        l1.starts_with(&format!("mirage: /a mounted at {} ", a.display())),
+        "{l1}"
+    );
+    assert!(l2.starts_with("mirage: /b mounted at "), "{l2}");
+    let b = PathBuf::from(
+        l2.trim_start_matches("mirage: /b mounted at ")
+            .split(' ')
+            .next()
+            .unwrap(),
+    );
+    let _guard_b = Unmounter(vec![b.clone()]);
+    assert!(is_mounted(&a) && is_mounted(&b), "{l1}{l2}");
+    // each is rooted at its prefix: /a's files at the top of its directory
+    std::fs::write(a.join("x.txt"), "in a\n").unwrap();
+    std::fs::write(b.join("y.txt"), "in b\n").unwrap();
+    assert_eq!(std::fs::read_to_string(a.join("x.txt")).unwrap(), "in a\n");
+    let names: Vec<String> = std::fs::read_dir(&b)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["y.txt"]);
+    signal(m.child.id(), "-TERM");
+    assert_eq!(wait_exit(&mut m), Some(0));
+    assert!(!is_mounted(&a) && !is_mounted(&b));
+    assert!(a.exists(), "the configured directory stays");
+    assert!(!b.exists(), "the fresh directory is removed");
 }
 
 /// The detail's `fuse_mountpoints`.
