@@ -16,9 +16,14 @@ impl ArithError {
         ArithError(msg.into(), None)
     }
     /// `EXPR: MESSAGE` as bash prints it after `bash: `, where `EXPR` is the
-    /// nested expression the error is in, else `outer` (trimmed).
+    /// nested expression the error is in, else `outer`, without its leading
+    /// blanks (bash 5.2 keeps the trailing ones: `1 + : syntax error`).
     pub fn report(&self, outer: &str) -> String {
-        format!("{}: {}", self.1.as_deref().unwrap_or(outer.trim()), self.0)
+        format!(
+            "{}: {}",
+            self.1.as_deref().unwrap_or(outer.trim_start()),
+            self.0
+        )
     }
 }
 
@@ -274,19 +279,22 @@ fn decimal_with_leading_zero(digits: &str) -> bool {
     digits.len() > 1 && digits.starts_with('0')
 }
 
-fn tokenize(src: &str) -> R<Vec<Tok<'_>>> {
+/// The tokens of `src` and the byte offset where each starts.
+fn tokenize(src: &str) -> R<(Vec<Tok<'_>>, Vec<usize>)> {
     // bytes, not chars: every token is ASCII, and a byte that starts no
     // token (non-ASCII included) is an invalid operator, as in bash
     let b = src.as_bytes();
     let mut i = 0;
     // most expressions are a name or number per two bytes at most
     let mut out = Vec::with_capacity(b.len() / 2 + 1);
+    let mut offs = Vec::with_capacity(b.len() / 2 + 1);
     while i < b.len() {
         let c = b[i];
         if c.is_ascii_whitespace() {
             i += 1;
             continue;
         }
+        offs.push(i);
         if c.is_ascii_digit() {
             let st = i;
             while i < b.len()
@@ -296,7 +304,10 @@ fn tokenize(src: &str) -> R<Vec<Tok<'_>>> {
             }
             // bash names the expression up to the bad number (`1 + 09`)
             let n = parse_number(&src[st..i]).map_err(|e| {
-                ArithError(e.0, Some(src.get(..i).unwrap_or(src).trim().to_string()))
+                ArithError(
+                    e.0,
+                    Some(src.get(..i).unwrap_or(src).trim_start().to_string()),
+                )
             })?;
             out.push(Tok::Num(n));
             continue;
@@ -345,7 +356,7 @@ fn tokenize(src: &str) -> R<Vec<Tok<'_>>> {
             }
         }
     }
-    Ok(out)
+    Ok((out, offs))
 }
 
 /// Evaluates `src` in `state` (assignments change variables).
@@ -360,12 +371,13 @@ pub fn eval(src: &str, state: &mut ShellState) -> R<i64> {
 }
 
 fn eval_at(src: &str, state: &mut ShellState, depth: usize) -> R<i64> {
-    let toks = tokenize(src)?;
+    let (toks, offs) = tokenize(src)?;
     if toks.is_empty() {
         return Ok(0);
     }
     let mut p = P {
         toks,
+        offs,
         pos: 0,
         st: state,
         src,
@@ -375,7 +387,7 @@ fn eval_at(src: &str, state: &mut ShellState, depth: usize) -> R<i64> {
     };
     let v = p.comma()?;
     if p.pos < p.toks.len() {
-        let rest = p.rest();
+        let rest = p.tail();
         return Err(ArithError::new(format!(
             "syntax error in expression (error token is \"{rest}\")"
         )));
@@ -385,6 +397,8 @@ fn eval_at(src: &str, state: &mut ShellState, depth: usize) -> R<i64> {
 
 struct P<'a> {
     toks: Vec<Tok<'a>>,
+    /// Where each token starts in `src` (bytes).
+    offs: Vec<usize>,
     pos: usize,
     st: &'a mut ShellState,
     src: &'a str,
@@ -401,16 +415,20 @@ enum LVal<'a> {
 }
 
 impl<'a> P<'a> {
-    fn rest(&self) -> String {
-        self.toks[self.pos..]
-            .iter()
-            .map(|t| match t {
-                Tok::Num(n) => n.to_string(),
-                Tok::Ident(s) => s.to_string(),
-                Tok::Op(o) => o.text().to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
+    /// The error token bash 5.2 names: the text from the start of the
+    /// token last read (the current one, or the last of all at the end)
+    /// to the end of the expression, trailing blanks included (`lasttp`
+    /// in bash's expr.c).
+    fn tail(&self) -> &'a str {
+        let i = self.pos.min(self.toks.len().saturating_sub(1));
+        self.tail_at(i)
+    }
+    /// The text from the start of token `i` to the end.
+    fn tail_at(&self, i: usize) -> &'a str {
+        self.offs
+            .get(i)
+            .and_then(|&o| self.src.get(o..))
+            .unwrap_or_default()
     }
     fn peek_op(&self) -> Option<Op> {
         match self.toks.get(self.pos) {
@@ -466,6 +484,7 @@ impl<'a> P<'a> {
             }
             Some(s) if s.trim().is_empty() => Ok(0),
             Some(s) => {
+                let raw_value = s.as_str();
                 let s = s.trim();
                 let digits = s.strip_prefix('-').unwrap_or(s);
                 if !digits.is_empty()
@@ -477,6 +496,8 @@ impl<'a> P<'a> {
                         return Ok(v);
                     }
                 }
+                // the value as bash names it: trailing blanks kept
+                let s = raw_value.trim_start();
                 let depth = self.depth + 1;
                 if depth + 1 >= self.st.limits.max_arith_depth {
                     return Err(ArithError(
@@ -551,7 +572,9 @@ impl<'a> P<'a> {
                 None => rhs,
                 Some(bop) => {
                     let cur = self.var_value(name)?;
-                    self.binop(bop, cur, rhs)?
+                    // (bash names the last token read here)
+                    let last = self.pos.min(self.toks.len().saturating_sub(1));
+                    self.binop(bop, cur, rhs, last)?
                 }
             };
             self.assign(&lv, v);
@@ -562,6 +585,7 @@ impl<'a> P<'a> {
     fn ternary(&mut self) -> R<i64> {
         let c = self.binary(0)?;
         if self.eat(Op::Quest) {
+            self.expression_expected()?;
             if c == 0 {
                 self.skip += 1;
             }
@@ -572,10 +596,11 @@ impl<'a> P<'a> {
             let a = a?;
             if !self.eat(Op::Colon) {
                 return Err(ArithError::new(format!(
-                    "{}: expected `:'",
-                    self.src.trim()
+                    "`:' expected for conditional expression (error token is \"{}\")",
+                    self.tail()
                 )));
             }
+            self.expression_expected()?;
             if c != 0 {
                 self.skip += 1;
             }
@@ -587,6 +612,17 @@ impl<'a> P<'a> {
             return Ok(if c != 0 { a } else { b });
         }
         Ok(c)
+    }
+    /// After `?` or `:`: the end or another `:` is bash's "expression
+    /// expected".
+    fn expression_expected(&self) -> R<()> {
+        if self.pos >= self.toks.len() || self.peek_op() == Some(Op::Colon) {
+            return Err(ArithError::new(format!(
+                "expression expected (error token is \"{}\")",
+                self.tail()
+            )));
+        }
+        Ok(())
     }
     fn prec(op: Op) -> Option<u8> {
         Some(match op {
@@ -628,12 +664,15 @@ impl<'a> P<'a> {
                 };
                 continue;
             }
+            // a division by 0 names the divisor and what follows
+            let rhs_at = self.pos;
             let rhs = self.binary(p)?;
-            lhs = self.binop(op, lhs, rhs)?;
+            lhs = self.binop(op, lhs, rhs, rhs_at)?;
         }
         Ok(lhs)
     }
-    fn binop(&self, op: Op, a: i64, b: i64) -> R<i64> {
+    /// `a OP b`; `err_at` is the token a division by 0 names.
+    fn binop(&self, op: Op, a: i64, b: i64, err_at: usize) -> R<i64> {
         Ok(match op {
             Op::Add => a.wrapping_add(b),
             Op::Sub => a.wrapping_sub(b),
@@ -645,7 +684,7 @@ impl<'a> P<'a> {
                     }
                     return Err(ArithError::new(format!(
                         "division by 0 (error token is \"{}\")",
-                        self.rest_after()
+                        self.tail_at(err_at)
                     )));
                 }
                 if op == Op::Div {
@@ -668,20 +707,6 @@ impl<'a> P<'a> {
             _ => 0,
         })
     }
-    fn rest_after(&self) -> String {
-        let r = self.rest();
-        if r.is_empty() {
-            self.src
-                .trim()
-                .rsplit(['/', '%'])
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string()
-        } else {
-            r
-        }
-    }
     fn power(&mut self) -> R<i64> {
         let base = self.unary()?;
         if self.eat(Op::Pow) {
@@ -690,9 +715,10 @@ impl<'a> P<'a> {
             self.nest -= 1;
             let e = e?;
             if e < 0 {
-                return Err(ArithError::new(
-                    "exponent less than 0 (error token is \"".to_string() + &e.to_string() + "\")",
-                ));
+                return Err(ArithError::new(format!(
+                    "exponent less than 0 (error token is \"{}\")",
+                    self.tail()
+                )));
             }
             return Ok(base.wrapping_pow(e.min(i64::from(u32::MAX)) as u32));
         }
@@ -725,7 +751,16 @@ impl<'a> P<'a> {
             Some(op @ (Op::Inc | Op::Dec)) => {
                 self.pos += 1;
                 let Some(Tok::Ident(name)) = self.toks.get(self.pos).copied() else {
-                    return Err(ArithError::new("syntax error: operand expected"));
+                    // bash reads a `++` before no name as two signs
+                    let second = self.tail_at(self.pos - 1).get(1..).unwrap_or_default();
+                    let rest = if self.pos < self.toks.len() {
+                        self.tail()
+                    } else {
+                        second
+                    };
+                    return Err(ArithError::new(format!(
+                        "syntax error: operand expected (error token is \"{rest}\")"
+                    )));
                 };
                 self.pos += 1;
                 let v = self.var_value(name)? + if op == Op::Inc { 1 } else { -1 };
@@ -759,12 +794,15 @@ impl<'a> P<'a> {
                 self.pos += 1;
                 let v = self.comma()?;
                 if !self.eat(Op::RParen) {
-                    return Err(ArithError::new("syntax error: `)' expected"));
+                    return Err(ArithError::new(format!(
+                        "missing `)' (error token is \"{}\")",
+                        self.tail()
+                    )));
                 }
                 Ok(v)
             }
             _ => {
-                let rest = self.rest();
+                let rest = self.tail();
                 Err(ArithError::new(format!(
                     "syntax error: operand expected (error token is \"{rest}\")"
                 )))

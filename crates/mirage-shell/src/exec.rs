@@ -428,8 +428,14 @@ impl Interp {
                 }
                 Cmd::CFor(init, cond, step, body, line) => {
                     st.set_line(*line);
+                    // an arithmetic error ends the loop with status 1 and
+                    // the script goes on, as for `(( … ))`
                     if let Some(w) = init {
-                        self.arith(w, st, io).await?;
+                        match self.arith(w, st, io).await {
+                            Ok(_) => {}
+                            Err(Flow::Exit(s)) => return Ok(s),
+                            Err(f) => return Err(f),
+                        }
                     }
                     let mut last = 0;
                     st.loop_depth += 1;
@@ -441,6 +447,7 @@ impl Interp {
                             match self.arith(w, st, io).await {
                                 Ok(0) => break Ok(last),
                                 Ok(_) => {}
+                                Err(Flow::Exit(s)) => break Ok(s),
                                 Err(f) => break Err(f),
                             }
                         }
@@ -457,10 +464,12 @@ impl Interp {
                             Err(Flow::Continue(_)) => {}
                             Err(f) => break Err(f),
                         }
-                        if let Some(w) = step
-                            && let Err(f) = self.arith(w, st, io).await
-                        {
-                            break Err(f);
+                        if let Some(w) = step {
+                            match self.arith(w, st, io).await {
+                                Ok(_) => {}
+                                Err(Flow::Exit(s)) => break Ok(s),
+                                Err(f) => break Err(f),
+                            }
                         }
                     };
                     st.loop_depth -= 1;
@@ -590,7 +599,9 @@ impl Interp {
         match crate::arith::eval(text, st) {
             Ok(v) => Ok(v),
             Err(e) => {
-                io.err(&format!("{}{}\n", st.diag(), e.report(text))).await;
+                // bash 5.2 names the command: `((: 1/0 : division by 0 …`
+                io.err(&format!("{}((: {}\n", st.diag(), e.report(text)))
+                    .await;
                 Err(Flow::Exit(1))
             }
         }

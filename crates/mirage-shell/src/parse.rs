@@ -1203,7 +1203,8 @@ impl<'a> Parser<'a> {
                 ws.push(if p.is_empty() {
                     None
                 } else {
-                    let mut w = self.lex_dq(p)?;
+                    // trailing blanks kept: bash's error messages show them
+                    let mut w = self.lex_dq(raw.trim_start())?;
                     if w.src.is_some() {
                         // bash prints each part from its first non-blank on
                         w.src = Some(raw.trim_start().into());
