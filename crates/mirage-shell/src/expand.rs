@@ -933,6 +933,28 @@ impl Interp {
             }
         };
         crate::bashargv::on_lookup(st, &name);
+        // an indexed subscript is evaluated in the shell itself, as bash
+        // does: `${a[i++]}` moves `i`; an error ends the shell (status 1)
+        let idx_text = match idx_text {
+            Some(k)
+                if k != "@"
+                    && k != "*"
+                    && plain_index(st, &k).is_none()
+                    && !st
+                        .vars
+                        .get(st.resolve(&name).as_ref())
+                        .is_some_and(|v| matches!(v.value, Value::Assoc(_))) =>
+            {
+                match crate::arith::eval(&k, st) {
+                    Ok(i) => Some(i.to_string()),
+                    Err(e) => {
+                        io.err(&format!("{}{}\n", st.diag(), e.report(&k))).await;
+                        return Err(Flow::Exit(1));
+                    }
+                }
+            }
+            other => other,
+        };
         let multi = name == "@" || name == "*" || matches!(idx_text.as_deref(), Some("@" | "*"));
         if let ParamOp::Transform(c @ ('a' | 'A')) = pe.op
             && (name.starts_with('_') || name.starts_with(|c: char| c.is_ascii_alphabetic()))

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use super::Builtin;
-use crate::exec::{ExecResult, Interp, Io};
+use crate::exec::{ExecResult, Flow, Interp, Io};
 use crate::state::{ShellState, Value};
 
 /// `unset [-f|-v] NAME...`, including one array element (`unset 'a[1]'`).
@@ -90,9 +90,18 @@ impl Builtin for Unset {
                 };
                 let base = resolved.as_str();
                 // one element: `unset 'b[0]'`, `unset 'b[i+1]'`, `unset 'b[-1]'`, `unset 'a[key]'`
-                if let Err(msg) = unset_element(st, base, key) {
-                    io.err(&format!("{}unset: {msg}\n", st.diag())).await;
-                    status = 1;
+                match unset_element(st, base, key) {
+                    Ok(()) => {}
+                    Err(ElementError::Msg(msg)) => {
+                        io.err(&format!("{}unset: {msg}\n", st.diag())).await;
+                        status = 1;
+                    }
+                    // bash 5.2: an arithmetic error in the subscript ends
+                    // the shell (status 1), without `unset: `
+                    Err(ElementError::Arith(msg)) => {
+                        io.err(&format!("{}{msg}\n", st.diag())).await;
+                        return Err(Flow::Exit(1));
+                    }
                 }
             } else if st.vars.get(n).is_some_and(|v| v.readonly) {
                 io.err(&format!(
@@ -113,16 +122,27 @@ impl Builtin for Unset {
     }
 }
 
+/// Why `unset 'NAME[KEY]'` failed.
+enum ElementError {
+    /// Printed after `unset: `; the status is 1 and the shell goes on.
+    Msg(String),
+    /// An arithmetic error in the subscript: printed as is, and the
+    /// shell ends.
+    Arith(String),
+}
+
 /// `unset 'NAME[KEY]'`: removes one element, as bash 5.2. An indexed
 /// array's key is arithmetic (negative counts from the end; `@` and `*`
 /// unset the whole array), an associative array's is the literal key, and
-/// `NAME[0]` of a scalar unsets it. Errors give bash's message after `unset: `.
-fn unset_element(st: &mut ShellState, base: &str, key: &str) -> Result<(), String> {
+/// `NAME[0]` of a scalar unsets it. Errors give bash's message.
+fn unset_element(st: &mut ShellState, base: &str, key: &str) -> Result<(), ElementError> {
     let Some(var) = st.vars.get(base) else {
         return Ok(());
     };
     if var.readonly {
-        return Err(format!("{base}: cannot unset: readonly variable"));
+        return Err(ElementError::Msg(format!(
+            "{base}: cannot unset: readonly variable"
+        )));
     }
     let is_indexed = matches!(var.value, Value::Indexed(_));
     if (key == "@" || key == "*") && is_indexed {
@@ -132,7 +152,7 @@ fn unset_element(st: &mut ShellState, base: &str, key: &str) -> Result<(), Strin
     let idx = if matches!(var.value, Value::Assoc(_)) {
         None
     } else {
-        Some(crate::arith::eval(key, st).map_err(|e| e.report(key))?)
+        Some(crate::arith::eval(key, st).map_err(|e| ElementError::Arith(e.report(key)))?)
     };
     let Some(var) = st.vars.get_mut(base) else {
         return Ok(());
@@ -146,14 +166,16 @@ fn unset_element(st: &mut ShellState, base: &str, key: &str) -> Result<(), Strin
                 i
             };
             if k < 0 {
-                return Err(format!("[{i}]: bad array subscript"));
+                return Err(ElementError::Msg(format!("[{i}]: bad array subscript")));
             }
             m.remove(&k);
         }
         (Value::Scalar(_), Some(0)) => {
             st.vars.remove(base);
         }
-        (Value::Scalar(_), _) => return Err(format!("{base}: not an array variable")),
+        (Value::Scalar(_), _) => {
+            return Err(ElementError::Msg(format!("{base}: not an array variable")));
+        }
         (Value::Indexed(_), None) => {}
     }
     Ok(())
