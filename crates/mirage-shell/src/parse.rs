@@ -502,7 +502,14 @@ impl<'a> Parser<'a> {
                 e.line = self.line_at(self.c.len()) + usize::from(self.c.last() != Some(&'\n'));
                 e
             }
-            Tok::Newline => SyntaxError::near("newline"),
+            Tok::Newline => {
+                // the line the newline ends (the lexer is past it)
+                let mut e = SyntaxError::near("newline");
+                if self.pos > 0 && self.at(self.pos - 1) == Some('\n') {
+                    e.line = self.line_at(self.pos - 1);
+                }
+                e
+            }
             Tok::Op(o) => SyntaxError::near(o),
             Tok::IoNum(n) => SyntaxError::near(&n.to_string()),
             Tok::IoVar(v) => SyntaxError::near(&format!("{{{v}}}")),
@@ -1628,6 +1635,8 @@ impl<'a> Parser<'a> {
         self.array_ok = false;
         let target = match self.bump()? {
             Tok::Word(w) => w,
+            // bash reads the end of `-c` text as a newline first
+            Tok::Eof => return Err(self.unexpected(&Tok::Newline)),
             t => return Err(self.unexpected(&t)),
         };
         let lex = |s: &str| self.cond_word(s);
@@ -1796,6 +1805,11 @@ impl<'a> Parser<'a> {
                     if first && self.peek()? == Tok::Op("(") {
                         // `name ( ) compound-command`
                         self.bump()?;
+                        if self.peek()? == Tok::Eof {
+                            // bash reads the end of `-c` text as a newline
+                            // first, which cannot stand here
+                            return Err(self.unexpected(&Tok::Newline));
+                        }
                         self.expect_op(")")?;
                         return self.function_body(w);
                     }
@@ -1923,13 +1937,19 @@ pub(crate) fn unsupported_cmd(what: &str) -> Cmd {
 
 /// A script that fails when run with bash's message for a syntax error
 /// found only at run time (bash parses a backquoted command when it runs it).
-pub(crate) fn error_script(e: &SyntaxError) -> Script {
-    let msg = format!(
-        "bash: command substitution: line {}: {}",
-        e.line.max(1),
-        e.message
-    )
-    .replace('\'', "'\\''");
+/// Its second line, for an unexpected token, is the offending line of
+/// `src`, as [`SyntaxError::report`] does.
+pub(crate) fn error_script(e: &SyntaxError, src: &str) -> Script {
+    let line = e.line.max(1);
+    let mut msg = format!("bash: command substitution: line {line}: {}", e.message);
+    if e.message.starts_with("syntax error near")
+        && let Some(text) = src.split('\n').nth(line - 1)
+    {
+        msg.push_str(&format!(
+            "\nbash: command substitution: line {line}: `{text}'"
+        ));
+    }
+    let msg = msg.replace('\'', "'\\''");
     Script::of(vec![Cmd::Simple(Simple {
         assigns: vec![],
         words: vec![

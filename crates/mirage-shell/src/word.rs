@@ -181,7 +181,8 @@ fn lex_parts_inner(
                 }
                 *pos = i + 1;
                 // bash parses a backquoted command only when it runs it
-                let script = parse_script(&body).unwrap_or_else(|e| crate::parse::error_script(&e));
+                let script =
+                    parse_script(&body).unwrap_or_else(|e| crate::parse::error_script(&e, &body));
                 parts.push(WordPart::CmdSub(Arc::new(script)));
             }
             '$' => {
