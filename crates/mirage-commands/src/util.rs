@@ -130,6 +130,12 @@ pub async fn open_input(ctx: &mut CommandCtx, operand: &str) -> Result<ByteSourc
     }
 }
 
+/// Whether `e` is the error of reading a standard input the shell closed
+/// (`<&-`): the shell's stdin then fails with "Bad file descriptor".
+pub fn is_closed_stdin(e: &mirage_types::Error) -> bool {
+    e.kind == ErrorKind::Io && e.message() == "Bad file descriptor"
+}
+
 /// Opens an input operand and reads it whole (see [`open_input`]).
 pub async fn read_input(ctx: &mut CommandCtx, operand: &str) -> Result<Bytes, String> {
     let src = open_input(ctx, operand).await?;

@@ -129,6 +129,8 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
         blank_run: 0,
     };
     let mut status = 0;
+    // standard input was closed (`<&-`): GNU cat also fails to close it
+    let mut stdin_closed = false;
     for operand in operands_or_stdin(&p) {
         let src = match open_input(ctx, &operand).await {
             Ok(s) => s,
@@ -145,6 +147,7 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
                 Ok(c) => c,
                 Err(e) => {
                     ctx.error(format!("{operand}: {}", e.message())).await;
+                    stdin_closed |= operand == "-" && crate::util::is_closed_stdin(&e);
                     status = 1;
                     break;
                 }
@@ -162,6 +165,11 @@ async fn body(ctx: &mut CommandCtx) -> Result<i32, CmdError> {
                 return Ok(status);
             }
         }
+    }
+    if stdin_closed {
+        // as GNU cat 9.1's close_stdin at exit
+        ctx.error("closing standard input: Bad file descriptor".to_string())
+            .await;
     }
     Ok(status)
 }

@@ -160,8 +160,19 @@ async fn read(_interp: &Interp, args: &[String], st: &mut ShellState, io: &Io) -
             },
             None => input.chunk().await,
         };
-        let Ok(Some(chunk)) = next else {
-            break;
+        let chunk = match next {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) => {
+                // as bash 5.2: the variables keep their values
+                io.err(&format!(
+                    "{}read: read error: {fd}: {}\n",
+                    st.diag(),
+                    e.message()
+                ))
+                .await;
+                return Ok(1);
+            }
         };
         for (k, &b) in chunk.iter().enumerate() {
             if Some(b) == delim && !(b == b'\n' && !raw && line.last() == Some(&b'\\')) {
