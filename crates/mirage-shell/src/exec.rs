@@ -854,6 +854,12 @@ impl Interp {
         };
         let status = if ctx.name.contains('/') {
             self.run_script_file(&mut ctx, st).await
+        } else if !self.host.resolves(&ctx)
+            && let Some(found) = self.path_lookup(&ctx.name, st).await
+        {
+            // an executable file in a `PATH` directory of the workspace
+            ctx.name = found;
+            self.run_script_file(&mut ctx, st).await
         } else if !self.host.resolves(&ctx) {
             let msg = format!("{}{}: command not found\n", st.diag(), ctx.name);
             let _ = ctx.stderr.write(&mirage_types::bytestr::encode(&msg)).await;
@@ -865,6 +871,42 @@ impl Interp {
         let rest = std::mem::replace(&mut ctx.stdin, Input::empty());
         io.put_stdin(rest);
         status
+    }
+
+    /// The first `DIR/name` over the directories of `PATH` (an empty one
+    /// is the current directory, `./name`) that is a regular file with an execute
+    /// bit in the workspace, named as bash names it (`$0`: `DIR/name`, so
+    /// relative for a relative `DIR`). Else the first such file without
+    /// one (running it then fails with "Permission denied", 126, as in
+    /// bash); `None` when there is neither. A file whose resource keeps no
+    /// mode bits is never a command. Only the workspace is searched,
+    /// never the host.
+    async fn path_lookup(&self, name: &str, st: &ShellState) -> Option<String> {
+        let path = st.get("PATH")?;
+        let mut not_executable = None;
+        for dir in path.split(':') {
+            let shown = if dir.is_empty() {
+                format!("./{name}")
+            } else {
+                format!("{}/{name}", dir.trim_end_matches('/'))
+            };
+            let abs = if shown.starts_with('/') {
+                mirage_types::normalize_path(&shown)
+            } else {
+                mirage_types::normalize_path(&format!("{}/{shown}", st.cwd))
+            };
+            match self.vfs.stat(&abs).await {
+                Ok(s) if !s.is_dir() => match s.mode {
+                    Some(m) if m & 0o111 != 0 => return Some(shown),
+                    Some(_) => {
+                        not_executable.get_or_insert(shown);
+                    }
+                    None => {}
+                },
+                _ => {}
+            }
+        }
+        not_executable
     }
 
     /// Runs `./script` by path: 127 if missing, 126 if a directory or not
