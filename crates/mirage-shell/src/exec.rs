@@ -879,9 +879,10 @@ impl Interp {
     /// relative for a relative `DIR`). Else the first such file without
     /// one (running it then fails with "Permission denied", 126, as in
     /// bash); `None` when there is neither. A file whose resource keeps no
-    /// mode bits is never a command. Only the workspace is searched,
-    /// never the host.
-    async fn path_lookup(&self, name: &str, st: &ShellState) -> Option<String> {
+    /// mode bits is never a command. `type`, `command -v` and `hash` find
+    /// the same (bash's "executable preferred"). Only the workspace is
+    /// searched, never the host.
+    pub(crate) async fn path_lookup(&self, name: &str, st: &ShellState) -> Option<String> {
         let path = st.get("PATH")?;
         let mut not_executable = None;
         for dir in path.split(':') {

@@ -209,6 +209,8 @@ impl Builtin for Hash {
             } else if has_file(interp, n) {
                 let p = command_paths(st, n).remove(0);
                 insert(st, n, p, 0);
+            } else if let Some(p) = interp.path_lookup(n, st).await {
+                insert(st, n, p, 0);
             } else {
                 io.err(&format!("{}hash: {n}: not found\n", st.diag()))
                     .await;

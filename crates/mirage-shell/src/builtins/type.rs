@@ -110,6 +110,13 @@ async fn meanings(interp: &Interp, st: &mut ShellState, name: &str, f: &Flags) -
                 path: Some(p),
             });
         }
+    } else if let Some(p) = interp.path_lookup(name, st).await {
+        // an executable file in a PATH directory of the workspace
+        v.push(Meaning {
+            kind: "file",
+            line: format!("{name} is {p}\n"),
+            path: Some(p),
+        });
     }
     v
 }
