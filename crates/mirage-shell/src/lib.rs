@@ -206,6 +206,9 @@ async fn run_items(interp: &Interp, st: &mut ShellState, io: &Io, src: &str) {
         };
         history.before(st, parsed, i);
         verbose::before(st, io, parsed, i, src).await;
+        for (_, w) in parsed.warnings.iter().filter(|(at, _)| *at == i) {
+            io.err(&format!("{}: {w}\n", st.script_name)).await;
+        }
         i += 1;
         match interp.exec(item, st, io).await {
             Ok(s) | Err(Flow::Return(s)) => {
@@ -227,11 +230,15 @@ async fn run_items(interp: &Interp, st: &mut ShellState, io: &Io, src: &str) {
     if !exited {
         verbose::before_error(st, io, reparsed.as_ref().unwrap_or(&first), src).await;
     }
-    let error = match reparsed {
-        Some(p) => p.error,
-        None => first.error.clone(),
-    };
-    if !exited && let Some(e) = error {
+    let parsed = reparsed.as_ref().unwrap_or(&first);
+    if !exited && let Some(e) = &parsed.error {
+        for (_, w) in parsed
+            .warnings
+            .iter()
+            .filter(|(at, _)| *at >= parsed.script.items.len())
+        {
+            io.err(&format!("{}: {w}\n", st.script_name)).await;
+        }
         io.err(&e.report(src)).await;
         st.last_status = 2;
     }

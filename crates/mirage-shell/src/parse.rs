@@ -123,6 +123,9 @@ pub struct Parsed {
     pub line_offsets: Vec<(usize, usize)>,
     /// The character offset where the line with the syntax error starts.
     pub end_offset: usize,
+    /// Warnings to print (after `bash: `) before the item at each index
+    /// runs: bash prints them as it reads that line.
+    pub warnings: Vec<(usize, String)>,
 }
 
 thread_local! {
@@ -203,11 +206,15 @@ pub fn parse_input_from(src: &str, start: usize) -> Parsed {
     let mut line_offsets = Vec::new();
     let epoch = crate::alias::current_epoch();
     let mut end_offset;
+    let mut warnings = Vec::new();
     let error = loop {
         end_offset = p.pos;
         match p.top_line() {
             Ok(Some(mut line)) => {
                 p.fill_heredocs(&mut line);
+                for w in std::mem::take(&mut p.warnings) {
+                    warnings.push((items.len(), w));
+                }
                 if !items.is_empty() && !line.is_empty() {
                     line_starts.push(items.len());
                 }
@@ -221,6 +228,9 @@ pub fn parse_input_from(src: &str, start: usize) -> Parsed {
                 if e.line == 0 {
                     e.line = p.line_at(p.pos);
                 }
+                for w in std::mem::take(&mut p.warnings) {
+                    warnings.push((items.len(), w));
+                }
                 break Some(e);
             }
         }
@@ -231,6 +241,7 @@ pub fn parse_input_from(src: &str, start: usize) -> Parsed {
         epoch,
         line_offsets,
         end_offset,
+        warnings,
     }
 }
 
@@ -342,6 +353,8 @@ struct PendingDoc {
     strip: bool,
     quoted: bool,
     index: usize,
+    /// The line of its `<<`.
+    line: usize,
 }
 
 /// The recursive-descent parser over a character buffer.
@@ -351,6 +364,9 @@ struct Parser<'a> {
     /// The peeked token: (position, the `array_ok` it depends on if it met `name=(`, token, end).
     peeked: Option<(usize, Option<bool>, Tok, usize)>,
     pending: Vec<PendingDoc>,
+    /// Warnings bash prints while it reads (a here-document ended by the
+    /// end of the text), without the `bash: ` prefix.
+    warnings: Vec<String>,
     /// Here-document bodies by index: (body, quoted).
     docs: Vec<(String, bool)>,
     /// Compound assignment `name=(…)` allowed in the next word.
@@ -452,6 +468,7 @@ impl<'a> Parser<'a> {
             pos,
             peeked: None,
             pending: Vec::new(),
+            warnings: Vec::new(),
             docs: Vec::new(),
             array_ok: false,
             lexing: !in_subst,
@@ -569,7 +586,9 @@ impl<'a> Parser<'a> {
         if let Some((_, _, _, end)) = self.peeked.take() {
             self.pos = end;
         }
-        if t == Tok::Newline {
+        // at the end of the text a pending here-document is empty (bash:
+        // "delimited by end-of-file")
+        if t == Tok::Newline || (t == Tok::Eof && !self.pending.is_empty()) {
             self.read_heredocs();
         }
         Ok(t)
@@ -578,6 +597,7 @@ impl<'a> Parser<'a> {
     fn read_heredocs(&mut self) {
         for doc in std::mem::take(&mut self.pending) {
             let mut body = String::new();
+            let mut closed = false;
             while self.pos < self.c.len() {
                 let start = self.pos;
                 let mut end = start;
@@ -592,6 +612,7 @@ impl<'a> Parser<'a> {
                     line.as_str()
                 };
                 if content == doc.delim {
+                    closed = true;
                     break;
                 }
                 body.push_str(content);
@@ -599,6 +620,17 @@ impl<'a> Parser<'a> {
                 if end >= self.c.len() {
                     break;
                 }
+            }
+            if !closed {
+                // bash 5.2 names the last line of the text
+                let newlines = self.c.iter().filter(|c| **c == '\n').count();
+                let last = newlines + usize::from(self.c.last().is_some_and(|c| *c != '\n'));
+                self.warnings.push(format!(
+                    "line {}: warning: here-document at line {} delimited by end-of-file (wanted `{}')",
+                    last.max(1),
+                    doc.line,
+                    doc.delim
+                ));
             }
             if self.docs.len() <= doc.index {
                 self.docs.resize(doc.index + 1, (String::new(), false));
@@ -1679,6 +1711,7 @@ impl<'a> Parser<'a> {
                     strip: op == "<<-",
                     quoted,
                     index,
+                    line: self.line_at(self.pos),
                 });
                 let mut target = Word::lit(format!("{HEREDOC_MARK}{index}"));
                 target.src = header.map(String::into_boxed_str);
@@ -1876,6 +1909,10 @@ impl<'a> Parser<'a> {
 
     /// Replaces the here-document markers in `cmds` with their bodies.
     fn fill_heredocs(&mut self, cmds: &mut [Cmd]) {
+        // a here-document still open at the end of the text is empty
+        if !self.pending.is_empty() && self.pos >= self.c.len() {
+            self.read_heredocs();
+        }
         if self.docs.is_empty() || !self.lexing {
             return;
         }
