@@ -854,19 +854,17 @@ impl Interp {
         };
         let status = if ctx.name.contains('/') {
             self.run_script_file(&mut ctx, st).await
-        } else if !self.host.resolves(&ctx)
-            && let Some(found) = self.path_lookup(&ctx.name, st).await
-        {
+        } else if self.host.resolves(&ctx) {
+            self.host.run(&mut ctx).await
+        } else if let Some(found) = self.path_lookup(&ctx.name, st).await {
             // an executable file in a `PATH` directory of the workspace
             ctx.name = found;
             self.run_script_file(&mut ctx, st).await
-        } else if !self.host.resolves(&ctx) {
+        } else {
             let msg = format!("{}{}: command not found\n", st.diag(), ctx.name);
             let _ = ctx.stderr.write(&mirage_types::bytestr::encode(&msg)).await;
             let _ = ctx.stderr.flush().await;
             127
-        } else {
-            self.host.run(&mut ctx).await
         };
         let rest = std::mem::replace(&mut ctx.stdin, Input::empty());
         io.put_stdin(rest);
@@ -874,9 +872,9 @@ impl Interp {
     }
 
     /// The first `DIR/name` over the directories of `PATH` (an empty one
-    /// is the current directory, `./name`) that is a regular file with an execute
-    /// bit in the workspace, named as bash names it (`$0`: `DIR/name`, so
-    /// relative for a relative `DIR`). Else the first such file without
+    /// is the current directory, `./name`) that is a regular file with an
+    /// execute bit in the workspace, named as bash names it (`$0`:
+    /// `DIR/name`, so relative for a relative `DIR`). Else the first such file without
     /// one (running it then fails with "Permission denied", 126, as in
     /// bash); `None` when there is neither. A file whose resource keeps no
     /// mode bits is never a command. `type`, `command -v` and `hash` find
@@ -891,12 +889,11 @@ impl Interp {
             } else {
                 format!("{}/{name}", dir.trim_end_matches('/'))
             };
-            let abs = if shown.starts_with('/') {
-                mirage_types::normalize_path(&shown)
-            } else {
-                mirage_types::normalize_path(&format!("{}/{shown}", st.cwd))
-            };
-            match self.vfs.stat(&abs).await {
+            match self
+                .vfs
+                .stat(&mirage_types::join_path(&st.cwd, &shown))
+                .await
+            {
                 Ok(s) if !s.is_dir() => match s.mode {
                     Some(m) if m & 0o111 != 0 => return Some(shown),
                     Some(_) => {
