@@ -78,6 +78,36 @@ fn plain_index(st: &ShellState, key: &str) -> Option<i64> {
     None
 }
 
+/// The subscript `idx` of `name` ready to read: an indexed array's (or an
+/// unset or scalar name's) arithmetic subscript is evaluated in the shell
+/// itself, as bash does, so `${a[i++]}` moves `i`; an associative array's
+/// key, `@`, `*` and plain numbers stay as they are. An arithmetic error
+/// is printed and ends the shell with status 1 (bash 5.2).
+async fn settle_index(
+    st: &mut ShellState,
+    io: &Io,
+    name: &str,
+    idx: Option<String>,
+) -> Result<Option<String>, Flow> {
+    let Some(k) = idx else {
+        return Ok(None);
+    };
+    let assoc = st
+        .vars
+        .get(st.resolve(name).as_ref())
+        .is_some_and(|v| matches!(v.value, Value::Assoc(_)));
+    if k == "@" || k == "*" || assoc || plain_index(st, &k).is_some() {
+        return Ok(Some(k));
+    }
+    match crate::arith::eval(&k, st) {
+        Ok(i) => Ok(Some(i.to_string())),
+        Err(e) => {
+            io.err(&format!("{}{}\n", st.diag(), e.report(&k))).await;
+            Err(Flow::Exit(1))
+        }
+    }
+}
+
 /// The arithmetic value of the subscript `key` read in `st`: without a
 /// copy of the state when [`plain_index`] knows it (the common case), else
 /// evaluated in a copy (a read does not keep the subscript's side effects).
@@ -925,6 +955,12 @@ impl Interp {
             Some(w) => Some(self.expand_single(w, st, io).await?),
             None => None,
         };
+        // `${!a[i++]}`: the subscript belongs to `a`, the name holder
+        let idx_text = if pe.indirect {
+            settle_index(st, io, &pe.name, idx_text).await?
+        } else {
+            idx_text
+        };
         let (name, idx_text) = match crate::special::param_target(st, pe, idx_text) {
             crate::special::Target::Name(n, i) => (n, i),
             crate::special::Target::Value(v) => return Ok(vec![text(v)]),
@@ -933,28 +969,7 @@ impl Interp {
             }
         };
         crate::bashargv::on_lookup(st, &name);
-        // an indexed subscript is evaluated in the shell itself, as bash
-        // does: `${a[i++]}` moves `i`; an error ends the shell (status 1)
-        let idx_text = match idx_text {
-            Some(k)
-                if k != "@"
-                    && k != "*"
-                    && plain_index(st, &k).is_none()
-                    && !st
-                        .vars
-                        .get(st.resolve(&name).as_ref())
-                        .is_some_and(|v| matches!(v.value, Value::Assoc(_))) =>
-            {
-                match crate::arith::eval(&k, st) {
-                    Ok(i) => Some(i.to_string()),
-                    Err(e) => {
-                        io.err(&format!("{}{}\n", st.diag(), e.report(&k))).await;
-                        return Err(Flow::Exit(1));
-                    }
-                }
-            }
-            other => other,
-        };
+        let idx_text = settle_index(st, io, &name, idx_text).await?;
         let multi = name == "@" || name == "*" || matches!(idx_text.as_deref(), Some("@" | "*"));
         if let ParamOp::Transform(c @ ('a' | 'A')) = pe.op
             && (name.starts_with('_') || name.starts_with(|c: char| c.is_ascii_alphabetic()))
