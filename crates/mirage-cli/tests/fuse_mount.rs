@@ -139,6 +139,16 @@ impl Drop for Mounted {
 /// Starts `mirage ARGS` and waits for its "mounted at" line (panics with
 /// its stderr when it exits first).
 fn start_mount(w: &World, args: &[&str]) -> Mounted {
+    let (child, mut lines) = start_mount_lines(w, args, 1);
+    Mounted {
+        child,
+        line: lines.remove(0),
+    }
+}
+
+/// Starts `mirage ARGS` and waits for its first `n` stdout lines (panics
+/// with its stderr when it exits first).
+fn start_mount_lines(w: &World, args: &[&str], n: usize) -> (Child, Vec<String>) {
     let mut c = w.cmd(args);
     let mut child = c
         .stdin(Stdio::null())
@@ -149,20 +159,28 @@ fn start_mount(w: &World, args: &[&str]) -> Mounted {
     let out = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(out).read_line(&mut line);
-        let _ = tx.send(line);
+        let mut r = BufReader::new(out);
+        for _ in 0..n {
+            let mut line = String::new();
+            let _ = r.read_line(&mut line);
+            let _ = tx.send(line);
+        }
     });
-    let line = rx.recv_timeout(MOUNT_LIMIT).unwrap_or_default();
-    if line.is_empty() {
-        let _ = child.kill();
-        let o = child.wait_with_output().unwrap();
-        panic!(
-            "mirage {args:?} printed no mount line; stderr: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+    let mut lines = Vec::with_capacity(n);
+    for _ in 0..n {
+        let line = rx.recv_timeout(MOUNT_LIMIT).unwrap_or_default();
+        if line.is_empty() {
+            let _ = child.kill();
+            let o = child.wait_with_output().unwrap();
+            panic!(
+                "mirage {args:?} printed {} of {n} mount lines; stderr: {}",
+                lines.len(),
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        lines.push(line);
     }
-    Mounted { child, line }
+    (child, lines)
 }
 
 fn signal(pid: u32, sig: &str) {
@@ -394,25 +412,8 @@ fn mount_without_mountpoint_uses_the_configs_fuse_blocks() {
     // a relative mountpoint is from the current directory (the scratch dir)
     let yaml = "mounts:\n  /a: {resource: ram, mode: write, backend: fuse, mountpoint: a}\n  /b: {resource: ram, mode: write, backend: fuse}\n  /c: {resource: ram, mode: write}\n";
     std::fs::write(w.root.join("ws.yaml"), yaml).unwrap();
-    let mut child = w
-        .cmd(&["mount", "--config", "ws.yaml"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut r = BufReader::new(out);
-        for _ in 0..2 {
-            let mut line = String::new();
-            let _ = r.read_line(&mut line);
-            let _ = tx.send(line);
-        }
-    });
-    let l1 = rx.recv_timeout(MOUNT_LIMIT).unwrap();
-    let l2 = rx.recv_timeout(MOUNT_LIMIT).unwrap();
+    let (child, lines) = start_mount_lines(&w, &["mount", "--config", "ws.yaml"], 2);
+    let (l1, l2) = (lines[0].clone(), lines[1].clone());
     let mut m = Mounted {
         child,
         line: l1.clone(),

@@ -33,6 +33,18 @@ impl Fixture {
     fn link(&self, target: impl AsRef<Path>, name: &str) {
         symlink(target, self.host("root").join(name)).unwrap();
     }
+    /// A FIFO `name` in the root.
+    fn fifo(&self, name: &str) {
+        let root = std::fs::File::open(self.host("root")).unwrap();
+        rustix::fs::mknodat(
+            &root,
+            name,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o644),
+            0,
+        )
+        .unwrap();
+    }
     /// The files outside the root are untouched.
     fn assert_outside_intact(&self) {
         assert_eq!(
@@ -451,15 +463,7 @@ async fn dropped_write_leaves_nothing_behind() {
 #[tokio::test]
 async fn fifo_is_refused_without_blocking() {
     let f = Fixture::new();
-    let root = std::fs::File::open(f.host("root")).unwrap();
-    rustix::fs::mknodat(
-        &root,
-        "fifo",
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o644),
-        0,
-    )
-    .unwrap();
+    f.fifo("fifo");
     let quick = std::time::Duration::from_secs(5);
     let e = tokio::time::timeout(quick, f.res.read("/fifo"))
         .await
@@ -675,15 +679,7 @@ async fn set_modified_sets_mtime_inside_the_root_only() {
         ErrorKind::NotFound
     );
     // a FIFO is not opened (that could block)
-    let root = std::fs::File::open(f.host("root")).unwrap();
-    rustix::fs::mknodat(
-        &root,
-        "fifo",
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o644),
-        0,
-    )
-    .unwrap();
+    f.fifo("fifo");
     let e = tokio::time::timeout(Duration::from_secs(5), r.set_modified("/fifo", t))
         .await
         .expect("set_modified blocked on a FIFO")
