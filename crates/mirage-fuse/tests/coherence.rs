@@ -4,22 +4,17 @@
 //! are dropped, even with a 600 s TTL), and a rename across two mounts answers `EXDEV`, so `mv`
 //! falls back to copying.
 
+mod common;
+
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mirage_fuse::{FuseOptions, fuse_available, mount};
+use common::skip;
+use mirage_fuse::{FuseOptions, mount};
 use mirage_resource_ram::RamResource;
 use mirage_types::MountMode;
 use mirage_workspace::Workspace;
-
-fn skip() -> bool {
-    if let Err(why) = fuse_available() {
-        eprintln!("SKIPPED: {why}");
-        return true;
-    }
-    false
-}
 
 /// Waits (at most 2 s, far below the 600 s TTL the test mounts with, so
 /// only an invalidation can make it true) until `cond` holds. (A change

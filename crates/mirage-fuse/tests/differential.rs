@@ -20,16 +20,14 @@
 //! The seed is printed; `MIRAGE_FUSE_SEED=N` replays another sequence, and
 //! `MIRAGE_FUSE_OPS=N` changes the count.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use mirage_fuse::{FuseOptions, fuse_available, mount};
-use mirage_resource_ram::RamResource;
-use mirage_types::MountMode;
-use mirage_workspace::Workspace;
+use common::{ram_mount, skip};
 
 const NAMES: [&str; 6] = ["a", "b", "c", "d", "e", "f"];
 const DEFAULT_SEED: u64 = 0x5eed_f00d_1234_9abc;
@@ -357,8 +355,7 @@ fn env_u64(key: &str) -> Option<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fuse_on_ram_matches_tmpfs_op_for_op() {
-    if let Err(why) = fuse_available() {
-        eprintln!("SKIPPED: {why}");
+    if skip() {
         return;
     }
     let seed = env_u64("MIRAGE_FUSE_SEED").unwrap_or(DEFAULT_SEED);
@@ -367,15 +364,7 @@ async fn fuse_on_ram_matches_tmpfs_op_for_op() {
         "differential: seed {seed:#x} ({seed}), {ops} operations (MIRAGE_FUSE_SEED to replay)"
     );
 
-    let ws = Workspace::builder()
-        .mount("/data", Arc::new(RamResource::new()), MountMode::Write)
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let m = mount(&ws, dir.path(), FuseOptions::default())
-        .await
-        .unwrap();
-    let fuse_root = dir.path().join("data");
+    let (m, _dir, fuse_root) = ram_mount(&[]).await;
     let host = host_tmp();
     let host_root = host.path().to_path_buf();
 

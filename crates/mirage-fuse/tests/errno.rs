@@ -3,14 +3,12 @@
 //! same call on tmpfs too): the cases the differential test meets only by
 //! chance, named one by one.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
-use std::sync::Arc;
 
-use mirage_fuse::{FuseOptions, fuse_available, mount};
-use mirage_resource_ram::RamResource;
-use mirage_types::MountMode;
-use mirage_workspace::Workspace;
+use common::{ram_mount, skip};
 
 fn setup(d: &Path) {
     fs::create_dir(d.join("full")).unwrap();
@@ -104,19 +102,10 @@ fn cases() -> Vec<Case> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_failure_has_the_errno_linux_gives() {
-    if let Err(why) = fuse_available() {
-        eprintln!("SKIPPED: {why}");
+    if skip() {
         return;
     }
-    let ws = Workspace::builder()
-        .mount("/data", Arc::new(RamResource::new()), MountMode::Write)
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let m = mount(&ws, dir.path(), FuseOptions::default())
-        .await
-        .unwrap();
-    let fuse = dir.path().join("data");
+    let (m, _dir, fuse) = ram_mount(&[]).await;
     tokio::task::spawn_blocking(move || {
         let host =
             tempfile::tempdir_in("/dev/shm").unwrap_or_else(|_| tempfile::tempdir().unwrap());

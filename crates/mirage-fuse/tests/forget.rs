@@ -3,20 +3,17 @@
 //! drops them from its cache (`forget`), the mount's inode table shrinks,
 //! and the files are found again afterwards.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::{Duration, Instant};
 
-use mirage_fuse::{FuseOptions, fuse_available, mount};
-use mirage_resource_ram::RamResource;
-use mirage_types::MountMode;
-use mirage_workspace::Workspace;
+use common::{ram_mount, skip};
 
 const FILES: usize = 3000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn forgotten_inodes_leave_the_table_and_come_back_on_lookup() {
-    if let Err(why) = fuse_available() {
-        eprintln!("SKIPPED: {why}");
+    if skip() {
         return;
     }
     // dropping the kernel's dentry and inode caches needs root (and a
@@ -25,19 +22,14 @@ async fn forgotten_inodes_leave_the_table_and_come_back_on_lookup() {
         eprintln!("SKIPPED: /proc/sys/vm/drop_caches cannot be written: {e}");
         return;
     }
-    let ram = Arc::new(RamResource::new());
-    for i in 0..FILES {
-        ram.insert_file(&format!("/d/f{i}"), format!("{i}\n"))
-            .unwrap();
-    }
-    let ws = Workspace::builder()
-        .mount("/data", ram, MountMode::Write)
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let m = mount(&ws, dir.path(), FuseOptions::default())
-        .await
-        .unwrap();
+    let names: Vec<(String, String)> = (0..FILES)
+        .map(|i| (format!("/d/f{i}"), format!("{i}\n")))
+        .collect();
+    let files: Vec<(&str, &str)> = names
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    let (m, dir, _) = ram_mount(&files).await;
     let root = dir.path().join("data/d");
     let m2 = &m;
     // blocking file calls on this worker (the others answer FUSE)

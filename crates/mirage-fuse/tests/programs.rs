@@ -5,12 +5,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
 
-use mirage_fuse::{FuseMount, FuseOptions, fuse_available, mount};
-use mirage_resource_ram::RamResource;
-use mirage_types::MountMode;
-use mirage_workspace::Workspace;
+mod common;
+
+use common::{ram_mount, skip};
 
 /// The repository's root (two levels above this crate).
 fn repo_root() -> PathBuf {
@@ -55,33 +53,6 @@ fn run(cwd: &Path, prog: &str, args: &[&str]) -> Output {
 
 fn sh(cwd: &Path, script: &str) -> Output {
     run(cwd, "sh", &["-c", script])
-}
-
-/// A workspace with one writable RAM mount at `/data`, mounted with FUSE;
-/// answers the mount guard (unmounts on drop) and the host path of `/data`.
-async fn ram_mount(files: &[(&str, &str)]) -> (FuseMount, tempfile::TempDir, PathBuf) {
-    let ram = Arc::new(RamResource::new());
-    for (p, c) in files {
-        ram.insert_file(p, c.to_string()).unwrap();
-    }
-    let ws = Workspace::builder()
-        .mount("/data", ram, MountMode::Write)
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let m = mount(&ws, dir.path(), FuseOptions::default())
-        .await
-        .unwrap();
-    let data = dir.path().join("data");
-    (m, dir, data)
-}
-
-fn skip() -> bool {
-    if let Err(why) = fuse_available() {
-        eprintln!("SKIPPED: {why}");
-        return true;
-    }
-    false
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

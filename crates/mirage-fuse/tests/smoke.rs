@@ -1,20 +1,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! A workspace mounted with FUSE behaves as a directory for std::fs.
 
+mod common;
+
 use std::sync::Arc;
 
-use mirage_fuse::{FuseOptions, fuse_available, mount};
+use common::skip;
+use mirage_fuse::{FuseOptions, mount};
 use mirage_resource_ram::RamResource;
 use mirage_types::MountMode;
 use mirage_workspace::Workspace;
-
-fn skip() -> bool {
-    if let Err(why) = fuse_available() {
-        eprintln!("SKIPPED: {why}");
-        return true;
-    }
-    false
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn files_written_through_fuse_are_in_the_workspace_and_back() {
